@@ -1,0 +1,134 @@
+#include "customer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const suffixes[CUSTOMER_KEY_COUNT] = {
+    "profile", "prefs", "recent", "contacts", "sentiment", "outcomes"};
+
+const long customer_key_ttl[CUSTOMER_KEY_COUNT] = {
+    0,                /* profile: owned by the CRM load, erased on request */
+    365L * 86400,     /* preferences: a year after the last update */
+    90L * 86400,      /* recent interactions */
+    8L * 86400,       /* contacts: the 7-day window plus a day */
+    90L * 86400,      /* sentiment trend */
+    365L * 86400,     /* outcomes */
+};
+
+int customer_key_name(char *out, size_t out_size, const char *customer_id, customer_key k)
+{
+    int n = snprintf(out, out_size, CUSTOMER_KEY_PREFIX "%s:%s", customer_id, suffixes[k]);
+    return n < 0 || (size_t)n >= out_size ? -1 : 0;
+}
+
+attune_err customer_erase(redis_client *rc, const char *customer_id, long long *deleted,
+                          char *errstr, size_t errstr_size)
+{
+    char keys[CUSTOMER_KEY_COUNT][CUSTOMER_KEY_MAX];
+    const char *argv[CUSTOMER_KEY_COUNT + 1] = {"DEL"};
+    *deleted = 0;
+    for (int k = 0; k < CUSTOMER_KEY_COUNT; k++) {
+        if (customer_key_name(keys[k], sizeof keys[k], customer_id, (customer_key)k) != 0)
+            return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "customer id too long");
+        argv[k + 1] = keys[k];
+    }
+    attune_err err = redis_client_ready(rc, errstr, errstr_size);
+    if (err)
+        return err;
+    redisReply *r = NULL;
+    err = redis_command(rc, &r, CUSTOMER_KEY_COUNT + 1, argv, NULL);
+    if (err)
+        return attune_errf(err, errstr, errstr_size, "redis DEL failed");
+    if (r->type == REDIS_REPLY_INTEGER)
+        *deleted = r->integer;
+    else
+        err = attune_errf(ATTUNE_ERR_REDIS, errstr, errstr_size, "redis DEL: %s",
+                          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+    freeReplyObject(r);
+    return err;
+}
+
+/* Hash fields are strings: numbers and booleans are written the way enrich
+ * reads them back (value as a number, consents as true/false). */
+static int scalar_text(const cJSON *v, char *out, size_t n, const char **text)
+{
+    if (cJSON_IsString(v)) {
+        *text = v->valuestring;
+    } else if (cJSON_IsBool(v)) {
+        *text = cJSON_IsTrue(v) ? "true" : "false";
+    } else if (cJSON_IsNumber(v)) {
+        snprintf(out, n, "%.15g", v->valuedouble);
+        *text = out;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static attune_err replace_hash(redis_client *rc, const char *key, const cJSON *obj, long ttl,
+                               char *errstr, size_t errstr_size)
+{
+    int count = cJSON_GetArraySize(obj);
+    const char **argv = calloc((size_t)count * 2 + 2, sizeof *argv);
+    char(*nums)[32] = calloc((size_t)count + 1, sizeof *nums);
+    if (!argv || !nums) {
+        free(argv);
+        free(nums);
+        return ATTUNE_ERR_NOMEM;
+    }
+    int argc = 0, i = 0;
+    argv[argc++] = "HSET";
+    argv[argc++] = key;
+    for (const cJSON *f = obj->child; f; f = f->next, i++) {
+        const char *text;
+        if (scalar_text(f, nums[i], sizeof nums[i], &text) != 0)
+            continue; /* nested values have no place in a flat hash */
+        argv[argc++] = f->string;
+        argv[argc++] = text;
+    }
+    const char *del[] = {"DEL", key};
+    char ttl_text[32];
+    snprintf(ttl_text, sizeof ttl_text, "%ld", ttl);
+    const char *expire[] = {"EXPIRE", key, ttl_text};
+    attune_err err = redis_append(rc, 2, del, NULL);
+    int sent = 1;
+    if (!err && argc > 2) {
+        err = redis_append(rc, argc, argv, NULL);
+        sent++;
+    }
+    if (!err && ttl > 0 && argc > 2) {
+        err = redis_append(rc, 3, expire, NULL);
+        sent++;
+    }
+    for (int s = 0; !err && s < sent; s++) {
+        redisReply *r = NULL;
+        err = redis_reply(rc, &r);
+        if (!err && r->type == REDIS_REPLY_ERROR)
+            err = attune_errf(ATTUNE_ERR_REDIS, errstr, errstr_size, "redis: %s", r->str);
+        if (r)
+            freeReplyObject(r);
+    }
+    free(argv);
+    free(nums);
+    return err;
+}
+
+attune_err customer_store(redis_client *rc, const char *customer_id, const cJSON *profile,
+                          const cJSON *prefs, char *errstr, size_t errstr_size)
+{
+    char key[CUSTOMER_KEY_MAX];
+    attune_err err = redis_client_ready(rc, errstr, errstr_size);
+    if (!err && profile) {
+        if (customer_key_name(key, sizeof key, customer_id, CUSTOMER_PROFILE) != 0)
+            return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "customer id too long");
+        err = replace_hash(rc, key, profile, customer_key_ttl[CUSTOMER_PROFILE], errstr,
+                           errstr_size);
+    }
+    if (!err && prefs) {
+        if (customer_key_name(key, sizeof key, customer_id, CUSTOMER_PREFS) != 0)
+            return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "customer id too long");
+        err = replace_hash(rc, key, prefs, customer_key_ttl[CUSTOMER_PREFS], errstr, errstr_size);
+    }
+    return err;
+}

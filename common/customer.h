@@ -1,0 +1,41 @@
+/* customer: the Redis key layout of a customer's context (docs/redis.md)
+ * and the operations on a whole customer: load a profile, erase everything. */
+#ifndef ATTUNE_CUSTOMER_H
+#define ATTUNE_CUSTOMER_H
+
+#include <cJSON.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "redis.h"
+
+#define CUSTOMER_KEY_PREFIX "attune:customer:"
+#define CUSTOMER_KEY_MAX 256
+
+typedef enum {
+    CUSTOMER_PROFILE,   /* hash: tier, value, segment, payer, language, ... */
+    CUSTOMER_PREFS,     /* hash: channel, contact_time, language, pace, ... */
+    CUSTOMER_RECENT,    /* list, newest first, capped: compact interaction records */
+    CUSTOMER_CONTACTS,  /* sorted set: interaction_id scored by first-seen ms */
+    CUSTOMER_SENTIMENT, /* list, newest first, capped: sentiment scores */
+    CUSTOMER_OUTCOMES,  /* list, newest first, capped: outcome records */
+    CUSTOMER_KEY_COUNT
+} customer_key;
+
+/* Seconds a key lives after its last write; 0 means no expiry. */
+extern const long customer_key_ttl[CUSTOMER_KEY_COUNT];
+
+/* Writes "attune:customer:<id>:<suffix>" into out; -1 if it does not fit. */
+int customer_key_name(char *out, size_t out_size, const char *customer_id, customer_key k);
+
+/* Deletes every key of the customer (the right to erasure). *deleted gets the
+ * number of keys removed. */
+attune_err customer_erase(redis_client *rc, const char *customer_id, long long *deleted,
+                          char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
+
+/* Replaces the customer's profile and/or preferences hash with the scalar
+ * members of the given objects (either may be NULL). */
+attune_err customer_store(redis_client *rc, const char *customer_id, const cJSON *profile,
+                          const cJSON *prefs, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
+
+#endif

@@ -1,0 +1,307 @@
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "metrics.h"
+#include "ts.h"
+
+struct httpd {
+    struct MHD_Daemon *daemon;
+    const httpd_route *routes;
+    size_t route_count;
+    httpd_ready_fn ready;
+    void *ud;
+    size_t max_body;
+    int port;
+};
+
+typedef struct {
+    buf body;
+    int too_large;
+    double started;
+} request_state;
+
+void http_respond_json(http_response *resp, int status, char *body)
+{
+    resp->status = status;
+    resp->content_type = "application/json";
+    resp->body = body;
+    resp->body_len = body ? strlen(body) : 0;
+}
+
+void http_respond_problem(http_response *resp, int status, const char *slug, const char *title,
+                          const char *detail, const problem_field *field)
+{
+    http_respond_json(resp, status, problem_json(status, slug, title, detail, field));
+    resp->content_type = "application/problem+json";
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_warn("http: %s", msg);
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    request_state *st = *con_cls;
+    if (st) {
+        buf_fini(&st->body);
+        free(st);
+        *con_cls = NULL;
+    }
+}
+
+static const httpd_route *find_route(const httpd *h, const char *method, const char *path,
+                                     int *path_known)
+{
+    *path_known = 0;
+    for (size_t i = 0; i < h->route_count; i++) {
+        const httpd_route *r = &h->routes[i];
+        size_t n = strlen(r->path);
+        int match = (n && r->path[n - 1] == '*') ? strncmp(path, r->path, n - 1) == 0
+                                                  : strcmp(path, r->path) == 0;
+        if (!match)
+            continue;
+        *path_known = 1;
+        if (strcmp(method, r->method) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static void builtin(httpd *h, const char *method, const char *path, http_response *resp,
+                    int *handled)
+{
+    *handled = 1;
+    if (strcmp(path, "/healthz") == 0 && strcmp(method, "GET") == 0) {
+        http_respond_json(resp, 200, strdup("{\"status\":\"ok\"}"));
+    } else if (strcmp(path, "/readyz") == 0 && strcmp(method, "GET") == 0) {
+        int ok = !h->ready || h->ready(h->ud);
+        http_respond_json(resp, ok ? 200 : 503,
+                          strdup(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"not ready\"}"));
+    } else if (strcmp(path, "/metrics") == 0 && strcmp(method, "GET") == 0) {
+        buf b;
+        buf_init(&b, 16 * 1024 * 1024);
+        if (metrics_render(&b) != ATTUNE_OK) {
+            buf_fini(&b);
+            http_respond_problem(resp, 500, "internal", "Internal error", "metrics too large",
+                                 NULL);
+            return;
+        }
+        resp->status = 200;
+        resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        resp->body = buf_steal(&b, &resp->body_len);
+    } else {
+        *handled = 0;
+    }
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, http_response *resp)
+{
+    if (!resp->body) {
+        /* A handler or builtin that ran out of memory still answers. */
+        resp->status = resp->status ? resp->status : 500;
+        resp->body = strdup("");
+        resp->body_len = 0;
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(resp->body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type
+                                                                   : "application/json");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (resp->retry_after_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", resp->retry_after_s);
+        MHD_add_response_header(r, "Retry-After", ra);
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void count_request(const char *route, int status, double seconds)
+{
+    char labels[160];
+    snprintf(labels, sizeof labels, "route=\"%s\",code=\"%d\"", route, status);
+    metric_inc(metrics_counter("attune_http_requests_total", "HTTP requests by route and status",
+                               labels));
+    snprintf(labels, sizeof labels, "route=\"%s\"", route);
+    metric_observe(metrics_histogram("attune_http_request_duration_seconds",
+                                     "HTTP request handling time", labels),
+                   seconds);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    httpd *h = cls;
+    request_state *st = *con_cls;
+    if (!st) {
+        st = calloc(1, sizeof *st);
+        if (!st)
+            return MHD_NO;
+        buf_init(&st->body, h->max_body);
+        st->started = ts_mono();
+        *con_cls = st;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > h->max_body)
+            st->too_large = 1; /* answered below without reading the body */
+        else
+            return MHD_YES;
+    }
+    if (*upload_data_size && !st->too_large) {
+        if (buf_append(&st->body, upload_data, *upload_data_size) != ATTUNE_OK)
+            st->too_large = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    *upload_data_size = 0;
+
+    http_response resp = {0};
+    const char *route_name = "other";
+    int handled = 0;
+    if (st->too_large) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the request body exceeds %zu bytes", h->max_body);
+        http_respond_problem(&resp, 413, "body-too-large", "Request body too large", detail,
+                             NULL);
+    } else {
+        builtin(h, method, url, &resp, &handled);
+        if (handled) {
+            route_name = url;
+        } else {
+            int path_known;
+            const httpd_route *r = find_route(h, method, url, &path_known);
+            if (r) {
+                http_request req = {
+                    .method = method,
+                    .path = url,
+                    .content_type =
+                        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+                    .authorization =
+                        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+                    .idempotency_key =
+                        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
+                    .traceparent =
+                        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "traceparent"),
+                    .body = st->body.data ? st->body.data : "",
+                    .body_len = st->body.len,
+                };
+                route_name = r->path;
+                r->handler(h->ud, &req, &resp);
+            } else if (path_known) {
+                http_respond_problem(&resp, 405, "method-not-allowed", "Method not allowed",
+                                     "this path does not accept that method", NULL);
+            } else {
+                http_respond_problem(&resp, 404, "not-found", "Not found", "no such path", NULL);
+            }
+        }
+    }
+    count_request(route_name, resp.status, ts_mono() - st->started);
+    return send_response(conn, &resp);
+}
+
+static attune_err resolve(const char *addr, struct sockaddr_storage *ss, socklen_t *len,
+                          int *port, char *errstr, size_t errstr_size)
+{
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= sizeof host)
+        return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
+                           "ATTUNE_HTTP_ADDR '%s' is not host:port", addr);
+    const char *h = addr;
+    size_t hlen = (size_t)(colon - addr);
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']')
+        h++, hlen -= 2;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(hlen ? host : NULL, colon + 1, &hints, &res);
+    if (rc != 0 || !res) {
+        return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
+                           "ATTUNE_HTTP_ADDR '%s': %s", addr, gai_strerror(rc));
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    *port = (int)strtol(colon + 1, NULL, 10);
+    freeaddrinfo(res);
+    return ATTUNE_OK;
+}
+
+attune_err httpd_start(const char *addr, const httpd_route *routes, size_t route_count,
+                       httpd_ready_fn ready, void *ud, long max_body, long max_connections,
+                       httpd **out, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    int port = 0;
+    attune_err err = resolve(addr, &ss, &sslen, &port, errstr, errstr_size);
+    if (err)
+        return err;
+    httpd *h = calloc(1, sizeof *h);
+    if (!h)
+        return ATTUNE_ERR_NOMEM;
+    h->routes = routes;
+    h->route_count = route_count;
+    h->ready = ready;
+    h->ud = ud;
+    h->max_body = (size_t)max_body;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
+                     MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h->daemon = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_NOTIFY_COMPLETED, request_done, h, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_END);
+    if (!h->daemon) {
+        free(h);
+        return attune_errf(ATTUNE_ERR_IO, errstr, errstr_size,
+                           "cannot listen on %s (address in use or not permitted)", addr);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : port;
+    *out = h;
+    return ATTUNE_OK;
+}
+
+void httpd_stop(httpd *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->daemon);
+    free(h);
+}
+
+int httpd_port(const httpd *h)
+{
+    return h->port;
+}

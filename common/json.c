@@ -1,0 +1,108 @@
+#include "json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int json_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p;
+        size_t len;
+        unsigned min;
+        if (c < 0x80) {
+            p++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2, min = 0x80, c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3, min = 0x800, c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4, min = 0x10000, c &= 0x07;
+        } else {
+            return -1;
+        }
+        if ((size_t)(end - p) < len)
+            return -1;
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return -1;
+            c = (c << 6) | (p[i] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return -1;
+        p += len;
+    }
+    return 0;
+}
+
+/* Depth of [ and { outside strings, so a hostile "[[[[..." never reaches
+ * cJSON's recursion. */
+static int depth_exceeds(const char *p, size_t n, int max_depth)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return 1;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char *errstr,
+                      size_t errstr_size)
+{
+    *out = NULL;
+    if (n == 0)
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "empty body");
+    if (json_utf8_valid(p, n) != 0)
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "not valid UTF-8");
+    if (memchr(p, '\0', n))
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "NUL byte in JSON text");
+    if (depth_exceeds(p, n, max_depth))
+        return attune_errf(ATTUNE_ERR_LIMIT, errstr, errstr_size,
+                           "JSON nested deeper than %d levels", max_depth);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
+    if (!root) {
+        size_t off = end && end >= p ? (size_t)(end - p) : 0;
+        if (!end) {
+            const char *e = cJSON_GetErrorPtr();
+            off = e && e >= p && e <= p + n ? (size_t)(e - p) : 0;
+        }
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size,
+                           "malformed JSON near byte %zu", off);
+    }
+    /* Only whitespace may follow the value. */
+    for (const char *q = end; q && q < p + n; q++) {
+        if (*q != ' ' && *q != '\n' && *q != '\r' && *q != '\t') {
+            cJSON_Delete(root);
+            return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size,
+                               "unexpected data after JSON value at byte %zu", (size_t)(q - p));
+        }
+    }
+    *out = root;
+    return ATTUNE_OK;
+}
+
+char *json_print(const cJSON *item)
+{
+    return cJSON_PrintUnformatted(item);
+}
+
+const char *json_str(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}

@@ -1,0 +1,25 @@
+/* json: the project's way in and out of cJSON. Parsing checks the nesting
+ * depth on the raw bytes before cJSON recurses, and requires valid UTF-8.
+ * Trees returned through `cJSON **out` belong to the caller (cJSON_Delete);
+ * strings from json_print belong to the caller (free). */
+#ifndef ATTUNE_JSON_H
+#define ATTUNE_JSON_H
+
+#include <cJSON.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* 0 when p[0..n) is valid UTF-8 (no overlongs, no surrogates). */
+int json_utf8_valid(const char *p, size_t n);
+
+attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char *errstr,
+                      size_t errstr_size) ATTUNE_MUST_CHECK;
+
+/* Unformatted JSON text; NULL on allocation failure. */
+char *json_print(const cJSON *item);
+
+/* Borrowed string member or NULL when absent or not a string. */
+const char *json_str(const cJSON *obj, const char *name);
+
+#endif

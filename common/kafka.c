@@ -1,0 +1,457 @@
+#include "kafka.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ts.h"
+
+struct kafka_producer {
+    rd_kafka_t *rk;
+    pthread_t poller;
+    atomic_int stop;
+    int produce_timeout_ms;
+    pthread_mutex_t ready_mu;
+    double ready_checked;
+    int ready;
+};
+
+struct kafka_consumer {
+    rd_kafka_t *rk;
+};
+
+void kafka_wait_init(kafka_wait *w)
+{
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->pending = 0;
+    w->failed = 0;
+    w->first_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+void kafka_wait_fini(kafka_wait *w)
+{
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+}
+
+attune_err kafka_wait_all(kafka_wait *w, char *errstr, size_t errstr_size)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->pending > 0)
+        pthread_cond_wait(&w->cv, &w->mu);
+    int failed = w->failed;
+    rd_kafka_resp_err_t err = w->first_err;
+    pthread_mutex_unlock(&w->mu);
+    if (failed)
+        return attune_errf(ATTUNE_ERR_KAFKA, errstr, errstr_size, "%d record(s) not delivered: %s",
+                           failed, rd_kafka_err2str(err));
+    return ATTUNE_OK;
+}
+
+static void wait_done(kafka_wait *w, rd_kafka_resp_err_t err)
+{
+    pthread_mutex_lock(&w->mu);
+    if (err) {
+        if (!w->failed)
+            w->first_err = err;
+        w->failed++;
+    }
+    if (--w->pending == 0)
+        pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    if (m->err)
+        log_warn("delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
+                 rd_kafka_err2str(m->err));
+    if (m->_private)
+        wait_done(m->_private, m->err);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char buf[256];
+        rd_kafka_fatal_error(rk, buf, sizeof buf);
+        log_error("kafka fatal error: %s", buf);
+        return;
+    }
+    /* Transport errors repeat while a broker is down; debug keeps logs calm. */
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        log_debug("kafka: %s", reason);
+    else
+        log_warn("kafka: %s", reason);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    if (level <= 3)
+        log_error("librdkafka %s: %s", fac, buf);
+    else if (level <= 4)
+        log_warn("librdkafka %s: %s", fac, buf);
+    else
+        log_debug("librdkafka %s: %s", fac, buf);
+}
+
+static attune_err conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
+                           char *errstr, size_t errstr_size)
+{
+    char why[256];
+    if (rd_kafka_conf_set(conf, name, value, why, sizeof why) != RD_KAFKA_CONF_OK)
+        return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size, "kafka property %s: %s", name,
+                           why);
+    return ATTUNE_OK;
+}
+
+/* The settings both sides share: bootstrap, client id, logging, and the
+ * ATTUNE_KAFKA_* pass-through, applied last so an operator can override. */
+static attune_err conf_common(const config *cfg, rd_kafka_conf_t *conf, const char *role,
+                              const char *const *defaults, char *errstr, size_t errstr_size)
+{
+    char client_id[128];
+    snprintf(client_id, sizeof client_id, "attune-%s-%s", cfg->service, role);
+    attune_err err = conf_set(conf, "bootstrap.servers", cfg->kafka_bootstrap, errstr,
+                              errstr_size);
+    if (!err)
+        err = conf_set(conf, "client.id", client_id, errstr, errstr_size);
+    for (size_t i = 0; !err && defaults[i]; i += 2)
+        err = conf_set(conf, defaults[i], defaults[i + 1], errstr, errstr_size);
+    for (size_t i = 0; !err && i < cfg->kafka_prop_count; i++)
+        err = conf_set(conf, cfg->kafka_prop_names[i], cfg->kafka_prop_values[i], errstr,
+                       errstr_size);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    return err;
+}
+
+static void *poll_loop(void *arg)
+{
+    kafka_producer *p = arg;
+    while (!atomic_load(&p->stop))
+        rd_kafka_poll(p->rk, 100);
+    return NULL;
+}
+
+attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *errstr,
+                              size_t errstr_size)
+{
+    char timeout[32];
+    snprintf(timeout, sizeof timeout, "%ld", cfg->produce_timeout_ms);
+    const char *defaults[] = {"enable.idempotence", "true",     "acks",          "all",
+                              "linger.ms",          "5",        "message.timeout.ms", timeout,
+                              "compression.type",   "lz4",      NULL};
+    *out = NULL;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    attune_err err = conf_common(cfg, conf, "producer", defaults, errstr, errstr_size);
+    if (err) {
+        rd_kafka_conf_destroy(conf);
+        return err;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    kafka_producer *p = calloc(1, sizeof *p);
+    if (!p) {
+        rd_kafka_conf_destroy(conf);
+        return ATTUNE_ERR_NOMEM;
+    }
+    char why[512];
+    p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    if (!p->rk) {
+        rd_kafka_conf_destroy(conf);
+        free(p);
+        return attune_errf(ATTUNE_ERR_KAFKA, errstr, errstr_size, "kafka producer: %s", why);
+    }
+    conf = NULL; /* now owned by rk */
+    p->produce_timeout_ms = (int)cfg->produce_timeout_ms;
+    pthread_mutex_init(&p->ready_mu, NULL);
+    if (pthread_create(&p->poller, NULL, poll_loop, p) != 0) {
+        rd_kafka_destroy(p->rk);
+        free(p);
+        return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "cannot start poll thread");
+    }
+    *out = p;
+    return ATTUNE_OK;
+}
+
+void kafka_producer_free(kafka_producer *p)
+{
+    if (!p)
+        return;
+    rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, p->produce_timeout_ms + 1000);
+    if (err)
+        log_error("kafka flush: %s; %d record(s) left undelivered", rd_kafka_err2str(err),
+                  rd_kafka_outq_len(p->rk));
+    atomic_store(&p->stop, 1);
+    pthread_join(p->poller, NULL);
+    rd_kafka_destroy(p->rk);
+    pthread_mutex_destroy(&p->ready_mu);
+    free(p);
+}
+
+attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, size_t key_len,
+                         const void *value, size_t value_len, const kafka_header *headers,
+                         size_t header_count, kafka_wait *w)
+{
+    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(header_count ? header_count : 1);
+    for (size_t i = 0; i < header_count; i++)
+        rd_kafka_header_add(hdrs, headers[i].name, -1, headers[i].value, -1);
+    if (w) {
+        pthread_mutex_lock(&w->mu);
+        w->pending++;
+        pthread_mutex_unlock(&w->mu);
+    }
+    double deadline = ts_mono() + p->produce_timeout_ms / 1000.0;
+    rd_kafka_resp_err_t err;
+    for (;;) {
+        err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_KEY(key, key_len),
+                                RD_KAFKA_V_VALUE((void *)value, value_len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(w), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || ts_mono() > deadline)
+            break;
+        /* The poll thread serves delivery reports; give it time to drain. */
+        usleep(5000);
+    }
+    if (err) {
+        rd_kafka_headers_destroy(hdrs); /* not taken by a failed producev */
+        if (w)
+            wait_done(w, RD_KAFKA_RESP_ERR_NO_ERROR);
+        return ATTUNE_ERR_KAFKA;
+    }
+    return ATTUNE_OK;
+}
+
+int kafka_producer_ready(kafka_producer *p)
+{
+    pthread_mutex_lock(&p->ready_mu);
+    double now = ts_mono();
+    if (now - p->ready_checked > 1.0) {
+        const struct rd_kafka_metadata *md = NULL;
+        p->ready = rd_kafka_metadata(p->rk, 0, NULL, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                   md && md->broker_cnt > 0;
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        p->ready_checked = now;
+    }
+    int ready = p->ready;
+    pthread_mutex_unlock(&p->ready_mu);
+    return ready;
+}
+
+attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char *service,
+                            const rd_kafka_message_t *msg, const char *reason, kafka_wait *w)
+{
+    char partition[16], offset[32], when[40];
+    snprintf(partition, sizeof partition, "%d", (int)msg->partition);
+    snprintf(offset, sizeof offset, "%lld", (long long)msg->offset);
+    ts_format_rfc3339(ts_now_ms(), when, sizeof when);
+    const kafka_header h[] = {
+        {"attune-dlq-service", service},
+        {"attune-dlq-reason", reason},
+        {"attune-dlq-topic", msg->rkt ? rd_kafka_topic_name(msg->rkt) : ""},
+        {"attune-dlq-partition", partition},
+        {"attune-dlq-offset", offset},
+        {"attune-dlq-time", when},
+    };
+    return kafka_produce(p, dlq_topic, msg->key, msg->key_len, msg->payload, msg->len, h,
+                         sizeof h / sizeof h[0], w);
+}
+
+attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size_t topic_count,
+                              kafka_consumer **out, char *errstr, size_t errstr_size)
+{
+    const char *defaults[] = {"group.id",
+                              cfg->group_id,
+                              "enable.auto.commit",
+                              "true",
+                              "enable.auto.offset.store",
+                              "false",
+                              "auto.offset.reset",
+                              "earliest",
+                              "partition.assignment.strategy",
+                              "cooperative-sticky",
+                              "isolation.level",
+                              "read_committed",
+                              "enable.partition.eof",
+                              "false",
+                              NULL};
+    *out = NULL;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    attune_err err = conf_common(cfg, conf, "consumer", defaults, errstr, errstr_size);
+    if (err) {
+        rd_kafka_conf_destroy(conf);
+        return err;
+    }
+    kafka_consumer *c = calloc(1, sizeof *c);
+    if (!c) {
+        rd_kafka_conf_destroy(conf);
+        return ATTUNE_ERR_NOMEM;
+    }
+    char why[512];
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+    if (!c->rk) {
+        rd_kafka_conf_destroy(conf);
+        free(c);
+        return attune_errf(ATTUNE_ERR_KAFKA, errstr, errstr_size, "kafka consumer: %s", why);
+    }
+    conf = NULL; /* now owned by rk */
+    rd_kafka_poll_set_consumer(c->rk);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)topic_count);
+    for (size_t i = 0; i < topic_count; i++)
+        rd_kafka_topic_partition_list_add(subs, topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t rerr = rd_kafka_subscribe(c->rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (rerr) {
+        rd_kafka_destroy(c->rk);
+        free(c);
+        return attune_errf(ATTUNE_ERR_KAFKA, errstr, errstr_size, "subscribe: %s",
+                           rd_kafka_err2str(rerr));
+    }
+    *out = c;
+    return ATTUNE_OK;
+}
+
+void kafka_consumer_free(kafka_consumer *c)
+{
+    if (!c)
+        return;
+    rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk);
+    if (err)
+        log_warn("consumer close: %s", rd_kafka_err2str(err));
+    rd_kafka_destroy(c->rk);
+    free(c);
+}
+
+size_t kafka_consumer_poll_batch(kafka_consumer *c, rd_kafka_message_t **msgs, size_t max,
+                                 int idle_ms, int fill_ms)
+{
+    size_t n = 0;
+    double deadline = ts_mono() + idle_ms / 1000.0;
+    while (n < max) {
+        int left = (int)((deadline - ts_mono()) * 1000);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, left > 0 ? left : 0);
+        if (!m) {
+            if (left <= 0)
+                break;
+            continue;
+        }
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                log_warn("consume: %s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        /* The first record starts the fill window: small bursts go out
+         * together without holding a lone record for long. */
+        if (n == 0)
+            deadline = ts_mono() + fill_ms / 1000.0;
+        msgs[n++] = m;
+    }
+    return n;
+}
+
+/* One entry per partition holding the lowest (first) or highest (last)
+ * offset among the records. */
+static rd_kafka_topic_partition_list_t *per_partition(rd_kafka_message_t *const *msgs, size_t n,
+                                                      int lowest)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) {
+        const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
+        int64_t off = lowest ? msgs[i]->offset : msgs[i]->offset + 1;
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(l, topic,
+                                                                           msgs[i]->partition);
+        if (!tp)
+            rd_kafka_topic_partition_list_add(l, topic, msgs[i]->partition)->offset = off;
+        else if (lowest ? off < tp->offset : off > tp->offset)
+            tp->offset = off;
+    }
+    return l;
+}
+
+attune_err kafka_consumer_store(kafka_consumer *c, rd_kafka_message_t *const *msgs, size_t n)
+{
+    if (n == 0)
+        return ATTUNE_OK;
+    rd_kafka_topic_partition_list_t *l = per_partition(msgs, n, 0);
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(c->rk, l);
+    /* A partition revoked meanwhile reports an error: its new owner consumes
+     * those records again, which at-least-once allows. */
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].err)
+            log_info("offset not stored for %s[%d]: %s", l->elems[i].topic,
+                     (int)l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+    rd_kafka_topic_partition_list_destroy(l);
+    return err && err != RD_KAFKA_RESP_ERR__STATE ? ATTUNE_ERR_KAFKA : ATTUNE_OK;
+}
+
+attune_err kafka_consumer_rewind(kafka_consumer *c, rd_kafka_message_t *const *msgs, size_t n)
+{
+    if (n == 0)
+        return ATTUNE_OK;
+    rd_kafka_topic_partition_list_t *l = per_partition(msgs, n, 1);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 5000);
+    attune_err err = ATTUNE_OK;
+    if (e) {
+        log_error("seek back failed: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        err = ATTUNE_ERR_KAFKA;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return err;
+}
+
+long long kafka_consumer_lag(kafka_consumer *c)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(c->rk, &l) || !l)
+        return -1;
+    long long lag = 0;
+    if (rd_kafka_position(c->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < l->cnt; i++) {
+            int64_t lo, hi;
+            if (rd_kafka_get_watermark_offsets(c->rk, l->elems[i].topic, l->elems[i].partition,
+                                               &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+                hi < 0)
+                continue;
+            int64_t pos = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
+            if (hi > pos)
+                lag += hi - pos;
+        }
+    } else {
+        lag = -1;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return lag;
+}
+
+rd_kafka_t *kafka_consumer_handle(kafka_consumer *c)
+{
+    return c->rk;
+}
+
+int kafka_header_get(const rd_kafka_message_t *msg, const char *name, char *out, size_t out_size)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    const void *val;
+    size_t len;
+    if (rd_kafka_message_headers(msg, &hdrs) || !hdrs ||
+        rd_kafka_header_get_last(hdrs, name, &val, &len))
+        return -1;
+    if (len >= out_size)
+        len = out_size - 1;
+    memcpy(out, val, len);
+    out[len] = '\0';
+    return 0;
+}

@@ -1,0 +1,89 @@
+/* kafka: attune's producer and consumer on librdkafka, with its delivery
+ * rules: an idempotent producer with acks=all; a consumer whose offsets are
+ * stored (and so committed) only after everything a record produced is
+ * acknowledged. The wrappers own their rd_kafka_t handles. */
+#ifndef ATTUNE_KAFKA_H
+#define ATTUNE_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+
+/* Tracks a group of produced records until the broker has answered for each.
+ * Caller-owned storage; it must outlive every record produced with it, which
+ * kafka_wait_all guarantees by waiting for all of them. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int pending;
+    int failed;
+    rd_kafka_resp_err_t first_err;
+} kafka_wait;
+
+void kafka_wait_init(kafka_wait *w);
+void kafka_wait_fini(kafka_wait *w);
+/* Blocks until every record produced with w is acknowledged or failed
+ * (message.timeout.ms bounds this). ATTUNE_OK when all were acknowledged;
+ * ATTUNE_ERR_KAFKA otherwise, with the first error in errstr. */
+attune_err kafka_wait_all(kafka_wait *w, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
+
+typedef struct {
+    const char *name;
+    const char *value;
+} kafka_header;
+
+typedef struct kafka_producer kafka_producer;
+
+/* A producer with its own poll thread, so delivery reports flow whatever the
+ * caller does. client_id names it in broker logs. */
+attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *errstr,
+                              size_t errstr_size) ATTUNE_MUST_CHECK;
+/* Flushes (bounded by the produce timeout), stops the poll thread, frees. */
+void kafka_producer_free(kafka_producer *p);
+/* Queues one record; the value and headers are copied. w counts it. When the
+ * local queue is full this waits for room (bounded by the produce timeout). */
+attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, size_t key_len,
+                         const void *value, size_t value_len, const kafka_header *headers,
+                         size_t header_count, kafka_wait *w) ATTUNE_MUST_CHECK;
+/* 1 when a broker answered a metadata request within the last seconds. */
+int kafka_producer_ready(kafka_producer *p);
+
+/* Sends msg to the dead-letter topic unchanged (key, value) with headers
+ * saying who rejected it, why, and where it came from. */
+attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char *service,
+                            const rd_kafka_message_t *msg, const char *reason,
+                            kafka_wait *w) ATTUNE_MUST_CHECK;
+
+typedef struct kafka_consumer kafka_consumer;
+
+/* Subscribes to topics in cfg->group_id with cooperative-sticky assignment,
+ * auto commit of stored offsets only, earliest reset. */
+attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size_t topic_count,
+                              kafka_consumer **out, char *errstr,
+                              size_t errstr_size) ATTUNE_MUST_CHECK;
+/* Closes (committing stored offsets) and frees. */
+void kafka_consumer_free(kafka_consumer *c);
+/* Fills msgs with up to max records, waiting at most idle_ms for the first
+ * and then at most fill_ms more for others. Returns the count; each record
+ * belongs to the caller (rd_kafka_message_destroy). */
+size_t kafka_consumer_poll_batch(kafka_consumer *c, rd_kafka_message_t **msgs, size_t max,
+                                 int idle_ms, int fill_ms);
+/* Marks the records as done: their offsets get committed. */
+attune_err kafka_consumer_store(kafka_consumer *c, rd_kafka_message_t *const *msgs,
+                                size_t n) ATTUNE_MUST_CHECK;
+/* Seeks back to the first of these records in each partition, so they are
+ * consumed again. */
+attune_err kafka_consumer_rewind(kafka_consumer *c, rd_kafka_message_t *const *msgs,
+                                 size_t n) ATTUNE_MUST_CHECK;
+/* Sum of (high watermark - position) over the assigned partitions, from
+ * librdkafka's cached figures; -1 when unknown. */
+long long kafka_consumer_lag(kafka_consumer *c);
+rd_kafka_t *kafka_consumer_handle(kafka_consumer *c);
+
+/* Reads a header of msg into out (NUL-terminated); 0 when found. */
+int kafka_header_get(const rd_kafka_message_t *msg, const char *name, char *out, size_t out_size);
+
+#endif

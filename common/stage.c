@@ -1,0 +1,157 @@
+#include "stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "json.h"
+#include "log.h"
+#include "metrics.h"
+#include "service.h"
+#include "ts.h"
+
+typedef struct {
+    kafka_producer *producer;
+} stage_ready_ctx;
+
+static int stage_ready(void *ud)
+{
+    stage_ready_ctx *r = ud;
+    return r->producer && kafka_producer_ready(r->producer);
+}
+
+attune_err stage_emit(stage_io *io, const char *topic, const char *key, const cJSON *event)
+{
+    char *text = json_print(event);
+    if (!text)
+        return ATTUNE_ERR_NOMEM;
+    const char *tp = json_str(event, "traceparent");
+    const kafka_header h[] = {{"content-type", EVENT_CONTENT_TYPE},
+                              {"traceparent", tp ? tp : ""}};
+    attune_err err = kafka_produce(io->producer, topic, key, key ? strlen(key) : 0, text,
+                                   strlen(text), h, tp ? 2 : 1, io->wait);
+    free(text);
+    if (!err) {
+        char labels[300];
+        snprintf(labels, sizeof labels, "topic=\"%s\"", topic);
+        metric_inc(metrics_counter("attune_records_produced_total", "records produced", labels));
+    }
+    return err;
+}
+
+attune_err stage_reject(stage_io *io, const rd_kafka_message_t *msg, const char *reason)
+{
+    log_warn("dead-lettering %s[%d]@%lld: %s", rd_kafka_topic_name(msg->rkt),
+             (int)msg->partition, (long long)msg->offset, reason);
+    metric_inc(metrics_counter("attune_deadletter_total", "records sent to the dead-letter topic",
+                               NULL));
+    return kafka_deadletter(io->producer, io->cfg->topic_deadletter, io->cfg->service, msg, reason,
+                            io->wait);
+}
+
+static void sleep_while_running(int ms)
+{
+    for (int i = 0; i < ms / 50 && service_running; i++)
+        usleep(50 * 1000);
+}
+
+int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *ud,
+              const httpd_route *routes, size_t route_count)
+{
+    char errstr[512];
+    stage_ready_ctx ready = {0};
+    httpd *http = NULL;
+    kafka_consumer *consumer = NULL;
+    rd_kafka_message_t **msgs = NULL;
+    int code = 1;
+
+    service_install_signals();
+    if (httpd_start(cfg->http_addr, routes, route_count, stage_ready, &ready, cfg->max_body_bytes,
+                    cfg->http_max_connections, &http, errstr, sizeof errstr) != ATTUNE_OK) {
+        log_error("%s", errstr);
+        goto out;
+    }
+    if (kafka_producer_new(cfg, &ready.producer, errstr, sizeof errstr) != ATTUNE_OK) {
+        log_error("%s", errstr);
+        goto out;
+    }
+    const char *topics[] = {in_topic};
+    if (kafka_consumer_new(cfg, topics, 1, &consumer, errstr, sizeof errstr) != ATTUNE_OK) {
+        log_error("%s", errstr);
+        goto out;
+    }
+    msgs = calloc((size_t)cfg->batch_size, sizeof *msgs);
+    if (!msgs) {
+        log_error("out of memory");
+        goto out;
+    }
+    char labels[300];
+    snprintf(labels, sizeof labels, "topic=\"%s\"", in_topic);
+    metric *consumed = metrics_counter("attune_records_consumed_total", "records consumed", labels);
+    metric *retries = metrics_counter("attune_batch_retries_total",
+                                      "batches consumed again after a failed output", NULL);
+    metric *batch_time = metrics_histogram("attune_batch_duration_seconds",
+                                           "time to handle one batch, outputs acknowledged", NULL);
+    metric *latency = metrics_histogram(
+        "attune_stage_latency_seconds",
+        "from the input record's timestamp to its outputs being acknowledged", NULL);
+    metric *lag = metrics_gauge("attune_consumer_lag", "records not yet consumed", labels);
+    log_info("consuming %s as group %s, http on %s:%d", in_topic, cfg->group_id, cfg->http_addr,
+             httpd_port(http));
+
+    double last_lag = 0;
+    while (service_running) {
+        size_t n = kafka_consumer_poll_batch(consumer, msgs, (size_t)cfg->batch_size, 100,
+                                             (int)cfg->batch_wait_ms);
+        double now = ts_mono();
+        if (now - last_lag > 5) {
+            metric_set(lag, (double)kafka_consumer_lag(consumer));
+            last_lag = now;
+        }
+        if (n == 0)
+            continue;
+        metric_add(consumed, n);
+        kafka_wait w;
+        kafka_wait_init(&w);
+        stage_io io = {cfg, ready.producer, &w};
+        attune_err err = fn(ud, &io, msgs, n);
+        if (err)
+            snprintf(errstr, sizeof errstr, "batch handler: %s", attune_err_str(err));
+        /* Always wait: records already queued point at w. */
+        attune_err werr = kafka_wait_all(&w, err ? NULL : errstr, sizeof errstr);
+        kafka_wait_fini(&w);
+        if (!err)
+            err = werr;
+        if (!err)
+            err = kafka_consumer_store(consumer, msgs, n);
+        if (err) {
+            log_error("%s; consuming %zu record(s) again", errstr, n);
+            metric_inc(retries);
+            if (kafka_consumer_rewind(consumer, msgs, n) != ATTUNE_OK)
+                log_error("could not seek back; records will be re-read after restart");
+            sleep_while_running(1000);
+        } else {
+            double done = ts_mono();
+            metric_observe(batch_time, done - now);
+            int64_t wall = ts_now_ms();
+            for (size_t i = 0; i < n; i++) {
+                rd_kafka_timestamp_type_t tt;
+                int64_t t = rd_kafka_message_timestamp(msgs[i], &tt);
+                if (t > 0)
+                    metric_observe(latency, (double)(wall - t) / 1000.0);
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            rd_kafka_message_destroy(msgs[i]);
+    }
+    log_info("stopping: closing consumer, flushing producer");
+    code = 0;
+out:
+    kafka_consumer_free(consumer);
+    httpd_stop(http);
+    kafka_producer_free(ready.producer);
+    free(msgs);
+    return code;
+}

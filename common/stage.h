@@ -1,0 +1,39 @@
+/* stage: the consume -> transform -> produce loop that every Kafka-to-Kafka
+ * service runs (enrich, classify, decide...). It polls a batch, hands it to
+ * the service's batch function, waits until every output (and dead letter)
+ * is acknowledged, and only then stores the input offsets. If any output
+ * fails, the batch is consumed again: at least once, never lost. */
+#ifndef ATTUNE_STAGE_H
+#define ATTUNE_STAGE_H
+
+#include <cJSON.h>
+
+#include "config.h"
+#include "httpd.h"
+#include "kafka.h"
+
+typedef struct {
+    const config *cfg;
+    kafka_producer *producer;
+    kafka_wait *wait;
+} stage_io;
+
+/* Handles msgs[0..n): for each record, stage_emit its outputs or
+ * stage_reject it. Returning an error makes the whole batch be retried. */
+typedef attune_err (*stage_batch_fn)(void *ud, stage_io *io, rd_kafka_message_t *const *msgs,
+                                     size_t n);
+
+/* Produces event (serialized; not taken) to topic with key, as a structured
+ * CloudEvent with content-type and traceparent headers. */
+attune_err stage_emit(stage_io *io, const char *topic, const char *key,
+                      const cJSON *event) ATTUNE_MUST_CHECK;
+/* Dead-letters msg with reason. */
+attune_err stage_reject(stage_io *io, const rd_kafka_message_t *msg,
+                        const char *reason) ATTUNE_MUST_CHECK;
+
+/* Runs until SIGTERM/SIGINT: HTTP server (health, readiness, metrics, plus
+ * routes), consumer on in_topic, producer. Returns the process exit code. */
+int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *ud,
+              const httpd_route *routes, size_t route_count);
+
+#endif
