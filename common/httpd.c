@@ -135,6 +135,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, http_response 
         snprintf(ra, sizeof ra, "%d", resp->retry_after_s);
         MHD_add_response_header(r, "Retry-After", ra);
     }
+    if (resp->www_authenticate)
+        MHD_add_response_header(r, "WWW-Authenticate", resp->www_authenticate);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -278,10 +280,10 @@ attune_err httpd_start(const char *addr, const httpd_route *routes, size_t route
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->daemon = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,
+        flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_NOTIFY_COMPLETED, request_done, h, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_END);
+        (unsigned)max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (!h->daemon) {
         free(h);
         return attune_errf(ATTUNE_ERR_IO, errstr, errstr_size,

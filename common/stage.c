@@ -98,8 +98,8 @@ int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *
         "attune_stage_latency_seconds",
         "from the input record's timestamp to its outputs being acknowledged", NULL);
     metric *lag = metrics_gauge("attune_consumer_lag", "records not yet consumed", labels);
-    log_info("consuming %s as group %s, http on %s:%d", in_topic, cfg->group_id, cfg->http_addr,
-             httpd_port(http));
+    log_info("consuming %s as group %s, http on %s (port %d)", in_topic, cfg->group_id,
+             cfg->http_addr, httpd_port(http));
 
     double last_lag = 0;
     while (service_running) {

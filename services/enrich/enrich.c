@@ -1,0 +1,300 @@
+#include "enrich.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "customer.h"
+#include "event.h"
+#include "interaction.h"
+#include "json.h"
+#include "log.h"
+#include "metrics.h"
+#include "ts.h"
+
+#define DAY_MS (86400LL * 1000)
+#define CMDS_PER_RECORD 8
+#define CLOCK_SKEW_MS (5 * 60 * 1000)
+
+typedef struct {
+    const rd_kafka_message_t *msg;
+    cJSON *root;
+    const char *customer_id;
+    int64_t t_ms;
+    cJSON *context;
+} item;
+
+attune_err enrich_init(enrich *e, const config *cfg, char *errstr, size_t errstr_size)
+{
+    e->cfg = cfg;
+    return redis_client_new(cfg->redis_url, (int)cfg->redis_timeout_ms, &e->redis, errstr,
+                            errstr_size);
+}
+
+void enrich_fini(enrich *e)
+{
+    redis_client_free(e->redis);
+    e->redis = NULL;
+}
+
+/* Defaults everyone gets: no consent to marketing, no vulnerability flag,
+ * the standard tier. Unknown customers are not treated worse than known. */
+static cJSON *default_profile(void)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "tier", "standard");
+    cJSON_AddNumberToObject(p, "value", 0);
+    cJSON_AddStringToObject(p, "segment", "unknown");
+    cJSON_AddStringToObject(p, "payer", "unknown");
+    cJSON_AddBoolToObject(p, "marketing_consent", 0);
+    cJSON_AddBoolToObject(p, "vulnerable", 0);
+    return p;
+}
+
+static cJSON *new_context(const char *status)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "status", status);
+    cJSON_AddItemToObject(c, "profile", default_profile());
+    cJSON_AddItemToObject(c, "preferences", cJSON_CreateObject());
+    cJSON_AddItemToObject(c, "recent", cJSON_CreateArray());
+    return c;
+}
+
+cJSON *enrich_context_unavailable(void)
+{
+    cJSON *c = new_context("unavailable");
+    cJSON_AddNullToObject(c, "contacts_24h");
+    cJSON_AddNullToObject(c, "contacts_7d");
+    return c;
+}
+
+static int truthy(const char *s)
+{
+    return strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcasecmp(s, "yes") == 0;
+}
+
+/* Profile hash fields become typed JSON: value is a number, flags are
+ * booleans, the rest stay strings. */
+static void apply_profile(cJSON *profile, const redisReply *r)
+{
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
+        if (!k || !v)
+            continue;
+        cJSON *val;
+        if (strcmp(k, "value") == 0) {
+            char *end;
+            double d = strtod(v, &end);
+            val = (*v && !*end) ? cJSON_CreateNumber(d) : cJSON_CreateString(v);
+        } else if (strcmp(k, "marketing_consent") == 0 || strcmp(k, "vulnerable") == 0) {
+            val = cJSON_CreateBool(truthy(v));
+        } else {
+            val = cJSON_CreateString(v);
+        }
+        if (cJSON_GetObjectItemCaseSensitive(profile, k))
+            cJSON_ReplaceItemInObjectCaseSensitive(profile, k, val);
+        else
+            cJSON_AddItemToObject(profile, k, val);
+    }
+}
+
+static void apply_hash(cJSON *obj, const redisReply *r)
+{
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        if (r->element[i]->str && r->element[i + 1]->str)
+            cJSON_AddStringToObject(obj, r->element[i]->str, r->element[i + 1]->str);
+}
+
+static void apply_recent(cJSON *recent, const redisReply *r)
+{
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        cJSON *rec = NULL;
+        char errstr[64];
+        if (e->type == REDIS_REPLY_STRING &&
+            json_parse(e->str, e->len, 8, &rec, errstr, sizeof errstr) == ATTUNE_OK)
+            cJSON_AddItemToArray(recent, rec);
+    }
+}
+
+static attune_err queue_commands(redis_client *rc, const item *it, long recent_max)
+{
+    char profile[CUSTOMER_KEY_MAX], prefs[CUSTOMER_KEY_MAX], recent[CUSTOMER_KEY_MAX],
+        contacts[CUSTOMER_KEY_MAX];
+    if (customer_key_name(profile, sizeof profile, it->customer_id, CUSTOMER_PROFILE) ||
+        customer_key_name(prefs, sizeof prefs, it->customer_id, CUSTOMER_PREFS) ||
+        customer_key_name(recent, sizeof recent, it->customer_id, CUSTOMER_RECENT) ||
+        customer_key_name(contacts, sizeof contacts, it->customer_id, CUSTOMER_CONTACTS))
+        return ATTUNE_ERR_INVALID;
+    const char *iid = json_str(cJSON_GetObjectItemCaseSensitive(it->root, "data"),
+                               "interaction_id");
+    char t[32], t24[32], t7[32], trim[32], ttl[32], start[16], stop[32];
+    snprintf(t, sizeof t, "%lld", (long long)it->t_ms);
+    snprintf(t24, sizeof t24, "%lld", (long long)(it->t_ms - DAY_MS));
+    snprintf(t7, sizeof t7, "%lld", (long long)(it->t_ms - 7 * DAY_MS));
+    snprintf(trim, sizeof trim, "(%lld", (long long)(ts_now_ms() - 8 * DAY_MS));
+    snprintf(ttl, sizeof ttl, "%ld", customer_key_ttl[CUSTOMER_CONTACTS]);
+    /* LRANGE 1 0 is empty: how recent_max 0 reads nothing. */
+    snprintf(start, sizeof start, "%d", recent_max > 0 ? 0 : 1);
+    snprintf(stop, sizeof stop, "%ld", recent_max > 0 ? recent_max - 1 : 0);
+    const char *cmds[CMDS_PER_RECORD][5] = {
+        {"HGETALL", profile},
+        {"HGETALL", prefs},
+        {"LRANGE", recent, start, stop},
+        /* NX keeps the first time an interaction was seen, so redelivered
+         * and follow-up events of one interaction count once. */
+        {"ZADD", contacts, "NX", t, iid},
+        {"ZREMRANGEBYSCORE", contacts, "-inf", trim},
+        {"ZCOUNT", contacts, t24, t},
+        {"ZCOUNT", contacts, t7, t},
+        {"EXPIRE", contacts, ttl},
+    };
+    static const int argc[CMDS_PER_RECORD] = {2, 2, 4, 5, 4, 4, 4, 3};
+    attune_err err = ATTUNE_OK;
+    for (int i = 0; i < CMDS_PER_RECORD && !err; i++)
+        err = redis_append(rc, argc[i], cmds[i], NULL);
+    return err;
+}
+
+/* Reads one record's replies into its context. ATTUNE_ERR_REDIS when the
+ * connection failed (the remaining replies are lost). */
+static attune_err read_context(redis_client *rc, item *it)
+{
+    redisReply *r[CMDS_PER_RECORD] = {0};
+    attune_err err = ATTUNE_OK;
+    int got = 0;
+    for (; got < CMDS_PER_RECORD; got++) {
+        err = redis_reply(rc, &r[got]);
+        if (err)
+            break;
+    }
+    if (!err) {
+        int bad = 0;
+        for (int i = 0; i < CMDS_PER_RECORD; i++)
+            bad |= r[i]->type == REDIS_REPLY_ERROR;
+        if (bad) {
+            /* A wrong key type (someone wrote a string where a hash
+             * belongs) should not stop the flow: say unavailable. */
+            log_warn("redis answered an error for a customer's context keys");
+            err = ATTUNE_ERR_INVALID;
+        } else {
+            int known = r[0]->type == REDIS_REPLY_ARRAY && r[0]->elements > 0;
+            cJSON *c = new_context(known ? "ok" : "unknown_customer");
+            apply_profile(cJSON_GetObjectItemCaseSensitive(c, "profile"), r[0]);
+            apply_hash(cJSON_GetObjectItemCaseSensitive(c, "preferences"), r[1]);
+            apply_recent(cJSON_GetObjectItemCaseSensitive(c, "recent"), r[2]);
+            cJSON_AddNumberToObject(c, "contacts_24h", (double)r[5]->integer);
+            cJSON_AddNumberToObject(c, "contacts_7d", (double)r[6]->integer);
+            it->context = c;
+        }
+    }
+    for (int i = 0; i < got; i++)
+        freeReplyObject(r[i]);
+    return err;
+}
+
+/* Fills every item's context with one pipelined round trip. Whatever Redis
+ * could not answer is marked unavailable; the flow never stops for it. */
+static void fetch_contexts(enrich *e, item *items, size_t n, metric *unavailable)
+{
+    char errstr[256];
+    attune_err err = redis_client_ready(e->redis, errstr, sizeof errstr);
+    size_t queued = 0;
+    for (; !err && queued < n; queued++)
+        err = queue_commands(e->redis, &items[queued], e->cfg->recent_max);
+    if (err) {
+        redis_client_drop(e->redis);
+        queued = 0;
+    }
+    for (size_t i = 0; i < queued; i++) {
+        attune_err rerr = read_context(e->redis, &items[i]);
+        if (rerr == ATTUNE_ERR_REDIS || rerr == ATTUNE_ERR_TIMEOUT) {
+            redis_client_drop(e->redis);
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i].context) {
+            items[i].context = enrich_context_unavailable();
+            metric_inc(unavailable);
+        }
+    }
+}
+
+/* Parses and validates a record; on failure writes the reason and returns
+ * an error. */
+static attune_err parse_record(const config *cfg, const rd_kafka_message_t *m, item *it,
+                               char *reason, size_t reason_size)
+{
+    problem_field pf;
+    attune_err err = json_parse(m->payload ? m->payload : "", m->len, (int)cfg->max_json_depth,
+                                &it->root, reason, reason_size);
+    if (err)
+        return err;
+    err = event_validate(it->root, EVENT_TYPE_INTERACTION, "", &pf);
+    if (!err)
+        err = interaction_validate(cJSON_GetObjectItemCaseSensitive(it->root, "data"),
+                                   cfg->max_text_bytes, "/data", &pf);
+    if (err) {
+        snprintf(reason, reason_size, "invalid event at %s: %s", pf.pointer[0] ? pf.pointer : "/",
+                 pf.detail);
+        return err;
+    }
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(it->root, "data");
+    it->customer_id = json_str(data, "customer_id");
+    int64_t now = ts_now_ms();
+    it->t_ms = interaction_occurred_ms(data);
+    /* A clock far ahead would count contacts from the future. */
+    if (it->t_ms > now + CLOCK_SKEW_MS)
+        it->t_ms = now;
+    return ATTUNE_OK;
+}
+
+attune_err enrich_batch(void *ud, stage_io *io, rd_kafka_message_t *const *msgs, size_t n)
+{
+    enrich *e = ud;
+    static metric *unavailable;
+    if (!unavailable)
+        unavailable = metrics_counter("attune_enrich_context_unavailable_total",
+                                      "events enriched without Redis context", NULL);
+    item *items = calloc(n, sizeof *items);
+    if (!items)
+        return ATTUNE_ERR_NOMEM;
+    attune_err err = ATTUNE_OK;
+    size_t valid = 0;
+    for (size_t i = 0; i < n && !err; i++) {
+        char reason[512];
+        item it = {.msg = msgs[i]};
+        if (parse_record(e->cfg, msgs[i], &it, reason, sizeof reason) != ATTUNE_OK) {
+            cJSON_Delete(it.root);
+            err = stage_reject(io, msgs[i], reason);
+            continue;
+        }
+        items[valid++] = it;
+    }
+    if (!err)
+        fetch_contexts(e, items, valid, unavailable);
+    for (size_t i = 0; i < valid && !err; i++) {
+        cJSON *data = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(items[i].root, "data"), 1);
+        if (!data) {
+            err = ATTUNE_ERR_NOMEM;
+            break;
+        }
+        cJSON_AddItemToObject(data, "context", items[i].context);
+        items[i].context = NULL; /* now owned by data */
+        cJSON *out = event_derive(items[i].root, EVENT_TYPE_ENRICHED, data);
+        if (!out) {
+            err = ATTUNE_ERR_NOMEM;
+            break;
+        }
+        err = stage_emit(io, e->cfg->topic_enriched, items[i].customer_id, out);
+        cJSON_Delete(out);
+    }
+    for (size_t i = 0; i < valid; i++) {
+        cJSON_Delete(items[i].context);
+        cJSON_Delete(items[i].root);
+    }
+    free(items);
+    return err;
+}

@@ -1,0 +1,25 @@
+/* attune-enrich: interactions in, interactions with customer context out. */
+#include "enrich.h"
+#include "log.h"
+#include "service.h"
+#include "stage.h"
+
+int main(int argc, char **argv)
+{
+    config cfg;
+    int rc = service_init(argc, argv, "enrich",
+                          "adds customer context from Redis to interaction events", NULL, &cfg);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    char errstr[512];
+    enrich e;
+    if (enrich_init(&e, &cfg, errstr, sizeof errstr) != ATTUNE_OK) {
+        log_error("%s", errstr);
+        config_fini(&cfg);
+        return 2;
+    }
+    int code = stage_run(&cfg, cfg.topic_interactions, enrich_batch, &e, NULL, 0);
+    enrich_fini(&e);
+    config_fini(&cfg);
+    return code;
+}

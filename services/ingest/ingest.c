@@ -1,0 +1,376 @@
+#include "ingest.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "event.h"
+#include "ids.h"
+#include "interaction.h"
+#include "json.h"
+#include "log.h"
+#include "metrics.h"
+#include "ts.h"
+
+typedef enum { BODY_EVENT, BODY_BATCH, BODY_BARE } body_kind;
+
+static attune_err split_keys(ingest *in, const char *list, char *errstr, size_t errstr_size)
+{
+    size_t cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    in->keys = calloc(cap, sizeof *in->keys);
+    if (!in->keys)
+        return ATTUNE_ERR_NOMEM;
+    const char *p = list;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && isspace((unsigned char)p[len - 1]))
+            len--;
+        while (len && isspace((unsigned char)*p))
+            p++, len--;
+        if (len) {
+            if (len < 16)
+                return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
+                                   "ATTUNE_API_KEYS: every key needs at least 16 characters");
+            in->keys[in->key_count] = strndup(p, len);
+            if (!in->keys[in->key_count])
+                return ATTUNE_ERR_NOMEM;
+            in->key_count++;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    if (in->key_count == 0)
+        return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
+                           "ATTUNE_API_KEYS: set at least one API key; the event API never runs "
+                           "without credentials");
+    return ATTUNE_OK;
+}
+
+attune_err ingest_init(ingest *in, const config *cfg, char *errstr, size_t errstr_size)
+{
+    memset(in, 0, sizeof *in);
+    in->cfg = cfg;
+    attune_err err = split_keys(in, cfg->api_keys, errstr, errstr_size);
+    if (!err) {
+        in->seen = dedup_new((size_t)cfg->idempotency_max_ids, cfg->idempotency_window_s);
+        if (!in->seen)
+            err = attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    if (!err)
+        err = kafka_producer_new(cfg, &in->producer, errstr, errstr_size);
+    if (err)
+        ingest_fini(in);
+    return err;
+}
+
+void ingest_fini(ingest *in)
+{
+    kafka_producer_free(in->producer);
+    in->producer = NULL;
+    dedup_free(in->seen);
+    in->seen = NULL;
+    for (size_t i = 0; i < in->key_count; i++)
+        free(in->keys[i]);
+    free(in->keys);
+    in->keys = NULL;
+    in->key_count = 0;
+}
+
+int ingest_ready(void *ud)
+{
+    ingest *in = ud;
+    return kafka_producer_ready(in->producer);
+}
+
+/* Compares every byte of every key whatever matches, so the time taken says
+ * nothing about how close a guess was. */
+static int authorized(const ingest *in, const char *header)
+{
+    static const char scheme[] = "Bearer ";
+    if (!header || strncasecmp(header, scheme, sizeof scheme - 1) != 0)
+        return 0;
+    const char *token = header + sizeof scheme - 1;
+    size_t tlen = strlen(token);
+    int ok = 0;
+    for (size_t k = 0; k < in->key_count; k++) {
+        const char *key = in->keys[k];
+        size_t klen = strlen(key);
+        unsigned diff = (unsigned)(klen ^ tlen);
+        size_t n = klen > tlen ? klen : tlen;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char a = i < klen ? (unsigned char)key[i] : 0;
+            unsigned char b = i < tlen ? (unsigned char)token[i] : 0;
+            diff |= (unsigned)(a ^ b);
+        }
+        ok |= diff == 0;
+    }
+    return ok;
+}
+
+static int media_type_is(const char *content_type, const char *want)
+{
+    size_t n = strlen(want);
+    if (!content_type || strncasecmp(content_type, want, n) != 0)
+        return 0;
+    char next = content_type[n];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+static void count(const char *result, size_t n)
+{
+    char labels[64];
+    snprintf(labels, sizeof labels, "result=\"%s\"", result);
+    metric_add(metrics_counter("attune_ingest_events_total", "events posted to ingest", labels), n);
+}
+
+/* Turns a bare interaction into a CloudEvent; the id is the caller's
+ * Idempotency-Key when given, so a retried post is recognised. */
+static cJSON *wrap_bare(cJSON *data, const http_request *req)
+{
+    char id[IDS_UUID_LEN];
+    const char *event_id = req->idempotency_key;
+    if (!event_id || !*event_id || strlen(event_id) > EVENT_MAX_ID) {
+        ids_uuid4(id);
+        event_id = id;
+    }
+    return event_new(event_id, EVENT_SOURCE_INGEST, EVENT_TYPE_INTERACTION, 0, req->traceparent,
+                     data);
+}
+
+static void reject(http_response *resp, attune_err err, const problem_field *pf)
+{
+    count("rejected", 1);
+    if (err == ATTUNE_ERR_LIMIT)
+        http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", NULL, pf);
+    else
+        http_respond_problem(resp, 400, "invalid-event", "The event is not valid", NULL, pf);
+}
+
+/* Validates one CloudEvent and its interaction data. */
+static attune_err check_event(const ingest *in, const cJSON *ce, const char *prefix,
+                              problem_field *pf)
+{
+    attune_err err = event_validate(ce, EVENT_TYPE_INTERACTION, prefix, pf);
+    if (err)
+        return err;
+    char data_prefix[64];
+    snprintf(data_prefix, sizeof data_prefix, "%s/data", prefix);
+    return interaction_validate(cJSON_GetObjectItemCaseSensitive(ce, "data"),
+                                in->cfg->max_text_bytes, data_prefix, pf);
+}
+
+/* The idempotency key of an event: its source and id, as CloudEvents
+ * defines uniqueness. */
+static void seen_key(const cJSON *ce, char *out, size_t n)
+{
+    snprintf(out, n, "%s\x1f%s", json_str(ce, "source"), json_str(ce, "id"));
+}
+
+/* Produces the events that are not duplicates and waits for the broker.
+ * dup[i] is set for the duplicates. */
+static attune_err produce_all(ingest *in, cJSON *const *events, size_t n, const http_request *req,
+                              char *dup, size_t *dup_count, char *errstr, size_t errstr_size)
+{
+    kafka_wait w;
+    kafka_wait_init(&w);
+    attune_err err = ATTUNE_OK;
+    int64_t now = ts_now_ms();
+    *dup_count = 0;
+    for (size_t i = 0; i < n && !err; i++) {
+        char key[EVENT_MAX_ID + EVENT_MAX_SOURCE + 2];
+        seen_key(events[i], key, sizeof key);
+        dup[i] = (char)dedup_seen(in->seen, key, now);
+        if (dup[i]) {
+            (*dup_count)++;
+            continue;
+        }
+        /* Every event carries a traceparent from here on. */
+        if (!cJSON_GetObjectItemCaseSensitive(events[i], "traceparent")) {
+            char tp[IDS_TRACEPARENT_LEN];
+            if (req->traceparent && ids_traceparent_valid(req->traceparent))
+                ids_traceparent_child(req->traceparent, tp);
+            else
+                ids_traceparent_new(tp);
+            cJSON_AddStringToObject(events[i], "traceparent", tp);
+        }
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(events[i], "data");
+        const char *customer = json_str(data, "customer_id");
+        char *text = json_print(events[i]);
+        if (!text) {
+            err = ATTUNE_ERR_NOMEM;
+            break;
+        }
+        const kafka_header h[] = {{"content-type", EVENT_CONTENT_TYPE},
+                                  {"traceparent", json_str(events[i], "traceparent")}};
+        err = kafka_produce(in->producer, in->cfg->topic_interactions, customer, strlen(customer),
+                            text, strlen(text), h, 2, &w);
+        free(text);
+    }
+    attune_err werr = kafka_wait_all(&w, errstr, errstr_size);
+    kafka_wait_fini(&w);
+    if (err)
+        attune_errf(err, errstr, errstr_size, "could not queue the events: %s",
+                    attune_err_str(err));
+    else
+        err = werr;
+    if (err)
+        return err;
+    for (size_t i = 0; i < n; i++) {
+        if (dup[i])
+            continue;
+        char key[EVENT_MAX_ID + EVENT_MAX_SOURCE + 2];
+        seen_key(events[i], key, sizeof key);
+        if (dedup_add(in->seen, key, now) != 0)
+            log_warn("idempotency window full of memory; an id was not remembered");
+    }
+    return ATTUNE_OK;
+}
+
+static void accepted(http_response *resp, cJSON *const *events, size_t n, const char *dup,
+                     size_t dup_count)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON *ids = cJSON_AddArrayToObject(body, "ids");
+    cJSON *dups = cJSON_AddArrayToObject(body, "duplicate_ids");
+    cJSON_AddNumberToObject(body, "accepted", (double)n);
+    cJSON_AddNumberToObject(body, "duplicates", (double)dup_count);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_str(events[i], "id");
+        cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+        if (dup[i])
+            cJSON_AddItemToArray(dups, cJSON_CreateString(id));
+    }
+    http_respond_json(resp, 202, json_print(body));
+    cJSON_Delete(body);
+}
+
+void ingest_post_events(void *ud, const http_request *req, http_response *resp)
+{
+    ingest *in = ud;
+    char errstr[512];
+    problem_field pf;
+    if (!authorized(in, req->authorization)) {
+        http_respond_problem(resp, 401, "unauthorized", "Missing or wrong API key",
+                             "send 'Authorization: Bearer <key>' with a key from ATTUNE_API_KEYS",
+                             NULL);
+        resp->www_authenticate = "Bearer realm=\"attune\"";
+        return;
+    }
+    body_kind kind;
+    if (media_type_is(req->content_type, EVENT_CONTENT_TYPE))
+        kind = BODY_EVENT;
+    else if (media_type_is(req->content_type, EVENT_BATCH_CONTENT_TYPE))
+        kind = BODY_BATCH;
+    else if (media_type_is(req->content_type, "application/json"))
+        kind = BODY_BARE;
+    else {
+        http_respond_problem(resp, 415, "unsupported-media-type", "Unsupported media type",
+                             "use application/cloudevents+json, "
+                             "application/cloudevents-batch+json or application/json",
+                             NULL);
+        return;
+    }
+    cJSON *root = NULL;
+    attune_err err = json_parse(req->body, req->body_len, (int)in->cfg->max_json_depth, &root,
+                                errstr, sizeof errstr);
+    if (err) {
+        count("rejected", 1);
+        if (err == ATTUNE_ERR_LIMIT)
+            http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", errstr,
+                                 NULL);
+        else
+            http_respond_problem(resp, 400, "malformed-json", "The body is not valid JSON", errstr,
+                                 NULL);
+        return;
+    }
+
+    size_t n = 0;
+    cJSON **events = NULL;
+    cJSON *wrapped = NULL;
+    if (kind == BODY_BATCH) {
+        if (!cJSON_IsArray(root) || cJSON_GetArraySize(root) == 0) {
+            problem_field_set(&pf, "", "", "a batch must be a non-empty JSON array of CloudEvents");
+            reject(resp, ATTUNE_ERR_INVALID, &pf);
+            goto out;
+        }
+        n = (size_t)cJSON_GetArraySize(root);
+        if (n > (size_t)in->cfg->max_batch_events) {
+            problem_field_set(&pf, "", "", "a batch holds at most %ld events, this one %zu",
+                              in->cfg->max_batch_events, n);
+            reject(resp, ATTUNE_ERR_LIMIT, &pf);
+            goto out;
+        }
+    } else {
+        n = 1;
+    }
+    events = calloc(n, sizeof *events);
+    char *dup = calloc(n, 1);
+    if (!events || !dup) {
+        free(dup);
+        http_respond_problem(resp, 500, "internal", "Internal error", "out of memory", NULL);
+        goto out;
+    }
+    if (kind == BODY_BARE) {
+        err = interaction_validate(root, in->cfg->max_text_bytes, "", &pf);
+        if (err) {
+            reject(resp, err, &pf);
+            free(dup);
+            goto out;
+        }
+        wrapped = wrap_bare(root, req);
+        root = NULL; /* now owned by wrapped */
+        if (!wrapped) {
+            free(dup);
+            http_respond_problem(resp, 500, "internal", "Internal error", "out of memory", NULL);
+            goto out;
+        }
+        events[0] = wrapped;
+    } else if (kind == BODY_EVENT) {
+        err = check_event(in, root, "", &pf);
+        if (err) {
+            reject(resp, err, &pf);
+            free(dup);
+            goto out;
+        }
+        events[0] = root;
+    } else {
+        size_t i = 0;
+        for (cJSON *ce = root->child; ce; ce = ce->next, i++) {
+            char prefix[32];
+            snprintf(prefix, sizeof prefix, "/%zu", i);
+            err = check_event(in, ce, prefix, &pf);
+            if (err)
+                break;
+            events[i] = ce;
+        }
+        if (err) {
+            reject(resp, err, &pf);
+            free(dup);
+            goto out;
+        }
+    }
+    size_t dup_count = 0;
+    err = produce_all(in, events, n, req, dup, &dup_count, errstr, sizeof errstr);
+    if (err) {
+        log_error("events not accepted: %s", errstr);
+        count("unavailable", n);
+        http_respond_problem(resp, 503, "kafka-unavailable", "Events could not be stored",
+                             "Kafka did not acknowledge the events; retry the same request", NULL);
+        resp->retry_after_s = 2;
+    } else {
+        count("accepted", n - dup_count);
+        count("duplicate", dup_count);
+        accepted(resp, events, n, dup, dup_count);
+    }
+    free(dup);
+out:
+    free(events);
+    cJSON_Delete(wrapped);
+    cJSON_Delete(root);
+}

@@ -1,0 +1,26 @@
+/* ingest: the HTTP API that turns integrators' posts into interaction events
+ * on Kafka. Owns the producer, the idempotency window and the API keys. */
+#ifndef ATTUNE_INGEST_H
+#define ATTUNE_INGEST_H
+
+#include "config.h"
+#include "dedup.h"
+#include "httpd.h"
+#include "kafka.h"
+
+typedef struct {
+    const config *cfg;
+    kafka_producer *producer;
+    dedup *seen;
+    char **keys; /* API keys, owned */
+    size_t key_count;
+} ingest;
+
+attune_err ingest_init(ingest *in, const config *cfg, char *errstr,
+                       size_t errstr_size) ATTUNE_MUST_CHECK;
+void ingest_fini(ingest *in);
+int ingest_ready(void *ud);
+/* POST /v1/events */
+void ingest_post_events(void *ud, const http_request *req, http_response *resp);
+
+#endif
