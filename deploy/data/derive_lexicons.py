@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Derives valence_corpus.tsv and emotion_corpus.tsv from the GoEmotions
+*train* split (Demszky et al., ACL 2020; Apache-2.0 repository, Reddit
+comments). These widen the hand-written lexicons (valence.tsv, emotion.tsv),
+which always win where both have a word.
+
+For each word seen in at least MIN_DF comments:
+  valence  = smoothed log-odds of positive vs negative comments (GoEmotions'
+             sentiment grouping) times the share of polar comments, scaled
+             to about [-2.5, 2.5]
+  emotion  = lift of each attune emotion group among comments with the word,
+             kept when clearly above 1
+
+Usage: python3 deploy/data/derive_lexicons.py  (data from $ATTUNE_SHARED_DATA,
+else <repo>/../shared/data; writes next to this script)
+"""
+import json
+import math
+import os
+import re
+from collections import Counter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DATA = os.environ.get("ATTUNE_SHARED_DATA", os.path.join(REPO, "..", "shared", "data"))
+MIN_DF = 10
+SMOOTH = 10
+# Function words and names of things carry topic, not feeling, in any corpus.
+STOP = set("""a an the and or but if then so of to in on at by for with from as is are was
+were be been being it its this that these those he she they we you i me my our your their his
+her them us who whom which what when where why how will would shall should can could may might
+must do does did have has had not no new york city state states people government law public
+day days year years time man men woman women one two three four five first last next
+""".split())
+
+GROUPS = {
+    "anger": ["anger", "annoyance", "disapproval"],
+    "fear": ["fear", "nervousness"],
+    "sadness": ["sadness", "disappointment", "grief", "remorse"],
+    "confusion": ["confusion"],
+    "joy": ["joy", "amusement", "excitement", "gratitude", "love", "optimism", "relief",
+            "pride", "admiration", "caring"],
+}
+
+WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
+
+
+def words(text):
+    return set(WORD.findall(text.lower().replace("\u2019", "'")))
+
+
+def main():
+    ed = os.path.join(DATA, "emotion")
+    names = open(os.path.join(ed, "emotions.txt"), encoding="utf-8").read().split()
+    senti = json.load(open(os.path.join(ed, "sentiment_dict.json"), encoding="utf-8"))
+    pos_ids = {names.index(n) for n in senti["positive"]}
+    neg_ids = {names.index(n) for n in senti["negative"]}
+    neutral_id = names.index("neutral")
+    group_ids = {g: {names.index(n) for n in ns} for g, ns in GROUPS.items()}
+
+    df = Counter()
+    df_pos, df_neg, df_neu = Counter(), Counter(), Counter()
+    df_group = {g: Counter() for g in GROUPS}
+    n_docs = 0
+    n_group = Counter()
+    n_pos = n_neg = 0
+    with open(os.path.join(ed, "train.tsv"), encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 2:
+                continue
+            ids = {int(x) for x in parts[1].split(",") if x}
+            ws = words(parts[0])
+            n_docs += 1
+            is_pos, is_neg = bool(ids & pos_ids), bool(ids & neg_ids)
+            for w in ws:
+                df[w] += 1
+                if is_pos and not is_neg:
+                    df_pos[w] += 1
+                elif is_neg and not is_pos:
+                    df_neg[w] += 1
+                elif neutral_id in ids:
+                    df_neu[w] += 1
+            if is_pos and not is_neg:
+                n_pos += 1
+            elif is_neg and not is_pos:
+                n_neg += 1
+            for g, gids in group_ids.items():
+                if ids & gids:
+                    n_group[g] += 1
+                    for w in ws:
+                        df_group[g][w] += 1
+
+    prior = n_pos / max(1, n_neg)
+    val_lines, emo_lines = [], []
+    for w, n in sorted(df.items()):
+        if n < MIN_DF or len(w) < 2:
+            continue
+        p, q, u = df_pos[w], df_neg[w], df_neu[w]
+        # log-odds against the corpus's own balance, shrunk by SMOOTH
+        # pseudo-counts so that words seen a few times stay near zero
+        lo = math.log((p + SMOOTH * prior) / (q + SMOOTH)) - math.log(prior)
+        polar = (p + q) / max(1, p + q + u)
+        v = max(-2.5, min(2.5, 1.3 * lo * polar))
+        if abs(v) >= 0.5 and w not in STOP:
+            val_lines.append(f"{w}\t{v:.2f}")
+        for g in GROUPS:
+            base = n_group[g] / n_docs
+            k = df_group[g][w]
+            if k < 5:
+                continue
+            lift = (k / n) / base
+            if lift >= 1.8:
+                weight = min(2.0, 0.8 * math.log2(lift))
+                emo_lines.append(f"{w}\t{g}\t{weight:.2f}")
+    head = ("# Derived by derive_lexicons.py from the GoEmotions train split\n"
+            "# (Demszky et al. 2020, Apache-2.0). Do not edit by hand: rerun the script.\n")
+    with open(os.path.join(HERE, "valence_corpus.tsv"), "w", encoding="utf-8") as f:
+        f.write(head + "\n".join(val_lines) + "\n")
+    with open(os.path.join(HERE, "emotion_corpus.tsv"), "w", encoding="utf-8") as f:
+        f.write(head + "\n".join(emo_lines) + "\n")
+    print(f"valence_corpus.tsv: {len(val_lines)} words, emotion_corpus.tsv: {len(emo_lines)} rows")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,347 @@
+/* Unit tests of the platform modules: config, JSON limits, CloudEvents and
+ * interaction validation, problem documents, metrics text, the idempotency
+ * window, timestamps, Redis URLs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config.h"
+#include "dedup.h"
+#include "event.h"
+#include "ids.h"
+#include "interaction.h"
+#include "json.h"
+#include "metrics.h"
+#include "problem.h"
+#include "redis.h"
+#include "ts.h"
+
+static void clear_env(void)
+{
+    unsetenv("ATTUNE_MAX_BODY_BYTES");
+    unsetenv("ATTUNE_KAFKA_SASL_MECHANISM");
+    unsetenv("ATTUNE_HTTP_ADDR");
+    unsetenv("ATTUNE_KAFKA_BOOTSTRAP");
+}
+
+static void test_config_defaults(void **state)
+{
+    (void)state;
+    clear_env();
+    config cfg;
+    char err[256];
+    assert_int_equal(config_load(&cfg, "enrich", err, sizeof err), ATTUNE_OK);
+    assert_string_equal(cfg.http_addr, "127.0.0.1:8081");
+    assert_string_equal(cfg.group_id, "attune-enrich");
+    assert_string_equal(cfg.topic_interactions, "attune.interactions.v1");
+    assert_int_equal(cfg.max_body_bytes, 1048576);
+    assert_int_equal(cfg.kafka_prop_count, 0);
+    config_fini(&cfg);
+}
+
+static void test_config_errors_name_the_variable(void **state)
+{
+    (void)state;
+    clear_env();
+    config cfg;
+    char err[256];
+    setenv("ATTUNE_MAX_BODY_BYTES", "12abc", 1);
+    assert_int_equal(config_load(&cfg, "ingest", err, sizeof err), ATTUNE_ERR_CONFIG);
+    assert_non_null(strstr(err, "ATTUNE_MAX_BODY_BYTES"));
+    assert_non_null(strstr(err, "not an integer"));
+    setenv("ATTUNE_MAX_BODY_BYTES", "10", 1);
+    assert_int_equal(config_load(&cfg, "ingest", err, sizeof err), ATTUNE_ERR_CONFIG);
+    assert_non_null(strstr(err, "out of range"));
+    unsetenv("ATTUNE_MAX_BODY_BYTES");
+    setenv("ATTUNE_HTTP_ADDR", "nohostport", 1);
+    assert_int_equal(config_load(&cfg, "ingest", err, sizeof err), ATTUNE_ERR_CONFIG);
+    assert_non_null(strstr(err, "ATTUNE_HTTP_ADDR"));
+    clear_env();
+}
+
+static void test_config_kafka_passthrough(void **state)
+{
+    (void)state;
+    clear_env();
+    setenv("ATTUNE_KAFKA_SASL_MECHANISM", "PLAIN", 1);
+    setenv("ATTUNE_KAFKA_BOOTSTRAP", "k:1", 1);
+    config cfg;
+    char err[256];
+    assert_int_equal(config_load(&cfg, "ingest", err, sizeof err), ATTUNE_OK);
+    assert_int_equal(cfg.kafka_prop_count, 1); /* BOOTSTRAP is our own, not passed */
+    assert_string_equal(cfg.kafka_prop_names[0], "sasl.mechanism");
+    assert_string_equal(cfg.kafka_prop_values[0], "PLAIN");
+    assert_string_equal(cfg.kafka_bootstrap, "k:1");
+    config_fini(&cfg);
+    assert_true(config_is_secret("sasl.password"));
+    assert_false(config_is_secret("sasl.mechanism"));
+    clear_env();
+}
+
+static void test_json_limits(void **state)
+{
+    (void)state;
+    cJSON *doc = NULL;
+    char err[128];
+    const char ok[] = "{\"a\":[1,{\"b\":\"[[[[\"}]}";
+    assert_int_equal(json_parse(ok, strlen(ok), 3, &doc, err, sizeof err), ATTUNE_OK);
+    cJSON_Delete(doc);
+    const char deep[] = "[[[[[1]]]]]";
+    assert_int_equal(json_parse(deep, strlen(deep), 4, &doc, err, sizeof err), ATTUNE_ERR_LIMIT);
+    assert_null(doc);
+    const char bad_utf8[] = "{\"a\":\"\xc3\x28\"}";
+    assert_int_equal(json_parse(bad_utf8, strlen(bad_utf8), 8, &doc, err, sizeof err),
+                     ATTUNE_ERR_PARSE);
+    const char trailing[] = "{} {}";
+    assert_int_equal(json_parse(trailing, strlen(trailing), 8, &doc, err, sizeof err),
+                     ATTUNE_ERR_PARSE);
+    assert_int_equal(json_parse("", 0, 8, &doc, err, sizeof err), ATTUNE_ERR_PARSE);
+    const char nul[] = "{\"a\":1}\0";
+    assert_int_equal(json_parse(nul, sizeof nul, 8, &doc, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_int_equal(json_utf8_valid("\xed\xa0\x80", 3), -1); /* surrogate */
+    assert_int_equal(json_utf8_valid("\xc0\xaf", 2), -1);     /* overlong */
+    assert_int_equal(json_utf8_valid("h\xc3\xa9llo \xf0\x9f\x98\x80", 11), 0);
+}
+
+static void test_buf_cap(void **state)
+{
+    (void)state;
+    buf b;
+    buf_init(&b, 8);
+    assert_int_equal(buf_puts(&b, "12345678"), ATTUNE_OK);
+    assert_int_equal(buf_puts(&b, "9"), ATTUNE_ERR_LIMIT);
+    assert_int_equal(b.len, 8);
+    assert_string_equal(b.data, "12345678");
+    buf_reset(&b);
+    assert_int_equal(buf_json_str(&b, "a\"\n"), ATTUNE_OK);
+    assert_string_equal(b.data, "\"a\\\"\\n\"");
+    buf_fini(&b);
+}
+
+static cJSON *parse(const char *text)
+{
+    cJSON *doc = NULL;
+    char err[128];
+    assert_int_equal(json_parse(text, strlen(text), 16, &doc, err, sizeof err), ATTUNE_OK);
+    return doc;
+}
+
+#define GOOD_DATA                                                                                  \
+    "{\"interaction_id\":\"i1\",\"customer_id\":\"c1\",\"channel\":\"chat\",\"kind\":"           \
+    "\"message\",\"occurred_at\":\"2026-11-22T10:00:00.5+01:00\",\"text\":\"hi\","              \
+    "\"wait_seconds\":12.5,\"attributes\":{\"seq\":1}}"
+
+static void test_interaction_valid_and_invalid(void **state)
+{
+    (void)state;
+    problem_field pf;
+    cJSON *d = parse(GOOD_DATA);
+    assert_int_equal(interaction_validate(d, 100, "/data", &pf), ATTUNE_OK);
+    assert_true(interaction_occurred_ms(d) > 0);
+
+    cJSON_DeleteItemFromObject(d, "customer_id");
+    assert_int_equal(interaction_validate(d, 100, "/data", &pf), ATTUNE_ERR_INVALID);
+    assert_string_equal(pf.pointer, "/data/customer_id");
+    assert_string_equal(pf.detail, "is required");
+    cJSON_Delete(d);
+
+    static const struct {
+        const char *field, *value, *pointer;
+        attune_err err;
+    } cases[] = {
+        {"channel", "\"fax\"", "/channel", ATTUNE_ERR_INVALID},
+        {"kind", "1", "/kind", ATTUNE_ERR_INVALID},
+        {"occurred_at", "\"2026-02-30T00:00:00Z\"", "/occurred_at", ATTUNE_ERR_INVALID},
+        {"wait_seconds", "-1", "/wait_seconds", ATTUNE_ERR_INVALID},
+        {"text", "\"0123456789012345678901234567890123456789\"", "/text", ATTUNE_ERR_LIMIT},
+        {"customer_id", "\"has space\"", "/customer_id", ATTUNE_ERR_INVALID},
+        {"bogus", "1", "/bogus", ATTUNE_ERR_INVALID},
+        {"attributes", "{\"x\":[1]}", "/attributes/x", ATTUNE_ERR_INVALID},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        d = parse(GOOD_DATA);
+        cJSON *v = parse(cases[i].value);
+        if (cJSON_GetObjectItemCaseSensitive(d, cases[i].field))
+            cJSON_ReplaceItemInObjectCaseSensitive(d, cases[i].field, v);
+        else
+            cJSON_AddItemToObject(d, cases[i].field, v);
+        assert_int_equal(interaction_validate(d, 32, "", &pf), cases[i].err);
+        assert_string_equal(pf.pointer, cases[i].pointer);
+        cJSON_Delete(d);
+    }
+}
+
+static void test_event_validate_and_derive(void **state)
+{
+    (void)state;
+    problem_field pf;
+    cJSON *ce = parse("{\"specversion\":\"1.0\",\"id\":\"e1\",\"source\":\"/s\",\"type\":"
+                      "\"attune.interaction.v1\",\"data\":" GOOD_DATA "}");
+    assert_int_equal(event_validate(ce, EVENT_TYPE_INTERACTION, "/0", &pf), ATTUNE_OK);
+    assert_int_equal(event_validate(ce, EVENT_TYPE_ENRICHED, "/0", &pf), ATTUNE_ERR_INVALID);
+    assert_string_equal(pf.pointer, "/0/type");
+
+    cJSON *out = event_derive(ce, EVENT_TYPE_ENRICHED, cJSON_CreateObject());
+    assert_non_null(out);
+    assert_string_equal(json_str(out, "id"), "e1");
+    assert_string_equal(json_str(out, "source"), "/s");
+    assert_string_equal(json_str(out, "type"), EVENT_TYPE_ENRICHED);
+    assert_true(ids_traceparent_valid(json_str(out, "traceparent")));
+    cJSON_Delete(out);
+
+    cJSON_AddStringToObject(ce, "traceparent", "00-zz");
+    assert_int_equal(event_validate(ce, NULL, "", &pf), ATTUNE_ERR_INVALID);
+    assert_string_equal(pf.pointer, "/traceparent");
+    cJSON_Delete(ce);
+
+    ce = parse("{\"specversion\":\"1.0\",\"source\":\"/s\",\"type\":\"t\",\"data\":{}}");
+    assert_int_equal(event_validate(ce, NULL, "", &pf), ATTUNE_ERR_INVALID);
+    assert_string_equal(pf.pointer, "/id");
+    cJSON_Delete(ce);
+}
+
+static void test_traceparent(void **state)
+{
+    (void)state;
+    char a[IDS_TRACEPARENT_LEN], b[IDS_TRACEPARENT_LEN], u[IDS_UUID_LEN];
+    ids_traceparent_new(a);
+    assert_true(ids_traceparent_valid(a));
+    ids_traceparent_child(a, b);
+    assert_true(ids_traceparent_valid(b));
+    assert_memory_equal(a, b, 35); /* same trace id */
+    assert_memory_not_equal(a + 36, b + 36, 16);
+    assert_false(ids_traceparent_valid("00-00000000000000000000000000000000-0000000000000001-01"));
+    ids_uuid4(u);
+    assert_int_equal(strlen(u), 36);
+    assert_int_equal(u[14], '4');
+}
+
+static void test_problem_document(void **state)
+{
+    (void)state;
+    problem_field pf;
+    problem_field_set(&pf, "/3", "/data/customer_id", "is %s", "required");
+    char *text = problem_json(400, "invalid-event", "The event is not valid", NULL, &pf);
+    cJSON *doc = parse(text);
+    assert_string_equal(json_str(doc, "type"), "urn:attune:problem:invalid-event");
+    assert_int_equal(cJSON_GetObjectItem(doc, "status")->valueint, 400);
+    assert_string_equal(json_str(doc, "detail"), "[3].data.customer_id: is required");
+    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "errors"), 0);
+    assert_string_equal(json_str(e, "pointer"), "/3/data/customer_id");
+    assert_string_equal(json_str(e, "field"), "[3].data.customer_id");
+    cJSON_Delete(doc);
+    free(text);
+}
+
+static void test_metrics_text(void **state)
+{
+    (void)state;
+    metrics_reset();
+    metric *a = metrics_counter("t_total", "a counter", "result=\"ok\"");
+    metric *b = metrics_counter("t_total", "a counter", "result=\"bad\"");
+    assert_ptr_equal(a, metrics_counter("t_total", "a counter", "result=\"ok\""));
+    metric_add(a, 3);
+    metric_inc(b);
+    metric_set(metrics_gauge("t_gauge", "a gauge", NULL), 2.5);
+    metric *h = metrics_histogram("t_seconds", "a histogram", "stage=\"x\"");
+    metric_observe(h, 0.003);
+    metric_observe(h, 20);
+    metric_inc(NULL); /* a failed registration must not crash */
+    buf out;
+    buf_init(&out, 1 << 20);
+    assert_int_equal(metrics_render(&out), ATTUNE_OK);
+    const char *t = out.data;
+    assert_non_null(strstr(t, "# HELP t_total a counter\n# TYPE t_total counter\n"
+                              "t_total{result=\"ok\"} 3\nt_total{result=\"bad\"} 1\n"));
+    assert_non_null(strstr(t, "# TYPE t_gauge gauge\nt_gauge 2.5\n"));
+    assert_non_null(strstr(t, "t_seconds_bucket{stage=\"x\",le=\"0.0025\"} 0\n"));
+    assert_non_null(strstr(t, "t_seconds_bucket{stage=\"x\",le=\"0.005\"} 1\n"));
+    assert_non_null(strstr(t, "t_seconds_bucket{stage=\"x\",le=\"+Inf\"} 2\n"));
+    assert_non_null(strstr(t, "t_seconds_count{stage=\"x\"} 2\n"));
+    assert_non_null(strstr(t, "t_seconds_sum{stage=\"x\"} 20.003"));
+    /* One HELP per family. */
+    assert_null(strstr(strstr(t, "# HELP t_total") + 1, "# HELP t_total"));
+    buf_fini(&out);
+    metrics_reset();
+}
+
+static void test_dedup_window(void **state)
+{
+    (void)state;
+    dedup *d = dedup_new(3, 10);
+    assert_non_null(d);
+    assert_int_equal(dedup_seen(d, "a", 1000), 0);
+    assert_int_equal(dedup_add(d, "a", 1000), 0);
+    assert_int_equal(dedup_seen(d, "a", 5000), 1);
+    assert_int_equal(dedup_seen(d, "a", 11001), 0); /* window passed */
+    dedup_add(d, "b", 20000);
+    dedup_add(d, "c", 20000);
+    dedup_add(d, "d", 20000);
+    dedup_add(d, "e", 20000); /* pushes out b */
+    assert_int_equal(dedup_size(d), 3);
+    assert_int_equal(dedup_seen(d, "b", 20000), 0);
+    assert_int_equal(dedup_seen(d, "e", 20000), 1);
+    dedup_free(d);
+    dedup_free(NULL);
+}
+
+static void test_rfc3339(void **state)
+{
+    (void)state;
+    int64_t ms;
+    assert_int_equal(ts_parse_rfc3339("1970-01-01T00:00:01Z", &ms), 0);
+    assert_int_equal(ms, 1000);
+    assert_int_equal(ts_parse_rfc3339("1970-01-01T01:00:00.250+01:00", &ms), 0);
+    assert_int_equal(ms, 250);
+    assert_int_equal(ts_parse_rfc3339("2024-02-29T00:00:00Z", &ms), 0);
+    assert_int_equal(ts_parse_rfc3339("2023-02-29T00:00:00Z", &ms), -1);
+    assert_int_equal(ts_parse_rfc3339("2026-11-22 10:00:00Z", &ms), -1);
+    assert_int_equal(ts_parse_rfc3339("2026-11-22T10:00:00", &ms), -1);
+    char out[40];
+    ts_format_rfc3339(1000 * 86400LL + 5, out, sizeof out);
+    assert_string_equal(out, "1970-01-02T00:00:00.005Z");
+}
+
+static void test_redis_url(void **state)
+{
+    (void)state;
+    redis_url u;
+    char err[128];
+    assert_int_equal(redis_url_parse("redis://127.0.0.1:6380/2", &u, err, sizeof err), ATTUNE_OK);
+    assert_string_equal(u.host, "127.0.0.1");
+    assert_int_equal(u.port, 6380);
+    assert_int_equal(u.db, 2);
+    assert_int_equal(redis_url_parse("redis://:s3cret@cache", &u, err, sizeof err), ATTUNE_OK);
+    assert_string_equal(u.password, "s3cret");
+    assert_int_equal(u.port, 6379);
+    assert_int_equal(redis_url_parse("redis://app:pw@h:1/0", &u, err, sizeof err), ATTUNE_OK);
+    assert_string_equal(u.user, "app");
+    assert_int_equal(redis_url_parse("http://h", &u, err, sizeof err), ATTUNE_ERR_CONFIG);
+    assert_int_equal(redis_url_parse("redis://h:99999", &u, err, sizeof err), ATTUNE_ERR_CONFIG);
+    assert_int_equal(redis_url_parse("redis://h/x", &u, err, sizeof err), ATTUNE_ERR_CONFIG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_defaults),
+        cmocka_unit_test(test_config_errors_name_the_variable),
+        cmocka_unit_test(test_config_kafka_passthrough),
+        cmocka_unit_test(test_json_limits),
+        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_interaction_valid_and_invalid),
+        cmocka_unit_test(test_event_validate_and_derive),
+        cmocka_unit_test(test_traceparent),
+        cmocka_unit_test(test_problem_document),
+        cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_dedup_window),
+        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_redis_url),
+    };
+    return cmocka_run_group_tests_name("platform", tests, NULL, NULL);
+}
