@@ -19,7 +19,7 @@
 #   ATTUNE_CACHE_DIR          jar cache, shared between state dirs (default: <repo>/.cache)
 #   ATTUNE_STACK_TIMEOUT      readiness deadline in seconds (default 120)
 #   ATTUNE_TOPIC_PARTITIONS   partitions of the main topics (default 6)
-#   ATTUNE_KAFKA_PORT, ATTUNE_REDIS_PORT, ATTUNE_STACK_CONTROLLER_PORT
+#   ATTUNE_STACK_KAFKA_PORT, ATTUNE_STACK_REDIS_PORT, ATTUNE_STACK_CONTROLLER_PORT
 #                             fixed ports instead of free ones picked at run time
 #   ATTUNE_STACK_KAFKA_HEAP   broker heap flags (default "-Xms512m -Xmx1g")
 #   ATTUNE_STACK_STOP_TIMEOUT seconds to wait after SIGTERM before SIGKILL (30)
@@ -28,7 +28,7 @@
 #
 # The services read every other ATTUNE_KAFKA_* variable as a librdkafka
 # property, so this script's own knobs are named ATTUNE_STACK_* (it hides
-# ATTUNE_KAFKA_PORT from attune-admin, but do not export it to services).
+# none of them from the services).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -446,13 +446,13 @@ start_kafka() {
   while :; do
     tries=$((tries + 1))
     ports=$(free_ports 2)
-    port=${ATTUNE_KAFKA_PORT:-${ports% *}}
+    port=${ATTUNE_STACK_KAFKA_PORT:-${ports% *}}
     cport=${ATTUNE_STACK_CONTROLLER_PORT:-${ports#* }}
     if [[ $port == "$cport" ]]; then
       cport=${ports% *}
     fi
-    if [[ -n ${ATTUNE_KAFKA_PORT:-} ]] && ! port_free "$port"; then
-      die "port $port (ATTUNE_KAFKA_PORT) is already in use on 127.0.0.1"
+    if [[ -n ${ATTUNE_STACK_KAFKA_PORT:-} ]] && ! port_free "$port"; then
+      die "port $port (ATTUNE_STACK_KAFKA_PORT) is already in use on 127.0.0.1"
     fi
     if [[ -n ${ATTUNE_STACK_CONTROLLER_PORT:-} ]] && ! port_free "$cport"; then
       die "port $cport (ATTUNE_STACK_CONTROLLER_PORT) is already in use on 127.0.0.1"
@@ -468,7 +468,7 @@ start_kafka() {
     fi
     stop_kafka
     # Another process may have taken a port between the pick and the bind.
-    if ((tries < 3)) && [[ -z ${ATTUNE_KAFKA_PORT:-} ]] &&
+    if ((tries < 3)) && [[ -z ${ATTUNE_STACK_KAFKA_PORT:-} ]] &&
       grep -q 'Address already in use' -- "$KAFKA_LOG" 2>/dev/null; then
       log "port clash; retrying with other ports"
       continue
@@ -537,7 +537,7 @@ create_topics() {
   local bootstrap=$1 missing deadline=$((SECONDS + TIMEOUT))
   if [[ -x $ADMIN_BIN ]]; then
     log "creating topics with build/bin/attune-admin"
-    env -u ATTUNE_KAFKA_PORT ATTUNE_KAFKA_BOOTSTRAP="$bootstrap" \
+    env ATTUNE_KAFKA_BOOTSTRAP="$bootstrap" \
       ATTUNE_TOPIC_PARTITIONS="$PARTITIONS" "$ADMIN_BIN" create-topics >&2 </dev/null ||
       log "attune-admin create-topics failed; falling back to Kafka's TopicCommand"
   fi
@@ -611,13 +611,13 @@ start_redis() {
   local tries=0 port
   while :; do
     tries=$((tries + 1))
-    port=${ATTUNE_REDIS_PORT:-$(free_ports 1)}
-    if [[ -n ${ATTUNE_REDIS_PORT:-} ]] && ! port_free "$port"; then
-      die "port $port (ATTUNE_REDIS_PORT) is already in use on 127.0.0.1"
+    port=${ATTUNE_STACK_REDIS_PORT:-$(free_ports 1)}
+    if [[ -n ${ATTUNE_STACK_REDIS_PORT:-} ]] && ! port_free "$port"; then
+      die "port $port (ATTUNE_STACK_REDIS_PORT) is already in use on 127.0.0.1"
     fi
     start_redis_on "$port" && return 0
     stop_redis
-    if ((tries < 3)) && [[ -z ${ATTUNE_REDIS_PORT:-} ]] &&
+    if ((tries < 3)) && [[ -z ${ATTUNE_STACK_REDIS_PORT:-} ]] &&
       grep -q 'Address already in use' -- "$REDIS_LOG" 2>/dev/null; then
       log "port clash; retrying with another port"
       continue
