@@ -41,10 +41,10 @@ static const struct cfg_entry {
      "attune.decisions.routing.v1", 0, 0, "routing decisions topic"},
     {"ATTUNE_TOPIC_CRM", CFG_STR, offsetof(config, topic_crm), "attune.decisions.crm.v1", 0, 0,
      "CRM decisions topic"},
-    {"ATTUNE_TOPIC_OUTCOMES", CFG_STR, offsetof(config, topic_outcomes), "attune.outcomes.v1", 0,
-     0, "outcomes topic"},
-    {"ATTUNE_TOPIC_DEADLETTER", CFG_STR, offsetof(config, topic_deadletter),
-     "attune.deadletter.v1", 0, 0, "dead-letter topic"},
+    {"ATTUNE_TOPIC_OUTCOMES", CFG_STR, offsetof(config, topic_outcomes), "attune.outcomes.v1", 0, 0,
+     "outcomes topic"},
+    {"ATTUNE_TOPIC_DEADLETTER", CFG_STR, offsetof(config, topic_deadletter), "attune.deadletter.v1",
+     0, 0, "dead-letter topic"},
     {"ATTUNE_TOPIC_PARTITIONS", CFG_INT, offsetof(config, topic_partitions), "6", 1, 1000,
      "partitions per topic created by attune-admin create-topics"},
     {"ATTUNE_MAX_BODY_BYTES", CFG_INT, offsetof(config, max_body_bytes), "1048576", 1024,
@@ -80,7 +80,7 @@ static const struct {
     const char *service;
     int port;
 } default_ports[] = {
-    {"ingest", 8080}, {"enrich", 8081}, {"classify", 8082},
+    {"ingest", 8080}, {"enrich", 8081},  {"classify", 8082},
     {"decide", 8083}, {"deliver", 8084}, {"learn", 8085},
 };
 
@@ -179,8 +179,8 @@ attune_err config_load(config *cfg, const char *service, char *errstr, size_t er
         errno = 0;
         long n = strtol(text, &end, 10);
         if (errno || end == text || *end != '\0') {
-            err = attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
-                              "%s: '%s' is not an integer", e->name, text);
+            err = attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size, "%s: '%s' is not an integer",
+                              e->name, text);
         } else if (n < e->min || n > e->max) {
             err = attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
                               "%s: %ld is out of range [%ld, %ld]", e->name, n, e->min, e->max);
@@ -228,8 +228,7 @@ void config_print_help(FILE *out, const char *service)
     for (size_t i = 0; i < CFG_COUNT; i++) {
         const struct cfg_entry *e = &cfg_table[i];
         char *def = config_default(e, service);
-        fprintf(out, "  %-30s %s (default: %s)\n", e->name, e->help,
-                def && *def ? def : "empty");
+        fprintf(out, "  %-30s %s (default: %s)\n", e->name, e->help, def && *def ? def : "empty");
         free(def);
     }
     fprintf(out, "  %-30s any librdkafka property, e.g. ATTUNE_KAFKA_SASL_MECHANISM=PLAIN\n",

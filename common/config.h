@@ -51,8 +51,8 @@ typedef struct {
 
 /* Reads the environment into cfg. On error cfg holds nothing to free and
  * errstr names the variable and what is wrong with it. */
-attune_err config_load(config *cfg, const char *service, char *errstr, size_t errstr_size)
-    ATTUNE_MUST_CHECK;
+attune_err config_load(config *cfg, const char *service, char *errstr,
+                       size_t errstr_size) ATTUNE_MUST_CHECK;
 void config_fini(config *cfg);
 
 /* Prints every variable with its default and meaning (for --help). */

@@ -4,16 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const suffixes[CUSTOMER_KEY_COUNT] = {
-    "profile", "prefs", "recent", "contacts", "sentiment", "outcomes"};
+static const char *const suffixes[CUSTOMER_KEY_COUNT] = {"profile",  "prefs",     "recent",
+                                                         "contacts", "sentiment", "outcomes"};
 
 const long customer_key_ttl[CUSTOMER_KEY_COUNT] = {
-    0,                /* profile: owned by the CRM load, erased on request */
-    365L * 86400,     /* preferences: a year after the last update */
-    90L * 86400,      /* recent interactions */
-    8L * 86400,       /* contacts: the 7-day window plus a day */
-    90L * 86400,      /* sentiment trend */
-    365L * 86400,     /* outcomes */
+    0,            /* profile: owned by the CRM load, erased on request */
+    365L * 86400, /* preferences: a year after the last update */
+    90L * 86400,  /* recent interactions */
+    8L * 86400,   /* contacts: the 7-day window plus a day */
+    90L * 86400,  /* sentiment trend */
+    365L * 86400, /* outcomes */
 };
 
 int customer_key_name(char *out, size_t out_size, const char *customer_id, customer_key k)
@@ -122,8 +122,8 @@ attune_err customer_store(redis_client *rc, const char *customer_id, const cJSON
     if (!err && profile) {
         if (customer_key_name(key, sizeof key, customer_id, CUSTOMER_PROFILE) != 0)
             return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "customer id too long");
-        err = replace_hash(rc, key, profile, customer_key_ttl[CUSTOMER_PROFILE], errstr,
-                           errstr_size);
+        err =
+            replace_hash(rc, key, profile, customer_key_ttl[CUSTOMER_PROFILE], errstr, errstr_size);
     }
     if (!err && prefs) {
         if (customer_key_name(key, sizeof key, customer_id, CUSTOMER_PREFS) != 0)

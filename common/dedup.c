@@ -30,6 +30,8 @@ static uint64_t fnv1a(const char *s)
 
 dedup *dedup_new(size_t max_ids, long window_s)
 {
+    if (max_ids == 0)
+        return NULL;
     dedup *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
@@ -63,7 +65,8 @@ static void evict_oldest(dedup *d)
 {
     node *n = d->ring[d->head];
     d->ring[d->head] = NULL;
-    d->head = (d->head + 1) % d->cap;
+    if (++d->head == d->cap)
+        d->head = 0;
     d->count--;
     unlink_node(d, n);
     free(n);
@@ -111,7 +114,8 @@ int dedup_add(dedup *d, const char *id, int64_t now_ms)
                 evict_oldest(d);
             n->next = d->buckets[h & (d->nbuckets - 1)];
             d->buckets[h & (d->nbuckets - 1)] = n;
-            d->ring[(d->head + d->count) % d->cap] = n;
+            size_t slot = d->head + d->count;
+            d->ring[slot >= d->cap ? slot - d->cap : slot] = n;
             d->count++;
         }
     }

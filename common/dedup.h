@@ -9,7 +9,7 @@
 
 typedef struct dedup dedup;
 
-/* NULL on allocation failure. */
+/* NULL on allocation failure or when max_ids is 0. */
 dedup *dedup_new(size_t max_ids, long window_s);
 void dedup_free(dedup *d);
 /* 1 when id was added within the window, 0 otherwise. now_ms is the clock. */

@@ -29,8 +29,8 @@ attune_err event_validate(const cJSON *ce, const char *want_type, const char *pt
         return ATTUNE_ERR_INVALID;
     }
     if (!bounded_str(cJSON_GetObjectItemCaseSensitive(ce, "source"), EVENT_MAX_SOURCE)) {
-        problem_field_set(pf, ptr_prefix, "/source", "is required: a URI-reference of 1 to %d bytes",
-                          EVENT_MAX_SOURCE);
+        problem_field_set(pf, ptr_prefix, "/source",
+                          "is required: a URI-reference of 1 to %d bytes", EVENT_MAX_SOURCE);
         return ATTUNE_ERR_INVALID;
     }
     v = cJSON_GetObjectItemCaseSensitive(ce, "type");
@@ -84,13 +84,12 @@ cJSON *event_new(const char *id, const char *source, const char *type, long long
         ids_traceparent_child(traceparent, tp);
     else
         ids_traceparent_new(tp);
-    int ok = cJSON_AddStringToObject(ce, "specversion", "1.0") &&
-             cJSON_AddStringToObject(ce, "id", id) &&
-             cJSON_AddStringToObject(ce, "source", source) &&
-             cJSON_AddStringToObject(ce, "type", type) &&
-             cJSON_AddStringToObject(ce, "time", when) &&
-             cJSON_AddStringToObject(ce, "datacontenttype", "application/json") &&
-             cJSON_AddStringToObject(ce, "traceparent", tp);
+    int ok =
+        cJSON_AddStringToObject(ce, "specversion", "1.0") &&
+        cJSON_AddStringToObject(ce, "id", id) && cJSON_AddStringToObject(ce, "source", source) &&
+        cJSON_AddStringToObject(ce, "type", type) && cJSON_AddStringToObject(ce, "time", when) &&
+        cJSON_AddStringToObject(ce, "datacontenttype", "application/json") &&
+        cJSON_AddStringToObject(ce, "traceparent", tp);
     if (!ok || !data || !cJSON_AddItemToObject(ce, "data", data)) {
         cJSON_Delete(data); /* not attached to ce */
         cJSON_Delete(ce);

@@ -76,7 +76,7 @@ static const httpd_route *find_route(const httpd *h, const char *method, const c
         const httpd_route *r = &h->routes[i];
         size_t n = strlen(r->path);
         int match = (n && r->path[n - 1] == '*') ? strncmp(path, r->path, n - 1) == 0
-                                                  : strcmp(path, r->path) == 0;
+                                                 : strcmp(path, r->path) == 0;
         if (!match)
             continue;
         *path_known = 1;
@@ -127,8 +127,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, http_response 
         free(resp->body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type
-                                                                   : "application/json");
+    MHD_add_response_header(r, "Content-Type",
+                            resp->content_type ? resp->content_type : "application/json");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     if (resp->retry_after_s > 0) {
         char ra[16];
@@ -146,8 +146,8 @@ static void count_request(const char *route, int status, double seconds)
 {
     char labels[160];
     snprintf(labels, sizeof labels, "route=\"%s\",code=\"%d\"", route, status);
-    metric_inc(metrics_counter("attune_http_requests_total", "HTTP requests by route and status",
-                               labels));
+    metric_inc(
+        metrics_counter("attune_http_requests_total", "HTTP requests by route and status", labels));
     snprintf(labels, sizeof labels, "route=\"%s\"", route);
     metric_observe(metrics_histogram("attune_http_request_duration_seconds",
                                      "HTTP request handling time", labels),
@@ -155,9 +155,8 @@ static void count_request(const char *route, int status, double seconds)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     httpd *h = cls;
@@ -189,8 +188,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (st->too_large) {
         char detail[96];
         snprintf(detail, sizeof detail, "the request body exceeds %zu bytes", h->max_body);
-        http_respond_problem(&resp, 413, "body-too-large", "Request body too large", detail,
-                             NULL);
+        http_respond_problem(&resp, 413, "body-too-large", "Request body too large", detail, NULL);
     } else {
         builtin(h, method, url, &resp, &handled);
         if (handled) {
@@ -227,8 +225,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return send_response(conn, &resp);
 }
 
-static attune_err resolve(const char *addr, struct sockaddr_storage *ss, socklen_t *len,
-                          int *port, char *errstr, size_t errstr_size)
+static attune_err resolve(const char *addr, struct sockaddr_storage *ss, socklen_t *len, int *port,
+                          char *errstr, size_t errstr_size)
 {
     char host[256];
     const char *colon = strrchr(addr, ':');
@@ -241,13 +239,14 @@ static attune_err resolve(const char *addr, struct sockaddr_storage *ss, socklen
         h++, hlen -= 2;
     memcpy(host, h, hlen);
     host[hlen] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(hlen ? host : NULL, colon + 1, &hints, &res);
     if (rc != 0 || !res) {
-        return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
-                           "ATTUNE_HTTP_ADDR '%s': %s", addr, gai_strerror(rc));
+        return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size, "ATTUNE_HTTP_ADDR '%s': %s",
+                           addr, gai_strerror(rc));
     }
     memcpy(ss, res->ai_addr, res->ai_addrlen);
     *len = res->ai_addrlen;
@@ -262,6 +261,7 @@ attune_err httpd_start(const char *addr, const httpd_route *routes, size_t route
 {
     *out = NULL;
     struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
     socklen_t sslen = 0;
     int port = 0;
     attune_err err = resolve(addr, &ss, &sslen, &port, errstr, errstr_size);
@@ -275,15 +275,15 @@ attune_err httpd_start(const char *addr, const httpd_route *routes, size_t route
     h->ready = ready;
     h->ud = ud;
     h->max_body = (size_t)max_body;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->daemon = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-        MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_NOTIFY_COMPLETED, request_done, h, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    h->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss,
+                                 MHD_OPTION_NOTIFY_COMPLETED, request_done, h,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_connections,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (!h->daemon) {
         free(h);
         return attune_errf(ATTUNE_ERR_IO, errstr, errstr_size,

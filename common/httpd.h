@@ -26,7 +26,7 @@ typedef struct {
     const char *content_type; /* static string */
     char *body;               /* malloc'd; the server frees it */
     size_t body_len;
-    int retry_after_s;               /* > 0 adds Retry-After */
+    int retry_after_s;            /* > 0 adds Retry-After */
     const char *www_authenticate; /* static string; adds WWW-Authenticate */
 } http_response;
 

@@ -7,13 +7,13 @@
 #include "json.h"
 #include "ts.h"
 
-const char *const interaction_channels[] = {"voice", "chat", "email", "sms", "social",
-                                            "web",   "ivr",  NULL};
-const char *const interaction_kinds[] = {"started", "message", "ivr_step", "transcript", "ended",
-                                         NULL};
+const char *const interaction_channels[] = {"voice",  "chat", "email", "sms",
+                                            "social", "web",  "ivr",   NULL};
+const char *const interaction_kinds[] = {"started",    "message", "ivr_step",
+                                         "transcript", "ended",   NULL};
 
 static const char *const known_fields[] = {
-    "interaction_id", "customer_id", "channel", "kind", "occurred_at", "text",
+    "interaction_id", "customer_id", "channel",  "kind",       "occurred_at", "text",
     "wait_seconds",   "queue",       "language", "attributes", NULL};
 
 static int in_set(const char *s, const char *const *set)

@@ -81,8 +81,8 @@ attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char 
             const char *e = cJSON_GetErrorPtr();
             off = e && e >= p && e <= p + n ? (size_t)(e - p) : 0;
         }
-        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size,
-                           "malformed JSON near byte %zu", off);
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "malformed JSON near byte %zu",
+                           off);
     }
     /* Only whitespace may follow the value. */
     for (const char *q = end; q && q < p + n; q++) {

@@ -104,8 +104,8 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
         log_debug("librdkafka %s: %s", fac, buf);
 }
 
-static attune_err conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
-                           char *errstr, size_t errstr_size)
+static attune_err conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
+                           size_t errstr_size)
 {
     char why[256];
     if (rd_kafka_conf_set(conf, name, value, why, sizeof why) != RD_KAFKA_CONF_OK)
@@ -121,8 +121,7 @@ static attune_err conf_common(const config *cfg, rd_kafka_conf_t *conf, const ch
 {
     char client_id[128];
     snprintf(client_id, sizeof client_id, "attune-%s-%s", cfg->service, role);
-    attune_err err = conf_set(conf, "bootstrap.servers", cfg->kafka_bootstrap, errstr,
-                              errstr_size);
+    attune_err err = conf_set(conf, "bootstrap.servers", cfg->kafka_bootstrap, errstr, errstr_size);
     if (!err)
         err = conf_set(conf, "client.id", client_id, errstr, errstr_size);
     for (size_t i = 0; !err && defaults[i]; i += 2)
@@ -148,9 +147,17 @@ attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *err
 {
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%ld", cfg->produce_timeout_ms);
-    const char *defaults[] = {"enable.idempotence", "true",     "acks",          "all",
-                              "linger.ms",          "5",        "message.timeout.ms", timeout,
-                              "compression.type",   "lz4",      NULL};
+    const char *defaults[] = {"enable.idempotence",
+                              "true",
+                              "acks",
+                              "all",
+                              "linger.ms",
+                              "5",
+                              "message.timeout.ms",
+                              timeout,
+                              "compression.type",
+                              "lz4",
+                              NULL};
     *out = NULL;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     attune_err err = conf_common(cfg, conf, "producer", defaults, errstr, errstr_size);
@@ -213,11 +220,10 @@ attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, 
     double deadline = ts_mono() + p->produce_timeout_ms / 1000.0;
     rd_kafka_resp_err_t err;
     for (;;) {
-        err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
-                                RD_KAFKA_V_KEY(key, key_len),
+        err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
                                 RD_KAFKA_V_VALUE((void *)value, value_len),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(w), RD_KAFKA_V_END);
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+                                RD_KAFKA_V_OPAQUE(w), RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || ts_mono() > deadline)
             break;
         /* The poll thread serves delivery reports; give it time to drain. */
@@ -370,8 +376,8 @@ static rd_kafka_topic_partition_list_t *per_partition(rd_kafka_message_t *const 
     for (size_t i = 0; i < n; i++) {
         const char *topic = rd_kafka_topic_name(msgs[i]->rkt);
         int64_t off = lowest ? msgs[i]->offset : msgs[i]->offset + 1;
-        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(l, topic,
-                                                                           msgs[i]->partition);
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(l, topic, msgs[i]->partition);
         if (!tp)
             rd_kafka_topic_partition_list_add(l, topic, msgs[i]->partition)->offset = off;
         else if (lowest ? off < tp->offset : off > tp->offset)
@@ -421,8 +427,8 @@ long long kafka_consumer_lag(kafka_consumer *c)
     if (rd_kafka_position(c->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         for (int i = 0; i < l->cnt; i++) {
             int64_t lo, hi;
-            if (rd_kafka_get_watermark_offsets(c->rk, l->elems[i].topic, l->elems[i].partition,
-                                               &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            if (rd_kafka_get_watermark_offsets(c->rk, l->elems[i].topic, l->elems[i].partition, &lo,
+                                               &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
                 hi < 0)
                 continue;
             int64_t pos = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;

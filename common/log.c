@@ -50,8 +50,8 @@ void log_write(log_level level, const char *fmt, ...)
     /* One write(2) per line so lines from several threads never interleave. */
     buf b;
     buf_init(&b, 8192);
-    attune_err err = buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"service\":", ts,
-                                level_names[level]);
+    attune_err err =
+        buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"service\":", ts, level_names[level]);
     if (!err)
         err = buf_json_str(&b, log_service);
     if (!err)

@@ -17,8 +17,8 @@ struct metric {
     char *name;
     char *help;
     char *labels;
-    _Atomic uint64_t count;  /* counter value, or histogram count */
-    _Atomic uint64_t value;  /* gauge: bits of a double; histogram: sum in ns */
+    _Atomic uint64_t count; /* counter value, or histogram count */
+    _Atomic uint64_t value; /* gauge: bits of a double; histogram: sum in ns */
     _Atomic uint64_t bucket[NBUCKETS];
     metric *next;
 };
@@ -26,8 +26,7 @@ struct metric {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static metric *registry_head;
 
-static metric *metrics_get(metric_type type, const char *name, const char *help,
-                           const char *labels)
+static metric *metrics_get(metric_type type, const char *name, const char *help, const char *labels)
 {
     if (!labels)
         labels = "";

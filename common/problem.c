@@ -60,8 +60,7 @@ char *problem_json(int status, const char *slug, const char *title, const char *
     cJSON_AddNumberToObject(doc, "status", status);
     if (field) {
         pointer_to_field(field->pointer, name, sizeof name);
-        snprintf(full_detail, sizeof full_detail, "%s: %s", name[0] ? name : "body",
-                 field->detail);
+        snprintf(full_detail, sizeof full_detail, "%s: %s", name[0] ? name : "body", field->detail);
         cJSON_AddStringToObject(doc, "detail", full_detail);
         cJSON *errors = cJSON_AddArrayToObject(doc, "errors");
         cJSON *e = cJSON_CreateObject();

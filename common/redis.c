@@ -125,8 +125,7 @@ static attune_err setup(redis_client *c, char *errstr, size_t errstr_size)
         if (!r || r->type == REDIS_REPLY_ERROR) {
             /* Never echo the password: only Redis's own message. */
             attune_err err = attune_errf(ATTUNE_ERR_REDIS, errstr, errstr_size,
-                                         "redis AUTH failed: %s",
-                                         r ? r->str : c->ctx->errstr);
+                                         "redis AUTH failed: %s", r ? r->str : c->ctx->errstr);
             if (r)
                 freeReplyObject(r);
             return err;

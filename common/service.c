@@ -33,8 +33,8 @@ void service_install_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-int service_init(int argc, char **argv, const char *service, const char *summary,
-                 const char *usage, config *cfg)
+int service_init(int argc, char **argv, const char *service, const char *summary, const char *usage,
+                 config *cfg)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

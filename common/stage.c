@@ -28,8 +28,7 @@ attune_err stage_emit(stage_io *io, const char *topic, const char *key, const cJ
     if (!text)
         return ATTUNE_ERR_NOMEM;
     const char *tp = json_str(event, "traceparent");
-    const kafka_header h[] = {{"content-type", EVENT_CONTENT_TYPE},
-                              {"traceparent", tp ? tp : ""}};
+    const kafka_header h[] = {{"content-type", EVENT_CONTENT_TYPE}, {"traceparent", tp ? tp : ""}};
     attune_err err = kafka_produce(io->producer, topic, key, key ? strlen(key) : 0, text,
                                    strlen(text), h, tp ? 2 : 1, io->wait);
     free(text);
@@ -43,10 +42,10 @@ attune_err stage_emit(stage_io *io, const char *topic, const char *key, const cJ
 
 attune_err stage_reject(stage_io *io, const rd_kafka_message_t *msg, const char *reason)
 {
-    log_warn("dead-lettering %s[%d]@%lld: %s", rd_kafka_topic_name(msg->rkt),
-             (int)msg->partition, (long long)msg->offset, reason);
-    metric_inc(metrics_counter("attune_deadletter_total", "records sent to the dead-letter topic",
-                               NULL));
+    log_warn("dead-lettering %s[%d]@%lld: %s", rd_kafka_topic_name(msg->rkt), (int)msg->partition,
+             (long long)msg->offset, reason);
+    metric_inc(
+        metrics_counter("attune_deadletter_total", "records sent to the dead-letter topic", NULL));
     return kafka_deadletter(io->producer, io->cfg->topic_deadletter, io->cfg->service, msg, reason,
                             io->wait);
 }

@@ -31,8 +31,8 @@ static int create_topics(const config *cfg)
     const size_t count = sizeof names / sizeof names[0];
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka_bootstrap, errstr,
-                          sizeof errstr) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka_bootstrap, errstr, sizeof errstr) !=
+        RD_KAFKA_CONF_OK) {
         fprintf(stderr, "attune-admin: %s\n", errstr);
         rd_kafka_conf_destroy(conf);
         return 1;
@@ -105,8 +105,8 @@ static int load_profiles(const config *cfg, const char *path)
         return 1;
     }
     redis_client *rc = NULL;
-    if (redis_client_new(cfg->redis_url, (int)cfg->redis_timeout_ms, &rc, errstr,
-                         sizeof errstr) != ATTUNE_OK) {
+    if (redis_client_new(cfg->redis_url, (int)cfg->redis_timeout_ms, &rc, errstr, sizeof errstr) !=
+        ATTUNE_OK) {
         fprintf(stderr, "attune-admin: %s\n", errstr);
         if (in != stdin)
             fclose(in);
@@ -134,8 +134,7 @@ static int load_profiles(const config *cfg, const char *path)
         const cJSON *prefs = cJSON_GetObjectItemCaseSensitive(doc, "preferences");
         if (!id || !*id || (profile && !cJSON_IsObject(profile)) ||
             (prefs && !cJSON_IsObject(prefs))) {
-            fprintf(stderr, "line %ld: needs customer_id and object profile/preferences\n",
-                    lineno);
+            fprintf(stderr, "line %ld: needs customer_id and object profile/preferences\n", lineno);
             bad++;
         } else if (customer_store(rc, id, profile, prefs, errstr, sizeof errstr) != ATTUNE_OK) {
             fprintf(stderr, "line %ld: %s\n", lineno, errstr);
@@ -158,8 +157,8 @@ static int erase_customer(const config *cfg, const char *id)
     char errstr[512];
     redis_client *rc = NULL;
     long long deleted = 0;
-    if (redis_client_new(cfg->redis_url, (int)cfg->redis_timeout_ms, &rc, errstr,
-                         sizeof errstr) != ATTUNE_OK ||
+    if (redis_client_new(cfg->redis_url, (int)cfg->redis_timeout_ms, &rc, errstr, sizeof errstr) !=
+            ATTUNE_OK ||
         customer_erase(rc, id, &deleted, errstr, sizeof errstr) != ATTUNE_OK) {
         fprintf(stderr, "attune-admin: %s\n", errstr);
         redis_client_free(rc);

@@ -127,8 +127,8 @@ static attune_err queue_commands(redis_client *rc, const item *it, long recent_m
         customer_key_name(recent, sizeof recent, it->customer_id, CUSTOMER_RECENT) ||
         customer_key_name(contacts, sizeof contacts, it->customer_id, CUSTOMER_CONTACTS))
         return ATTUNE_ERR_INVALID;
-    const char *iid = json_str(cJSON_GetObjectItemCaseSensitive(it->root, "data"),
-                               "interaction_id");
+    const char *iid =
+        json_str(cJSON_GetObjectItemCaseSensitive(it->root, "data"), "interaction_id");
     char t[32], t24[32], t7[32], trim[32], ttl[32], start[16], stop[32];
     snprintf(t, sizeof t, "%lld", (long long)it->t_ms);
     snprintf(t24, sizeof t24, "%lld", (long long)(it->t_ms - DAY_MS));

@@ -282,8 +282,7 @@ void ingest_post_events(void *ud, const http_request *req, http_response *resp)
     if (err) {
         count("rejected", 1);
         if (err == ATTUNE_ERR_LIMIT)
-            http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", errstr,
-                                 NULL);
+            http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", errstr, NULL);
         else
             http_respond_problem(resp, 400, "malformed-json", "The body is not valid JSON", errstr,
                                  NULL);

@@ -132,8 +132,8 @@ static cJSON *parse(const char *text)
 }
 
 #define GOOD_DATA                                                                                  \
-    "{\"interaction_id\":\"i1\",\"customer_id\":\"c1\",\"channel\":\"chat\",\"kind\":"           \
-    "\"message\",\"occurred_at\":\"2026-11-22T10:00:00.5+01:00\",\"text\":\"hi\","              \
+    "{\"interaction_id\":\"i1\",\"customer_id\":\"c1\",\"channel\":\"chat\",\"kind\":"             \
+    "\"message\",\"occurred_at\":\"2026-11-22T10:00:00.5+01:00\",\"text\":\"hi\","                 \
     "\"wait_seconds\":12.5,\"attributes\":{\"seq\":1}}"
 
 static void test_interaction_valid_and_invalid(void **state)

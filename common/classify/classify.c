@@ -1,0 +1,498 @@
+/* classify: the classifier object and the pipeline of one call:
+ * tokenize, look every token and phrase up once, then let each stage
+ * (sentiment, emotion, threat, urgency, preferences, intent) read the shared
+ * analysis. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify/classify_int.h"
+
+attune_err classify_new(const classify_options *opts, classify **out, char *errstr,
+                        size_t errstr_size)
+{
+    if (!out)
+        return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "out is NULL");
+    *out = NULL;
+    if (!opts || !opts->data_dir || !opts->data_dir[0])
+        return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size, "no data directory given");
+    classify *c = calloc(1, sizeof *c);
+    if (!c)
+        return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    attune_err err = lex_load_dir(&c->lex, opts->data_dir, errstr, errstr_size);
+    if (err) {
+        free(c);
+        return err;
+    }
+    char path[4096];
+    const char *model = opts->intent_model;
+    if (!model) {
+        int n = snprintf(path, sizeof path, "%s/intent.model", opts->data_dir);
+        if (n < 0 || (size_t)n >= sizeof path) {
+            classify_free(c);
+            return attune_errf(ATTUNE_ERR_LIMIT, errstr, errstr_size, "data_dir too long");
+        }
+        model = path;
+    }
+    if (model[0]) {
+        err = intent_model_load(&c->intent, model, errstr, errstr_size);
+        if (err) {
+            classify_free(c);
+            return err;
+        }
+        c->has_intent = 1;
+    }
+    *out = c;
+    return ATTUNE_OK;
+}
+
+void classify_free(classify *c)
+{
+    if (!c)
+        return;
+    lex_fini(&c->lex);
+    if (c->has_intent)
+        intent_model_fini(&c->intent);
+    free(c);
+}
+
+void classify_context_init(classify_context *ctx)
+{
+    ctx->wait_seconds = -1;
+    ctx->contacts_24h = -1;
+    ctx->contacts_7d = -1;
+    ctx->channel = CLASSIFY_CHANNEL_UNKNOWN;
+    ctx->known_customer = -1;
+}
+
+size_t classify_intent_count(const classify *c)
+{
+    return c && c->has_intent ? c->intent.n_class : 0;
+}
+
+const char *classify_intent_label(const classify *c, size_t i)
+{
+    if (!c || !c->has_intent || i >= c->intent.n_class)
+        return NULL;
+    return c->intent.labels[i];
+}
+
+const char *classify_polarity_name(classify_polarity p)
+{
+    switch (p) {
+    case CLASSIFY_NEGATIVE:
+        return "negative";
+    case CLASSIFY_POSITIVE:
+        return "positive";
+    case CLASSIFY_NEUTRAL:
+        break;
+    }
+    return "neutral";
+}
+
+const char *classify_emotion_name(classify_emotion e)
+{
+    static const char *const names[CLASSIFY_EMO_COUNT] = {"anger",     "fear", "sadness",
+                                                          "confusion", "joy",  "neutral"};
+    return (unsigned)e < CLASSIFY_EMO_COUNT ? names[e] : "neutral";
+}
+
+const char *classify_urgency_name(classify_urgency_level l)
+{
+    static const char *const names[] = {"low", "normal", "high", "critical"};
+    return (unsigned)l < 4 ? names[l] : "normal";
+}
+
+const char *classify_threat_name(classify_threat_level l)
+{
+    static const char *const names[] = {"none", "profanity", "abuse", "threat"};
+    return (unsigned)l < 4 ? names[l] : "none";
+}
+
+static const char *const channel_names[] = {"unknown", "voice",  "chat", "email",
+                                            "sms",     "social", "web",  "ivr"};
+
+const char *classify_channel_name(classify_channel ch)
+{
+    return (unsigned)ch < sizeof channel_names / sizeof channel_names[0] ? channel_names[ch]
+                                                                          : "unknown";
+}
+
+classify_channel classify_channel_parse(const char *name)
+{
+    if (!name)
+        return CLASSIFY_CHANNEL_UNKNOWN;
+    for (size_t i = 1; i < sizeof channel_names / sizeof channel_names[0]; i++)
+        if (strcmp(name, channel_names[i]) == 0)
+            return (classify_channel)i;
+    if (strcmp(name, "phone") == 0 || strcmp(name, "call") == 0)
+        return CLASSIFY_CHANNEL_VOICE;
+    return CLASSIFY_CHANNEL_UNKNOWN;
+}
+
+/* Copies at most n-1 bytes of s, cut at a UTF-8 boundary. */
+static size_t copy_utf8(char *dst, size_t n, const char *s, size_t len)
+{
+    if (len > n - 1) {
+        len = n - 1;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    return len;
+}
+
+void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
+                                const char *text, size_t len, float weight)
+{
+    classify_result *r = run->r;
+    classify_evidence *ev;
+    if (r->n_evidence < CLASSIFY_MAX_EVIDENCE) {
+        ev = &r->evidence[r->n_evidence++];
+    } else {
+        /* full: the weakest item of the same kind gives way to a stronger one */
+        size_t weakest = CLASSIFY_MAX_EVIDENCE;
+        for (size_t i = 0; i < CLASSIFY_MAX_EVIDENCE; i++)
+            if (r->evidence[i].kind == kind &&
+                (weakest == CLASSIFY_MAX_EVIDENCE ||
+                 fabsf(r->evidence[i].weight) < fabsf(r->evidence[weakest].weight)))
+                weakest = i;
+        if (weakest == CLASSIFY_MAX_EVIDENCE ||
+            fabsf(r->evidence[weakest].weight) >= fabsf(weight))
+            return;
+        ev = &r->evidence[weakest];
+    }
+    ev->kind = kind;
+    ev->rule = rule;
+    ev->weight = weight;
+    copy_utf8(ev->text, sizeof ev->text, text, len);
+}
+
+void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const char *rule,
+                           size_t tok_from, size_t tok_to, float weight)
+{
+    char buf[CLASSIFY_EVIDENCE_TEXT];
+    size_t used = 0;
+    const ctok_buf *tb = run->tb;
+    for (size_t i = tok_from; i < tok_to && i < tb->n; i++) {
+        if (used + 2 >= sizeof buf)
+            break;
+        if (i > tok_from && tb->tok[i].kind != CTOK_PUNCT)
+            buf[used++] = ' ';
+        used += copy_utf8(buf + used, sizeof buf - used, ctok_text(tb, i), tb->tok[i].norm_len);
+    }
+    classify_evidence_add_text(run, kind, rule, buf, used, weight);
+}
+
+static const lex_entry *word_entry(const lex_table *lex, const ctok *t)
+{
+    const lex_entry *e = lex_find(lex, t->hash);
+    if (!e && t->hash1 != t->hash)
+        e = lex_find(lex, t->hash1);
+    return e;
+}
+
+/* Looks up every token and the longest phrase at each position (phrases do
+ * not overlap and do not cross punctuation). */
+static void analyse(classify_run *run)
+{
+    const ctok_buf *tb = run->tb;
+    const lex_table *lex = &run->c->lex;
+    size_t n = tb->n;
+    for (size_t i = 0; i < n; i++) {
+        run->lex[i] = tb->tok[i].kind == CTOK_PUNCT ? NULL : word_entry(lex, &tb->tok[i]);
+        run->phrase[i] = NULL;
+        run->phrase_len[i] = 0;
+        run->owner[i] = -1;
+        run->negated[i] = 0;
+        run->sent_val[i] = 0;
+        run->clause_w[i] = 1.0f;
+    }
+    unsigned maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;
+    for (size_t i = 0; i < n && maxp >= 2; i++) {
+        uint64_t h[LEX_MAX_PHRASE + 1];
+        uint64_t acc = CTOK_PHRASE_SEED;
+        size_t avail = 0;
+        while (avail < maxp && i + avail < n && tb->tok[i + avail].kind != CTOK_PUNCT) {
+            acc = ctok_phrase_step(acc, tb->tok[i + avail].hash);
+            avail++;
+            h[avail] = acc;
+        }
+        for (size_t l = avail; l >= 2; l--) {
+            const lex_entry *e = lex_find(lex, h[l]);
+            if (e && e->ntok == l) {
+                run->phrase[i] = e;
+                run->phrase_len[i] = (uint8_t)l;
+                for (size_t k = 0; k < l; k++)
+                    run->owner[i + k] = (int16_t)i;
+                i += l - 1;
+                break;
+            }
+        }
+    }
+    /* negation scope: up to four tokens after a negator, inside its clause */
+    for (size_t i = 0; i < n; i++) {
+        const ctok *t = &tb->tok[i];
+        int neg = 0;
+        if (run->owner[i] < 0) {
+            const lex_entry *e = run->lex[i];
+            if (e && e->mod == LEX_MOD_NEGATOR)
+                neg = 1;
+            else if (t->kind == CTOK_WORD && t->norm_len > 3 &&
+                     memcmp(ctok_text(tb, i) + t->norm_len - 3, "n't", 3) == 0)
+                neg = 1;
+        }
+        if (!neg)
+            continue;
+        for (size_t j = i + 1; j < n && j <= i + 4; j++) {
+            if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
+                break;
+            const lex_entry *e = run->lex[j];
+            if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE))
+                break;
+            run->negated[j] ^= 1;
+        }
+    }
+}
+
+attune_err classify_text(const classify *c, const char *text, size_t len,
+                         const classify_context *ctx, classify_result *out)
+{
+    if (!c || !out || (!text && len > 0))
+        return ATTUNE_ERR_INVALID;
+    memset(out, 0, sizeof *out);
+    ctok_buf tb;
+    classify_run run;
+    ctok_run(text, len, &tb);
+    run.c = c;
+    run.tb = &tb;
+    run.r = out;
+    run.sent_sum = run.neg_sum = run.pos_sum = 0;
+    run.n_excl = run.n_quest = run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
+    out->n_tokens = (unsigned)tb.n;
+    out->truncated = tb.truncated;
+    analyse(&run);
+    classify_sentiment(&run);
+    classify_threat_stage(&run);
+    classify_emotion_stage(&run);
+    classify_urgency_stage(&run, ctx);
+    classify_prefs_stage(&run);
+    if (c->has_intent)
+        classify_intent_stage(&run);
+    return ATTUNE_OK;
+}
+
+/* --- JSON ---------------------------------------------------------------- */
+
+static double round4(float v)
+{
+    return round((double)v * 10000.0) / 10000.0;
+}
+
+static const char *const ev_kind_names[] = {"sentiment", "emotion",    "intent",
+                                            "urgency",   "threat", "preference"};
+
+attune_err classify_result_to_json(const classify_result *r, cJSON **out)
+{
+    if (!r || !out)
+        return ATTUNE_ERR_INVALID;
+    *out = NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *s = cJSON_AddObjectToObject(o, "sentiment");
+    cJSON *e = cJSON_AddObjectToObject(o, "emotion");
+    cJSON *es = e ? cJSON_AddObjectToObject(e, "scores") : NULL;
+    cJSON *in = cJSON_AddObjectToObject(o, "intent");
+    cJSON *u = cJSON_AddObjectToObject(o, "urgency");
+    cJSON *t = cJSON_AddObjectToObject(o, "threat");
+    cJSON *p = cJSON_AddObjectToObject(o, "preferences");
+    cJSON *ev = cJSON_AddArrayToObject(o, "evidence");
+    if (!o || !s || !e || !es || !in || !u || !t || !p || !ev)
+        goto nomem;
+    int ok = 1;
+    ok &= cJSON_AddNumberToObject(s, "score", round4(r->sentiment.score)) != NULL;
+    ok &= cJSON_AddStringToObject(s, "label", classify_polarity_name(r->sentiment.label)) != NULL;
+    ok &= cJSON_AddNumberToObject(s, "confidence", round4(r->sentiment.confidence)) != NULL;
+    ok &= cJSON_AddStringToObject(e, "label", classify_emotion_name(r->emotion.label)) != NULL;
+    ok &= cJSON_AddNumberToObject(e, "confidence", round4(r->emotion.confidence)) != NULL;
+    for (int i = 0; i < CLASSIFY_EMO_COUNT; i++)
+        ok &= cJSON_AddNumberToObject(es, classify_emotion_name((classify_emotion)i),
+                                      round4(r->emotion.scores[i])) != NULL;
+    if (r->intent.label[0]) {
+        ok &= cJSON_AddStringToObject(in, "label", r->intent.label) != NULL;
+        ok &= cJSON_AddNumberToObject(in, "confidence", round4(r->intent.confidence)) != NULL;
+        if (r->intent.second[0]) {
+            ok &= cJSON_AddStringToObject(in, "second", r->intent.second) != NULL;
+            ok &= cJSON_AddNumberToObject(in, "second_confidence",
+                                          round4(r->intent.second_confidence)) != NULL;
+        }
+    } else {
+        ok &= cJSON_AddNullToObject(in, "label") != NULL;
+        ok &= cJSON_AddNumberToObject(in, "confidence", 0) != NULL;
+    }
+    ok &= cJSON_AddNumberToObject(u, "score", round4(r->urgency.score)) != NULL;
+    ok &= cJSON_AddStringToObject(u, "level", classify_urgency_name(r->urgency.level)) != NULL;
+    ok &= cJSON_AddNumberToObject(u, "effort", round4(r->urgency.effort)) != NULL;
+    ok &= cJSON_AddNumberToObject(u, "confidence", round4(r->urgency.confidence)) != NULL;
+    ok &= cJSON_AddStringToObject(t, "level", classify_threat_name(r->threat.level)) != NULL;
+    ok &= cJSON_AddNumberToObject(t, "confidence", round4(r->threat.confidence)) != NULL;
+    const struct {
+        const char *name;
+        const char *value;
+    } prefs[] = {
+        {"channel", r->preferences.channel},       {"avoid_channel", r->preferences.avoid_channel},
+        {"contact_time", r->preferences.contact_time}, {"language", r->preferences.language},
+        {"pace", r->preferences.pace},
+    };
+    for (size_t i = 0; i < sizeof prefs / sizeof prefs[0]; i++)
+        if (prefs[i].value[0])
+            ok &= cJSON_AddStringToObject(p, prefs[i].name, prefs[i].value) != NULL;
+    ok &= cJSON_AddNumberToObject(p, "politeness", round4(r->preferences.politeness)) != NULL;
+    for (unsigned i = 0; i < r->n_evidence && i < CLASSIFY_MAX_EVIDENCE; i++) {
+        const classify_evidence *x = &r->evidence[i];
+        cJSON *item = cJSON_CreateObject();
+        if (!item || !cJSON_AddItemToArray(ev, item)) {
+            cJSON_Delete(item);
+            goto nomem;
+        }
+        ok &= cJSON_AddStringToObject(item, "for", (unsigned)x->kind < 6 ? ev_kind_names[x->kind]
+                                                                        : "other") != NULL;
+        ok &= cJSON_AddStringToObject(item, "rule", x->rule ? x->rule : "") != NULL;
+        ok &= cJSON_AddStringToObject(item, "text", x->text) != NULL;
+        ok &= cJSON_AddNumberToObject(item, "weight", round4(x->weight)) != NULL;
+    }
+    if (r->truncated)
+        ok &= cJSON_AddTrueToObject(o, "truncated") != NULL;
+    if (!ok)
+        goto nomem;
+    *out = o;
+    return ATTUNE_OK;
+nomem:
+    cJSON_Delete(o);
+    return ATTUNE_ERR_NOMEM;
+}
+
+/* --- context and batch lines ---------------------------------------------- */
+
+static attune_err read_count(const cJSON *obj, const char *name, int *out, char *errstr,
+                             size_t errstr_size)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!v || cJSON_IsNull(v))
+        return ATTUNE_OK;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e6)
+        return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                           "%s must be a number in [0, 1000000]", name);
+    *out = (int)v->valuedouble;
+    return ATTUNE_OK;
+}
+
+/* wait_seconds and channel may sit in the context or on the line itself. */
+static attune_err read_wait_channel(const cJSON *obj, classify_context *ctx, char *errstr,
+                                    size_t errstr_size)
+{
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(obj, "wait_seconds");
+    if (w && !cJSON_IsNull(w)) {
+        if (!cJSON_IsNumber(w) || !(w->valuedouble >= 0) || w->valuedouble > 1e7)
+            return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                               "wait_seconds must be a number in [0, 10000000]");
+        ctx->wait_seconds = w->valuedouble;
+    }
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(obj, "channel");
+    if (ch && !cJSON_IsNull(ch)) {
+        if (!cJSON_IsString(ch))
+            return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                               "channel must be a string");
+        ctx->channel = classify_channel_parse(ch->valuestring);
+    }
+    return ATTUNE_OK;
+}
+
+attune_err classify_context_from_json(const cJSON *json, classify_context *ctx, char *errstr,
+                                      size_t errstr_size)
+{
+    if (!ctx)
+        return ATTUNE_ERR_INVALID;
+    if (!json || cJSON_IsNull(json))
+        return ATTUNE_OK;
+    if (!cJSON_IsObject(json))
+        return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "context must be an object");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(json, "status");
+    if (st && !cJSON_IsNull(st)) {
+        if (!cJSON_IsString(st))
+            return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                               "context.status must be a string");
+        if (strcmp(st->valuestring, "ok") == 0)
+            ctx->known_customer = 1;
+        else if (strcmp(st->valuestring, "unknown_customer") == 0)
+            ctx->known_customer = 0;
+        else
+            ctx->known_customer = -1;
+    }
+    attune_err err = read_count(json, "contacts_24h", &ctx->contacts_24h, errstr, errstr_size);
+    if (!err)
+        err = read_count(json, "contacts_7d", &ctx->contacts_7d, errstr, errstr_size);
+    if (!err)
+        err = read_wait_channel(json, ctx, errstr, errstr_size);
+    return err;
+}
+
+attune_err classify_batch_parse_line(const char *line, size_t len, classify_batch_item *item,
+                                     cJSON **id_out, char *errstr, size_t errstr_size)
+{
+    if (id_out)
+        *id_out = NULL;
+    if (!item)
+        return ATTUNE_ERR_INVALID;
+    memset(item, 0, sizeof *item);
+    classify_context_init(&item->ctx);
+    if (!line)
+        return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "no line");
+    if (len > CLASSIFY_BATCH_MAX_LINE)
+        return attune_errf(ATTUNE_ERR_LIMIT, errstr, errstr_size, "line longer than %d bytes",
+                           CLASSIFY_BATCH_MAX_LINE);
+    cJSON *root = cJSON_ParseWithLength(line, len);
+    if (!root)
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "line is not valid JSON");
+    attune_err err = ATTUNE_OK;
+    if (!cJSON_IsObject(root)) {
+        err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "line must be a JSON object");
+        goto fail;
+    }
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+    if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
+        err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                          "id must be a string or a number");
+        goto fail;
+    }
+    if (id && id_out)
+        *id_out = cJSON_Duplicate(id, 1);
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "text");
+    if (!cJSON_IsString(text) || !text->valuestring) {
+        err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "text must be a string");
+        goto fail;
+    }
+    err = classify_context_from_json(cJSON_GetObjectItemCaseSensitive(root, "context"),
+                                     &item->ctx, errstr, errstr_size);
+    if (!err)
+        err = read_wait_channel(root, &item->ctx, errstr, errstr_size);
+    if (err)
+        goto fail;
+    item->root = root;
+    item->id = id;
+    item->text = text->valuestring;
+    item->text_len = strlen(text->valuestring);
+    return ATTUNE_OK;
+fail:
+    cJSON_Delete(root);
+    return err;
+}
+
+void classify_batch_item_fini(classify_batch_item *item)
+{
+    if (!item)
+        return;
+    cJSON_Delete(item->root);
+    memset(item, 0, sizeof *item);
+}

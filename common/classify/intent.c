@@ -1,0 +1,465 @@
+/* intent: a linear model over hashed word 1-2 grams and character 3-5 grams,
+ * trained offline by attune-train (LIBLINEAR) and applied here with nothing
+ * but table look-ups and additions.
+ *
+ * Model file (text, one record per line):
+ *   attune-intent-model 1
+ *   solver lr|svm|cs
+ *   classes K
+ *   label NAME            (K lines, in weight-column order)
+ *   bias B W_1 .. W_K
+ *   features N
+ *   NAME<TAB>W_1 .. W_K   (N lines; NAME is the feature as printed by
+ *                          classify_intent_features)
+ * A text's feature vector sums the weights of each occurrence and is scaled
+ * to unit length, in training and here alike. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify/classify_int.h"
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+#define INTENT_MAX_FEATURES 4000000
+#define INTENT_LINE_MAX 16384
+/* Weights of the feature families: whole words say more than the many
+ * character n-grams that mostly back them up against typos and inflection. */
+#define INTENT_W_WORD 1.0f
+#define INTENT_W_BIGRAM 1.0f
+#define INTENT_W_CHAR 0.5f
+
+static uint64_t fnv_add(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+/* Emits one feature made of up to three parts. */
+static void emit(classify_feature_fn fn, void *arg, int want_names, float wt, const char *a,
+                 size_t al, const char *b, size_t bl, const char *c, size_t cl)
+{
+    uint64_t h = fnv_add(fnv_add(fnv_add(FNV_OFFSET, a, al), b, bl), c, cl);
+    if (!h)
+        h = 1;
+    if (!want_names) {
+        fn(h, NULL, 0, wt, arg);
+        return;
+    }
+    char name[CTOK_MAX_LEN * 2 + 16];
+    size_t n = 0;
+    if (al + bl + cl < sizeof name) {
+        memcpy(name + n, a, al);
+        n += al;
+        memcpy(name + n, b, bl);
+        n += bl;
+        memcpy(name + n, c, cl);
+        n += cl;
+    }
+    name[n] = '\0';
+    fn(h, name, n, wt, arg);
+}
+
+/* The text of a word for features: numbers collapse to "#" so that "2
+ * weeks" and "3 weeks" share their features. */
+static void word_of(const ctok_buf *tb, size_t i, const char **s, size_t *n)
+{
+    if (tb->tok[i].kind == CTOK_NUM) {
+        *s = "#";
+        *n = 1;
+    } else {
+        *s = ctok_text(tb, i);
+        *n = tb->tok[i].norm_len;
+    }
+}
+
+double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_feature_fn fn,
+                                   void *arg)
+{
+    double sq = 0;
+    size_t count = 0;
+    const char *prev = "<s>";
+    size_t prev_len = 3;
+    for (size_t i = 0; i < tb->n; i++) {
+        if (tb->tok[i].kind != CTOK_WORD && tb->tok[i].kind != CTOK_NUM)
+            continue;
+        const char *w;
+        size_t wl;
+        word_of(tb, i, &w, &wl);
+        emit(fn, arg, want_names, INTENT_W_WORD, "w:", 2, w, wl, "", 0);
+        char pair[CTOK_MAX_LEN + 8];
+        memcpy(pair, prev, prev_len);
+        pair[prev_len] = ' ';
+        emit(fn, arg, want_names, INTENT_W_BIGRAM, "b:", 2, pair, prev_len + 1, w, wl);
+        count += 2;
+        sq += INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM;
+        /* character n-grams of "<word>", on code point boundaries */
+        char padded[CTOK_MAX_LEN + 2];
+        size_t pl = 0;
+        padded[pl++] = '<';
+        memcpy(padded + pl, w, wl);
+        pl += wl;
+        padded[pl++] = '>';
+        uint8_t starts[CTOK_MAX_LEN + 3];
+        size_t ncp = 0;
+        for (size_t b = 0; b < pl; b++)
+            if (((unsigned char)padded[b] & 0xC0) != 0x80)
+                starts[ncp++] = (uint8_t)b;
+        starts[ncp] = (uint8_t)pl;
+        for (size_t gram = 3; gram <= 5; gram++) {
+            if (ncp < gram)
+                break;
+            for (size_t s0 = 0; s0 + gram <= ncp; s0++) {
+                size_t from = starts[s0], to = starts[s0 + gram];
+                emit(fn, arg, want_names, INTENT_W_CHAR, "c:", 2, padded + from, to - from, "", 0);
+                count++;
+                sq += INTENT_W_CHAR * INTENT_W_CHAR;
+            }
+        }
+        prev = w;
+        prev_len = wl;
+    }
+    if (count > 0) {
+        char pair[CTOK_MAX_LEN + 8];
+        memcpy(pair, prev, prev_len);
+        pair[prev_len] = ' ';
+        emit(fn, arg, want_names, INTENT_W_BIGRAM, "b:", 2, pair, prev_len + 1, "</s>", 4);
+        count++;
+        sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
+    }
+    return sq;
+}
+
+double classify_intent_features(const char *text, size_t len, int want_names,
+                                classify_feature_fn fn, void *arg)
+{
+    /* the trainer calls this; its buffer would be heavy on a small stack */
+    ctok_buf *tb = malloc(sizeof *tb);
+    if (!tb)
+        return 0;
+    ctok_run(text, len, tb);
+    double sq = classify_intent_features_tb(tb, want_names, fn, arg);
+    free(tb);
+    return sq;
+}
+
+/* --- model --------------------------------------------------------------- */
+
+static const intent_slot *find_slot(const intent_model *m, uint64_t key)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
+        if (m->slots[i].key == key)
+            return &m->slots[i];
+        if (m->slots[i].key == 0)
+            return NULL;
+    }
+}
+
+void intent_model_fini(intent_model *m)
+{
+    free(m->bias_w);
+    free(m->weights);
+    free(m->slots);
+    free(m->names);
+    memset(m, 0, sizeof *m);
+}
+
+/* Parses k floats separated by spaces. */
+static int parse_weights(char *s, float *w, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        char *end;
+        errno = 0;
+        float v = strtof(s, &end);
+        if (end == s || errno == ERANGE || !isfinite(v))
+            return 0;
+        w[i] = v;
+        s = end;
+    }
+    while (*s == ' ')
+        s++;
+    return *s == '\0';
+}
+
+static int read_line(FILE *f, char *buf, size_t size, unsigned *lineno)
+{
+    if (!fgets(buf, (int)size, f))
+        return -1;
+    (*lineno)++;
+    size_t n = strlen(buf);
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    else if (!feof(f))
+        return 0;
+    if (n > 0 && buf[n - 1] == '\r')
+        buf[--n] = '\0';
+    return 1;
+}
+
+static long parse_count(const char *s, const char *prefix, long max)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(s, prefix, pl) != 0)
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s + pl, &end, 10);
+    if (errno || end == s + pl || *end != '\0' || v < 1 || v > max)
+        return -1;
+    return v;
+}
+
+attune_err intent_model_load(intent_model *m, const char *path, char *errstr, size_t errstr_size)
+{
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return attune_errf(ATTUNE_ERR_IO, errstr, errstr_size, "%s: %s", path, strerror(errno));
+    char *line = malloc(INTENT_LINE_MAX);
+    attune_err err = ATTUNE_OK;
+    unsigned lineno = 0;
+    const char *why = NULL;
+    if (!line) {
+        err = ATTUNE_ERR_NOMEM;
+        why = "out of memory";
+        goto out;
+    }
+#define NEXT_LINE()                                                                                \
+    do {                                                                                           \
+        int rl_ = read_line(f, line, INTENT_LINE_MAX, &lineno);                                    \
+        if (rl_ <= 0) {                                                                            \
+            why = rl_ < 0 ? "unexpected end of file" : "line too long";                            \
+            err = ATTUNE_ERR_PARSE;                                                                \
+            goto out;                                                                              \
+        }                                                                                          \
+    } while (0)
+    NEXT_LINE();
+    if (strcmp(line, "attune-intent-model 1") != 0) {
+        why = "not an attune intent model (version 1)";
+        err = ATTUNE_ERR_PARSE;
+        goto out;
+    }
+    NEXT_LINE();
+    if (strncmp(line, "solver ", 7) != 0) {
+        why = "want: solver NAME";
+        err = ATTUNE_ERR_PARSE;
+        goto out;
+    }
+    m->probabilistic = strcmp(line + 7, "lr") == 0;
+    NEXT_LINE();
+    long k = parse_count(line, "classes ", CLASSIFY_MAX_INTENTS);
+    if (k < 2) {
+        why = "want: classes K (2 to 128)";
+        err = ATTUNE_ERR_PARSE;
+        goto out;
+    }
+    m->n_class = (size_t)k;
+    for (size_t i = 0; i < m->n_class; i++) {
+        NEXT_LINE();
+        size_t ll = strlen(line);
+        if (strncmp(line, "label ", 6) != 0 || ll - 6 == 0 || ll - 6 >= CLASSIFY_LABEL_MAX) {
+            why = "want: label NAME (shorter than 64 bytes)";
+            err = ATTUNE_ERR_PARSE;
+            goto out;
+        }
+        memcpy(m->labels[i], line + 6, ll - 6 + 1);
+    }
+    m->bias_w = calloc(m->n_class, sizeof *m->bias_w);
+    if (!m->bias_w) {
+        err = ATTUNE_ERR_NOMEM;
+        why = "out of memory";
+        goto out;
+    }
+    NEXT_LINE();
+    {
+        char *end;
+        if (strncmp(line, "bias ", 5) != 0) {
+            why = "want: bias B W...";
+            err = ATTUNE_ERR_PARSE;
+            goto out;
+        }
+        m->bias_value = strtof(line + 5, &end);
+        if (end == line + 5 || !parse_weights(end, m->bias_w, m->n_class)) {
+            why = "bad bias line";
+            err = ATTUNE_ERR_PARSE;
+            goto out;
+        }
+    }
+    NEXT_LINE();
+    long nf = parse_count(line, "features ", INTENT_MAX_FEATURES);
+    if (nf < 1) {
+        why = "want: features N (1 to 4000000)";
+        err = ATTUNE_ERR_PARSE;
+        goto out;
+    }
+    m->n_feat = (size_t)nf;
+    m->cap = 16;
+    while (m->cap < m->n_feat * 2)
+        m->cap *= 2;
+    m->weights = malloc(m->n_feat * m->n_class * sizeof *m->weights);
+    m->slots = calloc(m->cap, sizeof *m->slots);
+    size_t names_cap = 1 << 16;
+    m->names = malloc(names_cap);
+    if (!m->weights || !m->slots || !m->names) {
+        err = ATTUNE_ERR_NOMEM;
+        why = "out of memory";
+        goto out;
+    }
+    for (size_t r = 0; r < m->n_feat; r++) {
+        NEXT_LINE();
+        char *tab = strchr(line, '\t');
+        if (!tab || tab == line) {
+            why = "want: NAME<TAB>weights";
+            err = ATTUNE_ERR_PARSE;
+            goto out;
+        }
+        *tab = '\0';
+        size_t nl = (size_t)(tab - line);
+        if (!parse_weights(tab + 1, m->weights + r * m->n_class, m->n_class)) {
+            why = "bad weights";
+            err = ATTUNE_ERR_PARSE;
+            goto out;
+        }
+        uint64_t key = fnv_add(FNV_OFFSET, line, nl);
+        if (!key)
+            key = 1;
+        if (m->names_used + nl + 1 > names_cap) {
+            while (m->names_used + nl + 1 > names_cap)
+                names_cap *= 2;
+            char *nn = realloc(m->names, names_cap);
+            if (!nn) {
+                err = ATTUNE_ERR_NOMEM;
+                why = "out of memory";
+                goto out;
+            }
+            m->names = nn;
+        }
+        memcpy(m->names + m->names_used, line, nl + 1);
+        size_t j = (size_t)key & (m->cap - 1);
+        while (m->slots[j].key && m->slots[j].key != key)
+            j = (j + 1) & (m->cap - 1);
+        if (m->slots[j].key == key) {
+            why = "duplicate feature";
+            err = ATTUNE_ERR_PARSE;
+            goto out;
+        }
+        m->slots[j].key = key;
+        m->slots[j].row = (uint32_t)r;
+        m->slots[j].name_off = (uint32_t)m->names_used;
+        m->names_used += nl + 1;
+    }
+#undef NEXT_LINE
+out:
+    free(line);
+    fclose(f);
+    if (err) {
+        intent_model_fini(m);
+        return attune_errf(err, errstr, errstr_size, "%s:%u: %s", path, lineno,
+                           why ? why : attune_err_str(err));
+    }
+    return ATTUNE_OK;
+}
+
+/* --- prediction ------------------------------------------------------------ */
+
+typedef struct {
+    const intent_model *m;
+    float scores[CLASSIFY_MAX_INTENTS];
+    /* second pass: the strongest features of the chosen class */
+    size_t target;
+    int explain;
+    const intent_slot *top[3];
+    float top_w[3];
+} predict_acc;
+
+static void accumulate(uint64_t hash, const char *name, size_t name_len, float wt, void *arg)
+{
+    (void)name;
+    (void)name_len;
+    predict_acc *a = arg;
+    const intent_slot *s = find_slot(a->m, hash);
+    if (!s)
+        return;
+    const float *w = a->m->weights + (size_t)s->row * a->m->n_class;
+    if (!a->explain) {
+        for (size_t k = 0; k < a->m->n_class; k++)
+            a->scores[k] += w[k] * wt;
+        return;
+    }
+    float v = w[a->target] * wt;
+    for (int t = 0; t < 3; t++) {
+        if (a->top[t] == s)
+            return; /* already listed */
+    }
+    for (int t = 0; t < 3; t++) {
+        if (!a->top[t] || v > a->top_w[t]) {
+            for (int u = 2; u > t; u--) {
+                a->top[u] = a->top[u - 1];
+                a->top_w[u] = a->top_w[u - 1];
+            }
+            a->top[t] = s;
+            a->top_w[t] = v;
+            break;
+        }
+    }
+}
+
+void classify_intent_stage(classify_run *run)
+{
+    const intent_model *m = &run->c->intent;
+    classify_result *r = run->r;
+    predict_acc a;
+    memset(&a, 0, sizeof a);
+    a.m = m;
+    double sq = classify_intent_features_tb(run->tb, 0, accumulate, &a);
+    float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
+    float probs[CLASSIFY_MAX_INTENTS] = {0};
+    float maxs = -INFINITY;
+    for (size_t k = 0; k < m->n_class; k++) {
+        a.scores[k] = a.scores[k] * norm + m->bias_w[k] * m->bias_value;
+        if (a.scores[k] > maxs)
+            maxs = a.scores[k];
+    }
+    float total = 0;
+    for (size_t k = 0; k < m->n_class; k++) {
+        /* logistic models give log-odds per class; margins of an SVM are
+         * turned into a distribution by a sharpened softmax */
+        probs[k] = m->probabilistic ? 1.0f / (1.0f + expf(-a.scores[k]))
+                                    : expf(4.0f * (a.scores[k] - maxs));
+        total += probs[k];
+    }
+    size_t best = 0, second = m->n_class > 1 ? 1 : 0;
+    for (size_t k = 0; k < m->n_class; k++) {
+        probs[k] /= total > 0 ? total : 1.0f;
+        if (probs[k] > probs[best]) {
+            second = best;
+            best = k;
+        } else if (k != best && (second == best || probs[k] > probs[second])) {
+            second = k;
+        }
+    }
+    memcpy(r->intent.label, m->labels[best], CLASSIFY_LABEL_MAX);
+    r->intent.confidence = probs[best];
+    if (second != best) {
+        memcpy(r->intent.second, m->labels[second], CLASSIFY_LABEL_MAX);
+        r->intent.second_confidence = probs[second];
+    }
+    if (sq <= 0)
+        return;
+    a.explain = 1;
+    a.target = best;
+    classify_intent_features_tb(run->tb, 0, accumulate, &a);
+    for (int t = 0; t < 3; t++) {
+        if (!a.top[t] || a.top_w[t] <= 0)
+            break;
+        const char *name = m->names + a.top[t]->name_off;
+        classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature", name, strlen(name),
+                                   a.top_w[t] * norm);
+    }
+}

@@ -1,0 +1,367 @@
+/* lexicon: the data files of the classifier, loaded once into one open
+ * addressing table keyed by the hash of a normalised word or phrase.
+ *
+ * Every term is tokenized with the same tokenizer as the text it will be
+ * matched against, so "Can't", "can’t" and "CAN'T" in a data file or a
+ * message meet on one key. A term may carry several attributes (valence,
+ * modifier, emotions, urgency, abuse kind, preference), each from its own
+ * file; see docs/classifier.md for the formats. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify/classify_int.h"
+
+#define LEX_MAX_ENTRIES 400000
+#define LEX_MAX_ARENA (16u << 20)
+#define LEX_MAX_LINE 1024
+
+const lex_entry *lex_find(const lex_table *t, uint64_t key)
+{
+    if (!t->slots)
+        return NULL;
+    size_t mask = t->cap - 1;
+    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
+        const lex_entry *e = &t->slots[i];
+        if (e->key == key)
+            return e;
+        if (e->key == 0)
+            return NULL;
+    }
+}
+
+static attune_err grow(lex_table *t)
+{
+    size_t ncap = t->cap ? t->cap * 2 : 4096;
+    lex_entry *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return ATTUNE_ERR_NOMEM;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].key)
+            continue;
+        size_t j = (size_t)t->slots[i].key & (ncap - 1);
+        while (ns[j].key)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = ns;
+    t->cap = ncap;
+    return ATTUNE_OK;
+}
+
+static attune_err arena_add(lex_table *t, const char *s, size_t n, uint32_t *off)
+{
+    if (t->arena_used + n + 1 > t->arena_cap) {
+        size_t ncap = t->arena_cap ? t->arena_cap * 2 : 65536;
+        while (ncap < t->arena_used + n + 1)
+            ncap *= 2;
+        if (ncap > LEX_MAX_ARENA)
+            return ATTUNE_ERR_LIMIT;
+        char *na = realloc(t->arena, ncap);
+        if (!na)
+            return ATTUNE_ERR_NOMEM;
+        t->arena = na;
+        t->arena_cap = ncap;
+    }
+    memcpy(t->arena + t->arena_used, s, n);
+    t->arena[t->arena_used + n] = '\0';
+    *off = (uint32_t)t->arena_used;
+    t->arena_used += n + 1;
+    return ATTUNE_OK;
+}
+
+/* Finds or creates the entry of a term; *e stays valid until the next call. */
+static attune_err intern(lex_table *t, ctok_buf *tb, const char *term, lex_entry **out)
+{
+    ctok_run(term, strlen(term), tb);
+    if (tb->n == 0 || tb->truncated)
+        return ATTUNE_ERR_INVALID;
+    if (tb->n > LEX_MAX_PHRASE)
+        return ATTUNE_ERR_LIMIT;
+    uint64_t key = tb->tok[0].hash;
+    if (tb->n > 1) {
+        key = CTOK_PHRASE_SEED;
+        for (size_t i = 0; i < tb->n; i++)
+            key = ctok_phrase_step(key, tb->tok[i].hash);
+    }
+    lex_entry *e = (lex_entry *)lex_find(t, key);
+    if (e) {
+        *out = e;
+        return ATTUNE_OK;
+    }
+    if (t->used >= LEX_MAX_ENTRIES)
+        return ATTUNE_ERR_LIMIT;
+    if ((t->used + 1) * 2 > t->cap) {
+        attune_err err = grow(t);
+        if (err)
+            return err;
+    }
+    char name[256];
+    size_t nl = 0;
+    for (size_t i = 0; i < tb->n; i++) {
+        size_t tl = tb->tok[i].norm_len;
+        if (nl + tl + 2 > sizeof name)
+            return ATTUNE_ERR_LIMIT;
+        if (i > 0)
+            name[nl++] = ' ';
+        memcpy(name + nl, ctok_text(tb, i), tl);
+        nl += tl;
+    }
+    uint32_t off;
+    attune_err err = arena_add(t, name, nl, &off);
+    if (err)
+        return err;
+    size_t j = (size_t)key & (t->cap - 1);
+    while (t->slots[j].key)
+        j = (j + 1) & (t->cap - 1);
+    e = &t->slots[j];
+    memset(e, 0, sizeof *e);
+    e->key = key;
+    e->name_off = off;
+    e->name_len = (uint8_t)(nl > 255 ? 255 : nl);
+    e->ntok = (uint8_t)tb->n;
+    if (tb->n > t->max_phrase)
+        t->max_phrase = (unsigned)tb->n;
+    t->used++;
+    *out = e;
+    return ATTUNE_OK;
+}
+
+static int parse_float(const char *s, float lo, float hi, float *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || v < lo || v > hi)
+        return 0;
+    *out = (float)v;
+    return 1;
+}
+
+static int emotion_index(const char *s)
+{
+    static const char *const names[LEX_EMO_N] = {"anger", "fear", "sadness", "confusion", "joy"};
+    for (int i = 0; i < LEX_EMO_N; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int lookup_kind(const char *s, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && strcmp(s, names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+static const char *const mod_names[] = {NULL,       "negator",         "booster",
+                                        "contrast", "contrast_before", "persist"};
+static const char *const abuse_names[] = {NULL,     "profanity", "insult", "slur",
+                                          "violence", "threat",  "directed", "target",
+                                          "object", "future",    "self"};
+static const char *const pref_names[] = {NULL,       "channel", "avoid_channel", "contact_time",
+                                         "language", "pace",    "polite",        "contact_verb",
+                                         "time_word"};
+
+typedef enum {
+    FILE_VALENCE,
+    FILE_VALENCE_CORPUS,
+    FILE_MODIFIERS,
+    FILE_EMOTION,
+    FILE_EMOTION_CORPUS,
+    FILE_URGENCY,
+    FILE_ABUSE,
+    FILE_PREFS,
+} file_kind;
+
+static const struct {
+    const char *name;
+    file_kind kind;
+    int required;
+    int ncols;
+} data_files[] = {
+    {"valence.tsv", FILE_VALENCE, 1, 2},
+    {"valence_corpus.tsv", FILE_VALENCE_CORPUS, 0, 2},
+    {"modifiers.tsv", FILE_MODIFIERS, 1, 3},
+    {"emotion.tsv", FILE_EMOTION, 1, 3},
+    {"emotion_corpus.tsv", FILE_EMOTION_CORPUS, 0, 3},
+    {"urgency.tsv", FILE_URGENCY, 1, 3},
+    {"abuse.tsv", FILE_ABUSE, 1, 2},
+    {"preferences.tsv", FILE_PREFS, 1, 3},
+};
+
+enum { LEX_F_EMO_HAND = 8 };
+
+static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **col, char *why,
+                             size_t why_size)
+{
+    lex_entry *e;
+    attune_err err = intern(t, tb, col[0], &e);
+    if (err) {
+        snprintf(why, why_size, "bad term (%s)", attune_err_str(err));
+        return err;
+    }
+    float v;
+    int k;
+    switch (kind) {
+    case FILE_VALENCE:
+    case FILE_VALENCE_CORPUS:
+        if (!parse_float(col[1], -4.0f, 4.0f, &v)) {
+            snprintf(why, why_size, "valence must be a number in [-4, 4]");
+            return ATTUNE_ERR_PARSE;
+        }
+        if (kind == FILE_VALENCE_CORPUS && (e->flags & LEX_F_VALENCE))
+            break; /* the hand-written lexicon wins */
+        e->valence = v;
+        e->flags |= LEX_F_VALENCE | (kind == FILE_VALENCE_CORPUS ? LEX_F_CORPUS : 0);
+        break;
+    case FILE_MODIFIERS:
+        k = lookup_kind(col[1], mod_names, sizeof mod_names / sizeof mod_names[0]);
+        if (k < 0 || !parse_float(col[2], -4.0f, 4.0f, &v)) {
+            snprintf(why, why_size, "want: term, negator|booster|contrast|contrast_before|persist, "
+                                    "number");
+            return ATTUNE_ERR_PARSE;
+        }
+        e->mod = (uint8_t)k;
+        e->mod_value = v;
+        break;
+    case FILE_EMOTION:
+    case FILE_EMOTION_CORPUS:
+        k = emotion_index(col[1]);
+        if (k < 0 || !parse_float(col[2], 0.0f, 4.0f, &v)) {
+            snprintf(why, why_size, "want: term, anger|fear|sadness|confusion|joy, weight in [0, 4]");
+            return ATTUNE_ERR_PARSE;
+        }
+        if (kind == FILE_EMOTION_CORPUS && (e->flags & LEX_F_EMO_HAND))
+            break;
+        e->emo[k] = v;
+        e->flags |= LEX_F_EMOTION | (kind == FILE_EMOTION ? LEX_F_EMO_HAND : 0);
+        break;
+    case FILE_URGENCY:
+        if (!parse_float(col[2], -4.0f, 4.0f, &v) ||
+            (strcmp(col[1], "urgency") != 0 && strcmp(col[1], "effort") != 0)) {
+            snprintf(why, why_size, "want: term, urgency|effort, number in [-4, 4]");
+            return ATTUNE_ERR_PARSE;
+        }
+        if (col[1][0] == 'u')
+            e->urgency = v;
+        else
+            e->effort = v;
+        break;
+    case FILE_ABUSE:
+        k = lookup_kind(col[1], abuse_names, sizeof abuse_names / sizeof abuse_names[0]);
+        if (k < 0) {
+            snprintf(why, why_size, "unknown abuse kind");
+            return ATTUNE_ERR_PARSE;
+        }
+        e->abuse = (uint8_t)k;
+        break;
+    case FILE_PREFS: {
+        k = lookup_kind(col[1], pref_names, sizeof pref_names / sizeof pref_names[0]);
+        size_t vl = strlen(col[2]);
+        if (k < 0 || vl == 0 || vl >= CLASSIFY_LABEL_MAX) {
+            snprintf(why, why_size, "want: term, preference field, value (< %d bytes)",
+                     CLASSIFY_LABEL_MAX);
+            return ATTUNE_ERR_PARSE;
+        }
+        uint32_t off;
+        err = arena_add(t, col[2], vl, &off);
+        if (err) {
+            snprintf(why, why_size, "%s", attune_err_str(err));
+            return err;
+        }
+        /* arena_add may not move entries, only the arena */
+        e->pref = (uint8_t)k;
+        e->pref_off = off;
+        break;
+    }
+    }
+    return ATTUNE_OK;
+}
+
+static attune_err load_file(lex_table *t, ctok_buf *tb, const char *dir, size_t fi, char *errstr,
+                            size_t errstr_size)
+{
+    char path[4096];
+    int pn = snprintf(path, sizeof path, "%s/%s", dir, data_files[fi].name);
+    if (pn < 0 || (size_t)pn >= sizeof path)
+        return attune_errf(ATTUNE_ERR_LIMIT, errstr, errstr_size, "data directory path too long");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (!data_files[fi].required && errno == ENOENT)
+            return ATTUNE_OK;
+        return attune_errf(ATTUNE_ERR_IO, errstr, errstr_size, "%s: %s", path, strerror(errno));
+    }
+    char line[LEX_MAX_LINE];
+    unsigned lineno = 0;
+    attune_err err = ATTUNE_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n > 0 && line[n - 1] == '\n')
+            line[--n] = '\0';
+        else if (!feof(f)) {
+            err = attune_errf(ATTUNE_ERR_LIMIT, errstr, errstr_size, "%s:%u: line longer than %d",
+                              path, lineno, LEX_MAX_LINE - 2);
+            break;
+        }
+        if (n > 0 && line[n - 1] == '\r')
+            line[--n] = '\0';
+        if (n == 0 || line[0] == '#')
+            continue;
+        char *col[3] = {line, NULL, NULL};
+        int nc = 1;
+        for (char *p = line; *p && nc <= 3; p++) {
+            if (*p == '\t') {
+                *p = '\0';
+                if (nc < 3)
+                    col[nc] = p + 1;
+                nc++;
+            }
+        }
+        if (nc != data_files[fi].ncols) {
+            err = attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size,
+                              "%s:%u: want %d tab-separated columns, got %d", path, lineno,
+                              data_files[fi].ncols, nc);
+            break;
+        }
+        char why[160];
+        err = apply_line(t, tb, data_files[fi].kind, col, why, sizeof why);
+        if (err) {
+            err = attune_errf(err, errstr, errstr_size, "%s:%u: %s", path, lineno, why);
+            break;
+        }
+    }
+    if (!err && ferror(f))
+        err = attune_errf(ATTUNE_ERR_IO, errstr, errstr_size, "%s: read error", path);
+    fclose(f);
+    return err;
+}
+
+attune_err lex_load_dir(lex_table *t, const char *dir, char *errstr, size_t errstr_size)
+{
+    memset(t, 0, sizeof *t);
+    /* the tokenizer's buffer is too big for the stack of a loader */
+    ctok_buf *tb = malloc(sizeof *tb);
+    if (!tb)
+        return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    attune_err err = grow(t);
+    for (size_t i = 0; !err && i < sizeof data_files / sizeof data_files[0]; i++)
+        err = load_file(t, tb, dir, i, errstr, errstr_size);
+    free(tb);
+    if (err == ATTUNE_ERR_NOMEM)
+        attune_errf(err, errstr, errstr_size, "out of memory loading %s", dir);
+    if (err)
+        lex_fini(t);
+    return err;
+}
+
+void lex_fini(lex_table *t)
+{
+    free(t->slots);
+    free(t->arena);
+    memset(t, 0, sizeof *t);
+}

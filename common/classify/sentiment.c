@@ -1,0 +1,208 @@
+/* sentiment: lexicon valence plus the rules that make a lexicon method work
+ * on real messages: negation scope, intensifiers and dampeners, contrast
+ * ("but" shifts the weight to what follows, "although" lowers its own
+ * clause), emphasis by capitals, elongation and exclamation marks, idioms
+ * (phrases in the lexicon replace their words), and the contact-center habit
+ * of "still" and "again" marking a problem that goes on. */
+#include <math.h>
+
+#include "classify/classify_int.h"
+
+/* Raw sums are squashed by s / sqrt(s^2 + ALPHA): about 0.3 for one strong
+ * word, approaching 1 as evidence piles up. */
+#define SENT_ALPHA 12.0f
+/* A negated word keeps a fraction of its strength with the sign flipped:
+ * "not good" is mildly negative, not as negative as "bad". */
+#define SENT_NEGATION (-0.6f)
+#define SENT_CAPS 1.3f
+#define SENT_ELONG 1.15f
+#define SENT_BEFORE_BUT 0.5f
+#define SENT_AFTER_BUT 1.4f
+#define SENT_ALTHOUGH 0.5f
+#define SENT_EXCL 0.2f
+#define SENT_PERSIST 0.45f
+/* Labels: the score of about one clearly positive or negative word. */
+#define SENT_LABEL_THRESHOLD 0.12f
+
+static float signf(float v)
+{
+    return v < 0 ? -1.0f : 1.0f;
+}
+
+/* The modifier entry of token i, unless it is part of a phrase. */
+static const lex_entry *mod_at(const classify_run *run, size_t i)
+{
+    if (run->owner[i] >= 0)
+        return NULL;
+    const lex_entry *e = run->lex[i];
+    return e && e->mod != LEX_MOD_NONE ? e : NULL;
+}
+
+static int is_negator(const classify_run *run, size_t i)
+{
+    const ctok *t = &run->tb->tok[i];
+    const lex_entry *m = mod_at(run, i);
+    if (m && m->mod == LEX_MOD_NEGATOR)
+        return 1;
+    const char *s = ctok_text(run->tb, i);
+    return run->owner[i] < 0 && t->kind == CTOK_WORD && t->norm_len > 3 &&
+           s[t->norm_len - 1] == 't' && s[t->norm_len - 2] == '\'' && s[t->norm_len - 3] == 'n';
+}
+
+static void contrast_weights(classify_run *run)
+{
+    const ctok_buf *tb = run->tb;
+    size_t last_but = tb->n;
+    for (size_t i = 0; i < tb->n; i++) {
+        const lex_entry *m = mod_at(run, i);
+        if (m && m->mod == LEX_MOD_CONTRAST_AFTER && i > 0)
+            last_but = i;
+    }
+    if (last_but < tb->n) {
+        for (size_t i = 0; i < tb->n; i++)
+            run->clause_w[i] = i < last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;
+        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", last_but, last_but + 1,
+                              SENT_AFTER_BUT);
+    }
+    /* "although ..." lowers its own clause and lifts the rest of its sentence */
+    for (size_t i = 0; i < tb->n; i++) {
+        const lex_entry *m = mod_at(run, i);
+        if (!m || m->mod != LEX_MOD_CONTRAST_BEFORE)
+            continue;
+        size_t j = i + 1;
+        for (; j < tb->n && !(tb->tok[j].flags & CTOK_F_CLAUSE_END); j++)
+            run->clause_w[j] *= SENT_ALTHOUGH;
+        if (j < tb->n && !(tb->tok[j].flags & CTOK_F_SENT_END))
+            for (size_t k = j; k < tb->n && !(tb->tok[k].flags & CTOK_F_SENT_END); k++)
+                run->clause_w[k] *= 1.0f / SENT_ALTHOUGH > 1.5f ? 1.5f : 1.0f / SENT_ALTHOUGH;
+        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", i, i + 1, SENT_ALTHOUGH);
+    }
+}
+
+/* Sum of intensifiers and dampeners in the three tokens before i. */
+static float boost_before(const classify_run *run, size_t i, size_t *from)
+{
+    const ctok_buf *tb = run->tb;
+    float b = 0;
+    for (size_t k = 1; k <= 3 && k <= i; k++) {
+        size_t j = i - k;
+        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
+            break;
+        const lex_entry *m = mod_at(run, j);
+        if (!m || m->mod != LEX_MOD_BOOSTER)
+            continue;
+        float v = m->mod_value * (1.0f - 0.1f * (float)(k - 1));
+        if ((tb->tok[j].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text)
+            v *= SENT_CAPS;
+        b += v;
+        *from = j;
+    }
+    return b;
+}
+
+void classify_sentiment(classify_run *run)
+{
+    const ctok_buf *tb = run->tb;
+    classify_result *r = run->r;
+    contrast_weights(run);
+    float sum = 0;
+    unsigned hits = 0;
+    for (size_t i = 0; i < tb->n; i++) {
+        const ctok *t = &tb->tok[i];
+        if (t->kind == CTOK_PUNCT) {
+            run->n_excl += t->n_excl;
+            run->n_quest += t->n_quest;
+            continue;
+        }
+        const lex_entry *e = NULL;
+        size_t span = 1;
+        const char *rule = "lexicon";
+        if (run->phrase[i] && (run->phrase[i]->flags & LEX_F_VALENCE)) {
+            e = run->phrase[i];
+            span = run->phrase_len[i];
+            rule = "idiom";
+        } else if (run->owner[i] >= 0 && run->phrase[run->owner[i]] &&
+                   (run->phrase[run->owner[i]]->flags & LEX_F_VALENCE)) {
+            continue; /* inside an idiom already counted */
+        } else {
+            e = run->lex[i];
+            if (e && e->mod == LEX_MOD_PERSIST && run->owner[i] < 0)
+                run->n_persist++;
+            if (!e || !(e->flags & LEX_F_VALENCE) || e->valence == 0)
+                continue;
+            if (e->mod == LEX_MOD_NEGATOR || e->mod == LEX_MOD_BOOSTER)
+                continue; /* modifiers act on others, not on the total */
+            if (e->flags & LEX_F_CORPUS)
+                rule = "corpus_lexicon";
+        }
+        float v = e->valence;
+        float base = v;
+        size_t from = i;
+        if ((t->flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) {
+            v *= SENT_CAPS;
+            classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "emphasis_caps", i, i + 1,
+                                  v - base);
+        }
+        if (t->flags & CTOK_F_ELONG)
+            v *= SENT_ELONG;
+        float b = boost_before(run, i, &from);
+        if (b != 0) {
+            float nv = v + signf(v) * b;
+            v = (signf(nv) == signf(v)) ? nv : signf(v) * 0.1f;
+        }
+        if (run->negated[i]) {
+            v *= SENT_NEGATION;
+            size_t k = i;
+            while (k > 0 && i - k < 4 && !is_negator(run, k))
+                k--;
+            from = k < from ? k : from;
+            rule = "negation";
+        } else if (b > 0) {
+            rule = rule[0] == 'i' ? "idiom" : "intensifier";
+        } else if (b < 0) {
+            rule = "dampener";
+        }
+        v *= run->clause_w[i];
+        run->sent_val[i] = v;
+        sum += v;
+        if (v < 0)
+            run->neg_sum += v;
+        else
+            run->pos_sum += v;
+        hits++;
+        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, rule, from, i + span, v);
+        i += span - 1;
+    }
+    if (run->n_persist > 0 && (sum < 0 || run->neg_sum < -0.5f)) {
+        float p = SENT_PERSIST * (float)(run->n_persist > 2 ? 2 : run->n_persist);
+        sum -= p;
+        for (size_t i = 0; i < tb->n; i++) {
+            const lex_entry *m = mod_at(run, i);
+            if (m && m->mod == LEX_MOD_PERSIST) {
+                classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "persistence", i, i + 1, -p);
+                break;
+            }
+        }
+    }
+    if (run->n_excl > 0 && sum != 0) {
+        float x = SENT_EXCL * (float)(run->n_excl > 4 ? 4 : run->n_excl);
+        sum += signf(sum) * x;
+    }
+    if (run->n_quest >= 2 && sum < 0)
+        sum -= 0.2f;
+    run->sent_sum = sum;
+    float score = sum / sqrtf(sum * sum + SENT_ALPHA);
+    r->sentiment.score = score;
+    if (score >= SENT_LABEL_THRESHOLD)
+        r->sentiment.label = CLASSIFY_POSITIVE;
+    else if (score <= -SENT_LABEL_THRESHOLD)
+        r->sentiment.label = CLASSIFY_NEGATIVE;
+    else
+        r->sentiment.label = CLASSIFY_NEUTRAL;
+    /* confidence grows with the distance from the nearest label boundary and
+     * with the amount of evidence */
+    float dist = r->sentiment.label == CLASSIFY_NEUTRAL ? SENT_LABEL_THRESHOLD - fabsf(score)
+                                                        : fabsf(score) - SENT_LABEL_THRESHOLD;
+    float conf = 0.5f + dist * 2.0f + (hits > 0 ? 0.05f * (float)(hits > 4 ? 4 : hits) : 0.1f);
+    r->sentiment.confidence = conf > 0.99f ? 0.99f : conf;
+}

@@ -1,0 +1,484 @@
+/* stages: emotion, threat/abuse, urgency/effort and preferences, each a
+ * reading of the shared per-call analysis (tokens, lexicon entries, phrases,
+ * negation scope, sentiment). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "classify/classify_int.h"
+
+/* The entry that speaks for token i on an attribute: the phrase starting at
+ * i when it has the attribute (its span goes in *span), else the word. */
+typedef int (*has_attr_fn)(const lex_entry *e);
+
+static const lex_entry *entry_for(const classify_run *run, size_t i, has_attr_fn has,
+                                  size_t *span)
+{
+    *span = 1;
+    const lex_entry *p = run->phrase[i];
+    if (p && has(p)) {
+        *span = run->phrase_len[i];
+        return p;
+    }
+    /* a word inside a phrase that carries this attribute was already counted */
+    if (run->owner[i] >= 0 && (size_t)run->owner[i] != i) {
+        const lex_entry *o = run->phrase[run->owner[i]];
+        if (o && has(o))
+            return NULL;
+    }
+    const lex_entry *e = run->lex[i];
+    return e && has(e) ? e : NULL;
+}
+
+static float clampf(float v, float lo, float hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* --- emotion ------------------------------------------------------------- */
+
+static int has_emotion(const lex_entry *e)
+{
+    return (e->flags & LEX_F_EMOTION) != 0;
+}
+
+/* Evidence needed before an emotion beats "neutral". */
+#define EMO_NEUTRAL_BASE 1.0f
+
+void classify_emotion_stage(classify_run *run)
+{
+    const ctok_buf *tb = run->tb;
+    classify_result *r = run->r;
+    float e[LEX_EMO_N] = {0};
+    for (size_t i = 0; i < tb->n; i++) {
+        size_t span;
+        const lex_entry *x = entry_for(run, i, has_emotion, &span);
+        if (!x)
+            continue;
+        float mult = 1.0f;
+        if ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text)
+            mult = 1.3f;
+        float add[LEX_EMO_N];
+        for (int k = 0; k < LEX_EMO_N; k++)
+            add[k] = x->emo[k] * mult;
+        if (run->negated[i]) {
+            /* "not happy" is disappointment or annoyance; "not worried" is calm */
+            float joy = add[CLASSIFY_EMO_JOY];
+            for (int k = 0; k < LEX_EMO_N; k++)
+                add[k] *= 0.15f;
+            add[CLASSIFY_EMO_SADNESS] += 0.5f * joy;
+            add[CLASSIFY_EMO_ANGER] += 0.3f * joy;
+        }
+        int best = 0;
+        for (int k = 0; k < LEX_EMO_N; k++) {
+            e[k] += add[k];
+            if (add[k] > add[best])
+                best = k;
+        }
+        if (add[best] >= 0.4f)
+            classify_evidence_add(run, CLASSIFY_EV_EMOTION,
+                                  run->negated[i] ? "negated_emotion" : "emotion_lexicon", i,
+                                  i + span, add[best]);
+        i += span - 1;
+    }
+    /* negativity no emotion word explains still says something */
+    float neg = -run->neg_sum, pos = run->pos_sum;
+    e[CLASSIFY_EMO_ANGER] += 0.22f * neg;
+    e[CLASSIFY_EMO_SADNESS] += 0.12f * neg;
+    e[CLASSIFY_EMO_JOY] += 0.2f * pos;
+    if (run->n_excl > 0 && run->sent_sum < 0) {
+        float x = 0.3f * (float)(run->n_excl > 3 ? 3 : run->n_excl);
+        e[CLASSIFY_EMO_ANGER] += x;
+        classify_evidence_add_text(run, CLASSIFY_EV_EMOTION, "exclamation", "!", 1, x);
+    }
+    if (run->n_persist > 0 && run->sent_sum < 0)
+        e[CLASSIFY_EMO_ANGER] += 0.4f * (float)(run->n_persist > 2 ? 2 : run->n_persist);
+    if (r->threat.level >= CLASSIFY_THREAT_ABUSE)
+        e[CLASSIFY_EMO_ANGER] += 2.0f;
+    else if (r->threat.level == CLASSIFY_THREAT_PROFANITY && run->sent_sum <= 0)
+        e[CLASSIFY_EMO_ANGER] += 0.6f;
+    if (run->n_quest > 0 && e[CLASSIFY_EMO_CONFUSION] > 0)
+        e[CLASSIFY_EMO_CONFUSION] += 0.2f;
+    float total = EMO_NEUTRAL_BASE;
+    for (int k = 0; k < LEX_EMO_N; k++)
+        total += e[k];
+    int best = CLASSIFY_EMO_NEUTRAL;
+    r->emotion.scores[CLASSIFY_EMO_NEUTRAL] = EMO_NEUTRAL_BASE / total;
+    for (int k = 0; k < LEX_EMO_N; k++) {
+        r->emotion.scores[k] = e[k] / total;
+        if (r->emotion.scores[k] > r->emotion.scores[best])
+            best = k;
+    }
+    r->emotion.label = (classify_emotion)best;
+    r->emotion.confidence = r->emotion.scores[best];
+}
+
+/* --- threat and abuse ---------------------------------------------------- */
+
+static int has_abuse(const lex_entry *e)
+{
+    return e->abuse != LEX_ABUSE_NONE;
+}
+
+static int abuse_at(const classify_run *run, size_t i)
+{
+    const lex_entry *p = run->phrase[i];
+    if (p && p->abuse)
+        return p->abuse;
+    const lex_entry *e = run->lex[i];
+    return e ? e->abuse : LEX_ABUSE_NONE;
+}
+
+/* Is there a token of kind want in [from, to), inside one sentence? */
+static int kind_within(const classify_run *run, size_t from, size_t to, int want)
+{
+    const ctok_buf *tb = run->tb;
+    for (size_t j = from; j < to && j < tb->n; j++) {
+        if (tb->tok[j].flags & CTOK_F_SENT_END)
+            return 0;
+        if (abuse_at(run, j) == want)
+            return 1;
+    }
+    return 0;
+}
+
+static int kind_before(const classify_run *run, size_t i, size_t dist, int want)
+{
+    const ctok_buf *tb = run->tb;
+    for (size_t k = 1; k <= dist && k <= i; k++) {
+        if (tb->tok[i - k].flags & CTOK_F_SENT_END)
+            return 0;
+        if (abuse_at(run, i - k) == want)
+            return 1;
+    }
+    return 0;
+}
+
+static void raise_threat(classify_run *run, classify_threat_level l, float conf, const char *rule,
+                         size_t from, size_t to)
+{
+    classify_result *r = run->r;
+    if (l > r->threat.level || (l == r->threat.level && conf > r->threat.confidence)) {
+        r->threat.level = l;
+        r->threat.confidence = conf;
+    }
+    classify_evidence_add(run, CLASSIFY_EV_THREAT, rule, from, to, (float)l);
+}
+
+void classify_threat_stage(classify_run *run)
+{
+    const ctok_buf *tb = run->tb;
+    classify_result *r = run->r;
+    r->threat.level = CLASSIFY_THREAT_NONE;
+    r->threat.confidence = 0.9f;
+    for (size_t i = 0; i < tb->n; i++) {
+        size_t span;
+        const lex_entry *x = entry_for(run, i, has_abuse, &span);
+        if (!x)
+            continue;
+        size_t end = i + span;
+        switch (x->abuse) {
+        case LEX_ABUSE_PROFANITY:
+            run->n_profanity++;
+            /* swearing right at a person ("f*** you") is abuse, not venting */
+            if (kind_within(run, end, end + 1, LEX_ABUSE_TARGET))
+                raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "profanity_at_person", i, end + 1);
+            else
+                raise_threat(run, CLASSIFY_THREAT_PROFANITY, 0.85f, "profanity", i, end);
+            break;
+        case LEX_ABUSE_SLUR:
+            raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "slur", i, end);
+            break;
+        case LEX_ABUSE_DIRECTED:
+            raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "directed_abuse", i, end);
+            break;
+        case LEX_ABUSE_THREAT:
+            raise_threat(run, CLASSIFY_THREAT_THREAT, 0.9f, "threat_phrase", i, end);
+            break;
+        case LEX_ABUSE_INSULT:
+            /* "you idiot", "you are useless" insult a person; "your useless
+             * app" and "this stupid website" are frustration with a thing */
+            if (kind_before(run, i, 3, LEX_ABUSE_TARGET) &&
+                !kind_within(run, end, end + 2, LEX_ABUSE_OBJECT))
+                raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.75f, "insult_at_person",
+                             i >= 3 ? i - 3 : 0, end);
+            break;
+        case LEX_ABUSE_VIOLENCE: {
+            int target_after = kind_within(run, end, end + 4, LEX_ABUSE_TARGET);
+            int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
+                             kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
+            int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
+            if (target_after && !run->negated[i])
+                raise_threat(run, CLASSIFY_THREAT_THREAT, future ? 0.9f : 0.75f,
+                             "violence_at_person", i, end + 2 < tb->n ? end + 2 : tb->n);
+            else if (future && !self_after && !run->negated[i])
+                raise_threat(run, CLASSIFY_THREAT_THREAT, 0.6f, "announced_violence",
+                             i >= 3 ? i - 3 : 0, end);
+            break;
+        }
+        default:
+            break;
+        }
+        i += span - 1;
+    }
+    if (r->threat.level == CLASSIFY_THREAT_NONE)
+        r->threat.confidence = run->tb->n_words > 0 ? 0.9f : 0.99f;
+}
+
+/* --- urgency and effort --------------------------------------------------- */
+
+static int has_urgency(const lex_entry *e)
+{
+    return e->urgency != 0 || e->effort != 0;
+}
+
+void classify_urgency_stage(classify_run *run, const classify_context *ctx)
+{
+    const ctok_buf *tb = run->tb;
+    classify_result *r = run->r;
+    float raw = 0, effort = 0;
+    unsigned cues = 0;
+    for (size_t i = 0; i < tb->n; i++) {
+        size_t span;
+        const lex_entry *x = entry_for(run, i, has_urgency, &span);
+        if (!x)
+            continue;
+        if (run->negated[i] && x->urgency > 0) {
+            i += span - 1; /* "not urgent" */
+            continue;
+        }
+        float mult = ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) ? 1.3f : 1.0f;
+        if (x->urgency != 0) {
+            raw += x->urgency * mult;
+            classify_evidence_add(run, CLASSIFY_EV_URGENCY, "time_pressure", i, i + span,
+                                  x->urgency * mult);
+            cues++;
+        }
+        if (x->effort != 0) {
+            effort += x->effort;
+            classify_evidence_add(run, CLASSIFY_EV_URGENCY, "effort", i, i + span, x->effort);
+            cues++;
+        }
+        i += span - 1;
+    }
+    if (run->n_excl > 0 && run->sent_sum < 0)
+        raw += 0.15f * (float)(run->n_excl > 3 ? 3 : run->n_excl);
+    if (tb->n_words > 0 && tb->n_words <= 4 && (run->sent_sum < 0 || run->n_excl > 0)) {
+        raw += 0.4f;
+        classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "curt_message", "", 0, 0.4f);
+        cues++;
+    }
+    if (r->sentiment.score < -0.5f)
+        raw += 0.3f;
+    if (r->threat.level == CLASSIFY_THREAT_THREAT)
+        raw += 2.5f;
+    if (ctx) {
+        if (ctx->wait_seconds >= 0) {
+            float w = (float)ctx->wait_seconds;
+            float add = w >= 1800 ? 1.2f : w >= 600 ? 0.7f : w >= 180 ? 0.3f : 0.0f;
+            raw += add;
+            effort += clampf(w / 1800.0f, 0, 1.5f);
+            if (add > 0) {
+                char buf[40];
+                int n = snprintf(buf, sizeof buf, "wait_seconds=%.0f", ctx->wait_seconds);
+                classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "context_wait", buf,
+                                           n > 0 ? (size_t)n : 0, add);
+                cues++;
+            }
+        }
+        if (ctx->contacts_24h >= 2) {
+            float add = clampf(0.5f * (float)(ctx->contacts_24h - 1), 0, 1.5f);
+            raw += add;
+            effort += 0.5f * (float)(ctx->contacts_24h - 1);
+            char buf[40];
+            int n = snprintf(buf, sizeof buf, "contacts_24h=%d", ctx->contacts_24h);
+            classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "context_repeat", buf,
+                                       n > 0 ? (size_t)n : 0, add);
+            cues++;
+        }
+        if (ctx->contacts_7d >= 3) {
+            raw += 0.3f;
+            effort += 0.15f * (float)(ctx->contacts_7d - 2);
+            cues++;
+        }
+        switch (ctx->channel) {
+        case CLASSIFY_CHANNEL_VOICE:
+        case CLASSIFY_CHANNEL_CHAT:
+        case CLASSIFY_CHANNEL_SOCIAL:
+            raw += 0.2f; /* the customer is there now, or in public */
+            break;
+        case CLASSIFY_CHANNEL_EMAIL:
+            raw -= 0.3f;
+            break;
+        default:
+            break;
+        }
+    }
+    raw += 0.4f * effort;
+    /* a logistic curve: no cue at all is "normal", one strong cue "high" */
+    float score = 1.0f / (1.0f + expf(-(raw - 1.0f) * 1.6f));
+    r->urgency.score = score;
+    r->urgency.level = score < 0.1f    ? CLASSIFY_URGENCY_LOW
+                       : score < 0.45f ? CLASSIFY_URGENCY_NORMAL
+                       : score < 0.8f  ? CLASSIFY_URGENCY_HIGH
+                                       : CLASSIFY_URGENCY_CRITICAL;
+    r->urgency.effort = 1.0f - expf(-effort);
+    r->urgency.confidence = 0.6f + 0.1f * (float)(cues > 3 ? 3 : cues);
+    run->n_urgency_cues = cues;
+}
+
+/* --- preferences and politeness --------------------------------------------- */
+
+static int has_pref(const lex_entry *e)
+{
+    return e->pref != LEX_PREF_NONE;
+}
+
+static void set_pref(char *dst, const char *value)
+{
+    size_t n = strlen(value);
+    if (n >= CLASSIFY_LABEL_MAX)
+        n = CLASSIFY_LABEL_MAX - 1;
+    memcpy(dst, value, n);
+    dst[n] = '\0';
+}
+
+/* Reads a clock time from tokens at i ("5pm", "5:30 pm", "17:00", "5");
+ * returns minutes after midnight or -1. */
+static int parse_clock(const ctok_buf *tb, size_t i, size_t *used)
+{
+    if (i >= tb->n)
+        return -1;
+    const ctok *t = &tb->tok[i];
+    const char *s = ctok_text(tb, i);
+    size_t n = t->norm_len, p = 0;
+    int h = 0, m = 0, digits = 0;
+    while (p < n && s[p] >= '0' && s[p] <= '9' && digits < 3)
+        h = h * 10 + (s[p++] - '0'), digits++;
+    if (digits == 0 || digits > 2)
+        return -1;
+    if (p < n && (s[p] == ':' || s[p] == '.')) {
+        p++;
+        int md = 0;
+        while (p < n && s[p] >= '0' && s[p] <= '9' && md < 3)
+            m = m * 10 + (s[p++] - '0'), md++;
+        if (md != 2 || m > 59)
+            return -1;
+    }
+    const char *suf = s + p;
+    size_t sl = n - p;
+    *used = 1;
+    if (sl == 0 && i + 1 < tb->n && tb->tok[i + 1].kind == CTOK_WORD) {
+        const char *nx = ctok_text(tb, i + 1);
+        size_t nl = tb->tok[i + 1].norm_len;
+        if ((nl == 2 && (memcmp(nx, "pm", 2) == 0 || memcmp(nx, "am", 2) == 0)) ||
+            (nl == 1 && (nx[0] == 'p' || nx[0] == 'a'))) {
+            suf = nx;
+            sl = nl;
+            *used = 2;
+        }
+    }
+    int pm = -1;
+    if (sl >= 1 && (suf[0] == 'p' || suf[0] == 'a') && (sl == 1 || (sl == 2 && suf[1] == 'm')))
+        pm = suf[0] == 'p';
+    else if (sl != 0)
+        return -1;
+    if (h > 23 || (pm >= 0 && (h < 1 || h > 12)))
+        return -1;
+    if (pm == 1 && h < 12)
+        h += 12;
+    else if (pm == 0 && h == 12)
+        h = 0;
+    else if (pm < 0 && h >= 1 && h <= 7)
+        h += 12; /* "after 5" on a contact request means the afternoon */
+    return h * 60 + m;
+}
+
+void classify_prefs_stage(classify_run *run)
+{
+    const ctok_buf *tb = run->tb;
+    classify_result *r = run->r;
+    const lex_table *lex = &run->c->lex;
+    unsigned polite = 0;
+    /* a time is a preference only in a sentence about contacting */
+    size_t sent_start = 0;
+    int contact_sentence = 0;
+    for (size_t i = 0; i < tb->n; i++) {
+        if (i == sent_start) {
+            contact_sentence = 0;
+            for (size_t j = i; j < tb->n; j++) {
+                const lex_entry *e = run->phrase[j] ? run->phrase[j] : run->lex[j];
+                const lex_entry *w = run->lex[j];
+                if ((e && (e->pref == LEX_PREF_CONTACT_VERB || e->pref == LEX_PREF_CHANNEL)) ||
+                    (w && w->pref == LEX_PREF_CONTACT_VERB))
+                    contact_sentence = 1;
+                if (tb->tok[j].flags & CTOK_F_SENT_END)
+                    break;
+            }
+        }
+        if (tb->tok[i].flags & CTOK_F_SENT_END)
+            sent_start = i + 1;
+        size_t span;
+        const lex_entry *x = entry_for(run, i, has_pref, &span);
+        if (!x)
+            continue;
+        const char *v = lex_pref_value(lex, x);
+        const char *rule = NULL;
+        switch (x->pref) {
+        case LEX_PREF_CHANNEL:
+            if (run->negated[i]) {
+                set_pref(r->preferences.avoid_channel, v);
+                rule = "avoid_channel";
+            } else {
+                set_pref(r->preferences.channel, v);
+                rule = "channel";
+            }
+            break;
+        case LEX_PREF_AVOID:
+            set_pref(r->preferences.avoid_channel, v);
+            rule = "avoid_channel";
+            break;
+        case LEX_PREF_LANGUAGE:
+            set_pref(r->preferences.language, v);
+            rule = "language";
+            break;
+        case LEX_PREF_PACE:
+            set_pref(r->preferences.pace, v);
+            rule = "pace";
+            break;
+        case LEX_PREF_TIME:
+            if (contact_sentence) {
+                set_pref(r->preferences.contact_time, v);
+                rule = "contact_time";
+            }
+            break;
+        case LEX_PREF_POLITE:
+            polite++;
+            break;
+        case LEX_PREF_TIME_WORD: {
+            size_t used = 0;
+            int mins = contact_sentence ? parse_clock(tb, i + span, &used) : -1;
+            if (mins >= 0) {
+                char buf[CLASSIFY_LABEL_MAX];
+                snprintf(buf, sizeof buf, "%s %02d:%02d", v, mins / 60, mins % 60);
+                set_pref(r->preferences.contact_time, buf);
+                classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, "contact_time", i,
+                                      i + span + used, 1.0f);
+                span += used;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        if (rule)
+            classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, rule, i, i + span, 1.0f);
+        i += span - 1;
+    }
+    float p = 1.0f - expf(-0.7f * (float)polite);
+    if (r->threat.level >= CLASSIFY_THREAT_ABUSE)
+        p -= 0.6f;
+    else if (r->threat.level == CLASSIFY_THREAT_PROFANITY)
+        p -= 0.25f;
+    r->preferences.politeness = clampf(p, 0, 1);
+}

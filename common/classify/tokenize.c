@@ -1,0 +1,380 @@
+/* tokenize: UTF-8 text to normalised tokens.
+ *
+ * Words are NFKC-style decomposed, case folded and stripped of accents with
+ * utf8proc, one code point at a time, so the output never needs more than a
+ * fixed buffer. ASCII emoticons and emoji become tokens of their own, runs of
+ * "!" and "?" become one token that counts them, letters repeated three
+ * times or more are squeezed ("sooo" keeps a flag and two spellings for the
+ * lexicon). Invalid UTF-8 bytes are treated as separators. */
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "classify/classify_int.h"
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+uint64_t ctok_hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = FNV_OFFSET;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= FNV_PRIME;
+    }
+    /* 0 marks empty slots in the tables */
+    return h ? h : 1;
+}
+
+/* Hash of s with every run of a repeated byte squeezed to one. */
+static uint64_t hash_squeezed(const char *s, size_t n)
+{
+    uint64_t h = FNV_OFFSET;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && s[i] == s[i - 1])
+            continue;
+        h ^= (unsigned char)s[i];
+        h *= FNV_PRIME;
+    }
+    return h ? h : 1;
+}
+
+uint64_t ctok_phrase_step(uint64_t h, uint64_t tok_hash)
+{
+    h = (h << 7 | h >> 57) ^ tok_hash;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return h ? h : 1;
+}
+
+/* Emoticons are matched on the raw bytes, before words and punctuation are
+ * split, and only when they stand alone (space or end on both sides). */
+static const char *const emoticons[] = {
+    ">:(", ">:-(", ":'(", ":'-(", ":-)", ":-(", ":-D", ":-P", ":-p", ":-/", ":-|", ";-)", "</3",
+    "^_^", "-_-", "T_T", ":)",  ":(",   ":D",  ":P",  ":p",  ":/",  ":|",  ";)",  "<3",  ":o",
+    ":O",  "xD",  "XD",  "=)",  "=(",   ":@",  ":3",  ":*",  "^^",  ":]",  ":[",  "D:",
+};
+
+static int is_space_cp(utf8proc_int32_t cp)
+{
+    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v')
+        return 1;
+    utf8proc_category_t cat = utf8proc_category(cp);
+    return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
+           cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_CC;
+}
+
+static int is_emoji_cp(utf8proc_int32_t cp)
+{
+    return (cp >= 0x1F300 && cp <= 0x1FAFF) || (cp >= 0x2600 && cp <= 0x27BF) ||
+           (cp >= 0x1F000 && cp <= 0x1F2FF) || cp == 0x2B50 || cp == 0x2B55 || cp == 0x2764 ||
+           cp == 0x203C || cp == 0x2049;
+}
+
+/* Joiners and modifiers that belong to the emoji before them. */
+static int is_emoji_tail_cp(utf8proc_int32_t cp)
+{
+    return cp == 0x200D || cp == 0xFE0F || cp == 0xFE0E || (cp >= 0x1F3FB && cp <= 0x1F3FF);
+}
+
+static int is_word_cp(utf8proc_int32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
+               cp == '_';
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_apostrophe(utf8proc_int32_t cp)
+{
+    return cp == '\'' || cp == 0x2019 || cp == 0x2018 || cp == 0x02BC;
+}
+
+/* Decodes one code point; invalid bytes give U+FFFD and advance one byte. */
+static size_t decode(const char *s, size_t n, utf8proc_int32_t *cp)
+{
+    utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, cp);
+    if (r <= 0) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    return (size_t)r;
+}
+
+static int at_boundary(const char *s, size_t n, size_t pos)
+{
+    if (pos >= n)
+        return 1;
+    unsigned char ch = (unsigned char)s[pos];
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == ',' || ch == '.' ||
+           ch == '!' || ch == '?';
+}
+
+static size_t match_emoticon(const char *s, size_t n, size_t pos)
+{
+    if (pos > 0 && !at_boundary(s, n, pos - 1) && s[pos - 1] != '(')
+        return 0;
+    for (size_t i = 0; i < sizeof emoticons / sizeof emoticons[0]; i++) {
+        if (emoticons[i][0] != s[pos])
+            continue;
+        size_t el = strlen(emoticons[i]);
+        if (pos + el <= n && memcmp(s + pos, emoticons[i], el) == 0 && at_boundary(s, n, pos + el))
+            return el;
+    }
+    return 0;
+}
+
+static ctok *new_token(ctok_buf *tb, uint8_t kind, size_t src_off)
+{
+    if (tb->n >= CLASSIFY_MAX_TOKENS) {
+        tb->truncated = 1;
+        return NULL;
+    }
+    ctok *t = &tb->tok[tb->n];
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    t->src_off = (uint16_t)src_off;
+    t->norm_off = (uint32_t)tb->norm_used;
+    return t;
+}
+
+static int norm_put(ctok_buf *tb, ctok *t, const char *bytes, size_t n)
+{
+    if (t->norm_len + n > CTOK_MAX_LEN || tb->norm_used + n >= sizeof tb->norm)
+        return 0;
+    memcpy(tb->norm + tb->norm_used, bytes, n);
+    tb->norm_used += n;
+    t->norm_len = (uint16_t)(t->norm_len + n);
+    return 1;
+}
+
+static void finish_token(ctok_buf *tb, ctok *t, size_t src_end)
+{
+    t->src_len = (uint16_t)(src_end - t->src_off);
+    const char *s = tb->norm + t->norm_off;
+    t->hash = ctok_hash_bytes(s, t->norm_len);
+    t->hash1 = (t->flags & CTOK_F_ELONG) ? hash_squeezed(s, t->norm_len) : t->hash;
+    if (t->norm_len == 0) {
+        tb->norm_used = t->norm_off;
+        return; /* a word made only of ignorable code points */
+    }
+    if (t->kind == CTOK_WORD || t->kind == CTOK_NUM)
+        tb->n_words++;
+    tb->n++;
+}
+
+/* Appends one normalised code point, squeezing the third and later repeats
+ * of a letter ("sooo" -> "soo") and flagging the token as elongated. */
+static void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_int32_t *last,
+                   unsigned *run)
+{
+    if (cp == *last) {
+        if (++*run >= 2 && !(cp >= '0' && cp <= '9') && cp != '*') {
+            t->flags |= CTOK_F_ELONG;
+            return;
+        }
+    } else {
+        *run = 0;
+    }
+    *last = cp;
+    if (cp < 0x80) {
+        char ch = (char)cp;
+        (void)norm_put(tb, t, &ch, 1);
+        return;
+    }
+    utf8proc_uint8_t enc[4];
+    utf8proc_ssize_t el = utf8proc_encode_char(cp, enc);
+    if (el > 0)
+        (void)norm_put(tb, t, (const char *)enc, (size_t)el);
+}
+
+/* Reads one word starting at pos; returns the end position. */
+static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
+{
+    ctok *t = new_token(tb, CTOK_NUM, pos);
+    size_t p = pos;
+    unsigned upper = 0, lower = 0;
+    utf8proc_int32_t last = -1, prev_in = -1;
+    unsigned run = 0;
+    while (p < n) {
+        unsigned char b = (unsigned char)s[p];
+        /* ASCII letters and digits, the bulk of real text, skip utf8proc */
+        if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) {
+            if (t) {
+                if (b >= 'A' && b <= 'Z') {
+                    upper++;
+                    b = (unsigned char)(b | 0x20);
+                } else if (b >= 'a') {
+                    lower++;
+                }
+                if (b > '9')
+                    t->kind = CTOK_WORD;
+                put_cp(tb, t, b, &last, &run);
+            }
+            prev_in = b;
+            p++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        size_t k = decode(s + p, n - p, &cp);
+        if (!is_word_cp(cp)) {
+            /* apostrophes and ':' '.' inside numbers, '*' in masked swearing */
+            utf8proc_int32_t next = -1;
+            if (p + k < n)
+                decode(s + p + k, n - p - k, &next);
+            int inner = next >= 0 && is_word_cp(next) && prev_in >= 0;
+            int keep = 0;
+            if (is_apostrophe(cp) && inner)
+                keep = 1, cp = '\'';
+            else if ((cp == ':' || cp == '.' || cp == ',') && prev_in >= '0' && prev_in <= '9' &&
+                     next >= '0' && next <= '9')
+                keep = 1;
+            else if (cp == '*' && prev_in >= 0 && (inner || next == '*' || prev_in == '*'))
+                keep = 1;
+            if (!keep)
+                break;
+        }
+        prev_in = cp;
+        if (t) {
+            if (cp < 0x80) {
+                if (cp != ':' && cp != '.' && cp != ',')
+                    t->kind = CTOK_WORD;
+                put_cp(tb, t, cp, &last, &run);
+            } else {
+                utf8proc_category_t cat = utf8proc_category(cp);
+                if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT)
+                    upper++;
+                else if (cat == UTF8PROC_CATEGORY_LL)
+                    lower++;
+                if (cat != UTF8PROC_CATEGORY_ND)
+                    t->kind = CTOK_WORD;
+                utf8proc_int32_t out[8];
+                int bc = 0;
+                utf8proc_ssize_t m = utf8proc_decompose_char(
+                    cp, out, 8,
+                    UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE |
+                        UTF8PROC_STRIPMARK | UTF8PROC_IGNORE,
+                    &bc);
+                for (utf8proc_ssize_t j = 0; j < m && j < 8; j++)
+                    put_cp(tb, t, out[j], &last, &run);
+            }
+        }
+        p += k;
+    }
+    if (t) {
+        if (upper >= 2 && lower == 0)
+            t->flags |= CTOK_F_ALLCAPS;
+        finish_token(tb, t, p);
+    }
+    return p > pos ? p : pos + 1;
+}
+
+void ctok_run(const char *text, size_t len, ctok_buf *tb)
+{
+    tb->n = 0;
+    tb->norm_used = 0;
+    tb->truncated = 0;
+    tb->n_words = 0;
+    tb->all_caps_text = 0;
+    if (!text)
+        len = 0;
+    if (len > CLASSIFY_MAX_TEXT) {
+        /* cut at a code point boundary */
+        len = CLASSIFY_MAX_TEXT;
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+            len--;
+        tb->truncated = 1;
+    }
+    size_t p = 0;
+    while (p < len && !(tb->truncated && tb->n >= CLASSIFY_MAX_TOKENS)) {
+        unsigned char ch = (unsigned char)text[p];
+        size_t el = (ch == ':' || ch == ';' || ch == '=' || ch == '<' || ch == '>' || ch == '^' ||
+                     ch == '-' || ch == 'T' || ch == 'x' || ch == 'X' || ch == 'D')
+                        ? match_emoticon(text, len, p)
+                        : 0;
+        if (el > 0) {
+            ctok *t = new_token(tb, CTOK_EMOTICON, p);
+            if (t) {
+                (void)norm_put(tb, t, text + p, el);
+                finish_token(tb, t, p + el);
+            }
+            p += el;
+            continue;
+        }
+        if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r') {
+            p++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        size_t k = decode(text + p, len - p, &cp);
+        if (cp == 0xFFFD || is_space_cp(cp) || is_emoji_tail_cp(cp)) {
+            p += k;
+            continue;
+        }
+        if (is_word_cp(cp)) {
+            p = read_word(text, len, p, tb);
+            continue;
+        }
+        if (is_emoji_cp(cp)) {
+            ctok *t = new_token(tb, CTOK_EMOJI, p);
+            if (t) {
+                (void)norm_put(tb, t, text + p, k);
+                finish_token(tb, t, p + k);
+            }
+            p += k;
+            continue;
+        }
+        /* punctuation: runs of ! and ? are one token, "..." too */
+        ctok *t = new_token(tb, CTOK_PUNCT, p);
+        size_t q = p;
+        if (cp == '!' || cp == '?') {
+            unsigned ne = 0, nq = 0;
+            while (q < len && (text[q] == '!' || text[q] == '?')) {
+                if (text[q] == '!')
+                    ne++;
+                else
+                    nq++;
+                q++;
+            }
+            if (t) {
+                t->n_excl = (uint8_t)(ne > 255 ? 255 : ne);
+                t->n_quest = (uint8_t)(nq > 255 ? 255 : nq);
+            }
+        } else if (cp == '.') {
+            while (q < len && text[q] == '.')
+                q++;
+        } else {
+            q += k;
+        }
+        if (t) {
+            t->punct = cp < 0x80 ? (uint8_t)cp : 0;
+            if (cp == '.' || cp == '!' || cp == '?' || cp == ';' || cp == 0x3002)
+                t->flags |= CTOK_F_SENT_END | CTOK_F_CLAUSE_END;
+            else if (cp == ',' || cp == ':' || cp == '(' || cp == ')' || cp == '-' || cp == 0x2014 ||
+                     cp == 0x2013 || cp == '"')
+                t->flags |= CTOK_F_CLAUSE_END;
+            (void)norm_put(tb, t, text + p, cp < 0x80 ? 1 : k);
+            finish_token(tb, t, q);
+        }
+        p = q > p ? q : p + 1;
+    }
+    /* capitals mean emphasis only against a background of lower case */
+    unsigned caps = 0;
+    for (size_t i = 0; i < tb->n; i++)
+        if (tb->tok[i].flags & CTOK_F_ALLCAPS)
+            caps++;
+    tb->all_caps_text = tb->n_words > 0 && caps * 10 >= tb->n_words * 8;
+}
