@@ -94,7 +94,7 @@ unit: $(UNIT_BINS)
 	@set -e; pass=0; fail=0; \
 	for t in $(UNIT_BINS); do \
 	  if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	     ATTUNE_DATA_DIR=$(CURDIR)/data $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	     ATTUNE_DATA_DIR=$(CURDIR)/deploy/data $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; \
 	echo "unit: $$pass passed, $$fail failed"; test $$fail -eq 0
 

@@ -172,6 +172,17 @@ static void seen_key(const cJSON *ce, char *out, size_t n)
     snprintf(out, n, "%s\x1f%s", json_str(ce, "source"), json_str(ce, "id"));
 }
 
+/* 1 when an earlier event of the same request has event i's source and id. */
+static int repeated_in_request(cJSON *const *events, size_t i)
+{
+    const char *id = json_str(events[i], "id"), *src = json_str(events[i], "source");
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(json_str(events[j], "id"), id) == 0 &&
+            strcmp(json_str(events[j], "source"), src) == 0)
+            return 1;
+    return 0;
+}
+
 /* Produces the events that are not duplicates and waits for the broker.
  * dup[i] is set for the duplicates. */
 static attune_err produce_all(ingest *in, cJSON *const *events, size_t n, const http_request *req,
@@ -185,7 +196,7 @@ static attune_err produce_all(ingest *in, cJSON *const *events, size_t n, const 
     for (size_t i = 0; i < n && !err; i++) {
         char key[EVENT_MAX_ID + EVENT_MAX_SOURCE + 2];
         seen_key(events[i], key, sizeof key);
-        dup[i] = (char)dedup_seen(in->seen, key, now);
+        dup[i] = (char)(dedup_seen(in->seen, key, now) || repeated_in_request(events, i));
         if (dup[i]) {
             (*dup_count)++;
             continue;

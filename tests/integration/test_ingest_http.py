@@ -66,14 +66,15 @@ def test_repeated_event_id_is_produced_once(stack, ingest):
     again = post(ingest, ce)
     assert again.status_code == 202
     assert again.json()["duplicates"] == 1
-    batch = [ce, cloudevent(interaction(customer))]
+    fresh = cloudevent(interaction(customer))
+    batch = [ce, fresh, fresh]
     mixed = post(ingest, batch, content_type="application/cloudevents-batch+json")
     assert mixed.status_code == 202
-    assert mixed.json()["duplicate_ids"] == [ce["id"]]
+    assert mixed.json()["duplicate_ids"] == [ce["id"], fresh["id"]]
     records = Records(stack.bootstrap, TOPICS["interactions"])
     got = records.collect(for_customers([customer]), 3, timeout=10)
     records.close()
-    assert sorted(event_value(m)["id"] for m in got) == sorted([ce["id"], batch[1]["id"]])
+    assert sorted(event_value(m)["id"] for m in got) == sorted([ce["id"], fresh["id"]])
 
 
 def test_malformed_json_is_400(ingest):
@@ -165,3 +166,19 @@ def test_ingest_refuses_to_start_without_api_keys(base_env, log_dir):
                           timeout=30)
     assert proc.returncode == 2
     assert "ATTUNE_API_KEYS" in proc.stderr
+
+
+def test_kafka_unavailable_is_503_and_not_ready(base_env, log_dir):
+    from conftest import Service, free_port
+
+    dead = f"127.0.0.1:{free_port()}"  # nothing listens there
+    env = dict(base_env, ATTUNE_KAFKA_BOOTSTRAP=dead, ATTUNE_PRODUCE_TIMEOUT_MS="1500")
+    svc = Service("ingest", env, log_dir).start()
+    try:
+        assert requests.get(svc.url + "/readyz", timeout=10).status_code == 503
+        resp = post(svc, cloudevent(interaction("c")))
+        doc = assert_problem(resp, 503)
+        assert "kafka" in doc["type"]
+        assert int(resp.headers["Retry-After"]) > 0
+    finally:
+        assert svc.stop() == 0, svc.log_tail()
