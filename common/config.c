@@ -29,8 +29,7 @@ static const struct cfg_entry {
      "debug, info, warn or error"},
     {"ATTUNE_API_KEYS", CFG_STR, offsetof(config, api_keys), "", 0, 0,
      "comma-separated API keys accepted as 'Authorization: Bearer <key>' (ingest)"},
-    {"ATTUNE_GROUP_ID", CFG_STR, offsetof(config, group_id), NULL, 0, 0,
-     "Kafka consumer group (default attune-<service>)"},
+    {"ATTUNE_GROUP_ID", CFG_STR, offsetof(config, group_id), NULL, 0, 0, "Kafka consumer group"},
     {"ATTUNE_TOPIC_INTERACTIONS", CFG_STR, offsetof(config, topic_interactions),
      "attune.interactions.v1", 0, 0, "interaction events topic"},
     {"ATTUNE_TOPIC_ENRICHED", CFG_STR, offsetof(config, topic_enriched),
@@ -68,7 +67,7 @@ static const struct cfg_entry {
     {"ATTUNE_REDIS_TIMEOUT_MS", CFG_INT, offsetof(config, redis_timeout_ms), "500", 10, 60000,
      "Redis connect and command timeout"},
     {"ATTUNE_RECENT_MAX", CFG_INT, offsetof(config, recent_max), "10", 0, 1000,
-     "recent interactions read into the context (and kept per customer)"},
+     "recent interactions read into the context"},
     {"ATTUNE_HTTP_MAX_CONNECTIONS", CFG_INT, offsetof(config, http_max_connections), "256", 1,
      100000, "most concurrent HTTP connections"},
 };

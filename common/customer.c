@@ -67,7 +67,7 @@ static int scalar_text(const cJSON *v, char *out, size_t n, const char **text)
 }
 
 static attune_err replace_hash(redis_client *rc, const char *key, const cJSON *obj, long ttl,
-                               char *errstr, size_t errstr_size)
+                               int *skipped, char *errstr, size_t errstr_size)
 {
     int count = cJSON_GetArraySize(obj);
     const char **argv = calloc((size_t)count * 2 + 2, sizeof *argv);
@@ -82,8 +82,10 @@ static attune_err replace_hash(redis_client *rc, const char *key, const cJSON *o
     argv[argc++] = key;
     for (const cJSON *f = obj->child; f; f = f->next, i++) {
         const char *text;
-        if (scalar_text(f, nums[i], sizeof nums[i], &text) != 0)
-            continue; /* nested values have no place in a flat hash */
+        if (scalar_text(f, nums[i], sizeof nums[i], &text) != 0) {
+            (*skipped)++;
+            continue;
+        }
         argv[argc++] = f->string;
         argv[argc++] = text;
     }
@@ -115,20 +117,25 @@ static attune_err replace_hash(redis_client *rc, const char *key, const cJSON *o
 }
 
 attune_err customer_store(redis_client *rc, const char *customer_id, const cJSON *profile,
-                          const cJSON *prefs, char *errstr, size_t errstr_size)
+                          const cJSON *prefs, int *skipped, char *errstr, size_t errstr_size)
 {
     char key[CUSTOMER_KEY_MAX];
+    int ignored = 0;
+    if (!skipped)
+        skipped = &ignored;
+    *skipped = 0;
     attune_err err = redis_client_ready(rc, errstr, errstr_size);
     if (!err && profile) {
         if (customer_key_name(key, sizeof key, customer_id, CUSTOMER_PROFILE) != 0)
             return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "customer id too long");
-        err =
-            replace_hash(rc, key, profile, customer_key_ttl[CUSTOMER_PROFILE], errstr, errstr_size);
+        err = replace_hash(rc, key, profile, customer_key_ttl[CUSTOMER_PROFILE], skipped, errstr,
+                           errstr_size);
     }
     if (!err && prefs) {
         if (customer_key_name(key, sizeof key, customer_id, CUSTOMER_PREFS) != 0)
             return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "customer id too long");
-        err = replace_hash(rc, key, prefs, customer_key_ttl[CUSTOMER_PREFS], errstr, errstr_size);
+        err = replace_hash(rc, key, prefs, customer_key_ttl[CUSTOMER_PREFS], skipped, errstr,
+                           errstr_size);
     }
     return err;
 }

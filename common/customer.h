@@ -34,8 +34,11 @@ attune_err customer_erase(redis_client *rc, const char *customer_id, long long *
                           char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
 
 /* Replaces the customer's profile and/or preferences hash with the scalar
- * members of the given objects (either may be NULL). */
+ * members of the given objects (either may be NULL). Nested and null
+ * members have no place in a flat hash: they are skipped, and
+ * *skipped (if not NULL) counts them. */
 attune_err customer_store(redis_client *rc, const char *customer_id, const cJSON *profile,
-                          const cJSON *prefs, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
+                          const cJSON *prefs, int *skipped, char *errstr,
+                          size_t errstr_size) ATTUNE_MUST_CHECK;
 
 #endif

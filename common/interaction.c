@@ -26,17 +26,20 @@ static int in_set(const char *s, const char *const *set)
 
 /* Ids end up in Redis keys and Kafka keys: printable ASCII without spaces or
  * quotes keeps them unambiguous in logs and key layouts. */
-static int id_ok(const cJSON *v)
+int interaction_id_valid(const char *s)
 {
-    if (!cJSON_IsString(v))
-        return 0;
-    size_t n = strlen(v->valuestring);
+    size_t n = strlen(s);
     if (n == 0 || n > INTERACTION_MAX_ID)
         return 0;
-    for (const char *p = v->valuestring; *p; p++)
+    for (const char *p = s; *p; p++)
         if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\\')
             return 0;
     return 1;
+}
+
+static int id_ok(const cJSON *v)
+{
+    return cJSON_IsString(v) && interaction_id_valid(v->valuestring);
 }
 
 static attune_err bad(problem_field *pf, const char *prefix, const char *field, const char *msg)

@@ -26,6 +26,10 @@ extern const char *const interaction_kinds[];    /* NULL-terminated */
 attune_err interaction_validate(const cJSON *data, long max_text_bytes, const char *ptr_prefix,
                                 problem_field *pf) ATTUNE_MUST_CHECK;
 
+/* 1 when s is a valid interaction_id / customer_id: 1 to 128 printable
+ * ASCII characters without spaces, quotes or backslashes. */
+int interaction_id_valid(const char *s);
+
 /* For a validated data object: occurred_at in ms since the epoch. */
 int64_t interaction_occurred_ms(const cJSON *data);
 

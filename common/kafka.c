@@ -126,9 +126,12 @@ static attune_err conf_common(const config *cfg, rd_kafka_conf_t *conf, const ch
         err = conf_set(conf, "client.id", client_id, errstr, errstr_size);
     for (size_t i = 0; !err && defaults[i]; i += 2)
         err = conf_set(conf, defaults[i], defaults[i + 1], errstr, errstr_size);
-    for (size_t i = 0; !err && i < cfg->kafka_prop_count; i++)
-        err = conf_set(conf, cfg->kafka_prop_names[i], cfg->kafka_prop_values[i], errstr,
-                       errstr_size);
+    for (size_t i = 0; !err && i < cfg->kafka_prop_count; i++) {
+        const char *name = cfg->kafka_prop_names[i];
+        log_info("kafka %s property %s=%s", role, name,
+                 config_is_secret(name) ? "(secret)" : cfg->kafka_prop_values[i]);
+        err = conf_set(conf, name, cfg->kafka_prop_values[i], errstr, errstr_size);
+    }
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
     return err;
@@ -328,14 +331,19 @@ attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size
     return ATTUNE_OK;
 }
 
-void kafka_consumer_free(kafka_consumer *c)
+void kafka_consumer_free(kafka_consumer *c, int broker_up)
 {
     if (!c)
         return;
-    rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk);
-    if (err)
-        log_warn("consumer close: %s", rd_kafka_err2str(err));
-    rd_kafka_destroy(c->rk);
+    if (broker_up) {
+        rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk);
+        if (err)
+            log_warn("consumer close: %s", rd_kafka_err2str(err));
+        rd_kafka_destroy(c->rk);
+    } else {
+        log_warn("no broker reachable: leaving without a final commit");
+        rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    }
     free(c);
 }
 

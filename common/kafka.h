@@ -64,8 +64,11 @@ typedef struct kafka_consumer kafka_consumer;
 attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size_t topic_count,
                               kafka_consumer **out, char *errstr,
                               size_t errstr_size) ATTUNE_MUST_CHECK;
-/* Closes (committing stored offsets) and frees. */
-void kafka_consumer_free(kafka_consumer *c);
+/* Closes (committing stored offsets, leaving the group) and frees. With
+ * broker_up 0 the close is skipped, since it would wait for a cluster that is
+ * gone: the group notices by its session timeout, and the records since the
+ * last commit are consumed again (at least once). */
+void kafka_consumer_free(kafka_consumer *c, int broker_up);
 /* Fills msgs with up to max records, waiting at most idle_ms for the first
  * and then at most fill_ms more for others. Returns the count; each record
  * belongs to the caller (rd_kafka_message_destroy). */

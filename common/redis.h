@@ -28,7 +28,7 @@ attune_err redis_client_new(const char *url, int timeout_ms, redis_client **out,
                             size_t errstr_size) ATTUNE_MUST_CHECK;
 void redis_client_free(redis_client *c);
 /* Makes sure a connection is up, connecting (AUTH, SELECT) if needed. While
- * Redis is down, new attempts are spaced at least retry_ms apart so a dead
+ * Redis is down, new attempts are spaced at least a second apart so a dead
  * server costs nothing per batch. */
 attune_err redis_client_ready(redis_client *c, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
 /* Queues a command for the next round trip (pipelining). */

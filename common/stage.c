@@ -148,7 +148,7 @@ int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *
     log_info("stopping: closing consumer, flushing producer");
     code = 0;
 out:
-    kafka_consumer_free(consumer);
+    kafka_consumer_free(consumer, ready.producer && kafka_producer_ready(ready.producer));
     httpd_stop(http);
     kafka_producer_free(ready.producer);
     free(msgs);

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "customer.h"
+#include "interaction.h"
 #include "json.h"
 #include "log.h"
 #include "service.h"
@@ -116,8 +117,11 @@ static int load_profiles(const config *cfg, const char *path)
     size_t cap = 0;
     ssize_t len;
     long lineno = 0, loaded = 0, bad = 0;
+    int skipped = 0;
     while ((len = getline(&line, &cap, in)) > 0) {
         lineno++;
+        if (strspn(line, " \t\r\n") == (size_t)len)
+            continue;
         if (len > MAX_LINE) {
             fprintf(stderr, "line %ld: longer than %d bytes\n", lineno, MAX_LINE);
             bad++;
@@ -132,14 +136,20 @@ static int load_profiles(const config *cfg, const char *path)
         const char *id = json_str(doc, "customer_id");
         const cJSON *profile = cJSON_GetObjectItemCaseSensitive(doc, "profile");
         const cJSON *prefs = cJSON_GetObjectItemCaseSensitive(doc, "preferences");
-        if (!id || !*id || (profile && !cJSON_IsObject(profile)) ||
+        if (!id || !interaction_id_valid(id) || (profile && !cJSON_IsObject(profile)) ||
             (prefs && !cJSON_IsObject(prefs))) {
-            fprintf(stderr, "line %ld: needs customer_id and object profile/preferences\n", lineno);
+            fprintf(stderr,
+                    "line %ld: needs a customer_id (1-128 printable ASCII, no spaces) and "
+                    "objects for profile/preferences\n",
+                    lineno);
             bad++;
-        } else if (customer_store(rc, id, profile, prefs, errstr, sizeof errstr) != ATTUNE_OK) {
+        } else if (customer_store(rc, id, profile, prefs, &skipped, errstr, sizeof errstr) !=
+                   ATTUNE_OK) {
             fprintf(stderr, "line %ld: %s\n", lineno, errstr);
             bad++;
         } else {
+            if (skipped)
+                fprintf(stderr, "line %ld: %d nested or null value(s) skipped\n", lineno, skipped);
             loaded++;
         }
         cJSON_Delete(doc);

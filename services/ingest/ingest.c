@@ -134,8 +134,8 @@ static void count(const char *result, size_t n)
 static cJSON *wrap_bare(cJSON *data, const http_request *req)
 {
     char id[IDS_UUID_LEN];
-    const char *event_id = req->idempotency_key;
-    if (!event_id || !*event_id || strlen(event_id) > EVENT_MAX_ID) {
+    const char *event_id = req->idempotency_key; /* length checked by the caller */
+    if (!event_id) {
         ids_uuid4(id);
         event_id = id;
     }
@@ -267,6 +267,7 @@ void ingest_post_events(void *ud, const http_request *req, http_response *resp)
     char errstr[512];
     problem_field pf;
     if (!authorized(in, req->authorization)) {
+        count("unauthorized", 1);
         http_respond_problem(resp, 401, "unauthorized", "Missing or wrong API key",
                              "send 'Authorization: Bearer <key>' with a key from ATTUNE_API_KEYS",
                              NULL);
@@ -281,6 +282,7 @@ void ingest_post_events(void *ud, const http_request *req, http_response *resp)
     else if (media_type_is(req->content_type, "application/json"))
         kind = BODY_BARE;
     else {
+        count("rejected", 1);
         http_respond_problem(resp, 415, "unsupported-media-type", "Unsupported media type",
                              "use application/cloudevents+json, "
                              "application/cloudevents-batch+json or application/json",
@@ -324,6 +326,14 @@ void ingest_post_events(void *ud, const http_request *req, http_response *resp)
     if (!events || !dup) {
         free(dup);
         http_respond_problem(resp, 500, "internal", "Internal error", "out of memory", NULL);
+        goto out;
+    }
+    if (kind == BODY_BARE && req->idempotency_key &&
+        (!*req->idempotency_key || strlen(req->idempotency_key) > EVENT_MAX_ID)) {
+        problem_field_set(&pf, "", "", "the Idempotency-Key header must have 1 to %d bytes",
+                          EVENT_MAX_ID);
+        reject(resp, ATTUNE_ERR_INVALID, &pf);
+        free(dup);
         goto out;
     }
     if (kind == BODY_BARE) {

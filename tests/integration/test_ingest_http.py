@@ -182,3 +182,11 @@ def test_kafka_unavailable_is_503_and_not_ready(base_env, log_dir):
         assert int(resp.headers["Retry-After"]) > 0
     finally:
         assert svc.stop() == 0, svc.log_tail()
+
+
+def test_idempotency_key_too_long_is_400(ingest):
+    data = interaction("c")
+    resp = post(ingest, data, content_type="application/json",
+                headers={"Idempotency-Key": "k" * 257})
+    doc = assert_problem(resp, 400)
+    assert "Idempotency-Key" in doc["detail"]
