@@ -212,6 +212,8 @@ static void analyse(classify_run *run)
     }
     unsigned maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;
     for (size_t i = 0; i < n && maxp >= 2; i++) {
+        if (!run->lex[i] || !(run->lex[i]->flags & LEX_F_PHRASE_START))
+            continue;
         uint64_t h[LEX_MAX_PHRASE + 1];
         uint64_t acc = CTOK_PHRASE_SEED;
         size_t avail = 0;

@@ -107,6 +107,8 @@ enum {
     LEX_F_VALENCE = 1,
     LEX_F_CORPUS = 2, /* valence came from the corpus-derived file */
     LEX_F_EMOTION = 4,
+    LEX_F_EMO_HAND = 8,      /* emotions came from the hand-written file */
+    LEX_F_PHRASE_START = 16, /* some phrase begins with this word */
 };
 
 enum { LEX_EMO_N = 5 }; /* anger fear sadness confusion joy */
@@ -131,7 +133,8 @@ typedef struct {
 
 typedef struct {
     lex_entry *slots;
-    size_t cap; /* power of two */
+    uint64_t *keys; /* slots[i].key again, packed: most look-ups miss and touch only this */
+    size_t cap;     /* power of two */
     size_t used;
     char *arena;
     size_t arena_used, arena_cap;

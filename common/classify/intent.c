@@ -83,6 +83,7 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
 {
     double sq = 0;
     size_t count = 0;
+    const uint64_t char_seed = fnv_add(FNV_OFFSET, "c:", 2);
     const char *prev = "<s>";
     size_t prev_len = 3;
     for (size_t i = 0; i < tb->n; i++) {
@@ -111,12 +112,23 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
             if (((unsigned char)padded[b] & 0xC0) != 0x80)
                 starts[ncp++] = (uint8_t)b;
         starts[ncp] = (uint8_t)pl;
-        for (size_t gram = 3; gram <= 5; gram++) {
-            if (ncp < gram)
-                break;
-            for (size_t s0 = 0; s0 + gram <= ncp; s0++) {
-                size_t from = starts[s0], to = starts[s0 + gram];
-                emit(fn, arg, want_names, INTENT_W_CHAR, "c:", 2, padded + from, to - from, "", 0);
+        /* each start extends one running hash through its 3-, 4- and
+         * 5-gram instead of hashing every gram from scratch */
+        for (size_t s0 = 0; s0 + 3 <= ncp; s0++) {
+            uint64_t h = char_seed;
+            size_t b = starts[s0];
+            for (size_t gram = 1; gram <= 5 && s0 + gram <= ncp; gram++) {
+                for (; b < starts[s0 + gram]; b++) {
+                    h ^= (unsigned char)padded[b];
+                    h *= FNV_PRIME;
+                }
+                if (gram < 3)
+                    continue;
+                if (want_names)
+                    emit(fn, arg, 1, INTENT_W_CHAR, "c:", 2, padded + starts[s0],
+                         starts[s0 + gram] - starts[s0], "", 0);
+                else
+                    fn(h ? h : 1, NULL, 0, INTENT_W_CHAR, arg);
                 count++;
                 sq += INTENT_W_CHAR * INTENT_W_CHAR;
             }
@@ -368,14 +380,17 @@ out:
 
 /* --- prediction ------------------------------------------------------------ */
 
+/* Feature hits remembered for the explanation, so that it needs no second
+ * pass; past this many the scores stay exact and only the evidence looks at
+ * the first hits. */
+#define INTENT_MAX_HITS 2048
+
 typedef struct {
     const intent_model *m;
     float scores[CLASSIFY_MAX_INTENTS];
-    /* second pass: the strongest features of the chosen class */
-    size_t target;
-    int explain;
-    const intent_slot *top[3];
-    float top_w[3];
+    size_t n_hit;
+    uint32_t hit_row[INTENT_MAX_HITS];
+    float hit_w[INTENT_MAX_HITS];
 } predict_acc;
 
 static void accumulate(uint64_t hash, const char *name, size_t name_len, float wt, void *arg)
@@ -386,27 +401,13 @@ static void accumulate(uint64_t hash, const char *name, size_t name_len, float w
     const intent_slot *s = find_slot(a->m, hash);
     if (!s)
         return;
-    const float *w = a->m->weights + (size_t)s->row * a->m->n_class;
-    if (!a->explain) {
-        for (size_t k = 0; k < a->m->n_class; k++)
-            a->scores[k] += w[k] * wt;
-        return;
-    }
-    float v = w[a->target] * wt;
-    for (int t = 0; t < 3; t++) {
-        if (a->top[t] == s)
-            return; /* already listed */
-    }
-    for (int t = 0; t < 3; t++) {
-        if (!a->top[t] || v > a->top_w[t]) {
-            for (int u = 2; u > t; u--) {
-                a->top[u] = a->top[u - 1];
-                a->top_w[u] = a->top_w[u - 1];
-            }
-            a->top[t] = s;
-            a->top_w[t] = v;
-            break;
-        }
+    size_t k_n = a->m->n_class;
+    const float *w = a->m->weights + (size_t)s->row * k_n;
+    for (size_t k = 0; k < k_n; k++)
+        a->scores[k] += w[k] * wt;
+    if (a->n_hit < INTENT_MAX_HITS) {
+        a->hit_row[a->n_hit] = (uint32_t)(s - a->m->slots);
+        a->hit_w[a->n_hit++] = wt;
     }
 }
 
@@ -415,8 +416,9 @@ void classify_intent_stage(classify_run *run)
     const intent_model *m = &run->c->intent;
     classify_result *r = run->r;
     predict_acc a;
-    memset(&a, 0, sizeof a);
     a.m = m;
+    a.n_hit = 0;
+    memset(a.scores, 0, sizeof a.scores);
     double sq = classify_intent_features_tb(run->tb, 0, accumulate, &a);
     float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
     float probs[CLASSIFY_MAX_INTENTS] = {0};
@@ -450,16 +452,35 @@ void classify_intent_stage(classify_run *run)
         memcpy(r->intent.second, m->labels[second], CLASSIFY_LABEL_MAX);
         r->intent.second_confidence = probs[second];
     }
-    if (sq <= 0)
-        return;
-    a.explain = 1;
-    a.target = best;
-    classify_intent_features_tb(run->tb, 0, accumulate, &a);
-    for (int t = 0; t < 3; t++) {
-        if (!a.top[t] || a.top_w[t] <= 0)
-            break;
-        const char *name = m->names + a.top[t]->name_off;
+    /* evidence: the three distinct features that pushed hardest for the label */
+    uint32_t top[3];
+    float top_w[3];
+    int n_top = 0;
+    for (size_t h = 0; h < a.n_hit; h++) {
+        const intent_slot *s = &m->slots[a.hit_row[h]];
+        float v = m->weights[(size_t)s->row * m->n_class + best] * a.hit_w[h];
+        int dup = 0;
+        for (int t = 0; t < n_top; t++)
+            dup |= top[t] == a.hit_row[h];
+        if (dup || v <= 0)
+            continue;
+        int pos = n_top < 3 ? n_top : 3;
+        while (pos > 0 && top_w[pos - 1] < v)
+            pos--;
+        if (pos >= 3)
+            continue;
+        for (int t = (n_top < 3 ? n_top : 2); t > pos; t--) {
+            top[t] = top[t - 1];
+            top_w[t] = top_w[t - 1];
+        }
+        top[pos] = a.hit_row[h];
+        top_w[pos] = v;
+        if (n_top < 3)
+            n_top++;
+    }
+    for (int t = 0; t < n_top; t++) {
+        const char *name = m->names + m->slots[top[t]].name_off;
         classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature", name, strlen(name),
-                                   a.top_w[t] * norm);
+                                   top_w[t] * norm);
     }
 }

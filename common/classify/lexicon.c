@@ -19,14 +19,14 @@
 
 const lex_entry *lex_find(const lex_table *t, uint64_t key)
 {
-    if (!t->slots)
+    if (!t->keys)
         return NULL;
     size_t mask = t->cap - 1;
     for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
-        const lex_entry *e = &t->slots[i];
-        if (e->key == key)
-            return e;
-        if (e->key == 0)
+        uint64_t k = t->keys[i];
+        if (k == key)
+            return &t->slots[i];
+        if (k == 0)
             return NULL;
     }
 }
@@ -35,8 +35,12 @@ static attune_err grow(lex_table *t)
 {
     size_t ncap = t->cap ? t->cap * 2 : 4096;
     lex_entry *ns = calloc(ncap, sizeof *ns);
-    if (!ns)
+    uint64_t *nk = calloc(ncap, sizeof *nk);
+    if (!ns || !nk) {
+        free(ns);
+        free(nk);
         return ATTUNE_ERR_NOMEM;
+    }
     for (size_t i = 0; i < t->cap; i++) {
         if (!t->slots[i].key)
             continue;
@@ -44,9 +48,12 @@ static attune_err grow(lex_table *t)
         while (ns[j].key)
             j = (j + 1) & (ncap - 1);
         ns[j] = t->slots[i];
+        nk[j] = t->slots[i].key;
     }
     free(t->slots);
+    free(t->keys);
     t->slots = ns;
+    t->keys = nk;
     t->cap = ncap;
     return ATTUNE_OK;
 }
@@ -72,20 +79,10 @@ static attune_err arena_add(lex_table *t, const char *s, size_t n, uint32_t *off
     return ATTUNE_OK;
 }
 
-/* Finds or creates the entry of a term; *e stays valid until the next call. */
-static attune_err intern(lex_table *t, ctok_buf *tb, const char *term, lex_entry **out)
+/* Finds or creates the entry of key; a new entry is named name. */
+static attune_err entry_for_key(lex_table *t, uint64_t key, const char *name, size_t nl,
+                                size_t ntok, lex_entry **out)
 {
-    ctok_run(term, strlen(term), tb);
-    if (tb->n == 0 || tb->truncated)
-        return ATTUNE_ERR_INVALID;
-    if (tb->n > LEX_MAX_PHRASE)
-        return ATTUNE_ERR_LIMIT;
-    uint64_t key = tb->tok[0].hash;
-    if (tb->n > 1) {
-        key = CTOK_PHRASE_SEED;
-        for (size_t i = 0; i < tb->n; i++)
-            key = ctok_phrase_step(key, tb->tok[i].hash);
-    }
     lex_entry *e = (lex_entry *)lex_find(t, key);
     if (e) {
         *out = e;
@@ -98,6 +95,37 @@ static attune_err intern(lex_table *t, ctok_buf *tb, const char *term, lex_entry
         if (err)
             return err;
     }
+    uint32_t off;
+    attune_err err = arena_add(t, name, nl, &off);
+    if (err)
+        return err;
+    size_t j = (size_t)key & (t->cap - 1);
+    while (t->slots[j].key)
+        j = (j + 1) & (t->cap - 1);
+    e = &t->slots[j];
+    memset(e, 0, sizeof *e);
+    e->key = key;
+    t->keys[j] = key;
+    e->name_off = off;
+    e->name_len = (uint8_t)(nl > 255 ? 255 : nl);
+    e->ntok = (uint8_t)ntok;
+    if (ntok > t->max_phrase)
+        t->max_phrase = (unsigned)ntok;
+    t->used++;
+    *out = e;
+    return ATTUNE_OK;
+}
+
+/* Finds or creates the entry of a term; *out stays valid until the next
+ * call. The first word of a phrase is marked, so that phrases are looked
+ * for only where one can begin. */
+static attune_err intern(lex_table *t, ctok_buf *tb, const char *term, lex_entry **out)
+{
+    ctok_run(term, strlen(term), tb);
+    if (tb->n == 0 || tb->truncated)
+        return ATTUNE_ERR_INVALID;
+    if (tb->n > LEX_MAX_PHRASE)
+        return ATTUNE_ERR_LIMIT;
     char name[256];
     size_t nl = 0;
     for (size_t i = 0; i < tb->n; i++) {
@@ -109,24 +137,17 @@ static attune_err intern(lex_table *t, ctok_buf *tb, const char *term, lex_entry
         memcpy(name + nl, ctok_text(tb, i), tl);
         nl += tl;
     }
-    uint32_t off;
-    attune_err err = arena_add(t, name, nl, &off);
+    if (tb->n == 1)
+        return entry_for_key(t, tb->tok[0].hash, name, nl, 1, out);
+    lex_entry *first;
+    attune_err err = entry_for_key(t, tb->tok[0].hash, name, tb->tok[0].norm_len, 1, &first);
     if (err)
         return err;
-    size_t j = (size_t)key & (t->cap - 1);
-    while (t->slots[j].key)
-        j = (j + 1) & (t->cap - 1);
-    e = &t->slots[j];
-    memset(e, 0, sizeof *e);
-    e->key = key;
-    e->name_off = off;
-    e->name_len = (uint8_t)(nl > 255 ? 255 : nl);
-    e->ntok = (uint8_t)tb->n;
-    if (tb->n > t->max_phrase)
-        t->max_phrase = (unsigned)tb->n;
-    t->used++;
-    *out = e;
-    return ATTUNE_OK;
+    first->flags |= LEX_F_PHRASE_START;
+    uint64_t key = CTOK_PHRASE_SEED;
+    for (size_t i = 0; i < tb->n; i++)
+        key = ctok_phrase_step(key, tb->tok[i].hash);
+    return entry_for_key(t, key, name, nl, tb->n, out);
 }
 
 static int parse_float(const char *s, float lo, float hi, float *out)
@@ -193,7 +214,6 @@ static const struct {
     {"preferences.tsv", FILE_PREFS, 1, 3},
 };
 
-enum { LEX_F_EMO_HAND = 8 };
 
 static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **col, char *why,
                              size_t why_size)
@@ -362,6 +382,7 @@ attune_err lex_load_dir(lex_table *t, const char *dir, char *errstr, size_t errs
 void lex_fini(lex_table *t)
 {
     free(t->slots);
+    free(t->keys);
     free(t->arena);
     memset(t, 0, sizeof *t);
 }

@@ -31,6 +31,8 @@ were be been being it its this that these those he she they we you i me my our y
 her them us who whom which what when where why how will would shall should can could may might
 must do does did have has had not no new york city state states people government law public
 day days year years time man men woman women one two three four five first last next
+even because keep anyone anything children kids job running response try morning traffic
+driving also just well really still yet some any every all
 """.split())
 
 GROUPS = {
@@ -105,6 +107,8 @@ def main():
         if abs(v) >= 0.5 and w not in STOP:
             val_lines.append(f"{w}\t{v:.2f}")
         for g in GROUPS:
+            if w in STOP:
+                continue
             base = n_group[g] / n_docs
             k = df_group[g][w]
             if k < 5:

@@ -1,0 +1,220 @@
+#include "batch.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Adds the id (a copy, or null) and moves every member of body after it, so
+ * that "id" leads the line. Takes ownership of body. */
+static cJSON *with_id(const cJSON *id, cJSON *body)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *idc = id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull();
+    if (!o || !idc || !cJSON_AddItemToObject(o, "id", idc)) {
+        cJSON_Delete(idc);
+        cJSON_Delete(o);
+        cJSON_Delete(body);
+        return NULL;
+    }
+    while (body && body->child) {
+        cJSON *item = body->child;
+        const char *name = item->string;
+        cJSON_DetachItemViaPointer(body, item);
+        /* the detached item keeps its name; add it back under that name */
+        if (!cJSON_AddItemToObject(o, name, item)) {
+            cJSON_Delete(item);
+            break;
+        }
+    }
+    cJSON_Delete(body);
+    return o;
+}
+
+static int emit(FILE *out, cJSON *o)
+{
+    if (!o)
+        return fputs("{\"id\":null,\"error\":\"out of memory\"}\n", out) < 0 ? -1 : 0;
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        return fputs("{\"id\":null,\"error\":\"out of memory\"}\n", out) < 0 ? -1 : 0;
+    int rc = (fputs(s, out) < 0 || fputc('\n', out) == EOF) ? -1 : 0;
+    cJSON_free(s);
+    return rc;
+}
+
+static int emit_error(FILE *out, const cJSON *id, const char *msg)
+{
+    cJSON *body = cJSON_CreateObject();
+    if (body && !cJSON_AddStringToObject(body, "error", msg)) {
+        cJSON_Delete(body);
+        body = NULL;
+    }
+    return emit(out, body ? with_id(id, body) : NULL);
+}
+
+static int handle_line(const classify *c, const char *line, size_t len, FILE *out)
+{
+    classify_batch_item item;
+    cJSON *id = NULL;
+    char err[256];
+    if (classify_batch_parse_line(line, len, &item, &id, err, sizeof err) != ATTUNE_OK) {
+        int rc = emit_error(out, id, err);
+        cJSON_Delete(id);
+        return rc;
+    }
+    cJSON_Delete(id);
+    classify_result r;
+    cJSON *body = NULL;
+    int rc;
+    if (classify_text(c, item.text, item.text_len, &item.ctx, &r) != ATTUNE_OK)
+        rc = emit_error(out, item.id, "classification failed");
+    else if (classify_result_to_json(&r, &body) != ATTUNE_OK)
+        rc = emit_error(out, item.id, "out of memory");
+    else
+        rc = emit(out, with_id(item.id, body));
+    classify_batch_item_fini(&item);
+    return rc;
+}
+
+int classify_batch_run(const classify *c, FILE *in, FILE *out)
+{
+    /* one fixed buffer: a line longer than the cap is skipped to its end and
+     * answered with an error, never grown into */
+    size_t cap = CLASSIFY_BATCH_MAX_LINE + 2;
+    char *buf = malloc(cap);
+    if (!buf)
+        return 1;
+    int rc = 0;
+    while (fgets(buf, (int)cap, in)) {
+        size_t n = strlen(buf);
+        int complete = n > 0 && buf[n - 1] == '\n';
+        if (!complete && !feof(in)) {
+            int ch;
+            while ((ch = fgetc(in)) != EOF && ch != '\n')
+                ;
+            if (emit_error(out, NULL, "line longer than 65536 bytes") < 0) {
+                rc = 1;
+                break;
+            }
+            continue;
+        }
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+            n--;
+        size_t lead = 0;
+        while (lead < n && (buf[lead] == ' ' || buf[lead] == '\t'))
+            lead++;
+        if (lead == n)
+            continue;
+        if (handle_line(c, buf, n, out) < 0) {
+            rc = 1;
+            break;
+        }
+    }
+    if (ferror(in))
+        rc = 1;
+    if (fflush(out) != 0)
+        rc = 1;
+    free(buf);
+    return rc;
+}
+
+#define BENCH_MAX_TEXTS 1000000
+
+int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes)
+{
+    size_t cap = CLASSIFY_BATCH_MAX_LINE + 2, n = 0, ncap = 0;
+    char *buf = malloc(cap);
+    char **texts = NULL;
+    size_t *lens = NULL;
+    int rc = 1;
+    if (!buf)
+        return 1;
+    while (n < BENCH_MAX_TEXTS && fgets(buf, (int)cap, in)) {
+        size_t len = strlen(buf);
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+            len--;
+        classify_batch_item item;
+        char err[128];
+        if (classify_batch_parse_line(buf, len, &item, NULL, err, sizeof err) != ATTUNE_OK)
+            continue;
+        if (n == ncap) {
+            ncap = ncap ? ncap * 2 : 1024;
+            char **nt = realloc(texts, ncap * sizeof *nt);
+            if (nt)
+                texts = nt;
+            size_t *nl = realloc(lens, ncap * sizeof *nl);
+            if (nl)
+                lens = nl;
+            if (!nt || !nl) {
+                classify_batch_item_fini(&item);
+                goto out;
+            }
+        }
+        texts[n] = malloc(item.text_len + 1);
+        if (!texts[n]) {
+            classify_batch_item_fini(&item);
+            goto out;
+        }
+        memcpy(texts[n], item.text, item.text_len + 1);
+        lens[n++] = item.text_len;
+        classify_batch_item_fini(&item);
+    }
+    struct timespec t0, t1;
+    double checksum = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int p = 0; p < passes; p++) {
+        for (size_t i = 0; i < n; i++) {
+            classify_result r;
+            if (classify_text(c, texts[i], lens[i], NULL, &r) != ATTUNE_OK)
+                goto out;
+            checksum += r.sentiment.score; /* keeps the work observable */
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double total = (double)n * passes;
+    fprintf(out, "{\"messages\":%.0f,\"seconds\":%.6f,\"per_second\":%.1f,\"checksum\":%.4f}\n",
+            total, secs, secs > 0 ? total / secs : 0.0, checksum);
+    rc = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
+    free(lens);
+    free(buf);
+    return rc;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int classify_resolve_data_dir(char *buf, size_t size)
+{
+    const char *env = getenv("ATTUNE_DATA_DIR");
+    int n;
+    if (env && env[0]) {
+        n = snprintf(buf, size, "%s", env);
+        return n < 0 || (size_t)n >= size ? -1 : 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el > 0) {
+        exe[el] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            n = snprintf(buf, size, "%s/../../deploy/data", exe);
+            if (n > 0 && (size_t)n < size && is_dir(buf))
+                return 0;
+        }
+    }
+    n = snprintf(buf, size, "%s", "/usr/share/attune/data");
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}

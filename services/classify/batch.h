@@ -1,0 +1,27 @@
+/* batch: `attune-classify --batch`, JSON lines in, JSON lines out, in input
+ * order. Kept apart from main.c so that the service mode and the tools can
+ * share main's start-up. */
+#ifndef ATTUNE_CLASSIFY_BATCH_H
+#define ATTUNE_CLASSIFY_BATCH_H
+
+#include <stdio.h>
+
+#include "classify/classify.h"
+
+/* Classifies every line of in and writes one line per input line to out. A
+ * bad line produces {"id":...,"error":"..."} and the next lines still flow;
+ * blank lines are skipped. Returns 0, or 1 when out could not be written or
+ * in could not be read. */
+int classify_batch_run(const classify *c, FILE *in, FILE *out);
+
+/* Reads batch lines from in, keeps their texts (at most 1,000,000), then
+ * times `passes` rounds of classify_text over them alone (no JSON, no I/O)
+ * and writes {"messages","seconds","per_second"} to out. Returns 0 or 1. */
+int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes);
+
+/* Resolves the data directory: $ATTUNE_DATA_DIR, else
+ * <directory of the executable>/../../deploy/data when it exists, else
+ * /usr/share/attune/data. Returns 0 on success, -1 when buf is too small. */
+int classify_resolve_data_dir(char *buf, size_t size);
+
+#endif

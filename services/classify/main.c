@@ -1,0 +1,88 @@
+/* attune-classify: reads the situation and sentiment of interactions.
+ *
+ *   attune-classify --batch [--data-dir DIR] [--intent-model FILE]
+ *       JSON lines on stdin, one JSON line per input on stdout.
+ *   attune-classify --bench-lib N < lines
+ *       times the library alone over the texts (tests/bench/bench_classifier.py).
+ *   attune-classify            the Kafka service (not built yet).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "classify/classify.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: attune-classify --batch [--data-dir DIR] [--intent-model FILE]\n"
+          "  --batch              classify JSON lines {\"id\",\"text\",\"context\"} from stdin\n"
+          "  --data-dir DIR       lexicons and rules (default: $ATTUNE_DATA_DIR, then\n"
+          "                       <exe>/../../deploy/data, then /usr/share/attune/data)\n"
+          "  --intent-model FILE  intent model (default: DIR/intent.model; \"\" for none)\n"
+          "  --bench-lib N        time N passes of the library over the input texts\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    int batch = 0;
+    int bench_passes = 0;
+    const char *data_dir = NULL;
+    const char *model = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--batch") == 0) {
+            batch = 1;
+        } else if (strcmp(argv[i], "--bench-lib") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 1 || v > 1000) {
+                fputs("attune-classify: --bench-lib wants a number of passes in [1, 1000]\n",
+                      stderr);
+                return 2;
+            }
+            bench_passes = (int)v;
+        } else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
+            data_dir = argv[++i];
+        } else if (strcmp(argv[i], "--intent-model") == 0 && i + 1 < argc) {
+            model = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("attune-classify %s\n", ATTUNE_VERSION);
+            return 0;
+        } else {
+            fprintf(stderr, "attune-classify: unknown or incomplete option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!batch && !bench_passes) {
+        /* the Kafka service mode plugs in here (services/classify/service.c) */
+        fputs("attune-classify: service mode not built yet; use --batch\n", stderr);
+        return 2;
+    }
+    char dir[4096];
+    if (!data_dir) {
+        if (classify_resolve_data_dir(dir, sizeof dir) != 0) {
+            fputs("attune-classify: data directory path too long\n", stderr);
+            return 2;
+        }
+        data_dir = dir;
+    }
+    classify_options opts = {.data_dir = data_dir, .intent_model = model};
+    classify *c = NULL;
+    char err[512];
+    attune_err rc = classify_new(&opts, &c, err, sizeof err);
+    if (rc != ATTUNE_OK) {
+        fprintf(stderr, "attune-classify: %s: %s\n", attune_err_str(rc), err);
+        return 2;
+    }
+    int status = bench_passes ? classify_bench_run(c, stdin, stdout, bench_passes)
+                              : classify_batch_run(c, stdin, stdout);
+    classify_free(c);
+    if (status != 0)
+        fputs("attune-classify: input or output error\n", stderr);
+    return status;
+}

@@ -1,0 +1,515 @@
+/* attune-train: trains the intent model of attune-classify.
+ *
+ *   attune-train --data FILE --out MODEL [--solver lr|svm|cs] [--C N]
+ *                [--min-count N]
+ *
+ * FILE holds JSON lines {"text": ..., "label": ...}. Features are the ones
+ * the classifier computes at run time (classify_intent_features), so a model
+ * always means the same thing in training and in service; the optimisation
+ * itself is LIBLINEAR's. The model file format is described in
+ * common/classify/intent.c and docs/classifier.md. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linear.h>
+
+#include "classify/classify.h"
+
+#define TRAIN_MAX_EXAMPLES 2000000
+#define TRAIN_MAX_LINE 65536
+#define TRAIN_MAX_OCCURRENCES 400000000UL
+
+typedef struct {
+    uint64_t key; /* 0 empty */
+    uint32_t index; /* 1-based feature index */
+    uint32_t count; /* occurrences seen */
+    uint32_t name_off;
+    float weight; /* a feature's weight depends only on its family */
+} vocab_slot;
+
+typedef struct {
+    vocab_slot *slots;
+    size_t cap, used;
+    char *names;
+    size_t names_used, names_cap;
+    /* features of the example being read */
+    uint32_t *cur;
+    size_t cur_n, cur_cap;
+    int oom;
+} vocab;
+
+typedef struct {
+    int label;
+    double norm_sq; /* sum of squared weights, including features dropped later */
+    size_t feat_off; /* into the flat list of feature indices */
+    uint32_t n_feat;
+} example;
+
+static int vocab_grow(vocab *v)
+{
+    size_t ncap = v->cap ? v->cap * 2 : 1 << 16;
+    vocab_slot *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < v->cap; i++) {
+        if (!v->slots[i].key)
+            continue;
+        size_t j = (size_t)v->slots[i].key & (ncap - 1);
+        while (ns[j].key)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = v->slots[i];
+    }
+    free(v->slots);
+    v->slots = ns;
+    v->cap = ncap;
+    return 0;
+}
+
+static void on_feature(uint64_t hash, const char *name, size_t name_len, float wt, void *arg)
+{
+    vocab *v = arg;
+    if (v->oom)
+        return;
+    if ((v->used + 1) * 2 > v->cap && vocab_grow(v) != 0) {
+        v->oom = 1;
+        return;
+    }
+    size_t j = (size_t)hash & (v->cap - 1);
+    while (v->slots[j].key && v->slots[j].key != hash)
+        j = (j + 1) & (v->cap - 1);
+    vocab_slot *s = &v->slots[j];
+    if (!s->key) {
+        if (v->names_used + name_len + 1 > v->names_cap) {
+            size_t nc = v->names_cap ? v->names_cap * 2 : 1 << 20;
+            while (nc < v->names_used + name_len + 1)
+                nc *= 2;
+            char *nn = realloc(v->names, nc);
+            if (!nn) {
+                v->oom = 1;
+                return;
+            }
+            v->names = nn;
+            v->names_cap = nc;
+        }
+        memcpy(v->names + v->names_used, name, name_len);
+        v->names[v->names_used + name_len] = '\0';
+        s->key = hash;
+        s->weight = wt;
+        s->index = (uint32_t)(++v->used);
+        s->name_off = (uint32_t)v->names_used;
+        v->names_used += name_len + 1;
+    }
+    s->count++;
+    if (v->cur_n == v->cur_cap) {
+        size_t nc = v->cur_cap ? v->cur_cap * 2 : 1 << 20;
+        uint32_t *nn = realloc(v->cur, nc * sizeof *nn);
+        if (!nn) {
+            v->oom = 1;
+            return;
+        }
+        v->cur = nn;
+        v->cur_cap = nc;
+    }
+    v->cur[v->cur_n++] = s->index;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void quiet(const char *s)
+{
+    (void)s;
+}
+
+static int label_index(char labels[][CLASSIFY_LABEL_MAX], int *n, const char *name)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp(labels[i], name) == 0)
+            return i;
+    if (*n >= CLASSIFY_MAX_INTENTS || strlen(name) >= CLASSIFY_LABEL_MAX || !name[0])
+        return -1;
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p <= ' ')
+            return -1; /* labels are single tokens in the model file */
+    memcpy(labels[*n], name, strlen(name) + 1);
+    return (*n)++;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: attune-train --data FILE --out MODEL [--solver lr|svm|cs] [--C N]\n"
+          "                    [--min-count N]\n"
+          "  FILE: JSON lines {\"text\": ..., \"label\": ...}\n"
+          "  --solver  lr: logistic regression (default, calibrated confidences)\n"
+          "            svm: L2-loss linear SVM; cs: Crammer-Singer multi-class SVM\n"
+          "  --C       regularisation cost (default 10 for lr, 1 for svm/cs)\n"
+          "  --min-count  drop features seen fewer times (default 1)\n",
+          f);
+}
+
+static int parse_double_arg(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0) || v > 1e6)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *data = NULL, *out_path = NULL, *solver = "lr";
+    double C = 0;
+    long min_count = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            data = argv[++i];
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out_path = argv[++i];
+        } else if (strcmp(argv[i], "--solver") == 0 && i + 1 < argc) {
+            solver = argv[++i];
+        } else if (strcmp(argv[i], "--C") == 0 && i + 1 < argc) {
+            if (parse_double_arg(argv[++i], &C) != 0) {
+                fputs("attune-train: --C wants a positive number\n", stderr);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--min-count") == 0 && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            min_count = strtol(argv[++i], &end, 10);
+            if (errno || *end || min_count < 1 || min_count > 1000000) {
+                fputs("attune-train: --min-count wants an integer in [1, 1000000]\n", stderr);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "attune-train: unknown or incomplete option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    int solver_type;
+    if (strcmp(solver, "lr") == 0)
+        solver_type = L2R_LR;
+    else if (strcmp(solver, "svm") == 0)
+        solver_type = L2R_L2LOSS_SVC_DUAL;
+    else if (strcmp(solver, "cs") == 0)
+        solver_type = MCSVM_CS;
+    else {
+        fputs("attune-train: --solver must be lr, svm or cs\n", stderr);
+        return 2;
+    }
+    if (C == 0)
+        C = solver_type == L2R_LR ? 10.0 : 1.0;
+    if (!data || !out_path) {
+        usage(stderr);
+        return 2;
+    }
+
+    int status = 1;
+    FILE *in = NULL, *out = NULL;
+    char *line = NULL;
+    example *ex = NULL;
+    size_t n_ex = 0, ex_cap = 0;
+    uint32_t *flat = NULL;
+    size_t flat_n = 0, flat_cap = 0;
+    struct feature_node *nodes = NULL;
+    struct feature_node **xs = NULL;
+    double *ys = NULL;
+    uint32_t *remap = NULL;
+    float *weight_of = NULL;
+    struct model *model = NULL;
+    char labels[CLASSIFY_MAX_INTENTS][CLASSIFY_LABEL_MAX];
+    int n_labels = 0;
+    vocab v;
+    memset(&v, 0, sizeof v);
+    char tmp_path[4096];
+
+    in = fopen(data, "r");
+    if (!in) {
+        fprintf(stderr, "attune-train: %s: %s\n", data, strerror(errno));
+        goto out;
+    }
+    line = malloc(TRAIN_MAX_LINE + 2);
+    if (!line)
+        goto oom;
+    unsigned lineno = 0;
+    while (fgets(line, TRAIN_MAX_LINE + 2, in)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n > 0 && line[n - 1] == '\n')
+            line[--n] = '\0';
+        else if (!feof(in)) {
+            fprintf(stderr, "attune-train: %s:%u: line longer than %d bytes\n", data, lineno,
+                    TRAIN_MAX_LINE);
+            goto out;
+        }
+        if (n == 0)
+            continue;
+        cJSON *j = cJSON_ParseWithLength(line, n);
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "text");
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(j, "label");
+        if (!cJSON_IsString(t) || !cJSON_IsString(l)) {
+            fprintf(stderr, "attune-train: %s:%u: want {\"text\": string, \"label\": string}\n",
+                    data, lineno);
+            cJSON_Delete(j);
+            goto out;
+        }
+        int li = label_index(labels, &n_labels, l->valuestring);
+        if (li < 0) {
+            fprintf(stderr,
+                    "attune-train: %s:%u: bad label (empty, spaces, >= %d bytes or > %d labels)\n",
+                    data, lineno, CLASSIFY_LABEL_MAX, CLASSIFY_MAX_INTENTS);
+            cJSON_Delete(j);
+            goto out;
+        }
+        if (n_ex >= TRAIN_MAX_EXAMPLES) {
+            fprintf(stderr, "attune-train: more than %d examples\n", TRAIN_MAX_EXAMPLES);
+            cJSON_Delete(j);
+            goto out;
+        }
+        v.cur_n = 0;
+        double norm_sq = classify_intent_features(t->valuestring, strlen(t->valuestring), 1,
+                                              on_feature, &v);
+        cJSON_Delete(j);
+        if (v.oom)
+            goto oom;
+        if (n_ex == ex_cap) {
+            ex_cap = ex_cap ? ex_cap * 2 : 1024;
+            example *ne = realloc(ex, ex_cap * sizeof *ne);
+            if (!ne)
+                goto oom;
+            ex = ne;
+        }
+        if (flat_n + v.cur_n > TRAIN_MAX_OCCURRENCES) {
+            fputs("attune-train: too many feature occurrences\n", stderr);
+            goto out;
+        }
+        if (flat_n + v.cur_n > flat_cap) {
+            size_t nc = flat_cap ? flat_cap : 1 << 20;
+            while (nc < flat_n + v.cur_n)
+                nc *= 2;
+            uint32_t *nf = realloc(flat, nc * sizeof *nf);
+            if (!nf)
+                goto oom;
+            flat = nf;
+            flat_cap = nc;
+        }
+        memcpy(flat + flat_n, v.cur, v.cur_n * sizeof *flat);
+        ex[n_ex].label = li;
+        ex[n_ex].norm_sq = norm_sq;
+        ex[n_ex].feat_off = flat_n;
+        ex[n_ex].n_feat = (uint32_t)v.cur_n;
+        flat_n += v.cur_n;
+        n_ex++;
+    }
+    if (ferror(in)) {
+        fprintf(stderr, "attune-train: %s: read error\n", data);
+        goto out;
+    }
+    if (n_ex == 0 || n_labels < 2) {
+        fputs("attune-train: need examples of at least two labels\n", stderr);
+        goto out;
+    }
+
+    /* features seen too rarely are dropped; the rest are renumbered densely */
+    remap = calloc(v.used + 1, sizeof *remap);
+    uint32_t *count_of = calloc(v.used + 1, sizeof *count_of);
+    uint32_t *name_of = calloc(v.used + 1, sizeof *name_of);
+    float *wt_of = calloc(v.used + 1, sizeof *wt_of);
+    if (!remap || !count_of || !name_of || !wt_of) {
+        free(wt_of);
+        free(count_of);
+        free(name_of);
+        goto oom;
+    }
+    for (size_t i = 0; i < v.cap; i++)
+        if (v.slots[i].key) {
+            count_of[v.slots[i].index] = v.slots[i].count;
+            name_of[v.slots[i].index] = v.slots[i].name_off;
+            wt_of[v.slots[i].index] = v.slots[i].weight;
+        }
+    uint32_t n_feat = 0;
+    for (size_t i = 1; i <= v.used; i++)
+        remap[i] = count_of[i] >= (uint32_t)min_count ? ++n_feat : 0;
+    /* name_of by new index */
+    uint32_t *kept_name = calloc((size_t)n_feat + 1, sizeof *kept_name);
+    weight_of = calloc((size_t)n_feat + 1, sizeof *weight_of);
+    if (!kept_name || !weight_of) {
+        free(kept_name);
+        free(count_of);
+        free(name_of);
+        free(wt_of);
+        goto oom;
+    }
+    for (size_t i = 1; i <= v.used; i++)
+        if (remap[i]) {
+            kept_name[remap[i]] = name_of[i];
+            weight_of[remap[i]] = wt_of[i];
+        }
+    free(count_of);
+    free(name_of);
+    free(wt_of);
+
+    nodes = malloc((flat_n + 2 * n_ex) * sizeof *nodes);
+    xs = malloc(n_ex * sizeof *xs);
+    ys = malloc(n_ex * sizeof *ys);
+    if (!nodes || !xs || !ys) {
+        free(kept_name);
+        goto oom;
+    }
+    size_t pos = 0;
+    for (size_t e = 0; e < n_ex; e++) {
+        uint32_t *f = flat + ex[e].feat_off;
+        for (uint32_t k = 0; k < ex[e].n_feat; k++)
+            f[k] = remap[f[k]];
+        qsort(f, ex[e].n_feat, sizeof *f, cmp_u32);
+        double scale = ex[e].norm_sq > 0 ? 1.0 / sqrt(ex[e].norm_sq) : 0.0;
+        xs[e] = &nodes[pos];
+        ys[e] = ex[e].label;
+        for (uint32_t k = 0; k < ex[e].n_feat;) {
+            uint32_t idx = f[k], cnt = 0;
+            while (k < ex[e].n_feat && f[k] == idx)
+                k++, cnt++;
+            if (idx == 0)
+                continue; /* dropped feature */
+            nodes[pos].index = (int)idx;
+            nodes[pos].value = cnt * weight_of[idx] * scale;
+            pos++;
+        }
+        nodes[pos].index = (int)n_feat + 1; /* the bias feature */
+        nodes[pos].value = 1.0;
+        pos++;
+        nodes[pos].index = -1;
+        nodes[pos].value = 0;
+        pos++;
+    }
+    struct problem prob = {.l = (int)n_ex, .n = (int)n_feat + 1, .y = ys, .x = xs, .bias = 1.0};
+    struct parameter param = {.solver_type = solver_type,
+                              .eps = solver_type == L2R_LR ? 0.01 : 0.1,
+                              .C = C,
+                              .nr_weight = 0,
+                              .weight_label = NULL,
+                              .weight = NULL,
+                              .p = 0.1,
+                              .init_sol = NULL};
+    const char *perr = check_parameter(&prob, &param);
+    if (perr) {
+        fprintf(stderr, "attune-train: liblinear: %s\n", perr);
+        free(kept_name);
+        goto out;
+    }
+    set_print_string_function(quiet);
+    fprintf(stderr, "attune-train: %zu examples, %d labels, %u features, solver %s, C=%g\n", n_ex,
+            n_labels, n_feat, solver, C);
+    model = train(&prob, &param);
+    if (!model) {
+        free(kept_name);
+        goto oom;
+    }
+    /* liblinear numbers classes in the order it met them; map to ours */
+    int lab[CLASSIFY_MAX_INTENTS];
+    int nr_class = get_nr_class(model);
+    get_labels(model, lab);
+    int col_of[CLASSIFY_MAX_INTENTS];
+    for (int k = 0; k < n_labels; k++)
+        col_of[k] = -1;
+    for (int j = 0; j < nr_class; j++)
+        if (lab[j] >= 0 && lab[j] < n_labels)
+            col_of[lab[j]] = j;
+
+    int tn = snprintf(tmp_path, sizeof tmp_path, "%s.tmp", out_path);
+    if (tn < 0 || (size_t)tn >= sizeof tmp_path) {
+        fputs("attune-train: --out path too long\n", stderr);
+        free(kept_name);
+        goto out;
+    }
+    out = fopen(tmp_path, "w");
+    if (!out) {
+        fprintf(stderr, "attune-train: %s: %s\n", tmp_path, strerror(errno));
+        free(kept_name);
+        goto out;
+    }
+    /* features whose weights are all ~0 add nothing: leave them out */
+    size_t kept = 0;
+    uint8_t *keep = calloc((size_t)n_feat + 1, 1);
+    if (!keep) {
+        free(kept_name);
+        goto oom;
+    }
+    for (uint32_t f = 1; f <= n_feat; f++) {
+        for (int k = 0; k < n_labels; k++) {
+            double w = col_of[k] >= 0 ? get_decfun_coef(model, (int)f, col_of[k]) : 0;
+            if (fabs(w) >= 5e-4) {
+                keep[f] = 1;
+                kept++;
+                break;
+            }
+        }
+    }
+    fprintf(out, "attune-intent-model 1\nsolver %s\nclasses %d\n", solver, n_labels);
+    for (int k = 0; k < n_labels; k++)
+        fprintf(out, "label %s\n", labels[k]);
+    fputs("bias 1", out);
+    for (int k = 0; k < n_labels; k++)
+        fprintf(out, " %.5g", col_of[k] >= 0 ? get_decfun_bias(model, col_of[k]) : -10.0);
+    fprintf(out, "\nfeatures %zu\n", kept);
+    for (uint32_t f = 1; f <= n_feat; f++) {
+        if (!keep[f])
+            continue;
+        fputs(v.names + kept_name[f], out);
+        fputc('\t', out);
+        for (int k = 0; k < n_labels; k++)
+            fprintf(out, "%s%.4g", k ? " " : "",
+                    col_of[k] >= 0 ? get_decfun_coef(model, (int)f, col_of[k]) : 0.0);
+        fputc('\n', out);
+    }
+    free(keep);
+    free(kept_name);
+    if (ferror(out) || fclose(out) != 0) {
+        out = NULL;
+        fprintf(stderr, "attune-train: %s: write error\n", tmp_path);
+        remove(tmp_path);
+        goto out;
+    }
+    out = NULL;
+    if (rename(tmp_path, out_path) != 0) {
+        fprintf(stderr, "attune-train: rename to %s: %s\n", out_path, strerror(errno));
+        remove(tmp_path);
+        goto out;
+    }
+    fprintf(stderr, "attune-train: wrote %s (%zu features kept)\n", out_path, kept);
+    status = 0;
+    goto out;
+oom:
+    fputs("attune-train: out of memory\n", stderr);
+out:
+    if (model)
+        free_and_destroy_model(&model);
+    if (out)
+        fclose(out);
+    if (in)
+        fclose(in);
+    free(line);
+    free(ex);
+    free(flat);
+    free(nodes);
+    free(xs);
+    free(ys);
+    free(remap);
+    free(weight_of);
+    free(v.slots);
+    free(v.names);
+    free(v.cur);
+    return status;
+}
