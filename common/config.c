@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -70,6 +71,10 @@ static const struct cfg_entry {
      "recent interactions read into the context"},
     {"ATTUNE_HTTP_MAX_CONNECTIONS", CFG_INT, offsetof(config, http_max_connections), "256", 1,
      100000, "most concurrent HTTP connections"},
+    {"ATTUNE_EXACTLY_ONCE", CFG_INT, offsetof(config, exactly_once), "1", 0, 1,
+     "1: Kafka-to-Kafka stages produce and commit offsets in one transaction; 0: at least once"},
+    {"ATTUNE_TRANSACTIONAL_ID", CFG_STR, offsetof(config, transactional_id), NULL, 0, 0,
+     "transactional.id of a stage's producer (default <group>-<hostname>-<pid>)"},
 };
 
 #define CFG_COUNT (sizeof cfg_table / sizeof cfg_table[0])
@@ -85,9 +90,19 @@ static const struct {
 
 static char *config_default(const struct cfg_entry *e, const char *service)
 {
-    char tmp[128];
+    char tmp[512];
     if (e->def)
         return strdup(e->def);
+    if (e->offset == offsetof(config, transactional_id)) {
+        char host[256] = "localhost";
+        gethostname(host, sizeof host - 1);
+        const char *group = getenv("ATTUNE_GROUP_ID");
+        if (group && *group)
+            snprintf(tmp, sizeof tmp, "%s-%s-%ld", group, host, (long)getpid());
+        else
+            snprintf(tmp, sizeof tmp, "attune-%s-%s-%ld", service, host, (long)getpid());
+        return strdup(tmp);
+    }
     if (e->offset == offsetof(config, http_addr)) {
         int port = 8090;
         for (size_t i = 0; i < sizeof default_ports / sizeof default_ports[0]; i++)

@@ -41,6 +41,8 @@ typedef struct {
     long redis_timeout_ms;
     long recent_max;
     long http_max_connections;
+    long exactly_once;      /* Kafka-to-Kafka stages use transactions */
+    char *transactional_id; /* default <group>-<hostname>-<pid> */
 
     /* librdkafka pass-through: ATTUNE_KAFKA_SASL_MECHANISM=PLAIN becomes
      * sasl.mechanism=PLAIN. Names and values are owned by the config. */

@@ -145,8 +145,8 @@ static void *poll_loop(void *arg)
     return NULL;
 }
 
-attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *errstr,
-                              size_t errstr_size)
+static attune_err producer_create(const config *cfg, const char *transactional_id,
+                                  kafka_producer **out, char *errstr, size_t errstr_size)
 {
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%ld", cfg->produce_timeout_ms);
@@ -160,6 +160,10 @@ attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *err
                               timeout,
                               "compression.type",
                               "lz4",
+                              transactional_id ? "transactional.id" : NULL,
+                              transactional_id,
+                              "transaction.timeout.ms",
+                              "10000",
                               NULL};
     *out = NULL;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -191,6 +195,67 @@ attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *err
     }
     *out = p;
     return ATTUNE_OK;
+}
+
+attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *errstr,
+                              size_t errstr_size)
+{
+    return producer_create(cfg, NULL, out, errstr, errstr_size);
+}
+
+/* Turns an rd_kafka_error_t into attune's codes and frees it. */
+static attune_err txn_error(rd_kafka_error_t *e, const char *what, char *errstr, size_t errstr_size)
+{
+    if (!e)
+        return ATTUNE_OK;
+    attune_err err = rd_kafka_error_is_fatal(e) ? ATTUNE_ERR_STOPPED : ATTUNE_ERR_KAFKA;
+    attune_errf(err, errstr, errstr_size, "%s: %s", what, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return err;
+}
+
+attune_err kafka_producer_new_transactional(const config *cfg, kafka_producer **out, char *errstr,
+                                            size_t errstr_size)
+{
+    attune_err err = producer_create(cfg, cfg->transactional_id, out, errstr, errstr_size);
+    if (err)
+        return err;
+    /* Fences an older instance with the same id and aborts what it left
+     * open. Retried while the cluster is still coming up. */
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions((*out)->rk, 30000);
+        if (!e)
+            return ATTUNE_OK;
+        int retriable = rd_kafka_error_is_retriable(e);
+        err = txn_error(e, "init transactions", errstr, errstr_size);
+        if (!retriable || attempt >= 5)
+            break;
+        log_warn("%s; retrying", errstr);
+    }
+    kafka_producer_free(*out);
+    *out = NULL;
+    return err;
+}
+
+attune_err kafka_txn_begin(kafka_producer *p, char *errstr, size_t errstr_size)
+{
+    return txn_error(rd_kafka_begin_transaction(p->rk), "begin transaction", errstr, errstr_size);
+}
+
+attune_err kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size)
+{
+    for (;;) {
+        rd_kafka_error_t *e = rd_kafka_abort_transaction(p->rk, p->produce_timeout_ms + 5000);
+        if (!e)
+            return ATTUNE_OK;
+        if (!rd_kafka_error_is_retriable(e)) {
+            /* A transaction in an unknown state cannot be built upon. */
+            txn_error(e, "abort transaction", errstr, errstr_size);
+            return ATTUNE_ERR_STOPPED;
+        }
+        log_warn("abort transaction: %s; retrying", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
 }
 
 void kafka_producer_free(kafka_producer *p)
@@ -278,12 +343,13 @@ attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char
 }
 
 attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size_t topic_count,
-                              kafka_consumer **out, char *errstr, size_t errstr_size)
+                              int transactional, kafka_consumer **out, char *errstr,
+                              size_t errstr_size)
 {
     const char *defaults[] = {"group.id",
                               cfg->group_id,
                               "enable.auto.commit",
-                              "true",
+                              transactional ? "false" : "true",
                               "enable.auto.offset.store",
                               "false",
                               "auto.offset.reset",
@@ -423,6 +489,41 @@ attune_err kafka_consumer_rewind(kafka_consumer *c, rd_kafka_message_t *const *m
         err = ATTUNE_ERR_KAFKA;
     }
     rd_kafka_topic_partition_list_destroy(l);
+    return err;
+}
+
+attune_err kafka_txn_commit(kafka_producer *p, kafka_consumer *c, rd_kafka_message_t *const *msgs,
+                            size_t n, char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *offsets = per_partition(msgs, n, 0);
+    rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(c->rk);
+    rd_kafka_error_t *e = NULL;
+    for (int attempt = 0; attempt < 10; attempt++) {
+        e = rd_kafka_send_offsets_to_transaction(p->rk, offsets, cgmd, 30000);
+        if (!e) {
+            e = rd_kafka_commit_transaction(p->rk, p->produce_timeout_ms + 5000);
+            if (!e)
+                break;
+        }
+        if (!rd_kafka_error_is_retriable(e))
+            break;
+        log_warn("commit transaction: %s; retrying", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        e = NULL;
+    }
+    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    if (!e)
+        return ATTUNE_OK;
+    int abortable = rd_kafka_error_txn_requires_abort(e);
+    attune_err err = txn_error(e, "commit transaction", errstr, errstr_size);
+    if (err == ATTUNE_ERR_KAFKA && abortable) {
+        char why[256];
+        if (kafka_txn_abort(p, why, sizeof why) == ATTUNE_ERR_STOPPED) {
+            log_error("%s", why);
+            return ATTUNE_ERR_STOPPED;
+        }
+    }
     return err;
 }
 

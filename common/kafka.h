@@ -36,6 +36,7 @@ typedef struct {
 } kafka_header;
 
 typedef struct kafka_producer kafka_producer;
+typedef struct kafka_consumer kafka_consumer;
 
 /* A producer with its own poll thread, so delivery reports flow whatever the
  * caller does. client_id names it in broker logs. */
@@ -51,18 +52,35 @@ attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, 
 /* 1 when a broker answered a metadata request within the last seconds. */
 int kafka_producer_ready(kafka_producer *p);
 
+/* Exactly-once between Kafka stages: a transactional producer
+ * (cfg->transactional_id) whose transactions carry both a batch's outputs
+ * and its consumer offsets. A newer instance with the same id fences this
+ * one; an instance that died holds its partitions' readers (read_committed)
+ * for at most transaction.timeout.ms (10 s by default here). */
+attune_err kafka_producer_new_transactional(const config *cfg, kafka_producer **out, char *errstr,
+                                            size_t errstr_size) ATTUNE_MUST_CHECK;
+attune_err kafka_txn_begin(kafka_producer *p, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
+/* Puts the offsets after msgs (the consumer's group) into the transaction
+ * and commits it. ATTUNE_ERR_KAFKA: the transaction was aborted, consume the
+ * records again. ATTUNE_ERR_STOPPED: fatal (fenced); the process must exit. */
+attune_err kafka_txn_commit(kafka_producer *p, kafka_consumer *c, rd_kafka_message_t *const *msgs,
+                            size_t n, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
+/* Aborts the open transaction. ATTUNE_ERR_STOPPED when that fails: the
+ * producer's state is unknown and the process must exit. */
+attune_err kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
+
 /* Sends msg to the dead-letter topic unchanged (key, value) with headers
  * saying who rejected it, why, and where it came from. */
 attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char *service,
                             const rd_kafka_message_t *msg, const char *reason,
                             kafka_wait *w) ATTUNE_MUST_CHECK;
 
-typedef struct kafka_consumer kafka_consumer;
 
 /* Subscribes to topics in cfg->group_id with cooperative-sticky assignment,
- * auto commit of stored offsets only, earliest reset. */
+ * earliest reset, read_committed. Offsets are committed by a transaction
+ * (transactional) or automatically once stored (kafka_consumer_store). */
 attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size_t topic_count,
-                              kafka_consumer **out, char *errstr,
+                              int transactional, kafka_consumer **out, char *errstr,
                               size_t errstr_size) ATTUNE_MUST_CHECK;
 /* Closes (committing stored offsets, leaving the group) and frees. With
  * broker_up 0 the close is skipped, since it would wait for a cluster that is

@@ -50,6 +50,38 @@ attune_err stage_reject(stage_io *io, const rd_kafka_message_t *msg, const char 
                             io->wait);
 }
 
+/* Runs fn over one batch and makes its outputs durable together with the
+ * input offsets: in one transaction (exactly once), or by storing the offsets
+ * only after every output is acknowledged (at least once). */
+static attune_err handle_batch(const config *cfg, kafka_producer *p, kafka_consumer *c,
+                               stage_batch_fn fn, void *ud, rd_kafka_message_t *const *msgs,
+                               size_t n, char *errstr, size_t errstr_size)
+{
+    int txn = cfg->exactly_once != 0;
+    attune_err err = txn ? kafka_txn_begin(p, errstr, errstr_size) : ATTUNE_OK;
+    if (err)
+        return err;
+    kafka_wait w;
+    kafka_wait_init(&w);
+    stage_io io = {cfg, p, &w};
+    err = fn(ud, &io, msgs, n);
+    if (err)
+        attune_errf(err, errstr, errstr_size, "batch handler: %s", attune_err_str(err));
+    if (txn && !err) {
+        err = kafka_txn_commit(p, c, msgs, n, errstr, errstr_size);
+    } else if (txn && kafka_txn_abort(p, NULL, 0) == ATTUNE_ERR_STOPPED) {
+        err = ATTUNE_ERR_STOPPED;
+    }
+    /* Always wait: records already queued point at w. */
+    attune_err werr = kafka_wait_all(&w, err ? NULL : errstr, errstr_size);
+    kafka_wait_fini(&w);
+    if (!err)
+        err = werr;
+    if (!err && !txn)
+        err = kafka_consumer_store(c, msgs, n);
+    return err;
+}
+
 static void sleep_while_running(int ms)
 {
     for (int i = 0; i < ms / 50 && service_running; i++)
@@ -72,12 +104,17 @@ int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *
         log_error("%s", errstr);
         goto out;
     }
-    if (kafka_producer_new(cfg, &ready.producer, errstr, sizeof errstr) != ATTUNE_OK) {
+    attune_err perr =
+        cfg->exactly_once
+            ? kafka_producer_new_transactional(cfg, &ready.producer, errstr, sizeof errstr)
+            : kafka_producer_new(cfg, &ready.producer, errstr, sizeof errstr);
+    if (perr != ATTUNE_OK) {
         log_error("%s", errstr);
         goto out;
     }
     const char *topics[] = {in_topic};
-    if (kafka_consumer_new(cfg, topics, 1, &consumer, errstr, sizeof errstr) != ATTUNE_OK) {
+    if (kafka_consumer_new(cfg, topics, 1, cfg->exactly_once != 0, &consumer, errstr,
+                           sizeof errstr) != ATTUNE_OK) {
         log_error("%s", errstr);
         goto out;
     }
@@ -97,8 +134,9 @@ int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *
         "attune_stage_latency_seconds",
         "from the input record's timestamp to its outputs being acknowledged", NULL);
     metric *lag = metrics_gauge("attune_consumer_lag", "records not yet consumed", labels);
-    log_info("consuming %s as group %s, http on %s (port %d)", in_topic, cfg->group_id,
-             cfg->http_addr, httpd_port(http));
+    log_info("consuming %s as group %s (%s), http on %s (port %d)", in_topic, cfg->group_id,
+             cfg->exactly_once ? "exactly once" : "at least once", cfg->http_addr,
+             httpd_port(http));
 
     double last_lag = 0;
     while (service_running) {
@@ -112,19 +150,14 @@ int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *
         if (n == 0)
             continue;
         metric_add(consumed, n);
-        kafka_wait w;
-        kafka_wait_init(&w);
-        stage_io io = {cfg, ready.producer, &w};
-        attune_err err = fn(ud, &io, msgs, n);
-        if (err)
-            snprintf(errstr, sizeof errstr, "batch handler: %s", attune_err_str(err));
-        /* Always wait: records already queued point at w. */
-        attune_err werr = kafka_wait_all(&w, err ? NULL : errstr, sizeof errstr);
-        kafka_wait_fini(&w);
-        if (!err)
-            err = werr;
-        if (!err)
-            err = kafka_consumer_store(consumer, msgs, n);
+        attune_err err =
+            handle_batch(cfg, ready.producer, consumer, fn, ud, msgs, n, errstr, sizeof errstr);
+        if (err == ATTUNE_ERR_STOPPED) {
+            log_error("%s; exiting so a fresh instance takes over", errstr);
+            for (size_t i = 0; i < n; i++)
+                rd_kafka_message_destroy(msgs[i]);
+            goto out;
+        }
         if (err) {
             log_error("%s; consuming %zu record(s) again", errstr, n);
             metric_inc(retries);

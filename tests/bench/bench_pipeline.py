@@ -109,53 +109,57 @@ def main() -> int:
     stack = Stack()
     tmp = tempfile.mkdtemp(prefix="attune-bench-")
     stack.start(Path(tmp) / "stack")
-    logs = Path(tmp) / "logs"
+    try:
+        return run(stack, Path(tmp), args)
+    finally:
+        stack.stop()
+
+
+def run(stack: Stack, tmp: Path, args) -> int:
+    logs = tmp / "logs"
     logs.mkdir()
-    run = uuid.uuid4().hex[:8]
-    topic_in, topic_out = f"bench.{run}.in", f"bench.{run}.out"
-    ref_raw, ref_out = f"bench.{run}.ref.raw", f"bench.{run}.ref.out"
+    run_id = uuid.uuid4().hex[:8]
+    topic_in, topic_out = f"bench.{run_id}.in", f"bench.{run_id}.out"
+    ref_raw, ref_out = f"bench.{run_id}.ref.raw", f"bench.{run_id}.ref.out"
     env = {"ATTUNE_KAFKA_BOOTSTRAP": stack.bootstrap, "ATTUNE_REDIS_URL": stack.redis_url,
            "ATTUNE_API_KEYS": API_KEY, "ATTUNE_LOG_LEVEL": "warn",
            "ATTUNE_TOPIC_INTERACTIONS": topic_in, "ATTUNE_TOPIC_ENRICHED": topic_out,
-           "ATTUNE_GROUP_ID": f"bench-{run}"}
+           "ATTUNE_GROUP_ID": f"bench-{run_id}"}
     res = admin(dict(env, ATTUNE_TOPIC_CLASSIFIED=ref_raw, ATTUNE_TOPIC_ROUTING=ref_out),
                 "create-topics")
     if res.returncode:
         raise SystemExit(res.stderr)
     events = make_events(args.events, args.customers)
     n = len(events)
-    try:
-        # Reference 1: produce the same records with kcat (keyed, acks=all).
-        lines = "\n".join(f"{e['data']['customer_id']}\t{json.dumps(e)}" for e in events)
-        t0 = time.time()
-        kcat(["-b", stack.bootstrap, "-P", "-t", ref_raw, "-K", "\t", "-X", "acks=all",
-              "-X", "enable.idempotence=true", "-X", "linger.ms=5"], lines.encode())
-        kcat_produce = n / (time.time() - t0)
+    # Reference 1: produce the same records with kcat (keyed, acks=all).
+    lines = "\n".join(f"{e['data']['customer_id']}\t{json.dumps(e)}" for e in events)
+    t0 = time.time()
+    kcat(["-b", stack.bootstrap, "-P", "-t", ref_raw, "-K", "\t", "-X", "acks=all",
+          "-X", "enable.idempotence=true", "-X", "linger.ms=5"], lines.encode())
+    kcat_produce = n / (time.time() - t0)
 
-        ingest = Service("ingest", env, logs).start()
-        ingest_rate = bench_ingest(ingest, events, args.batch, args.threads)
-        ingest.stop()
+    ingest = Service("ingest", env, logs).start()
+    ingest_rate = bench_ingest(ingest, events, args.batch, args.threads)
+    ingest.stop()
 
-        # Reference 2: kcat pass-through topic -> topic (consume + produce).
-        t0 = time.time()
-        consume = subprocess.Popen(["kcat", "-b", stack.bootstrap, "-C", "-t", ref_raw, "-e",
-                                    "-q", "-K", "\t", "-f", "%k\t%s\n"], stdout=subprocess.PIPE)
-        kcat(["-b", stack.bootstrap, "-P", "-t", ref_out, "-K", "\t", "-X", "acks=all",
-              "-X", "linger.ms=5"], consume.communicate()[0])
-        passthrough = n / (time.time() - t0)
+    # Reference 2: kcat pass-through topic -> topic (consume + produce).
+    t0 = time.time()
+    consume = subprocess.Popen(["kcat", "-b", stack.bootstrap, "-C", "-t", ref_raw, "-e",
+                                "-q", "-K", "\t", "-f", "%k\t%s\n"], stdout=subprocess.PIPE)
+    kcat(["-b", stack.bootstrap, "-P", "-t", ref_out, "-K", "\t", "-X", "acks=all",
+          "-X", "linger.ms=5"], consume.communicate()[0])
+    passthrough = n / (time.time() - t0)
 
-        # Enrich: a fresh group over the n records already in topic_in.
-        t0 = time.time()
-        enrich = Service("enrich", env, logs).start()
-        got, first, last = count_topic(stack.bootstrap, topic_out, n, timeout=600)
-        enrich_rate = (got - 1) / (last - first)
-        enrich_whole = got / (last - t0)
-        metrics = requests.get(enrich.url + "/metrics", timeout=5).text
-        enrich.stop()
-        if got < n:
-            raise SystemExit(f"enrich produced {got} of {n}")
-    finally:
-        stack.stop()
+    # Enrich: a fresh group over the n records already in topic_in.
+    t0 = time.time()
+    enrich = Service("enrich", env, logs).start()
+    got, first, last = count_topic(stack.bootstrap, topic_out, n, timeout=600)
+    enrich_rate = (got - 1) / (last - first)
+    enrich_whole = got / (last - t0)
+    metrics = requests.get(enrich.url + "/metrics", timeout=5).text
+    enrich.stop()
+    if got < n:
+        raise SystemExit(f"enrich produced {got} of {n}")
 
     batches = [l for l in metrics.splitlines() if l.startswith("attune_batch_duration_seconds_count")]
     print(f"events: {n}, batch: {args.batch}, client threads: {args.threads}, "

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Throughput of the attune classifier against VADER, on the same messages,
+in the same run (ratios, never absolute targets: machines differ).
+
+  library      attune-classify --bench-lib: classify_text() alone over texts
+               held in memory (no JSON, no I/O), one thread; with the intent
+               model and without it (lexicon stages only, the work VADER does)
+  --batch      attune-classify --batch end to end: JSON lines in and out,
+               process start and model load included
+  VADER        vaderSentiment's polarity_scores() over the same texts
+
+Messages: every text of the shared data (VADER's review and editorial
+snippets, banking77), from $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
+Usage: .venv/bin/python tests/bench/bench_classifier.py [--passes N]
+       [--vader-limit N] [--json FILE]
+"""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.environ.get("ATTUNE_SHARED_DATA", os.path.join(REPO, "..", "shared", "data"))
+CLASSIFY = os.path.join(REPO, "build", "bin", "attune-classify")
+
+
+def load_texts():
+    texts = []
+    sdir = os.path.join(DATA, "sentiment")
+    for name in sorted(os.listdir(sdir)):
+        if name.endswith(".tsv"):
+            with open(os.path.join(sdir, name), encoding="utf-8") as f:
+                for line in f:
+                    parts = line.rstrip("\n").split("\t", 2)
+                    if len(parts) == 3:
+                        texts.append(parts[2])
+    with open(os.path.join(DATA, "intent", "train.csv"), encoding="utf-8", newline="") as f:
+        texts += [r["text"] for r in csv.DictReader(f)]
+    return texts
+
+
+def bench_lib(path, passes, model_args):
+    with open(path, "rb") as f:
+        out = subprocess.run([CLASSIFY, "--bench-lib", str(passes), *model_args], stdin=f,
+                             stdout=subprocess.PIPE, check=True).stdout
+    return json.loads(out)["per_second"]
+
+
+def bench_batch(path, n):
+    best = None
+    for _ in range(2):
+        with open(path, "rb") as f:
+            t0 = time.perf_counter()
+            subprocess.run([CLASSIFY, "--batch"], stdin=f, stdout=subprocess.DEVNULL, check=True)
+            dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    return n / best
+
+
+def bench_vader(texts, limit):
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    sample = texts[:limit] if limit else texts
+    t0 = time.perf_counter()
+    for t in sample:
+        analyzer.polarity_scores(t)
+    return len(sample) / (time.perf_counter() - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--passes", type=int, default=3, help="library passes over the texts")
+    ap.add_argument("--vader-limit", type=int, default=0,
+                    help="time VADER on the first N texts only (0: all)")
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args()
+    if not os.access(CLASSIFY, os.X_OK):
+        raise SystemExit("build first: make")
+    texts = load_texts()
+    chars = sum(len(t) for t in texts) / len(texts)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "input.jsonl")
+        with open(path, "w", encoding="utf-8") as f:
+            for i, t in enumerate(texts):
+                f.write(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n")
+        vader = bench_vader(texts, args.vader_limit)
+        lib_all = bench_lib(path, args.passes, [])
+        lib_lex = bench_lib(path, args.passes, ["--intent-model", ""])
+        batch = bench_batch(path, len(texts))
+    print(f"messages: {len(texts)} (mean {chars:.0f} characters), one thread each")
+    print(f"{'':40} {'msg/s':>12} {'x VADER':>9}")
+    rows = [
+        ("VADER polarity_scores (Python)", vader),
+        ("library, all stages incl. intent", lib_all),
+        ("library, lexicon stages (no intent)", lib_lex),
+        ("attune-classify --batch (JSON in/out)", batch),
+    ]
+    for name, v in rows:
+        print(f"{name:40} {v:12,.0f} {v / vader:9.1f}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"messages": len(texts), "vader": vader, "library_all": lib_all,
+                       "library_lexicon": lib_lex, "batch": batch}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Evaluates attune-classify --batch on the labelled public data and puts the
+VADER package (vaderSentiment, PyPI) beside it on the same lines.
+
+  sentiment  Pearson r and 3-class accuracy on VADER's human-rated review and
+             editorial snippets (positive >= 0.5, negative <= -0.5 on the human
+             mean, neutral otherwise)
+  intent     accuracy on banking77: attune-train on 80% of train.csv, tested
+             on the other 20% (a fixed split by hash of the text)
+  anger      F1 of emotion.label == anger on GoEmotions dev, gold = the Ekman
+             anger group (anger, annoyance, disapproval); VADER has no
+             emotions, so its stand-in is "compound <= -0.05"
+
+Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
+Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
+       [--skip-vader] [--json FILE]
+"""
+import argparse
+import csv
+import hashlib
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.environ.get("ATTUNE_SHARED_DATA", os.path.join(REPO, "..", "shared", "data"))
+BIN = os.path.join(REPO, "build", "bin")
+
+SENTIMENT_FILES = [
+    ("amazon", "amazonReviewSnippets_GroundTruth.tsv"),
+    ("movie", "movieReviewSnippets_GroundTruth.tsv"),
+    ("nyt", "nytEditorialSnippets_GroundTruth.tsv"),
+]
+
+
+def pearson(xs, ys):
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else 0.0
+
+
+def human_class(mean):
+    return "positive" if mean >= 0.5 else "negative" if mean <= -0.5 else "neutral"
+
+
+def vader_class(compound):
+    return "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
+
+
+def run_batch(lines, extra_args=()):
+    """Runs attune-classify --batch over dicts; returns the output dicts."""
+    payload = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in lines)
+    proc = subprocess.run(
+        [os.path.join(BIN, "attune-classify"), "--batch", *extra_args],
+        input=payload.encode("utf-8"),
+        stdout=subprocess.PIPE,
+        check=True,
+    )
+    out = [json.loads(l) for l in proc.stdout.decode("utf-8").splitlines()]
+    if len(out) != len(lines):
+        raise SystemExit(f"batch returned {len(out)} lines for {len(lines)}")
+    return out
+
+
+def load_vader():
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        return None
+    return SentimentIntensityAnalyzer()
+
+
+def eval_sentiment(vader, results):
+    print("sentiment (VADER ground truth)           attune            VADER")
+    print("  file     rows    Pearson r  3-class acc   Pearson r  3-class acc")
+    for name, fname in SENTIMENT_FILES:
+        rows = []
+        with open(os.path.join(DATA, "sentiment", fname), encoding="utf-8") as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) < 3:
+                    continue
+                rows.append((parts[0], float(parts[1]), "\t".join(parts[2:])))
+        out = run_batch([{"id": r[0], "text": r[2]} for r in rows], ("--intent-model", ""))
+        gold = [r[1] for r in rows]
+        ours = [o["sentiment"]["score"] for o in out]
+        acc = sum(human_class(g) == o["sentiment"]["label"] for g, o in zip(gold, out)) / len(rows)
+        r = pearson(ours, gold)
+        entry = {"rows": len(rows), "attune_r": r, "attune_acc": acc}
+        line = f"  {name:<7} {len(rows):>5}    {r:9.3f}  {acc:11.3f}"
+        if vader:
+            vs = [vader.polarity_scores(t)["compound"] for _, _, t in rows]
+            vr = pearson(vs, gold)
+            vacc = sum(human_class(g) == vader_class(v) for g, v in zip(gold, vs)) / len(rows)
+            entry.update(vader_r=vr, vader_acc=vacc)
+            line += f"   {vr:9.3f}  {vacc:11.3f}"
+        print(line)
+        results["sentiment_" + name] = entry
+
+
+def split_of(text):
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % 5 == 0
+
+
+def eval_intent(results, solver, C):
+    rows = []
+    with open(os.path.join(DATA, "intent", "train.csv"), encoding="utf-8", newline="") as f:
+        for rec in csv.DictReader(f):
+            rows.append((rec["text"], rec["category"]))
+    train = [r for r in rows if not split_of(r[0])]
+    test = [r for r in rows if split_of(r[0])]
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "train.jsonl")
+        model = os.path.join(tmp, "banking77.model")
+        with open(data, "w", encoding="utf-8") as f:
+            for text, label in train:
+                f.write(json.dumps({"text": text, "label": label}) + "\n")
+        t0 = time.time()
+        subprocess.run(
+            [os.path.join(BIN, "attune-train"), "--data", data, "--out", model,
+             "--solver", solver, "--C", str(C)],
+            check=True,
+        )
+        t1 = time.time()
+        out = run_batch([{"id": i, "text": t} for i, (t, _) in enumerate(test)],
+                        ("--intent-model", model))
+    acc = sum(o["intent"]["label"] == lab for o, (_, lab) in zip(out, test)) / len(test)
+    print(f"intent (banking77, 77 labels)  train {len(train)}  held-out {len(test)}  "
+          f"solver {solver} C={C}  train time {t1 - t0:.1f}s")
+    print(f"  accuracy {acc:.3f}   (reference: word 1-2 gram logistic regression ~0.89)")
+    results["intent_banking77"] = {"train": len(train), "test": len(test), "accuracy": acc,
+                                   "solver": solver, "C": C}
+
+
+def eval_anger(vader, results):
+    names = open(os.path.join(DATA, "emotion", "emotions.txt"), encoding="utf-8").read().split()
+    ekman = json.load(open(os.path.join(DATA, "emotion", "ekman_mapping.json"), encoding="utf-8"))
+    anger_ids = {names.index(n) for n in ekman["anger"]}
+    rows = []
+    with open(os.path.join(DATA, "emotion", "dev.tsv"), encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 2:
+                continue
+            ids = {int(x) for x in parts[1].split(",") if x}
+            rows.append((parts[0], bool(ids & anger_ids)))
+    out = run_batch([{"id": i, "text": t} for i, (t, _) in enumerate(rows)], ("--intent-model", ""))
+
+    def f1(pred):
+        tp = sum(p and g for p, (_, g) in zip(pred, rows))
+        fp = sum(p and not g for p, (_, g) in zip(pred, rows))
+        fn = sum((not p) and g for p, (_, g) in zip(pred, rows))
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        return (2 * prec * rec / (prec + rec) if prec + rec else 0.0), prec, rec
+
+    ours = f1([o["emotion"]["label"] == "anger" for o in out])
+    entry = {"rows": len(rows), "attune_f1": ours[0], "attune_precision": ours[1],
+             "attune_recall": ours[2]}
+    print(f"anger (GoEmotions dev, Ekman anger group)  rows {len(rows)}  "
+          f"positives {sum(g for _, g in rows)}")
+    print(f"  attune  F1 {ours[0]:.3f}  precision {ours[1]:.3f}  recall {ours[2]:.3f}")
+    if vader:
+        v = f1([vader.polarity_scores(t)["compound"] <= -0.05 for t, _ in rows])
+        entry.update(vader_f1=v[0], vader_precision=v[1], vader_recall=v[2])
+        print(f"  VADER   F1 {v[0]:.3f}  precision {v[1]:.3f}  recall {v[2]:.3f}  "
+              "(negative compound as the anger stand-in)")
+    results["anger_goemotions_dev"] = entry
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--skip-intent", action="store_true")
+    ap.add_argument("--skip-vader", action="store_true")
+    ap.add_argument("--solver", default="svm")
+    ap.add_argument("--C", type=float, default=1.0)
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args()
+    if not os.path.isdir(DATA):
+        raise SystemExit(f"no data at {DATA}: set ATTUNE_SHARED_DATA")
+    if not os.access(os.path.join(BIN, "attune-classify"), os.X_OK):
+        raise SystemExit("build first: make")
+    vader = None if args.skip_vader else load_vader()
+    if not args.skip_vader and vader is None:
+        print("vaderSentiment not installed: VADER columns left out", file=sys.stderr)
+    results = {}
+    eval_sentiment(vader, results)
+    eval_anger(vader, results)
+    if not args.skip_intent:
+        eval_intent(results, args.solver, args.C)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
