@@ -61,7 +61,7 @@ static const struct cfg_entry {
      100000000, "most event ids remembered for idempotency (oldest forgotten first)"},
     {"ATTUNE_PRODUCE_TIMEOUT_MS", CFG_INT, offsetof(config, produce_timeout_ms), "10000", 100,
      600000, "how long a produced record may wait for the broker's acknowledgement"},
-    {"ATTUNE_BATCH_SIZE", CFG_INT, offsetof(config, batch_size), "500", 1, 100000,
+    {"ATTUNE_BATCH_SIZE", CFG_INT, offsetof(config, batch_size), "2000", 1, 100000,
      "most records a consuming service handles per batch"},
     {"ATTUNE_BATCH_WAIT_MS", CFG_INT, offsetof(config, batch_wait_ms), "20", 0, 10000,
      "longest wait to fill a batch"},
