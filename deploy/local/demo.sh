@@ -75,8 +75,8 @@ done <"$ROOT/deploy/local/demo/events.jsonl"
 
 show_topic() {
   say "--- $1 ---"
-  kcat -b "$ATTUNE_KAFKA_BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '%k  %s\n' 2>/dev/null |
-    tail -n "$2" | cut -c1-400
+  kcat -b "$ATTUNE_KAFKA_BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '%s\n' 2>/dev/null |
+    tail -n "$2" | python3 "$ROOT/deploy/local/demo/show.py"
 }
 sleep 2
 show_topic attune.interactions.enriched.v1 5
