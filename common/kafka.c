@@ -217,23 +217,26 @@ static attune_err txn_error(rd_kafka_error_t *e, const char *what, char *errstr,
 attune_err kafka_producer_new_transactional(const config *cfg, kafka_producer **out, char *errstr,
                                             size_t errstr_size)
 {
-    attune_err err = producer_create(cfg, cfg->transactional_id, out, errstr, errstr_size);
-    if (err)
-        return err;
+    kafka_producer *p = NULL;
+    *out = NULL;
+    attune_err err = producer_create(cfg, cfg->transactional_id, &p, errstr, errstr_size);
+    if (err || !p)
+        return err ? err : ATTUNE_ERR_NOMEM;
     /* Fences an older instance with the same id and aborts what it left
      * open. Retried while the cluster is still coming up. */
     for (int attempt = 0;; attempt++) {
-        rd_kafka_error_t *e = rd_kafka_init_transactions((*out)->rk, 30000);
-        if (!e)
+        rd_kafka_error_t *e = rd_kafka_init_transactions(p->rk, 30000);
+        if (!e) {
+            *out = p;
             return ATTUNE_OK;
+        }
         int retriable = rd_kafka_error_is_retriable(e);
         err = txn_error(e, "init transactions", errstr, errstr_size);
         if (!retriable || attempt >= 5)
             break;
         log_warn("%s; retrying", errstr);
     }
-    kafka_producer_free(*out);
-    *out = NULL;
+    kafka_producer_free(p);
     return err;
 }
 

@@ -75,7 +75,6 @@ attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char
                             const rd_kafka_message_t *msg, const char *reason,
                             kafka_wait *w) ATTUNE_MUST_CHECK;
 
-
 /* Subscribes to topics in cfg->group_id with cooperative-sticky assignment,
  * earliest reset, read_committed. Offsets are committed by a transaction
  * (transactional) or automatically once stored (kafka_consumer_store). */

@@ -116,7 +116,7 @@ static const char *const channel_names[] = {"unknown", "voice",  "chat", "email"
 const char *classify_channel_name(classify_channel ch)
 {
     return (unsigned)ch < sizeof channel_names / sizeof channel_names[0] ? channel_names[ch]
-                                                                          : "unknown";
+                                                                         : "unknown";
 }
 
 classify_channel classify_channel_parse(const char *name)
@@ -159,8 +159,7 @@ void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, 
                 (weakest == CLASSIFY_MAX_EVIDENCE ||
                  fabsf(r->evidence[i].weight) < fabsf(r->evidence[weakest].weight)))
                 weakest = i;
-        if (weakest == CLASSIFY_MAX_EVIDENCE ||
-            fabsf(r->evidence[weakest].weight) >= fabsf(weight))
+        if (weakest == CLASSIFY_MAX_EVIDENCE || fabsf(r->evidence[weakest].weight) >= fabsf(weight))
             return;
         ev = &r->evidence[weakest];
     }
@@ -293,8 +292,8 @@ static double round4(float v)
     return round((double)v * 10000.0) / 10000.0;
 }
 
-static const char *const ev_kind_names[] = {"sentiment", "emotion",    "intent",
-                                            "urgency",   "threat", "preference"};
+static const char *const ev_kind_names[] = {"sentiment", "emotion", "intent",
+                                            "urgency",   "threat",  "preference"};
 
 attune_err classify_result_to_json(const classify_result *r, cJSON **out)
 {
@@ -343,8 +342,10 @@ attune_err classify_result_to_json(const classify_result *r, cJSON **out)
         const char *name;
         const char *value;
     } prefs[] = {
-        {"channel", r->preferences.channel},       {"avoid_channel", r->preferences.avoid_channel},
-        {"contact_time", r->preferences.contact_time}, {"language", r->preferences.language},
+        {"channel", r->preferences.channel},
+        {"avoid_channel", r->preferences.avoid_channel},
+        {"contact_time", r->preferences.contact_time},
+        {"language", r->preferences.language},
         {"pace", r->preferences.pace},
     };
     for (size_t i = 0; i < sizeof prefs / sizeof prefs[0]; i++)
@@ -358,8 +359,8 @@ attune_err classify_result_to_json(const classify_result *r, cJSON **out)
             cJSON_Delete(item);
             goto nomem;
         }
-        ok &= cJSON_AddStringToObject(item, "for", (unsigned)x->kind < 6 ? ev_kind_names[x->kind]
-                                                                        : "other") != NULL;
+        ok &= cJSON_AddStringToObject(
+                  item, "for", (unsigned)x->kind < 6 ? ev_kind_names[x->kind] : "other") != NULL;
         ok &= cJSON_AddStringToObject(item, "rule", x->rule ? x->rule : "") != NULL;
         ok &= cJSON_AddStringToObject(item, "text", x->text) != NULL;
         ok &= cJSON_AddNumberToObject(item, "weight", round4(x->weight)) != NULL;
@@ -373,6 +374,146 @@ attune_err classify_result_to_json(const classify_result *r, cJSON **out)
 nomem:
     cJSON_Delete(o);
     return ATTUNE_ERR_NOMEM;
+}
+
+/* --- JSON without a tree ------------------------------------------------ */
+
+typedef struct {
+    char *p;
+    size_t left;
+    int fail;
+} jw;
+
+static void jw_raw(jw *w, const char *s, size_t n)
+{
+    if (w->fail || n >= w->left) {
+        w->fail = 1;
+        return;
+    }
+    memcpy(w->p, s, n);
+    w->p += n;
+    w->left -= n;
+}
+
+static void jw_lit(jw *w, const char *s)
+{
+    jw_raw(w, s, strlen(s));
+}
+
+static void jw_str(jw *w, const char *s)
+{
+    jw_raw(w, "\"", 1);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            char esc[2] = {'\\', (char)*c};
+            jw_raw(w, esc, 2);
+        } else if (*c < 0x20) {
+            char esc[8];
+            int n = snprintf(esc, sizeof esc, "\\u%04x", *c);
+            jw_raw(w, esc, (size_t)n);
+        } else {
+            jw_raw(w, (const char *)c, 1);
+        }
+    }
+    jw_raw(w, "\"", 1);
+}
+
+static void jw_num(jw *w, float v)
+{
+    char b[32];
+    double d = round4(v);
+    if (!isfinite(d))
+        d = 0;
+    int n = snprintf(b, sizeof b, "%.4g", d);
+    jw_raw(w, b, n > 0 ? (size_t)n : 0);
+}
+
+/* "name":"value" or "name":number, with a leading comma unless first */
+static void jw_kv_str(jw *w, const char *name, const char *v, int first)
+{
+    if (!first)
+        jw_raw(w, ",", 1);
+    jw_str(w, name);
+    jw_raw(w, ":", 1);
+    jw_str(w, v);
+}
+
+static void jw_kv_num(jw *w, const char *name, float v, int first)
+{
+    if (!first)
+        jw_raw(w, ",", 1);
+    jw_str(w, name);
+    jw_raw(w, ":", 1);
+    jw_num(w, v);
+}
+
+size_t classify_result_write_json(const classify_result *r, char *buf, size_t size)
+{
+    if (!r || !buf || size == 0)
+        return 0;
+    jw w = {buf, size, 0};
+    jw_lit(&w, "{\"sentiment\":{");
+    jw_kv_num(&w, "score", r->sentiment.score, 1);
+    jw_kv_str(&w, "label", classify_polarity_name(r->sentiment.label), 0);
+    jw_kv_num(&w, "confidence", r->sentiment.confidence, 0);
+    jw_lit(&w, "},\"emotion\":{\"scores\":{");
+    for (int i = 0; i < CLASSIFY_EMO_COUNT; i++)
+        jw_kv_num(&w, classify_emotion_name((classify_emotion)i), r->emotion.scores[i], i == 0);
+    jw_lit(&w, "}");
+    jw_kv_str(&w, "label", classify_emotion_name(r->emotion.label), 0);
+    jw_kv_num(&w, "confidence", r->emotion.confidence, 0);
+    jw_lit(&w, "},\"intent\":{");
+    if (r->intent.label[0]) {
+        jw_kv_str(&w, "label", r->intent.label, 1);
+        jw_kv_num(&w, "confidence", r->intent.confidence, 0);
+        if (r->intent.second[0]) {
+            jw_kv_str(&w, "second", r->intent.second, 0);
+            jw_kv_num(&w, "second_confidence", r->intent.second_confidence, 0);
+        }
+    } else {
+        jw_lit(&w, "\"label\":null,\"confidence\":0");
+    }
+    jw_lit(&w, "},\"urgency\":{");
+    jw_kv_num(&w, "score", r->urgency.score, 1);
+    jw_kv_str(&w, "level", classify_urgency_name(r->urgency.level), 0);
+    jw_kv_num(&w, "effort", r->urgency.effort, 0);
+    jw_kv_num(&w, "confidence", r->urgency.confidence, 0);
+    jw_lit(&w, "},\"threat\":{");
+    jw_kv_str(&w, "level", classify_threat_name(r->threat.level), 1);
+    jw_kv_num(&w, "confidence", r->threat.confidence, 0);
+    jw_lit(&w, "},\"preferences\":{");
+    const struct {
+        const char *name;
+        const char *value;
+    } prefs[] = {
+        {"channel", r->preferences.channel},
+        {"avoid_channel", r->preferences.avoid_channel},
+        {"contact_time", r->preferences.contact_time},
+        {"language", r->preferences.language},
+        {"pace", r->preferences.pace},
+    };
+    jw_kv_num(&w, "politeness", r->preferences.politeness, 1);
+    for (size_t i = 0; i < sizeof prefs / sizeof prefs[0]; i++)
+        if (prefs[i].value[0])
+            jw_kv_str(&w, prefs[i].name, prefs[i].value, 0);
+    jw_lit(&w, "},\"evidence\":[");
+    for (unsigned i = 0; i < r->n_evidence && i < CLASSIFY_MAX_EVIDENCE; i++) {
+        const classify_evidence *x = &r->evidence[i];
+        jw_lit(&w, i ? ",{" : "{");
+        jw_kv_str(&w, "for", (unsigned)x->kind < 6 ? ev_kind_names[x->kind] : "other", 1);
+        jw_kv_str(&w, "rule", x->rule ? x->rule : "", 0);
+        jw_kv_str(&w, "text", x->text, 0);
+        jw_kv_num(&w, "weight", x->weight, 0);
+        jw_lit(&w, "}");
+    }
+    jw_lit(&w, "]");
+    if (r->truncated)
+        jw_lit(&w, ",\"truncated\":true");
+    jw_lit(&w, "}");
+    if (w.fail || w.left == 0)
+        return 0;
+    *w.p = '\0';
+    return size - w.left;
 }
 
 /* --- context and batch lines ---------------------------------------------- */
@@ -404,8 +545,7 @@ static attune_err read_wait_channel(const cJSON *obj, classify_context *ctx, cha
     const cJSON *ch = cJSON_GetObjectItemCaseSensitive(obj, "channel");
     if (ch && !cJSON_IsNull(ch)) {
         if (!cJSON_IsString(ch))
-            return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
-                               "channel must be a string");
+            return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "channel must be a string");
         ctx->channel = classify_channel_parse(ch->valuestring);
     }
     return ATTUNE_OK;
@@ -464,8 +604,8 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
     }
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
     if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
-        err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
-                          "id must be a string or a number");
+        err =
+            attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "id must be a string or a number");
         goto fail;
     }
     if (id && id_out)
@@ -475,8 +615,8 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
         err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "text must be a string");
         goto fail;
     }
-    err = classify_context_from_json(cJSON_GetObjectItemCaseSensitive(root, "context"),
-                                     &item->ctx, errstr, errstr_size);
+    err = classify_context_from_json(cJSON_GetObjectItemCaseSensitive(root, "context"), &item->ctx,
+                                     errstr, errstr_size);
     if (!err)
         err = read_wait_channel(root, &item->ctx, errstr, errstr_size);
     if (err)

@@ -10,7 +10,9 @@
  *
  * Start-up reads the data directory (lexicons, idioms, rules: see
  * docs/classifier.md) and an intent model; classify_text() allocates nothing:
- * its scratch space (about 80 KiB) lives on the caller's stack. */
+ * its scratch space (about 160 KiB) lives on the caller's stack, so a
+ * thread that calls it needs a stack of 512 KiB or more (the default of
+ * glibc is 8 MiB). */
 #ifndef ATTUNE_CLASSIFY_H
 #define ATTUNE_CLASSIFY_H
 
@@ -138,7 +140,7 @@ typedef struct {
     } threat;
     struct {
         /* Empty strings when the text states no such preference. */
-        char channel[CLASSIFY_LABEL_MAX];      /* email, voice, sms, chat, post */
+        char channel[CLASSIFY_LABEL_MAX];       /* email, voice, sms, chat, post */
         char avoid_channel[CLASSIFY_LABEL_MAX]; /* "don't call me" -> voice */
         char contact_time[CLASSIFY_LABEL_MAX];  /* "after 17:00", "morning" */
         char language[CLASSIFY_LABEL_MAX];      /* ISO 639-1 code */
@@ -182,6 +184,13 @@ ATTUNE_MUST_CHECK attune_err classify_text(const classify *c, const char *text, 
  * caller (cJSON_Delete). */
 ATTUNE_MUST_CHECK attune_err classify_result_to_json(const classify_result *r, cJSON **out);
 
+/* Writes the same object as classify_result_to_json, as compact JSON text,
+ * into buf without building a tree (the fast path of --batch and the
+ * service). Returns the length written (NUL excluded), or 0 when size is
+ * too small (CLASSIFY_JSON_MAX always suffices). */
+#define CLASSIFY_JSON_MAX 8192
+size_t classify_result_write_json(const classify_result *r, char *buf, size_t size);
+
 /* Reads an enriched event's context object ({"status", "contacts_24h",
  * "contacts_7d", "wait_seconds", "channel", ...}); unknown members are
  * ignored, wrong types are an error. json may be NULL (nothing known). */
@@ -217,11 +226,10 @@ typedef struct {
 } classify_batch_item;
 
 /* Parses one line (no trailing newline needed). On success item->root must
- * be released with classify_batch_item_fini; on failure nothing is held but
- * item->id may be... no: on failure item->root is NULL and errstr says why.
- * The id of a line that parsed as JSON but failed validation is copied into
- * *id_out (caller's cJSON_Delete) when id_out is not NULL, so the error line
- * can still name it. */
+ * be released with classify_batch_item_fini. On failure nothing is held
+ * (item->root is NULL) and errstr says why; if the line was a JSON object
+ * with a usable id, a copy of that id goes to *id_out (the caller's to
+ * cJSON_Delete; id_out may be NULL) so that the error line can name it. */
 ATTUNE_MUST_CHECK attune_err classify_batch_parse_line(const char *line, size_t len,
                                                        classify_batch_item *item, cJSON **id_out,
                                                        char *errstr, size_t errstr_size);
@@ -233,8 +241,8 @@ void classify_batch_item_fini(classify_batch_item *item);
  * weight. Returns the sum of the squared weights, the square root of which
  * normalises the vector. Training and prediction use this same function, so
  * the model's features always mean the same thing. */
-typedef void (*classify_feature_fn)(uint64_t hash, const char *name, size_t name_len,
-                                    float weight, void *arg);
+typedef void (*classify_feature_fn)(uint64_t hash, const char *name, size_t name_len, float weight,
+                                    void *arg);
 double classify_intent_features(const char *text, size_t len, int want_names,
                                 classify_feature_fn fn, void *arg);
 

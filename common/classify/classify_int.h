@@ -18,10 +18,11 @@ enum {
 };
 
 enum {
-    CTOK_F_ALLCAPS = 1,   /* written in capitals (two letters or more) */
-    CTOK_F_ELONG = 2,     /* had a letter repeated three times or more */
-    CTOK_F_SENT_END = 4,  /* punctuation that ends a sentence (. ! ? ;) */
-    CTOK_F_CLAUSE_END = 8 /* punctuation that ends a clause (, : and sentence ends) */
+    CTOK_F_ALLCAPS = 1,    /* written in capitals (two letters or more) */
+    CTOK_F_ELONG = 2,      /* had a letter repeated three times or more */
+    CTOK_F_SENT_END = 4,   /* punctuation that ends a sentence (. ! ? ;) */
+    CTOK_F_CLAUSE_END = 8, /* punctuation that ends a clause (, : and sentence ends) */
+    CTOK_F_TITLE = 16      /* Capitalised like a name: first letter upper, the rest lower */
 };
 
 /* Longest normalised token kept, in bytes; longer words are cut (they are
@@ -48,6 +49,7 @@ typedef struct {
     size_t norm_used;
     int truncated;
     int all_caps_text; /* every word is in capitals: caps carry no emphasis */
+    int title_text;    /* most words are Capitalised (a headline): no names to tell */
     unsigned n_words;
     ctok tok[CLASSIFY_MAX_TOKENS];
     char norm[CLASSIFY_MAX_TEXT * 2 + CTOK_MAX_LEN * 2];
@@ -71,10 +73,11 @@ static inline const char *ctok_text(const ctok_buf *tb, size_t i)
 enum {
     LEX_MOD_NONE = 0,
     LEX_MOD_NEGATOR,
-    LEX_MOD_BOOSTER, /* value > 0 intensifies, < 0 dampens */
+    LEX_MOD_BOOSTER,         /* value > 0 intensifies, < 0 dampens */
     LEX_MOD_CONTRAST_AFTER,  /* "but": what follows counts more */
     LEX_MOD_CONTRAST_BEFORE, /* "although": its own clause counts less */
     LEX_MOD_PERSIST,         /* "still", "again": a problem that goes on */
+    LEX_MOD_EXCESS,          /* "too": intensifies bad, turns good into too much */
 };
 
 enum {
@@ -193,7 +196,7 @@ struct classify {
 typedef struct {
     const classify *c;
     const ctok_buf *tb;
-    const lex_entry *lex[CLASSIFY_MAX_TOKENS];   /* word entry per token */
+    const lex_entry *lex[CLASSIFY_MAX_TOKENS];    /* word entry per token */
     const lex_entry *phrase[CLASSIFY_MAX_TOKENS]; /* phrase starting at token */
     uint8_t phrase_len[CLASSIFY_MAX_TOKENS];
     int16_t owner[CLASSIFY_MAX_TOKENS];   /* start of the phrase covering a token, or -1 */

@@ -1,4 +1,4 @@
-/* intent: a linear model over hashed word 1-2 grams and character 3-5 grams,
+/* intent: a linear model over hashed word 1-2 grams and character 3-4 grams,
  * trained offline by attune-train (LIBLINEAR) and applied here with nothing
  * but table look-ups and additions.
  *
@@ -30,6 +30,8 @@
 #define INTENT_W_WORD 1.0f
 #define INTENT_W_BIGRAM 1.0f
 #define INTENT_W_CHAR 0.5f
+/* Longest character n-gram (code points); 3 is the shortest. */
+#define INTENT_MAX_GRAM 4
 
 static uint64_t fnv_add(uint64_t h, const char *s, size_t n)
 {
@@ -112,12 +114,12 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
             if (((unsigned char)padded[b] & 0xC0) != 0x80)
                 starts[ncp++] = (uint8_t)b;
         starts[ncp] = (uint8_t)pl;
-        /* each start extends one running hash through its 3-, 4- and
-         * 5-gram instead of hashing every gram from scratch */
+        /* each start extends one running hash through its 3-gram and
+         * 4-gram instead of hashing every gram from scratch */
         for (size_t s0 = 0; s0 + 3 <= ncp; s0++) {
             uint64_t h = char_seed;
             size_t b = starts[s0];
-            for (size_t gram = 1; gram <= 5 && s0 + gram <= ncp; gram++) {
+            for (size_t gram = 1; gram <= INTENT_MAX_GRAM && s0 + gram <= ncp; gram++) {
                 for (; b < starts[s0 + gram]; b++) {
                     h ^= (unsigned char)padded[b];
                     h *= FNV_PRIME;

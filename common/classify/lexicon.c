@@ -178,14 +178,14 @@ static int lookup_kind(const char *s, const char *const *names, size_t n)
     return -1;
 }
 
-static const char *const mod_names[] = {NULL,       "negator",         "booster",
-                                        "contrast", "contrast_before", "persist"};
-static const char *const abuse_names[] = {NULL,     "profanity", "insult", "slur",
-                                          "violence", "threat",  "directed", "target",
-                                          "object", "future",    "self"};
-static const char *const pref_names[] = {NULL,       "channel", "avoid_channel", "contact_time",
-                                         "language", "pace",    "polite",        "contact_verb",
-                                         "time_word"};
+static const char *const mod_names[] = {
+    NULL, "negator", "booster", "contrast", "contrast_before", "persist", "excess"};
+static const char *const abuse_names[] = {NULL,       "profanity", "insult",   "slur",
+                                          "violence", "threat",    "directed", "target",
+                                          "object",   "future",    "self"};
+static const char *const pref_names[] = {NULL,           "channel",      "avoid_channel",
+                                         "contact_time", "language",     "pace",
+                                         "polite",       "contact_verb", "time_word"};
 
 typedef enum {
     FILE_VALENCE,
@@ -214,7 +214,6 @@ static const struct {
     {"preferences.tsv", FILE_PREFS, 1, 3},
 };
 
-
 static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **col, char *why,
                              size_t why_size)
 {
@@ -241,8 +240,9 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
     case FILE_MODIFIERS:
         k = lookup_kind(col[1], mod_names, sizeof mod_names / sizeof mod_names[0]);
         if (k < 0 || !parse_float(col[2], -4.0f, 4.0f, &v)) {
-            snprintf(why, why_size, "want: term, negator|booster|contrast|contrast_before|persist, "
-                                    "number");
+            snprintf(why, why_size,
+                     "want: term, negator|booster|contrast|contrast_before|"
+                     "persist|excess, number");
             return ATTUNE_ERR_PARSE;
         }
         e->mod = (uint8_t)k;
@@ -252,7 +252,8 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
     case FILE_EMOTION_CORPUS:
         k = emotion_index(col[1]);
         if (k < 0 || !parse_float(col[2], 0.0f, 4.0f, &v)) {
-            snprintf(why, why_size, "want: term, anger|fear|sadness|confusion|joy, weight in [0, 4]");
+            snprintf(why, why_size,
+                     "want: term, anger|fear|sadness|confusion|joy, weight in [0, 4]");
             return ATTUNE_ERR_PARSE;
         }
         if (kind == FILE_EMOTION_CORPUS && (e->flags & LEX_F_EMO_HAND))
@@ -332,7 +333,8 @@ static attune_err load_file(lex_table *t, ctok_buf *tb, const char *dir, size_t 
             line[--n] = '\0';
         if (n == 0 || line[0] == '#')
             continue;
-        char *col[3] = {line, NULL, NULL};
+        static char none[1];
+        char *col[3] = {line, none, none}; /* missing columns read as "" */
         int nc = 1;
         for (char *p = line; *p && nc <= 3; p++) {
             if (*p == '\t') {

@@ -80,7 +80,7 @@ static void contrast_weights(classify_run *run)
 }
 
 /* Sum of intensifiers and dampeners in the three tokens before i. */
-static float boost_before(const classify_run *run, size_t i, size_t *from)
+static float boost_before(const classify_run *run, size_t i, size_t *from, int *excess)
 {
     const ctok_buf *tb = run->tb;
     float b = 0;
@@ -89,7 +89,9 @@ static float boost_before(const classify_run *run, size_t i, size_t *from)
         if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
             break;
         const lex_entry *m = mod_at(run, j);
-        if (!m || m->mod != LEX_MOD_BOOSTER)
+        if (m && m->mod == LEX_MOD_EXCESS)
+            *excess = 1;
+        if (!m || (m->mod != LEX_MOD_BOOSTER && m->mod != LEX_MOD_EXCESS))
             continue;
         float v = m->mod_value * (1.0f - 0.1f * (float)(k - 1));
         if ((tb->tok[j].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text)
@@ -134,18 +136,32 @@ void classify_sentiment(classify_run *run)
                 continue; /* modifiers act on others, not on the total */
             if (e->flags & LEX_F_CORPUS)
                 rule = "corpus_lexicon";
+            /* a run of Capitalised words inside a sentence is most likely a
+             * name ("Justice Department", "Liberty Mutual", "Fair Housing
+             * Act"); a lone capital is often just emphasis in a message */
+            if ((t->flags & CTOK_F_TITLE) && !tb->title_text && i > 0 &&
+                !(tb->tok[i - 1].flags & CTOK_F_SENT_END) &&
+                ((tb->tok[i - 1].flags & CTOK_F_TITLE) ||
+                 (i + 1 < tb->n && (tb->tok[i + 1].flags & CTOK_F_TITLE))))
+                continue;
         }
         float v = e->valence;
         float base = v;
         size_t from = i;
         if ((t->flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) {
             v *= SENT_CAPS;
-            classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "emphasis_caps", i, i + 1,
-                                  v - base);
+            classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "emphasis_caps", i, i + 1, v - base);
         }
         if (t->flags & CTOK_F_ELONG)
             v *= SENT_ELONG;
-        float b = boost_before(run, i, &from);
+        int excess = 0;
+        float b = boost_before(run, i, &from, &excess);
+        if (excess && v > 0) {
+            /* "too generous", "too sweet": more of a good thing is a fault */
+            v = -0.5f * v;
+            b = 0;
+            rule = "excess";
+        }
         if (b != 0) {
             float nv = v + signf(v) * b;
             v = (signf(nv) == signf(v)) ? nv : signf(v) * 0.1f;
@@ -157,6 +173,8 @@ void classify_sentiment(classify_run *run)
                 k--;
             from = k < from ? k : from;
             rule = "negation";
+        } else if (excess) {
+            rule = "excess";
         } else if (b > 0) {
             rule = rule[0] == 'i' ? "idiom" : "intensifier";
         } else if (b < 0) {

@@ -11,8 +11,7 @@
  * i when it has the attribute (its span goes in *span), else the word. */
 typedef int (*has_attr_fn)(const lex_entry *e);
 
-static const lex_entry *entry_for(const classify_run *run, size_t i, has_attr_fn has,
-                                  size_t *span)
+static const lex_entry *entry_for(const classify_run *run, size_t i, has_attr_fn has, size_t *span)
 {
     *span = 1;
     const lex_entry *p = run->phrase[i];

@@ -50,8 +50,8 @@ uint64_t ctok_phrase_step(uint64_t h, uint64_t tok_hash)
  * split, and only when they stand alone (space or end on both sides). */
 static const char *const emoticons[] = {
     ">:(", ">:-(", ":'(", ":'-(", ":-)", ":-(", ":-D", ":-P", ":-p", ":-/", ":-|", ";-)", "</3",
-    "^_^", "-_-", "T_T", ":)",  ":(",   ":D",  ":P",  ":p",  ":/",  ":|",  ";)",  "<3",  ":o",
-    ":O",  "xD",  "XD",  "=)",  "=(",   ":@",  ":3",  ":*",  "^^",  ":]",  ":[",  "D:",
+    "^_^", "-_-",  "T_T", ":)",   ":(",  ":D",  ":P",  ":p",  ":/",  ":|",  ";)",  "<3",  ":o",
+    ":O",  "xD",   "XD",  "=)",   "=(",  ":@",  ":3",  ":*",  "^^",  ":]",  ":[",  "D:",
 };
 
 static int is_space_cp(utf8proc_int32_t cp)
@@ -178,8 +178,8 @@ static void finish_token(ctok_buf *tb, ctok *t, size_t src_end)
 
 /* Appends one normalised code point, squeezing the third and later repeats
  * of a letter ("sooo" -> "soo") and flagging the token as elongated. */
-static void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_int32_t *last,
-                   unsigned *run)
+static inline void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_int32_t *last,
+                          unsigned *run)
 {
     if (cp == *last) {
         if (++*run >= 2 && !(cp >= '0' && cp <= '9') && cp != '*') {
@@ -191,8 +191,10 @@ static void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_int32_t 
     }
     *last = cp;
     if (cp < 0x80) {
-        char ch = (char)cp;
-        (void)norm_put(tb, t, &ch, 1);
+        if (t->norm_len < CTOK_MAX_LEN && tb->norm_used + 1 < sizeof tb->norm) {
+            tb->norm[tb->norm_used++] = (char)cp;
+            t->norm_len++;
+        }
         return;
     }
     utf8proc_uint8_t enc[4];
@@ -207,6 +209,7 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
     ctok *t = new_token(tb, CTOK_NUM, pos);
     size_t p = pos;
     unsigned upper = 0, lower = 0;
+    int first_upper = -1;
     utf8proc_int32_t last = -1, prev_in = -1;
     unsigned run = 0;
     while (p < n) {
@@ -214,6 +217,8 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
         /* ASCII letters and digits, the bulk of real text, skip utf8proc */
         if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) {
             if (t) {
+                if (first_upper < 0)
+                    first_upper = b >= 'A' && b <= 'Z';
                 if (b >= 'A' && b <= 'Z') {
                     upper++;
                     b = (unsigned char)(b | 0x20);
@@ -255,6 +260,8 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
                 put_cp(tb, t, cp, &last, &run);
             } else {
                 utf8proc_category_t cat = utf8proc_category(cp);
+                if (first_upper < 0)
+                    first_upper = cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
                 if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT)
                     upper++;
                 else if (cat == UTF8PROC_CATEGORY_LL)
@@ -265,8 +272,8 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
                 int bc = 0;
                 utf8proc_ssize_t m = utf8proc_decompose_char(
                     cp, out, 8,
-                    UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE |
-                        UTF8PROC_STRIPMARK | UTF8PROC_IGNORE,
+                    UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
+                        UTF8PROC_IGNORE,
                     &bc);
                 for (utf8proc_ssize_t j = 0; j < m && j < 8; j++)
                     put_cp(tb, t, out[j], &last, &run);
@@ -277,6 +284,8 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
     if (t) {
         if (upper >= 2 && lower == 0)
             t->flags |= CTOK_F_ALLCAPS;
+        else if (first_upper == 1 && upper == 1 && lower >= 1)
+            t->flags |= CTOK_F_TITLE;
         finish_token(tb, t, p);
     }
     return p > pos ? p : pos + 1;
@@ -289,6 +298,7 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
     tb->truncated = 0;
     tb->n_words = 0;
     tb->all_caps_text = 0;
+    tb->title_text = 0;
     if (!text)
         len = 0;
     if (len > CLASSIFY_MAX_TEXT) {
@@ -363,8 +373,8 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
             t->punct = cp < 0x80 ? (uint8_t)cp : 0;
             if (cp == '.' || cp == '!' || cp == '?' || cp == ';' || cp == 0x3002)
                 t->flags |= CTOK_F_SENT_END | CTOK_F_CLAUSE_END;
-            else if (cp == ',' || cp == ':' || cp == '(' || cp == ')' || cp == '-' || cp == 0x2014 ||
-                     cp == 0x2013 || cp == '"')
+            else if (cp == ',' || cp == ':' || cp == '(' || cp == ')' || cp == '-' ||
+                     cp == 0x2014 || cp == 0x2013 || cp == '"')
                 t->flags |= CTOK_F_CLAUSE_END;
             (void)norm_put(tb, t, text + p, cp < 0x80 ? 1 : k);
             finish_token(tb, t, q);
@@ -372,9 +382,13 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
         p = q > p ? q : p + 1;
     }
     /* capitals mean emphasis only against a background of lower case */
-    unsigned caps = 0;
-    for (size_t i = 0; i < tb->n; i++)
+    unsigned caps = 0, titles = 0;
+    for (size_t i = 0; i < tb->n; i++) {
         if (tb->tok[i].flags & CTOK_F_ALLCAPS)
             caps++;
+        if (tb->tok[i].flags & CTOK_F_TITLE)
+            titles++;
+    }
     tb->all_caps_text = tb->n_words > 0 && caps * 10 >= tb->n_words * 8;
+    tb->title_text = tb->n_words > 0 && titles * 2 > tb->n_words;
 }

@@ -111,11 +111,11 @@ def main():
                 continue
             base = n_group[g] / n_docs
             k = df_group[g][w]
-            if k < 5:
+            if k < 8:
                 continue
             lift = (k / n) / base
-            if lift >= 1.8:
-                weight = min(2.0, 0.8 * math.log2(lift))
+            if lift >= 2.0:
+                weight = min(1.8, 0.75 * math.log2(lift))
                 emo_lines.append(f"{w}\t{g}\t{weight:.2f}")
     head = ("# Derived by derive_lexicons.py from the GoEmotions train split\n"
             "# (Demszky et al. 2020, Apache-2.0). Do not edit by hand: rerun the script.\n")

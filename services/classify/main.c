@@ -4,7 +4,8 @@
  *       JSON lines on stdin, one JSON line per input on stdout.
  *   attune-classify --bench-lib N < lines
  *       times the library alone over the texts (tests/bench/bench_classifier.py).
- *   attune-classify            the Kafka service (not built yet).
+ *   attune-classify [--data-dir DIR] [--intent-model FILE]
+ *       the Kafka service: enriched interactions in, classified out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,16 @@
 
 #include "batch.h"
 #include "classify/classify.h"
+#include "config.h"
+#include "log.h"
+#include "service.h"
+#include "service_mode.h"
 
 static void usage(FILE *f)
 {
-    fputs("usage: attune-classify --batch [--data-dir DIR] [--intent-model FILE]\n"
+    fputs("usage: attune-classify [--batch] [--data-dir DIR] [--intent-model FILE]\n"
+          "  (no --batch)         the Kafka service: consumes ATTUNE_TOPIC_ENRICHED, produces\n"
+          "                       ATTUNE_TOPIC_CLASSIFIED (settings: see below)\n"
           "  --batch              classify JSON lines {\"id\",\"text\",\"context\"} from stdin\n"
           "  --data-dir DIR       lexicons and rules (default: $ATTUNE_DATA_DIR, then\n"
           "                       <exe>/../../deploy/data, then /usr/share/attune/data)\n"
@@ -48,6 +55,8 @@ int main(int argc, char **argv)
             model = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
+            fputs("\n", stdout);
+            config_print_help(stdout, "classify");
             return 0;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("attune-classify %s\n", ATTUNE_VERSION);
@@ -58,10 +67,15 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!batch && !bench_passes) {
-        /* the Kafka service mode plugs in here (services/classify/service.c) */
-        fputs("attune-classify: service mode not built yet; use --batch\n", stderr);
-        return 2;
+    config cfg;
+    int service = !batch && !bench_passes;
+    if (service) {
+        /* Options are parsed above; service_init only loads the settings. */
+        char *no_args[] = {argv[0], NULL};
+        int rc =
+            service_init(1, no_args, "classify", "classifies enriched interactions", NULL, &cfg);
+        if (rc != 0)
+            return rc > 0 ? 0 : 2;
     }
     char dir[4096];
     if (!data_dir) {
@@ -77,7 +91,16 @@ int main(int argc, char **argv)
     attune_err rc = classify_new(&opts, &c, err, sizeof err);
     if (rc != ATTUNE_OK) {
         fprintf(stderr, "attune-classify: %s: %s\n", attune_err_str(rc), err);
+        if (service)
+            config_fini(&cfg);
         return 2;
+    }
+    if (service) {
+        log_info("classifier loaded from %s", data_dir);
+        int code = classify_service_run(&cfg, c);
+        classify_free(c);
+        config_fini(&cfg);
+        return code;
     }
     int status = bench_passes ? classify_bench_run(c, stdin, stdout, bench_passes)
                               : classify_batch_run(c, stdin, stdout);

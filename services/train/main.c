@@ -23,7 +23,7 @@
 #define TRAIN_MAX_OCCURRENCES 400000000UL
 
 typedef struct {
-    uint64_t key; /* 0 empty */
+    uint64_t key;   /* 0 empty */
     uint32_t index; /* 1-based feature index */
     uint32_t count; /* occurrences seen */
     uint32_t name_off;
@@ -43,7 +43,7 @@ typedef struct {
 
 typedef struct {
     int label;
-    double norm_sq; /* sum of squared weights, including features dropped later */
+    double norm_sq;  /* sum of squared weights, including features dropped later */
     size_t feat_off; /* into the flat list of feature indices */
     uint32_t n_feat;
 } example;
@@ -279,8 +279,8 @@ int main(int argc, char **argv)
             goto out;
         }
         v.cur_n = 0;
-        double norm_sq = classify_intent_features(t->valuestring, strlen(t->valuestring), 1,
-                                              on_feature, &v);
+        double norm_sq =
+            classify_intent_features(t->valuestring, strlen(t->valuestring), 1, on_feature, &v);
         cJSON_Delete(j);
         if (v.oom)
             goto oom;
@@ -305,7 +305,8 @@ int main(int argc, char **argv)
             flat = nf;
             flat_cap = nc;
         }
-        memcpy(flat + flat_n, v.cur, v.cur_n * sizeof *flat);
+        if (v.cur_n > 0)
+            memcpy(flat + flat_n, v.cur, v.cur_n * sizeof *flat);
         ex[n_ex].label = li;
         ex[n_ex].norm_sq = norm_sq;
         ex[n_ex].feat_off = flat_n;
@@ -370,10 +371,11 @@ int main(int argc, char **argv)
     }
     size_t pos = 0;
     for (size_t e = 0; e < n_ex; e++) {
-        uint32_t *f = flat + ex[e].feat_off;
-        for (uint32_t k = 0; k < ex[e].n_feat; k++)
+        uint32_t *f = flat ? flat + ex[e].feat_off : NULL;
+        for (uint32_t k = 0; f && k < ex[e].n_feat; k++)
             f[k] = remap[f[k]];
-        qsort(f, ex[e].n_feat, sizeof *f, cmp_u32);
+        if (ex[e].n_feat > 1)
+            qsort(f, ex[e].n_feat, sizeof *f, cmp_u32);
         double scale = ex[e].norm_sq > 0 ? 1.0 / sqrt(ex[e].norm_sq) : 0.0;
         xs[e] = &nodes[pos];
         ys[e] = ex[e].label;

@@ -41,6 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (!(r.sentiment.score >= -1.0f && r.sentiment.score <= 1.0f))
             abort();
+        static char out[CLASSIFY_JSON_MAX];
+        size_t n = classify_result_write_json(&r, out, sizeof out);
+        if (n == 0 || n >= sizeof out)
+            abort();
         cJSON *j = NULL;
         if (classify_result_to_json(&r, &j) == ATTUNE_OK) {
             char *s = cJSON_PrintUnformatted(j);

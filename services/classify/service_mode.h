@@ -1,7 +1,7 @@
-/* service: attune-classify as a Kafka stage: enriched interactions in,
+/* service_mode: attune-classify as a Kafka stage: enriched interactions in,
  * classified interactions out (docs/schemas/classified.schema.json). */
-#ifndef ATTUNE_CLASSIFY_SERVICE_H
-#define ATTUNE_CLASSIFY_SERVICE_H
+#ifndef ATTUNE_CLASSIFY_SERVICE_MODE_H
+#define ATTUNE_CLASSIFY_SERVICE_MODE_H
 
 #include "classify/classify.h"
 #include "config.h"

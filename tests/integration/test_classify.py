@@ -1,0 +1,86 @@
+"""attune-classify as a Kafka stage: ingest -> enrich -> classify against the
+real broker and Redis, the situation on every classified event, dead letters
+for records it cannot read."""
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import (TOPICS, Records, Service, cloudevent, event_value, for_customers,
+                      interaction, new_id, post)
+
+
+@pytest.fixture(scope="module")
+def classify(base_env, log_dir):
+    svc = Service("classify", base_env, log_dir).start()
+    yield svc
+    assert svc.stop() == 0, svc.log_tail()
+
+
+@pytest.fixture
+def classified(stack):
+    r = Records(stack.bootstrap, TOPICS["classified"])
+    yield r
+    r.close()
+
+
+def test_situations_flow_through(ingest, enrich, classify, classified):
+    angry, calm = new_id("cust"), new_id("cust")
+    a = cloudevent(interaction(angry, text="This is the THIRD time I call, still no refund. "
+                                            "Fix it right now!!", wait_seconds=900))
+    b = cloudevent(interaction(calm, text="Thanks so much, that solved it. Have a lovely day :)",
+                               channel="email"))
+    for ce in (a, b):
+        assert post(ingest, ce).status_code == 202
+    got = {event_value(m)["id"]: event_value(m)
+           for m in classified.collect(for_customers([angry, calm]), 2)}
+    assert set(got) == {a["id"], b["id"]}
+    sa, sb = got[a["id"]]["data"]["situation"], got[b["id"]]["data"]["situation"]
+    assert got[a["id"]]["type"] == "attune.interaction.classified.v1"
+    # The enriched fields travel along.
+    assert got[a["id"]]["data"]["context"]["status"] in ("ok", "unknown_customer")
+    assert sa["sentiment"]["label"] == "negative"
+    assert sb["sentiment"]["label"] == "positive"
+    assert sa["sentiment"]["score"] < sb["sentiment"]["score"]
+    assert sa["urgency"]["level"] in ("high", "critical")
+    assert sb["emotion"]["label"] == "joy"
+    assert sa["threat"]["level"] == "none"
+    assert sa["evidence"], "every label comes with evidence"
+
+
+def test_unreadable_enriched_record_is_dead_lettered(stack, classify):
+    key = new_id("bad")
+    raw = json.dumps({"specversion": "1.0", "id": "x", "source": "/t",
+                      "type": "attune.interaction.v1", "data": {}})
+    subprocess.run(["kcat", "-b", stack.bootstrap, "-P", "-t", TOPICS["enriched"], "-k", key],
+                   input=raw.encode(), check=True, timeout=30)
+    dlq = Records(stack.bootstrap, TOPICS["deadletter"])
+    dead = dlq.collect(lambda m: m.key() == key.encode(), 1)
+    dlq.close()
+    assert len(dead) == 1
+    h = {k: v.decode() for k, v in dead[0].headers()}
+    assert h["attune-dlq-service"] == "classify"
+    assert "/type" in h["attune-dlq-reason"]
+
+
+def test_classified_events_match_the_schema(ingest, enrich, classify, classified):
+    from test_schemas import errors, validator_for
+
+    customer = new_id("cust")
+    texts = ["", "please email me after 5pm, in Spanish if possible",
+             "I will find you and hurt you", "where is my parcel??? ordered 2 weeks ago"]
+    events = [cloudevent(interaction(customer, text=t)) for t in texts]
+    events.append(cloudevent(interaction(customer, kind="started")))  # no text at all
+    for ce in events:
+        assert post(ingest, ce).status_code == 202
+    got = classified.collect(for_customers([customer]), len(events))
+    assert len(got) == len(events)
+    v = validator_for("classified.schema.json")
+    for m in got:
+        assert errors(v, event_value(m)) == []
+    by_text = {event_value(m)["data"].get("text"): event_value(m)["data"]["situation"]
+               for m in got}
+    assert by_text["I will find you and hurt you"]["threat"]["level"] == "threat"
+    prefs = by_text["please email me after 5pm, in Spanish if possible"]["preferences"]
+    assert prefs["channel"] == "email" and prefs["language"] == "es"

@@ -1,0 +1,507 @@
+/* Unit tests of the classifier: one test per rule (tokenizer, negation,
+ * intensifiers, contrast, emphasis, idioms, domain words, emotion, threats
+ * versus profanity, urgency, preferences, intent, evidence, JSON, batch
+ * lines, limits, concurrent use). They load the shipped data directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "classify/classify.h"
+#include "classify/classify_int.h"
+
+static classify *clf;
+
+/* $ATTUNE_DATA_DIR when it holds the lexicons, else deploy/data from the
+ * repository root (where make runs the tests). */
+static const char *data_dir(void)
+{
+    static char buf[4096];
+    const char *env = getenv("ATTUNE_DATA_DIR");
+    struct stat st;
+    if (env && env[0]) {
+        snprintf(buf, sizeof buf, "%s/valence.tsv", env);
+        if (stat(buf, &st) == 0)
+            return env;
+    }
+    return "deploy/data";
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    classify_options o = {.data_dir = data_dir(), .intent_model = NULL};
+    if (classify_new(&o, &clf, err, sizeof err) != ATTUNE_OK) {
+        fprintf(stderr, "classify_new: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    classify_free(clf);
+    clf = NULL;
+    return 0;
+}
+
+static classify_result run_ctx(const char *text, const classify_context *ctx)
+{
+    classify_result r;
+    assert_int_equal(classify_text(clf, text, strlen(text), ctx, &r), ATTUNE_OK);
+    return r;
+}
+
+static classify_result run(const char *text)
+{
+    return run_ctx(text, NULL);
+}
+
+static float score(const char *text)
+{
+    return run(text).sentiment.score;
+}
+
+static int has_evidence(const classify_result *r, classify_evidence_kind kind, const char *rule)
+{
+    for (unsigned i = 0; i < r->n_evidence; i++)
+        if (r->evidence[i].kind == kind && strcmp(r->evidence[i].rule, rule) == 0)
+            return 1;
+    return 0;
+}
+
+/* --- tokenizer ------------------------------------------------------------- */
+
+static ctok_buf tb; /* too big for a test's stack under ASan */
+
+static void test_tokenizer_normalises(void **state)
+{
+    (void)state;
+    const char *s = "CAFÉ can’t f***ing sooo :) \xF0\x9F\x98\xA1 wait!!!?";
+    ctok_run(s, strlen(s), &tb);
+    assert_int_equal(tb.n, 8);
+    assert_memory_equal(ctok_text(&tb, 0), "cafe", 4);
+    assert_true(tb.tok[0].flags & CTOK_F_ALLCAPS);
+    assert_int_equal(tb.tok[1].norm_len, 5);
+    assert_memory_equal(ctok_text(&tb, 1), "can't", 5);
+    assert_memory_equal(ctok_text(&tb, 2), "f***ing", 7);
+    assert_true(tb.tok[3].flags & CTOK_F_ELONG);
+    assert_memory_equal(ctok_text(&tb, 3), "soo", 3);
+    assert_int_equal(tb.tok[4].kind, CTOK_EMOTICON);
+    assert_int_equal(tb.tok[5].kind, CTOK_EMOJI);
+    assert_int_equal(tb.tok[7].kind, CTOK_PUNCT);
+    assert_int_equal(tb.tok[7].n_excl, 3);
+    assert_int_equal(tb.tok[7].n_quest, 1);
+}
+
+static void test_tokenizer_invalid_utf8(void **state)
+{
+    (void)state;
+    const char s[] = "ok \xC3\x28 \xFF\xFE bad \xE2\x82 end\xF0";
+    ctok_run(s, sizeof s - 1, &tb);
+    assert_int_equal(tb.n, 4); /* ok ( bad end: invalid bytes are separators */
+    classify_result r = run(s);
+    assert_true(r.sentiment.score < 0);
+}
+
+static void test_tokenizer_limits(void **state)
+{
+    (void)state;
+    size_t n = CLASSIFY_MAX_TEXT * 3;
+    char *big = malloc(n);
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (i % 2) ? ' ' : 'a';
+    classify_result r;
+    assert_int_equal(classify_text(clf, big, n, NULL, &r), ATTUNE_OK);
+    assert_true(r.truncated);
+    assert_true(r.n_tokens <= CLASSIFY_MAX_TOKENS);
+    /* one giant word and a run of multi-byte characters */
+    memset(big, 'z', n);
+    assert_int_equal(classify_text(clf, big, n, NULL, &r), ATTUNE_OK);
+    for (size_t i = 0; i + 2 < n; i += 2)
+        big[i] = '\xC3', big[i + 1] = '\xA9';
+    assert_int_equal(classify_text(clf, big, n, NULL, &r), ATTUNE_OK);
+    free(big);
+    assert_int_equal(classify_text(clf, NULL, 0, NULL, &r), ATTUNE_OK);
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEUTRAL);
+    assert_int_equal(classify_text(NULL, "x", 1, NULL, &r), ATTUNE_ERR_INVALID);
+}
+
+/* --- sentiment rules --------------------------------------------------------- */
+
+static void test_sentiment_basic(void **state)
+{
+    (void)state;
+    classify_result r = run("The agent was helpful and friendly.");
+    assert_int_equal(r.sentiment.label, CLASSIFY_POSITIVE);
+    r = run("The app is slow and the support was terrible.");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    r = run("I have a question about my account.");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEUTRAL);
+    assert_true(r.sentiment.score >= -1 && r.sentiment.score <= 1);
+}
+
+static void test_negation(void **state)
+{
+    (void)state;
+    assert_true(score("the update is good") > 0);
+    assert_true(score("the update is not good") < 0);
+    assert_true(score("the update isn't good") < 0);
+    assert_true(score("the update is not really that good") < 0);
+    /* scope ends at the clause */
+    assert_true(score("not today, but the update is good") > 0);
+    classify_result r = run("the update is not good");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "negation"));
+}
+
+static void test_intensifiers_and_dampeners(void **state)
+{
+    (void)state;
+    float plain = score("the service was good");
+    assert_true(score("the service was very good") > plain);
+    assert_true(score("the service was extremely good") > plain);
+    assert_true(score("the service was slightly good") < plain);
+    assert_true(score("the delay was really bad") < score("the delay was bad"));
+}
+
+static void test_contrast(void **state)
+{
+    (void)state;
+    assert_true(score("The food was great but the service was terrible") < 0);
+    assert_true(score("The food was terrible but the service was great") > 0);
+    assert_true(score("Although the staff were nice, the product is awful") < 0);
+    classify_result r = run("nice people but useless product");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "contrast"));
+}
+
+static void test_emphasis(void **state)
+{
+    (void)state;
+    assert_true(score("this is GREAT") > score("this is great"));
+    assert_true(score("this is great!!!") > score("this is great"));
+    assert_true(score("this is bad!!!") < score("this is bad"));
+    assert_true(score("this is sooo good") > score("this is so good") - 0.01f);
+    /* all in capitals: shouting everything emphasises nothing */
+    assert_true(score("THIS IS GREAT") <= score("this is GREAT"));
+}
+
+static void test_idioms(void **state)
+{
+    (void)state;
+    assert_true(score("thanks for nothing") < 0);
+    assert_true(score("no problem at all") > 0);
+    assert_true(score("not bad") > 0);
+    assert_true(score("I've been waiting for hours") < 0);
+    classify_result r = run("well, thanks for nothing");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "idiom"));
+}
+
+static void test_domain_words(void **state)
+{
+    (void)state;
+    assert_true(score("my router is still not working") < score("my router is not working"));
+    assert_true(score("I want to cancel and get a refund") < 0);
+    classify_result r = run("This is the third time I call about this");
+    assert_true(r.sentiment.score < 0);
+    assert_true(r.urgency.effort > 0.3f);
+}
+
+static void test_emoticons_and_emoji(void **state)
+{
+    (void)state;
+    assert_true(score("delivered today :)") > 0);
+    assert_true(score("delivered today :(") < 0);
+    assert_true(score("delivered today \xF0\x9F\x98\xA1") < 0);
+}
+
+/* --- emotion ------------------------------------------------------------------ */
+
+static void test_emotion(void **state)
+{
+    (void)state;
+    assert_int_equal(run("I am so frustrated with this, it's ridiculous").emotion.label,
+                     CLASSIFY_EMO_ANGER);
+    assert_int_equal(run("I'm really worried someone can access my savings").emotion.label,
+                     CLASSIFY_EMO_FEAR);
+    assert_int_equal(run("I'm very disappointed, I expected better").emotion.label,
+                     CLASSIFY_EMO_SADNESS);
+    assert_int_equal(run("I'm confused, I don't understand this bill").emotion.label,
+                     CLASSIFY_EMO_CONFUSION);
+    assert_int_equal(run("Thank you so much, I'm so relieved!").emotion.label, CLASSIFY_EMO_JOY);
+    classify_result r = run("What is the address of your store");
+    assert_int_equal(r.emotion.label, CLASSIFY_EMO_NEUTRAL);
+    float sum = 0;
+    for (int k = 0; k < CLASSIFY_EMO_COUNT; k++)
+        sum += r.emotion.scores[k];
+    assert_float_equal(sum, 1.0f, 1e-4);
+}
+
+/* --- threat and abuse ------------------------------------------------------------ */
+
+static void test_threat_levels(void **state)
+{
+    (void)state;
+    assert_int_equal(run("this damn app crashed again").threat.level, CLASSIFY_THREAT_PROFANITY);
+    assert_int_equal(run("your stupid app crashed").threat.level, CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("you are an idiot").threat.level, CLASSIFY_THREAT_ABUSE);
+    assert_int_equal(run("f*** you").threat.level, CLASSIFY_THREAT_ABUSE);
+    assert_int_equal(run("shut up and listen").threat.level, CLASSIFY_THREAT_ABUSE);
+    assert_int_equal(run("I will kill you").threat.level, CLASSIFY_THREAT_THREAT);
+    assert_int_equal(run("I know where you live").threat.level, CLASSIFY_THREAT_THREAT);
+    assert_int_equal(run("this wait is killing me").threat.level, CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("I'll shoot you an email tomorrow").threat.level, CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("how do I kill the background process").threat.level,
+                     CLASSIFY_THREAT_NONE);
+    classify_result r = run("I will kill you");
+    assert_true(has_evidence(&r, CLASSIFY_EV_THREAT, "violence_at_person"));
+    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_CRITICAL);
+}
+
+/* --- urgency -------------------------------------------------------------------- */
+
+static void test_urgency(void **state)
+{
+    (void)state;
+    assert_int_equal(run("What are your opening hours?").urgency.level, CLASSIFY_URGENCY_NORMAL);
+    assert_true(run("I need this fixed asap").urgency.level >= CLASSIFY_URGENCY_HIGH);
+    assert_int_equal(run("no rush, whenever you get a chance").urgency.level, CLASSIFY_URGENCY_LOW);
+    assert_int_equal(run("EMERGENCY, no heating and a baby at home, help right now").urgency.level,
+                     CLASSIFY_URGENCY_CRITICAL);
+    classify_context ctx;
+    classify_context_init(&ctx);
+    ctx.wait_seconds = 2400;
+    ctx.contacts_24h = 3;
+    ctx.channel = CLASSIFY_CHANNEL_VOICE;
+    classify_result r = run_ctx("my internet is down", &ctx);
+    assert_true(r.urgency.level >= CLASSIFY_URGENCY_HIGH);
+    assert_true(r.urgency.effort > 0.6f);
+    assert_true(has_evidence(&r, CLASSIFY_EV_URGENCY, "context_repeat"));
+    assert_true(run("my internet is down").urgency.score < r.urgency.score);
+}
+
+/* --- preferences ------------------------------------------------------------------ */
+
+static void test_preferences(void **state)
+{
+    (void)state;
+    classify_result r = run("Please email me the details.");
+    assert_string_equal(r.preferences.channel, "email");
+    assert_true(r.preferences.politeness > 0.3f);
+    r = run("call me after 5pm please");
+    assert_string_equal(r.preferences.channel, "voice");
+    assert_string_equal(r.preferences.contact_time, "after 17:00");
+    r = run("text is better for me");
+    assert_string_equal(r.preferences.channel, "sms");
+    r = run("Can we do this in Spanish please?");
+    assert_string_equal(r.preferences.language, "es");
+    r = run("Don't call me, I'm at work");
+    assert_string_equal(r.preferences.avoid_channel, "voice");
+    assert_string_equal(r.preferences.channel, "");
+    r = run("I'm not good with computers, can you go step by step");
+    assert_string_equal(r.preferences.pace, "slow");
+    r = run("The outage started after 5pm yesterday");
+    assert_string_equal(r.preferences.contact_time, ""); /* not about contacting */
+    r = run("you idiots");
+    assert_true(r.preferences.politeness < 0.1f);
+}
+
+/* --- intent and evidence ---------------------------------------------------------- */
+
+static void test_intent(void **state)
+{
+    (void)state;
+    assert_true(classify_intent_count(clf) >= 2);
+    classify_result r = run("I forgot my password and can't log in");
+    assert_string_equal(r.intent.label, "account_access");
+    assert_true(r.intent.confidence > 0.3f && r.intent.confidence <= 1.0f);
+    assert_true(has_evidence(&r, CLASSIFY_EV_INTENT, "intent_feature"));
+    r = run("I want to cancel my subscription");
+    assert_string_equal(r.intent.label, "cancel");
+}
+
+static void test_no_intent_model(void **state)
+{
+    (void)state;
+    classify *c = NULL;
+    char err[256];
+    classify_options o = {.data_dir = data_dir(), .intent_model = ""};
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_OK);
+    classify_result r;
+    assert_int_equal(classify_text(c, "hello", 5, NULL, &r), ATTUNE_OK);
+    assert_string_equal(r.intent.label, "");
+    classify_free(c);
+    o.intent_model = "no/such/model";
+    assert_int_not_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_OK);
+    assert_null(c);
+    assert_non_null(strstr(err, "no/such/model"));
+    o.data_dir = "no/such/dir";
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_IO);
+    classify_free(NULL);
+}
+
+static void test_json(void **state)
+{
+    (void)state;
+    classify_result r = run("This is not good, call me after 6pm!");
+    cJSON *j = NULL;
+    assert_int_equal(classify_result_to_json(&r, &j), ATTUNE_OK);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "sentiment");
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(s, "score")));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(s, "label")->valuestring, "negative");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "emotion");
+    assert_true(cJSON_IsNumber(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "scores"), "anger")));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(j, "intent"));
+    assert_non_null(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "urgency"), "level"));
+    assert_non_null(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "threat"), "level"));
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "preferences");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(p, "contact_time")->valuestring,
+                        "after 18:00");
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "evidence")) > 0);
+
+    /* the tree-less writer says the same thing */
+    char buf[CLASSIFY_JSON_MAX];
+    size_t n = classify_result_write_json(&r, buf, sizeof buf);
+    assert_true(n > 0 && n == strlen(buf));
+    cJSON *k = cJSON_Parse(buf);
+    assert_non_null(k);
+    char *a = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(j, "sentiment"));
+    char *b = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(k, "sentiment"));
+    assert_string_equal(a, b);
+    cJSON_free(a);
+    cJSON_free(b);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "evidence")),
+                     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(k, "evidence")));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(
+                            cJSON_GetObjectItemCaseSensitive(k, "preferences"), "contact_time")
+                            ->valuestring,
+                        "after 18:00");
+    cJSON_Delete(k);
+    assert_int_equal(classify_result_write_json(&r, buf, 16), 0); /* too small: nothing */
+    cJSON_Delete(j);
+}
+
+/* --- batch lines ------------------------------------------------------------------ */
+
+static attune_err parse(const char *line, classify_batch_item *item, cJSON **id)
+{
+    char err[256];
+    return classify_batch_parse_line(line, strlen(line), item, id, err, sizeof err);
+}
+
+static void test_batch_line(void **state)
+{
+    (void)state;
+    classify_batch_item it;
+    cJSON *id = NULL;
+    assert_int_equal(
+        parse("{\"id\":\"a1\",\"text\":\"hi\",\"wait_seconds\":30,"
+              "\"context\":{\"status\":\"ok\",\"contacts_24h\":2,\"channel\":\"chat\"}}",
+              &it, &id),
+        ATTUNE_OK);
+    assert_string_equal(it.text, "hi");
+    assert_string_equal(it.id->valuestring, "a1");
+    assert_true(it.ctx.wait_seconds == 30);
+    assert_int_equal(it.ctx.contacts_24h, 2);
+    assert_int_equal(it.ctx.channel, CLASSIFY_CHANNEL_CHAT);
+    assert_int_equal(it.ctx.known_customer, 1);
+    classify_batch_item_fini(&it);
+    cJSON_Delete(id);
+
+    assert_int_equal(parse("{\"id\":7,\"text\":\"x\",\"context\":{\"wait_seconds\":5}}", &it, NULL),
+                     ATTUNE_OK);
+    assert_true(it.ctx.wait_seconds == 5);
+    classify_batch_item_fini(&it);
+
+    assert_int_equal(parse("not json", &it, &id), ATTUNE_ERR_PARSE);
+    assert_null(id);
+    assert_int_equal(parse("[1,2]", &it, &id), ATTUNE_ERR_INVALID);
+    assert_int_equal(parse("{\"id\":9}", &it, &id), ATTUNE_ERR_INVALID);
+    assert_non_null(id); /* the error line can still name the input */
+    cJSON_Delete(id);
+    assert_int_equal(parse("{\"text\":\"x\",\"context\":{\"contacts_24h\":\"3\"}}", &it, &id),
+                     ATTUNE_ERR_INVALID);
+    assert_int_equal(parse("{\"text\":\"x\",\"wait_seconds\":-1}", &it, &id), ATTUNE_ERR_INVALID);
+    assert_int_equal(parse("{\"text\":\"x\",\"id\":{}}", &it, &id), ATTUNE_ERR_INVALID);
+    char *big = malloc(CLASSIFY_BATCH_MAX_LINE + 10);
+    assert_non_null(big);
+    memset(big, ' ', CLASSIFY_BATCH_MAX_LINE + 9);
+    big[CLASSIFY_BATCH_MAX_LINE + 9] = '\0';
+    assert_int_equal(parse(big, &it, &id), ATTUNE_ERR_LIMIT);
+    free(big);
+}
+
+/* --- concurrency ------------------------------------------------------------------ */
+
+static void *worker(void *arg)
+{
+    float *out = arg;
+    for (int i = 0; i < 200; i++) {
+        classify_result r;
+        const char *t = "I've been waiting for hours, this is NOT ok!!! call me after 5pm";
+        if (classify_text(clf, t, strlen(t), NULL, &r) != ATTUNE_OK)
+            return NULL;
+        *out = r.sentiment.score;
+    }
+    return out;
+}
+
+static void test_concurrent_use(void **state)
+{
+    (void)state;
+    pthread_t th[2];
+    float out[2] = {0, 0};
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    /* the scratch space lives on the stack: give ASan's larger frames room */
+    pthread_attr_setstacksize(&attr, 8u << 20);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], &attr, worker, &out[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        void *ret;
+        pthread_join(th[i], &ret);
+        assert_non_null(ret);
+    }
+    pthread_attr_destroy(&attr);
+    assert_float_equal(out[0], out[1], 0);
+    assert_true(out[0] < 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tokenizer_normalises),
+        cmocka_unit_test(test_tokenizer_invalid_utf8),
+        cmocka_unit_test(test_tokenizer_limits),
+        cmocka_unit_test(test_sentiment_basic),
+        cmocka_unit_test(test_negation),
+        cmocka_unit_test(test_intensifiers_and_dampeners),
+        cmocka_unit_test(test_contrast),
+        cmocka_unit_test(test_emphasis),
+        cmocka_unit_test(test_idioms),
+        cmocka_unit_test(test_domain_words),
+        cmocka_unit_test(test_emoticons_and_emoji),
+        cmocka_unit_test(test_emotion),
+        cmocka_unit_test(test_threat_levels),
+        cmocka_unit_test(test_urgency),
+        cmocka_unit_test(test_preferences),
+        cmocka_unit_test(test_intent),
+        cmocka_unit_test(test_no_intent_model),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_batch_line),
+        cmocka_unit_test(test_concurrent_use),
+    };
+    return cmocka_run_group_tests_name("classify", tests, setup, teardown);
+}
