@@ -139,3 +139,64 @@ attune_err customer_store(redis_client *rc, const char *customer_id, const cJSON
     }
     return err;
 }
+
+/* LPUSH, LTRIM to keep, EXPIRE: a capped, expiring list. */
+static attune_err push_capped(redis_client *rc, const char *key, const char *value, long keep,
+                              long ttl, int *replies)
+{
+    char stop[32], ttl_text[32];
+    snprintf(stop, sizeof stop, "%ld", keep > 0 ? keep - 1 : 0);
+    snprintf(ttl_text, sizeof ttl_text, "%ld", ttl);
+    const char *push[] = {"LPUSH", key, value};
+    const char *trim[] = {"LTRIM", key, "0", stop};
+    const char *expire[] = {"EXPIRE", key, ttl_text};
+    attune_err err = redis_append(rc, 3, push, NULL);
+    if (!err)
+        err = redis_append(rc, 4, trim, NULL);
+    if (!err)
+        err = redis_append(rc, 3, expire, NULL);
+    if (!err)
+        *replies += 3;
+    return err;
+}
+
+attune_err customer_remember(redis_client *rc, const char *customer_id, const char *record_json,
+                             double sentiment, const cJSON *learned_prefs, long keep,
+                             int *replies)
+{
+    char recent[CUSTOMER_KEY_MAX], trend[CUSTOMER_KEY_MAX], prefs[CUSTOMER_KEY_MAX];
+    if (customer_key_name(recent, sizeof recent, customer_id, CUSTOMER_RECENT) ||
+        customer_key_name(trend, sizeof trend, customer_id, CUSTOMER_SENTIMENT) ||
+        customer_key_name(prefs, sizeof prefs, customer_id, CUSTOMER_PREFS))
+        return ATTUNE_ERR_INVALID;
+    if (keep < 1)
+        keep = 1;
+    char score[32];
+    snprintf(score, sizeof score, "%.4f", sentiment);
+    attune_err err = push_capped(rc, recent, record_json, keep,
+                                 customer_key_ttl[CUSTOMER_RECENT], replies);
+    if (!err)
+        err = push_capped(rc, trend, score, keep, customer_key_ttl[CUSTOMER_SENTIMENT], replies);
+    int n = 0;
+    for (const cJSON *f = learned_prefs ? learned_prefs->child : NULL; !err && f; f = f->next) {
+        char num[32];
+        const char *text;
+        if (scalar_text(f, num, sizeof num, &text) != 0 || !*text)
+            continue;
+        const char *hset[] = {"HSET", prefs, f->string, text};
+        err = redis_append(rc, 4, hset, NULL);
+        if (!err) {
+            (*replies)++;
+            n++;
+        }
+    }
+    if (!err && n) {
+        char ttl_text[32];
+        snprintf(ttl_text, sizeof ttl_text, "%ld", customer_key_ttl[CUSTOMER_PREFS]);
+        const char *expire[] = {"EXPIRE", prefs, ttl_text};
+        err = redis_append(rc, 3, expire, NULL);
+        if (!err)
+            (*replies)++;
+    }
+    return err;
+}
