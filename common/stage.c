@@ -88,9 +88,9 @@ static void sleep_while_running(int ms)
         usleep(50 * 1000);
 }
 
-int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *ud,
-              const httpd_route *routes, size_t route_count)
+int stage_run(const config *cfg, const stage_spec *spec)
 {
+    const char *in_topic = spec->in_topic;
     char errstr[512];
     stage_ready_ctx ready = {0};
     httpd *http = NULL;
@@ -99,8 +99,9 @@ int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *
     int code = 1;
 
     service_install_signals();
-    if (httpd_start(cfg->http_addr, routes, route_count, stage_ready, &ready, cfg->max_body_bytes,
-                    cfg->http_max_connections, &http, errstr, sizeof errstr) != ATTUNE_OK) {
+    if (httpd_start(cfg->http_addr, spec->routes, spec->route_count, stage_ready, &ready,
+                    cfg->max_body_bytes, cfg->http_max_connections, &http, errstr,
+                    sizeof errstr) != ATTUNE_OK) {
         log_error("%s", errstr);
         goto out;
     }
@@ -147,11 +148,13 @@ int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *
             metric_set(lag, (double)kafka_consumer_lag(consumer));
             last_lag = now;
         }
+        if (spec->idle)
+            spec->idle(spec->ud);
         if (n == 0)
             continue;
         metric_add(consumed, n);
-        attune_err err =
-            handle_batch(cfg, ready.producer, consumer, fn, ud, msgs, n, errstr, sizeof errstr);
+        attune_err err = handle_batch(cfg, ready.producer, consumer, spec->batch, spec->ud, msgs, n,
+                                      errstr, sizeof errstr);
         if (err == ATTUNE_ERR_STOPPED) {
             log_error("%s; exiting so a fresh instance takes over", errstr);
             for (size_t i = 0; i < n; i++)

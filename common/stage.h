@@ -31,9 +31,21 @@ attune_err stage_emit(stage_io *io, const char *topic, const char *key,
 attune_err stage_reject(stage_io *io, const rd_kafka_message_t *msg,
                         const char *reason) ATTUNE_MUST_CHECK;
 
+/* Called between batches, on the batch function's thread (e.g. to reload a
+ * policy without locking). */
+typedef void (*stage_idle_fn)(void *ud);
+
+typedef struct {
+    const char *in_topic;
+    stage_batch_fn batch;
+    stage_idle_fn idle; /* may be NULL */
+    void *ud;
+    const httpd_route *routes; /* extra HTTP routes, may be NULL */
+    size_t route_count;
+} stage_spec;
+
 /* Runs until SIGTERM/SIGINT: HTTP server (health, readiness, metrics, plus
  * routes), consumer on in_topic, producer. Returns the process exit code. */
-int stage_run(const config *cfg, const char *in_topic, stage_batch_fn fn, void *ud,
-              const httpd_route *routes, size_t route_count);
+int stage_run(const config *cfg, const stage_spec *spec);
 
 #endif

@@ -125,5 +125,6 @@ int classify_service_run(const config *cfg, const classify *c)
         .c = c,
         .latency = metrics_histogram("attune_classify_seconds", "time to classify one text", NULL),
     };
-    return stage_run(cfg, cfg->topic_enriched, classify_batch, &s, NULL, 0);
+    const stage_spec spec = {.in_topic = cfg->topic_enriched, .batch = classify_batch, .ud = &s};
+    return stage_run(cfg, &spec);
 }

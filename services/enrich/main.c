@@ -18,7 +18,8 @@ int main(int argc, char **argv)
         config_fini(&cfg);
         return 2;
     }
-    int code = stage_run(&cfg, cfg.topic_interactions, enrich_batch, &e, NULL, 0);
+    const stage_spec spec = {.in_topic = cfg.topic_interactions, .batch = enrich_batch, .ud = &e};
+    int code = stage_run(&cfg, &spec);
     enrich_fini(&e);
     config_fini(&cfg);
     return code;
