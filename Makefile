@@ -147,6 +147,7 @@ fuzz: $(FUZZ_BINS)
 
 bench: all $(PYTHON)
 	$(PYTHON) tests/bench/bench_pipeline.py
+	$(PYTHON) tests/bench/bench_classifier.py
 
 clean:
 	rm -rf build

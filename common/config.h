@@ -43,6 +43,7 @@ typedef struct {
     long http_max_connections;
     long exactly_once;      /* Kafka-to-Kafka stages use transactions */
     char *transactional_id; /* default <group>-<hostname>-<pid> */
+    char *policy_file;      /* empty: the shipped default policy */
 
     /* librdkafka pass-through: ATTUNE_KAFKA_SASL_MECHANISM=PLAIN becomes
      * sasl.mechanism=PLAIN. Names and values are owned by the config. */

@@ -161,8 +161,7 @@ static attune_err push_capped(redis_client *rc, const char *key, const char *val
 }
 
 attune_err customer_remember(redis_client *rc, const char *customer_id, const char *record_json,
-                             double sentiment, const cJSON *learned_prefs, long keep,
-                             int *replies)
+                             double sentiment, const cJSON *learned_prefs, long keep, int *replies)
 {
     char recent[CUSTOMER_KEY_MAX], trend[CUSTOMER_KEY_MAX], prefs[CUSTOMER_KEY_MAX];
     if (customer_key_name(recent, sizeof recent, customer_id, CUSTOMER_RECENT) ||
@@ -173,8 +172,8 @@ attune_err customer_remember(redis_client *rc, const char *customer_id, const ch
         keep = 1;
     char score[32];
     snprintf(score, sizeof score, "%.4f", sentiment);
-    attune_err err = push_capped(rc, recent, record_json, keep,
-                                 customer_key_ttl[CUSTOMER_RECENT], replies);
+    attune_err err =
+        push_capped(rc, recent, record_json, keep, customer_key_ttl[CUSTOMER_RECENT], replies);
     if (!err)
         err = push_capped(rc, trend, score, keep, customer_key_ttl[CUSTOMER_SENTIMENT], replies);
     int n = 0;

@@ -173,10 +173,12 @@ typedef struct {
     int probabilistic; /* logistic regression: scores are log-odds */
     float bias_value;
     float *bias_w;  /* n_class */
-    float *weights; /* n_feat * n_class */
+    size_t stride;  /* n_class rounded up to a multiple of 4 */
+    float *weights; /* n_feat rows of stride floats, the padding 0 */
     size_t n_feat;
     intent_slot *slots;
     size_t cap;
+    uint32_t *row_name; /* name offset of each weight row */
     char *names;
     size_t names_used;
 } intent_model;

@@ -27,11 +27,22 @@
 #define INTENT_LINE_MAX 16384
 /* Weights of the feature families: whole words say more than the many
  * character n-grams that mostly back them up against typos and inflection. */
+#ifndef INTENT_W_WORD
 #define INTENT_W_WORD 1.0f
+#endif
+#ifndef INTENT_W_BIGRAM
 #define INTENT_W_BIGRAM 1.0f
+#endif
+#ifndef INTENT_W_CHAR
 #define INTENT_W_CHAR 0.5f
-/* Longest character n-gram (code points); 3 is the shortest. */
+#endif
+/* Shortest and longest character n-gram (code points). */
+#ifndef INTENT_MIN_GRAM
+#define INTENT_MIN_GRAM 3
+#endif
+#ifndef INTENT_MAX_GRAM
 #define INTENT_MAX_GRAM 4
+#endif
 
 static uint64_t fnv_add(uint64_t h, const char *s, size_t n)
 {
@@ -80,9 +91,135 @@ static void word_of(const ctok_buf *tb, size_t i, const char **s, size_t *n)
     }
 }
 
+/* The hashes of the features of a tokenized text, without names and without
+ * a call per feature: the same features, in the same order and with the same
+ * hashes (FNV-1a of the printed name) as classify_intent_features_tb, handed
+ * to sink in chunks of up to INTENT_CHUNK. Each word is read once for its
+ * unigram, its bigram with the previous word and the prefix of its bigram
+ * with the next; the character grams extend one running hash per start. */
+#define INTENT_CHUNK 256
+
+typedef struct {
+    size_t n;
+    uint64_t hash[INTENT_CHUNK];
+    float wt[INTENT_CHUNK];
+} intent_chunk;
+
+typedef void (*intent_sink)(const intent_chunk *ch, void *arg);
+
+static inline void chunk_put(intent_chunk *ch, uint64_t h, float wt, intent_sink sink, void *arg)
+{
+    ch->hash[ch->n] = h ? h : 1;
+    ch->wt[ch->n] = wt;
+    if (++ch->n == INTENT_CHUNK) {
+        sink(ch, arg);
+        ch->n = 0;
+    }
+}
+
+static double intent_hashes(const ctok_buf *tb, intent_chunk *ch, intent_sink sink, void *arg)
+{
+    const uint64_t seed_w = fnv_add(FNV_OFFSET, "w:", 2);
+    const uint64_t seed_b = fnv_add(FNV_OFFSET, "b:", 2);
+    const uint64_t seed_c = fnv_add(FNV_OFFSET, "c:", 2);
+    /* "b:<s> ": the state a bigram's second word continues from */
+    uint64_t bstate = fnv_add(seed_b, "<s> ", 4);
+    double sq = 0;
+    size_t count = 0;
+    ch->n = 0;
+    for (size_t i = 0; i < tb->n; i++) {
+        const ctok *t = &tb->tok[i];
+        if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
+            continue;
+        const char *w;
+        size_t wl;
+        word_of(tb, i, &w, &wl);
+        uint64_t hw = seed_w, hb = bstate, nb = seed_b;
+        for (size_t k = 0; k < wl; k++) {
+            uint64_t b = (unsigned char)w[k];
+            hw = (hw ^ b) * FNV_PRIME;
+            hb = (hb ^ b) * FNV_PRIME;
+            nb = (nb ^ b) * FNV_PRIME;
+        }
+        chunk_put(ch, hw, INTENT_W_WORD, sink, arg);
+        chunk_put(ch, hb, INTENT_W_BIGRAM, sink, arg);
+        bstate = (nb ^ (uint64_t)' ') * FNV_PRIME;
+        count += 2;
+        sq += INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM;
+        /* character 3- and 4-grams of "<word>" on code point boundaries */
+        unsigned char padded[CTOK_MAX_LEN + 2];
+        size_t pl = 0;
+        padded[pl++] = '<';
+        memcpy(padded + pl, w, wl);
+        pl += wl;
+        padded[pl++] = '>';
+        int ascii = 1;
+        for (size_t k = 0; k < wl; k++)
+            ascii &= (unsigned char)w[k] < 0x80;
+        if (ascii) {
+            for (size_t s0 = 0; s0 + INTENT_MIN_GRAM <= pl; s0++) {
+                uint64_t h = seed_c;
+                for (size_t g = 1; g <= INTENT_MAX_GRAM && s0 + g <= pl; g++) {
+                    h = (h ^ padded[s0 + g - 1]) * FNV_PRIME;
+                    if (g < INTENT_MIN_GRAM)
+                        continue;
+                    chunk_put(ch, h, INTENT_W_CHAR, sink, arg);
+                    count++;
+                    sq += INTENT_W_CHAR * INTENT_W_CHAR;
+                }
+            }
+        } else {
+            uint8_t starts[CTOK_MAX_LEN + 3];
+            size_t ncp = 0;
+            for (size_t b = 0; b < pl; b++)
+                if ((padded[b] & 0xC0) != 0x80)
+                    starts[ncp++] = (uint8_t)b;
+            starts[ncp] = (uint8_t)pl;
+            for (size_t s0 = 0; s0 + INTENT_MIN_GRAM <= ncp; s0++) {
+                uint64_t h = seed_c;
+                size_t b = starts[s0];
+                for (size_t gram = 1; gram <= INTENT_MAX_GRAM && s0 + gram <= ncp; gram++) {
+                    for (; b < starts[s0 + gram]; b++)
+                        h = (h ^ padded[b]) * FNV_PRIME;
+                    if (gram < INTENT_MIN_GRAM)
+                        continue;
+                    chunk_put(ch, h, INTENT_W_CHAR, sink, arg);
+                    count++;
+                    sq += INTENT_W_CHAR * INTENT_W_CHAR;
+                }
+            }
+        }
+    }
+    if (count > 0) {
+        chunk_put(ch, fnv_add(bstate, "</s>", 4), INTENT_W_BIGRAM, sink, arg);
+        sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
+    }
+    if (ch->n > 0)
+        sink(ch, arg);
+    ch->n = 0;
+    return sq;
+}
+
+typedef struct {
+    classify_feature_fn fn;
+    void *arg;
+} plain_sink_arg;
+
+static void plain_sink(const intent_chunk *ch, void *arg)
+{
+    const plain_sink_arg *a = arg;
+    for (size_t i = 0; i < ch->n; i++)
+        a->fn(ch->hash[i], NULL, 0, ch->wt[i], a->arg);
+}
+
 double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_feature_fn fn,
                                    void *arg)
 {
+    if (!want_names) {
+        intent_chunk ch;
+        plain_sink_arg pa = {fn, arg};
+        return intent_hashes(tb, &ch, plain_sink, &pa);
+    }
     double sq = 0;
     size_t count = 0;
     const uint64_t char_seed = fnv_add(FNV_OFFSET, "c:", 2);
@@ -116,7 +253,7 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
         starts[ncp] = (uint8_t)pl;
         /* each start extends one running hash through its 3-gram and
          * 4-gram instead of hashing every gram from scratch */
-        for (size_t s0 = 0; s0 + 3 <= ncp; s0++) {
+        for (size_t s0 = 0; s0 + INTENT_MIN_GRAM <= ncp; s0++) {
             uint64_t h = char_seed;
             size_t b = starts[s0];
             for (size_t gram = 1; gram <= INTENT_MAX_GRAM && s0 + gram <= ncp; gram++) {
@@ -124,7 +261,7 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
                     h ^= (unsigned char)padded[b];
                     h *= FNV_PRIME;
                 }
-                if (gram < 3)
+                if (gram < INTENT_MIN_GRAM)
                     continue;
                 if (want_names)
                     emit(fn, arg, 1, INTENT_W_CHAR, "c:", 2, padded + starts[s0],
@@ -164,22 +301,12 @@ double classify_intent_features(const char *text, size_t len, int want_names,
 
 /* --- model --------------------------------------------------------------- */
 
-static const intent_slot *find_slot(const intent_model *m, uint64_t key)
-{
-    size_t mask = m->cap - 1;
-    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
-        if (m->slots[i].key == key)
-            return &m->slots[i];
-        if (m->slots[i].key == 0)
-            return NULL;
-    }
-}
-
 void intent_model_fini(intent_model *m)
 {
     free(m->bias_w);
     free(m->weights);
     free(m->slots);
+    free(m->row_name);
     free(m->names);
     memset(m, 0, sizeof *m);
 }
@@ -316,11 +443,13 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     m->cap = 16;
     while (m->cap < m->n_feat * 2)
         m->cap *= 2;
-    m->weights = malloc(m->n_feat * m->n_class * sizeof *m->weights);
+    m->stride = (m->n_class + 3) & ~(size_t)3;
+    m->weights = calloc(m->n_feat * m->stride, sizeof *m->weights);
     m->slots = calloc(m->cap, sizeof *m->slots);
+    m->row_name = calloc(m->n_feat, sizeof *m->row_name);
     size_t names_cap = 1 << 16;
     m->names = malloc(names_cap);
-    if (!m->weights || !m->slots || !m->names) {
+    if (!m->weights || !m->slots || !m->row_name || !m->names) {
         err = ATTUNE_ERR_NOMEM;
         why = "out of memory";
         goto out;
@@ -335,7 +464,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         }
         *tab = '\0';
         size_t nl = (size_t)(tab - line);
-        if (!parse_weights(tab + 1, m->weights + r * m->n_class, m->n_class)) {
+        if (!parse_weights(tab + 1, m->weights + r * m->stride, m->n_class)) {
             why = "bad weights";
             err = ATTUNE_ERR_PARSE;
             goto out;
@@ -366,6 +495,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         m->slots[j].key = key;
         m->slots[j].row = (uint32_t)r;
         m->slots[j].name_off = (uint32_t)m->names_used;
+        m->row_name[r] = (uint32_t)m->names_used;
         m->names_used += nl + 1;
     }
 #undef NEXT_LINE
@@ -391,26 +521,49 @@ typedef struct {
     const intent_model *m;
     float scores[CLASSIFY_MAX_INTENTS];
     size_t n_hit;
-    uint32_t hit_row[INTENT_MAX_HITS];
+    uint32_t hit_row[INTENT_MAX_HITS]; /* weight row */
     float hit_w[INTENT_MAX_HITS];
 } predict_acc;
 
-static void accumulate(uint64_t hash, const char *name, size_t name_len, float wt, void *arg)
+/* Four floats, added lane by lane (a GCC/Clang vector extension). */
+typedef float intent_v4 __attribute__((vector_size(16)));
+
+/* Looks a chunk of features up and adds their weighted rows to the scores,
+ * in the order the features came (so the sums are those of a plain loop). */
+static void accumulate_chunk(const intent_chunk *ch, void *arg)
 {
-    (void)name;
-    (void)name_len;
     predict_acc *a = arg;
-    const intent_slot *s = find_slot(a->m, hash);
-    if (!s)
-        return;
-    size_t k_n = a->m->n_class;
-    const float *w = a->m->weights + (size_t)s->row * k_n;
-    for (size_t k = 0; k < k_n; k++)
-        a->scores[k] += w[k] * wt;
-    if (a->n_hit < INTENT_MAX_HITS) {
-        a->hit_row[a->n_hit] = (uint32_t)(s - a->m->slots);
-        a->hit_w[a->n_hit++] = wt;
+    const intent_model *m = a->m;
+    const size_t mask = m->cap - 1;
+    const size_t stride = m->stride;
+    const intent_slot *slots = m->slots;
+    intent_v4 sc[CLASSIFY_MAX_INTENTS / 4];
+    memcpy(sc, a->scores, stride * sizeof(float));
+    for (size_t i = 0; i < ch->n; i++)
+        __builtin_prefetch(&slots[(size_t)ch->hash[i] & mask]);
+    for (size_t i = 0; i < ch->n; i++) {
+        uint64_t key = ch->hash[i];
+        size_t j = (size_t)key & mask;
+        while (slots[j].key != key && slots[j].key != 0)
+            j = (j + 1) & mask;
+        if (slots[j].key == 0)
+            continue;
+        const float *w = m->weights + (size_t)slots[j].row * stride;
+        const float wt = ch->wt[i];
+        const intent_v4 wv = {wt, wt, wt, wt};
+        /* rows are padded to a multiple of four: whole vectors, each lane
+         * the same multiply and add as a plain loop */
+        for (size_t k = 0; k < stride / 4; k++) {
+            intent_v4 x;
+            memcpy(&x, w + 4 * k, sizeof x);
+            sc[k] += x * wv;
+        }
+        if (a->n_hit < INTENT_MAX_HITS) {
+            a->hit_row[a->n_hit] = slots[j].row;
+            a->hit_w[a->n_hit++] = wt;
+        }
     }
+    memcpy(a->scores, sc, stride * sizeof(float));
 }
 
 void classify_intent_stage(classify_run *run)
@@ -421,7 +574,8 @@ void classify_intent_stage(classify_run *run)
     a.m = m;
     a.n_hit = 0;
     memset(a.scores, 0, sizeof a.scores);
-    double sq = classify_intent_features_tb(run->tb, 0, accumulate, &a);
+    intent_chunk ch;
+    double sq = intent_hashes(run->tb, &ch, accumulate_chunk, &a);
     float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
     float probs[CLASSIFY_MAX_INTENTS] = {0};
     float maxs = -INFINITY;
@@ -458,13 +612,15 @@ void classify_intent_stage(classify_run *run)
     uint32_t top[3];
     float top_w[3];
     int n_top = 0;
+    const float *wbest = m->weights + best;
     for (size_t h = 0; h < a.n_hit; h++) {
-        const intent_slot *s = &m->slots[a.hit_row[h]];
-        float v = m->weights[(size_t)s->row * m->n_class + best] * a.hit_w[h];
+        float v = wbest[(size_t)a.hit_row[h] * m->stride] * a.hit_w[h];
+        if (v <= 0 || (n_top == 3 && top_w[2] >= v))
+            continue;
         int dup = 0;
         for (int t = 0; t < n_top; t++)
             dup |= top[t] == a.hit_row[h];
-        if (dup || v <= 0)
+        if (dup)
             continue;
         int pos = n_top < 3 ? n_top : 3;
         while (pos > 0 && top_w[pos - 1] < v)
@@ -481,7 +637,7 @@ void classify_intent_stage(classify_run *run)
             n_top++;
     }
     for (int t = 0; t < n_top; t++) {
-        const char *name = m->names + m->slots[top[t]].name_off;
+        const char *name = m->names + m->row_name[top[t]];
         classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature", name, strlen(name),
                                    top_w[t] * norm);
     }

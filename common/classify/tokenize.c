@@ -54,10 +54,11 @@ static const char *const emoticons[] = {
     ":O",  "xD",   "XD",  "=)",   "=(",  ":@",  ":3",  ":*",  "^^",  ":]",  ":[",  "D:",
 };
 
-static int is_space_cp(utf8proc_int32_t cp)
+static inline int is_space_cp(utf8proc_int32_t cp)
 {
-    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v')
-        return 1;
+    /* ASCII: the controls (category Cc) and the space (Zs) */
+    if (cp < 0x80)
+        return cp <= 0x20 || cp == 0x7F;
     utf8proc_category_t cat = utf8proc_category(cp);
     return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
            cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_CC;
@@ -71,12 +72,13 @@ static int is_emoji_cp(utf8proc_int32_t cp)
 }
 
 /* Joiners and modifiers that belong to the emoji before them. */
-static int is_emoji_tail_cp(utf8proc_int32_t cp)
+static inline int is_emoji_tail_cp(utf8proc_int32_t cp)
 {
-    return cp == 0x200D || cp == 0xFE0F || cp == 0xFE0E || (cp >= 0x1F3FB && cp <= 0x1F3FF);
+    return cp >= 0x200D &&
+           (cp == 0x200D || cp == 0xFE0F || cp == 0xFE0E || (cp >= 0x1F3FB && cp <= 0x1F3FF));
 }
 
-static int is_word_cp(utf8proc_int32_t cp)
+static inline int is_word_cp(utf8proc_int32_t cp)
 {
     if (cp < 0x80)
         return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
@@ -104,8 +106,12 @@ static int is_apostrophe(utf8proc_int32_t cp)
 }
 
 /* Decodes one code point; invalid bytes give U+FFFD and advance one byte. */
-static size_t decode(const char *s, size_t n, utf8proc_int32_t *cp)
+static inline size_t decode(const char *s, size_t n, utf8proc_int32_t *cp)
 {
+    if ((unsigned char)s[0] < 0x80) {
+        *cp = (unsigned char)s[0];
+        return 1;
+    }
     utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, cp);
     if (r <= 0) {
         *cp = 0xFFFD;
@@ -213,26 +219,43 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
     utf8proc_int32_t last = -1, prev_in = -1;
     unsigned run = 0;
     while (p < n) {
-        unsigned char b = (unsigned char)s[p];
+        unsigned b = (unsigned char)s[p];
         /* ASCII letters and digits, the bulk of real text, skip utf8proc */
-        if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) {
+        int is_up = b - 'A' < 26u, is_low = b - 'a' < 26u, is_dig = b - '0' < 10u;
+        if (is_up | is_low | is_dig) {
             if (t) {
                 if (first_upper < 0)
-                    first_upper = b >= 'A' && b <= 'Z';
-                if (b >= 'A' && b <= 'Z') {
-                    upper++;
-                    b = (unsigned char)(b | 0x20);
-                } else if (b >= 'a') {
-                    lower++;
-                }
-                if (b > '9')
+                    first_upper = is_up;
+                upper += (unsigned)is_up;
+                lower += (unsigned)is_low;
+                if (!is_dig) {
                     t->kind = CTOK_WORD;
-                put_cp(tb, t, b, &last, &run);
+                    b |= 0x20;
+                }
+                /* put_cp, spelled out for ASCII */
+                if ((utf8proc_int32_t)b == last) {
+                    if (++run >= 2 && !is_dig) {
+                        t->flags |= CTOK_F_ELONG;
+                        prev_in = (utf8proc_int32_t)b;
+                        p++;
+                        continue;
+                    }
+                } else {
+                    run = 0;
+                }
+                last = (utf8proc_int32_t)b;
+                if (t->norm_len < CTOK_MAX_LEN && tb->norm_used + 1 < sizeof tb->norm) {
+                    tb->norm[tb->norm_used++] = (char)b;
+                    t->norm_len++;
+                }
             }
-            prev_in = b;
+            prev_in = (utf8proc_int32_t)b;
             p++;
             continue;
         }
+        /* any other ASCII byte but these ends the word (see the rules below) */
+        if (b < 0x80 && b != '\'' && b != ':' && b != '.' && b != ',' && b != '*' && b != '_')
+            break;
         utf8proc_int32_t cp;
         size_t k = decode(s + p, n - p, &cp);
         if (!is_word_cp(cp)) {

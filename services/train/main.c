@@ -189,8 +189,11 @@ int main(int argc, char **argv)
                 fputs("attune-train: --min-count wants an integer in [1, 1000000]\n", stderr);
                 return 2;
             }
-        } else if (strcmp(argv[i], "--help") == 0) {
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("attune-train %s\n", ATTUNE_VERSION);
             return 0;
         } else {
             fprintf(stderr, "attune-train: unknown or incomplete option '%s'\n", argv[i]);

@@ -329,6 +329,61 @@ static void test_intent(void **state)
     assert_string_equal(r.intent.label, "cancel");
 }
 
+/* The fast feature path (no names) must give the hashes of the printed
+ * names, in the same order: the model file keys its rows by name. */
+#define FEAT_MAX 4096
+typedef struct {
+    size_t n;
+    uint64_t hash[FEAT_MAX];
+    float wt[FEAT_MAX];
+} feat_list;
+
+static void collect_feature(uint64_t hash, const char *name, size_t name_len, float weight,
+                            void *arg)
+{
+    feat_list *l = arg;
+    if (l->n >= FEAT_MAX)
+        return;
+    if (name) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (size_t i = 0; i < name_len; i++) {
+            h ^= (unsigned char)name[i];
+            h *= 0x100000001b3ULL;
+        }
+        assert_true(hash == (h ? h : 1));
+    }
+    l->hash[l->n] = hash;
+    l->wt[l->n++] = weight;
+}
+
+static void test_intent_features_fast_path(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "I forgot my password and can't log in",
+        "Où est ma carte? Ça fait 3 semaines!!! sooo slow",
+        "card_declined at 5:30pm, f***ing ATM ate it \xf0\x9f\x98\xa1 naïve café",
+        "ÉTÉ Straße ﬁne ＡＢＣ 12,000.50",
+        "supercalifragilisticexpialidocioussupercalifragilisticexpialidociousxyz word",
+        "x",
+        "",
+    };
+    static feat_list named, plain;
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        named.n = plain.n = 0;
+        double sq1 =
+            classify_intent_features(texts[t], strlen(texts[t]), 1, collect_feature, &named);
+        double sq0 =
+            classify_intent_features(texts[t], strlen(texts[t]), 0, collect_feature, &plain);
+        assert_true(sq0 == sq1);
+        assert_int_equal(named.n, plain.n);
+        for (size_t i = 0; i < named.n; i++) {
+            assert_true(named.hash[i] == plain.hash[i]);
+            assert_true(named.wt[i] == plain.wt[i]);
+        }
+    }
+}
+
 static void test_no_intent_model(void **state)
 {
     (void)state;
@@ -498,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_urgency),
         cmocka_unit_test(test_preferences),
         cmocka_unit_test(test_intent),
+        cmocka_unit_test(test_intent_features_fast_path),
         cmocka_unit_test(test_no_intent_model),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_batch_line),
