@@ -1,5 +1,7 @@
 #include "batch.h"
 
+#include "files.h"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,32 +207,8 @@ out:
     return rc;
 }
 
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 int classify_resolve_data_dir(char *buf, size_t size)
 {
-    const char *env = getenv("ATTUNE_DATA_DIR");
-    int n;
-    if (env && env[0]) {
-        n = snprintf(buf, size, "%s", env);
-        return n < 0 || (size_t)n >= size ? -1 : 0;
-    }
-    char exe[PATH_MAX];
-    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (el > 0) {
-        exe[el] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            n = snprintf(buf, size, "%s/../../deploy/data", exe);
-            if (n > 0 && (size_t)n < size && is_dir(buf))
-                return 0;
-        }
-    }
-    n = snprintf(buf, size, "%s", "/usr/share/attune/data");
-    return n < 0 || (size_t)n >= size ? -1 : 0;
+    return files_find(getenv("ATTUNE_DATA_DIR"), "deploy/data", "/usr/share/attune/data", buf,
+                      size);
 }
