@@ -225,15 +225,15 @@ attune_err kafka_producer_new_transactional(const config *cfg, kafka_producer **
     /* Fences an older instance with the same id and aborts what it left
      * open. Retried while the cluster is still coming up. */
     for (int attempt = 0;; attempt++) {
-        rd_kafka_error_t *e = rd_kafka_init_transactions(p->rk, 30000);
+        rd_kafka_error_t *e = rd_kafka_init_transactions(p->rk, 10000);
         if (!e) {
             *out = p;
             return ATTUNE_OK;
         }
         int retriable = rd_kafka_error_is_retriable(e);
         err = txn_error(e, "init transactions", errstr, errstr_size);
-        if (!retriable || attempt >= 5)
-            break;
+        if (!retriable || attempt >= 2)
+            break; /* about 30 s without a cluster: let the supervisor restart us */
         log_warn("%s; retrying", errstr);
     }
     kafka_producer_free(p);

@@ -1,0 +1,109 @@
+/* policy: attune's treatment policy engine, a pure C library (no I/O).
+ * A policy file (JSON, docs/policy.md, docs/schemas/policy.schema.json) is
+ * loaded and validated once; policy_decide() then turns one classified
+ * interaction into a routing decision and a CRM decision.
+ *
+ * Ownership in one sentence: a policy owns everything it loaded and is
+ * read-only after policy_load(), so any number of threads may call
+ * policy_decide() on the same policy at once; the cJSON trees it returns
+ * belong to the caller (cJSON_Delete), and the input tree is only borrowed.
+ *
+ * Guards no rule can override (enforced in policy_decide, and checked by the
+ * validator where a file could contradict them):
+ *   - the service floor: max_wait_seconds never above floor.max_wait_seconds,
+ *     agent tier never below floor.min_agent_tier, priority never below
+ *     floor.min_priority;
+ *   - anger is not rewarded: compensation is decided with emotion and
+ *     sentiment hidden, and a rule whose compensation depends on them is
+ *     rejected by the validator;
+ *   - no cross-sell or upsell to a distressed or vulnerable customer or one
+ *     without marketing consent;
+ *   - staff protection: threat -> protection_flow, abuse -> warning_script;
+ *     neither gets an offer or compensation. */
+#ifndef ATTUNE_POLICY_H
+#define ATTUNE_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "problem.h"
+
+/* Limits on a policy file; more is an error naming the limit. */
+#define POLICY_MAX_BYTES (1024 * 1024)
+#define POLICY_MAX_JSON_DEPTH 32
+#define POLICY_MAX_RULES 256
+#define POLICY_MAX_OFFERS 64
+#define POLICY_MAX_VARIANTS 8
+#define POLICY_MAX_COND_DEPTH 8
+#define POLICY_MAX_COND_NODES 4096 /* over the whole policy */
+#define POLICY_MAX_LIST 64         /* values of one in / not_in list, skills of one action */
+#define POLICY_MAX_STRING 128      /* bytes of any string value or id */
+#define POLICY_MAX_TIERS 8
+
+/* Limits on one decision. */
+#define POLICY_MAX_SKILLS 16
+#define POLICY_MAX_REASONS 48
+
+typedef struct policy policy;
+
+/* Picks one of n (>= 1) variants of rule_id for this interaction and returns
+ * its index (an out-of-range answer is taken modulo n). Called from
+ * policy_decide, so it must be thread-safe when decide is used so. */
+typedef size_t (*policy_variant_fn)(void *arg, const char *rule_id, const char *const *names,
+                                    size_t n, const char *interaction_id);
+
+typedef struct {
+    int64_t now_ms;       /* decided_at and follow-up due dates */
+    const char *event_id; /* the input event's id: the decision id derives from it (NULL: the
+                             interaction id) */
+    policy_variant_fn choose_variant; /* NULL: policy_variant_default */
+    void *choose_arg;
+} policy_env;
+
+/* Parses and validates a policy. On success *out belongs to the caller
+ * (policy_free) and *n_errs is 0. On failure *out is NULL, the first
+ * max_errs errors (JSON pointer into the file + message) are in errs and
+ * *n_errs counts all of them (it may exceed max_errs). errs may be NULL
+ * when max_errs is 0. Returns ATTUNE_ERR_PARSE (not JSON), ATTUNE_ERR_LIMIT
+ * (too large or deep) or ATTUNE_ERR_INVALID. */
+ATTUNE_MUST_CHECK attune_err policy_load(const char *json, size_t len, policy **out,
+                                         problem_field *errs, size_t max_errs, size_t *n_errs);
+
+/* NULL is a no-op. */
+void policy_free(policy *p);
+
+/* The file's "version"; lives as long as p. */
+const char *policy_version(const policy *p);
+
+/* The service floor: the wait bound, the lowest agent tier (a string that
+ * lives as long as p) and the lowest priority. */
+void policy_floor(const policy *p, int *max_wait_seconds, const char **min_agent_tier,
+                  int *min_priority);
+
+/* The rank of an agent tier (0 the lowest), -1 when p has no such tier. */
+int policy_tier_rank(const policy *p, const char *tier);
+
+/* Decides for one classified event's data object (the interaction fields,
+ * context and situation). On success *routing_data and *crm_data are new
+ * trees owned by the caller; on failure both are NULL and errstr says why
+ * (ATTUNE_ERR_INVALID: data is not an object, or has no situation object;
+ * ATTUNE_ERR_NOMEM). Never copies the customer's text. env may be NULL
+ * (now_ms 0, default variant choice). */
+ATTUNE_MUST_CHECK attune_err policy_decide(const policy *p, const cJSON *data,
+                                           const policy_env *env, cJSON **routing_data,
+                                           cJSON **crm_data, char *errstr, size_t errstr_size);
+
+/* The default variant chooser: an FNV-1a hash of interaction_id and rule_id,
+ * modulo n, so a reprocessed event gets the same variant. */
+size_t policy_variant_default(void *arg, const char *rule_id, const char *const *names, size_t n,
+                              const char *interaction_id);
+
+/* A UUID (version 5 layout, SHA-1) of event_id and policy_version in
+ * attune's namespace: the same event decided by the same policy always
+ * gets the same decision id. out has room for 37 bytes. */
+void policy_decision_id(const char *event_id, const char *policy_version, char out[37]);
+
+#endif

@@ -1,0 +1,985 @@
+/* policy_decide: one classified interaction -> a routing decision and a CRM
+ * decision. Rules first (the highest-priority matching rule sets each
+ * field; priority boosts, skills and follow-ups add up), compensation in a
+ * pass of its own with emotion and sentiment hidden, then the guards, which
+ * no rule can override: staff protection, the compensation cap, the sales
+ * offer guard with offer arbitration, and the service floor. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "json.h"
+#include "policy/policy_int.h"
+#include "ts.h"
+
+#define MAX_FOLLOW_UPS 8
+#define REASON_TEXT 240
+#define MAX_TREND 10
+
+/* Fields reasons are given for, beyond the policy_field ones. */
+enum { RF_OFFER = PF_COUNT, RF_PROTECTION, RF_COUNT };
+
+static const char *reason_field_name(int f)
+{
+    switch (f) {
+    case PF_PRIORITY_BOOST:
+        return "routing.priority";
+    case PF_OFFER_TYPES:
+    case RF_OFFER:
+        return "guidance.offer";
+    case PF_FOLLOW_UP:
+        return "crm.follow_ups";
+    case RF_PROTECTION:
+        return "guidance.protection";
+    default:
+        return POLICY_FIELD_NAMES[f];
+    }
+}
+
+typedef struct {
+    int field;
+    int guard; /* 1: a guard changed the field; always reported */
+    const char *code;
+    char text[REASON_TEXT];
+} reason;
+
+typedef struct {
+    const char *type;
+    int hours;
+    const char *code; /* the rule's, or a guard's */
+    const char *text;
+} follow_up;
+
+typedef enum { PROT_NONE = 0, PROT_WARNING, PROT_FLOW } protection;
+static const char *const PROTECTION_NAMES[] = {"none", "warning_script", "protection_flow"};
+
+typedef struct {
+    const char *queue;
+    int priority;
+    int boost;
+    const char *skills[POLICY_MAX_SKILLS * 2];
+    size_t nskills;
+    int tier, channel, max_wait, pace, apology;
+    const char *tone;
+    unsigned offer_types;
+    int comp_eligible;
+    double comp_cap;
+    const char *comp_basis;
+    int ownership;
+    follow_up fu[MAX_FOLLOW_UPS];
+    size_t nfu;
+    protection prot;
+    const policy_offer *offer;
+    double offer_score;
+    unsigned set; /* fields a rule has set */
+    reason reasons[POLICY_MAX_REASONS];
+    size_t nreasons;
+} treatment;
+
+static reason *add_reason(treatment *t, int field, int guard, const char *code)
+{
+    if (t->nreasons >= POLICY_MAX_REASONS)
+        return NULL;
+    reason *r = &t->reasons[t->nreasons++];
+    r->field = field;
+    r->guard = guard;
+    r->code = code;
+    r->text[0] = '\0';
+    return r;
+}
+
+/* "<reason> (signals: a, b)" for a rule. */
+static void rule_reason(treatment *t, int field, const policy_rule *rule, const char *variant)
+{
+    reason *r = add_reason(t, field, 0, rule->code);
+    if (!r)
+        return;
+    const char *sig[16];
+    size_t n = 0;
+    policy_cond_signals(rule->when, sig, 16, &n);
+    size_t o = 0;
+    int w = snprintf(r->text, sizeof r->text, "%s", rule->reason);
+    o = w > 0 ? (size_t)w : 0;
+    if (variant && o < sizeof r->text) {
+        w = snprintf(r->text + o, sizeof r->text - o, " [variant %s]", variant);
+        o += w > 0 ? (size_t)w : 0;
+    }
+    for (size_t i = 0; i < n && o < sizeof r->text; i++) {
+        w = snprintf(r->text + o, sizeof r->text - o, "%s%s", i ? ", " : " (signals: ", sig[i]);
+        o += w > 0 ? (size_t)w : 0;
+    }
+    if (n && o < sizeof r->text)
+        snprintf(r->text + o, sizeof r->text - o, ")");
+    if (!n && o < sizeof r->text)
+        snprintf(r->text + o, sizeof r->text - o, " (applies to every contact)");
+}
+
+static void add_skill(treatment *t, const char *s)
+{
+    for (size_t i = 0; i < t->nskills; i++)
+        if (strcmp(t->skills[i], s) == 0)
+            return;
+    if (t->nskills < sizeof t->skills / sizeof t->skills[0])
+        t->skills[t->nskills++] = s;
+}
+
+/* Applies the fields of a that no higher rule has set (compensation aside:
+ * it has its own pass). */
+static void apply(treatment *t, const policy_action *a, const policy_rule *rule,
+                  const char *variant)
+{
+    for (int f = 0; f < PF_COUNT; f++) {
+        unsigned bit = 1u << f;
+        if (!(a->has & bit) || f == PF_COMPENSATION)
+            continue;
+        int additive = f == PF_PRIORITY_BOOST || f == PF_SKILLS || f == PF_FOLLOW_UP;
+        if ((t->set & bit) && !additive)
+            continue;
+        switch ((policy_field)f) {
+        case PF_QUEUE:
+            t->queue = a->queue;
+            break;
+        case PF_PRIORITY:
+            t->priority = a->priority;
+            break;
+        case PF_PRIORITY_BOOST:
+            t->boost += a->priority_boost;
+            break;
+        case PF_SKILLS:
+            for (size_t i = 0; i < a->nskills; i++)
+                add_skill(t, a->skills[i]);
+            break;
+        case PF_AGENT_TIER:
+            t->tier = a->agent_tier;
+            break;
+        case PF_CHANNEL:
+            t->channel = a->channel;
+            break;
+        case PF_MAX_WAIT:
+            t->max_wait = a->max_wait;
+            break;
+        case PF_PACE:
+            t->pace = a->pace;
+            break;
+        case PF_APOLOGY:
+            t->apology = a->apology;
+            break;
+        case PF_TONE:
+            t->tone = a->tone;
+            break;
+        case PF_OFFER_TYPES:
+            t->offer_types = a->offer_types;
+            break;
+        case PF_OWNERSHIP:
+            t->ownership = a->ownership;
+            break;
+        case PF_FOLLOW_UP:
+            if (t->nfu < MAX_FOLLOW_UPS)
+                t->fu[t->nfu++] =
+                    (follow_up){a->follow_up_type, a->follow_up_hours, rule->code, rule->reason};
+            break;
+        case PF_COMPENSATION:
+        case PF_COUNT:
+            break;
+        }
+        t->set |= bit;
+        rule_reason(t, f, rule, variant);
+    }
+}
+
+static void apply_rule(treatment *t, const policy_rule *r, int variant)
+{
+    if (variant >= 0) {
+        const policy_variant *v = &r->variants[variant];
+        apply(t, &v->set, r, v->name);
+    }
+    apply(t, &r->set, r, variant >= 0 ? r->variants[variant].name : NULL);
+}
+
+/* The compensation of a, if it has one. */
+static const policy_action *comp_of(const policy_rule *r, int variant)
+{
+    if (variant >= 0 && (r->variants[variant].set.has & (1u << PF_COMPENSATION)))
+        return &r->variants[variant].set;
+    if (r->set.has & (1u << PF_COMPENSATION))
+        return &r->set;
+    return NULL;
+}
+
+/* --- helpers over the input ---------------------------------------------- */
+
+static double num_at(const cJSON *data, const char *path, double dflt)
+{
+    const cJSON *v = policy_path_get(data, path, 0);
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : dflt;
+}
+
+static const char *str_at(const cJSON *data, const char *path)
+{
+    const cJSON *v = policy_path_get(data, path, 0);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+static int true_at(const cJSON *data, const char *path)
+{
+    return cJSON_IsTrue(policy_path_get(data, path, 0));
+}
+
+size_t policy_variant_default(void *arg, const char *rule_id, const char *const *names, size_t n,
+                              const char *interaction_id)
+{
+    (void)arg;
+    (void)names;
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *s = interaction_id ? interaction_id : ""; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    h = (h ^ 0x1f) * 1099511628211ULL;
+    for (const char *s = rule_id ? rule_id : ""; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return n ? (size_t)(h % n) : 0;
+}
+
+void policy_decision_id(const char *event_id, const char *policy_version, char out[37])
+{
+    /* attune's namespace (a fixed, random UUID). */
+    static const unsigned char ns[16] = {0x6f, 0x1c, 0x2a, 0x4e, 0x93, 0x57, 0x4b, 0x0d,
+                                         0xa8, 0x61, 0x3e, 0x0c, 0x55, 0xd2, 0x9b, 0x17};
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
+             EVP_DigestUpdate(ctx, ns, sizeof ns) == 1 &&
+             EVP_DigestUpdate(ctx, event_id, strlen(event_id)) == 1 &&
+             EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
+             EVP_DigestUpdate(ctx, policy_version, strlen(policy_version)) == 1 &&
+             EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= 16;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) {
+        /* FNV-1a over the same bytes, twice seeded: still deterministic. */
+        uint64_t a = 1469598103934665603ULL, b = 0x84222325cbf29ce4ULL;
+        for (const char *s = event_id; *s; s++) {
+            a = (a ^ (unsigned char)*s) * 1099511628211ULL;
+            b = (b ^ (unsigned char)*s) * 1099511628211ULL;
+        }
+        for (const char *s = policy_version; *s; s++) {
+            a = (a ^ (unsigned char)*s) * 1099511628211ULL;
+            b = (b ^ (unsigned char)*s) * 1099511628211ULL;
+        }
+        for (int i = 0; i < 8; i++) {
+            md[i] = (unsigned char)(a >> (8 * i));
+            md[8 + i] = (unsigned char)(b >> (8 * i));
+        }
+    }
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[md[i] >> 4];
+        out[o++] = hex[md[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+/* --- guards ----------------------------------------------------------------- */
+
+static void guard_protection(treatment *t, const cJSON *data)
+{
+    const char *lvl = str_at(data, "situation.threat.level");
+    if (!lvl || (strcmp(lvl, "threat") != 0 && strcmp(lvl, "abuse") != 0))
+        return;
+    int threat = strcmp(lvl, "threat") == 0;
+    t->prot = threat ? PROT_FLOW : PROT_WARNING;
+    reason *r = add_reason(t, RF_PROTECTION, 1, threat ? "PROTECTION_THREAT" : "PROTECTION_ABUSE");
+    if (r)
+        snprintf(r->text, sizeof r->text, "%s",
+                 threat ? "threat toward staff: supervisor joins, the agent may end the contact, "
+                          "a note goes to the CRM (signals: situation.threat.level)"
+                        : "abuse toward staff: warning script, supervisor on call (signals: "
+                          "situation.threat.level)");
+    add_skill(t, "supervisor");
+    if (t->comp_eligible) {
+        t->comp_eligible = 0;
+        t->comp_cap = 0;
+        t->comp_basis = "staff_protection";
+        if ((r = add_reason(t, PF_COMPENSATION, 1, "NO_CONCESSION_ON_ABUSE")))
+            snprintf(r->text, sizeof r->text,
+                     "no concession under threat or abuse (signals: situation.threat.level)");
+    }
+    if (t->offer_types) {
+        t->offer_types = 0;
+        if ((r = add_reason(t, RF_OFFER, 1, "NO_CONCESSION_ON_ABUSE")))
+            snprintf(r->text, sizeof r->text,
+                     "no offer under threat or abuse (signals: situation.threat.level)");
+    }
+    if (threat && t->nfu < MAX_FOLLOW_UPS)
+        t->fu[t->nfu++] = (follow_up){"protection_review", 24, "PROTECTION_THREAT",
+                                      "review the threat toward staff"};
+}
+
+static void guard_compensation(const policy *p, treatment *t)
+{
+    if (!t->comp_eligible) {
+        t->comp_cap = 0;
+        return;
+    }
+    if (t->comp_cap > p->comp_max_cap) {
+        reason *r = add_reason(t, PF_COMPENSATION, 1, "COMPENSATION_CAPPED");
+        if (r)
+            snprintf(r->text, sizeof r->text, "cap %g lowered to the policy cap %g", t->comp_cap,
+                     p->comp_max_cap);
+        t->comp_cap = p->comp_max_cap;
+    }
+}
+
+/* Distress, vulnerability, consent: no sales offer (cross-sell, upsell). */
+static void guard_sales(const policy *p, treatment *t, const cJSON *data, int *distressed)
+{
+    double sent = num_at(data, "situation.sentiment.score", 0);
+    double anger = num_at(data, "situation.emotion.scores.anger", 0);
+    double fear = num_at(data, "situation.emotion.scores.fear", 0);
+    *distressed = sent < p->distress_sentiment_below || anger > p->distress_anger_above ||
+                  fear > p->distress_fear_above;
+    int vulnerable = true_at(data, "context.profile.vulnerable");
+    int consent = true_at(data, "context.profile.marketing_consent");
+    if (!(t->offer_types & POLICY_SALES_TYPES))
+        return;
+    reason *r = NULL;
+    if (*distressed) {
+        if ((r = add_reason(t, RF_OFFER, 1, "NO_SALES_DISTRESSED")))
+            snprintf(r->text, sizeof r->text,
+                     "no sales offer to a distressed customer: sentiment %.2f (below %.2f?), "
+                     "anger %.2f, fear %.2f (above %.2f/%.2f?) (signals: "
+                     "situation.sentiment.score, situation.emotion.scores)",
+                     sent, p->distress_sentiment_below, anger, fear, p->distress_anger_above,
+                     p->distress_fear_above);
+    } else if (vulnerable) {
+        if ((r = add_reason(t, RF_OFFER, 1, "NO_SALES_VULNERABLE")))
+            snprintf(r->text, sizeof r->text,
+                     "no sales offer to a customer flagged vulnerable (signals: "
+                     "context.profile.vulnerable)");
+    } else if (!consent) {
+        if ((r = add_reason(t, RF_OFFER, 1, "NO_SALES_NO_CONSENT")))
+            snprintf(r->text, sizeof r->text,
+                     "no sales offer without marketing consent (signals: "
+                     "context.profile.marketing_consent)");
+    }
+    if (*distressed || vulnerable || !consent)
+        t->offer_types &= ~POLICY_SALES_TYPES;
+}
+
+/* priority = propensity x context weight x value x business lever, among
+ * the offers whose type is allowed and whose condition holds. */
+static void arbitrate(const policy *p, treatment *t, const cJSON *data)
+{
+    size_t eligible = 0;
+    double best_prop = 0, best_w = 0;
+    for (size_t i = 0; i < p->noffers; i++) {
+        const policy_offer *o = &p->offers[i];
+        if (!(t->offer_types & (1u << o->type)) || !policy_cond_eval(o->when, data, 0))
+            continue;
+        double prop = o->propensity;
+        if (o->propensity_path) {
+            const cJSON *v = policy_path_get(data, o->propensity_path, 0);
+            double d = NAN;
+            if (cJSON_IsNumber(v))
+                d = v->valuedouble;
+            else if (cJSON_IsString(v))
+                d = strtod(v->valuestring, NULL);
+            if (isfinite(d))
+                prop = d < 0 ? 0 : d > 1 ? 1 : d;
+        }
+        double w = 1;
+        for (size_t k = 0; k < o->nweights; k++)
+            if (policy_cond_eval(o->weights[k].when, data, 0))
+                w *= o->weights[k].factor;
+        double score = prop * w * o->value * o->lever;
+        eligible++;
+        if (score > 0 && (!t->offer || score > t->offer_score)) {
+            t->offer = o;
+            t->offer_score = score;
+            best_prop = prop;
+            best_w = w;
+        }
+    }
+    if (t->offer) {
+        reason *r = add_reason(t, RF_OFFER, 0, "OFFER_ARBITRATION");
+        if (r)
+            snprintf(r->text, sizeof r->text,
+                     "%s scored %.4g = propensity %.3g x context weight %.3g x value %.4g x "
+                     "lever %.3g, best of %zu eligible offer(s)",
+                     t->offer->id, t->offer_score, best_prop, best_w, t->offer->value,
+                     t->offer->lever, eligible);
+    }
+}
+
+static void guard_floor(const policy *p, treatment *t)
+{
+    reason *r;
+    if (t->max_wait > p->floor_max_wait || t->max_wait <= 0) {
+        t->max_wait = p->floor_max_wait;
+        if ((r = add_reason(t, PF_MAX_WAIT, 1, "FLOOR_WAIT_BOUND")))
+            snprintf(r->text, sizeof r->text, "the service floor bounds every wait at %d s",
+                     p->floor_max_wait);
+    }
+    if (t->tier < p->floor_min_tier) {
+        t->tier = p->floor_min_tier;
+        if ((r = add_reason(t, PF_AGENT_TIER, 1, "FLOOR_AGENT_TIER")))
+            snprintf(r->text, sizeof r->text, "the service floor requires at least a %s agent",
+                     p->tiers[p->floor_min_tier]);
+    }
+    int prio = t->priority + t->boost;
+    int clamped = prio < p->floor_min_priority ? p->floor_min_priority : prio > 100 ? 100 : prio;
+    if (clamped != prio && clamped == p->floor_min_priority && p->floor_min_priority > 0 &&
+        (r = add_reason(t, PF_PRIORITY, 1, "FLOOR_PRIORITY")))
+        snprintf(r->text, sizeof r->text, "the service floor keeps priority at %d or more",
+                 p->floor_min_priority);
+    t->priority = clamped;
+    t->boost = 0;
+}
+
+/* --- output ----------------------------------------------------------------- */
+
+static int differs(const policy *p, const treatment *t, int f)
+{
+    const policy_action *d = &p->defaults;
+    switch (f) {
+    case PF_QUEUE:
+        return strcmp(t->queue, d->queue) != 0;
+    case PF_PRIORITY:
+    case PF_PRIORITY_BOOST:
+        return t->priority != d->priority;
+    case PF_SKILLS:
+        return t->nskills != d->nskills;
+    case PF_AGENT_TIER:
+        return t->tier != d->agent_tier;
+    case PF_CHANNEL:
+        return t->channel != d->channel;
+    case PF_MAX_WAIT:
+        return t->max_wait != d->max_wait;
+    case PF_PACE:
+        return t->pace != d->pace;
+    case PF_APOLOGY:
+        return t->apology != d->apology;
+    case PF_TONE:
+        return strcmp(t->tone, d->tone) != 0;
+    case PF_OFFER_TYPES:
+    case RF_OFFER:
+        return t->offer != NULL;
+    case PF_COMPENSATION:
+        return t->comp_eligible != d->comp_eligible || t->comp_cap != d->comp_cap ||
+               strcmp(t->comp_basis, d->comp_basis) != 0;
+    case PF_OWNERSHIP:
+        return t->ownership != d->ownership;
+    case PF_FOLLOW_UP:
+        return t->nfu > 0;
+    case RF_PROTECTION:
+        return t->prot != PROT_NONE;
+    }
+    return 0;
+}
+
+/* Builders that remember an allocation failure instead of checking each call. */
+typedef struct {
+    int failed;
+} jb;
+
+static cJSON *obj(jb *b, cJSON *parent, const char *name)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o || (parent && !cJSON_AddItemToObject(parent, name, o))) {
+        cJSON_Delete(o);
+        b->failed = 1;
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *arr(jb *b, cJSON *parent, const char *name)
+{
+    cJSON *o = cJSON_CreateArray();
+    if (!o || !parent || !cJSON_AddItemToObject(parent, name, o)) {
+        cJSON_Delete(o);
+        b->failed = 1;
+        return NULL;
+    }
+    return o;
+}
+
+static void put_str(jb *b, cJSON *o, const char *name, const char *s)
+{
+    if (!o || !(s ? cJSON_AddStringToObject(o, name, s) : cJSON_AddNullToObject(o, name)))
+        b->failed = 1;
+}
+
+static void put_num(jb *b, cJSON *o, const char *name, double d)
+{
+    if (!o || !cJSON_AddNumberToObject(o, name, d))
+        b->failed = 1;
+}
+
+static void put_bool(jb *b, cJSON *o, const char *name, int v)
+{
+    if (!o || !cJSON_AddBoolToObject(o, name, v))
+        b->failed = 1;
+}
+
+static void put_copy(jb *b, cJSON *o, const char *name, const cJSON *v)
+{
+    cJSON *c = v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+    if (!o || !c || !cJSON_AddItemToObject(o, name, c)) {
+        cJSON_Delete(c);
+        b->failed = 1;
+    }
+}
+
+static void push_str(jb *b, cJSON *a, const char *s)
+{
+    cJSON *c = cJSON_CreateString(s);
+    if (!a || !c || !cJSON_AddItemToArray(a, c)) {
+        cJSON_Delete(c);
+        b->failed = 1;
+    }
+}
+
+static double round4(double d)
+{
+    return round(d * 10000) / 10000;
+}
+
+static void put_situation(jb *b, cJSON *o, const cJSON *data, int distressed)
+{
+    cJSON *s = obj(b, o, "situation");
+    put_str(b, s, "intent", str_at(data, "situation.intent.label"));
+    put_num(b, s, "intent_confidence", round4(num_at(data, "situation.intent.confidence", 0)));
+    cJSON *se = obj(b, s, "sentiment");
+    put_num(b, se, "score", round4(num_at(data, "situation.sentiment.score", 0)));
+    put_str(b, se, "label", str_at(data, "situation.sentiment.label"));
+    cJSON *em = obj(b, s, "emotion");
+    put_str(b, em, "label", str_at(data, "situation.emotion.label"));
+    put_num(b, em, "anger", round4(num_at(data, "situation.emotion.scores.anger", 0)));
+    put_num(b, em, "fear", round4(num_at(data, "situation.emotion.scores.fear", 0)));
+    cJSON *u = obj(b, s, "urgency");
+    put_str(b, u, "level", str_at(data, "situation.urgency.level"));
+    put_num(b, u, "score", round4(num_at(data, "situation.urgency.score", 0)));
+    put_num(b, s, "effort", round4(num_at(data, "situation.urgency.effort", 0)));
+    put_str(b, s, "threat", str_at(data, "situation.threat.level"));
+    put_bool(b, s, "distressed", distressed);
+}
+
+static void put_context(jb *b, cJSON *o, const cJSON *data)
+{
+    cJSON *c = obj(b, o, "context");
+    const char *status = str_at(data, "context.status");
+    put_str(b, c, "status", status ? status : "unavailable");
+    put_str(b, c, "tier", str_at(data, "context.profile.tier"));
+    put_str(b, c, "segment", str_at(data, "context.profile.segment"));
+    put_str(b, c, "payer", str_at(data, "context.profile.payer"));
+    put_num(b, c, "value", num_at(data, "context.profile.value", 0));
+    put_bool(b, c, "marketing_consent", true_at(data, "context.profile.marketing_consent"));
+    put_bool(b, c, "vulnerable", true_at(data, "context.profile.vulnerable"));
+    put_copy(b, c, "contacts_24h", policy_path_get(data, "context.contacts_24h", 0));
+    put_copy(b, c, "contacts_7d", policy_path_get(data, "context.contacts_7d", 0));
+}
+
+/* Preferences: stated now (situation.preferences) over the learned ones
+ * (context.preferences), the language also from the interaction and profile. */
+static const char *pref(const cJSON *data, const char *name, int *stated)
+{
+    char path[64];
+    snprintf(path, sizeof path, "situation.preferences.%s", name);
+    const char *s = str_at(data, path);
+    if (s) {
+        *stated = 1;
+        return s;
+    }
+    snprintf(path, sizeof path, "context.preferences.%s", name);
+    s = str_at(data, path);
+    if (!s && strcmp(name, "language") == 0) {
+        s = str_at(data, "language");
+        if (!s)
+            s = str_at(data, "context.profile.language");
+    }
+    return s;
+}
+
+static const char *const PREF_NAMES[] = {"channel",  "avoid_channel", "contact_time",
+                                         "language", "pace",          NULL};
+
+static void put_preferences(jb *b, cJSON *o, const char *name, const cJSON *data, int only_stated)
+{
+    cJSON *pr = obj(b, o, name);
+    for (size_t i = 0; PREF_NAMES[i]; i++) {
+        int stated = 0;
+        const char *v = pref(data, PREF_NAMES[i], &stated);
+        if (v && (!only_stated || stated) && strlen(v) <= POLICY_MAX_STRING)
+            put_str(b, pr, PREF_NAMES[i], v);
+    }
+}
+
+static void put_offer(jb *b, cJSON *o, const treatment *t)
+{
+    cJSON *of = obj(b, o, "offer");
+    put_str(b, of, "type", t->offer ? POLICY_OFFER_TYPES[t->offer->type] : "none");
+    if (t->offer) {
+        put_str(b, of, "id", t->offer->id);
+        put_num(b, of, "score", round4(t->offer_score));
+    }
+}
+
+static void put_compensation(jb *b, cJSON *o, const treatment *t)
+{
+    cJSON *c = obj(b, o, "compensation");
+    put_bool(b, c, "eligible", t->comp_eligible);
+    put_num(b, c, "cap", t->comp_cap);
+    put_str(b, c, "basis", t->comp_basis);
+}
+
+static void put_policy(jb *b, cJSON *o, const policy *p, const char *variant, const cJSON *variants)
+{
+    cJSON *po = obj(b, o, "policy");
+    put_str(b, po, "version", p->version);
+    put_str(b, po, "variant", variant);
+    put_copy(b, po, "variants", variants);
+}
+
+static void put_follow_ups(jb *b, cJSON *o, const treatment *t, int64_t now_ms)
+{
+    cJSON *a = arr(b, o, "follow_ups");
+    for (size_t i = 0; i < t->nfu; i++) {
+        cJSON *f = obj(b, NULL, NULL);
+        if (!f)
+            return;
+        if (!cJSON_AddItemToArray(a, f)) {
+            cJSON_Delete(f);
+            b->failed = 1;
+            return;
+        }
+        char due[40];
+        ts_format_rfc3339(now_ms + (int64_t)t->fu[i].hours * 3600000, due, sizeof due);
+        put_str(b, f, "type", t->fu[i].type);
+        put_num(b, f, "within_hours", t->fu[i].hours);
+        put_str(b, f, "due_at", due);
+        put_str(b, f, "code", t->fu[i].code);
+        put_str(b, f, "text", t->fu[i].text);
+    }
+}
+
+/* The sentiment trend: this contact against the scores of recent ones. */
+static void put_trend(jb *b, cJSON *o, const cJSON *data)
+{
+    cJSON *tr = obj(b, o, "sentiment_trend");
+    double cur = num_at(data, "situation.sentiment.score", 0);
+    put_num(b, tr, "current", round4(cur));
+    cJSON *prev = arr(b, tr, "previous");
+    const cJSON *recent = policy_path_get(data, "context.recent", 0);
+    double sum = 0;
+    int n = 0;
+    for (const cJSON *r = recent && cJSON_IsArray(recent) ? recent->child : NULL;
+         r && n < MAX_TREND; r = r->next) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(r, "sentiment");
+        if (cJSON_IsObject(s))
+            s = cJSON_GetObjectItemCaseSensitive(s, "score");
+        if (!s)
+            s = policy_path_get(r, "situation.sentiment.score", 0);
+        if (!cJSON_IsNumber(s) || !isfinite(s->valuedouble))
+            continue;
+        cJSON *v = cJSON_CreateNumber(round4(s->valuedouble));
+        if (!v || !prev || !cJSON_AddItemToArray(prev, v)) {
+            cJSON_Delete(v);
+            b->failed = 1;
+            return;
+        }
+        sum += s->valuedouble;
+        n++;
+    }
+    const char *dir = "unknown";
+    if (n) {
+        double avg = sum / n;
+        put_num(b, tr, "previous_mean", round4(avg));
+        dir = cur - avg > 0.15 ? "improving" : avg - cur > 0.15 ? "worsening" : "stable";
+    }
+    put_str(b, tr, "direction", dir);
+}
+
+static void put_reasons(jb *b, cJSON *o, const policy *p, const treatment *t)
+{
+    cJSON *a = arr(b, o, "reasons");
+    for (int f = 0; f < RF_COUNT && a; f++) {
+        int d = differs(p, t, f);
+        for (size_t i = 0; i < t->nreasons; i++) {
+            const reason *r = &t->reasons[i];
+            if (r->field != f || (!r->guard && !d))
+                continue;
+            cJSON *e = obj(b, NULL, NULL);
+            if (!e)
+                return;
+            if (!cJSON_AddItemToArray(a, e)) {
+                cJSON_Delete(e);
+                b->failed = 1;
+                return;
+            }
+            put_str(b, e, "code", r->code);
+            put_str(b, e, "field", reason_field_name(f));
+            put_str(b, e, "text", r->text);
+        }
+    }
+}
+
+static void language_skill(treatment *t, const cJSON *data, char *buf, size_t size)
+{
+    int stated = 0;
+    const char *lang = pref(data, "language", &stated);
+    if (!lang || strlen(lang) < 2 || strlen(lang) > 16)
+        return;
+    /* "pt-BR" -> "lang_pt" */
+    size_t n = 0;
+    while (n < 3 && lang[n] >= 'a' && lang[n] <= 'z')
+        n++;
+    if (n < 2)
+        return;
+    snprintf(buf, size, "lang_%.*s", (int)n, lang);
+    size_t before = t->nskills;
+    add_skill(t, buf);
+    reason *r;
+    if (t->nskills != before && (r = add_reason(t, PF_SKILLS, 0, "PREFERENCE_LANGUAGE")))
+        snprintf(r->text, sizeof r->text,
+                 "the customer's language is honoured (signals: situation.preferences.language, "
+                 "context.preferences.language, language, context.profile.language)");
+}
+
+static attune_err decide_view(const policy *p, const cJSON *data, const policy_env *env,
+                              cJSON **routing_data, cJSON **crm_data, char *errstr,
+                              size_t errstr_size)
+{
+    *routing_data = NULL;
+    *crm_data = NULL;
+    if (!p || !cJSON_IsObject(data))
+        return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "data is not an object");
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(data, "situation")))
+        return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                           "data has no situation object (not a classified event?)");
+    policy_env dflt = {0};
+    if (!env)
+        env = &dflt;
+    policy_variant_fn choose = env->choose_variant ? env->choose_variant : policy_variant_default;
+    const char *interaction_id = str_at(data, "interaction_id");
+    const char *customer_id = str_at(data, "customer_id");
+
+    treatment *t = calloc(1, sizeof *t);
+    if (!t)
+        return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    const policy_action *d = &p->defaults;
+    t->queue = d->queue;
+    t->priority = d->priority;
+    for (size_t i = 0; i < d->nskills; i++)
+        add_skill(t, d->skills[i]);
+    t->tier = d->agent_tier;
+    t->channel = d->channel;
+    t->max_wait = d->max_wait;
+    t->pace = d->pace;
+    t->apology = d->apology;
+    t->tone = d->tone;
+    t->offer_types = d->offer_types;
+    t->comp_eligible = d->comp_eligible;
+    t->comp_cap = d->comp_cap;
+    t->comp_basis = d->comp_basis;
+    t->ownership = d->ownership;
+
+    /* Rules, highest priority first. Each matching rule with variants gets
+     * its own choice, so no rule's choice depends on another's. */
+    int choice[POLICY_MAX_RULES];
+    const char *variant_label = NULL;
+    char variant_buf[160];
+    cJSON *variants = cJSON_CreateArray();
+    jb b = {.failed = variants == NULL};
+    for (size_t i = 0; i < p->nrules; i++) {
+        const policy_rule *r = &p->rules[i];
+        choice[i] = -2; /* not matched */
+        if (!policy_cond_eval(r->when, data, 0))
+            continue;
+        choice[i] = -1;
+        if (r->nvariants) {
+            size_t k = choose(env->choose_arg, r->id, r->variant_names, r->nvariants,
+                              interaction_id ? interaction_id : "");
+            choice[i] = (int)(k % r->nvariants);
+            snprintf(variant_buf, sizeof variant_buf, "%s:%s", r->id, r->variants[choice[i]].name);
+            if (!variant_label)
+                variant_label = variant_buf;
+            push_str(&b, variants, variant_buf);
+        }
+        apply_rule(t, r, choice[i]);
+    }
+    /* Compensation: the case alone decides, emotion and sentiment hidden.
+     * The validator already rejects rules that would read them. */
+    for (size_t i = 0; i < p->nrules; i++) {
+        const policy_rule *r = &p->rules[i];
+        int has = (r->set.has & (1u << PF_COMPENSATION)) != 0;
+        for (size_t k = 0; k < r->nvariants; k++)
+            has |= (r->variants[k].set.has & (1u << PF_COMPENSATION)) != 0;
+        if (!has)
+            continue;
+        if (!policy_cond_eval(r->when, data, POLICY_COND_HIDE_AFFECT))
+            continue;
+        int v = choice[i] >= 0 ? choice[i] : -1;
+        if (r->nvariants && v < 0)
+            v = (int)(choose(env->choose_arg, r->id, r->variant_names, r->nvariants,
+                             interaction_id ? interaction_id : "") %
+                      r->nvariants);
+        const policy_action *a = comp_of(r, v);
+        if (!a)
+            continue;
+        t->comp_eligible = a->comp_eligible;
+        t->comp_cap = a->comp_eligible ? a->comp_cap : 0;
+        t->comp_basis = a->comp_basis;
+        rule_reason(t, PF_COMPENSATION, r, v >= 0 ? r->variants[v].name : NULL);
+        break;
+    }
+
+    /* Guards. */
+    int distressed = 0;
+    char lang_skill[32];
+    guard_protection(t, data);
+    guard_compensation(p, t);
+    guard_sales(p, t, data, &distressed);
+    if (t->prot == PROT_NONE)
+        arbitrate(p, t, data);
+    language_skill(t, data, lang_skill, sizeof lang_skill);
+    guard_floor(p, t);
+
+    /* The routing decision. */
+    char did[37], at[40];
+    const char *event_id = env->event_id ? env->event_id : interaction_id ? interaction_id : "";
+    policy_decision_id(event_id, p->version, did);
+    ts_format_rfc3339(env->now_ms, at, sizeof at);
+    cJSON *rt = obj(&b, NULL, NULL);
+    put_str(&b, rt, "decision_id", did);
+    put_str(&b, rt, "event_id", event_id);
+    put_str(&b, rt, "interaction_id", interaction_id);
+    put_str(&b, rt, "customer_id", customer_id);
+    put_str(&b, rt, "decided_at", at);
+    put_situation(&b, rt, data, distressed);
+    put_context(&b, rt, data);
+    cJSON *ro = obj(&b, rt, "routing");
+    put_str(&b, ro, "queue", t->queue);
+    put_num(&b, ro, "priority", t->priority);
+    cJSON *sk = arr(&b, ro, "skills");
+    for (size_t i = 0; i < t->nskills; i++)
+        push_str(&b, sk, t->skills[i]);
+    put_str(&b, ro, "agent_tier", p->tiers[t->tier]);
+    put_str(&b, ro, "channel", POLICY_CHANNELS[t->channel]);
+    put_num(&b, ro, "max_wait_seconds", t->max_wait);
+    cJSON *g = obj(&b, rt, "guidance");
+    put_str(&b, g, "pace", POLICY_PACES[t->pace]);
+    put_str(&b, g, "apology", POLICY_APOLOGIES[t->apology]);
+    put_str(&b, g, "tone", t->tone);
+    put_offer(&b, g, t);
+    put_compensation(&b, g, t);
+    put_str(&b, g, "protection", PROTECTION_NAMES[t->prot]);
+    put_bool(&b, g, "ownership", t->ownership);
+    put_preferences(&b, g, "preferences", data, 0);
+    put_policy(&b, rt, p, variant_label ? variant_label : "default", variants);
+    put_reasons(&b, rt, p, t);
+
+    /* The CRM decision. */
+    cJSON *crm = obj(&b, NULL, NULL);
+    put_str(&b, crm, "decision_id", did);
+    put_str(&b, crm, "event_id", event_id);
+    put_str(&b, crm, "interaction_id", interaction_id);
+    put_str(&b, crm, "customer_id", customer_id);
+    put_str(&b, crm, "decided_at", at);
+    cJSON *sum = obj(&b, crm, "summary");
+    put_str(&b, sum, "channel", str_at(data, "channel"));
+    put_str(&b, sum, "kind", str_at(data, "kind"));
+    put_situation(&b, sum, data, distressed);
+    cJSON *tr = obj(&b, sum, "treatment");
+    put_str(&b, tr, "queue", t->queue);
+    put_str(&b, tr, "agent_tier", p->tiers[t->tier]);
+    put_str(&b, tr, "channel", POLICY_CHANNELS[t->channel]);
+    put_str(&b, tr, "pace", POLICY_PACES[t->pace]);
+    put_str(&b, tr, "apology", POLICY_APOLOGIES[t->apology]);
+    put_offer(&b, tr, t);
+    put_compensation(&b, tr, t);
+    put_str(&b, tr, "protection", PROTECTION_NAMES[t->prot]);
+    put_preferences(&b, crm, "preferences_learned", data, 1);
+    put_trend(&b, crm, data);
+    put_follow_ups(&b, crm, t, env->now_ms);
+    cJSON *notes = arr(&b, crm, "notes");
+    if (t->prot != PROT_NONE)
+        push_str(&b, notes,
+                 t->prot == PROT_FLOW
+                     ? "staff_protection: threat toward staff; protection flow applied"
+                     : "staff_protection: abuse toward staff; warning script given");
+    put_policy(&b, crm, p, variant_label ? variant_label : "default", variants);
+
+    cJSON_Delete(variants);
+    free(t);
+    if (b.failed) {
+        cJSON_Delete(rt);
+        cJSON_Delete(crm);
+        return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    *routing_data = rt;
+    *crm_data = crm;
+    return ATTUNE_OK;
+}
+
+/* How many of the customer's recent contacts in the 7 days before this one
+ * were about the same intent: "repeat contact about the same issue" as a
+ * number a rule can test (signals.repeat_same_intent). */
+static int repeat_same_intent(const cJSON *data)
+{
+    const char *intent = str_at(data, "situation.intent.label");
+    const cJSON *recent = policy_path_get(data, "context.recent", 0);
+    const char *now_text = str_at(data, "occurred_at");
+    int64_t now = 0, then = 0;
+    if (!intent || !*intent || !cJSON_IsArray(recent) || !now_text ||
+        ts_parse_rfc3339(now_text, &now) != 0)
+        return 0;
+    const char *self = str_at(data, "interaction_id");
+    int n = 0;
+    for (const cJSON *r = recent->child; r; r = r->next) {
+        const char *ri = json_str(r, "intent"), *rt = json_str(r, "occurred_at"),
+                   *rid = json_str(r, "interaction_id");
+        if (!ri || strcmp(ri, intent) != 0 || !rt || ts_parse_rfc3339(rt, &then) != 0)
+            continue;
+        if (rid && self && strcmp(rid, self) == 0)
+            continue; /* an earlier event of this same interaction */
+        if (then <= now && now - then <= 7LL * 86400 * 1000)
+            n++;
+    }
+    return n;
+}
+
+attune_err policy_decide(const policy *p, const cJSON *data, const policy_env *env,
+                         cJSON **routing_data, cJSON **crm_data, char *errstr, size_t errstr_size)
+{
+    *routing_data = NULL;
+    *crm_data = NULL;
+    if (!p || !cJSON_IsObject(data))
+        return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "data is not an object");
+    /* Rules read the input plus derived signals; the view borrows the
+     * input's members (references), so nothing of the input is copied or
+     * changed. */
+    cJSON *view = cJSON_CreateObject();
+    cJSON *signals = view ? cJSON_AddObjectToObject(view, "signals") : NULL;
+    int ok = signals != NULL;
+    for (const cJSON *m = data->child; ok && m; m = m->next)
+        if (strcmp(m->string, "signals") != 0)
+            ok = cJSON_AddItemReferenceToObject(view, m->string, (cJSON *)m);
+    if (ok)
+        ok = cJSON_AddNumberToObject(signals, "repeat_same_intent", repeat_same_intent(data)) !=
+             NULL;
+    if (!ok) {
+        cJSON_Delete(view);
+        return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    attune_err err = decide_view(p, view, env, routing_data, crm_data, errstr, errstr_size);
+    cJSON_Delete(view);
+    return err;
+}

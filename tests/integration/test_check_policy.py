@@ -1,0 +1,65 @@
+"""attune-decide --check-policy: every error with its JSON pointer, exit 0
+valid, 1 invalid, 2 usage; the shipped policy is valid and matches
+docs/schemas/policy.schema.json."""
+
+import json
+import subprocess
+
+from jsonschema import Draft202012Validator
+
+from stack import REPO_ROOT
+
+DECIDE = REPO_ROOT / "build" / "bin" / "attune-decide"
+DEFAULT = REPO_ROOT / "deploy" / "policies" / "default.json"
+
+
+def check(path):
+    return subprocess.run([str(DECIDE), "--check-policy", str(path)], capture_output=True,
+                          text=True, timeout=30)
+
+
+def test_default_policy_is_valid():
+    r = check(DEFAULT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "valid" in r.stdout
+
+
+def test_default_policy_matches_schema():
+    schema = json.loads((REPO_ROOT / "docs" / "schemas" / "policy.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    errors = list(Draft202012Validator(schema).iter_errors(json.loads(DEFAULT.read_text())))
+    assert not errors, [e.message for e in errors]
+
+
+def test_every_error_with_its_pointer(tmp_path):
+    doc = json.loads(DEFAULT.read_text())
+    doc["floor"]["min_agent_tier"] = "intern"
+    doc["rules"][0]["when"] = {"path": "situation.emotion.scores.anger", "op": "ge", "value": 0.5}
+    doc["rules"][1]["set"]["routing.channel"] = "fax"
+    doc["rules"][2]["when"] = {"path": "situation.urgency.level", "op": "eq", "value": "critcal"}
+    doc["offers"][0]["type"] = "bribe"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    r = check(bad)
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = r.stdout
+    assert f"{bad}: /floor/min_agent_tier: must be one of the agent_tiers" in out
+    assert "/rules/0/when: this rule sets guidance.compensation and its condition reads " \
+           "situation.emotion.scores.anger" in out
+    assert "/rules/1/set/routing.channel: must be one of: stay, callback" in out
+    assert "/rules/2/when/value: 'critcal' is not a value of situation.urgency.level" in out
+    assert "/offers/0/type: must be one of: cross_sell, upsell, retention" in out
+    assert "invalid (5 errors)" in out
+
+
+def test_not_json_and_usage(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{\"version\": ")
+    r = check(bad)
+    assert r.returncode == 1
+    assert f"{bad}: /:" in r.stdout
+    assert check(tmp_path / "missing.json").returncode == 2
+    r = subprocess.run([str(DECIDE), "--check-policy"], capture_output=True, text=True)
+    assert r.returncode == 2
+    r = subprocess.run([str(DECIDE), "--bogus"], capture_output=True, text=True)
+    assert r.returncode == 2 and "usage" in r.stderr

@@ -1,0 +1,128 @@
+"""attune-sim over a fixture mix of interactions: the floor is met for every
+customer, no sales offer reaches a distressed, vulnerable or non-consenting
+customer, anger does not buy compensation, threats get protection, the
+decisions match docs/schemas/decision-routing.schema.json and carry no text,
+and --compare reports the differences between two policies."""
+
+import json
+import os
+import subprocess
+
+from jsonschema import Draft202012Validator
+
+from stack import REPO_ROOT
+
+SIM = REPO_ROOT / "build" / "bin" / "attune-sim"
+DEFAULT = REPO_ROOT / "deploy" / "policies" / "default.json"
+
+PROFILES = [
+    {"tier": "standard", "segment": "leisure", "payer": "self", "marketing_consent": True},
+    {"tier": "gold", "segment": "business", "payer": "employer", "marketing_consent": True},
+    {"tier": "platinum", "segment": "key_account", "payer": "employer", "value": 98000},
+    {"tier": "standard", "segment": "leisure", "payer": "self", "marketing_consent": True,
+     "vulnerable": True},
+    {"tier": "silver", "segment": "leisure", "payer": "self", "marketing_consent": False},
+]
+TEXTS = [
+    "This is the THIRD time I call, still no refund. Fix it right now!!",
+    "Hi! Just wondering what upgrades you offer for my plan, no rush :)",
+    "I'm really worried, I think someone used my card without permission",
+    "Thanks so much, that solved it. Have a lovely day :)",
+    "I want to cancel my subscription, it is too expensive",
+    "you are a useless idiot",
+    "I will find you and hurt you",
+    "My flight was cancelled and I need a new one asap",
+    "Please don't call me, email is better. How do I change my address?",
+    "I am furious, this is a disgrace, I want compensation",
+    "Could you explain the charges on my bill? I'm confused",
+]
+
+
+def fixture_events(path):
+    n = 0
+    with open(path, "w") as f:
+        for i, text in enumerate(TEXTS):
+            for j, prof in enumerate(PROFILES):
+                ev = {"interaction_id": f"i-{i}-{j}", "customer_id": f"c-{j}", "channel":
+                      ["chat", "voice", "email"][(i + j) % 3], "kind": "message", "text": text,
+                      "wait_seconds": (i * 97 + j * 131) % 900,
+                      "context": {"status": "ok", "profile": prof,
+                                  "contacts_24h": 1 + (i + j) % 3, "contacts_7d": 1 + (i * j) % 5}}
+                f.write(json.dumps(ev) + "\n")
+                n += 1
+    return n
+
+
+def run(*args):
+    env = dict(os.environ, ATTUNE_DATA_DIR=str(REPO_ROOT / "deploy" / "data"))
+    r = subprocess.run([str(SIM), *map(str, args)], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_sim_report_on_fixture_mix(tmp_path):
+    events = tmp_path / "events.jsonl"
+    n = fixture_events(events)
+    out = tmp_path / "decisions.jsonl"
+    rep = run("--policy", DEFAULT, "--events", events, "--decisions-out", out)
+    assert rep["events"] == n and rep["errors"] == 0
+    p = rep["policy"]
+    assert p["decisions"] == n
+    assert p["floor"]["met_share"] == 1
+    for group in list(p["by_tier"].values()) + list(p["by_segment"].values()):
+        assert group["floor_met_share"] == 1
+        assert group["max_wait_seconds"]["max"] <= p["floor"]["max_wait_seconds"]
+        assert group["priority"]["min"] >= p["floor"]["min_priority"]
+    assert set(p["by_tier"]) == {"standard", "gold", "platinum", "silver"}
+    offers = p["offers"]
+    assert offers["sales_to_distressed"] == 0
+    assert offers["sales_to_vulnerable"] == 0
+    assert offers["sales_to_non_consenting"] == 0
+    assert p["protection"]["threats"] >= 1
+    assert p["protection"]["threats_protected_share"] == 1
+    assert p["protection"]["abuse_protected_share"] == 1
+    rho = p["anger_compensation_spearman"]
+    assert rho is None or rho < 0.3
+    for field in ("routing.queue", "guidance.pace", "guidance.offer.type", "guidance.protection"):
+        assert sum(p["counts"][field].values()) == n
+    assert len(p["counts"]["guidance.pace"]) >= 2
+
+    schema = json.loads((REPO_ROOT / "docs" / "schemas" /
+                         "decision-routing.schema.json").read_text())
+    validator = Draft202012Validator(schema)
+    lines = out.read_text().splitlines()
+    assert len(lines) == n
+    for line in lines:
+        d = json.loads(line)
+        errors = list(validator.iter_errors(d))
+        assert not errors, [e.message for e in errors]
+        for text in TEXTS:
+            assert text not in line
+        assert d["routing"]["max_wait_seconds"] <= 300
+
+
+def test_sim_is_deterministic_and_compares(tmp_path):
+    events = tmp_path / "events.jsonl"
+    fixture_events(events)
+    strict = json.loads(DEFAULT.read_text())
+    strict["version"] = "strict-1"
+    strict["floor"]["max_wait_seconds"] = 120
+    for rule in strict["rules"]:
+        if rule["set"].get("routing.max_wait_seconds", 0) > 120:
+            rule["set"]["routing.max_wait_seconds"] = 120
+    other = tmp_path / "strict.json"
+    other.write_text(json.dumps(strict))
+    a = run("--policy", DEFAULT, "--events", events)
+    b = run("--policy", DEFAULT, "--events", events)
+    assert a == b
+    rep = run("--policy", DEFAULT, "--events", events, "--compare", other)
+    cmp = rep["compare"]
+    assert cmp["policy"]["version"] == "strict-1"
+    assert cmp["policy"]["floor"]["met_share"] == 1
+    assert cmp["counts_delta"]["routing.queue"] == {}
+    assert cmp["decisions_changed"] > 0
+    assert 0 < cmp["fields_changed"]["routing.max_wait_seconds"] <= cmp["decisions_changed"]
+    assert cmp["counts_delta"]["routing.max_wait_seconds"]["120"] > 0
+    by_tier = cmp["policy"]["by_tier"]
+    assert all(g["max_wait_seconds"]["max"] <= 120 for g in by_tier.values())

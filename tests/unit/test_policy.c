@@ -1,0 +1,1081 @@
+/* Unit tests of the policy engine: the condition language, the validator's
+ * messages (with their JSON pointers), every guard, a property test over
+ * random policies and random situations, offer arbitration, reason codes,
+ * decision ids, variants, the shipped default policy and concurrent use. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+
+#include <cmocka.h>
+
+#include "policy/cond.h"
+#include "policy/policy.h"
+
+/* --- helpers ---------------------------------------------------------------- */
+
+static cJSON *parse(const char *s)
+{
+    cJSON *j = cJSON_Parse(s);
+    assert_non_null(j);
+    return j;
+}
+
+typedef struct {
+    double sentiment, anger, fear, effort;
+    const char *intent, *urgency, *threat;
+    const char *tier, *segment, *payer;
+    int consent, vulnerable, contacts_24h, contacts_7d;
+    double wait, value;
+    const char *avoid_channel;
+} sit;
+
+static sit neutral_sit(void)
+{
+    return (sit){.sentiment = 0,
+                 .intent = "billing",
+                 .urgency = "normal",
+                 .threat = "none",
+                 .tier = "standard",
+                 .segment = "unknown",
+                 .payer = "unknown",
+                 .consent = 1,
+                 .contacts_24h = 1,
+                 .contacts_7d = 1};
+}
+
+static cJSON *make_data(const sit *s)
+{
+    char buf[4096];
+    double rest = 1 - s->anger - s->fear;
+    snprintf(buf, sizeof buf,
+             "{\"interaction_id\":\"i-1\",\"customer_id\":\"c-1\",\"channel\":\"chat\","
+             "\"kind\":\"message\",\"text\":\"SECRET CUSTOMER TEXT\",\"wait_seconds\":%g,"
+             "\"context\":{\"status\":\"ok\",\"profile\":{\"tier\":\"%s\",\"value\":%g,"
+             "\"segment\":\"%s\",\"payer\":\"%s\",\"marketing_consent\":%s,\"vulnerable\":%s},"
+             "\"preferences\":{%s%s%s},\"recent\":[{\"sentiment\":-0.5},{\"sentiment\":{\"score\":"
+             "-0.3}}],\"contacts_24h\":%d,\"contacts_7d\":%d},"
+             "\"situation\":{\"sentiment\":{\"score\":%g,\"label\":\"%s\",\"confidence\":0.9},"
+             "\"emotion\":{\"scores\":{\"anger\":%g,\"fear\":%g,\"sadness\":0,\"confusion\":0,"
+             "\"joy\":0,\"neutral\":%g},\"label\":\"neutral\",\"confidence\":0.5},"
+             "\"intent\":{\"label\":\"%s\",\"confidence\":0.8},"
+             "\"urgency\":{\"score\":0.5,\"level\":\"%s\",\"effort\":%g,\"confidence\":0.9},"
+             "\"threat\":{\"level\":\"%s\",\"confidence\":0.9},\"preferences\":{},"
+             "\"evidence\":[{\"for\":\"sentiment\",\"rule\":\"lexicon\",\"text\":\"SECRET\","
+             "\"weight\":1}]}}",
+             s->wait, s->tier, s->value, s->segment, s->payer, s->consent ? "true" : "false",
+             s->vulnerable ? "true" : "false", s->avoid_channel ? "\"avoid_channel\":\"" : "",
+             s->avoid_channel ? s->avoid_channel : "", s->avoid_channel ? "\"" : "",
+             s->contacts_24h, s->contacts_7d, s->sentiment,
+             s->sentiment < -0.05  ? "negative"
+             : s->sentiment > 0.05 ? "positive"
+                                   : "neutral",
+             s->anger, s->fear, rest < 0 ? 0 : rest, s->intent, s->urgency, s->effort, s->threat);
+    return parse(buf);
+}
+
+static const char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[POLICY_MAX_BYTES + 1];
+    *len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[*len] = '\0';
+    return buf;
+}
+
+/* A small valid policy; extra is spliced in at the top level. */
+static const char *BASE = "{\"version\":\"t-1\","
+                          "\"floor\":{\"max_wait_seconds\":300,\"min_agent_tier\":\"standard\","
+                          "\"min_priority\":10},"
+                          "\"guards\":{\"compensation_max_cap\":100},"
+                          "\"defaults\":{\"routing.queue\":\"general\",\"routing.priority\":50,"
+                          "\"routing.agent_tier\":\"standard\",\"routing.channel\":\"stay\","
+                          "\"guidance.pace\":\"standard\",\"guidance.apology\":\"none\","
+                          "\"guidance.tone\":\"warm\"}";
+
+static policy *load_with(const char *extra, size_t *n_errs, problem_field *errs, size_t max)
+{
+    char buf[16384];
+    snprintf(buf, sizeof buf, "%s%s%s}", BASE, extra[0] ? "," : "", extra);
+    policy *p = NULL;
+    size_t n = 0;
+    problem_field local[32];
+    attune_err rc = policy_load(buf, strlen(buf), &p, errs ? errs : local, errs ? max : 32, &n);
+    if (n_errs)
+        *n_errs = n;
+    if (rc != ATTUNE_OK && !n_errs) {
+        for (size_t i = 0; i < n && i < 32; i++)
+            fprintf(stderr, "%s: %s\n", local[i].pointer, local[i].detail);
+        fail_msg("policy did not load");
+    }
+    return p;
+}
+
+static void decide(const policy *p, const sit *s, cJSON **rt, cJSON **crm)
+{
+    cJSON *d = make_data(s);
+    char err[128];
+    policy_env env = {.now_ms = 1700000000000LL, .event_id = "evt-1"};
+    assert_int_equal(policy_decide(p, d, &env, rt, crm, err, sizeof err), ATTUNE_OK);
+    cJSON_Delete(d);
+}
+
+static const cJSON *at(const cJSON *o, const char *path)
+{
+    return policy_path_get(o, path, 0);
+}
+
+static const char *sat(const cJSON *o, const char *path)
+{
+    const cJSON *v = at(o, path);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double nat(const cJSON *o, const char *path)
+{
+    const cJSON *v = at(o, path);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+static int has_reason(const cJSON *rt, const char *code, const char *field)
+{
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(rt, "reasons");
+    for (const cJSON *e = r ? r->child : NULL; e; e = e->next)
+        if (strcmp(sat(e, "code"), code) == 0 && (!field || strcmp(sat(e, "field"), field) == 0))
+            return 1;
+    return 0;
+}
+
+/* --- condition language ---------------------------------------------------- */
+
+static int cond_holds(const char *cond, const cJSON *data)
+{
+    cJSON *j = parse(cond);
+    problem_field errs[8];
+    policy_errs e = {errs, 8, 0};
+    size_t nodes = 0;
+    policy_cond *c = policy_cond_parse(j, "/when", &e, &nodes);
+    cJSON_Delete(j);
+    if (!c) {
+        fprintf(stderr, "%s: %s\n", errs[0].pointer, errs[0].detail);
+        fail_msg("condition did not parse");
+    }
+    int r = policy_cond_eval(c, data, 0);
+    policy_cond_free(c);
+    return r;
+}
+
+static void test_cond_language(void **state)
+{
+    (void)state;
+    sit s = neutral_sit();
+    s.sentiment = -0.6;
+    s.anger = 0.7;
+    s.contacts_7d = 4;
+    s.wait = 200;
+    cJSON *d = make_data(&s);
+    assert_true(
+        cond_holds("{\"path\":\"situation.sentiment.score\",\"op\":\"lt\",\"value\":-0.5}", d));
+    assert_false(
+        cond_holds("{\"path\":\"situation.sentiment.score\",\"op\":\"ge\",\"value\":0}", d));
+    assert_true(
+        cond_holds("{\"path\":\"context.contacts_7d\",\"op\":\"between\",\"value\":[3,5]}", d));
+    assert_false(
+        cond_holds("{\"path\":\"context.contacts_7d\",\"op\":\"between\",\"value\":[5,9]}", d));
+    assert_true(cond_holds("{\"path\":\"situation.urgency.level\",\"op\":\"in\","
+                           "\"value\":[\"normal\",\"high\"]}",
+                           d));
+    assert_true(cond_holds("{\"path\":\"situation.urgency.level\",\"op\":\"not_in\","
+                           "\"value\":[\"low\"]}",
+                           d));
+    assert_true(cond_holds("{\"path\":\"context.profile.marketing_consent\",\"op\":\"eq\","
+                           "\"value\":true}",
+                           d));
+    assert_true(cond_holds("{\"path\":\"channel\",\"op\":\"ne\",\"value\":\"voice\"}", d));
+    assert_true(cond_holds("{\"all\":[{\"path\":\"wait_seconds\",\"op\":\"gt\",\"value\":100},"
+                           "{\"not\":{\"path\":\"queue\",\"op\":\"exists\"}}]}",
+                           d));
+    assert_true(cond_holds("{\"any\":[{\"path\":\"wait_seconds\",\"op\":\"gt\",\"value\":1000},"
+                           "{\"path\":\"situation.emotion.scores.anger\",\"op\":\"ge\","
+                           "\"value\":0.7}]}",
+                           d));
+    /* Absent values compare false, including not_in; exists tells. */
+    assert_false(cond_holds("{\"path\":\"attributes.vip\",\"op\":\"eq\",\"value\":true}", d));
+    assert_false(
+        cond_holds("{\"path\":\"attributes.vip\",\"op\":\"not_in\",\"value\":[\"x\"]}", d));
+    assert_false(cond_holds("{\"path\":\"context.profile.extra\",\"op\":\"exists\"}", d));
+    /* Numbers held as strings (profile hash fields) compare as numbers. */
+    cJSON *prof =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "context"), "profile");
+    cJSON_AddStringToObject(prof, "propensity_upgrade", "0.75");
+    assert_true(cond_holds("{\"path\":\"context.profile.propensity_upgrade\",\"op\":\"gt\","
+                           "\"value\":0.5}",
+                           d));
+    /* Hiding affect: emotion reads as absent. */
+    cJSON *j = parse("{\"path\":\"situation.emotion.scores.anger\",\"op\":\"ge\",\"value\":0.5}");
+    policy_errs e = {NULL, 0, 0};
+    size_t nodes = 0;
+    policy_cond *c = policy_cond_parse(j, "", &e, &nodes);
+    assert_non_null(c);
+    assert_true(policy_cond_eval(c, d, 0));
+    assert_false(policy_cond_eval(c, d, POLICY_COND_HIDE_AFFECT));
+    assert_true(policy_cond_uses_affect(c));
+    policy_cond_free(c);
+    cJSON_Delete(j);
+    cJSON_Delete(d);
+}
+
+static void expect_cond_error(const char *cond, const char *pointer, const char *needle)
+{
+    cJSON *j = parse(cond);
+    problem_field errs[8];
+    policy_errs e = {errs, 8, 0};
+    size_t nodes = 0;
+    policy_cond *c = policy_cond_parse(j, "/when", &e, &nodes);
+    cJSON_Delete(j);
+    assert_null(c);
+    assert_true(e.n >= 1);
+    if (strcmp(errs[0].pointer, pointer) != 0 || !strstr(errs[0].detail, needle)) {
+        fprintf(stderr, "got %s: %s\n", errs[0].pointer, errs[0].detail);
+        fail_msg("wanted %s: ...%s...", pointer, needle);
+    }
+}
+
+static void test_cond_errors(void **state)
+{
+    (void)state;
+    expect_cond_error("{\"path\":\"situation.mood\",\"op\":\"eq\",\"value\":1}", "/when/path",
+                      "unknown path");
+    expect_cond_error("{\"path\":\"wait_seconds\",\"op\":\"approx\",\"value\":1}", "/when/op",
+                      "unknown operator");
+    expect_cond_error("{\"path\":\"situation.urgency.level\",\"op\":\"eq\",\"value\":\"critcal\"}",
+                      "/when/value", "'critcal' is not a value");
+    expect_cond_error("{\"path\":\"situation.urgency.level\",\"op\":\"gt\",\"value\":1}", "/when",
+                      "not a number");
+    expect_cond_error("{\"path\":\"wait_seconds\",\"op\":\"between\",\"value\":[5,1]}",
+                      "/when/value", "low 5 is above high 1");
+    expect_cond_error("{\"all\":[{\"path\":\"wait_seconds\",\"op\":\"gt\",\"value\":1},"
+                      "{\"path\":\"x\",\"op\":\"gt\"}]}",
+                      "/when/all/1/path", "unknown path");
+    expect_cond_error("{\"all\":[]}", "/when/all", "1 to 64");
+    expect_cond_error("{\"path\":\"wait_seconds\",\"op\":\"gt\"}", "/when", "needs a \"value\"");
+    expect_cond_error("{\"path\":\"wait_seconds\",\"op\":\"gt\",\"value\":1,\"x\":2}", "/when/x",
+                      "unknown member");
+    /* Depth limit. */
+    char deep[2048] = "";
+    size_t o = 0;
+    for (int i = 0; i < POLICY_MAX_COND_DEPTH + 2; i++)
+        o += (size_t)snprintf(deep + o, sizeof deep - o, "{\"not\":");
+    o += (size_t)snprintf(deep + o, sizeof deep - o,
+                          "{\"path\":\"wait_seconds\",\"op\":\"exists\"}");
+    for (int i = 0; i < POLICY_MAX_COND_DEPTH + 2; i++)
+        o += (size_t)snprintf(deep + o, sizeof deep - o, "}");
+    cJSON *j = parse(deep);
+    problem_field errs[4];
+    policy_errs e = {errs, 4, 0};
+    size_t nodes = 0;
+    assert_null(policy_cond_parse(j, "", &e, &nodes));
+    assert_non_null(strstr(errs[0].detail, "deeper than"));
+    cJSON_Delete(j);
+}
+
+/* --- validator ------------------------------------------------------------------ */
+
+static void expect_policy_error(const char *extra, const char *pointer, const char *needle)
+{
+    problem_field errs[32];
+    size_t n = 0;
+    policy *p = load_with(extra, &n, errs, 32);
+    assert_null(p);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < n && i < 32; i++)
+        if (strcmp(errs[i].pointer, pointer) == 0 && strstr(errs[i].detail, needle))
+            return;
+    for (size_t i = 0; i < n && i < 32; i++)
+        fprintf(stderr, "  %s: %s\n", errs[i].pointer, errs[i].detail);
+    fail_msg("wanted %s: ...%s...", pointer, needle);
+}
+
+static void test_validator_messages(void **state)
+{
+    (void)state;
+    /* A compensation that depends on anger (even under not, even in a variant). */
+    expect_policy_error("\"rules\":[{\"id\":\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,"
+                        "\"when\":{\"not\":{\"path\":\"situation.emotion.scores.anger\",\"op\":"
+                        "\"lt\",\"value\":0.5}},\"set\":{\"guidance.compensation\":{\"eligible\":"
+                        "true,\"cap\":10,\"basis\":\"x\"}}}]",
+                        "/rules/0/when", "never emotion or sentiment");
+    expect_policy_error("\"rules\":[{\"id\":\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,"
+                        "\"when\":{\"path\":\"situation.sentiment.label\",\"op\":\"eq\",\"value\":"
+                        "\"negative\"},\"variants\":[{\"name\":\"x\",\"set\":{}},{\"name\":\"y\","
+                        "\"set\":{\"guidance.compensation\":{\"eligible\":true,\"cap\":10,"
+                        "\"basis\":\"x\"}}}]}]",
+                        "/rules/0/when", "situation.sentiment.label");
+    /* Below the floor. */
+    expect_policy_error("\"agent_tiers\":[\"junior\",\"standard\",\"senior\"],\"rules\":[{\"id\":"
+                        "\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,\"set\":{"
+                        "\"routing.agent_tier\":\"junior\"}}]",
+                        "/rules/0/set/routing.agent_tier", "below the floor");
+    expect_policy_error("\"rules\":[{\"id\":\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,"
+                        "\"set\":{\"routing.max_wait_seconds\":900}}]",
+                        "/rules/0/set/routing.max_wait_seconds", "above the floor");
+    expect_policy_error("\"rules\":[{\"id\":\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,"
+                        "\"set\":{\"guidance.protection\":\"none\"}}]",
+                        "/rules/0/set/guidance.protection", "guard only");
+    expect_policy_error("\"rules\":[{\"id\":\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,"
+                        "\"set\":{\"guidance.compensation\":{\"eligible\":true,\"cap\":500,"
+                        "\"basis\":\"x\"}}}]",
+                        "/rules/0/set/guidance.compensation/cap", "compensation_max_cap");
+    expect_policy_error("\"rules\":[{\"id\":\"a\",\"code\":\"a\",\"reason\":\"r\",\"priority\":1,"
+                        "\"set\":{}}]",
+                        "/rules/0/code", "upper-case");
+    expect_policy_error("\"rules\":[{\"id\":\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,"
+                        "\"set\":{\"routing.queu\":\"x\"}}]",
+                        "/rules/0/set/routing.queu", "unknown treatment field");
+    expect_policy_error("\"rules\":[{\"id\":\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,"
+                        "\"set\":{}},{\"id\":\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,"
+                        "\"set\":{}}]",
+                        "/rules/1", "appears twice");
+    expect_policy_error("\"offers\":[{\"id\":\"o\",\"type\":\"bribe\"}]", "/offers/0/type",
+                        "cross_sell, upsell, retention");
+    expect_policy_error("\"colour\":1", "/colour", "unknown member");
+    /* Every error is reported, not just the first. */
+    problem_field errs[32];
+    size_t n = 0;
+    assert_null(load_with("\"rules\":[{\"id\":\"A\",\"priority\":-1,\"set\":{\"routing.priority\":"
+                          "101,\"guidance.pace\":\"slow\"}}]",
+                          &n, errs, 32));
+    assert_true(n >= 5);
+    /* Not JSON, too large. */
+    policy *p = NULL;
+    assert_int_equal(policy_load("{", 1, &p, errs, 32, &n), ATTUNE_ERR_PARSE);
+    assert_int_equal(n, 1);
+    assert_int_equal(policy_load("{}", POLICY_MAX_BYTES + 1, &p, errs, 32, &n), ATTUNE_ERR_LIMIT);
+    /* Missing sections. */
+    assert_int_equal(policy_load("{}", 2, &p, errs, 32, &n), ATTUNE_ERR_INVALID);
+    assert_true(n >= 4);
+    assert_null(p);
+}
+
+static void test_rule_limit(void **state)
+{
+    (void)state;
+    size_t cap = 40 * (POLICY_MAX_RULES + 2) + 64;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t o = (size_t)snprintf(buf, cap, "\"rules\":[");
+    for (int i = 0; i < POLICY_MAX_RULES + 1; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s{\"id\":\"r%d\"}", i ? "," : "", i);
+    snprintf(buf + o, cap - o, "]");
+    char *doc = malloc(cap + 1024);
+    assert_non_null(doc);
+    snprintf(doc, cap + 1024, "%s,%s}", BASE, buf);
+    policy *p = NULL;
+    problem_field errs[4];
+    size_t n = 0;
+    assert_int_equal(policy_load(doc, strlen(doc), &p, errs, 4, &n), ATTUNE_ERR_INVALID);
+    assert_string_equal(errs[0].pointer, "/rules");
+    assert_non_null(strstr(errs[0].detail, "at most 256"));
+    free(doc);
+    free(buf);
+}
+
+/* --- guards ------------------------------------------------------------------------ */
+
+static const char *GUARD_RULES =
+    "\"rules\":["
+    "{\"id\":\"low\",\"code\":\"LOW\",\"reason\":\"r\",\"priority\":10,"
+    "\"set\":{\"routing.priority\":0,\"routing.priority_boost\":-100,"
+    "\"guidance.offer_types\":[\"cross_sell\",\"upsell\",\"retention\"]}},"
+    "{\"id\":\"repeat\",\"code\":\"REPEAT\",\"reason\":\"repeat\",\"priority\":20,"
+    "\"when\":{\"path\":\"context.contacts_7d\",\"op\":\"ge\",\"value\":3},"
+    "\"set\":{\"guidance.compensation\":{\"eligible\":true,\"cap\":40,\"basis\":\"repeat_contact\"}"
+    "}}],"
+    "\"offers\":[{\"id\":\"up\",\"type\":\"upsell\",\"propensity\":0.5,\"value\":10},"
+    "{\"id\":\"keep\",\"type\":\"retention\",\"propensity\":0.1,\"value\":10}]";
+
+static void test_guard_floor(void **state)
+{
+    (void)state;
+    policy *p = load_with(GUARD_RULES, NULL, NULL, 0);
+    sit s = neutral_sit();
+    cJSON *rt, *crm;
+    decide(p, &s, &rt, &crm);
+    assert_true(nat(rt, "routing.max_wait_seconds") <= 300);
+    assert_string_equal(sat(rt, "routing.agent_tier"), "standard");
+    assert_int_equal((int)nat(rt, "routing.priority"), 10);
+    assert_true(has_reason(rt, "FLOOR_PRIORITY", "routing.priority"));
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    policy_free(p);
+}
+
+static void test_guard_anger_not_rewarded(void **state)
+{
+    (void)state;
+    policy *p = load_with(GUARD_RULES, NULL, NULL, 0);
+    sit calm = neutral_sit(), angry = neutral_sit();
+    calm.contacts_7d = angry.contacts_7d = 4;
+    angry.anger = 0.95;
+    angry.sentiment = -0.9;
+    cJSON *a, *b, *c1, *c2;
+    decide(p, &calm, &a, &c1);
+    decide(p, &angry, &b, &c2);
+    assert_true(cJSON_Compare(at(a, "guidance.compensation"), at(b, "guidance.compensation"), 1));
+    assert_true(cJSON_IsTrue(at(a, "guidance.compensation.eligible")));
+    assert_int_equal((int)nat(a, "guidance.compensation.cap"), 40);
+    assert_string_equal(sat(a, "guidance.compensation.basis"), "repeat_contact");
+    assert_true(has_reason(a, "REPEAT", "guidance.compensation"));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(c1);
+    cJSON_Delete(c2);
+    policy_free(p);
+}
+
+static void test_guard_no_sales(void **state)
+{
+    (void)state;
+    policy *p = load_with(GUARD_RULES, NULL, NULL, 0);
+    cJSON *rt, *crm;
+    sit ok = neutral_sit();
+    decide(p, &ok, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.offer.type"), "upsell");
+    assert_string_equal(sat(rt, "guidance.offer.id"), "up");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    struct {
+        sit s;
+        const char *code;
+    } cases[4];
+    for (int i = 0; i < 4; i++)
+        cases[i].s = neutral_sit();
+    cases[0].s.anger = 0.6, cases[0].code = "NO_SALES_DISTRESSED";
+    cases[1].s.fear = 0.6, cases[1].code = "NO_SALES_DISTRESSED";
+    cases[2].s.vulnerable = 1, cases[2].code = "NO_SALES_VULNERABLE";
+    cases[3].s.consent = 0, cases[3].code = "NO_SALES_NO_CONSENT";
+    for (int i = 0; i < 4; i++) {
+        decide(p, &cases[i].s, &rt, &crm);
+        /* The retention offer survives; no sale. */
+        assert_string_equal(sat(rt, "guidance.offer.type"), "retention");
+        assert_true(has_reason(rt, cases[i].code, "guidance.offer"));
+        cJSON_Delete(rt);
+        cJSON_Delete(crm);
+    }
+    sit neg = neutral_sit();
+    neg.sentiment = -0.5;
+    decide(p, &neg, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.offer.type"), "retention");
+    assert_true(cJSON_IsTrue(at(rt, "situation.distressed")));
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    policy_free(p);
+}
+
+static void test_guard_protection(void **state)
+{
+    (void)state;
+    policy *p = load_with(GUARD_RULES, NULL, NULL, 0);
+    cJSON *rt, *crm;
+    sit s = neutral_sit();
+    s.contacts_7d = 5;
+    s.threat = "threat";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.protection"), "protection_flow");
+    assert_false(cJSON_IsTrue(at(rt, "guidance.compensation.eligible")));
+    assert_string_equal(sat(rt, "guidance.offer.type"), "none");
+    assert_true(has_reason(rt, "PROTECTION_THREAT", "guidance.protection"));
+    assert_true(has_reason(rt, "NO_CONCESSION_ON_ABUSE", "guidance.compensation"));
+    const cJSON *notes = at(crm, "notes");
+    assert_int_equal(cJSON_GetArraySize(notes), 1);
+    int review = 0;
+    for (const cJSON *f = at(crm, "follow_ups")->child; f; f = f->next)
+        review |= strcmp(sat(f, "type"), "protection_review") == 0;
+    assert_true(review);
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    s.threat = "abuse";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.protection"), "warning_script");
+    assert_false(cJSON_IsTrue(at(rt, "guidance.compensation.eligible")));
+    assert_string_equal(sat(rt, "guidance.offer.type"), "none");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    s.threat = "profanity";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.protection"), "none");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    policy_free(p);
+}
+
+/* --- arbitration, reasons, ids, variants --------------------------------------------- */
+
+static void test_arbitration(void **state)
+{
+    (void)state;
+    policy *p = load_with(
+        "\"rules\":[{\"id\":\"all\",\"code\":\"ALL\",\"reason\":\"r\",\"priority\":1,\"set\":{"
+        "\"guidance.offer_types\":[\"cross_sell\",\"upsell\"]}}],"
+        "\"offers\":["
+        "{\"id\":\"a\",\"type\":\"cross_sell\",\"propensity\":0.5,\"value\":10,\"lever\":1},"
+        "{\"id\":\"b\",\"type\":\"upsell\",\"propensity\":0.2,\"value\":20,\"lever\":1,"
+        "\"weights\":[{\"when\":{\"path\":\"context.profile.segment\",\"op\":\"eq\",\"value\":"
+        "\"leisure\"},\"factor\":2}]},"
+        "{\"id\":\"c\",\"type\":\"upsell\",\"propensity\":0.9,\"value\":100,\"when\":{\"path\":"
+        "\"context.profile.tier\",\"op\":\"eq\",\"value\":\"gold\"}},"
+        "{\"id\":\"d\",\"type\":\"upsell\",\"propensity\":0.1,\"value\":10,\"propensity_path\":"
+        "\"context.profile.p_d\"}]",
+        NULL, NULL, 0);
+    cJSON *rt, *crm;
+    sit s = neutral_sit();
+    decide(p, &s, &rt, &crm); /* a: 5, b: 4, d: 1 */
+    assert_string_equal(sat(rt, "guidance.offer.id"), "a");
+    assert_true(has_reason(rt, "OFFER_ARBITRATION", "guidance.offer"));
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    s.segment = "leisure"; /* b: 0.2 x 2 x 20 = 8 */
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.offer.id"), "b");
+    assert_true(nat(rt, "guidance.offer.score") > 7.99 && nat(rt, "guidance.offer.score") < 8.01);
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    s.tier = "gold";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.offer.id"), "c");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    /* A propensity from the profile (a string in the hash). */
+    s = neutral_sit();
+    cJSON *d = make_data(&s);
+    cJSON *prof =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "context"), "profile");
+    cJSON_AddStringToObject(prof, "p_d", "1");
+    char err[64];
+    assert_int_equal(policy_decide(p, d, NULL, &rt, &crm, err, sizeof err), ATTUNE_OK);
+    assert_string_equal(sat(rt, "guidance.offer.id"), "d"); /* 1 x 10 = 10 > 5 */
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    cJSON_Delete(d);
+    policy_free(p);
+}
+
+static void test_reasons_and_priority(void **state)
+{
+    (void)state;
+    policy *p = load_with(
+        "\"rules\":["
+        "{\"id\":\"hi\",\"code\":\"HI\",\"reason\":\"high rule\",\"priority\":100,\"when\":{"
+        "\"path\":\"situation.urgency.level\",\"op\":\"eq\",\"value\":\"high\"},\"set\":{"
+        "\"guidance.pace\":\"brisk\",\"routing.priority_boost\":10,\"routing.skills\":[\"x\"]}},"
+        "{\"id\":\"lo\",\"code\":\"LO\",\"reason\":\"low rule\",\"priority\":5,\"set\":{"
+        "\"guidance.pace\":\"unhurried\",\"guidance.tone\":\"warm\",\"routing.priority_boost\":5,"
+        "\"crm.follow_up\":{\"type\":\"call_back\",\"within_hours\":24}}}]",
+        NULL, NULL, 0);
+    cJSON *rt, *crm;
+    sit s = neutral_sit();
+    s.urgency = "high";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.pace"), "brisk"); /* the higher rule wins */
+    assert_int_equal((int)nat(rt, "routing.priority"), 65); /* boosts add up */
+    assert_true(has_reason(rt, "HI", "guidance.pace"));
+    assert_false(has_reason(rt, "LO", "guidance.pace"));
+    assert_true(has_reason(rt, "HI", "routing.priority"));
+    assert_true(has_reason(rt, "LO", "routing.priority"));
+    assert_true(has_reason(rt, "HI", "routing.skills"));
+    /* tone set to the default value: no reason needed. */
+    assert_false(has_reason(rt, "LO", "guidance.tone"));
+    const cJSON *r = at(rt, "reasons");
+    for (const cJSON *e = r->child; e; e = e->next)
+        if (strcmp(sat(e, "code"), "HI") == 0)
+            assert_non_null(strstr(sat(e, "text"), "signals: situation.urgency.level"));
+    /* CRM: the follow-up with a due date 24 h on. */
+    const cJSON *f = at(crm, "follow_ups")->child;
+    assert_non_null(f);
+    assert_string_equal(sat(f, "type"), "call_back");
+    assert_string_equal(sat(f, "due_at"), "2023-11-15T22:13:20.000Z");
+    assert_string_equal(sat(crm, "sentiment_trend.direction"), "improving");
+    /* No customer text anywhere. */
+    char *a = cJSON_PrintUnformatted(rt), *b = cJSON_PrintUnformatted(crm);
+    assert_null(strstr(a, "SECRET"));
+    assert_null(strstr(b, "SECRET"));
+    cJSON_free(a);
+    cJSON_free(b);
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    policy_free(p);
+}
+
+static size_t pick_last(void *arg, const char *rule_id, const char *const *names, size_t n,
+                        const char *interaction_id)
+{
+    (void)rule_id;
+    (void)names;
+    (void)interaction_id;
+    ++*(int *)arg;
+    return n - 1;
+}
+
+static void test_variants_and_ids(void **state)
+{
+    (void)state;
+    policy *p = load_with("\"rules\":[{\"id\":\"v\",\"code\":\"V\",\"reason\":\"r\",\"priority\":"
+                          "1,\"set\":{\"guidance.tone\":\"calm\"},\"variants\":[{\"name\":\"a\","
+                          "\"set\":{\"guidance.pace\":\"brisk\"}},{\"name\":\"b\",\"set\":{"
+                          "\"guidance.pace\":\"unhurried\"}}]}]",
+                          NULL, NULL, 0);
+    sit s = neutral_sit();
+    cJSON *d = make_data(&s);
+    int calls = 0;
+    policy_env env = {
+        .now_ms = 0, .event_id = "e-42", .choose_variant = pick_last, .choose_arg = &calls};
+    cJSON *rt, *crm, *rt2, *crm2;
+    char err[64];
+    assert_int_equal(policy_decide(p, d, &env, &rt, &crm, err, sizeof err), ATTUNE_OK);
+    assert_int_equal(calls, 1);
+    assert_string_equal(sat(rt, "policy.variant"), "v:b");
+    assert_string_equal(sat(rt, "guidance.pace"), "unhurried");
+    assert_string_equal(sat(rt, "policy.version"), "t-1");
+    /* Same event, same policy: same decision id; another event: another. */
+    assert_int_equal(policy_decide(p, d, &env, &rt2, &crm2, err, sizeof err), ATTUNE_OK);
+    assert_string_equal(sat(rt, "decision_id"), sat(rt2, "decision_id"));
+    assert_string_equal(sat(rt, "decision_id"), sat(crm, "decision_id"));
+    const char *id = sat(rt, "decision_id");
+    assert_int_equal(strlen(id), 36);
+    assert_int_equal(id[14], '5');
+    char other[37];
+    policy_decision_id("e-43", "t-1", other);
+    assert_string_not_equal(other, id);
+    policy_decision_id("e-42", "t-2", other);
+    assert_string_not_equal(other, id);
+    /* The default chooser is deterministic. */
+    const char *names[] = {"a", "b", "c"};
+    assert_int_equal(policy_variant_default(NULL, "v", names, 3, "i-9"),
+                     policy_variant_default(NULL, "v", names, 3, "i-9"));
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    cJSON_Delete(rt2);
+    cJSON_Delete(crm2);
+    /* Input without a situation. */
+    cJSON_DeleteItemFromObject(d, "situation");
+    assert_int_equal(policy_decide(p, d, &env, &rt, &crm, err, sizeof err), ATTUNE_ERR_INVALID);
+    assert_null(rt);
+    assert_null(crm);
+    cJSON_Delete(d);
+    policy_free(p);
+}
+
+/* --- the shipped default policy ------------------------------------------------------ */
+
+static policy *load_default(void)
+{
+    size_t len = 0;
+    const char *text = read_all("deploy/policies/default.json", &len);
+    assert_non_null(text);
+    policy *p = NULL;
+    problem_field errs[16];
+    size_t n = 0;
+    attune_err rc = policy_load(text, len, &p, errs, 16, &n);
+    for (size_t i = 0; i < n && i < 16; i++)
+        fprintf(stderr, "%s: %s\n", errs[i].pointer, errs[i].detail);
+    assert_int_equal(rc, ATTUNE_OK);
+    return p;
+}
+
+static void test_default_policy(void **state)
+{
+    (void)state;
+    policy *p = load_default();
+    cJSON *rt, *crm;
+    /* Time-pressed with a long wait: brisk, brief apology, callback. */
+    sit s = neutral_sit();
+    s.urgency = "critical";
+    s.wait = 600;
+    s.intent = "order_delivery";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.pace"), "brisk");
+    assert_string_equal(sat(rt, "guidance.apology"), "brief");
+    assert_string_equal(sat(rt, "routing.channel"), "callback");
+    assert_true(has_reason(rt, "TIME_PRESSED", "guidance.pace"));
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    /* ... who asked not to be called: no callback. */
+    s.avoid_channel = "voice";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "routing.channel"), "stay");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    /* Repeat contact: senior, full apology, ownership, follow-up. */
+    s = neutral_sit();
+    s.contacts_7d = 4;
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "routing.agent_tier"), "senior");
+    assert_string_equal(sat(rt, "guidance.apology"), "full");
+    assert_true(cJSON_IsTrue(at(rt, "guidance.ownership")));
+    assert_string_equal(sat(at(crm, "follow_ups")->child, "type"), "apology_follow_up");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    /* Key account: dedicated queue, shorter wait, expert. */
+    s = neutral_sit();
+    s.segment = "key_account";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "routing.queue"), "key_accounts");
+    assert_int_equal((int)nat(rt, "routing.max_wait_seconds"), 60);
+    assert_string_equal(sat(rt, "routing.agent_tier"), "expert");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    /* Business traveller paid by the employer: recognition, no discount. */
+    s = neutral_sit();
+    s.segment = "business";
+    s.payer = "employer";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.tone"), "recognition");
+    assert_false(cJSON_IsTrue(at(rt, "guidance.compensation.eligible")));
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    /* Price-sensitive leisure customer: value remedy. */
+    s = neutral_sit();
+    s.segment = "leisure";
+    s.payer = "self";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.compensation.basis"), "value_remedy");
+    assert_string_equal(sat(rt, "guidance.offer.type"), "retention");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    /* Relaxed and positive with consent: unhurried, an offer. */
+    s = neutral_sit();
+    s.sentiment = 0.6;
+    s.urgency = "low";
+    s.segment = "leisure";
+    s.intent = "information";
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.pace"), "unhurried");
+    assert_string_not_equal(sat(rt, "guidance.offer.type"), "none");
+    assert_string_not_equal(sat(rt, "policy.variant"), "default");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    policy_free(p);
+}
+
+/* --- property test: random policies, random situations ------------------------------ */
+
+static uint64_t rng = 88172645463325252ULL;
+static unsigned rnd(unsigned n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+static double rndf(void)
+{
+    return rnd(10001) / 10000.0;
+}
+
+static const char *const RPATHS[] = {
+    "situation.sentiment.score",     "situation.emotion.scores.anger",
+    "situation.emotion.scores.fear", "situation.urgency.effort",
+    "context.contacts_7d",           "context.profile.value",
+    "situation.threat.level",        "context.profile.vulnerable",
+    "situation.intent.label"};
+
+static cJSON *rand_cond(int depth)
+{
+    unsigned k = depth < 3 ? rnd(5) : 4;
+    if (k == 0 || k == 1) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON *a = cJSON_AddArrayToObject(o, k ? "any" : "all");
+        for (unsigned i = 0, n = 1 + rnd(3); i < n; i++)
+            cJSON_AddItemToArray(a, rand_cond(depth + 1));
+        return o;
+    }
+    if (k == 2) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "not", rand_cond(depth + 1));
+        return o;
+    }
+    cJSON *o = cJSON_CreateObject();
+    unsigned pi = rnd(sizeof RPATHS / sizeof RPATHS[0]);
+    cJSON_AddStringToObject(o, "path", RPATHS[pi]);
+    if (pi == 6) {
+        cJSON_AddStringToObject(o, "op", "eq");
+        cJSON_AddStringToObject(o, "value", rnd(2) ? "abuse" : "none");
+    } else if (pi == 7) {
+        cJSON_AddStringToObject(o, "op", "eq");
+        cJSON_AddBoolToObject(o, "value", rnd(2));
+    } else if (pi == 8) {
+        cJSON_AddStringToObject(o, "op", "in");
+        const char *v[] = {"billing", "cancel"};
+        cJSON_AddItemToObject(o, "value", cJSON_CreateStringArray(v, 2));
+    } else {
+        static const char *const ops[] = {"lt", "ge", "gt", "le"};
+        cJSON_AddStringToObject(o, "op", ops[rnd(4)]);
+        cJSON_AddNumberToObject(o, "value",
+                                pi == 4   ? rnd(6)
+                                : pi == 5 ? rnd(5000)
+                                          : rndf() * 2 - 1);
+    }
+    return o;
+}
+
+static char *rand_policy(void)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s}", BASE);
+    cJSON *p = parse(buf);
+    cJSON *rules = cJSON_AddArrayToObject(p, "rules");
+    static const char *const channels[] = {"stay", "callback", "escalate_voice", "self_service"};
+    static const char *const tiers[] = {"standard", "senior", "expert"};
+    static const char *const types[] = {"cross_sell", "upsell", "retention"};
+    for (unsigned i = 0, n = 1 + rnd(8); i < n; i++) {
+        cJSON *r = cJSON_CreateObject();
+        char id[16];
+        snprintf(id, sizeof id, "r%u", i);
+        cJSON_AddStringToObject(r, "id", id);
+        cJSON_AddStringToObject(r, "code", "R");
+        cJSON_AddStringToObject(r, "reason", "random");
+        cJSON_AddNumberToObject(r, "priority", rnd(100));
+        if (rnd(4))
+            cJSON_AddItemToObject(r, "when", rand_cond(0));
+        cJSON *set = cJSON_AddObjectToObject(r, "set");
+        if (rnd(2))
+            cJSON_AddNumberToObject(set, "routing.priority_boost", (int)rnd(201) - 100);
+        if (rnd(2))
+            cJSON_AddStringToObject(set, "routing.agent_tier", tiers[rnd(3)]);
+        if (rnd(2))
+            cJSON_AddNumberToObject(set, "routing.max_wait_seconds", 1 + rnd(300));
+        if (rnd(2))
+            cJSON_AddStringToObject(set, "routing.channel", channels[rnd(4)]);
+        if (rnd(2)) {
+            cJSON *t = cJSON_AddArrayToObject(set, "guidance.offer_types");
+            for (int k = 0; k < 3; k++)
+                if (rnd(2))
+                    cJSON_AddItemToArray(t, cJSON_CreateString(types[k]));
+        }
+        if (rnd(2)) {
+            cJSON *c = cJSON_AddObjectToObject(set, "guidance.compensation");
+            cJSON_AddBoolToObject(c, "eligible", rnd(2));
+            cJSON_AddNumberToObject(c, "cap", rnd(100));
+            cJSON_AddStringToObject(c, "basis", "case");
+        }
+        cJSON_AddItemToArray(rules, r);
+    }
+    cJSON *offers = cJSON_AddArrayToObject(p, "offers");
+    for (unsigned i = 0, n = rnd(4); i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        char id[16];
+        snprintf(id, sizeof id, "o%u", i);
+        cJSON_AddStringToObject(o, "id", id);
+        cJSON_AddStringToObject(o, "type", types[rnd(3)]);
+        cJSON_AddNumberToObject(o, "propensity", rndf());
+        cJSON_AddNumberToObject(o, "value", rnd(100));
+        if (rnd(2))
+            cJSON_AddItemToObject(o, "when", rand_cond(1));
+        cJSON_AddItemToArray(offers, o);
+    }
+    char *s = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    return s;
+}
+
+static sit rand_sit(void)
+{
+    static const char *const threats[] = {"none", "none", "none", "profanity", "abuse", "threat"};
+    static const char *const intents[] = {"billing", "cancel", "complaint", "information"};
+    static const char *const levels[] = {"low", "normal", "high", "critical"};
+    sit s = neutral_sit();
+    s.sentiment = rndf() * 2 - 1;
+    s.anger = rndf() * 0.5;
+    s.fear = rndf() * 0.5;
+    s.effort = rndf();
+    s.intent = intents[rnd(4)];
+    s.urgency = levels[rnd(4)];
+    s.threat = threats[rnd(6)];
+    s.consent = (int)rnd(2);
+    s.vulnerable = rnd(5) == 0;
+    s.contacts_7d = (int)rnd(6);
+    s.value = rnd(5000);
+    s.wait = rnd(1200);
+    return s;
+}
+
+static void check_guards(const cJSON *rt, const sit *s)
+{
+    assert_true(nat(rt, "routing.max_wait_seconds") <= 300);
+    assert_true(nat(rt, "routing.max_wait_seconds") >= 1);
+    double prio = nat(rt, "routing.priority");
+    assert_true(prio >= 10 && prio <= 100);
+    const char *tier = sat(rt, "routing.agent_tier");
+    assert_true(strcmp(tier, "standard") == 0 || strcmp(tier, "senior") == 0 ||
+                strcmp(tier, "expert") == 0);
+    const char *type = sat(rt, "guidance.offer.type");
+    int distressed = s->sentiment < -0.3 || s->anger > 0.5 || s->fear > 0.5;
+    if (distressed || s->vulnerable || !s->consent)
+        assert_true(strcmp(type, "cross_sell") != 0 && strcmp(type, "upsell") != 0);
+    if (strcmp(s->threat, "threat") == 0 || strcmp(s->threat, "abuse") == 0) {
+        assert_string_equal(sat(rt, "guidance.protection"), strcmp(s->threat, "threat") == 0
+                                                                ? "protection_flow"
+                                                                : "warning_script");
+        assert_string_equal(type, "none");
+        assert_false(cJSON_IsTrue(at(rt, "guidance.compensation.eligible")));
+    }
+    assert_true(nat(rt, "guidance.compensation.cap") <= 100);
+}
+
+static void test_property_guards(void **state)
+{
+    (void)state;
+    int valid = 0, rejected = 0;
+    for (int round = 0; round < 300; round++) {
+        char *text = rand_policy();
+        policy *p = NULL;
+        size_t n = 0;
+        attune_err rc = policy_load(text, strlen(text), &p, NULL, 0, &n);
+        cJSON_free(text);
+        if (rc != ATTUNE_OK) {
+            rejected++;
+            continue;
+        }
+        valid++;
+        for (int k = 0; k < 20; k++) {
+            sit s = rand_sit();
+            cJSON *rt, *crm;
+            decide(p, &s, &rt, &crm);
+            check_guards(rt, &s);
+            /* The same case with other feelings: the same compensation. */
+            sit t = s;
+            t.anger = rndf() * 0.5;
+            t.fear = rndf() * 0.5;
+            t.sentiment = rndf() * 2 - 1;
+            cJSON *rt2, *crm2;
+            decide(p, &t, &rt2, &crm2);
+            check_guards(rt2, &t);
+            assert_true(cJSON_Compare(at(rt, "guidance.compensation"),
+                                      at(rt2, "guidance.compensation"), 1));
+            cJSON_Delete(rt);
+            cJSON_Delete(crm);
+            cJSON_Delete(rt2);
+            cJSON_Delete(crm2);
+        }
+        policy_free(p);
+    }
+    /* Both kinds occurred: the generator exercises the validator too. */
+    assert_true(valid > 30);
+    assert_true(rejected > 30);
+}
+
+/* --- concurrency ------------------------------------------------------------------------ */
+
+static void *decide_many(void *arg)
+{
+    const policy *p = arg;
+    sit s = neutral_sit();
+    s.contacts_7d = 4;
+    cJSON *d = make_data(&s);
+    char err[64];
+    for (int i = 0; i < 200; i++) {
+        cJSON *rt, *crm;
+        if (policy_decide(p, d, NULL, &rt, &crm, err, sizeof err) != ATTUNE_OK)
+            abort();
+        if (strcmp(sat(rt, "routing.agent_tier"), "senior") != 0)
+            abort();
+        cJSON_Delete(rt);
+        cJSON_Delete(crm);
+    }
+    cJSON_Delete(d);
+    return NULL;
+}
+
+static void test_concurrent_decide(void **state)
+{
+    (void)state;
+    policy *p = load_default();
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, decide_many, p), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    policy_free(p);
+}
+
+/* signals.repeat_same_intent: an earlier contact in the last 7 days about
+ * the same intent makes a repeat contact; other intents, older contacts and
+ * earlier events of the same interaction do not. */
+static void test_repeat_same_intent_signal(void **state)
+{
+    (void)state;
+    policy *p = load_default();
+    static const struct {
+        const char *recent;
+        int repeat;
+    } cases[] = {
+        {"{\"interaction_id\":\"i-0\",\"intent\":\"billing\",\"occurred_at\":"
+         "\"2026-11-20T10:00:00Z\"}",
+         1},
+        {"{\"interaction_id\":\"i-0\",\"intent\":\"order_delivery\",\"occurred_at\":"
+         "\"2026-11-20T10:00:00Z\"}",
+         0},
+        {"{\"interaction_id\":\"i-0\",\"intent\":\"billing\",\"occurred_at\":"
+         "\"2026-11-01T10:00:00Z\"}",
+         0},
+        {"{\"interaction_id\":\"i-1\",\"intent\":\"billing\",\"occurred_at\":"
+         "\"2026-11-22T09:00:00Z\"}",
+         0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[2048];
+        snprintf(buf, sizeof buf,
+                 "{\"interaction_id\":\"i-1\",\"customer_id\":\"c-1\",\"channel\":\"chat\","
+                 "\"kind\":\"message\",\"occurred_at\":\"2026-11-22T10:00:00Z\","
+                 "\"context\":{\"status\":\"ok\",\"profile\":{\"tier\":\"standard\"},"
+                 "\"preferences\":{},\"recent\":[%s],\"contacts_24h\":2,\"contacts_7d\":2},"
+                 "\"situation\":{\"sentiment\":{\"score\":0,\"label\":\"neutral\"},"
+                 "\"emotion\":{\"scores\":{\"anger\":0,\"fear\":0},\"label\":\"neutral\"},"
+                 "\"intent\":{\"label\":\"billing\",\"confidence\":0.8},"
+                 "\"urgency\":{\"score\":0.2,\"level\":\"normal\",\"effort\":0},"
+                 "\"threat\":{\"level\":\"none\"},\"preferences\":{},\"evidence\":[]}}",
+                 cases[i].recent);
+        cJSON *d = parse(buf);
+        cJSON *rt = NULL, *crm = NULL;
+        char err[256];
+        assert_int_equal(policy_decide(p, d, NULL, &rt, &crm, err, sizeof err), ATTUNE_OK);
+        assert_string_equal(sat(rt, "guidance.apology"), cases[i].repeat ? "full" : "none");
+        assert_int_equal(has_reason(rt, "REPEAT_CONTACT", "guidance.apology"), cases[i].repeat);
+        /* The view of signals never leaks into the decision or the input. */
+        assert_null(cJSON_GetObjectItem(d, "signals"));
+        cJSON_Delete(rt);
+        cJSON_Delete(crm);
+        cJSON_Delete(d);
+    }
+    policy_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cond_language),
+        cmocka_unit_test(test_cond_errors),
+        cmocka_unit_test(test_validator_messages),
+        cmocka_unit_test(test_rule_limit),
+        cmocka_unit_test(test_guard_floor),
+        cmocka_unit_test(test_guard_anger_not_rewarded),
+        cmocka_unit_test(test_guard_no_sales),
+        cmocka_unit_test(test_guard_protection),
+        cmocka_unit_test(test_arbitration),
+        cmocka_unit_test(test_reasons_and_priority),
+        cmocka_unit_test(test_variants_and_ids),
+        cmocka_unit_test(test_default_policy),
+        cmocka_unit_test(test_repeat_same_intent_signal),
+        cmocka_unit_test(test_property_guards),
+        cmocka_unit_test(test_concurrent_decide),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
