@@ -78,11 +78,19 @@ show_topic() {
   kcat -b "$ATTUNE_KAFKA_BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '%s\n' 2>/dev/null |
     tail -n "$2" | python3 "$ROOT/deploy/local/demo/show.py"
 }
-sleep 2
-show_topic attune.interactions.enriched.v1 5
-for t in attune.interactions.classified.v1 attune.decisions.routing.v1; do
-  if [ -e "$RUN_DIR/classify.pid" ] || [ -e "$RUN_DIR/decide.pid" ]; then show_topic "$t" 5; fi
+# The last stage running decides what to wait for and show.
+last=attune.interactions.enriched.v1
+[ -e "$RUN_DIR/classify.pid" ] && last=attune.interactions.classified.v1
+[ -e "$RUN_DIR/decide.pid" ] && last=attune.decisions.routing.v1
+for _ in $(seq 1 150); do
+  n=$(kcat -b "$ATTUNE_KAFKA_BOOTSTRAP" -C -t "$last" -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l)
+  [ "$n" -ge 5 ] && break
+  sleep 0.1
 done
+show_topic attune.interactions.enriched.v1 5
+[ -e "$RUN_DIR/classify.pid" ] && show_topic attune.interactions.classified.v1 5
+[ -e "$RUN_DIR/decide.pid" ] && show_topic attune.decisions.routing.v1 5
+true
 
 cat >&2 <<EOT
 
