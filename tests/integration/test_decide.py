@@ -188,3 +188,26 @@ def test_policy_reload_changes_decisions_without_loss(stack, ingest, pipeline, p
     versions = {event_value(m)["id"]: event_value(m)["data"]["policy"]["version"] for m in got}
     assert all(versions[ce["id"]] == "default-1" for ce in before)
     assert all(versions[ce["id"]] == "reloaded-2" for ce in after)
+
+
+def test_sighup_reloads_the_policy(stack, ingest, pipeline, policy_file):
+    import os
+    import signal
+
+    doc = json.loads(DEFAULT_POLICY.read_text())
+    doc["version"] = "hup-3"
+    st = policy_file.stat()
+    policy_file.write_text(json.dumps(doc))
+    # Same modification time as before: only the signal can make it reload.
+    os.utime(policy_file, ns=(st.st_atime_ns, st.st_mtime_ns))
+    time.sleep(1.5)
+    assert "hup-3" not in pipeline.log_tail(50)
+    pipeline.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while "hup-3" not in pipeline.log_tail(50) and time.time() < deadline:
+        time.sleep(0.2)
+    customer = new_id("cust")
+    ce = cloudevent(interaction(customer, text="hi"))
+    assert post(ingest, ce).status_code == 202
+    got = decisions_for(stack, [customer], 1)
+    assert event_value(got[0])["data"]["policy"]["version"] == "hup-3"
