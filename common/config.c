@@ -63,7 +63,7 @@ static const struct cfg_entry {
      600000, "how long a produced record may wait for the broker's acknowledgement"},
     {"ATTUNE_BATCH_SIZE", CFG_INT, offsetof(config, batch_size), "2000", 1, 100000,
      "most records a consuming service handles per batch"},
-    {"ATTUNE_BATCH_WAIT_MS", CFG_INT, offsetof(config, batch_wait_ms), "20", 0, 10000,
+    {"ATTUNE_BATCH_WAIT_MS", CFG_INT, offsetof(config, batch_wait_ms), "5", 0, 10000,
      "longest wait to fill a batch"},
     {"ATTUNE_REDIS_TIMEOUT_MS", CFG_INT, offsetof(config, redis_timeout_ms), "500", 10, 60000,
      "Redis connect and command timeout"},

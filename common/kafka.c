@@ -150,21 +150,14 @@ static attune_err producer_create(const config *cfg, const char *transactional_i
 {
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%ld", cfg->produce_timeout_ms);
-    const char *defaults[] = {"enable.idempotence",
-                              "true",
-                              "acks",
-                              "all",
-                              "linger.ms",
-                              "5",
-                              "message.timeout.ms",
-                              timeout,
-                              "compression.type",
-                              "lz4",
-                              transactional_id ? "transactional.id" : NULL,
-                              transactional_id,
-                              "transaction.timeout.ms",
-                              "10000",
-                              NULL};
+    const char *defaults[] = {"enable.idempotence", "true", "acks", "all", "linger.ms", "5",
+                              "message.timeout.ms", timeout, "compression.type", "lz4",
+                              transactional_id ? "transactional.id" : NULL, transactional_id,
+                              "transaction.timeout.ms", "10000",
+                              /* Right after a commit the coordinator may still
+                               * answer CONCURRENT_TRANSACTIONS; the default
+                               * 100 ms backoff would add that to every batch. */
+                              "retry.backoff.ms", "10", NULL};
     *out = NULL;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     attune_err err = conf_common(cfg, conf, "producer", defaults, errstr, errstr_size);
@@ -349,21 +342,15 @@ attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size
                               int transactional, kafka_consumer **out, char *errstr,
                               size_t errstr_size)
 {
-    const char *defaults[] = {"group.id",
-                              cfg->group_id,
-                              "enable.auto.commit",
-                              transactional ? "false" : "true",
-                              "enable.auto.offset.store",
-                              "false",
-                              "auto.offset.reset",
-                              "earliest",
-                              "partition.assignment.strategy",
-                              "cooperative-sticky",
-                              "isolation.level",
-                              "read_committed",
-                              "enable.partition.eof",
-                              "false",
-                              NULL};
+    const char *defaults[] = {"group.id", cfg->group_id, "enable.auto.commit",
+                              transactional ? "false" : "true", "enable.auto.offset.store", "false",
+                              "auto.offset.reset", "earliest", "partition.assignment.strategy",
+                              "cooperative-sticky", "isolation.level", "read_committed",
+                              "enable.partition.eof", "false",
+                              /* A transaction's records become readable when
+                               * its commit marker lands, which does not wake
+                               * a waiting fetch: keep the wait short. */
+                              "fetch.wait.max.ms", "10", NULL};
     *out = NULL;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     attune_err err = conf_common(cfg, conf, "consumer", defaults, errstr, errstr_size);
