@@ -295,87 +295,6 @@ static double round4(float v)
 static const char *const ev_kind_names[] = {"sentiment", "emotion", "intent",
                                             "urgency",   "threat",  "preference"};
 
-attune_err classify_result_to_json(const classify_result *r, cJSON **out)
-{
-    if (!r || !out)
-        return ATTUNE_ERR_INVALID;
-    *out = NULL;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *s = cJSON_AddObjectToObject(o, "sentiment");
-    cJSON *e = cJSON_AddObjectToObject(o, "emotion");
-    cJSON *es = e ? cJSON_AddObjectToObject(e, "scores") : NULL;
-    cJSON *in = cJSON_AddObjectToObject(o, "intent");
-    cJSON *u = cJSON_AddObjectToObject(o, "urgency");
-    cJSON *t = cJSON_AddObjectToObject(o, "threat");
-    cJSON *p = cJSON_AddObjectToObject(o, "preferences");
-    cJSON *ev = cJSON_AddArrayToObject(o, "evidence");
-    if (!o || !s || !e || !es || !in || !u || !t || !p || !ev)
-        goto nomem;
-    int ok = 1;
-    ok &= cJSON_AddNumberToObject(s, "score", round4(r->sentiment.score)) != NULL;
-    ok &= cJSON_AddStringToObject(s, "label", classify_polarity_name(r->sentiment.label)) != NULL;
-    ok &= cJSON_AddNumberToObject(s, "confidence", round4(r->sentiment.confidence)) != NULL;
-    ok &= cJSON_AddStringToObject(e, "label", classify_emotion_name(r->emotion.label)) != NULL;
-    ok &= cJSON_AddNumberToObject(e, "confidence", round4(r->emotion.confidence)) != NULL;
-    for (int i = 0; i < CLASSIFY_EMO_COUNT; i++)
-        ok &= cJSON_AddNumberToObject(es, classify_emotion_name((classify_emotion)i),
-                                      round4(r->emotion.scores[i])) != NULL;
-    if (r->intent.label[0]) {
-        ok &= cJSON_AddStringToObject(in, "label", r->intent.label) != NULL;
-        ok &= cJSON_AddNumberToObject(in, "confidence", round4(r->intent.confidence)) != NULL;
-        if (r->intent.second[0]) {
-            ok &= cJSON_AddStringToObject(in, "second", r->intent.second) != NULL;
-            ok &= cJSON_AddNumberToObject(in, "second_confidence",
-                                          round4(r->intent.second_confidence)) != NULL;
-        }
-    } else {
-        ok &= cJSON_AddNullToObject(in, "label") != NULL;
-        ok &= cJSON_AddNumberToObject(in, "confidence", 0) != NULL;
-    }
-    ok &= cJSON_AddNumberToObject(u, "score", round4(r->urgency.score)) != NULL;
-    ok &= cJSON_AddStringToObject(u, "level", classify_urgency_name(r->urgency.level)) != NULL;
-    ok &= cJSON_AddNumberToObject(u, "effort", round4(r->urgency.effort)) != NULL;
-    ok &= cJSON_AddNumberToObject(u, "confidence", round4(r->urgency.confidence)) != NULL;
-    ok &= cJSON_AddStringToObject(t, "level", classify_threat_name(r->threat.level)) != NULL;
-    ok &= cJSON_AddNumberToObject(t, "confidence", round4(r->threat.confidence)) != NULL;
-    const struct {
-        const char *name;
-        const char *value;
-    } prefs[] = {
-        {"channel", r->preferences.channel},
-        {"avoid_channel", r->preferences.avoid_channel},
-        {"contact_time", r->preferences.contact_time},
-        {"language", r->preferences.language},
-        {"pace", r->preferences.pace},
-    };
-    for (size_t i = 0; i < sizeof prefs / sizeof prefs[0]; i++)
-        if (prefs[i].value[0])
-            ok &= cJSON_AddStringToObject(p, prefs[i].name, prefs[i].value) != NULL;
-    ok &= cJSON_AddNumberToObject(p, "politeness", round4(r->preferences.politeness)) != NULL;
-    for (unsigned i = 0; i < r->n_evidence && i < CLASSIFY_MAX_EVIDENCE; i++) {
-        const classify_evidence *x = &r->evidence[i];
-        cJSON *item = cJSON_CreateObject();
-        if (!item || !cJSON_AddItemToArray(ev, item)) {
-            cJSON_Delete(item);
-            goto nomem;
-        }
-        ok &= cJSON_AddStringToObject(
-                  item, "for", (unsigned)x->kind < 6 ? ev_kind_names[x->kind] : "other") != NULL;
-        ok &= cJSON_AddStringToObject(item, "rule", x->rule ? x->rule : "") != NULL;
-        ok &= cJSON_AddStringToObject(item, "text", x->text) != NULL;
-        ok &= cJSON_AddNumberToObject(item, "weight", round4(x->weight)) != NULL;
-    }
-    if (r->truncated)
-        ok &= cJSON_AddTrueToObject(o, "truncated") != NULL;
-    if (!ok)
-        goto nomem;
-    *out = o;
-    return ATTUNE_OK;
-nomem:
-    cJSON_Delete(o);
-    return ATTUNE_ERR_NOMEM;
-}
-
 /* --- JSON without a tree ------------------------------------------------ */
 
 typedef struct {
@@ -637,4 +556,22 @@ void classify_batch_item_fini(classify_batch_item *item)
         return;
     cJSON_Delete(item->root);
     memset(item, 0, sizeof *item);
+}
+
+/* The tree is parsed from the writer's text, so the two forms can never
+ * disagree. */
+attune_err classify_result_to_json(const classify_result *r, cJSON **out)
+{
+    if (!out)
+        return ATTUNE_ERR_INVALID;
+    *out = NULL;
+    if (!r)
+        return ATTUNE_ERR_INVALID;
+    char *buf = malloc(CLASSIFY_JSON_MAX);
+    if (!buf)
+        return ATTUNE_ERR_NOMEM;
+    size_t n = classify_result_write_json(r, buf, CLASSIFY_JSON_MAX);
+    *out = n ? cJSON_ParseWithLength(buf, n) : NULL;
+    free(buf);
+    return *out ? ATTUNE_OK : ATTUNE_ERR_NOMEM;
 }

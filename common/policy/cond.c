@@ -229,7 +229,7 @@ static int in_values(const char *const *values, const char *s)
     return 0;
 }
 
-static void enum_hint(const char *const *values, char *out, size_t size)
+void policy_enum_list(const char *const *values, char *out, size_t size)
 {
     size_t o = 0;
     out[0] = '\0';
@@ -246,7 +246,7 @@ static void check_enum(const path_spec *ps, const char *s, const char *ptr, poli
 {
     if (ps && ps->values && !in_values(ps->values, s)) {
         char hint[160];
-        enum_hint(ps->values, hint, sizeof hint);
+        policy_enum_list(ps->values, hint, sizeof hint);
         policy_errs_add(e, ptr, "'%s' is not a value of %s (one of: %s)", s, ps->path, hint);
     }
 }

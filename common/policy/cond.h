@@ -71,4 +71,8 @@ const cJSON *policy_path_get(const cJSON *data, const char *path, unsigned flags
 /* 1 when path reads emotion or sentiment. */
 int policy_path_is_affect(const char *path);
 
+/* Writes "a, b, c" of a NULL-terminated list into out (cut at size), for
+ * error messages that name the allowed values. */
+void policy_enum_list(const char *const *values, char *out, size_t size);
+
 #endif

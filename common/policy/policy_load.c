@@ -81,18 +81,6 @@ static char *dup_str(const char *s)
     return d;
 }
 
-static void enum_list(const char *const *names, char *out, size_t size)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; names[i] && o < size; i++) {
-        int w = snprintf(out + o, size - o, "%s%s", i ? ", " : "", names[i]);
-        if (w < 0)
-            break;
-        o += (size_t)w;
-    }
-}
-
 static int is_ident(const char *s, int upper)
 {
     size_t n = strlen(s);
@@ -149,7 +137,7 @@ static int want_enum(loader *L, const cJSON *v, const char *ptr, const char *con
     int i = cJSON_IsString(v) ? policy_enum_index(names, v->valuestring) : -1;
     if (i < 0) {
         char list[200];
-        enum_list(names, list, sizeof list);
+        policy_enum_list(names, list, sizeof list);
         policy_errs_add(L->e, ptr, "must be one of: %s", list);
         return -1;
     }
@@ -164,7 +152,7 @@ static void only_members(loader *L, const cJSON *obj, const char *ptr, const cha
         if (policy_enum_index(allowed, m->string) < 0) {
             char p[256], list[300];
             ptr_key(p, sizeof p, ptr, m->string);
-            enum_list(allowed, list, sizeof list);
+            policy_enum_list(allowed, list, sizeof list);
             policy_errs_add(L->e, p, "unknown member (expected: %s)", list);
         }
     }
@@ -334,7 +322,7 @@ static void parse_action(loader *L, const cJSON *set, const char *ptr, policy_ac
                                 "only; no rule can set it");
             } else {
                 char list[400];
-                enum_list(POLICY_FIELD_NAMES, list, sizeof list);
+                policy_enum_list(POLICY_FIELD_NAMES, list, sizeof list);
                 policy_errs_add(L->e, mp, "unknown treatment field (one of: %s)", list);
             }
             continue;
@@ -660,6 +648,24 @@ static void parse_variants(loader *L, const cJSON *v, const char *ptr, policy_ru
     }
 }
 
+/* The "id" member of a rule or an offer: lower-case letters, digits and _.
+ * NULL (with the error recorded) when missing or malformed. */
+static char *read_id(loader *L, const cJSON *j, const char *ptr)
+{
+    char p[256];
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "id");
+    ptr_key(p, sizeof p, ptr, "id");
+    if (!cJSON_IsString(v) || !is_ident(v->valuestring, 0)) {
+        policy_errs_add(L->e, v ? p : ptr,
+                        "needs \"id\": lower-case letters, digits and _ (at most 64)");
+        return NULL;
+    }
+    char *id = dup_str(v->valuestring);
+    if (!id)
+        nomem(L, p);
+    return id;
+}
+
 static void parse_rule(loader *L, const cJSON *j, const char *ptr, policy_rule *r)
 {
     static const char *const members[] = {"id",  "code",     "reason",      "priority", "when",
@@ -668,14 +674,8 @@ static void parse_rule(loader *L, const cJSON *j, const char *ptr, policy_rule *
         return;
     only_members(L, j, ptr, members);
     char p[256];
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "id");
-    ptr_key(p, sizeof p, ptr, "id");
-    if (!cJSON_IsString(v) || !is_ident(v->valuestring, 0))
-        policy_errs_add(L->e, v ? p : ptr,
-                        "needs \"id\": lower-case letters, digits and _ (at most 64)");
-    else if (!(r->id = dup_str(v->valuestring)))
-        nomem(L, p);
-    v = cJSON_GetObjectItemCaseSensitive(j, "code");
+    r->id = read_id(L, j, ptr);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "code");
     ptr_key(p, sizeof p, ptr, "code");
     if (!cJSON_IsString(v) || !is_ident(v->valuestring, 1))
         policy_errs_add(L->e, v ? p : ptr,
@@ -783,14 +783,8 @@ static void parse_offer(loader *L, const cJSON *j, const char *ptr, policy_offer
         return;
     only_members(L, j, ptr, members);
     char p[256];
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "id");
-    ptr_key(p, sizeof p, ptr, "id");
-    if (!cJSON_IsString(v) || !is_ident(v->valuestring, 0))
-        policy_errs_add(L->e, v ? p : ptr,
-                        "needs \"id\": lower-case letters, digits and _ (at most 64)");
-    else if (!(o->id = dup_str(v->valuestring)))
-        nomem(L, p);
-    v = cJSON_GetObjectItemCaseSensitive(j, "type");
+    o->id = read_id(L, j, ptr);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "type");
     ptr_key(p, sizeof p, ptr, "type");
     if (!v)
         policy_errs_add(L->e, ptr, "needs \"type\" (cross_sell, upsell, retention)");
