@@ -64,6 +64,11 @@ attune_err ingest_init(ingest *in, const config *cfg, char *errstr, size_t errst
     }
     if (!err)
         err = kafka_producer_new(cfg, &in->producer, errstr, errstr_size);
+    if (!err)
+        err = redis_client_new(cfg->redis_url, (int)cfg->redis_timeout_ms, &in->redis, errstr,
+                               errstr_size);
+    if (!err)
+        pthread_mutex_init(&in->redis_mu, NULL);
     if (err)
         ingest_fini(in);
     return err;
@@ -75,6 +80,11 @@ void ingest_fini(ingest *in)
     in->producer = NULL;
     dedup_free(in->seen);
     in->seen = NULL;
+    if (in->redis) {
+        redis_client_free(in->redis);
+        in->redis = NULL;
+        pthread_mutex_destroy(&in->redis_mu);
+    }
     for (size_t i = 0; i < in->key_count; i++)
         free(in->keys[i]);
     free(in->keys);
@@ -172,6 +182,66 @@ static void seen_key(const cJSON *ce, char *out, size_t n)
     snprintf(out, n, "%s\x1f%s", json_str(ce, "source"), json_str(ce, "id"));
 }
 
+/* The window shared by every ingest replica lives in Redis, so a retry that
+ * reaches another replica is still recognised. Redis trouble never fails a
+ * request: the local window still applies. */
+#define SHARED_PREFIX "attune:ingest:seen:"
+#define SHARED_KEY_MAX (sizeof SHARED_PREFIX + EVENT_MAX_ID + EVENT_MAX_SOURCE + 2)
+
+static void shared_key(const cJSON *ce, char *out, size_t n)
+{
+    snprintf(out, n, SHARED_PREFIX "%s\x1f%s", json_str(ce, "source"), json_str(ce, "id"));
+}
+
+/* One round trip over the events not marked duplicate: with check, EXISTS
+ * each key and mark dup[i] when a replica has it; without, SET each key
+ * with the window as its TTL. */
+static void shared_round_trip(ingest *in, cJSON *const *events, size_t n, char *dup, int check)
+{
+    if (!in->redis || in->cfg->idempotency_window_s <= 0)
+        return;
+    char errstr[256], ttl[32];
+    snprintf(ttl, sizeof ttl, "%ld", in->cfg->idempotency_window_s);
+    pthread_mutex_lock(&in->redis_mu);
+    attune_err err = redis_client_ready(in->redis, errstr, sizeof errstr);
+    size_t queued = 0;
+    for (size_t i = 0; i < n && !err; i++) {
+        if (dup[i])
+            continue;
+        char key[SHARED_KEY_MAX];
+        shared_key(events[i], key, sizeof key);
+        const char *exists[] = {"EXISTS", key};
+        const char *set[] = {"SET", key, "1", "EX", ttl};
+        err = check ? redis_append(in->redis, 2, exists, NULL)
+                    : redis_append(in->redis, 5, set, NULL);
+        queued += !err;
+    }
+    for (size_t i = 0, q = 0; q < queued && !err; i++) {
+        if (dup[i])
+            continue;
+        redisReply *r = NULL;
+        err = redis_reply(in->redis, &r);
+        if (!err && check && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+            dup[i] = 2; /* seen by a replica: not produced, not remembered again */
+        if (r)
+            freeReplyObject(r);
+        q++;
+    }
+    if (err && queued)
+        redis_client_drop(in->redis);
+    pthread_mutex_unlock(&in->redis_mu);
+}
+
+static void shared_seen(ingest *in, cJSON *const *events, size_t n, char *dup)
+{
+    shared_round_trip(in, events, n, dup, 1);
+}
+
+static void shared_remember(ingest *in, cJSON *const *events, size_t n, const char *dup)
+{
+    shared_round_trip(in, events, n, (char *)dup, 0);
+}
+
 /* 1 when an earlier event of the same request has event i's source and id. */
 static int repeated_in_request(cJSON *const *events, size_t i)
 {
@@ -193,10 +263,13 @@ static attune_err produce_all(ingest *in, cJSON *const *events, size_t n, const 
     attune_err err = ATTUNE_OK;
     int64_t now = ts_now_ms();
     *dup_count = 0;
-    for (size_t i = 0; i < n && !err; i++) {
+    for (size_t i = 0; i < n; i++) {
         char key[EVENT_MAX_ID + EVENT_MAX_SOURCE + 2];
         seen_key(events[i], key, sizeof key);
         dup[i] = (char)(dedup_seen(in->seen, key, now) || repeated_in_request(events, i));
+    }
+    shared_seen(in, events, n, dup);
+    for (size_t i = 0; i < n && !err; i++) {
         if (dup[i]) {
             (*dup_count)++;
             continue;
@@ -240,6 +313,7 @@ static attune_err produce_all(ingest *in, cJSON *const *events, size_t n, const 
         if (dedup_add(in->seen, key, now) != 0)
             log_warn("idempotency window full of memory; an id was not remembered");
     }
+    shared_remember(in, events, n, dup);
     return ATTUNE_OK;
 }
 

@@ -7,11 +7,14 @@
 #include "dedup.h"
 #include "httpd.h"
 #include "kafka.h"
+#include "redis.h"
 
 typedef struct {
     const config *cfg;
     kafka_producer *producer;
-    dedup *seen;
+    dedup *seen;         /* this replica's idempotency window */
+    redis_client *redis; /* the window shared by all replicas */
+    pthread_mutex_t redis_mu;
     char **keys; /* API keys, owned */
     size_t key_count;
 } ingest;

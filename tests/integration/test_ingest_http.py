@@ -190,3 +190,33 @@ def test_idempotency_key_too_long_is_400(ingest):
                 headers={"Idempotency-Key": "k" * 257})
     doc = assert_problem(resp, 400)
     assert "Idempotency-Key" in doc["detail"]
+
+
+def test_idempotency_is_shared_between_replicas(stack, base_env, log_dir, ingest):
+    from conftest import Service
+
+    other = Service("ingest", base_env, log_dir).start()
+    try:
+        customer = new_id("cust")
+        ce = cloudevent(interaction(customer))
+        assert post(ingest, ce).json()["duplicates"] == 0
+        again = post(other, ce)
+        assert again.status_code == 202
+        assert again.json()["duplicate_ids"] == [ce["id"]]
+    finally:
+        assert other.stop() == 0, other.log_tail()
+    records = Records(stack.bootstrap, TOPICS["interactions"])
+    got = records.collect(for_customers([customer]), 2, timeout=8)
+    records.close()
+    assert len(got) == 1
+
+
+def test_idempotency_without_redis_falls_back_to_the_local_window(stack, ingest):
+    customer = new_id("cust")
+    ce = cloudevent(interaction(customer))
+    stack.stop_redis()
+    try:
+        assert post(ingest, ce).json()["duplicates"] == 0
+        assert post(ingest, ce).json()["duplicates"] == 1
+    finally:
+        stack.start_redis()
