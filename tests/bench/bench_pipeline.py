@@ -45,8 +45,9 @@ def make_events(n: int, customers: int) -> list[dict]:
 def count_topic(bootstrap: str, topic: str, want: int,
                 timeout: float) -> tuple[int, float, float]:
     """Consumes topic from the start until want records; returns (count,
-    time the first arrived, time the last arrived), so a consumer group's
-    start-up is not counted as work."""
+    first and last record timestamps in seconds). The timestamps are the
+    producer's (CreateTime), so they say when the stage wrote each record,
+    whenever this reader gets to see it."""
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{uuid.uuid4()}",
                   "auto.offset.reset": "earliest", "enable.auto.commit": False})
     c.subscribe([topic])
@@ -56,8 +57,9 @@ def count_topic(bootstrap: str, topic: str, want: int,
         for m in msgs:
             if not m.error():
                 n += 1
-                last = time.time()
-                first = first or last
+                t = m.timestamp()[1] / 1000.0
+                first = min(first, t) if first else t
+                last = max(last, t)
     c.close()
     return n, first, last
 
