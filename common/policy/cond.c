@@ -180,15 +180,6 @@ void policy_errs_add(policy_errs *e, const char *pointer, const char *fmt, ...)
 
 /* --- parsing --------------------------------------------------------------- */
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 void policy_cond_free(policy_cond *c)
 {
     if (!c)
@@ -386,7 +377,7 @@ static int parse_value(policy_cond *c, const path_spec *ps, const cJSON *v, cons
             policy_ptrf(ip, sizeof ip, "%s/%d", vp, i);
             if (strings && cJSON_IsString(it) && strlen(it->valuestring) <= POLICY_MAX_STRING) {
                 check_enum(ps, it->valuestring, ip, e);
-                c->strs[c->nvals] = dup_str(it->valuestring);
+                c->strs[c->nvals] = strdup(it->valuestring);
                 if (!c->strs[c->nvals]) {
                     policy_errs_add(e, ip, "out of memory");
                     return -1;
@@ -411,7 +402,7 @@ static int parse_value(policy_cond *c, const path_spec *ps, const cJSON *v, cons
                    (pt == T_STR || pt == T_ANY)) {
             check_enum(ps, v->valuestring, vp, e);
             c->vt = V_STR;
-            c->str = dup_str(v->valuestring);
+            c->str = strdup(v->valuestring);
             if (!c->str) {
                 policy_errs_add(e, vp, "out of memory");
                 return -1;
@@ -482,7 +473,7 @@ static policy_cond *parse_cmp(const cJSON *j, const char *ptr, policy_errs *e)
         return NULL;
     }
     policy_cond *c = calloc(1, sizeof *c);
-    if (!c || !(c->path = dup_str(path->valuestring))) {
+    if (!c || !(c->path = strdup(path->valuestring))) {
         free(c);
         policy_errs_add(e, ptr, "out of memory");
         return NULL;

@@ -72,15 +72,6 @@ static void ptr_idx(char *out, size_t size, const char *base, size_t i)
     policy_ptrf(out, size, "%s/%zu", base, i);
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int is_ident(const char *s, int upper)
 {
     size_t n = strlen(s);
@@ -215,7 +206,7 @@ static void parse_skills(loader *L, const cJSON *v, const char *ptr, policy_acti
         const char *s = want_str(L, it, p, 1, 64);
         if (!s)
             continue;
-        if (!(a->skills[a->nskills] = dup_str(s))) {
+        if (!(a->skills[a->nskills] = strdup(s))) {
             nomem(L, p);
             return;
         }
@@ -272,7 +263,7 @@ static void parse_compensation(loader *L, const cJSON *v, const char *ptr, polic
         policy_errs_add(L->e, ptr, "needs \"basis\": what the case gives (e.g. repeat_contact)");
     } else {
         const char *s = want_str(L, basis, p, 1, 64);
-        if (s && !(a->comp_basis = dup_str(s)))
+        if (s && !(a->comp_basis = strdup(s)))
             nomem(L, p);
     }
 }
@@ -290,7 +281,7 @@ static void parse_follow_up(loader *L, const cJSON *v, const char *ptr, policy_a
         policy_errs_add(L->e, ptr, "needs \"type\"");
     } else if (!cJSON_IsString(t) || !is_ident(t->valuestring, 0)) {
         policy_errs_add(L->e, p, "must be a name of lower-case letters, digits and _");
-    } else if (!(a->follow_up_type = dup_str(t->valuestring))) {
+    } else if (!(a->follow_up_type = strdup(t->valuestring))) {
         nomem(L, p);
     }
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(v, "within_hours");
@@ -336,7 +327,7 @@ static void parse_action(loader *L, const cJSON *set, const char *ptr, policy_ac
         const char *s;
         switch ((policy_field)f) {
         case PF_QUEUE:
-            if ((s = want_str(L, m, mp, 1, POLICY_MAX_STRING)) && !(a->queue = dup_str(s)))
+            if ((s = want_str(L, m, mp, 1, POLICY_MAX_STRING)) && !(a->queue = strdup(s)))
                 nomem(L, mp);
             break;
         case PF_PRIORITY:
@@ -393,7 +384,7 @@ static void parse_action(loader *L, const cJSON *set, const char *ptr, policy_ac
                 policy_errs_add(L->e, mp,
                                 "must be a name of lower-case letters, digits and _ "
                                 "(at most 32 bytes)");
-            else if (!(a->tone = dup_str(m->valuestring)))
+            else if (!(a->tone = strdup(m->valuestring)))
                 nomem(L, mp);
             break;
         case PF_OFFER_TYPES:
@@ -446,7 +437,7 @@ static void parse_tiers(loader *L, const cJSON *root)
     }
     if (!v) {
         for (size_t i = 0; i < n; i++)
-            if ((p->tiers[p->ntiers] = dup_str(DEFAULT_TIERS[i])))
+            if ((p->tiers[p->ntiers] = strdup(DEFAULT_TIERS[i])))
                 p->ntiers++;
         return;
     }
@@ -461,7 +452,7 @@ static void parse_tiers(loader *L, const cJSON *root)
         for (size_t j = 0; j < p->ntiers; j++)
             if (strcmp(p->tiers[j], it->valuestring) == 0)
                 policy_errs_add(L->e, ptr, "'%s' appears twice", it->valuestring);
-        if ((p->tiers[p->ntiers] = dup_str(it->valuestring)))
+        if ((p->tiers[p->ntiers] = strdup(it->valuestring)))
             p->ntiers++;
     }
 }
@@ -585,7 +576,7 @@ static void parse_defaults(loader *L, const cJSON *root)
     if (!(p->defaults.has & (1u << PF_COMPENSATION))) {
         p->defaults.comp_eligible = 0;
         p->defaults.comp_cap = 0;
-        if (!(p->defaults.comp_basis = dup_str("none")))
+        if (!(p->defaults.comp_basis = strdup("none")))
             nomem(L, "/defaults");
     }
     p->defaults.has = (1u << PF_COUNT) - 1;
@@ -633,7 +624,7 @@ static void parse_variants(loader *L, const cJSON *v, const char *ptr, policy_ru
         for (size_t j = 0; j < r->nvariants; j++)
             if (strcmp(r->variants[j].name, name->valuestring) == 0)
                 policy_errs_add(L->e, p, "variant '%s' appears twice", name->valuestring);
-        if (!(var->name = dup_str(name->valuestring))) {
+        if (!(var->name = strdup(name->valuestring))) {
             nomem(L, p);
             continue;
         }
@@ -660,7 +651,7 @@ static char *read_id(loader *L, const cJSON *j, const char *ptr)
                         "needs \"id\": lower-case letters, digits and _ (at most 64)");
         return NULL;
     }
-    char *id = dup_str(v->valuestring);
+    char *id = strdup(v->valuestring);
     if (!id)
         nomem(L, p);
     return id;
@@ -680,14 +671,14 @@ static void parse_rule(loader *L, const cJSON *j, const char *ptr, policy_rule *
     if (!cJSON_IsString(v) || !is_ident(v->valuestring, 1))
         policy_errs_add(L->e, v ? p : ptr,
                         "needs \"code\": the reason code, upper-case letters, digits and _");
-    else if (!(r->code = dup_str(v->valuestring)))
+    else if (!(r->code = strdup(v->valuestring)))
         nomem(L, p);
     v = cJSON_GetObjectItemCaseSensitive(j, "reason");
     ptr_key(p, sizeof p, ptr, "reason");
     const char *s = v ? want_str(L, v, p, 1, MAX_REASON_TEXT) : NULL;
     if (!v)
         policy_errs_add(L->e, ptr, "needs \"reason\": a short text for the agent and the audit");
-    else if (s && !(r->reason = dup_str(s)))
+    else if (s && !(r->reason = strdup(s)))
         nomem(L, p);
     v = cJSON_GetObjectItemCaseSensitive(j, "priority");
     ptr_key(p, sizeof p, ptr, "priority");
@@ -804,7 +795,7 @@ static void parse_offer(loader *L, const cJSON *j, const char *ptr, policy_offer
             policy_errs_add(L->e, p,
                             "must be a path under context. (e.g. "
                             "context.profile.propensity_upgrade)");
-        else if (!(o->propensity_path = dup_str(v->valuestring)))
+        else if (!(o->propensity_path = strdup(v->valuestring)))
             nomem(L, p);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "value"))) {
@@ -980,7 +971,7 @@ attune_err policy_load(const char *json, size_t len, policy **out, problem_field
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
         if (!v)
             policy_errs_add(&e, "", "needs \"version\", a string naming this revision");
-        else if (want_str(&L, v, "/version", 1, 64) && !(p->version = dup_str(v->valuestring)))
+        else if (want_str(&L, v, "/version", 1, 64) && !(p->version = strdup(v->valuestring)))
             nomem(&L, "/version");
         parse_tiers(&L, root);
         parse_floor(&L, root);
