@@ -408,25 +408,38 @@ kafka_metadata() { # kafka_metadata BOOTSTRAP: kcat's metadata listing
   kcat -L -b "$1" -m 2 2>&1
 }
 
-# wait_kafka PORT: until broker 1 answers metadata requests.
-wait_kafka() {
-  local port=$1 deadline=$((SECONDS + TIMEOUT)) out
+# wait_ready NAME PID_FN LOG TAIL_LINES INTERVAL PROBE...: polls PROBE until
+# it succeeds; fails with the tail of LOG if the process (PID_FN) exits or
+# TIMEOUT seconds pass. Never a fixed sleep.
+wait_ready() {
+  local name=$1 pid_fn=$2 logf=$3 lines=$4 interval=$5 deadline=$((SECONDS + TIMEOUT))
+  shift 5
   while :; do
-    if ! kafka_pid >/dev/null; then
-      log "Kafka exited during startup; last lines of $KAFKA_LOG:"
-      tail -n 40 -- "$KAFKA_LOG" >&2 || true
+    if ! "$pid_fn" >/dev/null; then
+      log "$name exited during startup; last lines of $logf:"
+      tail -n "$lines" -- "$logf" >&2 || true
       return 1
     fi
-    if out=$(kafka_metadata "127.0.0.1:$port") && [[ $out == *"broker 1 at 127.0.0.1:$port"* ]]; then
+    if "$@"; then
       return 0
     fi
     if ((SECONDS >= deadline)); then
-      log "Kafka not ready after ${TIMEOUT}s; last lines of $KAFKA_LOG:"
-      tail -n 40 -- "$KAFKA_LOG" >&2 || true
+      log "$name not ready after ${TIMEOUT}s; last lines of $logf:"
+      tail -n "$lines" -- "$logf" >&2 || true
       return 1
     fi
-    sleep 0.5
+    sleep "$interval"
   done
+}
+
+kafka_ready() { # kafka_ready PORT: broker 1 answers metadata requests
+  local out
+  out=$(kafka_metadata "127.0.0.1:$1") && [[ $out == *"broker 1 at 127.0.0.1:$1"* ]]
+}
+
+# wait_kafka PORT: until broker 1 answers metadata requests.
+wait_kafka() {
+  wait_ready Kafka kafka_pid "$KAFKA_LOG" 40 0.5 kafka_ready "$1"
 }
 
 stop_kafka() {
@@ -557,24 +570,13 @@ create_topics() {
 
 # --- Redis -------------------------------------------------------------------
 
+redis_ready() { # redis_ready PORT: Redis answers PING
+  [[ $(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null) == PONG ]]
+}
+
+# wait_redis PORT: until Redis answers on PORT.
 wait_redis() {
-  local port=$1 deadline=$((SECONDS + TIMEOUT))
-  while :; do
-    if ! redis_pid >/dev/null; then
-      log "Redis exited during startup; last lines of $REDIS_LOG:"
-      tail -n 20 -- "$REDIS_LOG" >&2 || true
-      return 1
-    fi
-    if [[ $(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) == PONG ]]; then
-      return 0
-    fi
-    if ((SECONDS >= deadline)); then
-      log "Redis not ready on port $port after ${TIMEOUT}s; last lines of $REDIS_LOG:"
-      tail -n 20 -- "$REDIS_LOG" >&2 || true
-      return 1
-    fi
-    sleep 0.1
-  done
+  wait_ready "Redis on port $1" redis_pid "$REDIS_LOG" 20 0.1 redis_ready "$1"
 }
 
 # start_redis_on PORT
