@@ -45,6 +45,27 @@ typedef struct {
     char *transactional_id; /* default <group>-<hostname>-<pid> */
     char *policy_file;      /* empty: the shipped default policy */
 
+    /* attune-deliver (docs/deliver.md) */
+    char *deliver_topic; /* empty: the CRM decisions topic */
+    char *deliver_url;
+    char *deliver_token;    /* secret */
+    char *deliver_hmac_key; /* secret */
+    long deliver_timeout_ms;
+    long deliver_connect_timeout_ms;
+    long deliver_max_attempts;
+    long deliver_backoff_ms;
+    long deliver_backoff_max_ms;
+    long deliver_retry_after_max_ms;
+    long deliver_breaker_failures;
+    long deliver_breaker_cooldown_ms;
+    long deliver_breaker_cooldown_max_ms;
+    long deliver_concurrency;
+
+    /* learning (attune-learn, attune-decide; docs/policy.md) */
+    long learn_refresh_ms;
+    long learn_decision_ttl_s;
+    long outcomes_max;
+
     /* librdkafka pass-through: ATTUNE_KAFKA_SASL_MECHANISM=PLAIN becomes
      * sasl.mechanism=PLAIN. Names and values are owned by the config. */
     size_t kafka_prop_count;
