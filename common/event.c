@@ -34,7 +34,7 @@ attune_err event_validate(const cJSON *ce, const char *want_type, const char *pt
         return ATTUNE_ERR_INVALID;
     }
     v = cJSON_GetObjectItemCaseSensitive(ce, "type");
-    if (!bounded_str(v, 256)) {
+    if (!bounded_str(v, EVENT_MAX_TYPE)) {
         problem_field_set(pf, ptr_prefix, "/type", "is required: a non-empty string");
         return ATTUNE_ERR_INVALID;
     }

@@ -19,6 +19,7 @@
 
 #define EVENT_MAX_ID 256
 #define EVENT_MAX_SOURCE 1024
+#define EVENT_MAX_TYPE 256
 
 /* Checks the required context attributes (specversion 1.0, id, source,
  * type), the optional ones attune reads (time, datacontenttype,

@@ -108,6 +108,13 @@ static const path_spec PATHS[] = {
     {"queue", T_STR, NULL},
     {"language", T_STR, NULL},
     {"attributes.*", T_ANY, NULL},
+    /* outcomes: only the learning section's success definition reads them */
+    {"outcome.resolved", T_BOOL, NULL},
+    {"outcome.csat", T_NUM, NULL},
+    {"outcome.offer_accepted", T_BOOL, NULL},
+    {"outcome.handle_time_seconds", T_NUM, NULL},
+    {"outcome.churned", T_BOOL, NULL},
+    {"outcome.abuse_reported", T_BOOL, NULL},
 };
 
 static const path_spec *path_find(const char *path)
@@ -124,6 +131,12 @@ static const path_spec *path_find(const char *path)
         }
     }
     return NULL;
+}
+
+int policy_path_is_label(const char *path)
+{
+    const path_spec *ps = path_find(path);
+    return ps && (ps->type == T_STR || ps->type == T_ANY) && strncmp(path, "outcome.", 8) != 0;
 }
 
 int policy_path_is_affect(const char *path)

@@ -10,7 +10,8 @@
  * inclusive [low, high] pair of numbers) and exists (no value). Paths are
  * dotted names inside a classified event's data: situation.*, context.*
  * and the interaction fields (channel, kind, wait_seconds, queue, language,
- * attributes.*). A comparison on an absent or null value is false (so is
+ * attributes.*); a learning success definition reads outcome.* instead.
+ * A comparison on an absent or null value is false (so is
  * not_in); only `not` turns it around.
  *
  * A parsed condition owns its memory (policy_cond_free) and is read-only
@@ -67,6 +68,10 @@ void policy_cond_signals(const policy_cond *c, const char **names, size_t max, s
 /* Looks a dotted path up in data: the value, or NULL when absent or null.
  * With POLICY_COND_HIDE_AFFECT, emotion and sentiment are absent. */
 const cJSON *policy_path_get(const cJSON *data, const char *path, unsigned flags);
+
+/* 1 when path is a known path of a classified event that holds a string
+ * (what a learning bucket is made of). */
+int policy_path_is_label(const char *path);
 
 /* 1 when path reads emotion or sentiment. */
 int policy_path_is_affect(const char *path);

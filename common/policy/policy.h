@@ -49,11 +49,29 @@
 
 typedef struct policy policy;
 
-/* Picks one of n (>= 1) variants of rule_id for this interaction and returns
- * its index (an out-of-range answer is taken modulo n). Called from
- * policy_decide, so it must be thread-safe when decide is used so. */
-typedef size_t (*policy_variant_fn)(void *arg, const char *rule_id, const char *const *names,
-                                    size_t n, const char *interaction_id);
+/* What a variant chooser is asked: pick one of n (>= 1) variants of a rule
+ * for this interaction, whose situation falls in bucket (policy_bucket). */
+typedef struct {
+    const char *rule_id;
+    const char *const *names;
+    size_t n;
+    const char *interaction_id;
+    const char *bucket;
+} policy_variant_query;
+
+/* A chooser's answer. method is a static string ("hash", "thompson",
+ * "control"); sampled is the success rate the chooser drew for the chosen
+ * variant, or -1 when it drew none. */
+typedef struct {
+    size_t index; /* an out-of-range answer is taken modulo n */
+    const char *method;
+    double sampled;
+} policy_variant_pick;
+
+/* Called from policy_decide, so it must be thread-safe when decide is used
+ * so. */
+typedef void (*policy_variant_fn)(void *arg, const policy_variant_query *q,
+                                  policy_variant_pick *out);
 
 typedef struct {
     int64_t now_ms;       /* decided_at and follow-up due dates */
@@ -97,9 +115,36 @@ ATTUNE_MUST_CHECK attune_err policy_decide(const policy *p, const cJSON *data,
                                            cJSON **crm_data, char *errstr, size_t errstr_size);
 
 /* The default variant chooser: an FNV-1a hash of interaction_id and rule_id,
- * modulo n, so a reprocessed event gets the same variant. */
-size_t policy_variant_default(void *arg, const char *rule_id, const char *const *names, size_t n,
-                              const char *interaction_id);
+ * modulo n, so a reprocessed event gets the same variant (method "hash"). */
+void policy_variant_default(void *arg, const policy_variant_query *q, policy_variant_pick *out);
+
+/* --- learning (docs/policy.md, "learning") -------------------------------
+ * A policy's "learning" section says which situation buckets variants are
+ * compared in, what counts as success in an outcome, and the share of
+ * decisions that pick a variant uniformly at random as a control group. */
+
+#define POLICY_MAX_BUCKET_PATHS 6
+#define POLICY_BUCKET_MAX 256 /* bytes of a bucket name, NUL included */
+
+/* The bucket of a classified event's data: the values at the policy's
+ * bucket paths joined by '/', "-" for an absent one, e.g.
+ * "complaint/anger/high". Cut to fit out (POLICY_BUCKET_MAX bytes is
+ * always enough). */
+void policy_bucket(const policy *p, const cJSON *data, char *out, size_t size);
+
+/* Success of one outcome (the data of an attune.outcome.v1 event) by the
+ * policy's definition: 1 success, 0 failure, -1 undetermined (a field the
+ * definition reads is absent, so the outcome says nothing yet). */
+int policy_outcome_success(const policy *p, const cJSON *outcome);
+
+/* The share of decisions (0 to 0.5) whose variants are picked uniformly at
+ * random, for an unbiased comparison. */
+double policy_control_share(const policy *p);
+
+/* The ids of the rules that have variants (what learning keeps counts
+ * for); returns how many there are, filling at most max of them. The
+ * strings live as long as p. */
+size_t policy_variant_rules(const policy *p, const char **ids, size_t max);
 
 /* A UUID (version 5 layout, SHA-1) of event_id and policy_version in
  * attune's namespace: the same event decided by the same policy always

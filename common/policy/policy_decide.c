@@ -92,7 +92,8 @@ static reason *add_reason(treatment *t, int field, int guard, const char *code)
 }
 
 /* "<reason> (signals: a, b)" for a rule. */
-static void rule_reason(treatment *t, int field, const policy_rule *rule, const char *variant)
+static void rule_reason(treatment *t, int field, const policy_rule *rule,
+                        const policy_variant_pick *variant)
 {
     reason *r = add_reason(t, field, 0, rule->code);
     if (!r)
@@ -104,7 +105,13 @@ static void rule_reason(treatment *t, int field, const policy_rule *rule, const 
     int w = snprintf(r->text, sizeof r->text, "%s", rule->reason);
     o = w > 0 ? (size_t)w : 0;
     if (variant && o < sizeof r->text) {
-        w = snprintf(r->text + o, sizeof r->text - o, " [variant %s]", variant);
+        const char *name = rule->variants[variant->index].name;
+        if (variant->sampled >= 0)
+            w = snprintf(r->text + o, sizeof r->text - o, " [variant %s by %s, sampled %.3f]", name,
+                         variant->method, variant->sampled);
+        else
+            w = snprintf(r->text + o, sizeof r->text - o, " [variant %s by %s]", name,
+                         variant->method);
         o += w > 0 ? (size_t)w : 0;
     }
     for (size_t i = 0; i < n && o < sizeof r->text; i++) {
@@ -129,7 +136,7 @@ static void add_skill(treatment *t, const char *s)
 /* Applies the fields of a that no higher rule has set (compensation aside:
  * it has its own pass). */
 static void apply(treatment *t, const policy_action *a, const policy_rule *rule,
-                  const char *variant)
+                  const policy_variant_pick *variant)
 {
     for (int f = 0; f < PF_COUNT; f++) {
         unsigned bit = 1u << f;
@@ -190,13 +197,12 @@ static void apply(treatment *t, const policy_action *a, const policy_rule *rule,
     }
 }
 
-static void apply_rule(treatment *t, const policy_rule *r, int variant)
+/* pick is NULL for a rule without variants. */
+static void apply_rule(treatment *t, const policy_rule *r, const policy_variant_pick *pick)
 {
-    if (variant >= 0) {
-        const policy_variant *v = &r->variants[variant];
-        apply(t, &v->set, r, v->name);
-    }
-    apply(t, &r->set, r, variant >= 0 ? r->variants[variant].name : NULL);
+    if (pick)
+        apply(t, &r->variants[pick->index].set, r, pick);
+    apply(t, &r->set, r, pick);
 }
 
 /* The compensation of a, if it has one. */
@@ -228,18 +234,18 @@ static int true_at(const cJSON *data, const char *path)
     return cJSON_IsTrue(policy_path_get(data, path, 0));
 }
 
-size_t policy_variant_default(void *arg, const char *rule_id, const char *const *names, size_t n,
-                              const char *interaction_id)
+void policy_variant_default(void *arg, const policy_variant_query *q, policy_variant_pick *out)
 {
     (void)arg;
-    (void)names;
     uint64_t h = 1469598103934665603ULL;
-    for (const char *s = interaction_id ? interaction_id : ""; *s; s++)
+    for (const char *s = q->interaction_id ? q->interaction_id : ""; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     h = (h ^ 0x1f) * 1099511628211ULL;
-    for (const char *s = rule_id ? rule_id : ""; *s; s++)
+    for (const char *s = q->rule_id ? q->rule_id : ""; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return n ? (size_t)(h % n) : 0;
+    out->index = q->n ? (size_t)(h % q->n) : 0;
+    out->method = "hash";
+    out->sampled = -1;
 }
 
 void policy_decision_id(const char *event_id, const char *policy_version, char out[37])
@@ -640,12 +646,48 @@ static void put_compensation(jb *b, cJSON *o, const treatment *t)
     put_str(b, c, "basis", t->comp_basis);
 }
 
-static void put_policy(jb *b, cJSON *o, const policy *p, const char *variant, const cJSON *variants)
+/* The policy block: version, the variants chosen, and the learning facts
+ * an outcome needs (bucket, how each variant was picked). */
+static void put_policy(jb *b, cJSON *o, const policy *p, const char *variant, const cJSON *variants,
+                       const char *bucket, const cJSON *choices)
 {
     cJSON *po = obj(b, o, "policy");
     put_str(b, po, "version", p->version);
     put_str(b, po, "variant", variant);
     put_copy(b, po, "variants", variants);
+    put_str(b, po, "bucket", bucket);
+    put_copy(b, po, "choices", choices);
+}
+
+/* Asks the chooser and keeps its answer in range. */
+static void pick_variant(policy_variant_fn choose, void *arg, const policy_rule *r,
+                         const char *interaction_id, const char *bucket, policy_variant_pick *out)
+{
+    policy_variant_query q = {r->id, r->variant_names, r->nvariants,
+                              interaction_id ? interaction_id : "", bucket};
+    *out = (policy_variant_pick){0, "hash", -1};
+    choose(arg, &q, out);
+    out->index %= r->nvariants;
+    if (!out->method)
+        out->method = "custom";
+}
+
+/* {"rule", "variant", "method", "sampled"} of one choice. */
+static void put_choice(jb *b, cJSON *choices, const policy_rule *r, const policy_variant_pick *pk)
+{
+    cJSON *c = obj(b, NULL, NULL);
+    if (!c)
+        return;
+    if (!cJSON_AddItemToArray(choices, c)) {
+        cJSON_Delete(c);
+        b->failed = 1;
+        return;
+    }
+    put_str(b, c, "rule", r->id);
+    put_str(b, c, "variant", r->variants[pk->index].name);
+    put_str(b, c, "method", pk->method);
+    if (pk->sampled >= 0)
+        put_num(b, c, "sampled", round4(pk->sampled));
 }
 
 static void put_follow_ups(jb *b, cJSON *o, const treatment *t, int64_t now_ms)
@@ -768,6 +810,8 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
     if (!env)
         env = &dflt;
     policy_variant_fn choose = env->choose_variant ? env->choose_variant : policy_variant_default;
+    char bucket[POLICY_BUCKET_MAX];
+    policy_bucket(p, data, bucket, sizeof bucket);
     const char *interaction_id = str_at(data, "interaction_id");
     const char *customer_id = str_at(data, "customer_id");
 
@@ -794,10 +838,12 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
     /* Rules, highest priority first. Each matching rule with variants gets
      * its own choice, so no rule's choice depends on another's. */
     int choice[POLICY_MAX_RULES];
+    policy_variant_pick picks[POLICY_MAX_RULES];
     const char *variant_label = NULL;
     char variant_buf[160];
     cJSON *variants = cJSON_CreateArray();
-    jb b = {.failed = variants == NULL};
+    cJSON *choices = cJSON_CreateArray();
+    jb b = {.failed = variants == NULL || choices == NULL};
     for (size_t i = 0; i < p->nrules; i++) {
         const policy_rule *r = &p->rules[i];
         choice[i] = -2; /* not matched */
@@ -805,15 +851,15 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
             continue;
         choice[i] = -1;
         if (r->nvariants) {
-            size_t k = choose(env->choose_arg, r->id, r->variant_names, r->nvariants,
-                              interaction_id ? interaction_id : "");
-            choice[i] = (int)(k % r->nvariants);
+            pick_variant(choose, env->choose_arg, r, interaction_id, bucket, &picks[i]);
+            choice[i] = (int)picks[i].index;
             snprintf(variant_buf, sizeof variant_buf, "%s:%s", r->id, r->variants[choice[i]].name);
             if (!variant_label)
                 variant_label = variant_buf;
             push_str(&b, variants, variant_buf);
+            put_choice(&b, choices, r, &picks[i]);
         }
-        apply_rule(t, r, choice[i]);
+        apply_rule(t, r, choice[i] >= 0 ? &picks[i] : NULL);
     }
     /* Compensation: the case alone decides, emotion and sentiment hidden.
      * The validator already rejects rules that would read them. */
@@ -827,17 +873,18 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
         if (!policy_cond_eval(r->when, data, POLICY_COND_HIDE_AFFECT))
             continue;
         int v = choice[i] >= 0 ? choice[i] : -1;
-        if (r->nvariants && v < 0)
-            v = (int)(choose(env->choose_arg, r->id, r->variant_names, r->nvariants,
-                             interaction_id ? interaction_id : "") %
-                      r->nvariants);
+        if (r->nvariants && v < 0) {
+            pick_variant(choose, env->choose_arg, r, interaction_id, bucket, &picks[i]);
+            v = (int)picks[i].index;
+            put_choice(&b, choices, r, &picks[i]);
+        }
         const policy_action *a = comp_of(r, v);
         if (!a)
             continue;
         t->comp_eligible = a->comp_eligible;
         t->comp_cap = a->comp_eligible ? a->comp_cap : 0;
         t->comp_basis = a->comp_basis;
-        rule_reason(t, PF_COMPENSATION, r, v >= 0 ? r->variants[v].name : NULL);
+        rule_reason(t, PF_COMPENSATION, r, v >= 0 ? &picks[i] : NULL);
         break;
     }
 
@@ -883,7 +930,7 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
     put_str(&b, g, "protection", PROTECTION_NAMES[t->prot]);
     put_bool(&b, g, "ownership", t->ownership);
     put_preferences(&b, g, "preferences", data, 0);
-    put_policy(&b, rt, p, variant_label ? variant_label : "default", variants);
+    put_policy(&b, rt, p, variant_label ? variant_label : "default", variants, bucket, choices);
     put_reasons(&b, rt, p, t);
 
     /* The CRM decision. */
@@ -915,9 +962,10 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
                  t->prot == PROT_FLOW
                      ? "staff_protection: threat toward staff; protection flow applied"
                      : "staff_protection: abuse toward staff; warning script given");
-    put_policy(&b, crm, p, variant_label ? variant_label : "default", variants);
+    put_policy(&b, crm, p, variant_label ? variant_label : "default", variants, bucket, choices);
 
     cJSON_Delete(variants);
+    cJSON_Delete(choices);
     free(t);
     if (b.failed) {
         cJSON_Delete(rt);

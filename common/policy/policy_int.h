@@ -107,6 +107,11 @@ struct policy {
     size_t nrules;
     policy_offer *offers;
     size_t noffers;
+    /* learning */
+    char *bucket_paths[POLICY_MAX_BUCKET_PATHS];
+    size_t nbucket_paths;
+    policy_cond *success; /* over {"outcome": <outcome data>} */
+    double control_share;
 };
 
 int policy_enum_index(const char *const *names, const char *s);

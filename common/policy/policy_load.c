@@ -163,6 +163,33 @@ static void nomem(loader *L, const char *ptr)
     policy_errs_add(L->e, ptr, "out of memory");
 }
 
+/* Conditions read either a classified event (rules, offers) or an outcome
+ * (the success definition), never a mix: a rule reading outcome.* could
+ * never match, a success definition reading situation.* could never hold. */
+static void check_scope(loader *L, const policy_cond *c, const char *ptr, int outcome)
+{
+    const char *sig[64];
+    size_t n = 0;
+    policy_cond_signals(c, sig, 64, &n);
+    for (size_t i = 0; i < n; i++) {
+        int is_outcome = strncmp(sig[i], "outcome.", 8) == 0;
+        if (is_outcome != outcome)
+            policy_errs_add(L->e, ptr,
+                            outcome ? "reads %s: a success definition reads outcome.* only"
+                                    : "reads %s: outcome.* is only for learning.success",
+                            sig[i]);
+    }
+}
+
+/* A condition at ptr, parsed and checked for its scope. */
+static policy_cond *parse_cond(loader *L, const cJSON *v, const char *ptr, int outcome)
+{
+    policy_cond *c = policy_cond_parse(v, ptr, L->e, &L->nodes);
+    if (c)
+        check_scope(L, c, ptr, outcome);
+    return c;
+}
+
 static void action_fini(policy_action *a)
 {
     free(a->queue);
@@ -689,7 +716,7 @@ static void parse_rule(loader *L, const cJSON *j, const char *ptr, policy_rule *
     v = cJSON_GetObjectItemCaseSensitive(j, "when");
     ptr_key(p, sizeof p, ptr, "when");
     if (v)
-        r->when = policy_cond_parse(v, p, L->e, &L->nodes);
+        r->when = parse_cond(L, v, p, 0);
     const cJSON *set = cJSON_GetObjectItemCaseSensitive(j, "set");
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(j, "variants");
     if (!set && !vars)
@@ -765,6 +792,60 @@ static void parse_rules(loader *L, const cJSON *root)
     }
 }
 
+static const char *const DEFAULT_BUCKET[] = {"situation.intent.label", "situation.emotion.label",
+                                             "situation.urgency.level", NULL};
+
+/* "learning": {"bucket": [paths], "success": condition, "control_share": x};
+ * every member optional (defaults: intent/emotion/urgency buckets, success =
+ * outcome.resolved is true, no control group). */
+static void parse_learning(loader *L, const cJSON *root)
+{
+    static const char *const members[] = {"bucket", "success", "control_share", NULL};
+    policy *p = L->p;
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(root, "learning");
+    const cJSON *bucket = NULL, *success = NULL, *share = NULL;
+    if (l && want_object(L, l, "/learning") == 0) {
+        only_members(L, l, "/learning", members);
+        bucket = cJSON_GetObjectItemCaseSensitive(l, "bucket");
+        success = cJSON_GetObjectItemCaseSensitive(l, "success");
+        share = cJSON_GetObjectItemCaseSensitive(l, "control_share");
+    }
+    if (share)
+        want_num(L, share, "/learning/control_share", 0, 0.5, &p->control_share);
+    if (bucket) {
+        int n = cJSON_GetArraySize(bucket);
+        if (!cJSON_IsArray(bucket) || n < 1 || n > POLICY_MAX_BUCKET_PATHS) {
+            policy_errs_add(L->e, "/learning/bucket", "must be an array of 1 to %d paths",
+                            POLICY_MAX_BUCKET_PATHS);
+            return;
+        }
+        size_t i = 0;
+        for (const cJSON *it = bucket->child; it; it = it->next, i++) {
+            char ptr[64];
+            ptr_idx(ptr, sizeof ptr, "/learning/bucket", i);
+            const char *path = want_str(L, it, ptr, 1, POLICY_MAX_STRING);
+            if (path && !policy_path_is_label(path))
+                policy_errs_add(L->e, ptr,
+                                "'%s' is not a path of a classified event that holds a label "
+                                "(e.g. situation.intent.label)",
+                                path);
+            else if (path && !(p->bucket_paths[p->nbucket_paths++] = strdup(path)))
+                nomem(L, ptr);
+        }
+    } else {
+        for (const char *const *d = DEFAULT_BUCKET; *d; d++)
+            if (!(p->bucket_paths[p->nbucket_paths++] = strdup(*d)))
+                nomem(L, "/learning/bucket");
+    }
+    cJSON *dflt = NULL;
+    if (!success) {
+        dflt = cJSON_Parse("{\"path\":\"outcome.resolved\",\"op\":\"eq\",\"value\":true}");
+        success = dflt;
+    }
+    p->success = parse_cond(L, success, "/learning/success", 1);
+    cJSON_Delete(dflt);
+}
+
 static void parse_offer(loader *L, const cJSON *j, const char *ptr, policy_offer *o)
 {
     static const char *const members[] = {"id",    "type", "propensity", "propensity_path", "value",
@@ -808,7 +889,7 @@ static void parse_offer(loader *L, const cJSON *j, const char *ptr, policy_offer
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "when"))) {
         ptr_key(p, sizeof p, ptr, "when");
-        o->when = policy_cond_parse(v, p, L->e, &L->nodes);
+        o->when = parse_cond(L, v, p, 0);
     }
     v = cJSON_GetObjectItemCaseSensitive(j, "weights");
     if (!v)
@@ -843,7 +924,7 @@ static void parse_offer(loader *L, const cJSON *j, const char *ptr, policy_offer
         if (!c)
             policy_errs_add(L->e, wp, "needs \"when\"");
         else
-            w->when = policy_cond_parse(c, q, L->e, &L->nodes);
+            w->when = parse_cond(L, c, q, 0);
     }
 }
 
@@ -910,6 +991,9 @@ void policy_free(policy *p)
         free(o->weights);
     }
     free(p->offers);
+    for (size_t i = 0; i < p->nbucket_paths; i++)
+        free(p->bucket_paths[i]);
+    policy_cond_free(p->success);
     free(p);
 }
 
@@ -964,9 +1048,9 @@ attune_err policy_load(const char *json, size_t len, policy **out, problem_field
     if (!cJSON_IsObject(root)) {
         policy_errs_add(&e, "", "a policy is a JSON object");
     } else {
-        static const char *const members[] = {"$schema", "version", "description", "agent_tiers",
-                                              "floor",   "guards",  "defaults",    "offers",
-                                              "rules",   NULL};
+        static const char *const members[] = {"$schema", "version",  "description", "agent_tiers",
+                                              "floor",   "guards",   "defaults",    "offers",
+                                              "rules",   "learning", NULL};
         only_members(&L, root, "", members);
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
         if (!v)
@@ -979,6 +1063,7 @@ attune_err policy_load(const char *json, size_t len, policy **out, problem_field
         parse_defaults(&L, root);
         parse_rules(&L, root);
         parse_offers(&L, root);
+        parse_learning(&L, root);
     }
     cJSON_Delete(root);
     *n_errs = e.n;

@@ -12,9 +12,45 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "outcome.h"
 #include "ts.h"
 
 typedef enum { BODY_EVENT, BODY_BATCH, BODY_BARE } body_kind;
+
+/* What an endpoint accepts: interactions (POST /v1/events) or outcomes
+ * (POST /v1/outcomes). Both travel the same way, keyed by customer. */
+typedef struct {
+    const char *type; /* CloudEvent type */
+    size_t topic;     /* offset of the topic in config */
+    const char *noun; /* "events", "outcomes": metrics label and messages */
+    const char *what; /* "event", "outcome": problem type and title */
+    attune_err (*validate)(const ingest *in, const cJSON *data, const char *prefix,
+                           problem_field *pf);
+} record_kind;
+
+static attune_err validate_interaction(const ingest *in, const cJSON *data, const char *prefix,
+                                       problem_field *pf)
+{
+    return interaction_validate(data, in->cfg->max_text_bytes, prefix, pf);
+}
+
+static attune_err validate_outcome(const ingest *in, const cJSON *data, const char *prefix,
+                                   problem_field *pf)
+{
+    (void)in;
+    return outcome_validate(data, prefix, pf);
+}
+
+static const record_kind interactions = {EVENT_TYPE_INTERACTION,
+                                         offsetof(config, topic_interactions), "events", "event",
+                                         validate_interaction};
+static const record_kind outcomes = {EVENT_TYPE_OUTCOME, offsetof(config, topic_outcomes),
+                                     "outcomes", "outcome", validate_outcome};
+
+static const char *topic_of(const ingest *in, const record_kind *k)
+{
+    return *(char *const *)((const char *)in->cfg + k->topic);
+}
 
 static attune_err split_keys(ingest *in, const char *list, char *errstr, size_t errstr_size)
 {
@@ -132,16 +168,18 @@ static int media_type_is(const char *content_type, const char *want)
     return next == '\0' || next == ';' || next == ' ';
 }
 
-static void count(const char *result, size_t n)
+static void count(const record_kind *k, const char *result, size_t n)
 {
-    char labels[64];
+    char name[64], help[64], labels[64];
+    snprintf(name, sizeof name, "attune_ingest_%s_total", k->noun);
+    snprintf(help, sizeof help, "%s posted to ingest", k->noun);
     snprintf(labels, sizeof labels, "result=\"%s\"", result);
-    metric_add(metrics_counter("attune_ingest_events_total", "events posted to ingest", labels), n);
+    metric_add(metrics_counter(name, help, labels), n);
 }
 
 /* Turns a bare interaction into a CloudEvent; the id is the caller's
  * Idempotency-Key when given, so a retried post is recognised. */
-static cJSON *wrap_bare(cJSON *data, const http_request *req)
+static cJSON *wrap_bare(const record_kind *k, cJSON *data, const http_request *req)
 {
     char id[IDS_UUID_LEN];
     const char *event_id = req->idempotency_key; /* length checked by the caller */
@@ -149,48 +187,55 @@ static cJSON *wrap_bare(cJSON *data, const http_request *req)
         ids_uuid4(id);
         event_id = id;
     }
-    return event_new(event_id, EVENT_SOURCE_INGEST, EVENT_TYPE_INTERACTION, 0, req->traceparent,
-                     data);
+    return event_new(event_id, EVENT_SOURCE_INGEST, k->type, 0, req->traceparent, data);
 }
 
-static void reject(http_response *resp, attune_err err, const problem_field *pf)
+static void reject(const record_kind *k, http_response *resp, attune_err err,
+                   const problem_field *pf)
 {
-    count("rejected", 1);
-    if (err == ATTUNE_ERR_LIMIT)
+    count(k, "rejected", 1);
+    if (err == ATTUNE_ERR_LIMIT) {
         http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", NULL, pf);
-    else
-        http_respond_problem(resp, 400, "invalid-event", "The event is not valid", NULL, pf);
+    } else {
+        char type[32], title[48];
+        snprintf(type, sizeof type, "invalid-%s", k->what);
+        snprintf(title, sizeof title, "The %s is not valid", k->what);
+        http_respond_problem(resp, 400, type, title, NULL, pf);
+    }
 }
 
-/* Validates one CloudEvent and its interaction data. */
-static attune_err check_event(const ingest *in, const cJSON *ce, const char *prefix,
-                              problem_field *pf)
+/* Validates one CloudEvent and its data. */
+static attune_err check_event(const ingest *in, const record_kind *k, const cJSON *ce,
+                              const char *prefix, problem_field *pf)
 {
-    attune_err err = event_validate(ce, EVENT_TYPE_INTERACTION, prefix, pf);
+    attune_err err = event_validate(ce, k->type, prefix, pf);
     if (err)
         return err;
     char data_prefix[64];
     snprintf(data_prefix, sizeof data_prefix, "%s/data", prefix);
-    return interaction_validate(cJSON_GetObjectItemCaseSensitive(ce, "data"),
-                                in->cfg->max_text_bytes, data_prefix, pf);
+    return k->validate(in, cJSON_GetObjectItemCaseSensitive(ce, "data"), data_prefix, pf);
 }
 
 /* The idempotency key of an event: its source and id, as CloudEvents
  * defines uniqueness. */
 static void seen_key(const cJSON *ce, char *out, size_t n)
 {
-    snprintf(out, n, "%s\x1f%s", json_str(ce, "source"), json_str(ce, "id"));
+    snprintf(out, n, "%s\x1f%s\x1f%s", json_str(ce, "type"), json_str(ce, "source"),
+             json_str(ce, "id"));
 }
 
 /* The window shared by every ingest replica lives in Redis, so a retry that
  * reaches another replica is still recognised. Redis trouble never fails a
  * request: the local window still applies. */
 #define SHARED_PREFIX "attune:ingest:seen:"
-#define SHARED_KEY_MAX (sizeof SHARED_PREFIX + EVENT_MAX_ID + EVENT_MAX_SOURCE + 2)
+#define SEEN_KEY_MAX (EVENT_MAX_TYPE + EVENT_MAX_ID + EVENT_MAX_SOURCE + 3)
+#define SHARED_KEY_MAX (sizeof SHARED_PREFIX + SEEN_KEY_MAX)
 
 static void shared_key(const cJSON *ce, char *out, size_t n)
 {
-    snprintf(out, n, SHARED_PREFIX "%s\x1f%s", json_str(ce, "source"), json_str(ce, "id"));
+    char key[SEEN_KEY_MAX];
+    seen_key(ce, key, sizeof key);
+    snprintf(out, n, SHARED_PREFIX "%s", key);
 }
 
 /* One round trip over the events not marked duplicate: with check, EXISTS
@@ -255,8 +300,9 @@ static int repeated_in_request(cJSON *const *events, size_t i)
 
 /* Produces the events that are not duplicates and waits for the broker.
  * dup[i] is set for the duplicates. */
-static attune_err produce_all(ingest *in, cJSON *const *events, size_t n, const http_request *req,
-                              char *dup, size_t *dup_count, char *errstr, size_t errstr_size)
+static attune_err produce_all(ingest *in, const char *topic, cJSON *const *events, size_t n,
+                              const http_request *req, char *dup, size_t *dup_count, char *errstr,
+                              size_t errstr_size)
 {
     kafka_wait w;
     kafka_wait_init(&w);
@@ -264,7 +310,7 @@ static attune_err produce_all(ingest *in, cJSON *const *events, size_t n, const 
     int64_t now = ts_now_ms();
     *dup_count = 0;
     for (size_t i = 0; i < n; i++) {
-        char key[EVENT_MAX_ID + EVENT_MAX_SOURCE + 2];
+        char key[SEEN_KEY_MAX];
         seen_key(events[i], key, sizeof key);
         dup[i] = (char)(dedup_seen(in->seen, key, now) || repeated_in_request(events, i));
     }
@@ -292,8 +338,8 @@ static attune_err produce_all(ingest *in, cJSON *const *events, size_t n, const 
         }
         const kafka_header h[] = {{"content-type", EVENT_CONTENT_TYPE},
                                   {"traceparent", json_str(events[i], "traceparent")}};
-        err = kafka_produce(in->producer, in->cfg->topic_interactions, customer, strlen(customer),
-                            text, strlen(text), h, 2, &w);
+        err = kafka_produce(in->producer, topic, customer, strlen(customer), text, strlen(text), h,
+                            2, &w);
         free(text);
     }
     attune_err werr = kafka_wait_all(&w, errstr, errstr_size);
@@ -308,7 +354,7 @@ static attune_err produce_all(ingest *in, cJSON *const *events, size_t n, const 
     for (size_t i = 0; i < n; i++) {
         if (dup[i])
             continue;
-        char key[EVENT_MAX_ID + EVENT_MAX_SOURCE + 2];
+        char key[SEEN_KEY_MAX];
         seen_key(events[i], key, sizeof key);
         if (dedup_add(in->seen, key, now) != 0)
             log_warn("idempotency window full of memory; an id was not remembered");
@@ -335,13 +381,13 @@ static void accepted(http_response *resp, cJSON *const *events, size_t n, const 
     cJSON_Delete(body);
 }
 
-void ingest_post_events(void *ud, const http_request *req, http_response *resp)
+static void post_records(ingest *in, const record_kind *k, const http_request *req,
+                         http_response *resp)
 {
-    ingest *in = ud;
     char errstr[512];
     problem_field pf;
     if (!authorized(in, req->authorization)) {
-        count("unauthorized", 1);
+        count(k, "unauthorized", 1);
         http_respond_problem(resp, 401, "unauthorized", "Missing or wrong API key",
                              "send 'Authorization: Bearer <key>' with a key from ATTUNE_API_KEYS",
                              NULL);
@@ -356,7 +402,7 @@ void ingest_post_events(void *ud, const http_request *req, http_response *resp)
     else if (media_type_is(req->content_type, "application/json"))
         kind = BODY_BARE;
     else {
-        count("rejected", 1);
+        count(k, "rejected", 1);
         http_respond_problem(resp, 415, "unsupported-media-type", "Unsupported media type",
                              "use application/cloudevents+json, "
                              "application/cloudevents-batch+json or application/json",
@@ -367,7 +413,7 @@ void ingest_post_events(void *ud, const http_request *req, http_response *resp)
     attune_err err = json_parse(req->body, req->body_len, (int)in->cfg->max_json_depth, &root,
                                 errstr, sizeof errstr);
     if (err) {
-        count("rejected", 1);
+        count(k, "rejected", 1);
         if (err == ATTUNE_ERR_LIMIT)
             http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", errstr, NULL);
         else
@@ -382,14 +428,14 @@ void ingest_post_events(void *ud, const http_request *req, http_response *resp)
     if (kind == BODY_BATCH) {
         if (!cJSON_IsArray(root) || cJSON_GetArraySize(root) == 0) {
             problem_field_set(&pf, "", "", "a batch must be a non-empty JSON array of CloudEvents");
-            reject(resp, ATTUNE_ERR_INVALID, &pf);
+            reject(k, resp, ATTUNE_ERR_INVALID, &pf);
             goto out;
         }
         n = (size_t)cJSON_GetArraySize(root);
         if (n > (size_t)in->cfg->max_batch_events) {
-            problem_field_set(&pf, "", "", "a batch holds at most %ld events, this one %zu",
-                              in->cfg->max_batch_events, n);
-            reject(resp, ATTUNE_ERR_LIMIT, &pf);
+            problem_field_set(&pf, "", "", "a batch holds at most %ld %s, this one %zu",
+                              in->cfg->max_batch_events, k->noun, n);
+            reject(k, resp, ATTUNE_ERR_LIMIT, &pf);
             goto out;
         }
     } else {
@@ -406,18 +452,18 @@ void ingest_post_events(void *ud, const http_request *req, http_response *resp)
         (!*req->idempotency_key || strlen(req->idempotency_key) > EVENT_MAX_ID)) {
         problem_field_set(&pf, "", "", "the Idempotency-Key header must have 1 to %d bytes",
                           EVENT_MAX_ID);
-        reject(resp, ATTUNE_ERR_INVALID, &pf);
+        reject(k, resp, ATTUNE_ERR_INVALID, &pf);
         free(dup);
         goto out;
     }
     if (kind == BODY_BARE) {
-        err = interaction_validate(root, in->cfg->max_text_bytes, "", &pf);
+        err = k->validate(in, root, "", &pf);
         if (err) {
-            reject(resp, err, &pf);
+            reject(k, resp, err, &pf);
             free(dup);
             goto out;
         }
-        wrapped = wrap_bare(root, req);
+        wrapped = wrap_bare(k, root, req);
         root = NULL; /* now owned by wrapped */
         if (!wrapped) {
             free(dup);
@@ -426,9 +472,9 @@ void ingest_post_events(void *ud, const http_request *req, http_response *resp)
         }
         events[0] = wrapped;
     } else if (kind == BODY_EVENT) {
-        err = check_event(in, root, "", &pf);
+        err = check_event(in, k, root, "", &pf);
         if (err) {
-            reject(resp, err, &pf);
+            reject(k, resp, err, &pf);
             free(dup);
             goto out;
         }
@@ -438,28 +484,31 @@ void ingest_post_events(void *ud, const http_request *req, http_response *resp)
         for (cJSON *ce = root->child; ce; ce = ce->next, i++) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "/%zu", i);
-            err = check_event(in, ce, prefix, &pf);
+            err = check_event(in, k, ce, prefix, &pf);
             if (err)
                 break;
             events[i] = ce;
         }
         if (err) {
-            reject(resp, err, &pf);
+            reject(k, resp, err, &pf);
             free(dup);
             goto out;
         }
     }
     size_t dup_count = 0;
-    err = produce_all(in, events, n, req, dup, &dup_count, errstr, sizeof errstr);
+    err = produce_all(in, topic_of(in, k), events, n, req, dup, &dup_count, errstr, sizeof errstr);
     if (err) {
-        log_error("events not accepted: %s", errstr);
-        count("unavailable", n);
-        http_respond_problem(resp, 503, "kafka-unavailable", "Events could not be stored",
-                             "Kafka did not acknowledge the events; retry the same request", NULL);
+        log_error("%s not accepted: %s", k->noun, errstr);
+        count(k, "unavailable", n);
+        char title[64], detail[96];
+        snprintf(title, sizeof title, "%c%s could not be stored", toupper(k->noun[0]), k->noun + 1);
+        snprintf(detail, sizeof detail, "Kafka did not acknowledge the %s; retry the same request",
+                 k->noun);
+        http_respond_problem(resp, 503, "kafka-unavailable", title, detail, NULL);
         resp->retry_after_s = 2;
     } else {
-        count("accepted", n - dup_count);
-        count("duplicate", dup_count);
+        count(k, "accepted", n - dup_count);
+        count(k, "duplicate", dup_count);
         accepted(resp, events, n, dup, dup_count);
     }
     free(dup);
@@ -467,4 +516,14 @@ out:
     free(events);
     cJSON_Delete(wrapped);
     cJSON_Delete(root);
+}
+
+void ingest_post_events(void *ud, const http_request *req, http_response *resp)
+{
+    post_records(ud, &interactions, req, resp);
+}
+
+void ingest_post_outcomes(void *ud, const http_request *req, http_response *resp)
+{
+    post_records(ud, &outcomes, req, resp);
 }

@@ -10,7 +10,8 @@
 int main(int argc, char **argv)
 {
     config cfg;
-    int rc = service_init(argc, argv, "ingest", "the HTTP event API (POST /v1/events)", NULL, &cfg);
+    int rc = service_init(argc, argv, "ingest",
+                          "the HTTP event API (POST /v1/events, POST /v1/outcomes)", NULL, &cfg);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     service_install_signals();
@@ -21,7 +22,8 @@ int main(int argc, char **argv)
         config_fini(&cfg);
         return 2;
     }
-    static const httpd_route routes[] = {{"POST", "/v1/events", ingest_post_events}};
+    static const httpd_route routes[] = {{"POST", "/v1/events", ingest_post_events},
+                                         {"POST", "/v1/outcomes", ingest_post_outcomes}};
     httpd *http = NULL;
     if (httpd_start(cfg.http_addr, routes, sizeof routes / sizeof routes[0], ingest_ready, &in,
                     cfg.max_body_bytes, cfg.http_max_connections, &http, errstr,

@@ -614,14 +614,12 @@ static void test_reasons_and_priority(void **state)
     policy_free(p);
 }
 
-static size_t pick_last(void *arg, const char *rule_id, const char *const *names, size_t n,
-                        const char *interaction_id)
+static void pick_last(void *arg, const policy_variant_query *q, policy_variant_pick *out)
 {
-    (void)rule_id;
-    (void)names;
-    (void)interaction_id;
     ++*(int *)arg;
-    return n - 1;
+    out->index = q->n - 1;
+    out->method = "thompson";
+    out->sampled = 0.625;
 }
 
 static void test_variants_and_ids(void **state)
@@ -658,8 +656,18 @@ static void test_variants_and_ids(void **state)
     assert_string_not_equal(other, id);
     /* The default chooser is deterministic. */
     const char *names[] = {"a", "b", "c"};
-    assert_int_equal(policy_variant_default(NULL, "v", names, 3, "i-9"),
-                     policy_variant_default(NULL, "v", names, 3, "i-9"));
+    policy_variant_query q = {"v", names, 3, "i-9", "x"};
+    policy_variant_pick a, b;
+    policy_variant_default(NULL, &q, &a);
+    policy_variant_default(NULL, &q, &b);
+    assert_int_equal(a.index, b.index);
+    assert_string_equal(a.method, "hash");
+    /* The choice and its sampled value are in the decision. */
+    const cJSON *ch = cJSON_GetArrayItem(at(rt, "policy.choices"), 0);
+    assert_string_equal(sat(ch, "variant"), "b");
+    assert_string_equal(sat(ch, "method"), "thompson");
+    assert_true(nat(ch, "sampled") > 0.62 && nat(ch, "sampled") < 0.63);
+    assert_string_equal(sat(rt, "policy.bucket"), "billing/neutral/normal");
     cJSON_Delete(rt);
     cJSON_Delete(crm);
     cJSON_Delete(rt2);
