@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const suffixes[CUSTOMER_KEY_COUNT] = {"profile",  "prefs",     "recent",
-                                                         "contacts", "sentiment", "outcomes"};
+static const char *const suffixes[CUSTOMER_KEY_COUNT] = {
+    "profile", "prefs", "recent", "contacts", "sentiment", "outcomes", "csat"};
 
 const long customer_key_ttl[CUSTOMER_KEY_COUNT] = {
     0,            /* profile: owned by the CRM load, erased on request */
@@ -14,6 +14,7 @@ const long customer_key_ttl[CUSTOMER_KEY_COUNT] = {
     8L * 86400,   /* contacts: the 7-day window plus a day */
     90L * 86400,  /* sentiment trend */
     365L * 86400, /* outcomes */
+    365L * 86400, /* CSAT summary */
 };
 
 int customer_key_name(char *out, size_t out_size, const char *customer_id, customer_key k)

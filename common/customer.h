@@ -19,6 +19,7 @@ typedef enum {
     CUSTOMER_CONTACTS,  /* sorted set: interaction_id scored by first-seen ms */
     CUSTOMER_SENTIMENT, /* list, newest first, capped: sentiment scores */
     CUSTOMER_OUTCOMES,  /* list, newest first, capped: outcome records */
+    CUSTOMER_CSAT,      /* hash: count, sum, ewma, last (CSAT 1 to 5) */
     CUSTOMER_KEY_COUNT
 } customer_key;
 

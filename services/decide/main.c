@@ -4,7 +4,7 @@
  *       validates a policy file: every error with its JSON pointer; exit 0
  *       valid, 1 invalid, 2 usage or unreadable file.
  *   attune-decide [--policy FILE]
- *       the Kafka service (classified in, decisions out): not built yet.
+ *       the Kafka service (classified in, decisions out), see service_mode.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,14 +81,7 @@ static int service_mode(char *argv0, const char *policy_path)
                           NULL, &cfg);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    char path[4096];
-    if (files_find(policy_path ? policy_path : cfg.policy_file, "deploy/policies/default.json",
-                   "/usr/share/attune/policies/default.json", path, sizeof path) != 0) {
-        fputs("attune-decide: policy path too long\n", stderr);
-        config_fini(&cfg);
-        return 2;
-    }
-    int code = decide_service_run(&cfg, path);
+    int code = decide_service_run(&cfg, policy_path);
     config_fini(&cfg);
     return code;
 }

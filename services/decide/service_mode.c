@@ -3,99 +3,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "customer.h"
 #include "event.h"
 #include "files.h"
 #include "interaction.h"
 #include "json.h"
+#include "learn.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy/policy.h"
+#include "policy_watch.h"
 #include "redis.h"
 #include "service.h"
 #include "stage.h"
 #include "ts.h"
 
-#define RELOAD_CHECK_S 1.0
-#define LOGGED_POLICY_ERRORS 50
-
 typedef struct {
     const config *cfg;
-    const char *path;
-    policy *pol;
-    struct timespec mtime;
-    double last_check;
+    policy_watch watch;
     redis_client *redis;
+    learn_counts *counts;
+    learn_chooser chooser;
+    double counts_loaded; /* ts_mono of the last load, 0: never */
     metric *decide_time;
-    metric *reload_ok;
-    metric *reload_failed;
     metric *remember_failed;
+    metric *counts_failed;
 } decide_stage;
 
-static int same_time(struct timespec a, struct timespec b)
-{
-    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
-
-/* Loads the policy file; on any error logs every problem with its JSON
- * pointer and leaves *out NULL. */
-static attune_err load_policy(const char *path, policy **out, struct timespec *mtime)
-{
-    char errstr[512];
-    char *text = NULL;
-    size_t len = 0;
-    struct stat st;
-    *out = NULL;
-    if (stat(path, &st) == 0)
-        *mtime = st.st_mtim;
-    attune_err err = files_read(path, POLICY_MAX_BYTES, &text, &len, errstr, sizeof errstr);
-    if (err) {
-        log_error("policy %s: %s", path, errstr);
-        return err;
-    }
-    problem_field errs[LOGGED_POLICY_ERRORS];
-    size_t n = 0;
-    err = policy_load(text, len, out, errs, LOGGED_POLICY_ERRORS, &n);
-    free(text);
-    if (err) {
-        size_t shown = n < LOGGED_POLICY_ERRORS ? n : LOGGED_POLICY_ERRORS;
-        for (size_t i = 0; i < shown; i++)
-            log_error("policy %s: %s: %s", path, errs[i].pointer, errs[i].detail);
-        log_error("policy %s rejected: %zu error(s)", path, n);
-    }
-    return err;
-}
-
-/* Between batches: reload on SIGHUP or when the file changed. An invalid new
- * policy is rejected and the running one stays. */
-static void maybe_reload(void *ud)
+/* Between batches: the policy file, then the learned counts of its
+ * variant rules (re-read every ATTUNE_LEARN_REFRESH_MS). */
+static void between_batches(void *ud)
 {
     decide_stage *s = ud;
+    int fresh = policy_watch_poll(&s->watch);
     double now = ts_mono();
-    int forced = service_reload;
-    if (!forced && now - s->last_check < RELOAD_CHECK_S)
+    if (!fresh && s->counts_loaded > 0 &&
+        (now - s->counts_loaded) * 1000 < s->cfg->learn_refresh_ms)
         return;
-    s->last_check = now;
-    service_reload = 0;
-    struct stat st;
-    if (!forced && (stat(s->path, &st) != 0 || same_time(st.st_mtim, s->mtime)))
+    s->counts_loaded = now;
+    const char *rules[POLICY_MAX_RULES];
+    size_t n = policy_variant_rules(s->watch.pol, rules, POLICY_MAX_RULES);
+    learn_chooser_init(&s->chooser, s->counts, policy_control_share(s->watch.pol), s->chooser.rng);
+    if (n == 0)
         return;
-    policy *fresh = NULL;
-    struct timespec mtime = s->mtime;
-    if (load_policy(s->path, &fresh, &mtime) != ATTUNE_OK) {
-        s->mtime = mtime; /* do not retry a bad file until it changes again */
-        metric_inc(s->reload_failed);
-        log_error("keeping policy version %s", policy_version(s->pol));
-        return;
+    char errstr[256];
+    if (learn_counts_load(s->redis, rules, n, s->counts, errstr, sizeof errstr) != ATTUNE_OK) {
+        /* The last counts stay in use; decisions never wait for Redis. */
+        metric_inc(s->counts_failed);
+        log_warn("learned counts not refreshed: %s", errstr);
     }
-    log_info("policy reloaded: version %s replaces %s", policy_version(fresh),
-             policy_version(s->pol));
-    policy_free(s->pol);
-    s->pol = fresh;
-    s->mtime = mtime;
-    metric_inc(s->reload_ok);
 }
 
 /* The compact record the next contact sees in context.recent: labels and
@@ -178,7 +135,22 @@ static attune_err read_classified(const config *cfg, const rd_kafka_message_t *m
 
 /* Sends the batch's Redis writes in one round trip and reads the replies.
  * Redis trouble costs the memory of these contacts, never the decisions. */
-static void remember_all(decide_stage *s, char **records, const cJSON **datas, size_t n)
+/* "rule:variant,..." of a decision's choices ("" when it made none). */
+static void choices_of(const cJSON *routing, char *out, size_t size)
+{
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(routing, "policy"), "choices");
+    size_t o = 0;
+    out[0] = '\0';
+    for (const cJSON *c = ch ? ch->child : NULL; c && o < size; c = c->next) {
+        int w = snprintf(out + o, size - o, "%s%s:%s", o ? "," : "", json_str(c, "rule"),
+                         json_str(c, "variant"));
+        o += w > 0 ? (size_t)w : 0;
+    }
+}
+
+static void remember_all(decide_stage *s, char **records, const cJSON **datas,
+                         const cJSON **routings, size_t n)
 {
     char errstr[256];
     if (n == 0 || redis_client_ready(s->redis, errstr, sizeof errstr) != ATTUNE_OK) {
@@ -198,6 +170,14 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas, s
                                 cJSON_IsNumber(score) ? score->valuedouble : 0, prefs,
                                 s->cfg->recent_max, &replies);
         cJSON_Delete(prefs);
+        /* The facts an outcome of this decision will be learned from. */
+        char choices[1024];
+        choices_of(routings[i], choices, sizeof choices);
+        const cJSON *pol = cJSON_GetObjectItemCaseSensitive(routings[i], "policy");
+        if (!err && choices[0])
+            err = learn_remember_decision(s->redis, json_str(routings[i], "decision_id"),
+                                          json_str(pol, "bucket"), choices,
+                                          s->cfg->learn_decision_ttl_s, &replies);
     }
     for (int i = 0; i < replies && !err; i++) {
         redisReply *r = NULL;
@@ -218,10 +198,12 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
     cJSON **roots = calloc(n, sizeof *roots);
     char **records = calloc(n, sizeof *records);
     const cJSON **datas = calloc(n, sizeof *datas);
-    if (!roots || !records || !datas) {
+    cJSON **routings = calloc(n, sizeof *routings);
+    if (!roots || !records || !datas || !routings) {
         free(roots);
         free(records);
         free(datas);
+        free(routings);
         return ATTUNE_ERR_NOMEM;
     }
     attune_err err = ATTUNE_OK;
@@ -235,10 +217,14 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
             continue;
         }
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
-        policy_env env = {.now_ms = ts_now_ms(), .event_id = json_str(root, "id")};
+        policy_env env = {.now_ms = ts_now_ms(),
+                          .event_id = json_str(root, "id"),
+                          .choose_variant = learn_choose,
+                          .choose_arg = &s->chooser};
         cJSON *routing = NULL, *crm = NULL;
         double t0 = ts_mono();
-        attune_err derr = policy_decide(s->pol, data, &env, &routing, &crm, reason, sizeof reason);
+        attune_err derr =
+            policy_decide(s->watch.pol, data, &env, &routing, &crm, reason, sizeof reason);
         metric_observe(s->decide_time, ts_mono() - t0);
         if (derr == ATTUNE_ERR_NOMEM) {
             cJSON_Delete(root);
@@ -251,9 +237,10 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
             continue;
         }
         records[kept] = compact_record(data, routing);
+        routings[kept] = cJSON_Duplicate(routing, 1);
         cJSON *routing_ce = event_derive(root, EVENT_TYPE_DECISION_ROUTING, routing);
         cJSON *crm_ce = event_derive(root, EVENT_TYPE_DECISION_CRM, crm);
-        if (!routing_ce || !crm_ce || !records[kept]) {
+        if (!routing_ce || !crm_ce || !records[kept] || !routings[kept]) {
             err = ATTUNE_ERR_NOMEM;
         } else {
             err =
@@ -268,42 +255,52 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
         kept++;
     }
     if (!err)
-        remember_all(s, records, datas, kept);
+        remember_all(s, records, datas, (const cJSON **)routings, kept);
     for (size_t i = 0; i < kept; i++) {
         free(records[i]);
         cJSON_Delete(roots[i]);
+        cJSON_Delete(routings[i]);
     }
     free(roots);
     free(records);
     free(datas);
+    free(routings);
     return err;
 }
 
 int decide_service_run(const config *cfg, const char *policy_path)
 {
     char errstr[512];
-    decide_stage s = {.cfg = cfg, .path = policy_path};
-    if (load_policy(policy_path, &s.pol, &s.mtime) != ATTUNE_OK)
+    decide_stage s = {.cfg = cfg};
+    if (policy_watch_open(&s.watch, cfg, policy_path) != ATTUNE_OK)
         return 2;
     if (redis_client_new(cfg->redis_url, (int)cfg->redis_timeout_ms, &s.redis, errstr,
                          sizeof errstr) != ATTUNE_OK) {
         log_error("%s", errstr);
-        policy_free(s.pol);
+        policy_watch_close(&s.watch);
         return 2;
     }
+    s.counts = learn_counts_new();
+    if (!s.counts) {
+        log_error("out of memory");
+        redis_client_free(s.redis);
+        policy_watch_close(&s.watch);
+        return 2;
+    }
+    learn_chooser_init(&s.chooser, s.counts, policy_control_share(s.watch.pol), 0);
     s.decide_time =
         metrics_histogram("attune_decide_seconds", "time to decide one interaction", NULL);
-    s.reload_ok = metrics_counter("attune_policy_reloads_total", "policy reloads", "result=\"ok\"");
-    s.reload_failed =
-        metrics_counter("attune_policy_reloads_total", "policy reloads", "result=\"rejected\"");
     s.remember_failed = metrics_counter("attune_decide_remember_failed_total",
                                         "interactions not written back to Redis", NULL);
-    s.last_check = ts_mono();
-    log_info("policy %s version %s", policy_path, policy_version(s.pol));
-    const stage_spec spec = {
-        .in_topic = cfg->topic_classified, .batch = decide_batch, .idle = maybe_reload, .ud = &s};
+    s.counts_failed = metrics_counter("attune_decide_learn_refresh_failed_total",
+                                      "failed reads of the learned success counts", NULL);
+    const stage_spec spec = {.in_topic = cfg->topic_classified,
+                             .batch = decide_batch,
+                             .idle = between_batches,
+                             .ud = &s};
     int code = stage_run(cfg, &spec);
+    learn_counts_free(s.counts);
     redis_client_free(s.redis);
-    policy_free(s.pol);
+    policy_watch_close(&s.watch);
     return code;
 }

@@ -10,7 +10,8 @@
 #define EVENT_TYPE_DECISION_ROUTING "attune.decision.routing.v1"
 #define EVENT_TYPE_DECISION_CRM "attune.decision.crm.v1"
 
-/* Loads the policy at policy_path and runs until SIGTERM/SIGINT. Returns the
+/* Loads the policy (policy_path, NULL: ATTUNE_POLICY_FILE or the shipped
+ * default) and runs until SIGTERM/SIGINT. Returns the
  * exit code (2 when the policy cannot be loaded at start). */
 int decide_service_run(const config *cfg, const char *policy_path);
 

@@ -214,14 +214,14 @@ def cloudevent(data: dict, **attrs) -> dict:
 
 
 def post(ingest_svc: Service, body, content_type="application/cloudevents+json", key=API_KEY,
-         raw: bytes | None = None, headers=None):
+         raw: bytes | None = None, headers=None, path="/v1/events"):
     h = {"Content-Type": content_type}
     if key is not None:
         h["Authorization"] = f"Bearer {key}"
     if headers:
         h.update(headers)
     data = raw if raw is not None else json.dumps(body).encode()
-    return requests.post(ingest_svc.url + "/v1/events", data=data, headers=h, timeout=30)
+    return requests.post(ingest_svc.url + path, data=data, headers=h, timeout=30)
 
 
 def admin(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

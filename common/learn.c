@@ -1,0 +1,381 @@
+#include "learn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "customer.h"
+
+/* --- counts: an open-addressing table keyed by "rule\x1fbucket\x1fvariant" */
+
+typedef struct {
+    char *key; /* NULL: empty slot */
+    long s, f;
+} entry;
+
+struct learn_counts {
+    entry *slots;
+    size_t cap; /* a power of two */
+    size_t used;
+};
+
+static uint64_t hash_key(const char *k)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+    return h;
+}
+
+static int make_key(char *out, size_t size, const char *rule, const char *bucket,
+                    const char *variant)
+{
+    int n = snprintf(out, size, "%s\x1f%s\x1f%s", rule, bucket, variant);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+learn_counts *learn_counts_new(void)
+{
+    learn_counts *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->cap = 64;
+    c->slots = calloc(c->cap, sizeof *c->slots);
+    if (!c->slots) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void learn_counts_clear(learn_counts *c)
+{
+    for (size_t i = 0; i < c->cap; i++) {
+        free(c->slots[i].key);
+        c->slots[i] = (entry){0};
+    }
+    c->used = 0;
+}
+
+void learn_counts_free(learn_counts *c)
+{
+    if (!c)
+        return;
+    learn_counts_clear(c);
+    free(c->slots);
+    free(c);
+}
+
+static entry *find(const learn_counts *c, const char *key)
+{
+    size_t i = (size_t)hash_key(key) & (c->cap - 1);
+    while (c->slots[i].key && strcmp(c->slots[i].key, key) != 0)
+        i = (i + 1) & (c->cap - 1);
+    return &c->slots[i];
+}
+
+static int grow(learn_counts *c)
+{
+    learn_counts bigger = {calloc(c->cap * 2, sizeof(entry)), c->cap * 2, c->used};
+    if (!bigger.slots)
+        return -1;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->slots[i].key)
+            *find(&bigger, c->slots[i].key) = c->slots[i];
+    free(c->slots);
+    *c = bigger;
+    return 0;
+}
+
+int learn_counts_add(learn_counts *c, const char *rule, const char *bucket, const char *variant,
+                     long successes, long failures)
+{
+    char key[LEARN_KEY_MAX];
+    if (make_key(key, sizeof key, rule, bucket, variant) != 0)
+        return -1;
+    if ((c->used + 1) * 2 > c->cap && grow(c) != 0)
+        return -1;
+    entry *e = find(c, key);
+    if (!e->key) {
+        if (!(e->key = strdup(key)))
+            return -1;
+        c->used++;
+    }
+    e->s += successes;
+    e->f += failures;
+    return 0;
+}
+
+void learn_counts_get(const learn_counts *c, const char *rule, const char *bucket,
+                      const char *variant, long *successes, long *failures)
+{
+    char key[LEARN_KEY_MAX];
+    *successes = *failures = 0;
+    if (make_key(key, sizeof key, rule, bucket, variant) != 0)
+        return;
+    const entry *e = find(c, key);
+    if (e->key) {
+        *successes = e->s;
+        *failures = e->f;
+    }
+}
+
+/* --- Thompson sampling ---------------------------------------------------- */
+
+/* xorshift64*: small, fast, and good enough to break ties between variants. */
+static uint64_t next(uint64_t *s)
+{
+    uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ULL;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1dULL;
+}
+
+double learn_uniform(uint64_t *rng)
+{
+    return ((double)(next(rng) >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
+}
+
+static double normal(uint64_t *rng)
+{
+    double u = learn_uniform(rng), v = learn_uniform(rng);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* Gamma(a, 1) for a >= 1 (Marsaglia and Tsang, 2000). */
+static double gamma_draw(uint64_t *rng, double a)
+{
+    double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double x = normal(rng), v = 1.0 + c * x;
+        if (v <= 0)
+            continue;
+        v = v * v * v;
+        double u = learn_uniform(rng);
+        if (u < 1.0 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1.0 - v + log(v)))
+            return d * v;
+    }
+}
+
+double learn_beta(uint64_t *rng, double a, double b)
+{
+    double x = gamma_draw(rng, a), y = gamma_draw(rng, b);
+    return x / (x + y);
+}
+
+void learn_chooser_init(learn_chooser *ch, const learn_counts *counts, double control_share,
+                        uint64_t seed)
+{
+    if (!seed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
+    }
+    ch->counts = counts;
+    ch->control_share = control_share;
+    ch->rng = seed;
+}
+
+void learn_choose(void *arg, const policy_variant_query *q, policy_variant_pick *out)
+{
+    learn_chooser *ch = arg;
+    if (ch->control_share > 0 && learn_uniform(&ch->rng) < ch->control_share) {
+        out->index = (size_t)(learn_uniform(&ch->rng) * (double)q->n) % q->n;
+        out->method = "control";
+        out->sampled = -1;
+        return;
+    }
+    double best = -1;
+    for (size_t i = 0; i < q->n; i++) {
+        long s = 0, f = 0;
+        if (ch->counts)
+            learn_counts_get(ch->counts, q->rule_id, q->bucket, q->names[i], &s, &f);
+        double draw = learn_beta(&ch->rng, 1.0 + (double)s, 1.0 + (double)f);
+        if (draw > best) {
+            best = draw;
+            out->index = i;
+        }
+    }
+    out->method = "thompson";
+    out->sampled = best;
+}
+
+/* --- Redis ---------------------------------------------------------------- */
+
+/* "<bucket>|<variant>|s" into its parts (in place). */
+static int split_field(char *field, const char **bucket, const char **variant, char *kind)
+{
+    char *last = strrchr(field, '|');
+    if (!last || last[1] == '\0' || last[2] != '\0')
+        return -1;
+    *kind = last[1];
+    *last = '\0';
+    char *mid = strrchr(field, '|');
+    if (!mid)
+        return -1;
+    *mid = '\0';
+    *bucket = field;
+    *variant = mid + 1;
+    return 0;
+}
+
+attune_err learn_counts_load(redis_client *rc, const char *const *rules, size_t n, learn_counts *c,
+                             char *errstr, size_t errstr_size)
+{
+    attune_err err = redis_client_ready(rc, errstr, errstr_size);
+    for (size_t i = 0; i < n && !err; i++) {
+        char key[LEARN_KEY_MAX];
+        snprintf(key, sizeof key, LEARN_KEY_PREFIX "rule:%s", rules[i]);
+        const char *argv[] = {"HGETALL", key};
+        err = redis_append(rc, 2, argv, NULL);
+    }
+    learn_counts *fresh = err ? NULL : learn_counts_new();
+    if (!err && !fresh)
+        err = ATTUNE_ERR_NOMEM;
+    for (size_t i = 0; i < n && !err; i++) {
+        redisReply *r = NULL;
+        err = redis_reply(rc, &r);
+        if (!err && r->type != REDIS_REPLY_ARRAY)
+            err = attune_errf(ATTUNE_ERR_REDIS, errstr, errstr_size, "HGETALL of rule %s: %s",
+                              rules[i], r->type == REDIS_REPLY_ERROR ? r->str : "not an array");
+        for (size_t k = 0; !err && k + 1 < r->elements; k += 2) {
+            char field[LEARN_KEY_MAX];
+            const char *bucket, *variant;
+            char kind;
+            snprintf(field, sizeof field, "%s", r->element[k]->str ? r->element[k]->str : "");
+            long v = r->element[k + 1]->str ? strtol(r->element[k + 1]->str, NULL, 10) : 0;
+            if (split_field(field, &bucket, &variant, &kind) != 0 || v < 0)
+                continue; /* not ours: ignore rather than fail the load */
+            if (learn_counts_add(fresh, rules[i], bucket, variant, kind == 's' ? v : 0,
+                                 kind == 'f' ? v : 0) != 0)
+                err = ATTUNE_ERR_NOMEM;
+        }
+        if (r)
+            freeReplyObject(r);
+    }
+    if (err) {
+        learn_counts_free(fresh);
+        if (err != ATTUNE_ERR_NOMEM)
+            redis_client_drop(rc);
+        return err;
+    }
+    /* Swap the contents so callers' pointers to c stay valid. */
+    learn_counts tmp = *c;
+    *c = *fresh;
+    *fresh = tmp;
+    learn_counts_free(fresh);
+    return ATTUNE_OK;
+}
+
+attune_err learn_remember_decision(redis_client *rc, const char *decision_id, const char *bucket,
+                                   const char *choices, long ttl_s, int *replies)
+{
+    char key[LEARN_KEY_MAX], ttl[32];
+    snprintf(key, sizeof key, LEARN_KEY_PREFIX "decision:%s", decision_id);
+    snprintf(ttl, sizeof ttl, "%ld", ttl_s);
+    const char *hset[] = {"HSET", key, "bucket", bucket, "choices", choices};
+    const char *expire[] = {"EXPIRE", key, ttl};
+    attune_err err = redis_append(rc, 6, hset, NULL);
+    if (!err)
+        err = redis_append(rc, 3, expire, NULL);
+    if (!err)
+        *replies += 2;
+    return err;
+}
+
+/* KEYS: seen, counted, outcomes list, CSAT hash, then one rule hash per
+ * choice. ARGV: ttl, record, keep, csat, result (s, f or ""), bucket,
+ * customer key ttl, then the variant of each choice. One script, so an
+ * outcome is applied whole or not at all, and at most once. */
+static const char APPLY_SCRIPT[] =
+    "if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end\n"
+    "redis.call('LPUSH', KEYS[3], ARGV[2])\n"
+    "redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)\n"
+    "redis.call('EXPIRE', KEYS[3], ARGV[7])\n"
+    "if ARGV[4] ~= '' then\n"
+    "  local c = tonumber(ARGV[4])\n"
+    "  local old = tonumber(redis.call('HGET', KEYS[4], 'ewma') or '')\n"
+    "  local e = c\n"
+    "  if old then e = 0.7 * old + 0.3 * c end\n"
+    "  redis.call('HINCRBY', KEYS[4], 'count', 1)\n"
+    "  redis.call('HINCRBY', KEYS[4], 'sum', c)\n"
+    "  redis.call('HSET', KEYS[4], 'ewma', string.format('%.4f', e))\n"
+    "  redis.call('HSET', KEYS[4], 'last', ARGV[4])\n"
+    "  redis.call('EXPIRE', KEYS[4], ARGV[7])\n"
+    "end\n"
+    "if ARGV[5] ~= '' and #KEYS > 4 and redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then\n"
+    "  for i = 5, #KEYS do\n"
+    "    redis.call('HINCRBY', KEYS[i], ARGV[6] .. '|' .. ARGV[i + 3] .. '|' .. ARGV[5], 1)\n"
+    "  end\n"
+    "  return 2\n"
+    "end\n"
+    "return 1\n";
+
+#define MAX_CHOICES 16
+
+attune_err learn_apply_outcome(redis_client *rc, const char *outcome_id, const char *decision_id,
+                               const char *customer_id, const char *record_json, long keep,
+                               int csat, int success, const char *bucket, const char *choices,
+                               long ttl_s)
+{
+    char seen[LEARN_KEY_MAX], counted[LEARN_KEY_MAX], list[CUSTOMER_KEY_MAX],
+        summary[CUSTOMER_KEY_MAX];
+    char ttl[32], keep_s[32], csat_s[8], cttl[32];
+    snprintf(seen, sizeof seen, LEARN_KEY_PREFIX "seen:%s", outcome_id);
+    snprintf(counted, sizeof counted, LEARN_KEY_PREFIX "counted:%s", decision_id);
+    if (customer_key_name(list, sizeof list, customer_id, CUSTOMER_OUTCOMES) != 0 ||
+        customer_key_name(summary, sizeof summary, customer_id, CUSTOMER_CSAT) != 0)
+        return ATTUNE_ERR_INVALID;
+    snprintf(ttl, sizeof ttl, "%ld", ttl_s);
+    snprintf(keep_s, sizeof keep_s, "%ld", keep);
+    snprintf(cttl, sizeof cttl, "%ld", customer_key_ttl[CUSTOMER_OUTCOMES]);
+    if (csat >= 1 && csat <= 5)
+        snprintf(csat_s, sizeof csat_s, "%d", csat);
+    else
+        csat_s[0] = '\0';
+
+    /* choices: "rule:variant,rule:variant" */
+    char buf[1024];
+    char rule_keys[MAX_CHOICES][LEARN_KEY_MAX];
+    const char *variants[MAX_CHOICES];
+    size_t nc = 0;
+    snprintf(buf, sizeof buf, "%s", choices ? choices : "");
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && nc < MAX_CHOICES;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strrchr(tok, ':');
+        if (!colon || colon == tok || !colon[1])
+            continue;
+        *colon = '\0';
+        snprintf(rule_keys[nc], sizeof rule_keys[nc], LEARN_KEY_PREFIX "rule:%s", tok);
+        variants[nc++] = colon + 1;
+    }
+    const char *result = success == 1 ? "s" : success == 0 ? "f" : "";
+    const char *argv[4 + 4 + 7 + 2 * MAX_CHOICES];
+    int argc = 0;
+    char nkeys[16];
+    snprintf(nkeys, sizeof nkeys, "%zu", 4 + nc);
+    argv[argc++] = "EVAL";
+    argv[argc++] = APPLY_SCRIPT;
+    argv[argc++] = nkeys;
+    argv[argc++] = seen;
+    argv[argc++] = counted;
+    argv[argc++] = list;
+    argv[argc++] = summary;
+    for (size_t i = 0; i < nc; i++)
+        argv[argc++] = rule_keys[i];
+    argv[argc++] = ttl;
+    argv[argc++] = record_json;
+    argv[argc++] = keep_s;
+    argv[argc++] = csat_s;
+    argv[argc++] = result;
+    argv[argc++] = bucket ? bucket : "-";
+    argv[argc++] = cttl;
+    for (size_t i = 0; i < nc; i++)
+        argv[argc++] = variants[i];
+    return redis_append(rc, argc, argv, NULL);
+}

@@ -1,0 +1,83 @@
+/* learn: what attune learns from outcomes and how attune-decide uses it.
+ * Success and failure counts per rule, situation bucket and variant; a
+ * Thompson-sampling variant chooser over them (a policy_variant_fn); and
+ * their Redis layout (docs/redis.md):
+ *
+ *   attune:learn:rule:<rule_id>          hash "<bucket>|<variant>|s" and
+ *                                        "...|f": success / failure counts
+ *   attune:learn:decision:<decision_id>  hash bucket, choices
+ *                                        ("rule:variant,..."); expires
+ *   attune:learn:seen:<outcome id>       an outcome event already applied
+ *   attune:learn:counted:<decision_id>   a decision already counted
+ *
+ * A learn_counts owns its entries. A learn_chooser borrows its counts and
+ * keeps random state: one chooser per thread. */
+#ifndef ATTUNE_LEARN_H
+#define ATTUNE_LEARN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "policy/policy.h"
+#include "redis.h"
+
+#define LEARN_KEY_PREFIX "attune:learn:"
+#define LEARN_KEY_MAX 512
+
+typedef struct learn_counts learn_counts;
+
+learn_counts *learn_counts_new(void);
+void learn_counts_free(learn_counts *c);
+/* Forgets every entry (before a fresh load). */
+void learn_counts_clear(learn_counts *c);
+/* Adds to the counts of (rule, bucket, variant). -1 when out of memory. */
+int learn_counts_add(learn_counts *c, const char *rule, const char *bucket, const char *variant,
+                     long successes, long failures);
+/* The counts of (rule, bucket, variant); 0 and 0 when never seen. */
+void learn_counts_get(const learn_counts *c, const char *rule, const char *bucket,
+                      const char *variant, long *successes, long *failures);
+
+typedef struct {
+    const learn_counts *counts;
+    double control_share;
+    uint64_t rng;
+} learn_chooser;
+
+/* seed 0 draws one from the clock and the process id. */
+void learn_chooser_init(learn_chooser *ch, const learn_counts *counts, double control_share,
+                        uint64_t seed);
+/* A policy_variant_fn (arg: learn_chooser). With probability control_share
+ * a uniform pick (method "control"); otherwise each variant's success rate
+ * is drawn from Beta(1 + successes, 1 + failures) and the highest draw wins
+ * (method "thompson", sampled = that draw). */
+void learn_choose(void *arg, const policy_variant_query *q, policy_variant_pick *out);
+
+/* A draw from Beta(a, b), a and b >= 1, with the chooser's random state. */
+double learn_beta(uint64_t *rng, double a, double b);
+/* A uniform draw in (0, 1). */
+double learn_uniform(uint64_t *rng);
+
+/* Replaces c's entries with the counts of the given rules read from Redis,
+ * in one round trip. On error c is unchanged. */
+attune_err learn_counts_load(redis_client *rc, const char *const *rules, size_t n, learn_counts *c,
+                             char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
+
+/* Queues (pipelining; *replies counts the replies to read) the record of a
+ * decision's learning facts: its bucket and choices ("rule:variant,...")
+ * kept for ttl_s seconds, for its outcome to find. */
+attune_err learn_remember_decision(redis_client *rc, const char *decision_id, const char *bucket,
+                                   const char *choices, long ttl_s, int *replies) ATTUNE_MUST_CHECK;
+
+/* Queues the application of one outcome: unless outcome_id was applied
+ * before, record_json is pushed on the customer's outcome list (capped at
+ * keep), the CSAT (0: none) updates the customer's CSAT summary, and when
+ * success is 0 or 1 and the decision was not counted yet, each choice
+ * ("rule:variant,...") in bucket gets a success or a failure. One reply:
+ * 0 seen before, 1 applied, 2 applied and counted. */
+attune_err learn_apply_outcome(redis_client *rc, const char *outcome_id, const char *decision_id,
+                               const char *customer_id, const char *record_json, long keep,
+                               int csat, int success, const char *bucket, const char *choices,
+                               long ttl_s) ATTUNE_MUST_CHECK;
+
+#endif

@@ -1,0 +1,202 @@
+#include "learn_stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "json.h"
+#include "learn.h"
+#include "log.h"
+#include "metrics.h"
+#include "outcome.h"
+#include "policy_watch.h"
+#include "redis.h"
+#include "stage.h"
+
+typedef struct {
+    const config *cfg;
+    policy_watch watch;
+    redis_client *redis;
+    metric *applied, *duplicate, *counted, *undetermined;
+} learn_stage;
+
+static void between_batches(void *ud)
+{
+    learn_stage *s = ud;
+    policy_watch_poll(&s->watch);
+}
+
+/* Parses and checks one outcome record; on failure the reason. */
+static attune_err read_outcome(const config *cfg, const rd_kafka_message_t *m, cJSON **root,
+                               char *reason, size_t reason_size)
+{
+    problem_field pf;
+    attune_err err = json_parse(m->payload ? m->payload : "", m->len, (int)cfg->max_json_depth,
+                                root, reason, reason_size);
+    if (err)
+        return err;
+    err = event_validate(*root, EVENT_TYPE_OUTCOME, "", &pf);
+    if (!err)
+        err = outcome_validate(cJSON_GetObjectItemCaseSensitive(*root, "data"), "/data", &pf);
+    if (err)
+        snprintf(reason, reason_size, "invalid outcome at %s: %s", pf.pointer[0] ? pf.pointer : "/",
+                 pf.detail);
+    return err;
+}
+
+/* The compact history record: the outcome's facts and its success, without
+ * the customer id (it is in the key). */
+static char *history_record(const cJSON *ce, int success)
+{
+    cJSON *r = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(ce, "data"), 1);
+    if (!r)
+        return NULL;
+    cJSON_DeleteItemFromObjectCaseSensitive(r, "customer_id");
+    if (!cJSON_GetObjectItemCaseSensitive(r, "occurred_at") && json_str(ce, "time"))
+        cJSON_AddStringToObject(r, "occurred_at", json_str(ce, "time"));
+    if (success >= 0)
+        cJSON_AddBoolToObject(r, "success", success);
+    char *text = json_print(r);
+    cJSON_Delete(r);
+    return text;
+}
+
+/* The string value of field in an HGETALL reply, or NULL. */
+static const char *hash_field(const redisReply *r, const char *field)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        if (r->element[i]->str && strcmp(r->element[i]->str, field) == 0)
+            return r->element[i + 1]->str;
+    return NULL;
+}
+
+/* Reads n replies into out (NULL on any failure, all freed). */
+static attune_err read_replies(redis_client *rc, redisReply **out, size_t n)
+{
+    attune_err err = ATTUNE_OK;
+    for (size_t i = 0; i < n && !err; i++) {
+        err = redis_reply(rc, &out[i]);
+        if (!err && out[i]->type == REDIS_REPLY_ERROR) {
+            log_error("redis: %s", out[i]->str);
+            err = ATTUNE_ERR_REDIS;
+        }
+    }
+    return err;
+}
+
+static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const *msgs, size_t n)
+{
+    learn_stage *s = ud;
+    cJSON **roots = calloc(n, sizeof *roots);
+    redisReply **decisions = calloc(n, sizeof *decisions);
+    redisReply **results = calloc(n, sizeof *results);
+    attune_err err = roots && decisions && results ? ATTUNE_OK : ATTUNE_ERR_NOMEM;
+    size_t kept = 0;
+    for (size_t i = 0; i < n && !err; i++) {
+        char reason[512];
+        cJSON *root = NULL;
+        if (read_outcome(s->cfg, msgs[i], &root, reason, sizeof reason) != ATTUNE_OK) {
+            cJSON_Delete(root);
+            err = stage_reject(io, msgs[i], reason);
+            continue;
+        }
+        roots[kept++] = root;
+    }
+    char errstr[256];
+    if (!err && kept)
+        err = redis_client_ready(s->redis, errstr, sizeof errstr);
+    /* Round trip 1: each outcome's decision facts (bucket, choices). */
+    for (size_t i = 0; i < kept && !err; i++) {
+        char key[LEARN_KEY_MAX];
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(roots[i], "data");
+        snprintf(key, sizeof key, LEARN_KEY_PREFIX "decision:%s", json_str(data, "decision_id"));
+        const char *argv[] = {"HGETALL", key};
+        err = redis_append(s->redis, 2, argv, NULL);
+    }
+    if (!err && kept)
+        err = read_replies(s->redis, decisions, kept);
+    /* Round trip 2: apply each outcome (at most once, atomically). */
+    size_t queued = 0;
+    int *success = kept ? calloc(kept, sizeof *success) : NULL;
+    if (!err && kept && !success)
+        err = ATTUNE_ERR_NOMEM;
+    for (size_t i = 0; i < kept && !err; i++) {
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(roots[i], "data");
+        success[i] = policy_outcome_success(s->watch.pol, data);
+        char *record = history_record(roots[i], success[i]);
+        const cJSON *csat = cJSON_GetObjectItemCaseSensitive(data, "csat");
+        if (!record) {
+            err = ATTUNE_ERR_NOMEM;
+            break;
+        }
+        err =
+            learn_apply_outcome(s->redis, json_str(roots[i], "id"), json_str(data, "decision_id"),
+                                json_str(data, "customer_id"), record, s->cfg->outcomes_max,
+                                cJSON_IsNumber(csat) ? csat->valueint : 0, success[i],
+                                hash_field(decisions[i], "bucket"),
+                                hash_field(decisions[i], "choices"), s->cfg->learn_decision_ttl_s);
+        free(record);
+        queued += !err;
+    }
+    if (!err && queued)
+        err = read_replies(s->redis, results, queued);
+    for (size_t i = 0; i < queued && !err; i++) {
+        long long r = results[i]->type == REDIS_REPLY_INTEGER ? results[i]->integer : -1;
+        metric_inc(r == 0 ? s->duplicate : s->applied);
+        if (r == 2)
+            metric_inc(s->counted);
+        else if (r == 1 && success[i] < 0)
+            metric_inc(s->undetermined);
+    }
+    if (err && err != ATTUNE_ERR_NOMEM) {
+        /* Outcomes must not be lost: the batch is consumed again once Redis
+         * answers. */
+        redis_client_drop(s->redis);
+        log_error("outcomes not applied to Redis; the batch will be retried");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (roots)
+            cJSON_Delete(roots[i]);
+        if (decisions && decisions[i])
+            freeReplyObject(decisions[i]);
+        if (results && results[i])
+            freeReplyObject(results[i]);
+    }
+    free(success);
+    free(roots);
+    free(decisions);
+    free(results);
+    return err;
+}
+
+int learn_stage_run(const config *cfg)
+{
+    char errstr[512];
+    learn_stage s = {.cfg = cfg};
+    if (policy_watch_open(&s.watch, cfg, NULL) != ATTUNE_OK)
+        return 2;
+    if (redis_client_new(cfg->redis_url, (int)cfg->redis_timeout_ms, &s.redis, errstr,
+                         sizeof errstr) != ATTUNE_OK) {
+        log_error("%s", errstr);
+        policy_watch_close(&s.watch);
+        return 2;
+    }
+    const char *help = "outcomes read";
+    s.applied = metrics_counter("attune_learn_outcomes_total", help, "result=\"applied\"");
+    s.duplicate = metrics_counter("attune_learn_outcomes_total", help, "result=\"duplicate\"");
+    s.counted =
+        metrics_counter("attune_learn_counted_total",
+                        "decisions counted as a success or failure of their variants", NULL);
+    s.undetermined = metrics_counter(
+        "attune_learn_undetermined_total",
+        "outcomes the success definition could not judge (a field it reads is absent)", NULL);
+    const stage_spec spec = {
+        .in_topic = cfg->topic_outcomes, .batch = learn_batch, .idle = between_batches, .ud = &s};
+    int code = stage_run(cfg, &spec);
+    redis_client_free(s.redis);
+    policy_watch_close(&s.watch);
+    return code;
+}

@@ -1,0 +1,274 @@
+"""Outcomes and learning on the real stack: POST /v1/outcomes on ingest,
+attune-learn applying outcomes to Redis (once each), and attune-decide
+choosing variants by Thompson sampling on what was learned, inside every
+guard."""
+
+import json
+import random
+import shutil
+import time
+from collections import Counter
+
+import pytest
+import redis
+from confluent_kafka import Producer
+
+from conftest import (TOPICS, Records, Service, cloudevent, event_value, interaction, new_id, post,
+                      REPO_ROOT)
+
+DEFAULT_POLICY = REPO_ROOT / "deploy" / "policies" / "default.json"
+OUTCOMES_CT = "application/cloudevents+json"
+
+
+def outcome(decision_id="00000000-0000-5000-8000-000000000000", customer=None, **facts):
+    data = {"decision_id": decision_id, "interaction_id": new_id("int"),
+            "customer_id": customer or new_id("cust")}
+    data.update(facts)
+    return data
+
+
+def outcome_event(data, **attrs):
+    ce = cloudevent(data, **attrs)
+    ce["type"] = "attune.outcome.v1"
+    return ce
+
+
+def post_outcomes(ingest, body, content_type=OUTCOMES_CT, **kw):
+    return post(ingest, body, content_type=content_type, path="/v1/outcomes", **kw)
+
+
+# --- the API ------------------------------------------------------------------
+
+
+def test_outcome_accepted_and_on_the_topic(stack, ingest):
+    customer = new_id("cust")
+    data = outcome(customer=customer, resolved=True, csat=4, handle_time_seconds=312.5,
+                   offer_accepted=False, churned=False, abuse_reported=False,
+                   occurred_at="2026-11-23T10:00:00Z")
+    ce = outcome_event(data)
+    res = post_outcomes(ingest, ce)
+    assert res.status_code == 202, res.text
+    assert res.json()["ids"] == [ce["id"]]
+    # A bare outcome (application/json) is wrapped, its id the Idempotency-Key.
+    bare = outcome(customer=customer, csat=2)
+    res = post_outcomes(ingest, bare, content_type="application/json",
+                        headers={"Idempotency-Key": "out-" + customer})
+    assert res.status_code == 202, res.text
+    res = post_outcomes(ingest, bare, content_type="application/json",
+                        headers={"Idempotency-Key": "out-" + customer})
+    assert res.status_code == 202 and res.json()["duplicates"] == 1
+    r = Records(stack.bootstrap, TOPICS["outcomes"])
+    got = r.collect(lambda m: m.key() == customer.encode(), 3, timeout=20)
+    r.close()
+    assert len(got) == 2  # the duplicate was not produced again
+    values = sorted((event_value(m) for m in got), key=lambda v: v["id"] != ce["id"])
+    assert values[0]["type"] == "attune.outcome.v1"
+    assert values[0]["data"] == data
+    assert values[1]["id"] == "out-" + customer and values[1]["data"]["csat"] == 2
+
+
+@pytest.mark.parametrize("data,pointer", [
+    ({"interaction_id": "i-1", "customer_id": "c-1", "resolved": True}, "/data/decision_id"),
+    (outcome(csat=7), "/data/csat"),
+    (outcome(csat=3.5), "/data/csat"),
+    (outcome(resolved="yes"), "/data/resolved"),
+    (outcome(handle_time_seconds=-1), "/data/handle_time_seconds"),
+    (outcome(resolved=True, note="the customer was rude"), "/data/note"),
+    (outcome(), "/data"),
+    (outcome(resolved=True, occurred_at="yesterday"), "/data/occurred_at"),
+    (outcome(resolved=True, customer_id="has space"), "/data/customer_id"),
+])
+def test_invalid_outcome_named(ingest, data, pointer):
+    res = post_outcomes(ingest, outcome_event(data))
+    assert res.status_code == 400, res.text
+    body = res.json()
+    assert body["type"].endswith("invalid-outcome")
+    assert body["errors"][0]["pointer"] == pointer, body
+
+
+def test_outcome_endpoint_needs_key_and_type(ingest):
+    ce = outcome_event(outcome(resolved=True))
+    assert post_outcomes(ingest, ce, key="wrong-key-0123456789").status_code == 401
+    # An interaction event is not an outcome.
+    ev = cloudevent(interaction(new_id("cust"), text="hi"))
+    res = post_outcomes(ingest, ev)
+    assert res.status_code == 400 and res.json()["errors"][0]["pointer"] == "/type"
+    assert post_outcomes(ingest, ce, content_type="text/plain").status_code == 415
+
+
+# --- learning -------------------------------------------------------------------
+
+
+TRIAL_RULE = {
+    "id": "tone_trial", "code": "TONE_TRIAL", "reason": "which tone resolves billing questions",
+    "priority": 900,
+    "when": {"path": "situation.intent.label", "op": "eq", "value": "billing"},
+    "set": {"guidance.ownership": True},
+    "variants": [{"name": "warm", "set": {"guidance.tone": "warm"}},
+                 {"name": "direct", "set": {"guidance.tone": "direct"}}],
+}
+RATES = {"warm": 0.4, "direct": 0.7}
+
+
+@pytest.fixture(scope="module")
+def trial_policy(tmp_path_factory):
+    policy = json.loads(DEFAULT_POLICY.read_text())
+    policy["version"] = "trial-1"
+    policy["rules"].append(TRIAL_RULE)
+    policy["learning"] = {"control_share": 0.1,
+                          "success": {"path": "outcome.resolved", "op": "eq", "value": True}}
+    path = tmp_path_factory.mktemp("trial") / "policy.json"
+    path.write_text(json.dumps(policy))
+    return policy, path
+
+
+@pytest.fixture(scope="module")
+def learning(stack, base_env, log_dir, trial_policy):
+    _, path = trial_policy
+    env = dict(base_env, ATTUNE_POLICY_FILE=str(path), ATTUNE_LEARN_REFRESH_MS="100",
+               ATTUNE_GROUP_ID=new_id("trial"))
+    decide = Service("decide", env, log_dir).start()
+    learn = Service("learn", dict(env, ATTUNE_GROUP_ID=new_id("learn")), log_dir).start()
+    yield decide, learn
+    assert learn.stop() == 0, learn.log_tail()
+    assert decide.stop() == 0, decide.log_tail()
+
+
+def classified(customer, intent="billing"):
+    data = interaction(customer, text="question about my bill", wait_seconds=20)
+    data["context"] = {"status": "ok", "contacts_24h": 0, "contacts_7d": 0,
+                       "profile": {"tier": "standard", "marketing_consent": False}}
+    data["situation"] = {
+        "sentiment": {"score": 0.0, "label": "neutral", "confidence": 0.8},
+        "emotion": {"label": "neutral", "confidence": 0.8,
+                    "scores": {"anger": 0, "fear": 0, "sadness": 0, "confusion": 0, "joy": 0,
+                               "neutral": 1}},
+        "intent": {"label": intent, "confidence": 0.9},
+        "urgency": {"level": "normal", "score": 0.3, "effort": 0.1},
+        "threat": {"level": "none"},
+        "preferences": {},
+    }
+    ce = cloudevent(data)
+    ce["type"] = "attune.interaction.classified.v1"
+    return ce
+
+
+def learned_counts(r):
+    h = r.hgetall("attune:learn:rule:tone_trial")
+    out = Counter()
+    for k, v in h.items():
+        bucket, variant, kind = k.decode().rsplit("|", 2)
+        assert bucket == "billing/neutral/normal"
+        out[(variant, kind)] += int(v)
+    return out
+
+
+def check_guards(policy, d):
+    floor = policy["floor"]
+    tiers = policy.get("agent_tiers", ["standard", "senior", "expert"])
+    assert d["routing"]["max_wait_seconds"] <= floor["max_wait_seconds"]
+    assert d["routing"]["priority"] >= floor["min_priority"]
+    assert tiers.index(d["routing"]["agent_tier"]) >= tiers.index(floor["min_agent_tier"])
+    offer = d["guidance"].get("offer")
+    # No consent: never a sales offer, whatever variant was chosen.
+    assert not offer or offer.get("type") not in ("cross_sell", "upsell")
+
+
+def test_thompson_sampling_learns_the_better_variant(stack, ingest, learning, trial_policy):
+    """Variant direct resolves 70% of billing contacts and warm 40%: after a few
+    rounds of decisions and outcomes, decide picks direct for most of them, and
+    every decision still honours the floor and the sales guard."""
+    policy, _ = trial_policy
+    r = redis.Redis.from_url(stack.redis_url)
+    r.delete("attune:learn:rule:tone_trial")
+    producer = Producer({"bootstrap.servers": stack.bootstrap})
+    reader = Records(stack.bootstrap, TOPICS["routing"])
+    rng = random.Random(20261123)
+    picks, methods = [], Counter()
+    counted = 0
+    for rnd in range(12):
+        customers = [new_id("cust") for _ in range(25)]
+        for c in customers:
+            ce = classified(c)
+            producer.produce(TOPICS["classified"], json.dumps(ce).encode(), key=c.encode())
+        producer.flush(10)
+        wanted = set(customers)
+        got = reader.collect(lambda m: event_value(m)["data"]["customer_id"] in wanted,
+                             len(customers), timeout=30)
+        assert len(got) == len(customers), f"round {rnd}: {len(got)} decisions"
+        batch = []
+        for m in got:
+            d = event_value(m)["data"]
+            check_guards(policy, d)
+            choice = [c for c in d["policy"]["choices"] if c["rule"] == "tone_trial"]
+            assert len(choice) == 1, d["policy"]
+            choice = choice[0]
+            assert d["policy"]["bucket"] == "billing/neutral/normal"
+            methods[choice["method"]] += 1
+            if choice["method"] == "thompson":
+                assert 0 <= choice["sampled"] <= 1
+                assert any("sampled" in x["text"] for x in d["reasons"]
+                           if x["code"] == "TONE_TRIAL"), d["reasons"]
+            assert d["guidance"]["tone"] == choice["variant"]
+            picks.append(choice["variant"])
+            resolved = rng.random() < RATES[choice["variant"]]
+            batch.append(outcome_event(outcome(d["decision_id"], d["customer_id"],
+                                               interaction_id=d["interaction_id"],
+                                               resolved=resolved, csat=5 if resolved else 2)))
+        res = post_outcomes(ingest, batch, content_type="application/cloudevents-batch+json")
+        assert res.status_code == 202, res.text
+        counted += len(batch)
+        deadline = time.time() + 30
+        while sum(learned_counts(r).values()) < counted and time.time() < deadline:
+            time.sleep(0.1)
+        assert sum(learned_counts(r).values()) == counted
+        time.sleep(0.3)  # let decide re-read the counts (every 100 ms here)
+    reader.close()
+    counts = learned_counts(r)
+    late = Counter(picks[-100:])
+    print(f"\nlearning: first 100 picks {dict(Counter(picks[:100]))}, last 100 {dict(late)}, "
+          f"methods {dict(methods)}, counts {dict(counts)}")
+    assert late["direct"] >= 65, (late, counts, methods)
+    # The control share picks uniformly: some control decisions, not most.
+    assert 5 <= methods["control"] <= 70, methods
+    # The customer's outcome history and CSAT summary are kept.
+    some = event_value(got[0])["data"]["customer_id"]
+    assert r.llen(f"attune:customer:{some}:outcomes") == 1
+    assert r.hget(f"attune:customer:{some}:csat", "count") == b"1"
+
+
+def test_outcome_counted_once_per_decision(stack, ingest, learning):
+    r = redis.Redis.from_url(stack.redis_url)
+    decision = "11111111-2222-5333-8444-555555555555"
+    r.hset(f"attune:learn:decision:{decision}",
+           mapping={"bucket": "once/neutral/normal", "choices": "tone_trial:warm"})
+    customer = new_id("cust")
+    first = outcome_event(outcome(decision, customer, resolved=True, csat=5))
+    again = outcome_event(outcome(decision, customer, resolved=False, csat=1))
+    assert post_outcomes(ingest, first).status_code == 202
+    assert post_outcomes(ingest, again).status_code == 202
+    deadline = time.time() + 20
+    while r.llen(f"attune:customer:{customer}:outcomes") < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    assert r.llen(f"attune:customer:{customer}:outcomes") == 2
+    h = r.hgetall("attune:learn:rule:tone_trial")
+    assert h.get(b"once/neutral/normal|warm|s") == b"1"
+    assert b"once/neutral/normal|warm|f" not in h  # the second outcome did not count again
+    csat = r.hgetall(f"attune:customer:{customer}:csat")
+    assert csat[b"count"] == b"2" and csat[b"sum"] == b"6" and csat[b"last"] in (b"1", b"5")
+    newest = json.loads(r.lindex(f"attune:customer:{customer}:outcomes", 0))
+    assert "customer_id" not in newest and newest["decision_id"] == decision
+
+
+def test_bad_outcome_record_dead_lettered(stack, learning):
+    producer = Producer({"bootstrap.servers": stack.bootstrap})
+    key = new_id("bad")
+    producer.produce(TOPICS["outcomes"], b'{"not": "an outcome"}', key=key.encode())
+    producer.flush(10)
+    r = Records(stack.bootstrap, TOPICS["deadletter"])
+    got = r.collect(lambda m: m.key() == key.encode(), 1, timeout=30)
+    r.close()
+    assert len(got) == 1
+    headers = dict(got[0].headers())
+    assert headers["attune-dlq-service"] == b"learn"
+    assert headers["attune-dlq-topic"] == TOPICS["outcomes"].encode()
