@@ -133,8 +133,9 @@ void policy_variant_default(void *arg, const policy_variant_query *q, policy_var
 void policy_bucket(const policy *p, const cJSON *data, char *out, size_t size);
 
 /* Success of one outcome (the data of an attune.outcome.v1 event) by the
- * policy's definition: 1 success, 0 failure, -1 undetermined (a field the
- * definition reads is absent, so the outcome says nothing yet). */
+ * policy's definition: 1 when it holds, 0 when it does not and every field
+ * it reads is present, -1 otherwise (undetermined: the outcome does not
+ * say enough yet). */
 int policy_outcome_success(const policy *p, const cJSON *outcome);
 
 /* The share of decisions (0 to 0.5) whose variants are picked uniformly at

@@ -34,12 +34,12 @@ int policy_outcome_success(const policy *p, const cJSON *outcome)
         cJSON_Delete(view);
         return -1;
     }
-    int result = -1;
-    int known = 1;
-    for (size_t i = 0; i < n && known; i++)
-        known = policy_path_get(view, sig[i], 0) != NULL;
-    if (known)
-        result = policy_cond_eval(p->success, view, 0);
+    /* A definition that holds is a success; one that fails is a failure
+     * only if every field it reads was reported. */
+    int result = policy_cond_eval(p->success, view, 0);
+    for (size_t i = 0; i < n && !result; i++)
+        if (!policy_path_get(view, sig[i], 0))
+            result = -1;
     cJSON_Delete(view);
     return result;
 }

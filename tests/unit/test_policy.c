@@ -1066,6 +1066,79 @@ static void test_repeat_same_intent_signal(void **state)
     policy_free(p);
 }
 
+/* --- learning section -------------------------------------------------------- */
+
+static int has_error_at(const problem_field *errs, size_t n, const char *pointer, const char *word)
+{
+    for (size_t i = 0; i < n && i < 32; i++)
+        if (strcmp(errs[i].pointer, pointer) == 0 && strstr(errs[i].detail, word))
+            return 1;
+    return 0;
+}
+
+static int success_of(const policy *p, const char *outcome)
+{
+    cJSON *o = parse(outcome);
+    int r = policy_outcome_success(p, o);
+    cJSON_Delete(o);
+    return r;
+}
+
+static void test_learning_section(void **state)
+{
+    (void)state;
+    /* Defaults: success is "resolved", no control group. */
+    policy *p = load_with("", NULL, NULL, 0);
+    assert_int_equal(success_of(p, "{\"resolved\":true}"), 1);
+    assert_int_equal(success_of(p, "{\"resolved\":false,\"csat\":5}"), 0);
+    assert_int_equal(success_of(p, "{\"csat\":5}"), -1);
+    assert_true(policy_control_share(p) == 0);
+    policy_free(p);
+
+    /* A success definition over several facts: holding is enough for a
+     * success; a failure needs every fact it reads. */
+    p = load_with("\"learning\":{\"control_share\":0.2,\"bucket\":[\"situation.intent.label\","
+                  "\"channel\"],\"success\":{\"any\":[{\"path\":\"outcome.resolved\",\"op\":"
+                  "\"eq\",\"value\":true},{\"path\":\"outcome.csat\",\"op\":\"ge\",\"value\":4}]}}",
+                  NULL, NULL, 0);
+    assert_int_equal(success_of(p, "{\"csat\":5}"), 1);
+    assert_int_equal(success_of(p, "{\"csat\":2}"), -1);
+    assert_int_equal(success_of(p, "{\"csat\":2,\"resolved\":false}"), 0);
+    assert_true(policy_control_share(p) > 0.19 && policy_control_share(p) < 0.21);
+    sit st = neutral_sit();
+    cJSON *d = make_data(&st);
+    char bucket[POLICY_BUCKET_MAX];
+    policy_bucket(p, d, bucket, sizeof bucket);
+    assert_string_equal(bucket, "billing/chat");
+    /* An absent value is "-", and '|' (the field separator in Redis) never
+     * appears in a bucket. */
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "channel");
+    cJSON_ReplaceItemInObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "situation"),
+                                         "intent"),
+        "label", cJSON_CreateString("a|b"));
+    policy_bucket(p, d, bucket, sizeof bucket);
+    assert_string_equal(bucket, "a_b/-");
+    cJSON_Delete(d);
+    policy_free(p);
+
+    /* Mistakes are named. */
+    problem_field errs[32];
+    size_t n = 0;
+    p = load_with("\"rules\":[{\"id\":\"r\",\"code\":\"R\",\"reason\":\"x\",\"priority\":1,"
+                  "\"when\":{\"path\":\"outcome.resolved\",\"op\":\"eq\",\"value\":true},"
+                  "\"set\":{\"guidance.tone\":\"calm\"}}],\"learning\":{\"control_share\":0.9,"
+                  "\"bucket\":[\"situation.sentiment.score\"],\"success\":{\"path\":"
+                  "\"situation.intent.label\",\"op\":\"eq\",\"value\":\"billing\"},\"window\":1}",
+                  &n, errs, 32);
+    assert_null(p);
+    assert_true(has_error_at(errs, n, "/rules/0/when", "outcome.* is only for learning.success"));
+    assert_true(has_error_at(errs, n, "/learning/success", "reads outcome.* only"));
+    assert_true(has_error_at(errs, n, "/learning/control_share", "from 0 to 0.5"));
+    assert_true(has_error_at(errs, n, "/learning/bucket/0", "holds a label"));
+    assert_true(has_error_at(errs, n, "/learning/window", "unknown member"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1084,6 +1157,7 @@ int main(void)
         cmocka_unit_test(test_repeat_same_intent_signal),
         cmocka_unit_test(test_property_guards),
         cmocka_unit_test(test_concurrent_decide),
+        cmocka_unit_test(test_learning_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
