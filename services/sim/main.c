@@ -3,6 +3,7 @@
  *
  *   attune-sim --policy FILE --events FILE [--compare FILE2]
  *              [--decisions-out FILE] [--data-dir DIR] [--intent-model FILE]
+ *              [--learn RATES [--rounds N] [--seed N]]
  *
  * Events are JSON lines: the interaction fields ("interaction_id",
  * "customer_id", "channel", "kind", "text", "wait_seconds", ...) with an
@@ -11,7 +12,14 @@
  * treatment value, the floor, priority and wait bound per tier and segment,
  * the Spearman correlation between anger and compensation, sales offers to
  * distressed, vulnerable or non-consenting customers and the protection of
- * threats; with --compare, the same for FILE2 and the differences. */
+ * threats; with --compare, the same for FILE2 and the differences.
+ *
+ * --learn replays outcomes to show how learning converges: variants are
+ * picked by Thompson sampling (as attune-decide does) on counts kept in
+ * memory, each decision succeeds with the rate RATES gives its variant
+ * ("warm=0.4,direct=0.7"; rule:variant=rate also works), and the outcome is
+ * counted at once. The events are replayed --rounds times; the report's
+ * "learning" object gives the picks per tenth of the decisions. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +28,7 @@
 
 #include "files.h"
 #include "classify/classify.h"
+#include "learn.h"
 #include "policy/cond.h"
 #include "policy/policy.h"
 
@@ -431,12 +440,116 @@ static int field_differs(const cJSON *a, const cJSON *b, const char *path)
     return !cJSON_Compare(policy_path_get(a, path, 0), policy_path_get(b, path, 0), 1);
 }
 
+/* --- --learn: replayed outcomes --------------------------------------------- */
+
+#define SIM_MAX_RATES 32
+#define SIM_WINDOWS 10
+
+typedef struct {
+    char name[POLICY_MAX_STRING * 2 + 2]; /* "variant" or "rule:variant" */
+    double rate;
+} sim_rate;
+
+typedef struct {
+    sim_rate rates[SIM_MAX_RATES];
+    size_t nrates;
+    learn_counts *counts;
+    learn_chooser chooser;
+    cJSON *picks; /* [{"variant": n, ...}] per window, filled at the end */
+    size_t n, successes;
+    char (*variant)[POLICY_MAX_STRING]; /* first choice of each decision */
+    size_t cap;
+} sim_learn;
+
+static int parse_rates(const char *spec, sim_learn *L)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strrchr(t, '=');
+        char *end = NULL;
+        if (!eq || eq == t || L->nrates >= SIM_MAX_RATES)
+            return -1;
+        *eq = '\0';
+        double r = strtod(eq + 1, &end);
+        if (!end || *end || !(r >= 0 && r <= 1) || strlen(t) >= sizeof L->rates[0].name)
+            return -1;
+        snprintf(L->rates[L->nrates].name, sizeof L->rates[0].name, "%s", t);
+        L->rates[L->nrates++].rate = r;
+    }
+    return L->nrates ? 0 : -1;
+}
+
+static double rate_of(const sim_learn *L, const char *rule, const char *variant)
+{
+    char full[sizeof L->rates[0].name];
+    snprintf(full, sizeof full, "%s:%s", rule, variant);
+    for (size_t i = 0; i < L->nrates; i++)
+        if (strcmp(L->rates[i].name, full) == 0)
+            return L->rates[i].rate;
+    for (size_t i = 0; i < L->nrates; i++)
+        if (strcmp(L->rates[i].name, variant) == 0)
+            return L->rates[i].rate;
+    return 0.5; /* a variant without a rate: a coin */
+}
+
+/* Draws the outcome of one decision and counts it for each of its choices. */
+static int learn_outcome(sim_learn *L, const cJSON *rt)
+{
+    const cJSON *pol = cJSON_GetObjectItemCaseSensitive(rt, "policy");
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(pol, "choices");
+    const cJSON *first = cJSON_GetArrayItem(choices, 0);
+    if (!first)
+        return 0;
+    const char *bucket = str_of(pol, "bucket");
+    int ok = learn_uniform(&L->chooser.rng) <
+             rate_of(L, str_of(first, "rule"), str_of(first, "variant"));
+    for (const cJSON *c = choices->child; c; c = c->next)
+        if (learn_counts_add(L->counts, str_of(c, "rule"), bucket, str_of(c, "variant"), ok, !ok) !=
+            0)
+            return -1;
+    if (L->n == L->cap) {
+        size_t nc = L->cap ? L->cap * 2 : 1024;
+        void *nv = realloc(L->variant, nc * sizeof *L->variant);
+        if (!nv)
+            return -1;
+        L->variant = nv;
+        L->cap = nc;
+    }
+    snprintf(L->variant[L->n++], sizeof L->variant[0], "%s", str_of(first, "variant"));
+    L->successes += (size_t)ok;
+    return 0;
+}
+
+static cJSON *learn_report(const sim_learn *L)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "decisions_with_variants", (double)L->n);
+    cJSON_AddNumberToObject(o, "success_rate", share(L->successes, L->n));
+    cJSON *w = cJSON_AddArrayToObject(o, "picks_per_tenth");
+    size_t per = (L->n + SIM_WINDOWS - 1) / SIM_WINDOWS;
+    for (size_t start = 0; per && start < L->n && w; start += per) {
+        cJSON *counts = cJSON_CreateObject();
+        for (size_t i = start; i < L->n && i < start + per; i++)
+            count(counts, "picks", L->variant[i]);
+        cJSON *picks = cJSON_DetachItemFromObjectCaseSensitive(counts, "picks");
+        cJSON_Delete(counts);
+        if (picks)
+            cJSON_AddItemToArray(w, picks);
+    }
+    return o;
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: attune-sim --policy FILE --events FILE [--compare FILE2]\n"
           "                  [--decisions-out FILE] [--data-dir DIR] [--intent-model FILE]\n"
+          "                  [--learn RATES [--rounds N] [--seed N]]\n"
           "  --data-dir DIR  the classifier's data (default: $ATTUNE_DATA_DIR, else the\n"
-          "                  shipped deploy/data)\n",
+          "                  shipped deploy/data)\n"
+          "  --learn RATES   replay outcomes: variant=success_rate,... (Thompson sampling\n"
+          "                  on the counts, as attune-decide does); --rounds passes over\n"
+          "                  the events (default 1), --seed makes a run repeatable\n",
           f);
 }
 
@@ -444,6 +557,7 @@ int main(int argc, char **argv)
 {
     const char *policy_path = NULL, *events = NULL, *compare = NULL, *out_path = NULL;
     const char *data_dir = getenv("ATTUNE_DATA_DIR"), *model = NULL;
+    const char *learn_spec = NULL, *rounds_s = "1", *seed_s = "0";
     for (int i = 1; i < argc; i++) {
         const char **dst = NULL;
         if (strcmp(argv[i], "--policy") == 0)
@@ -458,6 +572,12 @@ int main(int argc, char **argv)
             dst = &data_dir;
         else if (strcmp(argv[i], "--intent-model") == 0)
             dst = &model;
+        else if (strcmp(argv[i], "--learn") == 0)
+            dst = &learn_spec;
+        else if (strcmp(argv[i], "--rounds") == 0)
+            dst = &rounds_s;
+        else if (strcmp(argv[i], "--seed") == 0)
+            dst = &seed_s;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -477,6 +597,23 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    sim_learn learning = {0};
+    char *end = NULL;
+    long rounds = strtol(rounds_s, &end, 10);
+    if (*end || rounds < 1 || rounds > 1000) {
+        fputs("attune-sim: --rounds takes 1 to 1000\n", stderr);
+        return 2;
+    }
+    unsigned long long seed = strtoull(seed_s, &end, 10);
+    if (*end) {
+        fputs("attune-sim: --seed takes a non-negative integer\n", stderr);
+        return 2;
+    }
+    if (learn_spec && parse_rates(learn_spec, &learning) != 0) {
+        fprintf(stderr, "attune-sim: --learn '%s': want variant=rate,... with rates from 0 to 1\n",
+                learn_spec);
+        return 2;
+    }
     char found[4096];
     if (files_find(data_dir, "deploy/data", "/usr/share/attune/data", found, sizeof found) != 0) {
         fputs("attune-sim: data directory path too long\n", stderr);
@@ -492,6 +629,11 @@ int main(int argc, char **argv)
     char *line = NULL;
     if (load_policy(policy_path, &st[0]) != 0 || (compare && load_policy(compare, &st[1]) != 0))
         goto done;
+    if (learn_spec) {
+        if (!(learning.counts = learn_counts_new()))
+            goto done;
+        learn_chooser_init(&learning.chooser, learning.counts, policy_control_share(st[0].p), seed);
+    }
     classify_options opts = {.data_dir = data_dir, .intent_model = model};
     char err[512];
     if (classify_new(&opts, &c, err, sizeof err) != ATTUNE_OK) {
@@ -513,7 +655,13 @@ int main(int argc, char **argv)
         cJSON_Delete(changed);
         goto done;
     }
-    while (lineno < SIM_MAX_EVENTS && fgets(line, (int)cap, in)) {
+    long round = 0;
+    while (lineno < SIM_MAX_EVENTS) {
+        if (!fgets(line, (int)cap, in)) {
+            if (++round >= rounds || fseek(in, 0, SEEK_SET) != 0)
+                break;
+            continue;
+        }
         lineno++;
         size_t n = strlen(line);
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -542,6 +690,10 @@ int main(int argc, char **argv)
         const char *iid =
             cJSON_GetObjectItemCaseSensitive(item.root, "interaction_id")->valuestring;
         policy_env env = {.now_ms = 0, .event_id = iid};
+        if (learn_spec) {
+            env.choose_variant = learn_choose;
+            env.choose_arg = &learning.chooser;
+        }
         cJSON *rt[2] = {NULL, NULL};
         for (int k = 0; k < nst; k++) {
             cJSON *crm = NULL;
@@ -553,6 +705,8 @@ int main(int argc, char **argv)
             }
             cJSON_Delete(crm);
             record(&st[k], rt[k]);
+            if (k == 0 && learn_spec && learn_outcome(&learning, rt[k]) != 0)
+                failed = 1;
         }
         if (out && rt[0]) {
             char *s = cJSON_PrintUnformatted(rt[0]);
@@ -579,6 +733,8 @@ int main(int argc, char **argv)
         cJSON_AddNumberToObject(rep, "events", (double)lineno);
         cJSON_AddNumberToObject(rep, "errors", (double)nerr);
         cJSON_AddItemToObject(rep, "policy", report(&st[0]));
+        if (learn_spec)
+            cJSON_AddItemToObject(rep, "learning", learn_report(&learning));
         if (compare) {
             cJSON *cmp = cJSON_AddObjectToObject(rep, "compare");
             cJSON_AddItemToObject(cmp, "policy", report(&st[1]));
@@ -621,6 +777,8 @@ done:
     if (out && fclose(out) != 0)
         status = 2;
     classify_free(c);
+    learn_counts_free(learning.counts);
+    free(learning.variant);
     for (int k = 0; k < 2; k++)
         stats_fini(&st[k]);
     free(st);

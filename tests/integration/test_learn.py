@@ -15,6 +15,7 @@ from confluent_kafka import Producer
 
 from conftest import (TOPICS, Records, Service, cloudevent, event_value, interaction, new_id, post,
                       REPO_ROOT)
+from test_schemas import errors, validator_for
 
 DEFAULT_POLICY = REPO_ROOT / "deploy" / "policies" / "default.json"
 OUTCOMES_CT = "application/cloudevents+json"
@@ -67,7 +68,7 @@ def test_outcome_accepted_and_on_the_topic(stack, ingest):
     assert values[1]["id"] == "out-" + customer and values[1]["data"]["csat"] == 2
 
 
-@pytest.mark.parametrize("data,pointer", [
+INVALID = [
     ({"interaction_id": "i-1", "customer_id": "c-1", "resolved": True}, "/data/decision_id"),
     (outcome(csat=7), "/data/csat"),
     (outcome(csat=3.5), "/data/csat"),
@@ -77,13 +78,24 @@ def test_outcome_accepted_and_on_the_topic(stack, ingest):
     (outcome(), "/data"),
     (outcome(resolved=True, occurred_at="yesterday"), "/data/occurred_at"),
     (outcome(resolved=True, customer_id="has space"), "/data/customer_id"),
-])
+]
+
+
+@pytest.mark.parametrize("data,pointer", INVALID)
 def test_invalid_outcome_named(ingest, data, pointer):
     res = post_outcomes(ingest, outcome_event(data))
     assert res.status_code == 400, res.text
     body = res.json()
     assert body["type"].endswith("invalid-outcome")
     assert body["errors"][0]["pointer"] == pointer, body
+
+
+def test_outcome_schema_agrees_with_ingest():
+    v = validator_for("outcome.schema.json")
+    for data, pointer in INVALID:
+        assert errors(v, data), (data, pointer)
+    assert not errors(v, outcome(resolved=True, csat=5, handle_time_seconds=0,
+                                 occurred_at="2026-11-23T10:00:00.5+01:00"))
 
 
 def test_outcome_endpoint_needs_key_and_type(ingest):
