@@ -1,6 +1,7 @@
 /* libFuzzer harness for everything ingest and the consuming services parse
  * from outside: JSON with limits, the CloudEvents envelope, the interaction
- * schema, RFC 3339 timestamps, traceparent and Redis URLs. */
+ * schema, the outcome schema, RFC 3339 timestamps, traceparent and Redis
+ * URLs. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "ids.h"
 #include "interaction.h"
 #include "json.h"
+#include "outcome.h"
 #include "problem.h"
 #include "redis.h"
 #include "ts.h"
@@ -29,8 +31,10 @@ static void check_one(const cJSON *ce, const char *prefix)
     }
     char *doc = problem_json(400, "invalid-event", "t", NULL, &pf);
     free(doc);
-    /* The bare-interaction form too. */
+    /* The bare-interaction form too, and both as outcomes. */
     (void)interaction_validate(ce, 64, "", &pf);
+    (void)outcome_validate(ce, "", &pf);
+    (void)outcome_validate(cJSON_GetObjectItemCaseSensitive(ce, "data"), "/data", &pf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,5 +1,6 @@
 /* libFuzzer harness for the policy loader and, when the bytes load, one
- * decision over a fixed classified event. */
+ * decision over a fixed classified event and the judgement of fixed
+ * outcomes by the policy's learning section. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cJSON_Delete(crm);
     }
     cJSON_Delete(d);
+    static const char *const outcomes[] = {"{\"resolved\":true}", "{\"csat\":2}",
+                                           "{\"resolved\":false,\"churned\":true}"};
+    for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++) {
+        cJSON *o = cJSON_Parse(outcomes[i]);
+        if (o)
+            (void)policy_outcome_success(p, o);
+        cJSON_Delete(o);
+    }
     policy_free(p);
     return 0;
 }
