@@ -259,9 +259,9 @@ attune_err learn_counts_load(redis_client *rc, const char *const *rules, size_t 
             freeReplyObject(r);
     }
     if (err) {
+        /* Replies may be left unread: the connection cannot be reused. */
         learn_counts_free(fresh);
-        if (err != ATTUNE_ERR_NOMEM)
-            redis_client_drop(rc);
+        redis_client_drop(rc);
         return err;
     }
     /* Swap the contents so callers' pointers to c stay valid. */

@@ -151,9 +151,9 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
         else if (r == 1 && success[i] < 0)
             metric_inc(s->undetermined);
     }
-    if (err && err != ATTUNE_ERR_NOMEM) {
+    if (err) {
         /* Outcomes must not be lost: the batch is consumed again once Redis
-         * answers. */
+         * answers. Replies may be left unread, so the connection goes. */
         redis_client_drop(s->redis);
         log_error("outcomes not applied to Redis; the batch will be retried");
     }
