@@ -1,5 +1,6 @@
 #include "enrich.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "ts.h"
 
 #define DAY_MS (86400LL * 1000)
-#define CMDS_PER_RECORD 8
+#define CMDS_PER_RECORD 9
 #define CLOCK_SKEW_MS (5 * 60 * 1000)
 
 typedef struct {
@@ -118,11 +119,42 @@ static void apply_recent(cJSON *recent, const redisReply *r)
     }
 }
 
+/* The CSAT summary attune-learn keeps, as numbers: count, mean, ewma,
+ * last. Nothing when the customer never gave a score. */
+static void apply_csat(cJSON *context, const redisReply *r)
+{
+    double count = 0, sum = 0, ewma = -1, last = -1;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
+        if (!k || !v)
+            continue;
+        double d = strtod(v, NULL);
+        if (strcmp(k, "count") == 0)
+            count = d;
+        else if (strcmp(k, "sum") == 0)
+            sum = d;
+        else if (strcmp(k, "ewma") == 0)
+            ewma = d;
+        else if (strcmp(k, "last") == 0)
+            last = d;
+    }
+    if (count < 1)
+        return;
+    cJSON *c = cJSON_AddObjectToObject(context, "csat");
+    cJSON_AddNumberToObject(c, "count", count);
+    cJSON_AddNumberToObject(c, "mean", round(sum / count * 100) / 100);
+    if (ewma >= 0)
+        cJSON_AddNumberToObject(c, "ewma", ewma);
+    if (last >= 0)
+        cJSON_AddNumberToObject(c, "last", last);
+}
+
 static attune_err queue_commands(redis_client *rc, const item *it, long recent_max)
 {
     char profile[CUSTOMER_KEY_MAX], prefs[CUSTOMER_KEY_MAX], recent[CUSTOMER_KEY_MAX],
-        contacts[CUSTOMER_KEY_MAX];
-    if (customer_key_name(profile, sizeof profile, it->customer_id, CUSTOMER_PROFILE) ||
+        contacts[CUSTOMER_KEY_MAX], csat[CUSTOMER_KEY_MAX];
+    if (customer_key_name(csat, sizeof csat, it->customer_id, CUSTOMER_CSAT) ||
+        customer_key_name(profile, sizeof profile, it->customer_id, CUSTOMER_PROFILE) ||
         customer_key_name(prefs, sizeof prefs, it->customer_id, CUSTOMER_PREFS) ||
         customer_key_name(recent, sizeof recent, it->customer_id, CUSTOMER_RECENT) ||
         customer_key_name(contacts, sizeof contacts, it->customer_id, CUSTOMER_CONTACTS))
@@ -149,8 +181,9 @@ static attune_err queue_commands(redis_client *rc, const item *it, long recent_m
         {"ZCOUNT", contacts, t24, t},
         {"ZCOUNT", contacts, t7, t},
         {"EXPIRE", contacts, ttl},
+        {"HGETALL", csat},
     };
-    static const int argc[CMDS_PER_RECORD] = {2, 2, 4, 5, 4, 4, 4, 3};
+    static const int argc[CMDS_PER_RECORD] = {2, 2, 4, 5, 4, 4, 4, 3, 2};
     attune_err err = ATTUNE_OK;
     for (int i = 0; i < CMDS_PER_RECORD && !err; i++)
         err = redis_append(rc, argc[i], cmds[i], NULL);
@@ -186,6 +219,7 @@ static attune_err read_context(redis_client *rc, item *it)
             apply_recent(cJSON_GetObjectItemCaseSensitive(c, "recent"), r[2]);
             cJSON_AddNumberToObject(c, "contacts_24h", (double)r[5]->integer);
             cJSON_AddNumberToObject(c, "contacts_7d", (double)r[6]->integer);
+            apply_csat(c, r[8]);
             it->context = c;
         }
     }

@@ -284,3 +284,28 @@ def test_bad_outcome_record_dead_lettered(stack, learning):
     headers = dict(got[0].headers())
     assert headers["attune-dlq-service"] == b"learn"
     assert headers["attune-dlq-topic"] == TOPICS["outcomes"].encode()
+
+
+def test_csat_summary_reaches_the_next_contact(stack, ingest, enrich, enriched, learning):
+    """Outcomes with a CSAT update the customer's summary, and enrich puts it
+    in the context of the customer's next contact (context.csat), where a
+    policy can read it."""
+    r = redis.Redis.from_url(stack.redis_url)
+    customer = new_id("cust")
+    for score in (5, 4, 1):
+        ce = outcome_event(outcome(customer=customer, csat=score))
+        assert post_outcomes(ingest, ce).status_code == 202
+        deadline = time.time() + 20
+        while (int(r.hget(f"attune:customer:{customer}:csat", "last") or 0) != score
+               and time.time() < deadline):
+            time.sleep(0.05)
+    ce = cloudevent(interaction(customer, text="hello again"))
+    assert post(ingest, ce).status_code == 202
+    got = enriched.collect(lambda m: m.key() == customer.encode(), 1, timeout=30)
+    assert len(got) == 1
+    context = event_value(got[0])["data"]["context"]
+    csat = context["csat"]
+    assert csat["count"] == 3 and csat["last"] == 1
+    assert abs(csat["mean"] - 3.33) < 0.01
+    assert abs(csat["ewma"] - (0.7 * (0.7 * 5 + 0.3 * 4) + 0.3 * 1)) < 0.001
+    assert not errors(validator_for("enriched.schema.json"), event_value(got[0]))
