@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 typedef struct node {
     struct node *next; /* bucket chain */
     int64_t added_ms;
@@ -19,14 +21,6 @@ struct dedup {
     size_t cap, head, count;
     int64_t window_ms;
 };
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 dedup *dedup_new(size_t max_ids, long window_s)
 {
@@ -90,14 +84,14 @@ int dedup_seen(dedup *d, const char *id, int64_t now_ms)
 {
     pthread_mutex_lock(&d->mu);
     expire(d, now_ms);
-    int seen = find(d, id, fnv1a(id)) != NULL;
+    int seen = find(d, id, hash_fnv1a(id)) != NULL;
     pthread_mutex_unlock(&d->mu);
     return seen;
 }
 
 int dedup_add(dedup *d, const char *id, int64_t now_ms)
 {
-    uint64_t h = fnv1a(id);
+    uint64_t h = hash_fnv1a(id);
     size_t len = strlen(id);
     int rc = 0;
     pthread_mutex_lock(&d->mu);

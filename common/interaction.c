@@ -79,10 +79,17 @@ static attune_err check_attributes(const cJSON *attrs, const char *prefix, probl
 attune_err interaction_validate(const cJSON *data, long max_text_bytes, const char *prefix,
                                 problem_field *pf)
 {
+    static const char *const none[] = {NULL};
+    return interaction_validate_within(data, max_text_bytes, prefix, none, pf);
+}
+
+attune_err interaction_validate_within(const cJSON *data, long max_text_bytes, const char *prefix,
+                                       const char *const *extra, problem_field *pf)
+{
     if (!cJSON_IsObject(data))
         return bad(pf, prefix, "", "must be a JSON object");
     for (const cJSON *f = data->child; f; f = f->next) {
-        if (!in_set(f->string, known_fields)) {
+        if (!in_set(f->string, known_fields) && !in_set(f->string, extra)) {
             char path[200];
             snprintf(path, sizeof path, "/%.64s", f->string);
             return bad(pf, prefix, path, "is not a field of an interaction (use attributes)");

@@ -30,6 +30,13 @@ attune_err interaction_validate(const cJSON *data, long max_text_bytes, const ch
  * ASCII characters without spaces, quotes or backslashes. */
 int interaction_id_valid(const char *s);
 
+/* interaction_validate for the data of a later stage's event, which adds
+ * members to the interaction (context, situation): the members named in
+ * extra (NULL-terminated) are allowed and not checked. */
+attune_err interaction_validate_within(const cJSON *data, long max_text_bytes,
+                                       const char *ptr_prefix, const char *const *extra,
+                                       problem_field *pf) ATTUNE_MUST_CHECK;
+
 /* For a validated data object: occurred_at in ms since the epoch. */
 int64_t interaction_occurred_ms(const cJSON *data);
 

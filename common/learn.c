@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "customer.h"
+#include "hash.h"
 
 /* --- counts: an open-addressing table keyed by "rule\x1fbucket\x1fvariant" */
 
@@ -21,14 +22,6 @@ struct learn_counts {
     size_t cap; /* a power of two */
     size_t used;
 };
-
-static uint64_t hash_key(const char *k)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *k; k++)
-        h = (h ^ (unsigned char)*k) * 1099511628211ULL;
-    return h;
-}
 
 static int make_key(char *out, size_t size, const char *rule, const char *bucket,
                     const char *variant)
@@ -71,7 +64,7 @@ void learn_counts_free(learn_counts *c)
 
 static entry *find(const learn_counts *c, const char *key)
 {
-    size_t i = (size_t)hash_key(key) & (c->cap - 1);
+    size_t i = (size_t)hash_fnv1a(key) & (c->cap - 1);
     while (c->slots[i].key && strcmp(c->slots[i].key, key) != 0)
         i = (i + 1) & (c->cap - 1);
     return &c->slots[i];

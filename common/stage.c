@@ -40,6 +40,26 @@ attune_err stage_emit(stage_io *io, const char *topic, const char *key, const cJ
     return err;
 }
 
+attune_err stage_read_event(const config *cfg, const rd_kafka_message_t *m, const char *want_type,
+                            stage_data_check check, cJSON **root, char *reason, size_t reason_size)
+{
+    problem_field pf;
+    attune_err err = json_parse(m->payload ? m->payload : "", m->len, (int)cfg->max_json_depth,
+                                root, reason, reason_size);
+    if (err)
+        return err;
+    err = event_validate(*root, want_type, "", &pf);
+    if (!err && check)
+        err = check(cfg, cJSON_GetObjectItemCaseSensitive(*root, "data"), &pf);
+    if (err) {
+        snprintf(reason, reason_size, "invalid event at %s: %s", pf.pointer[0] ? pf.pointer : "/",
+                 pf.detail);
+        cJSON_Delete(*root);
+        *root = NULL;
+    }
+    return err;
+}
+
 attune_err stage_reject(stage_io *io, const rd_kafka_message_t *msg, const char *reason)
 {
     log_warn("dead-lettering %s[%d]@%lld: %s", rd_kafka_topic_name(msg->rkt), (int)msg->partition,

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "httpd.h"
 #include "kafka.h"
+#include "problem.h"
 
 typedef struct {
     const config *cfg;
@@ -27,6 +28,18 @@ typedef attune_err (*stage_batch_fn)(void *ud, stage_io *io, rd_kafka_message_t 
  * CloudEvent with content-type and traceparent headers. */
 attune_err stage_emit(stage_io *io, const char *topic, const char *key,
                       const cJSON *event) ATTUNE_MUST_CHECK;
+/* Checks the data of an event a stage reads; pf names the field under
+ * "/data". */
+typedef attune_err (*stage_data_check)(const config *cfg, const cJSON *data, problem_field *pf);
+
+/* Parses record m as a structured CloudEvent of want_type whose data passes
+ * check. On success *root is the event (the caller's, cJSON_Delete). On
+ * failure *root is NULL and reason says what is wrong, with the JSON
+ * pointer: what stage_reject wants. */
+attune_err stage_read_event(const config *cfg, const rd_kafka_message_t *m, const char *want_type,
+                            stage_data_check check, cJSON **root, char *reason,
+                            size_t reason_size) ATTUNE_MUST_CHECK;
+
 /* Dead-letters msg with reason. */
 attune_err stage_reject(stage_io *io, const rd_kafka_message_t *msg,
                         const char *reason) ATTUNE_MUST_CHECK;

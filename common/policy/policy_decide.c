@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "hash.h"
 #include "json.h"
 #include "policy/policy_int.h"
 #include "ts.h"
@@ -237,12 +238,9 @@ static int true_at(const cJSON *data, const char *path)
 void policy_variant_default(void *arg, const policy_variant_query *q, policy_variant_pick *out)
 {
     (void)arg;
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *s = q->interaction_id ? q->interaction_id : ""; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    h = (h ^ 0x1f) * 1099511628211ULL;
-    for (const char *s = q->rule_id ? q->rule_id : ""; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    uint64_t h = hash_fnv1a(q->interaction_id ? q->interaction_id : "");
+    h = hash_fnv1a_more(h, "\x1f");
+    h = hash_fnv1a_more(h, q->rule_id ? q->rule_id : "");
     out->index = q->n ? (size_t)(h % q->n) : 0;
     out->method = "hash";
     out->sampled = -1;
@@ -265,15 +263,9 @@ void policy_decision_id(const char *event_id, const char *policy_version, char o
     EVP_MD_CTX_free(ctx);
     if (!ok) {
         /* FNV-1a over the same bytes, twice seeded: still deterministic. */
-        uint64_t a = 1469598103934665603ULL, b = 0x84222325cbf29ce4ULL;
-        for (const char *s = event_id; *s; s++) {
-            a = (a ^ (unsigned char)*s) * 1099511628211ULL;
-            b = (b ^ (unsigned char)*s) * 1099511628211ULL;
-        }
-        for (const char *s = policy_version; *s; s++) {
-            a = (a ^ (unsigned char)*s) * 1099511628211ULL;
-            b = (b ^ (unsigned char)*s) * 1099511628211ULL;
-        }
+        uint64_t a = hash_fnv1a_more(hash_fnv1a(event_id), policy_version);
+        uint64_t b =
+            hash_fnv1a_more(hash_fnv1a_more(0x84222325cbf29ce4ULL, event_id), policy_version);
         for (int i = 0; i < 8; i++) {
             md[i] = (unsigned char)(a >> (8 * i));
             md[8 + i] = (unsigned char)(b >> (8 * i));

@@ -39,32 +39,24 @@ static attune_err context_of(const cJSON *data, classify_context *ctx, char *err
 
 /* Classifies one enriched event into its classified successor, or says
  * why it cannot (reason). */
+/* The enriched data is the interaction plus its context; the interaction
+ * part is checked with the same rules as ingest. */
+static attune_err check_enriched(const config *cfg, const cJSON *data, problem_field *pf)
+{
+    static const char *const extra[] = {"context", NULL};
+    return interaction_validate_within(data, cfg->max_text_bytes, "/data", extra, pf);
+}
+
 static attune_err classify_one(const classify_stage *s, const rd_kafka_message_t *m, cJSON **out,
                                char *reason, size_t reason_size)
 {
     cJSON *root = NULL;
-    problem_field pf;
     *out = NULL;
-    attune_err err = json_parse(m->payload ? m->payload : "", m->len, (int)s->cfg->max_json_depth,
-                                &root, reason, reason_size);
+    attune_err err = stage_read_event(s->cfg, m, EVENT_TYPE_ENRICHED, check_enriched, &root, reason,
+                                      reason_size);
     if (err)
         return err;
-    err = event_validate(root, EVENT_TYPE_ENRICHED, "", &pf);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
-    if (!err) {
-        /* The enriched data is the interaction plus its context; check the
-         * interaction part with the same rules as ingest. */
-        cJSON *interaction = cJSON_Duplicate(data, 1);
-        cJSON_DeleteItemFromObjectCaseSensitive(interaction, "context");
-        err = interaction_validate(interaction, s->cfg->max_text_bytes, "/data", &pf);
-        cJSON_Delete(interaction);
-    }
-    if (err) {
-        snprintf(reason, reason_size, "invalid event at %s: %s", pf.pointer[0] ? pf.pointer : "/",
-                 pf.detail);
-        cJSON_Delete(root);
-        return err;
-    }
     classify_context ctx;
     err = context_of(data, &ctx, reason, reason_size);
     if (err) {

@@ -106,30 +106,15 @@ static cJSON *learned_preferences(const cJSON *data)
 }
 
 /* Parses and checks one classified record; on failure the reason. */
-static attune_err read_classified(const config *cfg, const rd_kafka_message_t *m, cJSON **root,
-                                  char *reason, size_t reason_size)
+/* The classified data is the interaction plus its context and situation. */
+static attune_err check_classified(const config *cfg, const cJSON *data, problem_field *pf)
 {
-    problem_field pf;
-    attune_err err = json_parse(m->payload ? m->payload : "", m->len, (int)cfg->max_json_depth,
-                                root, reason, reason_size);
-    if (err)
-        return err;
-    err = event_validate(*root, EVENT_TYPE_CLASSIFIED, "", &pf);
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(*root, "data");
-    if (!err) {
-        cJSON *interaction = cJSON_Duplicate(data, 1);
-        cJSON_DeleteItemFromObjectCaseSensitive(interaction, "context");
-        cJSON_DeleteItemFromObjectCaseSensitive(interaction, "situation");
-        err = interaction_validate(interaction, cfg->max_text_bytes, "/data", &pf);
-        cJSON_Delete(interaction);
-    }
+    static const char *const extra[] = {"context", "situation", NULL};
+    attune_err err = interaction_validate_within(data, cfg->max_text_bytes, "/data", extra, pf);
     if (!err && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(data, "situation"))) {
-        problem_field_set(&pf, "", "/data/situation", "is required: an object");
+        problem_field_set(pf, "", "/data/situation", "is required: an object");
         err = ATTUNE_ERR_INVALID;
     }
-    if (err)
-        snprintf(reason, reason_size, "invalid event at %s: %s", pf.pointer[0] ? pf.pointer : "/",
-                 pf.detail);
     return err;
 }
 
@@ -211,8 +196,8 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
     for (size_t i = 0; i < n && !err; i++) {
         char reason[512];
         cJSON *root = NULL;
-        if (read_classified(s->cfg, msgs[i], &root, reason, sizeof reason) != ATTUNE_OK) {
-            cJSON_Delete(root);
+        if (stage_read_event(s->cfg, msgs[i], EVENT_TYPE_CLASSIFIED, check_classified, &root,
+                             reason, sizeof reason) != ATTUNE_OK) {
             err = stage_reject(io, msgs[i], reason);
             continue;
         }

@@ -258,23 +258,18 @@ static void fetch_contexts(enrich *e, item *items, size_t n, metric *unavailable
 
 /* Parses and validates a record; on failure writes the reason and returns
  * an error. */
+static attune_err check_interaction(const config *cfg, const cJSON *data, problem_field *pf)
+{
+    return interaction_validate(data, cfg->max_text_bytes, "/data", pf);
+}
+
 static attune_err parse_record(const config *cfg, const rd_kafka_message_t *m, item *it,
                                char *reason, size_t reason_size)
 {
-    problem_field pf;
-    attune_err err = json_parse(m->payload ? m->payload : "", m->len, (int)cfg->max_json_depth,
-                                &it->root, reason, reason_size);
+    attune_err err = stage_read_event(cfg, m, EVENT_TYPE_INTERACTION, check_interaction, &it->root,
+                                      reason, reason_size);
     if (err)
         return err;
-    err = event_validate(it->root, EVENT_TYPE_INTERACTION, "", &pf);
-    if (!err)
-        err = interaction_validate(cJSON_GetObjectItemCaseSensitive(it->root, "data"),
-                                   cfg->max_text_bytes, "/data", &pf);
-    if (err) {
-        snprintf(reason, reason_size, "invalid event at %s: %s", pf.pointer[0] ? pf.pointer : "/",
-                 pf.detail);
-        return err;
-    }
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(it->root, "data");
     it->customer_id = json_str(data, "customer_id");
     int64_t now = ts_now_ms();
@@ -301,7 +296,6 @@ attune_err enrich_batch(void *ud, stage_io *io, rd_kafka_message_t *const *msgs,
         char reason[512];
         item it = {.msg = msgs[i]};
         if (parse_record(e->cfg, msgs[i], &it, reason, sizeof reason) != ATTUNE_OK) {
-            cJSON_Delete(it.root);
             err = stage_reject(io, msgs[i], reason);
             continue;
         }

@@ -27,22 +27,10 @@ static void between_batches(void *ud)
     policy_watch_poll(&s->watch);
 }
 
-/* Parses and checks one outcome record; on failure the reason. */
-static attune_err read_outcome(const config *cfg, const rd_kafka_message_t *m, cJSON **root,
-                               char *reason, size_t reason_size)
+static attune_err check_outcome(const config *cfg, const cJSON *data, problem_field *pf)
 {
-    problem_field pf;
-    attune_err err = json_parse(m->payload ? m->payload : "", m->len, (int)cfg->max_json_depth,
-                                root, reason, reason_size);
-    if (err)
-        return err;
-    err = event_validate(*root, EVENT_TYPE_OUTCOME, "", &pf);
-    if (!err)
-        err = outcome_validate(cJSON_GetObjectItemCaseSensitive(*root, "data"), "/data", &pf);
-    if (err)
-        snprintf(reason, reason_size, "invalid outcome at %s: %s", pf.pointer[0] ? pf.pointer : "/",
-                 pf.detail);
-    return err;
+    (void)cfg;
+    return outcome_validate(data, "/data", pf);
 }
 
 /* The compact history record: the outcome's facts and its success, without
@@ -98,8 +86,8 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
     for (size_t i = 0; i < n && !err; i++) {
         char reason[512];
         cJSON *root = NULL;
-        if (read_outcome(s->cfg, msgs[i], &root, reason, sizeof reason) != ATTUNE_OK) {
-            cJSON_Delete(root);
+        if (stage_read_event(s->cfg, msgs[i], EVENT_TYPE_OUTCOME, check_outcome, &root, reason,
+                             sizeof reason) != ATTUNE_OK) {
             err = stage_reject(io, msgs[i], reason);
             continue;
         }
