@@ -54,8 +54,8 @@ int breaker_report(breaker *b, int64_t now_ms, int probe, int failed)
         return 0;
     }
     if (probe && b->state == BREAKER_HALF_OPEN && b->probing) {
-        int64_t next = b->cooldown_ms > b->cooldown_max_ms / 2 ? b->cooldown_max_ms
-                                                                : b->cooldown_ms * 2;
+        int64_t next =
+            b->cooldown_ms > b->cooldown_max_ms / 2 ? b->cooldown_max_ms : b->cooldown_ms * 2;
         open_for(b, now_ms, next);
         return 1;
     }

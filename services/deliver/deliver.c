@@ -307,9 +307,8 @@ static void deliver_one(slot *s, rec *r)
         retry_verdict v = retry_classify(res.status);
         if (v == RETRY_DELIVERED) {
             metric_inc(svc->req_ok);
-            log_debug("delivered %s[%d]@%lld in %.3f s (HTTP %ld)",
-                      rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
-                      res.seconds, res.status);
+            log_debug("delivered %s[%d]@%lld in %.3f s (HTTP %ld)", rd_kafka_topic_name(m->rkt),
+                      (int)m->partition, (long long)m->offset, res.seconds, res.status);
             r->state = REC_DELIVERED;
             p->done = 1;
             break;
@@ -514,12 +513,12 @@ static attune_err svc_init(deliver_svc *svc, const config *cfg)
     svc->req_rejected =
         metrics_counter("attune_deliver_requests_total", h_req, "result=\"rejected\"");
     svc->req_failed = metrics_counter("attune_deliver_requests_total", h_req, "result=\"failed\"");
-    svc->retries = metrics_counter("attune_deliver_retries_total", "delivery retries scheduled",
-                                   NULL);
+    svc->retries =
+        metrics_counter("attune_deliver_retries_total", "delivery retries scheduled", NULL);
     svc->deadletters = metrics_counter("attune_deliver_deadletter_total",
                                        "decisions sent to the dead-letter topic", NULL);
-    svc->req_seconds = metrics_histogram("attune_deliver_request_seconds",
-                                         "time of one delivery request", NULL);
+    svc->req_seconds =
+        metrics_histogram("attune_deliver_request_seconds", "time of one delivery request", NULL);
     svc->breaker_state = metrics_gauge("attune_deliver_breaker_state",
                                        "circuit breaker: 0 closed, 1 open, 2 half-open", NULL);
     svc->breaker_opens =

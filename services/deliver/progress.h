@@ -20,9 +20,9 @@ typedef struct {
     int32_t partition;
     int64_t offset;
     int used;
-    int done;         /* delivered, or its dead letter acknowledged */
-    long attempts;    /* attempts used of the budget */
-    double next_at;   /* monotonic seconds; no attempt before this */
+    int done;       /* delivered, or its dead letter acknowledged */
+    long attempts;  /* attempts used of the budget */
+    double next_at; /* monotonic seconds; no attempt before this */
 } progress_entry;
 
 typedef struct {

@@ -11,7 +11,7 @@
 struct sender {
     CURL *curl;
     sender_opts opts;
-    char *auth_header; /* "Authorization: Bearer <token>"; owned, secret */
+    char *auth_header;      /* "Authorization: Bearer <token>"; owned, secret */
     sender_result *current; /* the result the header callback fills */
 };
 
@@ -153,8 +153,8 @@ attune_err sender_post(sender *s, const char *body, size_t body_len, const char 
         h = add(h, s->auth_header, &failed);
     if (s->opts.hmac_key && *s->opts.hmac_key) {
         char value[SIGN_HEADER_MAX];
-        attune_err err = sign_header(s->opts.hmac_key, strlen(s->opts.hmac_key),
-                                     ts_now_ms() / 1000, body, body_len, value, sizeof value);
+        attune_err err = sign_header(s->opts.hmac_key, strlen(s->opts.hmac_key), ts_now_ms() / 1000,
+                                     body, body_len, value, sizeof value);
         if (err) {
             curl_slist_free_all(h);
             return err;
