@@ -261,8 +261,8 @@ static void deliver_one(slot *s, rec *r)
         pthread_mutex_lock(&svc->mu);
         breaker_ticket t = breaker_acquire(&svc->br, mono_ms(), &wait_ms);
         breaker_state st = breaker_get_state(&svc->br);
+        set_breaker_gauge(svc, st); /* under the lock: updates stay in order */
         pthread_mutex_unlock(&svc->mu);
-        set_breaker_gauge(svc, st);
         if (t == BREAKER_WAIT) {
             waited = 1;
             if (sleep_until(now + (double)wait_ms / 1000.0, s->deadline) != 0)
@@ -294,13 +294,20 @@ static void deliver_one(slot *s, rec *r)
         pthread_mutex_lock(&svc->mu);
         int opened = breaker_report(&svc->br, mono_ms(), t == BREAKER_PROBE, failed);
         st = breaker_get_state(&svc->br);
-        pthread_mutex_unlock(&svc->mu);
+        long long cooldown_ms = (long long)svc->br.cooldown_ms;
         set_breaker_gauge(svc, st);
-        if (opened) {
+        pthread_mutex_unlock(&svc->mu);
+        if (opened && t == BREAKER_PROBE) {
+            /* Once per cooldown during an outage: info, the first open warned. */
             metric_inc(svc->breaker_opens);
-            log_warn("circuit breaker open: %s after %s; no request for a while",
-                     res.status ? "HTTP error" : res.error,
-                     t == BREAKER_PROBE ? "a failed probe" : "consecutive failures");
+            log_info("circuit breaker open again: the probe failed (%s); next probe in %lld ms",
+                     res.status ? "HTTP error" : res.error, cooldown_ms);
+        } else if (opened) {
+            metric_inc(svc->breaker_opens);
+            log_warn("circuit breaker open after %ld consecutive failures (last: %s); decisions "
+                     "wait, a probe goes in %ld ms",
+                     cfg->deliver_breaker_failures, res.status ? "an HTTP 5xx" : res.error,
+                     cfg->deliver_breaker_cooldown_ms);
         } else if (t == BREAKER_PROBE && st == BREAKER_CLOSED) {
             log_info("circuit breaker closed: the endpoint answered the probe");
         }

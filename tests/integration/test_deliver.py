@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -22,7 +24,7 @@ import requests
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import Records, Service, free_port, new_id
+from conftest import BIN, Records, Service, free_port, new_id
 
 TOKEN = "deliver-test-token-0123456789"
 HMAC_KEY = "deliver-test-hmac-key"
@@ -403,7 +405,10 @@ def test_kill_9_mid_stream_loses_nothing(stack, base_env, topics, endpoint, star
     events = [decision(c, seq) for seq in range(25) for c in customers]
     produce(stack.bootstrap, topics[0], events)
     endpoint.delay = 0.02  # slow enough that the kill lands mid-stream
-    env = deliver_env(base_env, topics, endpoint, ATTUNE_BATCH_SIZE="50")
+    # The killed member holds its partitions until its session times out:
+    # the broker's minimum (6 s) keeps the test short.
+    env = deliver_env(base_env, topics, endpoint, ATTUNE_BATCH_SIZE="50",
+                      ATTUNE_KAFKA_SESSION_TIMEOUT_MS="6000")
     first = start_deliver(env)
     deadline = time.time() + 60
     while len(endpoint.delivered()) < 40 and time.time() < deadline:
@@ -421,3 +426,21 @@ def test_kill_9_mid_stream_loses_nothing(stack, base_env, topics, endpoint, star
     for r in got:
         assert r["body"] == by_id[r["key"]]
         assert r["key"] == json.loads(r["body"])["data"]["decision_id"]
+
+
+def test_refuses_to_start_without_a_usable_configuration(base_env, topics, endpoint):
+    env = deliver_env(base_env, topics, endpoint)
+    cases = [
+        ({"ATTUNE_DELIVER_URL": ""}, "ATTUNE_DELIVER_URL: required"),
+        ({"ATTUNE_DELIVER_URL": "ftp://127.0.0.1/x"}, "not http or https"),
+        ({"ATTUNE_DELIVER_BREAKER_FAILURES": "6", "ATTUNE_DELIVER_MAX_ATTEMPTS": "5"},
+         "ATTUNE_DELIVER_BREAKER_FAILURES (6) must not exceed ATTUNE_DELIVER_MAX_ATTEMPTS (5)"),
+    ]
+    for extra, message in cases:
+        full = dict(os.environ, **env)
+        full.update(extra)
+        res = subprocess.run([str(BIN / "attune-deliver")], env=full, capture_output=True,
+                             text=True, timeout=30)
+        assert res.returncode == 2, (extra, res.stderr)
+        assert message in res.stderr, res.stderr
+        assert TOKEN not in res.stderr and HMAC_KEY not in res.stderr
