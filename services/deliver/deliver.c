@@ -245,7 +245,6 @@ static void deliver_one(slot *s, rec *r)
     if (kafka_header_get(m, "traceparent", tp, sizeof tp) == 0 &&
         header_safe(tp, DELIVER_MAX_TRACEPARENT_LEN))
         traceparent = tp;
-    int waited = 0;
     for (;;) {
         if (!service_running)
             break;
@@ -264,15 +263,12 @@ static void deliver_one(slot *s, rec *r)
         set_breaker_gauge(svc, st); /* under the lock: updates stay in order */
         pthread_mutex_unlock(&svc->mu);
         if (t == BREAKER_WAIT) {
-            waited = 1;
+            /* The endpoint is down, not this decision: a fresh budget (kept
+             * in the progress entry, so it holds across a re-consumption). */
+            p->attempts = 0;
             if (sleep_until(now + (double)wait_ms / 1000.0, s->deadline) != 0)
                 break;
             continue;
-        }
-        /* The endpoint was down, not this decision: a fresh budget. */
-        if (waited) {
-            p->attempts = 0;
-            waited = 0;
         }
         sender_result res;
         attune_err err = sender_post(s->snd, m->payload, m->len, key, traceparent, &res);
