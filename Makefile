@@ -84,6 +84,13 @@ $(SAN)/tests/%: $(SAN)/tests/unit/%.o build/asan/libattune.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka $(PKG_LIBS)
 
+# test_deliver also links attune-deliver's pure modules (no curl, no Kafka).
+DELIVER_UNIT_OBJ := $(patsubst %,$(SAN)/services/deliver/%.o,retry breaker sign progress)
+$(SAN)/tests/unit/test_deliver.o: CPPFLAGS += -Iservices/deliver
+$(SAN)/tests/test_deliver: $(SAN)/tests/unit/test_deliver.o $(DELIVER_UNIT_OBJ) build/asan/libattune.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka $(PKG_LIBS)
+
 -include $(COMMON_OBJ:.o=.d) $(COMMON_SAN_OBJ:.o=.d) $(shell find build -name '*.d' 2>/dev/null)
 
 # --- tests -----------------------------------------------------------------
