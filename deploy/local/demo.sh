@@ -39,6 +39,11 @@ mkdir -p "$RUN_DIR"
 port=8080
 for svc in "${SERVICES[@]}"; do
   [ -x "$BIN/attune-$svc" ] || continue
+  if [ "$svc" = deliver ] && [ -z "${ATTUNE_DELIVER_URL:-}" ]; then
+    say "attune-deliver not started: set ATTUNE_DELIVER_URL to the CRM or webhook to post decisions to"
+    port=$((port + 1))
+    continue
+  fi
   addr=127.0.0.1:$port
   [ "$svc" = ingest ] && addr=$INGEST_ADDR
   # A service that cannot run yet (for example one still being built)
