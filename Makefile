@@ -154,6 +154,7 @@ fuzz: $(FUZZ_BINS)
 
 bench: all $(PYTHON)
 	$(PYTHON) tests/bench/bench_pipeline.py
+	$(PYTHON) tests/bench/bench_deliver.py
 	$(PYTHON) tests/bench/bench_classifier.py
 
 clean:
