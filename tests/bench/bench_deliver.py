@@ -163,8 +163,10 @@ def run(stack: Stack, endpoint: Endpoint, tmp: Path, args) -> int:
 
     # attune-deliver over the same decisions in a topic.
     topic = f"bench.deliver.{uuid.uuid4().hex[:8]}"
-    AdminClient({"bootstrap.servers": stack.bootstrap}).create_topics(
-        [NewTopic(topic, num_partitions=6, replication_factor=1)])[topic].result(30)
+    # Keep the client alive until the future resolves: a collected client
+    # cancels it.
+    admin = AdminClient({"bootstrap.servers": stack.bootstrap})
+    admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])[topic].result(30)
     p = Producer({"bootstrap.servers": stack.bootstrap, "linger.ms": 5})
     for e, body in zip(events, bodies):
         p.produce(topic, body, key=e["data"]["customer_id"].encode())
