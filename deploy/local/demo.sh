@@ -95,6 +95,21 @@ done
 show_topic attune.interactions.enriched.v1 5
 [ -e "$RUN_DIR/classify.pid" ] && show_topic attune.interactions.classified.v1 5
 [ -e "$RUN_DIR/decide.pid" ] && show_topic attune.decisions.routing.v1 5
+
+# Close the loop: an outcome for each decision (the CRM would send these),
+# which attune-learn turns into the customer's CSAT summary and counts.
+if [ -e "$RUN_DIR/decide.pid" ] && [ -e "$RUN_DIR/learn.pid" ]; then
+  say "posting an outcome for each decision to http://$INGEST_ADDR/v1/outcomes"
+  kcat -b "$ATTUNE_KAFKA_BOOTSTRAP" -C -t attune.decisions.routing.v1 -o beginning -e -q \
+    -f '%s\n' 2>/dev/null | python3 "$ROOT/deploy/local/demo/outcomes.py" |
+    curl -sS -X POST "http://$INGEST_ADDR/v1/outcomes" \
+      -H "Authorization: Bearer $ATTUNE_API_KEYS" \
+      -H 'Content-Type: application/cloudevents-batch+json' --data-binary @- >&2
+  echo >&2
+  sleep 1
+  say "--- cust-ana's CSAT summary in Redis (attune-learn) ---"
+  redis-cli -u "$ATTUNE_REDIS_URL" HGETALL attune:customer:cust-ana:csat | paste -sd' ' >&2
+fi
 true
 
 cat >&2 <<EOT
@@ -105,5 +120,6 @@ demo: the stack and services keep running. Try:
     -d '{"interaction_id":"x1","customer_id":"cust-ben","channel":"chat","kind":"message","occurred_at":"$now","text":"hello"}'
   kcat -b $ATTUNE_KAFKA_BOOTSTRAP -C -t attune.interactions.enriched.v1 -o end
   curl http://$INGEST_ADDR/metrics
+  redis-cli -u $ATTUNE_REDIS_URL HGETALL attune:learn:rule:relaxed_positive   # learned counts
 Logs: $RUN_DIR/*.log    Stop everything: make demo-down
 EOT
