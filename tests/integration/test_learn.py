@@ -309,3 +309,28 @@ def test_csat_summary_reaches_the_next_contact(stack, ingest, enrich, enriched, 
     assert abs(csat["mean"] - 3.33) < 0.01
     assert abs(csat["ewma"] - (0.7 * (0.7 * 5 + 0.3 * 4) + 0.3 * 1)) < 0.001
     assert not errors(validator_for("enriched.schema.json"), event_value(got[0]))
+
+
+def test_outcomes_wait_for_redis_and_are_applied_once(stack, ingest, learning):
+    """With Redis down, learn cannot apply outcomes: they stay in Kafka (the
+    batch is retried) and are applied, once each, when Redis is back."""
+    if not stack.can_control_redis:
+        pytest.skip("Redis is external")
+    r = redis.Redis.from_url(stack.redis_url)
+    customer = new_id("cust")
+    decision = "22222222-3333-5444-8555-666666666666"
+    stack.stop_redis()  # the local Redis keeps nothing across a restart
+    try:
+        for score in (4, 3):
+            ce = outcome_event(outcome(decision, customer, resolved=True, csat=score))
+            assert post_outcomes(ingest, ce).status_code == 202
+        time.sleep(2)  # learn reads them and fails to apply them
+    finally:
+        stack.start_redis()
+    r = redis.Redis.from_url(stack.redis_url)
+    deadline = time.time() + 30
+    while r.llen(f"attune:customer:{customer}:outcomes") < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)  # a duplicate application would show by now
+    assert r.llen(f"attune:customer:{customer}:outcomes") == 2
+    assert r.hget(f"attune:customer:{customer}:csat", "count") == b"2"
