@@ -116,6 +116,36 @@ void learn_counts_get(const learn_counts *c, const char *rule, const char *bucke
     }
 }
 
+static int by_key(const void *a, const void *b)
+{
+    return strcmp((*(const entry *const *)a)->key, (*(const entry *const *)b)->key);
+}
+
+int learn_counts_each(const learn_counts *c, learn_counts_fn fn, void *arg)
+{
+    const entry **sorted = malloc((c->used ? c->used : 1) * sizeof *sorted);
+    if (!sorted)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->slots[i].key)
+            sorted[n++] = &c->slots[i];
+    qsort(sorted, n, sizeof *sorted, by_key);
+    for (size_t i = 0; i < n; i++) {
+        char key[LEARN_KEY_MAX];
+        snprintf(key, sizeof key, "%s", sorted[i]->key);
+        char *bucket = strchr(key, '\x1f');
+        char *variant = bucket ? strchr(bucket + 1, '\x1f') : NULL;
+        if (!variant)
+            continue;
+        *bucket++ = '\0';
+        *variant++ = '\0';
+        fn(arg, key, bucket, variant, sorted[i]->s, sorted[i]->f);
+    }
+    free(sorted);
+    return 0;
+}
+
 /* --- Thompson sampling ---------------------------------------------------- */
 
 /* xorshift64*: small, fast, and good enough to break ties between variants. */

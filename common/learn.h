@@ -38,6 +38,12 @@ int learn_counts_add(learn_counts *c, const char *rule, const char *bucket, cons
 void learn_counts_get(const learn_counts *c, const char *rule, const char *bucket,
                       const char *variant, long *successes, long *failures);
 
+/* Calls fn for every entry, ordered by rule, bucket, variant. -1 when out
+ * of memory (fn not called). */
+typedef void (*learn_counts_fn)(void *arg, const char *rule, const char *bucket,
+                                const char *variant, long successes, long failures);
+int learn_counts_each(const learn_counts *c, learn_counts_fn fn, void *arg);
+
 typedef struct {
     const learn_counts *counts;
     double control_share;

@@ -1,7 +1,7 @@
 /* attune-admin: operator commands. create-topics makes every attune topic
  * with explicit partition counts; load-profiles writes customer profiles and
  * preferences into Redis from JSON lines; erase-customer deletes all of one
- * customer's data. */
+ * customer's data; learned prints what attune-learn has counted. */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "customer.h"
 #include "interaction.h"
 #include "json.h"
+#include "learn.h"
 #include "log.h"
 #include "service.h"
 
@@ -22,7 +23,10 @@ static const char usage[] =
     "                               topic gets 3 partitions, the others ATTUNE_TOPIC_PARTITIONS\n"
     "  load-profiles FILE|-         load JSON lines {\"customer_id\": ..., \"profile\": {...},\n"
     "                               \"preferences\": {...}} into Redis (replaces each hash)\n"
-    "  erase-customer ID            delete every Redis key of one customer\n";
+    "  erase-customer ID            delete every Redis key of one customer\n"
+    "  learned [RULE...]            what attune-learn has counted: one JSON line per rule,\n"
+    "                               bucket and variant with successes, failures and the\n"
+    "                               posterior mean success rate (all rules when none given)\n";
 
 static int create_topics(const config *cfg)
 {
@@ -179,6 +183,102 @@ static int erase_customer(const config *cfg, const char *id)
     return 0;
 }
 
+static void print_learned(void *arg, const char *rule, const char *bucket, const char *variant,
+                          long s, long f)
+{
+    (void)arg;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "rule", rule);
+    cJSON_AddStringToObject(o, "bucket", bucket);
+    cJSON_AddStringToObject(o, "variant", variant);
+    cJSON_AddNumberToObject(o, "successes", (double)s);
+    cJSON_AddNumberToObject(o, "failures", (double)f);
+    /* The mean of Beta(1 + s, 1 + f): what Thompson sampling draws around. */
+    cJSON_AddNumberToObject(o, "success_rate",
+                            (double)(long)((double)(s + 1) / (double)(s + f + 2) * 1000) / 1000);
+    char *text = json_print(o);
+    if (text)
+        puts(text);
+    free(text);
+    cJSON_Delete(o);
+}
+
+/* The rule ids with learned counts: SCAN over attune:learn:rule:*. */
+static int learned_rules(redis_client *rc, char ***out, size_t *n, char *errstr, size_t size)
+{
+    static const char prefix[] = LEARN_KEY_PREFIX "rule:";
+    char cursor[32] = "0";
+    *out = NULL;
+    *n = 0;
+    do {
+        const char *argv[] = {"SCAN", cursor, "MATCH", LEARN_KEY_PREFIX "rule:*", "COUNT", "1000"};
+        redisReply *r = NULL;
+        if (redis_command(rc, &r, 6, argv, NULL) != ATTUNE_OK || r->type != REDIS_REPLY_ARRAY ||
+            r->elements != 2 || r->element[1]->type != REDIS_REPLY_ARRAY) {
+            snprintf(errstr, size, "SCAN failed");
+            if (r)
+                freeReplyObject(r);
+            return -1;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str ? r->element[0]->str : "0");
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            const char *key = r->element[1]->element[i]->str;
+            char **grown = realloc(*out, (*n + 1) * sizeof *grown);
+            char *id = key ? strdup(key + sizeof prefix - 1) : NULL;
+            if (!grown || !id) {
+                free(id);
+                if (grown)
+                    *out = grown;
+                freeReplyObject(r);
+                snprintf(errstr, size, "out of memory");
+                return -1;
+            }
+            *out = grown;
+            (*out)[(*n)++] = id;
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    return 0;
+}
+
+static int learned(const config *cfg, char **rules, size_t nrules)
+{
+    char errstr[512];
+    redis_client *rc = NULL;
+    learn_counts *counts = learn_counts_new();
+    char **found = NULL;
+    size_t nfound = 0;
+    int code = 1;
+    if (!counts || redis_client_new(cfg->redis_url, (int)cfg->redis_timeout_ms, &rc, errstr,
+                                    sizeof errstr) != ATTUNE_OK) {
+        fprintf(stderr, "attune-admin: %s\n", counts ? errstr : "out of memory");
+        goto out;
+    }
+    if (nrules == 0) {
+        if (redis_client_ready(rc, errstr, sizeof errstr) != ATTUNE_OK ||
+            learned_rules(rc, &found, &nfound, errstr, sizeof errstr) != 0) {
+            fprintf(stderr, "attune-admin: %s\n", errstr);
+            goto out;
+        }
+        rules = found;
+        nrules = nfound;
+    }
+    if (learn_counts_load(rc, (const char *const *)rules, nrules, counts, errstr, sizeof errstr) !=
+            ATTUNE_OK ||
+        learn_counts_each(counts, print_learned, NULL) != 0) {
+        fprintf(stderr, "attune-admin: %s\n", errstr);
+        goto out;
+    }
+    code = 0;
+out:
+    for (size_t i = 0; i < nfound; i++)
+        free(found[i]);
+    free(found);
+    learn_counts_free(counts);
+    redis_client_free(rc);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     config cfg;
@@ -193,6 +293,8 @@ int main(int argc, char **argv)
         code = load_profiles(&cfg, argv[2]);
     else if (argc == 3 && strcmp(argv[1], "erase-customer") == 0)
         code = erase_customer(&cfg, argv[2]);
+    else if (argc >= 2 && strcmp(argv[1], "learned") == 0)
+        code = learned(&cfg, argv + 2, (size_t)(argc - 2));
     else
         fprintf(stderr, "attune-admin: unknown command; see attune-admin --help\n");
     config_fini(&cfg);

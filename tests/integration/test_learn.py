@@ -13,8 +13,8 @@ import pytest
 import redis
 from confluent_kafka import Producer
 
-from conftest import (TOPICS, Records, Service, cloudevent, event_value, interaction, new_id, post,
-                      REPO_ROOT)
+from conftest import (TOPICS, Records, Service, admin, cloudevent, event_value, interaction, new_id,
+                      post, REPO_ROOT)
 from test_schemas import errors, validator_for
 
 DEFAULT_POLICY = REPO_ROOT / "deploy" / "policies" / "default.json"
@@ -249,7 +249,7 @@ def test_thompson_sampling_learns_the_better_variant(stack, ingest, learning, tr
     assert r.hget(f"attune:customer:{some}:csat", "count") == b"1"
 
 
-def test_outcome_counted_once_per_decision(stack, ingest, learning):
+def test_outcome_counted_once_per_decision(stack, base_env, ingest, learning):
     r = redis.Redis.from_url(stack.redis_url)
     decision = "11111111-2222-5333-8444-555555555555"
     r.hset(f"attune:learn:decision:{decision}",
@@ -270,6 +270,14 @@ def test_outcome_counted_once_per_decision(stack, ingest, learning):
     assert csat[b"count"] == b"2" and csat[b"sum"] == b"6" and csat[b"last"] in (b"1", b"5")
     newest = json.loads(r.lindex(f"attune:customer:{customer}:outcomes", 0))
     assert "customer_id" not in newest and newest["decision_id"] == decision
+    # What was learned, as an operator sees it.
+    res = admin(base_env, "learned", "tone_trial")
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert {"rule": "tone_trial", "bucket": "once/neutral/normal", "variant": "warm",
+            "successes": 1, "failures": 0, "success_rate": 0.666} in rows
+    res = admin(base_env, "learned")  # every rule with counts
+    assert res.returncode == 0 and "once/neutral/normal" in res.stdout
 
 
 def test_bad_outcome_record_dead_lettered(stack, learning):
