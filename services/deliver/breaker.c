@@ -68,6 +68,15 @@ int breaker_report(breaker *b, int64_t now_ms, int probe, int failed)
     return 0;
 }
 
+void breaker_release_probe(breaker *b, int64_t now_ms)
+{
+    if (b->state != BREAKER_HALF_OPEN)
+        return;
+    b->state = BREAKER_OPEN;
+    b->open_until = now_ms;
+    b->probing = 0;
+}
+
 breaker_state breaker_get_state(const breaker *b)
 {
     return b->state;

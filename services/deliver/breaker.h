@@ -43,6 +43,11 @@ breaker_ticket breaker_acquire(breaker *b, int64_t now_ms, int64_t *wait_ms);
  * report opened the breaker. */
 int breaker_report(breaker *b, int64_t now_ms, int probe, int failed);
 
+/* Gives back a probe ticket that sent nothing (a local failure): the
+ * breaker is open again with its cooldown unchanged and already over, so
+ * another caller may probe at once. */
+void breaker_release_probe(breaker *b, int64_t now_ms);
+
 breaker_state breaker_get_state(const breaker *b);
 
 #endif

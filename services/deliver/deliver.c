@@ -159,14 +159,18 @@ static int64_t mono_ms(void)
     return (int64_t)(ts_mono() * 1000.0);
 }
 
-/* Sleeps until t (monotonic seconds). 0 when reached; -1 at once when t is
- * past the batch deadline, or when shutdown comes first. */
+/* Sleeps until t (monotonic seconds). 0 when reached; -1 when t is past the
+ * batch deadline (after sleeping until the deadline, so a long Retry-After
+ * does not make the batch bounce) or when shutdown comes first. */
 static int sleep_until(double t, double deadline)
 {
-    if (t > deadline)
-        return -1;
+    int beyond = t > deadline;
+    if (beyond)
+        t = deadline;
     while (service_running) {
         double left = t - ts_mono();
+        if (left <= 0 && beyond)
+            return -1;
         if (left <= 0)
             return 0;
         double step = left < DELIVER_SLEEP_STEP_S ? left : DELIVER_SLEEP_STEP_S;
@@ -264,8 +268,11 @@ static void deliver_one(slot *s, rec *r)
         pthread_mutex_unlock(&svc->mu);
         if (t == BREAKER_WAIT) {
             /* The endpoint is down, not this decision: a fresh budget (kept
-             * in the progress entry, so it holds across a re-consumption). */
-            p->attempts = 0;
+             * in the progress entry, so it holds across a re-consumption),
+             * unless this decision's own failures were of the kind that
+             * says the decision, not the endpoint, is the trouble. */
+            if (!p->charged)
+                p->attempts = 0;
             if (sleep_until(now + (double)wait_ms / 1000.0, s->deadline) != 0)
                 break;
             continue;
@@ -277,7 +284,7 @@ static void deliver_one(slot *s, rec *r)
             if (t == BREAKER_PROBE) {
                 /* Give the probe back so another worker can send one. */
                 pthread_mutex_lock(&svc->mu);
-                breaker_report(&svc->br, mono_ms(), 1, 1);
+                breaker_release_probe(&svc->br, mono_ms());
                 pthread_mutex_unlock(&svc->mu);
             }
             break;
@@ -321,8 +328,14 @@ static void deliver_one(slot *s, rec *r)
             reject(r, "delivery refused: HTTP %ld (not retried)", res.status);
             break;
         }
-        if (st != BREAKER_CLOSED) {
-            /* The breaker took over: wait for it, whatever the budget. */
+        /* A 500 (or another answer that is not "down or busy") counts
+         * against this decision whatever the breaker does: a decision that
+         * only it makes fail is dead-lettered after its budget instead of
+         * holding the breaker open for good. */
+        p->charged = !retry_endpoint_down(res.status);
+        if (st != BREAKER_CLOSED && !p->charged) {
+            /* The endpoint is down: wait for the breaker, whatever the
+             * budget. */
             metric_inc(svc->req_retry);
             continue;
         }

@@ -22,6 +22,7 @@ typedef struct {
     int used;
     int done;       /* delivered, or its dead letter acknowledged */
     long attempts;  /* attempts used of the budget */
+    int charged;    /* its last failure was its own (a 500...), not the endpoint's */
     double next_at; /* monotonic seconds; no attempt before this */
 } progress_entry;
 

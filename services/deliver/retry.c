@@ -22,6 +22,11 @@ int retry_endpoint_failed(long status)
     return status == 0 || status >= 500;
 }
 
+int retry_endpoint_down(long status)
+{
+    return status == 0 || status == 429 || status == 502 || status == 503 || status == 504;
+}
+
 int retry_honours_retry_after(long status)
 {
     return status == 429 || status == 503;

@@ -22,6 +22,10 @@ retry_verdict retry_classify(long status);
  * 5xx): those count toward opening the breaker. 429 and 408 do not: the
  * endpoint answered and asked us to slow down. */
 int retry_endpoint_failed(long status);
+/* 1 when a failure says the endpoint as a whole is down or busy (no answer,
+ * 429, 502, 503, 504) rather than that this decision failed (a 500, say):
+ * only those are forgiven to a decision that then waits for the breaker. */
+int retry_endpoint_down(long status);
 
 /* 1 for the statuses whose Retry-After is honoured (429, 503). */
 int retry_honours_retry_after(long status);

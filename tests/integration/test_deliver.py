@@ -403,6 +403,26 @@ def test_permanent_400_is_dead_lettered_at_once(stack, base_env, topics, endpoin
     assert metric_value(svc, 'attune_deliver_requests_total{result="rejected"}') == 1
 
 
+def test_a_decision_only_it_fails_is_dead_lettered_not_waited_on_forever(
+        stack, base_env, topics, endpoint, start_deliver):
+    """A 500 that only one decision causes opens the breaker (it is the only
+    request in flight), but it is charged to that decision: after its budget
+    it is dead-lettered and the decisions behind it flow."""
+    customer = new_id("cust")
+    poison, after = decision(customer, 0), decision(customer, 1)
+    endpoint.rules[key_of(poison)] = [500] * 50
+    produce(stack.bootstrap, topics[0], [poison, after])
+    svc = start_deliver(deliver_env(base_env, topics, endpoint,
+                                    ATTUNE_DELIVER_CONCURRENCY="1"))
+    endpoint.wait_delivered([key_of(after)], timeout=60)
+    dl = dead_letters(stack, topics[1], 1, timeout=30)
+    assert len(dl) == 1 and dl[0].value() == json.dumps(poison).encode()
+    assert "failed after 5 attempts: HTTP 500" in header(dl[0], "attune-dlq-reason")
+    assert len(endpoint.for_key(key_of(poison))) == 5
+    assert metric_value(svc, "attune_deliver_breaker_opens_total") >= 1
+    assert metric_value(svc, "attune_deliver_breaker_state") == 0
+
+
 def test_kill_9_mid_stream_loses_nothing(stack, base_env, topics, endpoint, start_deliver):
     customers = [new_id("cust") for _ in range(8)]
     events = [decision(c, seq) for seq in range(25) for c in customers]

@@ -165,6 +165,25 @@ static void test_breaker_any_answer_closes(void **state)
     assert_int_equal(wait, 500);
 }
 
+static void test_breaker_probe_given_back(void **state)
+{
+    (void)state;
+    breaker b;
+    int64_t wait = 0;
+    breaker_init(&b, 1, 100, 1000);
+    assert_int_equal(breaker_report(&b, 0, 0, 1), 1);
+    assert_int_equal(breaker_acquire(&b, 100, &wait), BREAKER_PROBE);
+    /* The probe sent nothing: another may go at once, same cooldown. */
+    breaker_release_probe(&b, 150);
+    assert_int_equal(breaker_get_state(&b), BREAKER_OPEN);
+    assert_int_equal(breaker_acquire(&b, 150, &wait), BREAKER_PROBE);
+    assert_int_equal(b.cooldown_ms, 100);
+    /* Down or busy, or the decision's own failure. */
+    assert_true(retry_endpoint_down(0) && retry_endpoint_down(503) && retry_endpoint_down(429));
+    assert_true(retry_endpoint_down(502) && retry_endpoint_down(504));
+    assert_false(retry_endpoint_down(500) || retry_endpoint_down(501) || retry_endpoint_down(200));
+}
+
 static void test_hmac_rfc4231(void **state)
 {
     (void)state;
@@ -225,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_breaker_opens_after_consecutive_failures),
         cmocka_unit_test(test_breaker_any_answer_closes),
+        cmocka_unit_test(test_breaker_probe_given_back),
         cmocka_unit_test(test_hmac_rfc4231),
         cmocka_unit_test(test_signature_header),
         cmocka_unit_test(test_progress_table),
