@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "customer.h"
 #include "hash.h"
@@ -194,21 +192,18 @@ double learn_beta(uint64_t *rng, double a, double b)
 void learn_chooser_init(learn_chooser *ch, const learn_counts *counts, double control_share,
                         uint64_t seed)
 {
-    if (!seed) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
-    }
     ch->counts = counts;
     ch->control_share = control_share;
-    ch->rng = seed;
+    ch->seed = seed;
 }
 
 void learn_choose(void *arg, const policy_variant_query *q, policy_variant_pick *out)
 {
-    learn_chooser *ch = arg;
-    if (ch->control_share > 0 && learn_uniform(&ch->rng) < ch->control_share) {
-        out->index = (size_t)(learn_uniform(&ch->rng) * (double)q->n) % q->n;
+    const learn_chooser *ch = arg;
+    uint64_t rng = hash_fnv1a_more(ch->seed ^ HASH_FNV1A_INIT, q->interaction_id);
+    rng = hash_fnv1a_more(hash_fnv1a_more(rng, "\x1f"), q->rule_id);
+    if (ch->control_share > 0 && learn_uniform(&rng) < ch->control_share) {
+        out->index = (size_t)(learn_uniform(&rng) * (double)q->n) % q->n;
         out->method = "control";
         out->sampled = -1;
         return;
@@ -218,7 +213,7 @@ void learn_choose(void *arg, const policy_variant_query *q, policy_variant_pick 
         long s = 0, f = 0;
         if (ch->counts)
             learn_counts_get(ch->counts, q->rule_id, q->bucket, q->names[i], &s, &f);
-        double draw = learn_beta(&ch->rng, 1.0 + (double)s, 1.0 + (double)f);
+        double draw = learn_beta(&rng, 1.0 + (double)s, 1.0 + (double)f);
         if (draw > best) {
             best = draw;
             out->index = i;
@@ -313,10 +308,22 @@ attune_err learn_remember_decision(redis_client *rc, const char *decision_id, co
 
 /* KEYS: seen, counted, outcomes list, CSAT hash, then one rule hash per
  * choice. ARGV: ttl, record, keep, csat, result (s, f or ""), bucket,
- * customer key ttl, then the variant of each choice. One script, so an
+ * customer key ttl, then the variant of each choice. Redis does not undo a
+ * script that fails half way, so every check comes before the first write
+ * (-1: a key of the wrong type), and the outcome is marked seen last: an
  * outcome is applied whole or not at all, and at most once. */
 static const char APPLY_SCRIPT[] =
-    "if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end\n"
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "for i = 3, #KEYS do\n"
+    "  local t = redis.call('TYPE', KEYS[i]).ok\n"
+    "  local want = 'hash'\n"
+    "  if i == 3 then want = 'list' end\n"
+    "  if t ~= 'none' and t ~= want then return -1 end\n"
+    "end\n"
+    "local counted = false\n"
+    "if ARGV[5] ~= '' and #KEYS > 4 and redis.call('EXISTS', KEYS[2]) == 0 then\n"
+    "  counted = true\n"
+    "end\n"
     "redis.call('LPUSH', KEYS[3], ARGV[2])\n"
     "redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)\n"
     "redis.call('EXPIRE', KEYS[3], ARGV[7])\n"
@@ -331,25 +338,30 @@ static const char APPLY_SCRIPT[] =
     "  redis.call('HSET', KEYS[4], 'last', ARGV[4])\n"
     "  redis.call('EXPIRE', KEYS[4], ARGV[7])\n"
     "end\n"
-    "if ARGV[5] ~= '' and #KEYS > 4 and redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then\n"
+    "if counted then\n"
     "  for i = 5, #KEYS do\n"
     "    redis.call('HINCRBY', KEYS[i], ARGV[6] .. '|' .. ARGV[i + 3] .. '|' .. ARGV[5], 1)\n"
     "  end\n"
-    "  return 2\n"
+    "  redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])\n"
     "end\n"
+    "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])\n"
+    "if counted then return 2 end\n"
     "return 1\n";
 
-#define MAX_CHOICES 16
+#define MAX_CHOICES 64 /* more than any decision makes in practice */
 
-attune_err learn_apply_outcome(redis_client *rc, const char *outcome_id, const char *decision_id,
-                               const char *customer_id, const char *record_json, long keep,
-                               int csat, int success, const char *bucket, const char *choices,
-                               long ttl_s)
+attune_err learn_apply_outcome(redis_client *rc, const char *outcome_source, const char *outcome_id,
+                               const char *decision_id, const char *customer_id,
+                               const char *record_json, long keep, int csat, int success,
+                               const char *bucket, const char *choices, long ttl_s)
 {
     char seen[LEARN_KEY_MAX], counted[LEARN_KEY_MAX], list[CUSTOMER_KEY_MAX],
         summary[CUSTOMER_KEY_MAX];
     char ttl[32], keep_s[32], csat_s[8], cttl[32];
-    snprintf(seen, sizeof seen, LEARN_KEY_PREFIX "seen:%s", outcome_id);
+    /* CloudEvents: source and id together name an event. The source (up to
+     * 1 KiB) goes in as a hash to keep the key short. */
+    snprintf(seen, sizeof seen, LEARN_KEY_PREFIX "seen:%016llx:%s",
+             (unsigned long long)hash_fnv1a(outcome_source), outcome_id);
     snprintf(counted, sizeof counted, LEARN_KEY_PREFIX "counted:%s", decision_id);
     if (customer_key_name(list, sizeof list, customer_id, CUSTOMER_OUTCOMES) != 0 ||
         customer_key_name(summary, sizeof summary, customer_id, CUSTOMER_CSAT) != 0)
@@ -363,7 +375,7 @@ attune_err learn_apply_outcome(redis_client *rc, const char *outcome_id, const c
         csat_s[0] = '\0';
 
     /* choices: "rule:variant,rule:variant" */
-    char buf[1024];
+    char buf[8192];
     char rule_keys[MAX_CHOICES][LEARN_KEY_MAX];
     const char *variants[MAX_CHOICES];
     size_t nc = 0;

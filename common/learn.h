@@ -7,7 +7,7 @@
  *                                        "...|f": success / failure counts
  *   attune:learn:decision:<decision_id>  hash bucket, choices
  *                                        ("rule:variant,..."); expires
- *   attune:learn:seen:<outcome id>       an outcome event already applied
+ *   attune:learn:seen:<h(source)>:<id>   an outcome event already applied
  *   attune:learn:counted:<decision_id>   a decision already counted
  *
  * A learn_counts owns its entries. A learn_chooser borrows its counts and
@@ -47,16 +47,20 @@ int learn_counts_each(const learn_counts *c, learn_counts_fn fn, void *arg);
 typedef struct {
     const learn_counts *counts;
     double control_share;
-    uint64_t rng;
+    uint64_t seed;
 } learn_chooser;
 
-/* seed 0 draws one from the clock and the process id. */
+/* A chooser over counts (borrowed). Read-only afterwards, so threads may
+ * share it. */
 void learn_chooser_init(learn_chooser *ch, const learn_counts *counts, double control_share,
                         uint64_t seed);
 /* A policy_variant_fn (arg: learn_chooser). With probability control_share
  * a uniform pick (method "control"); otherwise each variant's success rate
  * is drawn from Beta(1 + successes, 1 + failures) and the highest draw wins
- * (method "thompson", sampled = that draw). */
+ * (method "thompson", sampled = that draw). The draws are seeded by the
+ * chooser's seed, the interaction id and the rule id: an event decided
+ * again on the same counts (a retried batch, a replay) gets the same pick
+ * and so the same decision under the same decision id. */
 void learn_choose(void *arg, const policy_variant_query *q, policy_variant_pick *out);
 
 /* A draw from Beta(a, b), a and b >= 1, with the chooser's random state. */
@@ -75,15 +79,16 @@ attune_err learn_counts_load(redis_client *rc, const char *const *rules, size_t 
 attune_err learn_remember_decision(redis_client *rc, const char *decision_id, const char *bucket,
                                    const char *choices, long ttl_s, int *replies) ATTUNE_MUST_CHECK;
 
-/* Queues the application of one outcome: unless outcome_id was applied
- * before, record_json is pushed on the customer's outcome list (capped at
- * keep), the CSAT (0: none) updates the customer's CSAT summary, and when
- * success is 0 or 1 and the decision was not counted yet, each choice
+/* Queues the application of one outcome: unless the outcome event (its
+ * CloudEvent source and id) was applied before, record_json is pushed on the customer's outcome
+ * list (capped at keep), the CSAT (0: none) updates the customer's CSAT summary, and when success
+ * is 0 or 1 and the decision was not counted yet, each choice
  * ("rule:variant,...") in bucket gets a success or a failure. One reply:
  * 0 seen before, 1 applied, 2 applied and counted. */
-attune_err learn_apply_outcome(redis_client *rc, const char *outcome_id, const char *decision_id,
-                               const char *customer_id, const char *record_json, long keep,
-                               int csat, int success, const char *bucket, const char *choices,
+attune_err learn_apply_outcome(redis_client *rc, const char *outcome_source, const char *outcome_id,
+                               const char *decision_id, const char *customer_id,
+                               const char *record_json, long keep, int csat, int success,
+                               const char *bucket, const char *choices,
                                long ttl_s) ATTUNE_MUST_CHECK;
 
 #endif

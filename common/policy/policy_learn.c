@@ -5,6 +5,26 @@
 
 #include "policy/policy_int.h"
 
+#define BUCKET_PART_MAX 60 /* bytes of one value in a bucket name */
+
+/* Appends at most max bytes of s to out at *o, cut at a UTF-8 character
+ * boundary (the bucket goes into JSON), with '|' (the separator of Redis
+ * hash fields) and control bytes replaced by '_'. */
+static void append_part(char *out, size_t size, size_t *o, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max)
+        n = max;
+    if (n > size - 1 - *o)
+        n = size - 1 - *o;
+    if (n < strlen(s))
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--; /* s[n] continues a character: cut before that character */
+    for (size_t i = 0; i < n; i++)
+        out[(*o)++] = s[i] == '|' || (unsigned char)s[i] < ' ' ? '_' : s[i];
+    out[*o] = '\0';
+}
+
 void policy_bucket(const policy *p, const cJSON *data, char *out, size_t size)
 {
     size_t o = 0;
@@ -14,13 +34,10 @@ void policy_bucket(const policy *p, const cJSON *data, char *out, size_t size)
     for (size_t i = 0; i < p->nbucket_paths && o + 1 < size; i++) {
         const cJSON *v = policy_path_get(data, p->bucket_paths[i], 0);
         const char *s = cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "-";
-        int w = snprintf(out + o, size - o, "%s%.60s", i ? "/" : "", s);
-        o += w > 0 ? (size_t)w : 0;
+        if (i)
+            append_part(out, size, &o, "/", 1);
+        append_part(out, size, &o, s, BUCKET_PART_MAX);
     }
-    /* Bucket names end up inside Redis hash fields separated by '|'. */
-    for (char *c = out; *c; c++)
-        if (*c == '|' || (unsigned char)*c < ' ')
-            *c = '_';
 }
 
 int policy_outcome_success(const policy *p, const cJSON *outcome)

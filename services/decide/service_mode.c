@@ -44,7 +44,7 @@ static void between_batches(void *ud)
     s->counts_loaded = now;
     const char *rules[POLICY_MAX_RULES];
     size_t n = policy_variant_rules(s->watch.pol, rules, POLICY_MAX_RULES);
-    learn_chooser_init(&s->chooser, s->counts, policy_control_share(s->watch.pol), s->chooser.rng);
+    learn_chooser_init(&s->chooser, s->counts, policy_control_share(s->watch.pol), 0);
     if (n == 0)
         return;
     char errstr[256];
@@ -156,7 +156,7 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
                                 s->cfg->recent_max, &replies);
         cJSON_Delete(prefs);
         /* The facts an outcome of this decision will be learned from. */
-        char choices[1024];
+        char choices[8192];
         choices_of(routings[i], choices, sizeof choices);
         const cJSON *pol = cJSON_GetObjectItemCaseSensitive(routings[i], "policy");
         if (!err && choices[0])

@@ -61,17 +61,13 @@ static const char *hash_field(const redisReply *r, const char *field)
     return NULL;
 }
 
-/* Reads n replies into out (NULL on any failure, all freed). */
+/* Reads n replies into out. An error reply is kept as a reply (the caller
+ * decides); only a failed connection is an error. */
 static attune_err read_replies(redis_client *rc, redisReply **out, size_t n)
 {
     attune_err err = ATTUNE_OK;
-    for (size_t i = 0; i < n && !err; i++) {
+    for (size_t i = 0; i < n && !err; i++)
         err = redis_reply(rc, &out[i]);
-        if (!err && out[i]->type == REDIS_REPLY_ERROR) {
-            log_error("redis: %s", out[i]->str);
-            err = ATTUNE_ERR_REDIS;
-        }
-    }
     return err;
 }
 
@@ -79,9 +75,10 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
 {
     learn_stage *s = ud;
     cJSON **roots = calloc(n, sizeof *roots);
+    rd_kafka_message_t **kept_msgs = calloc(n, sizeof *kept_msgs);
     redisReply **decisions = calloc(n, sizeof *decisions);
     redisReply **results = calloc(n, sizeof *results);
-    attune_err err = roots && decisions && results ? ATTUNE_OK : ATTUNE_ERR_NOMEM;
+    attune_err err = roots && kept_msgs && decisions && results ? ATTUNE_OK : ATTUNE_ERR_NOMEM;
     size_t kept = 0;
     for (size_t i = 0; i < n && !err; i++) {
         char reason[512];
@@ -91,6 +88,7 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
             err = stage_reject(io, msgs[i], reason);
             continue;
         }
+        kept_msgs[kept] = msgs[i];
         roots[kept++] = root;
     }
     char errstr[256];
@@ -105,7 +103,7 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
         err = redis_append(s->redis, 2, argv, NULL);
     }
     if (!err && kept)
-        err = read_replies(s->redis, decisions, kept);
+        err = read_replies(s->redis, decisions, kept); /* an error reply: no facts */
     /* Round trip 2: apply each outcome (at most once, atomically). */
     size_t queued = 0;
     int *success = kept ? calloc(kept, sizeof *success) : NULL;
@@ -120,19 +118,31 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
             err = ATTUNE_ERR_NOMEM;
             break;
         }
-        err =
-            learn_apply_outcome(s->redis, json_str(roots[i], "id"), json_str(data, "decision_id"),
-                                json_str(data, "customer_id"), record, s->cfg->outcomes_max,
-                                cJSON_IsNumber(csat) ? csat->valueint : 0, success[i],
-                                hash_field(decisions[i], "bucket"),
-                                hash_field(decisions[i], "choices"), s->cfg->learn_decision_ttl_s);
+        err = learn_apply_outcome(
+            s->redis, json_str(roots[i], "source"), json_str(roots[i], "id"),
+            json_str(data, "decision_id"), json_str(data, "customer_id"), record,
+            s->cfg->outcomes_max, cJSON_IsNumber(csat) ? csat->valueint : 0, success[i],
+            hash_field(decisions[i], "bucket"), hash_field(decisions[i], "choices"),
+            s->cfg->learn_decision_ttl_s);
         free(record);
         queued += !err;
     }
     if (!err && queued)
         err = read_replies(s->redis, results, queued);
     for (size_t i = 0; i < queued && !err; i++) {
-        long long r = results[i]->type == REDIS_REPLY_INTEGER ? results[i]->integer : -1;
+        if (results[i]->type != REDIS_REPLY_INTEGER || results[i]->integer < 0) {
+            /* The script checks key types before it writes anything: a key
+             * someone overwrote with another type must not stall every
+             * outcome behind this one. */
+            char reason[300];
+            snprintf(reason, sizeof reason, "outcome not applied: %s",
+                     results[i]->type == REDIS_REPLY_ERROR
+                         ? results[i]->str
+                         : "a Redis key of this customer or rule has the wrong type");
+            err = stage_reject(io, kept_msgs[i], reason);
+            continue;
+        }
+        long long r = results[i]->integer;
         metric_inc(r == 0 ? s->duplicate : s->applied);
         if (r == 2)
             metric_inc(s->counted);
@@ -143,7 +153,7 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
         /* Outcomes must not be lost: the batch is consumed again once Redis
          * answers. Replies may be left unread, so the connection goes. */
         redis_client_drop(s->redis);
-        log_error("outcomes not applied to Redis; the batch will be retried");
+        log_error("outcomes not applied (%s); the batch will be retried", attune_err_str(err));
     }
     for (size_t i = 0; i < n; i++) {
         if (roots)
@@ -154,6 +164,7 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
             freeReplyObject(results[i]);
     }
     free(success);
+    free(kept_msgs);
     free(roots);
     free(decisions);
     free(results);

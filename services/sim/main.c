@@ -455,6 +455,7 @@ typedef struct {
     size_t nrates;
     learn_counts *counts;
     learn_chooser chooser;
+    uint64_t rng; /* the simulated outcomes */
     cJSON *picks; /* [{"variant": n, ...}] per window, filled at the end */
     size_t n, successes;
     char (*variant)[POLICY_MAX_STRING]; /* first choice of each decision */
@@ -502,8 +503,7 @@ static int learn_outcome(sim_learn *L, const cJSON *rt)
     if (!first)
         return 0;
     const char *bucket = str_of(pol, "bucket");
-    int ok = learn_uniform(&L->chooser.rng) <
-             rate_of(L, str_of(first, "rule"), str_of(first, "variant"));
+    int ok = learn_uniform(&L->rng) < rate_of(L, str_of(first, "rule"), str_of(first, "variant"));
     for (const cJSON *c = choices->child; c; c = c->next)
         if (learn_counts_add(L->counts, str_of(c, "rule"), bucket, str_of(c, "variant"), ok, !ok) !=
             0)
@@ -633,6 +633,7 @@ int main(int argc, char **argv)
         if (!(learning.counts = learn_counts_new()))
             goto done;
         learn_chooser_init(&learning.chooser, learning.counts, policy_control_share(st[0].p), seed);
+        learning.rng = seed ^ 0x5bd1e995u;
     }
     classify_options opts = {.data_dir = data_dir, .intent_model = model};
     char err[512];

@@ -342,3 +342,25 @@ def test_outcomes_wait_for_redis_and_are_applied_once(stack, ingest, learning):
     time.sleep(1)  # a duplicate application would show by now
     assert r.llen(f"attune:customer:{customer}:outcomes") == 2
     assert r.hget(f"attune:customer:{customer}:csat", "count") == b"2"
+
+
+def test_a_wrong_redis_key_type_dead_letters_that_outcome_only(stack, ingest, learning):
+    r = redis.Redis.from_url(stack.redis_url)
+    broken, fine = new_id("cust"), new_id("cust")
+    r.set(f"attune:customer:{broken}:outcomes", "not a list")
+    first = outcome_event(outcome(customer=broken, resolved=True, csat=3))
+    second = outcome_event(outcome(customer=fine, resolved=True, csat=4))
+    assert post_outcomes(ingest, first).status_code == 202
+    assert post_outcomes(ingest, second).status_code == 202
+    reader = Records(stack.bootstrap, TOPICS["deadletter"])
+    got = reader.collect(lambda m: m.key() == broken.encode(), 1, timeout=30)
+    reader.close()
+    assert len(got) == 1
+    assert "wrong type" in dict(got[0].headers())["attune-dlq-reason"].decode()
+    deadline = time.time() + 20
+    while r.llen(f"attune:customer:{fine}:outcomes") < 1 and time.time() < deadline:
+        time.sleep(0.05)
+    assert r.llen(f"attune:customer:{fine}:outcomes") == 1
+    # Nothing of the broken outcome was written.
+    assert r.get(f"attune:customer:{broken}:outcomes") == b"not a list"
+    assert not r.exists(f"attune:customer:{broken}:csat")

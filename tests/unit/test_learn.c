@@ -66,10 +66,12 @@ static void test_beta_moments(void **state)
 static int pick_share(learn_chooser *ch, size_t want, int rounds, int *control)
 {
     const char *names[] = {"a", "b"};
-    policy_variant_query q = {"rule", names, 2, "i-1", "bucket"};
     int hits = 0;
     *control = 0;
     for (int i = 0; i < rounds; i++) {
+        char iid[32];
+        snprintf(iid, sizeof iid, "i-%d", i);
+        policy_variant_query q = {"rule", names, 2, iid, "bucket"};
         policy_variant_pick p = {0, NULL, -1};
         learn_choose(ch, &q, &p);
         assert_true(p.index < 2);
@@ -111,20 +113,31 @@ static void test_thompson_chooser(void **state)
     assert_true(control > 1000 && control < 1400);
     int a_share = 4000 - b;
     assert_true(a_share > control / 2 - 150 && a_share < control / 2 + 150);
-    /* Seeded alike, two choosers agree; seed 0 draws a seed. */
+    /* The same interaction and rule on the same counts: the same pick,
+     * whichever chooser (a retried batch, another replica); another
+     * interaction draws afresh. */
     learn_chooser x, y;
-    learn_chooser_init(&x, c, 0.3, 99);
-    learn_chooser_init(&y, c, 0.3, 99);
+    learn_chooser_init(&x, c, 0.3, 0);
+    learn_chooser_init(&y, c, 0.3, 0);
     const char *names[] = {"a", "b"};
-    policy_variant_query q = {"rule", names, 2, "i-1", "bucket"};
-    for (int i = 0; i < 100; i++) {
-        policy_variant_pick px, py;
+    int differ = 0;
+    for (int i = 0; i < 200; i++) {
+        char iid[32];
+        snprintf(iid, sizeof iid, "int-%d", i);
+        policy_variant_query q = {"rule", names, 2, iid, "bucket"};
+        policy_variant_pick px, py, pz;
         learn_choose(&x, &q, &px);
         learn_choose(&y, &q, &py);
+        learn_choose(&x, &q, &pz);
         assert_int_equal(px.index, py.index);
+        assert_int_equal(px.index, pz.index);
+        assert_string_equal(px.method, py.method);
+        differ |= px.sampled != py.sampled;
+        q.interaction_id = "other";
+        learn_choose(&x, &q, &pz);
+        differ |= pz.sampled != px.sampled ? 2 : 0;
     }
-    learn_chooser_init(&x, c, 0, 0);
-    assert_true(x.rng != 0);
+    assert_int_equal(differ, 2);
     learn_counts_free(c);
 }
 

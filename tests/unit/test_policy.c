@@ -1119,6 +1119,18 @@ static void test_learning_section(void **state)
         "label", cJSON_CreateString("a|b"));
     policy_bucket(p, d, bucket, sizeof bucket);
     assert_string_equal(bucket, "a_b/-");
+    /* A long value is cut at a character boundary, never inside one. */
+    char longer[80];
+    memset(longer, 'x', 59);
+    memcpy(longer + 59, "\xc3\xbc", 3); /* "ü" straddles byte 60 */
+    cJSON_ReplaceItemInObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "situation"),
+                                         "intent"),
+        "label", cJSON_CreateString(longer));
+    policy_bucket(p, d, bucket, sizeof bucket);
+    assert_int_equal(strlen(bucket), 59 + 2);
+    assert_int_equal(bucket[58], 'x');
+    assert_string_equal(bucket + 59, "/-");
     cJSON_Delete(d);
     policy_free(p);
 
