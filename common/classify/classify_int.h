@@ -161,10 +161,14 @@ void lex_fini(lex_table *t);
 
 /* --- intent model --------------------------------------------------------- */
 
+/* One key of the model's table: a known word (the tokenizer's hash of the
+ * word; its row is the unigram plus all its character grams, and sq > 0 is
+ * the squared length one occurrence adds), a bigram (bigram_key of the two
+ * words' hashes) or a character gram (FNV-1a of "c:GRAM"), sq == 0. */
 typedef struct {
     uint64_t key; /* 0 empty */
-    uint32_t row; /* index into weights (row * n_class) */
-    uint32_t name_off;
+    uint32_t row; /* index into weights (row * stride) */
+    float sq;
 } intent_slot;
 
 typedef struct {
@@ -174,13 +178,15 @@ typedef struct {
     float bias_value;
     float *bias_w;  /* n_class */
     size_t stride;  /* n_class rounded up to a multiple of 4 */
-    float *weights; /* n_feat rows of stride floats, the padding 0 */
+    float *weights; /* n_feat rows of stride floats, the padding 0, each
+                       already times its family's weight */
     size_t n_feat;
     intent_slot *slots;
     size_t cap;
     uint32_t *row_name; /* name offset of each weight row */
     char *names;
     size_t names_used;
+    uint64_t h_num, h_bos, h_eos; /* word hashes of "#" (numbers), "<s>", "</s>" */
 } intent_model;
 
 attune_err intent_model_load(intent_model *m, const char *path, char *errstr, size_t errstr_size);

@@ -91,140 +91,73 @@ static void word_of(const ctok_buf *tb, size_t i, const char **s, size_t *n)
     }
 }
 
-/* The hashes of the features of a tokenized text, without names and without
- * a call per feature: the same features, in the same order and with the same
- * hashes (FNV-1a of the printed name) as classify_intent_features_tb, handed
- * to sink in chunks of up to INTENT_CHUNK. Each word is read once for its
- * unigram, its bigram with the previous word and the prefix of its bigram
- * with the next; the character grams extend one running hash per start. */
-#define INTENT_CHUNK 256
+/* Calls fn for every character n-gram of "<w>" (code point boundaries):
+ * the FNV-1a hash of "c:<gram>", the gram's bytes and length. One running
+ * hash per start serves all its lengths. */
+typedef void (*gram_fn)(uint64_t hash, const char *gram, size_t len, void *arg);
 
-typedef struct {
-    size_t n;
-    uint64_t hash[INTENT_CHUNK];
-    float wt[INTENT_CHUNK];
-} intent_chunk;
-
-typedef void (*intent_sink)(const intent_chunk *ch, void *arg);
-
-static inline void chunk_put(intent_chunk *ch, uint64_t h, float wt, intent_sink sink, void *arg)
+static size_t word_grams(const char *w, size_t wl, gram_fn fn, void *arg)
 {
-    ch->hash[ch->n] = h ? h : 1;
-    ch->wt[ch->n] = wt;
-    if (++ch->n == INTENT_CHUNK) {
-        sink(ch, arg);
-        ch->n = 0;
-    }
-}
-
-static double intent_hashes(const ctok_buf *tb, intent_chunk *ch, intent_sink sink, void *arg)
-{
-    const uint64_t seed_w = fnv_add(FNV_OFFSET, "w:", 2);
-    const uint64_t seed_b = fnv_add(FNV_OFFSET, "b:", 2);
     const uint64_t seed_c = fnv_add(FNV_OFFSET, "c:", 2);
-    /* "b:<s> ": the state a bigram's second word continues from */
-    uint64_t bstate = fnv_add(seed_b, "<s> ", 4);
-    double sq = 0;
-    size_t count = 0;
-    ch->n = 0;
-    for (size_t i = 0; i < tb->n; i++) {
-        const ctok *t = &tb->tok[i];
-        if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
-            continue;
-        const char *w;
-        size_t wl;
-        word_of(tb, i, &w, &wl);
-        uint64_t hw = seed_w, hb = bstate, nb = seed_b;
-        for (size_t k = 0; k < wl; k++) {
-            uint64_t b = (unsigned char)w[k];
-            hw = (hw ^ b) * FNV_PRIME;
-            hb = (hb ^ b) * FNV_PRIME;
-            nb = (nb ^ b) * FNV_PRIME;
-        }
-        chunk_put(ch, hw, INTENT_W_WORD, sink, arg);
-        chunk_put(ch, hb, INTENT_W_BIGRAM, sink, arg);
-        bstate = (nb ^ (uint64_t)' ') * FNV_PRIME;
-        count += 2;
-        sq += INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM;
-        /* character 3- and 4-grams of "<word>" on code point boundaries */
-        unsigned char padded[CTOK_MAX_LEN + 2];
-        size_t pl = 0;
-        padded[pl++] = '<';
-        memcpy(padded + pl, w, wl);
-        pl += wl;
-        padded[pl++] = '>';
-        int ascii = 1;
-        for (size_t k = 0; k < wl; k++)
-            ascii &= (unsigned char)w[k] < 0x80;
-        if (ascii) {
-            for (size_t s0 = 0; s0 + INTENT_MIN_GRAM <= pl; s0++) {
-                uint64_t h = seed_c;
-                for (size_t g = 1; g <= INTENT_MAX_GRAM && s0 + g <= pl; g++) {
-                    h = (h ^ padded[s0 + g - 1]) * FNV_PRIME;
-                    if (g < INTENT_MIN_GRAM)
-                        continue;
-                    chunk_put(ch, h, INTENT_W_CHAR, sink, arg);
-                    count++;
-                    sq += INTENT_W_CHAR * INTENT_W_CHAR;
-                }
-            }
-        } else {
-            uint8_t starts[CTOK_MAX_LEN + 3];
-            size_t ncp = 0;
-            for (size_t b = 0; b < pl; b++)
-                if ((padded[b] & 0xC0) != 0x80)
-                    starts[ncp++] = (uint8_t)b;
-            starts[ncp] = (uint8_t)pl;
-            for (size_t s0 = 0; s0 + INTENT_MIN_GRAM <= ncp; s0++) {
-                uint64_t h = seed_c;
-                size_t b = starts[s0];
-                for (size_t gram = 1; gram <= INTENT_MAX_GRAM && s0 + gram <= ncp; gram++) {
-                    for (; b < starts[s0 + gram]; b++)
-                        h = (h ^ padded[b]) * FNV_PRIME;
-                    if (gram < INTENT_MIN_GRAM)
-                        continue;
-                    chunk_put(ch, h, INTENT_W_CHAR, sink, arg);
-                    count++;
-                    sq += INTENT_W_CHAR * INTENT_W_CHAR;
-                }
-            }
+    char padded[CTOK_MAX_LEN + 2];
+    uint8_t starts[CTOK_MAX_LEN + 3];
+    size_t pl = 0, ncp = 0, n = 0;
+    if (wl > CTOK_MAX_LEN)
+        wl = CTOK_MAX_LEN;
+    padded[pl++] = '<';
+    memcpy(padded + pl, w, wl);
+    pl += wl;
+    padded[pl++] = '>';
+    for (size_t b = 0; b < pl; b++)
+        if (((unsigned char)padded[b] & 0xC0) != 0x80)
+            starts[ncp++] = (uint8_t)b;
+    starts[ncp] = (uint8_t)pl;
+    for (size_t s0 = 0; s0 + INTENT_MIN_GRAM <= ncp; s0++) {
+        uint64_t h = seed_c;
+        size_t b = starts[s0];
+        for (size_t gram = 1; gram <= INTENT_MAX_GRAM && s0 + gram <= ncp; gram++) {
+            for (; b < starts[s0 + gram]; b++)
+                h = (h ^ (unsigned char)padded[b]) * FNV_PRIME;
+            if (gram < INTENT_MIN_GRAM)
+                continue;
+            fn(h ? h : 1, padded + starts[s0], starts[s0 + gram] - starts[s0], arg);
+            n++;
         }
     }
-    if (count > 0) {
-        chunk_put(ch, fnv_add(bstate, "</s>", 4), INTENT_W_BIGRAM, sink, arg);
-        sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
-    }
-    if (ch->n > 0)
-        sink(ch, arg);
-    ch->n = 0;
-    return sq;
+    return n;
 }
 
 typedef struct {
     classify_feature_fn fn;
     void *arg;
-} plain_sink_arg;
+    int want_names;
+} names_arg;
 
-static void plain_sink(const intent_chunk *ch, void *arg)
+static void gram_to_feature(uint64_t hash, const char *gram, size_t len, void *arg)
 {
-    const plain_sink_arg *a = arg;
-    for (size_t i = 0; i < ch->n; i++)
-        a->fn(ch->hash[i], NULL, 0, ch->wt[i], a->arg);
+    const names_arg *a = arg;
+    if (!a->want_names) {
+        a->fn(hash, NULL, 0, INTENT_W_CHAR, a->arg);
+        return;
+    }
+    char name[CTOK_MAX_LEN + 8];
+    memcpy(name, "c:", 2);
+    memcpy(name + 2, gram, len);
+    name[len + 2] = '\0';
+    a->fn(hash, name, len + 2, INTENT_W_CHAR, a->arg);
 }
 
+/* The definition of the features (training calls it through
+ * classify_intent_features; prediction computes the same sums from tables
+ * built at load time, see intent_model_load). */
 double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_feature_fn fn,
                                    void *arg)
 {
-    if (!want_names) {
-        intent_chunk ch;
-        plain_sink_arg pa = {fn, arg};
-        return intent_hashes(tb, &ch, plain_sink, &pa);
-    }
     double sq = 0;
     size_t count = 0;
-    const uint64_t char_seed = fnv_add(FNV_OFFSET, "c:", 2);
     const char *prev = "<s>";
     size_t prev_len = 3;
+    names_arg na = {fn, arg, want_names};
     for (size_t i = 0; i < tb->n; i++) {
         if (tb->tok[i].kind != CTOK_WORD && tb->tok[i].kind != CTOK_NUM)
             continue;
@@ -238,40 +171,9 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
         emit(fn, arg, want_names, INTENT_W_BIGRAM, "b:", 2, pair, prev_len + 1, w, wl);
         count += 2;
         sq += INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM;
-        /* character n-grams of "<word>", on code point boundaries */
-        char padded[CTOK_MAX_LEN + 2];
-        size_t pl = 0;
-        padded[pl++] = '<';
-        memcpy(padded + pl, w, wl);
-        pl += wl;
-        padded[pl++] = '>';
-        uint8_t starts[CTOK_MAX_LEN + 3];
-        size_t ncp = 0;
-        for (size_t b = 0; b < pl; b++)
-            if (((unsigned char)padded[b] & 0xC0) != 0x80)
-                starts[ncp++] = (uint8_t)b;
-        starts[ncp] = (uint8_t)pl;
-        /* each start extends one running hash through its 3-gram and
-         * 4-gram instead of hashing every gram from scratch */
-        for (size_t s0 = 0; s0 + INTENT_MIN_GRAM <= ncp; s0++) {
-            uint64_t h = char_seed;
-            size_t b = starts[s0];
-            for (size_t gram = 1; gram <= INTENT_MAX_GRAM && s0 + gram <= ncp; gram++) {
-                for (; b < starts[s0 + gram]; b++) {
-                    h ^= (unsigned char)padded[b];
-                    h *= FNV_PRIME;
-                }
-                if (gram < INTENT_MIN_GRAM)
-                    continue;
-                if (want_names)
-                    emit(fn, arg, 1, INTENT_W_CHAR, "c:", 2, padded + starts[s0],
-                         starts[s0 + gram] - starts[s0], "", 0);
-                else
-                    fn(h ? h : 1, NULL, 0, INTENT_W_CHAR, arg);
-                count++;
-                sq += INTENT_W_CHAR * INTENT_W_CHAR;
-            }
-        }
+        size_t ng = word_grams(w, wl, gram_to_feature, &na);
+        count += ng;
+        sq += (double)ng * INTENT_W_CHAR * INTENT_W_CHAR;
         prev = w;
         prev_len = wl;
     }
@@ -280,7 +182,6 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
         memcpy(pair, prev, prev_len);
         pair[prev_len] = ' ';
         emit(fn, arg, want_names, INTENT_W_BIGRAM, "b:", 2, pair, prev_len + 1, "</s>", 4);
-        count++;
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
     }
     return sq;
@@ -300,6 +201,60 @@ double classify_intent_features(const char *text, size_t len, int want_names,
 }
 
 /* --- model --------------------------------------------------------------- */
+
+/* The key of the bigram of two words, from the tokenizer's hashes of the
+ * words (so that prediction hashes no bytes for it). */
+#define INTENT_BIGRAM_SEED 0x6A09E667F3BCC909ULL
+static inline uint64_t bigram_key(uint64_t a, uint64_t b)
+{
+    return ctok_phrase_step(ctok_phrase_step(INTENT_BIGRAM_SEED, a), b);
+}
+
+static const intent_slot *slot_find(const intent_model *m, uint64_t key)
+{
+    const size_t mask = m->cap - 1;
+    for (size_t j = (size_t)key & mask;; j = (j + 1) & mask) {
+        if (m->slots[j].key == key)
+            return &m->slots[j];
+        if (m->slots[j].key == 0)
+            return NULL;
+    }
+}
+
+/* Returns 0 when key is there already. */
+static int slot_insert(intent_model *m, uint64_t key, uint32_t row, float sq)
+{
+    const size_t mask = m->cap - 1;
+    size_t j = (size_t)key & mask;
+    while (m->slots[j].key && m->slots[j].key != key)
+        j = (j + 1) & mask;
+    if (m->slots[j].key == key)
+        return 0;
+    m->slots[j].key = key;
+    m->slots[j].row = row;
+    m->slots[j].sq = sq;
+    return 1;
+}
+
+/* Adds the (raw) rows of a word's character grams, times wt, to row. */
+typedef struct {
+    const intent_model *m;
+    float *row;
+    float wt;
+} fold_arg;
+
+static void fold_gram(uint64_t hash, const char *gram, size_t len, void *arg)
+{
+    (void)gram;
+    (void)len;
+    const fold_arg *a = arg;
+    const intent_slot *sl = slot_find(a->m, hash);
+    if (!sl || sl->sq != 0.0f)
+        return;
+    const float *g = a->m->weights + (size_t)sl->row * a->m->stride;
+    for (size_t k = 0; k < a->m->n_class; k++)
+        a->row[k] += a->wt * g[k];
+}
 
 void intent_model_fini(intent_model *m)
 {
@@ -469,9 +424,6 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             err = ATTUNE_ERR_PARSE;
             goto out;
         }
-        uint64_t key = fnv_add(FNV_OFFSET, line, nl);
-        if (!key)
-            key = 1;
         if (m->names_used + nl + 1 > names_cap) {
             while (m->names_used + nl + 1 > names_cap)
                 names_cap *= 2;
@@ -484,20 +436,66 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             m->names = nn;
         }
         memcpy(m->names + m->names_used, line, nl + 1);
-        size_t j = (size_t)key & (m->cap - 1);
-        while (m->slots[j].key && m->slots[j].key != key)
-            j = (j + 1) & (m->cap - 1);
-        if (m->slots[j].key == key) {
+        m->row_name[r] = (uint32_t)m->names_used;
+        m->names_used += nl + 1;
+        if (nl < 3 || line[1] != ':' || (line[0] != 'w' && line[0] != 'b' && line[0] != 'c')) {
+            why = "want a feature name w:WORD, b:WORD WORD or c:GRAM";
+            err = ATTUNE_ERR_PARSE;
+            goto out;
+        }
+        if (line[0] == 'w')
+            continue; /* words are keyed once their character grams are in */
+        uint64_t key;
+        if (line[0] == 'c') {
+            key = fnv_add(FNV_OFFSET, line, nl);
+        } else {
+            const char *sp = memchr(line + 2, ' ', nl - 2);
+            if (!sp || sp == line + 2 || sp == line + nl - 1) {
+                why = "want: b:WORD WORD";
+                err = ATTUNE_ERR_PARSE;
+                goto out;
+            }
+            key = bigram_key(ctok_hash_bytes(line + 2, (size_t)(sp - line - 2)),
+                             ctok_hash_bytes(sp + 1, (size_t)(line + nl - sp - 1)));
+        }
+        if (!slot_insert(m, key ? key : 1, (uint32_t)r, 0.0f)) {
             why = "duplicate feature";
             err = ATTUNE_ERR_PARSE;
             goto out;
         }
-        m->slots[j].key = key;
-        m->slots[j].row = (uint32_t)r;
-        m->slots[j].name_off = (uint32_t)m->names_used;
-        m->row_name[r] = (uint32_t)m->names_used;
-        m->names_used += nl + 1;
     }
+    /* Second pass: a word's row becomes its unigram plus all its character
+     * grams, weighted as at training, so that prediction adds one row per
+     * known word instead of looking up every gram. */
+    for (size_t r = 0; r < m->n_feat; r++) {
+        const char *name = m->names + m->row_name[r];
+        if (name[0] != 'w')
+            continue;
+        float *row = m->weights + r * m->stride;
+        for (size_t c = 0; c < m->n_class; c++)
+            row[c] *= INTENT_W_WORD;
+        fold_arg fa = {m, row, INTENT_W_CHAR};
+        size_t wl = strlen(name + 2);
+        size_t ng = word_grams(name + 2, wl, fold_gram, &fa);
+        float sq = INTENT_W_WORD * INTENT_W_WORD + (float)ng * INTENT_W_CHAR * INTENT_W_CHAR;
+        if (!slot_insert(m, ctok_hash_bytes(name + 2, wl), (uint32_t)r, sq)) {
+            lineno = (unsigned)(m->n_class + 6 + r); /* the feature's own line */
+            why = "duplicate feature";
+            err = ATTUNE_ERR_PARSE;
+            goto out;
+        }
+    }
+    /* now the other rows carry their family's weight too */
+    for (size_t r = 0; r < m->n_feat; r++) {
+        const char *name = m->names + m->row_name[r];
+        float wt = name[0] == 'c' ? INTENT_W_CHAR : name[0] == 'b' ? INTENT_W_BIGRAM : 1.0f;
+        if (wt != 1.0f)
+            for (size_t c = 0; c < m->n_class; c++)
+                m->weights[r * m->stride + c] *= wt;
+    }
+    m->h_num = ctok_hash_bytes("#", 1);
+    m->h_bos = ctok_hash_bytes("<s>", 3);
+    m->h_eos = ctok_hash_bytes("</s>", 4);
 #undef NEXT_LINE
 out:
     free(line);
@@ -512,84 +510,117 @@ out:
 
 /* --- prediction ------------------------------------------------------------ */
 
-/* Feature hits remembered for the explanation, so that it needs no second
+/* Feature rows remembered for the explanation, so that it needs no second
  * pass; past this many the scores stay exact and only the evidence looks at
  * the first hits. */
 #define INTENT_MAX_HITS 2048
 
-typedef struct {
-    const intent_model *m;
-    float scores[CLASSIFY_MAX_INTENTS];
-    size_t n_hit;
-    uint32_t hit_row[INTENT_MAX_HITS]; /* weight row */
-    float hit_w[INTENT_MAX_HITS];
-} predict_acc;
-
 /* Four floats, added lane by lane (a GCC/Clang vector extension). */
 typedef float intent_v4 __attribute__((vector_size(16)));
 
-/* Looks a chunk of features up and adds their weighted rows to the scores,
- * in the order the features came (so the sums are those of a plain loop). */
-static void accumulate_chunk(const intent_chunk *ch, void *arg)
-{
-    predict_acc *a = arg;
-    const intent_model *m = a->m;
-    const size_t mask = m->cap - 1;
-    const size_t stride = m->stride;
-    const intent_slot *slots = m->slots;
+typedef struct {
+    const intent_model *m;
     intent_v4 sc[CLASSIFY_MAX_INTENTS / 4];
-    memcpy(sc, a->scores, stride * sizeof(float));
-    for (size_t i = 0; i < ch->n; i++)
-        __builtin_prefetch(&slots[(size_t)ch->hash[i] & mask]);
-    for (size_t i = 0; i < ch->n; i++) {
-        uint64_t key = ch->hash[i];
-        size_t j = (size_t)key & mask;
-        while (slots[j].key != key && slots[j].key != 0)
-            j = (j + 1) & mask;
-        if (slots[j].key == 0)
-            continue;
-        const float *w = m->weights + (size_t)slots[j].row * stride;
-        const float wt = ch->wt[i];
-        const intent_v4 wv = {wt, wt, wt, wt};
-        /* rows are padded to a multiple of four: whole vectors, each lane
-         * the same multiply and add as a plain loop */
-        for (size_t k = 0; k < stride / 4; k++) {
-            intent_v4 x;
-            memcpy(&x, w + 4 * k, sizeof x);
-            sc[k] += x * wv;
-        }
-        if (a->n_hit < INTENT_MAX_HITS) {
-            a->hit_row[a->n_hit] = slots[j].row;
-            a->hit_w[a->n_hit++] = wt;
-        }
+    size_t n_hit;
+    uint32_t hit_row[INTENT_MAX_HITS];
+} predict_acc;
+
+/* Rows are padded to a multiple of four floats (the padding 0): whole
+ * vectors, and the weights are already multiplied by their family's weight. */
+static inline void add_row(predict_acc *a, uint32_t row)
+{
+    const size_t stride = a->m->stride;
+    const float *w = a->m->weights + (size_t)row * stride;
+    for (size_t k = 0; k < stride / 4; k++) {
+        intent_v4 x;
+        memcpy(&x, w + 4 * k, sizeof x);
+        a->sc[k] += x;
     }
-    memcpy(a->scores, sc, stride * sizeof(float));
+    if (a->n_hit < INTENT_MAX_HITS)
+        a->hit_row[a->n_hit++] = row;
+}
+
+/* A word the model has no row for (a typo, a rare inflection): its
+ * character grams one by one. */
+static void add_gram(uint64_t hash, const char *gram, size_t len, void *arg)
+{
+    (void)gram;
+    (void)len;
+    predict_acc *a = arg;
+    const intent_slot *sl = slot_find(a->m, hash);
+    if (sl && sl->sq == 0.0f)
+        add_row(a, sl->row);
 }
 
 void classify_intent_stage(classify_run *run)
 {
     const intent_model *m = &run->c->intent;
+    const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
+    /* keys first, with their slots prefetched, then the look-ups: the
+     * table is larger than the caches and the keys do not depend on it */
+    uint64_t wkey[CLASSIFY_MAX_TOKENS], bkey[CLASSIFY_MAX_TOKENS + 1];
+    uint16_t widx[CLASSIFY_MAX_TOKENS];
+    const size_t mask = m->cap - 1;
+    size_t nw = 0;
+    uint64_t prev = m->h_bos;
+    for (size_t i = 0; i < tb->n; i++) {
+        const ctok *t = &tb->tok[i];
+        if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
+            continue;
+        uint64_t h = t->kind == CTOK_NUM ? m->h_num : t->hash;
+        wkey[nw] = h;
+        bkey[nw] = bigram_key(prev, h);
+        widx[nw] = (uint16_t)i;
+        __builtin_prefetch(&m->slots[(size_t)h & mask]);
+        __builtin_prefetch(&m->slots[(size_t)bkey[nw] & mask]);
+        prev = h;
+        nw++;
+    }
     predict_acc a;
     a.m = m;
     a.n_hit = 0;
-    memset(a.scores, 0, sizeof a.scores);
-    intent_chunk ch;
-    double sq = intent_hashes(run->tb, &ch, accumulate_chunk, &a);
+    memset(a.sc, 0, sizeof a.sc);
+    double sq = 0;
+    for (size_t k = 0; k < nw; k++) {
+        const intent_slot *sl = slot_find(m, wkey[k]);
+        if (sl && sl->sq > 0.0f) {
+            add_row(&a, sl->row);
+            sq += sl->sq;
+        } else {
+            const char *w;
+            size_t wl;
+            word_of(tb, widx[k], &w, &wl);
+            size_t ng = word_grams(w, wl, add_gram, &a);
+            sq += INTENT_W_WORD * INTENT_W_WORD + (double)ng * INTENT_W_CHAR * INTENT_W_CHAR;
+        }
+        sl = slot_find(m, bkey[k]);
+        if (sl && sl->sq == 0.0f)
+            add_row(&a, sl->row);
+        sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
+    }
+    if (nw > 0) {
+        const intent_slot *sl = slot_find(m, bigram_key(prev, m->h_eos));
+        if (sl && sl->sq == 0.0f)
+            add_row(&a, sl->row);
+        sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
+    }
+    float scores[CLASSIFY_MAX_INTENTS];
+    memcpy(scores, a.sc, m->stride * sizeof(float));
     float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
     float probs[CLASSIFY_MAX_INTENTS] = {0};
     float maxs = -INFINITY;
     for (size_t k = 0; k < m->n_class; k++) {
-        a.scores[k] = a.scores[k] * norm + m->bias_w[k] * m->bias_value;
-        if (a.scores[k] > maxs)
-            maxs = a.scores[k];
+        scores[k] = scores[k] * norm + m->bias_w[k] * m->bias_value;
+        if (scores[k] > maxs)
+            maxs = scores[k];
     }
     float total = 0;
     for (size_t k = 0; k < m->n_class; k++) {
         /* logistic models give log-odds per class; margins of an SVM are
          * turned into a distribution by a sharpened softmax */
-        probs[k] = m->probabilistic ? 1.0f / (1.0f + expf(-a.scores[k]))
-                                    : expf(4.0f * (a.scores[k] - maxs));
+        probs[k] =
+            m->probabilistic ? 1.0f / (1.0f + expf(-scores[k])) : expf(4.0f * (scores[k] - maxs));
         total += probs[k];
     }
     size_t best = 0, second = m->n_class > 1 ? 1 : 0;
@@ -608,13 +639,15 @@ void classify_intent_stage(classify_run *run)
         memcpy(r->intent.second, m->labels[second], CLASSIFY_LABEL_MAX);
         r->intent.second_confidence = probs[second];
     }
-    /* evidence: the three distinct features that pushed hardest for the label */
+    /* evidence: the three distinct rows (a known word with its character
+     * grams, a bigram, a gram of an unknown word) that pushed hardest for
+     * the label */
     uint32_t top[3];
     float top_w[3];
     int n_top = 0;
     const float *wbest = m->weights + best;
     for (size_t h = 0; h < a.n_hit; h++) {
-        float v = wbest[(size_t)a.hit_row[h] * m->stride] * a.hit_w[h];
+        float v = wbest[(size_t)a.hit_row[h] * m->stride];
         if (v <= 0 || (n_top == 3 && top_w[2] >= v))
             continue;
         int dup = 0;

@@ -213,46 +213,78 @@ static inline void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_i
 static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
 {
     ctok *t = new_token(tb, CTOK_NUM, pos);
+    /* past the token cap the word is still read to its end, into a token
+     * that is full from the start (so nothing is written) and never kept */
+    ctok spill;
+    int keep_tok = t != NULL;
+    if (!t) {
+        memset(&spill, 0, sizeof spill);
+        spill.norm_len = CTOK_MAX_LEN;
+        t = &spill;
+    }
     size_t p = pos;
     unsigned upper = 0, lower = 0;
     int first_upper = -1;
     utf8proc_int32_t last = -1, prev_in = -1;
     unsigned run = 0;
     while (p < n) {
-        unsigned b = (unsigned char)s[p];
-        /* ASCII letters and digits, the bulk of real text, skip utf8proc */
-        int is_up = b - 'A' < 26u, is_low = b - 'a' < 26u, is_dig = b - '0' < 10u;
-        if (is_up | is_low | is_dig) {
-            if (t) {
-                if (first_upper < 0)
-                    first_upper = is_up;
-                upper += (unsigned)is_up;
-                lower += (unsigned)is_low;
-                if (!is_dig) {
-                    t->kind = CTOK_WORD;
-                    b |= 0x20;
-                }
-                /* put_cp, spelled out for ASCII */
-                if ((utf8proc_int32_t)b == last) {
-                    if (++run >= 2 && !is_dig) {
-                        t->flags |= CTOK_F_ELONG;
-                        prev_in = (utf8proc_int32_t)b;
-                        p++;
-                        continue;
+        /* ASCII letters and digits, the bulk of real text: a tight loop on
+         * locals (the output pointer is a char *, which would otherwise make
+         * the compiler reload every counter after each store) */
+        unsigned b0 = (unsigned char)s[p];
+        if (((b0 | 0x20) - 'a' < 26u) | (b0 - '0' < 10u)) {
+            if (first_upper < 0)
+                first_upper = b0 - 'A' < 26u;
+            size_t room = CTOK_MAX_LEN - t->norm_len;
+            if (room > sizeof tb->norm - 1 - tb->norm_used)
+                room = sizeof tb->norm - 1 - tb->norm_used;
+            char *dst = tb->norm + tb->norm_used;
+            size_t o = 0;
+            unsigned up = 0, alpha_n = 0, r = run;
+            int l = last, elong = 0;
+            unsigned b = b0;
+            do {
+                unsigned lc = b | 0x20;
+                unsigned alpha = lc - 'a' < 26u;
+                up += alpha & (b < 'a');
+                alpha_n += alpha;
+                unsigned c = alpha ? lc : b;
+                p++;
+                if ((int)c == l) {
+                    if (++r >= 2 && alpha) {
+                        elong = 1;
+                        prev_in = (utf8proc_int32_t)c;
+                        goto next;
                     }
                 } else {
-                    run = 0;
+                    r = 0;
                 }
-                last = (utf8proc_int32_t)b;
-                if (t->norm_len < CTOK_MAX_LEN && tb->norm_used + 1 < sizeof tb->norm) {
-                    tb->norm[tb->norm_used++] = (char)b;
-                    t->norm_len++;
-                }
-            }
-            prev_in = (utf8proc_int32_t)b;
-            p++;
+                l = (int)c;
+                if (o < room)
+                    dst[o++] = (char)c;
+            next:
+                if (p >= n)
+                    break;
+                b = (unsigned char)s[p];
+            } while (((b | 0x20) - 'a' < 26u) | (b - '0' < 10u));
+            /* prev_in is the last byte read, lower-cased like the old
+             * per-byte loop did; only whether it is a digit matters */
+            prev_in = (utf8proc_int32_t)(unsigned char)s[p - 1];
+            if (prev_in - 'A' < 26)
+                prev_in |= 0x20;
+            tb->norm_used += o;
+            t->norm_len = (uint16_t)(t->norm_len + o);
+            if (alpha_n)
+                t->kind = CTOK_WORD;
+            if (elong)
+                t->flags |= CTOK_F_ELONG;
+            upper += up;
+            lower += alpha_n - up;
+            last = l;
+            run = r;
             continue;
         }
+        unsigned b = b0;
         /* any other ASCII byte but these ends the word (see the rules below) */
         if (b < 0x80 && b != '\'' && b != ':' && b != '.' && b != ',' && b != '*' && b != '_')
             break;
@@ -276,35 +308,33 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
                 break;
         }
         prev_in = cp;
-        if (t) {
-            if (cp < 0x80) {
-                if (cp != ':' && cp != '.' && cp != ',')
-                    t->kind = CTOK_WORD;
-                put_cp(tb, t, cp, &last, &run);
-            } else {
-                utf8proc_category_t cat = utf8proc_category(cp);
-                if (first_upper < 0)
-                    first_upper = cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
-                if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT)
-                    upper++;
-                else if (cat == UTF8PROC_CATEGORY_LL)
-                    lower++;
-                if (cat != UTF8PROC_CATEGORY_ND)
-                    t->kind = CTOK_WORD;
-                utf8proc_int32_t out[8];
-                int bc = 0;
-                utf8proc_ssize_t m = utf8proc_decompose_char(
-                    cp, out, 8,
-                    UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
-                        UTF8PROC_IGNORE,
-                    &bc);
-                for (utf8proc_ssize_t j = 0; j < m && j < 8; j++)
-                    put_cp(tb, t, out[j], &last, &run);
-            }
+        if (cp < 0x80) {
+            if (cp != ':' && cp != '.' && cp != ',')
+                t->kind = CTOK_WORD;
+            put_cp(tb, t, cp, &last, &run);
+        } else {
+            utf8proc_category_t cat = utf8proc_category(cp);
+            if (first_upper < 0)
+                first_upper = cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
+            if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT)
+                upper++;
+            else if (cat == UTF8PROC_CATEGORY_LL)
+                lower++;
+            if (cat != UTF8PROC_CATEGORY_ND)
+                t->kind = CTOK_WORD;
+            utf8proc_int32_t out[8];
+            int bc = 0;
+            utf8proc_ssize_t m =
+                utf8proc_decompose_char(cp, out, 8,
+                                        UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE |
+                                            UTF8PROC_STRIPMARK | UTF8PROC_IGNORE,
+                                        &bc);
+            for (utf8proc_ssize_t j = 0; j < m && j < 8; j++)
+                put_cp(tb, t, out[j], &last, &run);
         }
         p += k;
     }
-    if (t) {
+    if (keep_tok) {
         if (upper >= 2 && lower == 0)
             t->flags |= CTOK_F_ALLCAPS;
         else if (first_upper == 1 && upper == 1 && lower >= 1)
@@ -334,8 +364,12 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
     size_t p = 0;
     while (p < len && !(tb->truncated && tb->n >= CLASSIFY_MAX_TOKENS)) {
         unsigned char ch = (unsigned char)text[p];
+        /* the letters that begin an emoticon (T_T xD XD D:) begin words far
+         * more often: look at the next byte before trying the list */
+        int letter_emo = (ch == 'T' || ch == 'x' || ch == 'X' || ch == 'D') && p + 1 < len &&
+                         (text[p + 1] == '_' || text[p + 1] == 'D' || text[p + 1] == ':');
         size_t el = (ch == ':' || ch == ';' || ch == '=' || ch == '<' || ch == '>' || ch == '^' ||
-                     ch == '-' || ch == 'T' || ch == 'x' || ch == 'X' || ch == 'D')
+                     ch == '-' || letter_emo)
                         ? match_emoticon(text, len, p)
                         : 0;
         if (el > 0) {
@@ -349,6 +383,10 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
         }
         if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r') {
             p++;
+            continue;
+        }
+        if ((((unsigned)ch | 0x20u) - (unsigned)'a' < 26u) | ((unsigned)ch - (unsigned)'0' < 10u)) {
+            p = read_word(text, len, p, tb);
             continue;
         }
         utf8proc_int32_t cp;
