@@ -134,10 +134,20 @@ typedef struct {
     uint8_t pad[2];
 } lex_entry;
 
+/* A slot of the key table: the entries themselves are stored densely, in
+ * the order they were made, so the ones a text hits share fewer cache lines
+ * than in a sparse table. */
 typedef struct {
-    lex_entry *slots;
-    uint64_t *keys; /* slots[i].key again, packed: most look-ups miss and touch only this */
-    size_t cap;     /* power of two */
+    uint64_t key; /* 0 marks an empty slot */
+    uint32_t idx; /* into entries */
+    uint32_t pad;
+} lex_key;
+
+typedef struct {
+    lex_entry *entries; /* used of entries_cap */
+    size_t entries_cap;
+    lex_key *keys; /* open addressing, cap slots */
+    size_t cap;    /* power of two */
     size_t used;
     char *arena;
     size_t arena_used, arena_cap;
@@ -187,6 +197,7 @@ typedef struct {
     char *names;
     size_t names_used;
     uint64_t h_num, h_bos, h_eos; /* word hashes of "#" (numbers), "<s>", "</s>" */
+    uint64_t h_cseed;             /* FNV-1a state after "c:" */
 } intent_model;
 
 attune_err intent_model_load(intent_model *m, const char *path, char *errstr, size_t errstr_size);

@@ -36,6 +36,15 @@
 #ifndef INTENT_W_CHAR
 #define INTENT_W_CHAR 0.5f
 #endif
+#ifndef INTENT_SKIP
+#define INTENT_SKIP 0
+#endif
+#ifndef INTENT_W_SKIP
+#define INTENT_W_SKIP 0.5f
+#endif
+#ifndef INTENT_TRI
+#define INTENT_TRI 0
+#endif
 /* Shortest and longest character n-gram (code points). */
 #ifndef INTENT_MIN_GRAM
 #define INTENT_MIN_GRAM 3
@@ -158,6 +167,15 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
     const char *prev = "<s>";
     size_t prev_len = 3;
     names_arg na = {fn, arg, want_names};
+#if INTENT_SKIP > 0
+    const char *hist[8];
+    size_t hist_len[8], nhist = 0;
+#endif
+#if INTENT_TRI
+    const char *pprev = "<s>";
+    size_t pprev_len = 3;
+    int have_pp = 0;
+#endif
     for (size_t i = 0; i < tb->n; i++) {
         if (tb->tok[i].kind != CTOK_WORD && tb->tok[i].kind != CTOK_NUM)
             continue;
@@ -174,6 +192,36 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
         size_t ng = word_grams(w, wl, gram_to_feature, &na);
         count += ng;
         sq += (double)ng * INTENT_W_CHAR * INTENT_W_CHAR;
+#if INTENT_SKIP > 0
+        for (size_t g = 2; g <= INTENT_SKIP && g <= nhist; g++) {
+            const char *pw = hist[(nhist - g) % 8];
+            size_t pwl = hist_len[(nhist - g) % 8];
+            memcpy(pair, pw, pwl);
+            pair[pwl] = ' ';
+            emit(fn, arg, want_names, INTENT_W_SKIP, "s:", 2, pair, pwl + 1, w, wl);
+            sq += INTENT_W_SKIP * INTENT_W_SKIP;
+        }
+        hist[nhist % 8] = w;
+        hist_len[nhist % 8] = wl;
+        nhist++;
+#endif
+#if INTENT_TRI
+        if (have_pp) {
+            char tri[CTOK_MAX_LEN * 3 + 8];
+            size_t tl = 0;
+            memcpy(tri, pprev, pprev_len);
+            tl = pprev_len;
+            tri[tl++] = ' ';
+            memcpy(tri + tl, prev, prev_len);
+            tl += prev_len;
+            tri[tl++] = ' ';
+            emit(fn, arg, want_names, INTENT_W_BIGRAM, "t:", 2, tri, tl, w, wl);
+            sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
+        }
+        pprev = prev;
+        pprev_len = prev_len;
+        have_pp = 1;
+#endif
         prev = w;
         prev_len = wl;
     }
@@ -395,8 +443,10 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         goto out;
     }
     m->n_feat = (size_t)nf;
+    /* at most 3/4 full: short probe chains, and a table half the size of a
+     * half-full one */
     m->cap = 16;
-    while (m->cap < m->n_feat * 2)
+    while (m->cap * 3 < m->n_feat * 4)
         m->cap *= 2;
     m->stride = (m->n_class + 3) & ~(size_t)3;
     m->weights = calloc(m->n_feat * m->stride, sizeof *m->weights);
@@ -443,20 +493,51 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             err = ATTUNE_ERR_PARSE;
             goto out;
         }
-        if (line[0] == 'w')
-            continue; /* words are keyed once their character grams are in */
+    }
+    /* The rows are regrouped by family, character grams first: prediction
+     * reads gram rows for every word the model does not know, and packed
+     * together they share the cache. */
+    {
+        float *nw = malloc(m->n_feat * m->stride * sizeof *nw);
+        uint32_t *nn = malloc(m->n_feat * sizeof *nn);
+        if (!nw || !nn) {
+            free(nw);
+            free(nn);
+            err = ATTUNE_ERR_NOMEM;
+            why = "out of memory";
+            goto out;
+        }
+        static const char family[3] = {'c', 'w', 'b'};
+        size_t to = 0;
+        for (size_t fam = 0; fam < 3; fam++)
+            for (size_t r = 0; r < m->n_feat; r++) {
+                if (m->names[m->row_name[r]] != family[fam])
+                    continue;
+                memcpy(nw + to * m->stride, m->weights + r * m->stride, m->stride * sizeof *nw);
+                nn[to++] = m->row_name[r];
+            }
+        free(m->weights);
+        free(m->row_name);
+        m->weights = nw;
+        m->row_name = nn;
+    }
+    for (size_t r = 0; r < m->n_feat; r++) {
+        const char *name = m->names + m->row_name[r];
+        size_t nl = strlen(name);
         uint64_t key;
-        if (line[0] == 'c') {
-            key = fnv_add(FNV_OFFSET, line, nl);
+        if (name[0] == 'w')
+            continue; /* words are keyed once their character grams are in */
+        if (name[0] == 'c') {
+            key = fnv_add(FNV_OFFSET, name, nl);
         } else {
-            const char *sp = memchr(line + 2, ' ', nl - 2);
-            if (!sp || sp == line + 2 || sp == line + nl - 1) {
+            const char *sp = memchr(name + 2, ' ', nl - 2);
+            if (!sp || sp == name + 2 || sp == name + nl - 1) {
                 why = "want: b:WORD WORD";
                 err = ATTUNE_ERR_PARSE;
                 goto out;
             }
-            key = bigram_key(ctok_hash_bytes(line + 2, (size_t)(sp - line - 2)),
-                             ctok_hash_bytes(sp + 1, (size_t)(line + nl - sp - 1)));
+            key = bigram_key(ctok_hash_bytes(name + 2, (size_t)(sp - name - 2)),
+                             ctok_hash_bytes(sp + 1, (size_t)(name + nl - sp - 1)));
         }
         if (!slot_insert(m, key ? key : 1, (uint32_t)r, 0.0f)) {
             why = "duplicate feature";
@@ -479,7 +560,6 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         size_t ng = word_grams(name + 2, wl, fold_gram, &fa);
         float sq = INTENT_W_WORD * INTENT_W_WORD + (float)ng * INTENT_W_CHAR * INTENT_W_CHAR;
         if (!slot_insert(m, ctok_hash_bytes(name + 2, wl), (uint32_t)r, sq)) {
-            lineno = (unsigned)(m->n_class + 6 + r); /* the feature's own line */
             why = "duplicate feature";
             err = ATTUNE_ERR_PARSE;
             goto out;
@@ -496,6 +576,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     m->h_num = ctok_hash_bytes("#", 1);
     m->h_bos = ctok_hash_bytes("<s>", 3);
     m->h_eos = ctok_hash_bytes("</s>", 4);
+    m->h_cseed = fnv_add(FNV_OFFSET, "c:", 2);
 #undef NEXT_LINE
 out:
     free(line);
@@ -531,10 +612,21 @@ static inline void add_row(predict_acc *a, uint32_t row)
 {
     const size_t stride = a->m->stride;
     const float *w = a->m->weights + (size_t)row * stride;
-    for (size_t k = 0; k < stride / 4; k++) {
-        intent_v4 x;
-        memcpy(&x, w + 4 * k, sizeof x);
-        a->sc[k] += x;
+    if (stride == 12) {
+        /* the shipped model's ten labels: the loop spelled out */
+        intent_v4 x0, x1, x2;
+        memcpy(&x0, w, sizeof x0);
+        memcpy(&x1, w + 4, sizeof x1);
+        memcpy(&x2, w + 8, sizeof x2);
+        a->sc[0] += x0;
+        a->sc[1] += x1;
+        a->sc[2] += x2;
+    } else {
+        for (size_t k = 0; k < stride / 4; k++) {
+            intent_v4 x;
+            memcpy(&x, w + 4 * k, sizeof x);
+            a->sc[k] += x;
+        }
     }
     if (a->n_hit < INTENT_MAX_HITS)
         a->hit_row[a->n_hit++] = row;
@@ -550,6 +642,49 @@ static void add_gram(uint64_t hash, const char *gram, size_t len, void *arg)
     const intent_slot *sl = slot_find(a->m, hash);
     if (sl && sl->sq == 0.0f)
         add_row(a, sl->row);
+}
+
+/* The character grams of a word the model has no row for. ASCII words (the
+ * usual case) take a loop of their own: all gram hashes first, their slots
+ * prefetched, then the look-ups. Returns the number of grams (each counts
+ * in the vector's length, found or not). */
+static size_t add_unknown_word(predict_acc *a, const char *w, size_t wl)
+{
+    unsigned char pad[CTOK_MAX_LEN + 2];
+    size_t pl = 0;
+    int ascii = 1;
+    if (wl > CTOK_MAX_LEN)
+        wl = CTOK_MAX_LEN;
+    pad[pl++] = '<';
+    for (size_t k = 0; k < wl; k++) {
+        pad[pl++] = (unsigned char)w[k];
+        ascii &= (unsigned char)w[k] < 0x80;
+    }
+    pad[pl++] = '>';
+    if (!ascii)
+        return word_grams(w, wl, add_gram, a);
+    const intent_model *m = a->m;
+    const size_t mask = m->cap - 1;
+    uint64_t hs[(CTOK_MAX_LEN + 2) * (INTENT_MAX_GRAM - INTENT_MIN_GRAM + 1)];
+    size_t nh = 0;
+    for (size_t s0 = 0; s0 + INTENT_MIN_GRAM <= pl; s0++) {
+        uint64_t h = m->h_cseed;
+        size_t g = 0;
+        for (; g + 1 < INTENT_MIN_GRAM; g++)
+            h = (h ^ pad[s0 + g]) * FNV_PRIME;
+        for (; g < INTENT_MAX_GRAM && s0 + g < pl; g++) {
+            h = (h ^ pad[s0 + g]) * FNV_PRIME;
+            hs[nh] = h ? h : 1;
+            __builtin_prefetch(&m->slots[(size_t)hs[nh] & mask]);
+            nh++;
+        }
+    }
+    for (size_t k = 0; k < nh; k++) {
+        const intent_slot *sl = slot_find(m, hs[k]);
+        if (sl && sl->sq == 0.0f)
+            add_row(a, sl->row);
+    }
+    return nh;
 }
 
 void classify_intent_stage(classify_run *run)
@@ -591,7 +726,7 @@ void classify_intent_stage(classify_run *run)
             const char *w;
             size_t wl;
             word_of(tb, widx[k], &w, &wl);
-            size_t ng = word_grams(w, wl, add_gram, &a);
+            size_t ng = add_unknown_word(&a, w, wl);
             sq += INTENT_W_WORD * INTENT_W_WORD + (double)ng * INTENT_W_CHAR * INTENT_W_CHAR;
         }
         sl = slot_find(m, bkey[k]);

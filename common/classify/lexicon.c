@@ -23,36 +23,30 @@ const lex_entry *lex_find(const lex_table *t, uint64_t key)
         return NULL;
     size_t mask = t->cap - 1;
     for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
-        uint64_t k = t->keys[i];
+        uint64_t k = t->keys[i].key;
         if (k == key)
-            return &t->slots[i];
+            return &t->entries[t->keys[i].idx];
         if (k == 0)
             return NULL;
     }
 }
 
+/* Doubles the key table (the entries stay where they are). */
 static attune_err grow(lex_table *t)
 {
     size_t ncap = t->cap ? t->cap * 2 : 4096;
-    lex_entry *ns = calloc(ncap, sizeof *ns);
-    uint64_t *nk = calloc(ncap, sizeof *nk);
-    if (!ns || !nk) {
-        free(ns);
-        free(nk);
+    lex_key *nk = calloc(ncap, sizeof *nk);
+    if (!nk)
         return ATTUNE_ERR_NOMEM;
-    }
     for (size_t i = 0; i < t->cap; i++) {
-        if (!t->slots[i].key)
+        if (!t->keys[i].key)
             continue;
-        size_t j = (size_t)t->slots[i].key & (ncap - 1);
-        while (ns[j].key)
+        size_t j = (size_t)t->keys[i].key & (ncap - 1);
+        while (nk[j].key)
             j = (j + 1) & (ncap - 1);
-        ns[j] = t->slots[i];
-        nk[j] = t->slots[i].key;
+        nk[j] = t->keys[i];
     }
-    free(t->slots);
     free(t->keys);
-    t->slots = ns;
     t->keys = nk;
     t->cap = ncap;
     return ATTUNE_OK;
@@ -95,17 +89,26 @@ static attune_err entry_for_key(lex_table *t, uint64_t key, const char *name, si
         if (err)
             return err;
     }
+    if (t->used == t->entries_cap) {
+        size_t ncap = t->entries_cap ? t->entries_cap * 2 : 1024;
+        lex_entry *ne = realloc(t->entries, ncap * sizeof *ne);
+        if (!ne)
+            return ATTUNE_ERR_NOMEM;
+        t->entries = ne;
+        t->entries_cap = ncap;
+    }
     uint32_t off;
     attune_err err = arena_add(t, name, nl, &off);
     if (err)
         return err;
     size_t j = (size_t)key & (t->cap - 1);
-    while (t->slots[j].key)
+    while (t->keys[j].key)
         j = (j + 1) & (t->cap - 1);
-    e = &t->slots[j];
+    t->keys[j].key = key;
+    t->keys[j].idx = (uint32_t)t->used;
+    e = &t->entries[t->used];
     memset(e, 0, sizeof *e);
     e->key = key;
-    t->keys[j] = key;
     e->name_off = off;
     e->name_len = (uint8_t)(nl > 255 ? 255 : nl);
     e->ntok = (uint8_t)ntok;
@@ -383,7 +386,7 @@ attune_err lex_load_dir(lex_table *t, const char *dir, char *errstr, size_t errs
 
 void lex_fini(lex_table *t)
 {
-    free(t->slots);
+    free(t->entries);
     free(t->keys);
     free(t->arena);
     memset(t, 0, sizeof *t);
