@@ -1,18 +1,28 @@
-/* intent: a linear model over hashed word 1-2 grams and character 3-4 grams,
- * trained offline by attune-train (LIBLINEAR) and applied here with nothing
- * but table look-ups and additions.
+/* intent: a linear model over word unigrams and bigrams, character 3-4
+ * grams of each word and a passive-verb feature, trained offline by
+ * attune-train (LIBLINEAR) and applied here with nothing but table look-ups
+ * and additions.
  *
  * Model file (text, one record per line):
- *   attune-intent-model 1
+ *   attune-intent-model 2
  *   solver lr|svm|cs
  *   classes K
  *   label NAME            (K lines, in weight-column order)
  *   bias B W_1 .. W_K
  *   features N
  *   NAME<TAB>W_1 .. W_K   (N lines; NAME is the feature as printed by
- *                          classify_intent_features)
+ *                          classify_intent_features: w:WORD, b:WORD WORD,
+ *                          c:GRAM, p:STEM)
  * A text's feature vector sums the weights of each occurrence and is scaled
- * to unit length, in training and here alike. */
+ * to unit length, in training and here alike. Version 2 added p:STEM; a
+ * version 1 model is refused (its vectors were scaled without it).
+ *
+ * Prediction does not look features up one by one: at load, each word the
+ * model has a unigram for gets one row holding its unigram and all its
+ * character grams (a word's grams depend on the word alone), keyed by the
+ * tokenizer's hash of the word, and bigrams are keyed by the two words'
+ * hashes; so a known word costs two look-ups, and only words the model has
+ * never seen are split into grams. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -36,15 +46,7 @@
 #ifndef INTENT_W_CHAR
 #define INTENT_W_CHAR 0.5f
 #endif
-#ifndef INTENT_SKIP
-#define INTENT_SKIP 0
-#endif
-#ifndef INTENT_W_SKIP
-#define INTENT_W_SKIP 0.5f
-#endif
-#ifndef INTENT_TRI
-#define INTENT_TRI 0
-#endif
+#define INTENT_W_PASSIVE 1.0f
 /* Shortest and longest character n-gram (code points). */
 #ifndef INTENT_MIN_GRAM
 #define INTENT_MIN_GRAM 3
@@ -98,6 +100,35 @@ static void word_of(const ctok_buf *tb, size_t i, const char **s, size_t *n)
         *s = ctok_text(tb, i);
         *n = tb->tok[i].norm_len;
     }
+}
+
+/* A passive or resultative verb: "was cancelled", "got canceled", "has
+ * been charged", "is blocked" (an auxiliary one or two words before a word
+ * ending in -ed). Its feature "p:STEM" says that something was done to the
+ * customer's order, flight or card, which the word alone cannot: "my flight
+ * was cancelled" is a service failure, "cancel my flight" is a request. */
+static int is_aux(const char *w, size_t n)
+{
+    /* not "be" or "get": "it needs to be cancelled" and "can I get it
+     * cancelled" are requests */
+    static const char *const aux[] = {"was", "were", "been", "is", "are", "got", "gets"};
+    for (size_t i = 0; i < sizeof aux / sizeof aux[0]; i++)
+        if (strlen(aux[i]) == n && memcmp(aux[i], w, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* The stem of a word ending in -ed, for the passive feature: "cancelled"
+ * and "canceled" both give "cancel", "stopped" gives "stop". Returns 0 when
+ * the word does not end in -ed. */
+static size_t passive_stem(const char *w, size_t n)
+{
+    if (n < 5 || w[n - 2] != 'e' || w[n - 1] != 'd')
+        return 0;
+    n -= 2;
+    if (w[n - 1] == w[n - 2] && w[n - 1] != 'e' && w[n - 1] != 's')
+        n--;
+    return n;
 }
 
 /* Calls fn for every character n-gram of "<w>" (code point boundaries):
@@ -167,15 +198,7 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
     const char *prev = "<s>";
     size_t prev_len = 3;
     names_arg na = {fn, arg, want_names};
-#if INTENT_SKIP > 0
-    const char *hist[8];
-    size_t hist_len[8], nhist = 0;
-#endif
-#if INTENT_TRI
-    const char *pprev = "<s>";
-    size_t pprev_len = 3;
-    int have_pp = 0;
-#endif
+    int prev_aux = 0, pprev_aux = 0;
     for (size_t i = 0; i < tb->n; i++) {
         if (tb->tok[i].kind != CTOK_WORD && tb->tok[i].kind != CTOK_NUM)
             continue;
@@ -192,36 +215,13 @@ double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_
         size_t ng = word_grams(w, wl, gram_to_feature, &na);
         count += ng;
         sq += (double)ng * INTENT_W_CHAR * INTENT_W_CHAR;
-#if INTENT_SKIP > 0
-        for (size_t g = 2; g <= INTENT_SKIP && g <= nhist; g++) {
-            const char *pw = hist[(nhist - g) % 8];
-            size_t pwl = hist_len[(nhist - g) % 8];
-            memcpy(pair, pw, pwl);
-            pair[pwl] = ' ';
-            emit(fn, arg, want_names, INTENT_W_SKIP, "s:", 2, pair, pwl + 1, w, wl);
-            sq += INTENT_W_SKIP * INTENT_W_SKIP;
+        size_t stem = passive_stem(w, wl);
+        if (stem && (prev_aux || pprev_aux)) {
+            emit(fn, arg, want_names, INTENT_W_PASSIVE, "p:", 2, w, stem, "", 0);
+            sq += INTENT_W_PASSIVE * INTENT_W_PASSIVE;
         }
-        hist[nhist % 8] = w;
-        hist_len[nhist % 8] = wl;
-        nhist++;
-#endif
-#if INTENT_TRI
-        if (have_pp) {
-            char tri[CTOK_MAX_LEN * 3 + 8];
-            size_t tl = 0;
-            memcpy(tri, pprev, pprev_len);
-            tl = pprev_len;
-            tri[tl++] = ' ';
-            memcpy(tri + tl, prev, prev_len);
-            tl += prev_len;
-            tri[tl++] = ' ';
-            emit(fn, arg, want_names, INTENT_W_BIGRAM, "t:", 2, tri, tl, w, wl);
-            sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
-        }
-        pprev = prev;
-        pprev_len = prev_len;
-        have_pp = 1;
-#endif
+        pprev_aux = prev_aux;
+        prev_aux = is_aux(w, wl);
         prev = w;
         prev_len = wl;
     }
@@ -384,8 +384,8 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         }                                                                                          \
     } while (0)
     NEXT_LINE();
-    if (strcmp(line, "attune-intent-model 1") != 0) {
-        why = "not an attune intent model (version 1)";
+    if (strcmp(line, "attune-intent-model 2") != 0) {
+        why = "not an attune intent model of version 2 (retrain older models with attune-train)";
         err = ATTUNE_ERR_PARSE;
         goto out;
     }
@@ -488,8 +488,8 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         memcpy(m->names + m->names_used, line, nl + 1);
         m->row_name[r] = (uint32_t)m->names_used;
         m->names_used += nl + 1;
-        if (nl < 3 || line[1] != ':' || (line[0] != 'w' && line[0] != 'b' && line[0] != 'c')) {
-            why = "want a feature name w:WORD, b:WORD WORD or c:GRAM";
+        if (nl < 3 || line[1] != ':' || !strchr("wbcp", line[0])) {
+            why = "want a feature name w:WORD, b:WORD WORD, c:GRAM or p:STEM";
             err = ATTUNE_ERR_PARSE;
             goto out;
         }
@@ -507,9 +507,9 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             why = "out of memory";
             goto out;
         }
-        static const char family[3] = {'c', 'w', 'b'};
+        static const char family[4] = {'c', 'w', 'b', 'p'};
         size_t to = 0;
-        for (size_t fam = 0; fam < 3; fam++)
+        for (size_t fam = 0; fam < 4; fam++)
             for (size_t r = 0; r < m->n_feat; r++) {
                 if (m->names[m->row_name[r]] != family[fam])
                     continue;
@@ -527,7 +527,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         uint64_t key;
         if (name[0] == 'w')
             continue; /* words are keyed once their character grams are in */
-        if (name[0] == 'c') {
+        if (name[0] == 'c' || name[0] == 'p') {
             key = fnv_add(FNV_OFFSET, name, nl);
         } else {
             const char *sp = memchr(name + 2, ' ', nl - 2);
@@ -568,7 +568,10 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     /* now the other rows carry their family's weight too */
     for (size_t r = 0; r < m->n_feat; r++) {
         const char *name = m->names + m->row_name[r];
-        float wt = name[0] == 'c' ? INTENT_W_CHAR : name[0] == 'b' ? INTENT_W_BIGRAM : 1.0f;
+        float wt = name[0] == 'c'   ? INTENT_W_CHAR
+                   : name[0] == 'b' ? INTENT_W_BIGRAM
+                   : name[0] == 'p' ? INTENT_W_PASSIVE
+                                    : 1.0f;
         if (wt != 1.0f)
             for (size_t c = 0; c < m->n_class; c++)
                 m->weights[r * m->stride + c] *= wt;
@@ -599,16 +602,23 @@ out:
 /* Four floats, added lane by lane (a GCC/Clang vector extension). */
 typedef float intent_v4 __attribute__((vector_size(16)));
 
+/* Rows found are added a few look-ups later than they are found, so that
+ * their loads (prefetched when found) overlap instead of queueing one
+ * after another; the additions keep the order of the finds. */
+#define INTENT_LAG 8
+
 typedef struct {
     const intent_model *m;
     intent_v4 sc[CLASSIFY_MAX_INTENTS / 4];
     size_t n_hit;
+    uint32_t lag[INTENT_LAG];
+    size_t n_found, n_added;
     uint32_t hit_row[INTENT_MAX_HITS];
 } predict_acc;
 
 /* Rows are padded to a multiple of four floats (the padding 0): whole
  * vectors, and the weights are already multiplied by their family's weight. */
-static inline void add_row(predict_acc *a, uint32_t row)
+static inline void sum_row(predict_acc *a, uint32_t row)
 {
     const size_t stride = a->m->stride;
     const float *w = a->m->weights + (size_t)row * stride;
@@ -628,8 +638,24 @@ static inline void add_row(predict_acc *a, uint32_t row)
             a->sc[k] += x;
         }
     }
+}
+
+static inline void add_row(predict_acc *a, uint32_t row)
+{
+    const float *w = a->m->weights + (size_t)row * a->m->stride;
+    __builtin_prefetch(w);
+    __builtin_prefetch(w + a->m->stride - 1);
+    if (a->n_found - a->n_added == INTENT_LAG)
+        sum_row(a, a->lag[a->n_added++ % INTENT_LAG]);
+    a->lag[a->n_found++ % INTENT_LAG] = row;
     if (a->n_hit < INTENT_MAX_HITS)
         a->hit_row[a->n_hit++] = row;
+}
+
+static void add_rows_flush(predict_acc *a)
+{
+    while (a->n_added < a->n_found)
+        sum_row(a, a->lag[a->n_added++ % INTENT_LAG]);
 }
 
 /* A word the model has no row for (a typo, a rare inflection): its
@@ -715,6 +741,7 @@ void classify_intent_stage(classify_run *run)
     predict_acc a;
     a.m = m;
     a.n_hit = 0;
+    a.n_found = a.n_added = 0;
     memset(a.sc, 0, sizeof a.sc);
     double sq = 0;
     for (size_t k = 0; k < nw; k++) {
@@ -733,6 +760,25 @@ void classify_intent_stage(classify_run *run)
         if (sl && sl->sq == 0.0f)
             add_row(&a, sl->row);
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
+        /* the passive feature, looked for only after a word in -ed */
+        const ctok *t = &tb->tok[widx[k]];
+        size_t stem = t->kind == CTOK_WORD ? passive_stem(ctok_text(tb, widx[k]), t->norm_len) : 0;
+        if (stem) {
+            int aux = 0;
+            for (size_t back = 1; back <= 2 && back <= k && !aux; back++) {
+                const char *pw;
+                size_t pwl;
+                word_of(tb, widx[k - back], &pw, &pwl);
+                aux = is_aux(pw, pwl);
+            }
+            if (aux) {
+                uint64_t h = fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, widx[k]), stem);
+                sl = slot_find(m, h ? h : 1);
+                if (sl && sl->sq == 0.0f)
+                    add_row(&a, sl->row);
+                sq += INTENT_W_PASSIVE * INTENT_W_PASSIVE;
+            }
+        }
     }
     if (nw > 0) {
         const intent_slot *sl = slot_find(m, bigram_key(prev, m->h_eos));
@@ -740,6 +786,7 @@ void classify_intent_stage(classify_run *run)
             add_row(&a, sl->row);
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
     }
+    add_rows_flush(&a);
     float scores[CLASSIFY_MAX_INTENTS];
     memcpy(scores, a.sc, m->stride * sizeof(float));
     float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;

@@ -174,8 +174,6 @@ int main(int argc, char **argv)
     double C = 0;
     long min_count = 1;
     long cv_folds = 0;
-    int tf_mode = 0; /* 0 raw counts, 1 binary, 2 1+log */
-    int use_idf = 0, exact_l2 = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
             data = argv[++i];
@@ -196,13 +194,6 @@ int main(int argc, char **argv)
                 fputs("attune-train: --min-count wants an integer in [1, 1000000]\n", stderr);
                 return 2;
             }
-        } else if (strcmp(argv[i], "--tf") == 0 && i + 1 < argc) {
-            i++;
-            tf_mode = strcmp(argv[i], "binary") == 0 ? 1 : strcmp(argv[i], "log") == 0 ? 2 : 0;
-        } else if (strcmp(argv[i], "--idf") == 0) {
-            use_idf = 1;
-        } else if (strcmp(argv[i], "--l2") == 0) {
-            exact_l2 = 1;
         } else if (strcmp(argv[i], "--cv") == 0 && i + 1 < argc) {
             char *end;
             errno = 0;
@@ -395,46 +386,25 @@ int main(int argc, char **argv)
         goto oom;
     }
     size_t pos = 0;
-    double *idf = calloc((size_t)n_feat + 1, sizeof *idf);
-    if (!idf) {
-        free(kept_name);
-        goto oom;
-    }
     for (size_t e = 0; e < n_ex; e++) {
         uint32_t *f = flat ? flat + ex[e].feat_off : NULL;
         for (uint32_t k = 0; f && k < ex[e].n_feat; k++)
             f[k] = remap[f[k]];
         if (ex[e].n_feat > 1)
             qsort(f, ex[e].n_feat, sizeof *f, cmp_u32);
-        for (uint32_t k = 0; k < ex[e].n_feat; k++)
-            if (k == 0 || f[k] != f[k - 1])
-                idf[f[k]] += 1;
-    }
-    for (uint32_t i = 1; i <= n_feat; i++)
-        idf[i] = use_idf ? log((1.0 + (double)n_ex) / (1.0 + idf[i])) + 1.0 : 1.0;
-    for (size_t e = 0; e < n_ex; e++) {
-        uint32_t *f = flat ? flat + ex[e].feat_off : NULL;
         double scale = ex[e].norm_sq > 0 ? 1.0 / sqrt(ex[e].norm_sq) : 0.0;
         xs[e] = &nodes[pos];
         ys[e] = ex[e].label;
-        size_t first = pos;
-        double l2 = 0;
         for (uint32_t k = 0; k < ex[e].n_feat;) {
             uint32_t idx = f[k], cnt = 0;
             while (k < ex[e].n_feat && f[k] == idx)
                 k++, cnt++;
             if (idx == 0)
                 continue; /* dropped feature */
-            double tf = tf_mode == 1 ? 1.0 : tf_mode == 2 ? 1.0 + log((double)cnt) : (double)cnt;
             nodes[pos].index = (int)idx;
-            nodes[pos].value = tf * weight_of[idx] * idf[idx];
-            l2 += nodes[pos].value * nodes[pos].value;
+            nodes[pos].value = cnt * weight_of[idx] * scale;
             pos++;
         }
-        if (exact_l2)
-            scale = l2 > 0 ? 1.0 / sqrt(l2) : 0.0;
-        for (size_t q = first; q < pos; q++)
-            nodes[q].value *= scale;
         nodes[pos].index = (int)n_feat + 1; /* the bias feature */
         nodes[pos].value = 1.0;
         pos++;
@@ -442,7 +412,6 @@ int main(int argc, char **argv)
         nodes[pos].value = 0;
         pos++;
     }
-    free(idf);
     struct problem prob = {.l = (int)n_ex, .n = (int)n_feat + 1, .y = ys, .x = xs, .bias = 1.0};
     struct parameter param = {.solver_type = solver_type,
                               .eps = solver_type == L2R_LR ? 0.01 : 0.1,
@@ -523,7 +492,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    fprintf(out, "attune-intent-model 1\nsolver %s\nclasses %d\n", solver, n_labels);
+    fprintf(out, "attune-intent-model 2\nsolver %s\nclasses %d\n", solver, n_labels);
     for (int k = 0; k < n_labels; k++)
         fprintf(out, "label %s\n", labels[k]);
     fputs("bias 1", out);
