@@ -171,16 +171,12 @@ void lex_fini(lex_table *t);
 
 /* --- intent model --------------------------------------------------------- */
 
-/* One key of the model's table: a known word (the tokenizer's hash of the
- * word; its row is the unigram plus all its character grams, and sq > 0 is
- * the squared length one occurrence adds), a bigram (bigram_key of the two
- * words' hashes) or a character gram (FNV-1a of "c:GRAM"), sq == 0. */
-typedef struct {
-    uint64_t key; /* 0 empty */
-    uint32_t row; /* index into weights (row * stride) */
-    float sq;
-} intent_slot;
-
+/* The keys of the model's table: a known word (the tokenizer's hash of the
+ * word; its row is the unigram plus all its character grams, and
+ * row_sq[row] > 0 is the squared length one occurrence adds), a bigram
+ * (bigram_key of the two words' hashes), a character gram (FNV-1a of
+ * "c:GRAM") or a passive stem (FNV-1a of "p:STEM"), row_sq[row] == 0. A slot
+ * packs part of the key with the row; see intent.c. */
 typedef struct {
     size_t n_class;
     char labels[CLASSIFY_MAX_INTENTS][CLASSIFY_LABEL_MAX];
@@ -191,8 +187,9 @@ typedef struct {
     float *weights; /* n_feat rows of stride floats, the padding 0, each
                        already times its family's weight */
     size_t n_feat;
-    intent_slot *slots;
+    uint64_t *slots; /* cap slots: key tag | row, 0 empty */
     size_t cap;
+    float *row_sq;      /* per row: > 0 for a word row (see above) */
     uint32_t *row_name; /* name offset of each weight row */
     char *names;
     size_t names_used;

@@ -258,29 +258,46 @@ static inline uint64_t bigram_key(uint64_t a, uint64_t b)
     return ctok_phrase_step(ctok_phrase_step(INTENT_BIGRAM_SEED, a), b);
 }
 
-static const intent_slot *slot_find(const intent_model *m, uint64_t key)
+/* A slot holds bits 24-63 of the key (bit 24 forced on, so that a used
+ * slot is never 0) over the row number: eight bytes, so that the table can
+ * stay under a third full (short probes, most look-ups of free text miss)
+ * in the space a half-full table of 16-byte slots would take. The bits that
+ * pick the slot are the key's low ones, so the two parts do not overlap;
+ * two keys that agree on both would be taken for one (about one chance in
+ * 2^40 per probe). */
+#define SLOT_ROW_BITS 24
+#define SLOT_ROW_MASK ((1ULL << SLOT_ROW_BITS) - 1)
+
+static inline uint64_t slot_tag(uint64_t key)
+{
+    return (key | (1ULL << SLOT_ROW_BITS)) & ~SLOT_ROW_MASK;
+}
+
+/* The row of key, or -1. */
+static inline int64_t slot_find(const intent_model *m, uint64_t key)
 {
     const size_t mask = m->cap - 1;
+    const uint64_t tag = slot_tag(key);
     for (size_t j = (size_t)key & mask;; j = (j + 1) & mask) {
-        if (m->slots[j].key == key)
-            return &m->slots[j];
-        if (m->slots[j].key == 0)
-            return NULL;
+        uint64_t v = m->slots[j];
+        if ((v & ~SLOT_ROW_MASK) == tag)
+            return (int64_t)(v & SLOT_ROW_MASK);
+        if (v == 0)
+            return -1;
     }
 }
 
 /* Returns 0 when key is there already. */
 static int slot_insert(intent_model *m, uint64_t key, uint32_t row, float sq)
 {
+    if (slot_find(m, key) >= 0)
+        return 0;
     const size_t mask = m->cap - 1;
     size_t j = (size_t)key & mask;
-    while (m->slots[j].key && m->slots[j].key != key)
+    while (m->slots[j])
         j = (j + 1) & mask;
-    if (m->slots[j].key == key)
-        return 0;
-    m->slots[j].key = key;
-    m->slots[j].row = row;
-    m->slots[j].sq = sq;
+    m->slots[j] = slot_tag(key) | row;
+    m->row_sq[row] = sq;
     return 1;
 }
 
@@ -296,10 +313,10 @@ static void fold_gram(uint64_t hash, const char *gram, size_t len, void *arg)
     (void)gram;
     (void)len;
     const fold_arg *a = arg;
-    const intent_slot *sl = slot_find(a->m, hash);
-    if (!sl || sl->sq != 0.0f)
+    int64_t r = slot_find(a->m, hash);
+    if (r < 0 || a->m->row_sq[r] != 0.0f)
         return;
-    const float *g = a->m->weights + (size_t)sl->row * a->m->stride;
+    const float *g = a->m->weights + (size_t)r * a->m->stride;
     for (size_t k = 0; k < a->m->n_class; k++)
         a->row[k] += a->wt * g[k];
 }
@@ -309,6 +326,7 @@ void intent_model_fini(intent_model *m)
     free(m->bias_w);
     free(m->weights);
     free(m->slots);
+    free(m->row_sq);
     free(m->row_name);
     free(m->names);
     memset(m, 0, sizeof *m);
@@ -443,18 +461,19 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         goto out;
     }
     m->n_feat = (size_t)nf;
-    /* at most 3/4 full: short probe chains, and a table half the size of a
-     * half-full one */
+    /* under a third full: most look-ups of free text miss, and a miss
+     * walks to the next free slot */
     m->cap = 16;
-    while (m->cap * 3 < m->n_feat * 4)
+    while (m->cap < m->n_feat * 3)
         m->cap *= 2;
     m->stride = (m->n_class + 3) & ~(size_t)3;
     m->weights = calloc(m->n_feat * m->stride, sizeof *m->weights);
     m->slots = calloc(m->cap, sizeof *m->slots);
+    m->row_sq = calloc(m->n_feat, sizeof *m->row_sq);
     m->row_name = calloc(m->n_feat, sizeof *m->row_name);
     size_t names_cap = 1 << 16;
     m->names = malloc(names_cap);
-    if (!m->weights || !m->slots || !m->row_name || !m->names) {
+    if (!m->weights || !m->slots || !m->row_sq || !m->row_name || !m->names) {
         err = ATTUNE_ERR_NOMEM;
         why = "out of memory";
         goto out;
@@ -665,9 +684,9 @@ static void add_gram(uint64_t hash, const char *gram, size_t len, void *arg)
     (void)gram;
     (void)len;
     predict_acc *a = arg;
-    const intent_slot *sl = slot_find(a->m, hash);
-    if (sl && sl->sq == 0.0f)
-        add_row(a, sl->row);
+    int64_t r = slot_find(a->m, hash);
+    if (r >= 0 && a->m->row_sq[r] == 0.0f)
+        add_row(a, (uint32_t)r);
 }
 
 /* The character grams of a word the model has no row for. ASCII words (the
@@ -706,9 +725,9 @@ static size_t add_unknown_word(predict_acc *a, const char *w, size_t wl)
         }
     }
     for (size_t k = 0; k < nh; k++) {
-        const intent_slot *sl = slot_find(m, hs[k]);
-        if (sl && sl->sq == 0.0f)
-            add_row(a, sl->row);
+        int64_t r = slot_find(m, hs[k]);
+        if (r >= 0 && m->row_sq[r] == 0.0f)
+            add_row(a, (uint32_t)r);
     }
     return nh;
 }
@@ -717,7 +736,7 @@ void classify_intent_stage(classify_run *run)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
-    classify_result *r = run->r;
+    classify_result *res = run->r;
     /* keys first, with their slots prefetched, then the look-ups: the
      * table is larger than the caches and the keys do not depend on it */
     uint64_t wkey[CLASSIFY_MAX_TOKENS], bkey[CLASSIFY_MAX_TOKENS + 1];
@@ -745,10 +764,10 @@ void classify_intent_stage(classify_run *run)
     memset(a.sc, 0, sizeof a.sc);
     double sq = 0;
     for (size_t k = 0; k < nw; k++) {
-        const intent_slot *sl = slot_find(m, wkey[k]);
-        if (sl && sl->sq > 0.0f) {
-            add_row(&a, sl->row);
-            sq += sl->sq;
+        int64_t r = slot_find(m, wkey[k]);
+        if (r >= 0 && m->row_sq[r] > 0.0f) {
+            add_row(&a, (uint32_t)r);
+            sq += m->row_sq[r];
         } else {
             const char *w;
             size_t wl;
@@ -756,9 +775,9 @@ void classify_intent_stage(classify_run *run)
             size_t ng = add_unknown_word(&a, w, wl);
             sq += INTENT_W_WORD * INTENT_W_WORD + (double)ng * INTENT_W_CHAR * INTENT_W_CHAR;
         }
-        sl = slot_find(m, bkey[k]);
-        if (sl && sl->sq == 0.0f)
-            add_row(&a, sl->row);
+        r = slot_find(m, bkey[k]);
+        if (r >= 0 && m->row_sq[r] == 0.0f)
+            add_row(&a, (uint32_t)r);
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
         /* the passive feature, looked for only after a word in -ed */
         const ctok *t = &tb->tok[widx[k]];
@@ -773,17 +792,17 @@ void classify_intent_stage(classify_run *run)
             }
             if (aux) {
                 uint64_t h = fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, widx[k]), stem);
-                sl = slot_find(m, h ? h : 1);
-                if (sl && sl->sq == 0.0f)
-                    add_row(&a, sl->row);
+                r = slot_find(m, h ? h : 1);
+                if (r >= 0 && m->row_sq[r] == 0.0f)
+                    add_row(&a, (uint32_t)r);
                 sq += INTENT_W_PASSIVE * INTENT_W_PASSIVE;
             }
         }
     }
     if (nw > 0) {
-        const intent_slot *sl = slot_find(m, bigram_key(prev, m->h_eos));
-        if (sl && sl->sq == 0.0f)
-            add_row(&a, sl->row);
+        int64_t r = slot_find(m, bigram_key(prev, m->h_eos));
+        if (r >= 0 && m->row_sq[r] == 0.0f)
+            add_row(&a, (uint32_t)r);
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
     }
     add_rows_flush(&a);
@@ -815,11 +834,11 @@ void classify_intent_stage(classify_run *run)
             second = k;
         }
     }
-    memcpy(r->intent.label, m->labels[best], CLASSIFY_LABEL_MAX);
-    r->intent.confidence = probs[best];
+    memcpy(res->intent.label, m->labels[best], CLASSIFY_LABEL_MAX);
+    res->intent.confidence = probs[best];
     if (second != best) {
-        memcpy(r->intent.second, m->labels[second], CLASSIFY_LABEL_MAX);
-        r->intent.second_confidence = probs[second];
+        memcpy(res->intent.second, m->labels[second], CLASSIFY_LABEL_MAX);
+        res->intent.second_confidence = probs[second];
     }
     /* evidence: the three distinct rows (a known word with its character
      * grams, a bigram, a gram of an unknown word) that pushed hardest for

@@ -209,6 +209,82 @@ static inline void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_i
         (void)norm_put(tb, t, (const char *)enc, (size_t)el);
 }
 
+/* ASCII letters and digits: the byte folded to lower case, bit 8 set for a
+ * capital, bit 16 for a letter; 0 for every other byte (all bytes >= 0x80
+ * included). One load tells a word byte, its folded form and its counts. */
+static const uint32_t ascii_word[256] = {
+    0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,
+    0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,
+    0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,
+    0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,
+    0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x30,    0x31,
+    0x32,    0x33,    0x34,    0x35,    0x36,    0x37,    0x38,    0x39,    0x0,     0x0,
+    0x0,     0x0,     0x0,     0x0,     0x0,     0x10161, 0x10162, 0x10163, 0x10164, 0x10165,
+    0x10166, 0x10167, 0x10168, 0x10169, 0x1016a, 0x1016b, 0x1016c, 0x1016d, 0x1016e, 0x1016f,
+    0x10170, 0x10171, 0x10172, 0x10173, 0x10174, 0x10175, 0x10176, 0x10177, 0x10178, 0x10179,
+    0x1017a, 0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x10061, 0x10062, 0x10063,
+    0x10064, 0x10065, 0x10066, 0x10067, 0x10068, 0x10069, 0x1006a, 0x1006b, 0x1006c, 0x1006d,
+    0x1006e, 0x1006f, 0x10070, 0x10071, 0x10072, 0x10073, 0x10074, 0x10075, 0x10076, 0x10077,
+    0x10078, 0x10079, 0x1007a, 0x0,     0x0,     0x0,     0x0,     0x0,
+};
+
+/* The common word: ASCII letters and digits only, ended by a byte that
+ * cannot continue it, no letter three times running, at most CTOK_MAX_LEN
+ * bytes. It is copied, folded, hashed and flagged in one pass. Returns the
+ * end position, or 0 (nothing kept) when read_word must handle the word. */
+static size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
+{
+    if (tb->n >= CLASSIFY_MAX_TOKENS)
+        return 0;
+    size_t room = sizeof tb->norm - 1 - tb->norm_used;
+    if (room > CTOK_MAX_LEN)
+        room = CTOK_MAX_LEN;
+    char *dst = tb->norm + tb->norm_used;
+    const unsigned char *u = (const unsigned char *)s;
+    uint64_t h = FNV_OFFSET;
+    uint32_t e, counts = 0; /* capitals in bits 0-7, letters in bits 8-15 */
+    size_t p = pos, o = 0;
+    while (p < n && (e = ascii_word[u[p]]) != 0) {
+        if (o == room)
+            return 0;
+        unsigned c = e & 0xFF;
+        counts += e >> 8;
+        dst[o++] = (char)c;
+        h = (h ^ c) * FNV_PRIME;
+        p++;
+    }
+    /* a letter three times running: read_word squeezes it */
+    for (size_t k = 2; k < o; k++)
+        if (dst[k] == dst[k - 1] && dst[k] == dst[k - 2] && dst[k] >= 'a')
+            return 0;
+    unsigned up = counts & 0xFF, alpha = counts >> 8, p1 = (unsigned char)dst[o - 1];
+    if (p < n) {
+        unsigned b = u[p];
+        /* what read_word may keep inside a word: non-ASCII letters and
+         * marks, apostrophes, '*' and '_', and : . , between digits */
+        if (b >= 0x80 || b == '\'' || b == '*' || b == '_')
+            return 0;
+        if ((b == '.' || b == ',' || b == ':') && p1 < 'a')
+            return 0;
+    }
+    ctok *t = &tb->tok[tb->n++];
+    memset(t, 0, sizeof *t);
+    t->hash = h ? h : 1;
+    t->hash1 = t->hash;
+    t->norm_off = (uint32_t)tb->norm_used;
+    t->norm_len = (uint16_t)o;
+    t->src_off = (uint16_t)pos;
+    t->src_len = (uint16_t)(p - pos);
+    t->kind = alpha ? CTOK_WORD : CTOK_NUM;
+    if (up >= 2 && up == alpha)
+        t->flags = CTOK_F_ALLCAPS;
+    else if (up == 1 && alpha >= 2 && (unsigned)u[pos] - (unsigned)'A' < 26u)
+        t->flags = CTOK_F_TITLE;
+    tb->norm_used += o;
+    tb->n_words++;
+    return p;
+}
+
 /* Reads one word starting at pos; returns the end position. */
 static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
 {
@@ -250,19 +326,17 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
                 alpha_n += alpha;
                 unsigned c = alpha ? lc : b;
                 p++;
-                if ((int)c == l) {
-                    if (++r >= 2 && alpha) {
-                        elong = 1;
-                        prev_in = (utf8proc_int32_t)c;
-                        goto next;
-                    }
+                /* the third and later repeats of a letter are dropped
+                 * ("sooo" -> "soo"), digits are kept */
+                unsigned same = (int)c == l;
+                r = same ? r + 1 : 0;
+                if (same && r >= 2 && alpha) {
+                    elong = 1;
                 } else {
-                    r = 0;
+                    l = (int)c;
+                    if (o < room)
+                        dst[o++] = (char)c;
                 }
-                l = (int)c;
-                if (o < room)
-                    dst[o++] = (char)c;
-            next:
                 if (p >= n)
                     break;
                 b = (unsigned char)s[p];
@@ -270,7 +344,7 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
             /* prev_in is the last byte read, lower-cased like the old
              * per-byte loop did; only whether it is a digit matters */
             prev_in = (utf8proc_int32_t)(unsigned char)s[p - 1];
-            if (prev_in - 'A' < 26)
+            if (prev_in >= 'A' && prev_in <= 'Z')
                 prev_in |= 0x20;
             tb->norm_used += o;
             t->norm_len = (uint16_t)(t->norm_len + o);
@@ -368,6 +442,16 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
          * more often: look at the next byte before trying the list */
         int letter_emo = (ch == 'T' || ch == 'x' || ch == 'X' || ch == 'D') && p + 1 < len &&
                          (text[p + 1] == '_' || text[p + 1] == 'D' || text[p + 1] == ':');
+        /* the usual cases first: a word of ASCII letters and digits, a space */
+        if (ascii_word[ch] && !letter_emo) {
+            size_t end = fast_word(text, len, p, tb);
+            p = end ? end : read_word(text, len, p, tb);
+            continue;
+        }
+        if (ch == ' ') {
+            p++;
+            continue;
+        }
         size_t el = (ch == ':' || ch == ';' || ch == '=' || ch == '<' || ch == '>' || ch == '^' ||
                      ch == '-' || letter_emo)
                         ? match_emoticon(text, len, p)
@@ -385,8 +469,9 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
             p++;
             continue;
         }
-        if ((((unsigned)ch | 0x20u) - (unsigned)'a' < 26u) | ((unsigned)ch - (unsigned)'0' < 10u)) {
-            p = read_word(text, len, p, tb);
+        if (ascii_word[ch]) {
+            size_t end = fast_word(text, len, p, tb);
+            p = end ? end : read_word(text, len, p, tb);
             continue;
         }
         utf8proc_int32_t cp;
