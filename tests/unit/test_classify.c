@@ -612,6 +612,49 @@ static void test_no_intent_model(void **state)
     classify_free(NULL);
 }
 
+/* The writer prints numbers without printf; it must print what "%.4g"
+ * prints for the value rounded to four decimals: every multiple of 10^-4
+ * up to +-20, decimal ties at each scale, decade edges, negative zero, and
+ * values printf keeps for itself (>= 1000). */
+static void check_number(float v)
+{
+    classify_result r;
+    memset(&r, 0, sizeof r);
+    r.sentiment.score = v;
+    char buf[CLASSIFY_JSON_MAX];
+    assert_true(classify_result_write_json(&r, buf, sizeof buf) > 0);
+    const char *at = strstr(buf, "\"score\":");
+    assert_non_null(at);
+    at += 8;
+    char want[64];
+    double d = round((double)v * 10000.0) / 10000.0;
+    snprintf(want, sizeof want, "%.4g", d);
+    size_t wl = strlen(want);
+    if (strncmp(at, want, wl) != 0 || at[wl] != ',')
+        fail_msg("%.9g: wrote %.12s, printf says %s", (double)v, at, want);
+}
+
+static void test_json_numbers(void **state)
+{
+    (void)state;
+    for (int i = -200000; i <= 200000; i++)
+        check_number((float)i / 10000.0f);
+    static const float edges[] = {0.0f,     -0.0f,    -0.00004f, 0.00005f, 0.99995f, 0.99994f,
+                                  9.99949f, 9.9995f,  9.9996f,   10.0f,    99.995f,  99.9949f,
+                                  100.0f,   999.94f,  999.95f,   999.96f,  1000.0f,  1234.5f,
+                                  1.2345f,  1.2355f,  12.345f,   12.355f,  123.45f,  123.55f,
+                                  2.0005f,  -2.0005f, 5e6f,      -0.5f,    0.1f};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        check_number(edges[i]);
+    /* pseudo-random values over the range the results use and beyond */
+    uint32_t x = 12345;
+    for (int i = 0; i < 200000; i++) {
+        x = x * 1664525u + 1013904223u;
+        check_number(((float)(x >> 8) / 16777216.0f - 0.5f) * 3000.0f);
+        check_number(((float)(x >> 8) / 16777216.0f - 0.5f) * 4.0f);
+    }
+}
+
 static void test_json(void **state)
 {
     (void)state;
@@ -767,6 +810,7 @@ int main(void)
         cmocka_unit_test(test_intent_model_version),
         cmocka_unit_test(test_no_intent_model),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json_numbers),
         cmocka_unit_test(test_batch_line),
         cmocka_unit_test(test_concurrent_use),
     };
