@@ -3,6 +3,7 @@
  * (sentiment, emotion, threat, urgency, preferences, intent) read the shared
  * analysis. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,11 @@ attune_err classify_new(const classify_options *opts, classify **out, char *errs
             return err;
         }
         c->has_intent = 1;
+        err = intent_model_index_words(&c->intent, &c->lex, errstr, errstr_size);
+        if (err) {
+            classify_free(c);
+            return err;
+        }
     }
     *out = c;
     return ATTUNE_OK;
@@ -185,9 +191,11 @@ void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const
     classify_evidence_add_text(run, kind, rule, buf, used, weight);
 }
 
-static const lex_entry *word_entry(const lex_table *lex, const ctok *t)
+/* One probe gives the word's lexicon entry and its intent row; an
+ * elongated word ("sooo") is looked up squeezed to one as well. */
+static const lex_entry *word_entry(const lex_table *lex, const ctok *t, int32_t *intent_row)
 {
-    const lex_entry *e = lex_find(lex, t->hash);
+    const lex_entry *e = lex_probe(lex, t->hash, intent_row);
     if (!e && t->hash1 != t->hash)
         e = lex_find(lex, t->hash1);
     return e;
@@ -201,7 +209,10 @@ static void analyse(classify_run *run)
     const lex_table *lex = &run->c->lex;
     size_t n = tb->n;
     for (size_t i = 0; i < n; i++) {
-        run->lex[i] = tb->tok[i].kind == CTOK_PUNCT ? NULL : word_entry(lex, &tb->tok[i]);
+        run->intent_row[i] = -1;
+        run->lex[i] = tb->tok[i].kind == CTOK_PUNCT
+                          ? NULL
+                          : word_entry(lex, &tb->tok[i], &run->intent_row[i]);
         run->phrase[i] = NULL;
         run->phrase_len[i] = 0;
         run->owner[i] = -1;
@@ -263,7 +274,9 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
 {
     if (!c || !out || (!text && len > 0))
         return ATTUNE_ERR_INVALID;
-    memset(out, 0, sizeof *out);
+    /* everything but the evidence array (three quarters of the struct):
+     * only its first n_evidence items are ever written or read */
+    memset(out, 0, offsetof(classify_result, evidence));
     ctok_buf tb;
     classify_run run;
     ctok_run(text, len, &tb);

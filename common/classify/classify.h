@@ -150,6 +150,7 @@ typedef struct {
     unsigned n_tokens;
     int truncated; /* the text was longer than CLASSIFY_MAX_TEXT or had too many tokens */
     unsigned n_evidence;
+    /* the first n_evidence items; the rest are left as they were */
     classify_evidence evidence[CLASSIFY_MAX_EVIDENCE];
 } classify_result;
 

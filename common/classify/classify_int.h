@@ -138,17 +138,20 @@ typedef struct {
  * the order they were made, so the ones a text hits share fewer cache lines
  * than in a sparse table. */
 typedef struct {
-    uint64_t key; /* 0 marks an empty slot */
-    uint32_t idx; /* into entries */
-    uint32_t pad;
+    uint64_t key;       /* 0 marks an empty slot */
+    uint32_t idx;       /* into entries, or LEX_NO_ENTRY */
+    int32_t intent_row; /* the intent model's row of this word, or -1 */
 } lex_key;
+
+#define LEX_NO_ENTRY UINT32_MAX
 
 typedef struct {
     lex_entry *entries; /* used of entries_cap */
     size_t entries_cap;
-    lex_key *keys; /* open addressing, cap slots */
+    lex_key *keys; /* open addressing, cap slots, n_keys used */
     size_t cap;    /* power of two */
-    size_t used;
+    size_t n_keys;
+    size_t used; /* entries */
     char *arena;
     size_t arena_used, arena_cap;
     unsigned max_phrase; /* longest phrase in tokens */
@@ -156,7 +159,13 @@ typedef struct {
 
 #define LEX_MAX_PHRASE 6
 
+/* The table is also the word index of the intent model: a token's one
+ * probe gives its lexicon entry (NULL when the word has none) and the
+ * model's row for it (-1 when none), see classify_new. */
 const lex_entry *lex_find(const lex_table *t, uint64_t key);
+const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row);
+/* Load time only: fails on a second row for one key. */
+attune_err lex_set_intent_row(lex_table *t, uint64_t key, int32_t row);
 static inline const char *lex_name(const lex_table *t, const lex_entry *e)
 {
     return t->arena + e->name_off;
@@ -195,9 +204,14 @@ typedef struct {
     size_t names_used;
     uint64_t h_num, h_bos, h_eos; /* word hashes of "#" (numbers), "<s>", "</s>" */
     uint64_t h_cseed;             /* FNV-1a state after "c:" */
+    int32_t num_row;              /* the row of "w:#" (every number), or -1 */
 } intent_model;
 
 attune_err intent_model_load(intent_model *m, const char *path, char *errstr, size_t errstr_size);
+/* Puts the model's word rows into the lexicon's key table (by the
+ * tokenizer's hash of each word). */
+attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char *errstr,
+                                    size_t errstr_size);
 void intent_model_fini(intent_model *m);
 
 /* --- the classifier ------------------------------------------------------- */
@@ -213,6 +227,7 @@ typedef struct {
     const classify *c;
     const ctok_buf *tb;
     const lex_entry *lex[CLASSIFY_MAX_TOKENS];    /* word entry per token */
+    int32_t intent_row[CLASSIFY_MAX_TOKENS];      /* the intent model's row of the word, or -1 */
     const lex_entry *phrase[CLASSIFY_MAX_TOKENS]; /* phrase starting at token */
     uint8_t phrase_len[CLASSIFY_MAX_TOKENS];
     int16_t owner[CLASSIFY_MAX_TOKENS];   /* start of the phrase covering a token, or -1 */

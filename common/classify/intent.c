@@ -564,6 +564,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             goto out;
         }
     }
+    m->num_row = -1;
     /* Second pass: a word's row becomes its unigram plus all its character
      * grams, weighted as at training, so that prediction adds one row per
      * known word instead of looking up every gram. */
@@ -577,12 +578,11 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         fold_arg fa = {m, row, INTENT_W_CHAR};
         size_t wl = strlen(name + 2);
         size_t ng = word_grams(name + 2, wl, fold_gram, &fa);
-        float sq = INTENT_W_WORD * INTENT_W_WORD + (float)ng * INTENT_W_CHAR * INTENT_W_CHAR;
-        if (!slot_insert(m, ctok_hash_bytes(name + 2, wl), (uint32_t)r, sq)) {
-            why = "duplicate feature";
-            err = ATTUNE_ERR_PARSE;
-            goto out;
-        }
+        /* keyed by the word in the lexicon's table, see
+         * intent_model_index_words */
+        m->row_sq[r] = INTENT_W_WORD * INTENT_W_WORD + (float)ng * INTENT_W_CHAR * INTENT_W_CHAR;
+        if (wl == 1 && name[2] == '#')
+            m->num_row = (int32_t)r;
     }
     /* now the other rows carry their family's weight too */
     for (size_t r = 0; r < m->n_feat; r++) {
@@ -607,6 +607,22 @@ out:
         intent_model_fini(m);
         return attune_errf(err, errstr, errstr_size, "%s:%u: %s", path, lineno,
                            why ? why : attune_err_str(err));
+    }
+    return ATTUNE_OK;
+}
+
+attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char *errstr,
+                                    size_t errstr_size)
+{
+    for (size_t r = 0; r < m->n_feat; r++) {
+        if (m->row_sq[r] <= 0.0f)
+            continue;
+        const char *name = m->names + m->row_name[r];
+        attune_err err =
+            lex_set_intent_row(lex, ctok_hash_bytes(name + 2, strlen(name + 2)), (int32_t)r);
+        if (err)
+            return attune_errf(err, errstr, errstr_size, "intent model: cannot index word %s: %s",
+                               name + 2, attune_err_str(err));
     }
     return ATTUNE_OK;
 }
@@ -739,7 +755,7 @@ void classify_intent_stage(classify_run *run)
     classify_result *res = run->r;
     /* keys first, with their slots prefetched, then the look-ups: the
      * table is larger than the caches and the keys do not depend on it */
-    uint64_t wkey[CLASSIFY_MAX_TOKENS], bkey[CLASSIFY_MAX_TOKENS + 1];
+    uint64_t bkey[CLASSIFY_MAX_TOKENS + 1];
     uint16_t widx[CLASSIFY_MAX_TOKENS];
     const size_t mask = m->cap - 1;
     size_t nw = 0;
@@ -749,10 +765,8 @@ void classify_intent_stage(classify_run *run)
         if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
             continue;
         uint64_t h = t->kind == CTOK_NUM ? m->h_num : t->hash;
-        wkey[nw] = h;
         bkey[nw] = bigram_key(prev, h);
         widx[nw] = (uint16_t)i;
-        __builtin_prefetch(&m->slots[(size_t)h & mask]);
         __builtin_prefetch(&m->slots[(size_t)bkey[nw] & mask]);
         prev = h;
         nw++;
@@ -764,8 +778,9 @@ void classify_intent_stage(classify_run *run)
     memset(a.sc, 0, sizeof a.sc);
     double sq = 0;
     for (size_t k = 0; k < nw; k++) {
-        int64_t r = slot_find(m, wkey[k]);
-        if (r >= 0 && m->row_sq[r] > 0.0f) {
+        /* the word's row came with its lexicon look-up (analyse) */
+        int64_t r = tb->tok[widx[k]].kind == CTOK_NUM ? m->num_row : run->intent_row[widx[k]];
+        if (r >= 0) {
             add_row(&a, (uint32_t)r);
             sq += m->row_sq[r];
         } else {
