@@ -57,6 +57,9 @@ typedef struct {
 
 /* Tokenizes at most CLASSIFY_MAX_TEXT bytes of text into tb. */
 void ctok_run(const char *text, size_t len, ctok_buf *tb);
+/* The same with the one-pass path for plain ASCII words on or off: both
+ * must give the same tokens (the fuzzer and the unit tests compare them). */
+void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast);
 
 uint64_t ctok_hash_bytes(const char *s, size_t n);
 /* The key of a phrase of n >= 2 tokens, from the tokens' hashes. */

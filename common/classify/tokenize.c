@@ -420,6 +420,11 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
 
 void ctok_run(const char *text, size_t len, ctok_buf *tb)
 {
+    ctok_run_opts(text, len, tb, 1);
+}
+
+void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
+{
     tb->n = 0;
     tb->norm_used = 0;
     tb->truncated = 0;
@@ -444,7 +449,7 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
                          (text[p + 1] == '_' || text[p + 1] == 'D' || text[p + 1] == ':');
         /* the usual cases first: a word of ASCII letters and digits, a space */
         if (ascii_word[ch] && !letter_emo) {
-            size_t end = fast_word(text, len, p, tb);
+            size_t end = fast ? fast_word(text, len, p, tb) : 0;
             p = end ? end : read_word(text, len, p, tb);
             continue;
         }

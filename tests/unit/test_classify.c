@@ -138,6 +138,57 @@ static void test_tokenizer_limits(void **state)
     assert_int_equal(classify_text(NULL, "x", 1, NULL, &r), ATTUNE_ERR_INVALID);
 }
 
+/* The one-pass path for plain ASCII words must give exactly the tokens of
+ * the general path: words next to apostrophes, digits next to : . ,
+ * capitals, elongation, masked swearing, non-ASCII letters, emoticons that
+ * start with letters, words longer than CTOK_MAX_LEN, the token cap. */
+static ctok_buf tb_slow;
+
+static void check_fast_path(const char *text, size_t len)
+{
+    ctok_run_opts(text, len, &tb, 1);
+    ctok_run_opts(text, len, &tb_slow, 0);
+    assert_int_equal(tb.n, tb_slow.n);
+    assert_int_equal(tb.norm_used, tb_slow.norm_used);
+    assert_memory_equal(tb.norm, tb_slow.norm, tb.norm_used);
+    assert_int_equal(tb.n_words, tb_slow.n_words);
+    assert_int_equal(tb.all_caps_text, tb_slow.all_caps_text);
+    assert_int_equal(tb.title_text, tb_slow.title_text);
+    assert_int_equal(tb.truncated, tb_slow.truncated);
+    for (size_t i = 0; i < tb.n; i++)
+        assert_memory_equal(&tb.tok[i], &tb_slow.tok[i], sizeof tb.tok[i]);
+}
+
+static void test_tokenizer_fast_path(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "Hello WORLD, I'm sooo HAPPY!!! at 5:30pm on 12.05.2024, 1,000 items",
+        "don't can't won't f***ing sh*t x_y snake_case abc'",
+        "Café naïve ÉTÉ straße ﬁne ＡＢＣ 東京 \xf0\x9f\x98\xa1 emoji",
+        "T_T xD XD D: Dx Tx xx TT DD Don't Xmas T-Rex :) <3 :-(",
+        "aaa aaaa 111 1111 AAA Aa aA ABC1 1ABC a1a1 0x1F",
+        "end. end, end: 3. 3, 3: 3.5 a.b a,b a:b '' 'quoted' word' 'word",
+        "\xff\xfe broken \xc3 utf8 \xe2\x82 end",
+        "CAPS ONLY TEXT HERE",
+        "A Headline Made Of Title Words",
+        "",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        check_fast_path(texts[i], strlen(texts[i]));
+    /* a word longer than a token may be, and one at the end of the text */
+    char big[CLASSIFY_MAX_TEXT + 100];
+    memset(big, 'q', sizeof big);
+    for (size_t i = 70; i < sizeof big; i += 71)
+        big[i] = ' ';
+    check_fast_path(big, 300);
+    check_fast_path(big, sizeof big);
+    /* more words than tokens kept */
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (i % 3 == 2) ? ' ' : (char)('a' + i % 26);
+    check_fast_path(big, sizeof big);
+}
+
 /* --- sentiment rules --------------------------------------------------------- */
 
 static void test_sentiment_basic(void **state)
@@ -791,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_normalises),
         cmocka_unit_test(test_tokenizer_invalid_utf8),
         cmocka_unit_test(test_tokenizer_limits),
+        cmocka_unit_test(test_tokenizer_fast_path),
         cmocka_unit_test(test_sentiment_basic),
         cmocka_unit_test(test_negation),
         cmocka_unit_test(test_intensifiers_and_dampeners),
