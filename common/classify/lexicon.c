@@ -77,7 +77,7 @@ static attune_err key_slot(lex_table *t, uint64_t key, lex_key **out)
     }
     if (t->n_keys >= LEX_MAX_KEYS)
         return ATTUNE_ERR_LIMIT;
-    if ((t->n_keys + 1) * 2 > t->cap) {
+    if (!t->keys || (t->n_keys + 1) * 2 > t->cap) {
         attune_err err = grow(t);
         if (err)
             return err;
