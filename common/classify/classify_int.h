@@ -51,6 +51,7 @@ typedef struct {
     int all_caps_text; /* every word is in capitals: caps carry no emphasis */
     int title_text;    /* most words are Capitalised (a headline): no names to tell */
     unsigned n_words;
+    unsigned n_caps, n_titles; /* words flagged CTOK_F_ALLCAPS, CTOK_F_TITLE */
     ctok tok[CLASSIFY_MAX_TOKENS];
     char norm[CLASSIFY_MAX_TEXT * 2 + CTOK_MAX_LEN * 2];
 } ctok_buf;
@@ -183,12 +184,12 @@ void lex_fini(lex_table *t);
 
 /* --- intent model --------------------------------------------------------- */
 
-/* The keys of the model's table: a known word (the tokenizer's hash of the
- * word; its row is the unigram plus all its character grams, and
- * row_sq[row] > 0 is the squared length one occurrence adds), a bigram
- * (bigram_key of the two words' hashes), a character gram (FNV-1a of
- * "c:GRAM") or a passive stem (FNV-1a of "p:STEM"), row_sq[row] == 0. A slot
- * packs part of the key with the row; see intent.c. */
+/* The model's own table holds bigrams (bigram_key of the two words'
+ * hashes), character grams (FNV-1a of "c:GRAM") and passive stems (FNV-1a
+ * of "p:STEM"); a slot packs part of the key with the row, see intent.c.
+ * Word rows (the unigram plus all the word's character grams, row_sq[row]
+ * > 0 being the squared length one occurrence adds) are found through the
+ * lexicon's key table instead (intent_model_index_words). */
 typedef struct {
     size_t n_class;
     char labels[CLASSIFY_MAX_INTENTS][CLASSIFY_LABEL_MAX];

@@ -288,7 +288,7 @@ static inline int64_t slot_find(const intent_model *m, uint64_t key)
 }
 
 /* Returns 0 when key is there already. */
-static int slot_insert(intent_model *m, uint64_t key, uint32_t row, float sq)
+static int slot_insert(intent_model *m, uint64_t key, uint32_t row)
 {
     if (slot_find(m, key) >= 0)
         return 0;
@@ -297,7 +297,6 @@ static int slot_insert(intent_model *m, uint64_t key, uint32_t row, float sq)
     while (m->slots[j])
         j = (j + 1) & mask;
     m->slots[j] = slot_tag(key) | row;
-    m->row_sq[row] = sq;
     return 1;
 }
 
@@ -314,7 +313,7 @@ static void fold_gram(uint64_t hash, const char *gram, size_t len, void *arg)
     (void)len;
     const fold_arg *a = arg;
     int64_t r = slot_find(a->m, hash);
-    if (r < 0 || a->m->row_sq[r] != 0.0f)
+    if (r < 0)
         return;
     const float *g = a->m->weights + (size_t)r * a->m->stride;
     for (size_t k = 0; k < a->m->n_class; k++)
@@ -558,7 +557,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             key = bigram_key(ctok_hash_bytes(name + 2, (size_t)(sp - name - 2)),
                              ctok_hash_bytes(sp + 1, (size_t)(name + nl - sp - 1)));
         }
-        if (!slot_insert(m, key ? key : 1, (uint32_t)r, 0.0f)) {
+        if (!slot_insert(m, key ? key : 1, (uint32_t)r)) {
             why = "duplicate feature";
             err = ATTUNE_ERR_PARSE;
             goto out;
@@ -701,7 +700,7 @@ static void add_gram(uint64_t hash, const char *gram, size_t len, void *arg)
     (void)len;
     predict_acc *a = arg;
     int64_t r = slot_find(a->m, hash);
-    if (r >= 0 && a->m->row_sq[r] == 0.0f)
+    if (r >= 0)
         add_row(a, (uint32_t)r);
 }
 
@@ -742,7 +741,7 @@ static size_t add_unknown_word(predict_acc *a, const char *w, size_t wl)
     }
     for (size_t k = 0; k < nh; k++) {
         int64_t r = slot_find(m, hs[k]);
-        if (r >= 0 && m->row_sq[r] == 0.0f)
+        if (r >= 0)
             add_row(a, (uint32_t)r);
     }
     return nh;
@@ -791,7 +790,7 @@ void classify_intent_stage(classify_run *run)
             sq += INTENT_W_WORD * INTENT_W_WORD + (double)ng * INTENT_W_CHAR * INTENT_W_CHAR;
         }
         r = slot_find(m, bkey[k]);
-        if (r >= 0 && m->row_sq[r] == 0.0f)
+        if (r >= 0)
             add_row(&a, (uint32_t)r);
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
         /* the passive feature, looked for only after a word in -ed */
@@ -808,7 +807,7 @@ void classify_intent_stage(classify_run *run)
             if (aux) {
                 uint64_t h = fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, widx[k]), stem);
                 r = slot_find(m, h ? h : 1);
-                if (r >= 0 && m->row_sq[r] == 0.0f)
+                if (r >= 0)
                     add_row(&a, (uint32_t)r);
                 sq += INTENT_W_PASSIVE * INTENT_W_PASSIVE;
             }
@@ -816,7 +815,7 @@ void classify_intent_stage(classify_run *run)
     }
     if (nw > 0) {
         int64_t r = slot_find(m, bigram_key(prev, m->h_eos));
-        if (r >= 0 && m->row_sq[r] == 0.0f)
+        if (r >= 0)
             add_row(&a, (uint32_t)r);
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
     }

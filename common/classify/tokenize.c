@@ -179,6 +179,8 @@ static void finish_token(ctok_buf *tb, ctok *t, size_t src_end)
     }
     if (t->kind == CTOK_WORD || t->kind == CTOK_NUM)
         tb->n_words++;
+    tb->n_caps += (t->flags & CTOK_F_ALLCAPS) != 0;
+    tb->n_titles += (t->flags & CTOK_F_TITLE) != 0;
     tb->n++;
 }
 
@@ -210,22 +212,24 @@ static inline void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_i
 }
 
 /* ASCII letters and digits: the byte folded to lower case, bit 8 set for a
- * capital, bit 16 for a letter; 0 for every other byte (all bytes >= 0x80
+ * capital, bit 16 for a letter, bit 24 for a letter that may begin an
+ * emoticon (T_T xD XD D:); 0 for every other byte (all bytes >= 0x80
  * included). One load tells a word byte, its folded form and its counts. */
+#define ASCII_EMO_LETTER (1u << 24)
 static const uint32_t ascii_word[256] = {
-    0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,
-    0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,
-    0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,
-    0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,
-    0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x30,    0x31,
-    0x32,    0x33,    0x34,    0x35,    0x36,    0x37,    0x38,    0x39,    0x0,     0x0,
-    0x0,     0x0,     0x0,     0x0,     0x0,     0x10161, 0x10162, 0x10163, 0x10164, 0x10165,
-    0x10166, 0x10167, 0x10168, 0x10169, 0x1016a, 0x1016b, 0x1016c, 0x1016d, 0x1016e, 0x1016f,
-    0x10170, 0x10171, 0x10172, 0x10173, 0x10174, 0x10175, 0x10176, 0x10177, 0x10178, 0x10179,
-    0x1017a, 0x0,     0x0,     0x0,     0x0,     0x0,     0x0,     0x10061, 0x10062, 0x10063,
-    0x10064, 0x10065, 0x10066, 0x10067, 0x10068, 0x10069, 0x1006a, 0x1006b, 0x1006c, 0x1006d,
-    0x1006e, 0x1006f, 0x10070, 0x10071, 0x10072, 0x10073, 0x10074, 0x10075, 0x10076, 0x10077,
-    0x10078, 0x10079, 0x1007a, 0x0,     0x0,     0x0,     0x0,     0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x30,      0x31,
+    0x32,      0x33,    0x34,    0x35,    0x36,      0x37,    0x38,    0x39,    0x0,       0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x10161, 0x10162, 0x10163, 0x1010164, 0x10165,
+    0x10166,   0x10167, 0x10168, 0x10169, 0x1016a,   0x1016b, 0x1016c, 0x1016d, 0x1016e,   0x1016f,
+    0x10170,   0x10171, 0x10172, 0x10173, 0x1010174, 0x10175, 0x10176, 0x10177, 0x1010178, 0x10179,
+    0x1017a,   0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x10061, 0x10062,   0x10063,
+    0x10064,   0x10065, 0x10066, 0x10067, 0x10068,   0x10069, 0x1006a, 0x1006b, 0x1006c,   0x1006d,
+    0x1006e,   0x1006f, 0x10070, 0x10071, 0x10072,   0x10073, 0x10074, 0x10075, 0x10076,   0x10077,
+    0x1010078, 0x10079, 0x1007a, 0x0,     0x0,       0x0,     0x0,     0x0,
 };
 
 /* The common word: ASCII letters and digits only, ended by a byte that
@@ -248,7 +252,7 @@ static size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
         if (o == room)
             return 0;
         unsigned c = e & 0xFF;
-        counts += e >> 8;
+        counts += (e >> 8) & 0x101;
         dst[o++] = (char)c;
         h = (h ^ c) * FNV_PRIME;
         p++;
@@ -276,10 +280,13 @@ static size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
     t->src_off = (uint16_t)pos;
     t->src_len = (uint16_t)(p - pos);
     t->kind = alpha ? CTOK_WORD : CTOK_NUM;
-    if (up >= 2 && up == alpha)
+    if (up >= 2 && up == alpha) {
         t->flags = CTOK_F_ALLCAPS;
-    else if (up == 1 && alpha >= 2 && (unsigned)u[pos] - (unsigned)'A' < 26u)
+        tb->n_caps++;
+    } else if (up == 1 && alpha >= 2 && (unsigned)u[pos] - (unsigned)'A' < 26u) {
         t->flags = CTOK_F_TITLE;
+        tb->n_titles++;
+    }
     tb->norm_used += o;
     tb->n_words++;
     return p;
@@ -429,6 +436,7 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     tb->norm_used = 0;
     tb->truncated = 0;
     tb->n_words = 0;
+    tb->n_caps = tb->n_titles = 0;
     tb->all_caps_text = 0;
     tb->title_text = 0;
     if (!text)
@@ -445,10 +453,11 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
         unsigned char ch = (unsigned char)text[p];
         /* the letters that begin an emoticon (T_T xD XD D:) begin words far
          * more often: look at the next byte before trying the list */
-        int letter_emo = (ch == 'T' || ch == 'x' || ch == 'X' || ch == 'D') && p + 1 < len &&
+        uint32_t cls = ascii_word[ch];
+        int letter_emo = (cls & ASCII_EMO_LETTER) && p + 1 < len &&
                          (text[p + 1] == '_' || text[p + 1] == 'D' || text[p + 1] == ':');
         /* the usual cases first: a word of ASCII letters and digits, a space */
-        if (ascii_word[ch] && !letter_emo) {
+        if (cls && !letter_emo) {
             size_t end = fast ? fast_word(text, len, p, tb) : 0;
             p = end ? end : read_word(text, len, p, tb);
             continue;
@@ -533,13 +542,6 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
         p = q > p ? q : p + 1;
     }
     /* capitals mean emphasis only against a background of lower case */
-    unsigned caps = 0, titles = 0;
-    for (size_t i = 0; i < tb->n; i++) {
-        if (tb->tok[i].flags & CTOK_F_ALLCAPS)
-            caps++;
-        if (tb->tok[i].flags & CTOK_F_TITLE)
-            titles++;
-    }
-    tb->all_caps_text = tb->n_words > 0 && caps * 10 >= tb->n_words * 8;
-    tb->title_text = tb->n_words > 0 && titles * 2 > tb->n_words;
+    tb->all_caps_text = tb->n_words > 0 && tb->n_caps * 10 >= tb->n_words * 8;
+    tb->title_text = tb->n_words > 0 && tb->n_titles * 2 > tb->n_words;
 }
