@@ -857,32 +857,31 @@ void classify_intent_stage(classify_run *run)
     /* evidence: the three distinct rows (a known word with its character
      * grams, a bigram, a gram of an unknown word) that pushed hardest for
      * the label */
+    /* (each row's push is read into an array first, then the three largest
+     * are picked by plain maximum passes: a branch that is almost always
+     * false, where keeping a sorted top three branched at random) */
     uint32_t top[3];
     float top_w[3];
     int n_top = 0;
     const float *wbest = m->weights + best;
-    for (size_t h = 0; h < a.n_hit; h++) {
-        float v = wbest[(size_t)a.hit_row[h] * m->stride];
-        if (v <= 0 || (n_top == 3 && top_w[2] >= v))
-            continue;
-        int dup = 0;
-        for (int t = 0; t < n_top; t++)
-            dup |= top[t] == a.hit_row[h];
-        if (dup)
-            continue;
-        int pos = n_top < 3 ? n_top : 3;
-        while (pos > 0 && top_w[pos - 1] < v)
-            pos--;
-        if (pos >= 3)
-            continue;
-        for (int t = (n_top < 3 ? n_top : 2); t > pos; t--) {
-            top[t] = top[t - 1];
-            top_w[t] = top_w[t - 1];
-        }
-        top[pos] = a.hit_row[h];
-        top_w[pos] = v;
-        if (n_top < 3)
-            n_top++;
+    float push[INTENT_MAX_HITS];
+    for (size_t h = 0; h < a.n_hit; h++)
+        push[h] = wbest[(size_t)a.hit_row[h] * m->stride];
+    while (n_top < 3) {
+        size_t at = a.n_hit;
+        float v = 0;
+        for (size_t h = 0; h < a.n_hit; h++)
+            if (push[h] > v) {
+                v = push[h];
+                at = h;
+            }
+        if (at == a.n_hit)
+            break;
+        top[n_top] = a.hit_row[at];
+        top_w[n_top++] = v;
+        /* the same row met again (a repeated word) is not a new reason */
+        for (size_t h = 0; h < a.n_hit; h++)
+            push[h] = a.hit_row[h] == a.hit_row[at] ? 0.0f : push[h];
     }
     for (int t = 0; t < n_top; t++) {
         const char *name = m->names + m->row_name[top[t]];
