@@ -636,17 +636,10 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
 /* Four floats, added lane by lane (a GCC/Clang vector extension). */
 typedef float intent_v4 __attribute__((vector_size(16)));
 
-/* Rows found are added a few look-ups later than they are found, so that
- * their loads (prefetched when found) overlap instead of queueing one
- * after another; the additions keep the order of the finds. */
-#define INTENT_LAG 8
-
 typedef struct {
     const intent_model *m;
     intent_v4 sc[CLASSIFY_MAX_INTENTS / 4];
     size_t n_hit;
-    uint32_t lag[INTENT_LAG];
-    size_t n_found, n_added;
     uint32_t hit_row[INTENT_MAX_HITS];
 } predict_acc;
 
@@ -676,20 +669,9 @@ static inline void sum_row(predict_acc *a, uint32_t row)
 
 static inline void add_row(predict_acc *a, uint32_t row)
 {
-    const float *w = a->m->weights + (size_t)row * a->m->stride;
-    __builtin_prefetch(w);
-    __builtin_prefetch(w + a->m->stride - 1);
-    if (a->n_found - a->n_added == INTENT_LAG)
-        sum_row(a, a->lag[a->n_added++ % INTENT_LAG]);
-    a->lag[a->n_found++ % INTENT_LAG] = row;
+    sum_row(a, row);
     if (a->n_hit < INTENT_MAX_HITS)
         a->hit_row[a->n_hit++] = row;
-}
-
-static void add_rows_flush(predict_acc *a)
-{
-    while (a->n_added < a->n_found)
-        sum_row(a, a->lag[a->n_added++ % INTENT_LAG]);
 }
 
 /* A word the model has no row for (a typo, a rare inflection): its
@@ -773,7 +755,6 @@ void classify_intent_stage(classify_run *run)
     predict_acc a;
     a.m = m;
     a.n_hit = 0;
-    a.n_found = a.n_added = 0;
     memset(a.sc, 0, sizeof a.sc);
     double sq = 0;
     for (size_t k = 0; k < nw; k++) {
@@ -819,7 +800,6 @@ void classify_intent_stage(classify_run *run)
             add_row(&a, (uint32_t)r);
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
     }
-    add_rows_flush(&a);
     float scores[CLASSIFY_MAX_INTENTS];
     memcpy(scores, a.sc, m->stride * sizeof(float));
     float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
