@@ -367,29 +367,33 @@ static size_t fmt_4g(double d, char *b)
     double a = fabs(d);
     if (!(a < 1000.0))
         return 0;
-    /* a is u / 10^4 up to its binary error; four significant digits keep
-     * dec decimals of it */
-    long long u = llround(a * 10000.0);
-    int dec = a >= 100.0 ? 1 : a >= 10.0 ? 2 : a >= 1.0 ? 3 : 4;
-    long long div = 1, p10 = 1;
-    for (int i = dec; i < 4; i++)
-        div *= 10;
-    for (int i = 0; i < dec; i++)
-        p10 *= 10;
-    long long q = u / div, r = u % div;
-    if (div > 1 && 2 * r >= div) {
-        if (2 * r > div) {
-            q++;
-        } else {
-            /* a decimal tie: the binary value decides, as it does for
-             * printf; fma gives the sign of a * 10^4 - u exactly, and an
-             * exact tie goes to the even digit */
-            double e = fma(a, 10000.0, -(double)u);
-            if (e > 0 || (e == 0 && (q & 1)))
-                q++;
-        }
+    /* a is u / 10^4 up to its binary error (u < 10^7); four significant
+     * digits keep dec decimals of it, so the last 4 - dec digits of u go */
+    uint32_t u = (uint32_t)llround(a * 10000.0);
+    int dec;
+    uint32_t q, r, half;
+    if (a >= 100.0) {
+        dec = 1, q = u / 1000, r = u % 1000, half = 500;
+    } else if (a >= 10.0) {
+        dec = 2, q = u / 100, r = u % 100, half = 50;
+    } else if (a >= 1.0) {
+        dec = 3, q = u / 10, r = u % 10, half = 5;
+    } else {
+        dec = 4, q = u, r = 0, half = 1; /* nothing dropped */
     }
-    long long ip = q / p10, frac = q % p10;
+    if (r > half) {
+        q++;
+    } else if (r == half) {
+        /* a decimal tie: the binary value decides, as it does for printf;
+         * fma gives the sign of a * 10^4 - u exactly, and an exact tie
+         * goes to the even digit */
+        double e = fma(a, 10000.0, -(double)u);
+        if (e > 0 || (e == 0 && (q & 1)))
+            q++;
+    }
+    /* q holds the digits with dec decimals; trailing zeros go */
+    static const uint32_t p10[5] = {1, 10, 100, 1000, 10000};
+    uint32_t ip = q / p10[dec], frac = q % p10[dec];
     int fd = dec;
     while (fd > 0 && frac % 10 == 0) {
         frac /= 10;
@@ -398,7 +402,7 @@ static size_t fmt_4g(double d, char *b)
     size_t n = 0;
     if (signbit(d))
         b[n++] = '-'; /* printf writes "-0" for a negative zero too */
-    char digits[24];
+    char digits[12];
     int nd = 0;
     do {
         digits[nd++] = (char)('0' + ip % 10);
@@ -408,12 +412,8 @@ static size_t fmt_4g(double d, char *b)
         b[n++] = digits[--nd];
     if (fd > 0) {
         b[n++] = '.';
-        for (int i = fd - 1; i >= 0; i--) {
-            long long p = 1;
-            for (int k = 0; k < i; k++)
-                p *= 10;
-            b[n++] = (char)('0' + (frac / p) % 10);
-        }
+        for (int i = fd - 1; i >= 0; i--)
+            b[n++] = (char)('0' + (frac / p10[i]) % 10);
     }
     b[n] = '\0';
     return n;
@@ -434,22 +434,39 @@ static void jw_num(jw *w, float v)
     jw_raw(w, b, n > 0 ? (size_t)n : 0);
 }
 
+/* ,"name": (no comma when first). Names are this file's own literals,
+ * which need no escaping, so they are copied as they are. */
+static void jw_key(jw *w, const char *name, int first)
+{
+    char b[40];
+    size_t nl = strlen(name), n = 0;
+    if (nl + 4 > sizeof b) {
+        if (!first)
+            jw_raw(w, ",", 1);
+        jw_str(w, name);
+        jw_raw(w, ":", 1);
+        return;
+    }
+    if (!first)
+        b[n++] = ',';
+    b[n++] = '"';
+    memcpy(b + n, name, nl);
+    n += nl;
+    b[n++] = '"';
+    b[n++] = ':';
+    jw_raw(w, b, n);
+}
+
 /* "name":"value" or "name":number, with a leading comma unless first */
 static void jw_kv_str(jw *w, const char *name, const char *v, int first)
 {
-    if (!first)
-        jw_raw(w, ",", 1);
-    jw_str(w, name);
-    jw_raw(w, ":", 1);
+    jw_key(w, name, first);
     jw_str(w, v);
 }
 
 static void jw_kv_num(jw *w, const char *name, float v, int first)
 {
-    if (!first)
-        jw_raw(w, ",", 1);
-    jw_str(w, name);
-    jw_raw(w, ":", 1);
+    jw_key(w, name, first);
     jw_num(w, v);
 }
 

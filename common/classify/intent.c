@@ -840,8 +840,8 @@ void classify_intent_stage(classify_run *run)
     /* (each row's push is read into an array first, then the three largest
      * are picked by plain maximum passes: a branch that is almost always
      * false, where keeping a sorted top three branched at random) */
-    uint32_t top[3];
-    float top_w[3];
+    uint32_t top[3] = {0, 0, 0};
+    float top_w[3] = {0, 0, 0};
     int n_top = 0;
     const float *wbest = m->weights + best;
     float push[INTENT_MAX_HITS];
