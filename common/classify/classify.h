@@ -10,7 +10,7 @@
  *
  * Start-up reads the data directory (lexicons, idioms, rules: see
  * docs/classifier.md) and an intent model; classify_text() allocates nothing:
- * its scratch space (about 160 KiB) lives on the caller's stack, so a
+ * its scratch space (about 190 KiB) lives on the caller's stack, so a
  * thread that calls it needs a stack of 512 KiB or more (the default of
  * glibc is 8 MiB). */
 #ifndef ATTUNE_CLASSIFY_H
