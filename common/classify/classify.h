@@ -10,7 +10,7 @@
  *
  * Start-up reads the data directory (lexicons, idioms, rules: see
  * docs/classifier.md) and an intent model; classify_text() allocates nothing:
- * its scratch space (about 160 KiB) lives on the caller's stack, so a
+ * its scratch space (about 190 KiB) lives on the caller's stack, so a
  * thread that calls it needs a stack of 512 KiB or more (the default of
  * glibc is 8 MiB). */
 #ifndef ATTUNE_CLASSIFY_H
@@ -150,6 +150,7 @@ typedef struct {
     unsigned n_tokens;
     int truncated; /* the text was longer than CLASSIFY_MAX_TEXT or had too many tokens */
     unsigned n_evidence;
+    /* the first n_evidence items; the rest are left as they were */
     classify_evidence evidence[CLASSIFY_MAX_EVIDENCE];
 } classify_result;
 

@@ -51,12 +51,16 @@ typedef struct {
     int all_caps_text; /* every word is in capitals: caps carry no emphasis */
     int title_text;    /* most words are Capitalised (a headline): no names to tell */
     unsigned n_words;
+    unsigned n_caps, n_titles; /* words flagged CTOK_F_ALLCAPS, CTOK_F_TITLE */
     ctok tok[CLASSIFY_MAX_TOKENS];
     char norm[CLASSIFY_MAX_TEXT * 2 + CTOK_MAX_LEN * 2];
 } ctok_buf;
 
 /* Tokenizes at most CLASSIFY_MAX_TEXT bytes of text into tb. */
 void ctok_run(const char *text, size_t len, ctok_buf *tb);
+/* The same with the one-pass path for plain ASCII words on or off: both
+ * must give the same tokens (the fuzzer and the unit tests compare them). */
+void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast);
 
 uint64_t ctok_hash_bytes(const char *s, size_t n);
 /* The key of a phrase of n >= 2 tokens, from the tokens' hashes. */
@@ -134,11 +138,24 @@ typedef struct {
     uint8_t pad[2];
 } lex_entry;
 
+/* A slot of the key table: the entries themselves are stored densely, in
+ * the order they were made, so the ones a text hits share fewer cache lines
+ * than in a sparse table. */
 typedef struct {
-    lex_entry *slots;
-    uint64_t *keys; /* slots[i].key again, packed: most look-ups miss and touch only this */
-    size_t cap;     /* power of two */
-    size_t used;
+    uint64_t key;       /* 0 marks an empty slot */
+    uint32_t idx;       /* into entries, or LEX_NO_ENTRY */
+    int32_t intent_row; /* the intent model's row of this word, or -1 */
+} lex_key;
+
+#define LEX_NO_ENTRY UINT32_MAX
+
+typedef struct {
+    lex_entry *entries; /* used of entries_cap */
+    size_t entries_cap;
+    lex_key *keys; /* open addressing, cap slots, n_keys used */
+    size_t cap;    /* power of two */
+    size_t n_keys;
+    size_t used; /* entries */
     char *arena;
     size_t arena_used, arena_cap;
     unsigned max_phrase; /* longest phrase in tokens */
@@ -146,7 +163,13 @@ typedef struct {
 
 #define LEX_MAX_PHRASE 6
 
+/* The table is also the word index of the intent model: a token's one
+ * probe gives its lexicon entry (NULL when the word has none) and the
+ * model's row for it (-1 when none), see classify_new. */
 const lex_entry *lex_find(const lex_table *t, uint64_t key);
+const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row);
+/* Load time only: fails on a second row for one key. */
+attune_err lex_set_intent_row(lex_table *t, uint64_t key, int32_t row);
 static inline const char *lex_name(const lex_table *t, const lex_entry *e)
 {
     return t->arena + e->name_off;
@@ -161,12 +184,12 @@ void lex_fini(lex_table *t);
 
 /* --- intent model --------------------------------------------------------- */
 
-typedef struct {
-    uint64_t key; /* 0 empty */
-    uint32_t row; /* index into weights (row * n_class) */
-    uint32_t name_off;
-} intent_slot;
-
+/* The model's own table holds bigrams (bigram_key of the two words'
+ * hashes), character grams (FNV-1a of "c:GRAM") and passive stems (FNV-1a
+ * of "p:STEM"); a slot packs part of the key with the row, see intent.c.
+ * Word rows (the unigram plus all the word's character grams, row_sq[row]
+ * > 0 being the squared length one occurrence adds) are found through the
+ * lexicon's key table instead (intent_model_index_words). */
 typedef struct {
     size_t n_class;
     char labels[CLASSIFY_MAX_INTENTS][CLASSIFY_LABEL_MAX];
@@ -174,16 +197,25 @@ typedef struct {
     float bias_value;
     float *bias_w;  /* n_class */
     size_t stride;  /* n_class rounded up to a multiple of 4 */
-    float *weights; /* n_feat rows of stride floats, the padding 0 */
+    float *weights; /* n_feat rows of stride floats, the padding 0, each
+                       already times its family's weight */
     size_t n_feat;
-    intent_slot *slots;
+    uint64_t *slots; /* cap slots: key tag | row, 0 empty */
     size_t cap;
+    float *row_sq;      /* per row: > 0 for a word row (see above) */
     uint32_t *row_name; /* name offset of each weight row */
     char *names;
     size_t names_used;
+    uint64_t h_num, h_bos, h_eos; /* word hashes of "#" (numbers), "<s>", "</s>" */
+    uint64_t h_cseed;             /* FNV-1a state after "c:" */
+    int32_t num_row;              /* the row of "w:#" (every number), or -1 */
 } intent_model;
 
 attune_err intent_model_load(intent_model *m, const char *path, char *errstr, size_t errstr_size);
+/* Puts the model's word rows into the lexicon's key table (by the
+ * tokenizer's hash of each word). */
+attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char *errstr,
+                                    size_t errstr_size);
 void intent_model_fini(intent_model *m);
 
 /* --- the classifier ------------------------------------------------------- */
@@ -199,6 +231,7 @@ typedef struct {
     const classify *c;
     const ctok_buf *tb;
     const lex_entry *lex[CLASSIFY_MAX_TOKENS];    /* word entry per token */
+    int32_t intent_row[CLASSIFY_MAX_TOKENS];      /* the intent model's row of the word, or -1 */
     const lex_entry *phrase[CLASSIFY_MAX_TOKENS]; /* phrase starting at token */
     uint8_t phrase_len[CLASSIFY_MAX_TOKENS];
     int16_t owner[CLASSIFY_MAX_TOKENS];   /* start of the phrase covering a token, or -1 */

@@ -16,45 +16,92 @@
 #define LEX_MAX_ENTRIES 400000
 #define LEX_MAX_ARENA (16u << 20)
 #define LEX_MAX_LINE 1024
+/* lexicon terms and the intent model's words */
+#define LEX_MAX_KEYS (LEX_MAX_ENTRIES + 4000000)
 
 const lex_entry *lex_find(const lex_table *t, uint64_t key)
 {
+    int32_t row;
+    return lex_probe(t, key, &row);
+}
+
+const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row)
+{
+    *intent_row = -1;
     if (!t->keys)
         return NULL;
     size_t mask = t->cap - 1;
     for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
-        uint64_t k = t->keys[i];
-        if (k == key)
-            return &t->slots[i];
+        uint64_t k = t->keys[i].key;
+        if (k == key) {
+            *intent_row = t->keys[i].intent_row;
+            uint32_t idx = t->keys[i].idx;
+            return idx == LEX_NO_ENTRY ? NULL : &t->entries[idx];
+        }
         if (k == 0)
             return NULL;
     }
 }
 
+/* Doubles the key table (the entries stay where they are). */
 static attune_err grow(lex_table *t)
 {
     size_t ncap = t->cap ? t->cap * 2 : 4096;
-    lex_entry *ns = calloc(ncap, sizeof *ns);
-    uint64_t *nk = calloc(ncap, sizeof *nk);
-    if (!ns || !nk) {
-        free(ns);
-        free(nk);
+    lex_key *nk = calloc(ncap, sizeof *nk);
+    if (!nk)
         return ATTUNE_ERR_NOMEM;
-    }
     for (size_t i = 0; i < t->cap; i++) {
-        if (!t->slots[i].key)
+        if (!t->keys[i].key)
             continue;
-        size_t j = (size_t)t->slots[i].key & (ncap - 1);
-        while (ns[j].key)
+        size_t j = (size_t)t->keys[i].key & (ncap - 1);
+        while (nk[j].key)
             j = (j + 1) & (ncap - 1);
-        ns[j] = t->slots[i];
-        nk[j] = t->slots[i].key;
+        nk[j] = t->keys[i];
     }
-    free(t->slots);
     free(t->keys);
-    t->slots = ns;
     t->keys = nk;
     t->cap = ncap;
+    return ATTUNE_OK;
+}
+
+/* The slot of key, made (with no entry and no intent row) when missing. */
+static attune_err key_slot(lex_table *t, uint64_t key, lex_key **out)
+{
+    if (t->keys) {
+        size_t mask = t->cap - 1;
+        for (size_t i = (size_t)key & mask; t->keys[i].key; i = (i + 1) & mask)
+            if (t->keys[i].key == key) {
+                *out = &t->keys[i];
+                return ATTUNE_OK;
+            }
+    }
+    if (t->n_keys >= LEX_MAX_KEYS)
+        return ATTUNE_ERR_LIMIT;
+    if (!t->keys || (t->n_keys + 1) * 2 > t->cap) {
+        attune_err err = grow(t);
+        if (err)
+            return err;
+    }
+    size_t j = (size_t)key & (t->cap - 1);
+    while (t->keys[j].key)
+        j = (j + 1) & (t->cap - 1);
+    t->keys[j].key = key;
+    t->keys[j].idx = LEX_NO_ENTRY;
+    t->keys[j].intent_row = -1;
+    t->n_keys++;
+    *out = &t->keys[j];
+    return ATTUNE_OK;
+}
+
+attune_err lex_set_intent_row(lex_table *t, uint64_t key, int32_t row)
+{
+    lex_key *k;
+    attune_err err = key_slot(t, key, &k);
+    if (err)
+        return err;
+    if (k->intent_row >= 0)
+        return ATTUNE_ERR_INVALID; /* two rows for one word */
+    k->intent_row = row;
     return ATTUNE_OK;
 }
 
@@ -83,29 +130,32 @@ static attune_err arena_add(lex_table *t, const char *s, size_t n, uint32_t *off
 static attune_err entry_for_key(lex_table *t, uint64_t key, const char *name, size_t nl,
                                 size_t ntok, lex_entry **out)
 {
-    lex_entry *e = (lex_entry *)lex_find(t, key);
-    if (e) {
-        *out = e;
+    lex_key *k;
+    attune_err err = key_slot(t, key, &k);
+    if (err)
+        return err;
+    if (k->idx != LEX_NO_ENTRY) {
+        *out = &t->entries[k->idx];
         return ATTUNE_OK;
     }
     if (t->used >= LEX_MAX_ENTRIES)
         return ATTUNE_ERR_LIMIT;
-    if ((t->used + 1) * 2 > t->cap) {
-        attune_err err = grow(t);
-        if (err)
-            return err;
+    if (t->used == t->entries_cap) {
+        size_t ncap = t->entries_cap ? t->entries_cap * 2 : 1024;
+        lex_entry *ne = realloc(t->entries, ncap * sizeof *ne);
+        if (!ne)
+            return ATTUNE_ERR_NOMEM;
+        t->entries = ne;
+        t->entries_cap = ncap;
     }
     uint32_t off;
-    attune_err err = arena_add(t, name, nl, &off);
+    err = arena_add(t, name, nl, &off);
     if (err)
         return err;
-    size_t j = (size_t)key & (t->cap - 1);
-    while (t->slots[j].key)
-        j = (j + 1) & (t->cap - 1);
-    e = &t->slots[j];
+    k->idx = (uint32_t)t->used;
+    lex_entry *e = &t->entries[t->used];
     memset(e, 0, sizeof *e);
     e->key = key;
-    t->keys[j] = key;
     e->name_off = off;
     e->name_len = (uint8_t)(nl > 255 ? 255 : nl);
     e->ntok = (uint8_t)ntok;
@@ -383,7 +433,7 @@ attune_err lex_load_dir(lex_table *t, const char *dir, char *errstr, size_t errs
 
 void lex_fini(lex_table *t)
 {
-    free(t->slots);
+    free(t->entries);
     free(t->keys);
     free(t->arena);
     memset(t, 0, sizeof *t);

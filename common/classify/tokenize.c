@@ -179,6 +179,8 @@ static void finish_token(ctok_buf *tb, ctok *t, size_t src_end)
     }
     if (t->kind == CTOK_WORD || t->kind == CTOK_NUM)
         tb->n_words++;
+    tb->n_caps += (t->flags & CTOK_F_ALLCAPS) != 0;
+    tb->n_titles += (t->flags & CTOK_F_TITLE) != 0;
     tb->n++;
 }
 
@@ -209,50 +211,161 @@ static inline void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_i
         (void)norm_put(tb, t, (const char *)enc, (size_t)el);
 }
 
+/* ASCII letters and digits: the byte folded to lower case, bit 8 set for a
+ * capital, bit 16 for a letter, bit 24 for a letter that may begin an
+ * emoticon (T_T xD XD D:); 0 for every other byte (all bytes >= 0x80
+ * included). One load tells a word byte, its folded form and its counts. */
+#define ASCII_EMO_LETTER (1u << 24)
+static const uint32_t ascii_word[256] = {
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x30,      0x31,
+    0x32,      0x33,    0x34,    0x35,    0x36,      0x37,    0x38,    0x39,    0x0,       0x0,
+    0x0,       0x0,     0x0,     0x0,     0x0,       0x10161, 0x10162, 0x10163, 0x1010164, 0x10165,
+    0x10166,   0x10167, 0x10168, 0x10169, 0x1016a,   0x1016b, 0x1016c, 0x1016d, 0x1016e,   0x1016f,
+    0x10170,   0x10171, 0x10172, 0x10173, 0x1010174, 0x10175, 0x10176, 0x10177, 0x1010178, 0x10179,
+    0x1017a,   0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x10061, 0x10062,   0x10063,
+    0x10064,   0x10065, 0x10066, 0x10067, 0x10068,   0x10069, 0x1006a, 0x1006b, 0x1006c,   0x1006d,
+    0x1006e,   0x1006f, 0x10070, 0x10071, 0x10072,   0x10073, 0x10074, 0x10075, 0x10076,   0x10077,
+    0x1010078, 0x10079, 0x1007a, 0x0,     0x0,       0x0,     0x0,     0x0,
+};
+
+/* The common word: ASCII letters and digits only, ended by a byte that
+ * cannot continue it, no letter three times running, at most CTOK_MAX_LEN
+ * bytes. It is copied, folded, hashed and flagged in one pass. Returns the
+ * end position, or 0 (nothing kept) when read_word must handle the word. */
+static size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
+{
+    if (tb->n >= CLASSIFY_MAX_TOKENS)
+        return 0;
+    size_t room = sizeof tb->norm - 1 - tb->norm_used;
+    if (room > CTOK_MAX_LEN)
+        room = CTOK_MAX_LEN;
+    char *dst = tb->norm + tb->norm_used;
+    const unsigned char *u = (const unsigned char *)s;
+    uint64_t h = FNV_OFFSET;
+    uint32_t e, counts = 0; /* capitals in bits 0-7, letters in bits 8-15 */
+    size_t p = pos, o = 0;
+    while (p < n && (e = ascii_word[u[p]]) != 0) {
+        if (o == room)
+            return 0;
+        unsigned c = e & 0xFF;
+        counts += (e >> 8) & 0x101;
+        dst[o++] = (char)c;
+        h = (h ^ c) * FNV_PRIME;
+        p++;
+    }
+    /* a letter three times running: read_word squeezes it */
+    for (size_t k = 2; k < o; k++)
+        if (dst[k] == dst[k - 1] && dst[k] == dst[k - 2] && dst[k] >= 'a')
+            return 0;
+    unsigned up = counts & 0xFF, alpha = counts >> 8, p1 = (unsigned char)dst[o - 1];
+    if (p < n) {
+        unsigned b = u[p];
+        /* what read_word may keep inside a word: non-ASCII letters and
+         * marks, apostrophes, '*' and '_', and : . , between digits */
+        if (b >= 0x80 || b == '\'' || b == '*' || b == '_')
+            return 0;
+        if ((b == '.' || b == ',' || b == ':') && p1 < 'a')
+            return 0;
+    }
+    ctok *t = &tb->tok[tb->n++];
+    memset(t, 0, sizeof *t);
+    t->hash = h ? h : 1;
+    t->hash1 = t->hash;
+    t->norm_off = (uint32_t)tb->norm_used;
+    t->norm_len = (uint16_t)o;
+    t->src_off = (uint16_t)pos;
+    t->src_len = (uint16_t)(p - pos);
+    t->kind = alpha ? CTOK_WORD : CTOK_NUM;
+    if (up >= 2 && up == alpha) {
+        t->flags = CTOK_F_ALLCAPS;
+        tb->n_caps++;
+    } else if (up == 1 && alpha >= 2 && (unsigned)u[pos] - (unsigned)'A' < 26u) {
+        t->flags = CTOK_F_TITLE;
+        tb->n_titles++;
+    }
+    tb->norm_used += o;
+    tb->n_words++;
+    return p;
+}
+
 /* Reads one word starting at pos; returns the end position. */
 static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
 {
     ctok *t = new_token(tb, CTOK_NUM, pos);
+    /* past the token cap the word is still read to its end, into a token
+     * that is full from the start (so nothing is written) and never kept */
+    ctok spill;
+    int keep_tok = t != NULL;
+    if (!t) {
+        memset(&spill, 0, sizeof spill);
+        spill.norm_len = CTOK_MAX_LEN;
+        t = &spill;
+    }
     size_t p = pos;
     unsigned upper = 0, lower = 0;
     int first_upper = -1;
     utf8proc_int32_t last = -1, prev_in = -1;
     unsigned run = 0;
     while (p < n) {
-        unsigned b = (unsigned char)s[p];
-        /* ASCII letters and digits, the bulk of real text, skip utf8proc */
-        int is_up = b - 'A' < 26u, is_low = b - 'a' < 26u, is_dig = b - '0' < 10u;
-        if (is_up | is_low | is_dig) {
-            if (t) {
-                if (first_upper < 0)
-                    first_upper = is_up;
-                upper += (unsigned)is_up;
-                lower += (unsigned)is_low;
-                if (!is_dig) {
-                    t->kind = CTOK_WORD;
-                    b |= 0x20;
-                }
-                /* put_cp, spelled out for ASCII */
-                if ((utf8proc_int32_t)b == last) {
-                    if (++run >= 2 && !is_dig) {
-                        t->flags |= CTOK_F_ELONG;
-                        prev_in = (utf8proc_int32_t)b;
-                        p++;
-                        continue;
-                    }
+        /* ASCII letters and digits, the bulk of real text: a tight loop on
+         * locals (the output pointer is a char *, which would otherwise make
+         * the compiler reload every counter after each store) */
+        unsigned b0 = (unsigned char)s[p];
+        if (((b0 | 0x20) - 'a' < 26u) | (b0 - '0' < 10u)) {
+            if (first_upper < 0)
+                first_upper = b0 - 'A' < 26u;
+            size_t room = CTOK_MAX_LEN - t->norm_len;
+            if (room > sizeof tb->norm - 1 - tb->norm_used)
+                room = sizeof tb->norm - 1 - tb->norm_used;
+            char *dst = tb->norm + tb->norm_used;
+            size_t o = 0;
+            unsigned up = 0, alpha_n = 0, r = run;
+            int l = last, elong = 0;
+            unsigned b = b0;
+            do {
+                unsigned lc = b | 0x20;
+                unsigned alpha = lc - 'a' < 26u;
+                up += alpha & (b < 'a');
+                alpha_n += alpha;
+                unsigned c = alpha ? lc : b;
+                p++;
+                /* the third and later repeats of a letter are dropped
+                 * ("sooo" -> "soo"), digits are kept */
+                unsigned same = (int)c == l;
+                r = same ? r + 1 : 0;
+                if (same && r >= 2 && alpha) {
+                    elong = 1;
                 } else {
-                    run = 0;
+                    l = (int)c;
+                    if (o < room)
+                        dst[o++] = (char)c;
                 }
-                last = (utf8proc_int32_t)b;
-                if (t->norm_len < CTOK_MAX_LEN && tb->norm_used + 1 < sizeof tb->norm) {
-                    tb->norm[tb->norm_used++] = (char)b;
-                    t->norm_len++;
-                }
-            }
-            prev_in = (utf8proc_int32_t)b;
-            p++;
+                if (p >= n)
+                    break;
+                b = (unsigned char)s[p];
+            } while (((b | 0x20) - 'a' < 26u) | (b - '0' < 10u));
+            /* prev_in is the last byte read, lower-cased like the old
+             * per-byte loop did; only whether it is a digit matters */
+            prev_in = (utf8proc_int32_t)(unsigned char)s[p - 1];
+            if (prev_in >= 'A' && prev_in <= 'Z')
+                prev_in |= 0x20;
+            tb->norm_used += o;
+            t->norm_len = (uint16_t)(t->norm_len + o);
+            if (alpha_n)
+                t->kind = CTOK_WORD;
+            if (elong)
+                t->flags |= CTOK_F_ELONG;
+            upper += up;
+            lower += alpha_n - up;
+            last = l;
+            run = r;
             continue;
         }
+        unsigned b = b0;
         /* any other ASCII byte but these ends the word (see the rules below) */
         if (b < 0x80 && b != '\'' && b != ':' && b != '.' && b != ',' && b != '*' && b != '_')
             break;
@@ -276,35 +389,33 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
                 break;
         }
         prev_in = cp;
-        if (t) {
-            if (cp < 0x80) {
-                if (cp != ':' && cp != '.' && cp != ',')
-                    t->kind = CTOK_WORD;
-                put_cp(tb, t, cp, &last, &run);
-            } else {
-                utf8proc_category_t cat = utf8proc_category(cp);
-                if (first_upper < 0)
-                    first_upper = cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
-                if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT)
-                    upper++;
-                else if (cat == UTF8PROC_CATEGORY_LL)
-                    lower++;
-                if (cat != UTF8PROC_CATEGORY_ND)
-                    t->kind = CTOK_WORD;
-                utf8proc_int32_t out[8];
-                int bc = 0;
-                utf8proc_ssize_t m = utf8proc_decompose_char(
-                    cp, out, 8,
-                    UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
-                        UTF8PROC_IGNORE,
-                    &bc);
-                for (utf8proc_ssize_t j = 0; j < m && j < 8; j++)
-                    put_cp(tb, t, out[j], &last, &run);
-            }
+        if (cp < 0x80) {
+            if (cp != ':' && cp != '.' && cp != ',')
+                t->kind = CTOK_WORD;
+            put_cp(tb, t, cp, &last, &run);
+        } else {
+            utf8proc_category_t cat = utf8proc_category(cp);
+            if (first_upper < 0)
+                first_upper = cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
+            if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT)
+                upper++;
+            else if (cat == UTF8PROC_CATEGORY_LL)
+                lower++;
+            if (cat != UTF8PROC_CATEGORY_ND)
+                t->kind = CTOK_WORD;
+            utf8proc_int32_t out[8];
+            int bc = 0;
+            utf8proc_ssize_t m =
+                utf8proc_decompose_char(cp, out, 8,
+                                        UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE |
+                                            UTF8PROC_STRIPMARK | UTF8PROC_IGNORE,
+                                        &bc);
+            for (utf8proc_ssize_t j = 0; j < m && j < 8; j++)
+                put_cp(tb, t, out[j], &last, &run);
         }
         p += k;
     }
-    if (t) {
+    if (keep_tok) {
         if (upper >= 2 && lower == 0)
             t->flags |= CTOK_F_ALLCAPS;
         else if (first_upper == 1 && upper == 1 && lower >= 1)
@@ -316,10 +427,16 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
 
 void ctok_run(const char *text, size_t len, ctok_buf *tb)
 {
+    ctok_run_opts(text, len, tb, 1);
+}
+
+void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
+{
     tb->n = 0;
     tb->norm_used = 0;
     tb->truncated = 0;
     tb->n_words = 0;
+    tb->n_caps = tb->n_titles = 0;
     tb->all_caps_text = 0;
     tb->title_text = 0;
     if (!text)
@@ -334,8 +451,23 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
     size_t p = 0;
     while (p < len && !(tb->truncated && tb->n >= CLASSIFY_MAX_TOKENS)) {
         unsigned char ch = (unsigned char)text[p];
+        /* the letters that begin an emoticon (T_T xD XD D:) begin words far
+         * more often: look at the next byte before trying the list */
+        uint32_t cls = ascii_word[ch];
+        int letter_emo = (cls & ASCII_EMO_LETTER) && p + 1 < len &&
+                         (text[p + 1] == '_' || text[p + 1] == 'D' || text[p + 1] == ':');
+        /* the usual cases first: a word of ASCII letters and digits, a space */
+        if (cls && !letter_emo) {
+            size_t end = fast ? fast_word(text, len, p, tb) : 0;
+            p = end ? end : read_word(text, len, p, tb);
+            continue;
+        }
+        if (ch == ' ') {
+            p++;
+            continue;
+        }
         size_t el = (ch == ':' || ch == ';' || ch == '=' || ch == '<' || ch == '>' || ch == '^' ||
-                     ch == '-' || ch == 'T' || ch == 'x' || ch == 'X' || ch == 'D')
+                     ch == '-' || letter_emo)
                         ? match_emoticon(text, len, p)
                         : 0;
         if (el > 0) {
@@ -349,6 +481,11 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
         }
         if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r') {
             p++;
+            continue;
+        }
+        if (ascii_word[ch]) {
+            size_t end = fast_word(text, len, p, tb);
+            p = end ? end : read_word(text, len, p, tb);
             continue;
         }
         utf8proc_int32_t cp;
@@ -405,13 +542,6 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb)
         p = q > p ? q : p + 1;
     }
     /* capitals mean emphasis only against a background of lower case */
-    unsigned caps = 0, titles = 0;
-    for (size_t i = 0; i < tb->n; i++) {
-        if (tb->tok[i].flags & CTOK_F_ALLCAPS)
-            caps++;
-        if (tb->tok[i].flags & CTOK_F_TITLE)
-            titles++;
-    }
-    tb->all_caps_text = tb->n_words > 0 && caps * 10 >= tb->n_words * 8;
-    tb->title_text = tb->n_words > 0 && titles * 2 > tb->n_words;
+    tb->all_caps_text = tb->n_words > 0 && tb->n_caps * 10 >= tb->n_words * 8;
+    tb->title_text = tb->n_words > 0 && tb->n_titles * 2 > tb->n_words;
 }

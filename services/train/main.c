@@ -2,6 +2,9 @@
  *
  *   attune-train --data FILE --out MODEL [--solver lr|svm|cs] [--C N]
  *                [--min-count N]
+ *   attune-train --data FILE --cv K [--solver ...] [--C N] [--min-count N]
+ *       K-fold cross-validation accuracy on FILE alone (to choose C and the
+ *       solver on training data, never on held-out data); writes no model.
  *
  * FILE holds JSON lines {"text": ..., "label": ...}. Features are the ones
  * the classifier computes at run time (classify_intent_features), so a model
@@ -149,7 +152,8 @@ static void usage(FILE *f)
           "  --solver  lr: logistic regression (default, calibrated confidences)\n"
           "            svm: L2-loss linear SVM; cs: Crammer-Singer multi-class SVM\n"
           "  --C       regularisation cost (default 10 for lr, 1 for svm/cs)\n"
-          "  --min-count  drop features seen fewer times (default 1)\n",
+          "  --min-count  drop features seen fewer times (default 1)\n"
+          "  --cv K    print K-fold cross-validation accuracy instead of writing a model\n",
           f);
 }
 
@@ -169,6 +173,7 @@ int main(int argc, char **argv)
     const char *data = NULL, *out_path = NULL, *solver = "lr";
     double C = 0;
     long min_count = 1;
+    long cv_folds = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
             data = argv[++i];
@@ -187,6 +192,14 @@ int main(int argc, char **argv)
             min_count = strtol(argv[++i], &end, 10);
             if (errno || *end || min_count < 1 || min_count > 1000000) {
                 fputs("attune-train: --min-count wants an integer in [1, 1000000]\n", stderr);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--cv") == 0 && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            cv_folds = strtol(argv[++i], &end, 10);
+            if (errno || *end || cv_folds < 2 || cv_folds > 100) {
+                fputs("attune-train: --cv wants a number of folds in [2, 100]\n", stderr);
                 return 2;
             }
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -214,7 +227,7 @@ int main(int argc, char **argv)
     }
     if (C == 0)
         C = solver_type == L2R_LR ? 10.0 : 1.0;
-    if (!data || !out_path) {
+    if (!data || (!out_path && !cv_folds)) {
         usage(stderr);
         return 2;
     }
@@ -417,6 +430,23 @@ int main(int argc, char **argv)
     set_print_string_function(quiet);
     fprintf(stderr, "attune-train: %zu examples, %d labels, %u features, solver %s, C=%g\n", n_ex,
             n_labels, n_feat, solver, C);
+    if (cv_folds) {
+        double *target = malloc(n_ex * sizeof *target);
+        if (!target) {
+            free(kept_name);
+            goto oom;
+        }
+        cross_validation(&prob, &param, (int)cv_folds, target);
+        size_t right = 0;
+        for (size_t e = 0; e < n_ex; e++)
+            right += (int)target[e] == ex[e].label;
+        free(target);
+        free(kept_name);
+        printf("cv %ld folds, solver %s, C=%g: accuracy %.4f\n", cv_folds, solver, C,
+               (double)right / (double)n_ex);
+        status = 0;
+        goto out;
+    }
     model = train(&prob, &param);
     if (!model) {
         free(kept_name);
@@ -462,7 +492,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    fprintf(out, "attune-intent-model 1\nsolver %s\nclasses %d\n", solver, n_labels);
+    fprintf(out, "attune-intent-model 2\nsolver %s\nclasses %d\n", solver, n_labels);
     for (int k = 0; k < n_labels; k++)
         fprintf(out, "label %s\n", labels[k]);
     fputs("bias 1", out);

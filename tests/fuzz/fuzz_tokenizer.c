@@ -1,7 +1,8 @@
 /* libFuzzer harness: the tokenizer and the whole classify_text pipeline on
  * arbitrary bytes (invalid UTF-8, huge runs, emoticon fragments). The
  * classifier is loaded once from $ATTUNE_DATA_DIR or deploy/data; without
- * it only the tokenizer is fuzzed. */
+ * it only the tokenizer is fuzzed. The tokenizer's one-pass path for plain
+ * ASCII words is checked against the general path, token by token. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 
 static classify *clf;
 static int tried;
-static ctok_buf tb;
+static ctok_buf tb, tb_slow;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,6 +30,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ctok_run((const char *)data, size, &tb);
     if (tb.n > CLASSIFY_MAX_TOKENS || tb.norm_used > sizeof tb.norm)
         abort();
+    /* the one-pass path for plain ASCII words must change nothing */
+    ctok_run_opts((const char *)data, size, &tb_slow, 0);
+    if (tb_slow.n != tb.n || tb_slow.norm_used != tb.norm_used ||
+        memcmp(tb_slow.norm, tb.norm, tb.norm_used) != 0 || tb_slow.truncated != tb.truncated ||
+        tb_slow.n_words != tb.n_words || tb_slow.all_caps_text != tb.all_caps_text ||
+        tb_slow.title_text != tb.title_text)
+        abort();
+    for (size_t i = 0; i < tb.n; i++)
+        if (memcmp(&tb_slow.tok[i], &tb.tok[i], sizeof tb.tok[i]) != 0)
+            abort();
     for (size_t i = 0; i < tb.n; i++) {
         const ctok *t = &tb.tok[i];
         if (t->norm_len == 0 || t->norm_off + t->norm_len > tb.norm_used ||

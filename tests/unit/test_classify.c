@@ -2,6 +2,7 @@
  * intensifiers, contrast, emphasis, idioms, domain words, emotion, threats
  * versus profanity, urgency, preferences, intent, evidence, JSON, batch
  * lines, limits, concurrent use). They load the shipped data directory. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -135,6 +136,57 @@ static void test_tokenizer_limits(void **state)
     assert_int_equal(classify_text(clf, NULL, 0, NULL, &r), ATTUNE_OK);
     assert_int_equal(r.sentiment.label, CLASSIFY_NEUTRAL);
     assert_int_equal(classify_text(NULL, "x", 1, NULL, &r), ATTUNE_ERR_INVALID);
+}
+
+/* The one-pass path for plain ASCII words must give exactly the tokens of
+ * the general path: words next to apostrophes, digits next to : . ,
+ * capitals, elongation, masked swearing, non-ASCII letters, emoticons that
+ * start with letters, words longer than CTOK_MAX_LEN, the token cap. */
+static ctok_buf tb_slow;
+
+static void check_fast_path(const char *text, size_t len)
+{
+    ctok_run_opts(text, len, &tb, 1);
+    ctok_run_opts(text, len, &tb_slow, 0);
+    assert_int_equal(tb.n, tb_slow.n);
+    assert_int_equal(tb.norm_used, tb_slow.norm_used);
+    assert_memory_equal(tb.norm, tb_slow.norm, tb.norm_used);
+    assert_int_equal(tb.n_words, tb_slow.n_words);
+    assert_int_equal(tb.all_caps_text, tb_slow.all_caps_text);
+    assert_int_equal(tb.title_text, tb_slow.title_text);
+    assert_int_equal(tb.truncated, tb_slow.truncated);
+    for (size_t i = 0; i < tb.n; i++)
+        assert_memory_equal(&tb.tok[i], &tb_slow.tok[i], sizeof tb.tok[i]);
+}
+
+static void test_tokenizer_fast_path(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "Hello WORLD, I'm sooo HAPPY!!! at 5:30pm on 12.05.2024, 1,000 items",
+        "don't can't won't f***ing sh*t x_y snake_case abc'",
+        "Café naïve ÉTÉ straße ﬁne ＡＢＣ 東京 \xf0\x9f\x98\xa1 emoji",
+        "T_T xD XD D: Dx Tx xx TT DD Don't Xmas T-Rex :) <3 :-(",
+        "aaa aaaa 111 1111 AAA Aa aA ABC1 1ABC a1a1 0x1F",
+        "end. end, end: 3. 3, 3: 3.5 a.b a,b a:b '' 'quoted' word' 'word",
+        "\xff\xfe broken \xc3 utf8 \xe2\x82 end",
+        "CAPS ONLY TEXT HERE",
+        "A Headline Made Of Title Words",
+        "",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        check_fast_path(texts[i], strlen(texts[i]));
+    /* a word longer than a token may be, and one at the end of the text */
+    char big[CLASSIFY_MAX_TEXT + 100];
+    memset(big, 'q', sizeof big);
+    for (size_t i = 70; i < sizeof big; i += 71)
+        big[i] = ' ';
+    check_fast_path(big, 300);
+    check_fast_path(big, sizeof big);
+    /* more words than tokens kept */
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (i % 3 == 2) ? ' ' : (char)('a' + i % 26);
+    check_fast_path(big, sizeof big);
 }
 
 /* --- sentiment rules --------------------------------------------------------- */
@@ -384,6 +436,213 @@ static void test_intent_features_fast_path(void **state)
     }
 }
 
+/* Prediction reads tables built at load (a row per known word holding its
+ * unigram and character grams, bigrams keyed by word hashes, grams only for
+ * unknown words); it must give what the plain definition gives: the
+ * model's weight of every feature classify_intent_features names, summed,
+ * scaled to unit length, plus the bias. The reference reads the model file
+ * itself. */
+typedef struct {
+    char *name;
+    size_t row;
+} ref_name;
+
+typedef struct {
+    size_t k, n;
+    int lr;
+    float bias_value;
+    float bias[CLASSIFY_MAX_INTENTS];
+    char labels[CLASSIFY_MAX_INTENTS][CLASSIFY_LABEL_MAX];
+    ref_name *names;
+    float *w;
+    double score[CLASSIFY_MAX_INTENTS];
+} ref_model;
+
+static int cmp_ref_name(const void *a, const void *b)
+{
+    return strcmp(((const ref_name *)a)->name, ((const ref_name *)b)->name);
+}
+
+static void ref_load(ref_model *m, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char line[16384];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "attune-intent-model 2\n");
+    assert_non_null(fgets(line, sizeof line, f));
+    m->lr = strcmp(line, "solver lr\n") == 0;
+    assert_non_null(fgets(line, sizeof line, f));
+    m->k = strtoul(line + 8, NULL, 10);
+    for (size_t i = 0; i < m->k; i++) {
+        assert_non_null(fgets(line, sizeof line, f));
+        line[strcspn(line, "\n")] = '\0';
+        size_t ll = strlen(line + 6);
+        assert_true(ll < CLASSIFY_LABEL_MAX);
+        memcpy(m->labels[i], line + 6, ll + 1);
+    }
+    assert_non_null(fgets(line, sizeof line, f));
+    char *p = line + 5;
+    m->bias_value = strtof(p, &p);
+    for (size_t i = 0; i < m->k; i++)
+        m->bias[i] = strtof(p, &p);
+    assert_non_null(fgets(line, sizeof line, f));
+    m->n = strtoul(line + 9, NULL, 10);
+    m->names = calloc(m->n, sizeof *m->names);
+    m->w = calloc(m->n * m->k, sizeof *m->w);
+    assert_non_null(m->names);
+    assert_non_null(m->w);
+    for (size_t r = 0; r < m->n; r++) {
+        assert_non_null(fgets(line, sizeof line, f));
+        char *tab = strchr(line, '\t');
+        assert_non_null(tab);
+        *tab = '\0';
+        m->names[r].name = strdup(line);
+        m->names[r].row = r;
+        p = tab + 1;
+        for (size_t i = 0; i < m->k; i++)
+            m->w[r * m->k + i] = strtof(p, &p);
+    }
+    fclose(f);
+    qsort(m->names, m->n, sizeof *m->names, cmp_ref_name);
+}
+
+static void ref_feature(uint64_t hash, const char *name, size_t name_len, float weight, void *arg)
+{
+    (void)hash;
+    (void)name_len;
+    ref_model *m = arg;
+    ref_name key = {(char *)name, 0};
+    const ref_name *hit = bsearch(&key, m->names, m->n, sizeof *m->names, cmp_ref_name);
+    if (hit)
+        for (size_t i = 0; i < m->k; i++)
+            m->score[i] += (double)weight * m->w[hit->row * m->k + i];
+}
+
+static void test_intent_matches_definition(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "I forgot my password and can't log in",
+        "my flight was cancelled and I want my money back",
+        "I want to cancel my subscription",
+        "wher is my parcle, it is 3 dayss late!!!",
+        "Où est ma carte? Ça fait 3 semaines",
+        "the the the card card card",
+        "Zyxwvut qwertyuiop asdfgh",
+        "12 34 56",
+        "x",
+        "",
+    };
+    static ref_model m;
+    memset(&m, 0, sizeof m);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/intent.model", data_dir());
+    ref_load(&m, path);
+    assert_int_equal(m.k, classify_intent_count(clf));
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        memset(m.score, 0, sizeof m.score);
+        double sq = classify_intent_features(texts[t], strlen(texts[t]), 1, ref_feature, &m);
+        double norm = sq > 0 ? 1.0 / sqrt(sq) : 0.0;
+        double prob[CLASSIFY_MAX_INTENTS], total = 0, maxs = -1e30;
+        for (size_t i = 0; i < m.k; i++) {
+            m.score[i] = m.score[i] * norm + (double)m.bias[i] * m.bias_value;
+            if (m.score[i] > maxs)
+                maxs = m.score[i];
+        }
+        size_t best = 0;
+        for (size_t i = 0; i < m.k; i++) {
+            prob[i] = m.lr ? 1.0 / (1.0 + exp(-m.score[i])) : exp(4.0 * (m.score[i] - maxs));
+            total += prob[i];
+            if (prob[i] > prob[best])
+                best = i;
+        }
+        classify_result r = run(texts[t]);
+        assert_string_equal(r.intent.label, m.labels[best]);
+        assert_true(fabs(r.intent.confidence - prob[best] / total) < 1e-3);
+    }
+    for (size_t r = 0; r < m.n; r++)
+        free(m.names[r].name);
+    free(m.names);
+    free(m.w);
+}
+
+/* Something cancelled by the airline, the shop or the system is a service
+ * failure, not a customer asking to leave (it used to send such customers
+ * to retention). Requests to cancel stay "cancel". None of these sentences
+ * is in the training examples. */
+static void test_intent_passive_cancellation(void **state)
+{
+    (void)state;
+    static const char *const not_churn[] = {
+        "my flight was cancelled",
+        "the order was cancelled by you",
+        "our train got canceled",
+        "they cancelled my appointment without telling me",
+        "Our holiday was canceled by the tour operator",
+        "my booking has been cancelled",
+        "my parcel was cancelled by the courier",
+    };
+    static const char *const churn[] = {
+        "I want to cancel my subscription",
+        "please cancel my order",
+        "cancel my account",
+        "how do I cancel my contract",
+        "I need to cancel my booking for next week",
+    };
+    for (size_t i = 0; i < sizeof not_churn / sizeof not_churn[0]; i++) {
+        classify_result r = run(not_churn[i]);
+        if (strcmp(r.intent.label, "cancel") == 0)
+            fail_msg("\"%s\" read as cancel", not_churn[i]);
+    }
+    for (size_t i = 0; i < sizeof churn / sizeof churn[0]; i++)
+        assert_string_equal(run(churn[i]).intent.label, "cancel");
+}
+
+/* A model of the first format (no passive feature) is refused, with the
+ * file and line named. */
+static void test_intent_model_version(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/attune-test-model-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs("attune-intent-model 1\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
+          "features 1\nw:x\t1 -1\n",
+          f);
+    fclose(f);
+    classify *c = NULL;
+    char err[512];
+    classify_options o = {.data_dir = data_dir(), .intent_model = path};
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_null(c);
+    assert_non_null(strstr(err, ":1: "));
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("attune-intent-model 2\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
+          "features 3\nw:x\t1 -1\nc:<x>\t0.5 0\nq:x\t1 1\n",
+          f);
+    fclose(f);
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_non_null(strstr(err, ":10: "));
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("attune-intent-model 2\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
+          "features 3\nw:x\t1 -1\nc:<x>\t0.5 0\nb:<s> x\t0 1\n",
+          f);
+    fclose(f);
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_OK);
+    classify_result r;
+    assert_int_equal(classify_text(c, "x", 1, NULL, &r), ATTUNE_OK);
+    /* w:x 1, c:<x> 0.5 x 0.5 (weight of a gram), b:<s> x 0, b:x </s> unknown:
+     * a = 1.25 / sqrt(1 + 1 + 0.25 + 1) and b = -1 + 1 over the same */
+    assert_string_equal(r.intent.label, "a");
+    classify_free(c);
+    remove(path);
+}
+
 static void test_no_intent_model(void **state)
 {
     (void)state;
@@ -402,6 +661,49 @@ static void test_no_intent_model(void **state)
     o.data_dir = "no/such/dir";
     assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_IO);
     classify_free(NULL);
+}
+
+/* The writer prints numbers without printf; it must print what "%.4g"
+ * prints for the value rounded to four decimals: every multiple of 10^-4
+ * up to +-20, decimal ties at each scale, decade edges, negative zero, and
+ * values printf keeps for itself (>= 1000). */
+static void check_number(float v)
+{
+    classify_result r;
+    memset(&r, 0, sizeof r);
+    r.sentiment.score = v;
+    char buf[CLASSIFY_JSON_MAX];
+    assert_true(classify_result_write_json(&r, buf, sizeof buf) > 0);
+    const char *at = strstr(buf, "\"score\":");
+    assert_non_null(at);
+    at += 8;
+    char want[64];
+    double d = round((double)v * 10000.0) / 10000.0;
+    snprintf(want, sizeof want, "%.4g", d);
+    size_t wl = strlen(want);
+    if (strncmp(at, want, wl) != 0 || at[wl] != ',')
+        fail_msg("%.9g: wrote %.12s, printf says %s", (double)v, at, want);
+}
+
+static void test_json_numbers(void **state)
+{
+    (void)state;
+    for (int i = -200000; i <= 200000; i++)
+        check_number((float)i / 10000.0f);
+    static const float edges[] = {0.0f,     -0.0f,    -0.00004f, 0.00005f, 0.99995f, 0.99994f,
+                                  9.99949f, 9.9995f,  9.9996f,   10.0f,    99.995f,  99.9949f,
+                                  100.0f,   999.94f,  999.95f,   999.96f,  1000.0f,  1234.5f,
+                                  1.2345f,  1.2355f,  12.345f,   12.355f,  123.45f,  123.55f,
+                                  2.0005f,  -2.0005f, 5e6f,      -0.5f,    0.1f};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        check_number(edges[i]);
+    /* pseudo-random values over the range the results use and beyond */
+    uint32_t x = 12345;
+    for (int i = 0; i < 200000; i++) {
+        x = x * 1664525u + 1013904223u;
+        check_number(((float)(x >> 8) / 16777216.0f - 0.5f) * 3000.0f);
+        check_number(((float)(x >> 8) / 16777216.0f - 0.5f) * 4.0f);
+    }
 }
 
 static void test_json(void **state)
@@ -540,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_normalises),
         cmocka_unit_test(test_tokenizer_invalid_utf8),
         cmocka_unit_test(test_tokenizer_limits),
+        cmocka_unit_test(test_tokenizer_fast_path),
         cmocka_unit_test(test_sentiment_basic),
         cmocka_unit_test(test_negation),
         cmocka_unit_test(test_intensifiers_and_dampeners),
@@ -554,8 +857,12 @@ int main(void)
         cmocka_unit_test(test_preferences),
         cmocka_unit_test(test_intent),
         cmocka_unit_test(test_intent_features_fast_path),
+        cmocka_unit_test(test_intent_matches_definition),
+        cmocka_unit_test(test_intent_passive_cancellation),
+        cmocka_unit_test(test_intent_model_version),
         cmocka_unit_test(test_no_intent_model),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json_numbers),
         cmocka_unit_test(test_batch_line),
         cmocka_unit_test(test_concurrent_use),
     };
