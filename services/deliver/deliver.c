@@ -423,6 +423,11 @@ static attune_err deliver_batch(void *ud, stage_io *io, rd_kafka_message_t *cons
             recs[i].state = REC_DELIVERED; /* in an earlier pass over this batch */
             continue;
         }
+        if (recs[i].prog->rejected) {
+            recs[i].state = REC_REJECT; /* its dead letter failed last pass */
+            recs[i].reason = strdup(recs[i].prog->reason);
+            continue;
+        }
         slot *s = &svc->slots[slot_of(msgs[i], svc->slot_count)];
         s->todo[s->todo_count++] = i;
     }
@@ -450,14 +455,14 @@ static attune_err deliver_batch(void *ud, stage_io *io, rd_kafka_message_t *cons
             pending++;
         if (r->state != REC_REJECT)
             continue;
-        attune_err rerr =
-            stage_reject(io, r->msg, r->reason ? r->reason : "delivery failed (out of memory)");
+        const char *reason = r->reason ? r->reason : "delivery failed (out of memory)";
+        r->prog->rejected = 1;
+        snprintf(r->prog->reason, sizeof r->prog->reason, "%s", reason);
+        attune_err rerr = stage_reject(io, r->msg, reason);
         if (rerr && !err)
             err = rerr;
         if (!rerr)
             rejected++;
-        else
-            r->state = REC_PENDING;
     }
     metric_add(svc->deadletters, rejected);
     if (!err && pending == 0) {

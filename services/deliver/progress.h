@@ -20,9 +20,14 @@ typedef struct {
     int32_t partition;
     int64_t offset;
     int used;
-    int done;       /* delivered, or its dead letter acknowledged */
-    long attempts;  /* attempts used of the budget */
-    int charged;    /* its last failure was its own (a 500...), not the endpoint's */
+    int done;      /* delivered, or its dead letter acknowledged */
+    long attempts; /* attempts used of the budget */
+    int charged;   /* its last failure was its own (a 500...), not the endpoint's */
+    /* Judged for the dead-letter topic, not yet acknowledged there: a later
+     * pass dead-letters it again rather than posting it after a later
+     * decision of the same key. */
+    int rejected;
+    char reason[256];
     double next_at; /* monotonic seconds; no attempt before this */
 } progress_entry;
 
