@@ -837,31 +837,31 @@ void classify_intent_stage(classify_run *run)
     /* evidence: the three distinct rows (a known word with its character
      * grams, a bigram, a gram of an unknown word) that pushed hardest for
      * the label */
-    /* (each row's push is read into an array first, then the three largest
-     * are picked by plain maximum passes: a branch that is almost always
-     * false, where keeping a sorted top three branched at random) */
+    /* (one pass: a row's push is compared with the third best, which it
+     * rarely beats; a row already kept (a repeated word) is not a new
+     * reason; ties go to the earlier hit) */
     uint32_t top[3] = {0, 0, 0};
     float top_w[3] = {0, 0, 0};
     int n_top = 0;
     const float *wbest = m->weights + best;
-    float push[INTENT_MAX_HITS];
-    for (size_t h = 0; h < a.n_hit; h++)
-        push[h] = wbest[(size_t)a.hit_row[h] * m->stride];
-    while (n_top < 3) {
-        size_t at = a.n_hit;
-        float v = 0;
-        for (size_t h = 0; h < a.n_hit; h++)
-            if (push[h] > v) {
-                v = push[h];
-                at = h;
-            }
-        if (at == a.n_hit)
-            break;
-        top[n_top] = a.hit_row[at];
-        top_w[n_top++] = v;
-        /* the same row met again (a repeated word) is not a new reason */
-        for (size_t h = 0; h < a.n_hit; h++)
-            push[h] = a.hit_row[h] == a.hit_row[at] ? 0.0f : push[h];
+    for (size_t h = 0; h < a.n_hit; h++) {
+        const uint32_t row = a.hit_row[h];
+        const float v = wbest[(size_t)row * m->stride];
+        if (!(v > top_w[2]))
+            continue;
+        if ((n_top > 0 && top[0] == row) || (n_top > 1 && top[1] == row) ||
+            (n_top > 2 && top[2] == row))
+            continue;
+        int at = 2;
+        while (at > 0 && v > top_w[at - 1]) {
+            top[at] = top[at - 1];
+            top_w[at] = top_w[at - 1];
+            at--;
+        }
+        top[at] = row;
+        top_w[at] = v;
+        if (n_top < 3)
+            n_top++;
     }
     for (int t = 0; t < n_top; t++) {
         const char *name = m->names + m->row_name[top[t]];
