@@ -208,11 +208,14 @@ static void analyse(classify_run *run)
     const ctok_buf *tb = run->tb;
     const lex_table *lex = &run->c->lex;
     size_t n = tb->n;
+    run->n_lexhit = 0;
     for (size_t i = 0; i < n; i++) {
         run->intent_row[i] = -1;
         run->lex[i] = tb->tok[i].kind == CTOK_PUNCT
                           ? NULL
                           : word_entry(lex, &tb->tok[i], &run->intent_row[i]);
+        run->lexhit[run->n_lexhit] = (uint16_t)i;
+        run->n_lexhit += run->lex[i] != NULL;
         run->phrase[i] = NULL;
         run->phrase_len[i] = 0;
         run->owner[i] = -1;

@@ -234,7 +234,11 @@ typedef struct {
     int32_t intent_row[CLASSIFY_MAX_TOKENS];      /* the intent model's row of the word, or -1 */
     const lex_entry *phrase[CLASSIFY_MAX_TOKENS]; /* phrase starting at token */
     uint8_t phrase_len[CLASSIFY_MAX_TOKENS];
-    int16_t owner[CLASSIFY_MAX_TOKENS];   /* start of the phrase covering a token, or -1 */
+    int16_t owner[CLASSIFY_MAX_TOKENS]; /* start of the phrase covering a token, or -1 */
+    /* the tokens with a word entry, in order (every phrase starts at one):
+     * the rule stages that only act on entries walk these, not every token */
+    uint16_t lexhit[CLASSIFY_MAX_TOKENS];
+    size_t n_lexhit;
     uint8_t negated[CLASSIFY_MAX_TOKENS]; /* in a negation's scope */
     float sent_val[CLASSIFY_MAX_TOKENS];  /* final valence contribution per token */
     float sent_sum;

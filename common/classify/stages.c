@@ -49,7 +49,13 @@ void classify_emotion_stage(classify_run *run)
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
     float e[LEX_EMO_N] = {0};
-    for (size_t i = 0; i < tb->n; i++) {
+    /* only tokens with a word entry can have one for this stage; a phrase's
+     * other tokens are skipped as the loop over every token did */
+    size_t next = 0;
+    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+        const size_t i = run->lexhit[hk];
+        if (i < next)
+            continue;
         size_t span;
         const lex_entry *x = entry_for(run, i, has_emotion, &span);
         if (!x)
@@ -78,7 +84,7 @@ void classify_emotion_stage(classify_run *run)
             classify_evidence_add(run, CLASSIFY_EV_EMOTION,
                                   run->negated[i] ? "negated_emotion" : "emotion_lexicon", i,
                                   i + span, add[best]);
-        i += span - 1;
+        next = i + span;
     }
     /* negativity no emotion word explains still says something */
     float neg = -run->neg_sum, pos = run->pos_sum;
@@ -170,7 +176,13 @@ void classify_threat_stage(classify_run *run)
     classify_result *r = run->r;
     r->threat.level = CLASSIFY_THREAT_NONE;
     r->threat.confidence = 0.9f;
-    for (size_t i = 0; i < tb->n; i++) {
+    /* only tokens with a word entry can have one for this stage; a phrase's
+     * other tokens are skipped as the loop over every token did */
+    size_t next = 0;
+    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+        const size_t i = run->lexhit[hk];
+        if (i < next)
+            continue;
         size_t span;
         const lex_entry *x = entry_for(run, i, has_abuse, &span);
         if (!x)
@@ -218,7 +230,7 @@ void classify_threat_stage(classify_run *run)
         default:
             break;
         }
-        i += span - 1;
+        next = i + span;
     }
     if (r->threat.level == CLASSIFY_THREAT_NONE)
         r->threat.confidence = run->tb->n_words > 0 ? 0.9f : 0.99f;
@@ -237,13 +249,19 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
     classify_result *r = run->r;
     float raw = 0, effort = 0;
     unsigned cues = 0;
-    for (size_t i = 0; i < tb->n; i++) {
+    /* only tokens with a word entry can have one for this stage; a phrase's
+     * other tokens are skipped as the loop over every token did */
+    size_t next = 0;
+    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+        const size_t i = run->lexhit[hk];
+        if (i < next)
+            continue;
         size_t span;
         const lex_entry *x = entry_for(run, i, has_urgency, &span);
         if (!x)
             continue;
         if (run->negated[i] && x->urgency > 0) {
-            i += span - 1; /* "not urgent" */
+            next = i + span; /* "not urgent" */
             continue;
         }
         float mult = ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) ? 1.3f : 1.0f;
@@ -258,7 +276,7 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
             classify_evidence_add(run, CLASSIFY_EV_URGENCY, "effort", i, i + span, x->effort);
             cues++;
         }
-        i += span - 1;
+        next = i + span;
     }
     if (run->n_excl > 0 && run->sent_sum < 0)
         raw += 0.15f * (float)(run->n_excl > 3 ? 3 : run->n_excl);
