@@ -64,7 +64,13 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast);
 
 uint64_t ctok_hash_bytes(const char *s, size_t n);
 /* The key of a phrase of n >= 2 tokens, from the tokens' hashes. */
-uint64_t ctok_phrase_step(uint64_t h, uint64_t tok_hash);
+static inline uint64_t ctok_phrase_step(uint64_t h, uint64_t tok_hash)
+{
+    /* inline: every phrase look-up and every intent bigram key steps it */
+    h = (h << 7 | h >> 57) ^ tok_hash;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return h ? h : 1;
+}
 #define CTOK_PHRASE_SEED 0x2545F4914F6CDD1DULL
 
 static inline const char *ctok_text(const ctok_buf *tb, size_t i)

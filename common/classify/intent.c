@@ -745,15 +745,19 @@ void classify_intent_stage(classify_run *run)
     const size_t mask = m->cap - 1;
     size_t nw = 0;
     uint64_t prev = m->h_bos;
+    /* bigram_key(prev, h) with its first step carried over from the
+     * previous word */
+    uint64_t pstate = ctok_phrase_step(INTENT_BIGRAM_SEED, prev);
     for (size_t i = 0; i < tb->n; i++) {
         const ctok *t = &tb->tok[i];
         if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
             continue;
         uint64_t h = t->kind == CTOK_NUM ? m->h_num : t->hash;
-        bkey[nw] = bigram_key(prev, h);
+        bkey[nw] = ctok_phrase_step(pstate, h);
         widx[nw] = (uint16_t)i;
         __builtin_prefetch(&m->slots[(size_t)bkey[nw] & mask]);
         prev = h;
+        pstate = ctok_phrase_step(INTENT_BIGRAM_SEED, h);
         nw++;
     }
     predict_acc a;
@@ -799,7 +803,7 @@ void classify_intent_stage(classify_run *run)
         }
     }
     if (nw > 0) {
-        int64_t r = slot_find(m, bigram_key(prev, m->h_eos));
+        int64_t r = slot_find(m, ctok_phrase_step(pstate, m->h_eos));
         if (r >= 0)
             add_row(&a, (uint32_t)r);
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
