@@ -288,6 +288,7 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     run.r = out;
     run.sent_sum = run.neg_sum = run.pos_sum = 0;
     run.n_excl = run.n_quest = run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
+    run.n_lexhit = 0;
     out->n_tokens = (unsigned)tb.n;
     out->truncated = tb.truncated;
     analyse(&run);

@@ -744,10 +744,9 @@ void classify_intent_stage(classify_run *run)
     uint16_t widx[CLASSIFY_MAX_TOKENS];
     const size_t mask = m->cap - 1;
     size_t nw = 0;
-    uint64_t prev = m->h_bos;
-    /* bigram_key(prev, h) with its first step carried over from the
-     * previous word */
-    uint64_t pstate = ctok_phrase_step(INTENT_BIGRAM_SEED, prev);
+    /* bigram_key(previous word, h) with its first step carried over from
+     * the previous word ("<s>" before the first) */
+    uint64_t pstate = ctok_phrase_step(INTENT_BIGRAM_SEED, m->h_bos);
     for (size_t i = 0; i < tb->n; i++) {
         const ctok *t = &tb->tok[i];
         if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
@@ -756,7 +755,6 @@ void classify_intent_stage(classify_run *run)
         bkey[nw] = ctok_phrase_step(pstate, h);
         widx[nw] = (uint16_t)i;
         __builtin_prefetch(&m->slots[(size_t)bkey[nw] & mask]);
-        prev = h;
         pstate = ctok_phrase_step(INTENT_BIGRAM_SEED, h);
         nw++;
     }
