@@ -411,27 +411,38 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used)
     return h * 60 + m;
 }
 
+/* Whether the sentence that starts at token from speaks of contacting (a
+ * contact verb or a channel, up to the token that ends the sentence). */
+static int is_contact_sentence(const classify_run *run, size_t from)
+{
+    const ctok_buf *tb = run->tb;
+    for (size_t j = from; j < tb->n; j++) {
+        const lex_entry *e = run->phrase[j] ? run->phrase[j] : run->lex[j];
+        const lex_entry *w = run->lex[j];
+        if ((e && (e->pref == LEX_PREF_CONTACT_VERB || e->pref == LEX_PREF_CHANNEL)) ||
+            (w && w->pref == LEX_PREF_CONTACT_VERB))
+            return 1;
+        if (tb->tok[j].flags & CTOK_F_SENT_END)
+            break;
+    }
+    return 0;
+}
+
 void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
     const lex_table *lex = &run->c->lex;
     unsigned polite = 0;
-    /* a time is a preference only in a sentence about contacting */
-    size_t sent_start = 0;
-    int contact_sentence = 0;
+    /* a time is a preference only in a sentence about contacting; whether
+     * the sentence is one is worked out only when a time is met (rarely),
+     * from where the sentence was entered */
+    size_t sent_start = 0, scan_from = 0;
+    int contact_sentence = -1; /* not known yet */
     for (size_t i = 0; i < tb->n; i++) {
         if (i == sent_start) {
-            contact_sentence = 0;
-            for (size_t j = i; j < tb->n; j++) {
-                const lex_entry *e = run->phrase[j] ? run->phrase[j] : run->lex[j];
-                const lex_entry *w = run->lex[j];
-                if ((e && (e->pref == LEX_PREF_CONTACT_VERB || e->pref == LEX_PREF_CHANNEL)) ||
-                    (w && w->pref == LEX_PREF_CONTACT_VERB))
-                    contact_sentence = 1;
-                if (tb->tok[j].flags & CTOK_F_SENT_END)
-                    break;
-            }
+            scan_from = i;
+            contact_sentence = -1;
         }
         if (tb->tok[i].flags & CTOK_F_SENT_END)
             sent_start = i + 1;
@@ -439,6 +450,8 @@ void classify_prefs_stage(classify_run *run)
         const lex_entry *x = entry_for(run, i, has_pref, &span);
         if (!x)
             continue;
+        if (contact_sentence < 0 && (x->pref == LEX_PREF_TIME || x->pref == LEX_PREF_TIME_WORD))
+            contact_sentence = is_contact_sentence(run, scan_from);
         const char *v = lex_pref_value(lex, x);
         const char *rule = NULL;
         switch (x->pref) {
