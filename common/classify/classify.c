@@ -230,7 +230,10 @@ static void analyse(classify_run *run)
         uint64_t h[LEX_MAX_PHRASE + 1];
         uint64_t acc = CTOK_PHRASE_SEED;
         size_t avail = 0;
-        while (avail < maxp && i + avail < n && tb->tok[i + avail].kind != CTOK_PUNCT) {
+        /* no phrase that begins with this word is longer than its
+         * phrase_max: the longer keys need not be made or looked up */
+        const size_t lim = run->lex[i]->phrase_max < maxp ? run->lex[i]->phrase_max : maxp;
+        while (avail < lim && i + avail < n && tb->tok[i + avail].kind != CTOK_PUNCT) {
             acc = ctok_phrase_step(acc, tb->tok[i + avail].hash);
             avail++;
             h[avail] = acc;

@@ -141,7 +141,9 @@ typedef struct {
     uint8_t mod;
     uint8_t abuse;
     uint8_t pref;
-    uint8_t pad[2];
+    uint8_t phrase_max; /* LEX_F_PHRASE_START: the most tokens of a phrase
+                           that begins with this word */
+    uint8_t pad[1];
 } lex_entry;
 
 /* A slot of the key table: the entries themselves are stored densely, in
