@@ -208,11 +208,14 @@ static void analyse(classify_run *run)
     const ctok_buf *tb = run->tb;
     const lex_table *lex = &run->c->lex;
     size_t n = tb->n;
+    run->n_lexhit = 0;
     for (size_t i = 0; i < n; i++) {
         run->intent_row[i] = -1;
         run->lex[i] = tb->tok[i].kind == CTOK_PUNCT
                           ? NULL
                           : word_entry(lex, &tb->tok[i], &run->intent_row[i]);
+        run->lexhit[run->n_lexhit] = (uint16_t)i;
+        run->n_lexhit += run->lex[i] != NULL;
         run->phrase[i] = NULL;
         run->phrase_len[i] = 0;
         run->owner[i] = -1;
@@ -227,7 +230,10 @@ static void analyse(classify_run *run)
         uint64_t h[LEX_MAX_PHRASE + 1];
         uint64_t acc = CTOK_PHRASE_SEED;
         size_t avail = 0;
-        while (avail < maxp && i + avail < n && tb->tok[i + avail].kind != CTOK_PUNCT) {
+        /* no phrase that begins with this word is longer than its
+         * phrase_max: the longer keys need not be made or looked up */
+        const size_t lim = run->lex[i]->phrase_max < maxp ? run->lex[i]->phrase_max : maxp;
+        while (avail < lim && i + avail < n && tb->tok[i + avail].kind != CTOK_PUNCT) {
             acc = ctok_phrase_step(acc, tb->tok[i + avail].hash);
             avail++;
             h[avail] = acc;
@@ -285,6 +291,7 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     run.r = out;
     run.sent_sum = run.neg_sum = run.pos_sum = 0;
     run.n_excl = run.n_quest = run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
+    run.n_lexhit = 0;
     out->n_tokens = (unsigned)tb.n;
     out->truncated = tb.truncated;
     analyse(&run);

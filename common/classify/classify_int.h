@@ -64,7 +64,13 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast);
 
 uint64_t ctok_hash_bytes(const char *s, size_t n);
 /* The key of a phrase of n >= 2 tokens, from the tokens' hashes. */
-uint64_t ctok_phrase_step(uint64_t h, uint64_t tok_hash);
+static inline uint64_t ctok_phrase_step(uint64_t h, uint64_t tok_hash)
+{
+    /* inline: every phrase look-up and every intent bigram key steps it */
+    h = (h << 7 | h >> 57) ^ tok_hash;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return h ? h : 1;
+}
 #define CTOK_PHRASE_SEED 0x2545F4914F6CDD1DULL
 
 static inline const char *ctok_text(const ctok_buf *tb, size_t i)
@@ -135,7 +141,9 @@ typedef struct {
     uint8_t mod;
     uint8_t abuse;
     uint8_t pref;
-    uint8_t pad[2];
+    uint8_t phrase_max; /* LEX_F_PHRASE_START: the most tokens of a phrase
+                           that begins with this word */
+    uint8_t pad[1];
 } lex_entry;
 
 /* A slot of the key table: the entries themselves are stored densely, in
@@ -234,7 +242,11 @@ typedef struct {
     int32_t intent_row[CLASSIFY_MAX_TOKENS];      /* the intent model's row of the word, or -1 */
     const lex_entry *phrase[CLASSIFY_MAX_TOKENS]; /* phrase starting at token */
     uint8_t phrase_len[CLASSIFY_MAX_TOKENS];
-    int16_t owner[CLASSIFY_MAX_TOKENS];   /* start of the phrase covering a token, or -1 */
+    int16_t owner[CLASSIFY_MAX_TOKENS]; /* start of the phrase covering a token, or -1 */
+    /* the tokens with a word entry, in order (every phrase starts at one):
+     * the rule stages that only act on entries walk these, not every token */
+    uint16_t lexhit[CLASSIFY_MAX_TOKENS];
+    size_t n_lexhit;
     uint8_t negated[CLASSIFY_MAX_TOKENS]; /* in a negation's scope */
     float sent_val[CLASSIFY_MAX_TOKENS];  /* final valence contribution per token */
     float sent_sum;

@@ -194,6 +194,8 @@ static attune_err intern(lex_table *t, ctok_buf *tb, const char *term, lex_entry
     if (err)
         return err;
     first->flags |= LEX_F_PHRASE_START;
+    if (tb->n > first->phrase_max)
+        first->phrase_max = (uint8_t)tb->n;
     uint64_t key = CTOK_PHRASE_SEED;
     for (size_t i = 0; i < tb->n; i++)
         key = ctok_phrase_step(key, tb->tok[i].hash);

@@ -49,7 +49,13 @@ void classify_emotion_stage(classify_run *run)
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
     float e[LEX_EMO_N] = {0};
-    for (size_t i = 0; i < tb->n; i++) {
+    /* only tokens with a word entry can have one for this stage; a phrase's
+     * other tokens are skipped as the loop over every token did */
+    size_t next = 0;
+    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+        const size_t i = run->lexhit[hk];
+        if (i < next)
+            continue;
         size_t span;
         const lex_entry *x = entry_for(run, i, has_emotion, &span);
         if (!x)
@@ -78,7 +84,7 @@ void classify_emotion_stage(classify_run *run)
             classify_evidence_add(run, CLASSIFY_EV_EMOTION,
                                   run->negated[i] ? "negated_emotion" : "emotion_lexicon", i,
                                   i + span, add[best]);
-        i += span - 1;
+        next = i + span;
     }
     /* negativity no emotion word explains still says something */
     float neg = -run->neg_sum, pos = run->pos_sum;
@@ -170,7 +176,13 @@ void classify_threat_stage(classify_run *run)
     classify_result *r = run->r;
     r->threat.level = CLASSIFY_THREAT_NONE;
     r->threat.confidence = 0.9f;
-    for (size_t i = 0; i < tb->n; i++) {
+    /* only tokens with a word entry can have one for this stage; a phrase's
+     * other tokens are skipped as the loop over every token did */
+    size_t next = 0;
+    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+        const size_t i = run->lexhit[hk];
+        if (i < next)
+            continue;
         size_t span;
         const lex_entry *x = entry_for(run, i, has_abuse, &span);
         if (!x)
@@ -218,7 +230,7 @@ void classify_threat_stage(classify_run *run)
         default:
             break;
         }
-        i += span - 1;
+        next = i + span;
     }
     if (r->threat.level == CLASSIFY_THREAT_NONE)
         r->threat.confidence = run->tb->n_words > 0 ? 0.9f : 0.99f;
@@ -237,13 +249,19 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
     classify_result *r = run->r;
     float raw = 0, effort = 0;
     unsigned cues = 0;
-    for (size_t i = 0; i < tb->n; i++) {
+    /* only tokens with a word entry can have one for this stage; a phrase's
+     * other tokens are skipped as the loop over every token did */
+    size_t next = 0;
+    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+        const size_t i = run->lexhit[hk];
+        if (i < next)
+            continue;
         size_t span;
         const lex_entry *x = entry_for(run, i, has_urgency, &span);
         if (!x)
             continue;
         if (run->negated[i] && x->urgency > 0) {
-            i += span - 1; /* "not urgent" */
+            next = i + span; /* "not urgent" */
             continue;
         }
         float mult = ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) ? 1.3f : 1.0f;
@@ -258,7 +276,7 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
             classify_evidence_add(run, CLASSIFY_EV_URGENCY, "effort", i, i + span, x->effort);
             cues++;
         }
-        i += span - 1;
+        next = i + span;
     }
     if (run->n_excl > 0 && run->sent_sum < 0)
         raw += 0.15f * (float)(run->n_excl > 3 ? 3 : run->n_excl);
@@ -393,27 +411,38 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used)
     return h * 60 + m;
 }
 
+/* Whether the sentence that starts at token from speaks of contacting (a
+ * contact verb or a channel, up to the token that ends the sentence). */
+static int is_contact_sentence(const classify_run *run, size_t from)
+{
+    const ctok_buf *tb = run->tb;
+    for (size_t j = from; j < tb->n; j++) {
+        const lex_entry *e = run->phrase[j] ? run->phrase[j] : run->lex[j];
+        const lex_entry *w = run->lex[j];
+        if ((e && (e->pref == LEX_PREF_CONTACT_VERB || e->pref == LEX_PREF_CHANNEL)) ||
+            (w && w->pref == LEX_PREF_CONTACT_VERB))
+            return 1;
+        if (tb->tok[j].flags & CTOK_F_SENT_END)
+            break;
+    }
+    return 0;
+}
+
 void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
     const lex_table *lex = &run->c->lex;
     unsigned polite = 0;
-    /* a time is a preference only in a sentence about contacting */
-    size_t sent_start = 0;
-    int contact_sentence = 0;
+    /* a time is a preference only in a sentence about contacting; whether
+     * the sentence is one is worked out only when a time is met (rarely),
+     * from where the sentence was entered */
+    size_t sent_start = 0, scan_from = 0;
+    int contact_sentence = -1; /* not known yet */
     for (size_t i = 0; i < tb->n; i++) {
         if (i == sent_start) {
-            contact_sentence = 0;
-            for (size_t j = i; j < tb->n; j++) {
-                const lex_entry *e = run->phrase[j] ? run->phrase[j] : run->lex[j];
-                const lex_entry *w = run->lex[j];
-                if ((e && (e->pref == LEX_PREF_CONTACT_VERB || e->pref == LEX_PREF_CHANNEL)) ||
-                    (w && w->pref == LEX_PREF_CONTACT_VERB))
-                    contact_sentence = 1;
-                if (tb->tok[j].flags & CTOK_F_SENT_END)
-                    break;
-            }
+            scan_from = i;
+            contact_sentence = -1;
         }
         if (tb->tok[i].flags & CTOK_F_SENT_END)
             sent_start = i + 1;
@@ -421,6 +450,8 @@ void classify_prefs_stage(classify_run *run)
         const lex_entry *x = entry_for(run, i, has_pref, &span);
         if (!x)
             continue;
+        if (contact_sentence < 0 && (x->pref == LEX_PREF_TIME || x->pref == LEX_PREF_TIME_WORD))
+            contact_sentence = is_contact_sentence(run, scan_from);
         const char *v = lex_pref_value(lex, x);
         const char *rule = NULL;
         switch (x->pref) {

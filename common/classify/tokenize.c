@@ -39,13 +39,6 @@ static uint64_t hash_squeezed(const char *s, size_t n)
     return h ? h : 1;
 }
 
-uint64_t ctok_phrase_step(uint64_t h, uint64_t tok_hash)
-{
-    h = (h << 7 | h >> 57) ^ tok_hash;
-    h *= 0x9E3779B97F4A7C15ULL;
-    return h ? h : 1;
-}
-
 /* Emoticons are matched on the raw bytes, before words and punctuation are
  * split, and only when they stand alone (space or end on both sides). */
 static const char *const emoticons[] = {

@@ -3,6 +3,7 @@
 #include "files.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,8 +142,35 @@ int classify_batch_run(const classify *c, FILE *in, FILE *out)
 }
 
 #define BENCH_MAX_TEXTS 1000000
+#define BENCH_MAX_THREADS 256
 
-int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes)
+typedef struct {
+    const classify *c;
+    char *const *texts;
+    const size_t *lens;
+    size_t n;
+    int passes;
+    int failed;
+    double checksum;
+} bench_job;
+
+static void *bench_thread(void *arg)
+{
+    bench_job *j = arg;
+    for (int p = 0; p < j->passes; p++) {
+        for (size_t i = 0; i < j->n; i++) {
+            classify_result r;
+            if (classify_text(j->c, j->texts[i], j->lens[i], NULL, &r) != ATTUNE_OK) {
+                j->failed = 1;
+                return NULL;
+            }
+            j->checksum += r.sentiment.score; /* keeps the work observable */
+        }
+    }
+    return NULL;
+}
+
+int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes, int threads)
 {
     size_t cap = CLASSIFY_BATCH_MAX_LINE + 2, n = 0, ncap = 0;
     char *buf = malloc(cap);
@@ -183,20 +211,43 @@ int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes)
     }
     struct timespec t0, t1;
     double checksum = 0;
+    bench_job jobs[BENCH_MAX_THREADS];
+    pthread_t tids[BENCH_MAX_THREADS];
+    if (threads < 1 || threads > BENCH_MAX_THREADS)
+        goto out;
+    for (int t = 0; t < threads; t++)
+        jobs[t] = (bench_job){c, texts, lens, n, passes, 0, 0};
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int p = 0; p < passes; p++) {
-        for (size_t i = 0; i < n; i++) {
-            classify_result r;
-            if (classify_text(c, texts[i], lens[i], NULL, &r) != ATTUNE_OK)
-                goto out;
-            checksum += r.sentiment.score; /* keeps the work observable */
-        }
+    if (threads == 1) {
+        bench_thread(&jobs[0]);
+    } else {
+        pthread_attr_t attr;
+        if (pthread_attr_init(&attr) != 0)
+            goto out;
+        /* classify_text keeps its scratch on the stack: 512 KiB or more */
+        pthread_attr_setstacksize(&attr, 2u << 20);
+        int started = 0;
+        for (; started < threads; started++)
+            if (pthread_create(&tids[started], &attr, bench_thread, &jobs[started]) != 0)
+                break;
+        pthread_attr_destroy(&attr);
+        for (int t = 0; t < started; t++)
+            pthread_join(tids[t], NULL);
+        if (started < threads)
+            goto out;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    for (int t = 0; t < threads; t++) {
+        if (jobs[t].failed)
+            goto out;
+        checksum += jobs[t].checksum;
+    }
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    double total = (double)n * passes;
-    fprintf(out, "{\"messages\":%.0f,\"seconds\":%.6f,\"per_second\":%.1f,\"checksum\":%.4f}\n",
-            total, secs, secs > 0 ? total / secs : 0.0, checksum);
+    double total = (double)n * passes * threads;
+    fprintf(out,
+            "{\"messages\":%.0f,\"seconds\":%.6f,\"per_second\":%.1f,\"threads\":%d,"
+            "\"checksum\":%.4f}\n",
+            total, secs, secs > 0 ? total / secs : 0.0, threads, checksum);
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++)

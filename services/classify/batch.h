@@ -16,8 +16,12 @@ int classify_batch_run(const classify *c, FILE *in, FILE *out);
 
 /* Reads batch lines from in, keeps their texts (at most 1,000,000), then
  * times `passes` rounds of classify_text over them alone (no JSON, no I/O)
- * and writes {"messages","seconds","per_second"} to out. Returns 0 or 1. */
-int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes);
+ * and writes {"messages","seconds","per_second","threads"} to out. With
+ * threads > 1, that many threads each make the same rounds over all the
+ * texts at once, on the one classifier, and the rate counts them all
+ * (messages over the wall time from the first start to the last end).
+ * Returns 0 or 1. */
+int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes, int threads);
 
 /* Resolves the data directory: $ATTUNE_DATA_DIR, else
  * <directory of the executable>/../../deploy/data when it exists, else

@@ -2,14 +2,16 @@
  *
  *   attune-classify --batch [--data-dir DIR] [--intent-model FILE]
  *       JSON lines on stdin, one JSON line per input on stdout.
- *   attune-classify --bench-lib N < lines
- *       times the library alone over the texts (tests/bench/bench_classifier.py).
+ *   attune-classify --bench-lib N [--bench-threads T] < lines
+ *       times the library alone over the texts (tests/bench/bench_classifier.py),
+ *       on one thread or on T at once (0: one per online core).
  *   attune-classify [--data-dir DIR] [--intent-model FILE]
  *       the Kafka service: enriched interactions in, classified out.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "classify/classify.h"
@@ -27,7 +29,9 @@ static void usage(FILE *f)
           "  --data-dir DIR       lexicons and rules (default: $ATTUNE_DATA_DIR, then\n"
           "                       <exe>/../../deploy/data, then /usr/share/attune/data)\n"
           "  --intent-model FILE  intent model (default: DIR/intent.model; \"\" for none)\n"
-          "  --bench-lib N        time N passes of the library over the input texts\n",
+          "  --bench-lib N        time N passes of the library over the input texts\n"
+          "  --bench-threads T    with --bench-lib: T threads at once, each making the N\n"
+          "                       passes (0: one per online core; default 1)\n",
           f);
 }
 
@@ -35,6 +39,7 @@ int main(int argc, char **argv)
 {
     int batch = 0;
     int bench_passes = 0;
+    int bench_threads = 1;
     const char *data_dir = NULL;
     const char *model = NULL;
     for (int i = 1; i < argc; i++) {
@@ -49,6 +54,18 @@ int main(int argc, char **argv)
                 return 2;
             }
             bench_passes = (int)v;
+        } else if (strcmp(argv[i], "--bench-threads") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 0 || v > 256) {
+                fputs("attune-classify: --bench-threads wants a number in [0, 256]\n", stderr);
+                return 2;
+            }
+            if (v == 0) {
+                long cores = sysconf(_SC_NPROCESSORS_ONLN);
+                v = cores < 1 ? 1 : cores > 256 ? 256 : cores;
+            }
+            bench_threads = (int)v;
         } else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
             data_dir = argv[++i];
         } else if (strcmp(argv[i], "--intent-model") == 0 && i + 1 < argc) {
@@ -102,7 +119,7 @@ int main(int argc, char **argv)
         config_fini(&cfg);
         return code;
     }
-    int status = bench_passes ? classify_bench_run(c, stdin, stdout, bench_passes)
+    int status = bench_passes ? classify_bench_run(c, stdin, stdout, bench_passes, bench_threads)
                               : classify_batch_run(c, stdin, stdout);
     classify_free(c);
     if (status != 0)

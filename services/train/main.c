@@ -492,7 +492,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    fprintf(out, "attune-intent-model 2\nsolver %s\nclasses %d\n", solver, n_labels);
+    fprintf(out, "attune-intent-model 3\nsolver %s\nclasses %d\n", solver, n_labels);
     for (int k = 0; k < n_labels; k++)
         fprintf(out, "label %s\n", labels[k]);
     fputs("bias 1", out);

@@ -5,6 +5,9 @@ in the same run (ratios, never absolute targets: machines differ).
   library      attune-classify --bench-lib: classify_text() alone over texts
                held in memory (no JSON, no I/O), one thread; with the intent
                model and without it (lexicon stages only, the work VADER does)
+  all cores    the same with one thread per online core (--bench-threads 0),
+               every thread on the one classifier, counted together; VADER
+               stays one thread, so this line is not the headline ratio
   --batch      attune-classify --batch end to end: JSON lines in and out,
                process start and model load included
   VADER        vaderSentiment's polarity_scores() over the same texts
@@ -42,11 +45,13 @@ def load_texts():
     return texts
 
 
-def bench_lib(path, passes, model_args):
+def bench_lib(path, passes, model_args, threads=1):
     with open(path, "rb") as f:
-        out = subprocess.run([CLASSIFY, "--bench-lib", str(passes), *model_args], stdin=f,
+        out = subprocess.run([CLASSIFY, "--bench-lib", str(passes), "--bench-threads",
+                              str(threads), *model_args], stdin=f,
                              stdout=subprocess.PIPE, check=True).stdout
-    return json.loads(out)["per_second"]
+    j = json.loads(out)
+    return j["per_second"], j["threads"]
 
 
 def bench_batch(path, n):
@@ -88,23 +93,27 @@ def main():
             for i, t in enumerate(texts):
                 f.write(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n")
         vader = bench_vader(texts, args.vader_limit)
-        lib_all = bench_lib(path, args.passes, [])
-        lib_lex = bench_lib(path, args.passes, ["--intent-model", ""])
+        lib_all, _ = bench_lib(path, args.passes, [])
+        lib_lex, _ = bench_lib(path, args.passes, ["--intent-model", ""])
+        lib_cores, n_threads = bench_lib(path, args.passes, [], threads=0)
         batch = bench_batch(path, len(texts))
-    print(f"messages: {len(texts)} (mean {chars:.0f} characters), one thread each")
-    print(f"{'':40} {'msg/s':>12} {'x VADER':>9}")
+    print(f"messages: {len(texts)} (mean {chars:.0f} characters), one thread each "
+          f"unless said; {os.cpu_count()} cores")
+    print(f"{'':46} {'msg/s':>12} {'x VADER':>9}")
     rows = [
         ("VADER polarity_scores (Python)", vader),
         ("library, all stages incl. intent", lib_all),
         ("library, lexicon stages (no intent)", lib_lex),
+        (f"library, all stages, {n_threads} threads (all cores)", lib_cores),
         ("attune-classify --batch (JSON in/out)", batch),
     ]
     for name, v in rows:
-        print(f"{name:40} {v:12,.0f} {v / vader:9.1f}")
+        print(f"{name:46} {v:12,.0f} {v / vader:9.1f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"messages": len(texts), "vader": vader, "library_all": lib_all,
-                       "library_lexicon": lib_lex, "batch": batch}, f, indent=2)
+                       "library_lexicon": lib_lex, "library_all_cores": lib_cores,
+                       "all_cores_threads": n_threads, "batch": batch}, f, indent=2)
 
 
 if __name__ == "__main__":

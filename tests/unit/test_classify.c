@@ -469,7 +469,7 @@ static void ref_load(ref_model *m, const char *path)
     assert_non_null(f);
     static char line[16384];
     assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, "attune-intent-model 2\n");
+    assert_string_equal(line, "attune-intent-model 3\n");
     assert_non_null(fgets(line, sizeof line, f));
     m->lr = strcmp(line, "solver lr\n") == 0;
     assert_non_null(fgets(line, sizeof line, f));
@@ -621,7 +621,7 @@ static void test_intent_model_version(void **state)
     assert_non_null(strstr(err, ":1: "));
     f = fopen(path, "w");
     assert_non_null(f);
-    fputs("attune-intent-model 2\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
+    fputs("attune-intent-model 3\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
           "features 3\nw:x\t1 -1\nc:<x>\t0.5 0\nq:x\t1 1\n",
           f);
     fclose(f);
@@ -629,7 +629,7 @@ static void test_intent_model_version(void **state)
     assert_non_null(strstr(err, ":10: "));
     f = fopen(path, "w");
     assert_non_null(f);
-    fputs("attune-intent-model 2\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
+    fputs("attune-intent-model 3\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
           "features 3\nw:x\t1 -1\nc:<x>\t0.5 0\nb:<s> x\t0 1\n",
           f);
     fclose(f);
