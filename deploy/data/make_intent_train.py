@@ -27,8 +27,9 @@ MAPPING = {
         Refund_not_showing_up pending_transfer transaction_charged_twice reverted_card_payment?
         transfer_fee_charged wrong_exchange_rate_for_cash_withdrawal
         balance_not_updated_after_bank_transfer exchange_charge top_up_by_card_charge
-        cash_withdrawal_charge""",
-    "cancel": "terminate_account cancel_transfer",
+        cash_withdrawal_charge cancel_transfer""",
+    # cancel is churn: leaving. Cancelling one payment is a billing matter.
+    "cancel": "terminate_account",
     "complaint": "wrong_amount_of_cash_received",
     "technical_issue": """card_not_working contactless_not_working declined_cash_withdrawal
         declined_transfer declined_card_payment card_swallowed beneficiary_not_allowed

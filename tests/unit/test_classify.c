@@ -582,6 +582,9 @@ static void test_intent_passive_cancellation(void **state)
         "Our holiday was canceled by the tour operator",
         "my booking has been cancelled",
         "my parcel was cancelled by the courier",
+        /* Stopping one payment is a billing matter, not leaving. */
+        "please cancel the transfer I just made",
+        "how do I stop the payment I sent yesterday",
     };
     static const char *const churn[] = {
         "I want to cancel my subscription",
