@@ -320,13 +320,14 @@ int kafka_producer_ready(kafka_producer *p)
 }
 
 attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char *service,
-                            const rd_kafka_message_t *msg, const char *reason, kafka_wait *w)
+                            const rd_kafka_message_t *msg, const char *reason,
+                            const kafka_header *extra, size_t extra_count, kafka_wait *w)
 {
     char partition[16], offset[32], when[40];
     snprintf(partition, sizeof partition, "%d", (int)msg->partition);
     snprintf(offset, sizeof offset, "%lld", (long long)msg->offset);
     ts_format_rfc3339(ts_now_ms(), when, sizeof when);
-    const kafka_header h[] = {
+    kafka_header h[6 + KAFKA_DLQ_MAX_EXTRA] = {
         {"attune-dlq-service", service},
         {"attune-dlq-reason", reason},
         {"attune-dlq-topic", msg->rkt ? rd_kafka_topic_name(msg->rkt) : ""},
@@ -334,8 +335,10 @@ attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char
         {"attune-dlq-offset", offset},
         {"attune-dlq-time", when},
     };
-    return kafka_produce(p, dlq_topic, msg->key, msg->key_len, msg->payload, msg->len, h,
-                         sizeof h / sizeof h[0], w);
+    size_t n = 6;
+    for (size_t i = 0; extra && i < extra_count && i < KAFKA_DLQ_MAX_EXTRA; i++)
+        h[n++] = extra[i];
+    return kafka_produce(p, dlq_topic, msg->key, msg->key_len, msg->payload, msg->len, h, n, w);
 }
 
 attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size_t topic_count,

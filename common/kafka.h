@@ -70,9 +70,12 @@ attune_err kafka_txn_commit(kafka_producer *p, kafka_consumer *c, rd_kafka_messa
 attune_err kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
 
 /* Sends msg to the dead-letter topic unchanged (key, value) with headers
- * saying who rejected it, why, and where it came from. */
+ * saying who rejected it, why, and where it came from, plus the service's
+ * own (extra, may be NULL; at most KAFKA_DLQ_MAX_EXTRA). */
+#define KAFKA_DLQ_MAX_EXTRA 4
 attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char *service,
                             const rd_kafka_message_t *msg, const char *reason,
+                            const kafka_header *extra, size_t extra_count,
                             kafka_wait *w) ATTUNE_MUST_CHECK;
 
 /* Subscribes to topics in cfg->group_id with cooperative-sticky assignment,

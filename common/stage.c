@@ -62,12 +62,18 @@ attune_err stage_read_event(const config *cfg, const rd_kafka_message_t *m, cons
 
 attune_err stage_reject(stage_io *io, const rd_kafka_message_t *msg, const char *reason)
 {
+    return stage_reject_with(io, msg, reason, NULL, 0);
+}
+
+attune_err stage_reject_with(stage_io *io, const rd_kafka_message_t *msg, const char *reason,
+                             const kafka_header *extra, size_t extra_count)
+{
     log_warn("dead-lettering %s[%d]@%lld: %s", rd_kafka_topic_name(msg->rkt), (int)msg->partition,
              (long long)msg->offset, reason);
     metric_inc(
         metrics_counter("attune_deadletter_total", "records sent to the dead-letter topic", NULL));
     return kafka_deadletter(io->producer, io->cfg->topic_deadletter, io->cfg->service, msg, reason,
-                            io->wait);
+                            extra, extra_count, io->wait);
 }
 
 /* Runs fn over one batch and makes its outputs durable together with the

@@ -43,6 +43,9 @@ attune_err stage_read_event(const config *cfg, const rd_kafka_message_t *m, cons
 /* Dead-letters msg with reason. */
 attune_err stage_reject(stage_io *io, const rd_kafka_message_t *msg,
                         const char *reason) ATTUNE_MUST_CHECK;
+/* The same with headers of the service's own (kafka_deadletter). */
+attune_err stage_reject_with(stage_io *io, const rd_kafka_message_t *msg, const char *reason,
+                             const kafka_header *extra, size_t extra_count) ATTUNE_MUST_CHECK;
 
 /* Called between batches, on the batch function's thread (e.g. to reload a
  * policy without locking). */

@@ -323,6 +323,7 @@ static void deliver_one(slot *s, rec *r)
             p->done = 1;
             break;
         }
+        p->status = res.status;
         if (v == RETRY_REJECT) {
             metric_inc(svc->req_rejected);
             reject(r, "delivery refused: HTTP %ld (not retried)", res.status);
@@ -458,7 +459,15 @@ static attune_err deliver_batch(void *ud, stage_io *io, rd_kafka_message_t *cons
         const char *reason = r->reason ? r->reason : "delivery failed (out of memory)";
         r->prog->rejected = 1;
         snprintf(r->prog->reason, sizeof r->prog->reason, "%s", reason);
-        attune_err rerr = stage_reject(io, r->msg, reason);
+        /* The last status and the attempts as headers of their own, for
+         * whoever replays or counts dead letters by machine. */
+        char status[24], attempts[24];
+        snprintf(status, sizeof status, "%ld", r->prog->status);
+        snprintf(attempts, sizeof attempts, "%ld", r->prog->attempts);
+        const kafka_header extra[] = {{"attune-dlq-attempts", attempts},
+                                      {"attune-dlq-http-status", status}};
+        size_t nextra = r->prog->attempts > 0 ? (r->prog->status > 0 ? 2 : 1) : 0;
+        attune_err rerr = stage_reject_with(io, r->msg, reason, extra, nextra);
         if (rerr && !err)
             err = rerr;
         if (!rerr)

@@ -28,6 +28,7 @@ typedef struct {
      * decision of the same key. */
     int rejected;
     char reason[256];
+    long status;    /* the last HTTP status (0: none) */
     double next_at; /* monotonic seconds; no attempt before this */
 } progress_entry;
 

@@ -396,6 +396,10 @@ def test_permanent_400_is_dead_lettered_at_once(stack, base_env, topics, endpoin
     assert len(dl) == 2
     reasons = {m.value(): header(m, "attune-dlq-reason") for m in dl}
     assert "HTTP 400" in reasons[json.dumps(bad).encode()]
+    by_value = {m.value(): m for m in dl}
+    assert header(by_value[json.dumps(bad).encode()], "attune-dlq-http-status") == "400"
+    assert header(by_value[json.dumps(bad).encode()], "attune-dlq-attempts") == "1"
+    assert header(by_value[b"this is not json"], "attune-dlq-http-status") is None
     assert "not a JSON decision" in reasons[b"this is not json"]
     assert all(header(m, "attune-dlq-service") == "deliver" for m in dl)
     assert all(header(m, "attune-dlq-topic") == topics[0] for m in dl)
@@ -418,6 +422,8 @@ def test_a_decision_only_it_fails_is_dead_lettered_not_waited_on_forever(
     dl = dead_letters(stack, topics[1], 1, timeout=30)
     assert len(dl) == 1 and dl[0].value() == json.dumps(poison).encode()
     assert "failed after 5 attempts: HTTP 500" in header(dl[0], "attune-dlq-reason")
+    assert header(dl[0], "attune-dlq-http-status") == "500"
+    assert header(dl[0], "attune-dlq-attempts") == "5"
     assert len(endpoint.for_key(key_of(poison))) == 5
     assert metric_value(svc, "attune_deliver_breaker_opens_total") >= 1
     assert metric_value(svc, "attune_deliver_breaker_state") == 0
