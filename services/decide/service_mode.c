@@ -29,6 +29,7 @@ typedef struct {
     metric *decide_time;
     metric *remember_failed;
     metric *counts_failed;
+    int counts_stale; /* the last refresh failed: warn once per outage */
 } decide_stage;
 
 /* Between batches: the policy file, then the learned counts of its
@@ -51,7 +52,12 @@ static void between_batches(void *ud)
     if (learn_counts_load(s->redis, rules, n, s->counts, errstr, sizeof errstr) != ATTUNE_OK) {
         /* The last counts stay in use; decisions never wait for Redis. */
         metric_inc(s->counts_failed);
-        log_warn("learned counts not refreshed: %s", errstr);
+        if (!s->counts_stale)
+            log_warn("learned counts not refreshed (the last ones stay in use): %s", errstr);
+        s->counts_stale = 1;
+    } else if (s->counts_stale) {
+        log_info("learned counts refreshed again");
+        s->counts_stale = 0;
     }
 }
 
