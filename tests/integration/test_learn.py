@@ -319,7 +319,20 @@ def test_csat_summary_reaches_the_next_contact(stack, ingest, enrich, enriched, 
     assert not errors(validator_for("enriched.schema.json"), event_value(got[0]))
 
 
-def test_outcomes_wait_for_redis_and_are_applied_once(stack, ingest, learning):
+def wait_context_back(ingest, enriched, timeout=30):
+    """After a Redis restart, until enrich gives context again (its client
+    reconnects at most once a second), so later tests see a healthy stack."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        customer = new_id("probe")
+        assert post(ingest, cloudevent(interaction(customer))).status_code == 202
+        got = enriched.collect(lambda m: m.key() == customer.encode(), 1, timeout=10)
+        if got and event_value(got[0])["data"]["context"]["status"] != "unavailable":
+            return
+    raise AssertionError("enrich did not get its Redis context back")
+
+
+def test_outcomes_wait_for_redis_and_are_applied_once(stack, ingest, enrich, enriched, learning):
     """With Redis down, learn cannot apply outcomes: they stay in Kafka (the
     batch is retried) and are applied, once each, when Redis is back."""
     if not stack.can_control_redis:
@@ -342,6 +355,7 @@ def test_outcomes_wait_for_redis_and_are_applied_once(stack, ingest, learning):
     time.sleep(1)  # a duplicate application would show by now
     assert r.llen(f"attune:customer:{customer}:outcomes") == 2
     assert r.hget(f"attune:customer:{customer}:csat", "count") == b"2"
+    wait_context_back(ingest, enriched)
 
 
 def test_a_wrong_redis_key_type_dead_letters_that_outcome_only(stack, ingest, learning):
