@@ -243,7 +243,9 @@ static int learned_rules(redis_client *rc, char ***out, size_t *n, char *errstr,
 
 static int learned(const config *cfg, char **rules, size_t nrules)
 {
-    char errstr[512];
+    /* The failures that set no message (learn_counts_each, a load out of
+     * memory) are out of memory. */
+    char errstr[512] = "out of memory";
     redis_client *rc = NULL;
     learn_counts *counts = learn_counts_new();
     char **found = NULL;
