@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -99,6 +100,81 @@ attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char 
 char *json_print(const cJSON *item)
 {
     return cJSON_PrintUnformatted(item);
+}
+
+size_t json_write_string(char *buf, size_t size, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    if (size < 2)
+        return 0;
+    buf[n++] = '"';
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        /* the longest escape is six bytes; keep room for the closing quote */
+        if (size - n < 7)
+            return 0;
+        unsigned ch = *c;
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            buf[n++] = (char)ch;
+            continue;
+        }
+        buf[n++] = '\\';
+        switch (ch) {
+        case '"':
+        case '\\':
+            buf[n++] = (char)ch;
+            break;
+        case '\b':
+            buf[n++] = 'b';
+            break;
+        case '\f':
+            buf[n++] = 'f';
+            break;
+        case '\n':
+            buf[n++] = 'n';
+            break;
+        case '\r':
+            buf[n++] = 'r';
+            break;
+        case '\t':
+            buf[n++] = 't';
+            break;
+        default:
+            memcpy(buf + n, "u00", 3);
+            buf[n + 3] = hex[ch >> 4];
+            buf[n + 4] = hex[ch & 15];
+            n += 5;
+        }
+    }
+    buf[n++] = '"';
+    return n;
+}
+
+size_t json_write_scalar(char *buf, size_t size, const cJSON *item)
+{
+    if (cJSON_IsString(item) && item->valuestring)
+        return json_write_string(buf, size, item->valuestring);
+    /* an integral number in int range; cJSON keeps the sign of -0, so that
+     * one goes to it as well */
+    if (!cJSON_IsNumber(item) || item->valuedouble != (double)item->valueint ||
+        (item->valueint == 0 && signbit(item->valuedouble)))
+        return 0;
+    char digits[16];
+    int nd = 0;
+    long long v = item->valueint;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        digits[nd++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    size_t n = 0;
+    if (size < (size_t)nd + 2)
+        return 0;
+    if (v < 0)
+        buf[n++] = '-';
+    while (nd > 0)
+        buf[n++] = digits[--nd];
+    return n;
 }
 
 const char *json_str(const cJSON *obj, const char *name)

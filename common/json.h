@@ -19,6 +19,17 @@ attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char 
 /* Unformatted JSON text; NULL on allocation failure. */
 char *json_print(const cJSON *item);
 
+/* Writes s as a JSON string (quotes included) into buf, escaped as
+ * cJSON_PrintUnformatted escapes it, and returns the length written; 0
+ * when it does not fit (buf is then unspecified). No terminating NUL. */
+size_t json_write_string(char *buf, size_t size, const char *s);
+
+/* Writes a string item, or a number item that cJSON would print as an
+ * integer, exactly as cJSON_PrintUnformatted prints it, without allocating
+ * (the hot path of line-by-line tools). Returns the length, or 0 for any
+ * other item or when it does not fit: use json_print then. */
+size_t json_write_scalar(char *buf, size_t size, const cJSON *item);
+
 /* Borrowed string member or NULL when absent or not a string. */
 const char *json_str(const cJSON *obj, const char *name);
 

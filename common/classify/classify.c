@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "classify/classify_int.h"
+#include "json.h"
 
 attune_err classify_new(const classify_options *opts, classify **out, char *errstr,
                         size_t errstr_size)
@@ -305,25 +306,18 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     return ATTUNE_OK;
 }
 
-/* --- JSON ---------------------------------------------------------------- */
+/* --- JSON without a tree --------------------------------------------- */
 
-static double round4(float v)
-{
-    return round((double)v * 10000.0) / 10000.0;
-}
-
-static const char *const ev_kind_names[] = {"sentiment", "emotion", "intent",
-                                            "urgency",   "threat",  "preference"};
-
-/* --- JSON without a tree ------------------------------------------------ */
-
+/* The writer appends to a fixed buffer and only remembers that something
+ * did not fit. Keys are written as literals with their punctuation, so most
+ * of a line is a handful of constant-size copies. */
 typedef struct {
     char *p;
     size_t left;
     int fail;
 } jw;
 
-static void jw_raw(jw *w, const char *s, size_t n)
+static inline void jw_raw(jw *w, const char *s, size_t n)
 {
     if (w->fail || n >= w->left) {
         w->fail = 1;
@@ -334,35 +328,18 @@ static void jw_raw(jw *w, const char *s, size_t n)
     w->left -= n;
 }
 
-static void jw_lit(jw *w, const char *s)
-{
-    jw_raw(w, s, strlen(s));
-}
+/* A string literal, its length known at compile time. */
+#define JW_LIT(w, lit) jw_raw((w), lit, sizeof lit - 1)
 
 static void jw_str(jw *w, const char *s)
 {
-    jw_raw(w, "\"", 1);
-    const unsigned char *c = (const unsigned char *)s;
-    for (;;) {
-        /* the run of bytes that need no escape, in one copy */
-        const unsigned char *run = c;
-        while (*c >= 0x20 && *c != '"' && *c != '\\')
-            c++;
-        if (c > run)
-            jw_raw(w, (const char *)run, (size_t)(c - run));
-        if (!*c)
-            break;
-        if (*c == '"' || *c == '\\') {
-            char esc[2] = {'\\', (char)*c};
-            jw_raw(w, esc, 2);
-        } else {
-            char esc[8];
-            int n = snprintf(esc, sizeof esc, "\\u%04x", *c);
-            jw_raw(w, esc, (size_t)n);
-        }
-        c++;
+    size_t n = w->fail ? 0 : json_write_string(w->p, w->left, s);
+    if (n == 0 || n >= w->left) {
+        w->fail = 1;
+        return;
     }
-    jw_raw(w, "\"", 1);
+    w->p += n;
+    w->left -= n;
 }
 
 /* Writes d (already rounded to four decimals) as printf's "%.4g" does, for
@@ -426,13 +403,45 @@ static size_t fmt_4g(double d, char *b)
     return n;
 }
 
+/* The common case of fmt_4g, |v| * 10^4 rounding below 10^4 (scores,
+ * confidences, weights under one): "0." and at most four digits, with no
+ * libm call. Returns 0 when fmt_4g must decide. */
+static size_t fmt_small(float v, char *b)
+{
+    double x = (double)v * 10000.0, a = fabs(x);
+    if (!(a < 9999.5))
+        return 0;
+    /* round half away from zero, as round() does: a - trunc(a) is exact */
+    uint32_t u = (uint32_t)a;
+    u += a - (double)u >= 0.5;
+    size_t n = 0;
+    if (signbit(x))
+        b[n++] = '-';
+    b[n++] = '0';
+    if (u == 0)
+        return n;
+    b[n++] = '.';
+    char d[4] = {(char)('0' + u / 1000), (char)('0' + u / 100 % 10), (char)('0' + u / 10 % 10),
+                 (char)('0' + u % 10)};
+    int nd = 4;
+    while (d[nd - 1] == '0')
+        nd--;
+    memcpy(b + n, d, (size_t)nd);
+    return n + (size_t)nd;
+}
+
 static void jw_num(jw *w, float v)
 {
     char b[32];
-    double d = round4(v);
+    size_t fn = fmt_small(v, b);
+    if (fn) {
+        jw_raw(w, b, fn);
+        return;
+    }
+    double d = round((double)v * 10000.0) / 10000.0;
     if (!isfinite(d))
         d = 0;
-    size_t fn = fmt_4g(d, b);
+    fn = fmt_4g(d, b);
     if (fn) {
         jw_raw(w, b, fn);
         return;
@@ -441,40 +450,17 @@ static void jw_num(jw *w, float v)
     jw_raw(w, b, n > 0 ? (size_t)n : 0);
 }
 
-/* ,"name": (no comma when first). Names are this file's own literals,
- * which need no escaping, so they are copied as they are. */
-static void jw_key(jw *w, const char *name, int first)
-{
-    char b[40];
-    size_t nl = strlen(name), n = 0;
-    if (nl + 4 > sizeof b) {
-        if (!first)
-            jw_raw(w, ",", 1);
-        jw_str(w, name);
-        jw_raw(w, ":", 1);
-        return;
-    }
-    if (!first)
-        b[n++] = ',';
-    b[n++] = '"';
-    memcpy(b + n, name, nl);
-    n += nl;
-    b[n++] = '"';
-    b[n++] = ':';
-    jw_raw(w, b, n);
-}
+/* Names written as they are, with the punctuation around them: every one
+ * is a literal of this file or a label that needs no escaping. */
+static const char *const polarity_json[] = {"\"negative\"", "\"neutral\"", "\"positive\""};
+static const char *const emotion_keys[CLASSIFY_EMO_COUNT] = {
+    "\"anger\":", ",\"fear\":", ",\"sadness\":", ",\"confusion\":", ",\"joy\":", ",\"neutral\":"};
+static const char *const ev_kind_names[] = {"sentiment", "emotion", "intent",
+                                            "urgency",   "threat",  "preference"};
 
-/* "name":"value" or "name":number, with a leading comma unless first */
-static void jw_kv_str(jw *w, const char *name, const char *v, int first)
+static void jw_name(jw *w, const char *s)
 {
-    jw_key(w, name, first);
-    jw_str(w, v);
-}
-
-static void jw_kv_num(jw *w, const char *name, float v, int first)
-{
-    jw_key(w, name, first);
-    jw_num(w, v);
+    jw_raw(w, s, strlen(s));
 }
 
 size_t classify_result_write_json(const classify_result *r, char *buf, size_t size)
@@ -482,64 +468,88 @@ size_t classify_result_write_json(const classify_result *r, char *buf, size_t si
     if (!r || !buf || size == 0)
         return 0;
     jw w = {buf, size, 0};
-    jw_lit(&w, "{\"sentiment\":{");
-    jw_kv_num(&w, "score", r->sentiment.score, 1);
-    jw_kv_str(&w, "label", classify_polarity_name(r->sentiment.label), 0);
-    jw_kv_num(&w, "confidence", r->sentiment.confidence, 0);
-    jw_lit(&w, "},\"emotion\":{\"scores\":{");
-    for (int i = 0; i < CLASSIFY_EMO_COUNT; i++)
-        jw_kv_num(&w, classify_emotion_name((classify_emotion)i), r->emotion.scores[i], i == 0);
-    jw_lit(&w, "}");
-    jw_kv_str(&w, "label", classify_emotion_name(r->emotion.label), 0);
-    jw_kv_num(&w, "confidence", r->emotion.confidence, 0);
-    jw_lit(&w, "},\"intent\":{");
+    JW_LIT(&w, "{\"sentiment\":{\"score\":");
+    jw_num(&w, r->sentiment.score);
+    JW_LIT(&w, ",\"label\":");
+    unsigned pl = (unsigned)r->sentiment.label;
+    jw_name(&w, pl == CLASSIFY_NEGATIVE   ? polarity_json[0]
+                : pl == CLASSIFY_POSITIVE ? polarity_json[2]
+                                          : polarity_json[1]);
+    JW_LIT(&w, ",\"confidence\":");
+    jw_num(&w, r->sentiment.confidence);
+    JW_LIT(&w, "},\"emotion\":{\"scores\":{");
+    for (int i = 0; i < CLASSIFY_EMO_COUNT; i++) {
+        jw_name(&w, emotion_keys[i]);
+        jw_num(&w, r->emotion.scores[i]);
+    }
+    JW_LIT(&w, "},\"label\":");
+    jw_str(&w, classify_emotion_name(r->emotion.label));
+    JW_LIT(&w, ",\"confidence\":");
+    jw_num(&w, r->emotion.confidence);
+    JW_LIT(&w, "},\"intent\":{");
     if (r->intent.label[0]) {
-        jw_kv_str(&w, "label", r->intent.label, 1);
-        jw_kv_num(&w, "confidence", r->intent.confidence, 0);
+        JW_LIT(&w, "\"label\":");
+        jw_str(&w, r->intent.label);
+        JW_LIT(&w, ",\"confidence\":");
+        jw_num(&w, r->intent.confidence);
         if (r->intent.second[0]) {
-            jw_kv_str(&w, "second", r->intent.second, 0);
-            jw_kv_num(&w, "second_confidence", r->intent.second_confidence, 0);
+            JW_LIT(&w, ",\"second\":");
+            jw_str(&w, r->intent.second);
+            JW_LIT(&w, ",\"second_confidence\":");
+            jw_num(&w, r->intent.second_confidence);
         }
     } else {
-        jw_lit(&w, "\"label\":null,\"confidence\":0");
+        JW_LIT(&w, "\"label\":null,\"confidence\":0");
     }
-    jw_lit(&w, "},\"urgency\":{");
-    jw_kv_num(&w, "score", r->urgency.score, 1);
-    jw_kv_str(&w, "level", classify_urgency_name(r->urgency.level), 0);
-    jw_kv_num(&w, "effort", r->urgency.effort, 0);
-    jw_kv_num(&w, "confidence", r->urgency.confidence, 0);
-    jw_lit(&w, "},\"threat\":{");
-    jw_kv_str(&w, "level", classify_threat_name(r->threat.level), 1);
-    jw_kv_num(&w, "confidence", r->threat.confidence, 0);
-    jw_lit(&w, "},\"preferences\":{");
+    JW_LIT(&w, "},\"urgency\":{\"score\":");
+    jw_num(&w, r->urgency.score);
+    JW_LIT(&w, ",\"level\":");
+    jw_str(&w, classify_urgency_name(r->urgency.level));
+    JW_LIT(&w, ",\"effort\":");
+    jw_num(&w, r->urgency.effort);
+    JW_LIT(&w, ",\"confidence\":");
+    jw_num(&w, r->urgency.confidence);
+    JW_LIT(&w, "},\"threat\":{\"level\":");
+    jw_str(&w, classify_threat_name(r->threat.level));
+    JW_LIT(&w, ",\"confidence\":");
+    jw_num(&w, r->threat.confidence);
+    JW_LIT(&w, "},\"preferences\":{\"politeness\":");
+    jw_num(&w, r->preferences.politeness);
     const struct {
-        const char *name;
+        const char *key;
         const char *value;
     } prefs[] = {
-        {"channel", r->preferences.channel},
-        {"avoid_channel", r->preferences.avoid_channel},
-        {"contact_time", r->preferences.contact_time},
-        {"language", r->preferences.language},
-        {"pace", r->preferences.pace},
+        {",\"channel\":", r->preferences.channel},
+        {",\"avoid_channel\":", r->preferences.avoid_channel},
+        {",\"contact_time\":", r->preferences.contact_time},
+        {",\"language\":", r->preferences.language},
+        {",\"pace\":", r->preferences.pace},
     };
-    jw_kv_num(&w, "politeness", r->preferences.politeness, 1);
-    for (size_t i = 0; i < sizeof prefs / sizeof prefs[0]; i++)
-        if (prefs[i].value[0])
-            jw_kv_str(&w, prefs[i].name, prefs[i].value, 0);
-    jw_lit(&w, "},\"evidence\":[");
+    for (size_t i = 0; i < sizeof prefs / sizeof prefs[0]; i++) {
+        if (prefs[i].value[0]) {
+            jw_name(&w, prefs[i].key);
+            jw_str(&w, prefs[i].value);
+        }
+    }
+    JW_LIT(&w, "},\"evidence\":[");
     for (unsigned i = 0; i < r->n_evidence && i < CLASSIFY_MAX_EVIDENCE; i++) {
         const classify_evidence *x = &r->evidence[i];
-        jw_lit(&w, i ? ",{" : "{");
-        jw_kv_str(&w, "for", (unsigned)x->kind < 6 ? ev_kind_names[x->kind] : "other", 1);
-        jw_kv_str(&w, "rule", x->rule ? x->rule : "", 0);
-        jw_kv_str(&w, "text", x->text, 0);
-        jw_kv_num(&w, "weight", x->weight, 0);
-        jw_lit(&w, "}");
+        if (i)
+            JW_LIT(&w, ",");
+        JW_LIT(&w, "{\"for\":\"");
+        jw_name(&w, (unsigned)x->kind < 6 ? ev_kind_names[x->kind] : "other");
+        JW_LIT(&w, "\",\"rule\":");
+        jw_str(&w, x->rule ? x->rule : "");
+        JW_LIT(&w, ",\"text\":");
+        jw_str(&w, x->text);
+        JW_LIT(&w, ",\"weight\":");
+        jw_num(&w, x->weight);
+        JW_LIT(&w, "}");
     }
-    jw_lit(&w, "]");
+    JW_LIT(&w, "]");
     if (r->truncated)
-        jw_lit(&w, ",\"truncated\":true");
-    jw_lit(&w, "}");
+        JW_LIT(&w, ",\"truncated\":true");
+    JW_LIT(&w, "}");
     if (w.fail || w.left == 0)
         return 0;
     *w.p = '\0';
@@ -628,18 +638,18 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
     if (!root)
         return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "line is not valid JSON");
     attune_err err = ATTUNE_OK;
+    const cJSON *id = NULL;
     if (!cJSON_IsObject(root)) {
         err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "line must be a JSON object");
         goto fail;
     }
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+    id = cJSON_GetObjectItemCaseSensitive(root, "id");
     if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
+        id = NULL;
         err =
             attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "id must be a string or a number");
         goto fail;
     }
-    if (id && id_out)
-        *id_out = cJSON_Duplicate(id, 1);
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "text");
     if (!cJSON_IsString(text) || !text->valuestring) {
         err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "text must be a string");
@@ -657,6 +667,9 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
     item->text_len = strlen(text->valuestring);
     return ATTUNE_OK;
 fail:
+    /* the error line names the input: its id outlives the tree */
+    if (id && id_out)
+        *id_out = cJSON_Duplicate(id, 1);
     cJSON_Delete(root);
     return err;
 }

@@ -230,7 +230,8 @@ typedef struct {
  * be released with classify_batch_item_fini. On failure nothing is held
  * (item->root is NULL) and errstr says why; if the line was a JSON object
  * with a usable id, a copy of that id goes to *id_out (the caller's to
- * cJSON_Delete; id_out may be NULL) so that the error line can name it. */
+ * cJSON_Delete; id_out may be NULL) so that the error line can name it.
+ * On success *id_out stays NULL: the id is item->id. */
 ATTUNE_MUST_CHECK attune_err classify_batch_parse_line(const char *line, size_t len,
                                                        classify_batch_item *item, cJSON **id_out,
                                                        char *errstr, size_t errstr_size);

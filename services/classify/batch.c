@@ -1,6 +1,7 @@
 #include "batch.h"
 
 #include "files.h"
+#include "json.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -59,22 +60,42 @@ static int emit_error(FILE *out, const cJSON *id, const char *msg)
     return emit(out, body ? with_id(id, body) : NULL);
 }
 
-/* The fast path: the id through cJSON (it is tiny), the result written
- * straight into a buffer. */
+/* The whole line in one buffer: the id written as cJSON prints it (through
+ * cJSON itself only for an id json_write_scalar cannot write in place), then
+ * the result, whose own '{' gives way to the comma after the id. */
 static int emit_result(FILE *out, const cJSON *id, const classify_result *r)
 {
-    char buf[CLASSIFY_JSON_MAX];
-    size_t n = classify_result_write_json(r, buf, sizeof buf);
-    char *ids = id ? cJSON_PrintUnformatted(id) : NULL;
+    enum { ID_ROOM = 256 };
+    char line[6 + ID_ROOM + CLASSIFY_JSON_MAX + 1];
+    char *ids = NULL;
+    memcpy(line, "{\"id\":", 6);
+    size_t n = 6, idn = 0;
+    if (!id) {
+        memcpy(line + n, "null", 4);
+        idn = 4;
+    } else if (!(idn = json_write_scalar(line + n, ID_ROOM, id))) {
+        ids = json_print(id);
+        if (!ids)
+            return emit_error(out, id, "out of memory");
+    }
+    n += idn;
+    size_t rn = classify_result_write_json(r, line + n, CLASSIFY_JSON_MAX);
+    if (rn < 2) {
+        free(ids);
+        return emit_error(out, id, "out of memory");
+    }
+    line[n] = ',';
+    n += rn;
+    line[n++] = '\n';
     int rc;
-    if (n < 2 || (id && !ids))
-        rc = emit_error(out, id, "out of memory");
-    else
-        rc = (fprintf(out, "{\"id\":%s,", ids ? ids : "null") < 0 ||
-              fwrite(buf + 1, 1, n - 1, out) != n - 1 || fputc('\n', out) == EOF)
+    if (ids) /* a long or unusual id: written between the two parts */
+        rc = fwrite(line, 1, 6, out) != 6 || fputs(ids, out) < 0 ||
+                     fwrite(line + 6, 1, n - 6, out) != n - 6
                  ? -1
                  : 0;
-    cJSON_free(ids);
+    else
+        rc = fwrite(line, 1, n, out) == n ? 0 : -1;
+    free(ids);
     return rc;
 }
 

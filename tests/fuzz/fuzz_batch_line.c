@@ -1,11 +1,30 @@
 /* libFuzzer harness: the parser of `attune-classify --batch` input lines
- * (JSON, ids, text, context with its types and limits). */
+ * (JSON, ids, text, context with its types and limits), and the in-place
+ * writer of ids and strings checked against cJSON's own printing. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "classify/classify.h"
+#include "json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_same_as_cjson(const cJSON *item)
+{
+    static char buf[CLASSIFY_BATCH_MAX_LINE * 6 + 8];
+    if (!item)
+        return;
+    size_t n = json_write_scalar(buf, sizeof buf, item);
+    if (n == 0) /* not written in place: the caller asks cJSON itself */
+        return;
+    char *ref = cJSON_PrintUnformatted(item);
+    if (!ref)
+        return;
+    if (strlen(ref) != n || memcmp(ref, buf, n) != 0)
+        abort();
+    free(ref);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,6 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (item.ctx.wait_seconds < -1 || item.ctx.contacts_24h < -1)
             abort();
+        /* the writer --batch uses for ids and strings must print them
+         * exactly as cJSON does */
+        check_same_as_cjson(item.id);
+        cJSON *text = cJSON_CreateString(item.text);
+        check_same_as_cjson(text);
+        cJSON_Delete(text);
         classify_batch_item_fini(&item);
     } else if (item.root) {
         abort(); /* nothing may be held after a failure */
