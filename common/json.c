@@ -105,19 +105,25 @@ char *json_print(const cJSON *item)
 size_t json_write_string(char *buf, size_t size, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *c = (const unsigned char *)s;
     size_t n = 0;
     if (size < 2)
         return 0;
     buf[n++] = '"';
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        /* the longest escape is six bytes; keep room for the closing quote */
-        if (size - n < 7)
+    for (;;) {
+        /* the run of bytes that need no escape, in one copy */
+        const unsigned char *run = c;
+        while (*c >= 0x20 && *c != '"' && *c != '\\')
+            c++;
+        size_t rl = (size_t)(c - run);
+        /* room for the run, the longest escape (six) and the closing quote */
+        if (size - n < rl + 7)
             return 0;
-        unsigned ch = *c;
-        if (ch >= 0x20 && ch != '"' && ch != '\\') {
-            buf[n++] = (char)ch;
-            continue;
-        }
+        memcpy(buf + n, run, rl);
+        n += rl;
+        if (!*c)
+            break;
+        unsigned ch = *c++;
         buf[n++] = '\\';
         switch (ch) {
         case '"':
