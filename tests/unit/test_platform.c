@@ -1,11 +1,13 @@
 /* Unit tests of the platform modules: config, JSON limits, CloudEvents and
  * interaction validation, problem documents, metrics text, the idempotency
- * window, timestamps, Redis URLs. */
+ * window, timestamps, Redis URLs, the data-file number reader, the in-place
+ * JSON writer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,7 @@
 #include "interaction.h"
 #include "json.h"
 #include "metrics.h"
+#include "numparse.h"
 #include "problem.h"
 #include "redis.h"
 #include "ts.h"
@@ -307,6 +310,76 @@ static void test_rfc3339(void **state)
     assert_string_equal(out, "1970-01-02T00:00:00.005Z");
 }
 
+/* The in-place writer prints strings and integral ids as cJSON does, and
+ * leaves the rest to cJSON. */
+static void test_json_write_scalar(void **state)
+{
+    (void)state;
+    const char *json = "[\"a\\\"b\\\\c\\n\\t\\u0001\\u00e9\",0,-7,2147483647,-0,1.5,2147483648,"
+                       "\"\",null]";
+    cJSON *arr = cJSON_Parse(json);
+    assert_non_null(arr);
+    char out[64];
+    int written = 0;
+    for (cJSON *it = arr->child; it; it = it->next) {
+        size_t n = json_write_scalar(out, sizeof out, it);
+        if (n == 0)
+            continue;
+        written++;
+        char *ref = cJSON_PrintUnformatted(it);
+        assert_non_null(ref);
+        assert_int_equal(n, strlen(ref));
+        assert_memory_equal(out, ref, n);
+        free(ref);
+    }
+    assert_int_equal(written, 5); /* two strings, 0, -7, 2147483647 */
+    cJSON *first = arr->child;
+    assert_int_equal(json_write_scalar(out, 8, first), 0); /* does not fit */
+    cJSON_Delete(arr);
+}
+
+/* numparse_float must give strtof's value, bit for bit, and its end. */
+static void same_as_strtof(const char *s)
+{
+    char *e1, *e2;
+    float a = numparse_float(s, &e1);
+    float b = strtof(s, &e2);
+    uint32_t ba, bb;
+    memcpy(&ba, &a, sizeof ba);
+    memcpy(&bb, &b, sizeof bb);
+    if (ba != bb || e1 != e2)
+        fail_msg("numparse_float(\"%s\") = %a (end +%td), strtof %a (end +%td)", s, (double)a,
+                 e1 - s, (double)b, e2 - s);
+}
+
+static void test_numparse_float(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "0",      "-0",      "+3.25e-3",  "1e",         "1e+",
+        ".5",     "5.",      ".",         "-",          "",
+        "inf",    "-nan",    "0x1p3",     "1e10",       "1e11",
+        "1e-10",  "1e-11",   "1234567",   "12345678",   "0.000000001234",
+        "1.5abc", "  -2.75", "007.50",    "1000000000", "9999999e3",
+        "3.4e38", "1e-45",   "0.1",       "-0.8731",    "3.817",
+        "2.067",  "-1.44",   "1.2345678", "1E5",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        same_as_strtof(cases[i]);
+    /* numbers as the model files print them, and longer ones */
+    static const char *const fmts[] = {"%.4g", "%.7g", "%.3e", "%.9g", "%.2f", "%g"};
+    uint64_t x = 88172645463325252ULL;
+    char num[64];
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double mag = (double)(x >> 11) / (double)(1ULL << 53);
+        int scale = (int)(x % 17) - 8;
+        double v = (x & 1 ? -mag : mag) * __builtin_powi(10.0, scale);
+        snprintf(num, sizeof num, fmts[(x >> 5) % 6], v);
+        same_as_strtof(num);
+    }
+}
+
 static void test_redis_url(void **state)
 {
     (void)state;
@@ -342,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_dedup_window),
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_redis_url),
+        cmocka_unit_test(test_numparse_float),
+        cmocka_unit_test(test_json_write_scalar),
     };
     return cmocka_run_group_tests_name("platform", tests, NULL, NULL);
 }
