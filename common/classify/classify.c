@@ -329,7 +329,7 @@ static inline void jw_raw(jw *w, const char *s, size_t n)
 }
 
 /* A string literal, its length known at compile time. */
-#define JW_LIT(w, lit) jw_raw((w), lit, sizeof lit - 1)
+#define JW_LIT(w, lit) jw_raw((w), (lit), sizeof(lit) - 1)
 
 static void jw_str(jw *w, const char *s)
 {
