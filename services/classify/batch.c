@@ -4,6 +4,7 @@
 #include "json.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,39 +121,54 @@ static int handle_line(const classify *c, const char *line, size_t len, FILE *ou
     return rc;
 }
 
-int classify_batch_run(const classify *c, FILE *in, FILE *out)
+enum { LINE_OK, LINE_TOO_LONG, LINE_EOF };
+
+/* Reads one line into buf (cap bytes), without its end of line; a line
+ * longer than the cap is skipped to its end and reported as such, never
+ * grown into. */
+static int read_line(FILE *in, char *buf, size_t cap, size_t *len)
 {
-    /* one fixed buffer: a line longer than the cap is skipped to its end and
-     * answered with an error, never grown into */
+    if (!fgets(buf, (int)cap, in))
+        return LINE_EOF;
+    size_t n = strlen(buf);
+    if (!(n > 0 && buf[n - 1] == '\n') && !feof(in)) {
+        int ch;
+        while ((ch = fgetc(in)) != EOF && ch != '\n')
+            ;
+        return LINE_TOO_LONG;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    *len = n;
+    return LINE_OK;
+}
+
+static int is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t')
+            return 0;
+    return 1;
+}
+
+#define LINE_TOO_LONG_MSG "line longer than 65536 bytes"
+
+static int batch_run_one(const classify *c, FILE *in, FILE *out)
+{
     size_t cap = CLASSIFY_BATCH_MAX_LINE + 2;
     char *buf = malloc(cap);
     if (!buf)
         return 1;
-    int rc = 0;
-    while (fgets(buf, (int)cap, in)) {
-        size_t n = strlen(buf);
-        int complete = n > 0 && buf[n - 1] == '\n';
-        if (!complete && !feof(in)) {
-            int ch;
-            while ((ch = fgetc(in)) != EOF && ch != '\n')
-                ;
-            if (emit_error(out, NULL, "line longer than 65536 bytes") < 0) {
-                rc = 1;
-                break;
-            }
-            continue;
-        }
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-            n--;
-        size_t lead = 0;
-        while (lead < n && (buf[lead] == ' ' || buf[lead] == '\t'))
-            lead++;
-        if (lead == n)
-            continue;
-        if (handle_line(c, buf, n, out) < 0) {
-            rc = 1;
+    int rc = 0, st;
+    size_t n = 0;
+    while ((st = read_line(in, buf, cap, &n)) != LINE_EOF) {
+        if (st == LINE_TOO_LONG)
+            rc = emit_error(out, NULL, LINE_TOO_LONG_MSG) < 0;
+        else if (!is_blank(buf, n))
+            rc = handle_line(c, buf, n, out) < 0;
+        if (rc)
             break;
-        }
     }
     if (ferror(in))
         rc = 1;
@@ -160,6 +176,205 @@ int classify_batch_run(const classify *c, FILE *in, FILE *out)
         rc = 1;
     free(buf);
     return rc;
+}
+
+/* With several threads: the main thread reads blocks of lines and writes
+ * the finished blocks in input order; the workers classify whole blocks,
+ * each into its own memory stream (so the line code is the same as above). */
+#define BLOCK_LINES 512
+#define MAX_BATCH_THREADS 256
+
+typedef struct {
+    char *text; /* the block's lines back to back, each NUL-terminated */
+    size_t text_len, text_cap;
+    size_t off[BLOCK_LINES];
+    size_t len[BLOCK_LINES]; /* SIZE_MAX: the line was too long */
+    size_t n;
+    char *out; /* what the block's lines produced, from open_memstream */
+    size_t out_len;
+    int failed;
+    int done;
+} batch_block;
+
+typedef struct {
+    const classify *c;
+    batch_block *blocks;
+    size_t n_blocks;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv, done_cv;
+    size_t published, taken; /* blocks handed out, blocks a worker took */
+    int stop;
+} batch_pool;
+
+static void block_run(const classify *c, batch_block *b)
+{
+    free(b->out);
+    b->out = NULL;
+    b->out_len = 0;
+    FILE *mem = open_memstream(&b->out, &b->out_len);
+    if (!mem) {
+        b->failed = 1;
+        return;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < b->n && rc == 0; i++) {
+        if (b->len[i] == SIZE_MAX)
+            rc = emit_error(mem, NULL, LINE_TOO_LONG_MSG);
+        else
+            rc = handle_line(c, b->text + b->off[i], b->len[i], mem);
+    }
+    if (fclose(mem) != 0 || rc < 0)
+        b->failed = 1;
+}
+
+static void *batch_worker(void *arg)
+{
+    batch_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->taken == p->published)
+            pthread_cond_wait(&p->work_cv, &p->mu);
+        if (p->taken == p->published)
+            break; /* stopped, and nothing is left */
+        batch_block *b = &p->blocks[p->taken++ % p->n_blocks];
+        pthread_mutex_unlock(&p->mu);
+        block_run(p->c, b);
+        pthread_mutex_lock(&p->mu);
+        b->done = 1;
+        pthread_cond_broadcast(&p->done_cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Fills b with up to BLOCK_LINES lines; returns LINE_EOF when the input
+ * ended (the block may still hold lines), else LINE_OK, -1 out of memory. */
+static int block_fill(batch_block *b, FILE *in, char *buf, size_t cap)
+{
+    b->n = 0;
+    b->text_len = 0;
+    b->failed = 0;
+    b->done = 0;
+    while (b->n < BLOCK_LINES) {
+        size_t n = 0;
+        int st = read_line(in, buf, cap, &n);
+        if (st == LINE_EOF)
+            return LINE_EOF;
+        if (st == LINE_OK && is_blank(buf, n))
+            continue;
+        size_t need = st == LINE_OK ? n + 1 : 1;
+        if (b->text_len + need > b->text_cap) {
+            size_t ncap = (b->text_len + need) * 2;
+            char *nt = realloc(b->text, ncap);
+            if (!nt)
+                return -1;
+            b->text = nt;
+            b->text_cap = ncap;
+        }
+        b->off[b->n] = b->text_len;
+        b->len[b->n] = st == LINE_OK ? n : SIZE_MAX;
+        if (st == LINE_OK)
+            memcpy(b->text + b->text_len, buf, n);
+        b->text[b->text_len + need - 1] = '\0';
+        b->text_len += need;
+        b->n++;
+    }
+    return LINE_OK;
+}
+
+/* Waits for block seq to be done, writes it, and returns 0, or 1 when it
+ * failed or could not be written. */
+static int block_write(batch_pool *p, size_t seq, FILE *out)
+{
+    batch_block *b = &p->blocks[seq % p->n_blocks];
+    pthread_mutex_lock(&p->mu);
+    while (!b->done)
+        pthread_cond_wait(&p->done_cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    if (b->failed)
+        return 1;
+    return b->out_len && fwrite(b->out, 1, b->out_len, out) != b->out_len;
+}
+
+static int batch_run_pool(const classify *c, FILE *in, FILE *out, int threads)
+{
+    batch_pool p = {.c = c, .n_blocks = (size_t)threads * 2};
+    size_t cap = CLASSIFY_BATCH_MAX_LINE + 2;
+    char *buf = malloc(cap);
+    p.blocks = calloc(p.n_blocks, sizeof *p.blocks);
+    pthread_t tids[MAX_BATCH_THREADS];
+    int started = 0, rc = 0;
+    if (!buf || !p.blocks) {
+        free(buf);
+        free(p.blocks);
+        return 1;
+    }
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.work_cv, NULL);
+    pthread_cond_init(&p.done_cv, NULL);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    /* classify_text keeps its scratch on the stack */
+    pthread_attr_setstacksize(&attr, 2u << 20);
+    for (; started < threads; started++)
+        if (pthread_create(&tids[started], &attr, batch_worker, &p) != 0)
+            break;
+    pthread_attr_destroy(&attr);
+    if (started == 0)
+        rc = 1;
+    size_t seq = 0, written = 0;
+    int st = LINE_OK;
+    while (rc == 0 && st == LINE_OK) {
+        /* the slot is free once the block that used it was written */
+        if (seq >= p.n_blocks && written <= seq - p.n_blocks) {
+            rc = block_write(&p, written++, out);
+            continue;
+        }
+        batch_block *b = &p.blocks[seq % p.n_blocks];
+        st = block_fill(b, in, buf, cap);
+        if (st < 0 || b->n == 0) {
+            rc = st < 0;
+            break;
+        }
+        pthread_mutex_lock(&p.mu);
+        p.published = ++seq;
+        pthread_cond_signal(&p.work_cv);
+        pthread_mutex_unlock(&p.mu);
+    }
+    pthread_mutex_lock(&p.mu);
+    p.stop = 1;
+    pthread_cond_broadcast(&p.work_cv);
+    pthread_mutex_unlock(&p.mu);
+    /* every published block is still classified; after a failure it is
+     * only not written */
+    while (written < seq) {
+        int wr = block_write(&p, written++, out);
+        if (rc == 0)
+            rc = wr;
+    }
+    for (int t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+    for (size_t i = 0; i < p.n_blocks; i++) {
+        free(p.blocks[i].text);
+        free(p.blocks[i].out);
+    }
+    pthread_cond_destroy(&p.done_cv);
+    pthread_cond_destroy(&p.work_cv);
+    pthread_mutex_destroy(&p.mu);
+    free(p.blocks);
+    free(buf);
+    if (ferror(in))
+        rc = 1;
+    if (fflush(out) != 0)
+        rc = 1;
+    return rc;
+}
+
+int classify_batch_run(const classify *c, FILE *in, FILE *out, int threads)
+{
+    if (threads > MAX_BATCH_THREADS)
+        threads = MAX_BATCH_THREADS;
+    return threads > 1 ? batch_run_pool(c, in, out, threads) : batch_run_one(c, in, out);
 }
 
 #define BENCH_MAX_TEXTS 1000000

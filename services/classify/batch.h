@@ -8,11 +8,14 @@
 
 #include "classify/classify.h"
 
-/* Classifies every line of in and writes one line per input line to out. A
- * bad line produces {"id":...,"error":"..."} and the next lines still flow;
- * blank lines are skipped. Returns 0, or 1 when out could not be written or
- * in could not be read. */
-int classify_batch_run(const classify *c, FILE *in, FILE *out);
+/* Classifies every line of in and writes one line per input line to out, in
+ * input order. A bad line produces {"id":...,"error":"..."} and the next
+ * lines still flow; blank lines are skipped. With threads > 1, that many
+ * workers classify blocks of 512 lines at once on the one classifier and
+ * each block is written whole when it and all before it are done (one
+ * thread answers line by line, for pipes that wait on each answer).
+ * Returns 0, or 1 when out could not be written or in could not be read. */
+int classify_batch_run(const classify *c, FILE *in, FILE *out, int threads);
 
 /* Reads batch lines from in, keeps their texts (at most 1,000,000), then
  * times `passes` rounds of classify_text over them alone (no JSON, no I/O)

@@ -1,7 +1,7 @@
 /* attune-classify: reads the situation and sentiment of interactions.
  *
- *   attune-classify --batch [--data-dir DIR] [--intent-model FILE]
- *       JSON lines on stdin, one JSON line per input on stdout.
+ *   attune-classify --batch [--threads T] [--data-dir DIR] [--intent-model FILE]
+ *       JSON lines on stdin, one JSON line per input on stdout, in input order.
  *   attune-classify --bench-lib N [--bench-threads T] < lines
  *       times the library alone over the texts (tests/bench/bench_classifier.py),
  *       on one thread or on T at once (0: one per online core).
@@ -22,10 +22,13 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: attune-classify [--batch] [--data-dir DIR] [--intent-model FILE]\n"
+    fputs("usage: attune-classify [--batch [--threads T]] [--data-dir DIR] [--intent-model FILE]\n"
           "  (no --batch)         the Kafka service: consumes ATTUNE_TOPIC_ENRICHED, produces\n"
           "                       ATTUNE_TOPIC_CLASSIFIED (settings: see below)\n"
           "  --batch              classify JSON lines {\"id\",\"text\",\"context\"} from stdin\n"
+          "  --threads T          with --batch: T workers, output still in input order and\n"
+          "                       written in blocks of 512 lines (0: one per online core;\n"
+          "                       default 1, which answers line by line)\n"
           "  --data-dir DIR       lexicons and rules (default: $ATTUNE_DATA_DIR, then\n"
           "                       <exe>/../../deploy/data, then /usr/share/attune/data)\n"
           "  --intent-model FILE  intent model (default: DIR/intent.model; \"\" for none)\n"
@@ -35,11 +38,29 @@ static void usage(FILE *f)
           f);
 }
 
+/* A thread count in [0, 256]; 0 means one per online core. */
+static int parse_threads(const char *opt, const char *arg, int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || v < 0 || v > 256) {
+        fprintf(stderr, "attune-classify: %s wants a number in [0, 256]\n", opt);
+        return -1;
+    }
+    if (v == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        v = cores < 1 ? 1 : cores > 256 ? 256 : cores;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int batch = 0;
     int bench_passes = 0;
     int bench_threads = 1;
+    int batch_threads = 1;
     const char *data_dir = NULL;
     const char *model = NULL;
     for (int i = 1; i < argc; i++) {
@@ -55,17 +76,11 @@ int main(int argc, char **argv)
             }
             bench_passes = (int)v;
         } else if (strcmp(argv[i], "--bench-threads") == 0 && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 0 || v > 256) {
-                fputs("attune-classify: --bench-threads wants a number in [0, 256]\n", stderr);
+            if (parse_threads("--bench-threads", argv[++i], &bench_threads) != 0)
                 return 2;
-            }
-            if (v == 0) {
-                long cores = sysconf(_SC_NPROCESSORS_ONLN);
-                v = cores < 1 ? 1 : cores > 256 ? 256 : cores;
-            }
-            bench_threads = (int)v;
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            if (parse_threads("--threads", argv[++i], &batch_threads) != 0)
+                return 2;
         } else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
             data_dir = argv[++i];
         } else if (strcmp(argv[i], "--intent-model") == 0 && i + 1 < argc) {
@@ -120,7 +135,7 @@ int main(int argc, char **argv)
         return code;
     }
     int status = bench_passes ? classify_bench_run(c, stdin, stdout, bench_passes, bench_threads)
-                              : classify_batch_run(c, stdin, stdout);
+                              : classify_batch_run(c, stdin, stdout, batch_threads);
     classify_free(c);
     if (status != 0)
         fputs("attune-classify: input or output error\n", stderr);

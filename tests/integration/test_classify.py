@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import (TOPICS, Records, Service, cloudevent, event_value, for_customers,
+from conftest import (BIN, TOPICS, Records, Service, cloudevent, event_value, for_customers,
                       interaction, new_id, post)
 
 
@@ -84,3 +84,40 @@ def test_classified_events_match_the_schema(ingest, enrich, classify, classified
     assert by_text["I will find you and hurt you"]["threat"]["level"] == "threat"
     prefs = by_text["please email me after 5pm, in Spanish if possible"]["preferences"]
     assert prefs["channel"] == "email" and prefs["language"] == "es"
+
+
+def run_batch(lines, *args):
+    return subprocess.run([str(BIN / "attune-classify"), "--batch", *args],
+                          input="\n".join(lines).encode(), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=120)
+
+
+def test_batch_threads_answer_in_input_order():
+    """--batch --threads N: one answer per line, in input order, the same
+    bytes as one thread, bad lines answered where they stand."""
+    lines = []
+    for i in range(1500):
+        if i % 300 == 0:
+            lines.append("   ")  # blank: skipped, no answer
+        if i == 700:
+            lines.append(json.dumps({"id": "big", "text": "x" * 70000}))  # over the cap
+        if i == 900:
+            lines.append("not json")
+        lines.append(json.dumps({"id": i, "text": f"my card was charged twice, order {i}"}))
+    one = run_batch(lines)
+    many = run_batch(lines, "--threads", "3")
+    assert one.returncode == 0 and many.returncode == 0, many.stderr
+    assert many.stdout == one.stdout
+    out = [json.loads(x) for x in many.stdout.decode().splitlines()]
+    assert len(out) == 1502
+    assert [o["id"] for o in out if "error" not in o] == list(range(1500))
+    errors = [o["error"] for o in out if "error" in o]
+    assert errors == ["line longer than 65536 bytes", "line is not valid JSON"]
+    assert out[0]["intent"]["label"] == "billing"
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "257", ""])
+def test_batch_threads_refuses_a_bad_count(value):
+    r = run_batch([], "--threads", value)
+    assert r.returncode == 2
+    assert b"--threads wants a number in [0, 256]" in r.stderr
