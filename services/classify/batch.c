@@ -199,7 +199,7 @@ typedef struct {
 typedef struct {
     const classify *c;
     batch_block *blocks;
-    size_t n_blocks;
+    size_t n_blocks; /* a power of two */
     pthread_mutex_t mu;
     pthread_cond_t work_cv, done_cv;
     size_t published, taken; /* blocks handed out, blocks a worker took */
@@ -236,7 +236,7 @@ static void *batch_worker(void *arg)
             pthread_cond_wait(&p->work_cv, &p->mu);
         if (p->taken == p->published)
             break; /* stopped, and nothing is left */
-        batch_block *b = &p->blocks[p->taken++ % p->n_blocks];
+        batch_block *b = &p->blocks[p->taken++ & (p->n_blocks - 1)];
         pthread_mutex_unlock(&p->mu);
         block_run(p->c, b);
         pthread_mutex_lock(&p->mu);
@@ -286,7 +286,7 @@ static int block_fill(batch_block *b, FILE *in, char *buf, size_t cap)
  * failed or could not be written. */
 static int block_write(batch_pool *p, size_t seq, FILE *out)
 {
-    batch_block *b = &p->blocks[seq % p->n_blocks];
+    batch_block *b = &p->blocks[seq & (p->n_blocks - 1)];
     pthread_mutex_lock(&p->mu);
     while (!b->done)
         pthread_cond_wait(&p->done_cv, &p->mu);
@@ -298,7 +298,10 @@ static int block_write(batch_pool *p, size_t seq, FILE *out)
 
 static int batch_run_pool(const classify *c, FILE *in, FILE *out, int threads)
 {
-    batch_pool p = {.c = c, .n_blocks = (size_t)threads * 2};
+    /* two blocks per worker, rounded up to a power of two (slots by mask) */
+    batch_pool p = {.c = c, .n_blocks = 2};
+    while (p.n_blocks < (size_t)threads * 2)
+        p.n_blocks *= 2;
     size_t cap = CLASSIFY_BATCH_MAX_LINE + 2;
     char *buf = malloc(cap);
     p.blocks = calloc(p.n_blocks, sizeof *p.blocks);
@@ -330,7 +333,7 @@ static int batch_run_pool(const classify *c, FILE *in, FILE *out, int threads)
             rc = block_write(&p, written++, out);
             continue;
         }
-        batch_block *b = &p.blocks[seq % p.n_blocks];
+        batch_block *b = &p.blocks[seq & (p.n_blocks - 1)];
         st = block_fill(b, in, buf, cap);
         if (st < 0 || b->n == 0) {
             rc = st < 0;
