@@ -16,10 +16,11 @@
  * hash each chunk it has just folded: a token's hash must equal
  * ctok_hash_bytes of its normalised bytes (the lexicon and the intent model
  * key their words with it at load time). A chunk is read little-endian,
- * the last one padded with zero bytes (which no token contains). */
-#define CTOK_HASH_SEED 0x8f3b2a1c5d7e9061ULL
-#define CTOK_HASH_K1 0x9E3779B97F4A7C15ULL
-#define CTOK_HASH_K2 0xD6E8FEB86659FD93ULL
+ * the last one padded with zero bytes (which no token contains, so the
+ * length needs no mixing in). Each step is a bijection of h ^ chunk, and
+ * the shifts bring every input byte down to the low bits that pick a table
+ * slot: words of up to 8 bytes never share a hash, and never hash to 0. */
+#define CTOK_HASH_K 0x9E3779B97F4A7C15ULL
 
 static inline uint64_t load_le64(const char *s)
 {
@@ -41,22 +42,15 @@ static inline void store_le64(char *d, uint64_t w)
 
 static inline uint64_t hash_chunk(uint64_t h, uint64_t chunk)
 {
-    h = (h ^ chunk) * CTOK_HASH_K1;
-    return h ^ (h >> 29);
-}
-
-/* The tables take their slot from the low bits: mix the high ones down. */
-static inline uint64_t hash_final(uint64_t h, size_t n)
-{
-    h = (h ^ n) * CTOK_HASH_K2;
-    h ^= h >> 32;
-    /* 0 marks empty slots in the tables */
-    return h ? h : 1;
+    h ^= chunk;
+    h ^= h >> 29;
+    h *= CTOK_HASH_K;
+    return h ^ (h >> 32);
 }
 
 uint64_t ctok_hash_bytes(const char *s, size_t n)
 {
-    uint64_t h = CTOK_HASH_SEED;
+    uint64_t h = 0;
     size_t i = 0;
     for (; n - i >= 8; i += 8)
         h = hash_chunk(h, load_le64(s + i));
@@ -66,7 +60,8 @@ uint64_t ctok_hash_bytes(const char *s, size_t n)
             w |= (uint64_t)(unsigned char)s[i + k] << (8 * k);
         h = hash_chunk(h, w);
     }
-    return hash_final(h, n);
+    /* 0 marks empty slots in the tables */
+    return h ? h : 1;
 }
 
 /* Hash of s with every run of a repeated byte squeezed to one. */
@@ -257,17 +252,21 @@ static const uint8_t byte_class[256] = {
     0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 0, 0, 0, 0, 2,
 };
 
-/* The ASCII byte after a plain word: 1 when read_word could keep it inside
- * the word (apostrophes, '*', '_'), 2 for : . , (kept between digits), 4
+/* The byte after a plain word: 1 when read_word could keep it inside the
+ * word (apostrophes, '*', '_', bytes >= 0x80), 2 for : . , (kept between digits), 4
  * for a space, which the main loop would only skip; 0 otherwise. */
 #define TERM_SLOW 1
 #define TERM_DIGIT 2
 #define TERM_SPACE 4
-static const uint8_t term_byte[128] = {
+static const uint8_t term_byte[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     4, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
 /* Eight bytes at a time, with SWAR: REP(b) has b in every byte, HIGH the
@@ -333,35 +332,61 @@ static inline void state_store(const tok_state *st, ctok_buf *tb)
     tb->truncated = st->truncated;
 }
 
-/* The common word: ASCII letters and digits only, ended by a byte that
- * cannot continue it, no letter three times running, at most CTOK_MAX_LEN
- * bytes. It is read, folded, checked, copied and hashed 8 bytes at a time.
- * Returns the end position (past one space after the word, which the main
- * loop would only skip), or 0 (nothing kept) when read_word must handle
- * the word. */
-static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb, tok_state *st)
+/* Bytes of a chunk, as the HIGH bit of each: the letters (lo is the chunk
+ * with bit 5 set in every byte) and the word bytes (ASCII letters and
+ * digits). A byte >= 0x80 may carry into the next one, but it is never a
+ * word byte, and only the bytes before the first non-word byte count. */
+static inline uint64_t swar_letters(uint64_t lo)
 {
-    /* whole chunks are stored: room for the last one past a full token */
-    if (st->n >= CLASSIFY_MAX_TOKENS || sizeof tb->norm - st->used < CTOK_MAX_LEN + 9)
-        return 0;
+    return (lo + REP(0x80 - 'a')) & ~(lo + REP(0x80 - 'z' - 1)) & HIGH;
+}
+
+static inline uint64_t swar_word_bytes(uint64_t w, uint64_t lo)
+{
+    uint64_t digit = (w + REP(0x80 - '0')) & ~(w + REP(0x80 - '9' - 1));
+    return (swar_letters(lo) | digit) & ~w & HIGH;
+}
+
+/* Appends a plain word read by fast_word (see there for the flags). */
+static inline void emit_word(ctok_buf *tb, tok_state *st, uint64_t h, size_t o, size_t pos,
+                             size_t end, unsigned upper, unsigned alpha, int title)
+{
+    uint8_t flags = 0;
+    if (upper >= 2 && upper == alpha) {
+        flags = CTOK_F_ALLCAPS;
+        st->caps++;
+    } else if (upper == 1 && alpha >= 2 && title) {
+        flags = CTOK_F_TITLE;
+        st->titles++;
+    }
+    ctok *t = &tb->tok[st->n++];
+    t->hash = t->hash1 = h;
+    t->norm_off = (uint32_t)st->used;
+    t->norm_len = (uint16_t)o;
+    t->src_off = (uint16_t)pos;
+    t->src_len = (uint16_t)(end - pos);
+    t->kind = alpha ? CTOK_WORD : CTOK_NUM;
+    t->flags = flags;
+    t->n_excl = t->n_quest = t->punct = t->pad = 0;
+    st->used += o;
+    st->words++;
+}
+
+/* fast_word for a word that goes on past the 8 bytes w at pos: the same,
+ * chunk after chunk. */
+static size_t fast_word_long(const char *s, size_t n, size_t pos, uint64_t w, ctok_buf *tb,
+                             tok_state *st)
+{
     char *dst = tb->norm + st->used;
-    uint64_t h = CTOK_HASH_SEED, prev = 0, prev_eq = 0, ups = 0, alphas = 0, w, fold;
+    uint64_t h = 0, prev = 0, prev_eq = 0, ups = 0, alphas = 0, fold;
     size_t p = pos, o = 0, k;
     for (;;) {
-        w = load_chunk(s, n, p);
-        uint64_t x = w & REP(0x7F), lo = x | REP(0x20);
-        uint64_t letter = (lo + REP(0x80 - 'a')) & ~(lo + REP(0x80 - 'z' - 1));
-        uint64_t digit = (x + REP(0x80 - '0')) & ~(x + REP(0x80 - '9' - 1));
-        uint64_t stop = ~((letter | digit) & ~w) & HIGH;
-        /* the bytes before the first one that is not a word byte */
+        uint64_t lo = w | REP(0x20);
+        uint64_t stop = ~swar_word_bytes(w, lo) & HIGH;
         uint64_t mask = ((stop & -stop) >> 7) - 1;
-        letter &= ~w & mask & HIGH;
-        /* bit 5 (lower case) moves to bit 7 of the same byte */
+        uint64_t letter = swar_letters(lo) & mask;
         uint64_t upper = letter & ~(w << 2);
         fold = (w | upper >> 2) & mask;
-        /* a letter three times running (across chunks too) is squeezed by
-         * read_word: a byte equal to the one before, which is equal to the
-         * one before it */
         uint64_t eq = zero_bytes(fold ^ (fold << 8 | prev >> 56));
         if (eq & (eq << 8 | prev_eq >> 56) & letter)
             return 0;
@@ -380,36 +405,61 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
         p += 8;
         prev = fold;
         prev_eq = eq;
+        w = load_chunk(s, n, p);
     }
     p += k;
-    unsigned b = (unsigned)(w >> (8 * k)) & 0xFF; /* 0 at the end of the text */
-    unsigned tk = b < 0x80 ? term_byte[b] : TERM_SLOW;
+    unsigned tk = term_byte[(w >> (8 * k)) & 0xFF];
     if (tk & (TERM_SLOW | TERM_DIGIT)) {
         unsigned last = (unsigned)(k ? fold >> (8 * (k - 1)) : prev >> 56) & 0xFF;
         if ((tk & TERM_SLOW) || last < 'a')
             return 0;
     }
-    unsigned up = byte_sum(ups), alpha = byte_sum(alphas);
-    uint8_t flags = 0;
-    if (up >= 2 && up == alpha) {
-        flags = CTOK_F_ALLCAPS;
-        st->caps++;
-    } else if (up == 1 && alpha >= 2 && (unsigned)(unsigned char)s[pos] - 'A' < 26u) {
-        flags = CTOK_F_TITLE;
-        st->titles++;
-    }
-    ctok *t = &tb->tok[st->n++];
-    t->hash = t->hash1 = hash_final(h, o);
-    t->norm_off = (uint32_t)st->used;
-    t->norm_len = (uint16_t)o;
-    t->src_off = (uint16_t)pos;
-    t->src_len = (uint16_t)(p - pos);
-    t->kind = alpha ? CTOK_WORD : CTOK_NUM;
-    t->flags = flags;
-    t->n_excl = t->n_quest = t->punct = t->pad = 0;
-    st->used += o;
-    st->words++;
+    emit_word(tb, st, h ? h : 1, o, pos, p, byte_sum(ups), byte_sum(alphas),
+              (unsigned)(unsigned char)s[pos] - 'A' < 26u);
     return p + (tk >> 2);
+}
+
+/* The common word: ASCII letters and digits only, ended by a byte that
+ * cannot continue it, no letter three times running, at most CTOK_MAX_LEN
+ * bytes. It is read, folded, checked, copied and hashed 8 bytes at a time,
+ * most often in one chunk. Returns the end position (past one space after
+ * the word, which the main loop would only skip), or 0 (nothing kept) when
+ * read_word must handle the word. */
+static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb, tok_state *st)
+{
+    /* whole chunks are stored: room for the last one past a full token */
+    if (st->n >= CLASSIFY_MAX_TOKENS || st->used > sizeof tb->norm - CTOK_MAX_LEN - 9)
+        return 0;
+    uint64_t w = load_chunk(s, n, pos), lo = w | REP(0x20);
+    uint64_t stop = ~swar_word_bytes(w, lo) & HIGH;
+    if (!stop)
+        return fast_word_long(s, n, pos, w, tb, st);
+    /* the bytes before the first one that is not a word byte */
+    uint64_t mask = (stop ^ (stop - 1)) >> 8;
+    uint64_t letter = swar_letters(lo) & mask;
+    /* bit 5 (lower case) moves to bit 7 of the same byte */
+    uint64_t upper = letter & ~(w << 2);
+    uint64_t fold = (w | upper >> 2) & mask;
+    /* a letter three times running is squeezed by read_word: a byte equal
+     * to the one before, which is equal to the one before it */
+    uint64_t eq = zero_bytes(fold ^ fold << 8);
+    if (eq & eq << 8 & letter)
+        return 0;
+    unsigned bit = (unsigned)__builtin_ctzll(stop), k = bit >> 3;
+    unsigned tk = term_byte[(w >> (bit - 7)) & 0xFF];
+    /* k > 0: the main loop saw a word byte at pos */
+    if ((tk & (TERM_SLOW | TERM_DIGIT)) &&
+        ((tk & TERM_SLOW) || ((fold >> (8 * k - 8)) & 0xFF) < 'a'))
+        return 0;
+    store_le64(tb->norm + st->used, fold);
+    unsigned up = 0, alpha = letter != 0;
+    if (upper) {
+        up = byte_sum(upper >> 7);
+        alpha = byte_sum(letter >> 7);
+    }
+    emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, up, alpha,
+              (w & 0xFF) - 'A' < 26u);
+    return pos + k + (tk >> 2);
 }
 
 /* Reads one word starting at pos; returns the end position. */
