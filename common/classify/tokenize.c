@@ -349,7 +349,7 @@ static inline uint64_t swar_word_bytes(uint64_t w, uint64_t lo)
 
 /* Appends a plain word read by fast_word (see there for the flags). */
 static inline void emit_word(ctok_buf *tb, tok_state *st, uint64_t h, size_t o, size_t pos,
-                             size_t end, unsigned upper, unsigned alpha, int title)
+                             size_t end, unsigned upper, unsigned alpha, int title, int word)
 {
     uint8_t flags = 0;
     if (upper >= 2 && upper == alpha) {
@@ -365,58 +365,99 @@ static inline void emit_word(ctok_buf *tb, tok_state *st, uint64_t h, size_t o, 
     t->norm_len = (uint16_t)o;
     t->src_off = (uint16_t)pos;
     t->src_len = (uint16_t)(end - pos);
-    t->kind = alpha ? CTOK_WORD : CTOK_NUM;
+    t->kind = word ? CTOK_WORD : CTOK_NUM;
     t->flags = flags;
     t->n_excl = t->n_quest = t->punct = t->pad = 0;
     st->used += o;
     st->words++;
 }
 
-/* fast_word for a word that goes on past the 8 bytes w at pos: the same,
- * chunk after chunk. */
-static size_t fast_word_long(const char *s, size_t n, size_t pos, uint64_t w, ctok_buf *tb,
-                             tok_state *st)
+static inline int is_ascii_alnum(unsigned b)
+{
+    return (b | 0x20) - 'a' < 26u || b - '0' < 10u;
+}
+
+/* fast_word for the words that do not end within their first 8 bytes, or
+ * that end with a byte read_word might keep: runs of ASCII letters and
+ * digits read chunk by chunk, joined by what read_word keeps between them
+ * (an apostrophe before a letter or digit, : . , between digits). Anything
+ * else read_word could keep in a word returns 0, as does a letter three
+ * times running. */
+static size_t fast_word_long(const char *s, size_t n, size_t pos, ctok_buf *tb, tok_state *st)
 {
     char *dst = tb->norm + st->used;
-    uint64_t h = 0, prev = 0, prev_eq = 0, ups = 0, alphas = 0, fold;
-    size_t p = pos, o = 0, k;
+    uint64_t ups = 0, alphas = 0;
+    size_t p = pos, o = 0;
+    int joined = 0; /* an apostrophe makes a word even of digits */
     for (;;) {
-        uint64_t lo = w | REP(0x20);
-        uint64_t stop = ~swar_word_bytes(w, lo) & HIGH;
-        uint64_t mask = ((stop & -stop) >> 7) - 1;
-        uint64_t letter = swar_letters(lo) & mask;
-        uint64_t upper = letter & ~(w << 2);
-        fold = (w | upper >> 2) & mask;
-        uint64_t eq = zero_bytes(fold ^ (fold << 8 | prev >> 56));
-        if (eq & (eq << 8 | prev_eq >> 56) & letter)
-            return 0;
-        k = byte_sum(mask & REP(1));
-        o += k;
-        if (o > CTOK_MAX_LEN)
-            return 0;
-        if (k == 0)
+        /* one run of letters and digits, from p */
+        uint64_t prev = 0, prev_eq = 0, w;
+        unsigned k;
+        for (;;) {
+            w = load_chunk(s, n, p);
+            uint64_t lo = w | REP(0x20);
+            uint64_t stop = ~swar_word_bytes(w, lo) & HIGH;
+            uint64_t mask = ((stop & -stop) >> 7) - 1;
+            uint64_t letter = swar_letters(lo) & mask;
+            uint64_t upper = letter & ~(w << 2);
+            uint64_t fold = (w | upper >> 2) & mask;
+            uint64_t eq = zero_bytes(fold ^ (fold << 8 | prev >> 56));
+            if (eq & (eq << 8 | prev_eq >> 56) & letter)
+                return 0;
+            k = byte_sum(mask & REP(1));
+            if (o + k > CTOK_MAX_LEN)
+                return 0;
+            store_le64(dst + o, fold);
+            o += k;
+            p += k;
+            ups += upper >> 7;
+            alphas += letter >> 7;
+            if (k < 8)
+                break;
+            prev = fold;
+            prev_eq = eq;
+        }
+        if (o == 0 || p >= n)
             break;
-        store_le64(dst + o - k, fold);
-        h = hash_chunk(h, fold);
-        ups += upper >> 7;
-        alphas += letter >> 7;
-        if (k < 8)
+        /* what ends the run, and what follows it */
+        unsigned b = (unsigned char)s[p], last = (unsigned char)dst[o - 1];
+        size_t q = p + 1;
+        if (b >= 0x80) {
+            utf8proc_int32_t cp;
+            q = p + decode(s + p, n - p, &cp);
+            if (is_word_cp(cp))
+                return 0;
+            if (!is_apostrophe(cp))
+                break;
+            b = '\'';
+        } else if (b != '\'' && b != '.' && b != ',' && b != ':') {
+            if (b == '*' || b == '_')
+                return 0;
             break;
-        p += 8;
-        prev = fold;
-        prev_eq = eq;
-        w = load_chunk(s, n, p);
-    }
-    p += k;
-    unsigned tk = term_byte[(w >> (8 * k)) & 0xFF];
-    if (tk & (TERM_SLOW | TERM_DIGIT)) {
-        unsigned last = (unsigned)(k ? fold >> (8 * (k - 1)) : prev >> 56) & 0xFF;
-        if ((tk & TERM_SLOW) || last < 'a')
+        }
+        unsigned next = q < n ? (unsigned char)s[q] : ' ';
+        if (b == '\'') {
+            if (!is_ascii_alnum(next)) {
+                /* read_word keeps it before any letter */
+                if (next >= 0x80 || next == '_')
+                    return 0;
+                break;
+            }
+            joined = 1;
+        } else if (!(last - '0' < 10u && next - '0' < 10u)) {
+            break;
+        }
+        if (o == CTOK_MAX_LEN)
             return 0;
+        dst[o++] = (char)b;
+        p = q;
     }
-    emit_word(tb, st, h ? h : 1, o, pos, p, byte_sum(ups), byte_sum(alphas),
-              (unsigned)(unsigned char)s[pos] - 'A' < 26u);
-    return p + (tk >> 2);
+    if (o == 0)
+        return 0;
+    unsigned up = byte_sum(ups), alpha = byte_sum(alphas);
+    emit_word(tb, st, ctok_hash_bytes(dst, o), o, pos, p, up, alpha,
+              (unsigned)(unsigned char)s[pos] - 'A' < 26u, alpha || joined);
+    return p + (p < n && s[p] == ' ');
 }
 
 /* The common word: ASCII letters and digits only, ended by a byte that
@@ -433,7 +474,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     uint64_t w = load_chunk(s, n, pos), lo = w | REP(0x20);
     uint64_t stop = ~swar_word_bytes(w, lo) & HIGH;
     if (!stop)
-        return fast_word_long(s, n, pos, w, tb, st);
+        return fast_word_long(s, n, pos, tb, st);
     /* the bytes before the first one that is not a word byte */
     uint64_t mask = (stop ^ (stop - 1)) >> 8;
     uint64_t letter = swar_letters(lo) & mask;
@@ -450,7 +491,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     /* k > 0: the main loop saw a word byte at pos */
     if ((tk & (TERM_SLOW | TERM_DIGIT)) &&
         ((tk & TERM_SLOW) || ((fold >> (8 * k - 8)) & 0xFF) < 'a'))
-        return 0;
+        return fast_word_long(s, n, pos, tb, st);
     store_le64(tb->norm + st->used, fold);
     unsigned up = 0, alpha = letter != 0;
     if (upper) {
@@ -458,7 +499,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
         alpha = byte_sum(letter >> 7);
     }
     emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, up, alpha,
-              (w & 0xFF) - 'A' < 26u);
+              (w & 0xFF) - 'A' < 26u, alpha != 0);
     return pos + k + (tk >> 2);
 }
 

@@ -141,7 +141,9 @@ static void test_tokenizer_limits(void **state)
 /* The one-pass path for plain ASCII words must give exactly the tokens of
  * the general path: words next to apostrophes, digits next to : . ,
  * capitals, elongation, masked swearing, non-ASCII letters, emoticons that
- * start with letters, words longer than CTOK_MAX_LEN, the token cap. */
+ * start with letters, words across 8-byte chunks and longer than
+ * CTOK_MAX_LEN, the token cap; and a token's hash must be
+ * ctok_hash_bytes of its normalised bytes, as the lexicon's keys are. */
 static ctok_buf tb_slow;
 
 static void check_fast_path(const char *text, size_t len)
@@ -155,8 +157,10 @@ static void check_fast_path(const char *text, size_t len)
     assert_int_equal(tb.all_caps_text, tb_slow.all_caps_text);
     assert_int_equal(tb.title_text, tb_slow.title_text);
     assert_int_equal(tb.truncated, tb_slow.truncated);
-    for (size_t i = 0; i < tb.n; i++)
+    for (size_t i = 0; i < tb.n; i++) {
         assert_memory_equal(&tb.tok[i], &tb_slow.tok[i], sizeof tb.tok[i]);
+        assert_true(tb.tok[i].hash == ctok_hash_bytes(ctok_text(&tb, i), tb.tok[i].norm_len));
+    }
 }
 
 static void test_tokenizer_fast_path(void **state)
@@ -172,10 +176,26 @@ static void test_tokenizer_fast_path(void **state)
         "\xff\xfe broken \xc3 utf8 \xe2\x82 end",
         "CAPS ONLY TEXT HERE",
         "A Headline Made Of Title Words",
+        /* words across 8-byte chunks, a letter three times across them */
+        "abcdefgh abcdefghi abcdefgggh abcdefghhh ABCDEFGHIJ Abcdefghij abcdEFGH x",
+        "1234567 12345678 123456789 1234567a aaaaaaa1 7x7",
+        /* joined runs: apostrophes (typographic too), numbers */
+        "don't DON'T Don't rock'n'roll 5'6 it's' 'tis o'\xc3\xa9 x'_ a'",
+        "don\xe2\x80\x99t it\xe2\x80\x98s l\xca\xbc a\xe2\x80\x99 a\xe2\x80\x94"
+        "b",
+        "1,000,000 3.14159265 12:30:45 1.a a.1 1..2 1,,2 1:,2 abcdefg1.5 1234567,8",
         "",
     };
+    /* every prefix too: words cut by the end of the text at each offset */
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        check_fast_path(texts[i], strlen(texts[i]));
+        for (size_t len = 0; len <= strlen(texts[i]); len++)
+            check_fast_path(texts[i], len);
+    /* the squeezed spelling of an elongated word is hashed like the word */
+    ctok_run_opts("sooo", 4, &tb, 1);
+    assert_int_equal(tb.n, 1);
+    assert_true(tb.tok[0].hash == ctok_hash_bytes("soo", 3));
+    assert_true(tb.tok[0].hash1 == ctok_hash_bytes("so", 2));
+    assert_true(ctok_hash_bytes("", 0) != 0);
     /* a word longer than a token may be, and one at the end of the text */
     char big[CLASSIFY_MAX_TEXT + 100];
     memset(big, 'q', sizeof big);
