@@ -241,15 +241,17 @@ static inline void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_i
 }
 
 /* What a byte begins, for the main loop: one load instead of a chain of
- * tests. Bytes >= 0x80, '_' and the other punctuation take the general
- * path (BYTE_OTHER). The letters that begin an emoticon (T_T xD XD D:)
- * begin words far more often and are told apart by the byte after. */
-enum { BYTE_OTHER = 0, BYTE_WORD, BYTE_SPACE, BYTE_WORD_EMO, BYTE_EMO };
+ * tests. Bytes >= 0x80 and '_' take the general path (BYTE_OTHER), and so
+ * do the bytes that may begin an emoticon when they do not. The letters
+ * that begin an emoticon (T_T xD XD D:) begin words far more often and are
+ * told apart by the byte after. */
+/* the word classes are the odd ones */
+enum { BYTE_OTHER = 0, BYTE_WORD = 1, BYTE_SPACE = 2, BYTE_WORD_EMO = 3, BYTE_EMO = 4, BYTE_PUNCT = 6 };
 static const uint8_t byte_class[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 0,
-    0, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 3, 1, 1, 0, 0, 0, 4, 0,
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 0, 0, 0, 0, 2,
+    2, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 4, 6, 6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 6,
+    6, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 3, 1, 1, 6, 6, 6, 4, 0,
+    6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 6, 6, 6, 6, 2,
 };
 
 /* The byte after a plain word: 1 when read_word could keep it inside the
@@ -501,6 +503,47 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, up, alpha,
               (w & 0xFF) - 'A' < 26u, alpha != 0);
     return pos + k + (tk >> 2);
+}
+
+/* ASCII punctuation that cannot begin an emoticon, as other_step makes it:
+ * runs of ! and ? are one token that counts them, "..." one token too. */
+static inline size_t fast_punct(const char *text, size_t len, size_t p, ctok_buf *tb,
+                                tok_state *st)
+{
+    unsigned ch = (unsigned char)text[p], ne = 0, nq = 0;
+    size_t q = p + 1;
+    if (ch == '!' || ch == '?') {
+        for (q = p; q < len && (text[q] == '!' || text[q] == '?'); q++) {
+            ne += text[q] == '!';
+            nq += text[q] == '?';
+        }
+    } else if (ch == '.') {
+        while (q < len && text[q] == '.')
+            q++;
+    }
+    if (st->n >= CLASSIFY_MAX_TOKENS) {
+        st->truncated = 1;
+        return q;
+    }
+    if (st->used + 1 >= sizeof tb->norm)
+        return q; /* no room for its text: not kept */
+    ctok *t = &tb->tok[st->n++];
+    tb->norm[st->used] = (char)ch;
+    t->hash = t->hash1 = hash_chunk(0, ch);
+    t->norm_off = (uint32_t)st->used;
+    t->norm_len = 1;
+    t->src_off = (uint16_t)p;
+    t->src_len = (uint16_t)(q - p);
+    t->kind = CTOK_PUNCT;
+    t->flags = ch == '.' || ch == '!' || ch == '?' ? CTOK_F_SENT_END | CTOK_F_CLAUSE_END
+               : ch == ',' || ch == '(' || ch == ')' || ch == '"' ? CTOK_F_CLAUSE_END
+                                                                  : 0;
+    t->n_excl = (uint8_t)(ne > 255 ? 255 : ne);
+    t->n_quest = (uint8_t)(nq > 255 ? 255 : nq);
+    t->punct = (uint8_t)ch;
+    t->pad = 0;
+    st->used++;
+    return q;
 }
 
 /* Reads one word starting at pos; returns the end position. */
@@ -762,6 +805,10 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
         }
         if (cls == BYTE_SPACE) {
             p++;
+            continue;
+        }
+        if (cls == BYTE_PUNCT && fast) {
+            p = fast_punct(text, len, p, tb, &st);
             continue;
         }
         state_store(&st, tb);
