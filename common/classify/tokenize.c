@@ -379,21 +379,44 @@ static inline int is_ascii_alnum(unsigned b)
     return (b | 0x20) - 'a' < 26u || b - '0' < 10u;
 }
 
+/* A word read so far: the next byte to read, the bytes kept, the last
+ * chunk kept of the current run and its equal bytes (for the letters three
+ * times running), capitals and letters in byte lanes (see fast_word). */
+typedef struct {
+    size_t p, o;
+    uint64_t prev, prev_eq, ups, alphas;
+} word_acc;
+
+/* ctok_hash_bytes of the o bytes of a token being made: whole chunks can
+ * be read past its end (fast_word's room check). */
+static inline uint64_t hash_norm(const char *d, size_t o)
+{
+    uint64_t h = 0;
+    for (size_t i = 0; i < o; i += 8) {
+        uint64_t w = load_le64(d + i);
+        if (o - i < 8)
+            w &= (1ULL << (8 * (o - i))) - 1;
+        h = hash_chunk(h, w);
+    }
+    return h ? h : 1;
+}
+
 /* fast_word for the words that do not end within their first 8 bytes, or
  * that end with a byte read_word might keep: runs of ASCII letters and
  * digits read chunk by chunk, joined by what read_word keeps between them
  * (an apostrophe before a letter or digit, : . , between digits). Anything
  * else read_word could keep in a word returns 0, as does a letter three
  * times running. */
-static size_t fast_word_long(const char *s, size_t n, size_t pos, ctok_buf *tb, tok_state *st)
+static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, ctok_buf *tb,
+                             tok_state *st)
 {
     char *dst = tb->norm + st->used;
-    uint64_t ups = 0, alphas = 0;
-    size_t p = pos, o = 0;
+    uint64_t ups = a->ups, alphas = a->alphas, prev = a->prev, prev_eq = a->prev_eq;
+    size_t p = a->p, o = a->o;
     int joined = 0; /* an apostrophe makes a word even of digits */
     for (;;) {
         /* one run of letters and digits, from p */
-        uint64_t prev = 0, prev_eq = 0, w;
+        uint64_t w;
         unsigned k;
         for (;;) {
             w = load_chunk(s, n, p);
@@ -453,11 +476,12 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, ctok_buf *tb, 
             return 0;
         dst[o++] = (char)b;
         p = q;
+        prev = prev_eq = 0;
     }
     if (o == 0)
         return 0;
     unsigned up = byte_sum(ups), alpha = byte_sum(alphas);
-    emit_word(tb, st, ctok_hash_bytes(dst, o), o, pos, p, up, alpha,
+    emit_word(tb, st, hash_norm(dst, o), o, pos, p, up, alpha,
               (unsigned)(unsigned char)s[pos] - 'A' < 26u, alpha || joined);
     return p + (p < n && s[p] == ' ');
 }
@@ -475,8 +499,16 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
         return 0;
     uint64_t w = load_chunk(s, n, pos), lo = w | REP(0x20);
     uint64_t stop = ~swar_word_bytes(w, lo) & HIGH;
-    if (!stop)
-        return fast_word_long(s, n, pos, tb, st);
+    if (!stop) {
+        /* 8 word bytes: the word goes on, read_word's way */
+        uint64_t letter = swar_letters(lo), upper = letter & ~(w << 2), fold = w | upper >> 2;
+        uint64_t eq = zero_bytes(fold ^ fold << 8);
+        if (eq & eq << 8 & letter)
+            return 0;
+        store_le64(tb->norm + st->used, fold);
+        word_acc a = {pos + 8, 8, fold, eq, upper >> 7, letter >> 7};
+        return fast_word_long(s, n, pos, &a, tb, st);
+    }
     /* the bytes before the first one that is not a word byte */
     uint64_t mask = (stop ^ (stop - 1)) >> 8;
     uint64_t letter = swar_letters(lo) & mask;
@@ -492,8 +524,10 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     unsigned tk = term_byte[(w >> (bit - 7)) & 0xFF];
     /* k > 0: the main loop saw a word byte at pos */
     if ((tk & (TERM_SLOW | TERM_DIGIT)) &&
-        ((tk & TERM_SLOW) || ((fold >> (8 * k - 8)) & 0xFF) < 'a'))
-        return fast_word_long(s, n, pos, tb, st);
+        ((tk & TERM_SLOW) || ((fold >> (8 * k - 8)) & 0xFF) < 'a')) {
+        word_acc a = {pos, 0, 0, 0, 0, 0};
+        return fast_word_long(s, n, pos, &a, tb, st);
+    }
     store_le64(tb->norm + st->used, fold);
     unsigned up = 0, alpha = letter != 0;
     if (upper) {
