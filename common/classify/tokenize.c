@@ -312,6 +312,9 @@ typedef struct {
     size_t n, used;
     unsigned words, caps, titles;
     int truncated;
+    /* fast_word stores whole chunks: it runs while used is below this, 0
+     * when the fast paths are off */
+    size_t fast_room;
 } tok_state;
 
 static inline void state_load(tok_state *st, const ctok_buf *tb)
@@ -494,8 +497,7 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, c
  * read_word must handle the word. */
 static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb, tok_state *st)
 {
-    /* whole chunks are stored: room for the last one past a full token */
-    if (st->n >= CLASSIFY_MAX_TOKENS || st->used > sizeof tb->norm - CTOK_MAX_LEN - 9)
+    if (st->n >= CLASSIFY_MAX_TOKENS || st->used >= st->fast_room)
         return 0;
     uint64_t w = load_chunk(s, n, pos), lo = w | REP(0x20);
     uint64_t stop = ~swar_word_bytes(w, lo) & HIGH;
@@ -813,6 +815,8 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     }
     tok_state st;
     state_load(&st, tb);
+    /* room for a last chunk stored past a full token */
+    st.fast_room = fast ? sizeof tb->norm - CTOK_MAX_LEN - 8 : 0;
     size_t p = 0;
     while (p < len && !(st.truncated && st.n >= CLASSIFY_MAX_TOKENS)) {
         unsigned cls = byte_class[(unsigned char)text[p]];
@@ -828,7 +832,7 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
                     continue;
                 }
             }
-            size_t end = fast ? fast_word(text, len, p, tb, &st) : 0;
+            size_t end = fast_word(text, len, p, tb, &st);
             if (!end) {
                 state_store(&st, tb);
                 end = read_word(text, len, p, tb);
@@ -841,7 +845,7 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
             p++;
             continue;
         }
-        if (cls == BYTE_PUNCT && fast) {
+        if (cls == BYTE_PUNCT && st.fast_room) {
             p = fast_punct(text, len, p, tb, &st);
             continue;
         }
