@@ -382,12 +382,12 @@ static inline int is_ascii_alnum(unsigned b)
     return (b | 0x20) - 'a' < 26u || b - '0' < 10u;
 }
 
-/* A word read so far: the next byte to read, the bytes kept, the last
- * chunk kept of the current run and its equal bytes (for the letters three
+/* A word read so far: the next byte to read, the bytes kept and their hash,
+ * the last chunk kept of the current run and its equal bytes (for the letters three
  * times running), capitals and letters in byte lanes (see fast_word). */
 typedef struct {
     size_t p, o;
-    uint64_t prev, prev_eq, ups, alphas;
+    uint64_t h, prev, prev_eq, ups, alphas;
 } word_acc;
 
 /* ctok_hash_bytes of the o bytes of a token being made: whole chunks can
@@ -414,9 +414,10 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, c
                              tok_state *st)
 {
     char *dst = tb->norm + st->used;
-    uint64_t ups = a->ups, alphas = a->alphas, prev = a->prev, prev_eq = a->prev_eq;
+    uint64_t h = a->h, ups = a->ups, alphas = a->alphas, prev = a->prev, prev_eq = a->prev_eq;
     size_t p = a->p, o = a->o;
-    int joined = 0; /* an apostrophe makes a word even of digits */
+    int joined = 0;  /* an apostrophe makes a word even of digits */
+    int aligned = 1; /* chunks kept at multiples of 8: hashed as they come */
     for (;;) {
         /* one run of letters and digits, from p */
         uint64_t w;
@@ -432,10 +433,12 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, c
             uint64_t eq = zero_bytes(fold ^ (fold << 8 | prev >> 56));
             if (eq & (eq << 8 | prev_eq >> 56) & letter)
                 return 0;
-            k = byte_sum(mask & REP(1));
+            k = stop ? (unsigned)__builtin_ctzll(stop) >> 3 : 8;
             if (o + k > CTOK_MAX_LEN)
                 return 0;
             store_le64(dst + o, fold);
+            if (aligned && k)
+                h = hash_chunk(h, fold);
             o += k;
             p += k;
             ups += upper >> 7;
@@ -449,6 +452,8 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, c
             break;
         /* what ends the run, and what follows it */
         unsigned b = (unsigned char)s[p], last = (unsigned char)dst[o - 1];
+        if (!(term_byte[b] & (TERM_SLOW | TERM_DIGIT)))
+            break;
         size_t q = p + 1;
         if (b >= 0x80) {
             utf8proc_int32_t cp;
@@ -480,11 +485,12 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, c
         dst[o++] = (char)b;
         p = q;
         prev = prev_eq = 0;
+        aligned = 0;
     }
     if (o == 0)
         return 0;
     unsigned up = byte_sum(ups), alpha = byte_sum(alphas);
-    emit_word(tb, st, hash_norm(dst, o), o, pos, p, up, alpha,
+    emit_word(tb, st, aligned ? (h ? h : 1) : hash_norm(dst, o), o, pos, p, up, alpha,
               (unsigned)(unsigned char)s[pos] - 'A' < 26u, alpha || joined);
     return p + (p < n && s[p] == ' ');
 }
@@ -508,7 +514,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
         if (eq & eq << 8 & letter)
             return 0;
         store_le64(tb->norm + st->used, fold);
-        word_acc a = {pos + 8, 8, fold, eq, upper >> 7, letter >> 7};
+        word_acc a = {pos + 8, 8, hash_chunk(0, fold), fold, eq, upper >> 7, letter >> 7};
         return fast_word_long(s, n, pos, &a, tb, st);
     }
     /* the bytes before the first one that is not a word byte */
@@ -527,7 +533,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     /* k > 0: the main loop saw a word byte at pos */
     if ((tk & (TERM_SLOW | TERM_DIGIT)) &&
         ((tk & TERM_SLOW) || ((fold >> (8 * k - 8)) & 0xFF) < 'a')) {
-        word_acc a = {pos, 0, 0, 0, 0, 0};
+        word_acc a = {pos, 0, 0, 0, 0, 0, 0};
         return fast_word_long(s, n, pos, &a, tb, st);
     }
     store_le64(tb->norm + st->used, fold);
