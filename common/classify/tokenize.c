@@ -824,41 +824,49 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     /* room for a last chunk stored past a full token */
     st.fast_room = fast ? sizeof tb->norm - CTOK_MAX_LEN - 8 : 0;
     size_t p = 0;
-    while (p < len && !(st.truncated && st.n >= CLASSIFY_MAX_TOKENS)) {
+    /* past the token cap a token sets truncated: the text is read no
+     * further (the fast paths check the cap before they keep a token) */
+#define RUN_SLOW(expr)                                                                             \
+    do {                                                                                           \
+        state_store(&st, tb);                                                                      \
+        expr;                                                                                      \
+        state_load(&st, tb);                                                                       \
+        if (st.truncated && st.n >= CLASSIFY_MAX_TOKENS)                                           \
+            goto out;                                                                              \
+    } while (0)
+    while (p < len) {
         unsigned cls = byte_class[(unsigned char)text[p]];
-        /* the usual cases first: a word of ASCII letters and digits, a space */
-        if (cls & BYTE_WORD) {
-            if (cls == BYTE_WORD_EMO && p + 1 < len &&
-                (text[p + 1] == '_' || text[p + 1] == 'D' || text[p + 1] == ':')) {
-                state_store(&st, tb);
-                size_t el = emit_emoticon(text, len, p, tb);
-                state_load(&st, tb);
-                if (el) {
-                    p += el;
-                    continue;
-                }
+        if (cls != BYTE_WORD) {
+            if (cls == BYTE_SPACE) {
+                p++;
+                continue;
             }
-            size_t end = fast_word(text, len, p, tb, &st);
-            if (!end) {
-                state_store(&st, tb);
-                end = read_word(text, len, p, tb);
-                state_load(&st, tb);
+            if (cls == BYTE_PUNCT && st.fast_room) {
+                p = fast_punct(text, len, p, tb, &st);
+                if (st.truncated && st.n >= CLASSIFY_MAX_TOKENS)
+                    break;
+                continue;
             }
-            p = end;
-            continue;
+            if (cls != BYTE_WORD_EMO) {
+                RUN_SLOW(p = other_step(text, len, p, tb, cls));
+                continue;
+            }
+            size_t el = 0;
+            if (p + 1 < len && (text[p + 1] == '_' || text[p + 1] == 'D' || text[p + 1] == ':'))
+                RUN_SLOW(el = emit_emoticon(text, len, p, tb));
+            if (el) {
+                p += el;
+                continue;
+            }
         }
-        if (cls == BYTE_SPACE) {
-            p++;
-            continue;
-        }
-        if (cls == BYTE_PUNCT && st.fast_room) {
-            p = fast_punct(text, len, p, tb, &st);
-            continue;
-        }
-        state_store(&st, tb);
-        p = other_step(text, len, p, tb, cls);
-        state_load(&st, tb);
+        /* the usual case: a word of ASCII letters and digits */
+        size_t end = fast_word(text, len, p, tb, &st);
+        if (!end)
+            RUN_SLOW(end = read_word(text, len, p, tb));
+        p = end;
     }
+#undef RUN_SLOW
+out:
     state_store(&st, tb);
     /* capitals mean emphasis only against a background of lower case */
     tb->all_caps_text = tb->n_words > 0 && tb->n_caps * 10 >= tb->n_words * 8;
