@@ -292,10 +292,12 @@ static inline uint64_t load_chunk(const char *s, size_t n, size_t p)
     return w;
 }
 
-/* HIGH bits of the bytes of v that are 0 (exact: no borrow between bytes). */
-static inline uint64_t zero_bytes(uint64_t v)
+/* HIGH bits of the bytes of v that are 0, when every byte is below 0x80
+ * (as folded words are): adding 0x7F sets the top bit of the others, and
+ * never carries into the next byte. */
+static inline uint64_t zero_bytes7(uint64_t v)
 {
-    return ~(((v & REP(0x7F)) + REP(0x7F)) | v) & HIGH;
+    return ~(v + REP(0x7F)) & HIGH;
 }
 
 /* Sum of the bytes of v, when it fits in a byte. */
@@ -430,7 +432,7 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, c
             uint64_t letter = swar_letters(lo) & mask;
             uint64_t upper = letter & ~(w << 2);
             uint64_t fold = (w | upper >> 2) & mask;
-            uint64_t eq = zero_bytes(fold ^ (fold << 8 | prev >> 56));
+            uint64_t eq = zero_bytes7(fold ^ (fold << 8 | prev >> 56));
             if (eq & (eq << 8 | prev_eq >> 56) & letter)
                 return 0;
             k = stop ? (unsigned)__builtin_ctzll(stop) >> 3 : 8;
@@ -510,7 +512,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     if (!stop) {
         /* 8 word bytes: the word goes on, read_word's way */
         uint64_t letter = swar_letters(lo), upper = letter & ~(w << 2), fold = w | upper >> 2;
-        uint64_t eq = zero_bytes(fold ^ fold << 8);
+        uint64_t eq = zero_bytes7(fold ^ fold << 8);
         if (eq & eq << 8 & letter)
             return 0;
         store_le64(tb->norm + st->used, fold);
@@ -525,7 +527,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     uint64_t fold = (w | upper >> 2) & mask;
     /* a letter three times running is squeezed by read_word: a byte equal
      * to the one before, which is equal to the one before it */
-    uint64_t eq = zero_bytes(fold ^ fold << 8);
+    uint64_t eq = zero_bytes7(fold ^ fold << 8);
     if (eq & eq << 8 & letter)
         return 0;
     unsigned bit = (unsigned)__builtin_ctzll(stop), k = bit >> 3;
