@@ -510,13 +510,42 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     uint64_t w = load_chunk(s, n, pos), lo = w | REP(0x20);
     uint64_t stop = ~swar_word_bytes(w, lo) & HIGH;
     if (!stop) {
-        /* 8 word bytes: the word goes on, read_word's way */
+        /* 8 word bytes: the word goes on */
         uint64_t letter = swar_letters(lo), upper = letter & ~(w << 2), fold = w | upper >> 2;
         uint64_t eq = zero_bytes7(fold ^ fold << 8);
         if (eq & eq << 8 & letter)
             return 0;
         store_le64(tb->norm + st->used, fold);
-        word_acc a = {pos + 8, 8, hash_chunk(0, fold), fold, eq, upper >> 7, letter >> 7};
+        uint64_t h = hash_chunk(0, fold);
+        /* most such words end in the next 8 bytes: the same again */
+        uint64_t w2 = load_chunk(s, n, pos + 8), lo2 = w2 | REP(0x20);
+        uint64_t stop2 = ~swar_word_bytes(w2, lo2) & HIGH;
+        if (stop2) {
+            uint64_t mask2 = (stop2 ^ (stop2 - 1)) >> 8;
+            uint64_t letter2 = swar_letters(lo2) & mask2, upper2 = letter2 & ~(w2 << 2);
+            uint64_t fold2 = (w2 | upper2 >> 2) & mask2;
+            uint64_t eq2 = zero_bytes7(fold2 ^ (fold2 << 8 | fold >> 56));
+            if (eq2 & (eq2 << 8 | eq >> 56) & letter2)
+                return 0;
+            unsigned bit = (unsigned)__builtin_ctzll(stop2), k = bit >> 3;
+            unsigned tk = term_byte[(w2 >> (bit - 7)) & 0xFF];
+            unsigned last = (unsigned)(k ? fold2 >> (8 * k - 8) : fold >> 56) & 0xFF;
+            if (!(tk & TERM_SLOW) && !((tk & TERM_DIGIT) && last < 'a')) {
+                store_le64(tb->norm + st->used + 8, fold2);
+                if (k) {
+                    h = hash_chunk(h, fold2);
+                    h = h ? h : 1;
+                }
+                unsigned alpha = byte_sum((letter >> 7) + (letter2 >> 7));
+                emit_word(tb, st, h, 8 + k, pos, pos + 8 + k,
+                          byte_sum((upper >> 7) + (upper2 >> 7)), alpha, (w & 0xFF) - 'A' < 26u,
+                          alpha != 0);
+                return pos + 8 + k + (tk >> 2);
+            }
+            word_acc a = {pos, 0, 0, 0, 0, 0, 0};
+            return fast_word_long(s, n, pos, &a, tb, st);
+        }
+        word_acc a = {pos + 8, 8, h, fold, eq, upper >> 7, letter >> 7};
         return fast_word_long(s, n, pos, &a, tb, st);
     }
     /* the bytes before the first one that is not a word byte */
