@@ -254,15 +254,17 @@ static const uint8_t byte_class[256] = {
     6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 6, 6, 6, 6, 2,
 };
 
-/* The byte after a plain word: 1 when read_word could keep it inside the
- * word (apostrophes, '*', '_', bytes >= 0x80), 2 for : . , (kept between digits), 4
- * for a space, which the main loop would only skip; 0 otherwise. */
+/* The byte after a run of letters or digits: 1 when read_word could keep
+ * it inside the word (apostrophes, '*', '_', bytes >= 0x80), 2 for : . ,
+ * (kept between digits), 4 for a space, which the main loop would only
+ * skip, 8 for a digit (which ends a run of letters); 0 otherwise. */
 #define TERM_SLOW 1
 #define TERM_DIGIT 2
 #define TERM_SPACE 4
+#define TERM_WORD 8
 static const uint8_t term_byte[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    4, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0,
+    4, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 2, 0, 2, 0, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 2, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -507,53 +509,48 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
 {
     if (st->n >= CLASSIFY_MAX_TOKENS || st->used >= st->fast_room)
         return 0;
-    uint64_t w = load_chunk(s, n, pos), lo = w | REP(0x20);
-    uint64_t stop = ~swar_word_bytes(w, lo) & HIGH;
+    /* letters only: a digit ends the run, and sends the word (words with
+     * digits are few) to fast_word_long */
+    uint64_t w = load_chunk(s, n, pos), letters = swar_letters(w | REP(0x20)) & ~w;
+    /* bit 5 (lower case) moves to bit 7 of the same byte */
+    uint64_t uppers = letters & ~(w << 2), stop = letters ^ HIGH;
+    word_acc a = {pos, 0, 0, 0, 0, 0, 0};
     if (!stop) {
-        /* 8 word bytes: the word goes on */
-        uint64_t letter = swar_letters(lo), upper = letter & ~(w << 2), fold = w | upper >> 2;
-        uint64_t eq = zero_bytes7(fold ^ fold << 8);
-        if (eq & eq << 8 & letter)
+        /* 8 letters: the word goes on */
+        uint64_t fold = w | uppers >> 2, eq = zero_bytes7(fold ^ fold << 8);
+        if (eq & eq << 8)
             return 0;
         store_le64(tb->norm + st->used, fold);
         uint64_t h = hash_chunk(0, fold);
         /* most such words end in the next 8 bytes: the same again */
-        uint64_t w2 = load_chunk(s, n, pos + 8), lo2 = w2 | REP(0x20);
-        uint64_t stop2 = ~swar_word_bytes(w2, lo2) & HIGH;
-        if (stop2) {
-            uint64_t mask2 = (stop2 ^ (stop2 - 1)) >> 8;
-            uint64_t letter2 = swar_letters(lo2) & mask2, upper2 = letter2 & ~(w2 << 2);
-            uint64_t fold2 = (w2 | upper2 >> 2) & mask2;
-            uint64_t eq2 = zero_bytes7(fold2 ^ (fold2 << 8 | fold >> 56));
-            if (eq2 & (eq2 << 8 | eq >> 56) & letter2)
-                return 0;
-            unsigned bit = (unsigned)__builtin_ctzll(stop2), k = bit >> 3;
-            unsigned tk = term_byte[(w2 >> (bit - 7)) & 0xFF];
-            unsigned last = (unsigned)(k ? fold2 >> (8 * k - 8) : fold >> 56) & 0xFF;
-            if (!(tk & TERM_SLOW) && !((tk & TERM_DIGIT) && last < 'a')) {
-                store_le64(tb->norm + st->used + 8, fold2);
-                if (k) {
-                    h = hash_chunk(h, fold2);
-                    h = h ? h : 1;
-                }
-                unsigned alpha = byte_sum((letter >> 7) + (letter2 >> 7));
-                emit_word(tb, st, h, 8 + k, pos, pos + 8 + k,
-                          byte_sum((upper >> 7) + (upper2 >> 7)), alpha, (w & 0xFF) - 'A' < 26u,
-                          alpha != 0);
-                return pos + 8 + k + (tk >> 2);
-            }
-            word_acc a = {pos, 0, 0, 0, 0, 0, 0};
-            return fast_word_long(s, n, pos, &a, tb, st);
+        uint64_t w2 = load_chunk(s, n, pos + 8), letter2 = swar_letters(w2 | REP(0x20)) & ~w2;
+        uint64_t stop2 = letter2 ^ HIGH;
+        if (!stop2) {
+            word_acc more = {pos + 8, 8, h, fold, eq, uppers >> 7, letters >> 7};
+            return fast_word_long(s, n, pos, &more, tb, st);
         }
-        word_acc a = {pos + 8, 8, h, fold, eq, upper >> 7, letter >> 7};
-        return fast_word_long(s, n, pos, &a, tb, st);
+        uint64_t mask2 = (stop2 ^ (stop2 - 1)) >> 8;
+        letter2 &= mask2;
+        uint64_t upper2 = letter2 & ~(w2 << 2), fold2 = (w2 | upper2 >> 2) & mask2;
+        uint64_t eq2 = zero_bytes7(fold2 ^ (fold2 << 8 | fold >> 56));
+        if (eq2 & (eq2 << 8 | eq >> 56) & letter2)
+            return 0;
+        unsigned bit = (unsigned)__builtin_ctzll(stop2), k = bit >> 3;
+        unsigned tk = term_byte[(w2 >> (bit - 7)) & 0xFF];
+        if (tk & (TERM_SLOW | TERM_WORD))
+            return fast_word_long(s, n, pos, &a, tb, st);
+        store_le64(tb->norm + st->used + 8, fold2);
+        if (k) {
+            h = hash_chunk(h, fold2);
+            h = h ? h : 1;
+        }
+        emit_word(tb, st, h, 8 + k, pos, pos + 8 + k, byte_sum((uppers >> 7) + (upper2 >> 7)),
+                  8 + k, (w & 0xFF) - 'A' < 26u, 1);
+        return pos + 8 + k + (tk >> 2);
     }
-    /* the bytes before the first one that is not a word byte */
+    /* the bytes before the first one that is not a letter */
     uint64_t mask = (stop ^ (stop - 1)) >> 8;
-    uint64_t letter = swar_letters(lo) & mask;
-    /* bit 5 (lower case) moves to bit 7 of the same byte */
-    uint64_t upper = letter & ~(w << 2);
-    uint64_t fold = (w | upper >> 2) & mask;
+    uint64_t letter = letters & mask, upper = uppers & mask, fold = (w | upper >> 2) & mask;
     /* a letter three times running is squeezed by read_word: a byte equal
      * to the one before, which is equal to the one before it */
     uint64_t eq = zero_bytes7(fold ^ fold << 8);
@@ -561,20 +558,12 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
         return 0;
     unsigned bit = (unsigned)__builtin_ctzll(stop), k = bit >> 3;
     unsigned tk = term_byte[(w >> (bit - 7)) & 0xFF];
-    /* k > 0: the main loop saw a word byte at pos */
-    if ((tk & (TERM_SLOW | TERM_DIGIT)) &&
-        ((tk & TERM_SLOW) || ((fold >> (8 * k - 8)) & 0xFF) < 'a')) {
-        word_acc a = {pos, 0, 0, 0, 0, 0, 0};
+    /* a word that begins with a digit has k == 0 and ends here too */
+    if (tk & (TERM_SLOW | TERM_WORD))
         return fast_word_long(s, n, pos, &a, tb, st);
-    }
     store_le64(tb->norm + st->used, fold);
-    unsigned up = 0, alpha = letter != 0;
-    if (upper) {
-        up = byte_sum(upper >> 7);
-        alpha = byte_sum(letter >> 7);
-    }
-    emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, up, alpha,
-              (w & 0xFF) - 'A' < 26u, alpha != 0);
+    emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, upper ? byte_sum(upper >> 7) : 0, k,
+              (w & 0xFF) - 'A' < 26u, 1);
     return pos + k + (tk >> 2);
 }
 
