@@ -499,6 +499,13 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, c
     return p + (p < n && s[p] == ' ');
 }
 
+/* fast_word_long from the start of the word. */
+static size_t fast_word_restart(const char *s, size_t n, size_t pos, ctok_buf *tb, tok_state *st)
+{
+    word_acc a = {pos, 0, 0, 0, 0, 0, 0};
+    return fast_word_long(s, n, pos, &a, tb, st);
+}
+
 /* The common word: ASCII letters and digits only, ended by a byte that
  * cannot continue it, no letter three times running, at most CTOK_MAX_LEN
  * bytes. It is read, folded, checked, copied and hashed 8 bytes at a time,
@@ -514,7 +521,6 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     uint64_t w = load_chunk(s, n, pos), letters = swar_letters(w | REP(0x20)) & ~w;
     /* bit 5 (lower case) moves to bit 7 of the same byte */
     uint64_t uppers = letters & ~(w << 2), stop = letters ^ HIGH;
-    word_acc a = {pos, 0, 0, 0, 0, 0, 0};
     if (!stop) {
         /* 8 letters: the word goes on */
         uint64_t fold = w | uppers >> 2, eq = zero_bytes7(fold ^ fold << 8);
@@ -538,7 +544,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
         unsigned bit = (unsigned)__builtin_ctzll(stop2), k = bit >> 3;
         unsigned tk = term_byte[(w2 >> (bit - 7)) & 0xFF];
         if (tk & (TERM_SLOW | TERM_WORD))
-            return fast_word_long(s, n, pos, &a, tb, st);
+            return fast_word_restart(s, n, pos, tb, st);
         store_le64(tb->norm + st->used + 8, fold2);
         if (k) {
             h = hash_chunk(h, fold2);
@@ -560,7 +566,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     unsigned tk = term_byte[(w >> (bit - 7)) & 0xFF];
     /* a word that begins with a digit has k == 0 and ends here too */
     if (tk & (TERM_SLOW | TERM_WORD))
-        return fast_word_long(s, n, pos, &a, tb, st);
+        return fast_word_restart(s, n, pos, tb, st);
     store_le64(tb->norm + st->used, fold);
     emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, upper ? byte_sum(upper >> 7) : 0, k,
               (w & 0xFF) - 'A' < 26u, 1);
