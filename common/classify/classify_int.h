@@ -62,6 +62,12 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb);
  * must give the same tokens (the fuzzer and the unit tests compare them). */
 void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast);
 
+/* The hash of n normalised bytes, never 0: a token's hash is the hash of
+ * its normalised bytes (and an elongated word's hash1 that of them with
+ * every run of a byte squeezed to one), so that the lexicon and the intent
+ * model can key their words at load time. A multiply-xorshift mix per 8
+ * bytes (see tokenize.c): the one-pass word reader hashes each chunk it
+ * folds. */
 uint64_t ctok_hash_bytes(const char *s, size_t n);
 /* The key of a phrase of n >= 2 tokens, from the tokens' hashes. */
 static inline uint64_t ctok_phrase_step(uint64_t h, uint64_t tok_hash)

@@ -5,7 +5,12 @@
  * fixed buffer. ASCII emoticons and emoji become tokens of their own, runs of
  * "!" and "?" become one token that counts them, letters repeated three
  * times or more are squeezed ("sooo" keeps a flag and two spellings for the
- * lexicon). Invalid UTF-8 bytes are treated as separators. */
+ * lexicon). Invalid UTF-8 bytes are treated as separators.
+ *
+ * Most words are plain ASCII: fast_word reads them 8 bytes at a time (SWAR:
+ * letters, capitals and the end of the word found with a few operations on
+ * a uint64_t), and read_word, the general path, is the reference it must
+ * match wherever it applies. */
 #include <string.h>
 
 #include <utf8proc.h>
@@ -19,7 +24,7 @@
  * the last one padded with zero bytes (which no token contains, so the
  * length needs no mixing in). Each step is a bijection of h ^ chunk, and
  * the shifts bring every input byte down to the low bits that pick a table
- * slot: words of up to 8 bytes never share a hash, and never hash to 0. */
+ * slot: no two words of up to 8 bytes share a hash, and none hashes to 0. */
 #define CTOK_HASH_K 0x9E3779B97F4A7C15ULL
 
 static inline uint64_t load_le64(const char *s)
@@ -245,13 +250,12 @@ static inline void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_i
  * do the bytes that may begin an emoticon when they do not. The letters
  * that begin an emoticon (T_T xD XD D:) begin words far more often and are
  * told apart by the byte after. */
-/* the word classes are the odd ones */
-enum { BYTE_OTHER = 0, BYTE_WORD = 1, BYTE_SPACE = 2, BYTE_WORD_EMO = 3, BYTE_EMO = 4, BYTE_PUNCT = 6 };
+enum { BYTE_OTHER = 0, BYTE_WORD, BYTE_SPACE, BYTE_WORD_EMO, BYTE_EMO, BYTE_PUNCT };
 static const uint8_t byte_class[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 4, 6, 6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 6,
-    6, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 3, 1, 1, 6, 6, 6, 4, 0,
-    6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 6, 6, 6, 6, 2,
+    2, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 4, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 5,
+    5, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 3, 1, 1, 5, 5, 5, 4, 0,
+    5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 5, 5, 5, 5, 2,
 };
 
 /* The byte after a run of letters or digits: 1 when read_word could keep
@@ -356,7 +360,9 @@ static inline uint64_t swar_word_bytes(uint64_t w, uint64_t lo)
     return (swar_letters(lo) | digit) & ~w & HIGH;
 }
 
-/* Appends a plain word read by fast_word (see there for the flags). */
+/* Appends a word read by fast_word or fast_word_long, flagged as read_word
+ * does: in capitals with two capitals or more and no lower case letter,
+ * Title case with one capital, first, and a lower case letter after it. */
 static inline void emit_word(ctok_buf *tb, tok_state *st, uint64_t h, size_t o, size_t pos,
                              size_t end, unsigned upper, unsigned alpha, int title, int word)
 {
@@ -386,16 +392,17 @@ static inline int is_ascii_alnum(unsigned b)
     return (b | 0x20) - 'a' < 26u || b - '0' < 10u;
 }
 
-/* A word read so far: the next byte to read, the bytes kept and their hash,
- * the last chunk kept of the current run and its equal bytes (for the letters three
- * times running), capitals and letters in byte lanes (see fast_word). */
+/* A word read so far: the next byte to read, the bytes kept and their
+ * hash, the last chunk of the current run and its bytes equal to the one
+ * before (for a letter three times running), the capitals and the letters
+ * counted in byte lanes (one per byte of a chunk). */
 typedef struct {
     size_t p, o;
     uint64_t h, prev, prev_eq, ups, alphas;
 } word_acc;
 
-/* ctok_hash_bytes of the o bytes of a token being made: whole chunks can
- * be read past its end (fast_word's room check). */
+/* ctok_hash_bytes of the o bytes of a token being made, read in whole
+ * chunks: the room fast_word checks for lies past its end. */
 static inline uint64_t hash_norm(const char *d, size_t o)
 {
     uint64_t h = 0;
@@ -575,8 +582,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
 
 /* ASCII punctuation that cannot begin an emoticon, as other_step makes it:
  * runs of ! and ? are one token that counts them, "..." one token too. */
-static inline size_t fast_punct(const char *text, size_t len, size_t p, ctok_buf *tb,
-                                tok_state *st)
+static inline size_t fast_punct(const char *text, size_t len, size_t p, ctok_buf *tb, tok_state *st)
 {
     unsigned ch = (unsigned char)text[p], ne = 0, nq = 0;
     size_t q = p + 1;
@@ -813,8 +819,8 @@ static size_t other_step(const char *text, size_t len, size_t p, ctok_buf *tb, u
         t->punct = cp < 0x80 ? (uint8_t)cp : 0;
         if (cp == '.' || cp == '!' || cp == '?' || cp == ';' || cp == 0x3002)
             t->flags |= CTOK_F_SENT_END | CTOK_F_CLAUSE_END;
-        else if (cp == ',' || cp == ':' || cp == '(' || cp == ')' || cp == '-' ||
-                 cp == 0x2014 || cp == 0x2013 || cp == '"')
+        else if (cp == ',' || cp == ':' || cp == '(' || cp == ')' || cp == '-' || cp == 0x2014 ||
+                 cp == 0x2013 || cp == '"')
             t->flags |= CTOK_F_CLAUSE_END;
         (void)norm_put(tb, t, text + p, cp < 0x80 ? 1 : k);
         finish_token(tb, t, q);

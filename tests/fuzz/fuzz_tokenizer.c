@@ -53,7 +53,7 @@ static void check_fast_path(const char *text, size_t size)
 static void check_wordy(const uint8_t *data, size_t size)
 {
     static const char *const piece[16] = {
-        "a", "A", "b", "B", "1", "0", " ", "'", ".", ",", ":", "*_", "\xc3\xa9", "\xe2\x80\x99",
+        "a",  "A",    "b", "B", "1", "0", " ", "'", ".", ",", ":", "*_", "\xc3\xa9", "\xe2\x80\x99",
         "xD", "\xff",
     };
     static char text[CLASSIFY_MAX_TEXT + 64];
