@@ -150,119 +150,153 @@ static size_t copy_utf8(char *dst, size_t n, const char *s, size_t len)
     return len;
 }
 
+/* The item new evidence of kind and weight goes to: the next free one, or
+ * when the list is full the weakest item of the same kind if the new one is
+ * stronger; NULL when it is to be dropped. Known before any text is made,
+ * so that a dropped item costs no text. */
+static classify_evidence *evidence_slot(classify_result *r, classify_evidence_kind kind,
+                                        float weight)
+{
+    if (r->n_evidence < CLASSIFY_MAX_EVIDENCE)
+        return &r->evidence[r->n_evidence++];
+    size_t weakest = CLASSIFY_MAX_EVIDENCE;
+    for (size_t i = 0; i < CLASSIFY_MAX_EVIDENCE; i++)
+        if (r->evidence[i].kind == kind &&
+            (weakest == CLASSIFY_MAX_EVIDENCE ||
+             fabsf(r->evidence[i].weight) < fabsf(r->evidence[weakest].weight)))
+            weakest = i;
+    if (weakest == CLASSIFY_MAX_EVIDENCE || fabsf(r->evidence[weakest].weight) >= fabsf(weight))
+        return NULL;
+    return &r->evidence[weakest];
+}
+
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight)
 {
-    classify_result *r = run->r;
-    classify_evidence *ev;
-    if (r->n_evidence < CLASSIFY_MAX_EVIDENCE) {
-        ev = &r->evidence[r->n_evidence++];
-    } else {
-        /* full: the weakest item of the same kind gives way to a stronger one */
-        size_t weakest = CLASSIFY_MAX_EVIDENCE;
-        for (size_t i = 0; i < CLASSIFY_MAX_EVIDENCE; i++)
-            if (r->evidence[i].kind == kind &&
-                (weakest == CLASSIFY_MAX_EVIDENCE ||
-                 fabsf(r->evidence[i].weight) < fabsf(r->evidence[weakest].weight)))
-                weakest = i;
-        if (weakest == CLASSIFY_MAX_EVIDENCE || fabsf(r->evidence[weakest].weight) >= fabsf(weight))
-            return;
-        ev = &r->evidence[weakest];
-    }
+    classify_evidence *ev = evidence_slot(run->r, kind, weight);
+    if (!ev)
+        return;
     ev->kind = kind;
     ev->rule = rule;
     ev->weight = weight;
     copy_utf8(ev->text, sizeof ev->text, text, len);
 }
 
+/* The text is the tokens' normalised forms, a space before each but
+ * punctuation, cut at a UTF-8 boundary where the item is full. */
 void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const char *rule,
                            size_t tok_from, size_t tok_to, float weight)
 {
-    char buf[CLASSIFY_EVIDENCE_TEXT];
-    size_t used = 0;
+    classify_evidence *ev = evidence_slot(run->r, kind, weight);
+    if (!ev)
+        return;
+    ev->kind = kind;
+    ev->rule = rule;
+    ev->weight = weight;
     const ctok_buf *tb = run->tb;
+    char *buf = ev->text;
+    size_t used = 0;
     for (size_t i = tok_from; i < tok_to && i < tb->n; i++) {
-        if (used + 2 >= sizeof buf)
+        if (used + 2 >= sizeof ev->text)
             break;
         if (i > tok_from && tb->tok[i].kind != CTOK_PUNCT)
             buf[used++] = ' ';
-        used += copy_utf8(buf + used, sizeof buf - used, ctok_text(tb, i), tb->tok[i].norm_len);
+        used += copy_utf8(buf + used, sizeof ev->text - used, ctok_text(tb, i), tb->tok[i].norm_len);
     }
-    classify_evidence_add_text(run, kind, rule, buf, used, weight);
+    buf[used] = '\0';
 }
 
-/* One probe gives the word's lexicon entry and its intent row; an
- * elongated word ("sooo") is looked up squeezed to one as well. */
-static const lex_entry *word_entry(const lex_table *lex, const ctok *t, int32_t *intent_row)
+/* A word that ends in n't negates whether or not the lexicon has it. */
+static int ends_in_nt(const ctok_buf *tb, const ctok *t)
 {
-    const lex_entry *e = lex_probe(lex, t->hash, intent_row);
-    if (!e && t->hash1 != t->hash)
-        e = lex_find(lex, t->hash1);
-    return e;
+    if (t->kind != CTOK_WORD || t->norm_len <= 3)
+        return 0;
+    const char *s = tb->norm + t->norm_off + t->norm_len - 3;
+    return s[2] == 't' && s[1] == '\'' && s[0] == 'n';
 }
 
 /* Looks up every token and the longest phrase at each position (phrases do
- * not overlap and do not cross punctuation). */
+ * not overlap and do not cross punctuation), and marks negation scopes. */
 static void analyse(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     const lex_table *lex = &run->c->lex;
-    size_t n = tb->n;
-    run->n_lexhit = 0;
+    const size_t n = tb->n;
+    size_t nh = 0, nneg = 0;
+    unsigned has = 0, n_excl = 0, n_quest = 0;
+    uint16_t neg[CLASSIFY_MAX_TOKENS]; /* the negators, phrases not yet known */
     for (size_t i = 0; i < n; i++) {
-        run->intent_row[i] = -1;
-        run->lex[i] = tb->tok[i].kind == CTOK_PUNCT
-                          ? NULL
-                          : word_entry(lex, &tb->tok[i], &run->intent_row[i]);
-        run->lexhit[run->n_lexhit] = (uint16_t)i;
-        run->n_lexhit += run->lex[i] != NULL;
-        run->phrase[i] = NULL;
-        run->phrase_len[i] = 0;
-        run->owner[i] = -1;
-        run->negated[i] = 0;
-        run->sent_val[i] = 0;
-        run->clause_w[i] = 1.0f;
+        const ctok *t = &tb->tok[i];
+        const lex_entry *e = NULL;
+        int32_t row = -1;
+        if (t->kind == CTOK_PUNCT) {
+            n_excl += t->n_excl;
+            n_quest += t->n_quest;
+        } else {
+            /* one probe gives the word's entry and its intent row; an
+             * elongated word ("sooo") is looked up squeezed to one as well */
+            const lex_key *k = lex_key_find(lex, t->hash);
+            if (k) {
+                row = k->intent_row;
+                e = lex_key_entry(lex, k);
+            }
+            if (!e && t->hash1 != t->hash)
+                e = lex_key_entry(lex, lex_key_find(lex, t->hash1));
+            if (e)
+                has |= e->has;
+            neg[nneg] = (uint16_t)i;
+            nneg += (e && e->mod == LEX_MOD_NEGATOR) || ends_in_nt(tb, t);
+        }
+        run->lex[i] = e;
+        run->intent_row[i] = row;
+        run->tflags[i] = 0;
+        run->lexhit[nh] = (uint16_t)i;
+        nh += e != NULL;
     }
+    run->n_lexhit = nh;
+    run->n_excl = n_excl;
+    run->n_quest = n_quest;
     unsigned maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;
-    for (size_t i = 0; i < n && maxp >= 2; i++) {
-        if (!run->lex[i] || !(run->lex[i]->flags & LEX_F_PHRASE_START))
+    size_t next = 0;
+    for (size_t hk = 0; hk < nh && maxp >= 2; hk++) {
+        const size_t i = run->lexhit[hk];
+        const lex_entry *w = run->lex[i];
+        if (i < next || !(w->flags & LEX_F_PHRASE_START))
             continue;
         uint64_t h[LEX_MAX_PHRASE + 1];
         uint64_t acc = CTOK_PHRASE_SEED;
         size_t avail = 0;
         /* no phrase that begins with this word is longer than its
          * phrase_max: the longer keys need not be made or looked up */
-        const size_t lim = run->lex[i]->phrase_max < maxp ? run->lex[i]->phrase_max : maxp;
+        const size_t lim = w->phrase_max < maxp ? w->phrase_max : maxp;
         while (avail < lim && i + avail < n && tb->tok[i + avail].kind != CTOK_PUNCT) {
             acc = ctok_phrase_step(acc, tb->tok[i + avail].hash);
             avail++;
             h[avail] = acc;
         }
         for (size_t l = avail; l >= 2; l--) {
-            const lex_entry *e = lex_find(lex, h[l]);
+            if (!lex_maybe_phrase(lex, h[l]))
+                continue;
+            const lex_entry *e = lex_key_entry(lex, lex_key_find(lex, h[l]));
             if (e && e->ntok == l) {
                 run->phrase[i] = e;
                 run->phrase_len[i] = (uint8_t)l;
-                for (size_t k = 0; k < l; k++)
+                run->tflags[i] |= RUN_T_PHRASE;
+                for (size_t k = 1; k < l; k++) {
                     run->owner[i + k] = (int16_t)i;
-                i += l - 1;
+                    run->tflags[i + k] |= RUN_T_INNER;
+                }
+                has |= e->has;
+                next = i + l;
                 break;
             }
         }
     }
+    run->has = has;
     /* negation scope: up to four tokens after a negator, inside its clause */
-    for (size_t i = 0; i < n; i++) {
-        const ctok *t = &tb->tok[i];
-        int neg = 0;
-        if (run->owner[i] < 0) {
-            const lex_entry *e = run->lex[i];
-            if (e && e->mod == LEX_MOD_NEGATOR)
-                neg = 1;
-            else if (t->kind == CTOK_WORD && t->norm_len > 3 &&
-                     memcmp(ctok_text(tb, i) + t->norm_len - 3, "n't", 3) == 0)
-                neg = 1;
-        }
-        if (!neg)
+    for (size_t k = 0; k < nneg; k++) {
+        const size_t i = neg[k];
+        if (run_in_phrase(run, i))
             continue;
         for (size_t j = i + 1; j < n && j <= i + 4; j++) {
             if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
@@ -270,7 +304,7 @@ static void analyse(classify_run *run)
             const lex_entry *e = run->lex[j];
             if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE))
                 break;
-            run->negated[j] ^= 1;
+            run->tflags[j] ^= RUN_T_NEGATED;
         }
     }
 }
@@ -289,9 +323,9 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     run.c = c;
     run.tb = &tb;
     run.r = out;
+    run.has_clause_w = 0;
     run.sent_sum = run.neg_sum = run.pos_sum = 0;
-    run.n_excl = run.n_quest = run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
-    run.n_lexhit = 0;
+    run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
     out->n_tokens = (unsigned)tb.n;
     out->truncated = tb.truncated;
     analyse(&run);

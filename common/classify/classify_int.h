@@ -143,8 +143,21 @@ typedef struct {
     uint8_t pref;
     uint8_t phrase_max; /* LEX_F_PHRASE_START: the most tokens of a phrase
                            that begins with this word */
-    uint8_t pad[1];
+    uint8_t has;        /* LEX_H_*: what the stages may find here, see lex_finish */
 } lex_entry;
+
+/* What an entry carries, as one bit each, so that a call can tell from the
+ * union over the entries it met which stages have nothing to do. */
+enum {
+    LEX_H_VALENCE = 1,
+    LEX_H_EMOTION = 2,
+    LEX_H_ABUSE = 4,
+    LEX_H_URGENCY = 8, /* urgency or effort */
+    LEX_H_PREF = 16,
+    LEX_H_CONTRAST = 32, /* LEX_MOD_CONTRAST_AFTER or _BEFORE */
+    LEX_H_BOOST = 64,    /* LEX_MOD_BOOSTER or LEX_MOD_EXCESS */
+    LEX_H_PERSIST = 128,
+};
 
 /* A slot of the key table: the entries themselves are stored densely, in
  * the order they were made, so the ones a text hits share fewer cache lines
@@ -157,6 +170,12 @@ typedef struct {
 
 #define LEX_NO_ENTRY UINT32_MAX
 
+/* One bit per phrase key, by its top bits: most phrase candidates of a text
+ * are turned away here, in a kilobyte that stays in cache, instead of by a
+ * probe into the key table. */
+#define LEX_BLOOM_BITS 13
+#define LEX_BLOOM_WORDS ((1u << LEX_BLOOM_BITS) / 64)
+
 typedef struct {
     lex_entry *entries; /* used of entries_cap */
     size_t entries_cap;
@@ -167,6 +186,7 @@ typedef struct {
     char *arena;
     size_t arena_used, arena_cap;
     unsigned max_phrase; /* longest phrase in tokens */
+    uint64_t phrase_bloom[LEX_BLOOM_WORDS];
 } lex_table;
 
 #define LEX_MAX_PHRASE 6
@@ -176,6 +196,32 @@ typedef struct {
  * model's row for it (-1 when none), see classify_new. */
 const lex_entry *lex_find(const lex_table *t, uint64_t key);
 const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row);
+
+/* The slot of key, or NULL; inline for the look-up of every token. The
+ * table always has an empty slot (it is at most half full). */
+static inline const lex_key *lex_key_find(const lex_table *t, uint64_t key)
+{
+    const size_t mask = t->cap - 1;
+    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
+        const lex_key *k = &t->keys[i];
+        if (k->key == key)
+            return k;
+        if (k->key == 0)
+            return NULL;
+    }
+}
+
+static inline const lex_entry *lex_key_entry(const lex_table *t, const lex_key *k)
+{
+    return k && k->idx != LEX_NO_ENTRY ? &t->entries[k->idx] : NULL;
+}
+
+/* Whether key may be a phrase: no when the phrase filter says so. */
+static inline int lex_maybe_phrase(const lex_table *t, uint64_t key)
+{
+    const unsigned b = (unsigned)(key >> (64 - LEX_BLOOM_BITS));
+    return (int)(t->phrase_bloom[b / 64] >> (b % 64)) & 1;
+}
 /* Load time only: fails on a second row for one key. */
 attune_err lex_set_intent_row(lex_table *t, uint64_t key, int32_t row);
 static inline const char *lex_name(const lex_table *t, const lex_entry *e)
@@ -234,23 +280,35 @@ struct classify {
     int has_intent;
 };
 
-/* Per-call analysis shared by the stages of classify_text. */
+/* Per token of classify_run.tflags. */
+enum {
+    RUN_T_NEGATED = 1, /* in a negation's scope */
+    RUN_T_PHRASE = 2,  /* a phrase starts here: phrase[i], phrase_len[i] */
+    RUN_T_INNER = 4,   /* inside a phrase, after its first token: owner[i] */
+};
+
+/* Per-call analysis shared by the stages of classify_text. Most tokens have
+ * no entry and most texts no phrase, so the per-token arrays that only
+ * phrases need are written where a phrase is found and read only where
+ * tflags says they were written. */
 typedef struct {
     const classify *c;
     const ctok_buf *tb;
-    const lex_entry *lex[CLASSIFY_MAX_TOKENS];    /* word entry per token */
-    int32_t intent_row[CLASSIFY_MAX_TOKENS];      /* the intent model's row of the word, or -1 */
-    const lex_entry *phrase[CLASSIFY_MAX_TOKENS]; /* phrase starting at token */
-    uint8_t phrase_len[CLASSIFY_MAX_TOKENS];
-    int16_t owner[CLASSIFY_MAX_TOKENS]; /* start of the phrase covering a token, or -1 */
+    const lex_entry *lex[CLASSIFY_MAX_TOKENS]; /* word entry per token */
+    int32_t intent_row[CLASSIFY_MAX_TOKENS];   /* the intent model's row of the word, or -1 */
+    uint8_t tflags[CLASSIFY_MAX_TOKENS];       /* RUN_T_* */
+    const lex_entry *phrase[CLASSIFY_MAX_TOKENS]; /* RUN_T_PHRASE: the phrase starting here */
+    uint8_t phrase_len[CLASSIFY_MAX_TOKENS];      /* RUN_T_PHRASE: its tokens */
+    int16_t owner[CLASSIFY_MAX_TOKENS];           /* RUN_T_INNER: where its phrase starts */
     /* the tokens with a word entry, in order (every phrase starts at one):
-     * the rule stages that only act on entries walk these, not every token */
+     * the rule stages only act on entries, so they walk these */
     uint16_t lexhit[CLASSIFY_MAX_TOKENS];
     size_t n_lexhit;
-    uint8_t negated[CLASSIFY_MAX_TOKENS]; /* in a negation's scope */
-    float sent_val[CLASSIFY_MAX_TOKENS];  /* final valence contribution per token */
+    unsigned has; /* LEX_H_* of every word and phrase entry met: a stage
+                     whose kind of entry was never met has no loop to run */
+    int has_clause_w;
+    float clause_w[CLASSIFY_MAX_TOKENS]; /* has_clause_w, else 1 everywhere */
     float sent_sum;
-    float clause_w[CLASSIFY_MAX_TOKENS];
     float neg_sum, pos_sum;
     unsigned n_excl, n_quest;
     unsigned n_persist;
@@ -258,6 +316,23 @@ typedef struct {
     unsigned n_urgency_cues;
     classify_result *r;
 } classify_run;
+
+/* The phrase starting at token i, or NULL. */
+static inline const lex_entry *run_phrase(const classify_run *run, size_t i)
+{
+    return (run->tflags[i] & RUN_T_PHRASE) ? run->phrase[i] : NULL;
+}
+
+/* Whether token i is part of a phrase (its first token included). */
+static inline int run_in_phrase(const classify_run *run, size_t i)
+{
+    return (run->tflags[i] & (RUN_T_PHRASE | RUN_T_INNER)) != 0;
+}
+
+static inline int run_negated(const classify_run *run, size_t i)
+{
+    return run->tflags[i] & RUN_T_NEGATED;
+}
 
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight);

@@ -30,17 +30,10 @@ const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row
     *intent_row = -1;
     if (!t->keys)
         return NULL;
-    size_t mask = t->cap - 1;
-    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
-        uint64_t k = t->keys[i].key;
-        if (k == key) {
-            *intent_row = t->keys[i].intent_row;
-            uint32_t idx = t->keys[i].idx;
-            return idx == LEX_NO_ENTRY ? NULL : &t->entries[idx];
-        }
-        if (k == 0)
-            return NULL;
-    }
+    const lex_key *k = lex_key_find(t, key);
+    if (k)
+        *intent_row = k->intent_row;
+    return lex_key_entry(t, k);
 }
 
 /* Doubles the key table (the entries stay where they are). */
@@ -161,6 +154,10 @@ static attune_err entry_for_key(lex_table *t, uint64_t key, const char *name, si
     e->ntok = (uint8_t)ntok;
     if (ntok > t->max_phrase)
         t->max_phrase = (unsigned)ntok;
+    if (ntok >= 2) {
+        const unsigned b = (unsigned)(key >> (64 - LEX_BLOOM_BITS));
+        t->phrase_bloom[b / 64] |= (uint64_t)1 << (b % 64);
+    }
     t->used++;
     *out = e;
     return ATTUNE_OK;
@@ -415,6 +412,32 @@ static attune_err load_file(lex_table *t, ctok_buf *tb, const char *dir, size_t 
     return err;
 }
 
+/* Sums up what each entry carries (LEX_H_*), once every file is in. */
+static void lex_finish(lex_table *t)
+{
+    for (size_t i = 0; i < t->used; i++) {
+        lex_entry *e = &t->entries[i];
+        unsigned h = 0;
+        if (e->flags & LEX_F_VALENCE)
+            h |= LEX_H_VALENCE;
+        if (e->flags & LEX_F_EMOTION)
+            h |= LEX_H_EMOTION;
+        if (e->abuse != LEX_ABUSE_NONE)
+            h |= LEX_H_ABUSE;
+        if (e->urgency != 0 || e->effort != 0)
+            h |= LEX_H_URGENCY;
+        if (e->pref != LEX_PREF_NONE)
+            h |= LEX_H_PREF;
+        if (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE)
+            h |= LEX_H_CONTRAST;
+        if (e->mod == LEX_MOD_BOOSTER || e->mod == LEX_MOD_EXCESS)
+            h |= LEX_H_BOOST;
+        if (e->mod == LEX_MOD_PERSIST)
+            h |= LEX_H_PERSIST;
+        e->has = (uint8_t)h;
+    }
+}
+
 attune_err lex_load_dir(lex_table *t, const char *dir, char *errstr, size_t errstr_size)
 {
     memset(t, 0, sizeof *t);
@@ -430,6 +453,8 @@ attune_err lex_load_dir(lex_table *t, const char *dir, char *errstr, size_t errs
         attune_errf(err, errstr, errstr_size, "out of memory loading %s", dir);
     if (err)
         lex_fini(t);
+    else
+        lex_finish(t);
     return err;
 }
 

@@ -32,7 +32,7 @@ static float signf(float v)
 /* The modifier entry of token i, unless it is part of a phrase. */
 static const lex_entry *mod_at(const classify_run *run, size_t i)
 {
-    if (run->owner[i] >= 0)
+    if (run_in_phrase(run, i))
         return NULL;
     const lex_entry *e = run->lex[i];
     return e && e->mod != LEX_MOD_NONE ? e : NULL;
@@ -45,15 +45,20 @@ static int is_negator(const classify_run *run, size_t i)
     if (m && m->mod == LEX_MOD_NEGATOR)
         return 1;
     const char *s = ctok_text(run->tb, i);
-    return run->owner[i] < 0 && t->kind == CTOK_WORD && t->norm_len > 3 &&
+    return !run_in_phrase(run, i) && t->kind == CTOK_WORD && t->norm_len > 3 &&
            s[t->norm_len - 1] == 't' && s[t->norm_len - 2] == '\'' && s[t->norm_len - 3] == 'n';
 }
 
+/* Only called when a contrast word was met: the weights start at 1 here. */
 static void contrast_weights(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
+    for (size_t i = 0; i < tb->n; i++)
+        run->clause_w[i] = 1.0f;
+    run->has_clause_w = 1;
     size_t last_but = tb->n;
-    for (size_t i = 0; i < tb->n; i++) {
+    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+        const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
         if (m && m->mod == LEX_MOD_CONTRAST_AFTER && i > 0)
             last_but = i;
@@ -65,7 +70,8 @@ static void contrast_weights(classify_run *run)
                               SENT_AFTER_BUT);
     }
     /* "although ..." lowers its own clause and lifts the rest of its sentence */
-    for (size_t i = 0; i < tb->n; i++) {
+    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+        const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
         if (!m || m->mod != LEX_MOD_CONTRAST_BEFORE)
             continue;
@@ -106,31 +112,34 @@ void classify_sentiment(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
-    contrast_weights(run);
+    if (run->has & LEX_H_CONTRAST)
+        contrast_weights(run);
     float sum = 0;
     unsigned hits = 0;
-    for (size_t i = 0; i < tb->n; i++) {
-        const ctok *t = &tb->tok[i];
-        if (t->kind == CTOK_PUNCT) {
-            run->n_excl += t->n_excl;
-            run->n_quest += t->n_quest;
+    /* only tokens with a word entry can carry valence or start an idiom;
+     * the tokens of an idiom already counted are skipped */
+    size_t next = 0;
+    for (size_t hk = 0; hk < run->n_lexhit && (run->has & (LEX_H_VALENCE | LEX_H_PERSIST)); hk++) {
+        const size_t i = run->lexhit[hk];
+        if (i < next)
             continue;
-        }
+        const ctok *t = &tb->tok[i];
         const lex_entry *e = NULL;
         size_t span = 1;
         const char *rule = "lexicon";
-        if (run->phrase[i] && (run->phrase[i]->flags & LEX_F_VALENCE)) {
-            e = run->phrase[i];
+        const lex_entry *p = run_phrase(run, i);
+        if (p && (p->flags & LEX_F_VALENCE)) {
+            e = p;
             span = run->phrase_len[i];
             rule = "idiom";
-        } else if (run->owner[i] >= 0 && run->phrase[run->owner[i]] &&
+        } else if ((run->tflags[i] & RUN_T_INNER) &&
                    (run->phrase[run->owner[i]]->flags & LEX_F_VALENCE)) {
             continue; /* inside an idiom already counted */
         } else {
             e = run->lex[i];
-            if (e && e->mod == LEX_MOD_PERSIST && run->owner[i] < 0)
+            if (e->mod == LEX_MOD_PERSIST && !run_in_phrase(run, i))
                 run->n_persist++;
-            if (!e || !(e->flags & LEX_F_VALENCE) || e->valence == 0)
+            if (!(e->flags & LEX_F_VALENCE) || e->valence == 0)
                 continue;
             if (e->mod == LEX_MOD_NEGATOR || e->mod == LEX_MOD_BOOSTER)
                 continue; /* modifiers act on others, not on the total */
@@ -155,7 +164,7 @@ void classify_sentiment(classify_run *run)
         if (t->flags & CTOK_F_ELONG)
             v *= SENT_ELONG;
         int excess = 0;
-        float b = boost_before(run, i, &from, &excess);
+        float b = (run->has & LEX_H_BOOST) ? boost_before(run, i, &from, &excess) : 0;
         if (excess && v > 0) {
             /* "too generous", "too sweet": more of a good thing is a fault */
             v = -0.5f * v;
@@ -166,7 +175,7 @@ void classify_sentiment(classify_run *run)
             float nv = v + signf(v) * b;
             v = (signf(nv) == signf(v)) ? nv : signf(v) * 0.1f;
         }
-        if (run->negated[i]) {
+        if (run_negated(run, i)) {
             v *= SENT_NEGATION;
             size_t k = i;
             while (k > 0 && i - k < 4 && !is_negator(run, k))
@@ -180,8 +189,8 @@ void classify_sentiment(classify_run *run)
         } else if (b < 0) {
             rule = "dampener";
         }
-        v *= run->clause_w[i];
-        run->sent_val[i] = v;
+        if (run->has_clause_w)
+            v *= run->clause_w[i];
         sum += v;
         if (v < 0)
             run->neg_sum += v;
@@ -189,12 +198,13 @@ void classify_sentiment(classify_run *run)
             run->pos_sum += v;
         hits++;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, rule, from, i + span, v);
-        i += span - 1;
+        next = i + span;
     }
     if (run->n_persist > 0 && (sum < 0 || run->neg_sum < -0.5f)) {
         float p = SENT_PERSIST * (float)(run->n_persist > 2 ? 2 : run->n_persist);
         sum -= p;
-        for (size_t i = 0; i < tb->n; i++) {
+        for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+            const size_t i = run->lexhit[hk];
             const lex_entry *m = mod_at(run, i);
             if (m && m->mod == LEX_MOD_PERSIST) {
                 classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "persistence", i, i + 1, -p);

@@ -14,17 +14,14 @@ typedef int (*has_attr_fn)(const lex_entry *e);
 static const lex_entry *entry_for(const classify_run *run, size_t i, has_attr_fn has, size_t *span)
 {
     *span = 1;
-    const lex_entry *p = run->phrase[i];
+    const lex_entry *p = run_phrase(run, i);
     if (p && has(p)) {
         *span = run->phrase_len[i];
         return p;
     }
     /* a word inside a phrase that carries this attribute was already counted */
-    if (run->owner[i] >= 0 && (size_t)run->owner[i] != i) {
-        const lex_entry *o = run->phrase[run->owner[i]];
-        if (o && has(o))
-            return NULL;
-    }
+    if ((run->tflags[i] & RUN_T_INNER) && has(run->phrase[run->owner[i]]))
+        return NULL;
     const lex_entry *e = run->lex[i];
     return e && has(e) ? e : NULL;
 }
@@ -52,7 +49,7 @@ void classify_emotion_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_EMOTION); hk++) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
@@ -66,7 +63,7 @@ void classify_emotion_stage(classify_run *run)
         float add[LEX_EMO_N];
         for (int k = 0; k < LEX_EMO_N; k++)
             add[k] = x->emo[k] * mult;
-        if (run->negated[i]) {
+        if (run_negated(run, i)) {
             /* "not happy" is disappointment or annoyance; "not worried" is calm */
             float joy = add[CLASSIFY_EMO_JOY];
             for (int k = 0; k < LEX_EMO_N; k++)
@@ -82,7 +79,7 @@ void classify_emotion_stage(classify_run *run)
         }
         if (add[best] >= 0.4f)
             classify_evidence_add(run, CLASSIFY_EV_EMOTION,
-                                  run->negated[i] ? "negated_emotion" : "emotion_lexicon", i,
+                                  run_negated(run, i) ? "negated_emotion" : "emotion_lexicon", i,
                                   i + span, add[best]);
         next = i + span;
     }
@@ -127,7 +124,7 @@ static int has_abuse(const lex_entry *e)
 
 static int abuse_at(const classify_run *run, size_t i)
 {
-    const lex_entry *p = run->phrase[i];
+    const lex_entry *p = run_phrase(run, i);
     if (p && p->abuse)
         return p->abuse;
     const lex_entry *e = run->lex[i];
@@ -179,7 +176,7 @@ void classify_threat_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_ABUSE); hk++) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
@@ -219,10 +216,10 @@ void classify_threat_stage(classify_run *run)
             int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
                              kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
             int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
-            if (target_after && !run->negated[i])
+            if (target_after && !run_negated(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, future ? 0.9f : 0.75f,
                              "violence_at_person", i, end + 2 < tb->n ? end + 2 : tb->n);
-            else if (future && !self_after && !run->negated[i])
+            else if (future && !self_after && !run_negated(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.6f, "announced_violence",
                              i >= 3 ? i - 3 : 0, end);
             break;
@@ -252,7 +249,7 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_URGENCY); hk++) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
@@ -260,7 +257,7 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
         const lex_entry *x = entry_for(run, i, has_urgency, &span);
         if (!x)
             continue;
-        if (run->negated[i] && x->urgency > 0) {
+        if (run_negated(run, i) && x->urgency > 0) {
             next = i + span; /* "not urgent" */
             continue;
         }
@@ -339,7 +336,7 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
                        : score < 0.45f ? CLASSIFY_URGENCY_NORMAL
                        : score < 0.8f  ? CLASSIFY_URGENCY_HIGH
                                        : CLASSIFY_URGENCY_CRITICAL;
-    r->urgency.effort = 1.0f - expf(-effort);
+    r->urgency.effort = effort == 0 ? 0.0f : 1.0f - expf(-effort);
     r->urgency.confidence = 0.6f + 0.1f * (float)(cues > 3 ? 3 : cues);
     run->n_urgency_cues = cues;
 }
@@ -417,7 +414,8 @@ static int is_contact_sentence(const classify_run *run, size_t from)
 {
     const ctok_buf *tb = run->tb;
     for (size_t j = from; j < tb->n; j++) {
-        const lex_entry *e = run->phrase[j] ? run->phrase[j] : run->lex[j];
+        const lex_entry *p = run_phrase(run, j);
+        const lex_entry *e = p ? p : run->lex[j];
         const lex_entry *w = run->lex[j];
         if ((e && (e->pref == LEX_PREF_CONTACT_VERB || e->pref == LEX_PREF_CHANNEL)) ||
             (w && w->pref == LEX_PREF_CONTACT_VERB))
@@ -436,27 +434,32 @@ void classify_prefs_stage(classify_run *run)
     unsigned polite = 0;
     /* a time is a preference only in a sentence about contacting; whether
      * the sentence is one is worked out only when a time is met (rarely),
-     * from where the sentence was entered */
-    size_t sent_start = 0, scan_from = 0;
-    int contact_sentence = -1; /* not known yet */
-    for (size_t i = 0; i < tb->n; i++) {
-        if (i == sent_start) {
-            scan_from = i;
-            contact_sentence = -1;
-        }
-        if (tb->tok[i].flags & CTOK_F_SENT_END)
-            sent_start = i + 1;
+     * from where the sentence begins */
+    size_t sent_of = SIZE_MAX; /* the sentence contact_sentence is for */
+    int contact_sentence = -1;
+    size_t next = 0;
+    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_PREF); hk++) {
+        size_t i = run->lexhit[hk];
+        if (i < next)
+            continue;
         size_t span;
         const lex_entry *x = entry_for(run, i, has_pref, &span);
         if (!x)
             continue;
-        if (contact_sentence < 0 && (x->pref == LEX_PREF_TIME || x->pref == LEX_PREF_TIME_WORD))
-            contact_sentence = is_contact_sentence(run, scan_from);
+        if (x->pref == LEX_PREF_TIME || x->pref == LEX_PREF_TIME_WORD) {
+            size_t from = i;
+            while (from > 0 && !(tb->tok[from - 1].flags & CTOK_F_SENT_END))
+                from--;
+            if (from != sent_of) {
+                sent_of = from;
+                contact_sentence = is_contact_sentence(run, from);
+            }
+        }
         const char *v = lex_pref_value(lex, x);
         const char *rule = NULL;
         switch (x->pref) {
         case LEX_PREF_CHANNEL:
-            if (run->negated[i]) {
+            if (run_negated(run, i)) {
                 set_pref(r->preferences.avoid_channel, v);
                 rule = "avoid_channel";
             } else {
@@ -503,9 +506,9 @@ void classify_prefs_stage(classify_run *run)
         }
         if (rule)
             classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, rule, i, i + span, 1.0f);
-        i += span - 1;
+        next = i + span;
     }
-    float p = 1.0f - expf(-0.7f * (float)polite);
+    float p = polite ? 1.0f - expf(-0.7f * (float)polite) : 0.0f;
     if (r->threat.level >= CLASSIFY_THREAT_ABUSE)
         p -= 0.6f;
     else if (r->threat.level == CLASSIFY_THREAT_PROFANITY)
