@@ -206,25 +206,39 @@ void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const
     buf[used] = '\0';
 }
 
-/* A word that ends in n't negates whether or not the lexicon has it. */
-static int ends_in_nt(const ctok_buf *tb, const ctok *t)
+/* A negator puts the next four tokens in its scope, up to the end of its
+ * clause or a contrast word ("but", "although"); two negators cancel out.
+ * Seen from token i: the negators among the four tokens before it that no
+ * clause end or contrast word stands between, counted odd or even. */
+static int is_scope_end(const classify_run *run, size_t i)
 {
-    if (t->kind != CTOK_WORD || t->norm_len <= 3)
-        return 0;
-    const char *s = tb->norm + t->norm_off + t->norm_len - 3;
-    return s[2] == 't' && s[1] == '\'' && s[0] == 'n';
+    const lex_entry *e = run->lex[i];
+    return (run->tb->tok[i].flags & CTOK_F_CLAUSE_END) ||
+           (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE));
+}
+
+void classify_negation(classify_run *run, size_t i)
+{
+    unsigned neg = 0;
+    if (!is_scope_end(run, i)) {
+        for (size_t k = i; k-- > 0 && i - k <= 4;) {
+            neg ^= (unsigned)run_is_negator(run, k);
+            if (is_scope_end(run, k))
+                break;
+        }
+    }
+    run->tflags[i] = (uint8_t)((run->tflags[i] & ~RUN_T_NEGATED) | RUN_T_NEG_KNOWN | neg);
 }
 
 /* Looks up every token and the longest phrase at each position (phrases do
- * not overlap and do not cross punctuation), and marks negation scopes. */
+ * not overlap and do not cross punctuation). */
 static void analyse(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     const lex_table *lex = &run->c->lex;
     const size_t n = tb->n;
-    size_t nh = 0, nneg = 0;
+    size_t nh = 0;
     unsigned has = 0, n_excl = 0, n_quest = 0;
-    uint16_t neg[CLASSIFY_MAX_TOKENS]; /* the negators, phrases not yet known */
     for (size_t i = 0; i < n; i++) {
         const ctok *t = &tb->tok[i];
         const lex_entry *e = NULL;
@@ -244,8 +258,6 @@ static void analyse(classify_run *run)
                 e = lex_key_entry(lex, lex_key_find(lex, t->hash1));
             if (e)
                 has |= e->has;
-            neg[nneg] = (uint16_t)i;
-            nneg += (e && e->mod == LEX_MOD_NEGATOR) || ends_in_nt(tb, t);
         }
         run->lex[i] = e;
         run->intent_row[i] = row;
@@ -271,6 +283,9 @@ static void analyse(classify_run *run)
         const size_t lim = w->phrase_max < maxp ? w->phrase_max : maxp;
         while (avail < lim && i + avail < n && tb->tok[i + avail].kind != CTOK_PUNCT) {
             acc = ctok_phrase_step(acc, tb->tok[i + avail].hash);
+            /* no phrase begins with these tokens: none is longer */
+            if (avail >= 1 && !lex_maybe_prefix(lex, acc))
+                break;
             avail++;
             h[avail] = acc;
         }
@@ -293,20 +308,6 @@ static void analyse(classify_run *run)
         }
     }
     run->has = has;
-    /* negation scope: up to four tokens after a negator, inside its clause */
-    for (size_t k = 0; k < nneg; k++) {
-        const size_t i = neg[k];
-        if (run_in_phrase(run, i))
-            continue;
-        for (size_t j = i + 1; j < n && j <= i + 4; j++) {
-            if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
-                break;
-            const lex_entry *e = run->lex[j];
-            if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE))
-                break;
-            run->tflags[j] ^= RUN_T_NEGATED;
-        }
-    }
 }
 
 attune_err classify_text(const classify *c, const char *text, size_t len,

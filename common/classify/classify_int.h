@@ -170,9 +170,10 @@ typedef struct {
 
 #define LEX_NO_ENTRY UINT32_MAX
 
-/* One bit per phrase key, by its top bits: most phrase candidates of a text
- * are turned away here, in a kilobyte that stays in cache, instead of by a
- * probe into the key table. */
+/* Phrase filters, one bit per key by its top bits: one of the keys of every
+ * phrase, one of the keys of every start of two tokens or more of a phrase.
+ * Most phrase candidates of a text are turned away by these two kilobytes,
+ * which stay in cache, instead of by probes into the key table. */
 #define LEX_BLOOM_BITS 13
 #define LEX_BLOOM_WORDS ((1u << LEX_BLOOM_BITS) / 64)
 
@@ -187,6 +188,7 @@ typedef struct {
     size_t arena_used, arena_cap;
     unsigned max_phrase; /* longest phrase in tokens */
     uint64_t phrase_bloom[LEX_BLOOM_WORDS];
+    uint64_t prefix_bloom[LEX_BLOOM_WORDS];
 } lex_table;
 
 #define LEX_MAX_PHRASE 6
@@ -216,11 +218,22 @@ static inline const lex_entry *lex_key_entry(const lex_table *t, const lex_key *
     return k && k->idx != LEX_NO_ENTRY ? &t->entries[k->idx] : NULL;
 }
 
-/* Whether key may be a phrase: no when the phrase filter says so. */
-static inline int lex_maybe_phrase(const lex_table *t, uint64_t key)
+static inline int lex_bloom_has(const uint64_t *bloom, uint64_t key)
 {
     const unsigned b = (unsigned)(key >> (64 - LEX_BLOOM_BITS));
-    return (int)(t->phrase_bloom[b / 64] >> (b % 64)) & 1;
+    return (int)(bloom[b / 64] >> (b % 64)) & 1;
+}
+
+/* Whether key may be a phrase: no when the filter says so. */
+static inline int lex_maybe_phrase(const lex_table *t, uint64_t key)
+{
+    return lex_bloom_has(t->phrase_bloom, key);
+}
+
+/* Whether key (of two tokens or more) may begin a phrase or be one. */
+static inline int lex_maybe_prefix(const lex_table *t, uint64_t key)
+{
+    return lex_bloom_has(t->prefix_bloom, key);
 }
 /* Load time only: fails on a second row for one key. */
 attune_err lex_set_intent_row(lex_table *t, uint64_t key, int32_t row);
@@ -282,9 +295,10 @@ struct classify {
 
 /* Per token of classify_run.tflags. */
 enum {
-    RUN_T_NEGATED = 1, /* in a negation's scope */
-    RUN_T_PHRASE = 2,  /* a phrase starts here: phrase[i], phrase_len[i] */
-    RUN_T_INNER = 4,   /* inside a phrase, after its first token: owner[i] */
+    RUN_T_NEGATED = 1,   /* in a negation's scope, once RUN_T_NEG_KNOWN */
+    RUN_T_PHRASE = 2,    /* a phrase starts here: phrase[i], phrase_len[i] */
+    RUN_T_INNER = 4,     /* inside a phrase, after its first token: owner[i] */
+    RUN_T_NEG_KNOWN = 8, /* RUN_T_NEGATED has been worked out */
 };
 
 /* Per-call analysis shared by the stages of classify_text. Most tokens have
@@ -329,8 +343,30 @@ static inline int run_in_phrase(const classify_run *run, size_t i)
     return (run->tflags[i] & (RUN_T_PHRASE | RUN_T_INNER)) != 0;
 }
 
-static inline int run_negated(const classify_run *run, size_t i)
+/* Whether token i negates what follows: a negator of the lexicon or any
+ * word in n't, not inside a phrase. */
+static inline int run_is_negator(const classify_run *run, size_t i)
 {
+    if (run_in_phrase(run, i))
+        return 0;
+    const lex_entry *e = run->lex[i];
+    if (e && e->mod == LEX_MOD_NEGATOR)
+        return 1;
+    const ctok *t = &run->tb->tok[i];
+    if (t->kind != CTOK_WORD || t->norm_len <= 3)
+        return 0;
+    const char *s = ctok_text(run->tb, i) + t->norm_len - 3;
+    return s[0] == 'n' && s[1] == '\'' && s[2] == 't';
+}
+
+void classify_negation(classify_run *run, size_t i);
+
+/* Whether token i is in a negation's scope. Worked out when first asked
+ * (few tokens ever are), see classify_negation. */
+static inline int run_negated(classify_run *run, size_t i)
+{
+    if (!(run->tflags[i] & RUN_T_NEG_KNOWN))
+        classify_negation(run, i);
     return run->tflags[i] & RUN_T_NEGATED;
 }
 

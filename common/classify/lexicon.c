@@ -119,6 +119,12 @@ static attune_err arena_add(lex_table *t, const char *s, size_t n, uint32_t *off
     return ATTUNE_OK;
 }
 
+static void bloom_add(uint64_t *bloom, uint64_t key)
+{
+    const unsigned b = (unsigned)(key >> (64 - LEX_BLOOM_BITS));
+    bloom[b / 64] |= (uint64_t)1 << (b % 64);
+}
+
 /* Finds or creates the entry of key; a new entry is named name. */
 static attune_err entry_for_key(lex_table *t, uint64_t key, const char *name, size_t nl,
                                 size_t ntok, lex_entry **out)
@@ -154,10 +160,8 @@ static attune_err entry_for_key(lex_table *t, uint64_t key, const char *name, si
     e->ntok = (uint8_t)ntok;
     if (ntok > t->max_phrase)
         t->max_phrase = (unsigned)ntok;
-    if (ntok >= 2) {
-        const unsigned b = (unsigned)(key >> (64 - LEX_BLOOM_BITS));
-        t->phrase_bloom[b / 64] |= (uint64_t)1 << (b % 64);
-    }
+    if (ntok >= 2)
+        bloom_add(t->phrase_bloom, key);
     t->used++;
     *out = e;
     return ATTUNE_OK;
@@ -194,8 +198,11 @@ static attune_err intern(lex_table *t, ctok_buf *tb, const char *term, lex_entry
     if (tb->n > first->phrase_max)
         first->phrase_max = (uint8_t)tb->n;
     uint64_t key = CTOK_PHRASE_SEED;
-    for (size_t i = 0; i < tb->n; i++)
+    for (size_t i = 0; i < tb->n; i++) {
         key = ctok_phrase_step(key, tb->tok[i].hash);
+        if (i >= 1)
+            bloom_add(t->prefix_bloom, key);
+    }
     return entry_for_key(t, key, name, nl, tb->n, out);
 }
 

@@ -38,17 +38,6 @@ static const lex_entry *mod_at(const classify_run *run, size_t i)
     return e && e->mod != LEX_MOD_NONE ? e : NULL;
 }
 
-static int is_negator(const classify_run *run, size_t i)
-{
-    const ctok *t = &run->tb->tok[i];
-    const lex_entry *m = mod_at(run, i);
-    if (m && m->mod == LEX_MOD_NEGATOR)
-        return 1;
-    const char *s = ctok_text(run->tb, i);
-    return !run_in_phrase(run, i) && t->kind == CTOK_WORD && t->norm_len > 3 &&
-           s[t->norm_len - 1] == 't' && s[t->norm_len - 2] == '\'' && s[t->norm_len - 3] == 'n';
-}
-
 /* Only called when a contrast word was met: the weights start at 1 here. */
 static void contrast_weights(classify_run *run)
 {
@@ -178,7 +167,7 @@ void classify_sentiment(classify_run *run)
         if (run_negated(run, i)) {
             v *= SENT_NEGATION;
             size_t k = i;
-            while (k > 0 && i - k < 4 && !is_negator(run, k))
+            while (k > 0 && i - k < 4 && !run_is_negator(run, k))
                 k--;
             from = k < from ? k : from;
             rule = "negation";

@@ -7,23 +7,23 @@
 
 #include "classify/classify_int.h"
 
-/* The entry that speaks for token i on an attribute: the phrase starting at
- * i when it has the attribute (its span goes in *span), else the word. */
-typedef int (*has_attr_fn)(const lex_entry *e);
-
-static const lex_entry *entry_for(const classify_run *run, size_t i, has_attr_fn has, size_t *span)
+/* The entry that speaks for token i on an attribute (a LEX_H_* bit): the
+ * phrase starting at i when it has the attribute (its span goes in *span),
+ * else the word. */
+static inline const lex_entry *entry_for(const classify_run *run, size_t i, unsigned attr,
+                                         size_t *span)
 {
     *span = 1;
     const lex_entry *p = run_phrase(run, i);
-    if (p && has(p)) {
+    if (p && (p->has & attr)) {
         *span = run->phrase_len[i];
         return p;
     }
     /* a word inside a phrase that carries this attribute was already counted */
-    if ((run->tflags[i] & RUN_T_INNER) && has(run->phrase[run->owner[i]]))
+    if ((run->tflags[i] & RUN_T_INNER) && (run->phrase[run->owner[i]]->has & attr))
         return NULL;
     const lex_entry *e = run->lex[i];
-    return e && has(e) ? e : NULL;
+    return e && (e->has & attr) ? e : NULL;
 }
 
 static float clampf(float v, float lo, float hi)
@@ -32,11 +32,6 @@ static float clampf(float v, float lo, float hi)
 }
 
 /* --- emotion ------------------------------------------------------------- */
-
-static int has_emotion(const lex_entry *e)
-{
-    return (e->flags & LEX_F_EMOTION) != 0;
-}
 
 /* Evidence needed before an emotion beats "neutral". */
 #define EMO_NEUTRAL_BASE 1.0f
@@ -54,7 +49,7 @@ void classify_emotion_stage(classify_run *run)
         if (i < next)
             continue;
         size_t span;
-        const lex_entry *x = entry_for(run, i, has_emotion, &span);
+        const lex_entry *x = entry_for(run, i, LEX_H_EMOTION, &span);
         if (!x)
             continue;
         float mult = 1.0f;
@@ -117,11 +112,6 @@ void classify_emotion_stage(classify_run *run)
 
 /* --- threat and abuse ---------------------------------------------------- */
 
-static int has_abuse(const lex_entry *e)
-{
-    return e->abuse != LEX_ABUSE_NONE;
-}
-
 static int abuse_at(const classify_run *run, size_t i)
 {
     const lex_entry *p = run_phrase(run, i);
@@ -181,7 +171,7 @@ void classify_threat_stage(classify_run *run)
         if (i < next)
             continue;
         size_t span;
-        const lex_entry *x = entry_for(run, i, has_abuse, &span);
+        const lex_entry *x = entry_for(run, i, LEX_H_ABUSE, &span);
         if (!x)
             continue;
         size_t end = i + span;
@@ -235,11 +225,6 @@ void classify_threat_stage(classify_run *run)
 
 /* --- urgency and effort --------------------------------------------------- */
 
-static int has_urgency(const lex_entry *e)
-{
-    return e->urgency != 0 || e->effort != 0;
-}
-
 void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
@@ -254,7 +239,7 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
         if (i < next)
             continue;
         size_t span;
-        const lex_entry *x = entry_for(run, i, has_urgency, &span);
+        const lex_entry *x = entry_for(run, i, LEX_H_URGENCY, &span);
         if (!x)
             continue;
         if (run_negated(run, i) && x->urgency > 0) {
@@ -342,11 +327,6 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 }
 
 /* --- preferences and politeness --------------------------------------------- */
-
-static int has_pref(const lex_entry *e)
-{
-    return e->pref != LEX_PREF_NONE;
-}
 
 static void set_pref(char *dst, const char *value)
 {
@@ -443,7 +423,7 @@ void classify_prefs_stage(classify_run *run)
         if (i < next)
             continue;
         size_t span;
-        const lex_entry *x = entry_for(run, i, has_pref, &span);
+        const lex_entry *x = entry_for(run, i, LEX_H_PREF, &span);
         if (!x)
             continue;
         if (x->pref == LEX_PREF_TIME || x->pref == LEX_PREF_TIME_WORD) {
