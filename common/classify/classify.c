@@ -206,41 +206,24 @@ void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const
     buf[used] = '\0';
 }
 
-/* A negator puts the next four tokens in its scope, up to the end of its
- * clause or a contrast word ("but", "although"); two negators cancel out.
- * Seen from token i: the negators among the four tokens before it that no
- * clause end or contrast word stands between, counted odd or even. */
-static int is_scope_end(const classify_run *run, size_t i)
-{
-    const lex_entry *e = run->lex[i];
-    return (run->tb->tok[i].flags & CTOK_F_CLAUSE_END) ||
-           (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE));
-}
-
-void classify_negation(classify_run *run, size_t i)
-{
-    unsigned neg = 0;
-    if (!is_scope_end(run, i)) {
-        for (size_t k = i; k-- > 0 && i - k <= 4;) {
-            neg ^= (unsigned)run_is_negator(run, k);
-            if (is_scope_end(run, k))
-                break;
-        }
-    }
-    run->tflags[i] = (uint8_t)((run->tflags[i] & ~RUN_T_NEGATED) | RUN_T_NEG_KNOWN | neg);
-}
-
 /* Looks up every token and the longest phrase at each position (phrases do
- * not overlap and do not cross punctuation). */
+ * not overlap and do not cross punctuation), and marks negation scopes. */
 static void analyse(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
+    const ctok *tok = tb->tok;
     const lex_table *lex = &run->c->lex;
+    /* kept in locals: the byte stores below could alias them otherwise */
+    const lex_key *keys = lex->keys;
+    const lex_entry *entries = lex->entries;
+    const size_t mask = lex->cap - 1;
+    const char *norm = tb->norm;
     const size_t n = tb->n;
-    size_t nh = 0;
+    size_t nh = 0, nneg = 0;
     unsigned has = 0, n_excl = 0, n_quest = 0;
+    uint16_t neg[CLASSIFY_MAX_TOKENS]; /* negators, phrases not yet known */
     for (size_t i = 0; i < n; i++) {
-        const ctok *t = &tb->tok[i];
+        const ctok *t = &tok[i];
         const lex_entry *e = NULL;
         int32_t row = -1;
         if (t->kind == CTOK_PUNCT) {
@@ -249,15 +232,27 @@ static void analyse(classify_run *run)
         } else {
             /* one probe gives the word's entry and its intent row; an
              * elongated word ("sooo") is looked up squeezed to one as well */
-            const lex_key *k = lex_key_find(lex, t->hash);
+            const lex_key *k = lex_key_in(keys, mask, t->hash);
             if (k) {
                 row = k->intent_row;
-                e = lex_key_entry(lex, k);
+                if (k->idx != LEX_NO_ENTRY)
+                    e = &entries[k->idx];
             }
             if (!e && t->hash1 != t->hash)
-                e = lex_key_entry(lex, lex_key_find(lex, t->hash1));
-            if (e)
+                e = lex_key_entry(lex, lex_key_in(keys, mask, t->hash1));
+            int is_neg = 0;
+            if (e) {
                 has |= e->has;
+                is_neg = e->mod == LEX_MOD_NEGATOR;
+            }
+            /* any word in n't negates, in the lexicon or not */
+            const size_t len = t->norm_len;
+            if (len > 3 && t->kind == CTOK_WORD) {
+                const char *s = norm + t->norm_off + len - 3;
+                is_neg |= s[2] == 't' && s[1] == '\'' && s[0] == 'n';
+            }
+            if (is_neg)
+                neg[nneg++] = (uint16_t)i;
         }
         run->lex[i] = e;
         run->intent_row[i] = row;
@@ -268,31 +263,35 @@ static void analyse(classify_run *run)
     run->n_lexhit = nh;
     run->n_excl = n_excl;
     run->n_quest = n_quest;
-    unsigned maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;
+    const size_t maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;
     size_t next = 0;
     for (size_t hk = 0; hk < nh && maxp >= 2; hk++) {
         const size_t i = run->lexhit[hk];
         const lex_entry *w = run->lex[i];
-        if (i < next || !(w->flags & LEX_F_PHRASE_START))
+        if (!(w->flags & LEX_F_PHRASE_START) || i < next || i + 1 >= n ||
+            tok[i + 1].kind == CTOK_PUNCT)
+            continue;
+        /* most starts end here: no phrase begins with these two tokens */
+        uint64_t acc = ctok_phrase_step(ctok_phrase_step(CTOK_PHRASE_SEED, tok[i].hash),
+                                        tok[i + 1].hash);
+        if (!lex_maybe_prefix(lex, acc))
             continue;
         uint64_t h[LEX_MAX_PHRASE + 1];
-        uint64_t acc = CTOK_PHRASE_SEED;
-        size_t avail = 0;
+        size_t avail = 2;
+        h[2] = acc;
         /* no phrase that begins with this word is longer than its
-         * phrase_max: the longer keys need not be made or looked up */
+         * phrase_max, and none goes on where no phrase begins so */
         const size_t lim = w->phrase_max < maxp ? w->phrase_max : maxp;
-        while (avail < lim && i + avail < n && tb->tok[i + avail].kind != CTOK_PUNCT) {
-            acc = ctok_phrase_step(acc, tb->tok[i + avail].hash);
-            /* no phrase begins with these tokens: none is longer */
-            if (avail >= 1 && !lex_maybe_prefix(lex, acc))
+        while (avail < lim && i + avail < n && tok[i + avail].kind != CTOK_PUNCT) {
+            acc = ctok_phrase_step(acc, tok[i + avail].hash);
+            if (!lex_maybe_prefix(lex, acc))
                 break;
-            avail++;
-            h[avail] = acc;
+            h[++avail] = acc;
         }
         for (size_t l = avail; l >= 2; l--) {
             if (!lex_maybe_phrase(lex, h[l]))
                 continue;
-            const lex_entry *e = lex_key_entry(lex, lex_key_find(lex, h[l]));
+            const lex_entry *e = lex_key_entry(lex, lex_key_in(keys, mask, h[l]));
             if (e && e->ntok == l) {
                 run->phrase[i] = e;
                 run->phrase_len[i] = (uint8_t)l;
@@ -308,6 +307,21 @@ static void analyse(classify_run *run)
         }
     }
     run->has = has;
+    /* negation scope: up to four tokens after a negator outside a phrase,
+     * inside its clause and before a contrast word; two negators cancel */
+    for (size_t k = 0; k < nneg; k++) {
+        const size_t i = neg[k];
+        if (run_in_phrase(run, i))
+            continue;
+        for (size_t j = i + 1; j < n && j <= i + 4; j++) {
+            if (tok[j].flags & CTOK_F_CLAUSE_END)
+                break;
+            const lex_entry *e = run->lex[j];
+            if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE))
+                break;
+            run->tflags[j] ^= RUN_T_NEGATED;
+        }
+    }
 }
 
 attune_err classify_text(const classify *c, const char *text, size_t len,

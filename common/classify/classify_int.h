@@ -149,14 +149,15 @@ typedef struct {
 /* What an entry carries, as one bit each, so that a call can tell from the
  * union over the entries it met which stages have nothing to do. */
 enum {
-    LEX_H_VALENCE = 1,
+    LEX_H_SENTIMENT = 1, /* valence, or LEX_MOD_PERSIST */
     LEX_H_EMOTION = 2,
-    LEX_H_ABUSE = 4,
+    LEX_H_ABUSE = 4,   /* any abuse kind */
     LEX_H_URGENCY = 8, /* urgency or effort */
     LEX_H_PREF = 16,
     LEX_H_CONTRAST = 32, /* LEX_MOD_CONTRAST_AFTER or _BEFORE */
     LEX_H_BOOST = 64,    /* LEX_MOD_BOOSTER or LEX_MOD_EXCESS */
-    LEX_H_PERSIST = 128,
+    LEX_H_THREAT = 128,  /* an abuse kind that raises the threat level by
+                            itself (not target, object, future, self) */
 };
 
 /* A slot of the key table: the entries themselves are stored densely, in
@@ -199,18 +200,23 @@ typedef struct {
 const lex_entry *lex_find(const lex_table *t, uint64_t key);
 const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row);
 
-/* The slot of key, or NULL; inline for the look-up of every token. The
- * table always has an empty slot (it is at most half full). */
-static inline const lex_key *lex_key_find(const lex_table *t, uint64_t key)
+/* The slot of key in keys (mask + 1 slots), or NULL; inline for the
+ * look-up of every token. The table always has an empty slot (it is at
+ * most half full). */
+static inline const lex_key *lex_key_in(const lex_key *keys, size_t mask, uint64_t key)
 {
-    const size_t mask = t->cap - 1;
     for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
-        const lex_key *k = &t->keys[i];
+        const lex_key *k = &keys[i];
         if (k->key == key)
             return k;
         if (k->key == 0)
             return NULL;
     }
+}
+
+static inline const lex_key *lex_key_find(const lex_table *t, uint64_t key)
+{
+    return lex_key_in(t->keys, t->cap - 1, key);
 }
 
 static inline const lex_entry *lex_key_entry(const lex_table *t, const lex_key *k)
@@ -295,10 +301,9 @@ struct classify {
 
 /* Per token of classify_run.tflags. */
 enum {
-    RUN_T_NEGATED = 1,   /* in a negation's scope, once RUN_T_NEG_KNOWN */
-    RUN_T_PHRASE = 2,    /* a phrase starts here: phrase[i], phrase_len[i] */
-    RUN_T_INNER = 4,     /* inside a phrase, after its first token: owner[i] */
-    RUN_T_NEG_KNOWN = 8, /* RUN_T_NEGATED has been worked out */
+    RUN_T_NEGATED = 1, /* in a negation's scope */
+    RUN_T_PHRASE = 2,  /* a phrase starts here: phrase[i], phrase_len[i] */
+    RUN_T_INNER = 4,   /* inside a phrase, after its first token: owner[i] */
 };
 
 /* Per-call analysis shared by the stages of classify_text. Most tokens have
@@ -359,14 +364,8 @@ static inline int run_is_negator(const classify_run *run, size_t i)
     return s[0] == 'n' && s[1] == '\'' && s[2] == 't';
 }
 
-void classify_negation(classify_run *run, size_t i);
-
-/* Whether token i is in a negation's scope. Worked out when first asked
- * (few tokens ever are), see classify_negation. */
-static inline int run_negated(classify_run *run, size_t i)
+static inline int run_negated(const classify_run *run, size_t i)
 {
-    if (!(run->tflags[i] & RUN_T_NEG_KNOWN))
-        classify_negation(run, i);
     return run->tflags[i] & RUN_T_NEGATED;
 }
 

@@ -425,12 +425,14 @@ static void lex_finish(lex_table *t)
     for (size_t i = 0; i < t->used; i++) {
         lex_entry *e = &t->entries[i];
         unsigned h = 0;
-        if (e->flags & LEX_F_VALENCE)
-            h |= LEX_H_VALENCE;
+        if ((e->flags & LEX_F_VALENCE) || e->mod == LEX_MOD_PERSIST)
+            h |= LEX_H_SENTIMENT;
         if (e->flags & LEX_F_EMOTION)
             h |= LEX_H_EMOTION;
         if (e->abuse != LEX_ABUSE_NONE)
             h |= LEX_H_ABUSE;
+        if (e->abuse != LEX_ABUSE_NONE && e->abuse < LEX_ABUSE_TARGET)
+            h |= LEX_H_THREAT;
         if (e->urgency != 0 || e->effort != 0)
             h |= LEX_H_URGENCY;
         if (e->pref != LEX_PREF_NONE)
@@ -439,8 +441,6 @@ static void lex_finish(lex_table *t)
             h |= LEX_H_CONTRAST;
         if (e->mod == LEX_MOD_BOOSTER || e->mod == LEX_MOD_EXCESS)
             h |= LEX_H_BOOST;
-        if (e->mod == LEX_MOD_PERSIST)
-            h |= LEX_H_PERSIST;
         e->has = (uint8_t)h;
     }
 }

@@ -108,7 +108,7 @@ void classify_sentiment(classify_run *run)
     /* only tokens with a word entry can carry valence or start an idiom;
      * the tokens of an idiom already counted are skipped */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit && (run->has & (LEX_H_VALENCE | LEX_H_PERSIST)); hk++) {
+    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_SENTIMENT); hk++) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;

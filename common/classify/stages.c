@@ -166,7 +166,7 @@ void classify_threat_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_ABUSE); hk++) {
+    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_THREAT); hk++) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
@@ -406,6 +406,21 @@ static int is_contact_sentence(const classify_run *run, size_t from)
     return 0;
 }
 
+/* is_contact_sentence for the sentence of token i, kept for the next time
+ * in the same sentence: *sent_of is the token that sentence begins at. */
+static int in_contact_sentence(const classify_run *run, size_t i, size_t *sent_of, int *is)
+{
+    const ctok_buf *tb = run->tb;
+    size_t from = i;
+    while (from > 0 && !(tb->tok[from - 1].flags & CTOK_F_SENT_END))
+        from--;
+    if (from != *sent_of) {
+        *sent_of = from;
+        *is = is_contact_sentence(run, from);
+    }
+    return *is;
+}
+
 void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -416,7 +431,7 @@ void classify_prefs_stage(classify_run *run)
      * the sentence is one is worked out only when a time is met (rarely),
      * from where the sentence begins */
     size_t sent_of = SIZE_MAX; /* the sentence contact_sentence is for */
-    int contact_sentence = -1;
+    int contact_sentence = 0;
     size_t next = 0;
     for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_PREF); hk++) {
         size_t i = run->lexhit[hk];
@@ -426,15 +441,6 @@ void classify_prefs_stage(classify_run *run)
         const lex_entry *x = entry_for(run, i, LEX_H_PREF, &span);
         if (!x)
             continue;
-        if (x->pref == LEX_PREF_TIME || x->pref == LEX_PREF_TIME_WORD) {
-            size_t from = i;
-            while (from > 0 && !(tb->tok[from - 1].flags & CTOK_F_SENT_END))
-                from--;
-            if (from != sent_of) {
-                sent_of = from;
-                contact_sentence = is_contact_sentence(run, from);
-            }
-        }
         const char *v = lex_pref_value(lex, x);
         const char *rule = NULL;
         switch (x->pref) {
@@ -460,7 +466,7 @@ void classify_prefs_stage(classify_run *run)
             rule = "pace";
             break;
         case LEX_PREF_TIME:
-            if (contact_sentence) {
+            if (in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 set_pref(r->preferences.contact_time, v);
                 rule = "contact_time";
             }
@@ -470,8 +476,8 @@ void classify_prefs_stage(classify_run *run)
             break;
         case LEX_PREF_TIME_WORD: {
             size_t used = 0;
-            int mins = contact_sentence ? parse_clock(tb, i + span, &used) : -1;
-            if (mins >= 0) {
+            int mins = parse_clock(tb, i + span, &used);
+            if (mins >= 0 && in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 char buf[CLASSIFY_LABEL_MAX];
                 snprintf(buf, sizeof buf, "%s %02d:%02d", v, mins / 60, mins % 60);
                 set_pref(r->preferences.contact_time, buf);
