@@ -219,9 +219,10 @@ static void analyse(classify_run *run)
     const size_t mask = lex->cap - 1;
     const char *norm = tb->norm;
     const size_t n = tb->n;
-    size_t nh = 0, nneg = 0;
+    size_t nh = 0, nneg = 0, nstart = 0;
     unsigned has = 0, n_excl = 0, n_quest = 0;
-    uint16_t neg[CLASSIFY_MAX_TOKENS]; /* negators, phrases not yet known */
+    uint16_t neg[CLASSIFY_MAX_TOKENS];    /* negators, phrases not yet known */
+    uint16_t starts[CLASSIFY_MAX_TOKENS]; /* items of lexhit that may begin a phrase */
     for (size_t i = 0; i < n; i++) {
         const ctok *t = &tok[i];
         const lex_entry *e = NULL;
@@ -240,19 +241,21 @@ static void analyse(classify_run *run)
             }
             if (!e && t->hash1 != t->hash)
                 e = lex_key_entry(lex, lex_key_in(keys, mask, t->hash1));
-            int is_neg = 0;
             if (e) {
                 has |= e->has;
-                is_neg = e->mod == LEX_MOD_NEGATOR;
+                run->hithas[nh] = e->has;
+                starts[nstart] = (uint16_t)nh;
+                nstart += (e->flags & LEX_F_PHRASE_START) != 0;
+                if (e->mod == LEX_MOD_NEGATOR)
+                    neg[nneg++] = (uint16_t)i;
             }
             /* any word in n't negates, in the lexicon or not */
             const size_t len = t->norm_len;
-            if (len > 3 && t->kind == CTOK_WORD) {
+            if (len > 3 && norm[t->norm_off + len - 1] == 't' && t->kind == CTOK_WORD) {
                 const char *s = norm + t->norm_off + len - 3;
-                is_neg |= s[2] == 't' && s[1] == '\'' && s[0] == 'n';
+                if (s[1] == '\'' && s[0] == 'n' && !(e && e->mod == LEX_MOD_NEGATOR))
+                    neg[nneg++] = (uint16_t)i;
             }
-            if (is_neg)
-                neg[nneg++] = (uint16_t)i;
         }
         run->lex[i] = e;
         run->intent_row[i] = row;
@@ -265,11 +268,11 @@ static void analyse(classify_run *run)
     run->n_quest = n_quest;
     const size_t maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;
     size_t next = 0;
-    for (size_t hk = 0; hk < nh && maxp >= 2; hk++) {
+    for (size_t sk = 0; sk < nstart && maxp >= 2; sk++) {
+        const size_t hk = starts[sk];
         const size_t i = run->lexhit[hk];
         const lex_entry *w = run->lex[i];
-        if (!(w->flags & LEX_F_PHRASE_START) || i < next || i + 1 >= n ||
-            tok[i + 1].kind == CTOK_PUNCT)
+        if (i < next || i + 1 >= n || tok[i + 1].kind == CTOK_PUNCT)
             continue;
         /* most starts end here: no phrase begins with these two tokens */
         uint64_t acc = ctok_phrase_step(ctok_phrase_step(CTOK_PHRASE_SEED, tok[i].hash),
@@ -301,6 +304,7 @@ static void analyse(classify_run *run)
                     run->tflags[i + k] |= RUN_T_INNER;
                 }
                 has |= e->has;
+                run->hithas[hk] |= e->has;
                 next = i + l;
                 break;
             }

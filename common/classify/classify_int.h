@@ -322,6 +322,9 @@ typedef struct {
     /* the tokens with a word entry, in order (every phrase starts at one):
      * the rule stages only act on entries, so they walk these */
     uint16_t lexhit[CLASSIFY_MAX_TOKENS];
+    /* per item of lexhit: LEX_H_* of its word and of the phrase starting
+     * there, so that a stage passes over the others without a look */
+    uint8_t hithas[CLASSIFY_MAX_TOKENS];
     size_t n_lexhit;
     unsigned has; /* LEX_H_* of every word and phrase entry met: a stage
                      whose kind of entry was never met has no loop to run */

@@ -109,6 +109,8 @@ void classify_sentiment(classify_run *run)
      * the tokens of an idiom already counted are skipped */
     size_t next = 0;
     for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_SENTIMENT); hk++) {
+        if (!(run->hithas[hk] & LEX_H_SENTIMENT))
+            continue;
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;

@@ -45,6 +45,8 @@ void classify_emotion_stage(classify_run *run)
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
     for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_EMOTION); hk++) {
+        if (!(run->hithas[hk] & LEX_H_EMOTION))
+            continue;
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
@@ -167,6 +169,8 @@ void classify_threat_stage(classify_run *run)
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
     for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_THREAT); hk++) {
+        if (!(run->hithas[hk] & LEX_H_THREAT))
+            continue;
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
@@ -235,6 +239,8 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
     for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_URGENCY); hk++) {
+        if (!(run->hithas[hk] & LEX_H_URGENCY))
+            continue;
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
@@ -434,6 +440,8 @@ void classify_prefs_stage(classify_run *run)
     int contact_sentence = 0;
     size_t next = 0;
     for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_PREF); hk++) {
+        if (!(run->hithas[hk] & LEX_H_PREF))
+            continue;
         size_t i = run->lexhit[hk];
         if (i < next)
             continue;
