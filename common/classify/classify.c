@@ -150,15 +150,11 @@ static size_t copy_utf8(char *dst, size_t n, const char *s, size_t len)
     return len;
 }
 
-/* The item new evidence of kind and weight goes to: the next free one, or
- * when the list is full the weakest item of the same kind if the new one is
- * stronger; NULL when it is to be dropped. Known before any text is made,
- * so that a dropped item costs no text. */
-static classify_evidence *evidence_slot(classify_result *r, classify_evidence_kind kind,
-                                        float weight)
+/* When the list is full: the weakest item of the same kind, if the new one
+ * is stronger, else NULL (the new one is dropped). */
+static classify_evidence *evidence_evict(classify_result *r, classify_evidence_kind kind,
+                                         float weight)
 {
-    if (r->n_evidence < CLASSIFY_MAX_EVIDENCE)
-        return &r->evidence[r->n_evidence++];
     size_t weakest = CLASSIFY_MAX_EVIDENCE;
     for (size_t i = 0; i < CLASSIFY_MAX_EVIDENCE; i++)
         if (r->evidence[i].kind == kind &&
@@ -170,40 +166,61 @@ static classify_evidence *evidence_slot(classify_result *r, classify_evidence_ki
     return &r->evidence[weakest];
 }
 
+/* The item new evidence goes to, or NULL when it is dropped; known before
+ * any text is made, so that a dropped item costs no text. */
+static inline classify_evidence *evidence_item(classify_result *r, classify_evidence_kind kind,
+                                               const char *rule, float weight)
+{
+    classify_evidence *ev = r->n_evidence < CLASSIFY_MAX_EVIDENCE
+                                ? &r->evidence[r->n_evidence++]
+                                : evidence_evict(r, kind, weight);
+    if (ev) {
+        ev->kind = kind;
+        ev->rule = rule;
+        ev->weight = weight;
+    }
+    return ev;
+}
+
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight)
 {
-    classify_evidence *ev = evidence_slot(run->r, kind, weight);
-    if (!ev)
-        return;
-    ev->kind = kind;
-    ev->rule = rule;
-    ev->weight = weight;
-    copy_utf8(ev->text, sizeof ev->text, text, len);
+    classify_evidence *ev = evidence_item(run->r, kind, rule, weight);
+    if (ev)
+        copy_utf8(ev->text, sizeof ev->text, text, len);
 }
 
-/* The text is the tokens' normalised forms, a space before each but
- * punctuation, cut at a UTF-8 boundary where the item is full. */
+/* The text of tokens [from, to): their normalised forms, a space before
+ * each but punctuation, cut at a UTF-8 boundary where the item is full. */
+static void evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t to)
+{
+    size_t used = 0;
+    for (size_t i = from; i < to && i < tb->n; i++) {
+        if (used + 2 >= CLASSIFY_EVIDENCE_TEXT)
+            break;
+        if (i > from && tb->tok[i].kind != CTOK_PUNCT)
+            buf[used++] = ' ';
+        used += copy_utf8(buf + used, CLASSIFY_EVIDENCE_TEXT - used, ctok_text(tb, i),
+                          tb->tok[i].norm_len);
+    }
+    buf[used] = '\0';
+}
+
 void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const char *rule,
                            size_t tok_from, size_t tok_to, float weight)
 {
-    classify_evidence *ev = evidence_slot(run->r, kind, weight);
+    classify_evidence *ev = evidence_item(run->r, kind, rule, weight);
     if (!ev)
         return;
-    ev->kind = kind;
-    ev->rule = rule;
-    ev->weight = weight;
     const ctok_buf *tb = run->tb;
-    char *buf = ev->text;
-    size_t used = 0;
-    for (size_t i = tok_from; i < tok_to && i < tb->n; i++) {
-        if (used + 2 >= sizeof ev->text)
-            break;
-        if (i > tok_from && tb->tok[i].kind != CTOK_PUNCT)
-            buf[used++] = ' ';
-        used += copy_utf8(buf + used, sizeof ev->text - used, ctok_text(tb, i), tb->tok[i].norm_len);
+    const size_t len = tok_from < tb->n ? tb->tok[tok_from].norm_len : 0;
+    if (tok_to == tok_from + 1 && len > 0 && len < sizeof ev->text) {
+        /* one token that fits, the common case */
+        memcpy(ev->text, ctok_text(tb, tok_from), len);
+        ev->text[len] = '\0';
+        return;
     }
-    buf[used] = '\0';
+    evidence_text(tb, ev->text, tok_from, tok_to);
 }
 
 /* Looks up every token and the longest phrase at each position (phrases do
