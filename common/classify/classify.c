@@ -152,7 +152,7 @@ static size_t copy_utf8(char *dst, size_t n, const char *s, size_t len)
 
 /* When the list is full: the weakest item of the same kind, if the new one
  * is stronger, else NULL (the new one is dropped). */
-static classify_evidence *evidence_evict(classify_result *r, classify_evidence_kind kind,
+static __attribute__((noinline)) classify_evidence *evidence_evict(classify_result *r, classify_evidence_kind kind,
                                          float weight)
 {
     size_t weakest = CLASSIFY_MAX_EVIDENCE;
@@ -191,8 +191,9 @@ void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, 
 }
 
 /* The text of tokens [from, to): their normalised forms, a space before
- * each but punctuation, cut at a UTF-8 boundary where the item is full. */
-static void evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t to)
+ * each but punctuation, cut at a UTF-8 boundary where the item is full.
+ * Out of line, so that the one-token path needs no stack frame. */
+static __attribute__((noinline)) void evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t to)
 {
     size_t used = 0;
     for (size_t i = from; i < to && i < tb->n; i++) {
