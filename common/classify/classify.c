@@ -283,6 +283,7 @@ static __attribute__((noinline)) void analyse(classify_run *run)
         nh += e != NULL;
     }
     run->n_lexhit = nh;
+    memset(run->hithas + nh, 0, 8);
     run->n_excl = n_excl;
     run->n_quest = n_quest;
     const size_t maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "classify/classify.h"
 
@@ -323,8 +324,9 @@ typedef struct {
      * the rule stages only act on entries, so they walk these */
     uint16_t lexhit[CLASSIFY_MAX_TOKENS];
     /* per item of lexhit: LEX_H_* of its word and of the phrase starting
-     * there, so that a stage passes over the others without a look */
-    uint8_t hithas[CLASSIFY_MAX_TOKENS];
+     * there, so that a stage passes over the others without a look; eight
+     * zeros follow the last (run_next_hit reads eight at a time) */
+    uint8_t hithas[CLASSIFY_MAX_TOKENS + 8];
     size_t n_lexhit;
     unsigned has; /* LEX_H_* of every word and phrase entry met: a stage
                      whose kind of entry was never met has no loop to run */
@@ -338,6 +340,26 @@ typedef struct {
     unsigned n_urgency_cues;
     classify_result *r;
 } classify_run;
+
+/* The first item of lexhit from hk on whose entries carry attr (LEX_H_*
+ * bits), or n_lexhit: eight items are tested at once. */
+static inline size_t run_next_hit(const classify_run *run, size_t hk, unsigned attr)
+{
+    const uint64_t want = (uint64_t)attr * 0x0101010101010101u;
+    for (; hk < run->n_lexhit; hk += 8) {
+        uint64_t w;
+        memcpy(&w, run->hithas + hk, sizeof w);
+        w &= want;
+        if (w) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            return hk + (size_t)(__builtin_clzll(w) / 8);
+#else
+            return hk + (size_t)(__builtin_ctzll(w) / 8);
+#endif
+        }
+    }
+    return run->n_lexhit;
+}
 
 /* The phrase starting at token i, or NULL. */
 static inline const lex_entry *run_phrase(const classify_run *run, size_t i)

@@ -108,9 +108,8 @@ void classify_sentiment(classify_run *run)
     /* only tokens with a word entry can carry valence or start an idiom;
      * the tokens of an idiom already counted are skipped */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_SENTIMENT); hk++) {
-        if (!(run->hithas[hk] & LEX_H_SENTIMENT))
-            continue;
+    for (size_t hk = run_next_hit(run, 0, LEX_H_SENTIMENT); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_SENTIMENT)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;

@@ -44,9 +44,8 @@ void classify_emotion_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_EMOTION); hk++) {
-        if (!(run->hithas[hk] & LEX_H_EMOTION))
-            continue;
+    for (size_t hk = run_next_hit(run, 0, LEX_H_EMOTION); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_EMOTION)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
@@ -168,9 +167,8 @@ void classify_threat_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_THREAT); hk++) {
-        if (!(run->hithas[hk] & LEX_H_THREAT))
-            continue;
+    for (size_t hk = run_next_hit(run, 0, LEX_H_THREAT); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_THREAT)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
@@ -238,9 +236,8 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_URGENCY); hk++) {
-        if (!(run->hithas[hk] & LEX_H_URGENCY))
-            continue;
+    for (size_t hk = run_next_hit(run, 0, LEX_H_URGENCY); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_URGENCY)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
@@ -439,9 +436,8 @@ void classify_prefs_stage(classify_run *run)
     size_t sent_of = SIZE_MAX; /* the sentence contact_sentence is for */
     int contact_sentence = 0;
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit && (run->has & LEX_H_PREF); hk++) {
-        if (!(run->hithas[hk] & LEX_H_PREF))
-            continue;
+    for (size_t hk = run_next_hit(run, 0, LEX_H_PREF); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_PREF)) {
         size_t i = run->lexhit[hk];
         if (i < next)
             continue;
