@@ -53,13 +53,13 @@ void classify_emotion_stage(classify_run *run)
         const lex_entry *x = entry_for(run, i, LEX_H_EMOTION, &span);
         if (!x)
             continue;
-        float mult = 1.0f;
-        if ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text)
-            mult = 1.3f;
+        const int negated = run_negated(run, i);
         float add[LEX_EMO_N];
-        for (int k = 0; k < LEX_EMO_N; k++)
-            add[k] = x->emo[k] * mult;
-        if (run_negated(run, i)) {
+        memcpy(add, x->emo, sizeof add);
+        if ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text)
+            for (int k = 0; k < LEX_EMO_N; k++)
+                add[k] *= 1.3f;
+        if (negated) {
             /* "not happy" is disappointment or annoyance; "not worried" is calm */
             float joy = add[CLASSIFY_EMO_JOY];
             for (int k = 0; k < LEX_EMO_N; k++)
@@ -67,16 +67,20 @@ void classify_emotion_stage(classify_run *run)
             add[CLASSIFY_EMO_SADNESS] += 0.5f * joy;
             add[CLASSIFY_EMO_ANGER] += 0.3f * joy;
         }
+        _Static_assert(LEX_EMO_N == 5, "the sums below are written out");
+        e[0] += add[0];
+        e[1] += add[1];
+        e[2] += add[2];
+        e[3] += add[3];
+        e[4] += add[4];
         int best = 0;
-        for (int k = 0; k < LEX_EMO_N; k++) {
-            e[k] += add[k];
+        for (int k = 1; k < LEX_EMO_N; k++)
             if (add[k] > add[best])
                 best = k;
-        }
         if (add[best] >= 0.4f)
             classify_evidence_add(run, CLASSIFY_EV_EMOTION,
-                                  run_negated(run, i) ? "negated_emotion" : "emotion_lexicon", i,
-                                  i + span, add[best]);
+                                  negated ? "negated_emotion" : "emotion_lexicon", i, i + span,
+                                  add[best]);
         next = i + span;
     }
     /* negativity no emotion word explains still says something */
