@@ -152,8 +152,8 @@ static size_t copy_utf8(char *dst, size_t n, const char *s, size_t len)
 
 /* When the list is full: the weakest item of the same kind, if the new one
  * is stronger, else NULL (the new one is dropped). */
-static __attribute__((noinline)) classify_evidence *evidence_evict(classify_result *r, classify_evidence_kind kind,
-                                         float weight)
+static __attribute__((noinline)) classify_evidence *
+evidence_evict(classify_result *r, classify_evidence_kind kind, float weight)
 {
     size_t weakest = CLASSIFY_MAX_EVIDENCE;
     for (size_t i = 0; i < CLASSIFY_MAX_EVIDENCE; i++)
@@ -171,9 +171,8 @@ static __attribute__((noinline)) classify_evidence *evidence_evict(classify_resu
 static inline classify_evidence *evidence_item(classify_result *r, classify_evidence_kind kind,
                                                const char *rule, float weight)
 {
-    classify_evidence *ev = r->n_evidence < CLASSIFY_MAX_EVIDENCE
-                                ? &r->evidence[r->n_evidence++]
-                                : evidence_evict(r, kind, weight);
+    classify_evidence *ev = r->n_evidence < CLASSIFY_MAX_EVIDENCE ? &r->evidence[r->n_evidence++]
+                                                                  : evidence_evict(r, kind, weight);
     if (ev) {
         ev->kind = kind;
         ev->rule = rule;
@@ -193,7 +192,8 @@ void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, 
 /* The text of tokens [from, to): their normalised forms, a space before
  * each but punctuation, cut at a UTF-8 boundary where the item is full.
  * Out of line, so that the one-token path needs no stack frame. */
-static __attribute__((noinline)) void evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t to)
+static __attribute__((noinline)) void evidence_text(const ctok_buf *tb, char *buf, size_t from,
+                                                    size_t to)
 {
     size_t used = 0;
     for (size_t i = from; i < to && i < tb->n; i++) {
@@ -227,11 +227,10 @@ void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const
 /* Looks up every token and the longest phrase at each position (phrases do
  * not overlap and do not cross punctuation), and marks negation scopes.
  * Not inlined: on its own its loop keeps more in registers (measured). */
-static __attribute__((noinline)) void analyse(classify_run *run)
+static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf *tb,
+                                              const lex_table *lex)
 {
-    const ctok_buf *tb = run->tb;
     const ctok *tok = tb->tok;
-    const lex_table *lex = &run->c->lex;
     /* kept in locals: the byte stores below could alias them otherwise */
     const lex_key *keys = lex->keys;
     const lex_entry *entries = lex->entries;
@@ -295,8 +294,8 @@ static __attribute__((noinline)) void analyse(classify_run *run)
         if (i < next || i + 1 >= n || tok[i + 1].kind == CTOK_PUNCT)
             continue;
         /* most starts end here: no phrase begins with these two tokens */
-        uint64_t acc = ctok_phrase_step(ctok_phrase_step(CTOK_PHRASE_SEED, tok[i].hash),
-                                        tok[i + 1].hash);
+        uint64_t acc =
+            ctok_phrase_step(ctok_phrase_step(CTOK_PHRASE_SEED, tok[i].hash), tok[i + 1].hash);
         if (!lex_maybe_prefix(lex, acc))
             continue;
         uint64_t h[LEX_MAX_PHRASE + 1];
@@ -367,7 +366,7 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
     out->n_tokens = (unsigned)tb.n;
     out->truncated = tb.truncated;
-    analyse(&run);
+    analyse(&run, &tb, &c->lex);
     classify_sentiment(&run);
     classify_threat_stage(&run);
     classify_emotion_stage(&run);

@@ -314,9 +314,9 @@ enum {
 typedef struct {
     const classify *c;
     const ctok_buf *tb;
-    const lex_entry *lex[CLASSIFY_MAX_TOKENS]; /* word entry per token */
-    int32_t intent_row[CLASSIFY_MAX_TOKENS];   /* the intent model's row of the word, or -1 */
-    uint8_t tflags[CLASSIFY_MAX_TOKENS];       /* RUN_T_* */
+    const lex_entry *lex[CLASSIFY_MAX_TOKENS];    /* word entry per token */
+    int32_t intent_row[CLASSIFY_MAX_TOKENS];      /* the intent model's row of the word, or -1 */
+    uint8_t tflags[CLASSIFY_MAX_TOKENS];          /* RUN_T_* */
     const lex_entry *phrase[CLASSIFY_MAX_TOKENS]; /* RUN_T_PHRASE: the phrase starting here */
     uint8_t phrase_len[CLASSIFY_MAX_TOKENS];      /* RUN_T_PHRASE: its tokens */
     int16_t owner[CLASSIFY_MAX_TOKENS];           /* RUN_T_INNER: where its phrase starts */

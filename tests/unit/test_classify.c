@@ -367,6 +367,141 @@ static void test_preferences(void **state)
     assert_true(r.preferences.politeness < 0.1f);
 }
 
+/* --- the shared analysis ---------------------------------------------------------- */
+
+static const char *evidence_text(const classify_result *r, classify_evidence_kind kind,
+                                 const char *rule)
+{
+    for (unsigned i = 0; i < r->n_evidence; i++)
+        if (r->evidence[i].kind == kind && strcmp(r->evidence[i].rule, rule) == 0)
+            return r->evidence[i].text;
+    return NULL;
+}
+
+/* The phrase filters may let a key through that is no phrase, never the
+ * other way round: every phrase and every start of one passes. */
+static void test_phrase_filters(void **state)
+{
+    (void)state;
+    const lex_table *lex = &clf->lex;
+    size_t phrases = 0;
+    for (size_t i = 0; i < lex->used; i++) {
+        const lex_entry *e = &lex->entries[i];
+        if (e->ntok < 2)
+            continue;
+        phrases++;
+        assert_true(lex_maybe_phrase(lex, e->key));
+        assert_true(lex_maybe_prefix(lex, e->key));
+        assert_ptr_equal(lex_find(lex, e->key), e);
+        /* its first word is marked as a start, long enough for it */
+        ctok_run(lex_name(lex, e), strlen(lex_name(lex, e)), &tb);
+        assert_int_equal(tb.n, e->ntok);
+        const lex_entry *w = lex_find(lex, tb.tok[0].hash);
+        assert_non_null(w);
+        assert_true(w->flags & LEX_F_PHRASE_START);
+        assert_true(w->phrase_max >= e->ntok);
+        uint64_t key = CTOK_PHRASE_SEED;
+        for (size_t k = 0; k < tb.n; k++) {
+            key = ctok_phrase_step(key, tb.tok[k].hash);
+            if (k >= 1)
+                assert_true(lex_maybe_prefix(lex, key));
+        }
+        assert_true(key == e->key);
+    }
+    assert_true(phrases > 0);
+}
+
+/* LEX_H_* says what an entry carries; the stages skip on it. */
+static void test_entry_kinds(void **state)
+{
+    (void)state;
+    const lex_table *lex = &clf->lex;
+    for (size_t i = 0; i < lex->used; i++) {
+        const lex_entry *e = &lex->entries[i];
+        assert_int_equal((e->has & LEX_H_EMOTION) != 0, (e->flags & LEX_F_EMOTION) != 0);
+        assert_int_equal((e->has & LEX_H_ABUSE) != 0, e->abuse != LEX_ABUSE_NONE);
+        assert_int_equal((e->has & LEX_H_PREF) != 0, e->pref != LEX_PREF_NONE);
+        assert_int_equal((e->has & LEX_H_URGENCY) != 0, e->urgency != 0 || e->effort != 0);
+        if (e->has & LEX_H_THREAT)
+            assert_true(e->has & LEX_H_ABUSE);
+        if (e->flags & LEX_F_VALENCE)
+            assert_true(e->has & LEX_H_SENTIMENT);
+    }
+    ctok_run("idiot you", 9, &tb);
+    const lex_entry *idiot = lex_find(lex, tb.tok[0].hash);
+    const lex_entry *you = lex_find(lex, tb.tok[1].hash);
+    assert_non_null(idiot);
+    assert_non_null(you);
+    assert_true(idiot->has & LEX_H_THREAT);
+    assert_true(you->has & LEX_H_ABUSE);
+    assert_false(you->has & LEX_H_THREAT);
+}
+
+static void test_negation_scope(void **state)
+{
+    (void)state;
+    /* a word in n't negates whether or not the lexicon knows it */
+    assert_true(score("the fix mightn't be good") < 0);
+    /* two negators cancel out */
+    assert_true(score("it is not never good") > 0);
+    /* the scope is four tokens and stops at a contrast word */
+    assert_true(score("not a single one of them was good") > 0);
+    assert_true(score("not cheap but good") > 0);
+    /* a negator inside an idiom negates nothing after it */
+    assert_true(score("not bad, good") > 0);
+    classify_result r = run("I am not happy");
+    assert_true(has_evidence(&r, CLASSIFY_EV_EMOTION, "negated_emotion"));
+}
+
+static void test_evidence_text(void **state)
+{
+    (void)state;
+    classify_result r = run("well, thanks for nothing");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "idiom"), "thanks for nothing");
+    r = run("the update is not good");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "negation"), "not good");
+    r = run("call me after 5 pm please");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_PREFERENCE, "contact_time"), "after 5 pm");
+    /* a long word is cut at a UTF-8 boundary within the item */
+    char text[256];
+    snprintf(text, sizeof text, "terrible %s", "ééééééééééééééééééééééééééééééééééé");
+    r = run(text);
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "lexicon"), "terrible");
+    /* a full list keeps the strongest items of each kind, texts whole */
+    char many[4096] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(many, i % 2 ? "awful " : "bad ");
+    strcat(many, "horrible");
+    r = run(many);
+    assert_int_equal(r.n_evidence, CLASSIFY_MAX_EVIDENCE);
+    int horrible = 0;
+    for (unsigned i = 0; i < r.n_evidence; i++) {
+        const char *t = r.evidence[i].text;
+        assert_true(strcmp(t, "bad") == 0 || strcmp(t, "awful") == 0 ||
+                    strcmp(t, "horrible") == 0 || r.evidence[i].kind != CLASSIFY_EV_SENTIMENT);
+        horrible += strcmp(t, "horrible") == 0;
+    }
+    assert_int_equal(horrible, 1);
+}
+
+/* A text no lexicon knows leaves every stage at its resting value. */
+static void test_no_entries(void **state)
+{
+    (void)state;
+    classify_result r = run("qwzx vbnm plokij");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEUTRAL);
+    assert_float_equal(r.sentiment.score, 0.0f, 0);
+    assert_int_equal(r.emotion.label, CLASSIFY_EMO_NEUTRAL);
+    assert_float_equal(r.emotion.scores[CLASSIFY_EMO_NEUTRAL], 1.0f, 0);
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
+    assert_float_equal(r.urgency.effort, 0.0f, 0);
+    assert_float_equal(r.preferences.politeness, 0.0f, 0);
+    assert_string_equal(r.preferences.channel, "");
+    r = run("");
+    assert_int_equal(r.n_tokens, 0);
+    assert_float_equal(r.threat.confidence, 0.99f, 1e-6);
+}
+
 /* --- intent and evidence ---------------------------------------------------------- */
 
 static void test_intent(void **state)
@@ -858,6 +993,11 @@ int main(void)
         cmocka_unit_test(test_threat_levels),
         cmocka_unit_test(test_urgency),
         cmocka_unit_test(test_preferences),
+        cmocka_unit_test(test_phrase_filters),
+        cmocka_unit_test(test_entry_kinds),
+        cmocka_unit_test(test_negation_scope),
+        cmocka_unit_test(test_evidence_text),
+        cmocka_unit_test(test_no_entries),
         cmocka_unit_test(test_intent),
         cmocka_unit_test(test_intent_features_fast_path),
         cmocka_unit_test(test_intent_matches_definition),
