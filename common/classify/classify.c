@@ -291,7 +291,8 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         const size_t hk = starts[sk];
         const size_t i = run->lexhit[hk];
         const lex_entry *w = run->lex[i];
-        if (i < next || i + 1 >= n || tok[i + 1].kind == CTOK_PUNCT)
+        if (i < next || i + 1 >= n || !(w->second_sig & lex_sig_bit(tok[i + 1].hash)) ||
+            tok[i + 1].kind == CTOK_PUNCT)
             continue;
         /* most starts end here: no phrase begins with these two tokens */
         uint64_t acc =

@@ -145,7 +145,15 @@ typedef struct {
     uint8_t phrase_max; /* LEX_F_PHRASE_START: the most tokens of a phrase
                            that begins with this word */
     uint8_t has;        /* LEX_H_*: what the stages may find here, see lex_finish */
+    /* LEX_F_PHRASE_START: one bit (lex_sig_bit) per second token of the
+     * phrases that begin with this word, a filter tried before any key */
+    uint32_t second_sig;
 } lex_entry;
+
+static inline uint32_t lex_sig_bit(uint64_t tok_hash)
+{
+    return (uint32_t)1 << (tok_hash >> 59);
+}
 
 /* What an entry carries, as one bit each, so that a call can tell from the
  * union over the entries it met which stages have nothing to do. */

@@ -195,6 +195,7 @@ static attune_err intern(lex_table *t, ctok_buf *tb, const char *term, lex_entry
     if (err)
         return err;
     first->flags |= LEX_F_PHRASE_START;
+    first->second_sig |= lex_sig_bit(tb->tok[1].hash);
     if (tb->n > first->phrase_max)
         first->phrase_max = (uint8_t)tb->n;
     uint64_t key = CTOK_PHRASE_SEED;

@@ -400,6 +400,7 @@ static void test_phrase_filters(void **state)
         assert_non_null(w);
         assert_true(w->flags & LEX_F_PHRASE_START);
         assert_true(w->phrase_max >= e->ntok);
+        assert_true(w->second_sig & lex_sig_bit(tb.tok[1].hash));
         uint64_t key = CTOK_PHRASE_SEED;
         for (size_t k = 0; k < tb.n; k++) {
             key = ctok_phrase_step(key, tb.tok[k].hash);
