@@ -38,28 +38,31 @@ static const lex_entry *mod_at(const classify_run *run, size_t i)
     return e && e->mod != LEX_MOD_NONE ? e : NULL;
 }
 
-/* Only called when a contrast word was met: the weights start at 1 here. */
+/* Only called when a contrast word was met (LEX_H_CONTRAST). */
 static void contrast_weights(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
-    for (size_t i = 0; i < tb->n; i++)
-        run->clause_w[i] = 1.0f;
-    run->has_clause_w = 1;
     size_t last_but = tb->n;
-    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+    for (size_t hk = run_next_hit(run, 0, LEX_H_CONTRAST); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_CONTRAST)) {
         const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
         if (m && m->mod == LEX_MOD_CONTRAST_AFTER && i > 0)
             last_but = i;
     }
+    run->has_clause_w = 1;
     if (last_but < tb->n) {
         for (size_t i = 0; i < tb->n; i++)
             run->clause_w[i] = i < last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", last_but, last_but + 1,
                               SENT_AFTER_BUT);
+    } else {
+        for (size_t i = 0; i < tb->n; i++)
+            run->clause_w[i] = 1.0f;
     }
     /* "although ..." lowers its own clause and lifts the rest of its sentence */
-    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+    for (size_t hk = run_next_hit(run, 0, LEX_H_CONTRAST); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_CONTRAST)) {
         const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
         if (!m || m->mod != LEX_MOD_CONTRAST_BEFORE)
