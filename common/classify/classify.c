@@ -263,7 +263,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     size_t nh = 0, nneg = 0, nstart = 0;
     unsigned has = 0, n_excl = 0, n_quest = 0;
     uint16_t neg[CLASSIFY_MAX_TOKENS];    /* negators, phrases not yet known */
-    uint16_t starts[CLASSIFY_MAX_TOKENS]; /* items of lexhit that may begin a phrase */
+    uint16_t starts[CLASSIFY_MAX_TOKENS]; /* items of lexhit a phrase may begin at */
     for (size_t i = 0; i < n; i++) {
         const ctok *t = &tok[i];
         const lex_entry *e = NULL;
@@ -285,8 +285,10 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
             if (e) {
                 has |= e->has;
                 run->hithas[nh] = e->has;
-                starts[nstart] = (uint16_t)nh;
-                nstart += (e->flags & LEX_F_PHRASE_START) != 0;
+                /* a phrase may begin here only if its second token may
+                 * follow (second_sig is 0 unless LEX_F_PHRASE_START) */
+                if (e->second_sig && i + 1 < n && (e->second_sig & lex_sig_bit(tok[i + 1].hash)))
+                    starts[nstart++] = (uint16_t)nh;
                 if (e->mod == LEX_MOD_NEGATOR)
                     neg[nneg++] = (uint16_t)i;
             }
@@ -314,8 +316,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         const size_t hk = starts[sk];
         const size_t i = run->lexhit[hk];
         const lex_entry *w = run->lex[i];
-        if (i < next || i + 1 >= n || !(w->second_sig & lex_sig_bit(tok[i + 1].hash)) ||
-            tok[i + 1].kind == CTOK_PUNCT)
+        if (i < next || tok[i + 1].kind == CTOK_PUNCT)
             continue;
         /* most starts end here: no phrase begins with these two tokens */
         uint64_t acc =
