@@ -284,6 +284,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
                 e = lex_key_entry(lex, lex_key_in(keys, mask, t->hash1));
             if (e) {
                 has |= e->has;
+                run->lexhit[nh] = (uint16_t)i;
                 run->hithas[nh] = e->has;
                 /* a phrase may begin here only if its second token may
                  * follow (second_sig is 0 unless LEX_F_PHRASE_START) */
@@ -291,6 +292,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
                     starts[nstart++] = (uint16_t)nh;
                 if (e->mod == LEX_MOD_NEGATOR)
                     neg[nneg++] = (uint16_t)i;
+                nh++;
             }
             /* any word in n't negates, in the lexicon or not */
             const size_t len = t->norm_len;
@@ -303,8 +305,6 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         run->lex[i] = e;
         run->intent_row[i] = row;
         run->tflags[i] = 0;
-        run->lexhit[nh] = (uint16_t)i;
-        nh += e != NULL;
     }
     run->n_lexhit = nh;
     memset(run->hithas + nh, 0, 8);
