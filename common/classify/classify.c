@@ -150,30 +150,10 @@ static size_t copy_utf8(char *dst, size_t n, const char *s, size_t len)
     return len;
 }
 
-/* Copies len bytes (len > 0) and a NUL. Evidence is mostly a short word,
- * and two overlapping fixed-size copies cost less than a call to memcpy. */
-static inline void copy_short(char *dst, const char *src, size_t len)
-{
-    if (len >= 16) {
-        memcpy(dst, src, len);
-    } else if (len >= 8) {
-        memcpy(dst, src, 8);
-        memcpy(dst + len - 8, src + len - 8, 8);
-    } else if (len >= 4) {
-        memcpy(dst, src, 4);
-        memcpy(dst + len - 4, src + len - 4, 4);
-    } else {
-        dst[0] = src[0];
-        dst[len / 2] = src[len / 2];
-        dst[len - 1] = src[len - 1];
-    }
-    dst[len] = '\0';
-}
-
 /* When the list is full: the weakest item of the same kind, if the new one
  * is stronger, else NULL (the new one is dropped). */
-static __attribute__((noinline)) classify_evidence *
-evidence_evict(classify_result *r, classify_evidence_kind kind, float weight)
+classify_evidence *classify_evidence_evict(classify_result *r, classify_evidence_kind kind,
+                                           float weight)
 {
     size_t weakest = CLASSIFY_MAX_EVIDENCE;
     for (size_t i = 0; i < CLASSIFY_MAX_EVIDENCE; i++)
@@ -186,38 +166,19 @@ evidence_evict(classify_result *r, classify_evidence_kind kind, float weight)
     return &r->evidence[weakest];
 }
 
-/* The item new evidence goes to, or NULL when it is dropped; known before
- * any text is made, so that a dropped item costs no text. */
-static inline classify_evidence *evidence_item(classify_result *r, classify_evidence_kind kind,
-                                               const char *rule, float weight)
-{
-    classify_evidence *ev = r->n_evidence < CLASSIFY_MAX_EVIDENCE ? &r->evidence[r->n_evidence++]
-                                                                  : evidence_evict(r, kind, weight);
-    if (ev) {
-        ev->kind = kind;
-        ev->rule = rule;
-        ev->weight = weight;
-    }
-    return ev;
-}
-
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight)
 {
-    classify_evidence *ev = evidence_item(run->r, kind, rule, weight);
+    classify_evidence *ev = classify_evidence_item(run->r, kind, rule, weight);
     if (!ev)
         return;
     if (len > 0 && len < sizeof ev->text)
-        copy_short(ev->text, text, len);
+        classify_copy_short(ev->text, text, len);
     else
         copy_utf8(ev->text, sizeof ev->text, text, len);
 }
 
-/* The text of tokens [from, to): their normalised forms, a space before
- * each but punctuation, cut at a UTF-8 boundary where the item is full.
- * Out of line, so that the one-token path needs no stack frame. */
-static __attribute__((noinline)) void evidence_text(const ctok_buf *tb, char *buf, size_t from,
-                                                    size_t to)
+void classify_evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t to)
 {
     size_t used = 0;
     for (size_t i = from; i < to && i < tb->n; i++) {
@@ -229,22 +190,6 @@ static __attribute__((noinline)) void evidence_text(const ctok_buf *tb, char *bu
                           tb->tok[i].norm_len);
     }
     buf[used] = '\0';
-}
-
-void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const char *rule,
-                           size_t tok_from, size_t tok_to, float weight)
-{
-    classify_evidence *ev = evidence_item(run->r, kind, rule, weight);
-    if (!ev)
-        return;
-    const ctok_buf *tb = run->tb;
-    const size_t len = tok_from < tb->n ? tb->tok[tok_from].norm_len : 0;
-    if (tok_to == tok_from + 1 && len > 0 && len < sizeof ev->text) {
-        /* one token that fits, the common case */
-        copy_short(ev->text, ctok_text(tb, tok_from), len);
-        return;
-    }
-    evidence_text(tb, ev->text, tok_from, tok_to);
 }
 
 /* Looks up every token and the longest phrase at each position (phrases do

@@ -404,8 +404,68 @@ static inline int run_negated(const classify_run *run, size_t i)
 
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight);
-void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const char *rule,
-                           size_t tok_from, size_t tok_to, float weight);
+
+/* When the list is full: the weakest item of the same kind, if the new one
+ * is stronger, else NULL (the new one is dropped). */
+classify_evidence *classify_evidence_evict(classify_result *r, classify_evidence_kind kind,
+                                           float weight);
+/* The text of tokens [from, to): their normalised forms, a space before
+ * each but punctuation, cut at a UTF-8 boundary where the item is full. */
+void classify_evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t to);
+
+/* The item new evidence goes to, or NULL when it is dropped; known before
+ * any text is made, so that a dropped item costs no text. */
+static inline classify_evidence *classify_evidence_item(classify_result *r,
+                                                        classify_evidence_kind kind,
+                                                        const char *rule, float weight)
+{
+    classify_evidence *ev = r->n_evidence < CLASSIFY_MAX_EVIDENCE
+                                ? &r->evidence[r->n_evidence++]
+                                : classify_evidence_evict(r, kind, weight);
+    if (ev) {
+        ev->kind = kind;
+        ev->rule = rule;
+        ev->weight = weight;
+    }
+    return ev;
+}
+
+/* Copies len bytes (len > 0) and a NUL. Evidence is mostly a short word,
+ * and two overlapping fixed-size copies cost less than a call to memcpy. */
+static inline void classify_copy_short(char *dst, const char *src, size_t len)
+{
+    if (len >= 16) {
+        memcpy(dst, src, len);
+    } else if (len >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + len - 8, src + len - 8, 8);
+    } else if (len >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + len - 4, src + len - 4, 4);
+    } else {
+        dst[0] = src[0];
+        dst[len / 2] = src[len / 2];
+        dst[len - 1] = src[len - 1];
+    }
+    dst[len] = '\0';
+}
+
+/* Evidence for tokens [tok_from, tok_to). Inline: the stages add one or two
+ * items per text, mostly of one short word. */
+static inline void classify_evidence_add(classify_run *run, classify_evidence_kind kind,
+                                         const char *rule, size_t tok_from, size_t tok_to,
+                                         float weight)
+{
+    classify_evidence *ev = classify_evidence_item(run->r, kind, rule, weight);
+    if (!ev)
+        return;
+    const ctok_buf *tb = run->tb;
+    const size_t len = tok_from < tb->n ? tb->tok[tok_from].norm_len : 0;
+    if (tok_to == tok_from + 1 && len > 0 && len < sizeof ev->text)
+        classify_copy_short(ev->text, ctok_text(tb, tok_from), len); /* the common case */
+    else
+        classify_evidence_text(tb, ev->text, tok_from, tok_to);
+}
 
 void classify_sentiment(classify_run *run);
 void classify_emotion_stage(classify_run *run);
