@@ -151,127 +151,169 @@ static size_t copy_utf8(char *dst, size_t n, const char *s, size_t len)
     return len;
 }
 
+/* When the list is full: the weakest item of the same kind, if the new one
+ * is stronger, else NULL (the new one is dropped). */
+classify_evidence *classify_evidence_evict(classify_result *r, classify_evidence_kind kind,
+                                           float weight)
+{
+    size_t weakest = CLASSIFY_MAX_EVIDENCE;
+    for (size_t i = 0; i < CLASSIFY_MAX_EVIDENCE; i++)
+        if (r->evidence[i].kind == kind &&
+            (weakest == CLASSIFY_MAX_EVIDENCE ||
+             fabsf(r->evidence[i].weight) < fabsf(r->evidence[weakest].weight)))
+            weakest = i;
+    if (weakest == CLASSIFY_MAX_EVIDENCE || fabsf(r->evidence[weakest].weight) >= fabsf(weight))
+        return NULL;
+    return &r->evidence[weakest];
+}
+
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight)
 {
-    classify_result *r = run->r;
-    classify_evidence *ev;
-    if (r->n_evidence < CLASSIFY_MAX_EVIDENCE) {
-        ev = &r->evidence[r->n_evidence++];
-    } else {
-        /* full: the weakest item of the same kind gives way to a stronger one */
-        size_t weakest = CLASSIFY_MAX_EVIDENCE;
-        for (size_t i = 0; i < CLASSIFY_MAX_EVIDENCE; i++)
-            if (r->evidence[i].kind == kind &&
-                (weakest == CLASSIFY_MAX_EVIDENCE ||
-                 fabsf(r->evidence[i].weight) < fabsf(r->evidence[weakest].weight)))
-                weakest = i;
-        if (weakest == CLASSIFY_MAX_EVIDENCE || fabsf(r->evidence[weakest].weight) >= fabsf(weight))
-            return;
-        ev = &r->evidence[weakest];
-    }
-    ev->kind = kind;
-    ev->rule = rule;
-    ev->weight = weight;
-    copy_utf8(ev->text, sizeof ev->text, text, len);
+    classify_evidence *ev = classify_evidence_item(run->r, kind, rule, weight);
+    if (!ev)
+        return;
+    if (len > 0 && len < sizeof ev->text)
+        classify_copy_short(ev->text, text, len);
+    else
+        copy_utf8(ev->text, sizeof ev->text, text, len);
 }
 
-void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const char *rule,
-                           size_t tok_from, size_t tok_to, float weight)
+void classify_evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t to)
 {
-    char buf[CLASSIFY_EVIDENCE_TEXT];
     size_t used = 0;
-    const ctok_buf *tb = run->tb;
-    for (size_t i = tok_from; i < tok_to && i < tb->n; i++) {
-        if (used + 2 >= sizeof buf)
+    for (size_t i = from; i < to && i < tb->n; i++) {
+        if (used + 2 >= CLASSIFY_EVIDENCE_TEXT)
             break;
-        if (i > tok_from && tb->tok[i].kind != CTOK_PUNCT)
+        if (i > from && tb->tok[i].kind != CTOK_PUNCT)
             buf[used++] = ' ';
-        used += copy_utf8(buf + used, sizeof buf - used, ctok_text(tb, i), tb->tok[i].norm_len);
+        used += copy_utf8(buf + used, CLASSIFY_EVIDENCE_TEXT - used, ctok_text(tb, i),
+                          tb->tok[i].norm_len);
     }
-    classify_evidence_add_text(run, kind, rule, buf, used, weight);
-}
-
-/* One probe gives the word's lexicon entry and its intent row; an
- * elongated word ("sooo") is looked up squeezed to one as well. */
-static const lex_entry *word_entry(const lex_table *lex, const ctok *t, int32_t *intent_row)
-{
-    const lex_entry *e = lex_probe(lex, t->hash, intent_row);
-    if (!e && t->hash1 != t->hash)
-        e = lex_find(lex, t->hash1);
-    return e;
+    buf[used] = '\0';
 }
 
 /* Looks up every token and the longest phrase at each position (phrases do
- * not overlap and do not cross punctuation). */
-static void analyse(classify_run *run)
+ * not overlap and do not cross punctuation), and marks negation scopes.
+ * Not inlined: on its own its loop keeps more in registers (measured). */
+static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf *tb,
+                                              const lex_table *lex)
 {
-    const ctok_buf *tb = run->tb;
-    const lex_table *lex = &run->c->lex;
-    size_t n = tb->n;
-    run->n_lexhit = 0;
+    const ctok *tok = tb->tok;
+    /* kept in locals: the byte stores below could alias them otherwise */
+    const lex_key *keys = lex->keys;
+    const lex_entry *entries = lex->entries;
+    const size_t mask = lex->cap - 1;
+    const char *norm = tb->norm;
+    const size_t n = tb->n;
+    size_t nh = 0, nneg = 0, nstart = 0;
+    unsigned has = 0, n_excl = 0, n_quest = 0;
+    uint16_t neg[CLASSIFY_MAX_TOKENS];    /* negators, phrases not yet known */
+    uint16_t starts[CLASSIFY_MAX_TOKENS]; /* items of lexhit a phrase may begin at */
     for (size_t i = 0; i < n; i++) {
-        run->intent_row[i] = -1;
-        run->lex[i] = tb->tok[i].kind == CTOK_PUNCT
-                          ? NULL
-                          : word_entry(lex, &tb->tok[i], &run->intent_row[i]);
-        run->lexhit[run->n_lexhit] = (uint16_t)i;
-        run->n_lexhit += run->lex[i] != NULL;
-        run->phrase[i] = NULL;
-        run->phrase_len[i] = 0;
-        run->owner[i] = -1;
-        run->negated[i] = 0;
-        run->sent_val[i] = 0;
-        run->clause_w[i] = 1.0f;
+        const ctok *t = &tok[i];
+        const lex_entry *e = NULL;
+        int32_t row = -1;
+        if (t->kind == CTOK_PUNCT) {
+            n_excl += t->n_excl;
+            n_quest += t->n_quest;
+        } else {
+            /* one probe gives the word's entry and its intent row; an
+             * elongated word ("sooo") is looked up squeezed to one as well */
+            const lex_key *k = lex_key_in(keys, mask, t->hash);
+            if (k) {
+                row = k->intent_row;
+                if (k->idx != LEX_NO_ENTRY)
+                    e = &entries[k->idx];
+            }
+            if (!e && t->hash1 != t->hash)
+                e = lex_key_entry(lex, lex_key_in(keys, mask, t->hash1));
+            if (e) {
+                has |= e->has;
+                run->lexhit[nh] = (uint16_t)i;
+                run->hithas[nh] = e->has;
+                /* a phrase may begin here only if its second token may
+                 * follow (second_sig is 0 unless LEX_F_PHRASE_START) */
+                if (e->second_sig && i + 1 < n && (e->second_sig & lex_sig_bit(tok[i + 1].hash)))
+                    starts[nstart++] = (uint16_t)nh;
+                if (e->mod == LEX_MOD_NEGATOR)
+                    neg[nneg++] = (uint16_t)i;
+                nh++;
+            }
+            /* any word in n't negates, in the lexicon or not */
+            const size_t len = t->norm_len;
+            if (len > 3 && norm[t->norm_off + len - 1] == 't' && t->kind == CTOK_WORD) {
+                const char *s = norm + t->norm_off + len - 3;
+                if (s[1] == '\'' && s[0] == 'n' && !(e && e->mod == LEX_MOD_NEGATOR))
+                    neg[nneg++] = (uint16_t)i;
+            }
+        }
+        run->lex[i] = e;
+        run->intent_row[i] = row;
+        run->tflags[i] = 0;
     }
-    unsigned maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;
-    for (size_t i = 0; i < n && maxp >= 2; i++) {
-        if (!run->lex[i] || !(run->lex[i]->flags & LEX_F_PHRASE_START))
+    run->n_lexhit = nh;
+    memset(run->hithas + nh, 0, 8);
+    run->n_excl = n_excl;
+    run->n_quest = n_quest;
+    const size_t maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;
+    size_t next = 0;
+    for (size_t sk = 0; sk < nstart && maxp >= 2; sk++) {
+        const size_t hk = starts[sk];
+        const size_t i = run->lexhit[hk];
+        const lex_entry *w = run->lex[i];
+        if (i < next || tok[i + 1].kind == CTOK_PUNCT)
+            continue;
+        /* most starts end here: no phrase begins with these two tokens */
+        uint64_t acc =
+            ctok_phrase_step(ctok_phrase_step(CTOK_PHRASE_SEED, tok[i].hash), tok[i + 1].hash);
+        if (!lex_maybe_prefix(lex, acc))
             continue;
         uint64_t h[LEX_MAX_PHRASE + 1];
-        uint64_t acc = CTOK_PHRASE_SEED;
-        size_t avail = 0;
+        size_t avail = 2;
+        h[2] = acc;
         /* no phrase that begins with this word is longer than its
-         * phrase_max: the longer keys need not be made or looked up */
-        const size_t lim = run->lex[i]->phrase_max < maxp ? run->lex[i]->phrase_max : maxp;
-        while (avail < lim && i + avail < n && tb->tok[i + avail].kind != CTOK_PUNCT) {
-            acc = ctok_phrase_step(acc, tb->tok[i + avail].hash);
-            avail++;
-            h[avail] = acc;
+         * phrase_max, and none goes on where no phrase begins so */
+        const size_t lim = w->phrase_max < maxp ? w->phrase_max : maxp;
+        while (avail < lim && i + avail < n && tok[i + avail].kind != CTOK_PUNCT) {
+            acc = ctok_phrase_step(acc, tok[i + avail].hash);
+            if (!lex_maybe_prefix(lex, acc))
+                break;
+            h[++avail] = acc;
         }
         for (size_t l = avail; l >= 2; l--) {
-            const lex_entry *e = lex_find(lex, h[l]);
+            if (!lex_maybe_phrase(lex, h[l]))
+                continue;
+            const lex_entry *e = lex_key_entry(lex, lex_key_in(keys, mask, h[l]));
             if (e && e->ntok == l) {
                 run->phrase[i] = e;
                 run->phrase_len[i] = (uint8_t)l;
-                for (size_t k = 0; k < l; k++)
+                run->tflags[i] |= RUN_T_PHRASE;
+                for (size_t k = 1; k < l; k++) {
                     run->owner[i + k] = (int16_t)i;
-                i += l - 1;
+                    run->tflags[i + k] |= RUN_T_INNER;
+                }
+                has |= e->has;
+                run->hithas[hk] |= e->has;
+                next = i + l;
                 break;
             }
         }
     }
-    /* negation scope: up to four tokens after a negator, inside its clause */
-    for (size_t i = 0; i < n; i++) {
-        const ctok *t = &tb->tok[i];
-        int neg = 0;
-        if (run->owner[i] < 0) {
-            const lex_entry *e = run->lex[i];
-            if (e && e->mod == LEX_MOD_NEGATOR)
-                neg = 1;
-            else if (t->kind == CTOK_WORD && t->norm_len > 3 &&
-                     memcmp(ctok_text(tb, i) + t->norm_len - 3, "n't", 3) == 0)
-                neg = 1;
-        }
-        if (!neg)
+    run->has = has;
+    /* negation scope: up to four tokens after a negator outside a phrase,
+     * inside its clause and before a contrast word; two negators cancel */
+    for (size_t k = 0; k < nneg; k++) {
+        const size_t i = neg[k];
+        if (run_in_phrase(run, i))
             continue;
         for (size_t j = i + 1; j < n && j <= i + 4; j++) {
-            if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
+            if (tok[j].flags & CTOK_F_CLAUSE_END)
                 break;
             const lex_entry *e = run->lex[j];
             if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE))
                 break;
-            run->negated[j] ^= 1;
+            run->tflags[j] ^= RUN_T_NEGATED;
         }
     }
 }
@@ -290,12 +332,12 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     run.c = c;
     run.tb = &tb;
     run.r = out;
+    run.has_clause_w = 0;
     run.sent_sum = run.neg_sum = run.pos_sum = 0;
-    run.n_excl = run.n_quest = run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
-    run.n_lexhit = 0;
+    run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
     out->n_tokens = (unsigned)tb.n;
     out->truncated = tb.truncated;
-    analyse(&run);
+    analyse(&run, &tb, &c->lex);
     classify_sentiment(&run);
     classify_threat_stage(&run);
     classify_emotion_stage(&run);

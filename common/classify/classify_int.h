@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "classify/classify.h"
 
@@ -62,6 +63,12 @@ void ctok_run(const char *text, size_t len, ctok_buf *tb);
  * must give the same tokens (the fuzzer and the unit tests compare them). */
 void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast);
 
+/* The hash of n normalised bytes, never 0: a token's hash is the hash of
+ * its normalised bytes (and an elongated word's hash1 that of them with
+ * every run of a byte squeezed to one), so that the lexicon and the intent
+ * model can key their words at load time. A multiply-xorshift mix per 8
+ * bytes (see tokenize.c): the one-pass word reader hashes each chunk it
+ * folds. */
 uint64_t ctok_hash_bytes(const char *s, size_t n);
 /* The key of a phrase of n >= 2 tokens, from the tokens' hashes. */
 static inline uint64_t ctok_phrase_step(uint64_t h, uint64_t tok_hash)
@@ -143,8 +150,30 @@ typedef struct {
     uint8_t pref;
     uint8_t phrase_max; /* LEX_F_PHRASE_START: the most tokens of a phrase
                            that begins with this word */
-    uint8_t pad[1];
+    uint8_t has;        /* LEX_H_*: what the stages may find here, see lex_finish */
+    /* LEX_F_PHRASE_START: one bit (lex_sig_bit) per second token of the
+     * phrases that begin with this word, a filter tried before any key */
+    uint32_t second_sig;
 } lex_entry;
+
+static inline uint32_t lex_sig_bit(uint64_t tok_hash)
+{
+    return (uint32_t)1 << (tok_hash >> 59);
+}
+
+/* What an entry carries, as one bit each, so that a call can tell from the
+ * union over the entries it met which stages have nothing to do. */
+enum {
+    LEX_H_SENTIMENT = 1, /* valence, or LEX_MOD_PERSIST */
+    LEX_H_EMOTION = 2,
+    LEX_H_ABUSE = 4,   /* any abuse kind */
+    LEX_H_URGENCY = 8, /* urgency or effort */
+    LEX_H_PREF = 16,
+    LEX_H_CONTRAST = 32, /* LEX_MOD_CONTRAST_AFTER or _BEFORE */
+    LEX_H_BOOST = 64,    /* LEX_MOD_BOOSTER or LEX_MOD_EXCESS */
+    LEX_H_THREAT = 128,  /* an abuse kind that raises the threat level by
+                            itself (not target, object, future, self) */
+};
 
 /* A slot of the key table: the entries themselves are stored densely, in
  * the order they were made, so the ones a text hits share fewer cache lines
@@ -157,6 +186,13 @@ typedef struct {
 
 #define LEX_NO_ENTRY UINT32_MAX
 
+/* Phrase filters, one bit per key by its top bits: one of the keys of every
+ * phrase, one of the keys of every start of two tokens or more of a phrase.
+ * Most phrase candidates of a text are turned away by these two kilobytes,
+ * which stay in cache, instead of by probes into the key table. */
+#define LEX_BLOOM_BITS 13
+#define LEX_BLOOM_WORDS ((1u << LEX_BLOOM_BITS) / 64)
+
 typedef struct {
     lex_entry *entries; /* used of entries_cap */
     size_t entries_cap;
@@ -167,6 +203,8 @@ typedef struct {
     char *arena;
     size_t arena_used, arena_cap;
     unsigned max_phrase; /* longest phrase in tokens */
+    uint64_t phrase_bloom[LEX_BLOOM_WORDS];
+    uint64_t prefix_bloom[LEX_BLOOM_WORDS];
 } lex_table;
 
 #define LEX_MAX_PHRASE 6
@@ -176,6 +214,48 @@ typedef struct {
  * model's row for it (-1 when none), see classify_new. */
 const lex_entry *lex_find(const lex_table *t, uint64_t key);
 const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row);
+
+/* The slot of key in keys (mask + 1 slots), or NULL; inline for the
+ * look-up of every token. The table always has an empty slot (it is at
+ * most half full). */
+static inline const lex_key *lex_key_in(const lex_key *keys, size_t mask, uint64_t key)
+{
+    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
+        const lex_key *k = &keys[i];
+        if (k->key == key)
+            return k;
+        if (k->key == 0)
+            return NULL;
+    }
+}
+
+static inline const lex_key *lex_key_find(const lex_table *t, uint64_t key)
+{
+    return lex_key_in(t->keys, t->cap - 1, key);
+}
+
+static inline const lex_entry *lex_key_entry(const lex_table *t, const lex_key *k)
+{
+    return k && k->idx != LEX_NO_ENTRY ? &t->entries[k->idx] : NULL;
+}
+
+static inline int lex_bloom_has(const uint64_t *bloom, uint64_t key)
+{
+    const unsigned b = (unsigned)(key >> (64 - LEX_BLOOM_BITS));
+    return (int)(bloom[b / 64] >> (b % 64)) & 1;
+}
+
+/* Whether key may be a phrase: no when the filter says so. */
+static inline int lex_maybe_phrase(const lex_table *t, uint64_t key)
+{
+    return lex_bloom_has(t->phrase_bloom, key);
+}
+
+/* Whether key (of two tokens or more) may begin a phrase or be one. */
+static inline int lex_maybe_prefix(const lex_table *t, uint64_t key)
+{
+    return lex_bloom_has(t->prefix_bloom, key);
+}
 /* Load time only: fails on a second row for one key. */
 attune_err lex_set_intent_row(lex_table *t, uint64_t key, int32_t row);
 static inline const char *lex_name(const lex_table *t, const lex_entry *e)
@@ -234,23 +314,39 @@ struct classify {
     int has_intent;
 };
 
-/* Per-call analysis shared by the stages of classify_text. */
+/* Per token of classify_run.tflags. */
+enum {
+    RUN_T_NEGATED = 1, /* in a negation's scope */
+    RUN_T_PHRASE = 2,  /* a phrase starts here: phrase[i], phrase_len[i] */
+    RUN_T_INNER = 4,   /* inside a phrase, after its first token: owner[i] */
+};
+
+/* Per-call analysis shared by the stages of classify_text. Most tokens have
+ * no entry and most texts no phrase, so the per-token arrays that only
+ * phrases need are written where a phrase is found and read only where
+ * tflags says they were written. */
 typedef struct {
     const classify *c;
     const ctok_buf *tb;
     const lex_entry *lex[CLASSIFY_MAX_TOKENS];    /* word entry per token */
     int32_t intent_row[CLASSIFY_MAX_TOKENS];      /* the intent model's row of the word, or -1 */
-    const lex_entry *phrase[CLASSIFY_MAX_TOKENS]; /* phrase starting at token */
-    uint8_t phrase_len[CLASSIFY_MAX_TOKENS];
-    int16_t owner[CLASSIFY_MAX_TOKENS]; /* start of the phrase covering a token, or -1 */
+    uint8_t tflags[CLASSIFY_MAX_TOKENS];          /* RUN_T_* */
+    const lex_entry *phrase[CLASSIFY_MAX_TOKENS]; /* RUN_T_PHRASE: the phrase starting here */
+    uint8_t phrase_len[CLASSIFY_MAX_TOKENS];      /* RUN_T_PHRASE: its tokens */
+    int16_t owner[CLASSIFY_MAX_TOKENS];           /* RUN_T_INNER: where its phrase starts */
     /* the tokens with a word entry, in order (every phrase starts at one):
-     * the rule stages that only act on entries walk these, not every token */
+     * the rule stages only act on entries, so they walk these */
     uint16_t lexhit[CLASSIFY_MAX_TOKENS];
+    /* per item of lexhit: LEX_H_* of its word and of the phrase starting
+     * there, so that a stage passes over the others without a look; eight
+     * zeros follow the last (run_next_hit reads eight at a time) */
+    uint8_t hithas[CLASSIFY_MAX_TOKENS + 8];
     size_t n_lexhit;
-    uint8_t negated[CLASSIFY_MAX_TOKENS]; /* in a negation's scope */
-    float sent_val[CLASSIFY_MAX_TOKENS];  /* final valence contribution per token */
+    unsigned has; /* LEX_H_* of every word and phrase entry met: a stage
+                     whose kind of entry was never met has no loop to run */
+    int has_clause_w;
+    float clause_w[CLASSIFY_MAX_TOKENS]; /* has_clause_w, else 1 everywhere */
     float sent_sum;
-    float clause_w[CLASSIFY_MAX_TOKENS];
     float neg_sum, pos_sum;
     unsigned n_excl, n_quest;
     unsigned n_persist;
@@ -259,10 +355,123 @@ typedef struct {
     classify_result *r;
 } classify_run;
 
+/* The first item of lexhit from hk on whose entries carry attr (LEX_H_*
+ * bits), or n_lexhit: eight items are tested at once. */
+static inline size_t run_next_hit(const classify_run *run, size_t hk, unsigned attr)
+{
+    const uint64_t want = (uint64_t)attr * 0x0101010101010101u;
+    for (; hk < run->n_lexhit; hk += 8) {
+        uint64_t w;
+        memcpy(&w, run->hithas + hk, sizeof w);
+        w &= want;
+        if (w) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            return hk + (size_t)(__builtin_clzll(w) / 8);
+#else
+            return hk + (size_t)(__builtin_ctzll(w) / 8);
+#endif
+        }
+    }
+    return run->n_lexhit;
+}
+
+/* The phrase starting at token i, or NULL. */
+static inline const lex_entry *run_phrase(const classify_run *run, size_t i)
+{
+    return (run->tflags[i] & RUN_T_PHRASE) ? run->phrase[i] : NULL;
+}
+
+/* Whether token i is part of a phrase (its first token included). */
+static inline int run_in_phrase(const classify_run *run, size_t i)
+{
+    return (run->tflags[i] & (RUN_T_PHRASE | RUN_T_INNER)) != 0;
+}
+
+/* Whether token i negates what follows: a negator of the lexicon or any
+ * word in n't, not inside a phrase. */
+static inline int run_is_negator(const classify_run *run, size_t i)
+{
+    if (run_in_phrase(run, i))
+        return 0;
+    const lex_entry *e = run->lex[i];
+    if (e && e->mod == LEX_MOD_NEGATOR)
+        return 1;
+    const ctok *t = &run->tb->tok[i];
+    if (t->kind != CTOK_WORD || t->norm_len <= 3)
+        return 0;
+    const char *s = ctok_text(run->tb, i) + t->norm_len - 3;
+    return s[0] == 'n' && s[1] == '\'' && s[2] == 't';
+}
+
+static inline int run_negated(const classify_run *run, size_t i)
+{
+    return run->tflags[i] & RUN_T_NEGATED;
+}
+
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight);
-void classify_evidence_add(classify_run *run, classify_evidence_kind kind, const char *rule,
-                           size_t tok_from, size_t tok_to, float weight);
+
+/* When the list is full: the weakest item of the same kind, if the new one
+ * is stronger, else NULL (the new one is dropped). */
+classify_evidence *classify_evidence_evict(classify_result *r, classify_evidence_kind kind,
+                                           float weight);
+/* The text of tokens [from, to): their normalised forms, a space before
+ * each but punctuation, cut at a UTF-8 boundary where the item is full. */
+void classify_evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t to);
+
+/* The item new evidence goes to, or NULL when it is dropped; known before
+ * any text is made, so that a dropped item costs no text. */
+static inline classify_evidence *classify_evidence_item(classify_result *r,
+                                                        classify_evidence_kind kind,
+                                                        const char *rule, float weight)
+{
+    classify_evidence *ev = r->n_evidence < CLASSIFY_MAX_EVIDENCE
+                                ? &r->evidence[r->n_evidence++]
+                                : classify_evidence_evict(r, kind, weight);
+    if (ev) {
+        ev->kind = kind;
+        ev->rule = rule;
+        ev->weight = weight;
+    }
+    return ev;
+}
+
+/* Copies len bytes (len > 0) and a NUL. Evidence is mostly a short word,
+ * and two overlapping fixed-size copies cost less than a call to memcpy. */
+static inline void classify_copy_short(char *dst, const char *src, size_t len)
+{
+    if (len >= 16) {
+        memcpy(dst, src, len);
+    } else if (len >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + len - 8, src + len - 8, 8);
+    } else if (len >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + len - 4, src + len - 4, 4);
+    } else {
+        dst[0] = src[0];
+        dst[len / 2] = src[len / 2];
+        dst[len - 1] = src[len - 1];
+    }
+    dst[len] = '\0';
+}
+
+/* Evidence for tokens [tok_from, tok_to). Inline: the stages add one or two
+ * items per text, mostly of one short word. */
+static inline void classify_evidence_add(classify_run *run, classify_evidence_kind kind,
+                                         const char *rule, size_t tok_from, size_t tok_to,
+                                         float weight)
+{
+    classify_evidence *ev = classify_evidence_item(run->r, kind, rule, weight);
+    if (!ev)
+        return;
+    const ctok_buf *tb = run->tb;
+    const size_t len = tok_from < tb->n ? tb->tok[tok_from].norm_len : 0;
+    if (tok_to == tok_from + 1 && len > 0 && len < sizeof ev->text)
+        classify_copy_short(ev->text, ctok_text(tb, tok_from), len); /* the common case */
+    else
+        classify_evidence_text(tb, ev->text, tok_from, tok_to);
+}
 
 void classify_sentiment(classify_run *run);
 void classify_emotion_stage(classify_run *run);

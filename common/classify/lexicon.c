@@ -30,17 +30,10 @@ const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row
     *intent_row = -1;
     if (!t->keys)
         return NULL;
-    size_t mask = t->cap - 1;
-    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
-        uint64_t k = t->keys[i].key;
-        if (k == key) {
-            *intent_row = t->keys[i].intent_row;
-            uint32_t idx = t->keys[i].idx;
-            return idx == LEX_NO_ENTRY ? NULL : &t->entries[idx];
-        }
-        if (k == 0)
-            return NULL;
-    }
+    const lex_key *k = lex_key_find(t, key);
+    if (k)
+        *intent_row = k->intent_row;
+    return lex_key_entry(t, k);
 }
 
 /* Doubles the key table (the entries stay where they are). */
@@ -126,6 +119,12 @@ static attune_err arena_add(lex_table *t, const char *s, size_t n, uint32_t *off
     return ATTUNE_OK;
 }
 
+static void bloom_add(uint64_t *bloom, uint64_t key)
+{
+    const unsigned b = (unsigned)(key >> (64 - LEX_BLOOM_BITS));
+    bloom[b / 64] |= (uint64_t)1 << (b % 64);
+}
+
 /* Finds or creates the entry of key; a new entry is named name. */
 static attune_err entry_for_key(lex_table *t, uint64_t key, const char *name, size_t nl,
                                 size_t ntok, lex_entry **out)
@@ -161,6 +160,8 @@ static attune_err entry_for_key(lex_table *t, uint64_t key, const char *name, si
     e->ntok = (uint8_t)ntok;
     if (ntok > t->max_phrase)
         t->max_phrase = (unsigned)ntok;
+    if (ntok >= 2)
+        bloom_add(t->phrase_bloom, key);
     t->used++;
     *out = e;
     return ATTUNE_OK;
@@ -194,11 +195,15 @@ static attune_err intern(lex_table *t, ctok_buf *tb, const char *term, lex_entry
     if (err)
         return err;
     first->flags |= LEX_F_PHRASE_START;
+    first->second_sig |= lex_sig_bit(tb->tok[1].hash);
     if (tb->n > first->phrase_max)
         first->phrase_max = (uint8_t)tb->n;
     uint64_t key = CTOK_PHRASE_SEED;
-    for (size_t i = 0; i < tb->n; i++)
+    for (size_t i = 0; i < tb->n; i++) {
         key = ctok_phrase_step(key, tb->tok[i].hash);
+        if (i >= 1)
+            bloom_add(t->prefix_bloom, key);
+    }
     return entry_for_key(t, key, name, nl, tb->n, out);
 }
 
@@ -415,6 +420,32 @@ static attune_err load_file(lex_table *t, ctok_buf *tb, const char *dir, size_t 
     return err;
 }
 
+/* Sums up what each entry carries (LEX_H_*), once every file is in. */
+static void lex_finish(lex_table *t)
+{
+    for (size_t i = 0; i < t->used; i++) {
+        lex_entry *e = &t->entries[i];
+        unsigned h = 0;
+        if ((e->flags & LEX_F_VALENCE) || e->mod == LEX_MOD_PERSIST)
+            h |= LEX_H_SENTIMENT;
+        if (e->flags & LEX_F_EMOTION)
+            h |= LEX_H_EMOTION;
+        if (e->abuse != LEX_ABUSE_NONE)
+            h |= LEX_H_ABUSE;
+        if (e->abuse != LEX_ABUSE_NONE && e->abuse < LEX_ABUSE_TARGET)
+            h |= LEX_H_THREAT;
+        if (e->urgency != 0 || e->effort != 0)
+            h |= LEX_H_URGENCY;
+        if (e->pref != LEX_PREF_NONE)
+            h |= LEX_H_PREF;
+        if (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE)
+            h |= LEX_H_CONTRAST;
+        if (e->mod == LEX_MOD_BOOSTER || e->mod == LEX_MOD_EXCESS)
+            h |= LEX_H_BOOST;
+        e->has = (uint8_t)h;
+    }
+}
+
 attune_err lex_load_dir(lex_table *t, const char *dir, char *errstr, size_t errstr_size)
 {
     memset(t, 0, sizeof *t);
@@ -430,6 +461,8 @@ attune_err lex_load_dir(lex_table *t, const char *dir, char *errstr, size_t errs
         attune_errf(err, errstr, errstr_size, "out of memory loading %s", dir);
     if (err)
         lex_fini(t);
+    else
+        lex_finish(t);
     return err;
 }
 

@@ -32,40 +32,38 @@ static float signf(float v)
 /* The modifier entry of token i, unless it is part of a phrase. */
 static const lex_entry *mod_at(const classify_run *run, size_t i)
 {
-    if (run->owner[i] >= 0)
+    if (run_in_phrase(run, i))
         return NULL;
     const lex_entry *e = run->lex[i];
     return e && e->mod != LEX_MOD_NONE ? e : NULL;
 }
 
-static int is_negator(const classify_run *run, size_t i)
-{
-    const ctok *t = &run->tb->tok[i];
-    const lex_entry *m = mod_at(run, i);
-    if (m && m->mod == LEX_MOD_NEGATOR)
-        return 1;
-    const char *s = ctok_text(run->tb, i);
-    return run->owner[i] < 0 && t->kind == CTOK_WORD && t->norm_len > 3 &&
-           s[t->norm_len - 1] == 't' && s[t->norm_len - 2] == '\'' && s[t->norm_len - 3] == 'n';
-}
-
+/* Only called when a contrast word was met (LEX_H_CONTRAST). */
 static void contrast_weights(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     size_t last_but = tb->n;
-    for (size_t i = 0; i < tb->n; i++) {
+    for (size_t hk = run_next_hit(run, 0, LEX_H_CONTRAST); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_CONTRAST)) {
+        const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
         if (m && m->mod == LEX_MOD_CONTRAST_AFTER && i > 0)
             last_but = i;
     }
+    run->has_clause_w = 1;
     if (last_but < tb->n) {
         for (size_t i = 0; i < tb->n; i++)
             run->clause_w[i] = i < last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", last_but, last_but + 1,
                               SENT_AFTER_BUT);
+    } else {
+        for (size_t i = 0; i < tb->n; i++)
+            run->clause_w[i] = 1.0f;
     }
     /* "although ..." lowers its own clause and lifts the rest of its sentence */
-    for (size_t i = 0; i < tb->n; i++) {
+    for (size_t hk = run_next_hit(run, 0, LEX_H_CONTRAST); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_CONTRAST)) {
+        const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
         if (!m || m->mod != LEX_MOD_CONTRAST_BEFORE)
             continue;
@@ -106,31 +104,35 @@ void classify_sentiment(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
-    contrast_weights(run);
+    if (run->has & LEX_H_CONTRAST)
+        contrast_weights(run);
     float sum = 0;
     unsigned hits = 0;
-    for (size_t i = 0; i < tb->n; i++) {
-        const ctok *t = &tb->tok[i];
-        if (t->kind == CTOK_PUNCT) {
-            run->n_excl += t->n_excl;
-            run->n_quest += t->n_quest;
+    /* only tokens with a word entry can carry valence or start an idiom;
+     * the tokens of an idiom already counted are skipped */
+    size_t next = 0;
+    for (size_t hk = run_next_hit(run, 0, LEX_H_SENTIMENT); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_SENTIMENT)) {
+        const size_t i = run->lexhit[hk];
+        if (i < next)
             continue;
-        }
+        const ctok *t = &tb->tok[i];
         const lex_entry *e = NULL;
         size_t span = 1;
         const char *rule = "lexicon";
-        if (run->phrase[i] && (run->phrase[i]->flags & LEX_F_VALENCE)) {
-            e = run->phrase[i];
+        const lex_entry *p = run_phrase(run, i);
+        if (p && (p->flags & LEX_F_VALENCE)) {
+            e = p;
             span = run->phrase_len[i];
             rule = "idiom";
-        } else if (run->owner[i] >= 0 && run->phrase[run->owner[i]] &&
+        } else if ((run->tflags[i] & RUN_T_INNER) &&
                    (run->phrase[run->owner[i]]->flags & LEX_F_VALENCE)) {
             continue; /* inside an idiom already counted */
         } else {
             e = run->lex[i];
-            if (e && e->mod == LEX_MOD_PERSIST && run->owner[i] < 0)
+            if (e->mod == LEX_MOD_PERSIST && !run_in_phrase(run, i))
                 run->n_persist++;
-            if (!e || !(e->flags & LEX_F_VALENCE) || e->valence == 0)
+            if (!(e->flags & LEX_F_VALENCE) || e->valence == 0)
                 continue;
             if (e->mod == LEX_MOD_NEGATOR || e->mod == LEX_MOD_BOOSTER)
                 continue; /* modifiers act on others, not on the total */
@@ -155,7 +157,7 @@ void classify_sentiment(classify_run *run)
         if (t->flags & CTOK_F_ELONG)
             v *= SENT_ELONG;
         int excess = 0;
-        float b = boost_before(run, i, &from, &excess);
+        float b = (run->has & LEX_H_BOOST) ? boost_before(run, i, &from, &excess) : 0;
         if (excess && v > 0) {
             /* "too generous", "too sweet": more of a good thing is a fault */
             v = -0.5f * v;
@@ -166,10 +168,10 @@ void classify_sentiment(classify_run *run)
             float nv = v + signf(v) * b;
             v = (signf(nv) == signf(v)) ? nv : signf(v) * 0.1f;
         }
-        if (run->negated[i]) {
+        if (run_negated(run, i)) {
             v *= SENT_NEGATION;
             size_t k = i;
-            while (k > 0 && i - k < 4 && !is_negator(run, k))
+            while (k > 0 && i - k < 4 && !run_is_negator(run, k))
                 k--;
             from = k < from ? k : from;
             rule = "negation";
@@ -180,8 +182,8 @@ void classify_sentiment(classify_run *run)
         } else if (b < 0) {
             rule = "dampener";
         }
-        v *= run->clause_w[i];
-        run->sent_val[i] = v;
+        if (run->has_clause_w)
+            v *= run->clause_w[i];
         sum += v;
         if (v < 0)
             run->neg_sum += v;
@@ -189,12 +191,13 @@ void classify_sentiment(classify_run *run)
             run->pos_sum += v;
         hits++;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, rule, from, i + span, v);
-        i += span - 1;
+        next = i + span;
     }
     if (run->n_persist > 0 && (sum < 0 || run->neg_sum < -0.5f)) {
         float p = SENT_PERSIST * (float)(run->n_persist > 2 ? 2 : run->n_persist);
         sum -= p;
-        for (size_t i = 0; i < tb->n; i++) {
+        for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+            const size_t i = run->lexhit[hk];
             const lex_entry *m = mod_at(run, i);
             if (m && m->mod == LEX_MOD_PERSIST) {
                 classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "persistence", i, i + 1, -p);

@@ -7,26 +7,23 @@
 
 #include "classify/classify_int.h"
 
-/* The entry that speaks for token i on an attribute: the phrase starting at
- * i when it has the attribute (its span goes in *span), else the word. */
-typedef int (*has_attr_fn)(const lex_entry *e);
-
-static const lex_entry *entry_for(const classify_run *run, size_t i, has_attr_fn has, size_t *span)
+/* The entry that speaks for token i on an attribute (a LEX_H_* bit): the
+ * phrase starting at i when it has the attribute (its span goes in *span),
+ * else the word. */
+static inline const lex_entry *entry_for(const classify_run *run, size_t i, unsigned attr,
+                                         size_t *span)
 {
     *span = 1;
-    const lex_entry *p = run->phrase[i];
-    if (p && has(p)) {
+    const lex_entry *p = run_phrase(run, i);
+    if (p && (p->has & attr)) {
         *span = run->phrase_len[i];
         return p;
     }
     /* a word inside a phrase that carries this attribute was already counted */
-    if (run->owner[i] >= 0 && (size_t)run->owner[i] != i) {
-        const lex_entry *o = run->phrase[run->owner[i]];
-        if (o && has(o))
-            return NULL;
-    }
+    if ((run->tflags[i] & RUN_T_INNER) && (run->phrase[run->owner[i]]->has & attr))
+        return NULL;
     const lex_entry *e = run->lex[i];
-    return e && has(e) ? e : NULL;
+    return e && (e->has & attr) ? e : NULL;
 }
 
 static float clampf(float v, float lo, float hi)
@@ -35,11 +32,6 @@ static float clampf(float v, float lo, float hi)
 }
 
 /* --- emotion ------------------------------------------------------------- */
-
-static int has_emotion(const lex_entry *e)
-{
-    return (e->flags & LEX_F_EMOTION) != 0;
-}
 
 /* Evidence needed before an emotion beats "neutral". */
 #define EMO_NEUTRAL_BASE 1.0f
@@ -52,21 +44,22 @@ void classify_emotion_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+    for (size_t hk = run_next_hit(run, 0, LEX_H_EMOTION); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_EMOTION)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
         size_t span;
-        const lex_entry *x = entry_for(run, i, has_emotion, &span);
+        const lex_entry *x = entry_for(run, i, LEX_H_EMOTION, &span);
         if (!x)
             continue;
-        float mult = 1.0f;
-        if ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text)
-            mult = 1.3f;
+        const int negated = run_negated(run, i);
         float add[LEX_EMO_N];
-        for (int k = 0; k < LEX_EMO_N; k++)
-            add[k] = x->emo[k] * mult;
-        if (run->negated[i]) {
+        memcpy(add, x->emo, sizeof add);
+        if ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text)
+            for (int k = 0; k < LEX_EMO_N; k++)
+                add[k] *= 1.3f;
+        if (negated) {
             /* "not happy" is disappointment or annoyance; "not worried" is calm */
             float joy = add[CLASSIFY_EMO_JOY];
             for (int k = 0; k < LEX_EMO_N; k++)
@@ -74,16 +67,20 @@ void classify_emotion_stage(classify_run *run)
             add[CLASSIFY_EMO_SADNESS] += 0.5f * joy;
             add[CLASSIFY_EMO_ANGER] += 0.3f * joy;
         }
+        _Static_assert(LEX_EMO_N == 5, "the sums below are written out");
+        e[0] += add[0];
+        e[1] += add[1];
+        e[2] += add[2];
+        e[3] += add[3];
+        e[4] += add[4];
         int best = 0;
-        for (int k = 0; k < LEX_EMO_N; k++) {
-            e[k] += add[k];
+        for (int k = 1; k < LEX_EMO_N; k++)
             if (add[k] > add[best])
                 best = k;
-        }
         if (add[best] >= 0.4f)
             classify_evidence_add(run, CLASSIFY_EV_EMOTION,
-                                  run->negated[i] ? "negated_emotion" : "emotion_lexicon", i,
-                                  i + span, add[best]);
+                                  negated ? "negated_emotion" : "emotion_lexicon", i, i + span,
+                                  add[best]);
         next = i + span;
     }
     /* negativity no emotion word explains still says something */
@@ -120,14 +117,9 @@ void classify_emotion_stage(classify_run *run)
 
 /* --- threat and abuse ---------------------------------------------------- */
 
-static int has_abuse(const lex_entry *e)
-{
-    return e->abuse != LEX_ABUSE_NONE;
-}
-
 static int abuse_at(const classify_run *run, size_t i)
 {
-    const lex_entry *p = run->phrase[i];
+    const lex_entry *p = run_phrase(run, i);
     if (p && p->abuse)
         return p->abuse;
     const lex_entry *e = run->lex[i];
@@ -179,12 +171,13 @@ void classify_threat_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+    for (size_t hk = run_next_hit(run, 0, LEX_H_THREAT); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_THREAT)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
         size_t span;
-        const lex_entry *x = entry_for(run, i, has_abuse, &span);
+        const lex_entry *x = entry_for(run, i, LEX_H_ABUSE, &span);
         if (!x)
             continue;
         size_t end = i + span;
@@ -219,10 +212,10 @@ void classify_threat_stage(classify_run *run)
             int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
                              kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
             int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
-            if (target_after && !run->negated[i])
+            if (target_after && !run_negated(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, future ? 0.9f : 0.75f,
                              "violence_at_person", i, end + 2 < tb->n ? end + 2 : tb->n);
-            else if (future && !self_after && !run->negated[i])
+            else if (future && !self_after && !run_negated(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.6f, "announced_violence",
                              i >= 3 ? i - 3 : 0, end);
             break;
@@ -238,11 +231,6 @@ void classify_threat_stage(classify_run *run)
 
 /* --- urgency and effort --------------------------------------------------- */
 
-static int has_urgency(const lex_entry *e)
-{
-    return e->urgency != 0 || e->effort != 0;
-}
-
 void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
@@ -252,15 +240,16 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = 0; hk < run->n_lexhit; hk++) {
+    for (size_t hk = run_next_hit(run, 0, LEX_H_URGENCY); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_URGENCY)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
             continue;
         size_t span;
-        const lex_entry *x = entry_for(run, i, has_urgency, &span);
+        const lex_entry *x = entry_for(run, i, LEX_H_URGENCY, &span);
         if (!x)
             continue;
-        if (run->negated[i] && x->urgency > 0) {
+        if (run_negated(run, i) && x->urgency > 0) {
             next = i + span; /* "not urgent" */
             continue;
         }
@@ -339,17 +328,12 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
                        : score < 0.45f ? CLASSIFY_URGENCY_NORMAL
                        : score < 0.8f  ? CLASSIFY_URGENCY_HIGH
                                        : CLASSIFY_URGENCY_CRITICAL;
-    r->urgency.effort = 1.0f - expf(-effort);
+    r->urgency.effort = effort == 0 ? 0.0f : 1.0f - expf(-effort);
     r->urgency.confidence = 0.6f + 0.1f * (float)(cues > 3 ? 3 : cues);
     run->n_urgency_cues = cues;
 }
 
 /* --- preferences and politeness --------------------------------------------- */
-
-static int has_pref(const lex_entry *e)
-{
-    return e->pref != LEX_PREF_NONE;
-}
 
 static void set_pref(char *dst, const char *value)
 {
@@ -417,7 +401,8 @@ static int is_contact_sentence(const classify_run *run, size_t from)
 {
     const ctok_buf *tb = run->tb;
     for (size_t j = from; j < tb->n; j++) {
-        const lex_entry *e = run->phrase[j] ? run->phrase[j] : run->lex[j];
+        const lex_entry *p = run_phrase(run, j);
+        const lex_entry *e = p ? p : run->lex[j];
         const lex_entry *w = run->lex[j];
         if ((e && (e->pref == LEX_PREF_CONTACT_VERB || e->pref == LEX_PREF_CHANNEL)) ||
             (w && w->pref == LEX_PREF_CONTACT_VERB))
@@ -428,6 +413,21 @@ static int is_contact_sentence(const classify_run *run, size_t from)
     return 0;
 }
 
+/* is_contact_sentence for the sentence of token i, kept for the next time
+ * in the same sentence: *sent_of is the token that sentence begins at. */
+static int in_contact_sentence(const classify_run *run, size_t i, size_t *sent_of, int *is)
+{
+    const ctok_buf *tb = run->tb;
+    size_t from = i;
+    while (from > 0 && !(tb->tok[from - 1].flags & CTOK_F_SENT_END))
+        from--;
+    if (from != *sent_of) {
+        *sent_of = from;
+        *is = is_contact_sentence(run, from);
+    }
+    return *is;
+}
+
 void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -436,27 +436,24 @@ void classify_prefs_stage(classify_run *run)
     unsigned polite = 0;
     /* a time is a preference only in a sentence about contacting; whether
      * the sentence is one is worked out only when a time is met (rarely),
-     * from where the sentence was entered */
-    size_t sent_start = 0, scan_from = 0;
-    int contact_sentence = -1; /* not known yet */
-    for (size_t i = 0; i < tb->n; i++) {
-        if (i == sent_start) {
-            scan_from = i;
-            contact_sentence = -1;
-        }
-        if (tb->tok[i].flags & CTOK_F_SENT_END)
-            sent_start = i + 1;
+     * from where the sentence begins */
+    size_t sent_of = SIZE_MAX; /* the sentence contact_sentence is for */
+    int contact_sentence = 0;
+    size_t next = 0;
+    for (size_t hk = run_next_hit(run, 0, LEX_H_PREF); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_PREF)) {
+        size_t i = run->lexhit[hk];
+        if (i < next)
+            continue;
         size_t span;
-        const lex_entry *x = entry_for(run, i, has_pref, &span);
+        const lex_entry *x = entry_for(run, i, LEX_H_PREF, &span);
         if (!x)
             continue;
-        if (contact_sentence < 0 && (x->pref == LEX_PREF_TIME || x->pref == LEX_PREF_TIME_WORD))
-            contact_sentence = is_contact_sentence(run, scan_from);
         const char *v = lex_pref_value(lex, x);
         const char *rule = NULL;
         switch (x->pref) {
         case LEX_PREF_CHANNEL:
-            if (run->negated[i]) {
+            if (run_negated(run, i)) {
                 set_pref(r->preferences.avoid_channel, v);
                 rule = "avoid_channel";
             } else {
@@ -477,7 +474,7 @@ void classify_prefs_stage(classify_run *run)
             rule = "pace";
             break;
         case LEX_PREF_TIME:
-            if (contact_sentence) {
+            if (in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 set_pref(r->preferences.contact_time, v);
                 rule = "contact_time";
             }
@@ -487,8 +484,8 @@ void classify_prefs_stage(classify_run *run)
             break;
         case LEX_PREF_TIME_WORD: {
             size_t used = 0;
-            int mins = contact_sentence ? parse_clock(tb, i + span, &used) : -1;
-            if (mins >= 0) {
+            int mins = parse_clock(tb, i + span, &used);
+            if (mins >= 0 && in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 char buf[CLASSIFY_LABEL_MAX];
                 snprintf(buf, sizeof buf, "%s %02d:%02d", v, mins / 60, mins % 60);
                 set_pref(r->preferences.contact_time, buf);
@@ -503,9 +500,9 @@ void classify_prefs_stage(classify_run *run)
         }
         if (rule)
             classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, rule, i, i + span, 1.0f);
-        i += span - 1;
+        next = i + span;
     }
-    float p = 1.0f - expf(-0.7f * (float)polite);
+    float p = polite ? 1.0f - expf(-0.7f * (float)polite) : 0.0f;
     if (r->threat.level >= CLASSIFY_THREAT_ABUSE)
         p -= 0.6f;
     else if (r->threat.level == CLASSIFY_THREAT_PROFANITY)

@@ -5,22 +5,65 @@
  * fixed buffer. ASCII emoticons and emoji become tokens of their own, runs of
  * "!" and "?" become one token that counts them, letters repeated three
  * times or more are squeezed ("sooo" keeps a flag and two spellings for the
- * lexicon). Invalid UTF-8 bytes are treated as separators. */
+ * lexicon). Invalid UTF-8 bytes are treated as separators.
+ *
+ * Most words are plain ASCII: fast_word reads them 8 bytes at a time (SWAR:
+ * letters, capitals and the end of the word found with a few operations on
+ * a uint64_t), and read_word, the general path, is the reference it must
+ * match wherever it applies. */
 #include <string.h>
 
 #include <utf8proc.h>
 
 #include "classify/classify_int.h"
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+/* Words are hashed 8 bytes at a time, so that the one-pass word reader can
+ * hash each chunk it has just folded: a token's hash must equal
+ * ctok_hash_bytes of its normalised bytes (the lexicon and the intent model
+ * key their words with it at load time). A chunk is read little-endian,
+ * the last one padded with zero bytes (which no token contains, so the
+ * length needs no mixing in). Each step is a bijection of h ^ chunk, and
+ * the shifts bring every input byte down to the low bits that pick a table
+ * slot: no two words of up to 8 bytes share a hash, and none hashes to 0. */
+#define CTOK_HASH_K 0x9E3779B97F4A7C15ULL
+
+static inline uint64_t load_le64(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+static inline void store_le64(char *d, uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    memcpy(d, &w, 8);
+}
+
+static inline uint64_t hash_chunk(uint64_t h, uint64_t chunk)
+{
+    h ^= chunk;
+    h ^= h >> 29;
+    h *= CTOK_HASH_K;
+    return h ^ (h >> 32);
+}
 
 uint64_t ctok_hash_bytes(const char *s, size_t n)
 {
-    uint64_t h = FNV_OFFSET;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= FNV_PRIME;
+    uint64_t h = 0;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8)
+        h = hash_chunk(h, load_le64(s + i));
+    if (i < n) {
+        uint64_t w = 0;
+        for (size_t k = 0; i + k < n; k++)
+            w |= (uint64_t)(unsigned char)s[i + k] << (8 * k);
+        h = hash_chunk(h, w);
     }
     /* 0 marks empty slots in the tables */
     return h ? h : 1;
@@ -29,14 +72,12 @@ uint64_t ctok_hash_bytes(const char *s, size_t n)
 /* Hash of s with every run of a repeated byte squeezed to one. */
 static uint64_t hash_squeezed(const char *s, size_t n)
 {
-    uint64_t h = FNV_OFFSET;
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && s[i] == s[i - 1])
-            continue;
-        h ^= (unsigned char)s[i];
-        h *= FNV_PRIME;
-    }
-    return h ? h : 1;
+    char sq[CTOK_MAX_LEN] = {0};
+    size_t m = 0;
+    for (size_t i = 0; i < n && m < sizeof sq; i++)
+        if (i == 0 || s[i] != s[i - 1])
+            sq[m++] = s[i];
+    return ctok_hash_bytes(sq, m);
 }
 
 /* Emoticons are matched on the raw bytes, before words and punctuation are
@@ -204,85 +245,379 @@ static inline void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_i
         (void)norm_put(tb, t, (const char *)enc, (size_t)el);
 }
 
-/* ASCII letters and digits: the byte folded to lower case, bit 8 set for a
- * capital, bit 16 for a letter, bit 24 for a letter that may begin an
- * emoticon (T_T xD XD D:); 0 for every other byte (all bytes >= 0x80
- * included). One load tells a word byte, its folded form and its counts. */
-#define ASCII_EMO_LETTER (1u << 24)
-static const uint32_t ascii_word[256] = {
-    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
-    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
-    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
-    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x0,       0x0,
-    0x0,       0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x0,     0x30,      0x31,
-    0x32,      0x33,    0x34,    0x35,    0x36,      0x37,    0x38,    0x39,    0x0,       0x0,
-    0x0,       0x0,     0x0,     0x0,     0x0,       0x10161, 0x10162, 0x10163, 0x1010164, 0x10165,
-    0x10166,   0x10167, 0x10168, 0x10169, 0x1016a,   0x1016b, 0x1016c, 0x1016d, 0x1016e,   0x1016f,
-    0x10170,   0x10171, 0x10172, 0x10173, 0x1010174, 0x10175, 0x10176, 0x10177, 0x1010178, 0x10179,
-    0x1017a,   0x0,     0x0,     0x0,     0x0,       0x0,     0x0,     0x10061, 0x10062,   0x10063,
-    0x10064,   0x10065, 0x10066, 0x10067, 0x10068,   0x10069, 0x1006a, 0x1006b, 0x1006c,   0x1006d,
-    0x1006e,   0x1006f, 0x10070, 0x10071, 0x10072,   0x10073, 0x10074, 0x10075, 0x10076,   0x10077,
-    0x1010078, 0x10079, 0x1007a, 0x0,     0x0,       0x0,     0x0,     0x0,
+/* What a byte begins, for the main loop: one load instead of a chain of
+ * tests. Bytes >= 0x80 and '_' take the general path (BYTE_OTHER), and so
+ * do the bytes that may begin an emoticon when they do not. The letters
+ * that begin an emoticon (T_T xD XD D:) begin words far more often and are
+ * told apart by the byte after. */
+enum { BYTE_OTHER = 0, BYTE_WORD, BYTE_SPACE, BYTE_WORD_EMO, BYTE_EMO, BYTE_PUNCT };
+static const uint8_t byte_class[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 4, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 5,
+    5, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 3, 1, 1, 5, 5, 5, 4, 0,
+    5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 5, 5, 5, 5, 2,
 };
+
+/* The byte after a run of letters or digits: 1 when read_word could keep
+ * it inside the word (apostrophes, '*', '_', bytes >= 0x80), 2 for : . ,
+ * (kept between digits), 4 for a space, which the main loop would only
+ * skip, 8 for a digit (which ends a run of letters); 0 otherwise. */
+#define TERM_SLOW 1
+#define TERM_DIGIT 2
+#define TERM_SPACE 4
+#define TERM_WORD 8
+static const uint8_t term_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    4, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 2, 0, 2, 0, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 2, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* Eight bytes at a time, with SWAR: REP(b) has b in every byte, HIGH the
+ * top bit of every byte, where the tests below leave their answers. */
+#define REP(b) (0x0101010101010101ULL * (uint64_t)(b))
+#define HIGH REP(0x80)
+
+/* The 8 bytes at p, the ones past the end of the text read as 0 (which
+ * ends a word) without reading past it. */
+static inline uint64_t load_chunk(const char *s, size_t n, size_t p)
+{
+    if (n - p >= 8)
+        return load_le64(s + p);
+    if (p >= n)
+        return 0;
+    if (n >= 8)
+        return load_le64(s + n - 8) >> (8 * (8 - (n - p)));
+    uint64_t w = 0;
+    for (size_t i = 0; p + i < n; i++)
+        w |= (uint64_t)(unsigned char)s[p + i] << (8 * i);
+    return w;
+}
+
+/* HIGH bits of the bytes of v that are 0, when every byte is below 0x80
+ * (as folded words are): adding 0x7F sets the top bit of the others, and
+ * never carries into the next byte. */
+static inline uint64_t zero_bytes7(uint64_t v)
+{
+    return ~(v + REP(0x7F)) & HIGH;
+}
+
+/* Sum of the bytes of v, when it fits in a byte. */
+static inline unsigned byte_sum(uint64_t v)
+{
+    return (unsigned)((v * REP(1)) >> 56);
+}
+
+/* The counters of the token buffer, kept in locals by the main loop while
+ * it reads plain words: stores through char pointers (the normalised text)
+ * would otherwise make the compiler reload them after every word. They go
+ * back to the buffer before any other path runs. */
+typedef struct {
+    size_t n, used;
+    unsigned words, caps, titles;
+    int truncated;
+    /* fast_word stores whole chunks: it runs while used is below this, 0
+     * when the fast paths are off */
+    size_t fast_room;
+} tok_state;
+
+static inline void state_load(tok_state *st, const ctok_buf *tb)
+{
+    st->n = tb->n;
+    st->used = tb->norm_used;
+    st->words = tb->n_words;
+    st->caps = tb->n_caps;
+    st->titles = tb->n_titles;
+    st->truncated = tb->truncated;
+}
+
+static inline void state_store(const tok_state *st, ctok_buf *tb)
+{
+    tb->n = st->n;
+    tb->norm_used = st->used;
+    tb->n_words = st->words;
+    tb->n_caps = st->caps;
+    tb->n_titles = st->titles;
+    tb->truncated = st->truncated;
+}
+
+/* Bytes of a chunk, as the HIGH bit of each: the letters (lo is the chunk
+ * with bit 5 set in every byte) and the word bytes (ASCII letters and
+ * digits). A byte >= 0x80 may carry into the next one, but it is never a
+ * word byte, and only the bytes before the first non-word byte count. */
+static inline uint64_t swar_letters(uint64_t lo)
+{
+    return (lo + REP(0x80 - 'a')) & ~(lo + REP(0x80 - 'z' - 1)) & HIGH;
+}
+
+static inline uint64_t swar_word_bytes(uint64_t w, uint64_t lo)
+{
+    uint64_t digit = (w + REP(0x80 - '0')) & ~(w + REP(0x80 - '9' - 1));
+    return (swar_letters(lo) | digit) & ~w & HIGH;
+}
+
+/* Appends a word read by fast_word or fast_word_long, flagged as read_word
+ * does: in capitals with two capitals or more and no lower case letter,
+ * Title case with one capital, first, and a lower case letter after it. */
+static inline void emit_word(ctok_buf *tb, tok_state *st, uint64_t h, size_t o, size_t pos,
+                             size_t end, unsigned upper, unsigned alpha, int title, int word)
+{
+    uint8_t flags = 0;
+    if (upper >= 2 && upper == alpha) {
+        flags = CTOK_F_ALLCAPS;
+        st->caps++;
+    } else if (upper == 1 && alpha >= 2 && title) {
+        flags = CTOK_F_TITLE;
+        st->titles++;
+    }
+    ctok *t = &tb->tok[st->n++];
+    t->hash = t->hash1 = h;
+    t->norm_off = (uint32_t)st->used;
+    t->norm_len = (uint16_t)o;
+    t->src_off = (uint16_t)pos;
+    t->src_len = (uint16_t)(end - pos);
+    t->kind = word ? CTOK_WORD : CTOK_NUM;
+    t->flags = flags;
+    t->n_excl = t->n_quest = t->punct = t->pad = 0;
+    st->used += o;
+    st->words++;
+}
+
+static inline int is_ascii_alnum(unsigned b)
+{
+    return (b | 0x20) - 'a' < 26u || b - '0' < 10u;
+}
+
+/* A word read so far: the next byte to read, the bytes kept and their
+ * hash, the last chunk of the current run and its bytes equal to the one
+ * before (for a letter three times running), the capitals and the letters
+ * counted in byte lanes (one per byte of a chunk). */
+typedef struct {
+    size_t p, o;
+    uint64_t h, prev, prev_eq, ups, alphas;
+} word_acc;
+
+/* ctok_hash_bytes of the o bytes of a token being made, read in whole
+ * chunks: the room fast_word checks for lies past its end. */
+static inline uint64_t hash_norm(const char *d, size_t o)
+{
+    uint64_t h = 0;
+    for (size_t i = 0; i < o; i += 8) {
+        uint64_t w = load_le64(d + i);
+        if (o - i < 8)
+            w &= (1ULL << (8 * (o - i))) - 1;
+        h = hash_chunk(h, w);
+    }
+    return h ? h : 1;
+}
+
+/* fast_word for the words that do not end within their first 8 bytes, or
+ * that end with a byte read_word might keep: runs of ASCII letters and
+ * digits read chunk by chunk, joined by what read_word keeps between them
+ * (an apostrophe before a letter or digit, : . , between digits). Anything
+ * else read_word could keep in a word returns 0, as does a letter three
+ * times running. */
+static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, ctok_buf *tb,
+                             tok_state *st)
+{
+    char *dst = tb->norm + st->used;
+    uint64_t h = a->h, ups = a->ups, alphas = a->alphas, prev = a->prev, prev_eq = a->prev_eq;
+    size_t p = a->p, o = a->o;
+    int joined = 0;  /* an apostrophe makes a word even of digits */
+    int aligned = 1; /* chunks kept at multiples of 8: hashed as they come */
+    for (;;) {
+        /* one run of letters and digits, from p */
+        uint64_t w;
+        unsigned k;
+        for (;;) {
+            w = load_chunk(s, n, p);
+            uint64_t lo = w | REP(0x20);
+            uint64_t stop = ~swar_word_bytes(w, lo) & HIGH;
+            uint64_t mask = ((stop & -stop) >> 7) - 1;
+            uint64_t letter = swar_letters(lo) & mask;
+            uint64_t upper = letter & ~(w << 2);
+            uint64_t fold = (w | upper >> 2) & mask;
+            uint64_t eq = zero_bytes7(fold ^ (fold << 8 | prev >> 56));
+            if (eq & (eq << 8 | prev_eq >> 56) & letter)
+                return 0;
+            k = stop ? (unsigned)__builtin_ctzll(stop) >> 3 : 8;
+            if (o + k > CTOK_MAX_LEN)
+                return 0;
+            store_le64(dst + o, fold);
+            if (aligned && k)
+                h = hash_chunk(h, fold);
+            o += k;
+            p += k;
+            ups += upper >> 7;
+            alphas += letter >> 7;
+            if (k < 8)
+                break;
+            prev = fold;
+            prev_eq = eq;
+        }
+        if (o == 0 || p >= n)
+            break;
+        /* what ends the run, and what follows it */
+        unsigned b = (unsigned char)s[p], last = (unsigned char)dst[o - 1];
+        if (!(term_byte[b] & (TERM_SLOW | TERM_DIGIT)))
+            break;
+        size_t q = p + 1;
+        if (b >= 0x80) {
+            utf8proc_int32_t cp;
+            q = p + decode(s + p, n - p, &cp);
+            if (is_word_cp(cp))
+                return 0;
+            if (!is_apostrophe(cp))
+                break;
+            b = '\'';
+        } else if (b != '\'' && b != '.' && b != ',' && b != ':') {
+            if (b == '*' || b == '_')
+                return 0;
+            break;
+        }
+        unsigned next = q < n ? (unsigned char)s[q] : ' ';
+        if (b == '\'') {
+            if (!is_ascii_alnum(next)) {
+                /* read_word keeps it before any letter */
+                if (next >= 0x80 || next == '_')
+                    return 0;
+                break;
+            }
+            joined = 1;
+        } else if (!(last - '0' < 10u && next - '0' < 10u)) {
+            break;
+        }
+        if (o == CTOK_MAX_LEN)
+            return 0;
+        dst[o++] = (char)b;
+        p = q;
+        prev = prev_eq = 0;
+        aligned = 0;
+    }
+    if (o == 0)
+        return 0;
+    unsigned up = byte_sum(ups), alpha = byte_sum(alphas);
+    emit_word(tb, st, aligned ? (h ? h : 1) : hash_norm(dst, o), o, pos, p, up, alpha,
+              (unsigned)(unsigned char)s[pos] - 'A' < 26u, alpha || joined);
+    return p + (p < n && s[p] == ' ');
+}
+
+/* fast_word_long from the start of the word. */
+static size_t fast_word_restart(const char *s, size_t n, size_t pos, ctok_buf *tb, tok_state *st)
+{
+    word_acc a = {pos, 0, 0, 0, 0, 0, 0};
+    return fast_word_long(s, n, pos, &a, tb, st);
+}
 
 /* The common word: ASCII letters and digits only, ended by a byte that
  * cannot continue it, no letter three times running, at most CTOK_MAX_LEN
- * bytes. It is copied, folded, hashed and flagged in one pass. Returns the
- * end position, or 0 (nothing kept) when read_word must handle the word. */
-static size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
+ * bytes. It is read, folded, checked, copied and hashed 8 bytes at a time,
+ * most often in one chunk. Returns the end position (past one space after
+ * the word, which the main loop would only skip), or 0 (nothing kept) when
+ * read_word must handle the word. */
+static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb, tok_state *st)
 {
-    if (tb->n >= CLASSIFY_MAX_TOKENS)
+    if (st->n >= CLASSIFY_MAX_TOKENS || st->used >= st->fast_room)
         return 0;
-    size_t room = sizeof tb->norm - 1 - tb->norm_used;
-    if (room > CTOK_MAX_LEN)
-        room = CTOK_MAX_LEN;
-    char *dst = tb->norm + tb->norm_used;
-    const unsigned char *u = (const unsigned char *)s;
-    uint64_t h = FNV_OFFSET;
-    uint32_t e, counts = 0; /* capitals in bits 0-7, letters in bits 8-15 */
-    size_t p = pos, o = 0;
-    while (p < n && (e = ascii_word[u[p]]) != 0) {
-        if (o == room)
+    /* letters only: a digit ends the run, and sends the word (words with
+     * digits are few) to fast_word_long */
+    uint64_t w = load_chunk(s, n, pos), letters = swar_letters(w | REP(0x20)) & ~w;
+    /* bit 5 (lower case) moves to bit 7 of the same byte */
+    uint64_t uppers = letters & ~(w << 2), stop = letters ^ HIGH;
+    if (!stop) {
+        /* 8 letters: the word goes on */
+        uint64_t fold = w | uppers >> 2, eq = zero_bytes7(fold ^ fold << 8);
+        if (eq & eq << 8)
             return 0;
-        unsigned c = e & 0xFF;
-        counts += (e >> 8) & 0x101;
-        dst[o++] = (char)c;
-        h = (h ^ c) * FNV_PRIME;
-        p++;
+        store_le64(tb->norm + st->used, fold);
+        uint64_t h = hash_chunk(0, fold);
+        /* most such words end in the next 8 bytes: the same again */
+        uint64_t w2 = load_chunk(s, n, pos + 8), letter2 = swar_letters(w2 | REP(0x20)) & ~w2;
+        uint64_t stop2 = letter2 ^ HIGH;
+        if (!stop2) {
+            word_acc more = {pos + 8, 8, h, fold, eq, uppers >> 7, letters >> 7};
+            return fast_word_long(s, n, pos, &more, tb, st);
+        }
+        uint64_t mask2 = (stop2 ^ (stop2 - 1)) >> 8;
+        letter2 &= mask2;
+        uint64_t upper2 = letter2 & ~(w2 << 2), fold2 = (w2 | upper2 >> 2) & mask2;
+        uint64_t eq2 = zero_bytes7(fold2 ^ (fold2 << 8 | fold >> 56));
+        if (eq2 & (eq2 << 8 | eq >> 56) & letter2)
+            return 0;
+        unsigned bit = (unsigned)__builtin_ctzll(stop2), k = bit >> 3;
+        unsigned tk = term_byte[(w2 >> (bit - 7)) & 0xFF];
+        if (tk & (TERM_SLOW | TERM_WORD))
+            return fast_word_restart(s, n, pos, tb, st);
+        store_le64(tb->norm + st->used + 8, fold2);
+        if (k) {
+            h = hash_chunk(h, fold2);
+            h = h ? h : 1;
+        }
+        emit_word(tb, st, h, 8 + k, pos, pos + 8 + k, byte_sum((uppers >> 7) + (upper2 >> 7)),
+                  8 + k, (w & 0xFF) - 'A' < 26u, 1);
+        return pos + 8 + k + (tk >> 2);
     }
-    /* a letter three times running: read_word squeezes it */
-    for (size_t k = 2; k < o; k++)
-        if (dst[k] == dst[k - 1] && dst[k] == dst[k - 2] && dst[k] >= 'a')
-            return 0;
-    unsigned up = counts & 0xFF, alpha = counts >> 8, p1 = (unsigned char)dst[o - 1];
-    if (p < n) {
-        unsigned b = u[p];
-        /* what read_word may keep inside a word: non-ASCII letters and
-         * marks, apostrophes, '*' and '_', and : . , between digits */
-        if (b >= 0x80 || b == '\'' || b == '*' || b == '_')
-            return 0;
-        if ((b == '.' || b == ',' || b == ':') && p1 < 'a')
-            return 0;
+    /* the bytes before the first one that is not a letter */
+    uint64_t mask = (stop ^ (stop - 1)) >> 8;
+    uint64_t letter = letters & mask, upper = uppers & mask, fold = (w | upper >> 2) & mask;
+    /* a letter three times running is squeezed by read_word: a byte equal
+     * to the one before, which is equal to the one before it */
+    uint64_t eq = zero_bytes7(fold ^ fold << 8);
+    if (eq & eq << 8 & letter)
+        return 0;
+    unsigned bit = (unsigned)__builtin_ctzll(stop), k = bit >> 3;
+    unsigned tk = term_byte[(w >> (bit - 7)) & 0xFF];
+    /* a word that begins with a digit has k == 0 and ends here too */
+    if (tk & (TERM_SLOW | TERM_WORD))
+        return fast_word_restart(s, n, pos, tb, st);
+    store_le64(tb->norm + st->used, fold);
+    emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, upper ? byte_sum(upper >> 7) : 0, k,
+              (w & 0xFF) - 'A' < 26u, 1);
+    return pos + k + (tk >> 2);
+}
+
+/* ASCII punctuation that cannot begin an emoticon, as other_step makes it:
+ * runs of ! and ? are one token that counts them, "..." one token too. */
+static inline size_t fast_punct(const char *text, size_t len, size_t p, ctok_buf *tb, tok_state *st)
+{
+    unsigned ch = (unsigned char)text[p], ne = 0, nq = 0;
+    size_t q = p + 1;
+    if (ch == '!' || ch == '?') {
+        for (q = p; q < len && (text[q] == '!' || text[q] == '?'); q++) {
+            ne += text[q] == '!';
+            nq += text[q] == '?';
+        }
+    } else if (ch == '.') {
+        while (q < len && text[q] == '.')
+            q++;
     }
-    ctok *t = &tb->tok[tb->n++];
-    memset(t, 0, sizeof *t);
-    t->hash = h ? h : 1;
-    t->hash1 = t->hash;
-    t->norm_off = (uint32_t)tb->norm_used;
-    t->norm_len = (uint16_t)o;
-    t->src_off = (uint16_t)pos;
-    t->src_len = (uint16_t)(p - pos);
-    t->kind = alpha ? CTOK_WORD : CTOK_NUM;
-    if (up >= 2 && up == alpha) {
-        t->flags = CTOK_F_ALLCAPS;
-        tb->n_caps++;
-    } else if (up == 1 && alpha >= 2 && (unsigned)u[pos] - (unsigned)'A' < 26u) {
-        t->flags = CTOK_F_TITLE;
-        tb->n_titles++;
+    if (st->n >= CLASSIFY_MAX_TOKENS) {
+        st->truncated = 1;
+        return q;
     }
-    tb->norm_used += o;
-    tb->n_words++;
-    return p;
+    if (st->used + 1 >= sizeof tb->norm)
+        return q; /* no room for its text: not kept */
+    ctok *t = &tb->tok[st->n++];
+    tb->norm[st->used] = (char)ch;
+    t->hash = t->hash1 = hash_chunk(0, ch);
+    t->norm_off = (uint32_t)st->used;
+    t->norm_len = 1;
+    t->src_off = (uint16_t)p;
+    t->src_len = (uint16_t)(q - p);
+    t->kind = CTOK_PUNCT;
+    t->flags = ch == '.' || ch == '!' || ch == '?' ? CTOK_F_SENT_END | CTOK_F_CLAUSE_END
+               : ch == ',' || ch == '(' || ch == ')' || ch == '"' ? CTOK_F_CLAUSE_END
+                                                                  : 0;
+    t->n_excl = (uint8_t)(ne > 255 ? 255 : ne);
+    t->n_quest = (uint8_t)(nq > 255 ? 255 : nq);
+    t->punct = (uint8_t)ch;
+    t->pad = 0;
+    st->used++;
+    return q;
 }
 
 /* Reads one word starting at pos; returns the end position. */
@@ -418,6 +753,81 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
     return p > pos ? p : pos + 1;
 }
 
+/* An emoticon that begins at p, as a token: its length, 0 if none. */
+static size_t emit_emoticon(const char *text, size_t len, size_t p, ctok_buf *tb)
+{
+    size_t el = match_emoticon(text, len, p);
+    if (el > 0) {
+        ctok *t = new_token(tb, CTOK_EMOTICON, p);
+        if (t) {
+            (void)norm_put(tb, t, text + p, el);
+            finish_token(tb, t, p + el);
+        }
+    }
+    return el;
+}
+
+/* Whatever begins at p but an ASCII word or a space: an emoticon, a word
+ * that begins with a non-ASCII letter, an emoji, punctuation. Returns the
+ * position after it. */
+static size_t other_step(const char *text, size_t len, size_t p, ctok_buf *tb, unsigned cls)
+{
+    if (cls == BYTE_EMO) {
+        size_t el = emit_emoticon(text, len, p, tb);
+        if (el > 0)
+            return p + el;
+    }
+    utf8proc_int32_t cp;
+    size_t k = decode(text + p, len - p, &cp);
+    if (cp == 0xFFFD || is_space_cp(cp) || is_emoji_tail_cp(cp)) {
+        return p + k;
+    }
+    if (is_word_cp(cp)) {
+        return read_word(text, len, p, tb);
+    }
+    if (is_emoji_cp(cp)) {
+        ctok *t = new_token(tb, CTOK_EMOJI, p);
+        if (t) {
+            (void)norm_put(tb, t, text + p, k);
+            finish_token(tb, t, p + k);
+        }
+        return p + k;
+    }
+    /* punctuation: runs of ! and ? are one token, "..." too */
+    ctok *t = new_token(tb, CTOK_PUNCT, p);
+    size_t q = p;
+    if (cp == '!' || cp == '?') {
+        unsigned ne = 0, nq = 0;
+        while (q < len && (text[q] == '!' || text[q] == '?')) {
+            if (text[q] == '!')
+                ne++;
+            else
+                nq++;
+            q++;
+        }
+        if (t) {
+            t->n_excl = (uint8_t)(ne > 255 ? 255 : ne);
+            t->n_quest = (uint8_t)(nq > 255 ? 255 : nq);
+        }
+    } else if (cp == '.') {
+        while (q < len && text[q] == '.')
+            q++;
+    } else {
+        q += k;
+    }
+    if (t) {
+        t->punct = cp < 0x80 ? (uint8_t)cp : 0;
+        if (cp == '.' || cp == '!' || cp == '?' || cp == ';' || cp == 0x3002)
+            t->flags |= CTOK_F_SENT_END | CTOK_F_CLAUSE_END;
+        else if (cp == ',' || cp == ':' || cp == '(' || cp == ')' || cp == '-' || cp == 0x2014 ||
+                 cp == 0x2013 || cp == '"')
+            t->flags |= CTOK_F_CLAUSE_END;
+        (void)norm_put(tb, t, text + p, cp < 0x80 ? 1 : k);
+        finish_token(tb, t, q);
+    }
+    return q > p ? q : p + 1;
+}
+
 void ctok_run(const char *text, size_t len, ctok_buf *tb)
 {
     ctok_run_opts(text, len, tb, 1);
@@ -441,99 +851,55 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
             len--;
         tb->truncated = 1;
     }
+    tok_state st;
+    state_load(&st, tb);
+    /* room for a last chunk stored past a full token */
+    st.fast_room = fast ? sizeof tb->norm - CTOK_MAX_LEN - 8 : 0;
     size_t p = 0;
-    while (p < len && !(tb->truncated && tb->n >= CLASSIFY_MAX_TOKENS)) {
-        unsigned char ch = (unsigned char)text[p];
-        /* the letters that begin an emoticon (T_T xD XD D:) begin words far
-         * more often: look at the next byte before trying the list */
-        uint32_t cls = ascii_word[ch];
-        int letter_emo = (cls & ASCII_EMO_LETTER) && p + 1 < len &&
-                         (text[p + 1] == '_' || text[p + 1] == 'D' || text[p + 1] == ':');
-        /* the usual cases first: a word of ASCII letters and digits, a space */
-        if (cls && !letter_emo) {
-            size_t end = fast ? fast_word(text, len, p, tb) : 0;
-            p = end ? end : read_word(text, len, p, tb);
-            continue;
-        }
-        if (ch == ' ') {
-            p++;
-            continue;
-        }
-        size_t el = (ch == ':' || ch == ';' || ch == '=' || ch == '<' || ch == '>' || ch == '^' ||
-                     ch == '-' || letter_emo)
-                        ? match_emoticon(text, len, p)
-                        : 0;
-        if (el > 0) {
-            ctok *t = new_token(tb, CTOK_EMOTICON, p);
-            if (t) {
-                (void)norm_put(tb, t, text + p, el);
-                finish_token(tb, t, p + el);
+    /* past the token cap a token sets truncated: the text is read no
+     * further (the fast paths check the cap before they keep a token) */
+#define RUN_SLOW(expr)                                                                             \
+    do {                                                                                           \
+        state_store(&st, tb);                                                                      \
+        expr;                                                                                      \
+        state_load(&st, tb);                                                                       \
+        if (st.truncated && st.n >= CLASSIFY_MAX_TOKENS)                                           \
+            goto out;                                                                              \
+    } while (0)
+    while (p < len) {
+        unsigned cls = byte_class[(unsigned char)text[p]];
+        if (cls != BYTE_WORD) {
+            if (cls == BYTE_SPACE) {
+                p++;
+                continue;
             }
-            p += el;
-            continue;
-        }
-        if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r') {
-            p++;
-            continue;
-        }
-        if (ascii_word[ch]) {
-            size_t end = fast_word(text, len, p, tb);
-            p = end ? end : read_word(text, len, p, tb);
-            continue;
-        }
-        utf8proc_int32_t cp;
-        size_t k = decode(text + p, len - p, &cp);
-        if (cp == 0xFFFD || is_space_cp(cp) || is_emoji_tail_cp(cp)) {
-            p += k;
-            continue;
-        }
-        if (is_word_cp(cp)) {
-            p = read_word(text, len, p, tb);
-            continue;
-        }
-        if (is_emoji_cp(cp)) {
-            ctok *t = new_token(tb, CTOK_EMOJI, p);
-            if (t) {
-                (void)norm_put(tb, t, text + p, k);
-                finish_token(tb, t, p + k);
+            if (cls == BYTE_PUNCT && st.fast_room) {
+                p = fast_punct(text, len, p, tb, &st);
+                if (st.truncated && st.n >= CLASSIFY_MAX_TOKENS)
+                    break;
+                continue;
             }
-            p += k;
-            continue;
-        }
-        /* punctuation: runs of ! and ? are one token, "..." too */
-        ctok *t = new_token(tb, CTOK_PUNCT, p);
-        size_t q = p;
-        if (cp == '!' || cp == '?') {
-            unsigned ne = 0, nq = 0;
-            while (q < len && (text[q] == '!' || text[q] == '?')) {
-                if (text[q] == '!')
-                    ne++;
-                else
-                    nq++;
-                q++;
+            if (cls != BYTE_WORD_EMO) {
+                RUN_SLOW(p = other_step(text, len, p, tb, cls));
+                continue;
             }
-            if (t) {
-                t->n_excl = (uint8_t)(ne > 255 ? 255 : ne);
-                t->n_quest = (uint8_t)(nq > 255 ? 255 : nq);
+            size_t el = 0;
+            if (p + 1 < len && (text[p + 1] == '_' || text[p + 1] == 'D' || text[p + 1] == ':'))
+                RUN_SLOW(el = emit_emoticon(text, len, p, tb));
+            if (el) {
+                p += el;
+                continue;
             }
-        } else if (cp == '.') {
-            while (q < len && text[q] == '.')
-                q++;
-        } else {
-            q += k;
         }
-        if (t) {
-            t->punct = cp < 0x80 ? (uint8_t)cp : 0;
-            if (cp == '.' || cp == '!' || cp == '?' || cp == ';' || cp == 0x3002)
-                t->flags |= CTOK_F_SENT_END | CTOK_F_CLAUSE_END;
-            else if (cp == ',' || cp == ':' || cp == '(' || cp == ')' || cp == '-' ||
-                     cp == 0x2014 || cp == 0x2013 || cp == '"')
-                t->flags |= CTOK_F_CLAUSE_END;
-            (void)norm_put(tb, t, text + p, cp < 0x80 ? 1 : k);
-            finish_token(tb, t, q);
-        }
-        p = q > p ? q : p + 1;
+        /* the usual case: a word of ASCII letters and digits */
+        size_t end = fast_word(text, len, p, tb, &st);
+        if (!end)
+            RUN_SLOW(end = read_word(text, len, p, tb));
+        p = end;
     }
+#undef RUN_SLOW
+out:
+    state_store(&st, tb);
     /* capitals mean emphasis only against a background of lower case */
     tb->all_caps_text = tb->n_words > 0 && tb->n_caps * 10 >= tb->n_words * 8;
     tb->title_text = tb->n_words > 0 && tb->n_titles * 2 > tb->n_words;

@@ -141,7 +141,9 @@ static void test_tokenizer_limits(void **state)
 /* The one-pass path for plain ASCII words must give exactly the tokens of
  * the general path: words next to apostrophes, digits next to : . ,
  * capitals, elongation, masked swearing, non-ASCII letters, emoticons that
- * start with letters, words longer than CTOK_MAX_LEN, the token cap. */
+ * start with letters, words across 8-byte chunks and longer than
+ * CTOK_MAX_LEN, the token cap; and a token's hash must be
+ * ctok_hash_bytes of its normalised bytes, as the lexicon's keys are. */
 static ctok_buf tb_slow;
 
 static void check_fast_path(const char *text, size_t len)
@@ -155,8 +157,10 @@ static void check_fast_path(const char *text, size_t len)
     assert_int_equal(tb.all_caps_text, tb_slow.all_caps_text);
     assert_int_equal(tb.title_text, tb_slow.title_text);
     assert_int_equal(tb.truncated, tb_slow.truncated);
-    for (size_t i = 0; i < tb.n; i++)
+    for (size_t i = 0; i < tb.n; i++) {
         assert_memory_equal(&tb.tok[i], &tb_slow.tok[i], sizeof tb.tok[i]);
+        assert_true(tb.tok[i].hash == ctok_hash_bytes(ctok_text(&tb, i), tb.tok[i].norm_len));
+    }
 }
 
 static void test_tokenizer_fast_path(void **state)
@@ -172,10 +176,26 @@ static void test_tokenizer_fast_path(void **state)
         "\xff\xfe broken \xc3 utf8 \xe2\x82 end",
         "CAPS ONLY TEXT HERE",
         "A Headline Made Of Title Words",
+        /* words across 8-byte chunks, a letter three times across them */
+        "abcdefgh abcdefghi abcdefgggh abcdefghhh ABCDEFGHIJ Abcdefghij abcdEFGH x",
+        "1234567 12345678 123456789 1234567a aaaaaaa1 7x7",
+        /* joined runs: apostrophes (typographic too), numbers */
+        "don't DON'T Don't rock'n'roll 5'6 it's' 'tis o'\xc3\xa9 x'_ a'",
+        "don\xe2\x80\x99t it\xe2\x80\x98s l\xca\xbc a\xe2\x80\x99 a\xe2\x80\x94"
+        "b",
+        "1,000,000 3.14159265 12:30:45 1.a a.1 1..2 1,,2 1:,2 abcdefg1.5 1234567,8",
         "",
     };
+    /* every prefix too: words cut by the end of the text at each offset */
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        check_fast_path(texts[i], strlen(texts[i]));
+        for (size_t len = 0; len <= strlen(texts[i]); len++)
+            check_fast_path(texts[i], len);
+    /* the squeezed spelling of an elongated word is hashed like the word */
+    ctok_run_opts("sooo", 4, &tb, 1);
+    assert_int_equal(tb.n, 1);
+    assert_true(tb.tok[0].hash == ctok_hash_bytes("soo", 3));
+    assert_true(tb.tok[0].hash1 == ctok_hash_bytes("so", 2));
+    assert_true(ctok_hash_bytes("", 0) != 0);
     /* a word longer than a token may be, and one at the end of the text */
     char big[CLASSIFY_MAX_TEXT + 100];
     memset(big, 'q', sizeof big);
@@ -365,6 +385,142 @@ static void test_preferences(void **state)
     assert_string_equal(r.preferences.contact_time, ""); /* not about contacting */
     r = run("you idiots");
     assert_true(r.preferences.politeness < 0.1f);
+}
+
+/* --- the shared analysis ---------------------------------------------------------- */
+
+static const char *evidence_text(const classify_result *r, classify_evidence_kind kind,
+                                 const char *rule)
+{
+    for (unsigned i = 0; i < r->n_evidence; i++)
+        if (r->evidence[i].kind == kind && strcmp(r->evidence[i].rule, rule) == 0)
+            return r->evidence[i].text;
+    return NULL;
+}
+
+/* The phrase filters may let a key through that is no phrase, never the
+ * other way round: every phrase and every start of one passes. */
+static void test_phrase_filters(void **state)
+{
+    (void)state;
+    const lex_table *lex = &clf->lex;
+    size_t phrases = 0;
+    for (size_t i = 0; i < lex->used; i++) {
+        const lex_entry *e = &lex->entries[i];
+        if (e->ntok < 2)
+            continue;
+        phrases++;
+        assert_true(lex_maybe_phrase(lex, e->key));
+        assert_true(lex_maybe_prefix(lex, e->key));
+        assert_ptr_equal(lex_find(lex, e->key), e);
+        /* its first word is marked as a start, long enough for it */
+        ctok_run(lex_name(lex, e), strlen(lex_name(lex, e)), &tb);
+        assert_int_equal(tb.n, e->ntok);
+        const lex_entry *w = lex_find(lex, tb.tok[0].hash);
+        assert_non_null(w);
+        assert_true(w->flags & LEX_F_PHRASE_START);
+        assert_true(w->phrase_max >= e->ntok);
+        assert_true(w->second_sig & lex_sig_bit(tb.tok[1].hash));
+        uint64_t key = CTOK_PHRASE_SEED;
+        for (size_t k = 0; k < tb.n; k++) {
+            key = ctok_phrase_step(key, tb.tok[k].hash);
+            if (k >= 1)
+                assert_true(lex_maybe_prefix(lex, key));
+        }
+        assert_true(key == e->key);
+    }
+    assert_true(phrases > 0);
+}
+
+/* LEX_H_* says what an entry carries; the stages skip on it. */
+static void test_entry_kinds(void **state)
+{
+    (void)state;
+    const lex_table *lex = &clf->lex;
+    for (size_t i = 0; i < lex->used; i++) {
+        const lex_entry *e = &lex->entries[i];
+        assert_int_equal((e->has & LEX_H_EMOTION) != 0, (e->flags & LEX_F_EMOTION) != 0);
+        assert_int_equal((e->has & LEX_H_ABUSE) != 0, e->abuse != LEX_ABUSE_NONE);
+        assert_int_equal((e->has & LEX_H_PREF) != 0, e->pref != LEX_PREF_NONE);
+        assert_int_equal((e->has & LEX_H_URGENCY) != 0, e->urgency != 0 || e->effort != 0);
+        if (e->has & LEX_H_THREAT)
+            assert_true(e->has & LEX_H_ABUSE);
+        if (e->flags & LEX_F_VALENCE)
+            assert_true(e->has & LEX_H_SENTIMENT);
+    }
+    ctok_run("idiot you", 9, &tb);
+    const lex_entry *idiot = lex_find(lex, tb.tok[0].hash);
+    const lex_entry *you = lex_find(lex, tb.tok[1].hash);
+    assert_non_null(idiot);
+    assert_non_null(you);
+    assert_true(idiot->has & LEX_H_THREAT);
+    assert_true(you->has & LEX_H_ABUSE);
+    assert_false(you->has & LEX_H_THREAT);
+}
+
+static void test_negation_scope(void **state)
+{
+    (void)state;
+    /* a word in n't negates whether or not the lexicon knows it */
+    assert_true(score("the fix mightn't be good") < 0);
+    /* two negators cancel out */
+    assert_true(score("it is not never good") > 0);
+    /* the scope is four tokens and stops at a contrast word */
+    assert_true(score("not a single one of them was good") > 0);
+    assert_true(score("not cheap but good") > 0);
+    /* a negator inside an idiom negates nothing after it */
+    assert_true(score("not bad, good") > 0);
+    classify_result r = run("I am not happy");
+    assert_true(has_evidence(&r, CLASSIFY_EV_EMOTION, "negated_emotion"));
+}
+
+static void test_evidence_text(void **state)
+{
+    (void)state;
+    classify_result r = run("well, thanks for nothing");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "idiom"), "thanks for nothing");
+    r = run("the update is not good");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "negation"), "not good");
+    r = run("call me after 5 pm please");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_PREFERENCE, "contact_time"), "after 5 pm");
+    /* a long word is cut at a UTF-8 boundary within the item */
+    char text[256];
+    snprintf(text, sizeof text, "terrible %s", "ééééééééééééééééééééééééééééééééééé");
+    r = run(text);
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "lexicon"), "terrible");
+    /* a full list keeps the strongest items of each kind, texts whole */
+    char many[4096] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(many, i % 2 ? "awful " : "bad ");
+    strcat(many, "horrible");
+    r = run(many);
+    assert_int_equal(r.n_evidence, CLASSIFY_MAX_EVIDENCE);
+    int horrible = 0;
+    for (unsigned i = 0; i < r.n_evidence; i++) {
+        const char *t = r.evidence[i].text;
+        assert_true(strcmp(t, "bad") == 0 || strcmp(t, "awful") == 0 ||
+                    strcmp(t, "horrible") == 0 || r.evidence[i].kind != CLASSIFY_EV_SENTIMENT);
+        horrible += strcmp(t, "horrible") == 0;
+    }
+    assert_int_equal(horrible, 1);
+}
+
+/* A text no lexicon knows leaves every stage at its resting value. */
+static void test_no_entries(void **state)
+{
+    (void)state;
+    classify_result r = run("qwzx vbnm plokij");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEUTRAL);
+    assert_float_equal(r.sentiment.score, 0.0f, 0);
+    assert_int_equal(r.emotion.label, CLASSIFY_EMO_NEUTRAL);
+    assert_float_equal(r.emotion.scores[CLASSIFY_EMO_NEUTRAL], 1.0f, 0);
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
+    assert_float_equal(r.urgency.effort, 0.0f, 0);
+    assert_float_equal(r.preferences.politeness, 0.0f, 0);
+    assert_string_equal(r.preferences.channel, "");
+    r = run("");
+    assert_int_equal(r.n_tokens, 0);
+    assert_float_equal(r.threat.confidence, 0.99f, 1e-6);
 }
 
 /* --- intent and evidence ---------------------------------------------------------- */
@@ -858,6 +1014,11 @@ int main(void)
         cmocka_unit_test(test_threat_levels),
         cmocka_unit_test(test_urgency),
         cmocka_unit_test(test_preferences),
+        cmocka_unit_test(test_phrase_filters),
+        cmocka_unit_test(test_entry_kinds),
+        cmocka_unit_test(test_negation_scope),
+        cmocka_unit_test(test_evidence_text),
+        cmocka_unit_test(test_no_entries),
         cmocka_unit_test(test_intent),
         cmocka_unit_test(test_intent_features_fast_path),
         cmocka_unit_test(test_intent_matches_definition),
