@@ -9,7 +9,8 @@ in the same run (ratios, never absolute targets: machines differ).
                every thread on the one classifier, counted together; VADER
                stays one thread, so this line is not the headline ratio
   --batch      attune-classify --batch end to end: JSON lines in and out,
-               process start and model load included
+               process start and model load included; one thread, and one
+               worker per online core (--threads 0, output still in order)
   VADER        vaderSentiment's polarity_scores() over the same texts
 
 Messages: every text of the shared data (VADER's review and editorial
@@ -54,12 +55,13 @@ def bench_lib(path, passes, model_args, threads=1):
     return j["per_second"], j["threads"]
 
 
-def bench_batch(path, n):
+def bench_batch(path, n, threads=1):
     best = None
     for _ in range(2):
         with open(path, "rb") as f:
             t0 = time.perf_counter()
-            subprocess.run([CLASSIFY, "--batch"], stdin=f, stdout=subprocess.DEVNULL, check=True)
+            subprocess.run([CLASSIFY, "--batch", "--threads", str(threads)], stdin=f,
+                           stdout=subprocess.DEVNULL, check=True)
             dt = time.perf_counter() - t0
         best = dt if best is None else min(best, dt)
     return n / best
@@ -97,6 +99,7 @@ def main():
         lib_lex, _ = bench_lib(path, args.passes, ["--intent-model", ""])
         lib_cores, n_threads = bench_lib(path, args.passes, [], threads=0)
         batch = bench_batch(path, len(texts))
+        batch_cores = bench_batch(path, len(texts), threads=0)
     print(f"messages: {len(texts)} (mean {chars:.0f} characters), one thread each "
           f"unless said; {os.cpu_count()} cores")
     print(f"{'':46} {'msg/s':>12} {'x VADER':>9}")
@@ -106,6 +109,7 @@ def main():
         ("library, lexicon stages (no intent)", lib_lex),
         (f"library, all stages, {n_threads} threads (all cores)", lib_cores),
         ("attune-classify --batch (JSON in/out)", batch),
+        (f"attune-classify --batch --threads 0 ({os.cpu_count()} workers)", batch_cores),
     ]
     for name, v in rows:
         print(f"{name:46} {v:12,.0f} {v / vader:9.1f}")
@@ -113,7 +117,8 @@ def main():
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"messages": len(texts), "vader": vader, "library_all": lib_all,
                        "library_lexicon": lib_lex, "library_all_cores": lib_cores,
-                       "all_cores_threads": n_threads, "batch": batch}, f, indent=2)
+                       "all_cores_threads": n_threads, "batch": batch,
+                       "batch_all_cores": batch_cores}, f, indent=2)
 
 
 if __name__ == "__main__":
