@@ -262,13 +262,41 @@ static inline uint64_t bigram_key(uint64_t a, uint64_t b)
     return ctok_phrase_step(ctok_phrase_step(INTENT_BIGRAM_SEED, a), b);
 }
 
+/* The model's key of a character gram, a function of its bytes alone that
+ * costs a few instructions where FNV-1a costs one multiply per byte: up to
+ * seven bytes packed into an integer with their count above them (so two
+ * grams never share it), a longer gram (letters outside ASCII) hashed with
+ * the top bit set, then multiplied by an odd constant, which mixes the bits
+ * and still maps distinct integers to distinct keys (never 0). */
+#define GRAM_MIX 0x9E3779B97F4A7C15ULL
+
+static inline uint64_t gram_key(const char *g, size_t n)
+{
+    uint64_t k = 0;
+    if (n <= 7) {
+        for (size_t i = 0; i < n; i++)
+            k = k << 8 | (unsigned char)g[i];
+        k |= (uint64_t)n << 56;
+    } else {
+        k = fnv_add(FNV_OFFSET, g, n) | 1ULL << 63;
+    }
+    return k * GRAM_MIX;
+}
+
+/* The key of an ASCII 3-gram, its bytes packed as by gram_key. */
+static inline uint64_t gram3_key(uint32_t packed)
+{
+    return ((uint64_t)packed | 3ULL << 56) * GRAM_MIX;
+}
+
 /* A slot holds bits 24-63 of the key (bit 24 forced on, so that a used
  * slot is never 0) over the row number: eight bytes, so that the table can
  * stay under a third full (short probes, most look-ups of free text miss)
  * in the space a half-full table of 16-byte slots would take. The bits that
- * pick the slot are the key's low ones, so the two parts do not overlap;
- * two keys that agree on both would be taken for one (about one chance in
- * 2^40 per probe). */
+ * pick the slot are below bit 24 (the low ones for bigrams; for grams the
+ * top of those 24, which depend on all the bytes of a 3-gram), so the two
+ * parts do not overlap; two keys that agree on both would be taken for one
+ * (about one chance in 2^40 per probe). */
 #define SLOT_ROW_BITS 24
 #define SLOT_ROW_MASK ((1ULL << SLOT_ROW_BITS) - 1)
 
@@ -277,14 +305,13 @@ static inline uint64_t slot_tag(uint64_t key)
     return (key | (1ULL << SLOT_ROW_BITS)) & ~SLOT_ROW_MASK;
 }
 
-/* The row of key, or -1. */
-static inline int64_t slot_find(const intent_model *m, uint64_t key)
+/* The row of key, probing from slot j, or -1. */
+static inline int64_t slots_find(const uint64_t *slots, size_t mask, size_t j, uint64_t key)
 {
-    const size_t mask = m->cap - 1;
     const uint64_t tag = slot_tag(key);
-    for (size_t j = (size_t)key & mask;; j = (j + 1) & mask) {
-        uint64_t v = m->slots[j];
-        if ((v & ~SLOT_ROW_MASK) == tag)
+    for (;; j = (j + 1) & mask) {
+        uint64_t v = slots[j];
+        if ((v ^ tag) <= SLOT_ROW_MASK)
             return (int64_t)(v & SLOT_ROW_MASK);
         if (v == 0)
             return -1;
@@ -292,16 +319,34 @@ static inline int64_t slot_find(const intent_model *m, uint64_t key)
 }
 
 /* Returns 0 when key is there already. */
-static int slot_insert(intent_model *m, uint64_t key, uint32_t row)
+static int slots_insert(uint64_t *slots, size_t mask, size_t j, uint64_t key, uint32_t row)
 {
-    if (slot_find(m, key) >= 0)
+    if (slots_find(slots, mask, j, key) >= 0)
         return 0;
-    const size_t mask = m->cap - 1;
-    size_t j = (size_t)key & mask;
-    while (m->slots[j])
+    while (slots[j])
         j = (j + 1) & mask;
-    m->slots[j] = slot_tag(key) | row;
+    slots[j] = slot_tag(key) | row;
     return 1;
+}
+
+static inline size_t big_slot(const intent_model *m, uint64_t key)
+{
+    return (size_t)key & (m->cap - 1);
+}
+
+static inline int64_t big_find(const intent_model *m, uint64_t key)
+{
+    return slots_find(m->slots, m->cap - 1, big_slot(m, key), key);
+}
+
+static inline size_t gram_slot(const intent_model *m, uint64_t key)
+{
+    return (size_t)(key >> m->gshift) & (m->gcap - 1);
+}
+
+static inline int64_t gram_find(const intent_model *m, uint64_t key)
+{
+    return slots_find(m->gslots, m->gcap - 1, gram_slot(m, key), key);
 }
 
 /* Adds the (raw) rows of a word's character grams, times wt, to row. */
@@ -313,10 +358,9 @@ typedef struct {
 
 static void fold_gram(uint64_t hash, const char *gram, size_t len, void *arg)
 {
-    (void)gram;
-    (void)len;
+    (void)hash;
     const fold_arg *a = arg;
-    int64_t r = slot_find(a->m, hash);
+    int64_t r = gram_find(a->m, gram_key(gram, len));
     if (r < 0)
         return;
     const float *g = a->m->weights + (size_t)r * a->m->stride;
@@ -327,10 +371,13 @@ static void fold_gram(uint64_t hash, const char *gram, size_t len, void *arg)
 void intent_model_fini(intent_model *m)
 {
     free(m->bias_w);
+    free(m->bias);
     free(m->weights);
     free(m->slots);
-    free(m->row_sq);
+    free(m->gslots);
+    free(m->row_grams);
     free(m->row_name);
+    free(m->row_nlen);
     free(m->names);
     memset(m, 0, sizeof *m);
 }
@@ -380,6 +427,25 @@ static long parse_count(const char *s, const char *prefix, long max)
     return v;
 }
 
+/* Rows of stride floats, 16-byte aligned (whole vectors at prediction),
+ * zeroed. */
+static float *alloc_rows(size_t n, size_t stride)
+{
+    float *w = aligned_alloc(16, n * stride * sizeof *w);
+    if (w)
+        memset(w, 0, n * stride * sizeof *w);
+    return w;
+}
+
+/* A table of at least three slots per key: under a third full. */
+static size_t table_cap(size_t keys)
+{
+    size_t cap = 16;
+    while (cap < keys * 3)
+        cap *= 2;
+    return cap;
+}
+
 attune_err intent_model_load(intent_model *m, const char *path, char *errstr, size_t errstr_size)
 {
     memset(m, 0, sizeof *m);
@@ -390,6 +456,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     attune_err err = ATTUNE_OK;
     unsigned lineno = 0;
     const char *why = NULL;
+    size_t n_gram = 0; /* rows of character grams */
     if (!line) {
         err = ATTUNE_ERR_NOMEM;
         why = "out of memory";
@@ -464,19 +531,15 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         goto out;
     }
     m->n_feat = (size_t)nf;
-    /* under a third full: most look-ups of free text miss, and a miss
-     * walks to the next free slot */
-    m->cap = 16;
-    while (m->cap < m->n_feat * 3)
-        m->cap *= 2;
     m->stride = (m->n_class + 3) & ~(size_t)3;
-    m->weights = calloc(m->n_feat * m->stride, sizeof *m->weights);
-    m->slots = calloc(m->cap, sizeof *m->slots);
-    m->row_sq = calloc(m->n_feat, sizeof *m->row_sq);
+    m->weights = alloc_rows(m->n_feat, m->stride);
+    m->bias = alloc_rows(1, m->stride);
+    m->row_grams = calloc(m->n_feat, sizeof *m->row_grams);
     m->row_name = calloc(m->n_feat, sizeof *m->row_name);
+    m->row_nlen = calloc(m->n_feat, sizeof *m->row_nlen);
     size_t names_cap = 1 << 16;
     m->names = malloc(names_cap);
-    if (!m->weights || !m->slots || !m->row_sq || !m->row_name || !m->names) {
+    if (!m->weights || !m->bias || !m->row_grams || !m->row_name || !m->row_nlen || !m->names) {
         err = ATTUNE_ERR_NOMEM;
         why = "out of memory";
         goto out;
@@ -509,6 +572,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         }
         memcpy(m->names + m->names_used, line, nl + 1);
         m->row_name[r] = (uint32_t)m->names_used;
+        m->row_nlen[r] = (uint16_t)nl;
         m->names_used += nl + 1;
         if (nl < 3 || line[1] != ':' || !strchr("wbcp", line[0])) {
             why = "want a feature name w:WORD, b:WORD WORD, c:GRAM or p:STEM";
@@ -520,11 +584,13 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
      * reads gram rows for every word the model does not know, and packed
      * together they share the cache. */
     {
-        float *nw = malloc(m->n_feat * m->stride * sizeof *nw);
+        float *nw = alloc_rows(m->n_feat, m->stride);
         uint32_t *nn = malloc(m->n_feat * sizeof *nn);
-        if (!nw || !nn) {
+        uint16_t *nnl = malloc(m->n_feat * sizeof *nnl);
+        if (!nw || !nn || !nnl) {
             free(nw);
             free(nn);
+            free(nnl);
             err = ATTUNE_ERR_NOMEM;
             why = "out of memory";
             goto out;
@@ -536,21 +602,46 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
                 if (m->names[m->row_name[r]] != family[fam])
                     continue;
                 memcpy(nw + to * m->stride, m->weights + r * m->stride, m->stride * sizeof *nw);
+                nnl[to] = m->row_nlen[r];
                 nn[to++] = m->row_name[r];
+                n_gram += fam == 0;
             }
         free(m->weights);
         free(m->row_name);
+        free(m->row_nlen);
         m->weights = nw;
         m->row_name = nn;
+        m->row_nlen = nnl;
+    }
+    /* under a third full: most look-ups of free text miss, and a miss
+     * walks to the next free slot; the grams get a table of their own,
+     * small enough to stay in the cache */
+    m->cap = table_cap(m->n_feat - n_gram);
+    m->gcap = table_cap(n_gram);
+    m->gshift = SLOT_ROW_BITS;
+    for (size_t c = m->gcap; c > 1; c >>= 1)
+        m->gshift--;
+    m->slots = calloc(m->cap, sizeof *m->slots);
+    m->gslots = calloc(m->gcap, sizeof *m->gslots);
+    if (!m->slots || !m->gslots) {
+        err = ATTUNE_ERR_NOMEM;
+        why = "out of memory";
+        goto out;
     }
     for (size_t r = 0; r < m->n_feat; r++) {
         const char *name = m->names + m->row_name[r];
         size_t nl = strlen(name);
         uint64_t key;
+        int fresh;
         if (name[0] == 'w')
             continue; /* words are keyed once their character grams are in */
-        if (name[0] == 'c' || name[0] == 'p') {
+        if (name[0] == 'c') {
+            key = gram_key(name + 2, nl - 2);
+            fresh = slots_insert(m->gslots, m->gcap - 1, gram_slot(m, key), key, (uint32_t)r);
+        } else if (name[0] == 'p') {
             key = fnv_add(FNV_OFFSET, name, nl);
+            key = key ? key : 1;
+            fresh = slots_insert(m->slots, m->cap - 1, big_slot(m, key), key, (uint32_t)r);
         } else {
             const char *sp = memchr(name + 2, ' ', nl - 2);
             if (!sp || sp == name + 2 || sp == name + nl - 1) {
@@ -560,8 +651,9 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             }
             key = bigram_key(ctok_hash_bytes(name + 2, (size_t)(sp - name - 2)),
                              ctok_hash_bytes(sp + 1, (size_t)(name + nl - sp - 1)));
+            fresh = slots_insert(m->slots, m->cap - 1, big_slot(m, key), key, (uint32_t)r);
         }
-        if (!slot_insert(m, key ? key : 1, (uint32_t)r)) {
+        if (!fresh) {
             why = "duplicate feature";
             err = ATTUNE_ERR_PARSE;
             goto out;
@@ -583,7 +675,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         size_t ng = word_grams(name + 2, wl, fold_gram, &fa);
         /* keyed by the word in the lexicon's table, see
          * intent_model_index_words */
-        m->row_sq[r] = INTENT_W_WORD * INTENT_W_WORD + (float)ng * INTENT_W_CHAR * INTENT_W_CHAR;
+        m->row_grams[r] = (uint16_t)ng;
         if (wl == 1 && name[2] == '#')
             m->num_row = (int32_t)r;
     }
@@ -601,7 +693,8 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     m->h_num = ctok_hash_bytes("#", 1);
     m->h_bos = ctok_hash_bytes("<s>", 3);
     m->h_eos = ctok_hash_bytes("</s>", 4);
-    m->h_cseed = fnv_add(FNV_OFFSET, "c:", 2);
+    for (size_t c = 0; c < m->n_class; c++)
+        m->bias[c] = m->bias_w[c] * m->bias_value;
 #undef NEXT_LINE
 out:
     free(line);
@@ -618,7 +711,7 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
                                     size_t errstr_size)
 {
     for (size_t r = 0; r < m->n_feat; r++) {
-        if (m->row_sq[r] <= 0.0f)
+        if (m->row_grams[r] == 0)
             continue;
         const char *name = m->names + m->row_name[r];
         attune_err err =
@@ -630,119 +723,122 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
     return ATTUNE_OK;
 }
 
+
 /* --- prediction ------------------------------------------------------------ */
 
 /* Feature rows remembered for the explanation, so that it needs no second
  * pass; past this many the scores stay exact and only the evidence looks at
  * the first hits. */
 #define INTENT_MAX_HITS 2048
+/* The most rows one word adds: a gram per byte, or its own row; then a
+ * bigram and a passive stem. The hits of a word are written before the
+ * count is cut back to INTENT_MAX_HITS, so the buffer has room for them. */
+#define INTENT_WORD_HITS (CTOK_MAX_LEN + 2)
 
 /* Four floats, added lane by lane (a GCC/Clang vector extension). */
 typedef float intent_v4 __attribute__((vector_size(16)));
 
+/* What a text's features add up to. */
 typedef struct {
-    const intent_model *m;
     intent_v4 sc[CLASSIFY_MAX_INTENTS / 4];
+    size_t n_words, n_char, n_passive;
     size_t n_hit;
-    uint32_t hit_row[INTENT_MAX_HITS];
-} predict_acc;
+    /* the rows added, in order, as offsets (row times stride) */
+    uint32_t hit[INTENT_MAX_HITS + INTENT_WORD_HITS];
+} intent_sum;
 
-/* Rows are padded to a multiple of four floats (the padding 0): whole
- * vectors, and the weights are already multiplied by their family's weight. */
-static inline void sum_row(predict_acc *a, uint32_t row)
+#define INTENT_INLINE static inline __attribute__((always_inline))
+
+/* Adds the row at offset off; nv vectors of four floats (rows are padded
+ * with zeros to whole vectors, and 16-byte aligned). */
+INTENT_INLINE void sum_row(intent_v4 *sc, const float *weights, uint32_t off, size_t nv)
 {
-    const size_t stride = a->m->stride;
-    const float *w = a->m->weights + (size_t)row * stride;
-    if (stride == 12) {
-        /* the shipped model's ten labels: the loop spelled out */
+    const float *w = __builtin_assume_aligned(weights + off, 16);
+    if (nv == 3) {
+        /* spelled out: the loop would not be unrolled, nor sc kept in
+         * registers */
         intent_v4 x0, x1, x2;
         memcpy(&x0, w, sizeof x0);
         memcpy(&x1, w + 4, sizeof x1);
         memcpy(&x2, w + 8, sizeof x2);
-        a->sc[0] += x0;
-        a->sc[1] += x1;
-        a->sc[2] += x2;
-    } else {
-        for (size_t k = 0; k < stride / 4; k++) {
-            intent_v4 x;
-            memcpy(&x, w + 4 * k, sizeof x);
-            a->sc[k] += x;
-        }
+        sc[0] += x0;
+        sc[1] += x1;
+        sc[2] += x2;
+        return;
+    }
+    for (size_t k = 0; k < nv; k++) {
+        intent_v4 x;
+        memcpy(&x, w + 4 * k, sizeof x);
+        sc[k] += x;
     }
 }
 
-static inline void add_row(predict_acc *a, uint32_t row)
+/* Whether the n bytes at w are all ASCII, read eight or four at a time
+ * (the last read overlapping the one before rather than running past w). */
+static inline int all_ascii(const char *w, size_t n)
 {
-    sum_row(a, row);
-    if (a->n_hit < INTENT_MAX_HITS)
-        a->hit_row[a->n_hit++] = row;
+    uint64_t acc = 0, x;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, w + i, sizeof x);
+            acc |= x;
+        }
+        memcpy(&x, w + n - 8, sizeof x);
+        acc |= x;
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, w, sizeof a);
+        memcpy(&b, w + n - 4, sizeof b);
+        acc = a | b;
+    } else if (n > 0) {
+        acc = (unsigned char)w[0] | (unsigned char)w[n / 2] | (unsigned char)w[n - 1];
+    }
+    return (acc & 0x8080808080808080ULL) == 0;
 }
 
-/* A word the model has no row for (a typo, a rare inflection): its
- * character grams one by one. */
-static void add_gram(uint64_t hash, const char *gram, size_t len, void *arg)
+/* The grams of a word outside ASCII, found ones appended to the hits (the
+ * caller adds their rows). */
+typedef struct {
+    const intent_model *m;
+    intent_sum *s;
+} collect_arg;
+
+static void collect_gram(uint64_t hash, const char *gram, size_t len, void *arg)
 {
-    (void)gram;
-    (void)len;
-    predict_acc *a = arg;
-    int64_t r = slot_find(a->m, hash);
+    (void)hash;
+    const collect_arg *a = arg;
+    int64_t r = gram_find(a->m, gram_key(gram, len));
     if (r >= 0)
-        add_row(a, (uint32_t)r);
+        a->s->hit[a->s->n_hit++] = (uint32_t)((size_t)r * a->m->stride);
 }
 
-/* The character grams of a word the model has no row for. ASCII words (the
- * usual case) take a loop of their own: all gram hashes first, their slots
- * prefetched, then the look-ups. Returns the number of grams (each counts
- * in the vector's length, found or not). */
-static size_t add_unknown_word(predict_acc *a, const char *w, size_t wl)
+/* Whether one of the two words before word k is an auxiliary. */
+static int aux_before(const ctok_buf *tb, const uint16_t *widx, size_t k)
 {
-    unsigned char pad[CTOK_MAX_LEN + 2];
-    size_t pl = 0;
-    int ascii = 1;
-    if (wl > CTOK_MAX_LEN)
-        wl = CTOK_MAX_LEN;
-    pad[pl++] = '<';
-    for (size_t k = 0; k < wl; k++) {
-        pad[pl++] = (unsigned char)w[k];
-        ascii &= (unsigned char)w[k] < 0x80;
+    for (size_t back = 1; back <= 2 && back <= k; back++) {
+        const char *pw;
+        size_t pwl;
+        word_of(tb, widx[k - back], &pw, &pwl);
+        if (is_aux(pw, pwl))
+            return 1;
     }
-    pad[pl++] = '>';
-    if (!ascii)
-        return word_grams(w, wl, add_gram, a);
-    const intent_model *m = a->m;
-    const size_t mask = m->cap - 1;
-    uint64_t hs[(CTOK_MAX_LEN + 2) * (INTENT_MAX_GRAM - INTENT_MIN_GRAM + 1)];
-    size_t nh = 0;
-    for (size_t s0 = 0; s0 + INTENT_MIN_GRAM <= pl; s0++) {
-        uint64_t h = m->h_cseed;
-        size_t g = 0;
-        for (; g + 1 < INTENT_MIN_GRAM; g++)
-            h = (h ^ pad[s0 + g]) * FNV_PRIME;
-        for (; g < INTENT_MAX_GRAM && s0 + g < pl; g++) {
-            h = (h ^ pad[s0 + g]) * FNV_PRIME;
-            hs[nh] = h ? h : 1;
-            __builtin_prefetch(&m->slots[(size_t)hs[nh] & mask]);
-            nh++;
-        }
-    }
-    for (size_t k = 0; k < nh; k++) {
-        int64_t r = slot_find(m, hs[k]);
-        if (r >= 0)
-            add_row(a, (uint32_t)r);
-    }
-    return nh;
+    return 0;
 }
 
-void classify_intent_stage(classify_run *run)
+/* The sums of a text's features, in the order of the definition (word or
+ * its grams, bigram, passive stem; word after word), which float addition
+ * needs for the same result. nv is the number of vectors in a row: inlined
+ * with a constant, the sums stay in registers. */
+INTENT_INLINE void intent_sum_text(const classify_run *run, intent_sum *s, size_t nv)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
-    classify_result *res = run->r;
-    /* keys first, with their slots prefetched, then the look-ups: the
-     * table is larger than the caches and the keys do not depend on it */
-    uint64_t bkey[CLASSIFY_MAX_TOKENS + 1];
+    const float *weights = m->weights;
+    const uint32_t stride = (uint32_t)(nv * 4);
+    /* bigram keys first, with their slots prefetched, then the look-ups:
+     * the table is larger than the caches and the keys do not depend on it */
+    uint64_t bkey[CLASSIFY_MAX_TOKENS];
     uint16_t widx[CLASSIFY_MAX_TOKENS];
-    const size_t mask = m->cap - 1;
     size_t nw = 0;
     /* bigram_key(previous word, h) with its first step carried over from
      * the previous word ("<s>" before the first) */
@@ -754,79 +850,160 @@ void classify_intent_stage(classify_run *run)
         uint64_t h = t->kind == CTOK_NUM ? m->h_num : t->hash;
         bkey[nw] = ctok_phrase_step(pstate, h);
         widx[nw] = (uint16_t)i;
-        __builtin_prefetch(&m->slots[(size_t)bkey[nw] & mask]);
+        __builtin_prefetch(&m->slots[big_slot(m, bkey[nw])]);
         pstate = ctok_phrase_step(INTENT_BIGRAM_SEED, h);
         nw++;
     }
-    predict_acc a;
-    a.m = m;
-    a.n_hit = 0;
-    memset(a.sc, 0, sizeof a.sc);
-    double sq = 0;
+    /* (three vectors, for ten labels, fit in registers; the compiler
+     * keeps them there when it sees the small array) */
+    intent_v4 sc_few[3], sc_many[CLASSIFY_MAX_INTENTS / 4];
+    intent_v4 *sc = nv <= 3 ? sc_few : sc_many;
+    for (size_t v = 0; v < nv; v++)
+        sc[v] = (intent_v4){0, 0, 0, 0};
+    uint32_t *hit = s->hit;
+    size_t n_hit = 0, n_char = 0, n_passive = 0;
     for (size_t k = 0; k < nw; k++) {
+        const size_t i = widx[k];
+        const ctok *t = &tb->tok[i];
+        const int num = t->kind == CTOK_NUM;
         /* the word's row came with its lexicon look-up (analyse) */
-        int64_t r = tb->tok[widx[k]].kind == CTOK_NUM ? m->num_row : run->intent_row[widx[k]];
+        const int32_t r = num ? m->num_row : run->intent_row[i];
         if (r >= 0) {
-            add_row(&a, (uint32_t)r);
-            sq += m->row_sq[r];
+            const uint32_t off = (uint32_t)r * stride;
+            sum_row(sc, weights, off, nv);
+            hit[n_hit++] = off;
+            n_char += m->row_grams[r];
         } else {
+            /* a word the model has no row for (a typo, a rare
+             * inflection): its character grams one by one */
             const char *w;
             size_t wl;
-            word_of(tb, widx[k], &w, &wl);
-            size_t ng = add_unknown_word(&a, w, wl);
-            sq += INTENT_W_WORD * INTENT_W_WORD + (double)ng * INTENT_W_CHAR * INTENT_W_CHAR;
+            word_of(tb, i, &w, &wl);
+            if (wl > CTOK_MAX_LEN)
+                wl = CTOK_MAX_LEN;
+            if (wl > 0 && all_ascii(w, wl)) {
+                /* the 3-grams of "<w>", a byte each, their keys rolled */
+                uint32_t g = (uint32_t)'<' << 8 | (unsigned char)w[0];
+                for (size_t j = 1; j <= wl; j++) {
+                    g = (g << 8 | (j < wl ? (unsigned char)w[j] : '>')) & 0xFFFFFF;
+                    const int64_t gr = gram_find(m, gram3_key(g));
+                    if (gr >= 0) {
+                        const uint32_t off = (uint32_t)gr * stride;
+                        sum_row(sc, weights, off, nv);
+                        hit[n_hit++] = off;
+                    }
+                }
+                n_char += wl;
+            } else {
+                collect_arg ca = {m, s};
+                const size_t first = n_hit;
+                s->n_hit = n_hit;
+                n_char += word_grams(w, wl, collect_gram, &ca);
+                n_hit = s->n_hit;
+                for (size_t j = first; j < n_hit; j++)
+                    sum_row(sc, weights, hit[j], nv);
+            }
         }
-        r = slot_find(m, bkey[k]);
-        if (r >= 0)
-            add_row(&a, (uint32_t)r);
-        sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
+        int64_t br = big_find(m, bkey[k]);
+        if (br >= 0) {
+            const uint32_t off = (uint32_t)br * stride;
+            sum_row(sc, weights, off, nv);
+            hit[n_hit++] = off;
+        }
         /* the passive feature, looked for only after a word in -ed */
-        const ctok *t = &tb->tok[widx[k]];
-        size_t stem = t->kind == CTOK_WORD ? passive_stem(ctok_text(tb, widx[k]), t->norm_len) : 0;
-        if (stem) {
-            int aux = 0;
-            for (size_t back = 1; back <= 2 && back <= k && !aux; back++) {
-                const char *pw;
-                size_t pwl;
-                word_of(tb, widx[k - back], &pw, &pwl);
-                aux = is_aux(pw, pwl);
+        size_t stem = num ? 0 : passive_stem(ctok_text(tb, i), t->norm_len);
+        if (stem && aux_before(tb, widx, k)) {
+            uint64_t h = fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, i), stem);
+            int64_t pr = big_find(m, h ? h : 1);
+            if (pr >= 0) {
+                const uint32_t off = (uint32_t)pr * stride;
+                sum_row(sc, weights, off, nv);
+                hit[n_hit++] = off;
             }
-            if (aux) {
-                uint64_t h = fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, widx[k]), stem);
-                r = slot_find(m, h ? h : 1);
-                if (r >= 0)
-                    add_row(&a, (uint32_t)r);
-                sq += INTENT_W_PASSIVE * INTENT_W_PASSIVE;
-            }
+            n_passive++;
         }
+        if (n_hit > INTENT_MAX_HITS)
+            n_hit = INTENT_MAX_HITS;
     }
     if (nw > 0) {
-        int64_t r = slot_find(m, ctok_phrase_step(pstate, m->h_eos));
-        if (r >= 0)
-            add_row(&a, (uint32_t)r);
+        int64_t br = big_find(m, ctok_phrase_step(pstate, m->h_eos));
+        if (br >= 0) {
+            const uint32_t off = (uint32_t)br * stride;
+            sum_row(sc, weights, off, nv);
+            if (n_hit < INTENT_MAX_HITS)
+                hit[n_hit++] = off;
+        }
+    }
+    for (size_t v = 0; v < nv; v++)
+        s->sc[v] = sc[v];
+    s->n_words = nw;
+    s->n_char = n_char;
+    s->n_passive = n_passive;
+    s->n_hit = n_hit;
+}
+
+/* The shipped model's ten labels: three vectors. */
+static void intent_sum_text3(const classify_run *run, intent_sum *s)
+{
+    intent_sum_text(run, s, 3);
+}
+
+static void intent_sum_text_any(const classify_run *run, intent_sum *s)
+{
+    intent_sum_text(run, s, run->c->intent.stride / 4);
+}
+
+void classify_intent_stage(classify_run *run)
+{
+    const intent_model *m = &run->c->intent;
+    classify_result *res = run->r;
+    intent_sum s;
+    if (m->stride == 12)
+        intent_sum_text3(run, &s);
+    else
+        intent_sum_text_any(run, &s);
+    /* the squared length: a word, its bigram and its grams (found or not),
+     * the passive stems and the closing bigram; counted rather than summed
+     * word by word, which gives the same (the terms are small multiples of
+     * a quarter, exact in a double) */
+    double sq = (double)s.n_words * (INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM) +
+                (double)s.n_char * (INTENT_W_CHAR * INTENT_W_CHAR) +
+                (double)s.n_passive * (INTENT_W_PASSIVE * INTENT_W_PASSIVE);
+    if (s.n_words > 0)
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
-    }
+    const float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
     float scores[CLASSIFY_MAX_INTENTS];
-    memcpy(scores, a.sc, m->stride * sizeof(float));
-    float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
-    float probs[CLASSIFY_MAX_INTENTS] = {0};
-    float maxs = -INFINITY;
-    for (size_t k = 0; k < m->n_class; k++) {
-        scores[k] = scores[k] * norm + m->bias_w[k] * m->bias_value;
-        if (scores[k] > maxs)
-            maxs = scores[k];
+    for (size_t v = 0; v < m->stride / 4; v++) {
+        intent_v4 b;
+        memcpy(&b, m->bias + 4 * v, sizeof b);
+        const intent_v4 x = s.sc[v] * norm + b;
+        memcpy(scores + 4 * v, &x, sizeof x);
     }
+    float probs[CLASSIFY_MAX_INTENTS];
     float total = 0;
-    for (size_t k = 0; k < m->n_class; k++) {
-        /* logistic models give log-odds per class; margins of an SVM are
-         * turned into a distribution by a sharpened softmax */
-        probs[k] =
-            m->probabilistic ? 1.0f / (1.0f + expf(-scores[k])) : expf(4.0f * (scores[k] - maxs));
-        total += probs[k];
+    probs[0] = probs[1] = 0; /* (the model has two classes or more) */
+    if (m->probabilistic) {
+        /* logistic models give log-odds per class */
+        for (size_t k = 0; k < m->n_class; k++) {
+            probs[k] = 1.0f / (1.0f + expf(-scores[k]));
+            total += probs[k];
+        }
+    } else {
+        /* margins of an SVM are turned into a distribution by a sharpened
+         * softmax */
+        float maxs = -INFINITY;
+        for (size_t k = 0; k < m->n_class; k++)
+            if (scores[k] > maxs)
+                maxs = scores[k];
+        for (size_t k = 0; k < m->n_class; k++) {
+            probs[k] = expf(4.0f * (scores[k] - maxs));
+            total += probs[k];
+        }
     }
+    const float div = total > 0 ? total : 1.0f;
     size_t best = 0, second = m->n_class > 1 ? 1 : 0;
     for (size_t k = 0; k < m->n_class; k++) {
-        probs[k] /= total > 0 ? total : 1.0f;
+        probs[k] /= div;
         if (probs[k] > probs[best]) {
             second = best;
             best = k;
@@ -848,15 +1025,16 @@ void classify_intent_stage(classify_run *run)
      * reason; ties go to the earlier hit) */
     uint32_t top[3] = {0, 0, 0};
     float top_w[3] = {0, 0, 0};
+    float floor_w = 0; /* top_w[2] */
     int n_top = 0;
     const float *wbest = m->weights + best;
-    for (size_t h = 0; h < a.n_hit; h++) {
-        const uint32_t row = a.hit_row[h];
-        const float v = wbest[(size_t)row * m->stride];
-        if (!(v > top_w[2]))
+    for (size_t h = 0; h < s.n_hit; h++) {
+        const uint32_t off = s.hit[h];
+        const float v = wbest[off];
+        if (!(v > floor_w))
             continue;
-        if ((n_top > 0 && top[0] == row) || (n_top > 1 && top[1] == row) ||
-            (n_top > 2 && top[2] == row))
+        if ((n_top > 0 && top[0] == off) || (n_top > 1 && top[1] == off) ||
+            (n_top > 2 && top[2] == off))
             continue;
         int at = 2;
         while (at > 0 && v > top_w[at - 1]) {
@@ -864,14 +1042,16 @@ void classify_intent_stage(classify_run *run)
             top_w[at] = top_w[at - 1];
             at--;
         }
-        top[at] = row;
+        top[at] = off;
         top_w[at] = v;
+        floor_w = top_w[2];
         if (n_top < 3)
             n_top++;
     }
     for (int t = 0; t < n_top; t++) {
-        const char *name = m->names + m->row_name[top[t]];
-        classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature", name, strlen(name),
+        const size_t row = top[t] / m->stride;
+        classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
+                                   m->names + m->row_name[row], m->row_nlen[row],
                                    top_w[t] * norm);
     }
 }
