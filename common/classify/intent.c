@@ -37,6 +37,9 @@
 #define FNV_PRIME 0x100000001b3ULL
 #define INTENT_MAX_FEATURES 4000000
 #define INTENT_LINE_MAX 16384
+/* Prediction sums the columns of the weight rows twelve at a time: three
+ * vectors of four floats, in registers. */
+#define INTENT_CHUNK 12
 /* Weights of the feature families: whole words say more than the many
  * character n-grams that mostly back them up against typos and inflection. */
 #ifndef INTENT_W_WORD
@@ -255,19 +258,27 @@ double classify_intent_features(const char *text, size_t len, int want_names,
 /* --- model --------------------------------------------------------------- */
 
 /* The key of the bigram of two words, from the tokenizer's hashes of the
- * words (so that prediction hashes no bytes for it). */
-#define INTENT_BIGRAM_SEED 0x6A09E667F3BCC909ULL
-static inline uint64_t bigram_key(uint64_t a, uint64_t b)
+ * words, so that prediction hashes no bytes for it: a multiply of each,
+ * the first one's carried over from the word before. */
+#define BIGRAM_MUL_A 0xD6E8FEB86659FD93ULL
+#define BIGRAM_MUL_B 0x9E3779B97F4A7C15ULL
+
+static inline uint64_t bigram_first(uint64_t a)
 {
-    return ctok_phrase_step(ctok_phrase_step(INTENT_BIGRAM_SEED, a), b);
+    return a * BIGRAM_MUL_A;
+}
+
+static inline uint64_t bigram_key(uint64_t first, uint64_t b)
+{
+    return (first ^ b) * BIGRAM_MUL_B;
 }
 
 /* The model's key of a character gram, a function of its bytes alone that
  * costs a few instructions where FNV-1a costs one multiply per byte: up to
- * seven bytes packed into an integer with their count above them (so two
- * grams never share it), a longer gram (letters outside ASCII) hashed with
- * the top bit set, then multiplied by an odd constant, which mixes the bits
- * and still maps distinct integers to distinct keys (never 0). */
+ * seven bytes packed into an integer with their count in the byte above
+ * (so that two grams never share it), a longer gram (letters outside ASCII)
+ * hashed with the top bit set; then multiplied by an odd constant, which
+ * mixes the bits and still maps distinct integers to distinct keys. */
 #define GRAM_MIX 0x9E3779B97F4A7C15ULL
 
 static inline uint64_t gram_key(const char *g, size_t n)
@@ -276,77 +287,59 @@ static inline uint64_t gram_key(const char *g, size_t n)
     if (n <= 7) {
         for (size_t i = 0; i < n; i++)
             k = k << 8 | (unsigned char)g[i];
-        k |= (uint64_t)n << 56;
+        k |= (uint64_t)n << (8 * n);
     } else {
         k = fnv_add(FNV_OFFSET, g, n) | 1ULL << 63;
     }
     return k * GRAM_MIX;
 }
 
-/* The key of an ASCII 3-gram, its bytes packed as by gram_key. */
+/* The key of an ASCII 3-gram packed as by gram_key (bytes 0-2, then 3). */
 static inline uint64_t gram3_key(uint32_t packed)
 {
-    return ((uint64_t)packed | 3ULL << 56) * GRAM_MIX;
+    return (uint64_t)(packed | 3U << 24) * GRAM_MIX;
 }
 
-/* A slot holds bits 24-63 of the key (bit 24 forced on, so that a used
- * slot is never 0) over the row number: eight bytes, so that the table can
- * stay under a third full (short probes, most look-ups of free text miss)
- * in the space a half-full table of 16-byte slots would take. The bits that
- * pick the slot are below bit 24 (the low ones for bigrams; for grams the
- * top of those 24, which depend on all the bytes of a 3-gram), so the two
- * parts do not overlap; two keys that agree on both would be taken for one
- * (about one chance in 2^40 per probe). */
-#define SLOT_ROW_BITS 24
-#define SLOT_ROW_MASK ((1ULL << SLOT_ROW_BITS) - 1)
+/* A slot holds the low 40 bits of the key under the row number plus one
+ * (so that a used slot is never 0), and the key's top bits pick the slot:
+ * eight bytes, so that a table can stay under a third full (short probes,
+ * most look-ups of free text miss) in the space a half-full table of
+ * 16-byte slots would take. Two keys that agree on the 40 bits and on the
+ * slot would be taken for one (about one chance in 2^40 per probe; never
+ * for two grams of up to four bytes, whose packed forms differ in the low
+ * 40 bits and so do their keys). */
+#define SLOT_TAG_BITS 40
+#define SLOT_ROWS_MAX ((1U << (64 - SLOT_TAG_BITS)) - 2)
+_Static_assert(INTENT_MAX_FEATURES <= SLOT_ROWS_MAX && INTENT_MAX_FEATURES * 3 <= SLOT_ROWS_MAX + 2,
+               "rows and slot numbers fit above the tag");
 
-static inline uint64_t slot_tag(uint64_t key)
+static inline size_t slot_of(uint64_t key, size_t mask)
 {
-    return (key | (1ULL << SLOT_ROW_BITS)) & ~SLOT_ROW_MASK;
+    return (size_t)(key >> SLOT_TAG_BITS) & mask;
 }
 
-/* The row of key, probing from slot j, or -1. */
-static inline int64_t slots_find(const uint64_t *slots, size_t mask, size_t j, uint64_t key)
+/* The row of key plus one, or 0. */
+static inline uint32_t slots_find(const uint64_t *slots, size_t mask, uint64_t key)
 {
-    const uint64_t tag = slot_tag(key);
-    for (;; j = (j + 1) & mask) {
-        uint64_t v = slots[j];
-        if ((v ^ tag) <= SLOT_ROW_MASK)
-            return (int64_t)(v & SLOT_ROW_MASK);
+    for (size_t j = slot_of(key, mask);; j = (j + 1) & mask) {
+        const uint64_t v = slots[j];
+        if (((v ^ key) << (64 - SLOT_TAG_BITS)) == 0)
+            return (uint32_t)(v >> SLOT_TAG_BITS);
         if (v == 0)
-            return -1;
+            return 0;
     }
 }
 
 /* Returns 0 when key is there already. */
-static int slots_insert(uint64_t *slots, size_t mask, size_t j, uint64_t key, uint32_t row)
+static int slots_insert(uint64_t *slots, size_t mask, uint64_t key, uint32_t row)
 {
-    if (slots_find(slots, mask, j, key) >= 0)
+    if (slots_find(slots, mask, key))
         return 0;
+    size_t j = slot_of(key, mask);
     while (slots[j])
         j = (j + 1) & mask;
-    slots[j] = slot_tag(key) | row;
+    slots[j] = (uint64_t)(row + 1) << SLOT_TAG_BITS | (key & ((1ULL << SLOT_TAG_BITS) - 1));
     return 1;
-}
-
-static inline size_t big_slot(const intent_model *m, uint64_t key)
-{
-    return (size_t)key & (m->cap - 1);
-}
-
-static inline int64_t big_find(const intent_model *m, uint64_t key)
-{
-    return slots_find(m->slots, m->cap - 1, big_slot(m, key), key);
-}
-
-static inline size_t gram_slot(const intent_model *m, uint64_t key)
-{
-    return (size_t)(key >> m->gshift) & (m->gcap - 1);
-}
-
-static inline int64_t gram_find(const intent_model *m, uint64_t key)
-{
-    return slots_find(m->gslots, m->gcap - 1, gram_slot(m, key), key);
 }
 
 /* Adds the (raw) rows of a word's character grams, times wt, to row. */
@@ -360,10 +353,10 @@ static void fold_gram(uint64_t hash, const char *gram, size_t len, void *arg)
 {
     (void)hash;
     const fold_arg *a = arg;
-    int64_t r = gram_find(a->m, gram_key(gram, len));
-    if (r < 0)
+    const uint32_t r1 = slots_find(a->m->gslots, a->m->gcap - 1, gram_key(gram, len));
+    if (!r1)
         return;
-    const float *g = a->m->weights + (size_t)r * a->m->stride;
+    const float *g = a->m->weights + (size_t)(r1 - 1) * a->m->stride;
     for (size_t k = 0; k < a->m->n_class; k++)
         a->row[k] += a->wt * g[k];
 }
@@ -531,7 +524,9 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         goto out;
     }
     m->n_feat = (size_t)nf;
-    m->stride = (m->n_class + 3) & ~(size_t)3;
+    /* rows of whole chunks of twelve floats, which prediction sums in
+     * registers (one chunk for the shipped model's ten labels) */
+    m->stride = (m->n_class + INTENT_CHUNK - 1) / INTENT_CHUNK * INTENT_CHUNK;
     m->weights = alloc_rows(m->n_feat, m->stride);
     m->bias = alloc_rows(1, m->stride);
     m->row_grams = calloc(m->n_feat, sizeof *m->row_grams);
@@ -618,9 +613,6 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
      * small enough to stay in the cache */
     m->cap = table_cap(m->n_feat - n_gram);
     m->gcap = table_cap(n_gram);
-    m->gshift = SLOT_ROW_BITS;
-    for (size_t c = m->gcap; c > 1; c >>= 1)
-        m->gshift--;
     m->slots = calloc(m->cap, sizeof *m->slots);
     m->gslots = calloc(m->gcap, sizeof *m->gslots);
     if (!m->slots || !m->gslots) {
@@ -637,11 +629,10 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             continue; /* words are keyed once their character grams are in */
         if (name[0] == 'c') {
             key = gram_key(name + 2, nl - 2);
-            fresh = slots_insert(m->gslots, m->gcap - 1, gram_slot(m, key), key, (uint32_t)r);
+            fresh = slots_insert(m->gslots, m->gcap - 1, key, (uint32_t)r);
         } else if (name[0] == 'p') {
             key = fnv_add(FNV_OFFSET, name, nl);
-            key = key ? key : 1;
-            fresh = slots_insert(m->slots, m->cap - 1, big_slot(m, key), key, (uint32_t)r);
+            fresh = slots_insert(m->slots, m->cap - 1, key, (uint32_t)r);
         } else {
             const char *sp = memchr(name + 2, ' ', nl - 2);
             if (!sp || sp == name + 2 || sp == name + nl - 1) {
@@ -649,9 +640,9 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
                 err = ATTUNE_ERR_PARSE;
                 goto out;
             }
-            key = bigram_key(ctok_hash_bytes(name + 2, (size_t)(sp - name - 2)),
+            key = bigram_key(bigram_first(ctok_hash_bytes(name + 2, (size_t)(sp - name - 2))),
                              ctok_hash_bytes(sp + 1, (size_t)(name + nl - sp - 1)));
-            fresh = slots_insert(m->slots, m->cap - 1, big_slot(m, key), key, (uint32_t)r);
+            fresh = slots_insert(m->slots, m->cap - 1, key, (uint32_t)r);
         }
         if (!fresh) {
             why = "duplicate feature";
@@ -731,8 +722,8 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
  * the first hits. */
 #define INTENT_MAX_HITS 2048
 /* The most rows one word adds: a gram per byte, or its own row; then a
- * bigram and a passive stem. The hits of a word are written before the
- * count is cut back to INTENT_MAX_HITS, so the buffer has room for them. */
+ * bigram and a passive stem. A word's hits are written before the count is
+ * cut back to INTENT_MAX_HITS, so the buffer has room for them. */
 #define INTENT_WORD_HITS (CTOK_MAX_LEN + 2)
 
 /* Four floats, added lane by lane (a GCC/Clang vector extension). */
@@ -740,38 +731,13 @@ typedef float intent_v4 __attribute__((vector_size(16)));
 
 /* What a text's features add up to. */
 typedef struct {
-    intent_v4 sc[CLASSIFY_MAX_INTENTS / 4];
+    float sc[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
     size_t n_words, n_char, n_passive;
     size_t n_hit;
-    /* the rows added, in order, as offsets (row times stride) */
+    /* the rows added, in order, each as (row + 1) * stride: the form the
+     * tables give */
     uint32_t hit[INTENT_MAX_HITS + INTENT_WORD_HITS];
-} intent_sum;
-
-#define INTENT_INLINE static inline __attribute__((always_inline))
-
-/* Adds the row at offset off; nv vectors of four floats (rows are padded
- * with zeros to whole vectors, and 16-byte aligned). */
-INTENT_INLINE void sum_row(intent_v4 *sc, const float *weights, uint32_t off, size_t nv)
-{
-    const float *w = __builtin_assume_aligned(weights + off, 16);
-    if (nv == 3) {
-        /* spelled out: the loop would not be unrolled, nor sc kept in
-         * registers */
-        intent_v4 x0, x1, x2;
-        memcpy(&x0, w, sizeof x0);
-        memcpy(&x1, w + 4, sizeof x1);
-        memcpy(&x2, w + 8, sizeof x2);
-        sc[0] += x0;
-        sc[1] += x1;
-        sc[2] += x2;
-        return;
-    }
-    for (size_t k = 0; k < nv; k++) {
-        intent_v4 x;
-        memcpy(&x, w + 4 * k, sizeof x);
-        sc[k] += x;
-    }
-}
+} intent_sums;
 
 /* Whether the n bytes at w are all ASCII, read eight or four at a time
  * (the last read overlapping the one before rather than running past w). */
@@ -796,82 +762,85 @@ static inline int all_ascii(const char *w, size_t n)
     return (acc & 0x8080808080808080ULL) == 0;
 }
 
-/* The grams of a word outside ASCII, found ones appended to the hits (the
- * caller adds their rows). */
+/* The grams of a word outside ASCII: the rows found are appended to hit
+ * (the caller adds them). */
 typedef struct {
     const intent_model *m;
-    intent_sum *s;
+    uint32_t *hit;
+    size_t n_hit;
 } collect_arg;
 
 static void collect_gram(uint64_t hash, const char *gram, size_t len, void *arg)
 {
     (void)hash;
-    const collect_arg *a = arg;
-    int64_t r = gram_find(a->m, gram_key(gram, len));
-    if (r >= 0)
-        a->s->hit[a->s->n_hit++] = (uint32_t)((size_t)r * a->m->stride);
+    collect_arg *a = arg;
+    const uint32_t r1 = slots_find(a->m->gslots, a->m->gcap - 1, gram_key(gram, len));
+    if (r1)
+        a->hit[a->n_hit++] = (uint32_t)(r1 * a->m->stride);
 }
 
-/* Whether one of the two words before word k is an auxiliary. */
-static int aux_before(const ctok_buf *tb, const uint16_t *widx, size_t k)
+/* The passive stem of token i (a word in -ed): its length when one of the
+ * two words before it is an auxiliary, else 0. */
+static size_t passive_at(const ctok_buf *tb, size_t i)
 {
-    for (size_t back = 1; back <= 2 && back <= k; back++) {
+    size_t stem = passive_stem(ctok_text(tb, i), tb->tok[i].norm_len);
+    for (size_t back = 0; stem && back < 2 && i-- > 0;) {
+        if (tb->tok[i].kind != CTOK_WORD && tb->tok[i].kind != CTOK_NUM)
+            continue;
         const char *pw;
         size_t pwl;
-        word_of(tb, widx[k - back], &pw, &pwl);
+        word_of(tb, i, &pw, &pwl);
         if (is_aux(pw, pwl))
-            return 1;
+            return stem;
+        back++;
     }
     return 0;
 }
 
-/* The sums of a text's features, in the order of the definition (word or
- * its grams, bigram, passive stem; word after word), which float addition
- * needs for the same result. nv is the number of vectors in a row: inlined
- * with a constant, the sums stay in registers. */
-INTENT_INLINE void intent_sum_text(const classify_run *run, intent_sum *s, size_t nv)
+#define INTENT_INLINE static inline __attribute__((always_inline))
+
+/* Adds the twelve columns from col of the row at hit offset off. */
+#define SUM_ROW(off)                                                                               \
+    do {                                                                                           \
+        const float *w_ = __builtin_assume_aligned(cols + (off) - stride, 16);                     \
+        intent_v4 x0_, x1_, x2_;                                                                   \
+        memcpy(&x0_, w_, sizeof x0_);                                                              \
+        memcpy(&x1_, w_ + 4, sizeof x1_);                                                          \
+        memcpy(&x2_, w_ + 8, sizeof x2_);                                                          \
+        sc0 += x0_;                                                                                \
+        sc1 += x1_;                                                                                \
+        sc2 += x2_;                                                                                \
+    } while (0)
+
+/* Sums the columns col to col + 11 of the rows of a text's features, in
+ * the order of the definition (the word or its grams, its bigram, its
+ * passive stem; word after word), which float addition needs for the same
+ * result; and counts the features and remembers the rows. Inlined with the
+ * shipped model's stride as a constant, and once for any other. */
+INTENT_INLINE void intent_sum(const classify_run *run, size_t col, size_t stride, intent_sums *s)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
-    const float *weights = m->weights;
-    const uint32_t stride = (uint32_t)(nv * 4);
-    /* bigram keys first, with their slots prefetched, then the look-ups:
-     * the table is larger than the caches and the keys do not depend on it */
-    uint64_t bkey[CLASSIFY_MAX_TOKENS];
-    uint16_t widx[CLASSIFY_MAX_TOKENS];
-    size_t nw = 0;
-    /* bigram_key(previous word, h) with its first step carried over from
-     * the previous word ("<s>" before the first) */
-    uint64_t pstate = ctok_phrase_step(INTENT_BIGRAM_SEED, m->h_bos);
+    const float *cols = m->weights + col;
+    const uint64_t *gslots = m->gslots, *slots = m->slots;
+    const size_t gmask = m->gcap - 1, mask = m->cap - 1;
+    uint32_t *hit = s->hit;
+    size_t n_hit = 0, n_words = 0, n_char = 0, n_passive = 0;
+    intent_v4 sc0 = {0, 0, 0, 0}, sc1 = sc0, sc2 = sc0;
+    uint64_t first = bigram_first(m->h_bos); /* of the word before */
     for (size_t i = 0; i < tb->n; i++) {
         const ctok *t = &tb->tok[i];
         if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
             continue;
-        uint64_t h = t->kind == CTOK_NUM ? m->h_num : t->hash;
-        bkey[nw] = ctok_phrase_step(pstate, h);
-        widx[nw] = (uint16_t)i;
-        __builtin_prefetch(&m->slots[big_slot(m, bkey[nw])]);
-        pstate = ctok_phrase_step(INTENT_BIGRAM_SEED, h);
-        nw++;
-    }
-    /* (three vectors, for ten labels, fit in registers; the compiler
-     * keeps them there when it sees the small array) */
-    intent_v4 sc_few[3], sc_many[CLASSIFY_MAX_INTENTS / 4];
-    intent_v4 *sc = nv <= 3 ? sc_few : sc_many;
-    for (size_t v = 0; v < nv; v++)
-        sc[v] = (intent_v4){0, 0, 0, 0};
-    uint32_t *hit = s->hit;
-    size_t n_hit = 0, n_char = 0, n_passive = 0;
-    for (size_t k = 0; k < nw; k++) {
-        const size_t i = widx[k];
-        const ctok *t = &tb->tok[i];
         const int num = t->kind == CTOK_NUM;
+        const uint64_t h = num ? m->h_num : t->hash;
         /* the word's row came with its lexicon look-up (analyse) */
         const int32_t r = num ? m->num_row : run->intent_row[i];
+        n_words++;
         if (r >= 0) {
-            const uint32_t off = (uint32_t)r * stride;
-            sum_row(sc, weights, off, nv);
-            hit[n_hit++] = off;
+            const size_t off = ((size_t)r + 1) * stride;
+            SUM_ROW(off);
+            hit[n_hit++] = (uint32_t)off;
             n_char += m->row_grams[r];
         } else {
             /* a word the model has no row for (a typo, a rare
@@ -882,102 +851,114 @@ INTENT_INLINE void intent_sum_text(const classify_run *run, intent_sum *s, size_
             if (wl > CTOK_MAX_LEN)
                 wl = CTOK_MAX_LEN;
             if (wl > 0 && all_ascii(w, wl)) {
-                /* the 3-grams of "<w>", a byte each, their keys rolled */
+                /* the 3-grams of "<w>": a byte each, the key rolled */
                 uint32_t g = (uint32_t)'<' << 8 | (unsigned char)w[0];
-                for (size_t j = 1; j <= wl; j++) {
-                    g = (g << 8 | (j < wl ? (unsigned char)w[j] : '>')) & 0xFFFFFF;
-                    const int64_t gr = gram_find(m, gram3_key(g));
-                    if (gr >= 0) {
-                        const uint32_t off = (uint32_t)gr * stride;
-                        sum_row(sc, weights, off, nv);
-                        hit[n_hit++] = off;
+                for (size_t j = 1;; j++) {
+                    g = (g << 8 | (j < wl ? (unsigned char)w[j] : (unsigned char)'>')) & 0xFFFFFF;
+                    const uint32_t r1 = slots_find(gslots, gmask, gram3_key(g));
+                    if (r1) {
+                        const size_t off = (size_t)r1 * stride;
+                        SUM_ROW(off);
+                        hit[n_hit++] = (uint32_t)off;
                     }
+                    if (j == wl)
+                        break;
                 }
                 n_char += wl;
             } else {
-                collect_arg ca = {m, s};
-                const size_t first = n_hit;
-                s->n_hit = n_hit;
+                collect_arg ca = {m, hit, n_hit};
                 n_char += word_grams(w, wl, collect_gram, &ca);
-                n_hit = s->n_hit;
-                for (size_t j = first; j < n_hit; j++)
-                    sum_row(sc, weights, hit[j], nv);
+                for (; n_hit < ca.n_hit; n_hit++)
+                    SUM_ROW(hit[n_hit]);
             }
         }
-        int64_t br = big_find(m, bkey[k]);
-        if (br >= 0) {
-            const uint32_t off = (uint32_t)br * stride;
-            sum_row(sc, weights, off, nv);
-            hit[n_hit++] = off;
+        uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
+        if (r1) {
+            const size_t off = (size_t)r1 * stride;
+            SUM_ROW(off);
+            hit[n_hit++] = (uint32_t)off;
         }
+        first = bigram_first(h);
         /* the passive feature, looked for only after a word in -ed */
-        size_t stem = num ? 0 : passive_stem(ctok_text(tb, i), t->norm_len);
-        if (stem && aux_before(tb, widx, k)) {
-            uint64_t h = fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, i), stem);
-            int64_t pr = big_find(m, h ? h : 1);
-            if (pr >= 0) {
-                const uint32_t off = (uint32_t)pr * stride;
-                sum_row(sc, weights, off, nv);
-                hit[n_hit++] = off;
+        const char *tw = ctok_text(tb, i);
+        const size_t twl = t->norm_len;
+        if (!num && twl >= 5 && tw[twl - 1] == 'd' && tw[twl - 2] == 'e') {
+            const size_t stem = passive_at(tb, i);
+            if (stem) {
+                r1 = slots_find(slots, mask, fnv_add(fnv_add(FNV_OFFSET, "p:", 2), tw, stem));
+                if (r1) {
+                    const size_t off = (size_t)r1 * stride;
+                    SUM_ROW(off);
+                    hit[n_hit++] = (uint32_t)off;
+                }
+                n_passive++;
             }
-            n_passive++;
         }
         if (n_hit > INTENT_MAX_HITS)
             n_hit = INTENT_MAX_HITS;
     }
-    if (nw > 0) {
-        int64_t br = big_find(m, ctok_phrase_step(pstate, m->h_eos));
-        if (br >= 0) {
-            const uint32_t off = (uint32_t)br * stride;
-            sum_row(sc, weights, off, nv);
+    if (n_words > 0) {
+        const uint32_t r1 = slots_find(slots, mask, bigram_key(first, m->h_eos));
+        if (r1) {
+            const size_t off = (size_t)r1 * stride;
+            SUM_ROW(off);
             if (n_hit < INTENT_MAX_HITS)
-                hit[n_hit++] = off;
+                hit[n_hit++] = (uint32_t)off;
         }
     }
-    for (size_t v = 0; v < nv; v++)
-        s->sc[v] = sc[v];
-    s->n_words = nw;
+    memcpy(s->sc + col, &sc0, sizeof sc0);
+    memcpy(s->sc + col + 4, &sc1, sizeof sc1);
+    memcpy(s->sc + col + 8, &sc2, sizeof sc2);
+    s->n_words = n_words;
     s->n_char = n_char;
     s->n_passive = n_passive;
     s->n_hit = n_hit;
 }
 
-/* The shipped model's ten labels: three vectors. */
-static void intent_sum_text3(const classify_run *run, intent_sum *s)
+#undef SUM_ROW
+
+static void intent_sum_12(const classify_run *run, intent_sums *s)
 {
-    intent_sum_text(run, s, 3);
+    intent_sum(run, 0, INTENT_CHUNK, s);
 }
 
-static void intent_sum_text_any(const classify_run *run, intent_sum *s)
+/* (more than twelve labels: a pass per twelve columns, each finding the
+ * same rows) */
+static void intent_sum_any(const classify_run *run, intent_sums *s)
 {
-    intent_sum_text(run, s, run->c->intent.stride / 4);
+    const size_t stride = run->c->intent.stride;
+    size_t col = 0;
+    do
+        intent_sum(run, col, stride, s);
+    while ((col += INTENT_CHUNK) < stride);
 }
 
 void classify_intent_stage(classify_run *run)
 {
     const intent_model *m = &run->c->intent;
     classify_result *res = run->r;
-    intent_sum s;
-    if (m->stride == 12)
-        intent_sum_text3(run, &s);
+    intent_sums s;
+    if (m->stride == INTENT_CHUNK)
+        intent_sum_12(run, &s);
     else
-        intent_sum_text_any(run, &s);
+        intent_sum_any(run, &s);
     /* the squared length: a word, its bigram and its grams (found or not),
      * the passive stems and the closing bigram; counted rather than summed
-     * word by word, which gives the same (the terms are small multiples of
-     * a quarter, exact in a double) */
+     * word by word, which gives the same (for the shipped weights the terms
+     * are small multiples of a quarter, exact in a double) */
     double sq = (double)s.n_words * (INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM) +
                 (double)s.n_char * (INTENT_W_CHAR * INTENT_W_CHAR) +
                 (double)s.n_passive * (INTENT_W_PASSIVE * INTENT_W_PASSIVE);
     if (s.n_words > 0)
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
     const float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
-    float scores[CLASSIFY_MAX_INTENTS];
-    for (size_t v = 0; v < m->stride / 4; v++) {
-        intent_v4 b;
-        memcpy(&b, m->bias + 4 * v, sizeof b);
-        const intent_v4 x = s.sc[v] * norm + b;
-        memcpy(scores + 4 * v, &x, sizeof x);
+    float scores[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
+    for (size_t c = 0; c < m->stride; c += 4) {
+        intent_v4 x, b;
+        memcpy(&x, s.sc + c, sizeof x);
+        memcpy(&b, m->bias + c, sizeof b);
+        x = x * norm + b;
+        memcpy(scores + c, &x, sizeof x);
     }
     float probs[CLASSIFY_MAX_INTENTS];
     float total = 0;
@@ -1027,9 +1008,10 @@ void classify_intent_stage(classify_run *run)
     float top_w[3] = {0, 0, 0};
     float floor_w = 0; /* top_w[2] */
     int n_top = 0;
-    const float *wbest = m->weights + best;
-    for (size_t h = 0; h < s.n_hit; h++) {
-        const uint32_t off = s.hit[h];
+    /* a hit's row starts at weights + off - stride */
+    const float *wbest = m->weights + best - m->stride;
+    for (size_t k = 0; k < s.n_hit; k++) {
+        const uint32_t off = s.hit[k];
         const float v = wbest[off];
         if (!(v > floor_w))
             continue;
@@ -1049,9 +1031,8 @@ void classify_intent_stage(classify_run *run)
             n_top++;
     }
     for (int t = 0; t < n_top; t++) {
-        const size_t row = top[t] / m->stride;
+        const size_t row = top[t] / m->stride - 1;
         classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
-                                   m->names + m->row_name[row], m->row_nlen[row],
-                                   top_w[t] * norm);
+                                   m->names + m->row_name[row], m->row_nlen[row], top_w[t] * norm);
     }
 }
