@@ -206,15 +206,23 @@ typedef struct {
     float bias_value;
     float *bias_w;  /* n_class */
     float *bias;    /* stride: bias_w times bias_value, the padding 0 */
-    size_t stride;  /* n_class rounded up to a multiple of 4 */
-    float *weights; /* n_feat rows of stride floats (16-byte aligned), the
-                       padding 0, each already times its family's weight */
+    size_t stride;  /* n_class rounded up to a multiple of 12 */
+    float *rows;    /* n_feat + 1 rows of stride floats (16-byte aligned),
+                       the padding 0: a row of zeros, then the weights, each
+                       already times its family's weight; a table's row
+                       number plus one indexes it */
+    float *weights; /* rows + stride: the weights of feature 0 */
     size_t n_feat;
     uint64_t *slots; /* bigrams and passive stems: key tag | row, 0 empty */
     size_t cap;
     uint64_t *gslots; /* character grams, likewise */
     size_t gcap;
-    unsigned gshift;      /* a gram key's slot is (key >> gshift) & (gcap - 1) */
+    /* ASCII 3-grams indexed directly by their three bytes' codes (g3_bits
+     * each; code 0 for a byte in none of them): the row plus one, 0 for
+     * none. NULL when the grams use too many bytes. */
+    uint16_t *g3;
+    unsigned g3_bits;
+    uint8_t g3_code[128];
     uint16_t *row_grams;  /* per row: a word row's grams, 0 for other rows */
     uint32_t *row_name;   /* name offset of each weight row */
     uint16_t *row_nlen;   /* name length of each weight row */

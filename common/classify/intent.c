@@ -294,12 +294,6 @@ static inline uint64_t gram_key(const char *g, size_t n)
     return k * GRAM_MIX;
 }
 
-/* The key of an ASCII 3-gram packed as by gram_key (bytes 0-2, then 3). */
-static inline uint64_t gram3_key(uint32_t packed)
-{
-    return (uint64_t)(packed | 3U << 24) * GRAM_MIX;
-}
-
 /* A slot holds the low 40 bits of the key under the row number plus one
  * (so that a used slot is never 0), and the key's top bits pick the slot:
  * eight bytes, so that a table can stay under a third full (short probes,
@@ -356,7 +350,7 @@ static void fold_gram(uint64_t hash, const char *gram, size_t len, void *arg)
     const uint32_t r1 = slots_find(a->m->gslots, a->m->gcap - 1, gram_key(gram, len));
     if (!r1)
         return;
-    const float *g = a->m->weights + (size_t)(r1 - 1) * a->m->stride;
+    const float *g = a->m->rows + (size_t)r1 * a->m->stride;
     for (size_t k = 0; k < a->m->n_class; k++)
         a->row[k] += a->wt * g[k];
 }
@@ -365,9 +359,10 @@ void intent_model_fini(intent_model *m)
 {
     free(m->bias_w);
     free(m->bias);
-    free(m->weights);
+    free(m->rows);
     free(m->slots);
     free(m->gslots);
+    free(m->g3);
     free(m->row_grams);
     free(m->row_name);
     free(m->row_nlen);
@@ -428,6 +423,41 @@ static float *alloc_rows(size_t n, size_t stride)
     if (w)
         memset(w, 0, n * stride * sizeof *w);
     return w;
+}
+
+/* The direct table of ASCII 3-grams (the grams of most words the model
+ * does not know): a gram's row is found with no hash and no probe. Left
+ * out when the grams' bytes need more than 6 bits of code (a table over
+ * half a megabyte) or the rows more than 16 bits. Gram rows come first. */
+static int build_gram3_table(intent_model *m, size_t n_gram)
+{
+    unsigned n_codes = 0;
+    for (size_t r = 0; r < n_gram; r++) {
+        const unsigned char *g = (const unsigned char *)m->names + m->row_name[r] + 2;
+        if (m->row_nlen[r] != 5 || (g[0] | g[1] | g[2]) >= 0x80)
+            continue;
+        for (size_t k = 0; k < 3; k++)
+            if (!m->g3_code[g[k]])
+                m->g3_code[g[k]] = (uint8_t)(n_codes < 255 ? ++n_codes : n_codes);
+    }
+    if (n_codes == 0 || n_codes > 63 || n_gram >= UINT16_MAX) {
+        memset(m->g3_code, 0, sizeof m->g3_code);
+        return 1;
+    }
+    m->g3_bits = n_codes < 32 ? 5 : 6;
+    m->g3 = calloc((size_t)1 << (3 * m->g3_bits), sizeof *m->g3);
+    if (!m->g3)
+        return 0;
+    for (size_t r = 0; r < n_gram; r++) {
+        const unsigned char *g = (const unsigned char *)m->names + m->row_name[r] + 2;
+        if (m->row_nlen[r] != 5 || (g[0] | g[1] | g[2]) >= 0x80)
+            continue;
+        size_t at = 0;
+        for (size_t k = 0; k < 3; k++)
+            at = at << m->g3_bits | m->g3_code[g[k]];
+        m->g3[at] = (uint16_t)(r + 1);
+    }
+    return 1;
 }
 
 /* A table of at least three slots per key: under a third full. */
@@ -527,7 +557,8 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     /* rows of whole chunks of twelve floats, which prediction sums in
      * registers (one chunk for the shipped model's ten labels) */
     m->stride = (m->n_class + INTENT_CHUNK - 1) / INTENT_CHUNK * INTENT_CHUNK;
-    m->weights = alloc_rows(m->n_feat, m->stride);
+    m->rows = alloc_rows(m->n_feat + 1, m->stride);
+    m->weights = m->rows ? m->rows + m->stride : NULL;
     m->bias = alloc_rows(1, m->stride);
     m->row_grams = calloc(m->n_feat, sizeof *m->row_grams);
     m->row_name = calloc(m->n_feat, sizeof *m->row_name);
@@ -579,17 +610,18 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
      * reads gram rows for every word the model does not know, and packed
      * together they share the cache. */
     {
-        float *nw = alloc_rows(m->n_feat, m->stride);
+        float *nr = alloc_rows(m->n_feat + 1, m->stride);
         uint32_t *nn = malloc(m->n_feat * sizeof *nn);
         uint16_t *nnl = malloc(m->n_feat * sizeof *nnl);
-        if (!nw || !nn || !nnl) {
-            free(nw);
+        if (!nr || !nn || !nnl) {
+            free(nr);
             free(nn);
             free(nnl);
             err = ATTUNE_ERR_NOMEM;
             why = "out of memory";
             goto out;
         }
+        float *nw = nr + m->stride;
         static const char family[4] = {'c', 'w', 'b', 'p'};
         size_t to = 0;
         for (size_t fam = 0; fam < 4; fam++)
@@ -601,9 +633,10 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
                 nn[to++] = m->row_name[r];
                 n_gram += fam == 0;
             }
-        free(m->weights);
+        free(m->rows);
         free(m->row_name);
         free(m->row_nlen);
+        m->rows = nr;
         m->weights = nw;
         m->row_name = nn;
         m->row_nlen = nnl;
@@ -681,6 +714,11 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             for (size_t c = 0; c < m->n_class; c++)
                 m->weights[r * m->stride + c] *= wt;
     }
+    if (!build_gram3_table(m, n_gram)) {
+        err = ATTUNE_ERR_NOMEM;
+        why = "out of memory";
+        goto out;
+    }
     m->h_num = ctok_hash_bytes("#", 1);
     m->h_bos = ctok_hash_bytes("<s>", 3);
     m->h_eos = ctok_hash_bytes("</s>", 4);
@@ -734,9 +772,7 @@ typedef struct {
     float sc[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
     size_t n_words, n_char, n_passive;
     size_t n_hit;
-    /* the rows added, in order, each as (row + 1) * stride: the form the
-     * tables give */
-    uint32_t hit[INTENT_MAX_HITS + INTENT_WORD_HITS];
+    const float *hit[INTENT_MAX_HITS + INTENT_WORD_HITS]; /* the rows added, in order */
 } intent_sums;
 
 /* Whether the n bytes at w are all ASCII, read eight or four at a time
@@ -762,11 +798,66 @@ static inline int all_ascii(const char *w, size_t n)
     return (acc & 0x8080808080808080ULL) == 0;
 }
 
+/* Adds twelve columns of a row to sc. */
+static inline void sum_chunk(intent_v4 *sc, const float *cols)
+{
+    const float *w = __builtin_assume_aligned(cols, 16);
+    intent_v4 x0, x1, x2;
+    memcpy(&x0, w, sizeof x0);
+    memcpy(&x1, w + 4, sizeof x1);
+    memcpy(&x2, w + 8, sizeof x2);
+    sc[0] += x0;
+    sc[1] += x1;
+    sc[2] += x2;
+}
+
+/* The 3-grams of "<w>" for an ASCII word the model has no row for (a typo,
+ * a rare inflection), through the direct table: a byte's code each, the
+ * index rolled. Adds the twelve columns from col of the rows found to sc
+ * and appends the rows to hit; returns their number. (Out of line: its loop
+ * wants registers the caller's loop holds.) */
+typedef struct {
+    const float *rows;
+    size_t stride, col;
+    intent_v4 sc[3];
+    const float **hit;
+} gram_acc;
+
+static inline void add_gram3(gram_acc *a, uint16_t r1)
+{
+    if (r1) {
+        const float *row = a->rows + (size_t)r1 * a->stride;
+        sum_chunk(a->sc, row + a->col);
+        *a->hit++ = row;
+    }
+}
+
+static __attribute__((noinline)) size_t sum_ascii_grams(const intent_model *m, size_t col,
+                                                        const char *w, size_t wl,
+                                                        intent_v4 *sc, const float **hit)
+{
+    gram_acc a = {m->rows, m->stride, col, {sc[0], sc[1], sc[2]}, hit};
+    const uint16_t *g3 = m->g3;
+    const uint8_t *code = m->g3_code;
+    const unsigned bits = m->g3_bits;
+    const uint32_t mask = (1U << (3 * bits)) - 1;
+    uint32_t g = (uint32_t)code['<'] << bits | code[(unsigned char)w[0]];
+    for (size_t j = 1; j < wl; j++) {
+        g = (g << bits | code[(unsigned char)w[j]]) & mask;
+        add_gram3(&a, g3[g]);
+    }
+    add_gram3(&a, g3[(g << bits | code['>']) & mask]);
+    sc[0] = a.sc[0];
+    sc[1] = a.sc[1];
+    sc[2] = a.sc[2];
+    return (size_t)(a.hit - hit);
+}
+
 /* The grams of a word outside ASCII: the rows found are appended to hit
  * (the caller adds them). */
 typedef struct {
     const intent_model *m;
-    uint32_t *hit;
+    const float **hit;
     size_t n_hit;
 } collect_arg;
 
@@ -776,7 +867,7 @@ static void collect_gram(uint64_t hash, const char *gram, size_t len, void *arg)
     collect_arg *a = arg;
     const uint32_t r1 = slots_find(a->m->gslots, a->m->gcap - 1, gram_key(gram, len));
     if (r1)
-        a->hit[a->n_hit++] = (uint32_t)(r1 * a->m->stride);
+        a->hit[a->n_hit++] = a->m->rows + (size_t)r1 * a->m->stride;
 }
 
 /* The passive stem of token i (a word in -ed): its length when one of the
@@ -797,36 +888,20 @@ static size_t passive_at(const ctok_buf *tb, size_t i)
     return 0;
 }
 
-#define INTENT_INLINE static inline __attribute__((always_inline))
-
-/* Adds the twelve columns from col of the row at hit offset off. */
-#define SUM_ROW(off)                                                                               \
-    do {                                                                                           \
-        const float *w_ = __builtin_assume_aligned(cols + (off) - stride, 16);                     \
-        intent_v4 x0_, x1_, x2_;                                                                   \
-        memcpy(&x0_, w_, sizeof x0_);                                                              \
-        memcpy(&x1_, w_ + 4, sizeof x1_);                                                          \
-        memcpy(&x2_, w_ + 8, sizeof x2_);                                                          \
-        sc0 += x0_;                                                                                \
-        sc1 += x1_;                                                                                \
-        sc2 += x2_;                                                                                \
-    } while (0)
-
 /* Sums the columns col to col + 11 of the rows of a text's features, in
  * the order of the definition (the word or its grams, its bigram, its
  * passive stem; word after word), which float addition needs for the same
- * result; and counts the features and remembers the rows. Inlined with the
- * shipped model's stride as a constant, and once for any other. */
-INTENT_INLINE void intent_sum(const classify_run *run, size_t col, size_t stride, intent_sums *s)
+ * result; counts the features and remembers the rows. */
+static void intent_sum(const classify_run *run, size_t col, intent_sums *s)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
-    const float *cols = m->weights + col;
-    const uint64_t *gslots = m->gslots, *slots = m->slots;
-    const size_t gmask = m->gcap - 1, mask = m->cap - 1;
-    uint32_t *hit = s->hit;
+    const size_t stride = m->stride, mask = m->cap - 1;
+    const float *rows = m->rows;
+    const uint64_t *slots = m->slots;
+    const float **hit = s->hit;
     size_t n_hit = 0, n_words = 0, n_char = 0, n_passive = 0;
-    intent_v4 sc0 = {0, 0, 0, 0}, sc1 = sc0, sc2 = sc0;
+    intent_v4 sc[3] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
     uint64_t first = bigram_first(m->h_bos); /* of the word before */
     for (size_t i = 0; i < tb->n; i++) {
         const ctok *t = &tb->tok[i];
@@ -838,45 +913,31 @@ INTENT_INLINE void intent_sum(const classify_run *run, size_t col, size_t stride
         const int32_t r = num ? m->num_row : run->intent_row[i];
         n_words++;
         if (r >= 0) {
-            const size_t off = ((size_t)r + 1) * stride;
-            SUM_ROW(off);
-            hit[n_hit++] = (uint32_t)off;
+            const float *row = rows + ((size_t)r + 1) * stride;
+            sum_chunk(sc, row + col);
+            hit[n_hit++] = row;
             n_char += m->row_grams[r];
         } else {
-            /* a word the model has no row for (a typo, a rare
-             * inflection): its character grams one by one */
             const char *w;
             size_t wl;
             word_of(tb, i, &w, &wl);
             if (wl > CTOK_MAX_LEN)
                 wl = CTOK_MAX_LEN;
-            if (wl > 0 && all_ascii(w, wl)) {
-                /* the 3-grams of "<w>": a byte each, the key rolled */
-                uint32_t g = (uint32_t)'<' << 8 | (unsigned char)w[0];
-                for (size_t j = 1;; j++) {
-                    g = (g << 8 | (j < wl ? (unsigned char)w[j] : (unsigned char)'>')) & 0xFFFFFF;
-                    const uint32_t r1 = slots_find(gslots, gmask, gram3_key(g));
-                    if (r1) {
-                        const size_t off = (size_t)r1 * stride;
-                        SUM_ROW(off);
-                        hit[n_hit++] = (uint32_t)off;
-                    }
-                    if (j == wl)
-                        break;
-                }
+            if (m->g3 && wl > 0 && all_ascii(w, wl)) {
+                n_hit += sum_ascii_grams(m, col, w, wl, sc, hit + n_hit);
                 n_char += wl;
             } else {
                 collect_arg ca = {m, hit, n_hit};
                 n_char += word_grams(w, wl, collect_gram, &ca);
                 for (; n_hit < ca.n_hit; n_hit++)
-                    SUM_ROW(hit[n_hit]);
+                    sum_chunk(sc, hit[n_hit] + col);
             }
         }
         uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
         if (r1) {
-            const size_t off = (size_t)r1 * stride;
-            SUM_ROW(off);
-            hit[n_hit++] = (uint32_t)off;
+            const float *row = rows + (size_t)r1 * stride;
+            sum_chunk(sc, row + col);
+            hit[n_hit++] = row;
         }
         first = bigram_first(h);
         /* the passive feature, looked for only after a word in -ed */
@@ -887,9 +948,9 @@ INTENT_INLINE void intent_sum(const classify_run *run, size_t col, size_t stride
             if (stem) {
                 r1 = slots_find(slots, mask, fnv_add(fnv_add(FNV_OFFSET, "p:", 2), tw, stem));
                 if (r1) {
-                    const size_t off = (size_t)r1 * stride;
-                    SUM_ROW(off);
-                    hit[n_hit++] = (uint32_t)off;
+                    const float *row = rows + (size_t)r1 * stride;
+                    sum_chunk(sc, row + col);
+                    hit[n_hit++] = row;
                 }
                 n_passive++;
             }
@@ -900,37 +961,17 @@ INTENT_INLINE void intent_sum(const classify_run *run, size_t col, size_t stride
     if (n_words > 0) {
         const uint32_t r1 = slots_find(slots, mask, bigram_key(first, m->h_eos));
         if (r1) {
-            const size_t off = (size_t)r1 * stride;
-            SUM_ROW(off);
+            const float *row = rows + (size_t)r1 * stride;
+            sum_chunk(sc, row + col);
             if (n_hit < INTENT_MAX_HITS)
-                hit[n_hit++] = (uint32_t)off;
+                hit[n_hit++] = row;
         }
     }
-    memcpy(s->sc + col, &sc0, sizeof sc0);
-    memcpy(s->sc + col + 4, &sc1, sizeof sc1);
-    memcpy(s->sc + col + 8, &sc2, sizeof sc2);
+    memcpy(s->sc + col, sc, sizeof sc);
     s->n_words = n_words;
     s->n_char = n_char;
     s->n_passive = n_passive;
     s->n_hit = n_hit;
-}
-
-#undef SUM_ROW
-
-static void intent_sum_12(const classify_run *run, intent_sums *s)
-{
-    intent_sum(run, 0, INTENT_CHUNK, s);
-}
-
-/* (more than twelve labels: a pass per twelve columns, each finding the
- * same rows) */
-static void intent_sum_any(const classify_run *run, intent_sums *s)
-{
-    const size_t stride = run->c->intent.stride;
-    size_t col = 0;
-    do
-        intent_sum(run, col, stride, s);
-    while ((col += INTENT_CHUNK) < stride);
 }
 
 void classify_intent_stage(classify_run *run)
@@ -938,10 +979,13 @@ void classify_intent_stage(classify_run *run)
     const intent_model *m = &run->c->intent;
     classify_result *res = run->r;
     intent_sums s;
-    if (m->stride == INTENT_CHUNK)
-        intent_sum_12(run, &s);
-    else
-        intent_sum_any(run, &s);
+    /* a pass per twelve labels (one for the shipped model), each finding
+     * the same rows */
+    size_t col = m->stride;
+    do {
+        col -= INTENT_CHUNK;
+        intent_sum(run, col, &s);
+    } while (col > 0);
     /* the squared length: a word, its bigram and its grams (found or not),
      * the passive stems and the closing bigram; counted rather than summed
      * word by word, which gives the same (for the shipped weights the terms
@@ -1004,19 +1048,17 @@ void classify_intent_stage(classify_run *run)
     /* (one pass: a row's push is compared with the third best, which it
      * rarely beats; a row already kept (a repeated word) is not a new
      * reason; ties go to the earlier hit) */
-    uint32_t top[3] = {0, 0, 0};
+    const float *top[3] = {NULL, NULL, NULL};
     float top_w[3] = {0, 0, 0};
     float floor_w = 0; /* top_w[2] */
     int n_top = 0;
-    /* a hit's row starts at weights + off - stride */
-    const float *wbest = m->weights + best - m->stride;
     for (size_t k = 0; k < s.n_hit; k++) {
-        const uint32_t off = s.hit[k];
-        const float v = wbest[off];
+        const float *row = s.hit[k];
+        const float v = row[best];
         if (!(v > floor_w))
             continue;
-        if ((n_top > 0 && top[0] == off) || (n_top > 1 && top[1] == off) ||
-            (n_top > 2 && top[2] == off))
+        if ((n_top > 0 && top[0] == row) || (n_top > 1 && top[1] == row) ||
+            (n_top > 2 && top[2] == row))
             continue;
         int at = 2;
         while (at > 0 && v > top_w[at - 1]) {
@@ -1024,14 +1066,14 @@ void classify_intent_stage(classify_run *run)
             top_w[at] = top_w[at - 1];
             at--;
         }
-        top[at] = off;
+        top[at] = row;
         top_w[at] = v;
         floor_w = top_w[2];
         if (n_top < 3)
             n_top++;
     }
     for (int t = 0; t < n_top; t++) {
-        const size_t row = top[t] / m->stride - 1;
+        const size_t row = (size_t)(top[t] - m->weights) / m->stride;
         classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
                                    m->names + m->row_name[row], m->row_nlen[row], top_w[t] * norm);
     }
