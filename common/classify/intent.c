@@ -974,6 +974,38 @@ static void intent_sum(const classify_run *run, size_t col, intent_sums *s)
     s->n_hit = n_hit;
 }
 
+/* The three distinct rows that pushed hardest for the label, by their
+ * push; a place not yet taken holds NULL and 0 (so only rows for the label
+ * count). */
+typedef struct {
+    const float *row[3];
+    float w[3];
+} evidence_top;
+
+static inline void evidence_consider(evidence_top *t, const float *row, float v)
+{
+    /* a row already kept (a repeated word) is not a new reason; ties go to
+     * the earlier hit */
+    if (!(v > t->w[2]) || t->row[0] == row || t->row[1] == row || t->row[2] == row)
+        return;
+    if (!(v > t->w[1])) {
+        t->row[2] = row;
+        t->w[2] = v;
+        return;
+    }
+    t->row[2] = t->row[1];
+    t->w[2] = t->w[1];
+    if (!(v > t->w[0])) {
+        t->row[1] = row;
+        t->w[1] = v;
+        return;
+    }
+    t->row[1] = t->row[0];
+    t->w[1] = t->w[0];
+    t->row[0] = row;
+    t->w[0] = v;
+}
+
 void classify_intent_stage(classify_run *run)
 {
     const intent_model *m = &run->c->intent;
@@ -1006,7 +1038,8 @@ void classify_intent_stage(classify_run *run)
     }
     float probs[CLASSIFY_MAX_INTENTS];
     float total = 0;
-    probs[0] = probs[1] = 0; /* (the model has two classes or more) */
+    if (m->n_class < 2)
+        return; /* (the loader refuses such a model) */
     if (m->probabilistic) {
         /* logistic models give log-odds per class */
         for (size_t k = 0; k < m->n_class; k++) {
@@ -1026,55 +1059,49 @@ void classify_intent_stage(classify_run *run)
         }
     }
     const float div = total > 0 ? total : 1.0f;
-    size_t best = 0, second = m->n_class > 1 ? 1 : 0;
-    for (size_t k = 0; k < m->n_class; k++) {
+    for (size_t k = 0; k < m->n_class; k++)
         probs[k] /= div;
-        if (probs[k] > probs[best]) {
+    /* the best and the second (the model has two classes or more; ties go
+     * to the earlier) */
+    size_t best = 0, second = 1;
+    float pb = probs[0], ps = probs[1];
+    for (size_t k = 1; k < m->n_class; k++) {
+        const float p = probs[k];
+        if (p > pb) {
             second = best;
+            ps = pb;
             best = k;
-        } else if (k != best && (second == best || probs[k] > probs[second])) {
+            pb = p;
+        } else if (p > ps) {
             second = k;
+            ps = p;
         }
     }
     memcpy(res->intent.label, m->labels[best], CLASSIFY_LABEL_MAX);
-    res->intent.confidence = probs[best];
-    if (second != best) {
-        memcpy(res->intent.second, m->labels[second], CLASSIFY_LABEL_MAX);
-        res->intent.second_confidence = probs[second];
-    }
+    res->intent.confidence = pb;
+    memcpy(res->intent.second, m->labels[second], CLASSIFY_LABEL_MAX);
+    res->intent.second_confidence = ps;
     /* evidence: the three distinct rows (a known word with its character
      * grams, a bigram, a gram of an unknown word) that pushed hardest for
      * the label */
     /* (one pass: a row's push is compared with the third best, which it
      * rarely beats; a row already kept (a repeated word) is not a new
      * reason; ties go to the earlier hit) */
-    const float *top[3] = {NULL, NULL, NULL};
-    float top_w[3] = {0, 0, 0};
-    float floor_w = 0; /* top_w[2] */
-    int n_top = 0;
-    for (size_t k = 0; k < s.n_hit; k++) {
-        const float *row = s.hit[k];
-        const float v = row[best];
-        if (!(v > floor_w))
+    evidence_top top = {{NULL, NULL, NULL}, {0, 0, 0}};
+    const float *const *h = s.hit, *const *end = s.hit + s.n_hit;
+    /* two at a time: the greater of the two pushes is compared first */
+    for (; h + 1 < end; h += 2) {
+        const float v0 = h[0][best], v1 = h[1][best];
+        if (!((v0 > v1 ? v0 : v1) > top.w[2]))
             continue;
-        if ((n_top > 0 && top[0] == row) || (n_top > 1 && top[1] == row) ||
-            (n_top > 2 && top[2] == row))
-            continue;
-        int at = 2;
-        while (at > 0 && v > top_w[at - 1]) {
-            top[at] = top[at - 1];
-            top_w[at] = top_w[at - 1];
-            at--;
-        }
-        top[at] = row;
-        top_w[at] = v;
-        floor_w = top_w[2];
-        if (n_top < 3)
-            n_top++;
+        evidence_consider(&top, h[0], v0);
+        evidence_consider(&top, h[1], v1);
     }
-    for (int t = 0; t < n_top; t++) {
-        const size_t row = (size_t)(top[t] - m->weights) / m->stride;
+    if (h < end)
+        evidence_consider(&top, h[0], h[0][best]);
+    for (int t = 0; t < 3 && top.row[t]; t++) {
+        const size_t row = (size_t)(top.row[t] - m->weights) / m->stride;
         classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
-                                   m->names + m->row_name[row], m->row_nlen[row], top_w[t] * norm);
+                                   m->names + m->row_name[row], m->row_nlen[row], top.w[t] * norm);
     }
 }
