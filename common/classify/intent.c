@@ -832,7 +832,7 @@ static inline void add_gram3(gram_acc *a, uint16_t r1)
     }
 }
 
-static __attribute__((noinline)) size_t sum_ascii_grams(const intent_model *m, size_t col,
+static inline size_t sum_ascii_grams(const intent_model *m, size_t col,
                                                         const char *w, size_t wl,
                                                         intent_v4 *sc, const float **hit)
 {
@@ -888,15 +888,39 @@ static size_t passive_at(const ctok_buf *tb, size_t i)
     return 0;
 }
 
+/* The grams of a word the model has no row for (a typo, a rare
+ * inflection), added as by sum_ascii_grams; counts them in *n_char. */
+static __attribute__((noinline)) size_t sum_unknown_word(const intent_model *m, size_t col,
+                                                         const ctok_buf *tb, size_t i,
+                                                         intent_v4 *sc, const float **hit,
+                                                         size_t *n_char)
+{
+    const char *w;
+    size_t wl;
+    word_of(tb, i, &w, &wl);
+    if (wl > CTOK_MAX_LEN)
+        wl = CTOK_MAX_LEN;
+    if (m->g3 && wl > 0 && all_ascii(w, wl)) {
+        *n_char += wl;
+        return sum_ascii_grams(m, col, w, wl, sc, hit);
+    }
+    collect_arg ca = {m, hit, 0};
+    *n_char += word_grams(w, wl, collect_gram, &ca);
+    for (size_t k = 0; k < ca.n_hit; k++)
+        sum_chunk(sc, hit[k] + col);
+    return ca.n_hit;
+}
+
 /* Sums the columns col to col + 11 of the rows of a text's features, in
  * the order of the definition (the word or its grams, its bigram, its
  * passive stem; word after word), which float addition needs for the same
  * result; counts the features and remembers the rows. */
-static void intent_sum(const classify_run *run, size_t col, intent_sums *s)
+static inline __attribute__((always_inline)) void intent_sum(const classify_run *run, size_t col,
+                                                            size_t stride, intent_sums *s)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
-    const size_t stride = m->stride, mask = m->cap - 1;
+    const size_t mask = m->cap - 1;
     const float *rows = m->rows;
     const uint64_t *slots = m->slots;
     const float **hit = s->hit;
@@ -918,20 +942,12 @@ static void intent_sum(const classify_run *run, size_t col, intent_sums *s)
             hit[n_hit++] = row;
             n_char += m->row_grams[r];
         } else {
-            const char *w;
-            size_t wl;
-            word_of(tb, i, &w, &wl);
-            if (wl > CTOK_MAX_LEN)
-                wl = CTOK_MAX_LEN;
-            if (m->g3 && wl > 0 && all_ascii(w, wl)) {
-                n_hit += sum_ascii_grams(m, col, w, wl, sc, hit + n_hit);
-                n_char += wl;
-            } else {
-                collect_arg ca = {m, hit, n_hit};
-                n_char += word_grams(w, wl, collect_gram, &ca);
-                for (; n_hit < ca.n_hit; n_hit++)
-                    sum_chunk(sc, hit[n_hit] + col);
-            }
+            /* (the sums leave registers for the call only) */
+            intent_v4 out[3] = {sc[0], sc[1], sc[2]};
+            n_hit += sum_unknown_word(m, col, tb, i, out, hit + n_hit, &n_char);
+            sc[0] = out[0];
+            sc[1] = out[1];
+            sc[2] = out[2];
         }
         uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
         if (r1) {
@@ -974,6 +990,24 @@ static void intent_sum(const classify_run *run, size_t col, intent_sums *s)
     s->n_hit = n_hit;
 }
 
+/* The shipped model's ten labels: one pass, with constants. */
+static void intent_sum_one(const classify_run *run, intent_sums *s)
+{
+    intent_sum(run, 0, INTENT_CHUNK, s);
+}
+
+/* More labels: a pass per twelve, each finding the same rows (the last,
+ * whose hits are kept, from column 0). */
+static void intent_sum_many(const classify_run *run, intent_sums *s)
+{
+    const size_t stride = run->c->intent.stride;
+    size_t col = stride;
+    do {
+        col -= INTENT_CHUNK;
+        intent_sum(run, col, stride, s);
+    } while (col > 0);
+}
+
 /* The three distinct rows that pushed hardest for the label, by their
  * push; a place not yet taken holds NULL and 0 (so only rows for the label
  * count). */
@@ -1013,11 +1047,10 @@ void classify_intent_stage(classify_run *run)
     intent_sums s;
     /* a pass per twelve labels (one for the shipped model), each finding
      * the same rows */
-    size_t col = m->stride;
-    do {
-        col -= INTENT_CHUNK;
-        intent_sum(run, col, &s);
-    } while (col > 0);
+    if (m->stride == INTENT_CHUNK)
+        intent_sum_one(run, &s);
+    else
+        intent_sum_many(run, &s);
     /* the squared length: a word, its bigram and its grams (found or not),
      * the passive stems and the closing bigram; counted rather than summed
      * word by word, which gives the same (for the shipped weights the terms
