@@ -1069,15 +1069,22 @@ void classify_intent_stage(classify_run *run)
         x = x * norm + b;
         memcpy(scores + c, &x, sizeof x);
     }
-    float probs[CLASSIFY_MAX_INTENTS];
-    float total = 0;
+    /* the classes' probabilities, before they are made to sum to 1 */
+    float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
     if (m->n_class < 2)
         return; /* (the loader refuses such a model) */
+    for (size_t k = m->n_class; k < m->stride; k++)
+        probs[k] = 0; /* the padding, divided along */
     if (m->probabilistic) {
         /* logistic models give log-odds per class */
-        for (size_t k = 0; k < m->n_class; k++) {
-            probs[k] = 1.0f / (1.0f + expf(-scores[k]));
-            total += probs[k];
+        for (size_t k = 0; k < m->n_class; k++)
+            probs[k] = expf(-scores[k]);
+        const intent_v4 one = {1, 1, 1, 1};
+        for (size_t c = 0; c < m->stride; c += 4) {
+            intent_v4 e;
+            memcpy(&e, probs + c, sizeof e);
+            e = one / (one + e);
+            memcpy(probs + c, &e, sizeof e);
         }
     } else {
         /* margins of an SVM are turned into a distribution by a sharpened
@@ -1086,14 +1093,20 @@ void classify_intent_stage(classify_run *run)
         for (size_t k = 0; k < m->n_class; k++)
             if (scores[k] > maxs)
                 maxs = scores[k];
-        for (size_t k = 0; k < m->n_class; k++) {
+        for (size_t k = 0; k < m->n_class; k++)
             probs[k] = expf(4.0f * (scores[k] - maxs));
-            total += probs[k];
-        }
     }
-    const float div = total > 0 ? total : 1.0f;
+    float total = 0;
     for (size_t k = 0; k < m->n_class; k++)
-        probs[k] /= div;
+        total += probs[k];
+    /* (lane by lane, the same divisions) */
+    const float div = total > 0 ? total : 1.0f;
+    for (size_t c = 0; c < m->stride; c += 4) {
+        intent_v4 p;
+        memcpy(&p, probs + c, sizeof p);
+        p = p / div;
+        memcpy(probs + c, &p, sizeof p);
+    }
     /* the best and the second (the model has two classes or more; ties go
      * to the earlier) */
     size_t best = 0, second = 1;
@@ -1122,15 +1135,18 @@ void classify_intent_stage(classify_run *run)
      * reason; ties go to the earlier hit) */
     evidence_top top = {{NULL, NULL, NULL}, {0, 0, 0}};
     const float *const *h = s.hit, *const *end = s.hit + s.n_hit;
-    /* two at a time: the greater of the two pushes is compared first */
-    for (; h + 1 < end; h += 2) {
-        const float v0 = h[0][best], v1 = h[1][best];
-        if (!((v0 > v1 ? v0 : v1) > top.w[2]))
+    /* four at a time: the greatest of their pushes is compared first */
+    for (; end - h >= 4; h += 4) {
+        const float v0 = h[0][best], v1 = h[1][best], v2 = h[2][best], v3 = h[3][best];
+        const float m01 = v0 > v1 ? v0 : v1, m23 = v2 > v3 ? v2 : v3;
+        if (!((m01 > m23 ? m01 : m23) > top.w[2]))
             continue;
         evidence_consider(&top, h[0], v0);
         evidence_consider(&top, h[1], v1);
+        evidence_consider(&top, h[2], v2);
+        evidence_consider(&top, h[3], v3);
     }
-    if (h < end)
+    for (; h < end; h++)
         evidence_consider(&top, h[0], h[0][best]);
     for (int t = 0; t < 3 && top.row[t]; t++) {
         const size_t row = (size_t)(top.row[t] - m->weights) / m->stride;
