@@ -767,12 +767,19 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
 /* Four floats, added lane by lane (a GCC/Clang vector extension). */
 typedef float intent_v4 __attribute__((vector_size(16)));
 
-/* What a text's features add up to. */
+/* A text's features: the rows they add, in the order of the definition
+ * (the word or its grams, its bigram, its passive stem; word after word),
+ * which float addition needs for the same result; the sums of those rows;
+ * and the counts that make the vector's length. The rows are collected
+ * first and summed after (all at once, unless a long text fills the list),
+ * so that the collecting loop has the registers to itself and a model of
+ * many labels sums its columns without walking the text again. */
 typedef struct {
     float sc[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
     size_t n_words, n_char, n_passive;
-    size_t n_hit;
-    const float *hit[INTENT_MAX_HITS + INTENT_WORD_HITS]; /* the rows added, in order */
+    size_t n_hit;    /* rows in hit (the evidence reads the first ones) */
+    size_t n_summed; /* of them, in sc already */
+    const float *hit[INTENT_MAX_HITS + INTENT_WORD_HITS];
 } intent_sums;
 
 /* Whether the n bytes at w are all ASCII, read eight or four at a time
@@ -798,63 +805,55 @@ static inline int all_ascii(const char *w, size_t n)
     return (acc & 0x8080808080808080ULL) == 0;
 }
 
-/* Adds twelve columns of a row to sc. */
-static inline void sum_chunk(intent_v4 *sc, const float *cols)
+/* Adds twelve columns from col of each row in [h, end) to sc. */
+static inline __attribute__((always_inline)) void sum_rows(float *sc, const float *const *h,
+                                                          const float *const *end, size_t col)
 {
-    const float *w = __builtin_assume_aligned(cols, 16);
-    intent_v4 x0, x1, x2;
-    memcpy(&x0, w, sizeof x0);
-    memcpy(&x1, w + 4, sizeof x1);
-    memcpy(&x2, w + 8, sizeof x2);
-    sc[0] += x0;
-    sc[1] += x1;
-    sc[2] += x2;
-}
-
-/* The 3-grams of "<w>" for an ASCII word the model has no row for (a typo,
- * a rare inflection), through the direct table: a byte's code each, the
- * index rolled. Adds the twelve columns from col of the rows found to sc
- * and appends the rows to hit; returns their number. (Out of line: its loop
- * wants registers the caller's loop holds.) */
-typedef struct {
-    const float *rows;
-    size_t stride, col;
-    intent_v4 sc[3];
-    const float **hit;
-} gram_acc;
-
-static inline void add_gram3(gram_acc *a, uint16_t r1)
-{
-    if (r1) {
-        const float *row = a->rows + (size_t)r1 * a->stride;
-        sum_chunk(a->sc, row + a->col);
-        *a->hit++ = row;
+    intent_v4 s0, s1, s2;
+    memcpy(&s0, sc + col, sizeof s0);
+    memcpy(&s1, sc + col + 4, sizeof s1);
+    memcpy(&s2, sc + col + 8, sizeof s2);
+    /* two rows a turn (each lane still adds them in order) */
+    for (; end - h >= 2; h += 2) {
+        const float *w = __builtin_assume_aligned(h[0] + col, 16);
+        const float *v = __builtin_assume_aligned(h[1] + col, 16);
+        intent_v4 x0, x1, x2, y0, y1, y2;
+        memcpy(&x0, w, sizeof x0);
+        memcpy(&x1, w + 4, sizeof x1);
+        memcpy(&x2, w + 8, sizeof x2);
+        memcpy(&y0, v, sizeof y0);
+        memcpy(&y1, v + 4, sizeof y1);
+        memcpy(&y2, v + 8, sizeof y2);
+        s0 = s0 + x0 + y0;
+        s1 = s1 + x1 + y1;
+        s2 = s2 + x2 + y2;
     }
-}
-
-static inline size_t sum_ascii_grams(const intent_model *m, size_t col,
-                                                        const char *w, size_t wl,
-                                                        intent_v4 *sc, const float **hit)
-{
-    gram_acc a = {m->rows, m->stride, col, {sc[0], sc[1], sc[2]}, hit};
-    const uint16_t *g3 = m->g3;
-    const uint8_t *code = m->g3_code;
-    const unsigned bits = m->g3_bits;
-    const uint32_t mask = (1U << (3 * bits)) - 1;
-    uint32_t g = (uint32_t)code['<'] << bits | code[(unsigned char)w[0]];
-    for (size_t j = 1; j < wl; j++) {
-        g = (g << bits | code[(unsigned char)w[j]]) & mask;
-        add_gram3(&a, g3[g]);
+    if (h < end) {
+        const float *w = __builtin_assume_aligned(h[0] + col, 16);
+        intent_v4 x0, x1, x2;
+        memcpy(&x0, w, sizeof x0);
+        memcpy(&x1, w + 4, sizeof x1);
+        memcpy(&x2, w + 8, sizeof x2);
+        s0 += x0;
+        s1 += x1;
+        s2 += x2;
     }
-    add_gram3(&a, g3[(g << bits | code['>']) & mask]);
-    sc[0] = a.sc[0];
-    sc[1] = a.sc[1];
-    sc[2] = a.sc[2];
-    return (size_t)(a.hit - hit);
+    memcpy(sc + col, &s0, sizeof s0);
+    memcpy(sc + col + 4, &s1, sizeof s1);
+    memcpy(sc + col + 8, &s2, sizeof s2);
 }
 
-/* The grams of a word outside ASCII: the rows found are appended to hit
- * (the caller adds them). */
+/* Adds the rows not summed yet. */
+static void intent_flush(const intent_model *m, intent_sums *s)
+{
+    const float *const *h = s->hit + s->n_summed, *const *end = s->hit + s->n_hit;
+    sum_rows(s->sc, h, end, 0);
+    for (size_t col = INTENT_CHUNK; col < m->stride; col += INTENT_CHUNK)
+        sum_rows(s->sc, h, end, col);
+    s->n_summed = s->n_hit;
+}
+
+/* The grams of a word outside ASCII: the rows found are appended to hit. */
 typedef struct {
     const intent_model *m;
     const float **hit;
@@ -888,44 +887,19 @@ static size_t passive_at(const ctok_buf *tb, size_t i)
     return 0;
 }
 
-/* The grams of a word the model has no row for (a typo, a rare
- * inflection), added as by sum_ascii_grams; counts them in *n_char. */
-static __attribute__((noinline)) size_t sum_unknown_word(const intent_model *m, size_t col,
-                                                         const ctok_buf *tb, size_t i,
-                                                         intent_v4 *sc, const float **hit,
-                                                         size_t *n_char)
-{
-    const char *w;
-    size_t wl;
-    word_of(tb, i, &w, &wl);
-    if (wl > CTOK_MAX_LEN)
-        wl = CTOK_MAX_LEN;
-    if (m->g3 && wl > 0 && all_ascii(w, wl)) {
-        *n_char += wl;
-        return sum_ascii_grams(m, col, w, wl, sc, hit);
-    }
-    collect_arg ca = {m, hit, 0};
-    *n_char += word_grams(w, wl, collect_gram, &ca);
-    for (size_t k = 0; k < ca.n_hit; k++)
-        sum_chunk(sc, hit[k] + col);
-    return ca.n_hit;
-}
-
-/* Sums the columns col to col + 11 of the rows of a text's features, in
- * the order of the definition (the word or its grams, its bigram, its
- * passive stem; word after word), which float addition needs for the same
- * result; counts the features and remembers the rows. */
-static inline __attribute__((always_inline)) void intent_sum(const classify_run *run, size_t col,
-                                                            size_t stride, intent_sums *s)
+/* Collects and sums the rows of a text's features (see intent_sums). */
+static void intent_sum(const classify_run *run, intent_sums *s)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
-    const size_t mask = m->cap - 1;
+    const size_t stride = m->stride, mask = m->cap - 1;
     const float *rows = m->rows;
     const uint64_t *slots = m->slots;
-    const float **hit = s->hit;
-    size_t n_hit = 0, n_words = 0, n_char = 0, n_passive = 0;
-    intent_v4 sc[3] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+    const float **hit = s->hit, **hp = s->hit;
+    size_t n_words = 0, n_char = 0;
+    memset(s->sc, 0, stride * sizeof *s->sc);
+    s->n_passive = 0;
+    s->n_summed = 0;
     uint64_t first = bigram_first(m->h_bos); /* of the word before */
     for (size_t i = 0; i < tb->n; i++) {
         const ctok *t = &tb->tok[i];
@@ -937,24 +911,42 @@ static inline __attribute__((always_inline)) void intent_sum(const classify_run 
         const int32_t r = num ? m->num_row : run->intent_row[i];
         n_words++;
         if (r >= 0) {
-            const float *row = rows + ((size_t)r + 1) * stride;
-            sum_chunk(sc, row + col);
-            hit[n_hit++] = row;
+            *hp++ = rows + ((size_t)r + 1) * stride;
             n_char += m->row_grams[r];
         } else {
-            /* (the sums leave registers for the call only) */
-            intent_v4 out[3] = {sc[0], sc[1], sc[2]};
-            n_hit += sum_unknown_word(m, col, tb, i, out, hit + n_hit, &n_char);
-            sc[0] = out[0];
-            sc[1] = out[1];
-            sc[2] = out[2];
+            /* a word the model has no row for (a typo, a rare
+             * inflection): its character grams one by one */
+            const char *w;
+            size_t wl;
+            word_of(tb, i, &w, &wl);
+            if (wl > CTOK_MAX_LEN)
+                wl = CTOK_MAX_LEN;
+            if (m->g3 && wl > 0 && all_ascii(w, wl)) {
+                /* the 3-grams of "<w>" from the direct table: a byte's
+                 * code each, the index rolled */
+                const uint16_t *g3 = m->g3;
+                const uint8_t *code = m->g3_code;
+                const unsigned bits = m->g3_bits;
+                const size_t gmask = ((size_t)1 << (3 * bits)) - 1;
+                size_t g = (size_t)code['<'] << bits | code[(unsigned char)w[0]];
+                for (size_t j = 1; j < wl; j++) {
+                    g = (g << bits | code[(unsigned char)w[j]]) & gmask;
+                    if (g3[g])
+                        *hp++ = rows + (size_t)g3[g] * stride;
+                }
+                g = (g << bits | code['>']) & gmask;
+                if (g3[g])
+                    *hp++ = rows + (size_t)g3[g] * stride;
+                n_char += wl;
+            } else {
+                collect_arg ca = {m, hp, 0};
+                n_char += word_grams(w, wl, collect_gram, &ca);
+                hp += ca.n_hit;
+            }
         }
         uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
-        if (r1) {
-            const float *row = rows + (size_t)r1 * stride;
-            sum_chunk(sc, row + col);
-            hit[n_hit++] = row;
-        }
+        if (r1)
+            *hp++ = rows + (size_t)r1 * stride;
         first = bigram_first(h);
         /* the passive feature, looked for only after a word in -ed */
         const char *tw = ctok_text(tb, i);
@@ -963,49 +955,31 @@ static inline __attribute__((always_inline)) void intent_sum(const classify_run 
             const size_t stem = passive_at(tb, i);
             if (stem) {
                 r1 = slots_find(slots, mask, fnv_add(fnv_add(FNV_OFFSET, "p:", 2), tw, stem));
-                if (r1) {
-                    const float *row = rows + (size_t)r1 * stride;
-                    sum_chunk(sc, row + col);
-                    hit[n_hit++] = row;
-                }
-                n_passive++;
+                if (r1)
+                    *hp++ = rows + (size_t)r1 * stride;
+                s->n_passive++;
             }
         }
-        if (n_hit > INTENT_MAX_HITS)
-            n_hit = INTENT_MAX_HITS;
+        if (hp > hit + INTENT_MAX_HITS) {
+            /* a long text: the rows so far are summed, and the evidence
+             * keeps the first INTENT_MAX_HITS */
+            s->n_hit = (size_t)(hp - hit);
+            intent_flush(m, s);
+            hp = hit + INTENT_MAX_HITS;
+            s->n_summed = INTENT_MAX_HITS;
+        }
     }
     if (n_words > 0) {
         const uint32_t r1 = slots_find(slots, mask, bigram_key(first, m->h_eos));
-        if (r1) {
-            const float *row = rows + (size_t)r1 * stride;
-            sum_chunk(sc, row + col);
-            if (n_hit < INTENT_MAX_HITS)
-                hit[n_hit++] = row;
-        }
+        if (r1)
+            *hp++ = rows + (size_t)r1 * stride;
     }
-    memcpy(s->sc + col, sc, sizeof sc);
+    s->n_hit = (size_t)(hp - hit);
+    intent_flush(m, s);
+    if (s->n_hit > INTENT_MAX_HITS)
+        s->n_hit = INTENT_MAX_HITS;
     s->n_words = n_words;
     s->n_char = n_char;
-    s->n_passive = n_passive;
-    s->n_hit = n_hit;
-}
-
-/* The shipped model's ten labels: one pass, with constants. */
-static void intent_sum_one(const classify_run *run, intent_sums *s)
-{
-    intent_sum(run, 0, INTENT_CHUNK, s);
-}
-
-/* More labels: a pass per twelve, each finding the same rows (the last,
- * whose hits are kept, from column 0). */
-static void intent_sum_many(const classify_run *run, intent_sums *s)
-{
-    const size_t stride = run->c->intent.stride;
-    size_t col = stride;
-    do {
-        col -= INTENT_CHUNK;
-        intent_sum(run, col, stride, s);
-    } while (col > 0);
 }
 
 /* The three distinct rows that pushed hardest for the label, by their
@@ -1045,12 +1019,7 @@ void classify_intent_stage(classify_run *run)
     const intent_model *m = &run->c->intent;
     classify_result *res = run->r;
     intent_sums s;
-    /* a pass per twelve labels (one for the shipped model), each finding
-     * the same rows */
-    if (m->stride == INTENT_CHUNK)
-        intent_sum_one(run, &s);
-    else
-        intent_sum_many(run, &s);
+    intent_sum(run, &s);
     /* the squared length: a word, its bigram and its grams (found or not),
      * the passive stems and the closing bigram; counted rather than summed
      * word by word, which gives the same (for the shipped weights the terms
