@@ -260,8 +260,9 @@ double classify_intent_features(const char *text, size_t len, int want_names,
 /* The key of the bigram of two words, from the tokenizer's hashes of the
  * words, so that prediction hashes no bytes for it: a multiply of each,
  * the first one's carried over from the word before. */
-#define BIGRAM_MUL_A 0xD6E8FEB86659FD93ULL
-#define BIGRAM_MUL_B 0x9E3779B97F4A7C15ULL
+/* (odd, and small enough to be an instruction's immediate operand) */
+#define BIGRAM_MUL_A 0x5BD1E995ULL
+#define BIGRAM_MUL_B 0x27D4EB2FULL
 
 static inline uint64_t bigram_first(uint64_t a)
 {
@@ -893,7 +894,7 @@ static void intent_sum(const classify_run *run, intent_sums *s)
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
     const size_t stride = m->stride, mask = m->cap - 1;
-    const float *rows = m->rows;
+    const float *rows = m->rows, *weights = m->weights;
     const uint64_t *slots = m->slots;
     const float **hit = s->hit, **hp = s->hit;
     size_t n_words = 0, n_char = 0;
@@ -911,7 +912,7 @@ static void intent_sum(const classify_run *run, intent_sums *s)
         const int32_t r = num ? m->num_row : run->intent_row[i];
         n_words++;
         if (r >= 0) {
-            *hp++ = rows + ((size_t)r + 1) * stride;
+            *hp++ = weights + (size_t)r * stride;
             n_char += m->row_grams[r];
         } else {
             /* a word the model has no row for (a typo, a rare
@@ -929,7 +930,16 @@ static void intent_sum(const classify_run *run, intent_sums *s)
                 const unsigned bits = m->g3_bits;
                 const size_t gmask = ((size_t)1 << (3 * bits)) - 1;
                 size_t g = (size_t)code['<'] << bits | code[(unsigned char)w[0]];
-                for (size_t j = 1; j < wl; j++) {
+                size_t j = 1;
+                for (; j + 1 < wl; j += 2) {
+                    g = (g << bits | code[(unsigned char)w[j]]) & gmask;
+                    if (g3[g])
+                        *hp++ = rows + (size_t)g3[g] * stride;
+                    g = (g << bits | code[(unsigned char)w[j + 1]]) & gmask;
+                    if (g3[g])
+                        *hp++ = rows + (size_t)g3[g] * stride;
+                }
+                if (j < wl) {
                     g = (g << bits | code[(unsigned char)w[j]]) & gmask;
                     if (g3[g])
                         *hp++ = rows + (size_t)g3[g] * stride;
