@@ -118,10 +118,14 @@ static int is_aux(const char *w, size_t n)
 {
     /* not "be" or "get": "it needs to be cancelled" and "can I get it
      * cancelled" are requests */
-    static const char *const aux[] = {"was", "were", "been", "is", "are", "got", "gets"};
-    for (size_t i = 0; i < sizeof aux / sizeof aux[0]; i++)
-        if (strlen(aux[i]) == n && memcmp(aux[i], w, n) == 0)
-            return 1;
+    switch (n) {
+    case 2:
+        return memcmp(w, "is", 2) == 0;
+    case 3:
+        return memcmp(w, "was", 3) == 0 || memcmp(w, "are", 3) == 0 || memcmp(w, "got", 3) == 0;
+    case 4:
+        return memcmp(w, "were", 4) == 0 || memcmp(w, "been", 4) == 0 || memcmp(w, "gets", 4) == 0;
+    }
     return 0;
 }
 
