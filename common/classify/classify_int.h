@@ -196,8 +196,7 @@ void lex_fini(lex_table *t);
  * hashes) and passive stems (FNV-1a of "p:STEM"), a small one for
  * character grams (gram_key of the gram's bytes); a slot packs part of the
  * key with the row, see intent.c. Word rows (the unigram plus all the
- * word's character grams; row_grams[row] > 0 being the number of grams)
- * are found through the lexicon's key table instead
+ * word's character grams) are found through the lexicon's key table instead
  * (intent_model_index_words). */
 typedef struct {
     size_t n_class;
@@ -223,7 +222,7 @@ typedef struct {
     uint16_t *g3;
     unsigned g3_bits;
     uint8_t g3_code[128];
-    uint16_t *row_grams;  /* per row: a word row's grams, 0 for other rows */
+    uint8_t *row_word;    /* per row: flags, see intent.c */
     uint32_t *row_name;   /* name offset of each weight row */
     uint16_t *row_nlen;   /* name length of each weight row */
     char *names;

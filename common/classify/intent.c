@@ -40,6 +40,9 @@
 /* Prediction sums the columns of the weight rows twelve at a time: three
  * vectors of four floats, in registers. */
 #define INTENT_CHUNK 12
+/* row_word flags */
+#define INTENT_ROW_WORD 1 /* a word row (its unigram and its grams) */
+#define INTENT_ROW_ED 2   /* of a word in -ed, for the passive feature */
 /* Weights of the feature families: whole words say more than the many
  * character n-grams that mostly back them up against typos and inflection. */
 #ifndef INTENT_W_WORD
@@ -368,7 +371,7 @@ void intent_model_fini(intent_model *m)
     free(m->slots);
     free(m->gslots);
     free(m->g3);
-    free(m->row_grams);
+    free(m->row_word);
     free(m->row_name);
     free(m->row_nlen);
     free(m->names);
@@ -560,17 +563,18 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     }
     m->n_feat = (size_t)nf;
     /* rows of whole chunks of twelve floats, which prediction sums in
-     * registers (one chunk for the shipped model's ten labels) */
-    m->stride = (m->n_class + INTENT_CHUNK - 1) / INTENT_CHUNK * INTENT_CHUNK;
+     * registers (one chunk for the shipped model's ten labels), with a
+     * column past the labels: a word row's count of grams (see below) */
+    m->stride = (m->n_class + INTENT_CHUNK) / INTENT_CHUNK * INTENT_CHUNK;
     m->rows = alloc_rows(m->n_feat + 1, m->stride);
     m->weights = m->rows ? m->rows + m->stride : NULL;
     m->bias = alloc_rows(1, m->stride);
-    m->row_grams = calloc(m->n_feat, sizeof *m->row_grams);
+    m->row_word = calloc(m->n_feat, sizeof *m->row_word);
     m->row_name = calloc(m->n_feat, sizeof *m->row_name);
     m->row_nlen = calloc(m->n_feat, sizeof *m->row_nlen);
     size_t names_cap = 1 << 16;
     m->names = malloc(names_cap);
-    if (!m->weights || !m->bias || !m->row_grams || !m->row_name || !m->row_nlen || !m->names) {
+    if (!m->weights || !m->bias || !m->row_word || !m->row_name || !m->row_nlen || !m->names) {
         err = ATTUNE_ERR_NOMEM;
         why = "out of memory";
         goto out;
@@ -702,9 +706,15 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         fold_arg fa = {m, row, INTENT_W_CHAR};
         size_t wl = strlen(name + 2);
         size_t ng = word_grams(name + 2, wl, fold_gram, &fa);
+        /* the squared length counts every gram of the word, found or not:
+         * the column past the labels holds their number, so that the sums
+         * count them (exactly: small whole numbers) */
+        row[m->n_class] = (float)ng;
         /* keyed by the word in the lexicon's table, see
          * intent_model_index_words */
-        m->row_grams[r] = (uint16_t)ng;
+        m->row_word[r] = INTENT_ROW_WORD;
+        if (passive_stem(name + 2, wl))
+            m->row_word[r] |= INTENT_ROW_ED;
         if (wl == 1 && name[2] == '#')
             m->num_row = (int32_t)r;
     }
@@ -745,7 +755,7 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
                                     size_t errstr_size)
 {
     for (size_t r = 0; r < m->n_feat; r++) {
-        if (m->row_grams[r] == 0)
+        if (!(m->row_word[r] & INTENT_ROW_WORD))
             continue;
         const char *name = m->names + m->row_name[r];
         attune_err err =
@@ -915,9 +925,11 @@ static void intent_sum(const classify_run *run, intent_sums *s)
         /* the word's row came with its lexicon look-up (analyse) */
         const int32_t r = num ? m->num_row : run->intent_row[i];
         n_words++;
+        int ed; /* a word in -ed, for the passive feature */
         if (r >= 0) {
+            /* its grams are counted in the sums' column n_class */
             *hp++ = weights + (size_t)r * stride;
-            n_char += m->row_grams[r];
+            ed = m->row_word[r] & INTENT_ROW_ED;
         } else {
             /* a word the model has no row for (a typo, a rare
              * inflection): its character grams one by one */
@@ -957,18 +969,18 @@ static void intent_sum(const classify_run *run, intent_sums *s)
                 n_char += word_grams(w, wl, collect_gram, &ca);
                 hp += ca.n_hit;
             }
+            ed = !num && passive_stem(ctok_text(tb, i), t->norm_len);
         }
         uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
         if (r1)
             *hp++ = rows + (size_t)r1 * stride;
         first = bigram_first(h);
         /* the passive feature, looked for only after a word in -ed */
-        const char *tw = ctok_text(tb, i);
-        const size_t twl = t->norm_len;
-        if (!num && twl >= 5 && tw[twl - 1] == 'd' && tw[twl - 2] == 'e') {
+        if (ed) {
             const size_t stem = passive_at(tb, i);
             if (stem) {
-                r1 = slots_find(slots, mask, fnv_add(fnv_add(FNV_OFFSET, "p:", 2), tw, stem));
+                r1 = slots_find(slots, mask,
+                                fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, i), stem));
                 if (r1)
                     *hp++ = rows + (size_t)r1 * stride;
                 s->n_passive++;
@@ -993,7 +1005,7 @@ static void intent_sum(const classify_run *run, intent_sums *s)
     if (s->n_hit > INTENT_MAX_HITS)
         s->n_hit = INTENT_MAX_HITS;
     s->n_words = n_words;
-    s->n_char = n_char;
+    s->n_char = n_char + (size_t)s->sc[m->n_class];
 }
 
 /* The three distinct rows that pushed hardest for the label, by their
