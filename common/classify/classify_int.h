@@ -222,9 +222,9 @@ typedef struct {
     uint16_t *g3;
     unsigned g3_bits;
     uint8_t g3_code[128];
-    uint8_t *row_word;    /* per row: flags, see intent.c */
-    uint32_t *row_name;   /* name offset of each weight row */
-    uint16_t *row_nlen;   /* name length of each weight row */
+    uint8_t *row_word;  /* per row: flags, see intent.c */
+    uint32_t *row_name; /* name offset of each weight row */
+    uint16_t *row_nlen; /* name length of each weight row */
     char *names;
     size_t names_used;
     uint64_t h_num, h_bos, h_eos; /* word hashes of "#" (numbers), "<s>", "</s>" */

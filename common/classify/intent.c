@@ -767,7 +767,6 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
     return ATTUNE_OK;
 }
 
-
 /* --- prediction ------------------------------------------------------------ */
 
 /* Feature rows remembered for the explanation, so that it needs no second
@@ -822,7 +821,7 @@ static inline int all_ascii(const char *w, size_t n)
 
 /* Adds twelve columns from col of each row in [h, end) to sc. */
 static inline __attribute__((always_inline)) void sum_rows(float *sc, const float *const *h,
-                                                          const float *const *end, size_t col)
+                                                           const float *const *end, size_t col)
 {
     intent_v4 s0, s1, s2;
     memcpy(&s0, sc + col, sizeof s0);
@@ -902,7 +901,8 @@ static size_t passive_at(const ctok_buf *tb, size_t i)
     return 0;
 }
 
-/* Collects and sums the rows of a text's features (see intent_sums). */
+/* Collects and sums the rows of a text's features (see intent_sums; the
+ * caller zeroes n_passive and n_summed). */
 static void intent_sum(const classify_run *run, intent_sums *s)
 {
     const intent_model *m = &run->c->intent;
@@ -910,11 +910,9 @@ static void intent_sum(const classify_run *run, intent_sums *s)
     const size_t stride = m->stride, mask = m->cap - 1;
     const float *rows = m->rows, *weights = m->weights;
     const uint64_t *slots = m->slots;
-    const float **hit = s->hit, **hp = s->hit;
+    const float **hit = &s->hit[0], **hp = hit;
     size_t n_words = 0, n_char = 0;
     memset(s->sc, 0, stride * sizeof *s->sc);
-    s->n_passive = 0;
-    s->n_summed = 0;
     uint64_t first = bigram_first(m->h_bos); /* of the word before */
     for (size_t i = 0; i < tb->n; i++) {
         const ctok *t = &tb->tok[i];
@@ -1045,25 +1043,20 @@ void classify_intent_stage(classify_run *run)
     const intent_model *m = &run->c->intent;
     classify_result *res = run->r;
     intent_sums s;
+    s.n_passive = 0;
+    s.n_summed = 0;
     intent_sum(run, &s);
     /* the squared length: a word, its bigram and its grams (found or not),
      * the passive stems and the closing bigram; counted rather than summed
      * word by word, which gives the same (for the shipped weights the terms
      * are small multiples of a quarter, exact in a double) */
-    double sq = (double)s.n_words * (INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM) +
-                (double)s.n_char * (INTENT_W_CHAR * INTENT_W_CHAR) +
-                (double)s.n_passive * (INTENT_W_PASSIVE * INTENT_W_PASSIVE);
+    double sq =
+        (double)s.n_words * (INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM) +
+        (double)s.n_char * (INTENT_W_CHAR * INTENT_W_CHAR) +
+        (double)s.n_passive * (INTENT_W_PASSIVE * INTENT_W_PASSIVE);
     if (s.n_words > 0)
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
     const float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
-    float scores[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
-    for (size_t c = 0; c < m->stride; c += 4) {
-        intent_v4 x, b;
-        memcpy(&x, s.sc + c, sizeof x);
-        memcpy(&b, m->bias + c, sizeof b);
-        x = x * norm + b;
-        memcpy(scores + c, &x, sizeof x);
-    }
     /* the classes' probabilities, before they are made to sum to 1 */
     float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
     if (m->n_class < 2)
@@ -1073,7 +1066,7 @@ void classify_intent_stage(classify_run *run)
     if (m->probabilistic) {
         /* logistic models give log-odds per class */
         for (size_t k = 0; k < m->n_class; k++)
-            probs[k] = expf(-scores[k]);
+            probs[k] = expf(-(s.sc[k] * norm + m->bias[k]));
         const intent_v4 one = {1, 1, 1, 1};
         for (size_t c = 0; c < m->stride; c += 4) {
             intent_v4 e;
@@ -1084,10 +1077,13 @@ void classify_intent_stage(classify_run *run)
     } else {
         /* margins of an SVM are turned into a distribution by a sharpened
          * softmax */
+        float scores[CLASSIFY_MAX_INTENTS];
         float maxs = -INFINITY;
-        for (size_t k = 0; k < m->n_class; k++)
+        for (size_t k = 0; k < m->n_class; k++) {
+            scores[k] = s.sc[k] * norm + m->bias[k];
             if (scores[k] > maxs)
                 maxs = scores[k];
+        }
         for (size_t k = 0; k < m->n_class; k++)
             probs[k] = expf(4.0f * (scores[k] - maxs));
     }
