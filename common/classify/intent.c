@@ -24,7 +24,10 @@
  * character grams (a word's grams depend on the word alone), keyed by the
  * tokenizer's hash of the word, and bigrams are keyed by the two words'
  * hashes; so a known word costs two look-ups, and only words the model has
- * never seen are split into grams. */
+ * never seen are split into grams (an ASCII word's 3-grams are read from a
+ * table indexed by their bytes). The rows a text adds are listed in order
+ * and summed after, so that the sums are those of the definition, bit for
+ * bit. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -281,12 +284,12 @@ static inline uint64_t bigram_key(uint64_t first, uint64_t b)
     return (first ^ b) * BIGRAM_MUL_B;
 }
 
-/* The model's key of a character gram, a function of its bytes alone that
- * costs a few instructions where FNV-1a costs one multiply per byte: up to
+/* The key of a character gram in the gram table (which serves the load and
+ * words outside ASCII; ASCII words read the direct table of 3-grams): up to
  * seven bytes packed into an integer with their count in the byte above
- * (so that two grams never share it), a longer gram (letters outside ASCII)
- * hashed with the top bit set; then multiplied by an odd constant, which
- * mixes the bits and still maps distinct integers to distinct keys. */
+ * (so that two grams never share it), a longer gram hashed with the top bit
+ * set; then multiplied by an odd constant, which mixes the bits and still
+ * maps distinct integers to distinct keys. */
 #define GRAM_MIX 0x9E3779B97F4A7C15ULL
 
 static inline uint64_t gram_key(const char *g, size_t n)
@@ -312,8 +315,11 @@ static inline uint64_t gram_key(const char *g, size_t n)
  * 40 bits and so do their keys). */
 #define SLOT_TAG_BITS 40
 #define SLOT_ROWS_MAX ((1U << (64 - SLOT_TAG_BITS)) - 2)
-_Static_assert(INTENT_MAX_FEATURES <= SLOT_ROWS_MAX && INTENT_MAX_FEATURES * 3 <= SLOT_ROWS_MAX + 2,
-               "rows and slot numbers fit above the tag");
+/* a row number plus one fits above the tag, and the slot numbers of the
+ * largest table (three per key, rounded up to a power of two) in the bits
+ * that pick the slot */
+_Static_assert(INTENT_MAX_FEATURES <= SLOT_ROWS_MAX, "row numbers fit above the tag");
+_Static_assert(INTENT_MAX_FEATURES * 3ULL <= 1ULL << (64 - SLOT_TAG_BITS), "slots fit the key");
 
 static inline size_t slot_of(uint64_t key, size_t mask)
 {
@@ -774,8 +780,8 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
  * the first hits. */
 #define INTENT_MAX_HITS 2048
 /* The most rows one word adds: a gram per byte, or its own row; then a
- * bigram and a passive stem. A word's hits are written before the count is
- * cut back to INTENT_MAX_HITS, so the buffer has room for them. */
+ * bigram and a passive stem. The list is summed and cut back to
+ * INTENT_MAX_HITS once a word has taken it past, so it has room for them. */
 #define INTENT_WORD_HITS (CTOK_MAX_LEN + 2)
 
 /* Four floats, added lane by lane (a GCC/Clang vector extension). */
