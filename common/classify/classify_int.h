@@ -272,30 +272,42 @@ void lex_fini(lex_table *t);
 
 /* --- intent model --------------------------------------------------------- */
 
-/* The model's own table holds bigrams (bigram_key of the two words'
- * hashes), character grams (FNV-1a of "c:GRAM") and passive stems (FNV-1a
- * of "p:STEM"); a slot packs part of the key with the row, see intent.c.
- * Word rows (the unigram plus all the word's character grams, row_sq[row]
- * > 0 being the squared length one occurrence adds) are found through the
- * lexicon's key table instead (intent_model_index_words). */
+/* The model's tables: one for bigrams (bigram_key of the two words'
+ * hashes) and passive stems (FNV-1a of "p:STEM"), a small one for
+ * character grams (gram_key of the gram's bytes); a slot packs part of the
+ * key with the row, see intent.c. Word rows (the unigram plus all the
+ * word's character grams) are found through the lexicon's key table instead
+ * (intent_model_index_words). */
 typedef struct {
     size_t n_class;
     char labels[CLASSIFY_MAX_INTENTS][CLASSIFY_LABEL_MAX];
     int probabilistic; /* logistic regression: scores are log-odds */
     float bias_value;
     float *bias_w;  /* n_class */
-    size_t stride;  /* n_class rounded up to a multiple of 4 */
-    float *weights; /* n_feat rows of stride floats, the padding 0, each
-                       already times its family's weight */
+    float *bias;    /* stride: bias_w times bias_value, the padding 0 */
+    size_t stride;  /* n_class rounded up to a multiple of 12 */
+    float *rows;    /* n_feat + 1 rows of stride floats (16-byte aligned),
+                       the padding 0: a row of zeros, then the weights, each
+                       already times its family's weight; a table's row
+                       number plus one indexes it */
+    float *weights; /* rows + stride: the weights of feature 0 */
     size_t n_feat;
-    uint64_t *slots; /* cap slots: key tag | row, 0 empty */
+    uint64_t *slots; /* bigrams and passive stems: key tag | row, 0 empty */
     size_t cap;
-    float *row_sq;      /* per row: > 0 for a word row (see above) */
+    uint64_t *gslots; /* character grams, likewise */
+    size_t gcap;
+    /* ASCII 3-grams indexed directly by their three bytes' codes (g3_bits
+     * each; code 0 for a byte in none of them): the row plus one, 0 for
+     * none. NULL when the grams use too many bytes. */
+    uint16_t *g3;
+    unsigned g3_bits;
+    uint8_t g3_code[128];
+    uint8_t *row_word;  /* per row: flags, see intent.c */
     uint32_t *row_name; /* name offset of each weight row */
+    uint16_t *row_nlen; /* name length of each weight row */
     char *names;
     size_t names_used;
     uint64_t h_num, h_bos, h_eos; /* word hashes of "#" (numbers), "<s>", "</s>" */
-    uint64_t h_cseed;             /* FNV-1a state after "c:" */
     int32_t num_row;              /* the row of "w:#" (every number), or -1 */
 } intent_model;
 

@@ -24,7 +24,10 @@
  * character grams (a word's grams depend on the word alone), keyed by the
  * tokenizer's hash of the word, and bigrams are keyed by the two words'
  * hashes; so a known word costs two look-ups, and only words the model has
- * never seen are split into grams. */
+ * never seen are split into grams (an ASCII word's 3-grams are read from a
+ * table indexed by their bytes). The rows a text adds are listed in order
+ * and summed after, so that the sums are those of the definition, bit for
+ * bit. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +40,12 @@
 #define FNV_PRIME 0x100000001b3ULL
 #define INTENT_MAX_FEATURES 4000000
 #define INTENT_LINE_MAX 16384
+/* Prediction sums the columns of the weight rows twelve at a time: three
+ * vectors of four floats, in registers. */
+#define INTENT_CHUNK 12
+/* row_word flags */
+#define INTENT_ROW_WORD 1 /* a word row (its unigram and its grams) */
+#define INTENT_ROW_ED 2   /* of a word in -ed, for the passive feature */
 /* Weights of the feature families: whole words say more than the many
  * character n-grams that mostly back them up against typos and inflection. */
 #ifndef INTENT_W_WORD
@@ -115,10 +124,14 @@ static int is_aux(const char *w, size_t n)
 {
     /* not "be" or "get": "it needs to be cancelled" and "can I get it
      * cancelled" are requests */
-    static const char *const aux[] = {"was", "were", "been", "is", "are", "got", "gets"};
-    for (size_t i = 0; i < sizeof aux / sizeof aux[0]; i++)
-        if (strlen(aux[i]) == n && memcmp(aux[i], w, n) == 0)
-            return 1;
+    switch (n) {
+    case 2:
+        return memcmp(w, "is", 2) == 0;
+    case 3:
+        return memcmp(w, "was", 3) == 0 || memcmp(w, "are", 3) == 0 || memcmp(w, "got", 3) == 0;
+    case 4:
+        return memcmp(w, "were", 4) == 0 || memcmp(w, "been", 4) == 0 || memcmp(w, "gets", 4) == 0;
+    }
     return 0;
 }
 
@@ -255,52 +268,85 @@ double classify_intent_features(const char *text, size_t len, int want_names,
 /* --- model --------------------------------------------------------------- */
 
 /* The key of the bigram of two words, from the tokenizer's hashes of the
- * words (so that prediction hashes no bytes for it). */
-#define INTENT_BIGRAM_SEED 0x6A09E667F3BCC909ULL
-static inline uint64_t bigram_key(uint64_t a, uint64_t b)
+ * words, so that prediction hashes no bytes for it: a multiply of each,
+ * the first one's carried over from the word before. */
+/* (odd, and small enough to be an instruction's immediate operand) */
+#define BIGRAM_MUL_A 0x5BD1E995ULL
+#define BIGRAM_MUL_B 0x27D4EB2FULL
+
+static inline uint64_t bigram_first(uint64_t a)
 {
-    return ctok_phrase_step(ctok_phrase_step(INTENT_BIGRAM_SEED, a), b);
+    return a * BIGRAM_MUL_A;
 }
 
-/* A slot holds bits 24-63 of the key (bit 24 forced on, so that a used
- * slot is never 0) over the row number: eight bytes, so that the table can
- * stay under a third full (short probes, most look-ups of free text miss)
- * in the space a half-full table of 16-byte slots would take. The bits that
- * pick the slot are the key's low ones, so the two parts do not overlap;
- * two keys that agree on both would be taken for one (about one chance in
- * 2^40 per probe). */
-#define SLOT_ROW_BITS 24
-#define SLOT_ROW_MASK ((1ULL << SLOT_ROW_BITS) - 1)
-
-static inline uint64_t slot_tag(uint64_t key)
+static inline uint64_t bigram_key(uint64_t first, uint64_t b)
 {
-    return (key | (1ULL << SLOT_ROW_BITS)) & ~SLOT_ROW_MASK;
+    return (first ^ b) * BIGRAM_MUL_B;
 }
 
-/* The row of key, or -1. */
-static inline int64_t slot_find(const intent_model *m, uint64_t key)
+/* The key of a character gram in the gram table (which serves the load and
+ * words outside ASCII; ASCII words read the direct table of 3-grams): up to
+ * seven bytes packed into an integer with their count in the byte above
+ * (so that two grams never share it), a longer gram hashed with the top bit
+ * set; then multiplied by an odd constant, which mixes the bits and still
+ * maps distinct integers to distinct keys. */
+#define GRAM_MIX 0x9E3779B97F4A7C15ULL
+
+static inline uint64_t gram_key(const char *g, size_t n)
 {
-    const size_t mask = m->cap - 1;
-    const uint64_t tag = slot_tag(key);
-    for (size_t j = (size_t)key & mask;; j = (j + 1) & mask) {
-        uint64_t v = m->slots[j];
-        if ((v & ~SLOT_ROW_MASK) == tag)
-            return (int64_t)(v & SLOT_ROW_MASK);
+    uint64_t k = 0;
+    if (n <= 7) {
+        for (size_t i = 0; i < n; i++)
+            k = k << 8 | (unsigned char)g[i];
+        k |= (uint64_t)n << (8 * n);
+    } else {
+        k = fnv_add(FNV_OFFSET, g, n) | 1ULL << 63;
+    }
+    return k * GRAM_MIX;
+}
+
+/* A slot holds the low 40 bits of the key under the row number plus one
+ * (so that a used slot is never 0), and the key's top bits pick the slot:
+ * eight bytes, so that a table can stay under a third full (short probes,
+ * most look-ups of free text miss) in the space a half-full table of
+ * 16-byte slots would take. Two keys that agree on the 40 bits and on the
+ * slot would be taken for one (about one chance in 2^40 per probe; never
+ * for two grams of up to four bytes, whose packed forms differ in the low
+ * 40 bits and so do their keys). */
+#define SLOT_TAG_BITS 40
+#define SLOT_ROWS_MAX ((1U << (64 - SLOT_TAG_BITS)) - 2)
+/* a row number plus one fits above the tag, and the slot numbers of the
+ * largest table (three per key, rounded up to a power of two) in the bits
+ * that pick the slot */
+_Static_assert(INTENT_MAX_FEATURES <= SLOT_ROWS_MAX, "row numbers fit above the tag");
+_Static_assert(INTENT_MAX_FEATURES * 3ULL <= 1ULL << (64 - SLOT_TAG_BITS), "slots fit the key");
+
+static inline size_t slot_of(uint64_t key, size_t mask)
+{
+    return (size_t)(key >> SLOT_TAG_BITS) & mask;
+}
+
+/* The row of key plus one, or 0. */
+static inline uint32_t slots_find(const uint64_t *slots, size_t mask, uint64_t key)
+{
+    for (size_t j = slot_of(key, mask);; j = (j + 1) & mask) {
+        const uint64_t v = slots[j];
+        if (((v ^ key) << (64 - SLOT_TAG_BITS)) == 0)
+            return (uint32_t)(v >> SLOT_TAG_BITS);
         if (v == 0)
-            return -1;
+            return 0;
     }
 }
 
 /* Returns 0 when key is there already. */
-static int slot_insert(intent_model *m, uint64_t key, uint32_t row)
+static int slots_insert(uint64_t *slots, size_t mask, uint64_t key, uint32_t row)
 {
-    if (slot_find(m, key) >= 0)
+    if (slots_find(slots, mask, key))
         return 0;
-    const size_t mask = m->cap - 1;
-    size_t j = (size_t)key & mask;
-    while (m->slots[j])
+    size_t j = slot_of(key, mask);
+    while (slots[j])
         j = (j + 1) & mask;
-    m->slots[j] = slot_tag(key) | row;
+    slots[j] = (uint64_t)(row + 1) << SLOT_TAG_BITS | (key & ((1ULL << SLOT_TAG_BITS) - 1));
     return 1;
 }
 
@@ -313,13 +359,12 @@ typedef struct {
 
 static void fold_gram(uint64_t hash, const char *gram, size_t len, void *arg)
 {
-    (void)gram;
-    (void)len;
+    (void)hash;
     const fold_arg *a = arg;
-    int64_t r = slot_find(a->m, hash);
-    if (r < 0)
+    const uint32_t r1 = slots_find(a->m->gslots, a->m->gcap - 1, gram_key(gram, len));
+    if (!r1)
         return;
-    const float *g = a->m->weights + (size_t)r * a->m->stride;
+    const float *g = a->m->rows + (size_t)r1 * a->m->stride;
     for (size_t k = 0; k < a->m->n_class; k++)
         a->row[k] += a->wt * g[k];
 }
@@ -327,10 +372,14 @@ static void fold_gram(uint64_t hash, const char *gram, size_t len, void *arg)
 void intent_model_fini(intent_model *m)
 {
     free(m->bias_w);
-    free(m->weights);
+    free(m->bias);
+    free(m->rows);
     free(m->slots);
-    free(m->row_sq);
+    free(m->gslots);
+    free(m->g3);
+    free(m->row_word);
     free(m->row_name);
+    free(m->row_nlen);
     free(m->names);
     memset(m, 0, sizeof *m);
 }
@@ -380,6 +429,60 @@ static long parse_count(const char *s, const char *prefix, long max)
     return v;
 }
 
+/* Rows of stride floats, 16-byte aligned (whole vectors at prediction),
+ * zeroed. */
+static float *alloc_rows(size_t n, size_t stride)
+{
+    float *w = aligned_alloc(16, n * stride * sizeof *w);
+    if (w)
+        memset(w, 0, n * stride * sizeof *w);
+    return w;
+}
+
+/* The direct table of ASCII 3-grams (the grams of most words the model
+ * does not know): a gram's row is found with no hash and no probe. Left
+ * out when the grams' bytes need more than 6 bits of code (a table over
+ * half a megabyte) or the rows more than 16 bits. Gram rows come first. */
+static int build_gram3_table(intent_model *m, size_t n_gram)
+{
+    unsigned n_codes = 0;
+    for (size_t r = 0; r < n_gram; r++) {
+        const unsigned char *g = (const unsigned char *)m->names + m->row_name[r] + 2;
+        if (m->row_nlen[r] != 5 || (g[0] | g[1] | g[2]) >= 0x80)
+            continue;
+        for (size_t k = 0; k < 3; k++)
+            if (!m->g3_code[g[k]])
+                m->g3_code[g[k]] = (uint8_t)(n_codes < 255 ? ++n_codes : n_codes);
+    }
+    if (n_codes == 0 || n_codes > 63 || n_gram >= UINT16_MAX) {
+        memset(m->g3_code, 0, sizeof m->g3_code);
+        return 1;
+    }
+    m->g3_bits = n_codes < 32 ? 5 : 6;
+    m->g3 = calloc((size_t)1 << (3 * m->g3_bits), sizeof *m->g3);
+    if (!m->g3)
+        return 0;
+    for (size_t r = 0; r < n_gram; r++) {
+        const unsigned char *g = (const unsigned char *)m->names + m->row_name[r] + 2;
+        if (m->row_nlen[r] != 5 || (g[0] | g[1] | g[2]) >= 0x80)
+            continue;
+        size_t at = 0;
+        for (size_t k = 0; k < 3; k++)
+            at = at << m->g3_bits | m->g3_code[g[k]];
+        m->g3[at] = (uint16_t)(r + 1);
+    }
+    return 1;
+}
+
+/* A table of at least three slots per key: under a third full. */
+static size_t table_cap(size_t keys)
+{
+    size_t cap = 16;
+    while (cap < keys * 3)
+        cap *= 2;
+    return cap;
+}
+
 attune_err intent_model_load(intent_model *m, const char *path, char *errstr, size_t errstr_size)
 {
     memset(m, 0, sizeof *m);
@@ -390,6 +493,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     attune_err err = ATTUNE_OK;
     unsigned lineno = 0;
     const char *why = NULL;
+    size_t n_gram = 0; /* rows of character grams */
     if (!line) {
         err = ATTUNE_ERR_NOMEM;
         why = "out of memory";
@@ -464,19 +568,19 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         goto out;
     }
     m->n_feat = (size_t)nf;
-    /* under a third full: most look-ups of free text miss, and a miss
-     * walks to the next free slot */
-    m->cap = 16;
-    while (m->cap < m->n_feat * 3)
-        m->cap *= 2;
-    m->stride = (m->n_class + 3) & ~(size_t)3;
-    m->weights = calloc(m->n_feat * m->stride, sizeof *m->weights);
-    m->slots = calloc(m->cap, sizeof *m->slots);
-    m->row_sq = calloc(m->n_feat, sizeof *m->row_sq);
+    /* rows of whole chunks of twelve floats, which prediction sums in
+     * registers (one chunk for the shipped model's ten labels), with a
+     * column past the labels: a word row's count of grams (see below) */
+    m->stride = (m->n_class + INTENT_CHUNK) / INTENT_CHUNK * INTENT_CHUNK;
+    m->rows = alloc_rows(m->n_feat + 1, m->stride);
+    m->weights = m->rows ? m->rows + m->stride : NULL;
+    m->bias = alloc_rows(1, m->stride);
+    m->row_word = calloc(m->n_feat, sizeof *m->row_word);
     m->row_name = calloc(m->n_feat, sizeof *m->row_name);
+    m->row_nlen = calloc(m->n_feat, sizeof *m->row_nlen);
     size_t names_cap = 1 << 16;
     m->names = malloc(names_cap);
-    if (!m->weights || !m->slots || !m->row_sq || !m->row_name || !m->names) {
+    if (!m->weights || !m->bias || !m->row_word || !m->row_name || !m->row_nlen || !m->names) {
         err = ATTUNE_ERR_NOMEM;
         why = "out of memory";
         goto out;
@@ -509,6 +613,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         }
         memcpy(m->names + m->names_used, line, nl + 1);
         m->row_name[r] = (uint32_t)m->names_used;
+        m->row_nlen[r] = (uint16_t)nl;
         m->names_used += nl + 1;
         if (nl < 3 || line[1] != ':' || !strchr("wbcp", line[0])) {
             why = "want a feature name w:WORD, b:WORD WORD, c:GRAM or p:STEM";
@@ -520,15 +625,18 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
      * reads gram rows for every word the model does not know, and packed
      * together they share the cache. */
     {
-        float *nw = malloc(m->n_feat * m->stride * sizeof *nw);
+        float *nr = alloc_rows(m->n_feat + 1, m->stride);
         uint32_t *nn = malloc(m->n_feat * sizeof *nn);
-        if (!nw || !nn) {
-            free(nw);
+        uint16_t *nnl = malloc(m->n_feat * sizeof *nnl);
+        if (!nr || !nn || !nnl) {
+            free(nr);
             free(nn);
+            free(nnl);
             err = ATTUNE_ERR_NOMEM;
             why = "out of memory";
             goto out;
         }
+        float *nw = nr + m->stride;
         static const char family[4] = {'c', 'w', 'b', 'p'};
         size_t to = 0;
         for (size_t fam = 0; fam < 4; fam++)
@@ -536,21 +644,43 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
                 if (m->names[m->row_name[r]] != family[fam])
                     continue;
                 memcpy(nw + to * m->stride, m->weights + r * m->stride, m->stride * sizeof *nw);
+                nnl[to] = m->row_nlen[r];
                 nn[to++] = m->row_name[r];
+                n_gram += fam == 0;
             }
-        free(m->weights);
+        free(m->rows);
         free(m->row_name);
+        free(m->row_nlen);
+        m->rows = nr;
         m->weights = nw;
         m->row_name = nn;
+        m->row_nlen = nnl;
+    }
+    /* under a third full: most look-ups of free text miss, and a miss
+     * walks to the next free slot; the grams get a table of their own,
+     * small enough to stay in the cache */
+    m->cap = table_cap(m->n_feat - n_gram);
+    m->gcap = table_cap(n_gram);
+    m->slots = calloc(m->cap, sizeof *m->slots);
+    m->gslots = calloc(m->gcap, sizeof *m->gslots);
+    if (!m->slots || !m->gslots) {
+        err = ATTUNE_ERR_NOMEM;
+        why = "out of memory";
+        goto out;
     }
     for (size_t r = 0; r < m->n_feat; r++) {
         const char *name = m->names + m->row_name[r];
         size_t nl = strlen(name);
         uint64_t key;
+        int fresh;
         if (name[0] == 'w')
             continue; /* words are keyed once their character grams are in */
-        if (name[0] == 'c' || name[0] == 'p') {
+        if (name[0] == 'c') {
+            key = gram_key(name + 2, nl - 2);
+            fresh = slots_insert(m->gslots, m->gcap - 1, key, (uint32_t)r);
+        } else if (name[0] == 'p') {
             key = fnv_add(FNV_OFFSET, name, nl);
+            fresh = slots_insert(m->slots, m->cap - 1, key, (uint32_t)r);
         } else {
             const char *sp = memchr(name + 2, ' ', nl - 2);
             if (!sp || sp == name + 2 || sp == name + nl - 1) {
@@ -558,10 +688,11 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
                 err = ATTUNE_ERR_PARSE;
                 goto out;
             }
-            key = bigram_key(ctok_hash_bytes(name + 2, (size_t)(sp - name - 2)),
+            key = bigram_key(bigram_first(ctok_hash_bytes(name + 2, (size_t)(sp - name - 2))),
                              ctok_hash_bytes(sp + 1, (size_t)(name + nl - sp - 1)));
+            fresh = slots_insert(m->slots, m->cap - 1, key, (uint32_t)r);
         }
-        if (!slot_insert(m, key ? key : 1, (uint32_t)r)) {
+        if (!fresh) {
             why = "duplicate feature";
             err = ATTUNE_ERR_PARSE;
             goto out;
@@ -581,9 +712,15 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         fold_arg fa = {m, row, INTENT_W_CHAR};
         size_t wl = strlen(name + 2);
         size_t ng = word_grams(name + 2, wl, fold_gram, &fa);
+        /* the squared length counts every gram of the word, found or not:
+         * the column past the labels holds their number, so that the sums
+         * count them (exactly: small whole numbers) */
+        row[m->n_class] = (float)ng;
         /* keyed by the word in the lexicon's table, see
          * intent_model_index_words */
-        m->row_sq[r] = INTENT_W_WORD * INTENT_W_WORD + (float)ng * INTENT_W_CHAR * INTENT_W_CHAR;
+        m->row_word[r] = INTENT_ROW_WORD;
+        if (passive_stem(name + 2, wl))
+            m->row_word[r] |= INTENT_ROW_ED;
         if (wl == 1 && name[2] == '#')
             m->num_row = (int32_t)r;
     }
@@ -598,10 +735,16 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             for (size_t c = 0; c < m->n_class; c++)
                 m->weights[r * m->stride + c] *= wt;
     }
+    if (!build_gram3_table(m, n_gram)) {
+        err = ATTUNE_ERR_NOMEM;
+        why = "out of memory";
+        goto out;
+    }
     m->h_num = ctok_hash_bytes("#", 1);
     m->h_bos = ctok_hash_bytes("<s>", 3);
     m->h_eos = ctok_hash_bytes("</s>", 4);
-    m->h_cseed = fnv_add(FNV_OFFSET, "c:", 2);
+    for (size_t c = 0; c < m->n_class; c++)
+        m->bias[c] = m->bias_w[c] * m->bias_value;
 #undef NEXT_LINE
 out:
     free(line);
@@ -618,7 +761,7 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
                                     size_t errstr_size)
 {
     for (size_t r = 0; r < m->n_feat; r++) {
-        if (m->row_sq[r] <= 0.0f)
+        if (!(m->row_word[r] & INTENT_ROW_WORD))
             continue;
         const char *name = m->names + m->row_name[r];
         attune_err err =
@@ -636,242 +779,375 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
  * pass; past this many the scores stay exact and only the evidence looks at
  * the first hits. */
 #define INTENT_MAX_HITS 2048
+/* The most rows one word adds: a gram per byte, or its own row; then a
+ * bigram and a passive stem. The list is summed and cut back to
+ * INTENT_MAX_HITS once a word has taken it past, so it has room for them. */
+#define INTENT_WORD_HITS (CTOK_MAX_LEN + 2)
 
 /* Four floats, added lane by lane (a GCC/Clang vector extension). */
 typedef float intent_v4 __attribute__((vector_size(16)));
 
+/* A text's features: the rows they add, in the order of the definition
+ * (the word or its grams, its bigram, its passive stem; word after word),
+ * which float addition needs for the same result; the sums of those rows;
+ * and the counts that make the vector's length. The rows are collected
+ * first and summed after (all at once, unless a long text fills the list),
+ * so that the collecting loop has the registers to itself and a model of
+ * many labels sums its columns without walking the text again. */
 typedef struct {
-    const intent_model *m;
-    intent_v4 sc[CLASSIFY_MAX_INTENTS / 4];
-    size_t n_hit;
-    uint32_t hit_row[INTENT_MAX_HITS];
-} predict_acc;
+    float sc[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
+    size_t n_words, n_char, n_passive;
+    size_t n_hit;    /* rows in hit (the evidence reads the first ones) */
+    size_t n_summed; /* of them, in sc already */
+    const float *hit[INTENT_MAX_HITS + INTENT_WORD_HITS];
+} intent_sums;
 
-/* Rows are padded to a multiple of four floats (the padding 0): whole
- * vectors, and the weights are already multiplied by their family's weight. */
-static inline void sum_row(predict_acc *a, uint32_t row)
+/* Whether the n bytes at w are all ASCII, read eight or four at a time
+ * (the last read overlapping the one before rather than running past w). */
+static inline int all_ascii(const char *w, size_t n)
 {
-    const size_t stride = a->m->stride;
-    const float *w = a->m->weights + (size_t)row * stride;
-    if (stride == 12) {
-        /* the shipped model's ten labels: the loop spelled out */
+    uint64_t acc = 0, x;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, w + i, sizeof x);
+            acc |= x;
+        }
+        memcpy(&x, w + n - 8, sizeof x);
+        acc |= x;
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, w, sizeof a);
+        memcpy(&b, w + n - 4, sizeof b);
+        acc = a | b;
+    } else if (n > 0) {
+        acc = (unsigned char)w[0] | (unsigned char)w[n / 2] | (unsigned char)w[n - 1];
+    }
+    return (acc & 0x8080808080808080ULL) == 0;
+}
+
+/* Adds twelve columns from col of each row in [h, end) to sc. */
+static inline __attribute__((always_inline)) void sum_rows(float *sc, const float *const *h,
+                                                           const float *const *end, size_t col)
+{
+    intent_v4 s0, s1, s2;
+    memcpy(&s0, sc + col, sizeof s0);
+    memcpy(&s1, sc + col + 4, sizeof s1);
+    memcpy(&s2, sc + col + 8, sizeof s2);
+    /* two rows a turn (each lane still adds them in order) */
+    for (; end - h >= 2; h += 2) {
+        const float *w = __builtin_assume_aligned(h[0] + col, 16);
+        const float *v = __builtin_assume_aligned(h[1] + col, 16);
+        intent_v4 x0, x1, x2, y0, y1, y2;
+        memcpy(&x0, w, sizeof x0);
+        memcpy(&x1, w + 4, sizeof x1);
+        memcpy(&x2, w + 8, sizeof x2);
+        memcpy(&y0, v, sizeof y0);
+        memcpy(&y1, v + 4, sizeof y1);
+        memcpy(&y2, v + 8, sizeof y2);
+        s0 = s0 + x0 + y0;
+        s1 = s1 + x1 + y1;
+        s2 = s2 + x2 + y2;
+    }
+    if (h < end) {
+        const float *w = __builtin_assume_aligned(h[0] + col, 16);
         intent_v4 x0, x1, x2;
         memcpy(&x0, w, sizeof x0);
         memcpy(&x1, w + 4, sizeof x1);
         memcpy(&x2, w + 8, sizeof x2);
-        a->sc[0] += x0;
-        a->sc[1] += x1;
-        a->sc[2] += x2;
-    } else {
-        for (size_t k = 0; k < stride / 4; k++) {
-            intent_v4 x;
-            memcpy(&x, w + 4 * k, sizeof x);
-            a->sc[k] += x;
+        s0 += x0;
+        s1 += x1;
+        s2 += x2;
+    }
+    memcpy(sc + col, &s0, sizeof s0);
+    memcpy(sc + col + 4, &s1, sizeof s1);
+    memcpy(sc + col + 8, &s2, sizeof s2);
+}
+
+/* Adds the rows not summed yet. */
+static void intent_flush(const intent_model *m, intent_sums *s)
+{
+    const float *const *h = s->hit + s->n_summed, *const *end = s->hit + s->n_hit;
+    sum_rows(s->sc, h, end, 0);
+    for (size_t col = INTENT_CHUNK; col < m->stride; col += INTENT_CHUNK)
+        sum_rows(s->sc, h, end, col);
+    s->n_summed = s->n_hit;
+}
+
+/* The grams of a word outside ASCII: the rows found are appended to hit. */
+typedef struct {
+    const intent_model *m;
+    const float **hit;
+    size_t n_hit;
+} collect_arg;
+
+static void collect_gram(uint64_t hash, const char *gram, size_t len, void *arg)
+{
+    (void)hash;
+    collect_arg *a = arg;
+    const uint32_t r1 = slots_find(a->m->gslots, a->m->gcap - 1, gram_key(gram, len));
+    if (r1)
+        a->hit[a->n_hit++] = a->m->rows + (size_t)r1 * a->m->stride;
+}
+
+/* The passive stem of token i (a word in -ed): its length when one of the
+ * two words before it is an auxiliary, else 0. */
+static size_t passive_at(const ctok_buf *tb, size_t i)
+{
+    size_t stem = passive_stem(ctok_text(tb, i), tb->tok[i].norm_len);
+    for (size_t back = 0; stem && back < 2 && i-- > 0;) {
+        if (tb->tok[i].kind != CTOK_WORD && tb->tok[i].kind != CTOK_NUM)
+            continue;
+        const char *pw;
+        size_t pwl;
+        word_of(tb, i, &pw, &pwl);
+        if (is_aux(pw, pwl))
+            return stem;
+        back++;
+    }
+    return 0;
+}
+
+/* Collects and sums the rows of a text's features (see intent_sums; the
+ * caller zeroes n_passive and n_summed). */
+static void intent_sum(const classify_run *run, intent_sums *s)
+{
+    const intent_model *m = &run->c->intent;
+    const ctok_buf *tb = run->tb;
+    const size_t stride = m->stride, mask = m->cap - 1;
+    const float *rows = m->rows, *weights = m->weights;
+    const uint64_t *slots = m->slots;
+    const float **hit = &s->hit[0], **hp = hit;
+    size_t n_words = 0, n_char = 0;
+    memset(s->sc, 0, stride * sizeof *s->sc);
+    uint64_t first = bigram_first(m->h_bos); /* of the word before */
+    for (size_t i = 0; i < tb->n; i++) {
+        const ctok *t = &tb->tok[i];
+        if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
+            continue;
+        const int num = t->kind == CTOK_NUM;
+        const uint64_t h = num ? m->h_num : t->hash;
+        /* the word's row came with its lexicon look-up (analyse) */
+        const int32_t r = num ? m->num_row : run->intent_row[i];
+        n_words++;
+        int ed; /* a word in -ed, for the passive feature */
+        if (r >= 0) {
+            /* its grams are counted in the sums' column n_class */
+            *hp++ = weights + (size_t)r * stride;
+            ed = m->row_word[r] & INTENT_ROW_ED;
+        } else {
+            /* a word the model has no row for (a typo, a rare
+             * inflection): its character grams one by one */
+            const char *w;
+            size_t wl;
+            word_of(tb, i, &w, &wl);
+            if (wl > CTOK_MAX_LEN)
+                wl = CTOK_MAX_LEN;
+            if (m->g3 && wl > 0 && all_ascii(w, wl)) {
+                /* the 3-grams of "<w>" from the direct table: a byte's
+                 * code each, the index rolled */
+                const uint16_t *g3 = m->g3;
+                const uint8_t *code = m->g3_code;
+                const unsigned bits = m->g3_bits;
+                const size_t gmask = ((size_t)1 << (3 * bits)) - 1;
+                size_t g = (size_t)code['<'] << bits | code[(unsigned char)w[0]];
+                size_t j = 1;
+                for (; j + 1 < wl; j += 2) {
+                    g = (g << bits | code[(unsigned char)w[j]]) & gmask;
+                    if (g3[g])
+                        *hp++ = rows + (size_t)g3[g] * stride;
+                    g = (g << bits | code[(unsigned char)w[j + 1]]) & gmask;
+                    if (g3[g])
+                        *hp++ = rows + (size_t)g3[g] * stride;
+                }
+                if (j < wl) {
+                    g = (g << bits | code[(unsigned char)w[j]]) & gmask;
+                    if (g3[g])
+                        *hp++ = rows + (size_t)g3[g] * stride;
+                }
+                g = (g << bits | code['>']) & gmask;
+                if (g3[g])
+                    *hp++ = rows + (size_t)g3[g] * stride;
+                n_char += wl;
+            } else {
+                collect_arg ca = {m, hp, 0};
+                n_char += word_grams(w, wl, collect_gram, &ca);
+                hp += ca.n_hit;
+            }
+            ed = !num && passive_stem(ctok_text(tb, i), t->norm_len);
+        }
+        uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
+        if (r1)
+            *hp++ = rows + (size_t)r1 * stride;
+        first = bigram_first(h);
+        /* the passive feature, looked for only after a word in -ed */
+        if (ed) {
+            const size_t stem = passive_at(tb, i);
+            if (stem) {
+                r1 = slots_find(slots, mask,
+                                fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, i), stem));
+                if (r1)
+                    *hp++ = rows + (size_t)r1 * stride;
+                s->n_passive++;
+            }
+        }
+        if (hp > hit + INTENT_MAX_HITS) {
+            /* a long text: the rows so far are summed, and the evidence
+             * keeps the first INTENT_MAX_HITS */
+            s->n_hit = (size_t)(hp - hit);
+            intent_flush(m, s);
+            hp = hit + INTENT_MAX_HITS;
+            s->n_summed = INTENT_MAX_HITS;
         }
     }
+    if (n_words > 0) {
+        const uint32_t r1 = slots_find(slots, mask, bigram_key(first, m->h_eos));
+        if (r1)
+            *hp++ = rows + (size_t)r1 * stride;
+    }
+    s->n_hit = (size_t)(hp - hit);
+    intent_flush(m, s);
+    if (s->n_hit > INTENT_MAX_HITS)
+        s->n_hit = INTENT_MAX_HITS;
+    s->n_words = n_words;
+    s->n_char = n_char + (size_t)s->sc[m->n_class];
 }
 
-static inline void add_row(predict_acc *a, uint32_t row)
-{
-    sum_row(a, row);
-    if (a->n_hit < INTENT_MAX_HITS)
-        a->hit_row[a->n_hit++] = row;
-}
+/* The three distinct rows that pushed hardest for the label, by their
+ * push; a place not yet taken holds NULL and 0 (so only rows for the label
+ * count). */
+typedef struct {
+    const float *row[3];
+    float w[3];
+} evidence_top;
 
-/* A word the model has no row for (a typo, a rare inflection): its
- * character grams one by one. */
-static void add_gram(uint64_t hash, const char *gram, size_t len, void *arg)
+static inline void evidence_consider(evidence_top *t, const float *row, float v)
 {
-    (void)gram;
-    (void)len;
-    predict_acc *a = arg;
-    int64_t r = slot_find(a->m, hash);
-    if (r >= 0)
-        add_row(a, (uint32_t)r);
-}
-
-/* The character grams of a word the model has no row for. ASCII words (the
- * usual case) take a loop of their own: all gram hashes first, their slots
- * prefetched, then the look-ups. Returns the number of grams (each counts
- * in the vector's length, found or not). */
-static size_t add_unknown_word(predict_acc *a, const char *w, size_t wl)
-{
-    unsigned char pad[CTOK_MAX_LEN + 2];
-    size_t pl = 0;
-    int ascii = 1;
-    if (wl > CTOK_MAX_LEN)
-        wl = CTOK_MAX_LEN;
-    pad[pl++] = '<';
-    for (size_t k = 0; k < wl; k++) {
-        pad[pl++] = (unsigned char)w[k];
-        ascii &= (unsigned char)w[k] < 0x80;
+    /* a row already kept (a repeated word) is not a new reason; ties go to
+     * the earlier hit */
+    if (!(v > t->w[2]) || t->row[0] == row || t->row[1] == row || t->row[2] == row)
+        return;
+    if (!(v > t->w[1])) {
+        t->row[2] = row;
+        t->w[2] = v;
+        return;
     }
-    pad[pl++] = '>';
-    if (!ascii)
-        return word_grams(w, wl, add_gram, a);
-    const intent_model *m = a->m;
-    const size_t mask = m->cap - 1;
-    uint64_t hs[(CTOK_MAX_LEN + 2) * (INTENT_MAX_GRAM - INTENT_MIN_GRAM + 1)];
-    size_t nh = 0;
-    for (size_t s0 = 0; s0 + INTENT_MIN_GRAM <= pl; s0++) {
-        uint64_t h = m->h_cseed;
-        size_t g = 0;
-        for (; g + 1 < INTENT_MIN_GRAM; g++)
-            h = (h ^ pad[s0 + g]) * FNV_PRIME;
-        for (; g < INTENT_MAX_GRAM && s0 + g < pl; g++) {
-            h = (h ^ pad[s0 + g]) * FNV_PRIME;
-            hs[nh] = h ? h : 1;
-            __builtin_prefetch(&m->slots[(size_t)hs[nh] & mask]);
-            nh++;
-        }
+    t->row[2] = t->row[1];
+    t->w[2] = t->w[1];
+    if (!(v > t->w[0])) {
+        t->row[1] = row;
+        t->w[1] = v;
+        return;
     }
-    for (size_t k = 0; k < nh; k++) {
-        int64_t r = slot_find(m, hs[k]);
-        if (r >= 0)
-            add_row(a, (uint32_t)r);
-    }
-    return nh;
+    t->row[1] = t->row[0];
+    t->w[1] = t->w[0];
+    t->row[0] = row;
+    t->w[0] = v;
 }
 
 void classify_intent_stage(classify_run *run)
 {
     const intent_model *m = &run->c->intent;
-    const ctok_buf *tb = run->tb;
     classify_result *res = run->r;
-    /* keys first, with their slots prefetched, then the look-ups: the
-     * table is larger than the caches and the keys do not depend on it */
-    uint64_t bkey[CLASSIFY_MAX_TOKENS + 1];
-    uint16_t widx[CLASSIFY_MAX_TOKENS];
-    const size_t mask = m->cap - 1;
-    size_t nw = 0;
-    /* bigram_key(previous word, h) with its first step carried over from
-     * the previous word ("<s>" before the first) */
-    uint64_t pstate = ctok_phrase_step(INTENT_BIGRAM_SEED, m->h_bos);
-    for (size_t i = 0; i < tb->n; i++) {
-        const ctok *t = &tb->tok[i];
-        if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
-            continue;
-        uint64_t h = t->kind == CTOK_NUM ? m->h_num : t->hash;
-        bkey[nw] = ctok_phrase_step(pstate, h);
-        widx[nw] = (uint16_t)i;
-        __builtin_prefetch(&m->slots[(size_t)bkey[nw] & mask]);
-        pstate = ctok_phrase_step(INTENT_BIGRAM_SEED, h);
-        nw++;
-    }
-    predict_acc a;
-    a.m = m;
-    a.n_hit = 0;
-    memset(a.sc, 0, sizeof a.sc);
-    double sq = 0;
-    for (size_t k = 0; k < nw; k++) {
-        /* the word's row came with its lexicon look-up (analyse) */
-        int64_t r = tb->tok[widx[k]].kind == CTOK_NUM ? m->num_row : run->intent_row[widx[k]];
-        if (r >= 0) {
-            add_row(&a, (uint32_t)r);
-            sq += m->row_sq[r];
-        } else {
-            const char *w;
-            size_t wl;
-            word_of(tb, widx[k], &w, &wl);
-            size_t ng = add_unknown_word(&a, w, wl);
-            sq += INTENT_W_WORD * INTENT_W_WORD + (double)ng * INTENT_W_CHAR * INTENT_W_CHAR;
-        }
-        r = slot_find(m, bkey[k]);
-        if (r >= 0)
-            add_row(&a, (uint32_t)r);
+    intent_sums s;
+    s.n_passive = 0;
+    s.n_summed = 0;
+    intent_sum(run, &s);
+    /* the squared length: a word, its bigram and its grams (found or not),
+     * the passive stems and the closing bigram; counted rather than summed
+     * word by word, which gives the same (for the shipped weights the terms
+     * are small multiples of a quarter, exact in a double) */
+    double sq =
+        (double)s.n_words * (INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM) +
+        (double)s.n_char * (INTENT_W_CHAR * INTENT_W_CHAR) +
+        (double)s.n_passive * (INTENT_W_PASSIVE * INTENT_W_PASSIVE);
+    if (s.n_words > 0)
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
-        /* the passive feature, looked for only after a word in -ed */
-        const ctok *t = &tb->tok[widx[k]];
-        size_t stem = t->kind == CTOK_WORD ? passive_stem(ctok_text(tb, widx[k]), t->norm_len) : 0;
-        if (stem) {
-            int aux = 0;
-            for (size_t back = 1; back <= 2 && back <= k && !aux; back++) {
-                const char *pw;
-                size_t pwl;
-                word_of(tb, widx[k - back], &pw, &pwl);
-                aux = is_aux(pw, pwl);
-            }
-            if (aux) {
-                uint64_t h = fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, widx[k]), stem);
-                r = slot_find(m, h ? h : 1);
-                if (r >= 0)
-                    add_row(&a, (uint32_t)r);
-                sq += INTENT_W_PASSIVE * INTENT_W_PASSIVE;
-            }
+    const float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
+    /* the classes' probabilities, before they are made to sum to 1 */
+    float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
+    if (m->n_class < 2)
+        return; /* (the loader refuses such a model) */
+    for (size_t k = m->n_class; k < m->stride; k++)
+        probs[k] = 0; /* the padding, divided along */
+    if (m->probabilistic) {
+        /* logistic models give log-odds per class */
+        for (size_t k = 0; k < m->n_class; k++)
+            probs[k] = expf(-(s.sc[k] * norm + m->bias[k]));
+        const intent_v4 one = {1, 1, 1, 1};
+        for (size_t c = 0; c < m->stride; c += 4) {
+            intent_v4 e;
+            memcpy(&e, probs + c, sizeof e);
+            e = one / (one + e);
+            memcpy(probs + c, &e, sizeof e);
         }
-    }
-    if (nw > 0) {
-        int64_t r = slot_find(m, ctok_phrase_step(pstate, m->h_eos));
-        if (r >= 0)
-            add_row(&a, (uint32_t)r);
-        sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
-    }
-    float scores[CLASSIFY_MAX_INTENTS];
-    memcpy(scores, a.sc, m->stride * sizeof(float));
-    float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
-    float probs[CLASSIFY_MAX_INTENTS] = {0};
-    float maxs = -INFINITY;
-    for (size_t k = 0; k < m->n_class; k++) {
-        scores[k] = scores[k] * norm + m->bias_w[k] * m->bias_value;
-        if (scores[k] > maxs)
-            maxs = scores[k];
+    } else {
+        /* margins of an SVM are turned into a distribution by a sharpened
+         * softmax */
+        float scores[CLASSIFY_MAX_INTENTS];
+        float maxs = -INFINITY;
+        for (size_t k = 0; k < m->n_class; k++) {
+            scores[k] = s.sc[k] * norm + m->bias[k];
+            if (scores[k] > maxs)
+                maxs = scores[k];
+        }
+        for (size_t k = 0; k < m->n_class; k++)
+            probs[k] = expf(4.0f * (scores[k] - maxs));
     }
     float total = 0;
-    for (size_t k = 0; k < m->n_class; k++) {
-        /* logistic models give log-odds per class; margins of an SVM are
-         * turned into a distribution by a sharpened softmax */
-        probs[k] =
-            m->probabilistic ? 1.0f / (1.0f + expf(-scores[k])) : expf(4.0f * (scores[k] - maxs));
+    for (size_t k = 0; k < m->n_class; k++)
         total += probs[k];
+    /* (lane by lane, the same divisions) */
+    const float div = total > 0 ? total : 1.0f;
+    for (size_t c = 0; c < m->stride; c += 4) {
+        intent_v4 p;
+        memcpy(&p, probs + c, sizeof p);
+        p = p / div;
+        memcpy(probs + c, &p, sizeof p);
     }
-    size_t best = 0, second = m->n_class > 1 ? 1 : 0;
-    for (size_t k = 0; k < m->n_class; k++) {
-        probs[k] /= total > 0 ? total : 1.0f;
-        if (probs[k] > probs[best]) {
+    /* the best and the second (the model has two classes or more; ties go
+     * to the earlier) */
+    size_t best = 0, second = 1;
+    float pb = probs[0], ps = probs[1];
+    for (size_t k = 1; k < m->n_class; k++) {
+        const float p = probs[k];
+        if (p > pb) {
             second = best;
+            ps = pb;
             best = k;
-        } else if (k != best && (second == best || probs[k] > probs[second])) {
+            pb = p;
+        } else if (p > ps) {
             second = k;
+            ps = p;
         }
     }
     memcpy(res->intent.label, m->labels[best], CLASSIFY_LABEL_MAX);
-    res->intent.confidence = probs[best];
-    if (second != best) {
-        memcpy(res->intent.second, m->labels[second], CLASSIFY_LABEL_MAX);
-        res->intent.second_confidence = probs[second];
-    }
+    res->intent.confidence = pb;
+    memcpy(res->intent.second, m->labels[second], CLASSIFY_LABEL_MAX);
+    res->intent.second_confidence = ps;
     /* evidence: the three distinct rows (a known word with its character
      * grams, a bigram, a gram of an unknown word) that pushed hardest for
      * the label */
     /* (one pass: a row's push is compared with the third best, which it
      * rarely beats; a row already kept (a repeated word) is not a new
      * reason; ties go to the earlier hit) */
-    uint32_t top[3] = {0, 0, 0};
-    float top_w[3] = {0, 0, 0};
-    int n_top = 0;
-    const float *wbest = m->weights + best;
-    for (size_t h = 0; h < a.n_hit; h++) {
-        const uint32_t row = a.hit_row[h];
-        const float v = wbest[(size_t)row * m->stride];
-        if (!(v > top_w[2]))
+    evidence_top top = {{NULL, NULL, NULL}, {0, 0, 0}};
+    const float *const *h = s.hit, *const *end = s.hit + s.n_hit;
+    /* four at a time: the greatest of their pushes is compared first */
+    for (; end - h >= 4; h += 4) {
+        const float v0 = h[0][best], v1 = h[1][best], v2 = h[2][best], v3 = h[3][best];
+        const float m01 = v0 > v1 ? v0 : v1, m23 = v2 > v3 ? v2 : v3;
+        if (!((m01 > m23 ? m01 : m23) > top.w[2]))
             continue;
-        if ((n_top > 0 && top[0] == row) || (n_top > 1 && top[1] == row) ||
-            (n_top > 2 && top[2] == row))
-            continue;
-        int at = 2;
-        while (at > 0 && v > top_w[at - 1]) {
-            top[at] = top[at - 1];
-            top_w[at] = top_w[at - 1];
-            at--;
-        }
-        top[at] = row;
-        top_w[at] = v;
-        if (n_top < 3)
-            n_top++;
+        evidence_consider(&top, h[0], v0);
+        evidence_consider(&top, h[1], v1);
+        evidence_consider(&top, h[2], v2);
+        evidence_consider(&top, h[3], v3);
     }
-    for (int t = 0; t < n_top; t++) {
-        const char *name = m->names + m->row_name[top[t]];
-        classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature", name, strlen(name),
-                                   top_w[t] * norm);
+    for (; h < end; h++)
+        evidence_consider(&top, h[0], h[0][best]);
+    for (int t = 0; t < 3 && top.row[t]; t++) {
+        const size_t row = (size_t)(top.row[t] - m->weights) / m->stride;
+        classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
+                                   m->names + m->row_name[row], m->row_nlen[row], top.w[t] * norm);
     }
 }

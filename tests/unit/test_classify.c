@@ -12,6 +12,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -675,28 +676,16 @@ static void ref_feature(uint64_t hash, const char *name, size_t name_len, float 
             m->score[i] += (double)weight * m->w[hit->row * m->k + i];
 }
 
-static void test_intent_matches_definition(void **state)
+/* Checks classifier c against the definition for each text: the label,
+ * and the confidence to 1e-3 (the reference sums in double). */
+static void check_definition(classify *c, const char *model_path, const char *const *texts,
+                             size_t n_texts)
 {
-    (void)state;
-    static const char *const texts[] = {
-        "I forgot my password and can't log in",
-        "my flight was cancelled and I want my money back",
-        "I want to cancel my subscription",
-        "wher is my parcle, it is 3 dayss late!!!",
-        "Où est ma carte? Ça fait 3 semaines",
-        "the the the card card card",
-        "Zyxwvut qwertyuiop asdfgh",
-        "12 34 56",
-        "x",
-        "",
-    };
     static ref_model m;
     memset(&m, 0, sizeof m);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/intent.model", data_dir());
-    ref_load(&m, path);
-    assert_int_equal(m.k, classify_intent_count(clf));
-    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+    ref_load(&m, model_path);
+    assert_int_equal(m.k, classify_intent_count(c));
+    for (size_t t = 0; t < n_texts; t++) {
         memset(m.score, 0, sizeof m.score);
         double sq = classify_intent_features(texts[t], strlen(texts[t]), 1, ref_feature, &m);
         double norm = sq > 0 ? 1.0 / sqrt(sq) : 0.0;
@@ -713,7 +702,8 @@ static void test_intent_matches_definition(void **state)
             if (prob[i] > prob[best])
                 best = i;
         }
-        classify_result r = run(texts[t]);
+        classify_result r;
+        assert_int_equal(classify_text(c, texts[t], strlen(texts[t]), NULL, &r), ATTUNE_OK);
         assert_string_equal(r.intent.label, m.labels[best]);
         assert_true(fabs(r.intent.confidence - prob[best] / total) < 1e-3);
     }
@@ -721,6 +711,114 @@ static void test_intent_matches_definition(void **state)
         free(m.names[r].name);
     free(m.names);
     free(m.w);
+}
+
+static void test_intent_matches_definition(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "I forgot my password and can't log in",
+        "my flight was cancelled and I want my money back",
+        "I want to cancel my subscription",
+        "wher is my parcle, it is 3 dayss late!!!",
+        "Où est ma carte? Ça fait 3 semaines",
+        "the the the card card card",
+        "Zyxwvut qwertyuiop asdfgh",
+        "12 34 56",
+        "x",
+        "",
+    };
+    char path[4200];
+    snprintf(path, sizeof path, "%s/intent.model", data_dir());
+    check_definition(clf, path, texts, sizeof texts / sizeof texts[0]);
+}
+
+/* Writes a model of 13 labels (more than one chunk of twelve columns) that
+ * has a word, bigrams, a passive stem and grams in and out of ASCII
+ * (Cyrillic: accents are folded away); with
+ * many_bytes, also grams of 64 different ASCII bytes (too many for the
+ * direct table of 3-grams, so that ASCII words take the other path). */
+static void write_wide_model(const char *path, int many_bytes)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("attune-intent-model 3\nsolver lr\nclasses 13\n", f);
+    for (int i = 0; i < 13; i++)
+        fprintf(f, "label l%d\n", i);
+    fputs("bias 1 0.1 0 0 0 0 0 0 0 0 0 0 0 -0.1\n", f);
+    static const char *const rows[] = {
+        "w:card\t2 0 0 0 0 0 0 0 0 0 0 0 0.5",
+        "b:<s> card\t0.5 0 0 0 0 0 0 0 0 0 0 0 0",
+        "b:card card\t0.25 0 0 0 0 0 0 0 0 0 0 -0.5 0",
+        "b:card </s>\t0 0 0 0 0 0 0 0 0 0 0 0 0.25",
+        "p:cancel\t0 0 0 3 0 0 0 0 0 0 0 0 0",
+        "c:<ca\t0.5 0 0 0 0 0 0 0 0 0 0 0 0",
+        "c:ard\t0.5 0 0 0 0 0 0 0 0 0 0 0 0",
+        "c:жук\t0 0 0 0 0 0 0 0 0 0 0 4 0",
+        "c:<жу\t0 0 0 0 0 0 0 0 0 0 0 2 0",
+        "c:zzy\t0 0 0 0 0 0 0 0 0 0 0 0 4",
+        "c:yzx\t0 0 0 0 0 0 0 0 0 0 0 0 2",
+        "c:led\t0 0 0 1 0 0 0 0 0 0 0 0 0",
+    };
+    const size_t n_rows = sizeof rows / sizeof rows[0];
+    fprintf(f, "features %zu\n", n_rows + (many_bytes ? 64 : 0));
+    for (size_t r = 0; r < n_rows; r++)
+        fprintf(f, "%s\n", rows[r]);
+    for (int b = 0; many_bytes && b < 64; b++)
+        fprintf(f, "c:%c%c%c\t0 0 0 0 0 0 0 0 0 0 0.01 0 0\n", 0x21 + b, 0x21 + b, 0x21 + b);
+    fclose(f);
+}
+
+/* Prediction with a model of more labels than one pass sums, with and
+ * without the direct table of ASCII 3-grams, and a text that adds more
+ * rows than the evidence keeps: the same as the definition. */
+static void test_intent_wide_model(void **state)
+{
+    (void)state;
+    static char long_text[8000];
+    size_t n = 0;
+    while (n + 16 < sizeof long_text) {
+        memcpy(long_text + n, "card card zzyzx ", 16);
+        n += 16;
+    }
+    long_text[n] = '\0';
+    static const char *const texts[] = {
+        "card",
+        "card card card",
+        "zzyzx",
+        "les жуки",
+        "the order was cancelled",
+        "was it cancelled? it got canceled",
+        "Cardzzyzx жук éclair 12",
+        long_text,
+        "x",
+        "",
+    };
+    for (int many_bytes = 0; many_bytes <= 1; many_bytes++) {
+        char path[] = "/tmp/attune-test-model-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+        write_wide_model(path, many_bytes);
+        classify *c = NULL;
+        char err[512];
+        classify_options o = {.data_dir = data_dir(), .intent_model = path};
+        assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_OK);
+        check_definition(c, path, texts, sizeof texts / sizeof texts[0]);
+        /* the thirteenth label (the second pass) and its evidence */
+        classify_result r;
+        assert_int_equal(classify_text(c, "zzyzx", 5, NULL, &r), ATTUNE_OK);
+        assert_string_equal(r.intent.label, "l12");
+        int found = 0;
+        for (unsigned i = 0; i < r.n_evidence; i++)
+            found |= r.evidence[i].kind == CLASSIFY_EV_INTENT &&
+                     strcmp(r.evidence[i].text, "c:zzy") == 0;
+        assert_true(found);
+        assert_int_equal(classify_text(c, "жуки", strlen("жуки"), NULL, &r), ATTUNE_OK);
+        assert_string_equal(r.intent.label, "l11");
+        classify_free(c);
+        remove(path);
+    }
 }
 
 /* Something cancelled by the airline, the shop or the system is a service
@@ -1022,6 +1120,7 @@ int main(void)
         cmocka_unit_test(test_intent),
         cmocka_unit_test(test_intent_features_fast_path),
         cmocka_unit_test(test_intent_matches_definition),
+        cmocka_unit_test(test_intent_wide_model),
         cmocka_unit_test(test_intent_passive_cancellation),
         cmocka_unit_test(test_intent_model_version),
         cmocka_unit_test(test_no_intent_model),
