@@ -284,6 +284,10 @@ static void test_domain_words(void **state)
     (void)state;
     assert_true(score("my router is still not working") < score("my router is not working"));
     assert_true(score("I want to cancel and get a refund") < 0);
+    /* "down" and "fixed" in a service outage; "just" is an adverb here */
+    assert_true(score("the website is down again, I need this fixed") < 0);
+    assert_true(score("my business is down") < 0);
+    assert_int_equal(run("I just want to know my balance").sentiment.label, CLASSIFY_NEUTRAL);
     classify_result r = run("This is the third time I call about this");
     assert_true(r.sentiment.score < 0);
     assert_true(r.urgency.effort > 0.3f);
