@@ -11,6 +11,7 @@
  * letters, capitals and the end of the word found with a few operations on
  * a uint64_t), and read_word, the general path, is the reference it must
  * match wherever it applies. */
+#include <stddef.h>
 #include <string.h>
 
 #include <utf8proc.h>
@@ -360,31 +361,64 @@ static inline uint64_t swar_word_bytes(uint64_t w, uint64_t lo)
     return (swar_letters(lo) | digit) & ~w & HIGH;
 }
 
-/* Appends a word read by fast_word or fast_word_long, flagged as read_word
- * does: in capitals with two capitals or more and no lower case letter,
- * Title case with one capital, first, and a lower case letter after it. */
-static inline void emit_word(ctok_buf *tb, tok_state *st, uint64_t h, size_t o, size_t pos,
-                             size_t end, unsigned upper, unsigned alpha, int title, int word)
+/* A token's fields after its hashes: 16 bytes, written as two 8-byte
+ * stores where the byte order allows (the layout is checked here). rest is
+ * kind, flags, n_excl, n_quest and punct, one byte each from the lowest. */
+_Static_assert(offsetof(ctok, norm_off) == 16 && offsetof(ctok, norm_len) == 20 &&
+                   offsetof(ctok, src_off) == 22 && offsetof(ctok, src_len) == 24 &&
+                   offsetof(ctok, kind) == 26 && offsetof(ctok, flags) == 27 &&
+                   offsetof(ctok, n_excl) == 28 && offsetof(ctok, n_quest) == 29 &&
+                   offsetof(ctok, punct) == 30 && offsetof(ctok, pad) == 31 && sizeof(ctok) == 32,
+               "ctok_put writes the fields after the hashes as two 8-byte words");
+
+static inline void ctok_put(ctok *t, uint64_t h, size_t norm_off, size_t norm_len, size_t src_off,
+                            size_t src_len, uint64_t rest)
 {
-    uint8_t flags = 0;
-    if (upper >= 2 && upper == alpha) {
-        flags = CTOK_F_ALLCAPS;
-        st->caps++;
-    } else if (upper == 1 && alpha >= 2 && title) {
-        flags = CTOK_F_TITLE;
-        st->titles++;
-    }
-    ctok *t = &tb->tok[st->n++];
     t->hash = t->hash1 = h;
-    t->norm_off = (uint32_t)st->used;
-    t->norm_len = (uint16_t)o;
-    t->src_off = (uint16_t)pos;
-    t->src_len = (uint16_t)(end - pos);
-    t->kind = word ? CTOK_WORD : CTOK_NUM;
-    t->flags = flags;
-    t->n_excl = t->n_quest = t->punct = t->pad = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t a = (uint64_t)(uint32_t)norm_off | (uint64_t)(uint16_t)norm_len << 32 |
+                 (uint64_t)(uint16_t)src_off << 48;
+    uint64_t b = (uint64_t)(uint16_t)src_len | rest << 16;
+    memcpy((char *)t + offsetof(ctok, norm_off), &a, 8);
+    memcpy((char *)t + offsetof(ctok, src_len), &b, 8);
+#else
+    t->norm_off = (uint32_t)norm_off;
+    t->norm_len = (uint16_t)norm_len;
+    t->src_off = (uint16_t)src_off;
+    t->src_len = (uint16_t)src_len;
+    t->kind = (uint8_t)rest;
+    t->flags = (uint8_t)(rest >> 8);
+    t->n_excl = (uint8_t)(rest >> 16);
+    t->n_quest = (uint8_t)(rest >> 24);
+    t->punct = (uint8_t)(rest >> 32);
+    t->pad = 0;
+#endif
+}
+
+/* Appends a word read by fast_word or fast_word_long, with its flags
+ * (CTOK_F_ALLCAPS and CTOK_F_TITLE only, which the counters follow). */
+static inline void emit_word(ctok_buf *tb, tok_state *st, uint64_t h, size_t o, size_t pos,
+                             size_t end, unsigned flags, unsigned kind)
+{
+    if (flags) {
+        st->caps += flags == CTOK_F_ALLCAPS;
+        st->titles += flags == CTOK_F_TITLE;
+    }
+    ctok_put(&tb->tok[st->n++], h, st->used, o, pos, end - pos, kind | flags << 8);
     st->used += o;
     st->words++;
+}
+
+/* The flags read_word gives a word: in capitals with two capitals or more
+ * and no lower case letter, Title case with one capital, first, and a
+ * lower case letter after it. */
+static inline unsigned word_flags(unsigned upper, unsigned alpha, int title)
+{
+    if (upper >= 2 && upper == alpha)
+        return CTOK_F_ALLCAPS;
+    if (upper == 1 && alpha >= 2 && title)
+        return CTOK_F_TITLE;
+    return 0;
 }
 
 static inline int is_ascii_alnum(unsigned b)
@@ -501,8 +535,9 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, c
     if (o == 0)
         return 0;
     unsigned up = byte_sum(ups), alpha = byte_sum(alphas);
-    emit_word(tb, st, aligned ? (h ? h : 1) : hash_norm(dst, o), o, pos, p, up, alpha,
-              (unsigned)(unsigned char)s[pos] - 'A' < 26u, alpha || joined);
+    emit_word(tb, st, aligned ? (h ? h : 1) : hash_norm(dst, o), o, pos, p,
+              word_flags(up, alpha, (unsigned)(unsigned char)s[pos] - 'A' < 26u),
+              alpha || joined ? CTOK_WORD : CTOK_NUM);
     return p + (p < n && s[p] == ' ');
 }
 
@@ -557,8 +592,11 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
             h = hash_chunk(h, fold2);
             h = h ? h : 1;
         }
-        emit_word(tb, st, h, 8 + k, pos, pos + 8 + k, byte_sum((uppers >> 7) + (upper2 >> 7)),
-                  8 + k, (w & 0xFF) - 'A' < 26u, 1);
+        /* all letters: capitals if all are, Title case if only the first */
+        unsigned flags = uppers == HIGH && upper2 == letter2 ? CTOK_F_ALLCAPS
+                         : uppers == 0x80 && upper2 == 0     ? CTOK_F_TITLE
+                                                             : 0;
+        emit_word(tb, st, h, 8 + k, pos, pos + 8 + k, flags, CTOK_WORD);
         return pos + 8 + k + (tk >> 2);
     }
     /* the bytes before the first one that is not a letter */
@@ -575,8 +613,12 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     if (tk & (TERM_SLOW | TERM_WORD))
         return fast_word_restart(s, n, pos, tb, st);
     store_le64(tb->norm + st->used, fold);
-    emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, upper ? byte_sum(upper >> 7) : 0, k,
-              (w & 0xFF) - 'A' < 26u, 1);
+    /* k letters: capitals if all are, Title case if only the first; two
+     * letters at least for either */
+    unsigned flags = 0;
+    if (upper && mask > 0xFF)
+        flags = upper == letter ? CTOK_F_ALLCAPS : upper == 0x80 ? CTOK_F_TITLE : 0;
+    emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, flags, CTOK_WORD);
     return pos + k + (tk >> 2);
 }
 
@@ -601,21 +643,13 @@ static inline size_t fast_punct(const char *text, size_t len, size_t p, ctok_buf
     }
     if (st->used + 1 >= sizeof tb->norm)
         return q; /* no room for its text: not kept */
-    ctok *t = &tb->tok[st->n++];
     tb->norm[st->used] = (char)ch;
-    t->hash = t->hash1 = hash_chunk(0, ch);
-    t->norm_off = (uint32_t)st->used;
-    t->norm_len = 1;
-    t->src_off = (uint16_t)p;
-    t->src_len = (uint16_t)(q - p);
-    t->kind = CTOK_PUNCT;
-    t->flags = ch == '.' || ch == '!' || ch == '?' ? CTOK_F_SENT_END | CTOK_F_CLAUSE_END
-               : ch == ',' || ch == '(' || ch == ')' || ch == '"' ? CTOK_F_CLAUSE_END
-                                                                  : 0;
-    t->n_excl = (uint8_t)(ne > 255 ? 255 : ne);
-    t->n_quest = (uint8_t)(nq > 255 ? 255 : nq);
-    t->punct = (uint8_t)ch;
-    t->pad = 0;
+    unsigned flags = ch == '.' || ch == '!' || ch == '?' ? CTOK_F_SENT_END | CTOK_F_CLAUSE_END
+                     : ch == ',' || ch == '(' || ch == ')' || ch == '"' ? CTOK_F_CLAUSE_END
+                                                                        : 0;
+    uint64_t rest = CTOK_PUNCT | flags << 8 | (uint64_t)(ne > 255 ? 255 : ne) << 16 |
+                    (uint64_t)(nq > 255 ? 255 : nq) << 24 | (uint64_t)ch << 32;
+    ctok_put(&tb->tok[st->n++], hash_chunk(0, ch), st->used, 1, p, q - p, rest);
     st->used++;
     return q;
 }
