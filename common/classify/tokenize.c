@@ -548,14 +548,24 @@ static size_t fast_word_restart(const char *s, size_t n, size_t pos, ctok_buf *t
     return fast_word_long(s, n, pos, &a, tb, st);
 }
 
+/* The answer of fast_word from fast_word_long's: its end, 0 for none. */
+static inline int fast_word_done(size_t *end, size_t e)
+{
+    if (!e)
+        return 0;
+    *end = e;
+    return 1;
+}
+
 /* The common word: ASCII letters and digits only, ended by a byte that
  * cannot continue it, no letter three times running, at most CTOK_MAX_LEN
  * bytes. It is read, folded, checked, copied and hashed 8 bytes at a time,
- * most often in one chunk. Returns the end position (past one space after
- * the word, which the main loop would only skip), or 0 (nothing kept) when
- * read_word must handle the word. */
-static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb, tok_state *st)
+ * most often in one chunk. Returns 1 with *end moved to the end of the word
+ * (past one space after it, which the main loop would only skip), or 0
+ * (nothing kept, *end as it was) when read_word must handle the word. */
+static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, tok_state *st)
 {
+    size_t pos = *end;
     if (st->n >= CLASSIFY_MAX_TOKENS || st->used >= st->fast_room)
         return 0;
     /* letters only: a digit ends the run, and sends the word (words with
@@ -575,7 +585,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
         uint64_t stop2 = letter2 ^ HIGH;
         if (!stop2) {
             word_acc more = {pos + 8, 8, h, fold, eq, uppers >> 7, letters >> 7};
-            return fast_word_long(s, n, pos, &more, tb, st);
+            return fast_word_done(end, fast_word_long(s, n, pos, &more, tb, st));
         }
         uint64_t mask2 = (stop2 ^ (stop2 - 1)) >> 8;
         letter2 &= mask2;
@@ -586,7 +596,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
         unsigned bit = (unsigned)__builtin_ctzll(stop2), k = bit >> 3;
         unsigned tk = term_byte[(w2 >> (bit - 7)) & 0xFF];
         if (tk & (TERM_SLOW | TERM_WORD))
-            return fast_word_restart(s, n, pos, tb, st);
+            return fast_word_done(end, fast_word_restart(s, n, pos, tb, st));
         store_le64(tb->norm + st->used + 8, fold2);
         if (k) {
             h = hash_chunk(h, fold2);
@@ -597,7 +607,8 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
                          : uppers == 0x80 && upper2 == 0     ? CTOK_F_TITLE
                                                              : 0;
         emit_word(tb, st, h, 8 + k, pos, pos + 8 + k, flags, CTOK_WORD);
-        return pos + 8 + k + (tk >> 2);
+        *end = pos + 8 + k + (tk >> 2);
+        return 1;
     }
     /* the bytes before the first one that is not a letter */
     uint64_t mask = (stop ^ (stop - 1)) >> 8;
@@ -605,13 +616,13 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     /* a letter three times running is squeezed by read_word: a byte equal
      * to the one before, which is equal to the one before it */
     uint64_t eq = zero_bytes7(fold ^ fold << 8);
-    if (eq & eq << 8 & letter)
+    if (eq & eq << 8 & mask)
         return 0;
     unsigned bit = (unsigned)__builtin_ctzll(stop), k = bit >> 3;
     unsigned tk = term_byte[(w >> (bit - 7)) & 0xFF];
     /* a word that begins with a digit has k == 0 and ends here too */
     if (tk & (TERM_SLOW | TERM_WORD))
-        return fast_word_restart(s, n, pos, tb, st);
+        return fast_word_done(end, fast_word_restart(s, n, pos, tb, st));
     store_le64(tb->norm + st->used, fold);
     /* k letters: capitals if all are, Title case if only the first; two
      * letters at least for either */
@@ -619,7 +630,8 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
     if (upper && mask > 0xFF)
         flags = upper == letter ? CTOK_F_ALLCAPS : upper == 0x80 ? CTOK_F_TITLE : 0;
     emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, flags, CTOK_WORD);
-    return pos + k + (tk >> 2);
+    *end = pos + k + (tk >> 2);
+    return 1;
 }
 
 /* ASCII punctuation that cannot begin an emoticon, as other_step makes it:
@@ -926,10 +938,8 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
             }
         }
         /* the usual case: a word of ASCII letters and digits */
-        size_t end = fast_word(text, len, p, tb, &st);
-        if (!end)
-            RUN_SLOW(end = read_word(text, len, p, tb));
-        p = end;
+        if (!fast_word(text, len, &p, tb, &st))
+            RUN_SLOW(p = read_word(text, len, p, tb));
     }
 #undef RUN_SLOW
 out:
