@@ -321,8 +321,9 @@ typedef struct {
     size_t n, used;
     unsigned words, caps, titles;
     int truncated;
-    /* fast_word stores whole chunks: it runs while used is below this, 0
-     * when the fast paths are off */
+    /* fast_word runs while used is below this, 0 when the fast paths are
+     * off: there is room for the whole chunks it stores, and for a token
+     * (see ctok_run_opts) */
     size_t fast_room;
 } tok_state;
 
@@ -564,7 +565,7 @@ static inline int fast_word_done(size_t *end, size_t e)
 static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, tok_state *st)
 {
     size_t pos = *end;
-    if (st->n >= CLASSIFY_MAX_TOKENS || st->used >= st->fast_room)
+    if (st->used >= st->fast_room)
         return 0;
     /* letters only: a digit ends the run, and sends the word (words with
      * digits are few) to fast_word_long */
@@ -897,8 +898,14 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     }
     tok_state st;
     state_load(&st, tb);
-    /* room for a last chunk stored past a full token */
-    st.fast_room = fast ? sizeof tb->norm - CTOK_MAX_LEN - 8 : 0;
+    /* room for a last chunk stored past a full token; and, since every
+     * token kept has one source byte at least (so n <= p) and one
+     * normalised byte at least (so n <= used), room for a token too: in a
+     * text shorter than the token cap, or below the cap in bytes */
+    _Static_assert(CLASSIFY_MAX_TOKENS < sizeof tb->norm - CTOK_MAX_LEN - 8, "fast_room");
+    st.fast_room = !fast                         ? 0
+                   : len < CLASSIFY_MAX_TOKENS ? sizeof tb->norm - CTOK_MAX_LEN - 8
+                                                 : CLASSIFY_MAX_TOKENS;
     size_t p = 0;
     /* past the token cap a token sets truncated: the text is read no
      * further (the fast paths check the cap before they keep a token) */
