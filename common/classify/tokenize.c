@@ -613,9 +613,11 @@ static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, 
     uint64_t mask = (stop ^ (stop - 1)) >> 8;
     uint64_t letter = letters & mask, upper = uppers & mask, fold = (w | upper >> 2) & mask;
     /* a letter three times running is squeezed by read_word: a byte equal
-     * to the one before, which is equal to the one before it */
-    uint64_t eq = zero_bytes7(fold ^ fold << 8);
-    if (eq & eq << 8 & mask)
+     * to the one before, which is equal to the one before it. The bytes of
+     * fold ^ fold << 8 are below 0x80, so 0x80 - byte keeps its top bit
+     * only for a 0 and never borrows: the letters' top bits pick those. */
+    uint64_t eq = HIGH - (fold ^ fold << 8);
+    if (eq & eq << 8 & letter)
         return 0;
     unsigned bit = (unsigned)__builtin_ctzll(stop), k = bit >> 3;
     unsigned tk = term_byte[(w >> (bit - 7)) & 0xFF];
