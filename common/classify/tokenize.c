@@ -635,8 +635,18 @@ static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, 
     return 1;
 }
 
+/* The flags other_step gives ASCII punctuation. */
+static const uint8_t punct_flags[128] = {
+    ['.'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END, ['!'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END,
+    ['?'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END, [','] = CTOK_F_CLAUSE_END,
+    ['('] = CTOK_F_CLAUSE_END,                   [')'] = CTOK_F_CLAUSE_END,
+    ['"'] = CTOK_F_CLAUSE_END,
+};
+
 /* ASCII punctuation that cannot begin an emoticon, as other_step makes it:
- * runs of ! and ? are one token that counts them, "..." one token too. */
+ * runs of ! and ? are one token that counts them, "..." one token too.
+ * Returns the position after it and one space after it, which the main
+ * loop would only skip. */
 static inline size_t fast_punct(const char *text, size_t len, size_t p, ctok_buf *tb, tok_state *st)
 {
     unsigned ch = (unsigned char)text[p], ne = 0, nq = 0;
@@ -657,14 +667,12 @@ static inline size_t fast_punct(const char *text, size_t len, size_t p, ctok_buf
     if (st->used + 1 >= sizeof tb->norm)
         return q; /* no room for its text: not kept */
     tb->norm[st->used] = (char)ch;
-    unsigned flags = ch == '.' || ch == '!' || ch == '?' ? CTOK_F_SENT_END | CTOK_F_CLAUSE_END
-                     : ch == ',' || ch == '(' || ch == ')' || ch == '"' ? CTOK_F_CLAUSE_END
-                                                                        : 0;
-    uint64_t rest = CTOK_PUNCT | flags << 8 | (uint64_t)(ne > 255 ? 255 : ne) << 16 |
-                    (uint64_t)(nq > 255 ? 255 : nq) << 24 | (uint64_t)ch << 32;
+    uint64_t rest = CTOK_PUNCT | (unsigned)punct_flags[ch & 0x7F] << 8 |
+                    (uint64_t)(ne > 255 ? 255 : ne) << 16 | (uint64_t)(nq > 255 ? 255 : nq) << 24 |
+                    (uint64_t)ch << 32;
     ctok_put(&tb->tok[st->n++], hash_chunk(0, ch), st->used, 1, p, q - p, rest);
     st->used++;
-    return q;
+    return q + (q < len && text[q] == ' ');
 }
 
 /* Reads one word starting at pos; returns the end position. */
