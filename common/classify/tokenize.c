@@ -287,7 +287,7 @@ static const uint8_t term_byte[256] = {
  * ends a word) without reading past it. */
 static inline uint64_t load_chunk(const char *s, size_t n, size_t p)
 {
-    if (n - p >= 8)
+    if (__builtin_expect(n - p >= 8, 1))
         return load_le64(s + p);
     if (p >= n)
         return 0;
