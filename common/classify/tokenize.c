@@ -281,13 +281,16 @@ static const uint8_t term_byte[256] = {
 /* Eight bytes at a time, with SWAR: REP(b) has b in every byte, HIGH the
  * top bit of every byte, where the tests below leave their answers. */
 #define REP(b) (0x0101010101010101ULL * (uint64_t)(b))
+/* for the straight-line layout of the usual paths */
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define HIGH REP(0x80)
 
 /* The 8 bytes at p, the ones past the end of the text read as 0 (which
  * ends a word) without reading past it. */
 static inline uint64_t load_chunk(const char *s, size_t n, size_t p)
 {
-    if (__builtin_expect(n - p >= 8, 1))
+    if (LIKELY(n - p >= 8))
         return load_le64(s + p);
     if (p >= n)
         return 0;
@@ -572,7 +575,7 @@ static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, 
     uint64_t w = load_chunk(s, n, pos), letters = swar_letters(w | REP(0x20)) & ~w;
     /* bit 5 (lower case) moves to bit 7 of the same byte */
     uint64_t uppers = letters & ~(w << 2), stop = letters ^ HIGH;
-    if (!stop) {
+    if (UNLIKELY(!stop)) {
         /* 8 letters: the word goes on */
         uint64_t fold = w | uppers >> 2, eq = zero_bytes7(fold ^ fold << 8);
         if (eq & eq << 8)
@@ -617,12 +620,12 @@ static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, 
      * fold ^ fold << 8 are below 0x80, so 0x80 - byte keeps its top bit
      * only for a 0 and never borrows: the letters' top bits pick those. */
     uint64_t eq = HIGH - (fold ^ fold << 8);
-    if (eq & eq << 8 & letter)
+    if (UNLIKELY(eq & eq << 8 & letter))
         return 0;
     unsigned bit = (unsigned)__builtin_ctzll(stop), k = bit >> 3;
     unsigned tk = term_byte[(w >> (bit - 7)) & 0xFF];
     /* a word that begins with a digit has k == 0 and ends here too */
-    if (tk & (TERM_SLOW | TERM_WORD))
+    if (UNLIKELY(tk & (TERM_SLOW | TERM_WORD)))
         return fast_word_done(end, fast_word_restart(s, n, pos, tb, st));
     store_le64(tb->norm + st->used, fold);
     /* k letters: capitals if all are, Title case if only the first; two
@@ -929,7 +932,7 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     } while (0)
     while (p < len) {
         unsigned cls = byte_class[(unsigned char)text[p]];
-        if (cls != BYTE_WORD) {
+        if (UNLIKELY(cls != BYTE_WORD)) {
             if (cls == BYTE_SPACE) {
                 p++;
                 continue;
