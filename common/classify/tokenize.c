@@ -568,7 +568,7 @@ static inline int fast_word_done(size_t *end, size_t e)
 static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, tok_state *st)
 {
     size_t pos = *end;
-    if (st->used >= st->fast_room)
+    if (UNLIKELY(st->used >= st->fast_room))
         return 0;
     /* letters only: a digit ends the run, and sends the word (words with
      * digits are few) to fast_word_long */
@@ -631,7 +631,7 @@ static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, 
     /* k letters: capitals if all are, Title case if only the first; two
      * letters at least for either */
     unsigned flags = 0;
-    if (upper && mask > 0xFF)
+    if (UNLIKELY(upper && mask > 0xFF))
         flags = upper == letter ? CTOK_F_ALLCAPS : upper == 0x80 ? CTOK_F_TITLE : 0;
     emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, flags, CTOK_WORD);
     *end = pos + k + (tk >> 2);
