@@ -640,9 +640,12 @@ static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, 
 
 /* The flags other_step gives ASCII punctuation. */
 static const uint8_t punct_flags[128] = {
-    ['.'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END, ['!'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END,
-    ['?'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END, [','] = CTOK_F_CLAUSE_END,
-    ['('] = CTOK_F_CLAUSE_END,                   [')'] = CTOK_F_CLAUSE_END,
+    ['.'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END,
+    ['!'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END,
+    ['?'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END,
+    [','] = CTOK_F_CLAUSE_END,
+    ['('] = CTOK_F_CLAUSE_END,
+    [')'] = CTOK_F_CLAUSE_END,
     ['"'] = CTOK_F_CLAUSE_END,
 };
 
@@ -916,9 +919,9 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
      * normalised byte at least (so n <= used), room for a token too: in a
      * text shorter than the token cap, or below the cap in bytes */
     _Static_assert(CLASSIFY_MAX_TOKENS < sizeof tb->norm - CTOK_MAX_LEN - 8, "fast_room");
-    st.fast_room = !fast                         ? 0
+    st.fast_room = !fast                       ? 0
                    : len < CLASSIFY_MAX_TOKENS ? sizeof tb->norm - CTOK_MAX_LEN - 8
-                                                 : CLASSIFY_MAX_TOKENS;
+                                               : CLASSIFY_MAX_TOKENS;
     size_t p = 0;
     /* past the token cap a token sets truncated: the text is read no
      * further (the fast paths check the cap before they keep a token) */
