@@ -324,10 +324,10 @@ typedef struct {
     size_t n, used;
     unsigned words, caps, titles;
     int truncated;
-    /* fast_word runs while used is below this, 0 when the fast paths are
-     * off: there is room for the whole chunks it stores, and for a token
-     * (see ctok_run_opts) */
-    size_t fast_room;
+    /* fast_word runs while used is below fast_room, which leaves room
+     * for the whole chunks it stores and for a token (see fast_room_renew);
+     * room_max is the most it may be, 0 when the fast paths are off */
+    size_t fast_room, room_max;
 } tok_state;
 
 static inline void state_load(tok_state *st, const ctok_buf *tb)
@@ -348,6 +348,16 @@ static inline void state_store(const tok_state *st, ctok_buf *tb)
     tb->n_caps = st->caps;
     tb->n_titles = st->titles;
     tb->truncated = st->truncated;
+}
+
+/* Every token kept has one normalised byte at least: while used stays
+ * below used + (cap - n), n stays below the token cap, and fast_word need
+ * not check it. Returns 0 when there is no room left at all. */
+static __attribute__((noinline, cold)) int fast_room_renew(tok_state *st)
+{
+    size_t room = st->used + (CLASSIFY_MAX_TOKENS - st->n);
+    st->fast_room = room < st->room_max ? room : st->room_max;
+    return st->used < st->fast_room;
 }
 
 /* Bytes of a chunk, as the HIGH bit of each: the letters (lo is the chunk
@@ -568,7 +578,7 @@ static inline int fast_word_done(size_t *end, size_t e)
 static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, tok_state *st)
 {
     size_t pos = *end;
-    if (UNLIKELY(st->used >= st->fast_room))
+    if (UNLIKELY(st->used >= st->fast_room) && !fast_room_renew(st))
         return 0;
     /* letters only: a digit ends the run, and sends the word (words with
      * digits are few) to fast_word_long */
@@ -914,14 +924,11 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     }
     tok_state st;
     state_load(&st, tb);
-    /* room for a last chunk stored past a full token; and, since every
-     * token kept has one source byte at least (so n <= p) and one
-     * normalised byte at least (so n <= used), room for a token too: in a
-     * text shorter than the token cap, or below the cap in bytes */
+    /* room for a last chunk stored past a full token */
+    st.room_max = fast ? sizeof tb->norm - CTOK_MAX_LEN - 8 : 0;
+    /* what fast_room_renew would say now, n and used being 0 */
     _Static_assert(CLASSIFY_MAX_TOKENS < sizeof tb->norm - CTOK_MAX_LEN - 8, "fast_room");
-    st.fast_room = !fast                       ? 0
-                   : len < CLASSIFY_MAX_TOKENS ? sizeof tb->norm - CTOK_MAX_LEN - 8
-                                               : CLASSIFY_MAX_TOKENS;
+    st.fast_room = fast ? CLASSIFY_MAX_TOKENS : 0;
     size_t p = 0;
     /* past the token cap a token sets truncated: the text is read no
      * further (the fast paths check the cap before they keep a token) */
@@ -940,7 +947,7 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
                 p++;
                 continue;
             }
-            if (cls == BYTE_PUNCT && st.fast_room) {
+            if (cls == BYTE_PUNCT && st.room_max) {
                 p = fast_punct(text, len, p, tb, &st);
                 if (st.truncated && st.n >= CLASSIFY_MAX_TOKENS)
                     break;
