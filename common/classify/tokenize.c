@@ -11,6 +11,7 @@
  * letters, capitals and the end of the word found with a few operations on
  * a uint64_t), and read_word, the general path, is the reference it must
  * match wherever it applies. */
+#include <stddef.h>
 #include <string.h>
 
 #include <utf8proc.h>
@@ -280,13 +281,16 @@ static const uint8_t term_byte[256] = {
 /* Eight bytes at a time, with SWAR: REP(b) has b in every byte, HIGH the
  * top bit of every byte, where the tests below leave their answers. */
 #define REP(b) (0x0101010101010101ULL * (uint64_t)(b))
+/* for the straight-line layout of the usual paths */
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define HIGH REP(0x80)
 
 /* The 8 bytes at p, the ones past the end of the text read as 0 (which
  * ends a word) without reading past it. */
 static inline uint64_t load_chunk(const char *s, size_t n, size_t p)
 {
-    if (n - p >= 8)
+    if (LIKELY(n - p >= 8))
         return load_le64(s + p);
     if (p >= n)
         return 0;
@@ -320,9 +324,10 @@ typedef struct {
     size_t n, used;
     unsigned words, caps, titles;
     int truncated;
-    /* fast_word stores whole chunks: it runs while used is below this, 0
-     * when the fast paths are off */
-    size_t fast_room;
+    /* fast_word runs while used is below fast_room, which leaves room
+     * for the whole chunks it stores and for a token (see fast_room_renew);
+     * room_max is the most it may be, 0 when the fast paths are off */
+    size_t fast_room, room_max;
 } tok_state;
 
 static inline void state_load(tok_state *st, const ctok_buf *tb)
@@ -345,6 +350,16 @@ static inline void state_store(const tok_state *st, ctok_buf *tb)
     tb->truncated = st->truncated;
 }
 
+/* Every token kept has one normalised byte at least: while used stays
+ * below used + (cap - n), n stays below the token cap, and fast_word need
+ * not check it. Returns 0 when there is no room left at all. */
+static __attribute__((noinline, cold)) int fast_room_renew(tok_state *st)
+{
+    size_t room = st->used + (CLASSIFY_MAX_TOKENS - st->n);
+    st->fast_room = room < st->room_max ? room : st->room_max;
+    return st->used < st->fast_room;
+}
+
 /* Bytes of a chunk, as the HIGH bit of each: the letters (lo is the chunk
  * with bit 5 set in every byte) and the word bytes (ASCII letters and
  * digits). A byte >= 0x80 may carry into the next one, but it is never a
@@ -360,31 +375,62 @@ static inline uint64_t swar_word_bytes(uint64_t w, uint64_t lo)
     return (swar_letters(lo) | digit) & ~w & HIGH;
 }
 
-/* Appends a word read by fast_word or fast_word_long, flagged as read_word
- * does: in capitals with two capitals or more and no lower case letter,
- * Title case with one capital, first, and a lower case letter after it. */
-static inline void emit_word(ctok_buf *tb, tok_state *st, uint64_t h, size_t o, size_t pos,
-                             size_t end, unsigned upper, unsigned alpha, int title, int word)
+/* A token's fields. The last 8 bytes (src_len to pad) are one store where
+ * the byte order allows, the layout checked here; the offsets and lengths
+ * before them cost more to pack than to store one by one. rest is kind,
+ * flags, n_excl, n_quest and punct, one byte each from the lowest. */
+_Static_assert(offsetof(ctok, norm_off) == 16 && offsetof(ctok, norm_len) == 20 &&
+                   offsetof(ctok, src_off) == 22 && offsetof(ctok, src_len) == 24 &&
+                   offsetof(ctok, kind) == 26 && offsetof(ctok, flags) == 27 &&
+                   offsetof(ctok, n_excl) == 28 && offsetof(ctok, n_quest) == 29 &&
+                   offsetof(ctok, punct) == 30 && offsetof(ctok, pad) == 31 && sizeof(ctok) == 32,
+               "ctok_put writes src_len to pad as one 8-byte word");
+
+static inline void ctok_put(ctok *t, uint64_t h, size_t norm_off, size_t norm_len, size_t src_off,
+                            size_t src_len, uint64_t rest)
 {
-    uint8_t flags = 0;
-    if (upper >= 2 && upper == alpha) {
-        flags = CTOK_F_ALLCAPS;
-        st->caps++;
-    } else if (upper == 1 && alpha >= 2 && title) {
-        flags = CTOK_F_TITLE;
-        st->titles++;
-    }
-    ctok *t = &tb->tok[st->n++];
     t->hash = t->hash1 = h;
-    t->norm_off = (uint32_t)st->used;
-    t->norm_len = (uint16_t)o;
-    t->src_off = (uint16_t)pos;
-    t->src_len = (uint16_t)(end - pos);
-    t->kind = word ? CTOK_WORD : CTOK_NUM;
-    t->flags = flags;
-    t->n_excl = t->n_quest = t->punct = t->pad = 0;
+    t->norm_off = (uint32_t)norm_off;
+    t->norm_len = (uint16_t)norm_len;
+    t->src_off = (uint16_t)src_off;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t b = (uint64_t)(uint16_t)src_len | rest << 16;
+    memcpy((char *)t + offsetof(ctok, src_len), &b, 8);
+#else
+    t->src_len = (uint16_t)src_len;
+    t->kind = (uint8_t)rest;
+    t->flags = (uint8_t)(rest >> 8);
+    t->n_excl = (uint8_t)(rest >> 16);
+    t->n_quest = (uint8_t)(rest >> 24);
+    t->punct = (uint8_t)(rest >> 32);
+    t->pad = 0;
+#endif
+}
+
+/* Appends a word read by fast_word or fast_word_long, with its flags
+ * (CTOK_F_ALLCAPS and CTOK_F_TITLE only, which the counters follow). */
+static inline void emit_word(ctok_buf *tb, tok_state *st, uint64_t h, size_t o, size_t pos,
+                             size_t end, unsigned flags, unsigned kind)
+{
+    if (flags) {
+        st->caps += flags == CTOK_F_ALLCAPS;
+        st->titles += flags == CTOK_F_TITLE;
+    }
+    ctok_put(&tb->tok[st->n++], h, st->used, o, pos, end - pos, kind | flags << 8);
     st->used += o;
     st->words++;
+}
+
+/* The flags read_word gives a word: in capitals with two capitals or more
+ * and no lower case letter, Title case with one capital, first, and a
+ * lower case letter after it. */
+static inline unsigned word_flags(unsigned upper, unsigned alpha, int title)
+{
+    if (upper >= 2 && upper == alpha)
+        return CTOK_F_ALLCAPS;
+    if (upper == 1 && alpha >= 2 && title)
+        return CTOK_F_TITLE;
+    return 0;
 }
 
 static inline int is_ascii_alnum(unsigned b)
@@ -501,8 +547,9 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, c
     if (o == 0)
         return 0;
     unsigned up = byte_sum(ups), alpha = byte_sum(alphas);
-    emit_word(tb, st, aligned ? (h ? h : 1) : hash_norm(dst, o), o, pos, p, up, alpha,
-              (unsigned)(unsigned char)s[pos] - 'A' < 26u, alpha || joined);
+    emit_word(tb, st, aligned ? (h ? h : 1) : hash_norm(dst, o), o, pos, p,
+              word_flags(up, alpha, (unsigned)(unsigned char)s[pos] - 'A' < 26u),
+              alpha || joined ? CTOK_WORD : CTOK_NUM);
     return p + (p < n && s[p] == ' ');
 }
 
@@ -513,22 +560,32 @@ static size_t fast_word_restart(const char *s, size_t n, size_t pos, ctok_buf *t
     return fast_word_long(s, n, pos, &a, tb, st);
 }
 
+/* The answer of fast_word from fast_word_long's: its end, 0 for none. */
+static inline int fast_word_done(size_t *end, size_t e)
+{
+    if (!e)
+        return 0;
+    *end = e;
+    return 1;
+}
+
 /* The common word: ASCII letters and digits only, ended by a byte that
  * cannot continue it, no letter three times running, at most CTOK_MAX_LEN
  * bytes. It is read, folded, checked, copied and hashed 8 bytes at a time,
- * most often in one chunk. Returns the end position (past one space after
- * the word, which the main loop would only skip), or 0 (nothing kept) when
- * read_word must handle the word. */
-static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb, tok_state *st)
+ * most often in one chunk. Returns 1 with *end moved to the end of the word
+ * (past one space after it, which the main loop would only skip), or 0
+ * (nothing kept, *end as it was) when read_word must handle the word. */
+static inline int fast_word(const char *s, size_t n, size_t *end, ctok_buf *tb, tok_state *st)
 {
-    if (st->n >= CLASSIFY_MAX_TOKENS || st->used >= st->fast_room)
+    size_t pos = *end;
+    if (UNLIKELY(st->used >= st->fast_room) && !fast_room_renew(st))
         return 0;
     /* letters only: a digit ends the run, and sends the word (words with
      * digits are few) to fast_word_long */
     uint64_t w = load_chunk(s, n, pos), letters = swar_letters(w | REP(0x20)) & ~w;
     /* bit 5 (lower case) moves to bit 7 of the same byte */
     uint64_t uppers = letters & ~(w << 2), stop = letters ^ HIGH;
-    if (!stop) {
+    if (UNLIKELY(!stop)) {
         /* 8 letters: the word goes on */
         uint64_t fold = w | uppers >> 2, eq = zero_bytes7(fold ^ fold << 8);
         if (eq & eq << 8)
@@ -540,7 +597,7 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
         uint64_t stop2 = letter2 ^ HIGH;
         if (!stop2) {
             word_acc more = {pos + 8, 8, h, fold, eq, uppers >> 7, letters >> 7};
-            return fast_word_long(s, n, pos, &more, tb, st);
+            return fast_word_done(end, fast_word_long(s, n, pos, &more, tb, st));
         }
         uint64_t mask2 = (stop2 ^ (stop2 - 1)) >> 8;
         letter2 &= mask2;
@@ -551,37 +608,61 @@ static inline size_t fast_word(const char *s, size_t n, size_t pos, ctok_buf *tb
         unsigned bit = (unsigned)__builtin_ctzll(stop2), k = bit >> 3;
         unsigned tk = term_byte[(w2 >> (bit - 7)) & 0xFF];
         if (tk & (TERM_SLOW | TERM_WORD))
-            return fast_word_restart(s, n, pos, tb, st);
+            return fast_word_done(end, fast_word_restart(s, n, pos, tb, st));
         store_le64(tb->norm + st->used + 8, fold2);
         if (k) {
             h = hash_chunk(h, fold2);
             h = h ? h : 1;
         }
-        emit_word(tb, st, h, 8 + k, pos, pos + 8 + k, byte_sum((uppers >> 7) + (upper2 >> 7)),
-                  8 + k, (w & 0xFF) - 'A' < 26u, 1);
-        return pos + 8 + k + (tk >> 2);
+        /* all letters: capitals if all are, Title case if only the first */
+        unsigned flags = uppers == HIGH && upper2 == letter2 ? CTOK_F_ALLCAPS
+                         : uppers == 0x80 && upper2 == 0     ? CTOK_F_TITLE
+                                                             : 0;
+        emit_word(tb, st, h, 8 + k, pos, pos + 8 + k, flags, CTOK_WORD);
+        *end = pos + 8 + k + (tk >> 2);
+        return 1;
     }
     /* the bytes before the first one that is not a letter */
     uint64_t mask = (stop ^ (stop - 1)) >> 8;
     uint64_t letter = letters & mask, upper = uppers & mask, fold = (w | upper >> 2) & mask;
     /* a letter three times running is squeezed by read_word: a byte equal
-     * to the one before, which is equal to the one before it */
-    uint64_t eq = zero_bytes7(fold ^ fold << 8);
-    if (eq & eq << 8 & letter)
+     * to the one before, which is equal to the one before it. The bytes of
+     * fold ^ fold << 8 are below 0x80, so 0x80 - byte keeps its top bit
+     * only for a 0 and never borrows: the letters' top bits pick those. */
+    uint64_t eq = HIGH - (fold ^ fold << 8);
+    if (UNLIKELY(eq & eq << 8 & letter))
         return 0;
     unsigned bit = (unsigned)__builtin_ctzll(stop), k = bit >> 3;
     unsigned tk = term_byte[(w >> (bit - 7)) & 0xFF];
     /* a word that begins with a digit has k == 0 and ends here too */
-    if (tk & (TERM_SLOW | TERM_WORD))
-        return fast_word_restart(s, n, pos, tb, st);
+    if (UNLIKELY(tk & (TERM_SLOW | TERM_WORD)))
+        return fast_word_done(end, fast_word_restart(s, n, pos, tb, st));
     store_le64(tb->norm + st->used, fold);
-    emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, upper ? byte_sum(upper >> 7) : 0, k,
-              (w & 0xFF) - 'A' < 26u, 1);
-    return pos + k + (tk >> 2);
+    /* k letters: capitals if all are, Title case if only the first; two
+     * letters at least for either */
+    unsigned flags = 0;
+    if (UNLIKELY(upper && mask > 0xFF))
+        flags = upper == letter ? CTOK_F_ALLCAPS : upper == 0x80 ? CTOK_F_TITLE : 0;
+    emit_word(tb, st, hash_chunk(0, fold), k, pos, pos + k, flags, CTOK_WORD);
+    *end = pos + k + (tk >> 2);
+    return 1;
 }
 
+/* The flags other_step gives ASCII punctuation. */
+static const uint8_t punct_flags[128] = {
+    ['.'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END,
+    ['!'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END,
+    ['?'] = CTOK_F_SENT_END | CTOK_F_CLAUSE_END,
+    [','] = CTOK_F_CLAUSE_END,
+    ['('] = CTOK_F_CLAUSE_END,
+    [')'] = CTOK_F_CLAUSE_END,
+    ['"'] = CTOK_F_CLAUSE_END,
+};
+
 /* ASCII punctuation that cannot begin an emoticon, as other_step makes it:
- * runs of ! and ? are one token that counts them, "..." one token too. */
+ * runs of ! and ? are one token that counts them, "..." one token too.
+ * Returns the position after it and one space after it, which the main
+ * loop would only skip. */
 static inline size_t fast_punct(const char *text, size_t len, size_t p, ctok_buf *tb, tok_state *st)
 {
     unsigned ch = (unsigned char)text[p], ne = 0, nq = 0;
@@ -601,23 +682,13 @@ static inline size_t fast_punct(const char *text, size_t len, size_t p, ctok_buf
     }
     if (st->used + 1 >= sizeof tb->norm)
         return q; /* no room for its text: not kept */
-    ctok *t = &tb->tok[st->n++];
     tb->norm[st->used] = (char)ch;
-    t->hash = t->hash1 = hash_chunk(0, ch);
-    t->norm_off = (uint32_t)st->used;
-    t->norm_len = 1;
-    t->src_off = (uint16_t)p;
-    t->src_len = (uint16_t)(q - p);
-    t->kind = CTOK_PUNCT;
-    t->flags = ch == '.' || ch == '!' || ch == '?' ? CTOK_F_SENT_END | CTOK_F_CLAUSE_END
-               : ch == ',' || ch == '(' || ch == ')' || ch == '"' ? CTOK_F_CLAUSE_END
-                                                                  : 0;
-    t->n_excl = (uint8_t)(ne > 255 ? 255 : ne);
-    t->n_quest = (uint8_t)(nq > 255 ? 255 : nq);
-    t->punct = (uint8_t)ch;
-    t->pad = 0;
+    uint64_t rest = CTOK_PUNCT | (unsigned)punct_flags[ch & 0x7F] << 8 |
+                    (uint64_t)(ne > 255 ? 255 : ne) << 16 | (uint64_t)(nq > 255 ? 255 : nq) << 24 |
+                    (uint64_t)ch << 32;
+    ctok_put(&tb->tok[st->n++], hash_chunk(0, ch), st->used, 1, p, q - p, rest);
     st->used++;
-    return q;
+    return q + (q < len && text[q] == ' ');
 }
 
 /* Reads one word starting at pos; returns the end position. */
@@ -854,7 +925,10 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     tok_state st;
     state_load(&st, tb);
     /* room for a last chunk stored past a full token */
-    st.fast_room = fast ? sizeof tb->norm - CTOK_MAX_LEN - 8 : 0;
+    st.room_max = fast ? sizeof tb->norm - CTOK_MAX_LEN - 8 : 0;
+    /* what fast_room_renew would say now, n and used being 0 */
+    _Static_assert(CLASSIFY_MAX_TOKENS < sizeof tb->norm - CTOK_MAX_LEN - 8, "fast_room");
+    st.fast_room = fast ? CLASSIFY_MAX_TOKENS : 0;
     size_t p = 0;
     /* past the token cap a token sets truncated: the text is read no
      * further (the fast paths check the cap before they keep a token) */
@@ -868,12 +942,12 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     } while (0)
     while (p < len) {
         unsigned cls = byte_class[(unsigned char)text[p]];
-        if (cls != BYTE_WORD) {
+        if (UNLIKELY(cls != BYTE_WORD)) {
             if (cls == BYTE_SPACE) {
                 p++;
                 continue;
             }
-            if (cls == BYTE_PUNCT && st.fast_room) {
+            if (cls == BYTE_PUNCT && st.room_max) {
                 p = fast_punct(text, len, p, tb, &st);
                 if (st.truncated && st.n >= CLASSIFY_MAX_TOKENS)
                     break;
@@ -892,10 +966,8 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
             }
         }
         /* the usual case: a word of ASCII letters and digits */
-        size_t end = fast_word(text, len, p, tb, &st);
-        if (!end)
-            RUN_SLOW(end = read_word(text, len, p, tb));
-        p = end;
+        if (!fast_word(text, len, &p, tb, &st))
+            RUN_SLOW(p = read_word(text, len, p, tb));
     }
 #undef RUN_SLOW
 out:

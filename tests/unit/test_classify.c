@@ -208,6 +208,15 @@ static void test_tokenizer_fast_path(void **state)
     for (size_t i = 0; i < sizeof big; i++)
         big[i] = (i % 3 == 2) ? ' ' : (char)('a' + i % 26);
     check_fast_path(big, sizeof big);
+    /* more normalised bytes than tokens may be kept, under the token cap:
+     * the fast path's room is renewed on the way */
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (i % 11 == 10)  ? ' '
+                 : (i % 33 == 9) ? ','
+                 : (i % 22 == 0) ? 'T'
+                                 : (char)('a' + i % 26);
+    check_fast_path(big, sizeof big);
+    assert_true(tb.norm_used > CLASSIFY_MAX_TOKENS && tb.n < CLASSIFY_MAX_TOKENS);
 }
 
 /* --- sentiment rules --------------------------------------------------------- */
