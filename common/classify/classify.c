@@ -323,9 +323,17 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
 {
     if (!c || !out || (!text && len > 0))
         return ATTUNE_ERR_INVALID;
-    /* everything but the evidence array (three quarters of the struct):
-     * only its first n_evidence items are ever written or read */
-    memset(out, 0, offsetof(classify_result, evidence));
+    /* only what a stage may leave unwritten: the strings of a preference
+     * not stated and of the intent without a model (their first byte), the
+     * intent's confidences, and the evidence count; every other field is
+     * always written by its stage, and only the first n_evidence items of
+     * the evidence are ever read */
+    out->intent.label[0] = out->intent.second[0] = '\0';
+    out->intent.confidence = out->intent.second_confidence = 0;
+    out->preferences.channel[0] = out->preferences.avoid_channel[0] = '\0';
+    out->preferences.contact_time[0] = out->preferences.language[0] = '\0';
+    out->preferences.pace[0] = '\0';
+    out->n_evidence = 0;
     ctok_buf tb;
     classify_run run;
     ctok_run(text, len, &tb);
