@@ -22,6 +22,10 @@ attune_err classify_new(const classify_options *opts, classify **out, char *errs
     classify *c = calloc(1, sizeof *c);
     if (!c)
         return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    /* volatile: computed by libm at run time, as the stage would, never
+     * folded by the compiler */
+    volatile float no_cue = 0.0f;
+    c->urgency_exp0 = urgency_exp(no_cue);
     attune_err err = lex_load_dir(&c->lex, opts->data_dir, errstr, errstr_size);
     if (err) {
         free(c);

@@ -2,6 +2,7 @@
 #ifndef ATTUNE_CLASSIFY_INT_H
 #define ATTUNE_CLASSIFY_INT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -324,7 +325,16 @@ struct classify {
     lex_table lex;
     intent_model intent;
     int has_intent;
+    /* urgency_exp(0): the urgency curve of a text with no cue at all (most
+     * texts), worked out once by the same expf the stage calls */
+    float urgency_exp0;
 };
+
+/* The exponential of the urgency curve at raw; see classify_urgency_stage. */
+static inline float urgency_exp(float raw)
+{
+    return expf(-(raw - 1.0f) * 1.6f);
+}
 
 /* Per token of classify_run.tflags. */
 enum {

@@ -322,7 +322,7 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
     }
     raw += 0.4f * effort;
     /* a logistic curve: no cue at all is "normal", one strong cue "high" */
-    float score = 1.0f / (1.0f + expf(-(raw - 1.0f) * 1.6f));
+    float score = 1.0f / (1.0f + (raw == 0 ? run->c->urgency_exp0 : urgency_exp(raw)));
     r->urgency.score = score;
     r->urgency.level = score < 0.1f    ? CLASSIFY_URGENCY_LOW
                        : score < 0.45f ? CLASSIFY_URGENCY_NORMAL
