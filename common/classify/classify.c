@@ -211,7 +211,9 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     const char *norm = tb->norm;
     const size_t n = tb->n;
     size_t nh = 0, nneg = 0, nstart = 0;
-    unsigned has = 0, n_excl = 0, n_quest = 0;
+    unsigned has = 0;
+    /* '!' in the low half, '?' in the high half: one register less */
+    uint64_t marks = 0;
     uint16_t neg[CLASSIFY_MAX_TOKENS];    /* negators, phrases not yet known */
     uint16_t starts[CLASSIFY_MAX_TOKENS]; /* items of lexhit a phrase may begin at */
     for (size_t i = 0; i < n; i++) {
@@ -219,8 +221,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         const lex_entry *e = NULL;
         int32_t row = -1;
         if (t->kind == CTOK_PUNCT) {
-            n_excl += t->n_excl;
-            n_quest += t->n_quest;
+            marks += t->n_excl | (uint64_t)t->n_quest << 32;
         } else {
             /* one probe gives the word's entry and its intent row; an
              * elongated word ("sooo") is looked up squeezed to one as well */
@@ -258,8 +259,8 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     }
     run->n_lexhit = nh;
     memset(run->hithas + nh, 0, 8);
-    run->n_excl = n_excl;
-    run->n_quest = n_quest;
+    run->n_excl = (unsigned)(marks & 0xffffffffu);
+    run->n_quest = (unsigned)(marks >> 32);
     const size_t maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;
     size_t next = 0;
     for (size_t sk = 0; sk < nstart && maxp >= 2; sk++) {
