@@ -221,8 +221,10 @@ const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row
  * most half full). */
 static inline const lex_key *lex_key_in(const lex_key *keys, size_t mask, uint64_t key)
 {
-    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
-        const lex_key *k = &keys[i];
+    /* in bytes, so that a step needs no multiply by the slot's size */
+    const size_t bmask = mask * sizeof *keys;
+    for (size_t off = ((size_t)key * sizeof *keys) & bmask;; off = (off + sizeof *keys) & bmask) {
+        const lex_key *k = (const lex_key *)(const void *)((const char *)keys + off);
         if (k->key == key)
             return k;
         if (k->key == 0)
