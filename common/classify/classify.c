@@ -352,10 +352,7 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     out->truncated = tb.truncated;
     analyse(&run, &tb, &c->lex);
     classify_sentiment(&run);
-    classify_threat_stage(&run);
-    classify_emotion_stage(&run);
-    classify_urgency_stage(&run, ctx);
-    classify_prefs_stage(&run);
+    classify_rule_stages(&run, ctx);
     if (c->has_intent)
         classify_intent_stage(&run);
     return ATTUNE_OK;

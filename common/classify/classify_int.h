@@ -332,7 +332,7 @@ struct classify {
     float urgency_exp0;
 };
 
-/* The exponential of the urgency curve at raw; see classify_urgency_stage. */
+/* The exponential of the urgency curve at raw (stages.c). */
 static inline float urgency_exp(float raw)
 {
     return expf(-(raw - 1.0f) * 1.6f);
@@ -498,10 +498,8 @@ static inline void classify_evidence_add(classify_run *run, classify_evidence_ki
 }
 
 void classify_sentiment(classify_run *run);
-void classify_emotion_stage(classify_run *run);
-void classify_threat_stage(classify_run *run);
-void classify_urgency_stage(classify_run *run, const classify_context *ctx);
-void classify_prefs_stage(classify_run *run);
+/* Threat, emotion, urgency and preferences, in that order (stages.c). */
+void classify_rule_stages(classify_run *run, const classify_context *ctx);
 void classify_intent_stage(classify_run *run);
 /* The intent features of an already tokenized text. */
 double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_feature_fn fn,

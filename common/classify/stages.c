@@ -36,7 +36,7 @@ static float clampf(float v, float lo, float hi)
 /* Evidence needed before an emotion beats "neutral". */
 #define EMO_NEUTRAL_BASE 1.0f
 
-void classify_emotion_stage(classify_run *run)
+static void classify_emotion_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
@@ -162,7 +162,7 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
     classify_evidence_add(run, CLASSIFY_EV_THREAT, rule, from, to, (float)l);
 }
 
-void classify_threat_stage(classify_run *run)
+static void classify_threat_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
@@ -231,7 +231,7 @@ void classify_threat_stage(classify_run *run)
 
 /* --- urgency and effort --------------------------------------------------- */
 
-void classify_urgency_stage(classify_run *run, const classify_context *ctx)
+static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
@@ -428,7 +428,7 @@ static int in_contact_sentence(const classify_run *run, size_t i, size_t *sent_o
     return *is;
 }
 
-void classify_prefs_stage(classify_run *run)
+static void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
@@ -508,4 +508,15 @@ void classify_prefs_stage(classify_run *run)
     else if (r->threat.level == CLASSIFY_THREAT_PROFANITY)
         p -= 0.25f;
     r->preferences.politeness = clampf(p, 0, 1);
+}
+
+/* The stages after sentiment, in the order they read one another: threat,
+ * then emotion (which reads the threat level), urgency, preferences. One
+ * call, so that the compiler may inline each of them. */
+void classify_rule_stages(classify_run *run, const classify_context *ctx)
+{
+    classify_threat_stage(run);
+    classify_emotion_stage(run);
+    classify_urgency_stage(run, ctx);
+    classify_prefs_stage(run);
 }
