@@ -345,7 +345,7 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     run.c = c;
     run.tb = &tb;
     run.r = out;
-    run.has_clause_w = 0;
+    run.clause_w_mode = RUN_CLAUSE_NONE;
     run.sent_sum = run.neg_sum = run.pos_sum = 0;
     run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
     out->n_tokens = (unsigned)tb.n;

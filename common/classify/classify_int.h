@@ -345,6 +345,13 @@ enum {
     RUN_T_INNER = 4,   /* inside a phrase, after its first token: owner[i] */
 };
 
+/* classify_run.clause_w_mode: how the weight of token i's clause is told. */
+enum {
+    RUN_CLAUSE_NONE = 0, /* 1 everywhere */
+    RUN_CLAUSE_BUT,      /* before the last "but" or from it: last_but */
+    RUN_CLAUSE_TOKENS,   /* clause_w[i] (an "although") */
+};
+
 /* Per-call analysis shared by the stages of classify_text. Most tokens have
  * no entry and most texts no phrase, so the per-token arrays that only
  * phrases need are written where a phrase is found and read only where
@@ -368,8 +375,9 @@ typedef struct {
     size_t n_lexhit;
     unsigned has; /* LEX_H_* of every word and phrase entry met: a stage
                      whose kind of entry was never met has no loop to run */
-    int has_clause_w;
-    float clause_w[CLASSIFY_MAX_TOKENS]; /* has_clause_w, else 1 everywhere */
+    int clause_w_mode; /* RUN_CLAUSE_*: the weights of the contrast words */
+    size_t last_but;   /* RUN_CLAUSE_BUT: the last "but" */
+    float clause_w[CLASSIFY_MAX_TOKENS]; /* RUN_CLAUSE_TOKENS */
     float sent_sum;
     float neg_sum, pos_sum;
     unsigned n_excl, n_quest;
