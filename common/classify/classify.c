@@ -191,8 +191,13 @@ void classify_evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t t
             break;
         if (i > from && tb->tok[i].kind != CTOK_PUNCT)
             buf[used++] = ' ';
-        used += copy_utf8(buf + used, CLASSIFY_EVIDENCE_TEXT - used, ctok_text(tb, i),
-                          tb->tok[i].norm_len);
+        const size_t len = tb->tok[i].norm_len;
+        if (len > 0 && len < CLASSIFY_EVIDENCE_TEXT - used) {
+            classify_copy_short(buf + used, ctok_text(tb, i), len); /* mostly a short word */
+            used += len;
+        } else {
+            used += copy_utf8(buf + used, CLASSIFY_EVIDENCE_TEXT - used, ctok_text(tb, i), len);
+        }
     }
     buf[used] = '\0';
 }
