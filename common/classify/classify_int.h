@@ -407,6 +407,13 @@ static inline size_t run_next_hit(const classify_run *run, size_t hk, unsigned a
     return run->n_lexhit;
 }
 
+/* The first item of lexhit whose entries carry attr, or n_lexhit; a stage
+ * whose kind of entry the text never met looks no further. */
+static inline size_t run_first_hit(const classify_run *run, unsigned attr)
+{
+    return (run->has & attr) ? run_next_hit(run, 0, attr) : run->n_lexhit;
+}
+
 /* The phrase starting at token i, or NULL. */
 static inline const lex_entry *run_phrase(const classify_run *run, size_t i)
 {

@@ -46,7 +46,7 @@ static void contrast_weights(classify_run *run)
     const ctok_buf *tb = run->tb;
     size_t last_but = tb->n;
     int before = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_CONTRAST); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_CONTRAST); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_CONTRAST)) {
         const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
@@ -72,7 +72,7 @@ static void contrast_weights(classify_run *run)
             run->clause_w[i] = 1.0f;
     }
     /* "although ..." lowers its own clause and lifts the rest of its sentence */
-    for (size_t hk = run_next_hit(run, 0, LEX_H_CONTRAST); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_CONTRAST); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_CONTRAST)) {
         const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
@@ -122,7 +122,7 @@ void classify_sentiment(classify_run *run)
     /* only tokens with a word entry can carry valence or start an idiom;
      * the tokens of an idiom already counted are skipped */
     size_t next = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_SENTIMENT); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_SENTIMENT); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_SENTIMENT)) {
         const size_t i = run->lexhit[hk];
         if (i < next)

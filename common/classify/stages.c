@@ -44,7 +44,7 @@ static void classify_emotion_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_EMOTION); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_EMOTION); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_EMOTION)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
@@ -171,7 +171,7 @@ static void classify_threat_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_THREAT); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_THREAT); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_THREAT)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
@@ -240,7 +240,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_URGENCY); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_URGENCY); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_URGENCY)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
@@ -440,7 +440,7 @@ static void classify_prefs_stage(classify_run *run)
     size_t sent_of = SIZE_MAX; /* the sentence contact_sentence is for */
     int contact_sentence = 0;
     size_t next = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_PREF); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_PREF); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_PREF)) {
         size_t i = run->lexhit[hk];
         if (i < next)
