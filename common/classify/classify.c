@@ -231,14 +231,18 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
             /* one probe gives the word's entry and its intent row; an
              * elongated word ("sooo") is looked up squeezed to one as well */
             const lex_key *k = lex_key_in(keys, mask, t->hash);
+            uint32_t idx = LEX_NO_ENTRY;
             if (k) {
                 row = k->intent_row;
-                if (k->idx != LEX_NO_ENTRY)
-                    e = &entries[k->idx];
+                idx = k->idx;
             }
-            if (!e && t->hash1 != t->hash)
-                e = lex_key_entry(lex, lex_key_in(keys, mask, t->hash1));
-            if (e) {
+            if (idx == LEX_NO_ENTRY && t->hash1 != t->hash) {
+                const lex_key *k1 = lex_key_in(keys, mask, t->hash1);
+                if (k1)
+                    idx = k1->idx;
+            }
+            if (idx != LEX_NO_ENTRY) {
+                e = &entries[idx];
                 has |= e->has;
                 run->lexhit[nh] = (uint16_t)i;
                 run->hithas[nh] = e->has;
