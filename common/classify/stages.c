@@ -36,6 +36,15 @@ static float clampf(float v, float lo, float hi)
 /* Evidence needed before an emotion beats "neutral". */
 #define EMO_NEUTRAL_BASE 1.0f
 
+/* Emotion k becomes the best if its score sk beats the best so far. */
+static inline void emo_better(int k, float sk, int *best, float *best_s)
+{
+    if (sk > *best_s) {
+        *best = k;
+        *best_s = sk;
+    }
+}
+
 static void classify_emotion_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -101,18 +110,26 @@ static void classify_emotion_stage(classify_run *run)
         e[CLASSIFY_EMO_ANGER] += 0.6f;
     if (run->n_quest > 0 && e[CLASSIFY_EMO_CONFUSION] > 0)
         e[CLASSIFY_EMO_CONFUSION] += 0.2f;
-    float total = EMO_NEUTRAL_BASE;
-    for (int k = 0; k < LEX_EMO_N; k++)
-        total += e[k];
+    const float total = EMO_NEUTRAL_BASE + e[0] + e[1] + e[2] + e[3] + e[4];
+    /* written out, the best kept in a register: through r every score
+     * would be reloaded after each store */
+    const float s0 = e[0] / total, s1 = e[1] / total, s2 = e[2] / total, s3 = e[3] / total,
+                s4 = e[4] / total, sn = EMO_NEUTRAL_BASE / total;
     int best = CLASSIFY_EMO_NEUTRAL;
-    r->emotion.scores[CLASSIFY_EMO_NEUTRAL] = EMO_NEUTRAL_BASE / total;
-    for (int k = 0; k < LEX_EMO_N; k++) {
-        r->emotion.scores[k] = e[k] / total;
-        if (r->emotion.scores[k] > r->emotion.scores[best])
-            best = k;
-    }
+    float best_s = sn;
+    emo_better(0, s0, &best, &best_s);
+    emo_better(1, s1, &best, &best_s);
+    emo_better(2, s2, &best, &best_s);
+    emo_better(3, s3, &best, &best_s);
+    emo_better(4, s4, &best, &best_s);
+    r->emotion.scores[0] = s0;
+    r->emotion.scores[1] = s1;
+    r->emotion.scores[2] = s2;
+    r->emotion.scores[3] = s3;
+    r->emotion.scores[4] = s4;
+    r->emotion.scores[CLASSIFY_EMO_NEUTRAL] = sn;
     r->emotion.label = (classify_emotion)best;
-    r->emotion.confidence = r->emotion.scores[best];
+    r->emotion.confidence = best_s;
 }
 
 /* --- threat and abuse ---------------------------------------------------- */
