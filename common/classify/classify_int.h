@@ -373,11 +373,14 @@ typedef struct {
      * zeros follow the last (run_next_hit reads eight at a time) */
     uint8_t hithas[CLASSIFY_MAX_TOKENS + 8];
     size_t n_lexhit;
-    unsigned has; /* LEX_H_* of every word and phrase entry met: a stage
-                     whose kind of entry was never met has no loop to run */
-    int clause_w_mode; /* RUN_CLAUSE_*: the weights of the contrast words */
-    size_t last_but;   /* RUN_CLAUSE_BUT: the last "but" */
-    float clause_w[CLASSIFY_MAX_TOKENS]; /* RUN_CLAUSE_TOKENS */
+    /* LEX_H_* of every word and phrase entry met: a stage whose kind of
+     * entry was never met has no loop to run */
+    unsigned has;
+    /* RUN_CLAUSE_*: how the contrast words weigh the clauses, by the last
+     * "but" (last_but) or token by token (clause_w) */
+    int clause_w_mode;
+    size_t last_but;
+    float clause_w[CLASSIFY_MAX_TOKENS];
     float sent_sum;
     float neg_sum, pos_sum;
     unsigned n_excl, n_quest;

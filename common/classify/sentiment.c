@@ -237,8 +237,7 @@ void classify_sentiment(classify_run *run)
      * with the amount of evidence */
     float dist = r->sentiment.label == CLASSIFY_NEUTRAL ? SENT_LABEL_THRESHOLD - fabsf(score)
                                                         : fabsf(score) - SENT_LABEL_THRESHOLD;
-    static const float per_hits[5] = {0.1f, 0.05f * 1.0f, 0.05f * 2.0f, 0.05f * 3.0f,
-                                      0.05f * 4.0f};
+    static const float per_hits[5] = {0.1f, 0.05f * 1.0f, 0.05f * 2.0f, 0.05f * 3.0f, 0.05f * 4.0f};
     float conf = 0.5f + dist * 2.0f + per_hits[hits > 4 ? 4 : hits];
     r->sentiment.confidence = conf > 0.99f ? 0.99f : conf;
 }
