@@ -22,6 +22,10 @@ attune_err classify_new(const classify_options *opts, classify **out, char *errs
     classify *c = calloc(1, sizeof *c);
     if (!c)
         return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    /* volatile: computed by libm at run time, as the stage would, never
+     * folded by the compiler */
+    volatile float no_cue = 0.0f;
+    c->urgency_exp0 = urgency_exp(no_cue);
     attune_err err = lex_load_dir(&c->lex, opts->data_dir, errstr, errstr_size);
     if (err) {
         free(c);
@@ -187,8 +191,13 @@ void classify_evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t t
             break;
         if (i > from && tb->tok[i].kind != CTOK_PUNCT)
             buf[used++] = ' ';
-        used += copy_utf8(buf + used, CLASSIFY_EVIDENCE_TEXT - used, ctok_text(tb, i),
-                          tb->tok[i].norm_len);
+        const size_t len = tb->tok[i].norm_len;
+        if (len > 0 && len < CLASSIFY_EVIDENCE_TEXT - used) {
+            classify_copy_short(buf + used, ctok_text(tb, i), len); /* mostly a short word */
+            used += len;
+        } else {
+            used += copy_utf8(buf + used, CLASSIFY_EVIDENCE_TEXT - used, ctok_text(tb, i), len);
+        }
     }
     buf[used] = '\0';
 }
@@ -207,7 +216,9 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     const char *norm = tb->norm;
     const size_t n = tb->n;
     size_t nh = 0, nneg = 0, nstart = 0;
-    unsigned has = 0, n_excl = 0, n_quest = 0;
+    unsigned has = 0;
+    /* '!' in the low half, '?' in the high half: one register less */
+    uint64_t marks = 0;
     uint16_t neg[CLASSIFY_MAX_TOKENS];    /* negators, phrases not yet known */
     uint16_t starts[CLASSIFY_MAX_TOKENS]; /* items of lexhit a phrase may begin at */
     for (size_t i = 0; i < n; i++) {
@@ -215,20 +226,23 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         const lex_entry *e = NULL;
         int32_t row = -1;
         if (t->kind == CTOK_PUNCT) {
-            n_excl += t->n_excl;
-            n_quest += t->n_quest;
+            marks += t->n_excl | (uint64_t)t->n_quest << 32;
         } else {
             /* one probe gives the word's entry and its intent row; an
              * elongated word ("sooo") is looked up squeezed to one as well */
             const lex_key *k = lex_key_in(keys, mask, t->hash);
+            uint32_t idx = LEX_NO_ENTRY;
             if (k) {
                 row = k->intent_row;
-                if (k->idx != LEX_NO_ENTRY)
-                    e = &entries[k->idx];
+                idx = k->idx;
             }
-            if (!e && t->hash1 != t->hash)
-                e = lex_key_entry(lex, lex_key_in(keys, mask, t->hash1));
-            if (e) {
+            if (idx == LEX_NO_ENTRY && t->hash1 != t->hash) {
+                const lex_key *k1 = lex_key_in(keys, mask, t->hash1);
+                if (k1)
+                    idx = k1->idx;
+            }
+            if (idx != LEX_NO_ENTRY) {
+                e = &entries[idx];
                 has |= e->has;
                 run->lexhit[nh] = (uint16_t)i;
                 run->hithas[nh] = e->has;
@@ -254,8 +268,8 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     }
     run->n_lexhit = nh;
     memset(run->hithas + nh, 0, 8);
-    run->n_excl = n_excl;
-    run->n_quest = n_quest;
+    run->n_excl = (unsigned)(marks & 0xffffffffu);
+    run->n_quest = (unsigned)(marks >> 32);
     const size_t maxp = lex->max_phrase < LEX_MAX_PHRASE ? lex->max_phrase : LEX_MAX_PHRASE;
     size_t next = 0;
     for (size_t sk = 0; sk < nstart && maxp >= 2; sk++) {
@@ -323,26 +337,31 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
 {
     if (!c || !out || (!text && len > 0))
         return ATTUNE_ERR_INVALID;
-    /* everything but the evidence array (three quarters of the struct):
-     * only its first n_evidence items are ever written or read */
-    memset(out, 0, offsetof(classify_result, evidence));
+    /* only what a stage may leave unwritten: the strings of a preference
+     * not stated and of the intent without a model (their first byte), the
+     * intent's confidences, and the evidence count; every other field is
+     * always written by its stage, and only the first n_evidence items of
+     * the evidence are ever read */
+    out->intent.label[0] = out->intent.second[0] = '\0';
+    out->intent.confidence = out->intent.second_confidence = 0;
+    out->preferences.channel[0] = out->preferences.avoid_channel[0] = '\0';
+    out->preferences.contact_time[0] = out->preferences.language[0] = '\0';
+    out->preferences.pace[0] = '\0';
+    out->n_evidence = 0;
     ctok_buf tb;
     classify_run run;
     ctok_run(text, len, &tb);
     run.c = c;
     run.tb = &tb;
     run.r = out;
-    run.has_clause_w = 0;
+    run.clause_w_mode = RUN_CLAUSE_NONE;
     run.sent_sum = run.neg_sum = run.pos_sum = 0;
     run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
     out->n_tokens = (unsigned)tb.n;
     out->truncated = tb.truncated;
     analyse(&run, &tb, &c->lex);
     classify_sentiment(&run);
-    classify_threat_stage(&run);
-    classify_emotion_stage(&run);
-    classify_urgency_stage(&run, ctx);
-    classify_prefs_stage(&run);
+    classify_rule_stages(&run, ctx);
     if (c->has_intent)
         classify_intent_stage(&run);
     return ATTUNE_OK;

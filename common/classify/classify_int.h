@@ -2,6 +2,7 @@
 #ifndef ATTUNE_CLASSIFY_INT_H
 #define ATTUNE_CLASSIFY_INT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -220,8 +221,10 @@ const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row
  * most half full). */
 static inline const lex_key *lex_key_in(const lex_key *keys, size_t mask, uint64_t key)
 {
-    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
-        const lex_key *k = &keys[i];
+    /* in bytes, so that a step needs no multiply by the slot's size */
+    const size_t bmask = mask * sizeof *keys;
+    for (size_t off = ((size_t)key * sizeof *keys) & bmask;; off = (off + sizeof *keys) & bmask) {
+        const lex_key *k = (const lex_key *)(const void *)((const char *)keys + off);
         if (k->key == key)
             return k;
         if (k->key == 0)
@@ -324,13 +327,29 @@ struct classify {
     lex_table lex;
     intent_model intent;
     int has_intent;
+    /* urgency_exp(0): the urgency curve of a text with no cue at all (most
+     * texts), worked out once by the same expf the stage calls */
+    float urgency_exp0;
 };
+
+/* The exponential of the urgency curve at raw (stages.c). */
+static inline float urgency_exp(float raw)
+{
+    return expf(-(raw - 1.0f) * 1.6f);
+}
 
 /* Per token of classify_run.tflags. */
 enum {
     RUN_T_NEGATED = 1, /* in a negation's scope */
     RUN_T_PHRASE = 2,  /* a phrase starts here: phrase[i], phrase_len[i] */
     RUN_T_INNER = 4,   /* inside a phrase, after its first token: owner[i] */
+};
+
+/* classify_run.clause_w_mode: how the weight of token i's clause is told. */
+enum {
+    RUN_CLAUSE_NONE = 0, /* 1 everywhere */
+    RUN_CLAUSE_BUT,      /* before the last "but" or from it: last_but */
+    RUN_CLAUSE_TOKENS,   /* clause_w[i] (an "although") */
 };
 
 /* Per-call analysis shared by the stages of classify_text. Most tokens have
@@ -354,10 +373,14 @@ typedef struct {
      * zeros follow the last (run_next_hit reads eight at a time) */
     uint8_t hithas[CLASSIFY_MAX_TOKENS + 8];
     size_t n_lexhit;
-    unsigned has; /* LEX_H_* of every word and phrase entry met: a stage
-                     whose kind of entry was never met has no loop to run */
-    int has_clause_w;
-    float clause_w[CLASSIFY_MAX_TOKENS]; /* has_clause_w, else 1 everywhere */
+    /* LEX_H_* of every word and phrase entry met: a stage whose kind of
+     * entry was never met has no loop to run */
+    unsigned has;
+    /* RUN_CLAUSE_*: how the contrast words weigh the clauses, by the last
+     * "but" (last_but) or token by token (clause_w) */
+    int clause_w_mode;
+    size_t last_but;
+    float clause_w[CLASSIFY_MAX_TOKENS];
     float sent_sum;
     float neg_sum, pos_sum;
     unsigned n_excl, n_quest;
@@ -385,6 +408,13 @@ static inline size_t run_next_hit(const classify_run *run, size_t hk, unsigned a
         }
     }
     return run->n_lexhit;
+}
+
+/* The first item of lexhit whose entries carry attr, or n_lexhit; a stage
+ * whose kind of entry the text never met looks no further. */
+static inline size_t run_first_hit(const classify_run *run, unsigned attr)
+{
+    return (run->has & attr) ? run_next_hit(run, 0, attr) : run->n_lexhit;
 }
 
 /* The phrase starting at token i, or NULL. */
@@ -486,10 +516,8 @@ static inline void classify_evidence_add(classify_run *run, classify_evidence_ki
 }
 
 void classify_sentiment(classify_run *run);
-void classify_emotion_stage(classify_run *run);
-void classify_threat_stage(classify_run *run);
-void classify_urgency_stage(classify_run *run, const classify_context *ctx);
-void classify_prefs_stage(classify_run *run);
+/* Threat, emotion, urgency and preferences, in that order (stages.c). */
+void classify_rule_stages(classify_run *run, const classify_context *ctx);
 void classify_intent_stage(classify_run *run);
 /* The intent features of an already tokenized text. */
 double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_feature_fn fn,

@@ -38,30 +38,41 @@ static const lex_entry *mod_at(const classify_run *run, size_t i)
     return e && e->mod != LEX_MOD_NONE ? e : NULL;
 }
 
-/* Only called when a contrast word was met (LEX_H_CONTRAST). */
+/* Only called when a contrast word was met (LEX_H_CONTRAST). The weights
+ * of a text with a "but" and no "although" are told by where the "but" is
+ * (run->last_but); only an "although" needs them token by token. */
 static void contrast_weights(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     size_t last_but = tb->n;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_CONTRAST); hk < run->n_lexhit;
+    int before = 0;
+    for (size_t hk = run_first_hit(run, LEX_H_CONTRAST); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_CONTRAST)) {
         const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
         if (m && m->mod == LEX_MOD_CONTRAST_AFTER && i > 0)
             last_but = i;
+        before |= m && m->mod == LEX_MOD_CONTRAST_BEFORE;
     }
-    run->has_clause_w = 1;
+    if (last_but < tb->n)
+        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", last_but, last_but + 1,
+                              SENT_AFTER_BUT);
+    if (!before) {
+        /* weights of 1 change nothing */
+        run->clause_w_mode = last_but < tb->n ? RUN_CLAUSE_BUT : RUN_CLAUSE_NONE;
+        run->last_but = last_but;
+        return;
+    }
+    run->clause_w_mode = RUN_CLAUSE_TOKENS;
     if (last_but < tb->n) {
         for (size_t i = 0; i < tb->n; i++)
             run->clause_w[i] = i < last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;
-        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", last_but, last_but + 1,
-                              SENT_AFTER_BUT);
     } else {
         for (size_t i = 0; i < tb->n; i++)
             run->clause_w[i] = 1.0f;
     }
     /* "although ..." lowers its own clause and lifts the rest of its sentence */
-    for (size_t hk = run_next_hit(run, 0, LEX_H_CONTRAST); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_CONTRAST); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_CONTRAST)) {
         const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
@@ -111,7 +122,7 @@ void classify_sentiment(classify_run *run)
     /* only tokens with a word entry can carry valence or start an idiom;
      * the tokens of an idiom already counted are skipped */
     size_t next = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_SENTIMENT); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_SENTIMENT); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_SENTIMENT)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
@@ -182,7 +193,9 @@ void classify_sentiment(classify_run *run)
         } else if (b < 0) {
             rule = "dampener";
         }
-        if (run->has_clause_w)
+        if (run->clause_w_mode == RUN_CLAUSE_BUT)
+            v *= i < run->last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;
+        else if (run->clause_w_mode == RUN_CLAUSE_TOKENS)
             v *= run->clause_w[i];
         sum += v;
         if (v < 0)
@@ -224,6 +237,7 @@ void classify_sentiment(classify_run *run)
      * with the amount of evidence */
     float dist = r->sentiment.label == CLASSIFY_NEUTRAL ? SENT_LABEL_THRESHOLD - fabsf(score)
                                                         : fabsf(score) - SENT_LABEL_THRESHOLD;
-    float conf = 0.5f + dist * 2.0f + (hits > 0 ? 0.05f * (float)(hits > 4 ? 4 : hits) : 0.1f);
+    static const float per_hits[5] = {0.1f, 0.05f * 1.0f, 0.05f * 2.0f, 0.05f * 3.0f, 0.05f * 4.0f};
+    float conf = 0.5f + dist * 2.0f + per_hits[hits > 4 ? 4 : hits];
     r->sentiment.confidence = conf > 0.99f ? 0.99f : conf;
 }

@@ -36,7 +36,16 @@ static float clampf(float v, float lo, float hi)
 /* Evidence needed before an emotion beats "neutral". */
 #define EMO_NEUTRAL_BASE 1.0f
 
-void classify_emotion_stage(classify_run *run)
+/* Emotion k becomes the best if its score sk beats the best so far. */
+static inline void emo_better(int k, float sk, int *best, float *best_s)
+{
+    if (sk > *best_s) {
+        *best = k;
+        *best_s = sk;
+    }
+}
+
+static void classify_emotion_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
@@ -44,7 +53,7 @@ void classify_emotion_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_EMOTION); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_EMOTION); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_EMOTION)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
@@ -101,18 +110,26 @@ void classify_emotion_stage(classify_run *run)
         e[CLASSIFY_EMO_ANGER] += 0.6f;
     if (run->n_quest > 0 && e[CLASSIFY_EMO_CONFUSION] > 0)
         e[CLASSIFY_EMO_CONFUSION] += 0.2f;
-    float total = EMO_NEUTRAL_BASE;
-    for (int k = 0; k < LEX_EMO_N; k++)
-        total += e[k];
+    const float total = EMO_NEUTRAL_BASE + e[0] + e[1] + e[2] + e[3] + e[4];
+    /* written out, the best kept in a register: through r every score
+     * would be reloaded after each store */
+    const float s0 = e[0] / total, s1 = e[1] / total, s2 = e[2] / total, s3 = e[3] / total,
+                s4 = e[4] / total, sn = EMO_NEUTRAL_BASE / total;
     int best = CLASSIFY_EMO_NEUTRAL;
-    r->emotion.scores[CLASSIFY_EMO_NEUTRAL] = EMO_NEUTRAL_BASE / total;
-    for (int k = 0; k < LEX_EMO_N; k++) {
-        r->emotion.scores[k] = e[k] / total;
-        if (r->emotion.scores[k] > r->emotion.scores[best])
-            best = k;
-    }
+    float best_s = sn;
+    emo_better(0, s0, &best, &best_s);
+    emo_better(1, s1, &best, &best_s);
+    emo_better(2, s2, &best, &best_s);
+    emo_better(3, s3, &best, &best_s);
+    emo_better(4, s4, &best, &best_s);
+    r->emotion.scores[0] = s0;
+    r->emotion.scores[1] = s1;
+    r->emotion.scores[2] = s2;
+    r->emotion.scores[3] = s3;
+    r->emotion.scores[4] = s4;
+    r->emotion.scores[CLASSIFY_EMO_NEUTRAL] = sn;
     r->emotion.label = (classify_emotion)best;
-    r->emotion.confidence = r->emotion.scores[best];
+    r->emotion.confidence = best_s;
 }
 
 /* --- threat and abuse ---------------------------------------------------- */
@@ -162,7 +179,7 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
     classify_evidence_add(run, CLASSIFY_EV_THREAT, rule, from, to, (float)l);
 }
 
-void classify_threat_stage(classify_run *run)
+static void classify_threat_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
@@ -171,7 +188,7 @@ void classify_threat_stage(classify_run *run)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_THREAT); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_THREAT); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_THREAT)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
@@ -231,7 +248,7 @@ void classify_threat_stage(classify_run *run)
 
 /* --- urgency and effort --------------------------------------------------- */
 
-void classify_urgency_stage(classify_run *run, const classify_context *ctx)
+static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
@@ -240,7 +257,7 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_URGENCY); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_URGENCY); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_URGENCY)) {
         const size_t i = run->lexhit[hk];
         if (i < next)
@@ -322,7 +339,7 @@ void classify_urgency_stage(classify_run *run, const classify_context *ctx)
     }
     raw += 0.4f * effort;
     /* a logistic curve: no cue at all is "normal", one strong cue "high" */
-    float score = 1.0f / (1.0f + expf(-(raw - 1.0f) * 1.6f));
+    float score = 1.0f / (1.0f + (raw == 0 ? run->c->urgency_exp0 : urgency_exp(raw)));
     r->urgency.score = score;
     r->urgency.level = score < 0.1f    ? CLASSIFY_URGENCY_LOW
                        : score < 0.45f ? CLASSIFY_URGENCY_NORMAL
@@ -428,7 +445,7 @@ static int in_contact_sentence(const classify_run *run, size_t i, size_t *sent_o
     return *is;
 }
 
-void classify_prefs_stage(classify_run *run)
+static void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
@@ -440,7 +457,7 @@ void classify_prefs_stage(classify_run *run)
     size_t sent_of = SIZE_MAX; /* the sentence contact_sentence is for */
     int contact_sentence = 0;
     size_t next = 0;
-    for (size_t hk = run_next_hit(run, 0, LEX_H_PREF); hk < run->n_lexhit;
+    for (size_t hk = run_first_hit(run, LEX_H_PREF); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_PREF)) {
         size_t i = run->lexhit[hk];
         if (i < next)
@@ -508,4 +525,15 @@ void classify_prefs_stage(classify_run *run)
     else if (r->threat.level == CLASSIFY_THREAT_PROFANITY)
         p -= 0.25f;
     r->preferences.politeness = clampf(p, 0, 1);
+}
+
+/* The stages after sentiment, in the order they read one another: threat,
+ * then emotion (which reads the threat level), urgency, preferences. One
+ * call, so that the compiler may inline each of them. */
+void classify_rule_stages(classify_run *run, const classify_context *ctx)
+{
+    classify_threat_stage(run);
+    classify_emotion_stage(run);
+    classify_urgency_stage(run, ctx);
+    classify_prefs_stage(run);
 }

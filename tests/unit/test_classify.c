@@ -933,6 +933,44 @@ static void test_no_intent_model(void **state)
     classify_free(NULL);
 }
 
+/* classify_text clears only what a stage may leave unwritten: a result
+ * that held anything before must come out as a fresh one does, with the
+ * intent model and without. */
+static void check_reused(classify *c, const char *text)
+{
+    classify_result fresh, used;
+    memset(&fresh, 0, sizeof fresh);
+    memset(&used, 0xA5, sizeof used);
+    assert_int_equal(classify_text(c, text, strlen(text), NULL, &fresh), ATTUNE_OK);
+    assert_int_equal(classify_text(c, text, strlen(text), NULL, &used), ATTUNE_OK);
+    char a[CLASSIFY_JSON_MAX], b[CLASSIFY_JSON_MAX];
+    assert_true(classify_result_write_json(&fresh, a, sizeof a) > 0);
+    assert_true(classify_result_write_json(&used, b, sizeof b) > 0);
+    assert_string_equal(a, b);
+}
+
+static void test_result_reused(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "",
+        "hello",
+        "please email me after 5pm, I don't want a call",
+        "This is NOT good but the agent was helpful!!",
+        "you idiot, I will find you",
+        "still waiting, urgent!!! third time I call",
+    };
+    classify *none = NULL;
+    char err[256];
+    classify_options o = {.data_dir = data_dir(), .intent_model = ""};
+    assert_int_equal(classify_new(&o, &none, err, sizeof err), ATTUNE_OK);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        check_reused(clf, texts[i]);
+        check_reused(none, texts[i]);
+    }
+    classify_free(none);
+}
+
 /* The writer prints numbers without printf; it must print what "%.4g"
  * prints for the value rounded to four decimals: every multiple of 10^-4
  * up to +-20, decimal ties at each scale, decade edges, negative zero, and
@@ -1137,6 +1175,7 @@ int main(void)
         cmocka_unit_test(test_intent_passive_cancellation),
         cmocka_unit_test(test_intent_model_version),
         cmocka_unit_test(test_no_intent_model),
+        cmocka_unit_test(test_result_reused),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_json_numbers),
         cmocka_unit_test(test_batch_line),
