@@ -32,10 +32,20 @@ static float signf(float v)
 /* The modifier entry of token i, unless it is part of a phrase. */
 static const lex_entry *mod_at(const classify_run *run, size_t i)
 {
-    if (run_in_phrase(run, i))
-        return NULL;
+    if (run_in_phrase(run, i)) {
+        /* a modifier phrase ("kind of", "even though", "any more") acts
+         * from its first token; its words never act alone */
+        const lex_entry *p = run_phrase(run, i);
+        return p && p->mod != LEX_MOD_NONE ? p : NULL;
+    }
     const lex_entry *e = run->lex[i];
     return e && e->mod != LEX_MOD_NONE ? e : NULL;
+}
+
+/* The end of the modifier at i: a phrase's evidence names all its words. */
+static size_t mod_end(const classify_run *run, size_t i)
+{
+    return run_phrase(run, i) ? i + run->phrase_len[i] : i + 1;
 }
 
 /* Only called when a contrast word was met (LEX_H_CONTRAST). The weights
@@ -55,8 +65,8 @@ static void contrast_weights(classify_run *run)
         before |= m && m->mod == LEX_MOD_CONTRAST_BEFORE;
     }
     if (last_but < tb->n)
-        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", last_but, last_but + 1,
-                              SENT_AFTER_BUT);
+        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", last_but,
+                              mod_end(run, last_but), SENT_AFTER_BUT);
     if (!before) {
         /* weights of 1 change nothing */
         run->clause_w_mode = last_but < tb->n ? RUN_CLAUSE_BUT : RUN_CLAUSE_NONE;
@@ -84,7 +94,8 @@ static void contrast_weights(classify_run *run)
         if (j < tb->n && !(tb->tok[j].flags & CTOK_F_SENT_END))
             for (size_t k = j; k < tb->n && !(tb->tok[k].flags & CTOK_F_SENT_END); k++)
                 run->clause_w[k] *= 1.0f / SENT_ALTHOUGH > 1.5f ? 1.5f : 1.0f / SENT_ALTHOUGH;
-        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", i, i + 1, SENT_ALTHOUGH);
+        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", i, mod_end(run, i),
+                              SENT_ALTHOUGH);
     }
 }
 
@@ -136,9 +147,15 @@ void classify_sentiment(classify_run *run)
             e = p;
             span = run->phrase_len[i];
             rule = "idiom";
+        } else if (p && p->mod != LEX_MOD_NONE) {
+            /* a modifier phrase: "kind" in "kind of slow" is not kindness */
+            run->n_persist += p->mod == LEX_MOD_PERSIST;
+            next = i + run->phrase_len[i];
+            continue;
         } else if ((run->tflags[i] & RUN_T_INNER) &&
-                   (run->phrase[run->owner[i]]->flags & LEX_F_VALENCE)) {
-            continue; /* inside an idiom already counted */
+                   ((run->phrase[run->owner[i]]->flags & LEX_F_VALENCE) ||
+                    run->phrase[run->owner[i]]->mod != LEX_MOD_NONE)) {
+            continue; /* inside an idiom already counted, or a modifier phrase */
         } else {
             e = run->lex[i];
             if (e->mod == LEX_MOD_PERSIST && !run_in_phrase(run, i))
@@ -213,7 +230,8 @@ void classify_sentiment(classify_run *run)
             const size_t i = run->lexhit[hk];
             const lex_entry *m = mod_at(run, i);
             if (m && m->mod == LEX_MOD_PERSIST) {
-                classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "persistence", i, i + 1, -p);
+                classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "persistence", i, mod_end(run, i),
+                                      -p);
                 break;
             }
         }

@@ -254,6 +254,13 @@ static void test_intensifiers_and_dampeners(void **state)
     assert_true(score("the service was extremely good") > plain);
     assert_true(score("the service was slightly good") < plain);
     assert_true(score("the delay was really bad") < score("the delay was bad"));
+    /* a dampener of several words acts as one, and its words ("kind") carry
+     * no valence of their own */
+    float slow = score("the app is slow");
+    assert_true(score("the app is kind of slow") < 0);
+    assert_true(score("the app is kind of slow") > slow);
+    assert_true(score("the app is a little slow") > slow);
+    assert_int_equal(run("what kind of company does this").sentiment.label, CLASSIFY_NEUTRAL);
 }
 
 static void test_contrast(void **state)
