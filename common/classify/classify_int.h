@@ -297,9 +297,10 @@ typedef struct {
     uint64_t *gslots; /* character grams, likewise */
     size_t gcap;
     /* ASCII 3-grams indexed directly by their three bytes' codes (g3_bits
-     * each; code 0 for a byte in none of them): the row plus one, 0 for
-     * none. NULL when the grams use too many bytes. */
-    uint16_t *g3;
+     * each; code 0 for a byte in none of them): the offset of the row in
+     * rows (in floats), 0 for none. NULL when the grams use too many
+     * bytes. */
+    uint32_t *g3;
     unsigned g3_bits;
     uint8_t g3_code[128];
     uint8_t *row_word;  /* per row: flags, see intent.c */

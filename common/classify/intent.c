@@ -442,9 +442,13 @@ static float *alloc_rows(size_t n, size_t stride)
 }
 
 /* The direct table of ASCII 3-grams (the grams of most words the model
- * does not know): a gram's row is found with no hash and no probe. Left
- * out when the grams' bytes need more than 6 bits of code (a table over
- * half a megabyte) or the rows more than 16 bits. Gram rows come first. */
+ * does not know): a gram's row is found with no hash and no probe, and
+ * the table holds where the row starts in rows (in floats), so that
+ * prediction has its address with one add. Left out when the grams' bytes
+ * need more than 6 bits of code (a table of a megabyte). Gram rows come
+ * first. */
+_Static_assert((INTENT_MAX_FEATURES + 1ULL) * (CLASSIFY_MAX_INTENTS + INTENT_CHUNK) <= UINT32_MAX,
+               "a row's offset fits the direct table");
 static int build_gram3_table(intent_model *m, size_t n_gram)
 {
     unsigned n_codes = 0;
@@ -456,7 +460,7 @@ static int build_gram3_table(intent_model *m, size_t n_gram)
             if (!m->g3_code[g[k]])
                 m->g3_code[g[k]] = (uint8_t)(n_codes < 255 ? ++n_codes : n_codes);
     }
-    if (n_codes == 0 || n_codes > 63 || n_gram >= UINT16_MAX) {
+    if (n_codes == 0 || n_codes > 63) {
         memset(m->g3_code, 0, sizeof m->g3_code);
         return 1;
     }
@@ -471,7 +475,7 @@ static int build_gram3_table(intent_model *m, size_t n_gram)
         size_t at = 0;
         for (size_t k = 0; k < 3; k++)
             at = at << m->g3_bits | m->g3_code[g[k]];
-        m->g3[at] = (uint16_t)(r + 1);
+        m->g3[at] = (uint32_t)((r + 1) * m->stride);
     }
     return 1;
 }
@@ -909,33 +913,83 @@ static size_t passive_at(const ctok_buf *tb, size_t i)
     return 0;
 }
 
-/* Collects and sums the rows of a text's features (see intent_sums; the
- * caller zeroes n_passive and n_summed). */
-static void intent_sum(const classify_run *run, intent_sums *s)
+/* The row of the passive feature of token i (a word in -ed), or NULL; the
+ * feature is counted in *n_passive when it is there, found in the model or
+ * not. Out of line: few words end in -ed. */
+static __attribute__((noinline)) const float *passive_row(const intent_model *m,
+                                                          const ctok_buf *tb, size_t i,
+                                                          size_t *n_passive)
+{
+    const size_t stem = passive_at(tb, i);
+    if (!stem)
+        return NULL;
+    (*n_passive)++;
+    const uint32_t r1 = slots_find(m->slots, m->cap - 1,
+                                   fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, i), stem));
+    return r1 ? m->rows + (size_t)r1 * m->stride : NULL;
+}
+
+/* Lists a row; with sum12 (a model of twelve columns) also adds it to the
+ * sums in acc, in the order of the list. */
+static inline __attribute__((always_inline)) const float **take_row(const float **hp,
+                                                                    intent_v4 *acc,
+                                                                    const float *row, int sum12)
+{
+    *hp = row;
+    if (sum12) {
+        const float *w = __builtin_assume_aligned(row, 16);
+        intent_v4 x0, x1, x2;
+        memcpy(&x0, w, sizeof x0);
+        memcpy(&x1, w + 4, sizeof x1);
+        memcpy(&x2, w + 8, sizeof x2);
+        acc[0] += x0;
+        acc[1] += x1;
+        acc[2] += x2;
+    }
+    return hp + 1;
+}
+
+/* Collects (and with sum12 sums) the rows of a text's features, see
+ * intent_sums; the caller zeroes n_passive and n_summed. stride is the
+ * model's, a constant where sum12 is set so that a row's address is a
+ * multiply by a constant. */
+static inline __attribute__((always_inline)) void intent_collect(const classify_run *run,
+                                                                 intent_sums *s,
+                                                                 const size_t stride,
+                                                                 const int sum12)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
-    const size_t stride = m->stride, mask = m->cap - 1;
+    const ctok *tok = tb->tok;
+    const size_t n = tb->n, mask = m->cap - 1;
     const float *rows = m->rows, *weights = m->weights;
     const uint64_t *slots = m->slots;
+    const uint8_t *row_word = m->row_word;
+    const int32_t *intent_row = run->intent_row;
     const float **hit = &s->hit[0], **hp = hit;
+    const float **const full = hit + INTENT_MAX_HITS;
+    intent_v4 acc[3] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
     size_t n_words = 0, n_char = 0;
-    memset(s->sc, 0, stride * sizeof *s->sc);
+    if (!sum12)
+        memset(s->sc, 0, stride * sizeof *s->sc);
     uint64_t first = bigram_first(m->h_bos); /* of the word before */
-    for (size_t i = 0; i < tb->n; i++) {
-        const ctok *t = &tb->tok[i];
+    for (size_t i = 0; i < n; i++) {
+        const ctok *t = &tok[i];
         if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
             continue;
-        const int num = t->kind == CTOK_NUM;
-        const uint64_t h = num ? m->h_num : t->hash;
+        uint64_t h = t->hash;
         /* the word's row came with its lexicon look-up (analyse) */
-        const int32_t r = num ? m->num_row : run->intent_row[i];
-        n_words++;
+        int32_t r = intent_row[i];
         int ed; /* a word in -ed, for the passive feature */
+        n_words++;
+        if (__builtin_expect(t->kind == CTOK_NUM, 0)) {
+            h = m->h_num;
+            r = m->num_row;
+        }
         if (r >= 0) {
             /* its grams are counted in the sums' column n_class */
-            *hp++ = weights + (size_t)r * stride;
-            ed = m->row_word[r] & INTENT_ROW_ED;
+            hp = take_row(hp, acc, weights + (size_t)r * stride, sum12);
+            ed = row_word[r] & INTENT_ROW_ED;
         } else {
             /* a word the model has no row for (a typo, a rare
              * inflection): its character grams one by one */
@@ -947,71 +1001,79 @@ static void intent_sum(const classify_run *run, intent_sums *s)
             if (m->g3 && wl > 0 && all_ascii(w, wl)) {
                 /* the 3-grams of "<w>" from the direct table: a byte's
                  * code each, the index rolled */
-                const uint16_t *g3 = m->g3;
+                const uint32_t *g3 = m->g3;
                 const uint8_t *code = m->g3_code;
                 const unsigned bits = m->g3_bits;
                 const size_t gmask = ((size_t)1 << (3 * bits)) - 1;
                 size_t g = (size_t)code['<'] << bits | code[(unsigned char)w[0]];
-                size_t j = 1;
-                for (; j + 1 < wl; j += 2) {
+                for (size_t j = 1; j < wl; j++) {
                     g = (g << bits | code[(unsigned char)w[j]]) & gmask;
                     if (g3[g])
-                        *hp++ = rows + (size_t)g3[g] * stride;
-                    g = (g << bits | code[(unsigned char)w[j + 1]]) & gmask;
-                    if (g3[g])
-                        *hp++ = rows + (size_t)g3[g] * stride;
-                }
-                if (j < wl) {
-                    g = (g << bits | code[(unsigned char)w[j]]) & gmask;
-                    if (g3[g])
-                        *hp++ = rows + (size_t)g3[g] * stride;
+                        hp = take_row(hp, acc, rows + g3[g], sum12);
                 }
                 g = (g << bits | code['>']) & gmask;
                 if (g3[g])
-                    *hp++ = rows + (size_t)g3[g] * stride;
+                    hp = take_row(hp, acc, rows + g3[g], sum12);
                 n_char += wl;
             } else {
                 collect_arg ca = {m, hp, 0};
                 n_char += word_grams(w, wl, collect_gram, &ca);
+                if (sum12)
+                    for (size_t k = 0; k < ca.n_hit; k++)
+                        take_row(hp + k, acc, hp[k], 1);
                 hp += ca.n_hit;
             }
-            ed = !num && passive_stem(ctok_text(tb, i), t->norm_len);
+            ed = t->kind == CTOK_WORD && passive_stem(w, wl);
         }
-        uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
+        const uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
         if (r1)
-            *hp++ = rows + (size_t)r1 * stride;
+            hp = take_row(hp, acc, rows + (size_t)r1 * stride, sum12);
         first = bigram_first(h);
         /* the passive feature, looked for only after a word in -ed */
-        if (ed) {
-            const size_t stem = passive_at(tb, i);
-            if (stem) {
-                r1 = slots_find(slots, mask,
-                                fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, i), stem));
-                if (r1)
-                    *hp++ = rows + (size_t)r1 * stride;
-                s->n_passive++;
-            }
+        if (__builtin_expect(ed, 0)) {
+            const float *p = passive_row(m, tb, i, &s->n_passive);
+            if (p)
+                hp = take_row(hp, acc, p, sum12);
         }
-        if (hp > hit + INTENT_MAX_HITS) {
+        if (__builtin_expect(hp > full, 0)) {
             /* a long text: the rows so far are summed, and the evidence
              * keeps the first INTENT_MAX_HITS */
-            s->n_hit = (size_t)(hp - hit);
-            intent_flush(m, s);
-            hp = hit + INTENT_MAX_HITS;
-            s->n_summed = INTENT_MAX_HITS;
+            if (!sum12) {
+                s->n_hit = (size_t)(hp - hit);
+                intent_flush(m, s);
+                s->n_summed = INTENT_MAX_HITS;
+            }
+            hp = full;
         }
     }
     if (n_words > 0) {
         const uint32_t r1 = slots_find(slots, mask, bigram_key(first, m->h_eos));
         if (r1)
-            *hp++ = rows + (size_t)r1 * stride;
+            hp = take_row(hp, acc, rows + (size_t)r1 * stride, sum12);
     }
     s->n_hit = (size_t)(hp - hit);
-    intent_flush(m, s);
+    if (sum12) {
+        memcpy(s->sc, &acc[0], sizeof acc[0]);
+        memcpy(s->sc + 4, &acc[1], sizeof acc[1]);
+        memcpy(s->sc + 8, &acc[2], sizeof acc[2]);
+    } else {
+        intent_flush(m, s);
+    }
     if (s->n_hit > INTENT_MAX_HITS)
         s->n_hit = INTENT_MAX_HITS;
     s->n_words = n_words;
     s->n_char = n_char + (size_t)s->sc[m->n_class];
+}
+
+/* Collects and sums the rows of a text's features: the model of up to
+ * eleven labels (twelve columns) sums them as it finds them. */
+static void intent_sum(const classify_run *run, intent_sums *s)
+{
+    const size_t stride = run->c->intent.stride;
+    if (stride == INTENT_CHUNK)
+        intent_collect(run, s, INTENT_CHUNK, 1);
+    else
+        intent_collect(run, s, stride, 0);
 }
 
 /* The three distinct rows that pushed hardest for the label, by their
