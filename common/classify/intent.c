@@ -1065,17 +1065,6 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
     s->n_char = n_char + (size_t)s->sc[m->n_class];
 }
 
-/* Collects and sums the rows of a text's features: the model of up to
- * eleven labels (twelve columns) sums them as it finds them. */
-static void intent_sum(const classify_run *run, intent_sums *s)
-{
-    const size_t stride = run->c->intent.stride;
-    if (stride == INTENT_CHUNK)
-        intent_collect(run, s, INTENT_CHUNK, 1);
-    else
-        intent_collect(run, s, stride, 0);
-}
-
 /* The three distinct rows that pushed hardest for the label, by their
  * push; a place not yet taken holds NULL and 0 (so only rows for the label
  * count). */
@@ -1084,38 +1073,51 @@ typedef struct {
     float w[3];
 } evidence_top;
 
-static inline void evidence_consider(evidence_top *t, const float *row, float v)
+static inline __attribute__((always_inline)) void evidence_consider(evidence_top *t,
+                                                                    const float *row, float v)
 {
     /* a row already kept (a repeated word) is not a new reason; ties go to
-     * the earlier hit */
-    if (!(v > t->w[2]) || t->row[0] == row || t->row[1] == row || t->row[2] == row)
+     * the earlier hit. A kept row has the push it was kept with, so only
+     * the places whose push v can equal need the row compared. */
+    if (!(v > t->w[2]))
         return;
     if (!(v > t->w[1])) {
+        if (row == t->row[0] || row == t->row[1])
+            return;
         t->row[2] = row;
         t->w[2] = v;
         return;
     }
-    t->row[2] = t->row[1];
-    t->w[2] = t->w[1];
     if (!(v > t->w[0])) {
+        if (row == t->row[0])
+            return;
+        t->row[2] = t->row[1];
+        t->w[2] = t->w[1];
         t->row[1] = row;
         t->w[1] = v;
         return;
     }
+    t->row[2] = t->row[1];
+    t->w[2] = t->w[1];
     t->row[1] = t->row[0];
     t->w[1] = t->w[0];
     t->row[0] = row;
     t->w[0] = v;
 }
 
-void classify_intent_stage(classify_run *run)
+/* The prediction, its confidence and its evidence; stride is the model's,
+ * a constant for the model of twelve columns (sum12), whose loops are then
+ * unrolled. */
+static inline __attribute__((always_inline)) void intent_predict(classify_run *run,
+                                                                 const size_t stride,
+                                                                 const int sum12)
 {
     const intent_model *m = &run->c->intent;
     classify_result *res = run->r;
     intent_sums s;
     s.n_passive = 0;
     s.n_summed = 0;
-    intent_sum(run, &s);
+    intent_collect(run, &s, stride, sum12);
     /* the squared length: a word, its bigram and its grams (found or not),
      * the passive stems and the closing bigram; counted rather than summed
      * word by word, which gives the same (for the shipped weights the terms
@@ -1127,18 +1129,28 @@ void classify_intent_stage(classify_run *run)
     if (s.n_words > 0)
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
     const float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
-    /* the classes' probabilities, before they are made to sum to 1 */
-    float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
+    /* the classes' probabilities, before they are made to sum to 1; the
+     * padding past the labels holds 0, so that it adds nothing to their
+     * total (exactly: the total is not negative) */
+    float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK] __attribute__((aligned(16)));
     if (m->n_class < 2)
         return; /* (the loader refuses such a model) */
-    for (size_t k = m->n_class; k < m->stride; k++)
-        probs[k] = 0; /* the padding, divided along */
     if (m->probabilistic) {
-        /* logistic models give log-odds per class */
+        /* logistic models give log-odds per class: probs holds exp(-z),
+         * then 1 / (1 + exp(-z)), lane by lane (the same operations) */
+        const intent_v4 nv = {norm, norm, norm, norm}, one = {1, 1, 1, 1};
+        for (size_t c = 0; c < stride; c += 4) {
+            intent_v4 x, b;
+            memcpy(&x, s.sc + c, sizeof x);
+            memcpy(&b, m->bias + c, sizeof b);
+            x = -(x * nv + b);
+            memcpy(probs + c, &x, sizeof x);
+        }
         for (size_t k = 0; k < m->n_class; k++)
-            probs[k] = expf(-(s.sc[k] * norm + m->bias[k]));
-        const intent_v4 one = {1, 1, 1, 1};
-        for (size_t c = 0; c < m->stride; c += 4) {
+            probs[k] = expf(probs[k]);
+        for (size_t k = m->n_class; k < stride; k++)
+            probs[k] = INFINITY; /* the padding: 1 / (1 + inf) is 0 */
+        for (size_t c = 0; c < stride; c += 4) {
             intent_v4 e;
             memcpy(&e, probs + c, sizeof e);
             e = one / (one + e);
@@ -1156,13 +1168,15 @@ void classify_intent_stage(classify_run *run)
         }
         for (size_t k = 0; k < m->n_class; k++)
             probs[k] = expf(4.0f * (scores[k] - maxs));
+        for (size_t k = m->n_class; k < stride; k++)
+            probs[k] = 0;
     }
     float total = 0;
-    for (size_t k = 0; k < m->n_class; k++)
+    for (size_t k = 0; k < stride; k++)
         total += probs[k];
     /* (lane by lane, the same divisions) */
     const float div = total > 0 ? total : 1.0f;
-    for (size_t c = 0; c < m->stride; c += 4) {
+    for (size_t c = 0; c < stride; c += 4) {
         intent_v4 p;
         memcpy(&p, probs + c, sizeof p);
         p = p / div;
@@ -1195,23 +1209,30 @@ void classify_intent_stage(classify_run *run)
      * rarely beats; a row already kept (a repeated word) is not a new
      * reason; ties go to the earlier hit) */
     evidence_top top = {{NULL, NULL, NULL}, {0, 0, 0}};
-    const float *const *h = s.hit, *const *end = s.hit + s.n_hit;
-    /* four at a time: the greatest of their pushes is compared first */
-    for (; end - h >= 4; h += 4) {
-        const float v0 = h[0][best], v1 = h[1][best], v2 = h[2][best], v3 = h[3][best];
-        const float m01 = v0 > v1 ? v0 : v1, m23 = v2 > v3 ? v2 : v3;
-        if (!((m01 > m23 ? m01 : m23) > top.w[2]))
-            continue;
-        evidence_consider(&top, h[0], v0);
-        evidence_consider(&top, h[1], v1);
-        evidence_consider(&top, h[2], v2);
-        evidence_consider(&top, h[3], v3);
+    const float *const *h = s.hit;
+    const size_t n_hit = s.n_hit;
+    size_t i = 0;
+    /* four a turn (most pushes are not above the third best) */
+    for (; i + 4 <= n_hit; i += 4) {
+        evidence_consider(&top, h[i], h[i][best]);
+        evidence_consider(&top, h[i + 1], h[i + 1][best]);
+        evidence_consider(&top, h[i + 2], h[i + 2][best]);
+        evidence_consider(&top, h[i + 3], h[i + 3][best]);
     }
-    for (; h < end; h++)
-        evidence_consider(&top, h[0], h[0][best]);
+    for (; i < n_hit; i++)
+        evidence_consider(&top, h[i], h[i][best]);
     for (int t = 0; t < 3 && top.row[t]; t++) {
-        const size_t row = (size_t)(top.row[t] - m->weights) / m->stride;
+        const size_t row = (size_t)(top.row[t] - m->weights) / stride;
         classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
                                    m->names + m->row_name[row], m->row_nlen[row], top.w[t] * norm);
     }
+}
+
+void classify_intent_stage(classify_run *run)
+{
+    const size_t stride = run->c->intent.stride;
+    if (stride == INTENT_CHUNK)
+        intent_predict(run, INTENT_CHUNK, 1);
+    else
+        intent_predict(run, stride, 0);
 }
