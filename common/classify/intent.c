@@ -46,7 +46,6 @@
 #define INTENT_CHUNK 12
 /* row_word flags */
 #define INTENT_ROW_WORD 1 /* a word row (its unigram and its grams) */
-#define INTENT_ROW_ED 2   /* of a word in -ed, for the passive feature */
 /* Weights of the feature families: whole words say more than the many
  * character n-grams that mostly back them up against typos and inflection. */
 #ifndef INTENT_W_WORD
@@ -139,9 +138,14 @@ static int is_aux(const char *w, size_t n)
 /* The stem of a word ending in -ed, for the passive feature: "cancelled"
  * and "canceled" both give "cancel", "stopped" gives "stop". Returns 0 when
  * the word does not end in -ed. */
+static inline int ends_ed(const char *w, size_t n)
+{
+    return n >= 5 && w[n - 2] == 'e' && w[n - 1] == 'd';
+}
+
 static size_t passive_stem(const char *w, size_t n)
 {
-    if (n < 5 || w[n - 2] != 'e' || w[n - 1] != 'd')
+    if (!ends_ed(w, n))
         return 0;
     n -= 2;
     if (w[n - 1] == w[n - 2] && w[n - 1] != 'e' && w[n - 1] != 's')
@@ -480,6 +484,21 @@ static int build_gram3_table(intent_model *m, size_t n_gram)
     return 1;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether h is in the n sorted hashes at set, or is the hash of "<s>" or
+ * "</s>" (which may begin or end a bigram, and are no words). */
+static int has_hash(const uint64_t *set, size_t n, uint64_t h)
+{
+    if (h == ctok_hash_bytes("<s>", 3) || h == ctok_hash_bytes("</s>", 4))
+        return 1;
+    return bsearch(&h, set, n, sizeof *set, cmp_u64) != NULL;
+}
+
 /* A table of at least three slots per key: under a third full. */
 static size_t table_cap(size_t keys)
 {
@@ -629,7 +648,8 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     }
     /* The rows are regrouped by family, character grams first: prediction
      * reads gram rows for every word the model does not know, and packed
-     * together they share the cache. */
+     * together they share the cache. The words in -ed come after the other
+     * words, so that a word's row number tells whether it may be passive. */
     {
         float *nr = alloc_rows(m->n_feat + 1, m->stride);
         uint32_t *nn = malloc(m->n_feat * sizeof *nn);
@@ -643,17 +663,22 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             goto out;
         }
         float *nw = nr + m->stride;
-        static const char family[4] = {'c', 'w', 'b', 'p'};
+        static const char family[5] = {'c', 'w', 'w', 'b', 'p'};
         size_t to = 0;
-        for (size_t fam = 0; fam < 4; fam++)
+        for (size_t fam = 0; fam < 5; fam++) {
+            if (fam == 2)
+                m->ed_from = (int32_t)to;
             for (size_t r = 0; r < m->n_feat; r++) {
-                if (m->names[m->row_name[r]] != family[fam])
+                const char *name = m->names + m->row_name[r];
+                const int ed = name[0] == 'w' && passive_stem(name + 2, m->row_nlen[r] - 2U);
+                if (name[0] != family[fam] || (fam == 1 && ed) || (fam == 2 && !ed))
                     continue;
                 memcpy(nw + to * m->stride, m->weights + r * m->stride, m->stride * sizeof *nw);
                 nnl[to] = m->row_nlen[r];
                 nn[to++] = m->row_name[r];
                 n_gram += fam == 0;
             }
+        }
         free(m->rows);
         free(m->row_name);
         free(m->row_nlen);
@@ -674,6 +699,22 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         why = "out of memory";
         goto out;
     }
+    /* the words' hashes, sorted, to tell whether every bigram is made of
+     * words the model has rows for (see bigram_words_known) */
+    size_t n_word = 0;
+    uint64_t *word_hash = malloc(m->n_feat * sizeof *word_hash);
+    if (!word_hash) {
+        err = ATTUNE_ERR_NOMEM;
+        why = "out of memory";
+        goto out;
+    }
+    for (size_t r = 0; r < m->n_feat; r++) {
+        const char *name = m->names + m->row_name[r];
+        if (name[0] == 'w')
+            word_hash[n_word++] = ctok_hash_bytes(name + 2, m->row_nlen[r] - 2U);
+    }
+    qsort(word_hash, n_word, sizeof *word_hash, cmp_u64);
+    m->bigram_words_known = 1;
     for (size_t r = 0; r < m->n_feat; r++) {
         const char *name = m->names + m->row_name[r];
         size_t nl = strlen(name);
@@ -690,20 +731,26 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         } else {
             const char *sp = memchr(name + 2, ' ', nl - 2);
             if (!sp || sp == name + 2 || sp == name + nl - 1) {
+                free(word_hash);
                 why = "want: b:WORD WORD";
                 err = ATTUNE_ERR_PARSE;
                 goto out;
             }
-            key = bigram_key(bigram_first(ctok_hash_bytes(name + 2, (size_t)(sp - name - 2))),
-                             ctok_hash_bytes(sp + 1, (size_t)(name + nl - sp - 1)));
+            const uint64_t ha = ctok_hash_bytes(name + 2, (size_t)(sp - name - 2));
+            const uint64_t hb = ctok_hash_bytes(sp + 1, (size_t)(name + nl - sp - 1));
+            if (!has_hash(word_hash, n_word, ha) || !has_hash(word_hash, n_word, hb))
+                m->bigram_words_known = 0;
+            key = bigram_key(bigram_first(ha), hb);
             fresh = slots_insert(m->slots, m->cap - 1, key, (uint32_t)r);
         }
         if (!fresh) {
+            free(word_hash);
             why = "duplicate feature";
             err = ATTUNE_ERR_PARSE;
             goto out;
         }
     }
+    free(word_hash);
     m->num_row = -1;
     /* Second pass: a word's row becomes its unigram plus all its character
      * grams, weighted as at training, so that prediction adds one row per
@@ -725,8 +772,6 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         /* keyed by the word in the lexicon's table, see
          * intent_model_index_words */
         m->row_word[r] = INTENT_ROW_WORD;
-        if (passive_stem(name + 2, wl))
-            m->row_word[r] |= INTENT_ROW_ED;
         if (wl == 1 && name[2] == '#')
             m->num_row = (int32_t)r;
     }
@@ -960,42 +1005,56 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
-    const ctok *tok = tb->tok;
-    const size_t n = tb->n, mask = m->cap - 1;
-    const float *rows = m->rows, *weights = m->weights;
+    const size_t mask = m->cap - 1;
+    const float *rows = m->rows;
     const uint64_t *slots = m->slots;
-    const uint8_t *row_word = m->row_word;
-    const int32_t *intent_row = run->intent_row;
+    const int32_t ed_from = m->ed_from;
+    /* the words' rows came with their lexicon look-ups (analyse) */
+    const int32_t *irow = run->intent_row;
+    const ctok *t = tb->tok, *const tend = tb->tok + tb->n;
+    const char *norm = tb->norm;
     const float **hit = &s->hit[0], **hp = hit;
     const float **const full = hit + INTENT_MAX_HITS;
     intent_v4 acc[3] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
     size_t n_words = 0, n_char = 0;
     if (!sum12)
         memset(s->sc, 0, stride * sizeof *s->sc);
-    uint64_t first = bigram_first(m->h_bos); /* of the word before */
-    for (size_t i = 0; i < n; i++) {
-        const ctok *t = &tok[i];
+    /* bigram_first of the word before, or 0 when it begins no bigram of
+     * the model (a word without a row, see bigram_words_known): never 0
+     * otherwise, an odd multiple of a hash that is not 0 */
+    uint64_t first = bigram_first(m->h_bos);
+    for (; t < tend; t++, irow++) {
         if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
             continue;
         uint64_t h = t->hash;
-        /* the word's row came with its lexicon look-up (analyse) */
-        int32_t r = intent_row[i];
-        int ed; /* a word in -ed, for the passive feature */
+        int32_t r = *irow;
         n_words++;
         if (__builtin_expect(t->kind == CTOK_NUM, 0)) {
             h = m->h_num;
             r = m->num_row;
         }
+        int ed; /* a word in -ed, for the passive feature */
         if (r >= 0) {
             /* its grams are counted in the sums' column n_class */
-            hp = take_row(hp, acc, weights + (size_t)r * stride, sum12);
-            ed = row_word[r] & INTENT_ROW_ED;
+            hp = take_row(hp, acc, rows + ((size_t)r + 1) * stride, sum12);
+            if (first) {
+                const uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
+                if (r1)
+                    hp = take_row(hp, acc, rows + (size_t)r1 * stride, sum12);
+            }
+            first = bigram_first(h);
+            ed = r >= ed_from;
         } else {
             /* a word the model has no row for (a typo, a rare
              * inflection): its character grams one by one */
-            const char *w;
-            size_t wl;
-            word_of(tb, i, &w, &wl);
+            const char *w = norm + t->norm_off;
+            size_t wl = t->norm_len;
+            /* (passive_stem is not 0 for a word that ends in -ed) */
+            ed = t->kind == CTOK_WORD && ends_ed(w, wl);
+            if (__builtin_expect(t->kind == CTOK_NUM, 0)) {
+                w = "#";
+                wl = 1;
+            }
             if (wl > CTOK_MAX_LEN)
                 wl = CTOK_MAX_LEN;
             if (m->g3 && wl > 0 && all_ascii(w, wl)) {
@@ -1003,15 +1062,15 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
                  * code each, the index rolled */
                 const uint32_t *g3 = m->g3;
                 const uint8_t *code = m->g3_code;
-                const unsigned bits = m->g3_bits;
-                const size_t gmask = ((size_t)1 << (3 * bits)) - 1;
-                size_t g = (size_t)code['<'] << bits | code[(unsigned char)w[0]];
+                const size_t mul = (size_t)1 << m->g3_bits;
+                const size_t gmask = mul * mul * mul - 1;
+                size_t g = (size_t)code['<'] * mul + code[(unsigned char)w[0]];
                 for (size_t j = 1; j < wl; j++) {
-                    g = (g << bits | code[(unsigned char)w[j]]) & gmask;
+                    g = (g * mul + code[(unsigned char)w[j]]) & gmask;
                     if (g3[g])
                         hp = take_row(hp, acc, rows + g3[g], sum12);
                 }
-                g = (g << bits | code['>']) & gmask;
+                g = (g * mul + code['>']) & gmask;
                 if (g3[g])
                     hp = take_row(hp, acc, rows + g3[g], sum12);
                 n_char += wl;
@@ -1023,15 +1082,22 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
                         take_row(hp + k, acc, hp[k], 1);
                 hp += ca.n_hit;
             }
-            ed = t->kind == CTOK_WORD && passive_stem(w, wl);
+            /* no bigram of the model has this word, unless the model
+             * says otherwise (or the word is taken for "<s>" or "</s>") */
+            if (!m->bigram_words_known || h == m->h_bos || h == m->h_eos) {
+                if (first) {
+                    const uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
+                    if (r1)
+                        hp = take_row(hp, acc, rows + (size_t)r1 * stride, sum12);
+                }
+                first = bigram_first(h);
+            } else {
+                first = 0;
+            }
         }
-        const uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
-        if (r1)
-            hp = take_row(hp, acc, rows + (size_t)r1 * stride, sum12);
-        first = bigram_first(h);
         /* the passive feature, looked for only after a word in -ed */
         if (__builtin_expect(ed, 0)) {
-            const float *p = passive_row(m, tb, i, &s->n_passive);
+            const float *p = passive_row(m, tb, (size_t)(t - tb->tok), &s->n_passive);
             if (p)
                 hp = take_row(hp, acc, p, sum12);
         }
@@ -1046,7 +1112,7 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
             hp = full;
         }
     }
-    if (n_words > 0) {
+    if (n_words > 0 && first) {
         const uint32_t r1 = slots_find(slots, mask, bigram_key(first, m->h_eos));
         if (r1)
             hp = take_row(hp, acc, rows + (size_t)r1 * stride, sum12);
