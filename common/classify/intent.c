@@ -834,6 +834,10 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
  * bigram and a passive stem. The list is summed and cut back to
  * INTENT_MAX_HITS once a word has taken it past, so it has room for them. */
 #define INTENT_WORD_HITS (CTOK_MAX_LEN + 2)
+/* A text of this many tokens or fewer cannot fill the list (the sums need
+ * not look), nor a word add more than INTENT_WORD_HITS, see above; with
+ * the closing bigram. */
+#define INTENT_SHORT_TEXT ((INTENT_MAX_HITS - 1) / INTENT_WORD_HITS)
 
 /* Four floats, added lane by lane (a GCC/Clang vector extension). */
 typedef float intent_v4 __attribute__((vector_size(16)));
@@ -974,8 +978,8 @@ static __attribute__((noinline)) const float *passive_row(const intent_model *m,
     return r1 ? m->rows + (size_t)r1 * m->stride : NULL;
 }
 
-/* Lists a row; with sum12 (a model of twelve columns) also adds it to the
- * sums in acc, in the order of the list. */
+/* Lists a row; with sum12 (see intent_collect) also adds it to the sums in
+ * acc, in the order of the list. */
 static inline __attribute__((always_inline)) const float **take_row(const float **hp,
                                                                     intent_v4 *acc,
                                                                     const float *row, int sum12)
@@ -994,14 +998,18 @@ static inline __attribute__((always_inline)) const float **take_row(const float 
     return hp + 1;
 }
 
-/* Collects (and with sum12 sums) the rows of a text's features, see
- * intent_sums; the caller zeroes n_passive and n_summed. stride is the
- * model's, a constant where sum12 is set so that a row's address is a
- * multiply by a constant. */
+/* Collects and sums the rows of a text's features, see intent_sums; the
+ * caller zeroes n_passive and n_summed. stride is the model's. sum12: a
+ * model of twelve columns (stride the constant, so that a row's address is
+ * a multiply by a constant), whose rows are summed as they are found, in
+ * registers; otherwise they are summed after, and when the list fills.
+ * checked: the list may fill (a text of more than INTENT_SHORT_TEXT
+ * tokens). */
 static inline __attribute__((always_inline)) void intent_collect(const classify_run *run,
                                                                  intent_sums *s,
                                                                  const size_t stride,
-                                                                 const int sum12)
+                                                                 const int sum12,
+                                                                 const int checked)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
@@ -1101,7 +1109,7 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
             if (p)
                 hp = take_row(hp, acc, p, sum12);
         }
-        if (__builtin_expect(hp > full, 0)) {
+        if (checked && hp > full) {
             /* a long text: the rows so far are summed, and the evidence
              * keeps the first INTENT_MAX_HITS */
             if (!sum12) {
@@ -1171,19 +1179,20 @@ static inline __attribute__((always_inline)) void evidence_consider(evidence_top
     t->w[0] = v;
 }
 
-/* The prediction, its confidence and its evidence; stride is the model's,
- * a constant for the model of twelve columns (sum12), whose loops are then
- * unrolled. */
+/* The prediction, its confidence and its evidence; stride, sum12 and
+ * checked as for intent_collect (a constant stride unrolls the loops over
+ * the labels). */
 static inline __attribute__((always_inline)) void intent_predict(classify_run *run,
                                                                  const size_t stride,
-                                                                 const int sum12)
+                                                                 const int sum12,
+                                                                 const int checked)
 {
     const intent_model *m = &run->c->intent;
     classify_result *res = run->r;
     intent_sums s;
     s.n_passive = 0;
     s.n_summed = 0;
-    intent_collect(run, &s, stride, sum12);
+    intent_collect(run, &s, stride, sum12, checked);
     /* the squared length: a word, its bigram and its grams (found or not),
      * the passive stems and the closing bigram; counted rather than summed
      * word by word, which gives the same (for the shipped weights the terms
@@ -1297,8 +1306,10 @@ static inline __attribute__((always_inline)) void intent_predict(classify_run *r
 void classify_intent_stage(classify_run *run)
 {
     const size_t stride = run->c->intent.stride;
-    if (stride == INTENT_CHUNK)
-        intent_predict(run, INTENT_CHUNK, 1);
+    if (stride != INTENT_CHUNK)
+        intent_predict(run, stride, 0, 1);
+    else if (run->tb->n <= INTENT_SHORT_TEXT)
+        intent_predict(run, INTENT_CHUNK, 1, 0);
     else
-        intent_predict(run, stride, 0);
+        intent_predict(run, INTENT_CHUNK, 1, 1);
 }
