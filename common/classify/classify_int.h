@@ -302,6 +302,7 @@ typedef struct {
      * bytes. */
     uint32_t *g3;
     unsigned g3_bits;
+    size_t g3_mask; /* the index's 3 * g3_bits bits */
     uint8_t g3_code[128];
     uint8_t *row_word;  /* per row: flags, see intent.c */
     uint32_t *row_name; /* name offset of each weight row */

@@ -469,6 +469,7 @@ static int build_gram3_table(intent_model *m, size_t n_gram)
         return 1;
     }
     m->g3_bits = n_codes < 32 ? 5 : 6;
+    m->g3_mask = ((size_t)1 << (3 * m->g3_bits)) - 1;
     m->g3 = calloc((size_t)1 << (3 * m->g3_bits), sizeof *m->g3);
     if (!m->g3)
         return 0;
@@ -998,6 +999,37 @@ static inline __attribute__((always_inline)) const float **take_row(const float 
     return hp + 1;
 }
 
+/* The rows of the 3-grams of "<w>" (wl > 0 bytes of ASCII) from the direct
+ * table: a byte's code each, the index rolled; two a turn. */
+static inline __attribute__((always_inline)) const float **
+gram3_rows(const intent_model *m, const unsigned char *w, size_t wl, const float *rows,
+           const float **hp, intent_v4 *acc, int sum12)
+{
+    const uint32_t *g3 = m->g3;
+    const uint8_t *code = m->g3_code;
+    const unsigned bits = m->g3_bits;
+    const size_t gmask = m->g3_mask;
+    size_t g = (size_t)code['<'] << bits | code[w[0]];
+    size_t j = 1;
+    for (; j + 1 < wl; j += 2) {
+        g = (g << bits | code[w[j]]) & gmask;
+        if (g3[g])
+            hp = take_row(hp, acc, rows + g3[g], sum12);
+        g = (g << bits | code[w[j + 1]]) & gmask;
+        if (g3[g])
+            hp = take_row(hp, acc, rows + g3[g], sum12);
+    }
+    if (j < wl) {
+        g = (g << bits | code[w[j]]) & gmask;
+        if (g3[g])
+            hp = take_row(hp, acc, rows + g3[g], sum12);
+    }
+    g = (g << bits | code['>']) & gmask;
+    if (g3[g])
+        hp = take_row(hp, acc, rows + g3[g], sum12);
+    return hp;
+}
+
 /* Collects and sums the rows of a text's features, see intent_sums; the
  * caller zeroes n_passive and n_summed. stride is the model's. sum12: a
  * model of twelve columns (stride the constant, so that a row's address is
@@ -1066,21 +1098,7 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
             if (wl > CTOK_MAX_LEN)
                 wl = CTOK_MAX_LEN;
             if (m->g3 && wl > 0 && all_ascii(w, wl)) {
-                /* the 3-grams of "<w>" from the direct table: a byte's
-                 * code each, the index rolled */
-                const uint32_t *g3 = m->g3;
-                const uint8_t *code = m->g3_code;
-                const size_t mul = (size_t)1 << m->g3_bits;
-                const size_t gmask = mul * mul * mul - 1;
-                size_t g = (size_t)code['<'] * mul + code[(unsigned char)w[0]];
-                for (size_t j = 1; j < wl; j++) {
-                    g = (g * mul + code[(unsigned char)w[j]]) & gmask;
-                    if (g3[g])
-                        hp = take_row(hp, acc, rows + g3[g], sum12);
-                }
-                g = (g * mul + code['>']) & gmask;
-                if (g3[g])
-                    hp = take_row(hp, acc, rows + g3[g], sum12);
+                hp = gram3_rows(m, (const unsigned char *)w, wl, rows, hp, acc, sum12);
                 n_char += wl;
             } else {
                 collect_arg ca = {m, hp, 0};
