@@ -284,7 +284,7 @@ typedef struct {
     int probabilistic; /* logistic regression: scores are log-odds */
     float bias_value;
     float *bias_w;  /* n_class */
-    float *bias;    /* stride: bias_w times bias_value, the padding 0 */
+    float *bias;    /* stride: bias_w times bias_value, the padding -inf */
     size_t stride;  /* n_class rounded up to a multiple of 12 */
     float *rows;    /* n_feat + 1 rows of stride floats (16-byte aligned),
                        the padding 0: a row of zeros, then the weights, each

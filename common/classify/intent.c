@@ -797,6 +797,10 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     m->h_eos = ctok_hash_bytes("</s>", 4);
     for (size_t c = 0; c < m->n_class; c++)
         m->bias[c] = m->bias_w[c] * m->bias_value;
+    /* the padding's log-odds are then -inf whatever the sums there: its
+     * probabilities come out 0 (see classify_intent_stage) */
+    for (size_t c = m->n_class; c < m->stride; c++)
+        m->bias[c] = -INFINITY;
 #undef NEXT_LINE
 out:
     free(line);
@@ -1197,6 +1201,54 @@ static inline __attribute__((always_inline)) void evidence_consider(evidence_top
     t->w[0] = v;
 }
 
+/* Helpers of classify_intent_stage, twelve labels a call (a model of up
+ * to eleven labels makes one call, with no loop; unrolled, GCC would not
+ * at -O2). */
+static inline __attribute__((always_inline)) void minus_log_odds(float *out, const float *sc,
+                                                                 const float *bias, float norm)
+{
+    const intent_v4 nv = {norm, norm, norm, norm};
+#pragma GCC unroll 3
+    for (size_t c = 0; c < INTENT_CHUNK; c += 4) {
+        intent_v4 x, b;
+        memcpy(&x, sc + c, sizeof x);
+        memcpy(&b, bias + c, sizeof b);
+        x = -(x * nv + b);
+        memcpy(out + c, &x, sizeof x);
+    }
+}
+
+static inline __attribute__((always_inline)) void logistic_of_exp(float *p)
+{
+    const intent_v4 one = {1, 1, 1, 1};
+#pragma GCC unroll 3
+    for (size_t c = 0; c < INTENT_CHUNK; c += 4) {
+        intent_v4 e;
+        memcpy(&e, p + c, sizeof e);
+        e = one / (one + e);
+        memcpy(p + c, &e, sizeof e);
+    }
+}
+
+static inline __attribute__((always_inline)) float add_in_order(float total, const float *p)
+{
+#pragma GCC unroll 12
+    for (size_t c = 0; c < INTENT_CHUNK; c++)
+        total += p[c];
+    return total;
+}
+
+static inline __attribute__((always_inline)) void divide_by(float *p, float div)
+{
+#pragma GCC unroll 3
+    for (size_t c = 0; c < INTENT_CHUNK; c += 4) {
+        intent_v4 x;
+        memcpy(&x, p + c, sizeof x);
+        x = x / div;
+        memcpy(p + c, &x, sizeof x);
+    }
+}
+
 /* The prediction, its confidence and its evidence; stride, sum12 and
  * checked as for intent_collect (a constant stride unrolls the loops over
  * the labels). */
@@ -1223,32 +1275,21 @@ static inline __attribute__((always_inline)) void intent_predict(classify_run *r
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
     const float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
     /* the classes' probabilities, before they are made to sum to 1; the
-     * padding past the labels holds 0, so that it adds nothing to their
-     * total (exactly: the total is not negative) */
+     * padding past the labels holds 0 */
     float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK] __attribute__((aligned(16)));
     if (m->n_class < 2)
         return; /* (the loader refuses such a model) */
     if (m->probabilistic) {
-        /* logistic models give log-odds per class: probs holds exp(-z),
-         * then 1 / (1 + exp(-z)), lane by lane (the same operations) */
-        const intent_v4 nv = {norm, norm, norm, norm}, one = {1, 1, 1, 1};
-        for (size_t c = 0; c < stride; c += 4) {
-            intent_v4 x, b;
-            memcpy(&x, s.sc + c, sizeof x);
-            memcpy(&b, m->bias + c, sizeof b);
-            x = -(x * nv + b);
-            memcpy(probs + c, &x, sizeof x);
-        }
+        /* logistic models give log-odds z per class: probs holds exp(-z),
+         * then 1 / (1 + exp(-z)), lane by lane (the same operations); the
+         * padding's z is -inf (see the bias), its exp(-z) inf and so its
+         * probability 0 */
+        for (size_t c = 0; c < stride; c += INTENT_CHUNK)
+            minus_log_odds(probs + c, s.sc + c, m->bias + c, norm);
         for (size_t k = 0; k < m->n_class; k++)
             probs[k] = expf(probs[k]);
-        for (size_t k = m->n_class; k < stride; k++)
-            probs[k] = INFINITY; /* the padding: 1 / (1 + inf) is 0 */
-        for (size_t c = 0; c < stride; c += 4) {
-            intent_v4 e;
-            memcpy(&e, probs + c, sizeof e);
-            e = one / (one + e);
-            memcpy(probs + c, &e, sizeof e);
-        }
+        for (size_t c = 0; c < stride; c += INTENT_CHUNK)
+            logistic_of_exp(probs + c);
     } else {
         /* margins of an SVM are turned into a distribution by a sharpened
          * softmax */
@@ -1264,31 +1305,55 @@ static inline __attribute__((always_inline)) void intent_predict(classify_run *r
         for (size_t k = m->n_class; k < stride; k++)
             probs[k] = 0;
     }
+    /* their total, in order (the padding adds zeros, which change nothing:
+     * the total is not negative) */
     float total = 0;
-    for (size_t k = 0; k < stride; k++)
-        total += probs[k];
+    for (size_t c = 0; c < stride; c += INTENT_CHUNK)
+        total = add_in_order(total, probs + c);
     /* (lane by lane, the same divisions) */
     const float div = total > 0 ? total : 1.0f;
-    for (size_t c = 0; c < stride; c += 4) {
-        intent_v4 p;
-        memcpy(&p, probs + c, sizeof p);
-        p = p / div;
-        memcpy(probs + c, &p, sizeof p);
-    }
+    for (size_t c = 0; c < stride; c += INTENT_CHUNK)
+        divide_by(probs + c, div);
     /* the best and the second (the model has two classes or more; ties go
      * to the earlier) */
     size_t best = 0, second = 1;
     float pb = probs[0], ps = probs[1];
-    for (size_t k = 1; k < m->n_class; k++) {
-        const float p = probs[k];
-        if (p > pb) {
-            second = best;
-            ps = pb;
-            best = k;
-            pb = p;
-        } else if (p > ps) {
-            second = k;
-            ps = p;
+    if (!isnan(total)) {
+        /* no NaN (the total would be NaN): once the first two are in
+         * order the best is never below the second, so a probability
+         * that does not beat the second beats neither */
+        if (ps > pb) {
+            best = 1;
+            second = 0;
+            pb = probs[1];
+            ps = probs[0];
+        }
+        for (size_t k = 2; k < m->n_class; k++) {
+            const float p = probs[k];
+            if (!(p > ps))
+                continue;
+            if (p > pb) {
+                second = best;
+                ps = pb;
+                best = k;
+                pb = p;
+            } else {
+                second = k;
+                ps = p;
+            }
+        }
+    } else {
+        for (size_t k = 1; k < m->n_class; k++) {
+            const float p = probs[k];
+            if (p > pb) {
+                second = best;
+                ps = pb;
+                best = k;
+                pb = p;
+            } else if (p > ps) {
+                second = k;
+                ps = p;
+            }
         }
     }
     memcpy(res->intent.label, m->labels[best], CLASSIFY_LABEL_MAX);
