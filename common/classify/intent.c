@@ -1367,18 +1367,17 @@ static inline __attribute__((always_inline)) void intent_predict(classify_run *r
      * rarely beats; a row already kept (a repeated word) is not a new
      * reason; ties go to the earlier hit) */
     evidence_top top = {{NULL, NULL, NULL}, {0, 0, 0}};
-    const float *const *h = s.hit;
-    const size_t n_hit = s.n_hit;
-    size_t i = 0;
+    const float *const *h = s.hit, *const *const end = s.hit + s.n_hit;
+    const float *const *const end4 = h + (s.n_hit & ~(size_t)3);
     /* four a turn (most pushes are not above the third best) */
-    for (; i + 4 <= n_hit; i += 4) {
-        evidence_consider(&top, h[i], h[i][best]);
-        evidence_consider(&top, h[i + 1], h[i + 1][best]);
-        evidence_consider(&top, h[i + 2], h[i + 2][best]);
-        evidence_consider(&top, h[i + 3], h[i + 3][best]);
+    for (; h < end4; h += 4) {
+        evidence_consider(&top, h[0], h[0][best]);
+        evidence_consider(&top, h[1], h[1][best]);
+        evidence_consider(&top, h[2], h[2][best]);
+        evidence_consider(&top, h[3], h[3][best]);
     }
-    for (; i < n_hit; i++)
-        evidence_consider(&top, h[i], h[i][best]);
+    for (; h < end; h++)
+        evidence_consider(&top, h[0], h[0][best]);
     for (int t = 0; t < 3 && top.row[t]; t++) {
         const size_t row = (size_t)(top.row[t] - m->weights) / stride;
         classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
