@@ -311,7 +311,7 @@ typedef struct {
     size_t names_used;
     uint64_t h_num, h_bos, h_eos; /* word hashes of "#" (numbers), "<s>", "</s>" */
     int32_t num_row;              /* the row of "w:#" (every number), or -1 */
-    int32_t ed_from; /* word rows from here on are of words in -ed (passive) */
+    int32_t ed_from;              /* word rows from here on are of words in -ed (passive) */
     /* every bigram is of two words with rows (or "<s>" and "</s>"): a word
      * without a row has no bigram to look up */
     int bigram_words_known;

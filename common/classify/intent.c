@@ -970,9 +970,8 @@ static size_t passive_at(const ctok_buf *tb, size_t i)
 /* The row of the passive feature of token i (a word in -ed), or NULL; the
  * feature is counted in *n_passive when it is there, found in the model or
  * not. Out of line: few words end in -ed. */
-static __attribute__((noinline)) const float *passive_row(const intent_model *m,
-                                                          const ctok_buf *tb, size_t i,
-                                                          size_t *n_passive)
+static __attribute__((noinline)) const float *passive_row(const intent_model *m, const ctok_buf *tb,
+                                                          size_t i, size_t *n_passive)
 {
     const size_t stem = passive_at(tb, i);
     if (!stem)
@@ -985,9 +984,8 @@ static __attribute__((noinline)) const float *passive_row(const intent_model *m,
 
 /* Lists a row; with sum12 (see intent_collect) also adds it to the sums in
  * acc, in the order of the list. */
-static inline __attribute__((always_inline)) const float **take_row(const float **hp,
-                                                                    intent_v4 *acc,
-                                                                    const float *row, int sum12)
+static inline __attribute__((always_inline)) const float **
+take_row(const float **hp, intent_v4 *acc, const float *row, int sum12)
 {
     *hp = row;
     if (sum12) {
@@ -1044,8 +1042,7 @@ gram3_rows(const intent_model *m, const unsigned char *w, size_t wl, const float
 static inline __attribute__((always_inline)) void intent_collect(const classify_run *run,
                                                                  intent_sums *s,
                                                                  const size_t stride,
-                                                                 const int sum12,
-                                                                 const int checked)
+                                                                 const int sum12, const int checked)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
@@ -1252,10 +1249,8 @@ static inline __attribute__((always_inline)) void divide_by(float *p, float div)
 /* The prediction, its confidence and its evidence; stride, sum12 and
  * checked as for intent_collect (a constant stride unrolls the loops over
  * the labels). */
-static inline __attribute__((always_inline)) void intent_predict(classify_run *run,
-                                                                 const size_t stride,
-                                                                 const int sum12,
-                                                                 const int checked)
+static inline __attribute__((always_inline)) void
+intent_predict(classify_run *run, const size_t stride, const int sum12, const int checked)
 {
     const intent_model *m = &run->c->intent;
     classify_result *res = run->r;
@@ -1277,18 +1272,20 @@ static inline __attribute__((always_inline)) void intent_predict(classify_run *r
     /* the classes' probabilities, before they are made to sum to 1; the
      * padding past the labels holds 0 */
     float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK] __attribute__((aligned(16)));
-    if (m->n_class < 2)
-        return; /* (the loader refuses such a model) */
+    if (m->n_class < 2 || m->n_class >= stride || stride < INTENT_CHUNK)
+        return; /* (the loader makes no such model) */
     if (m->probabilistic) {
         /* logistic models give log-odds z per class: probs holds exp(-z),
          * then 1 / (1 + exp(-z)), lane by lane (the same operations); the
          * padding's z is -inf (see the bias), its exp(-z) inf and so its
          * probability 0 */
-        for (size_t c = 0; c < stride; c += INTENT_CHUNK)
+        for (size_t c = 0; c + INTENT_CHUNK <= stride; c += INTENT_CHUNK) {
             minus_log_odds(probs + c, s.sc + c, m->bias + c, norm);
-        for (size_t k = 0; k < m->n_class; k++)
-            probs[k] = expf(probs[k]);
-        for (size_t c = 0; c < stride; c += INTENT_CHUNK)
+            const size_t end = c + INTENT_CHUNK < m->n_class ? c + INTENT_CHUNK : m->n_class;
+            for (size_t k = c; k < end; k++)
+                probs[k] = expf(probs[k]);
+        }
+        for (size_t c = 0; c + INTENT_CHUNK <= stride; c += INTENT_CHUNK)
             logistic_of_exp(probs + c);
     } else {
         /* margins of an SVM are turned into a distribution by a sharpened
@@ -1308,11 +1305,11 @@ static inline __attribute__((always_inline)) void intent_predict(classify_run *r
     /* their total, in order (the padding adds zeros, which change nothing:
      * the total is not negative) */
     float total = 0;
-    for (size_t c = 0; c < stride; c += INTENT_CHUNK)
+    for (size_t c = 0; c + INTENT_CHUNK <= stride; c += INTENT_CHUNK)
         total = add_in_order(total, probs + c);
     /* (lane by lane, the same divisions) */
     const float div = total > 0 ? total : 1.0f;
-    for (size_t c = 0; c < stride; c += INTENT_CHUNK)
+    for (size_t c = 0; c + INTENT_CHUNK <= stride; c += INTENT_CHUNK)
         divide_by(probs + c, div);
     /* the best and the second (the model has two classes or more; ties go
      * to the earlier) */
