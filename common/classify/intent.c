@@ -1052,7 +1052,7 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
     const int32_t ed_from = m->ed_from;
     /* the words' rows came with their lexicon look-ups (analyse) */
     const int32_t *irow = run->intent_row;
-    const ctok *t = tb->tok, *const tend = tb->tok + tb->n;
+    const ctok *t = tb->tok;
     const char *norm = tb->norm;
     const float **hit = &s->hit[0], **hp = hit;
     const float **const full = hit + INTENT_MAX_HITS;
@@ -1064,7 +1064,7 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
      * the model (a word without a row, see bigram_words_known): never 0
      * otherwise, an odd multiple of a hash that is not 0 */
     uint64_t first = bigram_first(m->h_bos);
-    for (; t < tend; t++, irow++) {
+    for (size_t left = tb->n; left > 0; left--, t++, irow++) {
         if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
             continue;
         uint64_t h = t->hash;
