@@ -25,9 +25,10 @@
  * tokenizer's hash of the word, and bigrams are keyed by the two words'
  * hashes; so a known word costs two look-ups, and only words the model has
  * never seen are split into grams (an ASCII word's 3-grams are read from a
- * table indexed by their bytes). The rows a text adds are listed in order
- * and summed after, so that the sums are those of the definition, bit for
- * bit. */
+ * table indexed by their bytes). The rows a text adds are summed in the
+ * order of the definition (as they are found for a model of up to eleven
+ * labels, after for a wider one), so that the sums are those of the
+ * definition, bit for bit, and listed for the evidence. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
