@@ -287,7 +287,7 @@ typedef struct {
     int probabilistic; /* logistic regression: scores are log-odds */
     float bias_value;
     float *bias_w;  /* n_class */
-    float *bias;    /* stride: bias_w times bias_value, the padding 0 */
+    float *bias;    /* stride: bias_w times bias_value, the padding -inf */
     size_t stride;  /* n_class rounded up to a multiple of 12 */
     float *rows;    /* n_feat + 1 rows of stride floats (16-byte aligned),
                        the padding 0: a row of zeros, then the weights, each
@@ -300,10 +300,12 @@ typedef struct {
     uint64_t *gslots; /* character grams, likewise */
     size_t gcap;
     /* ASCII 3-grams indexed directly by their three bytes' codes (g3_bits
-     * each; code 0 for a byte in none of them): the row plus one, 0 for
-     * none. NULL when the grams use too many bytes. */
-    uint16_t *g3;
+     * each; code 0 for a byte in none of them): the offset of the row in
+     * rows (in floats), 0 for none. NULL when the grams use too many
+     * bytes. */
+    uint32_t *g3;
     unsigned g3_bits;
+    size_t g3_mask; /* the index's 3 * g3_bits bits */
     uint8_t g3_code[128];
     uint8_t *row_word;  /* per row: flags, see intent.c */
     uint32_t *row_name; /* name offset of each weight row */
@@ -312,6 +314,10 @@ typedef struct {
     size_t names_used;
     uint64_t h_num, h_bos, h_eos; /* word hashes of "#" (numbers), "<s>", "</s>" */
     int32_t num_row;              /* the row of "w:#" (every number), or -1 */
+    int32_t ed_from;              /* word rows from here on are of words in -ed (passive) */
+    /* every bigram is of two words with rows (or "<s>" and "</s>"): a word
+     * without a row has no bigram to look up */
+    int bigram_words_known;
 } intent_model;
 
 attune_err intent_model_load(intent_model *m, const char *path, char *errstr, size_t errstr_size);

@@ -25,9 +25,10 @@
  * tokenizer's hash of the word, and bigrams are keyed by the two words'
  * hashes; so a known word costs two look-ups, and only words the model has
  * never seen are split into grams (an ASCII word's 3-grams are read from a
- * table indexed by their bytes). The rows a text adds are listed in order
- * and summed after, so that the sums are those of the definition, bit for
- * bit. */
+ * table indexed by their bytes). The rows a text adds are summed in the
+ * order of the definition (as they are found for a model of up to eleven
+ * labels, after for a wider one), so that the sums are those of the
+ * definition, bit for bit, and listed for the evidence. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -46,7 +47,6 @@
 #define INTENT_CHUNK 12
 /* row_word flags */
 #define INTENT_ROW_WORD 1 /* a word row (its unigram and its grams) */
-#define INTENT_ROW_ED 2   /* of a word in -ed, for the passive feature */
 /* Weights of the feature families: whole words say more than the many
  * character n-grams that mostly back them up against typos and inflection. */
 #ifndef INTENT_W_WORD
@@ -139,9 +139,14 @@ static int is_aux(const char *w, size_t n)
 /* The stem of a word ending in -ed, for the passive feature: "cancelled"
  * and "canceled" both give "cancel", "stopped" gives "stop". Returns 0 when
  * the word does not end in -ed. */
+static inline int ends_ed(const char *w, size_t n)
+{
+    return n >= 5 && w[n - 2] == 'e' && w[n - 1] == 'd';
+}
+
 static size_t passive_stem(const char *w, size_t n)
 {
-    if (n < 5 || w[n - 2] != 'e' || w[n - 1] != 'd')
+    if (!ends_ed(w, n))
         return 0;
     n -= 2;
     if (w[n - 1] == w[n - 2] && w[n - 1] != 'e' && w[n - 1] != 's')
@@ -442,9 +447,13 @@ static float *alloc_rows(size_t n, size_t stride)
 }
 
 /* The direct table of ASCII 3-grams (the grams of most words the model
- * does not know): a gram's row is found with no hash and no probe. Left
- * out when the grams' bytes need more than 6 bits of code (a table over
- * half a megabyte) or the rows more than 16 bits. Gram rows come first. */
+ * does not know): a gram's row is found with no hash and no probe, and
+ * the table holds where the row starts in rows (in floats), so that
+ * prediction has its address with one add. Left out when the grams' bytes
+ * need more than 6 bits of code (a table of a megabyte). Gram rows come
+ * first. */
+_Static_assert((INTENT_MAX_FEATURES + 1ULL) * (CLASSIFY_MAX_INTENTS + INTENT_CHUNK) <= UINT32_MAX,
+               "a row's offset fits the direct table");
 static int build_gram3_table(intent_model *m, size_t n_gram)
 {
     unsigned n_codes = 0;
@@ -456,11 +465,12 @@ static int build_gram3_table(intent_model *m, size_t n_gram)
             if (!m->g3_code[g[k]])
                 m->g3_code[g[k]] = (uint8_t)(n_codes < 255 ? ++n_codes : n_codes);
     }
-    if (n_codes == 0 || n_codes > 63 || n_gram >= UINT16_MAX) {
+    if (n_codes == 0 || n_codes > 63) {
         memset(m->g3_code, 0, sizeof m->g3_code);
         return 1;
     }
     m->g3_bits = n_codes < 32 ? 5 : 6;
+    m->g3_mask = ((size_t)1 << (3 * m->g3_bits)) - 1;
     m->g3 = calloc((size_t)1 << (3 * m->g3_bits), sizeof *m->g3);
     if (!m->g3)
         return 0;
@@ -471,9 +481,24 @@ static int build_gram3_table(intent_model *m, size_t n_gram)
         size_t at = 0;
         for (size_t k = 0; k < 3; k++)
             at = at << m->g3_bits | m->g3_code[g[k]];
-        m->g3[at] = (uint16_t)(r + 1);
+        m->g3[at] = (uint32_t)((r + 1) * m->stride);
     }
     return 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether h is in the n sorted hashes at set, or is the hash of "<s>" or
+ * "</s>" (which may begin or end a bigram, and are no words). */
+static int has_hash(const uint64_t *set, size_t n, uint64_t h)
+{
+    if (h == ctok_hash_bytes("<s>", 3) || h == ctok_hash_bytes("</s>", 4))
+        return 1;
+    return bsearch(&h, set, n, sizeof *set, cmp_u64) != NULL;
 }
 
 /* A table of at least three slots per key: under a third full. */
@@ -625,7 +650,8 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     }
     /* The rows are regrouped by family, character grams first: prediction
      * reads gram rows for every word the model does not know, and packed
-     * together they share the cache. */
+     * together they share the cache. The words in -ed come after the other
+     * words, so that a word's row number tells whether it may be passive. */
     {
         float *nr = alloc_rows(m->n_feat + 1, m->stride);
         uint32_t *nn = malloc(m->n_feat * sizeof *nn);
@@ -639,17 +665,22 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             goto out;
         }
         float *nw = nr + m->stride;
-        static const char family[4] = {'c', 'w', 'b', 'p'};
+        static const char family[5] = {'c', 'w', 'w', 'b', 'p'};
         size_t to = 0;
-        for (size_t fam = 0; fam < 4; fam++)
+        for (size_t fam = 0; fam < 5; fam++) {
+            if (fam == 2)
+                m->ed_from = (int32_t)to;
             for (size_t r = 0; r < m->n_feat; r++) {
-                if (m->names[m->row_name[r]] != family[fam])
+                const char *name = m->names + m->row_name[r];
+                const int ed = name[0] == 'w' && passive_stem(name + 2, m->row_nlen[r] - 2U);
+                if (name[0] != family[fam] || (fam == 1 && ed) || (fam == 2 && !ed))
                     continue;
                 memcpy(nw + to * m->stride, m->weights + r * m->stride, m->stride * sizeof *nw);
                 nnl[to] = m->row_nlen[r];
                 nn[to++] = m->row_name[r];
                 n_gram += fam == 0;
             }
+        }
         free(m->rows);
         free(m->row_name);
         free(m->row_nlen);
@@ -670,6 +701,22 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         why = "out of memory";
         goto out;
     }
+    /* the words' hashes, sorted, to tell whether every bigram is made of
+     * words the model has rows for (see bigram_words_known) */
+    size_t n_word = 0;
+    uint64_t *word_hash = malloc(m->n_feat * sizeof *word_hash);
+    if (!word_hash) {
+        err = ATTUNE_ERR_NOMEM;
+        why = "out of memory";
+        goto out;
+    }
+    for (size_t r = 0; r < m->n_feat; r++) {
+        const char *name = m->names + m->row_name[r];
+        if (name[0] == 'w')
+            word_hash[n_word++] = ctok_hash_bytes(name + 2, m->row_nlen[r] - 2U);
+    }
+    qsort(word_hash, n_word, sizeof *word_hash, cmp_u64);
+    m->bigram_words_known = 1;
     for (size_t r = 0; r < m->n_feat; r++) {
         const char *name = m->names + m->row_name[r];
         size_t nl = strlen(name);
@@ -686,20 +733,26 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         } else {
             const char *sp = memchr(name + 2, ' ', nl - 2);
             if (!sp || sp == name + 2 || sp == name + nl - 1) {
+                free(word_hash);
                 why = "want: b:WORD WORD";
                 err = ATTUNE_ERR_PARSE;
                 goto out;
             }
-            key = bigram_key(bigram_first(ctok_hash_bytes(name + 2, (size_t)(sp - name - 2))),
-                             ctok_hash_bytes(sp + 1, (size_t)(name + nl - sp - 1)));
+            const uint64_t ha = ctok_hash_bytes(name + 2, (size_t)(sp - name - 2));
+            const uint64_t hb = ctok_hash_bytes(sp + 1, (size_t)(name + nl - sp - 1));
+            if (!has_hash(word_hash, n_word, ha) || !has_hash(word_hash, n_word, hb))
+                m->bigram_words_known = 0;
+            key = bigram_key(bigram_first(ha), hb);
             fresh = slots_insert(m->slots, m->cap - 1, key, (uint32_t)r);
         }
         if (!fresh) {
+            free(word_hash);
             why = "duplicate feature";
             err = ATTUNE_ERR_PARSE;
             goto out;
         }
     }
+    free(word_hash);
     m->num_row = -1;
     /* Second pass: a word's row becomes its unigram plus all its character
      * grams, weighted as at training, so that prediction adds one row per
@@ -721,8 +774,6 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         /* keyed by the word in the lexicon's table, see
          * intent_model_index_words */
         m->row_word[r] = INTENT_ROW_WORD;
-        if (passive_stem(name + 2, wl))
-            m->row_word[r] |= INTENT_ROW_ED;
         if (wl == 1 && name[2] == '#')
             m->num_row = (int32_t)r;
     }
@@ -747,6 +798,10 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     m->h_eos = ctok_hash_bytes("</s>", 4);
     for (size_t c = 0; c < m->n_class; c++)
         m->bias[c] = m->bias_w[c] * m->bias_value;
+    /* the padding's log-odds are then -inf whatever the sums there: its
+     * probabilities come out 0 (see classify_intent_stage) */
+    for (size_t c = m->n_class; c < m->stride; c++)
+        m->bias[c] = -INFINITY;
 #undef NEXT_LINE
 out:
     free(line);
@@ -785,6 +840,10 @@ attune_err intent_model_index_words(const intent_model *m, lex_table *lex, char 
  * bigram and a passive stem. The list is summed and cut back to
  * INTENT_MAX_HITS once a word has taken it past, so it has room for them. */
 #define INTENT_WORD_HITS (CTOK_MAX_LEN + 2)
+/* A text of this many tokens or fewer cannot fill the list (the sums need
+ * not look), nor a word add more than INTENT_WORD_HITS, see above; with
+ * the closing bigram. */
+#define INTENT_SHORT_TEXT ((INTENT_MAX_HITS - 1) / INTENT_WORD_HITS)
 
 /* Four floats, added lane by lane (a GCC/Clang vector extension). */
 typedef float intent_v4 __attribute__((vector_size(16)));
@@ -909,105 +968,191 @@ static size_t passive_at(const ctok_buf *tb, size_t i)
     return 0;
 }
 
-/* Collects and sums the rows of a text's features (see intent_sums; the
- * caller zeroes n_passive and n_summed). */
-static void intent_sum(const classify_run *run, intent_sums *s)
+/* The row of the passive feature of token i (a word in -ed), or NULL; the
+ * feature is counted in *n_passive when it is there, found in the model or
+ * not. Out of line: few words end in -ed. */
+static __attribute__((noinline)) const float *passive_row(const intent_model *m, const ctok_buf *tb,
+                                                          size_t i, size_t *n_passive)
+{
+    const size_t stem = passive_at(tb, i);
+    if (!stem)
+        return NULL;
+    (*n_passive)++;
+    const uint32_t r1 = slots_find(m->slots, m->cap - 1,
+                                   fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, i), stem));
+    return r1 ? m->rows + (size_t)r1 * m->stride : NULL;
+}
+
+/* Lists a row; with sum12 (see intent_collect) also adds it to the sums in
+ * acc, in the order of the list. */
+static inline __attribute__((always_inline)) const float **
+take_row(const float **hp, intent_v4 *acc, const float *row, int sum12)
+{
+    *hp = row;
+    if (sum12) {
+        const float *w = __builtin_assume_aligned(row, 16);
+        intent_v4 x0, x1, x2;
+        memcpy(&x0, w, sizeof x0);
+        memcpy(&x1, w + 4, sizeof x1);
+        memcpy(&x2, w + 8, sizeof x2);
+        acc[0] += x0;
+        acc[1] += x1;
+        acc[2] += x2;
+    }
+    return hp + 1;
+}
+
+/* The rows of the 3-grams of "<w>" (wl > 0 bytes of ASCII) from the direct
+ * table: a byte's code each, the index rolled; two a turn. */
+static inline __attribute__((always_inline)) const float **
+gram3_rows(const intent_model *m, const unsigned char *w, size_t wl, const float *rows,
+           const float **hp, intent_v4 *acc, int sum12)
+{
+    const uint32_t *g3 = m->g3;
+    const uint8_t *code = m->g3_code;
+    const unsigned bits = m->g3_bits;
+    const size_t gmask = m->g3_mask;
+    size_t g = (size_t)code['<'] << bits | code[w[0]];
+    size_t j = 1;
+    for (; j + 1 < wl; j += 2) {
+        g = (g << bits | code[w[j]]) & gmask;
+        if (g3[g])
+            hp = take_row(hp, acc, rows + g3[g], sum12);
+        g = (g << bits | code[w[j + 1]]) & gmask;
+        if (g3[g])
+            hp = take_row(hp, acc, rows + g3[g], sum12);
+    }
+    if (j < wl) {
+        g = (g << bits | code[w[j]]) & gmask;
+        if (g3[g])
+            hp = take_row(hp, acc, rows + g3[g], sum12);
+    }
+    g = (g << bits | code['>']) & gmask;
+    if (g3[g])
+        hp = take_row(hp, acc, rows + g3[g], sum12);
+    return hp;
+}
+
+/* Collects and sums the rows of a text's features, see intent_sums; the
+ * caller zeroes n_passive and n_summed. stride is the model's. sum12: a
+ * model of twelve columns (stride the constant, so that a row's address is
+ * a multiply by a constant), whose rows are summed as they are found, in
+ * registers; otherwise they are summed after, and when the list fills.
+ * checked: the list may fill (a text of more than INTENT_SHORT_TEXT
+ * tokens). */
+static inline __attribute__((always_inline)) void intent_collect(const classify_run *run,
+                                                                 intent_sums *s,
+                                                                 const size_t stride,
+                                                                 const int sum12, const int checked)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
-    const size_t stride = m->stride, mask = m->cap - 1;
-    const float *rows = m->rows, *weights = m->weights;
+    const size_t mask = m->cap - 1;
+    const float *rows = m->rows;
     const uint64_t *slots = m->slots;
+    const int32_t ed_from = m->ed_from;
+    /* the words' rows came with their lexicon look-ups (analyse) */
+    const int32_t *irow = run->intent_row;
+    const ctok *t = tb->tok;
+    const char *norm = tb->norm;
     const float **hit = &s->hit[0], **hp = hit;
+    const float **const full = hit + INTENT_MAX_HITS;
+    intent_v4 acc[3] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
     size_t n_words = 0, n_char = 0;
-    memset(s->sc, 0, stride * sizeof *s->sc);
-    uint64_t first = bigram_first(m->h_bos); /* of the word before */
-    for (size_t i = 0; i < tb->n; i++) {
-        const ctok *t = &tb->tok[i];
+    if (!sum12)
+        memset(s->sc, 0, stride * sizeof *s->sc);
+    /* bigram_first of the word before, or 0 when it begins no bigram of
+     * the model (a word without a row, see bigram_words_known): never 0
+     * otherwise, an odd multiple of a hash that is not 0 */
+    uint64_t first = bigram_first(m->h_bos);
+    for (size_t left = tb->n; left > 0; left--, t++, irow++) {
         if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
             continue;
-        const int num = t->kind == CTOK_NUM;
-        const uint64_t h = num ? m->h_num : t->hash;
-        /* the word's row came with its lexicon look-up (analyse) */
-        const int32_t r = num ? m->num_row : run->intent_row[i];
+        uint64_t h = t->hash;
+        int32_t r = *irow;
         n_words++;
+        if (__builtin_expect(t->kind == CTOK_NUM, 0)) {
+            h = m->h_num;
+            r = m->num_row;
+        }
         int ed; /* a word in -ed, for the passive feature */
         if (r >= 0) {
             /* its grams are counted in the sums' column n_class */
-            *hp++ = weights + (size_t)r * stride;
-            ed = m->row_word[r] & INTENT_ROW_ED;
+            hp = take_row(hp, acc, rows + ((size_t)r + 1) * stride, sum12);
+            if (first) {
+                const uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
+                if (r1)
+                    hp = take_row(hp, acc, rows + (size_t)r1 * stride, sum12);
+            }
+            first = bigram_first(h);
+            ed = r >= ed_from;
         } else {
             /* a word the model has no row for (a typo, a rare
              * inflection): its character grams one by one */
-            const char *w;
-            size_t wl;
-            word_of(tb, i, &w, &wl);
+            const char *w = norm + t->norm_off;
+            size_t wl = t->norm_len;
+            /* (passive_stem is not 0 for a word that ends in -ed) */
+            ed = t->kind == CTOK_WORD && ends_ed(w, wl);
+            if (__builtin_expect(t->kind == CTOK_NUM, 0)) {
+                w = "#";
+                wl = 1;
+            }
             if (wl > CTOK_MAX_LEN)
                 wl = CTOK_MAX_LEN;
             if (m->g3 && wl > 0 && all_ascii(w, wl)) {
-                /* the 3-grams of "<w>" from the direct table: a byte's
-                 * code each, the index rolled */
-                const uint16_t *g3 = m->g3;
-                const uint8_t *code = m->g3_code;
-                const unsigned bits = m->g3_bits;
-                const size_t gmask = ((size_t)1 << (3 * bits)) - 1;
-                size_t g = (size_t)code['<'] << bits | code[(unsigned char)w[0]];
-                size_t j = 1;
-                for (; j + 1 < wl; j += 2) {
-                    g = (g << bits | code[(unsigned char)w[j]]) & gmask;
-                    if (g3[g])
-                        *hp++ = rows + (size_t)g3[g] * stride;
-                    g = (g << bits | code[(unsigned char)w[j + 1]]) & gmask;
-                    if (g3[g])
-                        *hp++ = rows + (size_t)g3[g] * stride;
-                }
-                if (j < wl) {
-                    g = (g << bits | code[(unsigned char)w[j]]) & gmask;
-                    if (g3[g])
-                        *hp++ = rows + (size_t)g3[g] * stride;
-                }
-                g = (g << bits | code['>']) & gmask;
-                if (g3[g])
-                    *hp++ = rows + (size_t)g3[g] * stride;
+                hp = gram3_rows(m, (const unsigned char *)w, wl, rows, hp, acc, sum12);
                 n_char += wl;
             } else {
                 collect_arg ca = {m, hp, 0};
                 n_char += word_grams(w, wl, collect_gram, &ca);
+                if (sum12)
+                    for (size_t k = 0; k < ca.n_hit; k++)
+                        take_row(hp + k, acc, hp[k], 1);
                 hp += ca.n_hit;
             }
-            ed = !num && passive_stem(ctok_text(tb, i), t->norm_len);
-        }
-        uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
-        if (r1)
-            *hp++ = rows + (size_t)r1 * stride;
-        first = bigram_first(h);
-        /* the passive feature, looked for only after a word in -ed */
-        if (ed) {
-            const size_t stem = passive_at(tb, i);
-            if (stem) {
-                r1 = slots_find(slots, mask,
-                                fnv_add(fnv_add(FNV_OFFSET, "p:", 2), ctok_text(tb, i), stem));
-                if (r1)
-                    *hp++ = rows + (size_t)r1 * stride;
-                s->n_passive++;
+            /* no bigram of the model has this word, unless the model
+             * says otherwise (or the word is taken for "<s>" or "</s>") */
+            if (!m->bigram_words_known || h == m->h_bos || h == m->h_eos) {
+                if (first) {
+                    const uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
+                    if (r1)
+                        hp = take_row(hp, acc, rows + (size_t)r1 * stride, sum12);
+                }
+                first = bigram_first(h);
+            } else {
+                first = 0;
             }
         }
-        if (hp > hit + INTENT_MAX_HITS) {
+        /* the passive feature, looked for only after a word in -ed */
+        if (__builtin_expect(ed, 0)) {
+            const float *p = passive_row(m, tb, (size_t)(t - tb->tok), &s->n_passive);
+            if (p)
+                hp = take_row(hp, acc, p, sum12);
+        }
+        if (checked && hp > full) {
             /* a long text: the rows so far are summed, and the evidence
              * keeps the first INTENT_MAX_HITS */
-            s->n_hit = (size_t)(hp - hit);
-            intent_flush(m, s);
-            hp = hit + INTENT_MAX_HITS;
-            s->n_summed = INTENT_MAX_HITS;
+            if (!sum12) {
+                s->n_hit = (size_t)(hp - hit);
+                intent_flush(m, s);
+                s->n_summed = INTENT_MAX_HITS;
+            }
+            hp = full;
         }
     }
-    if (n_words > 0) {
+    if (n_words > 0 && first) {
         const uint32_t r1 = slots_find(slots, mask, bigram_key(first, m->h_eos));
         if (r1)
-            *hp++ = rows + (size_t)r1 * stride;
+            hp = take_row(hp, acc, rows + (size_t)r1 * stride, sum12);
     }
     s->n_hit = (size_t)(hp - hit);
-    intent_flush(m, s);
+    if (sum12) {
+        memcpy(s->sc, &acc[0], sizeof acc[0]);
+        memcpy(s->sc + 4, &acc[1], sizeof acc[1]);
+        memcpy(s->sc + 8, &acc[2], sizeof acc[2]);
+    } else {
+        intent_flush(m, s);
+    }
     if (s->n_hit > INTENT_MAX_HITS)
         s->n_hit = INTENT_MAX_HITS;
     s->n_words = n_words;
@@ -1022,38 +1167,98 @@ typedef struct {
     float w[3];
 } evidence_top;
 
-static inline void evidence_consider(evidence_top *t, const float *row, float v)
+static inline __attribute__((always_inline)) void evidence_consider(evidence_top *t,
+                                                                    const float *row, float v)
 {
     /* a row already kept (a repeated word) is not a new reason; ties go to
-     * the earlier hit */
-    if (!(v > t->w[2]) || t->row[0] == row || t->row[1] == row || t->row[2] == row)
+     * the earlier hit. A kept row has the push it was kept with, so only
+     * the places whose push v can equal need the row compared. */
+    if (!(v > t->w[2]))
         return;
     if (!(v > t->w[1])) {
+        if (row == t->row[0] || row == t->row[1])
+            return;
         t->row[2] = row;
         t->w[2] = v;
         return;
     }
-    t->row[2] = t->row[1];
-    t->w[2] = t->w[1];
     if (!(v > t->w[0])) {
+        if (row == t->row[0])
+            return;
+        t->row[2] = t->row[1];
+        t->w[2] = t->w[1];
         t->row[1] = row;
         t->w[1] = v;
         return;
     }
+    t->row[2] = t->row[1];
+    t->w[2] = t->w[1];
     t->row[1] = t->row[0];
     t->w[1] = t->w[0];
     t->row[0] = row;
     t->w[0] = v;
 }
 
-void classify_intent_stage(classify_run *run)
+/* Helpers of classify_intent_stage, twelve labels a call (a model of up
+ * to eleven labels makes one call, with no loop; unrolled, GCC would not
+ * at -O2). */
+static inline __attribute__((always_inline)) void minus_log_odds(float *out, const float *sc,
+                                                                 const float *bias, float norm)
+{
+    const intent_v4 nv = {norm, norm, norm, norm};
+#pragma GCC unroll 3
+    for (size_t c = 0; c < INTENT_CHUNK; c += 4) {
+        intent_v4 x, b;
+        memcpy(&x, sc + c, sizeof x);
+        memcpy(&b, bias + c, sizeof b);
+        x = -(x * nv + b);
+        memcpy(out + c, &x, sizeof x);
+    }
+}
+
+static inline __attribute__((always_inline)) void logistic_of_exp(float *p)
+{
+    const intent_v4 one = {1, 1, 1, 1};
+#pragma GCC unroll 3
+    for (size_t c = 0; c < INTENT_CHUNK; c += 4) {
+        intent_v4 e;
+        memcpy(&e, p + c, sizeof e);
+        e = one / (one + e);
+        memcpy(p + c, &e, sizeof e);
+    }
+}
+
+static inline __attribute__((always_inline)) float add_in_order(float total, const float *p)
+{
+#pragma GCC unroll 12
+    for (size_t c = 0; c < INTENT_CHUNK; c++)
+        total += p[c];
+    return total;
+}
+
+static inline __attribute__((always_inline)) void divide_by(float *p, float div)
+{
+#pragma GCC unroll 3
+    for (size_t c = 0; c < INTENT_CHUNK; c += 4) {
+        intent_v4 x;
+        memcpy(&x, p + c, sizeof x);
+        x = x / div;
+        memcpy(p + c, &x, sizeof x);
+    }
+}
+
+/* The prediction, its confidence and its evidence; stride, sum12 and
+ * checked as for intent_collect (a constant stride unrolls the loops over
+ * the labels). */
+static inline __attribute__((always_inline)) void
+intent_predict(classify_run *run, const size_t stride, const int sum12, const int checked)
 {
     const intent_model *m = &run->c->intent;
     classify_result *res = run->r;
     intent_sums s;
     s.n_passive = 0;
     s.n_summed = 0;
-    intent_sum(run, &s);
+    intent_collect(run, &s, stride, sum12, checked);
     /* the squared length: a word, its bigram and its grams (found or not),
      * the passive stems and the closing bigram; counted rather than summed
      * word by word, which gives the same (for the shipped weights the terms
@@ -1065,23 +1270,24 @@ void classify_intent_stage(classify_run *run)
     if (s.n_words > 0)
         sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
     const float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
-    /* the classes' probabilities, before they are made to sum to 1 */
-    float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK];
-    if (m->n_class < 2)
-        return; /* (the loader refuses such a model) */
-    for (size_t k = m->n_class; k < m->stride; k++)
-        probs[k] = 0; /* the padding, divided along */
+    /* the classes' probabilities, before they are made to sum to 1; the
+     * padding past the labels holds 0 */
+    float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK] __attribute__((aligned(16)));
+    if (m->n_class < 2 || m->n_class >= stride || stride < INTENT_CHUNK)
+        return; /* (the loader makes no such model) */
     if (m->probabilistic) {
-        /* logistic models give log-odds per class */
-        for (size_t k = 0; k < m->n_class; k++)
-            probs[k] = expf(-(s.sc[k] * norm + m->bias[k]));
-        const intent_v4 one = {1, 1, 1, 1};
-        for (size_t c = 0; c < m->stride; c += 4) {
-            intent_v4 e;
-            memcpy(&e, probs + c, sizeof e);
-            e = one / (one + e);
-            memcpy(probs + c, &e, sizeof e);
+        /* logistic models give log-odds z per class: probs holds exp(-z),
+         * then 1 / (1 + exp(-z)), lane by lane (the same operations); the
+         * padding's z is -inf (see the bias), its exp(-z) inf and so its
+         * probability 0 */
+        for (size_t c = 0; c + INTENT_CHUNK <= stride; c += INTENT_CHUNK) {
+            minus_log_odds(probs + c, s.sc + c, m->bias + c, norm);
+            const size_t end = c + INTENT_CHUNK < m->n_class ? c + INTENT_CHUNK : m->n_class;
+            for (size_t k = c; k < end; k++)
+                probs[k] = expf(probs[k]);
         }
+        for (size_t c = 0; c + INTENT_CHUNK <= stride; c += INTENT_CHUNK)
+            logistic_of_exp(probs + c);
     } else {
         /* margins of an SVM are turned into a distribution by a sharpened
          * softmax */
@@ -1094,32 +1300,58 @@ void classify_intent_stage(classify_run *run)
         }
         for (size_t k = 0; k < m->n_class; k++)
             probs[k] = expf(4.0f * (scores[k] - maxs));
+        for (size_t k = m->n_class; k < stride; k++)
+            probs[k] = 0;
     }
+    /* their total, in order (the padding adds zeros, which change nothing:
+     * the total is not negative) */
     float total = 0;
-    for (size_t k = 0; k < m->n_class; k++)
-        total += probs[k];
+    for (size_t c = 0; c + INTENT_CHUNK <= stride; c += INTENT_CHUNK)
+        total = add_in_order(total, probs + c);
     /* (lane by lane, the same divisions) */
     const float div = total > 0 ? total : 1.0f;
-    for (size_t c = 0; c < m->stride; c += 4) {
-        intent_v4 p;
-        memcpy(&p, probs + c, sizeof p);
-        p = p / div;
-        memcpy(probs + c, &p, sizeof p);
-    }
+    for (size_t c = 0; c + INTENT_CHUNK <= stride; c += INTENT_CHUNK)
+        divide_by(probs + c, div);
     /* the best and the second (the model has two classes or more; ties go
      * to the earlier) */
     size_t best = 0, second = 1;
     float pb = probs[0], ps = probs[1];
-    for (size_t k = 1; k < m->n_class; k++) {
-        const float p = probs[k];
-        if (p > pb) {
-            second = best;
-            ps = pb;
-            best = k;
-            pb = p;
-        } else if (p > ps) {
-            second = k;
-            ps = p;
+    if (!isnan(total)) {
+        /* no NaN (the total would be NaN): once the first two are in
+         * order the best is never below the second, so a probability
+         * that does not beat the second beats neither */
+        if (ps > pb) {
+            best = 1;
+            second = 0;
+            pb = probs[1];
+            ps = probs[0];
+        }
+        for (size_t k = 2; k < m->n_class; k++) {
+            const float p = probs[k];
+            if (!(p > ps))
+                continue;
+            if (p > pb) {
+                second = best;
+                ps = pb;
+                best = k;
+                pb = p;
+            } else {
+                second = k;
+                ps = p;
+            }
+        }
+    } else {
+        for (size_t k = 1; k < m->n_class; k++) {
+            const float p = probs[k];
+            if (p > pb) {
+                second = best;
+                ps = pb;
+                best = k;
+                pb = p;
+            } else if (p > ps) {
+                second = k;
+                ps = p;
+            }
         }
     }
     memcpy(res->intent.label, m->labels[best], CLASSIFY_LABEL_MAX);
@@ -1133,23 +1365,31 @@ void classify_intent_stage(classify_run *run)
      * rarely beats; a row already kept (a repeated word) is not a new
      * reason; ties go to the earlier hit) */
     evidence_top top = {{NULL, NULL, NULL}, {0, 0, 0}};
-    const float *const *h = s.hit, *const *end = s.hit + s.n_hit;
-    /* four at a time: the greatest of their pushes is compared first */
-    for (; end - h >= 4; h += 4) {
-        const float v0 = h[0][best], v1 = h[1][best], v2 = h[2][best], v3 = h[3][best];
-        const float m01 = v0 > v1 ? v0 : v1, m23 = v2 > v3 ? v2 : v3;
-        if (!((m01 > m23 ? m01 : m23) > top.w[2]))
-            continue;
-        evidence_consider(&top, h[0], v0);
-        evidence_consider(&top, h[1], v1);
-        evidence_consider(&top, h[2], v2);
-        evidence_consider(&top, h[3], v3);
+    const float *const *h = s.hit, *const *const end = s.hit + s.n_hit;
+    const float *const *const end4 = h + (s.n_hit & ~(size_t)3);
+    /* four a turn (most pushes are not above the third best) */
+    for (; h < end4; h += 4) {
+        evidence_consider(&top, h[0], h[0][best]);
+        evidence_consider(&top, h[1], h[1][best]);
+        evidence_consider(&top, h[2], h[2][best]);
+        evidence_consider(&top, h[3], h[3][best]);
     }
     for (; h < end; h++)
         evidence_consider(&top, h[0], h[0][best]);
     for (int t = 0; t < 3 && top.row[t]; t++) {
-        const size_t row = (size_t)(top.row[t] - m->weights) / m->stride;
+        const size_t row = (size_t)(top.row[t] - m->weights) / stride;
         classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
                                    m->names + m->row_name[row], m->row_nlen[row], top.w[t] * norm);
     }
+}
+
+void classify_intent_stage(classify_run *run)
+{
+    const size_t stride = run->c->intent.stride;
+    if (stride != INTENT_CHUNK)
+        intent_predict(run, stride, 0, 1);
+    else if (run->tb->n <= INTENT_SHORT_TEXT)
+        intent_predict(run, INTENT_CHUNK, 1, 0);
+    else
+        intent_predict(run, INTENT_CHUNK, 1, 1);
 }

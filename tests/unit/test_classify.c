@@ -841,6 +841,68 @@ static void test_intent_wide_model(void **state)
     }
 }
 
+/* A model of three labels (one chunk of twelve columns, summed as the rows
+ * are found) whose bigram "my card" has a word without a row ("my") unless
+ * with_my: a word the model does not know must then still have its bigrams
+ * looked up. The texts include one of more tokens than the short path
+ * takes and one that fills the evidence's list. */
+static void test_intent_bigram_of_unknown_word(void **state)
+{
+    (void)state;
+    static char long_text[8000];
+    size_t n = 0;
+    while (n + 13 < sizeof long_text) {
+        memcpy(long_text + n, "my card zzyx ", 13);
+        n += 13;
+    }
+    long_text[n] = '\0';
+    static const char *const texts[] = {
+        "my card",
+        "card my card",
+        "is my card blocked",
+        "my card was blocked and my card got cancelled",
+        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty my card twenty-one twenty-two "
+        "twenty-three twenty-four twenty-five twenty-six twenty-seven my card",
+        long_text,
+        "",
+    };
+    for (int with_my = 0; with_my <= 1; with_my++) {
+        char path[] = "/tmp/attune-test-model-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("attune-intent-model 3\nsolver lr\nclasses 3\nlabel a\nlabel b\nlabel c\n"
+              "bias 1 0.1 0 -0.1\n",
+              f);
+        fprintf(f, "features %d\n", 8 + with_my);
+        fputs("w:card\t1 0 0.25\n"
+              "b:my card\t0 3 0\n"
+              "b:<s> my\t0 0.5 0\n"
+              "b:card </s>\t0.5 0 0\n"
+              "p:block\t0 0 2\n"
+              "c:<my\t0 0 0.5\n"
+              "c:zzy\t0 0 1\n"
+              "c:ked\t0.25 0 0\n",
+              f);
+        if (with_my)
+            fputs("w:my\t0 -0.5 0\n", f);
+        fclose(f);
+        classify *c = NULL;
+        char err[512];
+        classify_options o = {.data_dir = data_dir(), .intent_model = path};
+        assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_OK);
+        check_definition(c, path, texts, sizeof texts / sizeof texts[0]);
+        classify_result r;
+        assert_int_equal(classify_text(c, "my card", 7, NULL, &r), ATTUNE_OK);
+        assert_string_equal(r.intent.label, "b");
+        classify_free(c);
+        remove(path);
+    }
+}
+
 /* Something cancelled by the airline, the shop or the system is a service
  * failure, not a customer asking to leave (it used to send such customers
  * to retention). Requests to cancel stay "cancel". None of these sentences
@@ -1179,6 +1241,7 @@ int main(void)
         cmocka_unit_test(test_intent_features_fast_path),
         cmocka_unit_test(test_intent_matches_definition),
         cmocka_unit_test(test_intent_wide_model),
+        cmocka_unit_test(test_intent_bigram_of_unknown_word),
         cmocka_unit_test(test_intent_passive_cancellation),
         cmocka_unit_test(test_intent_model_version),
         cmocka_unit_test(test_no_intent_model),
