@@ -581,7 +581,8 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
             goto out;
         }
         m->bias_value = strtof(line + 5, &end);
-        if (end == line + 5 || !parse_weights(end, m->bias_w, m->n_class)) {
+        if (end == line + 5 || !isfinite(m->bias_value) ||
+            !parse_weights(end, m->bias_w, m->n_class)) {
             why = "bad bias line";
             err = ATTUNE_ERR_PARSE;
             goto out;

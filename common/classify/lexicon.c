@@ -212,7 +212,8 @@ static int parse_float(const char *s, float lo, float hi, float *out)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end != '\0' || v < lo || v > hi)
+    /* !(lo <= v <= hi) also refuses NaN */
+    if (errno || end == s || *end != '\0' || !(v >= lo && v <= hi))
         return 0;
     *out = (float)v;
     return 1;

@@ -182,6 +182,9 @@ static int batch_run_one(const classify *c, FILE *in, FILE *out)
  * the finished blocks in input order; the workers classify whole blocks,
  * each into its own memory stream (so the line code is the same as above). */
 #define BLOCK_LINES 512
+/* a block stops taking lines past this many bytes, so that long lines do
+ * not make every block 512 x 64 KiB */
+#define BLOCK_BYTES (1u << 20)
 #define MAX_BATCH_THREADS 256
 
 typedef struct {
@@ -255,7 +258,7 @@ static int block_fill(batch_block *b, FILE *in, char *buf, size_t cap)
     b->text_len = 0;
     b->failed = 0;
     b->done = 0;
-    while (b->n < BLOCK_LINES) {
+    while (b->n < BLOCK_LINES && b->text_len < BLOCK_BYTES) {
         size_t n = 0;
         int st = read_line(in, buf, cap, &n);
         if (st == LINE_EOF)
@@ -282,9 +285,9 @@ static int block_fill(batch_block *b, FILE *in, char *buf, size_t cap)
     return LINE_OK;
 }
 
-/* Waits for block seq to be done, writes it, and returns 0, or 1 when it
- * failed or could not be written. */
-static int block_write(batch_pool *p, size_t seq, FILE *out)
+/* Waits for block seq to be done, writes it unless write is 0, and returns
+ * 0, or 1 when it failed or could not be written. */
+static int block_write(batch_pool *p, size_t seq, FILE *out, int write)
 {
     batch_block *b = &p->blocks[seq & (p->n_blocks - 1)];
     pthread_mutex_lock(&p->mu);
@@ -293,6 +296,8 @@ static int block_write(batch_pool *p, size_t seq, FILE *out)
     pthread_mutex_unlock(&p->mu);
     if (b->failed)
         return 1;
+    if (!write)
+        return 0;
     return b->out_len && fwrite(b->out, 1, b->out_len, out) != b->out_len;
 }
 
@@ -330,7 +335,7 @@ static int batch_run_pool(const classify *c, FILE *in, FILE *out, int threads)
     while (rc == 0 && st == LINE_OK) {
         /* the slot is free once the block that used it was written */
         if (seq >= p.n_blocks && written <= seq - p.n_blocks) {
-            rc = block_write(&p, written++, out);
+            rc = block_write(&p, written++, out, 1);
             continue;
         }
         batch_block *b = &p.blocks[seq & (p.n_blocks - 1)];
@@ -348,10 +353,10 @@ static int batch_run_pool(const classify *c, FILE *in, FILE *out, int threads)
     p.stop = 1;
     pthread_cond_broadcast(&p.work_cv);
     pthread_mutex_unlock(&p.mu);
-    /* every published block is still classified; after a failure it is
-     * only not written */
+    /* every published block is still waited for; after a failure nothing
+     * more is written, so the output stops where one thread would stop */
     while (written < seq) {
-        int wr = block_write(&p, written++, out);
+        int wr = block_write(&p, written++, out, rc == 0);
         if (rc == 0)
             rc = wr;
     }
