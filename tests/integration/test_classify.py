@@ -121,3 +121,16 @@ def test_batch_threads_refuses_a_bad_count(value):
     r = run_batch([], "--threads", value)
     assert r.returncode == 2
     assert b"--threads wants a number in [0, 256]" in r.stderr
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_batch_output_error_exits_1(threads, tmp_path):
+    """A full disk (/dev/full) is an error, not a hang, with any thread count."""
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": "refund please"}) + "\n"
+                           for i in range(3000)))
+    with open(src, "rb") as f, open("/dev/full", "wb") as full:
+        r = subprocess.run([str(BIN / "attune-classify"), "--batch", "--threads", threads],
+                           stdin=f, stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert r.returncode == 1
+    assert b"input or output error" in r.stderr
