@@ -789,6 +789,37 @@ static void write_wide_model(const char *path, int many_bytes)
     fclose(f);
 }
 
+/* Fills buf with phrase over and over, whole phrases only. */
+static void repeat_text(char *buf, size_t size, const char *phrase)
+{
+    size_t n = 0, pl = strlen(phrase);
+    while (n + pl < size) {
+        memcpy(buf + n, phrase, pl);
+        n += pl;
+    }
+    buf[n] = '\0';
+}
+
+/* Creates a temporary model file: path (a "...XXXXXX" template) gets its
+ * name; the caller writes the model and closes the stream. */
+static FILE *open_temp_model(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    return f;
+}
+
+static classify *load_with_model(const char *path)
+{
+    classify *c = NULL;
+    char err[512];
+    classify_options o = {.data_dir = data_dir(), .intent_model = path};
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_OK);
+    return c;
+}
+
 /* Prediction with a model of more labels than one pass sums, with and
  * without the direct table of ASCII 3-grams, and a text that adds more
  * rows than the evidence keeps: the same as the definition. */
@@ -796,12 +827,7 @@ static void test_intent_wide_model(void **state)
 {
     (void)state;
     static char long_text[8000];
-    size_t n = 0;
-    while (n + 16 < sizeof long_text) {
-        memcpy(long_text + n, "card card zzyzx ", 16);
-        n += 16;
-    }
-    long_text[n] = '\0';
+    repeat_text(long_text, sizeof long_text, "card card zzyzx ");
     static const char *const texts[] = {
         "card",
         "card card card",
@@ -816,14 +842,9 @@ static void test_intent_wide_model(void **state)
     };
     for (int many_bytes = 0; many_bytes <= 1; many_bytes++) {
         char path[] = "/tmp/attune-test-model-XXXXXX";
-        int fd = mkstemp(path);
-        assert_true(fd >= 0);
-        close(fd);
+        fclose(open_temp_model(path));
         write_wide_model(path, many_bytes);
-        classify *c = NULL;
-        char err[512];
-        classify_options o = {.data_dir = data_dir(), .intent_model = path};
-        assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_OK);
+        classify *c = load_with_model(path);
         check_definition(c, path, texts, sizeof texts / sizeof texts[0]);
         /* the thirteenth label (the second pass) and its evidence */
         classify_result r;
@@ -850,12 +871,7 @@ static void test_intent_bigram_of_unknown_word(void **state)
 {
     (void)state;
     static char long_text[8000];
-    size_t n = 0;
-    while (n + 13 < sizeof long_text) {
-        memcpy(long_text + n, "my card zzyx ", 13);
-        n += 13;
-    }
-    long_text[n] = '\0';
+    repeat_text(long_text, sizeof long_text, "my card zzyx ");
     static const char *const texts[] = {
         "my card",
         "card my card",
@@ -869,11 +885,7 @@ static void test_intent_bigram_of_unknown_word(void **state)
     };
     for (int with_my = 0; with_my <= 1; with_my++) {
         char path[] = "/tmp/attune-test-model-XXXXXX";
-        int fd = mkstemp(path);
-        assert_true(fd >= 0);
-        close(fd);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
+        FILE *f = open_temp_model(path);
         fputs("attune-intent-model 3\nsolver lr\nclasses 3\nlabel a\nlabel b\nlabel c\n"
               "bias 1 0.1 0 -0.1\n",
               f);
@@ -890,10 +902,7 @@ static void test_intent_bigram_of_unknown_word(void **state)
         if (with_my)
             fputs("w:my\t0 -0.5 0\n", f);
         fclose(f);
-        classify *c = NULL;
-        char err[512];
-        classify_options o = {.data_dir = data_dir(), .intent_model = path};
-        assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_OK);
+        classify *c = load_with_model(path);
         check_definition(c, path, texts, sizeof texts / sizeof texts[0]);
         classify_result r;
         assert_int_equal(classify_text(c, "my card", 7, NULL, &r), ATTUNE_OK);
@@ -944,10 +953,7 @@ static void test_intent_model_version(void **state)
 {
     (void)state;
     char path[] = "/tmp/attune-test-model-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    assert_non_null(f);
+    FILE *f = open_temp_model(path);
     fputs("attune-intent-model 1\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
           "features 1\nw:x\t1 -1\n",
           f);
