@@ -211,10 +211,10 @@ typedef struct {
 #define LEX_MAX_PHRASE 6
 
 /* The table is also the word index of the intent model: a token's one
- * probe gives its lexicon entry (NULL when the word has none) and the
- * model's row for it (-1 when none), see classify_new. */
+ * probe (lex_key_in, in analyse) gives its lexicon entry and the model's
+ * row for it, see classify_new. lex_find is the entry alone, NULL when the
+ * key has none (load time and tests). */
 const lex_entry *lex_find(const lex_table *t, uint64_t key);
-const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row);
 
 /* The slot of key in keys (mask + 1 slots), or NULL; inline for the
  * look-up of every token. The table always has an empty slot (it is at

@@ -21,19 +21,7 @@
 
 const lex_entry *lex_find(const lex_table *t, uint64_t key)
 {
-    int32_t row;
-    return lex_probe(t, key, &row);
-}
-
-const lex_entry *lex_probe(const lex_table *t, uint64_t key, int32_t *intent_row)
-{
-    *intent_row = -1;
-    if (!t->keys)
-        return NULL;
-    const lex_key *k = lex_key_find(t, key);
-    if (k)
-        *intent_row = k->intent_row;
-    return lex_key_entry(t, k);
+    return t->keys ? lex_key_entry(t, lex_key_find(t, key)) : NULL;
 }
 
 /* Doubles the key table (the entries stay where they are). */
