@@ -423,10 +423,11 @@ int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes, int t
     int rc = 1;
     if (!buf)
         return 1;
-    while (n < BENCH_MAX_TEXTS && fgets(buf, (int)cap, in)) {
-        size_t len = strlen(buf);
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-            len--;
+    size_t len = 0;
+    int st;
+    while (n < BENCH_MAX_TEXTS && (st = read_line(in, buf, cap, &len)) != LINE_EOF) {
+        if (st == LINE_TOO_LONG)
+            continue;
         classify_batch_item item;
         char err[128];
         if (classify_batch_parse_line(buf, len, &item, NULL, err, sizeof err) != ATTUNE_OK)
