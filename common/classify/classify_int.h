@@ -96,6 +96,7 @@ enum {
     LEX_MOD_CONTRAST_BEFORE, /* "although": its own clause counts less */
     LEX_MOD_PERSIST,         /* "still", "again": a problem that goes on */
     LEX_MOD_EXCESS,          /* "too": intensifies bad, turns good into too much */
+    LEX_MOD_INTERJECTION,    /* "great", "wow": alone, sarcasm in a complaint */
 };
 
 enum {
@@ -349,6 +350,7 @@ enum {
     RUN_T_NEGATED = 1, /* in a negation's scope */
     RUN_T_PHRASE = 2,  /* a phrase starts here: phrase[i], phrase_len[i] */
     RUN_T_INNER = 4,   /* inside a phrase, after its first token: owner[i] */
+    RUN_T_SARCASM = 8, /* a positive interjection read as sarcasm (sentiment) */
 };
 
 /* classify_run.clause_w_mode: how the weight of token i's clause is told. */

@@ -2,9 +2,11 @@
  * on real messages: negation scope, intensifiers and dampeners, contrast
  * ("but" shifts the weight to what follows, "although" lowers its own
  * clause), emphasis by capitals, elongation and exclamation marks, idioms
- * (phrases in the lexicon replace their words), and the contact-center habit
- * of "still" and "again" marking a problem that goes on. */
+ * (phrases in the lexicon replace their words), the contact-center habit
+ * of "still" and "again" marking a problem that goes on, and sarcasm ("Oh
+ * great, cancelled again"). */
 #include <math.h>
+#include <string.h>
 
 #include "classify/classify_int.h"
 
@@ -21,6 +23,16 @@
 #define SENT_ALTHOUGH 0.5f
 #define SENT_EXCL 0.2f
 #define SENT_PERSIST 0.45f
+/* Sarcasm: a word that can be said as an interjection (modifiers.tsv:
+ * "great", "wonderful", "wow", "love"), standing alone in its clause
+ * ("Great,", "Oh wonderful.", "Love it."), in a message whose other words
+ * are clearly negative is scorn, not praise: it keeps part of its strength
+ * with the sign flipped, as a negated word does. Clearly negative: at
+ * least one clear complaint word, or a mild one that goes on ("cancelled
+ * again"). */
+#define SENT_SARCASM (-0.6f)
+#define SENT_SARCASM_REST (-1.4f)
+#define SENT_SARCASM_MAX 4
 /* Labels: the score of about one clearly positive or negative word. */
 #define SENT_LABEL_THRESHOLD 0.12f
 
@@ -99,6 +111,50 @@ static void contrast_weights(classify_run *run)
     }
 }
 
+/* Words that can stand with an interjection in its clause without making
+ * it a statement about something: "oh great", "just perfect", "love it". */
+static int is_filler(const ctok_buf *tb, size_t i)
+{
+    static const char *const words[] = {"oh",   "just", "so",   "really", "how",  "wow", "well",
+                                        "yeah", "ah",   "very", "it",     "that", "this"};
+    const ctok *t = &tb->tok[i];
+    if (t->kind != CTOK_WORD)
+        return 0;
+    const char *w = ctok_text(tb, i);
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (strlen(words[k]) == t->norm_len && memcmp(words[k], w, t->norm_len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether tokens [i, end) are an interjection: a clause of their own, give
+ * or take one filler word, and not conceded by a "but" after it ("Great,
+ * but the app crashes" is praise and then a fault). */
+static int is_interjection(const classify_run *run, size_t i, size_t end)
+{
+    const ctok_buf *tb = run->tb;
+    unsigned extra = 0;
+    for (size_t j = i; j > 0 && !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END); j--)
+        if (!is_filler(tb, j - 1) || ++extra > 1)
+            return 0;
+    size_t k = end;
+    for (; k < tb->n && !(tb->tok[k].flags & CTOK_F_CLAUSE_END); k++)
+        if (!is_filler(tb, k) || ++extra > 1)
+            return 0;
+    while (k < tb->n && tb->tok[k].kind == CTOK_PUNCT)
+        k++;
+    const lex_entry *m = k < tb->n ? mod_at(run, k) : NULL;
+    return !(m && m->mod == LEX_MOD_CONTRAST_AFTER);
+}
+
+/* Whether phrase p states a preference ("text is better", "prefer
+ * email"): its words say how to be contacted, not how the customer feels.
+ * (Thanks is politeness, and keeps its valence.) */
+static int is_pref_statement(const lex_entry *p)
+{
+    return p->pref >= LEX_PREF_CHANNEL && p->pref <= LEX_PREF_PACE && !(p->flags & LEX_F_VALENCE);
+}
+
 /* Sum of intensifiers and dampeners in the three tokens before i. */
 static float boost_before(const classify_run *run, size_t i, size_t *from, int *excess)
 {
@@ -130,6 +186,13 @@ void classify_sentiment(classify_run *run)
         contrast_weights(run);
     float sum = 0;
     unsigned hits = 0;
+    /* positive interjections, read as sarcasm if the rest is negative */
+    struct {
+        size_t from, to;
+        float v;
+    } inter[SENT_SARCASM_MAX];
+    unsigned n_inter = 0;
+    float inter_sum = 0;
     /* only tokens with a word entry can carry valence or start an idiom;
      * the tokens of an idiom already counted are skipped */
     size_t next = 0;
@@ -152,10 +215,16 @@ void classify_sentiment(classify_run *run)
             run->n_persist += p->mod == LEX_MOD_PERSIST;
             next = i + run->phrase_len[i];
             continue;
+        } else if (p && is_pref_statement(p)) {
+            next = i + run->phrase_len[i];
+            continue;
         } else if ((run->tflags[i] & RUN_T_INNER) &&
                    ((run->phrase[run->owner[i]]->flags & LEX_F_VALENCE) ||
-                    run->phrase[run->owner[i]]->mod != LEX_MOD_NONE)) {
-            continue; /* inside an idiom already counted, or a modifier phrase */
+                    run->phrase[run->owner[i]]->mod != LEX_MOD_NONE ||
+                    is_pref_statement(run->phrase[run->owner[i]]))) {
+            /* inside an idiom already counted, a modifier phrase or a
+             * preference statement */
+            continue;
         } else {
             e = run->lex[i];
             if (e->mod == LEX_MOD_PERSIST && !run_in_phrase(run, i))
@@ -221,6 +290,14 @@ void classify_sentiment(classify_run *run)
             run->pos_sum += v;
         hits++;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, rule, from, i + span, v);
+        if (e->mod == LEX_MOD_INTERJECTION && v > 0 && n_inter < SENT_SARCASM_MAX &&
+            !run_negated(run, i) && is_interjection(run, i, i + span)) {
+            inter[n_inter].from = i;
+            inter[n_inter].to = i + span;
+            inter[n_inter].v = v;
+            n_inter++;
+            inter_sum += v;
+        }
         next = i + span;
     }
     if (run->n_persist > 0 && (sum < 0 || run->neg_sum < -0.5f)) {
@@ -234,6 +311,18 @@ void classify_sentiment(classify_run *run)
                                       -p);
                 break;
             }
+        }
+    }
+    if (n_inter > 0 && sum - inter_sum <= SENT_SARCASM_REST) {
+        for (unsigned k = 0; k < n_inter; k++) {
+            const float d = (SENT_SARCASM - 1.0f) * inter[k].v;
+            sum += d;
+            run->pos_sum -= inter[k].v;
+            run->neg_sum += SENT_SARCASM * inter[k].v;
+            for (size_t j = inter[k].from; j < inter[k].to; j++)
+                run->tflags[j] |= RUN_T_SARCASM;
+            classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "sarcasm", inter[k].from, inter[k].to,
+                                  d);
         }
     }
     if (run->n_excl > 0 && sum != 0) {

@@ -68,7 +68,11 @@ static void classify_emotion_stage(classify_run *run)
         if ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text)
             for (int k = 0; k < LEX_EMO_N; k++)
                 add[k] *= 1.3f;
-        if (negated) {
+        if (run->tflags[i] & RUN_T_SARCASM) {
+            /* a sarcastic "great" is annoyance */
+            add[CLASSIFY_EMO_ANGER] += add[CLASSIFY_EMO_JOY];
+            add[CLASSIFY_EMO_JOY] = 0;
+        } else if (negated) {
             /* "not happy" is disappointment or annoyance; "not worried" is calm */
             float joy = add[CLASSIFY_EMO_JOY];
             for (int k = 0; k < LEX_EMO_N; k++)
@@ -445,6 +449,18 @@ static int in_contact_sentence(const classify_run *run, size_t i, size_t *sent_o
     return *is;
 }
 
+/* Whether token i is part of a negative idiom or of a sarcastic
+ * interjection. */
+static int in_scorn(const classify_run *run, size_t i)
+{
+    if (run->tflags[i] & RUN_T_SARCASM)
+        return 1;
+    const lex_entry *p = run_phrase(run, i);
+    if (!p && (run->tflags[i] & RUN_T_INNER))
+        p = run->phrase[run->owner[i]];
+    return p && (p->flags & LEX_F_VALENCE) && p->valence < 0;
+}
+
 static void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -497,7 +513,9 @@ static void classify_prefs_stage(classify_run *run)
             }
             break;
         case LEX_PREF_POLITE:
-            polite++;
+            /* thanks said in scorn ("thanks for nothing", a sarcastic
+             * "thanks a lot") is not politeness */
+            polite += !in_scorn(run, i);
             break;
         case LEX_PREF_TIME_WORD: {
             size_t used = 0;

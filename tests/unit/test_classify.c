@@ -295,6 +295,37 @@ static void test_idioms(void **state)
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "idiom"));
 }
 
+/* A word said on its own ("Great,", "Love it.") in a message that is
+ * otherwise a complaint is scorn; with praise, or before a "but", or as part
+ * of a statement ("great camera") it is praise. */
+static void test_sarcasm(void **state)
+{
+    (void)state;
+    classify_result r = run("Great, another outage. Just what I needed.");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    assert_int_equal(r.emotion.label, CLASSIFY_EMO_ANGER);
+    r = run("Oh great, my flight got cancelled again. Love it.");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_true(r.emotion.label != CLASSIFY_EMO_JOY);
+    assert_int_equal(run("Cool, my account is locked again").sentiment.label, CLASSIFY_NEGATIVE);
+    r = run("Great, thanks for your help!");
+    assert_int_equal(r.sentiment.label, CLASSIFY_POSITIVE);
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    assert_int_equal(run("Perfect, that fixed it.").sentiment.label, CLASSIFY_POSITIVE);
+    r = run("Great camera, terrible battery life and it crashed twice");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    r = run("Great, but the app crashes when I log in");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    /* a word that is not said as an interjection ("vivid" in a list) */
+    r = run("Colours: vivid, washed out, broken and awful");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    /* thanks said in scorn is not politeness */
+    assert_true(run("wow thanks for nothing").preferences.politeness == 0.0f);
+    assert_true(run("wow thanks for nothing").sentiment.score < 0);
+    assert_true(run("thanks for your help").preferences.politeness > 0.0f);
+}
+
 static void test_domain_words(void **state)
 {
     (void)state;
@@ -395,6 +426,9 @@ static void test_preferences(void **state)
     assert_string_equal(r.preferences.contact_time, "after 17:00");
     r = run("text is better for me");
     assert_string_equal(r.preferences.channel, "sms");
+    /* a preference statement says how to be contacted, not how one feels */
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEUTRAL);
+    assert_int_equal(run("the new version is better").sentiment.label, CLASSIFY_POSITIVE);
     r = run("Can we do this in Spanish please?");
     assert_string_equal(r.preferences.language, "es");
     r = run("Don't call me, I'm at work");
@@ -1232,6 +1266,7 @@ int main(void)
         cmocka_unit_test(test_contrast),
         cmocka_unit_test(test_emphasis),
         cmocka_unit_test(test_idioms),
+        cmocka_unit_test(test_sarcasm),
         cmocka_unit_test(test_domain_words),
         cmocka_unit_test(test_emoticons_and_emoji),
         cmocka_unit_test(test_emotion),
