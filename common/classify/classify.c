@@ -316,18 +316,24 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     }
     run->has = has;
     /* negation scope: up to four tokens after a negator outside a phrase,
-     * inside its clause and before a contrast word; two negators cancel */
+     * inside its clause, before a contrast word and before the next
+     * negator: negations do not stack ("no that didn't help" is an answer
+     * and a complaint, not praise) */
     for (size_t k = 0; k < nneg; k++) {
         const size_t i = neg[k];
         if (run_in_phrase(run, i))
             continue;
-        for (size_t j = i + 1; j < n && j <= i + 4; j++) {
+        size_t end = i + 4 < n - 1 ? i + 4 : n - 1;
+        /* (a negator in an idiom counts: "no it is not working") */
+        if (k + 1 < nneg && neg[k + 1] <= end)
+            end = neg[k + 1] - 1;
+        for (size_t j = i + 1; j <= end; j++) {
             if (tok[j].flags & CTOK_F_CLAUSE_END)
                 break;
             const lex_entry *e = run->lex[j];
             if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE))
                 break;
-            run->tflags[j] ^= RUN_T_NEGATED;
+            run->tflags[j] |= RUN_T_NEGATED;
         }
     }
 }
@@ -356,6 +362,7 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     run.r = out;
     run.clause_w_mode = RUN_CLAUSE_NONE;
     run.sent_sum = run.neg_sum = run.pos_sum = 0;
+    run.sent_hits = 0;
     run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
     out->n_tokens = (unsigned)tb.n;
     out->truncated = tb.truncated;

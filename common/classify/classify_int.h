@@ -390,6 +390,7 @@ typedef struct {
     size_t last_but;
     float clause_w[CLASSIFY_MAX_TOKENS];
     float sent_sum;
+    unsigned sent_hits; /* sentiment items counted, for its confidence */
     float neg_sum, pos_sum;
     unsigned n_excl, n_quest;
     unsigned n_persist;
@@ -524,6 +525,9 @@ static inline void classify_evidence_add(classify_run *run, classify_evidence_ki
 }
 
 void classify_sentiment(classify_run *run);
+/* After the threat stage: abuse or a threat aimed at staff is hostile,
+ * whatever its words (sentiment.c). */
+void classify_sentiment_hostile(classify_run *run);
 /* Threat, emotion, urgency and preferences, in that order (stages.c). */
 void classify_rule_stages(classify_run *run, const classify_context *ctx);
 void classify_intent_stage(classify_run *run);

@@ -33,6 +33,10 @@
 #define SENT_SARCASM (-0.6f)
 #define SENT_SARCASM_REST (-1.4f)
 #define SENT_SARCASM_MAX 4
+/* A message that abuses or threatens staff is hostile (see
+ * classify_sentiment_hostile). */
+#define SENT_ABUSE (-2.5f)
+#define SENT_THREAT (-3.0f)
 /* Labels: the score of about one clearly positive or negative word. */
 #define SENT_LABEL_THRESHOLD 0.12f
 
@@ -178,10 +182,32 @@ static float boost_before(const classify_run *run, size_t i, size_t *from, int *
     return b;
 }
 
+/* The score, label and confidence from the raw sum of hits items. */
+static void sentiment_set(classify_run *run, float sum, unsigned hits)
+{
+    classify_result *r = run->r;
+    run->sent_sum = sum;
+    run->sent_hits = hits;
+    float score = sum / sqrtf(sum * sum + SENT_ALPHA);
+    r->sentiment.score = score;
+    if (score >= SENT_LABEL_THRESHOLD)
+        r->sentiment.label = CLASSIFY_POSITIVE;
+    else if (score <= -SENT_LABEL_THRESHOLD)
+        r->sentiment.label = CLASSIFY_NEGATIVE;
+    else
+        r->sentiment.label = CLASSIFY_NEUTRAL;
+    /* confidence grows with the distance from the nearest label boundary and
+     * with the amount of evidence */
+    float dist = r->sentiment.label == CLASSIFY_NEUTRAL ? SENT_LABEL_THRESHOLD - fabsf(score)
+                                                        : fabsf(score) - SENT_LABEL_THRESHOLD;
+    static const float per_hits[5] = {0.1f, 0.05f * 1.0f, 0.05f * 2.0f, 0.05f * 3.0f, 0.05f * 4.0f};
+    float conf = 0.5f + dist * 2.0f + per_hits[hits > 4 ? 4 : hits];
+    r->sentiment.confidence = conf > 0.99f ? 0.99f : conf;
+}
+
 void classify_sentiment(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
-    classify_result *r = run->r;
     if (run->has & LEX_H_CONTRAST)
         contrast_weights(run);
     float sum = 0;
@@ -331,20 +357,20 @@ void classify_sentiment(classify_run *run)
     }
     if (run->n_quest >= 2 && sum < 0)
         sum -= 0.2f;
-    run->sent_sum = sum;
-    float score = sum / sqrtf(sum * sum + SENT_ALPHA);
-    r->sentiment.score = score;
-    if (score >= SENT_LABEL_THRESHOLD)
-        r->sentiment.label = CLASSIFY_POSITIVE;
-    else if (score <= -SENT_LABEL_THRESHOLD)
-        r->sentiment.label = CLASSIFY_NEGATIVE;
-    else
-        r->sentiment.label = CLASSIFY_NEUTRAL;
-    /* confidence grows with the distance from the nearest label boundary and
-     * with the amount of evidence */
-    float dist = r->sentiment.label == CLASSIFY_NEUTRAL ? SENT_LABEL_THRESHOLD - fabsf(score)
-                                                        : fabsf(score) - SENT_LABEL_THRESHOLD;
-    static const float per_hits[5] = {0.1f, 0.05f * 1.0f, 0.05f * 2.0f, 0.05f * 3.0f, 0.05f * 4.0f};
-    float conf = 0.5f + dist * 2.0f + per_hits[hits > 4 ? 4 : hits];
-    r->sentiment.confidence = conf > 0.99f ? 0.99f : conf;
+    sentiment_set(run, sum, hits);
+}
+
+void classify_sentiment_hostile(classify_run *run)
+{
+    const classify_threat_level level = run->r->threat.level;
+    if (level < CLASSIFY_THREAT_ABUSE)
+        return;
+    /* as strong as the strongest words of the lexicon: "I'll find out
+     * where you live" has no negative word in it */
+    const float v = level == CLASSIFY_THREAT_THREAT ? SENT_THREAT : SENT_ABUSE;
+    run->neg_sum += v;
+    classify_evidence_add_text(run, CLASSIFY_EV_SENTIMENT, "hostile",
+                               level == CLASSIFY_THREAT_THREAT ? "threat" : "abuse",
+                               level == CLASSIFY_THREAT_THREAT ? 6 : 5, v);
+    sentiment_set(run, run->sent_sum + v, run->sent_hits + 1);
 }

@@ -551,6 +551,7 @@ static void classify_prefs_stage(classify_run *run)
 void classify_rule_stages(classify_run *run, const classify_context *ctx)
 {
     classify_threat_stage(run);
+    classify_sentiment_hostile(run);
     classify_emotion_stage(run);
     classify_urgency_stage(run, ctx);
     classify_prefs_stage(run);

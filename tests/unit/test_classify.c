@@ -242,6 +242,9 @@ static void test_negation(void **state)
     assert_true(score("the update is not really that good") < 0);
     /* scope ends at the clause */
     assert_true(score("not today, but the update is good") > 0);
+    /* negations do not stack: "no" answers, "didn't" negates */
+    assert_true(score("no that didn't help") < 0);
+    assert_true(score("no it is not working") < 0);
     classify_result r = run("the update is not good");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "negation"));
 }
@@ -298,6 +301,19 @@ static void test_idioms(void **state)
 /* A word said on its own ("Great,", "Love it.") in a message that is
  * otherwise a complaint is scorn; with praise, or before a "but", or as part
  * of a statement ("great camera") it is praise. */
+/* Abuse or a threat aimed at staff is hostile, whatever its words. */
+static void test_hostile(void **state)
+{
+    (void)state;
+    classify_result r = run("I'll find out where you live");
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "hostile"));
+    /* swearing about a product is not hostility toward staff */
+    r = run("this damn app");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "hostile"));
+}
+
 static void test_sarcasm(void **state)
 {
     (void)state;
@@ -329,6 +345,13 @@ static void test_sarcasm(void **state)
 static void test_domain_words(void **state)
 {
     (void)state;
+    /* loyalty invoked in a complaint, and being called again and again */
+    assert_true(score("I have been a loyal customer for 10 years and this is how you treat me?") <
+                0);
+    assert_true(run("I have called them six times about this").urgency.effort > 0.5f);
+    assert_true(score("my bill went up with no explanation, what gives?") < 0);
+    /* a promise of a fix is not a fix */
+    assert_true(score("each time I am told it will be fixed") <= 0);
     assert_true(score("my router is still not working") < score("my router is not working"));
     assert_true(score("I want to cancel and get a refund") < 0);
     /* "down" and "fixed" in a service outage; "just" is an adverb here */
@@ -518,8 +541,8 @@ static void test_negation_scope(void **state)
     (void)state;
     /* a word in n't negates whether or not the lexicon knows it */
     assert_true(score("the fix mightn't be good") < 0);
-    /* two negators cancel out */
-    assert_true(score("it is not never good") > 0);
+    /* negators do not stack: the nearer one negates */
+    assert_true(score("it is not never good") < 0);
     /* the scope is four tokens and stops at a contrast word */
     assert_true(score("not a single one of them was good") > 0);
     assert_true(score("not cheap but good") > 0);
@@ -1267,6 +1290,7 @@ int main(void)
         cmocka_unit_test(test_emphasis),
         cmocka_unit_test(test_idioms),
         cmocka_unit_test(test_sarcasm),
+        cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_domain_words),
         cmocka_unit_test(test_emoticons_and_emoji),
         cmocka_unit_test(test_emotion),
