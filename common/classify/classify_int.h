@@ -131,6 +131,7 @@ enum {
     LEX_F_EMOTION = 4,
     LEX_F_EMO_HAND = 8,      /* emotions came from the hand-written file */
     LEX_F_PHRASE_START = 16, /* some phrase begins with this word */
+    LEX_F_DURATION = 32,     /* effort only after "been N", "for N"... (urgency.tsv) */
 };
 
 enum { LEX_EMO_N = 5 }; /* anger fear sadness confusion joy */

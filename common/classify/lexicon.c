@@ -309,14 +309,18 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
         break;
     case FILE_URGENCY:
         if (!parse_float(col[2], -4.0f, 4.0f, &v) ||
-            (strcmp(col[1], "urgency") != 0 && strcmp(col[1], "effort") != 0)) {
-            snprintf(why, why_size, "want: term, urgency|effort, number in [-4, 4]");
+            (strcmp(col[1], "urgency") != 0 && strcmp(col[1], "effort") != 0 &&
+             strcmp(col[1], "duration") != 0)) {
+            snprintf(why, why_size, "want: term, urgency|effort|duration, number in [-4, 4]");
             return ATTUNE_ERR_PARSE;
         }
-        if (col[1][0] == 'u')
+        if (col[1][0] == 'u') {
             e->urgency = v;
-        else
+        } else {
             e->effort = v;
+            if (col[1][0] == 'd')
+                e->flags |= LEX_F_DURATION;
+        }
         break;
     case FILE_ABUSE:
         k = lookup_kind(col[1], abuse_names, sizeof abuse_names / sizeof abuse_names[0]);

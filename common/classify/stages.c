@@ -252,6 +252,34 @@ static void classify_threat_stage(classify_run *run)
 
 /* --- urgency and effort --------------------------------------------------- */
 
+/* A duration ("days", "weeks") is time already spent when a count and a
+ * word of waiting come before it: "it's been 2 weeks", "for 3 days", "over
+ * a month", "the last few hours". *from: where that begins. */
+static int waited_since(const classify_run *run, size_t i, size_t *from)
+{
+    static const char *const since[] = {"been", "for", "over", "past", "than", "last"};
+    const ctok_buf *tb = run->tb;
+    if (i < 2)
+        return 0;
+    /* the count: a number or a word ("two", "a", "several"), or "a few" */
+    size_t j = i - 1;
+    if (tb->tok[j].kind != CTOK_NUM && tb->tok[j].kind != CTOK_WORD)
+        return 0;
+    if (j >= 2 && tb->tok[j - 1].kind == CTOK_WORD && tb->tok[j - 1].norm_len == 1 &&
+        ctok_text(tb, j - 1)[0] == 'a')
+        j--;
+    const ctok *w = &tb->tok[j - 1];
+    if (w->kind != CTOK_WORD)
+        return 0;
+    const char *s = ctok_text(tb, j - 1);
+    for (size_t k = 0; k < sizeof since / sizeof since[0]; k++)
+        if (strlen(since[k]) == w->norm_len && memcmp(since[k], s, w->norm_len) == 0) {
+            *from = j - 1;
+            return 1;
+        }
+    return 0;
+}
+
 static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
@@ -274,6 +302,9 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             next = i + span; /* "not urgent" */
             continue;
         }
+        size_t from = i;
+        if ((x->flags & LEX_F_DURATION) && !waited_since(run, i, &from))
+            continue; /* "in 2 weeks" is a date, "for 2 weeks" a wait */
         float mult = ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) ? 1.3f : 1.0f;
         if (x->urgency != 0) {
             raw += x->urgency * mult;
@@ -283,7 +314,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         }
         if (x->effort != 0) {
             effort += x->effort;
-            classify_evidence_add(run, CLASSIFY_EV_URGENCY, "effort", i, i + span, x->effort);
+            classify_evidence_add(run, CLASSIFY_EV_URGENCY, "effort", from, i + span, x->effort);
             cues++;
         }
         next = i + span;

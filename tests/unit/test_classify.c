@@ -81,6 +81,15 @@ static int has_evidence(const classify_result *r, classify_evidence_kind kind, c
     return 0;
 }
 
+static const char *evidence_text(const classify_result *r, classify_evidence_kind kind,
+                                 const char *rule)
+{
+    for (unsigned i = 0; i < r->n_evidence; i++)
+        if (r->evidence[i].kind == kind && strcmp(r->evidence[i].rule, rule) == 0)
+            return r->evidence[i].text;
+    return NULL;
+}
+
 /* --- tokenizer ------------------------------------------------------------- */
 
 static ctok_buf tb; /* too big for a test's stack under ASan */
@@ -434,6 +443,14 @@ static void test_urgency(void **state)
     assert_true(r.urgency.effort > 0.6f);
     assert_true(has_evidence(&r, CLASSIFY_EV_URGENCY, "context_repeat"));
     assert_true(run("my internet is down").urgency.score < r.urgency.score);
+    /* time already spent is effort; a date ahead is not */
+    r = run("where is my order? it's been 2 weeks");
+    assert_true(r.urgency.effort > 0.5f);
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_URGENCY, "effort"), "been 2 weeks");
+    assert_true(run("For three days I have had no internet").urgency.effort > 0.5f);
+    assert_true(run("waiting for a few hours already").urgency.effort > 0.3f);
+    assert_true(run("delivery in 2 weeks").urgency.effort == 0.0f);
+    assert_true(run("I have been a customer for 10 years").urgency.effort == 0.0f);
 }
 
 /* --- preferences ------------------------------------------------------------------ */
@@ -466,15 +483,6 @@ static void test_preferences(void **state)
 }
 
 /* --- the shared analysis ---------------------------------------------------------- */
-
-static const char *evidence_text(const classify_result *r, classify_evidence_kind kind,
-                                 const char *rule)
-{
-    for (unsigned i = 0; i < r->n_evidence; i++)
-        if (r->evidence[i].kind == kind && strcmp(r->evidence[i].rule, rule) == 0)
-            return r->evidence[i].text;
-    return NULL;
-}
 
 /* The phrase filters may let a key through that is no phrase, never the
  * other way round: every phrase and every start of one passes. */
