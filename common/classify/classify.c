@@ -328,7 +328,10 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         if (k + 1 < nneg && neg[k + 1] <= end)
             end = neg[k + 1] - 1;
         for (size_t j = i + 1; j <= end; j++) {
-            if (tok[j].flags & CTOK_F_CLAUSE_END)
+            /* an emoticon or emoji is the writer's own verdict, outside
+             * the sentence: "not good :(" is not a happy face */
+            if ((tok[j].flags & CTOK_F_CLAUSE_END) || tok[j].kind == CTOK_EMOTICON ||
+                tok[j].kind == CTOK_EMOJI)
                 break;
             const lex_entry *e = run->lex[j];
             if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE))

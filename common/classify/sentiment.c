@@ -280,7 +280,10 @@ void classify_sentiment(classify_run *run)
         if (t->flags & CTOK_F_ELONG)
             v *= SENT_ELONG;
         int excess = 0;
-        float b = (run->has & LEX_H_BOOST) ? boost_before(run, i, &from, &excess) : 0;
+        /* (words only: "so good :)" boosts "good", not the face) */
+        float b = (run->has & LEX_H_BOOST) && t->kind <= CTOK_NUM
+                      ? boost_before(run, i, &from, &excess)
+                      : 0;
         if (excess && v > 0) {
             /* "too generous", "too sweet": more of a good thing is a fault */
             v = -0.5f * v;
