@@ -280,6 +280,11 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
         }
         if (kind == FILE_VALENCE_CORPUS && (e->flags & LEX_F_VALENCE))
             break; /* the hand-written lexicon wins */
+        if (e->flags & LEX_F_VALENCE) {
+            /* (a silent second value would hide an edit) */
+            snprintf(why, why_size, "term already has a valence (written twice?)");
+            return ATTUNE_ERR_PARSE;
+        }
         e->valence = v;
         e->flags |= LEX_F_VALENCE | (kind == FILE_VALENCE_CORPUS ? LEX_F_CORPUS : 0);
         break;
@@ -289,6 +294,12 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
             snprintf(why, why_size,
                      "want: term, negator|booster|contrast|contrast_before|"
                      "persist|excess|interjection, number");
+            return ATTUNE_ERR_PARSE;
+        }
+        if (e->mod != LEX_MOD_NONE) {
+            /* a word has one modifier kind: "super" cannot be a booster and
+             * an interjection */
+            snprintf(why, why_size, "term already is a %s", mod_names[e->mod]);
             return ATTUNE_ERR_PARSE;
         }
         e->mod = (uint8_t)k;

@@ -3,12 +3,14 @@ real broker and Redis, the situation on every classified event, dead letters
 for records it cannot read."""
 
 import json
+import shutil
 import subprocess
 
 import pytest
 
 from conftest import (BIN, TOPICS, Records, Service, cloudevent, event_value, for_customers,
                       interaction, new_id, post)
+from stack import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +136,21 @@ def test_batch_output_error_exits_1(threads, tmp_path):
                            stdin=f, stdout=full, stderr=subprocess.PIPE, timeout=120)
     assert r.returncode == 1
     assert b"input or output error" in r.stderr
+
+
+@pytest.mark.parametrize("fname,line", [
+    ("modifiers.tsv", "very\tinterjection\t0"),  # "very" is a booster already
+    ("valence.tsv", "Refund\t2"),                 # written twice once normalised
+])
+def test_data_file_term_written_twice_is_refused(tmp_path, fname, line):
+    """A term given two values in one data file stops start-up with the file
+    and line, instead of the last value silently winning."""
+    data = tmp_path / "data"
+    shutil.copytree(REPO_ROOT / "deploy" / "data", data)
+    with open(data / fname, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+    n = sum(1 for _ in open(data / fname, encoding="utf-8"))
+    r = run_batch(['{"id": 1, "text": "hi"}'], "--data-dir", str(data))
+    assert r.returncode != 0
+    assert f"{fname}:{n}:".encode() in r.stderr
+    assert b"already" in r.stderr
