@@ -33,6 +33,9 @@ must do does did have has had not no new york city state states people governmen
 day days year years time man men woman women one two three four five first last next
 even because keep anyone anything children kids job running response try morning traffic
 driving also just well really still yet some any every all
+am i'm im i'll i'd i've ive you're youre you'll you've you'd he's she's it's we're we'll we've
+they're they'll they've that's there's here's what's let's each saw ask makes away side legs link
+input early due
 """.split())
 
 GROUPS = {

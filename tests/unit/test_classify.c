@@ -390,6 +390,10 @@ static void test_emotion(void **state)
     (void)state;
     assert_int_equal(run("I am so frustrated with this, it's ridiculous").emotion.label,
                      CLASSIFY_EMO_ANGER);
+    /* faces carry emotions too; "i'm" carries none (corpus stop words) */
+    assert_int_equal(run("the update killed my battery \xF0\x9F\x98\xA1 fix it").emotion.label,
+                     CLASSIFY_EMO_ANGER);
+    assert_int_equal(run("i'm not sure what plan i'm on").emotion.label, CLASSIFY_EMO_CONFUSION);
     assert_int_equal(run("I'm really worried someone can access my savings").emotion.label,
                      CLASSIFY_EMO_FEAR);
     assert_int_equal(run("I'm very disappointed, I expected better").emotion.label,
