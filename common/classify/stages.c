@@ -172,6 +172,24 @@ static int kind_before(const classify_run *run, size_t i, size_t dist, int want)
     return 0;
 }
 
+/* Whether the insult at i is said of a person: walking back at most dist
+ * tokens in its sentence, a person addressed ("you", "agent") comes before
+ * any thing ("your app is useless" is about the app). */
+static int person_before(const classify_run *run, size_t i, size_t dist)
+{
+    const ctok_buf *tb = run->tb;
+    for (size_t k = 1; k <= dist && k <= i; k++) {
+        if (tb->tok[i - k].flags & CTOK_F_SENT_END)
+            return 0;
+        const int kind = abuse_at(run, i - k);
+        if (kind == LEX_ABUSE_OBJECT)
+            return 0;
+        if (kind == LEX_ABUSE_TARGET)
+            return 1;
+    }
+    return 0;
+}
+
 static void raise_threat(classify_run *run, classify_threat_level l, float conf, const char *rule,
                          size_t from, size_t to)
 {
@@ -223,10 +241,9 @@ static void classify_threat_stage(classify_run *run)
         case LEX_ABUSE_INSULT:
             /* "you idiot", "you are useless" insult a person; "your useless
              * app" and "this stupid website" are frustration with a thing */
-            if (kind_before(run, i, 3, LEX_ABUSE_TARGET) &&
-                !kind_within(run, end, end + 2, LEX_ABUSE_OBJECT))
+            if (person_before(run, i, 4) && !kind_within(run, end, end + 2, LEX_ABUSE_OBJECT))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.75f, "insult_at_person",
-                             i >= 3 ? i - 3 : 0, end);
+                             i >= 4 ? i - 4 : 0, end);
             break;
         case LEX_ABUSE_VIOLENCE: {
             int target_after = kind_within(run, end, end + 4, LEX_ABUSE_TARGET);

@@ -416,6 +416,16 @@ static void test_threat_levels(void **state)
     (void)state;
     assert_int_equal(run("this damn app crashed again").threat.level, CLASSIFY_THREAT_PROFANITY);
     assert_int_equal(run("your stupid app crashed").threat.level, CLASSIFY_THREAT_NONE);
+    /* the thing comes between the person and the insult: about the app */
+    assert_int_equal(run("your app is useless").threat.level, CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("you are a complete idiot").threat.level, CLASSIFY_THREAT_ABUSE);
+    assert_int_equal(run("your agents are useless").threat.level, CLASSIFY_THREAT_ABUSE);
+    assert_int_equal(run("I hope you get fired").threat.level, CLASSIFY_THREAT_ABUSE);
+    assert_int_equal(run("I know where your office is").threat.level, CLASSIFY_THREAT_THREAT);
+    /* self-harm is no threat to staff, but it is critical */
+    classify_result r = run("I am going to kill myself if this keeps happening");
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
+    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_CRITICAL);
     assert_int_equal(run("you are an idiot").threat.level, CLASSIFY_THREAT_ABUSE);
     assert_int_equal(run("f*** you").threat.level, CLASSIFY_THREAT_ABUSE);
     assert_int_equal(run("shut up and listen").threat.level, CLASSIFY_THREAT_ABUSE);
@@ -425,7 +435,7 @@ static void test_threat_levels(void **state)
     assert_int_equal(run("I'll shoot you an email tomorrow").threat.level, CLASSIFY_THREAT_NONE);
     assert_int_equal(run("how do I kill the background process").threat.level,
                      CLASSIFY_THREAT_NONE);
-    classify_result r = run("I will kill you");
+    r = run("I will kill you");
     assert_true(has_evidence(&r, CLASSIFY_EV_THREAT, "violence_at_person"));
     assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_CRITICAL);
 }
