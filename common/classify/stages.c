@@ -464,6 +464,38 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used)
     return h * 60 + m;
 }
 
+/* The clock after "and", "to" or "-" at token i, ending a range ("between
+ * 2 and 4pm"); *used: the tokens taken. */
+static int range_end(const ctok_buf *tb, size_t i, size_t *used)
+{
+    if (i + 1 >= tb->n)
+        return -1;
+    const ctok *t = &tb->tok[i];
+    const char *s = ctok_text(tb, i);
+    const int joins = (t->kind == CTOK_WORD && ((t->norm_len == 3 && memcmp(s, "and", 3) == 0) ||
+                                                (t->norm_len == 2 && memcmp(s, "to", 2) == 0))) ||
+                      (t->kind == CTOK_PUNCT && t->punct == '-');
+    if (!joins)
+        return -1;
+    size_t u = 0;
+    const int m = parse_clock(tb, i + 1, &u);
+    if (m < 0)
+        return -1;
+    *used = 1 + u;
+    return m;
+}
+
+/* The start of a range whose end is until: a bare hour read as the
+ * afternoon ("2" in "between 2 and 4pm" is 14:00) is moved back to the
+ * morning when that puts it after the end ("between 9 and 11am" already
+ * is; "from 8 to 10am": 8 stays 08:00). */
+static int pm_like(int start, int until)
+{
+    if (start > until && start >= 12 * 60 && start - 12 * 60 < until)
+        return start - 12 * 60;
+    return start;
+}
+
 /* Whether the sentence that starts at token from speaks of contacting (a
  * contact verb or a channel, up to the token that ends the sentence). */
 static int is_contact_sentence(const classify_run *run, size_t from)
@@ -570,7 +602,18 @@ static void classify_prefs_stage(classify_run *run)
             int mins = parse_clock(tb, i + span, &used);
             if (mins >= 0 && in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 char buf[CLASSIFY_LABEL_MAX];
-                snprintf(buf, sizeof buf, "%s %02d:%02d", v, mins / 60, mins % 60);
+                /* a range: "between 2 and 4pm", "from 9 to 11am" */
+                size_t used2 = 0;
+                const int until = range_end(tb, i + span + used, &used2);
+                if (until >= 0 && (v[0] == 'b' || v[0] == 'f')) {
+                    const int start = pm_like(mins, until);
+                    snprintf(buf, sizeof buf, "%s %02d:%02d %s %02d:%02d", v, start / 60,
+                             start % 60, v[0] == 'b' ? "and" : "to", until / 60, until % 60);
+                    used += used2;
+                    mins = start;
+                } else {
+                    snprintf(buf, sizeof buf, "%s %02d:%02d", v, mins / 60, mins % 60);
+                }
                 set_pref(r->preferences.contact_time, buf);
                 classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, "contact_time", i,
                                       i + span + used, 1.0f);

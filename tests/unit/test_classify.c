@@ -497,6 +497,16 @@ static void test_preferences(void **state)
     assert_string_equal(r.preferences.contact_time, ""); /* not about contacting */
     r = run("you idiots");
     assert_true(r.preferences.politeness < 0.1f);
+    /* a range of hours, and its start read as the afternoon or not */
+    assert_string_equal(run("call me between 2 and 4pm").preferences.contact_time,
+                        "between 14:00 and 16:00");
+    assert_string_equal(run("call me from 8 to 10am").preferences.contact_time,
+                        "from 08:00 to 10:00");
+    assert_string_equal(run("call me back on Monday").preferences.contact_time, "monday");
+    assert_string_equal(run("the outage was on Monday").preferences.contact_time, "");
+    r = run("please don't call me, email only");
+    assert_string_equal(r.preferences.channel, "email");
+    assert_string_equal(r.preferences.avoid_channel, "voice");
 }
 
 /* --- the shared analysis ---------------------------------------------------------- */
