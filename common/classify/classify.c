@@ -236,7 +236,9 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
                 row = k->intent_row;
                 idx = k->idx;
             }
-            if (idx == LEX_NO_ENTRY && t->hash1 != t->hash) {
+            /* (& rather than &&, here and below: one branch, rarely taken,
+             * in place of tests of the word that mispredict) */
+            if ((idx == LEX_NO_ENTRY) & (t->hash1 != t->hash)) {
                 const lex_key *k1 = lex_key_in(keys, mask, t->hash1);
                 if (k1)
                     idx = k1->idx;
@@ -254,11 +256,13 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
                     neg[nneg++] = (uint16_t)i;
                 nh++;
             }
-            /* any word in n't negates, in the lexicon or not */
+            /* any word in n't negates, in the lexicon or not (a word of
+             * under three bytes has its first read, within norm) */
             const size_t len = t->norm_len;
-            if (len > 3 && norm[t->norm_off + len - 1] == 't' && t->kind == CTOK_WORD) {
-                const char *s = norm + t->norm_off + len - 3;
-                if (s[1] == '\'' && s[0] == 'n' && !(e && e->mod == LEX_MOD_NEGATOR))
+            const char *s = norm + t->norm_off + (len >= 3 ? len - 3 : 0);
+            if ((len > 3) & (s[2] == 't') & (s[1] == '\'') & (s[0] == 'n') &
+                (t->kind == CTOK_WORD)) {
+                if (!(e && e->mod == LEX_MOD_NEGATOR))
                     neg[nneg++] = (uint16_t)i;
             }
         }
