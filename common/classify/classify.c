@@ -254,11 +254,15 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
                     neg[nneg++] = (uint16_t)i;
                 nh++;
             }
-            /* any word in n't negates, in the lexicon or not */
+            /* any word in n't negates, in the lexicon or not; tested with &
+             * rather than &&, one branch taken only by the words in n't in
+             * place of three that mispredict on ordinary words (a word of
+             * under three bytes has its first read, within norm) */
             const size_t len = t->norm_len;
-            if (len > 3 && norm[t->norm_off + len - 1] == 't' && t->kind == CTOK_WORD) {
-                const char *s = norm + t->norm_off + len - 3;
-                if (s[1] == '\'' && s[0] == 'n' && !(e && e->mod == LEX_MOD_NEGATOR))
+            const char *s = norm + t->norm_off + (len >= 3 ? len - 3 : 0);
+            if ((len > 3) & (s[2] == 't') & (s[1] == '\'') & (s[0] == 'n') &
+                (t->kind == CTOK_WORD)) {
+                if (!(e && e->mod == LEX_MOD_NEGATOR))
                     neg[nneg++] = (uint16_t)i;
             }
         }

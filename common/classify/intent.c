@@ -30,6 +30,7 @@
  * labels, after for a wider one), so that the sums are those of the
  * definition, bit for bit, and listed for the evidence. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1200,6 +1201,97 @@ static inline __attribute__((always_inline)) void evidence_consider(evidence_top
     t->w[0] = v;
 }
 
+typedef int32_t intent_v4i __attribute__((vector_size(16)));
+
+/* The lanes of a and b, the larger of each (no NaN). */
+static inline intent_v4 v4_max(intent_v4 a, intent_v4 b)
+{
+    const intent_v4i gt = a > b;
+    return (intent_v4)(((intent_v4i)a & gt) | ((intent_v4i)b & ~gt));
+}
+
+static inline float f_min(float a, float b)
+{
+    return b < a ? b : a;
+}
+
+static inline float f_max(float a, float b)
+{
+    return b > a ? b : a;
+}
+
+/* A row of pushes of 0, which pads the hits to a multiple of four (the
+ * list has room for a word's hits past INTENT_MAX_HITS). */
+_Static_assert(INTENT_WORD_HITS >= 3, "room for the padding");
+static const float evidence_pad[CLASSIFY_MAX_INTENTS] __attribute__((aligned(16)));
+
+/* The evidence of the label best: what evidence_consider over each hit in
+ * order would keep, with fewer branches to mispredict (the pushes wait for
+ * the label, and in the scan about one in four beat the third best of the
+ * moment, at random; the mispredictions cost as much as the rest of the
+ * pass). The pushes are read first, with the largest of each of four
+ * lanes; the third largest of those four, t, is not above the third
+ * largest push, and only the pushes of at least t (a few) are considered,
+ * in order. When they give three distinct rows, no push below t could have
+ * displaced them; when they do not (a repeated row among them), the pushes
+ * below t are considered after. hit has room for three more after the n
+ * (padded here). */
+static inline __attribute__((always_inline)) void evidence_of(evidence_top *top, const float **hit,
+                                                              size_t n, size_t best)
+{
+    /* the pushes, 0 for those not above 0 (NaN too), which never count */
+    float x[INTENT_MAX_HITS + 4] __attribute__((aligned(16)));
+    const intent_v4 zero = {0, 0, 0, 0};
+    intent_v4 mx = zero;
+    hit[n] = hit[n + 1] = hit[n + 2] = evidence_pad;
+    for (size_t i = 0; i < n; i += 4) {
+        intent_v4 v = {hit[i][best], hit[i + 1][best], hit[i + 2][best], hit[i + 3][best]};
+        v = (intent_v4)((intent_v4i)v & (v > zero));
+        memcpy(x + i, &v, sizeof v);
+        mx = v4_max(mx, v);
+    }
+    /* the third largest of the four lanes: the smaller of the larger of
+     * the pairs' smaller ones and the smaller of their larger ones */
+    const float lo01 = f_min(mx[0], mx[1]), hi01 = f_max(mx[0], mx[1]);
+    const float lo23 = f_min(mx[2], mx[3]), hi23 = f_max(mx[2], mx[3]);
+    float t = f_min(f_max(lo01, lo23), f_min(hi01, hi23));
+    /* (0 when two lanes have no push above 0: then all of those above 0
+     * are considered, and the result is the scan's) */
+    const int all = !(t > 0);
+    if (all)
+        t = FLT_TRUE_MIN;
+    const intent_v4 tv = {t, t, t, t};
+    const intent_v4i bit = {1, 2, 4, 8};
+    *top = (evidence_top){{NULL, NULL, NULL}, {0, 0, 0}};
+    /* sixty-four pushes a turn: a bit for each one considered (the lanes
+     * past n hold 0, below t) */
+    for (size_t from = 0; from < n; from += 64) {
+        const size_t to = n - from < 64 ? n : from + 64;
+        uint64_t cand = 0;
+        for (size_t i = from; i < to; i += 4) {
+            intent_v4 v;
+            memcpy(&v, x + i, sizeof v);
+            intent_v4i m = (v >= tv) & bit;
+            /* (the four lanes ored as two halves, then as two words) */
+            uint64_t half[2];
+            memcpy(half, &m, sizeof half);
+            const uint64_t both = half[0] | half[1];
+            cand |= ((both | both >> 32) & 15) << (i - from);
+        }
+        for (; cand; cand &= cand - 1) {
+            const size_t i = from + (size_t)__builtin_ctzll(cand);
+            evidence_consider(top, hit[i], x[i]);
+        }
+    }
+    /* fewer than three distinct rows (a repeated one): the pushes below t
+     * go on from there, in order (a push of t and one below it are never a
+     * tie, so it is the order of the scan wherever it matters) */
+    if (!all && !top->row[2])
+        for (size_t i = 0; i < n; i++)
+            if (x[i] < t)
+                evidence_consider(top, hit[i], x[i]);
+}
+
 /* Helpers of classify_intent_stage, twelve labels a call (a model of up
  * to eleven labels makes one call, with no loop; unrolled, GCC would not
  * at -O2). */
@@ -1361,22 +1453,10 @@ intent_predict(classify_run *run, const size_t stride, const int sum12, const in
     res->intent.second_confidence = ps;
     /* evidence: the three distinct rows (a known word with its character
      * grams, a bigram, a gram of an unknown word) that pushed hardest for
-     * the label */
-    /* (one pass: a row's push is compared with the third best, which it
-     * rarely beats; a row already kept (a repeated word) is not a new
-     * reason; ties go to the earlier hit) */
-    evidence_top top = {{NULL, NULL, NULL}, {0, 0, 0}};
-    const float *const *h = s.hit, *const *const end = s.hit + s.n_hit;
-    const float *const *const end4 = h + (s.n_hit & ~(size_t)3);
-    /* four a turn (most pushes are not above the third best) */
-    for (; h < end4; h += 4) {
-        evidence_consider(&top, h[0], h[0][best]);
-        evidence_consider(&top, h[1], h[1][best]);
-        evidence_consider(&top, h[2], h[2][best]);
-        evidence_consider(&top, h[3], h[3][best]);
-    }
-    for (; h < end; h++)
-        evidence_consider(&top, h[0], h[0][best]);
+     * the label (a row already kept (a repeated word) is not a new reason;
+     * ties go to the earlier hit) */
+    evidence_top top;
+    evidence_of(&top, s.hit, s.n_hit, best);
     for (int t = 0; t < 3 && top.row[t]; t++) {
         const size_t row = (size_t)(top.row[t] - m->weights) / stride;
         classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
