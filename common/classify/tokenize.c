@@ -972,7 +972,9 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
 #undef RUN_SLOW
 out:
     state_store(&st, tb);
-    /* capitals mean emphasis only against a background of lower case */
-    tb->all_caps_text = tb->n_words > 0 && tb->n_caps * 10 >= tb->n_words * 8;
+    /* capitals mean emphasis only against a background of lower case; two
+     * words in three is a text in capitals ("I HATE MONDAYS": "I" cannot
+     * say which it is) */
+    tb->all_caps_text = tb->n_words > 0 && tb->n_caps * 3 >= tb->n_words * 2;
     tb->title_text = tb->n_words > 0 && tb->n_titles * 2 > tb->n_words;
 }

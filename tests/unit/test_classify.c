@@ -294,6 +294,8 @@ static void test_emphasis(void **state)
     assert_true(score("this is sooo good") > score("this is so good") - 0.01f);
     /* all in capitals: shouting everything emphasises nothing */
     assert_true(score("THIS IS GREAT") <= score("this is GREAT"));
+    /* (a one-letter "I" is no sign of lower case) */
+    assert_float_equal(score("I HATE MONDAYS"), score("i hate mondays"), 1e-6);
 }
 
 static void test_idioms(void **state)
