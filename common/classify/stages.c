@@ -610,7 +610,6 @@ static void classify_prefs_stage(classify_run *run)
                     snprintf(buf, sizeof buf, "%s %02d:%02d %s %02d:%02d", v, start / 60,
                              start % 60, v[0] == 'b' ? "and" : "to", until / 60, until % 60);
                     used += used2;
-                    mins = start;
                 } else {
                     snprintf(buf, sizeof buf, "%s %02d:%02d", v, mins / 60, mins % 60);
                 }
