@@ -24,15 +24,22 @@
 #define SENT_EXCL 0.2f
 #define SENT_PERSIST 0.45f
 /* Sarcasm: a word that can be said as an interjection (modifiers.tsv:
- * "great", "wonderful", "wow", "love"), standing alone in its clause
- * ("Great,", "Oh wonderful.", "Love it."), in a message whose other words
- * are clearly negative is scorn, not praise: it keeps part of its strength
- * with the sign flipped, as a negated word does. Clearly negative: at
- * least one clear complaint word, or a mild one that goes on ("cancelled
- * again"). */
+ * "great", "wonderful", "wow", "love", "just what I needed"), alone in its
+ * clause, is scorn, not praise, when what it comments on is a complaint:
+ * the rest of its sentence when a comma leads on ("Great, another outage",
+ * "Oh wonderful, you charged me twice"), or everything before it when it
+ * closes the message ("Lost again. Great."). It keeps part of its strength
+ * with the sign flipped, as a negated word does. A complaint: items summing
+ * to SENT_SARCASM_REST or less, one clear complaint word or a mild one that
+ * goes on ("cancelled again"). A sentence of its own that opens the
+ * message is a verdict ("Love it. The battery is poor."), and thanks in its
+ * sentence make it sincere ("Great, thank you. It is still broken."). */
 #define SENT_SARCASM (-0.6f)
 #define SENT_SARCASM_REST (-1.4f)
 #define SENT_SARCASM_MAX 4
+/* the items a message's complaint is read from; a longer message's later
+ * items are not looked at for sarcasm */
+#define SENT_ITEMS_MAX 64
 /* A message that abuses or threatens staff is hostile (see
  * classify_sentiment_hostile). */
 #define SENT_ABUSE (-2.5f)
@@ -131,24 +138,71 @@ static int is_filler(const ctok_buf *tb, size_t i)
     return 0;
 }
 
+enum { INTER_NONE, INTER_LEADS, INTER_ALONE };
+
 /* Whether tokens [i, end) are an interjection: a clause of their own, give
- * or take one filler word, and not conceded by a "but" after it ("Great,
- * but the app crashes" is praise and then a fault). */
-static int is_interjection(const classify_run *run, size_t i, size_t end)
+ * or take one filler word, not conceded by a "but" after it ("Great, but
+ * the app crashes" is praise and then a fault). INTER_LEADS: its clause
+ * ends in a comma (or colon, dash) and the sentence goes on; INTER_ALONE:
+ * it is the whole sentence. *clause_end: the token after its clause. */
+static int interjection_form(const classify_run *run, size_t i, size_t end, size_t *clause_end)
 {
     const ctok_buf *tb = run->tb;
     unsigned extra = 0;
     for (size_t j = i; j > 0 && !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END); j--)
         if (!is_filler(tb, j - 1) || ++extra > 1)
-            return 0;
+            return INTER_NONE;
     size_t k = end;
     for (; k < tb->n && !(tb->tok[k].flags & CTOK_F_CLAUSE_END); k++)
         if (!is_filler(tb, k) || ++extra > 1)
-            return 0;
+            return INTER_NONE;
+    *clause_end = k;
+    const int leads = k < tb->n && !(tb->tok[k].flags & CTOK_F_SENT_END);
     while (k < tb->n && tb->tok[k].kind == CTOK_PUNCT)
         k++;
     const lex_entry *m = k < tb->n ? mod_at(run, k) : NULL;
-    return !(m && m->mod == LEX_MOD_CONTRAST_AFTER);
+    if (m && m->mod == LEX_MOD_CONTRAST_AFTER)
+        return INTER_NONE;
+    return leads ? INTER_LEADS : INTER_ALONE;
+}
+
+/* Whether the sentence around token i thanks sincerely (not "thanks for
+ * nothing"). */
+static int thanks_in_sentence(const classify_run *run, size_t i)
+{
+    const ctok_buf *tb = run->tb;
+    size_t from = i;
+    while (from > 0 && !(tb->tok[from - 1].flags & CTOK_F_SENT_END))
+        from--;
+    for (size_t j = from; j < tb->n && !(j > i && (tb->tok[j].flags & CTOK_F_SENT_END)); j++) {
+        const lex_entry *e = run_phrase(run, j);
+        if (!e)
+            e = run->lex[j];
+        if (e && e->pref == LEX_PREF_POLITE && !((e->flags & LEX_F_VALENCE) && e->valence < 0) &&
+            strcmp(lex_pref_value(&run->c->lex, e), "thanks") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The sum of the scored items at tokens [from, to), and the persistence
+ * among those tokens if that sum is negative. */
+static float items_sum(const classify_run *run, const uint16_t *at, const float *v, unsigned n,
+                       size_t from, size_t to)
+{
+    float s = 0;
+    for (unsigned k = 0; k < n; k++)
+        if (at[k] >= from && at[k] < to)
+            s += v[k];
+    if (s < 0) {
+        unsigned np = 0;
+        for (size_t j = from; j < to && j < run->tb->n && np < 2; j++) {
+            const lex_entry *m = mod_at(run, j);
+            np += m && m->mod == LEX_MOD_PERSIST;
+        }
+        s -= SENT_PERSIST * (float)np;
+    }
+    return s;
 }
 
 /* Whether phrase p states a preference ("text is better", "prefer
@@ -212,13 +266,16 @@ void classify_sentiment(classify_run *run)
         contrast_weights(run);
     float sum = 0;
     unsigned hits = 0;
-    /* positive interjections, read as sarcasm if the rest is negative */
+    /* positive interjections, read as sarcasm if what they comment on is
+     * a complaint, and the items that tell */
     struct {
-        size_t from, to;
+        size_t from, to, clause_end;
         float v;
+        int form;
     } inter[SENT_SARCASM_MAX];
-    unsigned n_inter = 0;
-    float inter_sum = 0;
+    unsigned n_inter = 0, n_items = 0;
+    uint16_t item_at[SENT_ITEMS_MAX];
+    float item_v[SENT_ITEMS_MAX];
     /* only tokens with a word entry can carry valence or start an idiom;
      * the tokens of an idiom already counted are skipped */
     size_t next = 0;
@@ -319,13 +376,22 @@ void classify_sentiment(classify_run *run)
             run->pos_sum += v;
         hits++;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, rule, from, i + span, v);
-        if (e->mod == LEX_MOD_INTERJECTION && v > 0 && n_inter < SENT_SARCASM_MAX &&
-            !run_negated(run, i) && is_interjection(run, i, i + span)) {
+        size_t clause_end = 0;
+        const int form = e->mod == LEX_MOD_INTERJECTION && v > 0 && n_inter < SENT_SARCASM_MAX &&
+                                 !run_negated(run, i)
+                             ? interjection_form(run, i, i + span, &clause_end)
+                             : INTER_NONE;
+        if (form != INTER_NONE) {
             inter[n_inter].from = i;
             inter[n_inter].to = i + span;
+            inter[n_inter].clause_end = clause_end;
             inter[n_inter].v = v;
+            inter[n_inter].form = form;
             n_inter++;
-            inter_sum += v;
+        } else if (n_items < SENT_ITEMS_MAX) {
+            item_at[n_items] = (uint16_t)i;
+            item_v[n_items] = v;
+            n_items++;
         }
         next = i + span;
     }
@@ -342,8 +408,21 @@ void classify_sentiment(classify_run *run)
             }
         }
     }
-    if (n_inter > 0 && sum - inter_sum <= SENT_SARCASM_REST) {
-        for (unsigned k = 0; k < n_inter; k++) {
+    for (unsigned k = 0; k < n_inter; k++) {
+        size_t end = inter[k].clause_end;
+        while (end < tb->n && !(tb->tok[end].flags & CTOK_F_SENT_END))
+            end++;
+        float rest;
+        if (inter[k].form == INTER_LEADS) {
+            rest = items_sum(run, item_at, item_v, n_items, inter[k].to, end);
+        } else {
+            /* it closes the message: no item after its sentence */
+            int after = 0;
+            for (unsigned q = 0; q < n_items; q++)
+                after |= item_at[q] >= end;
+            rest = after ? 0 : items_sum(run, item_at, item_v, n_items, 0, inter[k].from);
+        }
+        if (rest <= SENT_SARCASM_REST && !thanks_in_sentence(run, inter[k].from)) {
             const float d = (SENT_SARCASM - 1.0f) * inter[k].v;
             sum += d;
             run->pos_sum -= inter[k].v;
@@ -368,12 +447,15 @@ void classify_sentiment_hostile(classify_run *run)
     const classify_threat_level level = run->r->threat.level;
     if (level < CLASSIFY_THREAT_ABUSE)
         return;
-    /* as strong as the strongest words of the lexicon: "I'll find out
-     * where you live" has no negative word in it */
+    /* as strong as the strongest words of the lexicon, and never less
+     * negative than that: "I'll find out where you live" has no negative
+     * word in it, and praise of the product does not undo "you idiot".
+     * (Not added to neg_sum: the emotion and urgency stages weigh abuse
+     * and threats themselves.) */
     const float v = level == CLASSIFY_THREAT_THREAT ? SENT_THREAT : SENT_ABUSE;
-    run->neg_sum += v;
+    const float sum = run->sent_sum + v < v ? run->sent_sum + v : v;
     classify_evidence_add_text(run, CLASSIFY_EV_SENTIMENT, "hostile",
                                level == CLASSIFY_THREAT_THREAT ? "threat" : "abuse",
-                               level == CLASSIFY_THREAT_THREAT ? 6 : 5, v);
-    sentiment_set(run, run->sent_sum + v, run->sent_hits + 1);
+                               level == CLASSIFY_THREAT_THREAT ? 6 : 5, sum - run->sent_sum);
+    sentiment_set(run, sum, run->sent_hits + 1);
 }

@@ -173,16 +173,17 @@ static int kind_before(const classify_run *run, size_t i, size_t dist, int want)
 }
 
 /* Whether the insult at i is said of a person: walking back at most dist
- * tokens in its sentence, a person addressed ("you", "agent") comes before
- * any thing ("your app is useless" is about the app). */
+ * tokens in its clause, a person addressed ("you", "agent") comes before
+ * any thing ("your app is useless" is about the app) and before the
+ * speaker ("you must think I'm stupid" is about oneself). */
 static int person_before(const classify_run *run, size_t i, size_t dist)
 {
     const ctok_buf *tb = run->tb;
     for (size_t k = 1; k <= dist && k <= i; k++) {
-        if (tb->tok[i - k].flags & CTOK_F_SENT_END)
+        if (tb->tok[i - k].flags & CTOK_F_CLAUSE_END)
             return 0;
         const int kind = abuse_at(run, i - k);
-        if (kind == LEX_ABUSE_OBJECT)
+        if (kind == LEX_ABUSE_OBJECT || kind == LEX_ABUSE_SELF)
             return 0;
         if (kind == LEX_ABUSE_TARGET)
             return 1;
@@ -269,28 +270,40 @@ static void classify_threat_stage(classify_run *run)
 
 /* --- urgency and effort --------------------------------------------------- */
 
+/* Whether token i is word w. */
+static int tok_is(const ctok_buf *tb, size_t i, const char *w)
+{
+    const size_t n = strlen(w);
+    return tb->tok[i].kind == CTOK_WORD && tb->tok[i].norm_len == n &&
+           memcmp(ctok_text(tb, i), w, n) == 0;
+}
+
 /* A duration ("days", "weeks") is time already spent when a count and a
- * word of waiting come before it: "it's been 2 weeks", "for 3 days", "over
- * a month", "the last few hours". *from: where that begins. */
+ * word of waiting come before it: "it's been 2 weeks", "been a few days";
+ * "for 3 days", "over a month", "the past few hours" only in a message that
+ * complains ("I can rent it for 3 days", "using it for 3 weeks and love
+ * it" are not waits). *from: where that begins. */
 static int waited_since(const classify_run *run, size_t i, size_t *from)
 {
-    static const char *const since[] = {"been", "for", "over", "past", "than", "last"};
+    static const char *const counts[] = {"a",    "an",     "one",     "two",   "three", "four",
+                                         "five", "six",    "seven",   "eight", "nine",  "ten",
+                                         "few",  "couple", "several", "many",  "twelve"};
+    static const char *const since[] = {"been", "for", "over", "past", "last"};
     const ctok_buf *tb = run->tb;
     if (i < 2)
         return 0;
-    /* the count: a number or a word ("two", "a", "several"), or "a few" */
-    size_t j = i - 1;
-    if (tb->tok[j].kind != CTOK_NUM && tb->tok[j].kind != CTOK_WORD)
+    size_t j = i - 1; /* the count */
+    int counted = tb->tok[j].kind == CTOK_NUM;
+    for (size_t k = 0; !counted && k < sizeof counts / sizeof counts[0]; k++)
+        counted = tok_is(tb, j, counts[k]);
+    if (!counted)
         return 0;
-    if (j >= 2 && tb->tok[j - 1].kind == CTOK_WORD && tb->tok[j - 1].norm_len == 1 &&
-        ctok_text(tb, j - 1)[0] == 'a')
-        j--;
-    const ctok *w = &tb->tok[j - 1];
-    if (w->kind != CTOK_WORD)
-        return 0;
-    const char *s = ctok_text(tb, j - 1);
+    if (j >= 2 && (tok_is(tb, j - 1, "a") || tok_is(tb, j - 1, "the")))
+        j--; /* "a few", "the past 3" comes next */
     for (size_t k = 0; k < sizeof since / sizeof since[0]; k++)
-        if (strlen(since[k]) == w->norm_len && memcmp(since[k], s, w->norm_len) == 0) {
+        if (tok_is(tb, j - 1, since[k])) {
+            if (k > 0 && !(run->sent_sum < 0))
+                return 0;
             *from = j - 1;
             return 1;
         }
@@ -415,8 +428,9 @@ static void set_pref(char *dst, const char *value)
 
 /* Reads a clock time from tokens at i ("5pm", "5:30 pm", "17:00", "5");
  * returns minutes after midnight or -1. */
-static int parse_clock(const ctok_buf *tb, size_t i, size_t *used)
+static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_pm)
 {
+    *guessed_pm = 0;
     if (i >= tb->n)
         return -1;
     const ctok *t = &tb->tok[i];
@@ -459,41 +473,62 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used)
         h += 12;
     else if (pm == 0 && h == 12)
         h = 0;
-    else if (pm < 0 && h >= 1 && h <= 7)
+    else if (pm < 0 && h >= 1 && h <= 7) {
         h += 12; /* "after 5" on a contact request means the afternoon */
+        *guessed_pm = 1;
+    }
     return h * 60 + m;
 }
 
 /* The clock after "and", "to" or "-" at token i, ending a range ("between
- * 2 and 4pm"); *used: the tokens taken. */
+ * 2 and 4pm"); *used: the tokens taken. -1: no range; -2: not clocks at
+ * all but a count ("between 2 and 3 hours"). */
 static int range_end(const ctok_buf *tb, size_t i, size_t *used)
 {
+    static const char *const units[] = {"minutes", "mins",  "hours", "hrs",
+                                        "days",    "weeks", "times"};
     if (i + 1 >= tb->n)
         return -1;
     const ctok *t = &tb->tok[i];
-    const char *s = ctok_text(tb, i);
-    const int joins = (t->kind == CTOK_WORD && ((t->norm_len == 3 && memcmp(s, "and", 3) == 0) ||
-                                                (t->norm_len == 2 && memcmp(s, "to", 2) == 0))) ||
-                      (t->kind == CTOK_PUNCT && t->punct == '-');
-    if (!joins)
+    if (!tok_is(tb, i, "and") && !tok_is(tb, i, "to") &&
+        !(t->kind == CTOK_PUNCT && t->punct == '-'))
         return -1;
     size_t u = 0;
-    const int m = parse_clock(tb, i + 1, &u);
+    int guessed = 0;
+    const int m = parse_clock(tb, i + 1, &u, &guessed);
     if (m < 0)
         return -1;
+    for (size_t k = 0; i + 1 + u < tb->n && k < sizeof units / sizeof units[0]; k++)
+        if (tok_is(tb, i + 1 + u, units[k]))
+            return -2;
     *used = 1 + u;
     return m;
 }
 
-/* The start of a range whose end is until: a bare hour read as the
- * afternoon ("2" in "between 2 and 4pm" is 14:00) is moved back to the
- * morning when that puts it after the end ("between 9 and 11am" already
- * is; "from 8 to 10am": 8 stays 08:00). */
-static int pm_like(int start, int until)
+/* The start of a range whose end is until: a bare hour guessed to be the
+ * afternoon ("2" in "between 2 and 4pm" is 14:00) goes back to the morning
+ * when that puts it after the end ("from 8 to 10am" is read 08:00 anyway;
+ * "from 6pm to 8am", said with its "pm", stays as said). */
+static int range_start(int start, int guessed_pm, int until)
 {
-    if (start > until && start >= 12 * 60 && start - 12 * 60 < until)
+    if (guessed_pm && start > until && start - 12 * 60 < until)
         return start - 12 * 60;
     return start;
+}
+
+/* A contact time joins one already found when one is a day or part of day
+ * and the other a clock ("monday" and "between 14:00 and 16:00" make
+ * "monday between 14:00 and 16:00"); otherwise the later one wins. */
+static void set_contact_time(char *dst, const char *value)
+{
+    char joined[CLASSIFY_LABEL_MAX];
+    const int old_clock = strchr(dst, ':') != NULL, new_clock = strchr(value, ':') != NULL;
+    if (dst[0] && old_clock != new_clock) {
+        snprintf(joined, sizeof joined, "%s %s", old_clock ? value : dst, old_clock ? dst : value);
+        set_pref(dst, joined);
+    } else {
+        set_pref(dst, value);
+    }
 }
 
 /* Whether the sentence that starts at token from speaks of contacting (a
@@ -538,7 +573,8 @@ static int in_scorn(const classify_run *run, size_t i)
     const lex_entry *p = run_phrase(run, i);
     if (!p && (run->tflags[i] & RUN_T_INNER))
         p = run->phrase[run->owner[i]];
-    return p && (p->flags & LEX_F_VALENCE) && p->valence < 0;
+    /* (scorn, not a polite "no thanks") */
+    return p && (p->flags & LEX_F_VALENCE) && p->valence <= -1.5f;
 }
 
 static void classify_prefs_stage(classify_run *run)
@@ -588,7 +624,7 @@ static void classify_prefs_stage(classify_run *run)
             break;
         case LEX_PREF_TIME:
             if (in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
-                set_pref(r->preferences.contact_time, v);
+                set_contact_time(r->preferences.contact_time, v);
                 rule = "contact_time";
             }
             break;
@@ -598,22 +634,24 @@ static void classify_prefs_stage(classify_run *run)
             polite += !in_scorn(run, i);
             break;
         case LEX_PREF_TIME_WORD: {
-            size_t used = 0;
-            int mins = parse_clock(tb, i + span, &used);
-            if (mins >= 0 && in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
+            size_t used = 0, used2 = 0;
+            int guessed = 0;
+            const int mins = parse_clock(tb, i + span, &used, &guessed);
+            /* a range: "between 2 and 4pm", "from 9 to 11am" */
+            const int ranged = strcmp(v, "between") == 0 || strcmp(v, "from") == 0;
+            const int until = mins >= 0 && ranged ? range_end(tb, i + span + used, &used2) : -1;
+            if (mins >= 0 && until != -2 &&
+                in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 char buf[CLASSIFY_LABEL_MAX];
-                /* a range: "between 2 and 4pm", "from 9 to 11am" */
-                size_t used2 = 0;
-                const int until = range_end(tb, i + span + used, &used2);
-                if (until >= 0 && (v[0] == 'b' || v[0] == 'f')) {
-                    const int start = pm_like(mins, until);
+                if (until >= 0) {
+                    const int start = range_start(mins, guessed, until);
                     snprintf(buf, sizeof buf, "%s %02d:%02d %s %02d:%02d", v, start / 60,
                              start % 60, v[0] == 'b' ? "and" : "to", until / 60, until % 60);
                     used += used2;
                 } else {
                     snprintf(buf, sizeof buf, "%s %02d:%02d", v, mins / 60, mins % 60);
                 }
-                set_pref(r->preferences.contact_time, buf);
+                set_contact_time(r->preferences.contact_time, buf);
                 classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, "contact_time", i,
                                       i + span + used, 1.0f);
                 span += used;

@@ -309,9 +309,6 @@ static void test_idioms(void **state)
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "idiom"));
 }
 
-/* A word said on its own ("Great,", "Love it.") in a message that is
- * otherwise a complaint is scorn; with praise, or before a "but", or as part
- * of a statement ("great camera") it is praise. */
 /* Abuse or a threat aimed at staff is hostile, whatever its words. */
 static void test_hostile(void **state)
 {
@@ -320,11 +317,17 @@ static void test_hostile(void **state)
     assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
     assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "hostile"));
+    /* praise of the product does not undo the insult */
+    r = run("You idiot, but honestly the product itself is amazing, great, fantastic, love it!!!");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
     /* swearing about a product is not hostility toward staff */
     r = run("this damn app");
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "hostile"));
 }
 
+/* A word said on its own ("Great,", "Love it.") that comments on a
+ * complaint is scorn; with thanks, before a "but", as a verdict that opens
+ * a review, or as part of a statement ("great camera") it is praise. */
 static void test_sarcasm(void **state)
 {
     (void)state;
@@ -347,7 +350,18 @@ static void test_sarcasm(void **state)
     /* a word that is not said as an interjection ("vivid" in a list) */
     r = run("Colours: vivid, washed out, broken and awful");
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
-    /* thanks said in scorn is not politeness */
+    r = run("My package is lost again. Great.");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    r = run("Great, thank you. I'm still locked out of my account though, it's frustrating.");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    r = run("Love it. The battery is terrible.");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    r = run("Cool, I will try that. The previous fix did not work and the app is terrible.");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    assert_int_equal(run("Exactly what I needed.").sentiment.label, CLASSIFY_POSITIVE);
+    assert_int_equal(run("This is just what I needed!").sentiment.label, CLASSIFY_POSITIVE);
+    /* thanks said in scorn is not politeness; a polite "no thanks" is */
+    assert_true(run("No thanks, I am all set.").preferences.politeness > 0.0f);
     assert_true(run("wow thanks for nothing").preferences.politeness == 0.0f);
     assert_true(run("wow thanks for nothing").sentiment.score < 0);
     assert_true(run("thanks for your help").preferences.politeness > 0.0f);
@@ -422,6 +436,9 @@ static void test_threat_levels(void **state)
     assert_int_equal(run("your app is useless").threat.level, CLASSIFY_THREAT_NONE);
     assert_int_equal(run("you are a complete idiot").threat.level, CLASSIFY_THREAT_ABUSE);
     assert_int_equal(run("your agents are useless").threat.level, CLASSIFY_THREAT_ABUSE);
+    /* the speaker calling themselves names */
+    assert_int_equal(run("Thank you, I was stupid").threat.level, CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("you said I'm an idiot").threat.level, CLASSIFY_THREAT_NONE);
     assert_int_equal(run("I hope you get fired").threat.level, CLASSIFY_THREAT_ABUSE);
     assert_int_equal(run("I know where your office is").threat.level, CLASSIFY_THREAT_THREAT);
     /* self-harm is no threat to staff, but it is critical */
@@ -470,6 +487,10 @@ static void test_urgency(void **state)
     assert_true(run("waiting for a few hours already").urgency.effort > 0.3f);
     assert_true(run("delivery in 2 weeks").urgency.effort == 0.0f);
     assert_true(run("I have been a customer for 10 years").urgency.effort == 0.0f);
+    assert_true(run("Please reschedule the delivery for next week.").urgency.effort == 0.0f);
+    assert_true(run("Can I rent a car for 3 days?").urgency.effort == 0.0f);
+    assert_true(run("I have been using it for 3 weeks and love it.").urgency.effort == 0.0f);
+    assert_true(run("Delivery took less than 2 days, great!").urgency.effort == 0.0f);
 }
 
 /* --- preferences ------------------------------------------------------------------ */
@@ -505,6 +526,15 @@ static void test_preferences(void **state)
     assert_string_equal(run("call me from 8 to 10am").preferences.contact_time,
                         "from 08:00 to 10:00");
     assert_string_equal(run("call me back on Monday").preferences.contact_time, "monday");
+    assert_string_equal(run("Please call me before 5 and 6pm works too").preferences.contact_time,
+                        "before 17:00");
+    assert_string_equal(run("call me between 5pm and 9am").preferences.contact_time,
+                        "between 17:00 and 09:00");
+    assert_string_equal(run("call me between 2 and 4pm on Monday").preferences.contact_time,
+                        "monday between 14:00 and 16:00");
+    assert_string_equal(
+        run("call me back, I waited between 2 and 3 hours").preferences.contact_time, "");
+    assert_string_equal(run("I got a scam message on whatsapp").preferences.channel, "");
     assert_string_equal(run("the outage was on Monday").preferences.contact_time, "");
     r = run("please don't call me, email only");
     assert_string_equal(r.preferences.channel, "email");
