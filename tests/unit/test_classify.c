@@ -396,6 +396,7 @@ static void test_emoticons_and_emoji(void **state)
     assert_true(score("delivered today \xF0\x9F\x98\xA1") < 0);
     /* a face is the writer's own verdict: no negation reaches it */
     assert_true(score("not good :(") < score("not good"));
+    assert_float_equal(score("so :)"), score(":)"), 1e-6); /* boosters reach words only */
     assert_true(score("smh, this app sux") < 0);
 }
 
