@@ -1004,6 +1004,19 @@ take_row(const float **hp, intent_v4 *acc, const float *row, int sum12)
     return hp + 1;
 }
 
+/* take_row for a gram of the direct table, off its entry (0 for none)
+ * without a branch (most grams are there, but which are not is anyone's
+ * guess): a gram not there lists nothing and adds the zero row at rows,
+ * which leaves the sums as they are, bit for bit: a sum starts at +0 and
+ * so is never -0 (round to nearest gives -0 only for -0 plus -0), and
+ * x + +0 is x for any other x. */
+static inline __attribute__((always_inline)) const float **
+take_gram(const float **hp, intent_v4 *acc, const float *rows, uint32_t at, int sum12)
+{
+    take_row(hp, acc, rows + at, sum12);
+    return hp + (at != 0);
+}
+
 /* The rows of the 3-grams of "<w>" (wl > 0 bytes of ASCII) from the direct
  * table: a byte's code each, the index rolled; two a turn. */
 static inline __attribute__((always_inline)) const float **
@@ -1018,20 +1031,16 @@ gram3_rows(const intent_model *m, const unsigned char *w, size_t wl, const float
     size_t j = 1;
     for (; j + 1 < wl; j += 2) {
         g = (g << bits | code[w[j]]) & gmask;
-        if (g3[g])
-            hp = take_row(hp, acc, rows + g3[g], sum12);
+        hp = take_gram(hp, acc, rows, g3[g], sum12);
         g = (g << bits | code[w[j + 1]]) & gmask;
-        if (g3[g])
-            hp = take_row(hp, acc, rows + g3[g], sum12);
+        hp = take_gram(hp, acc, rows, g3[g], sum12);
     }
     if (j < wl) {
         g = (g << bits | code[w[j]]) & gmask;
-        if (g3[g])
-            hp = take_row(hp, acc, rows + g3[g], sum12);
+        hp = take_gram(hp, acc, rows, g3[g], sum12);
     }
     g = (g << bits | code['>']) & gmask;
-    if (g3[g])
-        hp = take_row(hp, acc, rows + g3[g], sum12);
+    hp = take_gram(hp, acc, rows, g3[g], sum12);
     return hp;
 }
 
