@@ -972,9 +972,14 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
 #undef RUN_SLOW
 out:
     state_store(&st, tb);
-    /* capitals mean emphasis only against a background of lower case; two
-     * words in three is a text in capitals ("I HATE MONDAYS": "I" cannot
-     * say which it is) */
-    tb->all_caps_text = tb->n_words > 0 && tb->n_caps * 3 >= tb->n_words * 2;
+    /* capitals mean emphasis only against a background of lower case; a
+     * one-letter word cannot say which it is ("I HATE MONDAYS" is all in
+     * capitals), so those are not counted (looked for only when a word is
+     * in capitals, which few texts have) */
+    unsigned words = tb->n_words;
+    if (tb->n_caps > 0)
+        for (size_t i = 0; i < tb->n; i++)
+            words -= tb->tok[i].kind == CTOK_WORD && tb->tok[i].norm_len == 1;
+    tb->all_caps_text = words > 0 && tb->n_caps * 10 >= words * 8;
     tb->title_text = tb->n_words > 0 && tb->n_titles * 2 > tb->n_words;
 }
