@@ -270,12 +270,13 @@ static void classify_threat_stage(classify_run *run)
 
 /* --- urgency and effort --------------------------------------------------- */
 
-/* Whether token i is word w. */
+/* Whether token i is word w (its first byte compared first: most calls
+ * are misses). */
 static int tok_is(const ctok_buf *tb, size_t i, const char *w)
 {
-    const size_t n = strlen(w);
-    return tb->tok[i].kind == CTOK_WORD && tb->tok[i].norm_len == n &&
-           memcmp(ctok_text(tb, i), w, n) == 0;
+    const char *s = ctok_text(tb, i);
+    return tb->tok[i].kind == CTOK_WORD && s[0] == w[0] && tb->tok[i].norm_len == strlen(w) &&
+           memcmp(s, w, tb->tok[i].norm_len) == 0;
 }
 
 /* A duration ("days", "weeks") is time already spent when a count and a
