@@ -206,11 +206,15 @@ static float items_sum(const classify_run *run, const uint16_t *at, const float 
 }
 
 /* Whether phrase p states a preference ("text is better", "prefer
- * email"): its words say how to be contacted, not how the customer feels.
- * (Thanks is politeness, and keeps its valence.) */
+ * email") or is a courtesy ("kind regards", "hope you are well", "thanks in
+ * advance"): its words say how to be contacted or how a letter is written,
+ * not how the customer feels. (A phrase with a valence of its own, "thank
+ * you so much", keeps it.) */
 static int is_pref_statement(const lex_entry *p)
 {
-    return p->pref >= LEX_PREF_CHANNEL && p->pref <= LEX_PREF_PACE && !(p->flags & LEX_F_VALENCE);
+    return ((p->pref >= LEX_PREF_CHANNEL && p->pref <= LEX_PREF_PACE) ||
+            (p->pref == LEX_PREF_POLITE && p->ntok > 1)) &&
+           !(p->flags & LEX_F_VALENCE);
 }
 
 /* Sum of intensifiers and dampeners in the three tokens before i. */

@@ -507,6 +507,18 @@ static void test_preferences(void **state)
     assert_string_equal(r.preferences.contact_time, "after 17:00");
     r = run("text is better for me");
     assert_string_equal(r.preferences.channel, "sms");
+    /* courtesies are how a letter is written, not how one feels */
+    r = run("Hi team, I hope you are well. My last invoice shows a charge I do not "
+            "recognise. Kind regards, John");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_true(r.preferences.politeness > 0.5f);
+    assert_int_equal(run("Thanks in advance").sentiment.label, CLASSIFY_NEUTRAL);
+    assert_int_equal(run("Many thanks for your help").sentiment.label, CLASSIFY_POSITIVE);
+    /* and thanks closing a complaint is no joy */
+    assert_true(
+        run("I was charged twice for my order. Please refund it asap. Thanks").emotion.label !=
+        CLASSIFY_EMO_JOY);
+    r = run("text is better for me");
     /* a preference statement says how to be contacted, not how one feels */
     assert_int_equal(r.sentiment.label, CLASSIFY_NEUTRAL);
     assert_int_equal(run("the new version is better").sentiment.label, CLASSIFY_POSITIVE);
