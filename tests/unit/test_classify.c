@@ -446,6 +446,7 @@ static void test_threat_levels(void **state)
     classify_result r = run("I am going to kill myself if this keeps happening");
     assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
     assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_CRITICAL);
+    assert_int_equal(r.emotion.label, CLASSIFY_EMO_SADNESS);
     assert_int_equal(run("you are an idiot").threat.level, CLASSIFY_THREAT_ABUSE);
     assert_int_equal(run("f*** you").threat.level, CLASSIFY_THREAT_ABUSE);
     assert_int_equal(run("shut up and listen").threat.level, CLASSIFY_THREAT_ABUSE);
