@@ -86,6 +86,17 @@ static inline const char *ctok_text(const ctok_buf *tb, size_t i)
     return tb->norm + tb->tok[i].norm_off;
 }
 
+/* Whether token i is the word w (normalised: lower case). For the few rules
+ * that name a grammar word ("for", "oh"); the first byte is compared first,
+ * as most calls are misses. */
+static inline int ctok_is_word(const ctok_buf *tb, size_t i, const char *w)
+{
+    const ctok *t = &tb->tok[i];
+    const char *s = ctok_text(tb, i);
+    return t->kind == CTOK_WORD && s[0] == w[0] && t->norm_len == strlen(w) &&
+           memcmp(s, w, t->norm_len) == 0;
+}
+
 /* --- lexicon -------------------------------------------------------------- */
 
 enum {

@@ -128,12 +128,8 @@ static int is_filler(const ctok_buf *tb, size_t i)
 {
     static const char *const words[] = {"oh",   "just", "so",   "really", "how",  "wow", "well",
                                         "yeah", "ah",   "very", "it",     "that", "this"};
-    const ctok *t = &tb->tok[i];
-    if (t->kind != CTOK_WORD)
-        return 0;
-    const char *w = ctok_text(tb, i);
     for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
-        if (strlen(words[k]) == t->norm_len && memcmp(words[k], w, t->norm_len) == 0)
+        if (ctok_is_word(tb, i, words[k]))
             return 1;
     return 0;
 }

@@ -273,15 +273,6 @@ static void classify_threat_stage(classify_run *run)
 
 /* --- urgency and effort --------------------------------------------------- */
 
-/* Whether token i is word w (its first byte compared first: most calls
- * are misses). */
-static int tok_is(const ctok_buf *tb, size_t i, const char *w)
-{
-    const char *s = ctok_text(tb, i);
-    return tb->tok[i].kind == CTOK_WORD && s[0] == w[0] && tb->tok[i].norm_len == strlen(w) &&
-           memcmp(s, w, tb->tok[i].norm_len) == 0;
-}
-
 /* A duration ("days", "weeks") is time already spent when a count and a
  * word of waiting come before it: "it's been 2 weeks", "been a few days";
  * "for 3 days", "over a month", "the past few hours" only in a message that
@@ -299,13 +290,13 @@ static int waited_since(const classify_run *run, size_t i, size_t *from)
     size_t j = i - 1; /* the count */
     int counted = tb->tok[j].kind == CTOK_NUM;
     for (size_t k = 0; !counted && k < sizeof counts / sizeof counts[0]; k++)
-        counted = tok_is(tb, j, counts[k]);
+        counted = ctok_is_word(tb, j, counts[k]);
     if (!counted)
         return 0;
-    if (j >= 2 && (tok_is(tb, j - 1, "a") || tok_is(tb, j - 1, "the")))
+    if (j >= 2 && (ctok_is_word(tb, j - 1, "a") || ctok_is_word(tb, j - 1, "the")))
         j--; /* "a few", "the past 3" comes next */
     for (size_t k = 0; k < sizeof since / sizeof since[0]; k++)
-        if (tok_is(tb, j - 1, since[k])) {
+        if (ctok_is_word(tb, j - 1, since[k])) {
             if (k > 0 && !(run->sent_sum < 0))
                 return 0;
             *from = j - 1;
@@ -494,7 +485,7 @@ static int range_end(const ctok_buf *tb, size_t i, size_t *used)
     if (i + 1 >= tb->n)
         return -1;
     const ctok *t = &tb->tok[i];
-    if (!tok_is(tb, i, "and") && !tok_is(tb, i, "to") &&
+    if (!ctok_is_word(tb, i, "and") && !ctok_is_word(tb, i, "to") &&
         !(t->kind == CTOK_PUNCT && t->punct == '-'))
         return -1;
     size_t u = 0;
@@ -503,7 +494,7 @@ static int range_end(const ctok_buf *tb, size_t i, size_t *used)
     if (m < 0)
         return -1;
     for (size_t k = 0; i + 1 + u < tb->n && k < sizeof units / sizeof units[0]; k++)
-        if (tok_is(tb, i + 1 + u, units[k]))
+        if (ctok_is_word(tb, i + 1 + u, units[k]))
             return -2;
     *used = 1 + u;
     return m;
