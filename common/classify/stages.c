@@ -176,20 +176,30 @@ static int kind_before(const classify_run *run, size_t i, size_t dist, int want)
 }
 
 /* Whether the insult at i is said of a person: walking back at most dist
- * tokens in its clause, a person addressed ("you", "agent") comes before
- * any thing ("your app is useless" is about the app) and before the
- * speaker ("you must think I'm stupid" is about oneself). */
+ * tokens, only words that make it a predicate or a name-calling ("are",
+ * "a", "complete", "guys") lie between it and a person addressed ("you are
+ * a complete idiot", "you guys are clowns", "your agents are useless"). A
+ * thing, the speaker or any other word in between says otherwise: "your
+ * app is useless", "you must think I'm stupid", "you hate clowns", "you are
+ * not stupid". */
 static int person_before(const classify_run *run, size_t i, size_t dist)
 {
+    static const char *const links[] = {
+        "are",   "is",   "am",   "be",     "being",  "were",  "was",      "a",        "an",
+        "the",   "such", "so",   "just",   "really", "total", "complete", "absolute", "utter",
+        "bunch", "of",   "guys", "people", "all",    "lot",   "bloody",   "fucking"};
     const ctok_buf *tb = run->tb;
     for (size_t k = 1; k <= dist && k <= i; k++) {
-        if (tb->tok[i - k].flags & CTOK_F_CLAUSE_END)
+        const size_t j = i - k;
+        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
             return 0;
-        const int kind = abuse_at(run, i - k);
-        if (kind == LEX_ABUSE_OBJECT || kind == LEX_ABUSE_SELF)
-            return 0;
-        if (kind == LEX_ABUSE_TARGET)
+        if (abuse_at(run, j) == LEX_ABUSE_TARGET)
             return 1;
+        int link = 0;
+        for (size_t w = 0; !link && w < sizeof links / sizeof links[0]; w++)
+            link = ctok_is_word(tb, j, links[w]);
+        if (!link)
+            return 0;
     }
     return 0;
 }

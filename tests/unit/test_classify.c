@@ -440,6 +440,11 @@ static void test_threat_levels(void **state)
     /* the speaker calling themselves names */
     assert_int_equal(run("Thank you, I was stupid").threat.level, CLASSIFY_THREAT_NONE);
     assert_int_equal(run("you said I'm an idiot").threat.level, CLASSIFY_THREAT_NONE);
+    /* an insult the person is not called: object of a verb, or denied */
+    assert_int_equal(run("even if you hate clowns").threat.level, CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("you are not stupid").threat.level, CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("you may have a heart attack if you run").threat.level,
+                     CLASSIFY_THREAT_NONE);
     assert_int_equal(run("I hope you get fired").threat.level, CLASSIFY_THREAT_ABUSE);
     assert_int_equal(run("I know where your office is").threat.level, CLASSIFY_THREAT_THREAT);
     /* self-harm is no threat to staff, but it is critical */
