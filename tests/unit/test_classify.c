@@ -343,21 +343,25 @@ static void test_sarcasm(void **state)
     assert_int_equal(r.sentiment.label, CLASSIFY_POSITIVE);
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
     assert_int_equal(run("Perfect, that fixed it.").sentiment.label, CLASSIFY_POSITIVE);
-    r = run("Great camera, terrible battery life and it crashed twice");
-    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
-    r = run("Great, but the app crashes when I log in");
-    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
-    /* a word that is not said as an interjection ("vivid" in a list) */
-    r = run("Colours: vivid, washed out, broken and awful");
-    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
-    r = run("My package is lost again. Great.");
-    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
-    r = run("Great, thank you. I'm still locked out of my account though, it's frustrating.");
-    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
-    r = run("Love it. The battery is terrible.");
-    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
-    r = run("Cool, I will try that. The previous fix did not work and the app is terrible.");
-    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    /* read as scorn, or not */
+    static const struct {
+        const char *text;
+        int scorn;
+    } cases[] = {
+        {"My package is lost again. Great.", 1},
+        {"Great camera, terrible battery life and it crashed twice", 0},
+        {"Great, but the app crashes when I log in", 0},
+        /* a word that is not said as an interjection ("vivid" in a list) */
+        {"Colours: vivid, washed out, broken and awful", 0},
+        {"Great, thank you. I'm still locked out of my account though, it's frustrating.", 0},
+        {"Love it. The battery is terrible.", 0},
+        {"Cool, I will try that. The previous fix did not work and the app is terrible.", 0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        r = run(cases[k].text);
+        if (has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm") != cases[k].scorn)
+            fail_msg("\"%s\": sarcasm %s", cases[k].text, cases[k].scorn ? "missed" : "read");
+    }
     assert_int_equal(run("Exactly what I needed.").sentiment.label, CLASSIFY_POSITIVE);
     assert_int_equal(run("This is just what I needed!").sentiment.label, CLASSIFY_POSITIVE);
     /* thanks said in scorn is not politeness; a polite "no thanks" is */
@@ -431,36 +435,46 @@ static void test_emotion(void **state)
 static void test_threat_levels(void **state)
 {
     (void)state;
-    assert_int_equal(run("this damn app crashed again").threat.level, CLASSIFY_THREAT_PROFANITY);
-    assert_int_equal(run("your stupid app crashed").threat.level, CLASSIFY_THREAT_NONE);
-    /* the thing comes between the person and the insult: about the app */
-    assert_int_equal(run("your app is useless").threat.level, CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("you are a complete idiot").threat.level, CLASSIFY_THREAT_ABUSE);
-    assert_int_equal(run("your agents are useless").threat.level, CLASSIFY_THREAT_ABUSE);
-    /* the speaker calling themselves names */
-    assert_int_equal(run("Thank you, I was stupid").threat.level, CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("you said I'm an idiot").threat.level, CLASSIFY_THREAT_NONE);
-    /* an insult the person is not called: object of a verb, or denied */
-    assert_int_equal(run("even if you hate clowns").threat.level, CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("you are not stupid").threat.level, CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("you may have a heart attack if you run").threat.level,
-                     CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("I hope you get fired").threat.level, CLASSIFY_THREAT_ABUSE);
-    assert_int_equal(run("I know where your office is").threat.level, CLASSIFY_THREAT_THREAT);
+    static const struct {
+        const char *text;
+        classify_threat_level want;
+    } cases[] = {
+        {"this damn app crashed again", CLASSIFY_THREAT_PROFANITY},
+        {"your stupid app crashed", CLASSIFY_THREAT_NONE},
+        /* the thing comes between the person and the insult: about the app */
+        {"your app is useless", CLASSIFY_THREAT_NONE},
+        {"you are a complete idiot", CLASSIFY_THREAT_ABUSE},
+        {"your agents are useless", CLASSIFY_THREAT_ABUSE},
+        /* the speaker calling themselves names */
+        {"Thank you, I was stupid", CLASSIFY_THREAT_NONE},
+        {"you said I'm an idiot", CLASSIFY_THREAT_NONE},
+        /* an insult the person is not called: object of a verb, or denied */
+        {"even if you hate clowns", CLASSIFY_THREAT_NONE},
+        {"you are not stupid", CLASSIFY_THREAT_NONE},
+        {"you may have a heart attack if you run", CLASSIFY_THREAT_NONE},
+        {"I hope you get fired", CLASSIFY_THREAT_ABUSE},
+        {"I know where your office is", CLASSIFY_THREAT_THREAT},
+        {"you are an idiot", CLASSIFY_THREAT_ABUSE},
+        {"f*** you", CLASSIFY_THREAT_ABUSE},
+        {"shut up and listen", CLASSIFY_THREAT_ABUSE},
+        {"I will kill you", CLASSIFY_THREAT_THREAT},
+        {"I know where you live", CLASSIFY_THREAT_THREAT},
+        {"this wait is killing me", CLASSIFY_THREAT_NONE},
+        {"I'll shoot you an email tomorrow", CLASSIFY_THREAT_NONE},
+        {"how do I kill the background process", CLASSIFY_THREAT_NONE},
+        {"the letter may get lost in the post", CLASSIFY_THREAT_NONE},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const classify_threat_level got = run(cases[k].text).threat.level;
+        if (got != cases[k].want)
+            fail_msg("\"%s\": threat level %d, want %d", cases[k].text, (int)got,
+                     (int)cases[k].want);
+    }
     /* self-harm is no threat to staff, but it is critical */
     classify_result r = run("I am going to kill myself if this keeps happening");
     assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
     assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_CRITICAL);
     assert_int_equal(r.emotion.label, CLASSIFY_EMO_SADNESS);
-    assert_int_equal(run("you are an idiot").threat.level, CLASSIFY_THREAT_ABUSE);
-    assert_int_equal(run("f*** you").threat.level, CLASSIFY_THREAT_ABUSE);
-    assert_int_equal(run("shut up and listen").threat.level, CLASSIFY_THREAT_ABUSE);
-    assert_int_equal(run("I will kill you").threat.level, CLASSIFY_THREAT_THREAT);
-    assert_int_equal(run("I know where you live").threat.level, CLASSIFY_THREAT_THREAT);
-    assert_int_equal(run("this wait is killing me").threat.level, CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("I'll shoot you an email tomorrow").threat.level, CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("how do I kill the background process").threat.level,
-                     CLASSIFY_THREAT_NONE);
     r = run("I will kill you");
     assert_true(has_evidence(&r, CLASSIFY_EV_THREAT, "violence_at_person"));
     assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_CRITICAL);
