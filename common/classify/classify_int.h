@@ -97,6 +97,15 @@ static inline int ctok_is_word(const ctok_buf *tb, size_t i, const char *w)
            memcmp(s, w, t->norm_len) == 0;
 }
 
+/* The index in words[n] of the word token i is, or -1. */
+static inline int ctok_word_in(const ctok_buf *tb, size_t i, const char *const *words, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (ctok_is_word(tb, i, words[k]))
+            return (int)k;
+    return -1;
+}
+
 /* --- lexicon -------------------------------------------------------------- */
 
 enum {
@@ -442,6 +451,19 @@ static inline size_t run_first_hit(const classify_run *run, unsigned attr)
 static inline const lex_entry *run_phrase(const classify_run *run, size_t i)
 {
     return (run->tflags[i] & RUN_T_PHRASE) ? run->phrase[i] : NULL;
+}
+
+/* The phrase token i is inside, after its first token, or NULL. */
+static inline const lex_entry *run_inner_phrase(const classify_run *run, size_t i)
+{
+    return (run->tflags[i] & RUN_T_INNER) ? run->phrase[run->owner[i]] : NULL;
+}
+
+/* Whether an entry is scorn: an idiom of clear negative valence ("thanks
+ * for nothing"), not a polite "no thanks". */
+static inline int lex_is_scorn(const lex_entry *e)
+{
+    return (e->flags & LEX_F_VALENCE) && e->valence <= -1.5f;
 }
 
 /* Whether token i is part of a phrase (its first token included). */

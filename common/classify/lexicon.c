@@ -229,6 +229,9 @@ static const char *const mod_names[] = {
 static const char *const abuse_names[] = {NULL,       "profanity", "insult",   "slur",
                                           "violence", "threat",    "directed", "target",
                                           "object",   "future",    "self"};
+/* urgency.tsv's kinds: a duration is effort only as time already spent */
+enum { URGENCY_KIND, EFFORT_KIND, DURATION_KIND };
+static const char *const urgency_names[] = {"urgency", "effort", "duration"};
 static const char *const pref_names[] = {NULL,           "channel",      "avoid_channel",
                                          "contact_time", "language",     "pace",
                                          "polite",       "contact_verb", "time_word"};
@@ -319,19 +322,17 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
         e->flags |= LEX_F_EMOTION | (kind == FILE_EMOTION ? LEX_F_EMO_HAND : 0);
         break;
     case FILE_URGENCY:
-        if (!parse_float(col[2], -4.0f, 4.0f, &v) ||
-            (strcmp(col[1], "urgency") != 0 && strcmp(col[1], "effort") != 0 &&
-             strcmp(col[1], "duration") != 0)) {
+        k = lookup_kind(col[1], urgency_names, sizeof urgency_names / sizeof urgency_names[0]);
+        if (k < 0 || !parse_float(col[2], -4.0f, 4.0f, &v)) {
             snprintf(why, why_size, "want: term, urgency|effort|duration, number in [-4, 4]");
             return ATTUNE_ERR_PARSE;
         }
-        if (col[1][0] == 'u') {
+        if (k == URGENCY_KIND)
             e->urgency = v;
-        } else {
-            e->effort = v;
-            if (col[1][0] == 'd')
-                e->flags |= LEX_F_DURATION;
-        }
+        else
+            e->effort = v; /* effort, or a duration's effort */
+        if (k == DURATION_KIND)
+            e->flags |= LEX_F_DURATION;
         break;
     case FILE_ABUSE:
         k = lookup_kind(col[1], abuse_names, sizeof abuse_names / sizeof abuse_names[0]);

@@ -128,10 +128,7 @@ static int is_filler(const ctok_buf *tb, size_t i)
 {
     static const char *const words[] = {"oh",   "just", "so",   "really", "how",  "wow", "well",
                                         "yeah", "ah",   "very", "it",     "that", "this"};
-    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
-        if (ctok_is_word(tb, i, words[k]))
-            return 1;
-    return 0;
+    return ctok_word_in(tb, i, words, sizeof words / sizeof words[0]) >= 0;
 }
 
 enum { INTER_NONE, INTER_LEADS, INTER_ALONE };
@@ -174,7 +171,7 @@ static int thanks_in_sentence(const classify_run *run, size_t i)
         const lex_entry *e = run_phrase(run, j);
         if (!e)
             e = run->lex[j];
-        if (e && e->pref == LEX_PREF_POLITE && !((e->flags & LEX_F_VALENCE) && e->valence < 0) &&
+        if (e && e->pref == LEX_PREF_POLITE && !lex_is_scorn(e) &&
             strcmp(lex_pref_value(&run->c->lex, e), "thanks") == 0)
             return 1;
     }
@@ -288,7 +285,7 @@ void classify_sentiment(classify_run *run)
         const lex_entry *e = NULL;
         size_t span = 1;
         const char *rule = "lexicon";
-        const lex_entry *p = run_phrase(run, i);
+        const lex_entry *p = run_phrase(run, i), *in = run_inner_phrase(run, i);
         if (p && (p->flags & LEX_F_VALENCE)) {
             e = p;
             span = run->phrase_len[i];
@@ -301,10 +298,8 @@ void classify_sentiment(classify_run *run)
         } else if (p && is_pref_statement(p)) {
             next = i + run->phrase_len[i];
             continue;
-        } else if ((run->tflags[i] & RUN_T_INNER) &&
-                   ((run->phrase[run->owner[i]]->flags & LEX_F_VALENCE) ||
-                    run->phrase[run->owner[i]]->mod != LEX_MOD_NONE ||
-                    is_pref_statement(run->phrase[run->owner[i]]))) {
+        } else if (in && ((in->flags & LEX_F_VALENCE) || in->mod != LEX_MOD_NONE ||
+                          is_pref_statement(in))) {
             /* inside an idiom already counted, a modifier phrase or a
              * preference statement */
             continue;
@@ -452,10 +447,11 @@ void classify_sentiment_hostile(classify_run *run)
      * word in it, and praise of the product does not undo "you idiot".
      * (Not added to neg_sum: the emotion and urgency stages weigh abuse
      * and threats themselves.) */
-    const float v = level == CLASSIFY_THREAT_THREAT ? SENT_THREAT : SENT_ABUSE;
+    const int threat = level == CLASSIFY_THREAT_THREAT;
+    const float v = threat ? SENT_THREAT : SENT_ABUSE;
     const float sum = run->sent_sum + v < v ? run->sent_sum + v : v;
-    classify_evidence_add_text(run, CLASSIFY_EV_SENTIMENT, "hostile",
-                               level == CLASSIFY_THREAT_THREAT ? "threat" : "abuse",
-                               level == CLASSIFY_THREAT_THREAT ? 6 : 5, sum - run->sent_sum);
+    const char *what = threat ? "threat" : "abuse";
+    classify_evidence_add_text(run, CLASSIFY_EV_SENTIMENT, "hostile", what, strlen(what),
+                               sum - run->sent_sum);
     sentiment_set(run, sum, run->sent_hits + 1);
 }

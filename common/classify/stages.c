@@ -20,7 +20,8 @@ static inline const lex_entry *entry_for(const classify_run *run, size_t i, unsi
         return p;
     }
     /* a word inside a phrase that carries this attribute was already counted */
-    if ((run->tflags[i] & RUN_T_INNER) && (run->phrase[run->owner[i]]->has & attr))
+    const lex_entry *in = run_inner_phrase(run, i);
+    if (in && (in->has & attr))
         return NULL;
     const lex_entry *e = run->lex[i];
     return e && (e->has & attr) ? e : NULL;
@@ -195,10 +196,7 @@ static int person_before(const classify_run *run, size_t i, size_t dist)
             return 0;
         if (abuse_at(run, j) == LEX_ABUSE_TARGET)
             return 1;
-        int link = 0;
-        for (size_t w = 0; !link && w < sizeof links / sizeof links[0]; w++)
-            link = ctok_is_word(tb, j, links[w]);
-        if (!link)
+        if (ctok_word_in(tb, j, links, sizeof links / sizeof links[0]) < 0)
             return 0;
     }
     return 0;
@@ -298,21 +296,17 @@ static int waited_since(const classify_run *run, size_t i, size_t *from)
     if (i < 2)
         return 0;
     size_t j = i - 1; /* the count */
-    int counted = tb->tok[j].kind == CTOK_NUM;
-    for (size_t k = 0; !counted && k < sizeof counts / sizeof counts[0]; k++)
-        counted = ctok_is_word(tb, j, counts[k]);
-    if (!counted)
+    if (tb->tok[j].kind != CTOK_NUM &&
+        ctok_word_in(tb, j, counts, sizeof counts / sizeof counts[0]) < 0)
         return 0;
     if (j >= 2 && (ctok_is_word(tb, j - 1, "a") || ctok_is_word(tb, j - 1, "the")))
         j--; /* "a few", "the past 3" comes next */
-    for (size_t k = 0; k < sizeof since / sizeof since[0]; k++)
-        if (ctok_is_word(tb, j - 1, since[k])) {
-            if (k > 0 && !(run->sent_sum < 0))
-                return 0;
-            *from = j - 1;
-            return 1;
-        }
-    return 0;
+    const int k = ctok_word_in(tb, j - 1, since, sizeof since / sizeof since[0]);
+    /* (only "been" says it of itself) */
+    if (k < 0 || (k > 0 && !(run->sent_sum < 0)))
+        return 0;
+    *from = j - 1;
+    return 1;
 }
 
 static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
@@ -503,9 +497,9 @@ static int range_end(const ctok_buf *tb, size_t i, size_t *used)
     const int m = parse_clock(tb, i + 1, &u, &guessed);
     if (m < 0)
         return -1;
-    for (size_t k = 0; i + 1 + u < tb->n && k < sizeof units / sizeof units[0]; k++)
-        if (ctok_is_word(tb, i + 1 + u, units[k]))
-            return -2;
+    if (i + 1 + u < tb->n &&
+        ctok_word_in(tb, i + 1 + u, units, sizeof units / sizeof units[0]) >= 0)
+        return -2;
     *used = 1 + u;
     return m;
 }
@@ -576,10 +570,9 @@ static int in_scorn(const classify_run *run, size_t i)
     if (run->tflags[i] & RUN_T_SARCASM)
         return 1;
     const lex_entry *p = run_phrase(run, i);
-    if (!p && (run->tflags[i] & RUN_T_INNER))
-        p = run->phrase[run->owner[i]];
-    /* (scorn, not a polite "no thanks") */
-    return p && (p->flags & LEX_F_VALENCE) && p->valence <= -1.5f;
+    if (!p)
+        p = run_inner_phrase(run, i);
+    return p && lex_is_scorn(p);
 }
 
 static void classify_prefs_stage(classify_run *run)
@@ -643,15 +636,17 @@ static void classify_prefs_stage(classify_run *run)
             int guessed = 0;
             const int mins = parse_clock(tb, i + span, &used, &guessed);
             /* a range: "between 2 and 4pm", "from 9 to 11am" */
-            const int ranged = strcmp(v, "between") == 0 || strcmp(v, "from") == 0;
-            const int until = mins >= 0 && ranged ? range_end(tb, i + span + used, &used2) : -1;
+            const char *join = strcmp(v, "between") == 0 ? "and"
+                               : strcmp(v, "from") == 0  ? "to"
+                                                         : NULL;
+            const int until = mins >= 0 && join ? range_end(tb, i + span + used, &used2) : -1;
             if (mins >= 0 && until != -2 &&
                 in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 char buf[CLASSIFY_LABEL_MAX];
                 if (until >= 0) {
                     const int start = range_start(mins, guessed, until);
                     snprintf(buf, sizeof buf, "%s %02d:%02d %s %02d:%02d", v, start / 60,
-                             start % 60, v[0] == 'b' ? "and" : "to", until / 60, until % 60);
+                             start % 60, join, until / 60, until % 60);
                     used += used2;
                 } else {
                     snprintf(buf, sizeof buf, "%s %02d:%02d", v, mins / 60, mins % 60);
