@@ -337,8 +337,11 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
             if ((tok[j].flags & CTOK_F_CLAUSE_END) || tok[j].kind == CTOK_EMOTICON ||
                 tok[j].kind == CTOK_EMOJI)
                 break;
+            /* nor past a contrast or a word that opens a clause of its
+             * own: "I'll never understand how stupid that is" */
             const lex_entry *e = run->lex[j];
-            if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE))
+            if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE ||
+                      e->mod == LEX_MOD_SCOPE_END))
                 break;
             run->tflags[j] |= RUN_T_NEGATED;
         }

@@ -117,6 +117,7 @@ enum {
     LEX_MOD_PERSIST,         /* "still", "again": a problem that goes on */
     LEX_MOD_EXCESS,          /* "too": intensifies bad, turns good into too much */
     LEX_MOD_INTERJECTION,    /* "great", "wow": alone, sarcasm in a complaint */
+    LEX_MOD_SCOPE_END,       /* "how", "why": a negation does not reach past it */
 };
 
 enum {
@@ -152,6 +153,7 @@ enum {
     LEX_F_EMO_HAND = 8,      /* emotions came from the hand-written file */
     LEX_F_PHRASE_START = 16, /* some phrase begins with this word */
     LEX_F_DURATION = 32,     /* effort only after "been N", "for N"... (urgency.tsv) */
+    LEX_F_FORM = 64,         /* valence of a form of a hand-written word (valence_forms.tsv) */
 };
 
 enum { LEX_EMO_N = 5 }; /* anger fear sadness confusion joy */
@@ -464,6 +466,14 @@ static inline const lex_entry *run_inner_phrase(const classify_run *run, size_t 
 static inline int lex_is_scorn(const lex_entry *e)
 {
     return (e->flags & LEX_F_VALENCE) && e->valence <= -1.5f;
+}
+
+/* Whether an entry thanks sincerely: a politeness marker of value
+ * "thanks" that is not scorn ("thanks for nothing"). */
+static inline int lex_is_thanks(const lex_table *t, const lex_entry *e)
+{
+    return e->pref == LEX_PREF_POLITE && !lex_is_scorn(e) &&
+           strcmp(lex_pref_value(t, e), "thanks") == 0;
 }
 
 /* Whether token i is part of a phrase (its first token included). */

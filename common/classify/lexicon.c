@@ -225,7 +225,8 @@ static int lookup_kind(const char *s, const char *const *names, size_t n)
 }
 
 static const char *const mod_names[] = {
-    NULL, "negator", "booster", "contrast", "contrast_before", "persist", "excess", "interjection"};
+    NULL,      "negator", "booster",      "contrast", "contrast_before",
+    "persist", "excess",  "interjection", "scope_end"};
 static const char *const abuse_names[] = {NULL,       "profanity", "insult",   "slur",
                                           "violence", "threat",    "directed", "target",
                                           "object",   "future",    "self"};
@@ -238,6 +239,7 @@ static const char *const pref_names[] = {NULL,           "channel",      "avoid_
 
 typedef enum {
     FILE_VALENCE,
+    FILE_VALENCE_FORMS,
     FILE_VALENCE_CORPUS,
     FILE_MODIFIERS,
     FILE_EMOTION,
@@ -254,6 +256,7 @@ static const struct {
     int ncols;
 } data_files[] = {
     {"valence.tsv", FILE_VALENCE, 1, 2},
+    {"valence_forms.tsv", FILE_VALENCE_FORMS, 0, 2},
     {"valence_corpus.tsv", FILE_VALENCE_CORPUS, 0, 2},
     {"modifiers.tsv", FILE_MODIFIERS, 1, 3},
     {"emotion.tsv", FILE_EMOTION, 1, 3},
@@ -276,27 +279,29 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
     int k;
     switch (kind) {
     case FILE_VALENCE:
+    case FILE_VALENCE_FORMS:
     case FILE_VALENCE_CORPUS:
         if (!parse_float(col[1], -4.0f, 4.0f, &v)) {
             snprintf(why, why_size, "valence must be a number in [-4, 4]");
             return ATTUNE_ERR_PARSE;
         }
-        if (kind == FILE_VALENCE_CORPUS && (e->flags & LEX_F_VALENCE))
-            break; /* the hand-written lexicon wins */
+        if (kind != FILE_VALENCE && (e->flags & LEX_F_VALENCE))
+            break; /* the hand-written lexicon wins, then the forms of its words */
         if (e->flags & LEX_F_VALENCE) {
             /* (a silent second value would hide an edit) */
             snprintf(why, why_size, "term already has a valence (written twice?)");
             return ATTUNE_ERR_PARSE;
         }
         e->valence = v;
-        e->flags |= LEX_F_VALENCE | (kind == FILE_VALENCE_CORPUS ? LEX_F_CORPUS : 0);
+        e->flags |= LEX_F_VALENCE | (kind == FILE_VALENCE_CORPUS ? LEX_F_CORPUS : 0) |
+                    (kind == FILE_VALENCE_FORMS ? LEX_F_FORM : 0);
         break;
     case FILE_MODIFIERS:
         k = lookup_kind(col[1], mod_names, sizeof mod_names / sizeof mod_names[0]);
         if (k < 0 || !parse_float(col[2], -4.0f, 4.0f, &v)) {
             snprintf(why, why_size,
                      "want: term, negator|booster|contrast|contrast_before|"
-                     "persist|excess|interjection, number");
+                     "persist|excess|interjection|scope_end, number");
             return ATTUNE_ERR_PARSE;
         }
         if (e->mod != LEX_MOD_NONE) {

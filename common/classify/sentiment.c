@@ -171,8 +171,7 @@ static int thanks_in_sentence(const classify_run *run, size_t i)
         const lex_entry *e = run_phrase(run, j);
         if (!e)
             e = run->lex[j];
-        if (e && e->pref == LEX_PREF_POLITE && !lex_is_scorn(e) &&
-            strcmp(lex_pref_value(&run->c->lex, e), "thanks") == 0)
+        if (e && lex_is_thanks(&run->c->lex, e))
             return 1;
     }
     return 0;
@@ -271,6 +270,9 @@ void classify_sentiment(classify_run *run)
         int form;
     } inter[SENT_SARCASM_MAX];
     unsigned n_inter = 0, n_items = 0;
+    /* sincere thanks: what they added, and where the first ones are */
+    float thanks = 0;
+    size_t thanks_from = 0, thanks_to = 0;
     uint16_t item_at[SENT_ITEMS_MAX];
     float item_v[SENT_ITEMS_MAX];
     /* only tokens with a word entry can carry valence or start an idiom;
@@ -286,7 +288,12 @@ void classify_sentiment(classify_run *run)
         size_t span = 1;
         const char *rule = "lexicon";
         const lex_entry *p = run_phrase(run, i), *in = run_inner_phrase(run, i);
-        if (p && (p->flags & LEX_F_VALENCE)) {
+        if (p && (p->flags & LEX_F_VALENCE) && p->valence == 0) {
+            /* a neutral phrase: "would like" wants, "kind of" is no
+             * kindness */
+            next = i + run->phrase_len[i];
+            continue;
+        } else if (p && (p->flags & LEX_F_VALENCE)) {
             e = p;
             span = run->phrase_len[i];
             rule = "idiom";
@@ -313,6 +320,8 @@ void classify_sentiment(classify_run *run)
                 continue; /* modifiers act on others, not on the total */
             if (e->flags & LEX_F_CORPUS)
                 rule = "corpus_lexicon";
+            else if (e->flags & LEX_F_FORM)
+                rule = "lexicon_form";
             /* a run of Capitalised words inside a sentence is most likely a
              * name ("Justice Department", "Liberty Mutual", "Fair Housing
              * Act"); a lone capital is often just emphasis in a message */
@@ -364,6 +373,13 @@ void classify_sentiment(classify_run *run)
             v *= i < run->last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;
         else if (run->clause_w_mode == RUN_CLAUSE_TOKENS)
             v *= run->clause_w[i];
+        if (v > 0 && lex_is_thanks(&run->c->lex, e)) {
+            if (thanks == 0) {
+                thanks_from = from;
+                thanks_to = i + span;
+            }
+            thanks += v;
+        }
         sum += v;
         if (v < 0)
             run->neg_sum += v;
@@ -427,6 +443,14 @@ void classify_sentiment(classify_run *run)
             classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "sarcasm", inter[k].from, inter[k].to,
                                   d);
         }
+    }
+    if (thanks > 0 && sum - thanks < 0) {
+        /* thanks that close a complaint are courtesy, not praise ("My
+         * bill is wrong again. Thank you.") */
+        sum -= thanks;
+        run->pos_sum -= thanks;
+        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", thanks_from, thanks_to,
+                              -thanks);
     }
     if (run->n_excl > 0 && sum != 0) {
         float x = SENT_EXCL * (float)(run->n_excl > 4 ? 4 : run->n_excl);

@@ -11,8 +11,16 @@ For each word seen in at least MIN_DF comments:
   emotion  = lift of each attune emotion group among comments with the word,
              kept when clearly above 1
 
+It also writes valence_forms.tsv: the regular inflections of valence.tsv's
+single words (destroy -> destroys, destroyed, destroying; brilliant ->
+brilliantly) with their word's valence, kept only when the form is an English
+word of the Debian word list (package wamerican) and not an entry of its own
+anywhere in the lexicon. FORM_EXCLUDE lists forms whose meaning moved away
+from their word ("likely", "kinds", "lately").
+
 Usage: python3 deploy/data/derive_lexicons.py  (data from $ATTUNE_SHARED_DATA,
-else <repo>/../shared/data; writes next to this script)
+else <repo>/../shared/data; word list from $ATTUNE_WORDS, else
+/usr/share/dict/words; writes next to this script)
 """
 import json
 import math
@@ -37,6 +45,84 @@ am i'm im i'll i'd i've ive you're youre you'll you've you'd he's she's it's we'
 they're they'll they've that's there's here's what's let's each saw ask makes away side legs link
 input early due
 """.split())
+
+WORDS = os.environ.get("ATTUNE_WORDS", "/usr/share/dict/words")
+# Forms that do not carry their word's feeling: another sense ("kinds",
+# "goods", "odds", "lately", "contents"), a discourse word ("honestly",
+# "clearly", "surely"), a measure ("roughly", "sharply"), a neutral noun of
+# people ("pedestrians", "justices") or a service word ("charging").
+FORM_EXCLUDE = set("""likely simply clearly surely honestly strictly practically roughly
+historically fundamentally fundamentals importantly notably purely sharply loosely lately kindly
+kinds goods odds feed contents prompted dynamics justices pedestrians jokes joking charging
+landmarks wondering wondered sounds sounded sounding originally normally equally potentially
+quietly fairly finely prettily dearly coolly cooling cooled tops topped freed frees wells
+""".split())
+VOWELS = set("aeiou")
+# adjective endings that take -ly (other words' -ly forms are rare or
+# another word: "lovely", "kindly")
+LY_ENDINGS = ("ful", "ous", "ive", "ent", "ant", "ic", "al", "able", "ible", "less", "ing",
+              "ate", "id", "ile", "ure", "ere", "ane", "ute", "ant")
+
+
+def word_forms(w):
+    """The regular inflections of a word (which may not be English words)."""
+    out = set()
+    if not re.fullmatch(r"[a-z]{3,}", w):
+        return out
+    if w.endswith(("s", "x", "z", "ch", "sh")):
+        out.add(w + "es")
+    elif w.endswith("y") and w[-2] not in VOWELS:
+        out.add(w[:-1] + "ies")
+    else:
+        out.add(w + "s")
+    # consonant-vowel-consonant at the end of a short word doubles: stop, stopped
+    cvc = (len(w) <= 5 and w[-1] not in VOWELS | set("wxy") and w[-2] in VOWELS
+           and w[-3] not in VOWELS)
+    if w.endswith("e"):
+        out.add(w + "d")
+        out.add(w + "ing" if w.endswith(("ee", "ye", "oe")) else w[:-1] + "ing")
+    elif w.endswith("y") and w[-2] not in VOWELS:
+        out.update((w[:-1] + "ied", w + "ing"))
+    elif cvc:
+        out.update((w + w[-1] + "ed", w + w[-1] + "ing"))
+    else:
+        out.update((w + "ed", w + "ing"))
+    if w.endswith(("able", "ible")):
+        out.add(w[:-1] + "y")
+    elif w.endswith("ic"):
+        out.add(w + "ally")
+    elif w.endswith(LY_ENDINGS):
+        out.add(w + "ly")
+    return out
+
+
+def derive_forms():
+    terms = {}
+    for name in ("valence.tsv", "valence_corpus.tsv", "modifiers.tsv", "abuse.tsv",
+                 "emotion.tsv", "urgency.tsv", "preferences.tsv"):
+        with open(os.path.join(HERE, name), encoding="utf-8") as f:
+            for line in f:
+                if line.strip() and not line.startswith("#"):
+                    terms.setdefault(line.split("\t")[0].lower(), name)
+    with open(WORDS, encoding="utf-8") as f:
+        english = {w.strip() for w in f if w.strip().islower()}
+    forms = {}
+    with open(os.path.join(HERE, "valence.tsv"), encoding="utf-8") as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            term, val = line.rstrip("\n").split("\t")
+            for form in sorted(word_forms(term)):
+                if (form in english and form not in terms and form not in FORM_EXCLUDE
+                        and form not in forms):
+                    forms[form] = val
+    head = ("# Derived by derive_lexicons.py: regular forms of valence.tsv's words that\n"
+            "# are English words (Debian's wamerican list). Do not edit by hand: add the\n"
+            "# form to valence.tsv (which wins) or to FORM_EXCLUDE, and rerun.\n")
+    with open(os.path.join(HERE, "valence_forms.tsv"), "w", encoding="utf-8") as f:
+        f.write(head + "".join(f"{w}\t{v}\n" for w, v in sorted(forms.items())))
+    print(f"valence_forms.tsv: {len(forms)} forms")
+
 
 GROUPS = {
     "anger": ["anger", "annoyance", "disapproval"],
@@ -127,6 +213,7 @@ def main():
     with open(os.path.join(HERE, "emotion_corpus.tsv"), "w", encoding="utf-8") as f:
         f.write(head + "\n".join(emo_lines) + "\n")
     print(f"valence_corpus.tsv: {len(val_lines)} words, emotion_corpus.tsv: {len(emo_lines)} rows")
+    derive_forms()
 
 
 if __name__ == "__main__":
