@@ -387,9 +387,40 @@ static void test_domain_words(void **state)
     assert_true(score("the website is down again, I need this fixed") < 0);
     assert_true(score("my business is down") < 0);
     assert_int_equal(run("I just want to know my balance").sentiment.label, CLASSIFY_NEUTRAL);
+    /* words a review lexicon reads wrong in a contact center */
+    assert_int_equal(run("I am moving house next month").sentiment.label, CLASSIFY_NEUTRAL);
+    assert_int_equal(run("the patient was discharged on Monday").sentiment.label,
+                     CLASSIFY_NEUTRAL);
+    assert_true(score("a deeply moving film") > 0);
+    assert_true(score("I got a parking fine of 60 pounds") < 0);
+    assert_true(score("it's fine for now") > 0);
+    assert_int_equal(run("I'd like to know my balance").sentiment.label, CLASSIFY_NEUTRAL);
+    assert_true(score("my card was blocked and my account suspended") < 0);
+    assert_true(score("my delivery is late") < 0);
+    /* a regular form of a word of the lexicon (valence_forms.tsv) */
+    classify_result f = run("they keep destroying my parcels");
+    assert_true(f.sentiment.score < 0);
+    assert_true(has_evidence(&f, CLASSIFY_EV_SENTIMENT, "lexicon_form"));
     classify_result r = run("This is the third time I call about this");
     assert_true(r.sentiment.score < 0);
     assert_true(r.urgency.effort > 0.3f);
+}
+
+static void test_thanks(void **state)
+{
+    (void)state;
+    /* thanks on their own, or with good news, are praise */
+    assert_int_equal(run("Thank you!").sentiment.label, CLASSIFY_POSITIVE);
+    assert_int_equal(run("thanks").sentiment.label, CLASSIFY_POSITIVE);
+    assert_true(score("that fixed it, thank you so much") > score("that fixed it"));
+    /* thanks that close a complaint are courtesy: the complaint is what
+     * counts */
+    classify_result r = run("My bill is wrong again. Please fix it. Thank you.");
+    assert_true(r.sentiment.score < 0);
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "courtesy"));
+    assert_float_equal(score("My bill is wrong. Thank you."), score("My bill is wrong."), 1e-6);
+    /* scorn is no thanks */
+    assert_true(score("thanks for nothing") < 0);
 }
 
 static void test_emoticons_and_emoji(void **state)
@@ -648,6 +679,10 @@ static void test_negation_scope(void **state)
     assert_true(score("not cheap but good") > 0);
     /* a negator inside an idiom negates nothing after it */
     assert_true(score("not bad, good") > 0);
+    /* nor past a word that opens a clause of its own */
+    assert_true(score("I don't know why it is so bad") < 0);
+    assert_true(score("I can't tell you how happy I am") > 0);
+    assert_true(score("you will never understand how idiotic that is") < 0);
     classify_result r = run("I am not happy");
     assert_true(has_evidence(&r, CLASSIFY_EV_EMOTION, "negated_emotion"));
 }
@@ -1392,6 +1427,7 @@ int main(void)
         cmocka_unit_test(test_sarcasm),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_domain_words),
+        cmocka_unit_test(test_thanks),
         cmocka_unit_test(test_emoticons_and_emoji),
         cmocka_unit_test(test_emotion),
         cmocka_unit_test(test_threat_levels),
