@@ -23,6 +23,9 @@
 #define SENT_ALTHOUGH 0.5f
 #define SENT_EXCL 0.2f
 #define SENT_PERSIST 0.45f
+/* A positive word in a question is asked about, not said ("Can you help
+ * me?"); a negative one still tells ("Why is my bill wrong again?"). */
+#define SENT_QUESTION 0.3f
 /* Sarcasm: a word that can be said as an interjection (modifiers.tsv:
  * "great", "wonderful", "wow", "love", "just what I needed"), alone in its
  * clause, is scorn, not praise, when what it comments on is a complaint:
@@ -209,6 +212,29 @@ static int is_pref_statement(const lex_entry *p)
            !(p->flags & LEX_F_VALENCE);
 }
 
+/* Whether the sentence of the tokens before j is a question, from the
+ * end of the sentence found for an earlier item when j is not past it
+ * (items come in order, so the text is walked once). */
+typedef struct {
+    size_t end; /* the token that ends the sentence, or n */
+    int question;
+} sent_end_cache;
+
+static int in_question(const ctok_buf *tb, size_t j, sent_end_cache *c)
+{
+    if (j > c->end || c->end == SIZE_MAX) {
+        c->end = tb->n;
+        c->question = 0;
+        for (; j < tb->n; j++)
+            if (tb->tok[j].flags & CTOK_F_SENT_END) {
+                c->end = j;
+                c->question = tb->tok[j].n_quest > 0;
+                break;
+            }
+    }
+    return c->question;
+}
+
 /* Sum of intensifiers and dampeners in the three tokens before i. */
 static float boost_before(const classify_run *run, size_t i, size_t *from, int *excess)
 {
@@ -273,6 +299,7 @@ void classify_sentiment(classify_run *run)
     /* sincere thanks: what they added, and where the first ones are */
     float thanks = 0;
     size_t thanks_from = 0, thanks_to = 0;
+    sent_end_cache qc = {SIZE_MAX, 0};
     uint16_t item_at[SENT_ITEMS_MAX];
     float item_v[SENT_ITEMS_MAX];
     /* only tokens with a word entry can carry valence or start an idiom;
@@ -368,6 +395,11 @@ void classify_sentiment(classify_run *run)
             rule = rule[0] == 'i' ? "idiom" : "intensifier";
         } else if (b < 0) {
             rule = "dampener";
+        }
+        if (v > 0 && in_question(tb, i + span, &qc)) {
+            /* asked, not said: "Can you help me?", "Is it safe?" */
+            v *= SENT_QUESTION;
+            rule = "question";
         }
         if (run->clause_w_mode == RUN_CLAUSE_BUT)
             v *= i < run->last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;

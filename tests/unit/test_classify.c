@@ -419,6 +419,12 @@ static void test_thanks(void **state)
     assert_true(r.sentiment.score < 0);
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "courtesy"));
     assert_float_equal(score("My bill is wrong. Thank you."), score("My bill is wrong."), 1e-6);
+    /* a positive word asked about is not said; a complaint asked is one */
+    assert_int_equal(run("Can you help me?").sentiment.label, CLASSIFY_NEUTRAL);
+    classify_result q = run("Is it safe to pay by card?");
+    assert_true(has_evidence(&q, CLASSIFY_EV_SENTIMENT, "question"));
+    assert_true(score("Can you help me? It is great.") > score("Can you help me?"));
+    assert_true(score("Why is my bill wrong again?") < 0);
     /* scorn is no thanks */
     assert_true(score("thanks for nothing") < 0);
 }
