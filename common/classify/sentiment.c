@@ -300,6 +300,7 @@ void classify_sentiment(classify_run *run)
     float thanks = 0;
     size_t thanks_from = 0, thanks_to = 0;
     sent_end_cache qc = {SIZE_MAX, 0};
+    size_t first_neg = SIZE_MAX; /* the first negative item */
     uint16_t item_at[SENT_ITEMS_MAX];
     float item_v[SENT_ITEMS_MAX];
     /* only tokens with a word entry can carry valence or start an idiom;
@@ -405,6 +406,8 @@ void classify_sentiment(classify_run *run)
             v *= i < run->last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;
         else if (run->clause_w_mode == RUN_CLAUSE_TOKENS)
             v *= run->clause_w[i];
+        if (v < 0 && i < first_neg)
+            first_neg = i;
         if (v > 0 && lex_is_thanks(&run->c->lex, e)) {
             if (thanks == 0) {
                 thanks_from = from;
@@ -476,9 +479,10 @@ void classify_sentiment(classify_run *run)
                                   d);
         }
     }
-    if (thanks > 0 && sum - thanks < 0) {
+    if (thanks > 0 && sum - thanks < 0 && first_neg < thanks_from) {
         /* thanks that close a complaint are courtesy, not praise ("My
-         * bill is wrong again. Thank you.") */
+         * bill is wrong again. Thank you."); thanks before it are for
+         * something ("Thank you for explaining. It is odd that...") */
         sum -= thanks;
         run->pos_sum -= thanks;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", thanks_from, thanks_to,

@@ -50,12 +50,14 @@ WORDS = os.environ.get("ATTUNE_WORDS", "/usr/share/dict/words")
 # Forms that do not carry their word's feeling: another sense ("kinds",
 # "goods", "odds", "lately", "contents"), a discourse word ("honestly",
 # "clearly", "surely"), a measure ("roughly", "sharply"), a neutral noun of
-# people ("pedestrians", "justices") or a service word ("charging").
+# people ("pedestrians", "justices"), a service word ("charging", "later",
+# "lowest") or another word ("stranger").
 FORM_EXCLUDE = set("""likely simply clearly surely honestly strictly practically roughly
 historically fundamentally fundamentals importantly notably purely sharply loosely lately kindly
 kinds goods odds feed contents prompted dynamics justices pedestrians jokes joking charging
 landmarks wondering wondered sounds sounded sounding originally normally equally potentially
 quietly fairly finely prettily dearly coolly cooling cooled tops topped freed frees wells
+later latest stranger strangers liker likest sounder soundest lowest fitter
 """.split())
 VOWELS = set("aeiou")
 # adjective endings that take -ly (other words' -ly forms are rare or
@@ -87,6 +89,15 @@ def word_forms(w):
         out.update((w + w[-1] + "ed", w + w[-1] + "ing"))
     else:
         out.update((w + "ed", w + "ing"))
+    # comparative and superlative (kept only for adjectives, see derive_forms)
+    if w.endswith("e"):
+        out.update((w + "r", w + "st"))
+    elif w.endswith("y") and w[-2] not in VOWELS:
+        out.update((w[:-1] + "ier", w[:-1] + "iest"))
+    elif cvc:
+        out.update((w + w[-1] + "er", w + w[-1] + "est"))
+    else:
+        out.update((w + "er", w + "est"))
     if w.endswith(("able", "ible")):
         out.add(w[:-1] + "y")
     elif w.endswith("ic"):
@@ -112,7 +123,14 @@ def derive_forms():
             if not line.strip() or line.startswith("#"):
                 continue
             term, val = line.rstrip("\n").split("\t")
-            for form in sorted(word_forms(term)):
+            all_forms = word_forms(term)
+            # -er and -est belong to adjectives: a word whose -est form is a
+            # word ("great", "greatest"), not a verb's doer ("charge",
+            # "charger")
+            degrees = {f for f in all_forms if f.endswith(("er", "est"))}
+            if not any(f.endswith("est") and f in english for f in degrees):
+                all_forms -= degrees
+            for form in sorted(all_forms):
                 if (form in english and form not in terms and form not in FORM_EXCLUDE
                         and form not in forms):
                     forms[form] = val

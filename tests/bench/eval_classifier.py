@@ -10,6 +10,9 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
   anger      F1 of emotion.label == anger on GoEmotions dev, gold = the Ekman
              anger group (anger, annoyance, disapproval); VADER has no
              emotions, so its stand-in is "compound <= -0.05"
+  polarity   accuracy and macro F1 of sentiment.label on the GoEmotions dev
+             comments whose emotions all fall in one of GoEmotions' sentiment
+             groups, or are neutral (social text, beside the review snippets)
 
 Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
 Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
@@ -175,6 +178,48 @@ def eval_anger(vader, results):
     results["anger_goemotions_dev"] = entry
 
 
+def eval_polarity(vader, results):
+    """Sentiment labels on social text: GoEmotions dev comments whose emotions
+    all fall in one of GoEmotions' own sentiment groups (positive, negative)
+    or that are neutral; mixed and ambiguous comments are left out."""
+    ed = os.path.join(DATA, "emotion")
+    names = open(os.path.join(ed, "emotions.txt"), encoding="utf-8").read().split()
+    groups = json.load(open(os.path.join(ed, "sentiment_dict.json"), encoding="utf-8"))
+    pos, neg = set(groups["positive"]), set(groups["negative"])
+    rows = []
+    with open(os.path.join(ed, "dev.tsv"), encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 2:
+                continue
+            labels = {names[int(x)] for x in parts[1].split(",") if x}
+            gold = ("neutral" if labels == {"neutral"} else "positive" if labels <= pos
+                    else "negative" if labels <= neg else None)
+            if gold:
+                rows.append((parts[0], gold))
+    out = run_batch([{"id": i, "text": t} for i, (t, _) in enumerate(rows)], ("--intent-model", ""))
+
+    def scores(pred):
+        acc = sum(p == g for p, (_, g) in zip(pred, rows)) / len(rows)
+        f1s = []
+        for c in ("negative", "neutral", "positive"):
+            tp = sum(p == c and g == c for p, (_, g) in zip(pred, rows))
+            fp = sum(p == c and g != c for p, (_, g) in zip(pred, rows))
+            fn = sum(p != c and g == c for p, (_, g) in zip(pred, rows))
+            f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+        return acc, sum(f1s) / 3
+
+    ours = scores([o["sentiment"]["label"] for o in out])
+    entry = {"rows": len(rows), "attune_accuracy": ours[0], "attune_macro_f1": ours[1]}
+    print(f"polarity (GoEmotions dev, one sentiment group or neutral)  rows {len(rows)}")
+    print(f"  attune  accuracy {ours[0]:.3f}  macro F1 {ours[1]:.3f}")
+    if vader:
+        v = scores([vader_class(vader.polarity_scores(t)["compound"]) for t, _ in rows])
+        entry.update(vader_accuracy=v[0], vader_macro_f1=v[1])
+        print(f"  VADER   accuracy {v[0]:.3f}  macro F1 {v[1]:.3f}")
+    results["polarity_goemotions_dev"] = entry
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--skip-intent", action="store_true")
@@ -193,6 +238,7 @@ def main():
     results = {}
     eval_sentiment(vader, results)
     eval_anger(vader, results)
+    eval_polarity(vader, results)
     if not args.skip_intent:
         eval_intent(results, args.solver, args.C)
     if args.json:

@@ -401,6 +401,14 @@ static void test_domain_words(void **state)
     classify_result f = run("they keep destroying my parcels");
     assert_true(f.sentiment.score < 0);
     assert_true(has_evidence(&f, CLASSIFY_EV_SENTIMENT, "lexicon_form"));
+    f = run("the greatest support team");
+    assert_true(f.sentiment.score > 0);
+    assert_true(has_evidence(&f, CLASSIFY_EV_SENTIMENT, "lexicon_form"));
+    /* (a form whose sense moved is left out: "call me later") */
+    assert_int_equal(run("call me later").sentiment.label, CLASSIFY_NEUTRAL);
+    /* profanity as an intensifier */
+    assert_true(score("that was fucking good") > score("that was good"));
+    assert_true(score("can't wait to get it") > 0);
     classify_result r = run("This is the third time I call about this");
     assert_true(r.sentiment.score < 0);
     assert_true(r.urgency.effort > 0.3f);
@@ -419,6 +427,9 @@ static void test_thanks(void **state)
     assert_true(r.sentiment.score < 0);
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "courtesy"));
     assert_float_equal(score("My bill is wrong. Thank you."), score("My bill is wrong."), 1e-6);
+    /* thanks before a problem are for something, not a closing courtesy */
+    r = run("Thank you for explaining. It is odd that it showed up again.");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "courtesy"));
     /* a positive word asked about is not said; a complaint asked is one */
     assert_int_equal(run("Can you help me?").sentiment.label, CLASSIFY_NEUTRAL);
     classify_result q = run("Is it safe to pay by card?");
@@ -434,6 +445,7 @@ static void test_emoticons_and_emoji(void **state)
     (void)state;
     assert_true(score("delivered today :)") > 0);
     assert_true(score("delivered today :(") < 0);
+    assert_true(score("delivered today \xF0\x9F\x92\x97") > 0); /* a heart */
     assert_true(score("delivered today \xF0\x9F\x98\xA1") < 0);
     /* a face is the writer's own verdict: no negation reaches it */
     assert_true(score("not good :(") < score("not good"));
