@@ -24,8 +24,12 @@
 #define SENT_EXCL 0.2f
 #define SENT_PERSIST 0.45f
 /* A positive word in a question is asked about, not said ("Can you help
- * me?"); a negative one still tells ("Why is my bill wrong again?"). */
+ * me?"), and so is a mild negative one, a topic more than a complaint ("What
+ * is the fee?", "Can I cancel my order?"), unless the question asks why
+ * ("Why is my bill wrong?"); a strong one still tells ("Can you stop
+ * charging me twice?"). */
 #define SENT_QUESTION 0.3f
+#define SENT_QUESTION_MILD (-1.0f)
 /* Sarcasm: a word that can be said as an interjection (modifiers.tsv:
  * "great", "wonderful", "wow", "love", "just what I needed"), alone in its
  * clause, is scorn, not praise, when what it comments on is a complaint:
@@ -212,27 +216,30 @@ static int is_pref_statement(const lex_entry *p)
            !(p->flags & LEX_F_VALENCE);
 }
 
-/* Whether the sentence of the tokens before j is a question, from the
- * end of the sentence found for an earlier item when j is not past it
- * (items come in order, so the text is walked once). */
+/* The sentence an item is in: whether it is a question, and whether it
+ * asks why. Worked out once per sentence (items come in order, and an
+ * item ending at j is in the sentence found for an earlier one when j is
+ * not past that sentence's end). */
 typedef struct {
-    size_t end; /* the token that ends the sentence, or n */
-    int question;
-} sent_end_cache;
+    size_t end; /* the token that ends the sentence, or n; SIZE_MAX: none yet */
+    int question, why;
+} sentence_kind;
 
-static int in_question(const ctok_buf *tb, size_t j, sent_end_cache *c)
+static void sentence_of(const ctok_buf *tb, size_t j, sentence_kind *c)
 {
-    if (j > c->end || c->end == SIZE_MAX) {
-        c->end = tb->n;
-        c->question = 0;
-        for (; j < tb->n; j++)
-            if (tb->tok[j].flags & CTOK_F_SENT_END) {
-                c->end = j;
-                c->question = tb->tok[j].n_quest > 0;
-                break;
-            }
-    }
-    return c->question;
+    if (c->end != SIZE_MAX && j <= c->end)
+        return;
+    size_t from = j;
+    while (from > 0 && !(tb->tok[from - 1].flags & CTOK_F_SENT_END))
+        from--;
+    size_t end = j;
+    while (end < tb->n && !(tb->tok[end].flags & CTOK_F_SENT_END))
+        end++;
+    c->end = end;
+    c->question = end < tb->n && tb->tok[end].n_quest > 0;
+    c->why = 0;
+    for (size_t k = from; c->question && k < end; k++)
+        c->why |= ctok_is_word(tb, k, "why");
 }
 
 /* Sum of intensifiers and dampeners in the three tokens before i. */
@@ -299,7 +306,7 @@ void classify_sentiment(classify_run *run)
     /* sincere thanks: what they added, and where the first ones are */
     float thanks = 0;
     size_t thanks_from = 0, thanks_to = 0;
-    sent_end_cache qc = {SIZE_MAX, 0};
+    sentence_kind sk = {SIZE_MAX, 0, 0};
     size_t first_neg = SIZE_MAX; /* the first negative item */
     uint16_t item_at[SENT_ITEMS_MAX];
     float item_v[SENT_ITEMS_MAX];
@@ -397,10 +404,14 @@ void classify_sentiment(classify_run *run)
         } else if (b < 0) {
             rule = "dampener";
         }
-        if (v > 0 && in_question(tb, i + span, &qc)) {
-            /* asked, not said: "Can you help me?", "Is it safe?" */
-            v *= SENT_QUESTION;
-            rule = "question";
+        if (v > 0 || (v >= SENT_QUESTION_MILD && v < 0)) {
+            sentence_of(tb, i + span, &sk);
+            if (sk.question && (v > 0 || !sk.why)) {
+                /* asked, not said: "Can you help me?", "Is it safe?", "What
+                 * is the fee?", "How do I get a refund?" */
+                v *= SENT_QUESTION;
+                rule = "question";
+            }
         }
         if (run->clause_w_mode == RUN_CLAUSE_BUT)
             v *= i < run->last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;

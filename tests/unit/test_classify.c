@@ -302,6 +302,7 @@ static void test_idioms(void **state)
 {
     (void)state;
     assert_true(score("thanks for nothing") < 0);
+    assert_true(score("thank you for nothing") < 0);
     assert_true(score("no problem at all") > 0);
     assert_true(score("not bad") > 0);
     assert_true(score("I've been waiting for hours") < 0);
@@ -436,8 +437,15 @@ static void test_thanks(void **state)
     assert_true(has_evidence(&q, CLASSIFY_EV_SENTIMENT, "question"));
     assert_true(score("Can you help me? It is great.") > score("Can you help me?"));
     assert_true(score("Why is my bill wrong again?") < 0);
+    /* a mild complaint word asked about is a topic, unless asked why */
+    assert_int_equal(run("What is the fee for a second bag?").sentiment.label, CLASSIFY_NEUTRAL);
+    assert_int_equal(run("How do I get a refund?").sentiment.label, CLASSIFY_NEUTRAL);
+    assert_int_equal(run("Why is my bill wrong?").sentiment.label, CLASSIFY_NEGATIVE);
+    assert_int_equal(run("Why was I charged twice?").sentiment.label, CLASSIFY_NEGATIVE);
+    assert_int_equal(run("Is the app broken again?").sentiment.label, CLASSIFY_NEGATIVE);
     /* scorn is no thanks */
     assert_true(score("thanks for nothing") < 0);
+    assert_true(score("thank you for nothing") < 0);
 }
 
 static void test_emoticons_and_emoji(void **state)
