@@ -309,6 +309,26 @@ static int waited_since(const classify_run *run, size_t i, size_t *from)
     return 1;
 }
 
+/* Whether the negation of urgency word i is about it ("not urgent", "no
+ * rush", "not in a hurry", "not that urgent") rather than about something
+ * before it ("if this isn't fixed today"): only small words and boosters
+ * stand between the negator and it. */
+static int urgency_negated(const classify_run *run, size_t i)
+{
+    static const char *const small[] = {"a", "an", "the", "in", "that", "any", "at", "all"};
+    if (!run_negated(run, i))
+        return 0;
+    size_t j = i;
+    while (j > 0 && !run_is_negator(run, j - 1)) {
+        const lex_entry *e = run->lex[j - 1];
+        if (!(e && e->mod == LEX_MOD_BOOSTER) &&
+            ctok_word_in(run->tb, j - 1, small, sizeof small / sizeof small[0]) < 0)
+            return 0;
+        j--;
+    }
+    return j > 0;
+}
+
 static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
@@ -327,7 +347,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         const lex_entry *x = entry_for(run, i, LEX_H_URGENCY, &span);
         if (!x)
             continue;
-        if (run_negated(run, i) && x->urgency > 0) {
+        if (x->urgency > 0 && urgency_negated(run, i)) {
             next = i + span; /* "not urgent" */
             continue;
         }
@@ -617,6 +637,8 @@ static void classify_prefs_stage(classify_run *run)
             rule = "language";
             break;
         case LEX_PREF_PACE:
+            if (run_negated(run, i))
+                break; /* "not in a hurry" asks for no pace */
             set_pref(r->preferences.pace, v);
             rule = "pace";
             break;

@@ -398,6 +398,8 @@ static void test_domain_words(void **state)
     assert_int_equal(run("I'd like to know my balance").sentiment.label, CLASSIFY_NEUTRAL);
     assert_true(score("my card was blocked and my account suspended") < 0);
     assert_true(score("my delivery is late") < 0);
+    assert_true(score("I didn't make these purchases") < 0);
+    assert_true(score("the parcel says delivered but it's not here") < 0);
     /* a regular form of a word of the lexicon (valence_forms.tsv) */
     classify_result f = run("they keep destroying my parcels");
     assert_true(f.sentiment.score < 0);
@@ -569,6 +571,11 @@ static void test_urgency(void **state)
     assert_true(run("Can I rent a car for 3 days?").urgency.effort == 0.0f);
     assert_true(run("I have been using it for 3 weeks and love it.").urgency.effort == 0.0f);
     assert_true(run("Delivery took less than 2 days, great!").urgency.effort == 0.0f);
+    /* a negation of something before a deadline does not cancel it */
+    assert_true(run("If this isn't fixed today I'm going to the ombudsman").urgency.level >=
+                CLASSIFY_URGENCY_HIGH);
+    assert_true(run("it's not urgent").urgency.level == CLASSIFY_URGENCY_LOW);
+    assert_true(run("not really urgent").urgency.level <= CLASSIFY_URGENCY_NORMAL);
 }
 
 /* --- preferences ------------------------------------------------------------------ */
@@ -629,6 +636,9 @@ static void test_preferences(void **state)
     r = run("please don't call me, email only");
     assert_string_equal(r.preferences.channel, "email");
     assert_string_equal(r.preferences.avoid_channel, "voice");
+    /* a negated pace is no pace */
+    assert_string_equal(run("not in a hurry, whenever you can").preferences.pace, "");
+    assert_string_equal(run("I'm in a hurry").preferences.pace, "brief");
 }
 
 /* --- the shared analysis ---------------------------------------------------------- */
