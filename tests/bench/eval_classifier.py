@@ -6,7 +6,9 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
              editorial snippets (positive >= 0.5, negative <= -0.5 on the human
              mean, neutral otherwise)
   intent     accuracy on banking77: attune-train on 80% of train.csv, tested
-             on the other 20% (a fixed split by hash of the text)
+             on the other 20% (a fixed split by hash of the text); and the
+             shipped model on tests/bench/intent_probe.tsv (hand-written
+             messages across industries, kept out of training)
   anger      F1 of emotion.label == anger on GoEmotions dev, gold = the Ekman
              anger group (anger, annoyance, disapproval); VADER has no
              emotions, so its stand-in is "compound <= -0.05"
@@ -220,6 +222,26 @@ def eval_polarity(vader, results):
     results["polarity_goemotions_dev"] = entry
 
 
+def eval_probe(results):
+    """The shipped intent model on tests/bench/intent_probe.tsv, hand-written
+    messages across industries kept out of training."""
+    path = os.path.join(REPO, "tests", "bench", "intent_probe.tsv")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                label, text = line.rstrip("\n").split("\t", 1)
+                rows.append((label, text))
+    out = run_batch([{"id": i, "text": t} for i, (_, t) in enumerate(rows)])
+    right = sum(o["intent"]["label"] == g for o, (g, _) in zip(out, rows))
+    print(f"intent probe (shipped model, {len(rows)} hand-written cross-industry messages)  "
+          f"accuracy {right / len(rows):.3f} ({right}/{len(rows)})")
+    for o, (g, t) in zip(out, rows):
+        if o["intent"]["label"] != g:
+            print(f"  {g} -> {o['intent']['label']}: {t}")
+    results["intent_probe"] = {"rows": len(rows), "accuracy": right / len(rows)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--skip-intent", action="store_true")
@@ -240,6 +262,7 @@ def main():
     eval_anger(vader, results)
     eval_polarity(vader, results)
     if not args.skip_intent:
+        eval_probe(results)
         eval_intent(results, args.solver, args.C)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
