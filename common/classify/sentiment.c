@@ -51,6 +51,8 @@
  * classify_sentiment_hostile). */
 #define SENT_ABUSE (-2.5f)
 #define SENT_THREAT (-3.0f)
+/* A capitalised word this negative is emphasis, not part of a name. */
+#define SENT_NAME_NEGATIVE (-1.5f)
 /* Labels: the score of about one clearly positive or negative word. */
 #define SENT_LABEL_THRESHOLD 0.12f
 
@@ -359,8 +361,11 @@ void classify_sentiment(classify_run *run)
                 rule = "lexicon_form";
             /* a run of Capitalised words inside a sentence is most likely a
              * name ("Justice Department", "Liberty Mutual", "Fair Housing
-             * Act"); a lone capital is often just emphasis in a message */
+             * Act"); a lone capital is often just emphasis in a message, and
+             * so is a strongly negative word, which few names begin with
+             * ("the Worst Customer Service") */
             if ((t->flags & CTOK_F_TITLE) && !tb->title_text && i > 0 &&
+                e->valence > SENT_NAME_NEGATIVE &&
                 !(tb->tok[i - 1].flags & CTOK_F_SENT_END) &&
                 ((tb->tok[i - 1].flags & CTOK_F_TITLE) ||
                  (i + 1 < tb->n && (tb->tok[i + 1].flags & CTOK_F_TITLE))))

@@ -388,6 +388,11 @@ static void test_domain_words(void **state)
     assert_true(score("the website is down again, I need this fixed") < 0);
     assert_true(score("my business is down") < 0);
     assert_int_equal(run("I just want to know my balance").sentiment.label, CLASSIFY_NEUTRAL);
+    /* a run of Capitalised words is a name, unless it starts with a
+     * strongly negative word, which is emphasis */
+    assert_int_equal(run("We flew to Great Britain on Monday").sentiment.label, CLASSIFY_NEUTRAL);
+    assert_int_equal(run("This is the Worst Customer Service I have had").sentiment.label,
+                     CLASSIFY_NEGATIVE);
     /* words a review lexicon reads wrong in a contact center */
     assert_int_equal(run("I am moving house next month").sentiment.label, CLASSIFY_NEUTRAL);
     assert_int_equal(run("the patient was discharged on Monday").sentiment.label,
