@@ -224,9 +224,9 @@ static int lookup_kind(const char *s, const char *const *names, size_t n)
     return -1;
 }
 
-static const char *const mod_names[] = {
-    NULL,      "negator", "booster",      "contrast", "contrast_before",
-    "persist", "excess",  "interjection", "scope_end"};
+static const char *const mod_names[] = {NULL,       "negator",         "booster",
+                                        "contrast", "contrast_before", "persist",
+                                        "excess",   "interjection",    "scope_end"};
 static const char *const abuse_names[] = {NULL,       "profanity", "insult",   "slur",
                                           "violence", "threat",    "directed", "target",
                                           "object",   "future",    "self"};

@@ -365,8 +365,7 @@ void classify_sentiment(classify_run *run)
              * so is a strongly negative word, which few names begin with
              * ("the Worst Customer Service") */
             if ((t->flags & CTOK_F_TITLE) && !tb->title_text && i > 0 &&
-                e->valence > SENT_NAME_NEGATIVE &&
-                !(tb->tok[i - 1].flags & CTOK_F_SENT_END) &&
+                e->valence > SENT_NAME_NEGATIVE && !(tb->tok[i - 1].flags & CTOK_F_SENT_END) &&
                 ((tb->tok[i - 1].flags & CTOK_F_TITLE) ||
                  (i + 1 < tb->n && (tb->tok[i + 1].flags & CTOK_F_TITLE))))
                 continue;

@@ -390,13 +390,12 @@ static void test_domain_words(void **state)
     assert_int_equal(run("I just want to know my balance").sentiment.label, CLASSIFY_NEUTRAL);
     /* a run of Capitalised words is a name, unless it starts with a
      * strongly negative word, which is emphasis */
-    assert_int_equal(run("We flew to Great Britain on Monday").sentiment.label, CLASSIFY_NEUTRAL);
+    assert_int_equal(run("I visited Great Britain last year").sentiment.label, CLASSIFY_NEUTRAL);
     assert_int_equal(run("This is the Worst Customer Service I have had").sentiment.label,
                      CLASSIFY_NEGATIVE);
     /* words a review lexicon reads wrong in a contact center */
     assert_int_equal(run("I am moving house next month").sentiment.label, CLASSIFY_NEUTRAL);
-    assert_int_equal(run("the patient was discharged on Monday").sentiment.label,
-                     CLASSIFY_NEUTRAL);
+    assert_int_equal(run("the patient was discharged on Monday").sentiment.label, CLASSIFY_NEUTRAL);
     assert_true(score("a deeply moving film") > 0);
     assert_true(score("I got a parking fine of 60 pounds") < 0);
     assert_true(score("it's fine for now") > 0);
