@@ -408,7 +408,8 @@ void classify_sentiment(classify_run *run)
         } else if (b < 0) {
             rule = "dampener";
         }
-        if (v > 0 || (v >= SENT_QUESTION_MILD && v < 0)) {
+        if (run->n_quest > 0 && (v > 0 || (v >= SENT_QUESTION_MILD && v < 0))) {
+            /* (most messages ask nothing: no sentence is looked at) */
             sentence_of(tb, i + span, &sk);
             if (sk.question && (v > 0 || !sk.why)) {
                 /* asked, not said: "Can you help me?", "Is it safe?", "What
