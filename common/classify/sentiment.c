@@ -305,7 +305,8 @@ void classify_sentiment(classify_run *run)
         int form;
     } inter[SENT_SARCASM_MAX];
     unsigned n_inter = 0, n_items = 0;
-    /* sincere thanks: what they added, and where the first ones are */
+    /* sincere thanks and good wishes ("have a nice day"): what they
+     * added, and where the first ones are */
     float thanks = 0;
     size_t thanks_from = 0, thanks_to = 0;
     sentence_kind sk = {SIZE_MAX, 0, 0};
@@ -384,7 +385,7 @@ void classify_sentiment(classify_run *run)
         float b = (run->has & LEX_H_BOOST) && t->kind <= CTOK_NUM
                       ? boost_before(run, i, &from, &excess)
                       : 0;
-        if (excess && v > 0) {
+        if (excess && v > 0 && !run_negated(run, i)) {
             /* "too generous", "too sweet": more of a good thing is a fault */
             v = -0.5f * v;
             b = 0;
@@ -424,7 +425,7 @@ void classify_sentiment(classify_run *run)
             v *= run->clause_w[i];
         if (v < 0 && i < first_neg)
             first_neg = i;
-        if (v > 0 && lex_is_thanks(&run->c->lex, e)) {
+        if (v > 0 && e->pref == LEX_PREF_POLITE) {
             if (thanks == 0) {
                 thanks_from = from;
                 thanks_to = i + span;
@@ -496,9 +497,10 @@ void classify_sentiment(classify_run *run)
         }
     }
     if (thanks > 0 && sum - thanks < 0 && first_neg < thanks_from) {
-        /* thanks that close a complaint are courtesy, not praise ("My
-         * bill is wrong again. Thank you."); thanks before it are for
-         * something ("Thank you for explaining. It is odd that...") */
+        /* thanks or wishes that close a complaint are courtesy, not
+         * praise ("My bill is wrong again. Thank you."); thanks before it
+         * are for something ("Thank you for explaining. It is odd
+         * that...") */
         sum -= thanks;
         run->pos_sum -= thanks;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", thanks_from, thanks_to,

@@ -449,6 +449,11 @@ static void test_thanks(void **state)
     assert_int_equal(run("Why is my bill wrong?").sentiment.label, CLASSIFY_NEGATIVE);
     assert_int_equal(run("Why was I charged twice?").sentiment.label, CLASSIFY_NEGATIVE);
     assert_int_equal(run("Is the app broken again?").sentiment.label, CLASSIFY_NEGATIVE);
+    /* good wishes are praise, and courtesy after a complaint */
+    assert_int_equal(run("good morning everyone, have a great day").sentiment.label,
+                     CLASSIFY_POSITIVE);
+    assert_float_equal(score("My bill is wrong. Have a nice day."), score("My bill is wrong."),
+                       1e-6);
     /* scorn is no thanks */
     assert_true(score("thanks for nothing") < 0);
     assert_true(score("thank you for nothing") < 0);
@@ -719,6 +724,8 @@ static void test_negation_scope(void **state)
     assert_true(score("not cheap but good") > 0);
     /* a negator inside an idiom negates nothing after it */
     assert_true(score("not bad, good") > 0);
+    /* under a negation "too" only intensifies: "not too good" is bad */
+    assert_true(score("not feeling too good today") < 0);
     /* nor past a word that opens a clause of its own */
     assert_true(score("I don't know why it is so bad") < 0);
     assert_true(score("I can't tell you how happy I am") > 0);
