@@ -51,6 +51,10 @@
  * classify_sentiment_hostile). */
 #define SENT_ABUSE (-2.5f)
 #define SENT_THREAT (-3.0f)
+/* Thanks or good wishes after a complaint (the rest summing to this or
+ * less: one clear complaint word) are courtesy; after an apology ("Sorry
+ * for the trouble. Thank you.") they are still thanks. */
+#define SENT_COURTESY_REST (-1.0f)
 /* A capitalised word this negative is emphasis, not part of a name. */
 #define SENT_NAME_NEGATIVE (-1.5f)
 /* Labels: the score of about one clearly positive or negative word. */
@@ -496,7 +500,7 @@ void classify_sentiment(classify_run *run)
                                   d);
         }
     }
-    if (thanks > 0 && sum - thanks < 0 && first_neg < thanks_from) {
+    if (thanks > 0 && sum - thanks <= SENT_COURTESY_REST && first_neg < thanks_from) {
         /* thanks or wishes that close a complaint are courtesy, not
          * praise ("My bill is wrong again. Thank you."); thanks before it
          * are for something ("Thank you for explaining. It is odd

@@ -449,6 +449,9 @@ static void test_thanks(void **state)
     assert_int_equal(run("Why is my bill wrong?").sentiment.label, CLASSIFY_NEGATIVE);
     assert_int_equal(run("Why was I charged twice?").sentiment.label, CLASSIFY_NEGATIVE);
     assert_int_equal(run("Is the app broken again?").sentiment.label, CLASSIFY_NEGATIVE);
+    /* after a customer's own apology, thanks are still thanks */
+    assert_int_equal(run("Sorry for the trouble. Thank you.").sentiment.label, CLASSIFY_POSITIVE);
+    assert_true(score("the update broke everything, thanks a lot") < 0);
     /* good wishes are praise, and courtesy after a complaint */
     assert_int_equal(run("good morning everyone, have a great day").sentiment.label,
                      CLASSIFY_POSITIVE);
