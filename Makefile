@@ -131,6 +131,7 @@ lint:
 	clang-tidy --quiet $(COMMON_SRC) $(wildcard services/*/*.c) -- $(CPPFLAGS) -std=c11
 	deploy/local/check-unsafe.sh common services
 	clang-format --dry-run --Werror $(C_FILES)
+	python3 deploy/data/derive_lexicons.py --check-forms
 
 fmt:
 	clang-format -i $(C_FILES)

@@ -23,11 +23,11 @@
 #define SENT_ALTHOUGH 0.5f
 #define SENT_EXCL 0.2f
 #define SENT_PERSIST 0.45f
-/* A positive word in a question is asked about, not said ("Can you help
- * me?"), and so is a mild negative one, a topic more than a complaint ("What
- * is the fee?", "Can I cancel my order?"), unless the question asks why
- * ("Why is my bill wrong?"); a strong one still tells ("Can you stop
- * charging me twice?"). */
+/* A positive word in the clause that asks a question is asked about, not
+ * said ("Can you help me?"), and so is a mild negative one, a topic more
+ * than a complaint ("What is the fee?", "Can I cancel my order?"), unless
+ * the question asks why or what is wrong ("Why is my bill wrong?"); a
+ * strong one still tells ("Is the app broken again?"). */
 #define SENT_QUESTION 0.3f
 #define SENT_QUESTION_MILD (-1.0f)
 /* Sarcasm: a word that can be said as an interjection (modifiers.tsv:
@@ -222,17 +222,21 @@ static int is_pref_statement(const lex_entry *p)
            !(p->flags & LEX_F_VALENCE);
 }
 
-/* The sentence an item is in: whether it is a question, and whether it
- * asks why. Worked out once per sentence (items come in order, and an
+/* The sentence an item is in: whether it is a question, where the clause
+ * that asks begins (the last one: "My account is stuck, can someone
+ * help?" asks only "can someone help"), and whether it asks why or what
+ * is wrong. Worked out once per sentence (items come in order, and an
  * item ending at j is in the sentence found for an earlier one when j is
  * not past that sentence's end). */
 typedef struct {
     size_t end; /* the token that ends the sentence, or n; SIZE_MAX: none yet */
+    size_t asks_from;
     int question, why;
 } sentence_kind;
 
 static void sentence_of(const ctok_buf *tb, size_t j, sentence_kind *c)
 {
+    static const char *const why_words[] = {"why", "wrong"};
     if (c->end != SIZE_MAX && j <= c->end)
         return;
     size_t from = j;
@@ -243,9 +247,36 @@ static void sentence_of(const ctok_buf *tb, size_t j, sentence_kind *c)
         end++;
     c->end = end;
     c->question = end < tb->n && tb->tok[end].n_quest > 0;
+    c->asks_from = from;
     c->why = 0;
-    for (size_t k = from; c->question && k < end; k++)
-        c->why |= ctok_is_word(tb, k, "why");
+    for (size_t k = from; c->question && k < end; k++) {
+        c->why |= ctok_word_in(tb, k, why_words, sizeof why_words / sizeof why_words[0]) >= 0;
+        if (tb->tok[k].flags & CTOK_F_CLAUSE_END)
+            c->asks_from = k + 1;
+    }
+}
+
+/* The sum of the items in sentences where the customer apologises ("Sorry,
+ * I was wrong about the bill."): their own fault, not a complaint. */
+static float apology_items(const classify_run *run, const uint16_t *at, const float *v, unsigned n)
+{
+    static const char *const words[] = {"sorry", "apologies", "apologise", "apologize"};
+    const ctok_buf *tb = run->tb;
+    float s = 0;
+    size_t from = 0;
+    for (size_t k = 0; k <= tb->n; k++) {
+        if (k < tb->n && !(tb->tok[k].flags & CTOK_F_SENT_END))
+            continue;
+        /* the sentence [from, k] */
+        int apology = 0;
+        for (size_t j = from; j < k && !apology; j++)
+            apology = ctok_word_in(tb, j, words, sizeof words / sizeof words[0]) >= 0;
+        for (unsigned q = 0; apology && q < n; q++)
+            if (at[q] >= from && at[q] <= k)
+                s += v[q];
+        from = k + 1;
+    }
+    return s;
 }
 
 /* Sum of intensifiers and dampeners in the three tokens before i. */
@@ -313,7 +344,7 @@ void classify_sentiment(classify_run *run)
      * added, and where the first ones are */
     float thanks = 0;
     size_t thanks_from = 0, thanks_to = 0;
-    sentence_kind sk = {SIZE_MAX, 0, 0};
+    sentence_kind sk = {SIZE_MAX, 0, 0, 0};
     size_t first_neg = SIZE_MAX; /* the first negative item */
     uint16_t item_at[SENT_ITEMS_MAX];
     float item_v[SENT_ITEMS_MAX];
@@ -413,10 +444,12 @@ void classify_sentiment(classify_run *run)
         } else if (b < 0) {
             rule = "dampener";
         }
-        if (run->n_quest > 0 && (v > 0 || (v >= SENT_QUESTION_MILD && v < 0))) {
-            /* (most messages ask nothing: no sentence is looked at) */
+        if (run->n_quest > 0 && (v > 0 || (v >= SENT_QUESTION_MILD && v < 0)) &&
+            !run_negated(run, i)) {
+            /* (most messages ask nothing: no sentence is looked at; a
+             * negated word is a statement: "Doesn't anyone care?") */
             sentence_of(tb, i + span, &sk);
-            if (sk.question && (v > 0 || !sk.why)) {
+            if (sk.question && i >= sk.asks_from && (v > 0 || !sk.why)) {
                 /* asked, not said: "Can you help me?", "Is it safe?", "What
                  * is the fee?", "How do I get a refund?" */
                 v *= SENT_QUESTION;
@@ -429,7 +462,10 @@ void classify_sentiment(classify_run *run)
             v *= run->clause_w[i];
         if (v < 0 && i < first_neg)
             first_neg = i;
-        if (v > 0 && e->pref == LEX_PREF_POLITE) {
+        if (v > 0 && e->pref == LEX_PREF_POLITE && first_neg < i &&
+            !(i + span < tb->n && ctok_is_word(tb, i + span, "to"))) {
+            /* thanks or wishes after a negative word may be courtesy (not
+             * those to someone: "Thanks to Maria who rebooked me") */
             if (thanks == 0) {
                 thanks_from = from;
                 thanks_to = i + span;
@@ -500,11 +536,13 @@ void classify_sentiment(classify_run *run)
                                   d);
         }
     }
-    if (thanks > 0 && sum - thanks <= SENT_COURTESY_REST && first_neg < thanks_from) {
+    if (thanks > 0 &&
+        sum - thanks - apology_items(run, item_at, item_v, n_items) <= SENT_COURTESY_REST) {
         /* thanks or wishes that close a complaint are courtesy, not
          * praise ("My bill is wrong again. Thank you."); thanks before it
          * are for something ("Thank you for explaining. It is odd
-         * that...") */
+         * that..."), and a customer's own apology is no complaint ("Sorry,
+         * my mistake. Thanks!") */
         sum -= thanks;
         run->pos_sum -= thanks;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", thanks_from, thanks_to,

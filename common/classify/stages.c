@@ -309,13 +309,16 @@ static int waited_since(const classify_run *run, size_t i, size_t *from)
     return 1;
 }
 
-/* Whether the negation of urgency word i is about it ("not urgent", "no
- * rush", "not in a hurry", "not that urgent") rather than about something
- * before it ("if this isn't fixed today"): only small words and boosters
- * stand between the negator and it. */
-static int urgency_negated(const classify_run *run, size_t i)
+/* Whether the negation of token i is about it ("not urgent", "no rush",
+ * "not in a hurry", "not that urgent", "don't need it urgently") rather
+ * than about something before it ("if this isn't fixed today", "can't
+ * chat, in a hurry"): only small words and boosters stand between the
+ * negator and it. */
+static int negated_directly(const classify_run *run, size_t i)
 {
-    static const char *const small[] = {"a", "an", "the", "in", "that", "any", "at", "all"};
+    static const char *const small[] = {"a",    "an",       "the",       "in",  "that",
+                                        "any",  "at",       "all",       "it",  "this",
+                                        "need", "anything", "something", "too", "so"};
     if (!run_negated(run, i))
         return 0;
     size_t j = i;
@@ -347,7 +350,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         const lex_entry *x = entry_for(run, i, LEX_H_URGENCY, &span);
         if (!x)
             continue;
-        if (x->urgency > 0 && urgency_negated(run, i)) {
+        if (x->urgency > 0 && negated_directly(run, i)) {
             next = i + span; /* "not urgent" */
             continue;
         }
@@ -637,7 +640,7 @@ static void classify_prefs_stage(classify_run *run)
             rule = "language";
             break;
         case LEX_PREF_PACE:
-            if (run_negated(run, i))
+            if (negated_directly(run, i))
                 break; /* "not in a hurry" asks for no pace */
             set_pref(r->preferences.pace, v);
             rule = "pace";

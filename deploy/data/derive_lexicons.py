@@ -18,7 +18,9 @@ word of the Debian word list (package wamerican) and not an entry of its own
 anywhere in the lexicon. FORM_EXCLUDE lists forms whose meaning moved away
 from their word ("likely", "kinds", "lately").
 
-Usage: python3 deploy/data/derive_lexicons.py  (data from $ATTUNE_SHARED_DATA,
+Usage: python3 deploy/data/derive_lexicons.py [--check-forms]
+(--check-forms: exit 1 if valence_forms.tsv is not what valence.tsv gives;
+otherwise data from $ATTUNE_SHARED_DATA,
 else <repo>/../shared/data; word list from $ATTUNE_WORDS, else
 /usr/share/dict/words; writes next to this script)
 """
@@ -26,6 +28,7 @@ import json
 import math
 import os
 import re
+import sys
 from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,13 +54,20 @@ WORDS = os.environ.get("ATTUNE_WORDS", "/usr/share/dict/words")
 # "goods", "odds", "lately", "contents"), a discourse word ("honestly",
 # "clearly", "surely"), a measure ("roughly", "sharply"), a neutral noun of
 # people ("pedestrians", "justices"), a service word ("charging", "later",
-# "lowest") or another word ("stranger").
+# "lowest", "issued", "rewards", "secured", "prompts", "emptied"), another word
+# ("stranger", "cooler", "novels", "tenders") or a hope let down ("hoped",
+# "promised").
 FORM_EXCLUDE = set("""likely simply clearly surely honestly strictly practically roughly
 historically fundamentally fundamentals importantly notably purely sharply loosely lately kindly
 kinds goods odds feed contents prompted dynamics justices pedestrians jokes joking charging
 landmarks wondering wondered sounds sounded sounding originally normally equally potentially
 quietly fairly finely prettily dearly coolly cooling cooled tops topped freed frees wells
 later latest stranger strangers liker likest sounder soundest lowest fitter
+issued issuing refunding rewards rewarded greater sincerely ideally interestingly substantially
+realistically truthfully respectfully promised prompts prompting secured securing supporting
+supports cleaning cleaned opposed hyped emptied emptying empties fining values valued occupations
+fasted fasting tendered tenders appropriated appropriating doped doping cooler dragged dragging
+hoped blowing novels sweets crisps fairs safes solids vitals sharps stables lighters orderlies
 """.split())
 VOWELS = set("aeiou")
 # adjective endings that take -ly (other words' -ly forms are rare or
@@ -107,7 +117,7 @@ def word_forms(w):
     return out
 
 
-def derive_forms():
+def derive_forms(write=True):
     terms = {}
     for name in ("valence.tsv", "valence_corpus.tsv", "modifiers.tsv", "abuse.tsv",
                  "emotion.tsv", "urgency.tsv", "preferences.tsv"):
@@ -115,6 +125,9 @@ def derive_forms():
             for line in f:
                 if line.strip() and not line.startswith("#"):
                     terms.setdefault(line.split("\t")[0].lower(), name)
+    if not os.path.exists(WORDS):
+        raise SystemExit(f"no word list at {WORDS}: install Debian's wamerican (make deps) "
+                         "or set ATTUNE_WORDS")
     with open(WORDS, encoding="utf-8") as f:
         english = {w.strip() for w in f if w.strip().islower()}
     forms = {}
@@ -137,8 +150,16 @@ def derive_forms():
     head = ("# Derived by derive_lexicons.py: regular forms of valence.tsv's words that\n"
             "# are English words (Debian's wamerican list). Do not edit by hand: add the\n"
             "# form to valence.tsv (which wins) or to FORM_EXCLUDE, and rerun.\n")
-    with open(os.path.join(HERE, "valence_forms.tsv"), "w", encoding="utf-8") as f:
-        f.write(head + "".join(f"{w}\t{v}\n" for w, v in sorted(forms.items())))
+    text = head + "".join(f"{w}\t{v}\n" for w, v in sorted(forms.items()))
+    path = os.path.join(HERE, "valence_forms.tsv")
+    if not write:
+        with open(path, encoding="utf-8") as f:
+            if f.read() != text:
+                raise SystemExit("valence_forms.tsv is stale: run "
+                                 "python3 deploy/data/derive_lexicons.py")
+        return
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
     print(f"valence_forms.tsv: {len(forms)} forms")
 
 
@@ -235,4 +256,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--check-forms"]:
+        derive_forms(write=False)  # (make lint: the forms follow valence.tsv)
+    else:
+        main()

@@ -10,7 +10,7 @@ PACKAGES=(
   librdkafka-dev libcjson-dev libhiredis-dev libmicrohttpd-dev
   libcurl4-openssl-dev libssl-dev libcmocka-dev libutf8proc-dev liblinear-dev
   redis-server kcat
-  cppcheck clang clang-format clang-tidy libclang-rt-14-dev
+  cppcheck clang clang-format clang-tidy libclang-rt-14-dev wamerican
   default-jre-headless maven
   python3 python3-venv curl
 )

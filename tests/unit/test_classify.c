@@ -449,9 +449,21 @@ static void test_thanks(void **state)
     assert_int_equal(run("Why is my bill wrong?").sentiment.label, CLASSIFY_NEGATIVE);
     assert_int_equal(run("Why was I charged twice?").sentiment.label, CLASSIFY_NEGATIVE);
     assert_int_equal(run("Is the app broken again?").sentiment.label, CLASSIFY_NEGATIVE);
+    /* a negated word and a clause before the one that asks are statements */
+    assert_int_equal(run("Can't anyone help me?").sentiment.label, CLASSIFY_NEGATIVE);
+    assert_int_equal(run("My account is stuck, can someone help?").sentiment.label,
+                     CLASSIFY_NEGATIVE);
+    assert_int_equal(run("What's wrong with my account?").sentiment.label, CLASSIFY_NEGATIVE);
     /* after a customer's own apology, thanks are still thanks */
     assert_int_equal(run("Sorry for the trouble. Thank you.").sentiment.label, CLASSIFY_POSITIVE);
     assert_true(score("the update broke everything, thanks a lot") < 0);
+    assert_int_equal(run("Sorry for the confusion, my mistake. Thanks!").sentiment.label,
+                     CLASSIFY_POSITIVE);
+    /* each thanks after a complaint is courtesy, those before it are not */
+    assert_true(score("Thanks for the quick reply. Unfortunately it's still broken. Thanks.") < 0);
+    /* thanks to someone are thanks */
+    r = run("My flight was cancelled. Thanks to Maria who rebooked me.");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "courtesy"));
     /* good wishes are praise, and courtesy after a complaint */
     assert_int_equal(run("good morning everyone, have a great day").sentiment.label,
                      CLASSIFY_POSITIVE);
@@ -588,6 +600,8 @@ static void test_urgency(void **state)
                 CLASSIFY_URGENCY_HIGH);
     assert_true(run("it's not urgent").urgency.level == CLASSIFY_URGENCY_LOW);
     assert_true(run("not really urgent").urgency.level <= CLASSIFY_URGENCY_NORMAL);
+    assert_true(run("I don't need it urgently").urgency.level <= CLASSIFY_URGENCY_NORMAL);
+    assert_true(run("It isn't anything urgent").urgency.level <= CLASSIFY_URGENCY_NORMAL);
 }
 
 /* --- preferences ------------------------------------------------------------------ */
@@ -651,6 +665,7 @@ static void test_preferences(void **state)
     /* a negated pace is no pace */
     assert_string_equal(run("not in a hurry, whenever you can").preferences.pace, "");
     assert_string_equal(run("I'm in a hurry").preferences.pace, "brief");
+    assert_string_equal(run("sorry can't chat, in a hurry").preferences.pace, "brief");
 }
 
 /* --- the shared analysis ---------------------------------------------------------- */
