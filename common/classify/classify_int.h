@@ -144,6 +144,7 @@ enum {
     LEX_PREF_POLITE,
     LEX_PREF_CONTACT_VERB, /* call, reach, contact: a sentence about contacting */
     LEX_PREF_TIME_WORD,    /* after, before, around: a time follows */
+    LEX_PREF_WRITTEN,      /* a common word of another language: "hola", "merci" */
 };
 
 enum {

@@ -233,9 +233,9 @@ static const char *const abuse_names[] = {NULL,       "profanity", "insult",   "
 /* urgency.tsv's kinds: a duration is effort only as time already spent */
 enum { URGENCY_KIND, EFFORT_KIND, DURATION_KIND };
 static const char *const urgency_names[] = {"urgency", "effort", "duration"};
-static const char *const pref_names[] = {NULL,           "channel",      "avoid_channel",
-                                         "contact_time", "language",     "pace",
-                                         "polite",       "contact_verb", "time_word"};
+static const char *const pref_names[] = {NULL,        "channel", "avoid_channel", "contact_time",
+                                         "language",  "pace",    "polite",        "contact_verb",
+                                         "time_word", "written"};
 
 typedef enum {
     FILE_VALENCE,

@@ -598,6 +598,44 @@ static int in_scorn(const classify_run *run, size_t i)
     return p && lex_is_scorn(p);
 }
 
+/* The languages a message's words belong to (preferences.tsv's "written"
+ * words), and how many of its words each has. */
+#define WRITTEN_MAX 8
+typedef struct {
+    const char *lang[WRITTEN_MAX];
+    unsigned n[WRITTEN_MAX];
+    unsigned k;
+} written_count;
+
+static void written_add(written_count *w, const char *lang)
+{
+    unsigned j = 0;
+    while (j < w->k && strcmp(w->lang[j], lang) != 0)
+        j++;
+    if (j == w->k) {
+        if (w->k == WRITTEN_MAX)
+            return;
+        w->lang[w->k++] = lang;
+    }
+    w->n[j]++;
+}
+
+/* A message written in another language asks for it, unless the customer
+ * named one: two of its words or more, and three in ten of the message's
+ * words (a Spanish name in an English message is not Spanish). */
+static void written_language(classify_run *run, const written_count *w)
+{
+    unsigned best = 0;
+    for (unsigned j = 1; j < w->k; j++)
+        if (w->n[j] > w->n[best])
+            best = j;
+    if (w->k == 0 || w->n[best] < 2 || w->n[best] * 10 < run->tb->n_words * 3)
+        return;
+    set_pref(run->r->preferences.language, w->lang[best]);
+    classify_evidence_add_text(run, CLASSIFY_EV_PREFERENCE, "written_in", w->lang[best],
+                               strlen(w->lang[best]), (float)w->n[best] / (float)run->tb->n_words);
+}
+
 static void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -609,6 +647,7 @@ static void classify_prefs_stage(classify_run *run)
      * from where the sentence begins */
     size_t sent_of = SIZE_MAX; /* the sentence contact_sentence is for */
     int contact_sentence = 0;
+    written_count written = {{NULL}, {0}, 0};
     size_t next = 0;
     for (size_t hk = run_first_hit(run, LEX_H_PREF); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_PREF)) {
@@ -651,6 +690,9 @@ static void classify_prefs_stage(classify_run *run)
                 rule = "contact_time";
             }
             break;
+        case LEX_PREF_WRITTEN:
+            written_add(&written, v);
+            break;
         case LEX_PREF_POLITE:
             /* thanks said in scorn ("thanks for nothing", a sarcastic
              * "thanks a lot") is not politeness */
@@ -690,6 +732,8 @@ static void classify_prefs_stage(classify_run *run)
             classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, rule, i, i + span, 1.0f);
         next = i + span;
     }
+    if (!r->preferences.language[0] && written.k > 0)
+        written_language(run, &written);
     float p = polite ? 1.0f - expf(-0.7f * (float)polite) : 0.0f;
     if (r->threat.level >= CLASSIFY_THREAT_ABUSE)
         p -= 0.6f;

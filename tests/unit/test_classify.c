@@ -705,6 +705,16 @@ static void test_preferences(void **state)
     assert_string_equal(run("not in a hurry, whenever you can").preferences.pace, "");
     assert_string_equal(run("I'm in a hurry").preferences.pace, "brief");
     assert_string_equal(run("sorry can't chat, in a hurry").preferences.pace, "brief");
+    /* a message written in another language asks for it */
+    classify_result w = run("Hola, necesito ayuda con mi factura");
+    assert_string_equal(w.preferences.language, "es");
+    assert_true(has_evidence(&w, CLASSIFY_EV_PREFERENCE, "written_in"));
+    assert_string_equal(run("Bonjour, je n'ai pas recu ma commande").preferences.language, "fr");
+    /* a word or a name of another language does not make one */
+    assert_string_equal(run("I had a nice meal at El Toro last night").preferences.language, "");
+    assert_string_equal(run("Hola! I need help with my account please").preferences.language, "");
+    /* a language named wins over the one written */
+    assert_string_equal(run("Hola, necesito ayuda, in English please").preferences.language, "en");
 }
 
 /* --- the shared analysis ---------------------------------------------------------- */
