@@ -323,6 +323,10 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
         }
         if (kind == FILE_EMOTION_CORPUS && (e->flags & LEX_F_EMO_HAND))
             break;
+        if (kind == FILE_EMOTION && (e->flags & LEX_F_EMO_HAND) && e->emo[k] != 0) {
+            snprintf(why, why_size, "term already has this emotion (written twice?)");
+            return ATTUNE_ERR_PARSE;
+        }
         e->emo[k] = v;
         e->flags |= LEX_F_EMOTION | (kind == FILE_EMOTION ? LEX_F_EMO_HAND : 0);
         break;
@@ -330,6 +334,10 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
         k = lookup_kind(col[1], urgency_names, sizeof urgency_names / sizeof urgency_names[0]);
         if (k < 0 || !parse_float(col[2], -4.0f, 4.0f, &v)) {
             snprintf(why, why_size, "want: term, urgency|effort|duration, number in [-4, 4]");
+            return ATTUNE_ERR_PARSE;
+        }
+        if ((k == URGENCY_KIND && e->urgency != 0) || (k != URGENCY_KIND && e->effort != 0)) {
+            snprintf(why, why_size, "term already has this kind (written twice?)");
             return ATTUNE_ERR_PARSE;
         }
         if (k == URGENCY_KIND)

@@ -141,6 +141,9 @@ def test_batch_output_error_exits_1(threads, tmp_path):
 @pytest.mark.parametrize("fname,line", [
     ("modifiers.tsv", "very\tinterjection\t0"),  # "very" is a booster already
     ("valence.tsv", "Refund\t2"),                 # written twice once normalised
+    ("emotion.tsv", "hmmm\tconfusion\t1"),         # "hmm" once elongation is undone
+    ("urgency.tsv", "ASAP\turgency\t1"),
+    ("urgency.tsv", "third time\teffort\t1"),
 ])
 def test_data_file_term_written_twice_is_refused(tmp_path, fname, line):
     """A term given two values in one data file stops start-up with the file
