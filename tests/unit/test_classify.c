@@ -324,6 +324,15 @@ static void test_idioms(void **state)
     assert_true(score("I've been waiting for hours") < 0);
     classify_result r = run("well, thanks for nothing");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "idiom"));
+    /* praise said through a negation: the phrase is the unit */
+    {
+        static const label_case cases[] = {
+            {"I can't thank you enough!", CLASSIFY_POSITIVE},
+            {"I can't recommend them enough", CLASSIFY_POSITIVE},
+            {"no complaints here", CLASSIFY_POSITIVE},
+        };
+        assert_labels(cases, sizeof cases / sizeof cases[0]);
+    }
 }
 
 /* Abuse or a threat aimed at staff is hostile, whatever its words. */
