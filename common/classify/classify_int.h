@@ -97,6 +97,23 @@ static inline int ctok_is_word(const ctok_buf *tb, size_t i, const char *w)
            memcmp(s, w, t->norm_len) == 0;
 }
 
+/* The first token of the sentence token i is in. */
+static inline size_t ctok_sentence_start(const ctok_buf *tb, size_t i)
+{
+    while (i > 0 && !(tb->tok[i - 1].flags & CTOK_F_SENT_END))
+        i--;
+    return i;
+}
+
+/* The token that ends the sentence of token i (. ! ? ;), from i on, or n
+ * when the text ends first. */
+static inline size_t ctok_sentence_end(const ctok_buf *tb, size_t i)
+{
+    while (i < tb->n && !(tb->tok[i].flags & CTOK_F_SENT_END))
+        i++;
+    return i;
+}
+
 /* The index in words[n] of the word token i is, or -1. */
 static inline int ctok_word_in(const ctok_buf *tb, size_t i, const char *const *words, size_t n)
 {

@@ -177,10 +177,8 @@ static int interjection_form(const classify_run *run, size_t i, size_t end, size
 static int thanks_in_sentence(const classify_run *run, size_t i)
 {
     const ctok_buf *tb = run->tb;
-    size_t from = i;
-    while (from > 0 && !(tb->tok[from - 1].flags & CTOK_F_SENT_END))
-        from--;
-    for (size_t j = from; j < tb->n && !(j > i && (tb->tok[j].flags & CTOK_F_SENT_END)); j++) {
+    for (size_t j = ctok_sentence_start(tb, i);
+         j < tb->n && !(j > i && (tb->tok[j].flags & CTOK_F_SENT_END)); j++) {
         const lex_entry *e = run_phrase(run, j);
         if (!e)
             e = run->lex[j];
@@ -239,12 +237,7 @@ static void sentence_of(const ctok_buf *tb, size_t j, sentence_kind *c)
     static const char *const why_words[] = {"why", "wrong"};
     if (c->end != SIZE_MAX && j <= c->end)
         return;
-    size_t from = j;
-    while (from > 0 && !(tb->tok[from - 1].flags & CTOK_F_SENT_END))
-        from--;
-    size_t end = j;
-    while (end < tb->n && !(tb->tok[end].flags & CTOK_F_SENT_END))
-        end++;
+    const size_t from = ctok_sentence_start(tb, j), end = ctok_sentence_end(tb, j);
     c->end = end;
     c->question = end < tb->n && tb->tok[end].n_quest > 0;
     c->asks_from = from;
@@ -263,18 +256,15 @@ static float apology_items(const classify_run *run, const uint16_t *at, const fl
     static const char *const words[] = {"sorry", "apologies", "apologise", "apologize"};
     const ctok_buf *tb = run->tb;
     float s = 0;
-    size_t from = 0;
-    for (size_t k = 0; k <= tb->n; k++) {
-        if (k < tb->n && !(tb->tok[k].flags & CTOK_F_SENT_END))
-            continue;
-        /* the sentence [from, k] */
+    for (size_t from = 0; from < tb->n;) {
+        const size_t end = ctok_sentence_end(tb, from);
         int apology = 0;
-        for (size_t j = from; j < k && !apology; j++)
+        for (size_t j = from; j < end && !apology; j++)
             apology = ctok_word_in(tb, j, words, sizeof words / sizeof words[0]) >= 0;
         for (unsigned q = 0; apology && q < n; q++)
-            if (at[q] >= from && at[q] <= k)
+            if (at[q] >= from && at[q] <= end)
                 s += v[q];
-        from = k + 1;
+        from = end + 1;
     }
     return s;
 }
@@ -512,9 +502,7 @@ void classify_sentiment(classify_run *run)
         }
     }
     for (unsigned k = 0; k < n_inter; k++) {
-        size_t end = inter[k].clause_end;
-        while (end < tb->n && !(tb->tok[end].flags & CTOK_F_SENT_END))
-            end++;
+        const size_t end = ctok_sentence_end(tb, inter[k].clause_end);
         float rest;
         if (inter[k].form == INTER_LEADS) {
             rest = items_sum(run, item_at, item_v, n_items, inter[k].to, end);

@@ -575,10 +575,7 @@ static int is_contact_sentence(const classify_run *run, size_t from)
  * in the same sentence: *sent_of is the token that sentence begins at. */
 static int in_contact_sentence(const classify_run *run, size_t i, size_t *sent_of, int *is)
 {
-    const ctok_buf *tb = run->tb;
-    size_t from = i;
-    while (from > 0 && !(tb->tok[from - 1].flags & CTOK_F_SENT_END))
-        from--;
+    const size_t from = ctok_sentence_start(run->tb, i);
     if (from != *sent_of) {
         *sent_of = from;
         *is = is_contact_sentence(run, from);
