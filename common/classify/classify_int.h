@@ -207,7 +207,7 @@ static inline uint32_t lex_sig_bit(uint64_t tok_hash)
 /* What an entry carries, as one bit each, so that a call can tell from the
  * union over the entries it met which stages have nothing to do. */
 enum {
-    LEX_H_SENTIMENT = 1, /* valence, or LEX_MOD_PERSIST */
+    LEX_H_SENTIMENT = 1, /* valence, LEX_MOD_PERSIST or _NEGATOR, or a duration */
     LEX_H_EMOTION = 2,
     LEX_H_ABUSE = 4,   /* any abuse kind */
     LEX_H_URGENCY = 8, /* urgency or effort */
@@ -520,6 +520,10 @@ static inline int run_negated(const classify_run *run, size_t i)
 {
     return run->tflags[i] & RUN_T_NEGATED;
 }
+
+/* The word of waiting before the duration at token i ("been 2 weeks": 0
+ * for "been", more for "for", "over", "past", "last"), or -1 (stages.c). */
+int classify_wait_word(const classify_run *run, size_t i, size_t *from);
 
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight);

@@ -444,7 +444,10 @@ static void lex_finish(lex_table *t)
     for (size_t i = 0; i < t->used; i++) {
         lex_entry *e = &t->entries[i];
         unsigned h = 0;
-        if ((e->flags & LEX_F_VALENCE) || e->mod == LEX_MOD_PERSIST)
+        /* (a negator for "never" and the verb after it, a duration for
+         * a wait: see the sentiment stage) */
+        if ((e->flags & (LEX_F_VALENCE | LEX_F_DURATION)) || e->mod == LEX_MOD_PERSIST ||
+            e->mod == LEX_MOD_NEGATOR)
             h |= LEX_H_SENTIMENT;
         if (e->flags & LEX_F_EMOTION)
             h |= LEX_H_EMOTION;

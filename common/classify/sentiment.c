@@ -29,6 +29,9 @@
  * the question asks why or what is wrong ("Why is my bill wrong?"); a
  * strong one still tells ("Is the app broken again?"). */
 #define SENT_QUESTION 0.3f
+/* A positive word that is wanted is not yet had: "I need this sorted
+ * today", "I want a working phone" (see wished). */
+#define SENT_WISH 0.3f
 #define SENT_QUESTION_MILD (-1.0f)
 /* Sarcasm: a word that can be said as an interjection (modifiers.tsv:
  * "great", "wonderful", "wow", "love", "just what I needed"), alone in its
@@ -269,6 +272,148 @@ static float apology_items(const classify_run *run, const uint16_t *at, const fl
     return s;
 }
 
+/* A problem that keeps happening is a complaint even when no word of it
+ * is one: "my phone keeps restarting", "I keep getting logged out". */
+static const lex_entry keeps_doing_entry = {.valence = -1.0f, .flags = LEX_F_VALENCE};
+
+/* Whether token i ("keeps", "kept", or "keep" after I, we, you or they)
+ * and the word in -ing after it say so. Not when that word or the one
+ * after it has a valence of its own ("keeps crashing", "keeps getting
+ * better" say it already), nor for the -ing words of loyalty and
+ * encouragement ("I keep coming back", "keep doing what you do"). */
+static int keeps_doing(const classify_run *run, size_t i)
+{
+    static const char *const subjects[] = {"i", "we", "you", "they"};
+    static const char *const kind[] = {"going",    "coming",   "doing",   "using",  "buying",
+                                       "shopping", "ordering", "smiling", "growing"};
+    const ctok_buf *tb = run->tb;
+    const lex_entry *e = run->lex[i];
+    /* (a phrase it begins has no valence, or it would be scored as one:
+     * "keep getting" is an urgency cue) */
+    if (e->mod != LEX_MOD_PERSIST || (run->tflags[i] & RUN_T_INNER) || i + 1 >= tb->n)
+        return 0;
+    if (!ctok_is_word(tb, i, "keeps") && !ctok_is_word(tb, i, "kept") &&
+        !(ctok_is_word(tb, i, "keep") && i > 0 &&
+          ctok_word_in(tb, i - 1, subjects, sizeof subjects / sizeof subjects[0]) >= 0))
+        return 0;
+    const ctok *t = &tb->tok[i + 1];
+    const char *w = ctok_text(tb, i + 1);
+    if (t->kind != CTOK_WORD || t->norm_len < 5 || memcmp(w + t->norm_len - 3, "ing", 3) != 0 ||
+        ctok_word_in(tb, i + 1, kind, sizeof kind / sizeof kind[0]) >= 0)
+        return 0;
+    for (size_t j = i + 1; j <= i + 2 && j < tb->n; j++) {
+        const lex_entry *v = run->lex[j], *p = run_phrase(run, j);
+        if ((v && (v->flags & LEX_F_VALENCE) && v->valence != 0) ||
+            (p && (p->flags & LEX_F_VALENCE)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Time already spent ("it's been 3 weeks") is a wait, a complaint. */
+static const lex_entry waited_entry = {.valence = -1.0f, .flags = LEX_F_VALENCE};
+
+/* Whether token i is a duration after "been" and a count, see
+ * classify_wait_word; *lead: where that begins. */
+static int waited(const classify_run *run, size_t i, size_t *lead)
+{
+    const lex_entry *e = run->lex[i];
+    return (e->flags & LEX_F_DURATION) && !(e->flags & LEX_F_VALENCE) &&
+           !(run->tflags[i] & RUN_T_INNER) && classify_wait_word(run, i, lead) == 0;
+}
+
+/* What was never done is a complaint even when nothing in it is one: "it
+ * never appeared", "the driver never rang", "they never sent it". */
+static const lex_entry never_did_entry = {.valence = -1.2f, .flags = LEX_F_VALENCE};
+
+/* When token i is "never" before a verb in the past (-ed, or a common
+ * irregular one; "even", "actually" or "once" may stand between) and its
+ * scope holds no word with a valence (that word is negated instead: "never
+ * had a problem"): the tokens up to the verb; else 0. */
+static size_t never_did(const classify_run *run, size_t i)
+{
+    static const char *const between[] = {"even", "actually", "once", "ever"};
+    static const char *const past[] = {"came", "got",  "rang",   "sent", "went", "heard",
+                                       "gave", "told", "showed", "paid", "made", "took"};
+    const ctok_buf *tb = run->tb;
+    if (!ctok_is_word(tb, i, "never") || run_in_phrase(run, i))
+        return 0;
+    size_t j = i + 1;
+    if (j < tb->n && ctok_word_in(tb, j, between, sizeof between / sizeof between[0]) >= 0)
+        j++;
+    if (j >= tb->n || tb->tok[j].kind != CTOK_WORD)
+        return 0;
+    const size_t n = tb->tok[j].norm_len;
+    if (!(n >= 4 && memcmp(ctok_text(tb, j) + n - 2, "ed", 2) == 0) &&
+        ctok_word_in(tb, j, past, sizeof past / sizeof past[0]) < 0)
+        return 0;
+    for (size_t k = i + 1; k < tb->n && run_negated(run, k); k++) {
+        const lex_entry *v = run->lex[k], *p = run_phrase(run, k);
+        if ((v && (v->flags & LEX_F_VALENCE) && v->valence != 0) ||
+            (p && (p->flags & LEX_F_VALENCE)))
+            return 0;
+    }
+    return j + 1 - i;
+}
+
+/* Whether the positive word at i is wanted rather than had: "need",
+ * "want", "expect", "demand", "please" or "would like" before it in its
+ * clause, not as what the writer wants to say ("I just want to say thank
+ * you", "I want to tell you how great she was"); and "help" that opens a
+ * sentence is a plea ("Help! I'm locked out"). */
+static int wished(const classify_run *run, size_t i)
+{
+    static const char *const wants[] = {"need",   "needs",  "want",      "wants",
+                                        "expect", "demand", "demanding", "please"};
+    static const char *const say[] = {"say",        "tell",   "thank",    "let",
+                                      "share",      "give",   "leave",    "express",
+                                      "compliment", "praise", "recommend"};
+    const ctok_buf *tb = run->tb;
+    if (ctok_is_word(tb, i, "help") && ctok_sentence_start(tb, i) == i)
+        return 1;
+    for (size_t k = 1; k <= 5 && k <= i; k++) {
+        const size_t j = i - k;
+        const lex_entry *m = run->lex[j];
+        if ((tb->tok[j].flags & CTOK_F_CLAUSE_END) ||
+            (m && (m->mod == LEX_MOD_SCOPE_END || m->mod == LEX_MOD_CONTRAST_AFTER ||
+                   m->mod == LEX_MOD_CONTRAST_BEFORE)))
+            return 0;
+        const int like = ctok_is_word(tb, j, "like") && j > 0 &&
+                         (ctok_is_word(tb, j - 1, "would") || ctok_is_word(tb, j - 1, "i'd") ||
+                          ctok_is_word(tb, j - 1, "we'd"));
+        if (!like && ctok_word_in(tb, j, wants, sizeof wants / sizeof wants[0]) < 0)
+            continue;
+        return !(j + 2 < tb->n && ctok_is_word(tb, j + 1, "to") &&
+                 ctok_word_in(tb, j + 2, say, sizeof say / sizeof say[0]) >= 0);
+    }
+    return 0;
+}
+
+/* Whether "never" at token k compares rather than negates the word at i:
+ * "never been so happy", "never had such good service", "never felt
+ * better", "never seen such bad service" say the word all the more. A
+ * comparative is one of a few irregular or hand-written ones, or a derived
+ * form in -er or -est. */
+static int never_so(const classify_run *run, size_t k, size_t i)
+{
+    static const char *const degree[] = {"so", "such", "this", "more"};
+    static const char *const comparative[] = {"better",  "best",     "worse",  "worst",
+                                              "happier", "happiest", "easier", "easiest"};
+    const ctok_buf *tb = run->tb;
+    if (!ctok_is_word(tb, k, "never"))
+        return 0;
+    for (size_t j = k + 1; j < i; j++)
+        if (ctok_word_in(tb, j, degree, sizeof degree / sizeof degree[0]) >= 0)
+            return 1;
+    if (ctok_word_in(tb, i, comparative, sizeof comparative / sizeof comparative[0]) >= 0)
+        return 1;
+    const lex_entry *e = run->lex[i];
+    const char *w = ctok_text(tb, i);
+    const size_t n = tb->tok[i].norm_len;
+    return e && (e->flags & LEX_F_FORM) && n > 4 &&
+           (memcmp(w + n - 2, "er", 2) == 0 || memcmp(w + n - 3, "est", 3) == 0);
+}
+
 /* Sum of intensifiers and dampeners in the three tokens before i. */
 static float boost_before(const classify_run *run, size_t i, size_t *from, int *excess)
 {
@@ -348,7 +493,7 @@ void classify_sentiment(classify_run *run)
             continue;
         const ctok *t = &tb->tok[i];
         const lex_entry *e = NULL;
-        size_t span = 1;
+        size_t span = 1, lead = i, never;
         const char *rule = "lexicon";
         const lex_entry *p = run_phrase(run, i), *in = run_inner_phrase(run, i);
         if (p && (p->flags & LEX_F_VALENCE) && p->valence == 0) {
@@ -373,6 +518,18 @@ void classify_sentiment(classify_run *run)
             /* inside an idiom already counted, a modifier phrase or a
              * preference statement */
             continue;
+        } else if (waited(run, i, &lead)) {
+            e = &waited_entry;
+            rule = "waited";
+        } else if ((never = never_did(run, i)) > 0) {
+            e = &never_did_entry;
+            span = never;
+            rule = "never_did";
+        } else if (keeps_doing(run, i)) {
+            /* (its weight says the persistence: not counted again) */
+            e = &keeps_doing_entry;
+            span = 2;
+            rule = "keeps_doing";
         } else {
             e = run->lex[i];
             if (e->mod == LEX_MOD_PERSIST && !run_in_phrase(run, i))
@@ -398,7 +555,7 @@ void classify_sentiment(classify_run *run)
         }
         float v = e->valence;
         float base = v;
-        size_t from = i;
+        size_t from = lead;
         if ((t->flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) {
             v *= SENT_CAPS;
             classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "emphasis_caps", i, i + 1, v - base);
@@ -421,12 +578,16 @@ void classify_sentiment(classify_run *run)
             v = (signf(nv) == signf(v)) ? nv : signf(v) * 0.1f;
         }
         if (run_negated(run, i)) {
-            v *= SENT_NEGATION;
             size_t k = i;
             while (k > 0 && i - k < 4 && !run_is_negator(run, k))
                 k--;
             from = k < from ? k : from;
-            rule = "negation";
+            if (never_so(run, k, i)) {
+                rule = "never_so";
+            } else {
+                v *= SENT_NEGATION;
+                rule = "negation";
+            }
         } else if (excess) {
             rule = "excess";
         } else if (b > 0) {
@@ -445,6 +606,11 @@ void classify_sentiment(classify_run *run)
                 v *= SENT_QUESTION;
                 rule = "question";
             }
+        }
+        if (v > 0 && rule[0] != 'q' && e->pref != LEX_PREF_POLITE && !run_negated(run, i) &&
+            wished(run, i)) {
+            v *= SENT_WISH;
+            rule = "wish";
         }
         if (run->clause_w_mode == RUN_CLAUSE_BUT)
             v *= i < run->last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;

@@ -281,12 +281,12 @@ static void classify_threat_stage(classify_run *run)
 
 /* --- urgency and effort --------------------------------------------------- */
 
-/* A duration ("days", "weeks") is time already spent when a count and a
- * word of waiting come before it: "it's been 2 weeks", "been a few days";
- * "for 3 days", "over a month", "the past few hours" only in a message that
- * complains ("I can rent it for 3 days", "using it for 3 weeks and love
- * it" are not waits). *from: where that begins. */
-static int waited_since(const classify_run *run, size_t i, size_t *from)
+/* A duration ("days", "weeks") at token i is time already spent when a
+ * count and a word of waiting come before it: "it's been 2 weeks", "been a
+ * few days", "for 3 days", "over a month", "the past few hours". Returns
+ * which word of waiting (0 for "been", the only one that says it of
+ * itself, see waited_since), or -1; *from: where that begins. */
+int classify_wait_word(const classify_run *run, size_t i, size_t *from)
 {
     static const char *const counts[] = {"a",    "an",     "one",     "two",   "three", "four",
                                          "five", "six",    "seven",   "eight", "nine",  "ten",
@@ -294,19 +294,26 @@ static int waited_since(const classify_run *run, size_t i, size_t *from)
     static const char *const since[] = {"been", "for", "over", "past", "last"};
     const ctok_buf *tb = run->tb;
     if (i < 2)
-        return 0;
+        return -1;
     size_t j = i - 1; /* the count */
     if (tb->tok[j].kind != CTOK_NUM &&
         ctok_word_in(tb, j, counts, sizeof counts / sizeof counts[0]) < 0)
-        return 0;
+        return -1;
     if (j >= 2 && (ctok_is_word(tb, j - 1, "a") || ctok_is_word(tb, j - 1, "the")))
         j--; /* "a few", "the past 3" comes next */
     const int k = ctok_word_in(tb, j - 1, since, sizeof since / sizeof since[0]);
-    /* (only "been" says it of itself) */
-    if (k < 0 || (k > 0 && !(run->sent_sum < 0)))
-        return 0;
-    *from = j - 1;
-    return 1;
+    if (k >= 0)
+        *from = j - 1;
+    return k;
+}
+
+/* Whether the duration at token i is a wait: "been" says it of itself; "for
+ * 3 days" only in a message that complains ("I can rent it for 3 days",
+ * "using it for 3 weeks and love it" are not waits). */
+static int waited_since(const classify_run *run, size_t i, size_t *from)
+{
+    const int k = classify_wait_word(run, i, from);
+    return k == 0 || (k > 0 && run->sent_sum < 0);
 }
 
 /* Whether the negation of token i is about it ("not urgent", "no rush",

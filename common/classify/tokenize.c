@@ -853,6 +853,11 @@ static size_t other_step(const char *text, size_t len, size_t p, ctok_buf *tb, u
     if (cp == 0xFFFD || is_space_cp(cp) || is_emoji_tail_cp(cp)) {
         return p + k;
     }
+    /* a hyphen inside a word joins its parts: no token, so that "top-notch"
+     * is read as the phrase "top notch" and "mid-cycle" ends no clause */
+    if (cp == '-' && p > 0 && p + 1 < len && is_ascii_alnum((unsigned char)text[p - 1]) &&
+        is_ascii_alnum((unsigned char)text[p + 1]))
+        return p + 1;
     if (is_word_cp(cp)) {
         return read_word(text, len, p, tb);
     }

@@ -130,6 +130,25 @@ static void test_tokenizer_normalises(void **state)
     assert_int_equal(tb.tok[7].n_quest, 1);
 }
 
+/* A hyphen inside a word joins its parts; one between spaces is a dash
+ * that ends a clause. */
+static void test_tokenizer_hyphen(void **state)
+{
+    (void)state;
+    const char *s = "top-notch - mid-cycle 555-1234 -x";
+    ctok_run(s, strlen(s), &tb);
+    assert_int_equal(tb.n, 9); /* top notch - mid cycle 555 1234 - x */
+    assert_memory_equal(ctok_text(&tb, 1), "notch", 5);
+    assert_int_equal(tb.tok[2].kind, CTOK_PUNCT);
+    assert_true(tb.tok[2].flags & CTOK_F_CLAUSE_END);
+    assert_memory_equal(ctok_text(&tb, 4), "cycle", 5);
+    /* so a hyphenated idiom is read, and a question goes on past one */
+    classify_result r = run("top-notch support");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "idiom"));
+    assert_int_equal(run("Can I upgrade to the family plan mid-cycle?").sentiment.label,
+                     CLASSIFY_NEUTRAL);
+}
+
 static void test_tokenizer_invalid_utf8(void **state)
 {
     (void)state;
@@ -1504,6 +1523,57 @@ static void *worker(void *arg)
     return out;
 }
 
+/* Complaints said without a complaint word, and praise said through
+ * "never". */
+static void test_service_patterns(void **state)
+{
+    (void)state;
+    static const label_case cases[] = {
+        /* what keeps happening, unless it is loyalty or gets better */
+        {"my phone keeps restarting", CLASSIFY_NEGATIVE},
+        {"I keep getting logged out of my account", CLASSIFY_NEGATIVE},
+        {"the app kept buffering", CLASSIFY_NEGATIVE},
+        {"I keep coming back to this shop", CLASSIFY_NEUTRAL},
+        {"it keeps getting better", CLASSIFY_POSITIVE},
+        /* time already spent */
+        {"I was told 5 days. It's been 3 weeks.", CLASSIFY_NEGATIVE},
+        {"I can rent it for 3 days", CLASSIFY_NEUTRAL},
+        /* what was never done, unless what follows is the point */
+        {"Your agent promised a credit and it never appeared", CLASSIFY_NEGATIVE},
+        {"they never even replied", CLASSIFY_NEGATIVE},
+        {"I've never had a problem with you", CLASSIFY_POSITIVE},
+        /* "never" with "so", "such" or a comparative says it the more */
+        {"I have never been happier", CLASSIFY_POSITIVE},
+        {"I've never had such good service", CLASSIFY_POSITIVE},
+        {"never felt better", CLASSIFY_POSITIVE},
+        {"I've never seen such bad service", CLASSIFY_NEGATIVE},
+        {"it's never good", CLASSIFY_NEGATIVE},
+        {"not such a good idea", CLASSIFY_NEGATIVE},
+        /* a wanted good is not had; saying thanks is still thanks */
+        {"This is unacceptable, I need this sorted today", CLASSIFY_NEGATIVE},
+        {"I just want to say thank you, you were great", CLASSIFY_POSITIVE},
+        /* a plea for help, outages, repeats, changes made unasked */
+        {"help", CLASSIFY_NEUTRAL},
+        {"internet down again in our area", CLASSIFY_NEGATIVE},
+        {"still no refund after 30 days", CLASSIFY_NEGATIVE},
+        {"moved my seat without notice", CLASSIFY_NEGATIVE},
+        {"The refund came through already, thanks!", CLASSIFY_POSITIVE},
+    };
+    assert_labels(cases, sizeof cases / sizeof cases[0]);
+    classify_result r = run("my phone keeps restarting");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "keeps_doing"),
+                        "keeps restarting");
+    r = run("It's been 3 weeks.");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "waited"), "been 3 weeks");
+    r = run("they never even replied");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "never_did"),
+                        "never even replied");
+    r = run("I have never been happier");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "never_so"));
+    r = run("I need this sorted today");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "wish"));
+}
+
 static void test_concurrent_use(void **state)
 {
     (void)state;
@@ -1530,6 +1600,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenizer_normalises),
         cmocka_unit_test(test_tokenizer_invalid_utf8),
+        cmocka_unit_test(test_tokenizer_hyphen),
         cmocka_unit_test(test_tokenizer_limits),
         cmocka_unit_test(test_tokenizer_fast_path),
         cmocka_unit_test(test_sentiment_basic),
@@ -1564,6 +1635,7 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_json_numbers),
         cmocka_unit_test(test_batch_line),
+        cmocka_unit_test(test_service_patterns),
         cmocka_unit_test(test_concurrent_use),
     };
     return cmocka_run_group_tests_name("classify", tests, setup, teardown);
