@@ -135,6 +135,7 @@ enum {
     LEX_MOD_EXCESS,          /* "too": intensifies bad, turns good into too much */
     LEX_MOD_INTERJECTION,    /* "great", "wow": alone, sarcasm in a complaint */
     LEX_MOD_SCOPE_END,       /* "how", "why": a negation does not reach past it */
+    LEX_MOD_WANT,            /* "need", "please": a good word after it is wanted */
 };
 
 enum {

@@ -336,7 +336,8 @@ static size_t never_did(const classify_run *run, size_t i)
     static const char *const past[] = {"came", "got",  "rang",   "sent", "went", "heard",
                                        "gave", "told", "showed", "paid", "made", "took"};
     const ctok_buf *tb = run->tb;
-    if (!ctok_is_word(tb, i, "never") || run_in_phrase(run, i))
+    if (run->lex[i]->mod != LEX_MOD_NEGATOR || run_in_phrase(run, i) ||
+        !ctok_is_word(tb, i, "never"))
         return 0;
     size_t j = i + 1;
     if (j < tb->n && ctok_word_in(tb, j, between, sizeof between / sizeof between[0]) >= 0)
@@ -356,35 +357,37 @@ static size_t never_did(const classify_run *run, size_t i)
     return j + 1 - i;
 }
 
-/* Whether the positive word at i is wanted rather than had: "need",
- * "want", "expect", "demand", "please" or "would like" before it in its
- * clause, not as what the writer wants to say ("I just want to say thank
- * you", "I want to tell you how great she was"); and "help" that opens a
- * sentence is a plea ("Help! I'm locked out"). */
+/* Whether the positive word at i is wanted rather than had: a `want`
+ * modifier ("need", "want", "expect", "please", "would like") before it in
+ * its clause, not as what the writer wants to say ("I just want to say
+ * thank you", "I want to tell you how great she was"); and "help" that
+ * opens a sentence is a plea ("Help! I'm locked out"). */
 static int wished(const classify_run *run, size_t i)
 {
-    static const char *const wants[] = {"need",   "needs",  "want",      "wants",
-                                        "expect", "demand", "demanding", "please"};
     static const char *const say[] = {"say",        "tell",   "thank",    "let",
                                       "share",      "give",   "leave",    "express",
                                       "compliment", "praise", "recommend"};
     const ctok_buf *tb = run->tb;
-    if (ctok_is_word(tb, i, "help") && ctok_sentence_start(tb, i) == i)
+    if (i == ctok_sentence_start(tb, i) && ctok_is_word(tb, i, "help"))
         return 1;
     for (size_t k = 1; k <= 5 && k <= i; k++) {
         const size_t j = i - k;
-        const lex_entry *m = run->lex[j];
-        if ((tb->tok[j].flags & CTOK_F_CLAUSE_END) ||
-            (m && (m->mod == LEX_MOD_SCOPE_END || m->mod == LEX_MOD_CONTRAST_AFTER ||
-                   m->mod == LEX_MOD_CONTRAST_BEFORE)))
+        const lex_entry *m = mod_at(run, j);
+        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
             return 0;
-        const int like = ctok_is_word(tb, j, "like") && j > 0 &&
-                         (ctok_is_word(tb, j - 1, "would") || ctok_is_word(tb, j - 1, "i'd") ||
-                          ctok_is_word(tb, j - 1, "we'd"));
-        if (!like && ctok_word_in(tb, j, wants, sizeof wants / sizeof wants[0]) < 0)
+        /* (a phrase of another kind may begin with one: "please help") */
+        size_t to = m ? mod_end(run, j) : j + 1;
+        if (!m && (run->tflags[j] & RUN_T_PHRASE) && run->lex[j]->mod == LEX_MOD_WANT)
+            m = run->lex[j];
+        if (!m)
             continue;
-        return !(j + 2 < tb->n && ctok_is_word(tb, j + 1, "to") &&
-                 ctok_word_in(tb, j + 2, say, sizeof say / sizeof say[0]) >= 0);
+        if (m->mod == LEX_MOD_SCOPE_END || m->mod == LEX_MOD_CONTRAST_AFTER ||
+            m->mod == LEX_MOD_CONTRAST_BEFORE)
+            return 0;
+        if (m->mod != LEX_MOD_WANT)
+            continue;
+        return !(to + 1 < tb->n && ctok_is_word(tb, to, "to") &&
+                 ctok_word_in(tb, to + 1, say, sizeof say / sizeof say[0]) >= 0);
     }
     return 0;
 }
@@ -583,6 +586,8 @@ void classify_sentiment(classify_run *run)
                 k--;
             from = k < from ? k : from;
             if (never_so(run, k, i)) {
+                /* (and the emotion stage reads the word as said) */
+                run->tflags[i] &= (uint8_t)~RUN_T_NEGATED;
                 rule = "never_so";
             } else {
                 v *= SENT_NEGATION;

@@ -15,6 +15,8 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
   polarity   accuracy and macro F1 of sentiment.label on the GoEmotions dev
              comments whose emotions all fall in one of GoEmotions' sentiment
              groups, or are neutral (social text, beside the review snippets)
+  probe      sentiment.label on tests/bench/sentiment_probe.tsv (hand-written
+             service messages: a dev set and a held-out set)
 
 Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
 Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
@@ -222,6 +224,34 @@ def eval_polarity(vader, results):
     results["polarity_goemotions_dev"] = entry
 
 
+def eval_sentiment_probe(vader, results):
+    """Sentiment labels on tests/bench/sentiment_probe.tsv, hand-written
+    service messages: the dev set the service rules were built from and a
+    held-out set written after them."""
+    path = os.path.join(REPO, "tests", "bench", "sentiment_probe.tsv")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                rows.append(tuple(line.rstrip("\n").split("\t", 2)))
+    out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)],
+                    ("--intent-model", ""))
+    print("sentiment probe (hand-written service messages, 3-class label)")
+    entry = {}
+    for name in ("dev", "held_out"):
+        idx = [i for i, r in enumerate(rows) if r[0] == name]
+        ours = sum(out[i]["sentiment"]["label"] == rows[i][1] for i in idx)
+        line = f"  {name:9s} rows {len(idx):3d}  attune {ours / len(idx):.3f} ({ours}/{len(idx)})"
+        entry[name] = {"rows": len(idx), "attune_accuracy": ours / len(idx)}
+        if vader:
+            v = sum(vader_class(vader.polarity_scores(rows[i][2])["compound"]) == rows[i][1]
+                    for i in idx)
+            line += f"  VADER {v / len(idx):.3f} ({v}/{len(idx)})"
+            entry[name]["vader_accuracy"] = v / len(idx)
+        print(line)
+    results["sentiment_probe"] = entry
+
+
 def eval_probe(results):
     """The shipped intent model on tests/bench/intent_probe.tsv, hand-written
     messages across industries kept out of training."""
@@ -261,6 +291,7 @@ def main():
     eval_sentiment(vader, results)
     eval_anger(vader, results)
     eval_polarity(vader, results)
+    eval_sentiment_probe(vader, results)
     if not args.skip_intent:
         eval_probe(results)
         eval_intent(results, args.solver, args.C)
