@@ -368,7 +368,7 @@ static int wished(const classify_run *run, size_t i)
                                       "share",      "give",   "leave",    "express",
                                       "compliment", "praise", "recommend"};
     const ctok_buf *tb = run->tb;
-    if (i == ctok_sentence_start(tb, i) && ctok_is_word(tb, i, "help"))
+    if ((i == 0 || (tb->tok[i - 1].flags & CTOK_F_SENT_END)) && ctok_is_word(tb, i, "help"))
         return 1;
     for (size_t k = 1; k <= 5 && k <= i; k++) {
         const size_t j = i - k;
