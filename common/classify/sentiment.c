@@ -276,33 +276,45 @@ static float apology_items(const classify_run *run, const uint16_t *at, const fl
  * is one: "my phone keeps restarting", "I keep getting logged out". */
 static const lex_entry keeps_doing_entry = {.valence = -1.0f, .flags = LEX_F_VALENCE};
 
-/* Whether token i ("keeps", "kept", or "keep" after I, we, you or they)
- * and the word in -ing after it say so. Not when that word or the one
- * after it has a valence of its own ("keeps crashing", "keeps getting
- * better" say it already), nor for the -ing words of loyalty and
- * encouragement ("I keep coming back", "keep doing what you do"). */
+/* Whether token i and the word in -ing after it say so: "keeps" or
+ * "kept" before any such word ("it keeps restarting"); "keep" after I, we,
+ * you or they only before a word of undergoing ("I keep getting", "we keep
+ * having"), as "they keep adding features" is no complaint. Not when a word
+ * of the rest of the clause has a valence of its own ("keeps crashing",
+ * "keeps getting better" say it already), nor for going, coming and doing
+ * unless something goes wrong ("keeps going down", "keeps doing this"):
+ * "I keep coming back", "keep doing what you do". */
 static int keeps_doing(const classify_run *run, size_t i)
 {
     static const char *const subjects[] = {"i", "we", "you", "they"};
-    static const char *const kind[] = {"going",    "coming",   "doing",   "using",  "buying",
-                                       "shopping", "ordering", "smiling", "growing"};
+    static const char *const undergo[] = {"getting", "having",  "receiving", "being",
+                                          "trying",  "calling", "asking",    "seeing",
+                                          "hearing", "losing",  "waiting",   "paying"};
+    static const char *const moving[] = {"going", "coming", "doing"};
+    static const char *const wrong[] = {"out", "off", "down", "wrong", "this", "that"};
     const ctok_buf *tb = run->tb;
     const lex_entry *e = run->lex[i];
     /* (a phrase it begins has no valence, or it would be scored as one:
      * "keep getting" is an urgency cue) */
-    if (e->mod != LEX_MOD_PERSIST || (run->tflags[i] & RUN_T_INNER) || i + 1 >= tb->n)
+    if (e->mod != LEX_MOD_PERSIST || (run->tflags[i] & RUN_T_INNER) || i + 2 > tb->n)
         return 0;
-    if (!ctok_is_word(tb, i, "keeps") && !ctok_is_word(tb, i, "kept") &&
-        !(ctok_is_word(tb, i, "keep") && i > 0 &&
-          ctok_word_in(tb, i - 1, subjects, sizeof subjects / sizeof subjects[0]) >= 0))
+    const size_t j = i + 1;
+    const ctok *t = &tb->tok[j];
+    if (t->kind != CTOK_WORD || t->norm_len < 5 ||
+        memcmp(ctok_text(tb, j) + t->norm_len - 3, "ing", 3) != 0)
         return 0;
-    const ctok *t = &tb->tok[i + 1];
-    const char *w = ctok_text(tb, i + 1);
-    if (t->kind != CTOK_WORD || t->norm_len < 5 || memcmp(w + t->norm_len - 3, "ing", 3) != 0 ||
-        ctok_word_in(tb, i + 1, kind, sizeof kind / sizeof kind[0]) >= 0)
+    if (ctok_is_word(tb, i, "keep")) {
+        if (i == 0 || ctok_word_in(tb, i - 1, subjects, sizeof subjects / sizeof subjects[0]) < 0 ||
+            ctok_word_in(tb, j, undergo, sizeof undergo / sizeof undergo[0]) < 0)
+            return 0;
+    } else if (!ctok_is_word(tb, i, "keeps") && !ctok_is_word(tb, i, "kept")) {
         return 0;
-    for (size_t j = i + 1; j <= i + 2 && j < tb->n; j++) {
-        const lex_entry *v = run->lex[j], *p = run_phrase(run, j);
+    }
+    if (ctok_word_in(tb, j, moving, sizeof moving / sizeof moving[0]) >= 0 &&
+        !(j + 1 < tb->n && ctok_word_in(tb, j + 1, wrong, sizeof wrong / sizeof wrong[0]) >= 0))
+        return 0;
+    for (size_t k = j; k < tb->n && k < j + 6 && !(tb->tok[k].flags & CTOK_F_CLAUSE_END); k++) {
+        const lex_entry *v = run->lex[k], *p = run_phrase(run, k);
         if ((v && (v->flags & LEX_F_VALENCE) && v->valence != 0) ||
             (p && (p->flags & LEX_F_VALENCE)))
             return 0;
@@ -318,23 +330,32 @@ static const lex_entry waited_entry = {.valence = -1.0f, .flags = LEX_F_VALENCE}
 static int waited(const classify_run *run, size_t i, size_t *lead)
 {
     const lex_entry *e = run->lex[i];
-    return (e->flags & LEX_F_DURATION) && !(e->flags & LEX_F_VALENCE) &&
-           !(run->tflags[i] & RUN_T_INNER) && classify_wait_word(run, i, lead) == 0;
+    size_t from;
+    /* (not a negated one: "it hasn't even been 2 days and it broke") */
+    if (!(e->flags & LEX_F_DURATION) || (e->flags & LEX_F_VALENCE) ||
+        (run->tflags[i] & (RUN_T_INNER | RUN_T_NEGATED)) || classify_wait_word(run, i, &from) != 0)
+        return 0;
+    *lead = from;
+    return 1;
 }
 
 /* What was never done is a complaint even when nothing in it is one: "it
  * never appeared", "the driver never rang", "they never sent it". */
 static const lex_entry never_did_entry = {.valence = -1.2f, .flags = LEX_F_VALENCE};
 
-/* When token i is "never" before a verb in the past (-ed, or a common
- * irregular one; "even", "actually" or "once" may stand between) and its
- * scope holds no word with a valence (that word is negated instead: "never
- * had a problem"): the tokens up to the verb; else 0. */
+/* When token i is "never" before a verb in the past (-ed, not -eed, or a
+ * common irregular one; "even", "actually", "once" or "ever" may stand
+ * between; not the verbs of a worry that never came true: "never needed to
+ * call", "never regretted it") and its scope holds no word with a valence
+ * (that word is negated instead: "never had a problem"): the tokens up to
+ * the verb; else 0. */
 static size_t never_did(const classify_run *run, size_t i)
 {
     static const char *const between[] = {"even", "actually", "once", "ever"};
     static const char *const past[] = {"came", "got",  "rang",   "sent", "went", "heard",
                                        "gave", "told", "showed", "paid", "made", "took"};
+    static const char *const worry[] = {"needed",  "expected", "imagined",  "realized",  "realised",
+                                        "doubted", "worried",  "regretted", "hesitated", "looked"};
     const ctok_buf *tb = run->tb;
     if (run->lex[i]->mod != LEX_MOD_NEGATOR || run_in_phrase(run, i) ||
         !ctok_is_word(tb, i, "never"))
@@ -345,8 +366,11 @@ static size_t never_did(const classify_run *run, size_t i)
     if (j >= tb->n || tb->tok[j].kind != CTOK_WORD)
         return 0;
     const size_t n = tb->tok[j].norm_len;
-    if (!(n >= 4 && memcmp(ctok_text(tb, j) + n - 2, "ed", 2) == 0) &&
+    const char *w = ctok_text(tb, j);
+    if (!(n >= 5 && memcmp(w + n - 2, "ed", 2) == 0 && w[n - 3] != 'e') &&
         ctok_word_in(tb, j, past, sizeof past / sizeof past[0]) < 0)
+        return 0;
+    if (ctok_word_in(tb, j, worry, sizeof worry / sizeof worry[0]) >= 0)
         return 0;
     for (size_t k = i + 1; k < tb->n && run_negated(run, k); k++) {
         const lex_entry *v = run->lex[k], *p = run_phrase(run, k);
@@ -360,8 +384,9 @@ static size_t never_did(const classify_run *run, size_t i)
 /* Whether the positive word at i is wanted rather than had: a `want`
  * modifier ("need", "want", "expect", "please", "would like") before it in
  * its clause, not as what the writer wants to say ("I just want to say
- * thank you", "I want to tell you how great she was"); and "help" that
- * opens a sentence is a plea ("Help! I'm locked out"). */
+ * thank you", "please tell her she was great", "please keep up the good
+ * work"); and "help" that opens a sentence is a plea ("Help! I'm locked
+ * out"). */
 static int wished(const classify_run *run, size_t i)
 {
     static const char *const say[] = {"say",        "tell",   "thank",    "let",
@@ -386,28 +411,40 @@ static int wished(const classify_run *run, size_t i)
             return 0;
         if (m->mod != LEX_MOD_WANT)
             continue;
-        return !(to + 1 < tb->n && ctok_is_word(tb, to, "to") &&
-                 ctok_word_in(tb, to + 1, say, sizeof say / sizeof say[0]) >= 0);
+        /* ("please tell her she was wonderful", "please keep up the
+         * great work") */
+        if (to < tb->n && ctok_is_word(tb, to, "to"))
+            to++;
+        return !(to < tb->n && (ctok_word_in(tb, to, say, sizeof say / sizeof say[0]) >= 0 ||
+                                ctok_is_word(tb, to, "keep")));
     }
     return 0;
 }
 
 /* Whether "never" at token k compares rather than negates the word at i:
  * "never been so happy", "never had such good service", "never felt
- * better", "never seen such bad service" say the word all the more. A
- * comparative is one of a few irregular or hand-written ones, or a derived
- * form in -er or -est. */
+ * better", "never seen such bad service" say the word all the more. The
+ * degree word stands right before the word ("I never said this was good"
+ * is negated), and a comparative comes right after a verb of being or
+ * seeming ("the app never gets better" is negated); a comparative is one
+ * of a few irregular or hand-written ones, or a derived form in -er or
+ * -est. */
 static int never_so(const classify_run *run, size_t k, size_t i)
 {
     static const char *const degree[] = {"so", "such", "this", "more"};
+    static const char *const being[] = {"been",   "felt",    "feel", "looked",
+                                        "tasted", "sounded", "was",  "were"};
     static const char *const comparative[] = {"better",  "best",     "worse",  "worst",
                                               "happier", "happiest", "easier", "easiest"};
     const ctok_buf *tb = run->tb;
     if (!ctok_is_word(tb, k, "never"))
         return 0;
-    for (size_t j = k + 1; j < i; j++)
-        if (ctok_word_in(tb, j, degree, sizeof degree / sizeof degree[0]) >= 0)
-            return 1;
+    if (i <= k + 1)
+        return 0;
+    if (ctok_word_in(tb, i - 1, degree, sizeof degree / sizeof degree[0]) >= 0)
+        return 1;
+    if (ctok_word_in(tb, i - 1, being, sizeof being / sizeof being[0]) < 0)
+        return 0;
     if (ctok_word_in(tb, i, comparative, sizeof comparative / sizeof comparative[0]) >= 0)
         return 1;
     const lex_entry *e = run->lex[i];
@@ -497,6 +534,7 @@ void classify_sentiment(classify_run *run)
         const ctok *t = &tb->tok[i];
         const lex_entry *e = NULL;
         size_t span = 1, lead = i, never;
+        int asked = 0;
         const char *rule = "lexicon";
         const lex_entry *p = run_phrase(run, i), *in = run_inner_phrase(run, i);
         if (p && (p->flags & LEX_F_VALENCE) && p->valence == 0) {
@@ -610,9 +648,10 @@ void classify_sentiment(classify_run *run)
                  * is the fee?", "How do I get a refund?" */
                 v *= SENT_QUESTION;
                 rule = "question";
+                asked = 1;
             }
         }
-        if (v > 0 && rule[0] != 'q' && e->pref != LEX_PREF_POLITE && !run_negated(run, i) &&
+        if (v > 0 && !asked && e->pref != LEX_PREF_POLITE && !run_negated(run, i) &&
             wished(run, i)) {
             v *= SENT_WISH;
             rule = "wish";

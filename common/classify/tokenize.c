@@ -433,6 +433,11 @@ static inline unsigned word_flags(unsigned upper, unsigned alpha, int title)
     return 0;
 }
 
+static inline int is_ascii_letter(unsigned b)
+{
+    return (b | 0x20) - 'a' < 26u;
+}
+
 static inline int is_ascii_alnum(unsigned b)
 {
     return (b | 0x20) - 'a' < 26u || b - '0' < 10u;
@@ -853,10 +858,11 @@ static size_t other_step(const char *text, size_t len, size_t p, ctok_buf *tb, u
     if (cp == 0xFFFD || is_space_cp(cp) || is_emoji_tail_cp(cp)) {
         return p + k;
     }
-    /* a hyphen inside a word joins its parts: no token, so that "top-notch"
-     * is read as the phrase "top notch" and "mid-cycle" ends no clause */
-    if (cp == '-' && p > 0 && p + 1 < len && is_ascii_alnum((unsigned char)text[p - 1]) &&
-        is_ascii_alnum((unsigned char)text[p + 1]))
+    /* a hyphen between letters joins a word's parts: no token, so that
+     * "top-notch" is read as the phrase "top notch" and "mid-cycle" ends no
+     * clause (between digits it is a range, "2-4pm", or a number's parts) */
+    if (cp == '-' && p > 0 && p + 1 < len && is_ascii_letter((unsigned char)text[p - 1]) &&
+        is_ascii_letter((unsigned char)text[p + 1]))
         return p + 1;
     if (is_word_cp(cp)) {
         return read_word(text, len, p, tb);
