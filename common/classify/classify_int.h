@@ -97,6 +97,13 @@ static inline int ctok_is_word(const ctok_buf *tb, size_t i, const char *w)
            memcmp(s, w, t->norm_len) == 0;
 }
 
+/* Whether the n bytes at w, n >= min, end in suffix ("ing", "ed"). */
+static inline int word_ends(const char *w, size_t n, const char *suffix, size_t min)
+{
+    const size_t k = strlen(suffix);
+    return n >= min && n >= k && memcmp(w + n - k, suffix, k) == 0;
+}
+
 /* The first token of the sentence token i is in. */
 static inline size_t ctok_sentence_start(const ctok_buf *tb, size_t i)
 {

@@ -142,7 +142,7 @@ static int is_aux(const char *w, size_t n)
  * the word does not end in -ed. */
 static inline int ends_ed(const char *w, size_t n)
 {
-    return n >= 5 && w[n - 2] == 'e' && w[n - 1] == 'd';
+    return word_ends(w, n, "ed", 5);
 }
 
 static size_t passive_stem(const char *w, size_t n)

@@ -272,6 +272,15 @@ static float apology_items(const classify_run *run, const uint16_t *at, const fl
     return s;
 }
 
+/* Whether token i has a valence of its own, or begins an idiom that has
+ * one. */
+static int has_valence(const classify_run *run, size_t i)
+{
+    const lex_entry *v = run->lex[i], *p = run_phrase(run, i);
+    return (v && (v->flags & LEX_F_VALENCE) && v->valence != 0) ||
+           (p && (p->flags & LEX_F_VALENCE));
+}
+
 /* A problem that keeps happening is a complaint even when no word of it
  * is one: "my phone keeps restarting", "I keep getting logged out". */
 static const lex_entry keeps_doing_entry = {.valence = -1.0f, .flags = LEX_F_VALENCE};
@@ -300,8 +309,7 @@ static int keeps_doing(const classify_run *run, size_t i)
         return 0;
     const size_t j = i + 1;
     const ctok *t = &tb->tok[j];
-    if (t->kind != CTOK_WORD || t->norm_len < 5 ||
-        memcmp(ctok_text(tb, j) + t->norm_len - 3, "ing", 3) != 0)
+    if (t->kind != CTOK_WORD || !word_ends(ctok_text(tb, j), t->norm_len, "ing", 5))
         return 0;
     if (ctok_is_word(tb, i, "keep")) {
         if (i == 0 || ctok_word_in(tb, i - 1, subjects, sizeof subjects / sizeof subjects[0]) < 0 ||
@@ -313,12 +321,9 @@ static int keeps_doing(const classify_run *run, size_t i)
     if (ctok_word_in(tb, j, moving, sizeof moving / sizeof moving[0]) >= 0 &&
         !(j + 1 < tb->n && ctok_word_in(tb, j + 1, wrong, sizeof wrong / sizeof wrong[0]) >= 0))
         return 0;
-    for (size_t k = j; k < tb->n && k < j + 6 && !(tb->tok[k].flags & CTOK_F_CLAUSE_END); k++) {
-        const lex_entry *v = run->lex[k], *p = run_phrase(run, k);
-        if ((v && (v->flags & LEX_F_VALENCE) && v->valence != 0) ||
-            (p && (p->flags & LEX_F_VALENCE)))
+    for (size_t k = j; k < tb->n && k < j + 6 && !(tb->tok[k].flags & CTOK_F_CLAUSE_END); k++)
+        if (has_valence(run, k))
             return 0;
-    }
     return 1;
 }
 
@@ -367,17 +372,14 @@ static size_t never_did(const classify_run *run, size_t i)
         return 0;
     const size_t n = tb->tok[j].norm_len;
     const char *w = ctok_text(tb, j);
-    if (!(n >= 5 && memcmp(w + n - 2, "ed", 2) == 0 && w[n - 3] != 'e') &&
+    if (!(word_ends(w, n, "ed", 5) && w[n - 3] != 'e') &&
         ctok_word_in(tb, j, past, sizeof past / sizeof past[0]) < 0)
         return 0;
     if (ctok_word_in(tb, j, worry, sizeof worry / sizeof worry[0]) >= 0)
         return 0;
-    for (size_t k = i + 1; k < tb->n && run_negated(run, k); k++) {
-        const lex_entry *v = run->lex[k], *p = run_phrase(run, k);
-        if ((v && (v->flags & LEX_F_VALENCE) && v->valence != 0) ||
-            (p && (p->flags & LEX_F_VALENCE)))
+    for (size_t k = i + 1; k < tb->n && run_negated(run, k); k++)
+        if (has_valence(run, k))
             return 0;
-    }
     return j + 1 - i;
 }
 
@@ -450,8 +452,7 @@ static int never_so(const classify_run *run, size_t k, size_t i)
     const lex_entry *e = run->lex[i];
     const char *w = ctok_text(tb, i);
     const size_t n = tb->tok[i].norm_len;
-    return e && (e->flags & LEX_F_FORM) && n > 4 &&
-           (memcmp(w + n - 2, "er", 2) == 0 || memcmp(w + n - 3, "est", 3) == 0);
+    return e && (e->flags & LEX_F_FORM) && (word_ends(w, n, "er", 5) || word_ends(w, n, "est", 5));
 }
 
 /* Sum of intensifiers and dampeners in the three tokens before i. */

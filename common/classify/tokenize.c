@@ -440,7 +440,7 @@ static inline int is_ascii_letter(unsigned b)
 
 static inline int is_ascii_alnum(unsigned b)
 {
-    return (b | 0x20) - 'a' < 26u || b - '0' < 10u;
+    return is_ascii_letter(b) || b - '0' < 10u;
 }
 
 /* A word read so far: the next byte to read, the bytes kept and their
