@@ -332,10 +332,11 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         if (k + 1 < nneg && neg[k + 1] <= end)
             end = neg[k + 1] - 1;
         for (size_t j = i + 1; j <= end; j++) {
-            /* an emoticon or emoji is the writer's own verdict, outside
-             * the sentence: "not good :(" is not a happy face */
+            /* an emoticon, emoji or hashtag is the writer's own verdict,
+             * outside the sentence: "not good :(" is not a happy face,
+             * "nothing here #fail" is not a success */
             if ((tok[j].flags & CTOK_F_CLAUSE_END) || tok[j].kind == CTOK_EMOTICON ||
-                tok[j].kind == CTOK_EMOJI)
+                tok[j].kind == CTOK_EMOJI || (tok[j].kind == CTOK_PUNCT && tok[j].punct == '#'))
                 break;
             /* nor past a contrast or a word that opens a clause of its
              * own: "I'll never understand how stupid that is" */

@@ -281,6 +281,25 @@ static int has_valence(const classify_run *run, size_t i)
            (p && (p->flags & LEX_F_VALENCE));
 }
 
+/* Whether token i is a word of speed ("fast", "quickly") that tells how
+ * fast a fault goes rather than praising the service: right after a word
+ * with a negative valence of its own, boosters between ("the battery
+ * drains super fast", "it overheats really quickly"). */
+static int fault_speed(const classify_run *run, size_t i)
+{
+    static const char *const speed[] = {"fast", "faster", "quick", "quickly", "quicker", "rapidly"};
+    if (ctok_word_in(run->tb, i, speed, sizeof speed / sizeof speed[0]) < 0)
+        return 0;
+    size_t j = i;
+    while (j > 0 && i - j < 3 && run->lex[j - 1] && run->lex[j - 1]->mod == LEX_MOD_BOOSTER)
+        j--;
+    if (j == 0 || (run->tb->tok[j - 1].flags & CTOK_F_CLAUSE_END) || run_negated(run, j - 1))
+        return 0;
+    const lex_entry *e = run->lex[j - 1];
+    return e && (e->flags & LEX_F_VALENCE) && e->valence < 0 && e->mod == LEX_MOD_NONE &&
+           !run_in_phrase(run, j - 1);
+}
+
 /* A problem that keeps happening is a complaint even when no word of it
  * is one: "my phone keeps restarting", "I keep getting logged out". */
 static const lex_entry keeps_doing_entry = {.valence = -1.0f, .flags = LEX_F_VALENCE};
@@ -580,6 +599,8 @@ void classify_sentiment(classify_run *run)
                 continue;
             if (e->mod == LEX_MOD_NEGATOR || e->mod == LEX_MOD_BOOSTER)
                 continue; /* modifiers act on others, not on the total */
+            if (e->valence > 0 && fault_speed(run, i))
+                continue;
             if (e->flags & LEX_F_CORPUS)
                 rule = "corpus_lexicon";
             else if (e->flags & LEX_F_FORM)

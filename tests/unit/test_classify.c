@@ -1567,6 +1567,14 @@ static void test_service_patterns(void **state)
         {"still no refund after 30 days", CLASSIFY_NEGATIVE},
         {"moved my seat without notice", CLASSIFY_NEGATIVE},
         {"The refund came through already, thanks!", CLASSIFY_POSITIVE},
+        {"internet has been out since 6am", CLASSIFY_NEGATIVE},
+        {"tracking says delivered, nothing here", CLASSIFY_NEGATIVE},
+        /* a hashtag is the writer's verdict, outside a negation's scope */
+        {"where is my parcel, nothing here #fail", CLASSIFY_NEGATIVE},
+        /* how fast a fault goes is no praise; a fast fix is */
+        {"battery drains super fast since the update", CLASSIFY_NEGATIVE},
+        {"they fixed it fast", CLASSIFY_POSITIVE},
+        {"the refund was not quick", CLASSIFY_NEGATIVE},
     };
     assert_labels(cases, sizeof cases / sizeof cases[0]);
     classify_result r = run("my phone keeps restarting");
