@@ -910,6 +910,54 @@ static size_t other_step(const char *text, size_t len, size_t p, ctok_buf *tb, u
     return q > p ? q : p + 1;
 }
 
+/* Whether byte c may be in a handle ("@Uber_Support"). */
+static int handle_byte(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+/* The end of an @handle at p, or 0: '@' at the start or after a space or
+ * an opening bracket or quote, then letters, digits or '_'. An address
+ * ("me@example.com") is not one. */
+static size_t mention_end(const char *text, size_t len, size_t p)
+{
+    if (p > 0) {
+        unsigned char b = (unsigned char)text[p - 1];
+        if (byte_class[b] != BYTE_SPACE && b != '(' && b != '[' && b != '"' && b != '\'')
+            return 0;
+    }
+    /* (a handle's first byte is no '_': "@_@" is a face) */
+    if (p + 1 >= len || text[p + 1] == '_' || !handle_byte((unsigned char)text[p + 1]))
+        return 0;
+    size_t q = p + 1;
+    while (q < len && handle_byte((unsigned char)text[q]))
+        q++;
+    return q;
+}
+
+/* The end of a web address at p, or 0: "http://" or "https://" (any case)
+ * and what follows up to a space, less the punctuation that ends it
+ * ("see https://example.com/x." ends a sentence). */
+static size_t url_end(const char *text, size_t len, size_t p)
+{
+    size_t q = p;
+    static const char scheme[] = "http";
+    while (q < len && q - p < 4 && (text[q] | 0x20) == scheme[q - p])
+        q++;
+    if (q - p < 4)
+        return 0;
+    if (q < len && (text[q] | 0x20) == 's')
+        q++;
+    if (len - q < 4 || memcmp(text + q, "://", 3) != 0 ||
+        byte_class[(unsigned char)text[q + 3]] == BYTE_SPACE)
+        return 0;
+    while (q < len && byte_class[(unsigned char)text[q]] != BYTE_SPACE)
+        q++;
+    while (q > p && strchr(".,!?;:)\"'", text[q - 1]))
+        q--;
+    return q;
+}
+
 void ctok_run(const char *text, size_t len, ctok_buf *tb)
 {
     ctok_run_opts(text, len, tb, 1);
@@ -941,6 +989,9 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     _Static_assert(CLASSIFY_MAX_TOKENS < sizeof tb->norm - CTOK_MAX_LEN - 8, "fast_room");
     st.fast_room = fast ? CLASSIFY_MAX_TOKENS : 0;
     size_t p = 0;
+    /* addresses and handles name no one's feelings or needs: they make no
+     * token (looked for only in a text with a ':' or an '@') */
+    const int urls = len > 0 && memchr(text, ':', len) != NULL;
     /* past the token cap a token sets truncated: the text is read no
      * further (the fast paths check the cap before they keep a token) */
 #define RUN_SLOW(expr)                                                                             \
@@ -958,6 +1009,11 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
                 p++;
                 continue;
             }
+            size_t skip;
+            if (text[p] == '@' && (skip = mention_end(text, len, p)) > 0) {
+                p = skip;
+                continue;
+            }
             if (cls == BYTE_PUNCT && st.room_max) {
                 p = fast_punct(text, len, p, tb, &st);
                 if (st.truncated && st.n >= CLASSIFY_MAX_TOKENS)
@@ -973,6 +1029,13 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
                 RUN_SLOW(el = emit_emoticon(text, len, p, tb));
             if (el) {
                 p += el;
+                continue;
+            }
+        }
+        if (UNLIKELY(urls) && (text[p] | 0x20) == 'h') {
+            size_t skip = url_end(text, len, p);
+            if (skip > 0) {
+                p = skip;
                 continue;
             }
         }

@@ -150,6 +150,27 @@ static void test_tokenizer_hyphen(void **state)
                      CLASSIFY_NEUTRAL);
 }
 
+static void test_tokenizer_handles_urls(void **state)
+{
+    (void)state;
+    const char *s = "@Uber_Support hi (@bob) https://t.co/Ab1?x=2. Mail me@example.com @_";
+    ctok_run(s, strlen(s), &tb);
+    /* hi ( ) . mail me @ example . com @ _ : handles and the address make
+     * no token, the full stop after the address still ends a sentence */
+    assert_int_equal(tb.n, 12);
+    assert_memory_equal(ctok_text(&tb, 0), "hi", 2);
+    assert_int_equal(tb.tok[3].kind, CTOK_PUNCT);
+    assert_true(tb.tok[3].flags & CTOK_F_SENT_END);
+    assert_memory_equal(ctok_text(&tb, 5), "me", 2);
+    assert_int_equal(tb.tok[10].kind, CTOK_PUNCT);
+    /* a scheme alone is no address */
+    s = "http: https:// x";
+    ctok_run(s, strlen(s), &tb);
+    assert_memory_equal(ctok_text(&tb, 0), "http", 4);
+    /* so a handle's words say nothing: "@NotHappyHelp" is no complaint */
+    assert_int_equal(run("@NotHappy_Help hello").sentiment.label, CLASSIFY_NEUTRAL);
+}
+
 static void test_tokenizer_invalid_utf8(void **state)
 {
     (void)state;
@@ -1620,6 +1641,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_normalises),
         cmocka_unit_test(test_tokenizer_invalid_utf8),
         cmocka_unit_test(test_tokenizer_hyphen),
+        cmocka_unit_test(test_tokenizer_handles_urls),
         cmocka_unit_test(test_tokenizer_limits),
         cmocka_unit_test(test_tokenizer_fast_path),
         cmocka_unit_test(test_sentiment_basic),
