@@ -288,16 +288,16 @@ static int has_valence(const classify_run *run, size_t i)
 static int fault_speed(const classify_run *run, size_t i)
 {
     static const char *const speed[] = {"fast", "faster", "quick", "quickly", "quicker", "rapidly"};
-    if (ctok_word_in(run->tb, i, speed, sizeof speed / sizeof speed[0]) < 0)
-        return 0;
     size_t j = i;
     while (j > 0 && i - j < 3 && run->lex[j - 1] && run->lex[j - 1]->mod == LEX_MOD_BOOSTER)
         j--;
-    if (j == 0 || (run->tb->tok[j - 1].flags & CTOK_F_CLAUSE_END) || run_negated(run, j - 1))
+    /* (the word before first: most positive words follow no fault) */
+    const lex_entry *e = j > 0 ? run->lex[j - 1] : NULL;
+    if (!e || !(e->flags & LEX_F_VALENCE) || e->valence >= 0 || e->mod != LEX_MOD_NONE ||
+        (run->tb->tok[j - 1].flags & CTOK_F_CLAUSE_END) || run_negated(run, j - 1) ||
+        run_in_phrase(run, j - 1))
         return 0;
-    const lex_entry *e = run->lex[j - 1];
-    return e && (e->flags & LEX_F_VALENCE) && e->valence < 0 && e->mod == LEX_MOD_NONE &&
-           !run_in_phrase(run, j - 1);
+    return ctok_word_in(run->tb, i, speed, sizeof speed / sizeof speed[0]) >= 0;
 }
 
 /* A problem that keeps happening is a complaint even when no word of it

@@ -247,7 +247,7 @@ static inline void put_cp(ctok_buf *tb, ctok *t, utf8proc_int32_t cp, utf8proc_i
 }
 
 /* What a byte begins, for the main loop: one load instead of a chain of
- * tests. Bytes >= 0x80 and '_' take the general path (BYTE_OTHER), and so
+ * tests. Bytes >= 0x80, '_' and '@' (a handle) take the general path (BYTE_OTHER), and so
  * do the bytes that may begin an emoticon when they do not. The letters
  * that begin an emoticon (T_T xD XD D:) begin words far more often and are
  * told apart by the byte after. */
@@ -255,7 +255,7 @@ enum { BYTE_OTHER = 0, BYTE_WORD, BYTE_SPACE, BYTE_WORD_EMO, BYTE_EMO, BYTE_PUNC
 static const uint8_t byte_class[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 4, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 5,
-    5, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 3, 1, 1, 5, 5, 5, 4, 0,
+    0, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 3, 1, 1, 5, 5, 5, 4, 0,
     5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 5, 5, 5, 5, 2,
 };
 
@@ -843,11 +843,70 @@ static size_t emit_emoticon(const char *text, size_t len, size_t p, ctok_buf *tb
     return el;
 }
 
+/* Whether byte c may be in a handle ("@Uber_Support"). */
+static int handle_byte(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+/* The end of an @handle at p, or 0: '@' at the start or after a space or
+ * an opening bracket or quote, then letters, digits or '_' (not first:
+ * "@_@" is a face). An address ("me@example.com") is not one. */
+static size_t mention_end(const char *text, size_t len, size_t p)
+{
+    if (p > 0) {
+        unsigned char b = (unsigned char)text[p - 1];
+        if (byte_class[b] != BYTE_SPACE && b != '(' && b != '[' && b != '"' && b != '\'')
+            return 0;
+    }
+    if (p + 1 >= len || text[p + 1] == '_' || !handle_byte((unsigned char)text[p + 1]))
+        return 0;
+    size_t q = p + 1;
+    while (q < len && handle_byte((unsigned char)text[q]))
+        q++;
+    return q;
+}
+
+/* At the ':' of a web address ("http://" or "https://", any case, the
+ * scheme the last token): takes that token back and returns the end of
+ * the address, up to a space less the punctuation that ends it ("see
+ * https://example.com/x." ends a sentence); 0 if it is none. Found at the
+ * ':' so that the usual path for words looks for nothing. */
+static size_t url_end(const char *text, size_t len, size_t p, ctok_buf *tb)
+{
+    if (len - p < 4 || text[p + 1] != '/' || text[p + 2] != '/' ||
+        byte_class[(unsigned char)text[p + 3]] == BYTE_SPACE || tb->n == 0)
+        return 0;
+    ctok *t = &tb->tok[tb->n - 1];
+    const char *w = tb->norm + t->norm_off;
+    if (t->kind != CTOK_WORD || (size_t)t->src_off + t->src_len != p ||
+        !((t->norm_len == 4 && memcmp(w, "http", 4) == 0) ||
+          (t->norm_len == 5 && memcmp(w, "https", 5) == 0)))
+        return 0;
+    tb->n--;
+    tb->norm_used = t->norm_off;
+    tb->n_words--;
+    tb->n_caps -= (t->flags & CTOK_F_ALLCAPS) != 0;
+    tb->n_titles -= (t->flags & CTOK_F_TITLE) != 0;
+    size_t q = p;
+    while (q < len && byte_class[(unsigned char)text[q]] != BYTE_SPACE)
+        q++;
+    while (q > p && strchr(".,!?;:)\"'", text[q - 1]))
+        q--;
+    return q;
+}
+
 /* Whatever begins at p but an ASCII word or a space: an emoticon, a word
  * that begins with a non-ASCII letter, an emoji, punctuation. Returns the
  * position after it. */
 static size_t other_step(const char *text, size_t len, size_t p, ctok_buf *tb, unsigned cls)
 {
+    /* addresses and handles name no one's feelings or needs: no token */
+    if (text[p] == ':' || text[p] == '@') {
+        size_t skip = text[p] == '@' ? mention_end(text, len, p) : url_end(text, len, p, tb);
+        if (skip > 0)
+            return skip;
+    }
     if (cls == BYTE_EMO) {
         size_t el = emit_emoticon(text, len, p, tb);
         if (el > 0)
@@ -910,54 +969,6 @@ static size_t other_step(const char *text, size_t len, size_t p, ctok_buf *tb, u
     return q > p ? q : p + 1;
 }
 
-/* Whether byte c may be in a handle ("@Uber_Support"). */
-static int handle_byte(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-/* The end of an @handle at p, or 0: '@' at the start or after a space or
- * an opening bracket or quote, then letters, digits or '_'. An address
- * ("me@example.com") is not one. */
-static size_t mention_end(const char *text, size_t len, size_t p)
-{
-    if (p > 0) {
-        unsigned char b = (unsigned char)text[p - 1];
-        if (byte_class[b] != BYTE_SPACE && b != '(' && b != '[' && b != '"' && b != '\'')
-            return 0;
-    }
-    /* (a handle's first byte is no '_': "@_@" is a face) */
-    if (p + 1 >= len || text[p + 1] == '_' || !handle_byte((unsigned char)text[p + 1]))
-        return 0;
-    size_t q = p + 1;
-    while (q < len && handle_byte((unsigned char)text[q]))
-        q++;
-    return q;
-}
-
-/* The end of a web address at p, or 0: "http://" or "https://" (any case)
- * and what follows up to a space, less the punctuation that ends it
- * ("see https://example.com/x." ends a sentence). */
-static size_t url_end(const char *text, size_t len, size_t p)
-{
-    size_t q = p;
-    static const char scheme[] = "http";
-    while (q < len && q - p < 4 && (text[q] | 0x20) == scheme[q - p])
-        q++;
-    if (q - p < 4)
-        return 0;
-    if (q < len && (text[q] | 0x20) == 's')
-        q++;
-    if (len - q < 4 || memcmp(text + q, "://", 3) != 0 ||
-        byte_class[(unsigned char)text[q + 3]] == BYTE_SPACE)
-        return 0;
-    while (q < len && byte_class[(unsigned char)text[q]] != BYTE_SPACE)
-        q++;
-    while (q > p && strchr(".,!?;:)\"'", text[q - 1]))
-        q--;
-    return q;
-}
-
 void ctok_run(const char *text, size_t len, ctok_buf *tb)
 {
     ctok_run_opts(text, len, tb, 1);
@@ -989,9 +1000,6 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     _Static_assert(CLASSIFY_MAX_TOKENS < sizeof tb->norm - CTOK_MAX_LEN - 8, "fast_room");
     st.fast_room = fast ? CLASSIFY_MAX_TOKENS : 0;
     size_t p = 0;
-    /* addresses and handles name no one's feelings or needs: they make no
-     * token (looked for only in a text with a ':' or an '@') */
-    const int urls = len > 0 && memchr(text, ':', len) != NULL;
     /* past the token cap a token sets truncated: the text is read no
      * further (the fast paths check the cap before they keep a token) */
 #define RUN_SLOW(expr)                                                                             \
@@ -1009,11 +1017,6 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
                 p++;
                 continue;
             }
-            size_t skip;
-            if (text[p] == '@' && (skip = mention_end(text, len, p)) > 0) {
-                p = skip;
-                continue;
-            }
             if (cls == BYTE_PUNCT && st.room_max) {
                 p = fast_punct(text, len, p, tb, &st);
                 if (st.truncated && st.n >= CLASSIFY_MAX_TOKENS)
@@ -1029,13 +1032,6 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
                 RUN_SLOW(el = emit_emoticon(text, len, p, tb));
             if (el) {
                 p += el;
-                continue;
-            }
-        }
-        if (UNLIKELY(urls) && (text[p] | 0x20) == 'h') {
-            size_t skip = url_end(text, len, p);
-            if (skip > 0) {
-                p = skip;
                 continue;
             }
         }
