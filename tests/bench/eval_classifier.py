@@ -17,6 +17,9 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
              groups, or are neutral (social text, beside the review snippets)
   probe      sentiment.label on tests/bench/sentiment_probe.tsv (hand-written
              service messages: a dev set and a held-out set)
+  service    intent, sentiment and emotion labels on
+             tests/bench/service_probe.tsv (400 service messages written
+             without sight of attune: a dev set and a held-out set)
 
 Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
 Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
@@ -252,6 +255,37 @@ def eval_sentiment_probe(vader, results):
     results["sentiment_probe"] = entry
 
 
+def eval_service_probe(vader, results):
+    """Intent, sentiment and emotion labels on tests/bench/service_probe.tsv,
+    service messages written without sight of attune: a dev set and a
+    held-out set whose misses are not printed."""
+    path = os.path.join(REPO, "tests", "bench", "service_probe.tsv")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                rows.append(tuple(line.rstrip("\n").split("\t", 4)))
+    out = run_batch([{"id": i, "text": r[4]} for i, r in enumerate(rows)])
+    print("service probe (written without sight of attune; intent / sentiment / emotion label)")
+    entry = {}
+    for name in ("dev", "held_out"):
+        idx = [i for i, r in enumerate(rows) if r[0] == name]
+        n = len(idx)
+        got = [sum(out[i][k]["label"] == rows[i][c] for i in idx)
+               for k, c in (("intent", 1), ("sentiment", 2), ("emotion", 3))]
+        line = (f"  {name:9s} rows {n:3d}  intent {got[0] / n:.3f}  sentiment {got[1] / n:.3f}"
+                f"  emotion {got[2] / n:.3f}")
+        entry[name] = {"rows": n, "intent_accuracy": got[0] / n,
+                       "sentiment_accuracy": got[1] / n, "emotion_accuracy": got[2] / n}
+        if vader:
+            v = sum(vader_class(vader.polarity_scores(rows[i][4])["compound"]) == rows[i][2]
+                    for i in idx)
+            line += f"  (VADER sentiment {v / n:.3f})"
+            entry[name]["vader_sentiment_accuracy"] = v / n
+        print(line)
+    results["service_probe"] = entry
+
+
 def eval_probe(results):
     """The shipped intent model on tests/bench/intent_probe.tsv, hand-written
     messages across industries kept out of training."""
@@ -293,6 +327,7 @@ def main():
     eval_polarity(vader, results)
     eval_sentiment_probe(vader, results)
     if not args.skip_intent:
+        eval_service_probe(vader, results)
         eval_probe(results)
         eval_intent(results, args.solver, args.C)
     if args.json:
