@@ -46,7 +46,7 @@ even because keep anyone anything children kids job running response try morning
 driving also just well really still yet some any every all
 am i'm im i'll i'd i've ive you're youre you'll you've you'd he's she's it's we're we'll we've
 they're they'll they've that's there's here's what's let's each saw ask makes away side legs link
-input early due
+input early due tomorrow tonight username btw birthday cake
 """.split())
 
 WORDS = os.environ.get("ATTUNE_WORDS", "/usr/share/dict/words")
@@ -136,6 +136,8 @@ def derive_forms(write=True):
             if not line.strip() or line.startswith("#"):
                 continue
             term, val = line.rstrip("\n").split("\t")
+            if float(val) == 0:
+                continue  # a word kept neutral on purpose ("yeah"): its forms too
             all_forms = word_forms(term)
             # -er and -est belong to adjectives: a word whose -est form is a
             # word ("great", "greatest"), not a verb's doer ("charge",
