@@ -143,6 +143,7 @@ enum {
     LEX_MOD_INTERJECTION,    /* "great", "wow": alone, sarcasm in a complaint */
     LEX_MOD_SCOPE_END,       /* "how", "why": a negation does not reach past it */
     LEX_MOD_WANT,            /* "need", "please": a good word after it is wanted */
+    LEX_MOD_FUNCTION,        /* "load", "connect": negated, a fault ("won't load") */
 };
 
 enum {

@@ -225,8 +225,8 @@ static int lookup_kind(const char *s, const char *const *names, size_t n)
 }
 
 static const char *const mod_names[] = {
-    NULL,      "negator", "booster",      "contrast",  "contrast_before",
-    "persist", "excess",  "interjection", "scope_end", "want"};
+    NULL,     "negator",      "booster",   "contrast", "contrast_before", "persist",
+    "excess", "interjection", "scope_end", "want",     "function"};
 static const char *const abuse_names[] = {NULL,       "profanity", "insult",   "slur",
                                           "violence", "threat",    "directed", "target",
                                           "object",   "future",    "self"};
@@ -301,7 +301,7 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
         if (k < 0 || !parse_float(col[2], -4.0f, 4.0f, &v)) {
             snprintf(why, why_size,
                      "want: term, negator|booster|contrast|contrast_before|"
-                     "persist|excess|interjection|scope_end|want, number");
+                     "persist|excess|interjection|scope_end|want|function, number");
             return ATTUNE_ERR_PARSE;
         }
         if (e->mod != LEX_MOD_NONE) {
@@ -447,7 +447,7 @@ static void lex_finish(lex_table *t)
         /* (a negator for "never" and the verb after it, a duration for
          * a wait: see the sentiment stage) */
         if ((e->flags & (LEX_F_VALENCE | LEX_F_DURATION)) || e->mod == LEX_MOD_PERSIST ||
-            e->mod == LEX_MOD_NEGATOR)
+            e->mod == LEX_MOD_NEGATOR || e->mod == LEX_MOD_FUNCTION)
             h |= LEX_H_SENTIMENT;
         if (e->flags & LEX_F_EMOTION)
             h |= LEX_H_EMOTION;

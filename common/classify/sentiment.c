@@ -402,6 +402,32 @@ static size_t never_did(const classify_run *run, size_t i)
     return j + 1 - i;
 }
 
+/* A device, app or service that will not do its job is a complaint: "the
+ * app won't load", "it doesn't charge", "can't connect". */
+static const lex_entry fails_entry = {.valence = -1.5f, .flags = LEX_F_VALENCE};
+
+/* Whether token i is a word of function right after "not", "cannot" or a
+ * word in n't ("even", "still" or "always" may stand between), but not
+ * after "don't" or "do not": a habit or a wish, "I don't play games",
+ * "don't open the link". *lead: the negator. */
+static int fails(const classify_run *run, size_t i, size_t *lead)
+{
+    static const char *const between[] = {"even", "still", "always", "ever"};
+    static const char *const habit[] = {"don't", "dont", "do", "never", "no", "nothing"};
+    const ctok_buf *tb = run->tb;
+    if (run->lex[i]->mod != LEX_MOD_FUNCTION || i == 0 || run_in_phrase(run, i))
+        return 0;
+    size_t k = i - 1;
+    if (k > 0 && ctok_word_in(tb, k, between, sizeof between / sizeof between[0]) >= 0)
+        k--;
+    if (!run_is_negator(run, k) ||
+        ctok_word_in(tb, k, habit, sizeof habit / sizeof habit[0]) >= 0 ||
+        (k > 0 && ctok_is_word(tb, k, "not") && ctok_is_word(tb, k - 1, "do")))
+        return 0;
+    *lead = k;
+    return 1;
+}
+
 /* Whether the positive word at i is wanted rather than had: a `want`
  * modifier ("need", "want", "expect", "please", "would like") before it in
  * its clause, not as what the writer wants to say ("I just want to say
@@ -586,6 +612,11 @@ void classify_sentiment(classify_run *run)
             e = &never_did_entry;
             span = never;
             rule = "never_did";
+        } else if (fails(run, i, &lead)) {
+            /* (the negation is the fault: it flips nothing) */
+            run->tflags[i] &= (uint8_t)~RUN_T_NEGATED;
+            e = &fails_entry;
+            rule = "fails";
         } else if (keeps_doing(run, i)) {
             /* (its weight says the persistence: not counted again) */
             e = &keeps_doing_entry;

@@ -1596,6 +1596,17 @@ static void test_service_patterns(void **state)
         {"battery drains super fast since the update", CLASSIFY_NEGATIVE},
         {"they fixed it fast", CLASSIFY_POSITIVE},
         {"the refund was not quick", CLASSIFY_NEGATIVE},
+        /* what will not do its job; a habit or a warning is no fault */
+        {"the app wont load", CLASSIFY_NEGATIVE},
+        {"my laptop won't even turn on", CLASSIFY_NEGATIVE},
+        {"it's not charging", CLASSIFY_NEGATIVE},
+        {"do not open the link", CLASSIFY_NEUTRAL},
+        {"how do I update my address", CLASSIFY_NEUTRAL},
+        /* fraud reported, escalation announced, fillers of a call */
+        {"there's a payment on my card I didn't make", CLASSIFY_NEGATIVE},
+        {"I'll be taking this further", CLASSIFY_NEGATIVE},
+        {"um yeah hi, I'm calling about my bill", CLASSIFY_NEUTRAL},
+        {"the smart meter display is on", CLASSIFY_NEUTRAL},
     };
     assert_labels(cases, sizeof cases / sizeof cases[0]);
     classify_result r = run("my phone keeps restarting");
@@ -1612,6 +1623,10 @@ static void test_service_patterns(void **state)
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "never_so"));
     r = run("I need this sorted today");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "wish"));
+    r = run("the page still won't load");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "fails"), "won't load");
+    r = run("I don't play games");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "fails"));
 }
 
 static void test_concurrent_use(void **state)
