@@ -102,7 +102,7 @@ static void classify_emotion_stage(classify_run *run)
     }
     /* negativity no emotion word explains still says something */
     float neg = -run->neg_sum, pos = run->pos_sum;
-    e[CLASSIFY_EMO_ANGER] += 0.22f * neg;
+    e[CLASSIFY_EMO_ANGER] += 0.30f * neg;
     e[CLASSIFY_EMO_SADNESS] += 0.12f * neg;
     e[CLASSIFY_EMO_JOY] += 0.2f * pos;
     if (run->n_excl > 0 && run->sent_sum < 0) {
