@@ -350,15 +350,28 @@ static int keeps_doing(const classify_run *run, size_t i)
 static const lex_entry waited_entry = {.valence = -1.0f, .flags = LEX_F_VALENCE};
 
 /* Whether token i is a duration after "been" and a count, see
- * classify_wait_word; *lead: where that begins. */
+ * classify_wait_word, or after "been" and a word in -ing before "for"
+ * ("been trying for an hour", "been typing for 5 mins"); *lead: where
+ * that begins. */
 static int waited(const classify_run *run, size_t i, size_t *lead)
 {
+    const ctok_buf *tb = run->tb;
     const lex_entry *e = run->lex[i];
     size_t from;
+    int k;
     /* (not a negated one: "it hasn't even been 2 days and it broke") */
     if (!(e->flags & LEX_F_DURATION) || (e->flags & LEX_F_VALENCE) ||
-        (run->tflags[i] & (RUN_T_INNER | RUN_T_NEGATED)) || classify_wait_word(run, i, &from) != 0)
+        (run->tflags[i] & (RUN_T_INNER | RUN_T_NEGATED)) ||
+        (k = classify_wait_word(run, i, &from)) < 0)
         return 0;
+    if (k != 0) {
+        if (!ctok_is_word(tb, from, "for") || from < 2 || !ctok_is_word(tb, from - 2, "been") ||
+            tb->tok[from - 1].kind != CTOK_WORD ||
+            !word_ends(ctok_text(tb, from - 1), tb->tok[from - 1].norm_len, "ing", 5) ||
+            has_valence(run, from - 2) || has_valence(run, from - 1))
+            return 0; /* ("been waiting" says it already) */
+        from -= 2;
+    }
     *lead = from;
     return 1;
 }

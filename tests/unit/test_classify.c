@@ -1563,6 +1563,8 @@ static void test_service_patterns(void **state)
         /* time already spent */
         {"I was told 5 days. It's been 3 weeks.", CLASSIFY_NEGATIVE},
         {"I can rent it for 3 days", CLASSIFY_NEUTRAL},
+        {"is anyone there? been typing for 5 mins", CLASSIFY_NEGATIVE},
+        {"I've been using it for 3 weeks and love it", CLASSIFY_POSITIVE},
         /* what was never done, unless what follows is the point */
         {"Your agent promised a credit and it never appeared", CLASSIFY_NEGATIVE},
         {"they never even replied", CLASSIFY_NEGATIVE},
@@ -1614,6 +1616,8 @@ static void test_service_patterns(void **state)
                         "keeps restarting");
     r = run("It hasn't even been 2 days and it broke");
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "waited"));
+    r = run("been waiting for 2 hours");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "waited")); /* the idiom says it */
     r = run("It's been 3 weeks.");
     assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "waited"), "been 3 weeks");
     r = run("they never even replied");
