@@ -227,16 +227,22 @@ def eval_polarity(vader, results):
     results["polarity_goemotions_dev"] = entry
 
 
+def read_probe(name, fields):
+    """The rows of tests/bench/<name>, a tab-separated file with # comments,
+    each split into its fields (the last one, the text, may hold anything)."""
+    rows = []
+    with open(os.path.join(REPO, "tests", "bench", name), encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                rows.append(tuple(line.rstrip("\n").split("\t", fields - 1)))
+    return rows
+
+
 def eval_sentiment_probe(vader, results):
     """Sentiment labels on tests/bench/sentiment_probe.tsv, hand-written
     service messages: the dev set the service rules were built from and a
     held-out set written after them."""
-    path = os.path.join(REPO, "tests", "bench", "sentiment_probe.tsv")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip() and not line.startswith("#"):
-                rows.append(tuple(line.rstrip("\n").split("\t", 2)))
+    rows = read_probe("sentiment_probe.tsv", 3)
     out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)],
                     ("--intent-model", ""))
     print("sentiment probe (hand-written service messages, 3-class label)")
@@ -259,12 +265,7 @@ def eval_service_probe(vader, results):
     """Intent, sentiment and emotion labels on tests/bench/service_probe.tsv,
     service messages written without sight of attune: a dev set and a
     held-out set whose misses are not printed."""
-    path = os.path.join(REPO, "tests", "bench", "service_probe.tsv")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip() and not line.startswith("#"):
-                rows.append(tuple(line.rstrip("\n").split("\t", 4)))
+    rows = read_probe("service_probe.tsv", 5)
     out = run_batch([{"id": i, "text": r[4]} for i, r in enumerate(rows)])
     print("service probe (written without sight of attune; intent / sentiment / emotion label)")
     entry = {}
@@ -289,13 +290,7 @@ def eval_service_probe(vader, results):
 def eval_probe(results):
     """The shipped intent model on tests/bench/intent_probe.tsv, hand-written
     messages across industries kept out of training."""
-    path = os.path.join(REPO, "tests", "bench", "intent_probe.tsv")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip() and not line.startswith("#"):
-                label, text = line.rstrip("\n").split("\t", 1)
-                rows.append((label, text))
+    rows = read_probe("intent_probe.tsv", 2)
     out = run_batch([{"id": i, "text": t} for i, (_, t) in enumerate(rows)])
     right = sum(o["intent"]["label"] == g for o, (g, _) in zip(out, rows))
     print(f"intent probe (shipped model, {len(rows)} hand-written cross-industry messages)  "
