@@ -334,9 +334,11 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         for (size_t j = i + 1; j <= end; j++) {
             /* an emoticon, emoji or hashtag is the writer's own verdict,
              * outside the sentence: "not good :(" is not a happy face,
-             * "nothing here #fail" is not a success */
+             * "nothing here #fail" is not a success (right after the
+             * negator the tag is what it negates: "not #happy") */
             if ((tok[j].flags & CTOK_F_CLAUSE_END) || tok[j].kind == CTOK_EMOTICON ||
-                tok[j].kind == CTOK_EMOJI || (tok[j].kind == CTOK_PUNCT && tok[j].punct == '#'))
+                tok[j].kind == CTOK_EMOJI ||
+                (tok[j].kind == CTOK_PUNCT && tok[j].punct == '#' && j > i + 1))
                 break;
             /* nor past a contrast or a word that opens a clause of its
              * own: "I'll never understand how stupid that is" */

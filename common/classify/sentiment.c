@@ -284,10 +284,13 @@ static int has_valence(const classify_run *run, size_t i)
 /* Whether token i is a word of speed ("fast", "quickly") that tells how
  * fast a fault goes rather than praising the service: right after a word
  * with a negative valence of its own, boosters between ("the battery
- * drains super fast", "it overheats really quickly"). */
+ * drains super fast", "it overheats really quickly"), that is no noun
+ * after a determiner ("they dealt with my complaint quickly" praises). */
 static int fault_speed(const classify_run *run, size_t i)
 {
     static const char *const speed[] = {"fast", "faster", "quick", "quickly", "quicker", "rapidly"};
+    static const char *const det[] = {"my",  "the", "a",     "an",   "your", "our",
+                                      "his", "her", "their", "this", "that", "any"};
     size_t j = i;
     while (j > 0 && i - j < 3 && run->lex[j - 1] && run->lex[j - 1]->mod == LEX_MOD_BOOSTER)
         j--;
@@ -295,7 +298,8 @@ static int fault_speed(const classify_run *run, size_t i)
     const lex_entry *e = j > 0 ? run->lex[j - 1] : NULL;
     if (!e || !(e->flags & LEX_F_VALENCE) || e->valence >= 0 || e->mod != LEX_MOD_NONE ||
         (run->tb->tok[j - 1].flags & CTOK_F_CLAUSE_END) || run_negated(run, j - 1) ||
-        run_in_phrase(run, j - 1))
+        run_in_phrase(run, j - 1) ||
+        (j >= 2 && ctok_word_in(run->tb, j - 2, det, sizeof det / sizeof det[0]) >= 0))
         return 0;
     return ctok_word_in(run->tb, i, speed, sizeof speed / sizeof speed[0]) >= 0;
 }
@@ -365,11 +369,15 @@ static int waited(const classify_run *run, size_t i, size_t *lead)
         (k = classify_wait_word(run, i, &from)) < 0)
         return 0;
     if (k != 0) {
+        /* (words of trying to get through, not "been travelling for 2
+         * weeks"; "been waiting" is an idiom that says it already) */
+        static const char *const chasing[] = {"trying",  "typing",   "calling", "ringing",
+                                              "chasing", "holding",  "asking",  "emailing",
+                                              "queuing", "queueing", "phoning", "messaging"};
         if (!ctok_is_word(tb, from, "for") || from < 2 || !ctok_is_word(tb, from - 2, "been") ||
-            tb->tok[from - 1].kind != CTOK_WORD ||
-            !word_ends(ctok_text(tb, from - 1), tb->tok[from - 1].norm_len, "ing", 5) ||
-            has_valence(run, from - 2) || has_valence(run, from - 1))
-            return 0; /* ("been waiting" says it already) */
+            ctok_word_in(tb, from - 1, chasing, sizeof chasing / sizeof chasing[0]) < 0 ||
+            has_valence(run, from - 2))
+            return 0;
         from -= 2;
     }
     *lead = from;
@@ -420,22 +428,33 @@ static size_t never_did(const classify_run *run, size_t i)
 static const lex_entry fails_entry = {.valence = -1.5f, .flags = LEX_F_VALENCE};
 
 /* Whether token i is a word of function right after "not", "cannot" or a
- * word in n't ("even", "still" or "always" may stand between), but not
- * after "don't" or "do not": a habit or a wish, "I don't play games",
- * "don't open the link". *lead: the negator. */
+ * word in n't ("even", "still" or "always" may stand between). Not after
+ * "don't" or "do not", nor a "doesn't", "didn't" or "did not" of a person:
+ * a habit, a choice or a warning ("I don't play games", "I didn't open the
+ * email", "don't open the link"); not "to not" nor "without" ("is it
+ * possible to not update", "pay without logging in"). *lead: the negator. */
 static int fails(const classify_run *run, size_t i, size_t *lead)
 {
     static const char *const between[] = {"even", "still", "always", "ever"};
-    static const char *const habit[] = {"don't", "dont", "do", "never", "no", "nothing"};
+    static const char *const habit[] = {"don't", "dont", "do", "never", "no", "nothing", "without"};
+    static const char *const did[] = {"doesn't", "doesnt", "didn't", "didnt", "does", "did"};
+    static const char *const person[] = {"i", "we", "you", "he", "she", "they", "son", "daughter"};
     const ctok_buf *tb = run->tb;
     if (run->lex[i]->mod != LEX_MOD_FUNCTION || i == 0 || run_in_phrase(run, i))
         return 0;
     size_t k = i - 1;
     if (k > 0 && ctok_word_in(tb, k, between, sizeof between / sizeof between[0]) >= 0)
         k--;
-    if (!run_is_negator(run, k) ||
-        ctok_word_in(tb, k, habit, sizeof habit / sizeof habit[0]) >= 0 ||
-        (k > 0 && ctok_is_word(tb, k, "not") && ctok_is_word(tb, k - 1, "do")))
+    if (!run_is_negator(run, k) || ctok_word_in(tb, k, habit, sizeof habit / sizeof habit[0]) >= 0)
+        return 0;
+    size_t aux = k; /* the word that carries the negation: "did" in "did not" */
+    if (k > 0 && ctok_is_word(tb, k, "not")) {
+        if (ctok_is_word(tb, k - 1, "do") || ctok_is_word(tb, k - 1, "to"))
+            return 0;
+        aux = k - 1;
+    }
+    if (aux > 0 && ctok_word_in(tb, aux, did, sizeof did / sizeof did[0]) >= 0 &&
+        ctok_word_in(tb, aux - 1, person, sizeof person / sizeof person[0]) >= 0)
         return 0;
     *lead = k;
     return 1;

@@ -846,12 +846,12 @@ static size_t emit_emoticon(const char *text, size_t len, size_t p, ctok_buf *tb
 /* Whether byte c may be in a handle ("@Uber_Support"). */
 static int handle_byte(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    return is_ascii_alnum(c) || c == '_';
 }
 
 /* The end of an @handle at p, or 0: '@' at the start or after a space or
- * an opening bracket or quote, then letters, digits or '_' (not first:
- * "@_@" is a face). An address ("me@example.com") is not one. */
+ * an opening bracket or quote, then a letter, then letters, digits or '_'.
+ * An address ("me@example.com") is not one. */
 static size_t mention_end(const char *text, size_t len, size_t p)
 {
     if (p > 0) {
@@ -859,8 +859,8 @@ static size_t mention_end(const char *text, size_t len, size_t p)
         if (byte_class[b] != BYTE_SPACE && b != '(' && b != '[' && b != '"' && b != '\'')
             return 0;
     }
-    if (p + 1 >= len || text[p + 1] == '_' || !handle_byte((unsigned char)text[p + 1]))
-        return 0;
+    if (p + 1 >= len || !is_ascii_letter((unsigned char)text[p + 1]))
+        return 0; /* ("meet @5pm": a time) */
     size_t q = p + 1;
     while (q < len && handle_byte((unsigned char)text[q]))
         q++;
@@ -875,8 +875,9 @@ static size_t mention_end(const char *text, size_t len, size_t p)
 static size_t url_end(const char *text, size_t len, size_t p, ctok_buf *tb)
 {
     if (len - p < 4 || text[p + 1] != '/' || text[p + 2] != '/' ||
-        byte_class[(unsigned char)text[p + 3]] == BYTE_SPACE || tb->n == 0)
-        return 0;
+        byte_class[(unsigned char)text[p + 3]] == BYTE_SPACE || tb->n == 0 ||
+        (tb->truncated && tb->n >= CLASSIFY_MAX_TOKENS))
+        return 0; /* (at the token cap the general path read no further) */
     ctok *t = &tb->tok[tb->n - 1];
     const char *w = tb->norm + t->norm_off;
     if (t->kind != CTOK_WORD || (size_t)t->src_off + t->src_len != p ||
