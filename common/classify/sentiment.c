@@ -370,7 +370,7 @@ static int waited(const classify_run *run, size_t i, size_t *lead)
         return 0;
     if (k != 0) {
         /* (words of trying to get through, not "been travelling for 2
-         * weeks"; "been waiting" is an idiom that says it already) */
+         * weeks"; not when "been" begins an idiom, which says it already) */
         static const char *const chasing[] = {"trying",  "typing",   "calling", "ringing",
                                               "chasing", "holding",  "asking",  "emailing",
                                               "queuing", "queueing", "phoning", "messaging"};

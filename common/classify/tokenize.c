@@ -879,10 +879,8 @@ static size_t url_end(const char *text, size_t len, size_t p, ctok_buf *tb)
         (tb->truncated && tb->n >= CLASSIFY_MAX_TOKENS))
         return 0; /* (at the token cap the general path read no further) */
     ctok *t = &tb->tok[tb->n - 1];
-    const char *w = tb->norm + t->norm_off;
-    if (t->kind != CTOK_WORD || (size_t)t->src_off + t->src_len != p ||
-        !((t->norm_len == 4 && memcmp(w, "http", 4) == 0) ||
-          (t->norm_len == 5 && memcmp(w, "https", 5) == 0)))
+    if ((size_t)t->src_off + t->src_len != p ||
+        !(ctok_is_word(tb, tb->n - 1, "http") || ctok_is_word(tb, tb->n - 1, "https")))
         return 0;
     tb->n--;
     tb->norm_used = t->norm_off;
