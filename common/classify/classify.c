@@ -374,7 +374,7 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     run.tb = &tb;
     run.r = out;
     run.clause_w_mode = RUN_CLAUSE_NONE;
-    run.sent_sum = run.neg_sum = run.pos_sum = 0;
+    run.sent_sum = run.neg_sum = run.pos_sum = run.fault_sum = 0;
     run.sent_hits = 0;
     run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
     out->n_tokens = (unsigned)tb.n;

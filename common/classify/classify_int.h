@@ -442,6 +442,7 @@ typedef struct {
     float sent_sum;
     unsigned sent_hits; /* sentiment items counted, for its confidence */
     float neg_sum, pos_sum;
+    float fault_sum; /* the part of neg_sum from idioms and fault rules */
     unsigned n_excl, n_quest;
     unsigned n_persist;
     unsigned n_profanity;

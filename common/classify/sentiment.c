@@ -612,7 +612,7 @@ void classify_sentiment(classify_run *run)
         const ctok *t = &tb->tok[i];
         const lex_entry *e = NULL;
         size_t span = 1, lead = i, never;
-        int asked = 0;
+        int asked = 0, fault = 1; /* an idiom or a rule names a fault */
         const char *rule = "lexicon";
         const lex_entry *p = run_phrase(run, i), *in = run_inner_phrase(run, i);
         if (p && (p->flags & LEX_F_VALENCE) && p->valence == 0) {
@@ -656,6 +656,7 @@ void classify_sentiment(classify_run *run)
             rule = "keeps_doing";
         } else {
             e = run->lex[i];
+            fault = 0;
             if (e->mod == LEX_MOD_PERSIST && !run_in_phrase(run, i))
                 run->n_persist++;
             if (!(e->flags & LEX_F_VALENCE) || e->valence == 0)
@@ -758,9 +759,11 @@ void classify_sentiment(classify_run *run)
             thanks += v;
         }
         sum += v;
-        if (v < 0)
+        if (v < 0) {
             run->neg_sum += v;
-        else
+            if (fault)
+                run->fault_sum += v;
+        } else
             run->pos_sum += v;
         hits++;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, rule, from, i + span, v);

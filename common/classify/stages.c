@@ -36,6 +36,12 @@ static float clampf(float v, float lo, float hi)
 
 /* Evidence needed before an emotion beats "neutral". */
 #define EMO_NEUTRAL_BASE 1.0f
+/* Words in capitals before a text in capitals reads as shouted: "OK" or
+ * "NO WAY" is too short to say. */
+#define EMO_SHOUT_WORDS 4u
+#ifndef EMO_FAULT_ANGER
+#define EMO_FAULT_ANGER 0.15f
+#endif
 
 /* Emotion k becomes the best if its score sk beats the best so far. */
 static inline void emo_better(int k, float sk, int *best, float *best_s)
@@ -102,13 +108,20 @@ static void classify_emotion_stage(classify_run *run)
     }
     /* negativity no emotion word explains still says something */
     float neg = -run->neg_sum, pos = run->pos_sum;
-    e[CLASSIFY_EMO_ANGER] += 0.30f * neg;
+    /* a fault told ("nobody called", "never turned up", "won't load")
+     * annoys more than a word's negativity alone */
+    e[CLASSIFY_EMO_ANGER] += 0.30f * neg - EMO_FAULT_ANGER * run->fault_sum;
     e[CLASSIFY_EMO_SADNESS] += 0.12f * neg;
     e[CLASSIFY_EMO_JOY] += 0.2f * pos;
     if (run->n_excl > 0 && run->sent_sum < 0) {
         float x = 0.3f * (float)(run->n_excl > 3 ? 3 : run->n_excl);
         e[CLASSIFY_EMO_ANGER] += x;
         classify_evidence_add_text(run, CLASSIFY_EV_EMOTION, "exclamation", "!", 1, x);
+    }
+    if (tb->all_caps_text && tb->n_caps >= EMO_SHOUT_WORDS && run->sent_sum < 0) {
+        /* a whole complaint in capitals is shouted ("REMOVE THIS FEE NOW") */
+        e[CLASSIFY_EMO_ANGER] += 0.6f;
+        classify_evidence_add_text(run, CLASSIFY_EV_EMOTION, "shouting", "", 0, 0.6f);
     }
     if (run->n_persist > 0 && run->sent_sum < 0)
         e[CLASSIFY_EMO_ANGER] += 0.4f * (float)(run->n_persist > 2 ? 2 : run->n_persist);

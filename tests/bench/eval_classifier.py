@@ -9,9 +9,10 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
              on the other 20% (a fixed split by hash of the text); and the
              shipped model on tests/bench/intent_probe.tsv (hand-written
              messages across industries, kept out of training)
-  anger      F1 of emotion.label == anger on GoEmotions dev, gold = the Ekman
-             anger group (anger, annoyance, disapproval); VADER has no
-             emotions, so its stand-in is "compound <= -0.05"
+  emotions   F1 of emotion.label per emotion on GoEmotions dev: gold = the
+             Ekman group (anger: anger, annoyance, disapproval; fear;
+             sadness; joy), and GoEmotions' own confusion label; VADER has
+             no emotions, so its anger stand-in is "compound <= -0.05"
   polarity   accuracy and macro F1 of sentiment.label on the GoEmotions dev
              comments whose emotions all fall in one of GoEmotions' sentiment
              groups, or are neutral (social text, beside the review snippets)
@@ -149,40 +150,50 @@ def eval_intent(results, solver, C):
                                    "solver": solver, "C": C}
 
 
-def eval_anger(vader, results):
+def eval_emotions(vader, results):
+    """emotion.label on GoEmotions dev, one F1 per attune emotion: the Ekman
+    groups for anger, fear, sadness and joy, GoEmotions' own "confusion" for
+    confusion (its Ekman group, surprise, mixes in curiosity and realization)."""
     names = open(os.path.join(DATA, "emotion", "emotions.txt"), encoding="utf-8").read().split()
     ekman = json.load(open(os.path.join(DATA, "emotion", "ekman_mapping.json"), encoding="utf-8"))
-    anger_ids = {names.index(n) for n in ekman["anger"]}
+    groups = {"anger": ekman["anger"], "fear": ekman["fear"], "sadness": ekman["sadness"],
+              "confusion": ["confusion"], "joy": ekman["joy"]}
     rows = []
     with open(os.path.join(DATA, "emotion", "dev.tsv"), encoding="utf-8") as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
             if len(parts) < 2:
                 continue
-            ids = {int(x) for x in parts[1].split(",") if x}
-            rows.append((parts[0], bool(ids & anger_ids)))
+            rows.append((parts[0], {names[int(x)] for x in parts[1].split(",") if x}))
     out = run_batch([{"id": i, "text": t} for i, (t, _) in enumerate(rows)], ("--intent-model", ""))
+    labels = [o["emotion"]["label"] for o in out]
 
-    def f1(pred):
-        tp = sum(p and g for p, (_, g) in zip(pred, rows))
-        fp = sum(p and not g for p, (_, g) in zip(pred, rows))
-        fn = sum((not p) and g for p, (_, g) in zip(pred, rows))
+    def f1(pred, gold):
+        tp = sum(p and g for p, g in zip(pred, gold))
+        fp = sum(p and not g for p, g in zip(pred, gold))
+        fn = sum((not p) and g for p, g in zip(pred, gold))
         prec = tp / (tp + fp) if tp + fp else 0.0
         rec = tp / (tp + fn) if tp + fn else 0.0
         return (2 * prec * rec / (prec + rec) if prec + rec else 0.0), prec, rec
 
-    ours = f1([o["emotion"]["label"] == "anger" for o in out])
-    entry = {"rows": len(rows), "attune_f1": ours[0], "attune_precision": ours[1],
-             "attune_recall": ours[2]}
-    print(f"anger (GoEmotions dev, Ekman anger group)  rows {len(rows)}  "
-          f"positives {sum(g for _, g in rows)}")
-    print(f"  attune  F1 {ours[0]:.3f}  precision {ours[1]:.3f}  recall {ours[2]:.3f}")
-    if vader:
-        v = f1([vader.polarity_scores(t)["compound"] <= -0.05 for t, _ in rows])
-        entry.update(vader_f1=v[0], vader_precision=v[1], vader_recall=v[2])
-        print(f"  VADER   F1 {v[0]:.3f}  precision {v[1]:.3f}  recall {v[2]:.3f}  "
-              "(negative compound as the anger stand-in)")
-    results["anger_goemotions_dev"] = entry
+    print(f"emotions (GoEmotions dev, F1 of emotion.label per emotion)  rows {len(rows)}")
+    per = {}
+    for name, members in groups.items():
+        gold = [bool(labs & set(members)) for _, labs in rows]
+        ours = f1([lab == name for lab in labels], gold)
+        per[name] = {"positives": sum(gold), "attune_f1": ours[0], "attune_precision": ours[1],
+                     "attune_recall": ours[2]}
+        print(f"  {name:<9} positives {sum(gold):5d}  attune F1 {ours[0]:.3f}  "
+              f"precision {ours[1]:.3f}  recall {ours[2]:.3f}")
+        if name == "anger" and vader:
+            v = f1([vader.polarity_scores(t)["compound"] <= -0.05 for t, _ in rows], gold)
+            per[name].update(vader_f1=v[0], vader_precision=v[1], vader_recall=v[2])
+            print(f"  {'':<9} VADER F1 {v[0]:.3f}  precision {v[1]:.3f}  recall {v[2]:.3f}  "
+                  "(negative compound as the anger stand-in: VADER has no emotions)")
+    macro = sum(e["attune_f1"] for e in per.values()) / len(per)
+    print(f"  macro F1 over the five {macro:.3f}")
+    results["anger_goemotions_dev"] = per["anger"]
+    results["emotions_goemotions_dev"] = dict(per, macro_f1=macro)
 
 
 def eval_polarity(vader, results):
@@ -318,7 +329,7 @@ def main():
         print("vaderSentiment not installed: VADER columns left out", file=sys.stderr)
     results = {}
     eval_sentiment(vader, results)
-    eval_anger(vader, results)
+    eval_emotions(vader, results)
     eval_polarity(vader, results)
     eval_sentiment_probe(vader, results)
     if not args.skip_intent:

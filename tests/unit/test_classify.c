@@ -610,6 +610,35 @@ static void test_emotion(void **state)
     assert_float_equal(sum, 1.0f, 1e-4);
 }
 
+/* Service situations where no feeling word is said: money that will not
+ * stretch is worry, not knowing what is real is confusion, a fault told is
+ * annoyance, and a complaint in capitals is shouted. */
+static void test_emotion_service_situations(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        run("I can't afford another charge like this, my rent is due on Monday").emotion.label,
+        CLASSIFY_EMO_FEAR);
+    assert_int_equal(
+        run("Got a text claiming to be from you about a refund. Is this legit?").emotion.label,
+        CLASSIFY_EMO_CONFUSION);
+    assert_int_equal(run("I have been passed around four departments").emotion.label,
+                     CLASSIFY_EMO_ANGER);
+    /* the fault rules count toward anger more than a word's negativity */
+    assert_int_equal(run("your engineer never turned up and nobody called").emotion.label,
+                     CLASSIFY_EMO_ANGER);
+    /* shouting: only a complaint, only four words or more */
+    classify_result r = run("YOU CHARGED ME TWICE AGAIN, REFUND IT");
+    assert_int_equal(r.emotion.label, CLASSIFY_EMO_ANGER);
+    assert_true(has_evidence(&r, CLASSIFY_EV_EMOTION, "shouting"));
+    r = run("you charged me twice again, refund it");
+    assert_false(has_evidence(&r, CLASSIFY_EV_EMOTION, "shouting"));
+    r = run("THANK YOU SO MUCH FOR THE HELP");
+    assert_false(has_evidence(&r, CLASSIFY_EV_EMOTION, "shouting"));
+    r = run("NOT OK");
+    assert_false(has_evidence(&r, CLASSIFY_EV_EMOTION, "shouting"));
+}
+
 /* --- threat and abuse ------------------------------------------------------------ */
 
 static void test_threat_levels(void **state)
@@ -1699,6 +1728,7 @@ int main(void)
         cmocka_unit_test(test_thanks),
         cmocka_unit_test(test_emoticons_and_emoji),
         cmocka_unit_test(test_emotion),
+        cmocka_unit_test(test_emotion_service_situations),
         cmocka_unit_test(test_threat_levels),
         cmocka_unit_test(test_urgency),
         cmocka_unit_test(test_preferences),
