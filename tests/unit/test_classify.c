@@ -672,6 +672,15 @@ static void test_threat_levels(void **state)
         {"I'll shoot you an email tomorrow", CLASSIFY_THREAT_NONE},
         {"how do I kill the background process", CLASSIFY_THREAT_NONE},
         {"the letter may get lost in the post", CLASSIFY_THREAT_NONE},
+        /* violence said of a part of the body or a place; harm wished; a
+         * job threatened */
+        {"if I see that driver again I'll knock his teeth out", CLASSIFY_THREAT_THREAT},
+        {"fix it or I will burn this place down", CLASSIFY_THREAT_THREAT},
+        {"I hope you get cancer", CLASSIFY_THREAT_ABUSE},
+        {"I'll make sure you lose your job", CLASSIFY_THREAT_ABUSE},
+        {"the dentist took two teeth out", CLASSIFY_THREAT_NONE},
+        {"I'll knock on the door next time", CLASSIFY_THREAT_NONE},
+        {"a drop dead gorgeous phone", CLASSIFY_THREAT_NONE},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const classify_threat_level got = run(cases[k].text).threat.level;
