@@ -15,6 +15,7 @@ struct kafka_producer {
     pthread_t poller;
     atomic_int stop;
     int produce_timeout_ms;
+    size_t max_record; /* message.max.bytes: librdkafka refuses bigger records */
     pthread_mutex_t ready_mu;
     double ready_checked;
     int ready;
@@ -180,6 +181,12 @@ static attune_err producer_create(const config *cfg, const char *transactional_i
     }
     conf = NULL; /* now owned by rk */
     p->produce_timeout_ms = (int)cfg->produce_timeout_ms;
+    char max[32];
+    size_t max_size = sizeof max;
+    p->max_record = 1000000; /* librdkafka's default */
+    if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", max, &max_size) ==
+        RD_KAFKA_CONF_OK)
+        p->max_record = (size_t)strtoull(max, NULL, 10);
     pthread_mutex_init(&p->ready_mu, NULL);
     if (pthread_create(&p->poller, NULL, poll_loop, p) != 0) {
         rd_kafka_destroy(p->rk);
@@ -269,10 +276,32 @@ void kafka_producer_free(kafka_producer *p)
     free(p);
 }
 
+/* The size librdkafka weighs against message.max.bytes: key, value and
+ * headers (each header's name and value and up to ten bytes of varint
+ * lengths; a little more than it counts, so a record that passes here
+ * passes there). */
+static size_t record_size(size_t key_len, size_t value_len, const kafka_header *headers,
+                          size_t header_count)
+{
+    size_t n = key_len + value_len + 10;
+    for (size_t i = 0; i < header_count; i++)
+        n += strlen(headers[i].name) + strlen(headers[i].value) + 10;
+    return n;
+}
+
+size_t kafka_producer_max_record(const kafka_producer *p)
+{
+    return p->max_record;
+}
+
 attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, size_t key_len,
                          const void *value, size_t value_len, const kafka_header *headers,
                          size_t header_count, kafka_wait *w)
 {
+    /* Refused here rather than by producev, so that the caller can tell a
+     * record that will never fit from a broker that is away. */
+    if (record_size(key_len, value_len, headers, header_count) > p->max_record)
+        return ATTUNE_ERR_LIMIT;
     rd_kafka_headers_t *hdrs = rd_kafka_headers_new(header_count ? header_count : 1);
     for (size_t i = 0; i < header_count; i++)
         rd_kafka_header_add(hdrs, headers[i].name, -1, headers[i].value, -1);
@@ -297,7 +326,7 @@ attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, 
         rd_kafka_headers_destroy(hdrs); /* not taken by a failed producev */
         if (w)
             wait_done(w, RD_KAFKA_RESP_ERR_NO_ERROR);
-        return ATTUNE_ERR_KAFKA;
+        return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? ATTUNE_ERR_LIMIT : ATTUNE_ERR_KAFKA;
     }
     return ATTUNE_OK;
 }
@@ -327,7 +356,7 @@ attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char
     snprintf(partition, sizeof partition, "%d", (int)msg->partition);
     snprintf(offset, sizeof offset, "%lld", (long long)msg->offset);
     ts_format_rfc3339(ts_now_ms(), when, sizeof when);
-    kafka_header h[6 + KAFKA_DLQ_MAX_EXTRA] = {
+    kafka_header h[7 + KAFKA_DLQ_MAX_EXTRA] = {
         {"attune-dlq-service", service},
         {"attune-dlq-reason", reason},
         {"attune-dlq-topic", msg->rkt ? rd_kafka_topic_name(msg->rkt) : ""},
@@ -338,7 +367,21 @@ attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char
     size_t n = 6;
     for (size_t i = 0; extra && i < extra_count && i < KAFKA_DLQ_MAX_EXTRA; i++)
         h[n++] = extra[i];
-    return kafka_produce(p, dlq_topic, msg->key, msg->key_len, msg->payload, msg->len, h, n, w);
+    /* A record too big to copy whole (it came in under the broker's larger
+     * limit) is kept as its first bytes, key first, with its sizes said in
+     * a header: it must not stop the stage that cannot copy it. */
+    const char *key = msg->key;
+    size_t key_len = msg->key_len, len = msg->len;
+    char truncated[96];
+    if (record_size(key_len, len, h, n) > p->max_record) {
+        snprintf(truncated, sizeof truncated, "key %zu bytes, value %zu bytes", key_len, len);
+        h[n++] = (kafka_header){"attune-dlq-truncated", truncated};
+        const size_t fixed = record_size(0, 0, h, n) + 1024;
+        const size_t room = p->max_record > fixed ? p->max_record - fixed : 0;
+        key_len = key_len < room / 2 ? key_len : room / 2;
+        len = len < room - key_len ? len : room - key_len;
+    }
+    return kafka_produce(p, dlq_topic, key, key_len, msg->payload, len, h, n, w);
 }
 
 attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size_t topic_count,

@@ -45,10 +45,14 @@ attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *err
 /* Flushes (bounded by the produce timeout), stops the poll thread, frees. */
 void kafka_producer_free(kafka_producer *p);
 /* Queues one record; the value and headers are copied. w counts it. When the
- * local queue is full this waits for room (bounded by the produce timeout). */
+ * local queue is full this waits for room (bounded by the produce timeout).
+ * ATTUNE_ERR_LIMIT: the record is bigger than the producer's
+ * message.max.bytes and never will be sent (nothing was queued). */
 attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, size_t key_len,
                          const void *value, size_t value_len, const kafka_header *headers,
                          size_t header_count, kafka_wait *w) ATTUNE_MUST_CHECK;
+/* The producer's message.max.bytes: the largest record it sends. */
+size_t kafka_producer_max_record(const kafka_producer *p);
 /* 1 when a broker answered a metadata request within the last seconds. */
 int kafka_producer_ready(kafka_producer *p);
 
@@ -71,7 +75,9 @@ attune_err kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size) 
 
 /* Sends msg to the dead-letter topic unchanged (key, value) with headers
  * saying who rejected it, why, and where it came from, plus the service's
- * own (extra, may be NULL; at most KAFKA_DLQ_MAX_EXTRA). */
+ * own (extra, may be NULL; at most KAFKA_DLQ_MAX_EXTRA). A record bigger
+ * than the producer sends is cut to fit, and header attune-dlq-truncated
+ * gives its sizes. */
 #define KAFKA_DLQ_MAX_EXTRA 4
 attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char *service,
                             const rd_kafka_message_t *msg, const char *reason,

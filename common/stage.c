@@ -22,16 +22,29 @@ static int stage_ready(void *ud)
     return r->producer && kafka_producer_ready(r->producer);
 }
 
-attune_err stage_emit(stage_io *io, const char *topic, const char *key, const cJSON *event)
+attune_err stage_emit(stage_io *io, const rd_kafka_message_t *from, const char *topic,
+                      const char *key, const cJSON *event)
 {
     char *text = json_print(event);
     if (!text)
         return ATTUNE_ERR_NOMEM;
     const char *tp = json_str(event, "traceparent");
     const kafka_header h[] = {{"content-type", EVENT_CONTENT_TYPE}, {"traceparent", tp ? tp : ""}};
-    attune_err err = kafka_produce(io->producer, topic, key, key ? strlen(key) : 0, text,
-                                   strlen(text), h, tp ? 2 : 1, io->wait);
+    const size_t len = strlen(text);
+    attune_err err = kafka_produce(io->producer, topic, key, key ? strlen(key) : 0, text, len, h,
+                                   tp ? 2 : 1, io->wait);
     free(text);
+    if (err == ATTUNE_ERR_LIMIT) {
+        /* Retrying would stop every partition of this instance for good:
+         * the input goes to the dead-letter topic with the reason. */
+        char reason[256];
+        snprintf(reason, sizeof reason,
+                 "output for %s is %zu bytes, over the record limit of %zu bytes "
+                 "(message.max.bytes)",
+                 topic, len, kafka_producer_max_record(io->producer));
+        io->too_large++;
+        return stage_reject(io, from, reason);
+    }
     if (!err) {
         char labels[300];
         snprintf(labels, sizeof labels, "topic=\"%s\"", topic);
@@ -70,10 +83,12 @@ attune_err stage_reject_with(stage_io *io, const rd_kafka_message_t *msg, const 
 {
     log_warn("dead-lettering %s[%d]@%lld: %s", rd_kafka_topic_name(msg->rkt), (int)msg->partition,
              (long long)msg->offset, reason);
-    metric_inc(
-        metrics_counter("attune_deadletter_total", "records sent to the dead-letter topic", NULL));
-    return kafka_deadletter(io->producer, io->cfg->topic_deadletter, io->cfg->service, msg, reason,
-                            extra, extra_count, io->wait);
+    attune_err err = kafka_deadletter(io->producer, io->cfg->topic_deadletter, io->cfg->service,
+                                      msg, reason, extra, extra_count, io->wait);
+    if (!err) /* (queued: a batch that is retried counts it again) */
+        metric_inc(metrics_counter("attune_deadletter_total",
+                                   "records sent to the dead-letter topic", NULL));
+    return err;
 }
 
 /* Runs fn over one batch and makes its outputs durable together with the
@@ -89,7 +104,7 @@ static attune_err handle_batch(const config *cfg, kafka_producer *p, kafka_consu
         return err;
     kafka_wait w;
     kafka_wait_init(&w);
-    stage_io io = {cfg, p, &w};
+    stage_io io = {cfg, p, &w, 0};
     err = fn(ud, &io, msgs, n);
     if (err)
         attune_errf(err, errstr, errstr_size, "batch handler: %s", attune_err_str(err));

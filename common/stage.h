@@ -17,6 +17,7 @@ typedef struct {
     const config *cfg;
     kafka_producer *producer;
     kafka_wait *wait;
+    size_t too_large; /* inputs stage_emit dead-lettered for their output's size */
 } stage_io;
 
 /* Handles msgs[0..n): for each record, stage_emit its outputs or
@@ -25,9 +26,11 @@ typedef attune_err (*stage_batch_fn)(void *ud, stage_io *io, rd_kafka_message_t 
                                      size_t n);
 
 /* Produces event (serialized; not taken) to topic with key, as a structured
- * CloudEvent with content-type and traceparent headers. */
-attune_err stage_emit(stage_io *io, const char *topic, const char *key,
-                      const cJSON *event) ATTUNE_MUST_CHECK;
+ * CloudEvent with content-type and traceparent headers. An event too big
+ * for any record (message.max.bytes) dead-letters its input, from, with the
+ * reason instead: retrying could never succeed. */
+attune_err stage_emit(stage_io *io, const rd_kafka_message_t *from, const char *topic,
+                      const char *key, const cJSON *event) ATTUNE_MUST_CHECK;
 /* Checks the data of an event a stage reads; pf names the field under
  * "/data". */
 typedef attune_err (*stage_data_check)(const config *cfg, const cJSON *data, problem_field *pf);

@@ -104,7 +104,7 @@ static attune_err classify_batch(void *ud, stage_io *io, rd_kafka_message_t *con
         }
         const char *customer =
             json_str(cJSON_GetObjectItemCaseSensitive(out, "data"), "customer_id");
-        err = stage_emit(io, s->cfg->topic_classified, customer, out);
+        err = stage_emit(io, msgs[i], s->cfg->topic_classified, customer, out);
         cJSON_Delete(out);
     }
     return err;

@@ -234,10 +234,13 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
         if (!routing_ce || !crm_ce || !records[kept] || !routings[kept]) {
             err = ATTUNE_ERR_NOMEM;
         } else {
-            err =
-                stage_emit(io, s->cfg->topic_routing, json_str(data, "interaction_id"), routing_ce);
-            if (!err)
-                err = stage_emit(io, s->cfg->topic_crm, json_str(data, "customer_id"), crm_ce);
+            const size_t too_large = io->too_large;
+            err = stage_emit(io, msgs[i], s->cfg->topic_routing, json_str(data, "interaction_id"),
+                             routing_ce);
+            /* (an input dead-lettered once is not dead-lettered again) */
+            if (!err && io->too_large == too_large)
+                err = stage_emit(io, msgs[i], s->cfg->topic_crm, json_str(data, "customer_id"),
+                                 crm_ce);
         }
         cJSON_Delete(routing_ce);
         cJSON_Delete(crm_ce);

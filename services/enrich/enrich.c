@@ -16,6 +16,10 @@
 #define DAY_MS (86400LL * 1000)
 #define CMDS_PER_RECORD 9
 #define CLOCK_SKEW_MS (5 * 60 * 1000)
+/* The most a customer's context may read from Redis: far above what attune
+ * writes, well below what a Kafka record holds, so that a key filled by
+ * hand or by mistake cannot make every event of that customer too big. */
+#define CONTEXT_MAX_BYTES (64 * 1024)
 
 typedef struct {
     const rd_kafka_message_t *msg;
@@ -190,6 +194,28 @@ static attune_err queue_commands(redis_client *rc, const item *it, long recent_m
     return err;
 }
 
+/* Whether the hash and list replies of a context are fit to copy into an
+ * event: text a JSON string can hold (valid UTF-8, no NUL) and CONTEXT_MAX_BYTES
+ * in all. */
+static int context_fits(redisReply *const *r)
+{
+    static const int read[] = {0, 1, 2, 8}; /* profile, preferences, recent, csat */
+    size_t total = 0;
+    for (size_t k = 0; k < sizeof read / sizeof read[0]; k++) {
+        const redisReply *a = r[read[k]];
+        for (size_t i = 0; a->type == REDIS_REPLY_ARRAY && i < a->elements; i++) {
+            const redisReply *e = a->element[i];
+            if (e->type != REDIS_REPLY_STRING)
+                continue;
+            total += e->len;
+            if (total > CONTEXT_MAX_BYTES || memchr(e->str, '\0', e->len) ||
+                json_utf8_valid(e->str, e->len) != 0)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 /* Reads one record's replies into its context. ATTUNE_ERR_REDIS when the
  * connection failed (the remaining replies are lost). */
 static attune_err read_context(redis_client *rc, item *it)
@@ -210,6 +236,11 @@ static attune_err read_context(redis_client *rc, item *it)
             /* A wrong key type (someone wrote a string where a hash
              * belongs) should not stop the flow: say unavailable. */
             log_warn("redis answered an error for a customer's context keys");
+            err = ATTUNE_ERR_INVALID;
+        } else if (!context_fits(r)) {
+            /* nor should a value no event can carry */
+            log_warn("customer %s: context in redis is not valid UTF-8 or over %d bytes",
+                     it->customer_id, CONTEXT_MAX_BYTES);
             err = ATTUNE_ERR_INVALID;
         } else {
             int known = r[0]->type == REDIS_REPLY_ARRAY && r[0]->elements > 0;
@@ -316,7 +347,7 @@ attune_err enrich_batch(void *ud, stage_io *io, rd_kafka_message_t *const *msgs,
             err = ATTUNE_ERR_NOMEM;
             break;
         }
-        err = stage_emit(io, e->cfg->topic_enriched, items[i].customer_id, out);
+        err = stage_emit(io, items[i].msg, e->cfg->topic_enriched, items[i].customer_id, out);
         cJSON_Delete(out);
     }
     for (size_t i = 0; i < valid; i++) {

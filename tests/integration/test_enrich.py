@@ -8,6 +8,7 @@ import time
 from collections import defaultdict
 
 import pytest
+import redis
 
 from conftest import (TOPICS, Records, Service, admin, cloudevent, event_value, for_customers,
                       interaction, new_id, post)
@@ -191,3 +192,22 @@ def test_enrich_killed_midstream_loses_nothing(stack, base_env, log_dir, ingest,
 def test_sigterm_drains_and_exits_zero(base_env, log_dir):
     svc = Service("enrich", dict(base_env, ATTUNE_GROUP_ID=new_id("term")), log_dir).start()
     assert svc.stop() == 0, svc.log_tail()
+
+
+def test_context_no_event_can_carry_is_unavailable(stack, ingest, enrich, enriched):
+    # A key filled by hand: bytes that are not UTF-8, or more than any
+    # context needs. The events flow with the defaults, none is dead-lettered.
+    r = redis.Redis.from_url(stack.redis_url)
+    bad_utf8, too_big, fine = new_id("cust"), new_id("cust"), new_id("cust")
+    r.hset(f"attune:customer:{bad_utf8}:profile", "tier", b"x\x01\xff")
+    r.hset(f"attune:customer:{too_big}:prefs", "note", "p" * 70000)
+    r.hset(f"attune:customer:{fine}:profile", "tier", "gold")
+    events = {c: cloudevent(interaction(c)) for c in (bad_utf8, too_big, fine)}
+    for ce in events.values():
+        assert post(ingest, ce).status_code == 202
+    got = enriched.collect(for_customers(list(events)), 3)
+    ctx = {event_value(m)["data"]["customer_id"]: event_value(m)["data"]["context"] for m in got}
+    assert ctx[bad_utf8]["status"] == "unavailable"
+    assert ctx[bad_utf8]["profile"]["tier"] == "standard"
+    assert ctx[too_big]["status"] == "unavailable"
+    assert ctx[fine]["status"] == "ok" and ctx[fine]["profile"]["tier"] == "gold"
