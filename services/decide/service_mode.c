@@ -98,16 +98,23 @@ static char *compact_record(const cJSON *data, const cJSON *routing)
     return text;
 }
 
-/* Stated preferences worth remembering: the string members of
- * situation.preferences (politeness is a reading, not a preference). */
+/* Stated preferences worth remembering: the preferences attune-classify
+ * states (politeness is a reading, not a preference), each a short string.
+ * Nothing else: the classified topic may be written by others, and what is
+ * remembered here comes back in every later event of the customer. */
+#define PREF_VALUE_MAX 64
 static cJSON *learned_preferences(const cJSON *data)
 {
+    static const char *const keys[] = {"channel", "avoid_channel", "contact_time", "language",
+                                       "pace"};
     const cJSON *prefs = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(data, "situation"), "preferences");
     cJSON *out = cJSON_CreateObject();
-    for (const cJSON *f = prefs ? prefs->child : NULL; out && f; f = f->next)
-        if (cJSON_IsString(f) && f->valuestring[0])
-            cJSON_AddStringToObject(out, f->string, f->valuestring);
+    for (size_t i = 0; out && i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = json_str(prefs, keys[i]);
+        if (v && v[0] && strlen(v) < PREF_VALUE_MAX)
+            cJSON_AddStringToObject(out, keys[i], v);
+    }
     return out;
 }
 

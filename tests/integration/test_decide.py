@@ -211,3 +211,31 @@ def test_sighup_reloads_the_policy(stack, ingest, pipeline, policy_file):
     assert post(ingest, ce).status_code == 202
     got = decisions_for(stack, [customer], 1)
     assert event_value(got[0])["data"]["policy"]["version"] == "hup-3"
+
+
+def test_only_stated_preferences_are_remembered(stack, ingest, pipeline):
+    # The classified topic may be written by others: what decide remembers
+    # comes back in every later event of the customer, so it keeps only the
+    # preferences attune-classify states, each a short string.
+    import redis
+    from confluent_kafka import Producer
+
+    first = new_id("cust")
+    assert post(ingest, cloudevent(interaction(first, text="please email me"))).status_code == 202
+    r = Records(stack.bootstrap, TOPICS["classified"])
+    got = r.collect(lambda m: event_value(m)["data"]["customer_id"] == first, 1)
+    r.close()
+    assert len(got) == 1
+    ce = event_value(got[0])
+    other = new_id("cust")
+    ce["id"] = new_id("evt")
+    ce["data"]["customer_id"] = other
+    ce["data"]["interaction_id"] = new_id("int")
+    ce["data"]["situation"]["preferences"] = {
+        "channel": "sms", "language": "x" * 100, "note": "p" * 600000, "pace": 3}
+    p = Producer({"bootstrap.servers": stack.bootstrap, "message.max.bytes": 2_000_000})
+    p.produce(TOPICS["classified"], key=other, value=json.dumps(ce))
+    assert p.flush(30) == 0
+    assert len(decisions_for(stack, [other], 1)) == 1
+    prefs = redis.Redis.from_url(stack.redis_url).hgetall(f"attune:customer:{other}:prefs")
+    assert prefs == {b"channel": b"sms"}
