@@ -320,6 +320,18 @@ static const char APPLY_SCRIPT[] =
     "  if i == 3 then want = 'list' end\n"
     "  if t ~= 'none' and t ~= want then return -1 end\n"
     "end\n"
+    /* A script that fails half way keeps what it wrote: every field an
+     * HINCRBY or tonumber below reads is checked before the first write. */
+    "local function int(key, field)\n"
+    "  local v = redis.call('HGET', key, field)\n"
+    "  return not v or string.match(v, '^-?%d+$') ~= nil\n"
+    "end\n"
+    "if not (int(KEYS[4], 'count') and int(KEYS[4], 'sum')) then return -1 end\n"
+    "local ew = redis.call('HGET', KEYS[4], 'ewma')\n"
+    "if ew and not tonumber(ew) then return -1 end\n"
+    "for i = 5, #KEYS do\n"
+    "  if not int(KEYS[i], ARGV[6] .. '|' .. ARGV[i + 3] .. '|' .. ARGV[5]) then return -1 end\n"
+    "end\n"
     "local counted = false\n"
     "if ARGV[5] ~= '' and #KEYS > 4 and redis.call('EXISTS', KEYS[2]) == 0 then\n"
     "  counted = true\n"

@@ -138,7 +138,8 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
             snprintf(reason, sizeof reason, "outcome not applied: %s",
                      results[i]->type == REDIS_REPLY_ERROR
                          ? results[i]->str
-                         : "a Redis key of this customer or rule has the wrong type");
+                         : "a Redis key of this customer or rule has the wrong type or a "
+                           "count that is not an integer");
             err = stage_reject(io, kept_msgs[i], reason);
             continue;
         }

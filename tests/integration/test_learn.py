@@ -378,3 +378,20 @@ def test_a_wrong_redis_key_type_dead_letters_that_outcome_only(stack, ingest, le
     # Nothing of the broken outcome was written.
     assert r.get(f"attune:customer:{broken}:outcomes") == b"not a list"
     assert not r.exists(f"attune:customer:{broken}:csat")
+
+
+def test_a_count_that_is_not_a_number_writes_nothing(stack, ingest, learning):
+    # Redis keeps what a script wrote before it failed: the script checks
+    # every count it will add to before its first write.
+    r = redis.Redis.from_url(stack.redis_url)
+    broken = new_id("cust")
+    r.hset(f"attune:customer:{broken}:csat", "count", "abc")
+    assert post_outcomes(ingest, outcome_event(
+        outcome(customer=broken, resolved=True, csat=4))).status_code == 202
+    reader = Records(stack.bootstrap, TOPICS["deadletter"])
+    got = reader.collect(lambda m: m.key() == broken.encode(), 1, timeout=30)
+    reader.close()
+    assert len(got) == 1
+    assert "not an integer" in dict(got[0].headers())["attune-dlq-reason"].decode()
+    assert r.llen(f"attune:customer:{broken}:outcomes") == 0
+    assert r.hgetall(f"attune:customer:{broken}:csat") == {b"count": b"abc"}
