@@ -185,6 +185,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     http_response resp = {0};
     const char *route_name = "other";
     int handled = 0;
+    /* HEAD is answered wherever GET is; libmicrohttpd sends the headers of
+     * the GET answer (Content-Length included) without its body. */
+    if (strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+        method = MHD_HTTP_METHOD_GET;
     if (st->too_large) {
         char detail[96];
         snprintf(detail, sizeof detail, "the request body exceeds %zu bytes", h->max_body);
