@@ -22,9 +22,18 @@ struct httpd {
     int port;
 };
 
+/* A body over max_body whose size was not announced (chunked) is read and
+ * thrown away to its end, so the client, which sends it all before reading,
+ * gets its 413 rather than a reset connection; up to this much, past which
+ * the connection is closed: reading without end would be free work for a
+ * client that never stops. */
+#define HTTPD_DISCARD_MAX (64UL * 1024 * 1024)
+
 typedef struct {
     buf body;
     int too_large;
+    size_t discarded; /* body bytes thrown away once too_large */
+    int answered;     /* a response is queued (and counted): never twice */
     double started;
 } request_state;
 
@@ -174,13 +183,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         else
             return MHD_YES;
     }
-    if (*upload_data_size && !st->too_large) {
-        if (buf_append(&st->body, upload_data, *upload_data_size) != ATTUNE_OK)
+    /* libmicrohttpd refuses a response queued while the body is still
+     * arriving, so every piece is taken here and the answer waits for the
+     * last call (*upload_data_size == 0). */
+    if (*upload_data_size) {
+        if (st->too_large) {
+            st->discarded += *upload_data_size;
+            if (st->discarded > HTTPD_DISCARD_MAX)
+                return MHD_NO;
+        } else if (buf_append(&st->body, upload_data, *upload_data_size) != ATTUNE_OK) {
             st->too_large = 1;
+        }
         *upload_data_size = 0;
         return MHD_YES;
     }
-    *upload_data_size = 0;
+    if (st->answered)
+        return MHD_YES;
+    st->answered = 1;
 
     http_response resp = {0};
     const char *route_name = "other";

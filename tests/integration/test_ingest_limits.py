@@ -40,6 +40,35 @@ def ingest_with(base_env, log_dir, **env):
     return Service("ingest", dict(base_env, **env), log_dir).start()
 
 
+# --- chunked bodies over the limit --------------------------------------------
+
+
+def test_chunked_body_over_the_limit_is_413_counted_once(ingest):
+    labels = 'route="other",code="413"'
+    before = metric(ingest, "attune_http_requests_total", labels)
+
+    def chunks():
+        for _ in range(18):  # 1.125 MiB in 64 KiB chunks, no Content-Length
+            yield b"x" * 65536
+
+    resp = requests.post(ingest.url + "/v1/events", data=chunks(), timeout=30,
+                         headers={"Content-Type": "application/cloudevents+json"})
+    assert_problem(resp, 413, "body-too-large")
+    assert metric(ingest, "attune_http_requests_total", labels) == before + 1
+
+
+def test_chunked_body_under_the_limit_is_accepted(ingest):
+    import json
+
+    from conftest import API_KEY
+
+    body = json.dumps(cloudevent(interaction(new_id("cust")))).encode()
+    resp = requests.post(ingest.url + "/v1/events", data=iter([body[:10], body[10:]]),
+                         timeout=30, headers={"Content-Type": "application/cloudevents+json",
+                                              "Authorization": f"Bearer {API_KEY}"})
+    assert resp.status_code == 202, resp.text
+
+
 # --- HEAD -----------------------------------------------------------------------
 
 
