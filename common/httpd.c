@@ -278,10 +278,11 @@ static attune_err resolve(const char *addr, struct sockaddr_storage *ss, socklen
     return ATTUNE_OK;
 }
 
-attune_err httpd_start(const char *addr, const httpd_route *routes, size_t route_count,
-                       httpd_ready_fn ready, void *ud, long max_body, long max_connections,
-                       httpd **out, char *errstr, size_t errstr_size)
+attune_err httpd_start(const config *cfg, const httpd_route *routes, size_t route_count,
+                       httpd_ready_fn ready, void *ud, httpd **out, char *errstr,
+                       size_t errstr_size)
 {
+    const char *addr = cfg->http_addr;
     *out = NULL;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -297,16 +298,22 @@ attune_err httpd_start(const char *addr, const httpd_route *routes, size_t route
     h->route_count = route_count;
     h->ready = ready;
     h->ud = ud;
-    h->max_body = (size_t)max_body;
+    h->max_body = (size_t)cfg->max_body_bytes;
     unsigned flags =
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
-                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss,
-                                 MHD_OPTION_NOTIFY_COMPLETED, request_done, h,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_connections,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    h->daemon = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_NOTIFY_COMPLETED, request_done, h,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
+        /* Slow clients from one address (slowloris)
+         * cannot take every slot: over this, a new
+         * connection is closed as soon as accepted,
+         * whereas at the overall limit it would wait
+         * in the backlog, health checks included. */
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->http_max_conn_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s, MHD_OPTION_END);
     if (!h->daemon) {
         free(h);
         return attune_errf(ATTUNE_ERR_IO, errstr, errstr_size,

@@ -125,8 +125,7 @@ int stage_run(const config *cfg, const stage_spec *spec)
     int code = 1;
 
     service_install_signals();
-    if (httpd_start(cfg->http_addr, spec->routes, spec->route_count, stage_ready, &ready,
-                    cfg->max_body_bytes, cfg->http_max_connections, &http, errstr,
+    if (httpd_start(cfg, spec->routes, spec->route_count, stage_ready, &ready, &http, errstr,
                     sizeof errstr) != ATTUNE_OK) {
         log_error("%s", errstr);
         goto out;

@@ -69,6 +69,62 @@ def test_chunked_body_under_the_limit_is_accepted(ingest):
     assert resp.status_code == 202, resp.text
 
 
+# --- slow clients -------------------------------------------------------------
+
+
+def healthz_from(svc, source_ip, timeout=3.0):
+    """GET /healthz from a given loopback address (a client other than the
+    slow one); the status, or None when no answer came in time."""
+    with socket.create_connection(("127.0.0.1", svc.port), timeout=timeout,
+                                  source_address=(source_ip, 0)) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        try:
+            head = s.recv(64)
+        except socket.timeout:
+            return None
+    m = re.match(rb"HTTP/1\.[01] (\d+)", head)
+    return int(m.group(1)) if m else None
+
+
+def test_slow_clients_from_one_address_cannot_take_every_connection(base_env, log_dir):
+    svc = ingest_with(base_env, log_dir, ATTUNE_HTTP_MAX_CONNECTIONS="32",
+                      ATTUNE_HTTP_MAX_CONN_PER_IP="8")
+    slow = []
+    try:
+        for _ in range(40):  # slowloris: headers begun, never finished
+            s = socket.create_connection(("127.0.0.1", svc.port), timeout=5)
+            s.sendall(b"POST /v1/events HTTP/1.1\r\nHost: x\r\n")
+            slow.append(s)
+        time.sleep(0.5)
+        refused = 0
+        for s in slow[8:]:
+            s.settimeout(2)
+            try:
+                refused += s.recv(1) == b""
+            except (ConnectionResetError, BrokenPipeError):
+                refused += 1
+            except socket.timeout:
+                pass
+        assert refused == 32  # everything over the per-address limit, at once
+        assert healthz_from(svc, "127.0.0.2") == 200
+    finally:
+        for s in slow:
+            s.close()
+        assert svc.stop() == 0, svc.log_tail()
+
+
+def test_idle_connection_is_closed_after_the_timeout(base_env, log_dir):
+    svc = ingest_with(base_env, log_dir, ATTUNE_HTTP_TIMEOUT_S="2")
+    try:
+        with socket.create_connection(("127.0.0.1", svc.port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\n")
+            started = time.monotonic()
+            assert s.recv(1) == b""
+            assert time.monotonic() - started < 6
+    finally:
+        assert svc.stop() == 0, svc.log_tail()
+
+
 # --- HEAD -----------------------------------------------------------------------
 
 

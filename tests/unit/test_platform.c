@@ -43,6 +43,8 @@ static void test_config_defaults(void **state)
     assert_string_equal(cfg.group_id, "attune-enrich");
     assert_string_equal(cfg.topic_interactions, "attune.interactions.v1");
     assert_int_equal(cfg.max_body_bytes, 1048576);
+    assert_int_equal(cfg.http_max_conn_per_ip, 64);
+    assert_int_equal(cfg.http_timeout_s, 30);
     assert_int_equal(cfg.kafka_prop_count, 0);
     config_fini(&cfg);
 }
