@@ -216,19 +216,40 @@ static attune_err check_event(const ingest *in, const record_kind *k, const cJSO
     return k->validate(in, cJSON_GetObjectItemCaseSensitive(ce, "data"), data_prefix, pf);
 }
 
-/* The idempotency key of an event: its source and id, as CloudEvents
- * defines uniqueness. */
-static void seen_key(const cJSON *ce, char *out, size_t n)
+/* Appends a separator (unless first) and s to out, with the separator 0x1f
+ * and the escape 0x1e inside s preceded by a 0x1e, so parts never run
+ * together: source "/s\x1fx" with id "y" differs from source "/s" with id
+ * "x\x1fy". Parts without either byte, nearly all, keep the key they had
+ * before, so ids remembered in Redis by an older ingest still count.
+ * Stops at cap - 1 (event_validate's bounds make that unreachable). */
+static void seen_key_part(const char *s, int first, char *out, size_t cap, size_t *len)
 {
-    snprintf(out, n, "%s\x1f%s\x1f%s", json_str(ce, "type"), json_str(ce, "source"),
-             json_str(ce, "id"));
+    if (!first && *len + 1 < cap)
+        out[(*len)++] = '\x1f';
+    for (; s && *s && *len + 2 < cap; s++) {
+        if (*s == '\x1e' || *s == '\x1f')
+            out[(*len)++] = '\x1e';
+        out[(*len)++] = *s;
+    }
+    out[*len] = '\0';
+}
+
+/* The idempotency key of an event: its source and id, as CloudEvents
+ * defines uniqueness (and its type). */
+static void seen_key(const cJSON *ce, char *out, size_t cap)
+{
+    size_t len = 0;
+    seen_key_part(json_str(ce, "type"), 1, out, cap, &len);
+    seen_key_part(json_str(ce, "source"), 0, out, cap, &len);
+    seen_key_part(json_str(ce, "id"), 0, out, cap, &len);
 }
 
 /* The window shared by every ingest replica lives in Redis, so a retry that
  * reaches another replica is still recognised. Redis trouble never fails a
  * request: the local window still applies. */
 #define SHARED_PREFIX "attune:ingest:seen:"
-#define SEEN_KEY_MAX (EVENT_MAX_TYPE + EVENT_MAX_ID + EVENT_MAX_SOURCE + 3)
+/* Every byte escaped at worst, two separators and the NUL. */
+#define SEEN_KEY_MAX (2 * (EVENT_MAX_TYPE + EVENT_MAX_ID + EVENT_MAX_SOURCE) + 3)
 #define SHARED_KEY_MAX (sizeof SHARED_PREFIX + SEEN_KEY_MAX)
 
 static void shared_key(const cJSON *ce, char *out, size_t n)

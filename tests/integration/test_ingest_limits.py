@@ -40,6 +40,24 @@ def ingest_with(base_env, log_dir, **env):
     return Service("ingest", dict(base_env, **env), log_dir).start()
 
 
+# --- idempotency identity -----------------------------------------------------
+
+
+def test_source_and_id_do_not_run_together(stack, ingest):
+    customer = new_id("cust")
+    tag = uuid.uuid4().hex[:8]
+    first = cloudevent(interaction(customer), source=f"/s{tag}\x1fx", id="y")
+    second = cloudevent(interaction(customer), source=f"/s{tag}", id="x\x1fy")
+    for ce in (first, second):
+        resp = post(ingest, ce)
+        assert resp.status_code == 202, resp.text
+        assert resp.json()["duplicates"] == 0, resp.text
+    records = Records(stack.bootstrap, TOPICS["interactions"])
+    got = records.collect(for_customers([customer]), 2, timeout=30)
+    records.close()
+    assert sorted(event_value(m)["source"] for m in got) == sorted([f"/s{tag}\x1fx", f"/s{tag}"])
+
+
 # --- chunked bodies over the limit --------------------------------------------
 
 
