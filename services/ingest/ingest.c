@@ -177,12 +177,30 @@ static void count(const record_kind *k, const char *result, size_t n)
     metric_add(metrics_counter(name, help, labels), n);
 }
 
+/* 1 when an Idempotency-Key can become an event id: 1 to EVENT_MAX_ID bytes
+ * of UTF-8 without control characters (C0, DEL, C1). The later stages refuse
+ * an event that is not UTF-8, and a 202 must mean the event goes through. */
+static int idempotency_key_valid(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > EVENT_MAX_ID || json_utf8_valid(key, n) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c < 0x20 || c == 0x7f)
+            return 0;
+        if (c == 0xc2 && (unsigned char)key[i + 1] < 0xa0) /* U+0080..U+009F */
+            return 0;
+    }
+    return 1;
+}
+
 /* Turns a bare interaction into a CloudEvent; the id is the caller's
  * Idempotency-Key when given, so a retried post is recognised. */
 static cJSON *wrap_bare(const record_kind *k, cJSON *data, const http_request *req)
 {
     char id[IDS_UUID_LEN];
-    const char *event_id = req->idempotency_key; /* length checked by the caller */
+    const char *event_id = req->idempotency_key; /* checked by the caller */
     if (!event_id) {
         ids_uuid4(id);
         event_id = id;
@@ -469,9 +487,10 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
         http_respond_problem(resp, 500, "internal", "Internal error", "out of memory", NULL);
         goto out;
     }
-    if (kind == BODY_BARE && req->idempotency_key &&
-        (!*req->idempotency_key || strlen(req->idempotency_key) > EVENT_MAX_ID)) {
-        problem_field_set(&pf, "", "", "the Idempotency-Key header must have 1 to %d bytes",
+    if (kind == BODY_BARE && req->idempotency_key && !idempotency_key_valid(req->idempotency_key)) {
+        problem_field_set(&pf, "", "",
+                          "the Idempotency-Key header must have 1 to %d bytes of UTF-8 without "
+                          "control characters",
                           EVENT_MAX_ID);
         reject(k, resp, ATTUNE_ERR_INVALID, &pf);
         free(dup);

@@ -40,6 +40,24 @@ def ingest_with(base_env, log_dir, **env):
     return Service("ingest", dict(base_env, **env), log_dir).start()
 
 
+# --- Idempotency-Key --------------------------------------------------------
+
+
+def test_idempotency_key_must_be_utf8_without_control_characters(ingest):
+    data = interaction(new_id("cust"))
+    for key in (b"\xff\xfe-key", b"ab\x80cd", "a\tb".encode(), b"a\x7fb"):
+        resp = post(ingest, data, content_type="application/json",
+                    headers={"Idempotency-Key": key})
+        doc = assert_problem(resp, 400, "invalid-event")
+        assert "Idempotency-Key" in doc["detail"]
+    key = f"clé-{uuid.uuid4().hex[:8]}"
+    resp = post(ingest, data, content_type="application/json",
+                headers={"Idempotency-Key": key.encode()})
+    assert resp.status_code == 202, resp.text
+    resp.content.decode("utf-8")  # the answer itself is valid UTF-8
+    assert resp.json()["ids"] == [key]
+
+
 # --- idempotency identity -----------------------------------------------------
 
 
