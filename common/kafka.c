@@ -48,8 +48,9 @@ attune_err kafka_wait_all(kafka_wait *w, char *errstr, size_t errstr_size)
     rd_kafka_resp_err_t err = w->first_err;
     pthread_mutex_unlock(&w->mu);
     if (failed)
-        return attune_errf(ATTUNE_ERR_KAFKA, errstr, errstr_size, "%d record(s) not delivered: %s",
-                           failed, rd_kafka_err2str(err));
+        return attune_errf(
+            err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? ATTUNE_ERR_TOO_LARGE : ATTUNE_ERR_KAFKA,
+            errstr, errstr_size, "%d record(s) not delivered: %s", failed, rd_kafka_err2str(err));
     return ATTUNE_OK;
 }
 
@@ -57,7 +58,10 @@ static void wait_done(kafka_wait *w, rd_kafka_resp_err_t err)
 {
     pthread_mutex_lock(&w->mu);
     if (err) {
-        if (!w->failed)
+        /* A record the broker refuses as too large fails on every retry:
+         * that error wins over a transient one, so the caller does not ask
+         * for a retry. */
+        if (!w->failed || err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
             w->first_err = err;
         w->failed++;
     }
@@ -145,13 +149,36 @@ static void *poll_loop(void *arg)
     return NULL;
 }
 
+/* What a record holds besides the HTTP body it came from: the CloudEvent
+ * envelope of a bare interaction, the traceparent ingest adds, numbers
+ * printed longer than posted, key, headers, and librdkafka's own framing. */
+#define KAFKA_RECORD_ENVELOPE (64L * 1024)
+
+/* librdkafka refuses a record over message.max.bytes (default 1000000, less
+ * than the 1 MiB body limit): size it from the body limit, so any event the
+ * HTTP side lets through fits. An operator's smaller value is kept, with a
+ * warning, since such records then get 413. */
+static void check_max_bytes(rd_kafka_conf_t *conf, long want)
+{
+    char value[32];
+    size_t n = sizeof value;
+    if (rd_kafka_conf_get(conf, "message.max.bytes", value, &n) == RD_KAFKA_CONF_OK &&
+        strtol(value, NULL, 10) < want)
+        log_warn("kafka message.max.bytes=%s is below ATTUNE_MAX_BODY_BYTES plus %ld bytes of "
+                 "envelope (%ld): larger records are refused (ingest answers 413)",
+                 value, KAFKA_RECORD_ENVELOPE, want);
+}
+
 static attune_err producer_create(const config *cfg, const char *transactional_id,
                                   kafka_producer **out, char *errstr, size_t errstr_size)
 {
-    char timeout[32];
+    char timeout[32], max_bytes[32];
     snprintf(timeout, sizeof timeout, "%ld", cfg->produce_timeout_ms);
+    long want_max = cfg->max_body_bytes + KAFKA_RECORD_ENVELOPE;
+    snprintf(max_bytes, sizeof max_bytes, "%ld", want_max);
     const char *defaults[] = {"enable.idempotence", "true", "acks", "all", "linger.ms", "5",
                               "message.timeout.ms", timeout, "compression.type", "lz4",
+                              "message.max.bytes", max_bytes,
                               transactional_id ? "transactional.id" : NULL, transactional_id,
                               "transaction.timeout.ms", "10000",
                               /* Right after a commit the coordinator may still
@@ -165,6 +192,7 @@ static attune_err producer_create(const config *cfg, const char *transactional_i
         rd_kafka_conf_destroy(conf);
         return err;
     }
+    check_max_bytes(conf, want_max);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     kafka_producer *p = calloc(1, sizeof *p);
     if (!p) {
@@ -297,7 +325,8 @@ attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, 
         rd_kafka_headers_destroy(hdrs); /* not taken by a failed producev */
         if (w)
             wait_done(w, RD_KAFKA_RESP_ERR_NO_ERROR);
-        return ATTUNE_ERR_KAFKA;
+        return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? ATTUNE_ERR_TOO_LARGE
+                                                           : ATTUNE_ERR_KAFKA;
     }
     return ATTUNE_OK;
 }

@@ -537,7 +537,15 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
     }
     size_t dup_count = 0;
     err = produce_all(in, topic_of(in, k), events, n, req, dup, &dup_count, errstr, sizeof errstr);
-    if (err) {
+    if (err == ATTUNE_ERR_TOO_LARGE) {
+        /* Permanent: the same request would be refused again, so no 503. */
+        log_warn("%s not accepted: %s", k->noun, errstr);
+        count(k, "rejected", n);
+        char detail[96];
+        snprintf(detail, sizeof detail, "an %s is too large to be stored in Kafka; shorten it",
+                 k->what);
+        http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", detail, NULL);
+    } else if (err) {
         log_error("%s not accepted: %s", k->noun, errstr);
         count(k, "unavailable", n);
         char title[64], detail[96];

@@ -40,6 +40,85 @@ def ingest_with(base_env, log_dir, **env):
     return Service("ingest", dict(base_env, **env), log_dir).start()
 
 
+# --- records too large for Kafka: 413, never 503 ----------------------------
+
+
+def test_oversized_extension_attribute_is_413_not_503(ingest):
+    ce = cloudevent(interaction(new_id("cust")))
+    ce["big"] = "a" * 1_040_000  # the body stays under ATTUNE_MAX_BODY_BYTES (1 MiB)
+    unavailable = metric(ingest, "attune_ingest_events_total", 'result="unavailable"')
+    rejected = metric(ingest, "attune_ingest_events_total", 'result="rejected"')
+    resp = post(ingest, ce)
+    assert_problem(resp, 413, "limit-exceeded", field="big")
+    assert "Retry-After" not in resp.headers
+    assert metric(ingest, "attune_ingest_events_total", 'result="unavailable"') == unavailable
+    assert metric(ingest, "attune_ingest_events_total", 'result="rejected"') == rejected + 1
+
+
+def test_extension_attribute_limits(ingest):
+    ok = cloudevent(interaction(new_id("cust")), comexampleref="r" * 4096)
+    assert post(ingest, ok).status_code == 202
+    long_value = cloudevent(interaction("c"), comexampleref="r" * 4097)
+    assert_problem(post(ingest, long_value), 413, "limit-exceeded", field="comexampleref")
+    long_subject = cloudevent(interaction("c"), subject="s" * 4097)
+    assert_problem(post(ingest, long_subject), 413, "limit-exceeded", field="subject")
+    nested = cloudevent(interaction("c"), comexampleref={"a": 1})
+    assert_problem(post(ingest, nested), 400, "invalid-event", field="comexampleref")
+    many = cloudevent(interaction("c"), **{f"ext{i}": "v" for i in range(70)})
+    assert_problem(post(ingest, many), 413, "limit-exceeded")
+    batch = [cloudevent(interaction("c")), long_value]
+    assert_problem(post(ingest, batch, content_type="application/cloudevents-batch+json"), 413,
+                   "limit-exceeded", field="[1].comexampleref")
+
+
+def test_record_over_the_producer_limit_is_413(base_env, log_dir):
+    svc = ingest_with(base_env, log_dir, ATTUNE_KAFKA_MESSAGE_MAX_BYTES="3000")
+    try:
+        resp = post(svc, cloudevent(interaction(new_id("cust"), text="t" * 5000)))
+        assert_problem(resp, 413, "limit-exceeded")
+        assert "Retry-After" not in resp.headers
+        assert metric(svc, "attune_ingest_events_total", 'result="unavailable"') == 0
+        assert metric(svc, "attune_ingest_events_total", 'result="rejected"') == 1
+        assert post(svc, cloudevent(interaction(new_id("cust")))).status_code == 202
+    finally:
+        assert svc.stop() == 0, svc.log_tail()
+
+
+def test_record_the_broker_refuses_as_too_large_is_413(stack, base_env, log_dir):
+    topic = f"test.small-records.{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": stack.bootstrap})
+    for f in admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1,
+                                           config={"max.message.bytes": "3000"})]).values():
+        f.result(timeout=30)
+    svc = ingest_with(base_env, log_dir, ATTUNE_TOPIC_INTERACTIONS=topic)
+    try:
+        # base64 of random bytes: lz4 cannot shrink it under the topic's limit
+        text = base64.b64encode(os.urandom(4500)).decode()
+        resp = post(svc, cloudevent(interaction(new_id("cust"), text=text)))
+        assert_problem(resp, 413, "limit-exceeded")
+        assert metric(svc, "attune_ingest_events_total", 'result="unavailable"') == 0
+        assert post(svc, cloudevent(interaction(new_id("cust")))).status_code == 202
+    finally:
+        assert svc.stop() == 0, svc.log_tail()
+
+
+def test_producer_takes_any_record_the_body_limit_lets_through(stack, base_env, log_dir):
+    # A 1,000,000-byte text is over librdkafka's default message.max.bytes
+    # (1000000) once wrapped; ingest sizes its producer from the body limit.
+    svc = ingest_with(base_env, log_dir, ATTUNE_MAX_TEXT_BYTES="1048576")
+    try:
+        customer = new_id("cust")
+        text = ("hello world " * 90_000)[:1_000_000]
+        resp = post(svc, cloudevent(interaction(customer, text=text)))
+        assert resp.status_code == 202, resp.text
+    finally:
+        assert svc.stop() == 0, svc.log_tail()
+    records = Records(stack.bootstrap, TOPICS["interactions"])
+    got = records.collect(for_customers([customer]), 1)
+    records.close()
+    assert len(got) == 1 and len(event_value(got[0])["data"]["text"]) == 1_000_000
+
+
 # --- Idempotency-Key --------------------------------------------------------
 
 
