@@ -71,6 +71,12 @@ static const struct cfg_entry {
      "recent interactions read into the context"},
     {"ATTUNE_HTTP_MAX_CONNECTIONS", CFG_INT, offsetof(config, http_max_connections), "256", 1,
      100000, "most concurrent HTTP connections"},
+    {"ATTUNE_HTTP_MAX_CONN_PER_IP", CFG_INT, offsetof(config, http_max_conn_per_ip), "64", 0,
+     100000,
+     "most concurrent HTTP connections from one client address, more are refused at once (0: no "
+     "limit; behind a proxy, at least its connection pool)"},
+    {"ATTUNE_HTTP_TIMEOUT_S", CFG_INT, offsetof(config, http_timeout_s), "30", 1, 3600,
+     "an HTTP connection silent this long is closed"},
     {"ATTUNE_EXACTLY_ONCE", CFG_INT, offsetof(config, exactly_once), "1", 0, 1,
      "1: Kafka-to-Kafka stages produce and commit offsets in one transaction; 0: at least once"},
     {"ATTUNE_POLICY_FILE", CFG_STR, offsetof(config, policy_file), "", 0, 0,

@@ -41,6 +41,8 @@ typedef struct {
     long redis_timeout_ms;
     long recent_max;
     long http_max_connections;
+    long http_max_conn_per_ip; /* 0: no per-address limit */
+    long http_timeout_s;
     long exactly_once;      /* Kafka-to-Kafka stages use transactions */
     char *transactional_id; /* default <group>-<hostname>-<pid> */
     char *policy_file;      /* empty: the shipped default policy */

@@ -30,6 +30,8 @@ const char *attune_err_str(attune_err err)
         return "not found";
     case ATTUNE_ERR_STOPPED:
         return "stopped";
+    case ATTUNE_ERR_TOO_LARGE:
+        return "record too large for Kafka";
     }
     return "unknown error";
 }

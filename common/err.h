@@ -21,6 +21,7 @@ typedef enum {
     ATTUNE_ERR_TIMEOUT,   /* an operation ran out of time */
     ATTUNE_ERR_NOT_FOUND, /* the thing asked for does not exist */
     ATTUNE_ERR_STOPPED,   /* shutdown was requested while waiting */
+    ATTUNE_ERR_TOO_LARGE, /* Kafka refused a record as too large: a retry cannot help */
 } attune_err;
 
 /* Static, never NULL. */

@@ -1,5 +1,6 @@
 #include "event.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ids.h"
@@ -9,6 +10,43 @@
 static int bounded_str(const cJSON *v, size_t max)
 {
     return cJSON_IsString(v) && v->valuestring[0] != '\0' && strlen(v->valuestring) <= max;
+}
+
+/* Every attribute but data is bounded: an extension of a megabyte fits in
+ * the HTTP body limit but not in a Kafka record, and was answered 503 as if
+ * a retry could help. */
+static attune_err check_attributes(const cJSON *ce, const char *ptr_prefix, problem_field *pf)
+{
+    int n = 0;
+    for (const cJSON *a = ce->child; a; a = a->next) {
+        if (strcmp(a->string, "data") == 0)
+            continue;
+        char path[80];
+        snprintf(path, sizeof path, "/%.64s", a->string);
+        if (++n > EVENT_MAX_ATTRIBUTES) {
+            problem_field_set(pf, ptr_prefix, "",
+                              "a CloudEvent has at most %d attributes besides data",
+                              EVENT_MAX_ATTRIBUTES);
+            return ATTUNE_ERR_LIMIT;
+        }
+        if (strlen(a->string) > EVENT_MAX_ATTRIBUTE_NAME) {
+            problem_field_set(pf, ptr_prefix, path, "attribute names are at most %d bytes",
+                              EVENT_MAX_ATTRIBUTE_NAME);
+            return ATTUNE_ERR_INVALID;
+        }
+        if (cJSON_IsString(a)) {
+            if (strlen(a->valuestring) > EVENT_MAX_ATTRIBUTE_BYTES) {
+                problem_field_set(pf, ptr_prefix, path, "is longer than %d bytes",
+                                  EVENT_MAX_ATTRIBUTE_BYTES);
+                return ATTUNE_ERR_LIMIT;
+            }
+        } else if (!cJSON_IsNumber(a) && !cJSON_IsBool(a) && !cJSON_IsNull(a)) {
+            /* CloudEvents attributes are never nested. */
+            problem_field_set(pf, ptr_prefix, path, "must be a string, number, boolean or null");
+            return ATTUNE_ERR_INVALID;
+        }
+    }
+    return ATTUNE_OK;
 }
 
 attune_err event_validate(const cJSON *ce, const char *want_type, const char *ptr_prefix,
@@ -67,7 +105,7 @@ attune_err event_validate(const cJSON *ce, const char *want_type, const char *pt
         problem_field_set(pf, ptr_prefix, "/data", "is required: a JSON object");
         return ATTUNE_ERR_INVALID;
     }
-    return ATTUNE_OK;
+    return check_attributes(ce, ptr_prefix, pf);
 }
 
 cJSON *event_new(const char *id, const char *source, const char *type, long long time_ms,

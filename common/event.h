@@ -20,12 +20,21 @@
 #define EVENT_MAX_ID 256
 #define EVENT_MAX_SOURCE 1024
 #define EVENT_MAX_TYPE 256
+/* Context attributes besides data (specversion, id, ... and extensions). */
+#define EVENT_MAX_ATTRIBUTES 64
+#define EVENT_MAX_ATTRIBUTE_NAME 64
+/* Bytes of any other string attribute: subject, dataschema, an extension. */
+#define EVENT_MAX_ATTRIBUTE_BYTES 4096
 
 /* Checks the required context attributes (specversion 1.0, id, source,
  * type), the optional ones attune reads (time, datacontenttype,
  * traceparent), that type equals want_type when want_type is not NULL, and
- * that data is a JSON object. On failure pf names the attribute, under
- * ptr_prefix. */
+ * that data is a JSON object; then the limits on every other attribute
+ * (extensions included): at most EVENT_MAX_ATTRIBUTES besides data, names
+ * of at most EVENT_MAX_ATTRIBUTE_NAME bytes, values a string of at most
+ * EVENT_MAX_ATTRIBUTE_BYTES, a number, a boolean or null. On failure pf
+ * names the attribute, under ptr_prefix; ATTUNE_ERR_LIMIT for a count or a
+ * length over its limit, ATTUNE_ERR_INVALID otherwise. */
 attune_err event_validate(const cJSON *ce, const char *want_type, const char *ptr_prefix,
                           problem_field *pf) ATTUNE_MUST_CHECK;
 

@@ -22,9 +22,18 @@ struct httpd {
     int port;
 };
 
+/* A body over max_body whose size was not announced (chunked) is read and
+ * thrown away to its end, so the client, which sends it all before reading,
+ * gets its 413 rather than a reset connection; up to this much, past which
+ * the connection is closed: reading without end would be free work for a
+ * client that never stops. */
+#define HTTPD_DISCARD_MAX (64UL * 1024 * 1024)
+
 typedef struct {
     buf body;
     int too_large;
+    size_t discarded; /* body bytes thrown away once too_large */
+    int answered;     /* a response is queued (and counted): never twice */
     double started;
 } request_state;
 
@@ -174,17 +183,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         else
             return MHD_YES;
     }
-    if (*upload_data_size && !st->too_large) {
-        if (buf_append(&st->body, upload_data, *upload_data_size) != ATTUNE_OK)
+    /* libmicrohttpd refuses a response queued while the body is still
+     * arriving, so every piece is taken here and the answer waits for the
+     * last call (*upload_data_size == 0). */
+    if (*upload_data_size) {
+        if (st->too_large) {
+            st->discarded += *upload_data_size;
+            if (st->discarded > HTTPD_DISCARD_MAX)
+                return MHD_NO;
+        } else if (buf_append(&st->body, upload_data, *upload_data_size) != ATTUNE_OK) {
             st->too_large = 1;
+        }
         *upload_data_size = 0;
         return MHD_YES;
     }
-    *upload_data_size = 0;
+    if (st->answered)
+        return MHD_YES;
+    st->answered = 1;
 
     http_response resp = {0};
     const char *route_name = "other";
     int handled = 0;
+    /* HEAD is answered wherever GET is; libmicrohttpd sends the headers of
+     * the GET answer (Content-Length included) without its body. */
+    if (strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+        method = MHD_HTTP_METHOD_GET;
     if (st->too_large) {
         char detail[96];
         snprintf(detail, sizeof detail, "the request body exceeds %zu bytes", h->max_body);
@@ -255,10 +278,11 @@ static attune_err resolve(const char *addr, struct sockaddr_storage *ss, socklen
     return ATTUNE_OK;
 }
 
-attune_err httpd_start(const char *addr, const httpd_route *routes, size_t route_count,
-                       httpd_ready_fn ready, void *ud, long max_body, long max_connections,
-                       httpd **out, char *errstr, size_t errstr_size)
+attune_err httpd_start(const config *cfg, const httpd_route *routes, size_t route_count,
+                       httpd_ready_fn ready, void *ud, httpd **out, char *errstr,
+                       size_t errstr_size)
 {
+    const char *addr = cfg->http_addr;
     *out = NULL;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -274,16 +298,22 @@ attune_err httpd_start(const char *addr, const httpd_route *routes, size_t route
     h->route_count = route_count;
     h->ready = ready;
     h->ud = ud;
-    h->max_body = (size_t)max_body;
+    h->max_body = (size_t)cfg->max_body_bytes;
     unsigned flags =
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
-                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss,
-                                 MHD_OPTION_NOTIFY_COMPLETED, request_done, h,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_connections,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    h->daemon = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_NOTIFY_COMPLETED, request_done, h,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
+        /* Slow clients from one address (slowloris)
+         * cannot take every slot: over this, a new
+         * connection is closed as soon as accepted,
+         * whereas at the overall limit it would wait
+         * in the backlog, health checks included. */
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->http_max_conn_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s, MHD_OPTION_END);
     if (!h->daemon) {
         free(h);
         return attune_errf(ATTUNE_ERR_IO, errstr, errstr_size,

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "config.h"
 #include "err.h"
 #include "problem.h"
 
@@ -42,11 +43,13 @@ typedef struct {
 
 typedef struct httpd httpd;
 
-/* Routes are borrowed and must outlive the server. ready may be NULL
- * (always ready). */
-attune_err httpd_start(const char *addr, const httpd_route *routes, size_t route_count,
-                       httpd_ready_fn ready, void *ud, long max_body, long max_connections,
-                       httpd **out, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
+/* Listens on cfg->http_addr with cfg's limits: body size, connections in
+ * all and per client address, idle timeout. Routes are borrowed and must
+ * outlive the server; cfg is read only here. ready may be NULL (always
+ * ready). */
+attune_err httpd_start(const config *cfg, const httpd_route *routes, size_t route_count,
+                       httpd_ready_fn ready, void *ud, httpd **out, char *errstr,
+                       size_t errstr_size) ATTUNE_MUST_CHECK;
 /* Stops accepting, waits for running requests, frees. */
 void httpd_stop(httpd *h);
 /* The port actually bound (useful with port 0). */

@@ -49,8 +49,9 @@ attune_err kafka_wait_all(kafka_wait *w, char *errstr, size_t errstr_size)
     rd_kafka_resp_err_t err = w->first_err;
     pthread_mutex_unlock(&w->mu);
     if (failed)
-        return attune_errf(ATTUNE_ERR_KAFKA, errstr, errstr_size, "%d record(s) not delivered: %s",
-                           failed, rd_kafka_err2str(err));
+        return attune_errf(
+            err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? ATTUNE_ERR_TOO_LARGE : ATTUNE_ERR_KAFKA,
+            errstr, errstr_size, "%d record(s) not delivered: %s", failed, rd_kafka_err2str(err));
     return ATTUNE_OK;
 }
 
@@ -58,7 +59,10 @@ static void wait_done(kafka_wait *w, rd_kafka_resp_err_t err)
 {
     pthread_mutex_lock(&w->mu);
     if (err) {
-        if (!w->failed)
+        /* A record the broker refuses as too large fails on every retry:
+         * that error wins over a transient one, so the caller does not ask
+         * for a retry. */
+        if (!w->failed || err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
             w->first_err = err;
         w->failed++;
     }
@@ -301,7 +305,7 @@ attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, 
     /* Refused here rather than by producev, so that the caller can tell a
      * record that will never fit from a broker that is away. */
     if (record_size(key_len, value_len, headers, header_count) > p->max_record)
-        return ATTUNE_ERR_LIMIT;
+        return ATTUNE_ERR_TOO_LARGE;
     rd_kafka_headers_t *hdrs = rd_kafka_headers_new(header_count ? header_count : 1);
     for (size_t i = 0; i < header_count; i++)
         rd_kafka_header_add(hdrs, headers[i].name, -1, headers[i].value, -1);
@@ -326,7 +330,8 @@ attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, 
         rd_kafka_headers_destroy(hdrs); /* not taken by a failed producev */
         if (w)
             wait_done(w, RD_KAFKA_RESP_ERR_NO_ERROR);
-        return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? ATTUNE_ERR_LIMIT : ATTUNE_ERR_KAFKA;
+        return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? ATTUNE_ERR_TOO_LARGE
+                                                           : ATTUNE_ERR_KAFKA;
     }
     return ATTUNE_OK;
 }

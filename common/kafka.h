@@ -27,7 +27,8 @@ void kafka_wait_init(kafka_wait *w);
 void kafka_wait_fini(kafka_wait *w);
 /* Blocks until every record produced with w is acknowledged or failed
  * (message.timeout.ms bounds this). ATTUNE_OK when all were acknowledged;
- * ATTUNE_ERR_KAFKA otherwise, with the first error in errstr. */
+ * ATTUNE_ERR_TOO_LARGE when the broker refused one as too large (its
+ * max.message.bytes), ATTUNE_ERR_KAFKA otherwise; the error in errstr. */
 attune_err kafka_wait_all(kafka_wait *w, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
 
 typedef struct {
@@ -39,15 +40,17 @@ typedef struct kafka_producer kafka_producer;
 typedef struct kafka_consumer kafka_consumer;
 
 /* A producer with its own poll thread, so delivery reports flow whatever the
- * caller does. client_id names it in broker logs. */
+ * caller does. client_id names it in broker logs. Its message.max.bytes is
+ * cfg->max_body_bytes + 64 KiB, so any event ingest accepts fits. */
 attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *errstr,
                               size_t errstr_size) ATTUNE_MUST_CHECK;
 /* Flushes (bounded by the produce timeout), stops the poll thread, frees. */
 void kafka_producer_free(kafka_producer *p);
 /* Queues one record; the value and headers are copied. w counts it. When the
  * local queue is full this waits for room (bounded by the produce timeout).
- * ATTUNE_ERR_LIMIT: the record is bigger than the producer's
- * message.max.bytes and never will be sent (nothing was queued). */
+ * ATTUNE_ERR_TOO_LARGE: the record is over the producer's message.max.bytes
+ * and never will be sent (nothing was queued); ATTUNE_ERR_KAFKA for any
+ * other refusal. */
 attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, size_t key_len,
                          const void *value, size_t value_len, const kafka_header *headers,
                          size_t header_count, kafka_wait *w) ATTUNE_MUST_CHECK;

@@ -34,7 +34,7 @@ attune_err stage_emit(stage_io *io, const rd_kafka_message_t *from, const char *
     attune_err err = kafka_produce(io->producer, topic, key, key ? strlen(key) : 0, text, len, h,
                                    tp ? 2 : 1, io->wait);
     free(text);
-    if (err == ATTUNE_ERR_LIMIT) {
+    if (err == ATTUNE_ERR_TOO_LARGE) {
         /* Retrying would stop every partition of this instance for good:
          * the input goes to the dead-letter topic with the reason. */
         char reason[256];
@@ -140,8 +140,7 @@ int stage_run(const config *cfg, const stage_spec *spec)
     int code = 1;
 
     service_install_signals();
-    if (httpd_start(cfg->http_addr, spec->routes, spec->route_count, stage_ready, &ready,
-                    cfg->max_body_bytes, cfg->http_max_connections, &http, errstr,
+    if (httpd_start(cfg, spec->routes, spec->route_count, stage_ready, &ready, &http, errstr,
                     sizeof errstr) != ATTUNE_OK) {
         log_error("%s", errstr);
         goto out;

@@ -177,12 +177,30 @@ static void count(const record_kind *k, const char *result, size_t n)
     metric_add(metrics_counter(name, help, labels), n);
 }
 
+/* 1 when an Idempotency-Key can become an event id: 1 to EVENT_MAX_ID bytes
+ * of UTF-8 without control characters (C0, DEL, C1). The later stages refuse
+ * an event that is not UTF-8, and a 202 must mean the event goes through. */
+static int idempotency_key_valid(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > EVENT_MAX_ID || json_utf8_valid(key, n) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c < 0x20 || c == 0x7f)
+            return 0;
+        if (c == 0xc2 && (unsigned char)key[i + 1] < 0xa0) /* U+0080..U+009F */
+            return 0;
+    }
+    return 1;
+}
+
 /* Turns a bare interaction into a CloudEvent; the id is the caller's
  * Idempotency-Key when given, so a retried post is recognised. */
 static cJSON *wrap_bare(const record_kind *k, cJSON *data, const http_request *req)
 {
     char id[IDS_UUID_LEN];
-    const char *event_id = req->idempotency_key; /* length checked by the caller */
+    const char *event_id = req->idempotency_key; /* checked by the caller */
     if (!event_id) {
         ids_uuid4(id);
         event_id = id;
@@ -216,19 +234,40 @@ static attune_err check_event(const ingest *in, const record_kind *k, const cJSO
     return k->validate(in, cJSON_GetObjectItemCaseSensitive(ce, "data"), data_prefix, pf);
 }
 
-/* The idempotency key of an event: its source and id, as CloudEvents
- * defines uniqueness. */
-static void seen_key(const cJSON *ce, char *out, size_t n)
+/* Appends a separator (unless first) and s to out, with the separator 0x1f
+ * and the escape 0x1e inside s preceded by a 0x1e, so parts never run
+ * together: source "/s\x1fx" with id "y" differs from source "/s" with id
+ * "x\x1fy". Parts without either byte, nearly all, keep the key they had
+ * before, so ids remembered in Redis by an older ingest still count.
+ * Stops at cap - 1 (event_validate's bounds make that unreachable). */
+static void seen_key_part(const char *s, int first, char *out, size_t cap, size_t *len)
 {
-    snprintf(out, n, "%s\x1f%s\x1f%s", json_str(ce, "type"), json_str(ce, "source"),
-             json_str(ce, "id"));
+    if (!first && *len + 1 < cap)
+        out[(*len)++] = '\x1f';
+    for (; s && *s && *len + 2 < cap; s++) {
+        if (*s == '\x1e' || *s == '\x1f')
+            out[(*len)++] = '\x1e';
+        out[(*len)++] = *s;
+    }
+    out[*len] = '\0';
+}
+
+/* The idempotency key of an event: its source and id, as CloudEvents
+ * defines uniqueness (and its type). */
+static void seen_key(const cJSON *ce, char *out, size_t cap)
+{
+    size_t len = 0;
+    seen_key_part(json_str(ce, "type"), 1, out, cap, &len);
+    seen_key_part(json_str(ce, "source"), 0, out, cap, &len);
+    seen_key_part(json_str(ce, "id"), 0, out, cap, &len);
 }
 
 /* The window shared by every ingest replica lives in Redis, so a retry that
  * reaches another replica is still recognised. Redis trouble never fails a
  * request: the local window still applies. */
 #define SHARED_PREFIX "attune:ingest:seen:"
-#define SEEN_KEY_MAX (EVENT_MAX_TYPE + EVENT_MAX_ID + EVENT_MAX_SOURCE + 3)
+/* Every byte escaped at worst, two separators and the NUL. */
+#define SEEN_KEY_MAX (2 * (EVENT_MAX_TYPE + EVENT_MAX_ID + EVENT_MAX_SOURCE) + 3)
 #define SHARED_KEY_MAX (sizeof SHARED_PREFIX + SEEN_KEY_MAX)
 
 static void shared_key(const cJSON *ce, char *out, size_t n)
@@ -448,9 +487,10 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
         http_respond_problem(resp, 500, "internal", "Internal error", "out of memory", NULL);
         goto out;
     }
-    if (kind == BODY_BARE && req->idempotency_key &&
-        (!*req->idempotency_key || strlen(req->idempotency_key) > EVENT_MAX_ID)) {
-        problem_field_set(&pf, "", "", "the Idempotency-Key header must have 1 to %d bytes",
+    if (kind == BODY_BARE && req->idempotency_key && !idempotency_key_valid(req->idempotency_key)) {
+        problem_field_set(&pf, "", "",
+                          "the Idempotency-Key header must have 1 to %d bytes of UTF-8 without "
+                          "control characters",
                           EVENT_MAX_ID);
         reject(k, resp, ATTUNE_ERR_INVALID, &pf);
         free(dup);
@@ -497,7 +537,15 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
     }
     size_t dup_count = 0;
     err = produce_all(in, topic_of(in, k), events, n, req, dup, &dup_count, errstr, sizeof errstr);
-    if (err) {
+    if (err == ATTUNE_ERR_TOO_LARGE) {
+        /* Permanent: the same request would be refused again, so no 503. */
+        log_warn("%s not accepted: %s", k->noun, errstr);
+        count(k, "rejected", n);
+        char detail[96];
+        snprintf(detail, sizeof detail, "an %s is too large to be stored in Kafka; shorten it",
+                 k->what);
+        http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", detail, NULL);
+    } else if (err) {
         log_error("%s not accepted: %s", k->noun, errstr);
         count(k, "unavailable", n);
         char title[64], detail[96];

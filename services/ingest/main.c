@@ -25,9 +25,8 @@ int main(int argc, char **argv)
     static const httpd_route routes[] = {{"POST", "/v1/events", ingest_post_events},
                                          {"POST", "/v1/outcomes", ingest_post_outcomes}};
     httpd *http = NULL;
-    if (httpd_start(cfg.http_addr, routes, sizeof routes / sizeof routes[0], ingest_ready, &in,
-                    cfg.max_body_bytes, cfg.http_max_connections, &http, errstr,
-                    sizeof errstr) != ATTUNE_OK) {
+    if (httpd_start(&cfg, routes, sizeof routes / sizeof routes[0], ingest_ready, &in, &http,
+                    errstr, sizeof errstr) != ATTUNE_OK) {
         log_error("%s", errstr);
         ingest_fini(&in);
         config_fini(&cfg);

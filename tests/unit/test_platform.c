@@ -1,7 +1,7 @@
 /* Unit tests of the platform modules: config, JSON limits, CloudEvents and
- * interaction validation, problem documents, metrics text, the idempotency
- * window, timestamps, Redis URLs, the data-file number reader, the in-place
- * JSON writer. */
+ * interaction validation, the producer's size limit, problem documents, metrics text, the
+ * idempotency window, timestamps, Redis URLs, the data-file number reader, the in-place JSON
+ * writer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +18,7 @@
 #include "ids.h"
 #include "interaction.h"
 #include "json.h"
+#include "kafka.h"
 #include "metrics.h"
 #include "numparse.h"
 #include "problem.h"
@@ -43,6 +44,8 @@ static void test_config_defaults(void **state)
     assert_string_equal(cfg.group_id, "attune-enrich");
     assert_string_equal(cfg.topic_interactions, "attune.interactions.v1");
     assert_int_equal(cfg.max_body_bytes, 1048576);
+    assert_int_equal(cfg.http_max_conn_per_ip, 64);
+    assert_int_equal(cfg.http_timeout_s, 30);
     assert_int_equal(cfg.kafka_prop_count, 0);
     config_fini(&cfg);
 }
@@ -206,6 +209,77 @@ static void test_event_validate_and_derive(void **state)
     assert_int_equal(event_validate(ce, NULL, "", &pf), ATTUNE_ERR_INVALID);
     assert_string_equal(pf.pointer, "/id");
     cJSON_Delete(ce);
+}
+
+static void test_event_attribute_limits(void **state)
+{
+    (void)state;
+    problem_field pf;
+    cJSON *ce = parse("{\"specversion\":\"1.0\",\"id\":\"e1\",\"source\":\"/s\",\"type\":"
+                      "\"attune.interaction.v1\",\"data\":" GOOD_DATA "}");
+    char *value = malloc(EVENT_MAX_ATTRIBUTE_BYTES + 2);
+    assert_non_null(value);
+    memset(value, 'v', EVENT_MAX_ATTRIBUTE_BYTES);
+    value[EVENT_MAX_ATTRIBUTE_BYTES] = '\0';
+    cJSON_AddStringToObject(ce, "comexampleref", value);
+    cJSON_AddNumberToObject(ce, "comexamplecount", 3);
+    assert_int_equal(event_validate(ce, NULL, "/0", &pf), ATTUNE_OK);
+
+    value[EVENT_MAX_ATTRIBUTE_BYTES] = 'v';
+    value[EVENT_MAX_ATTRIBUTE_BYTES + 1] = '\0';
+    cJSON_ReplaceItemInObjectCaseSensitive(ce, "comexampleref", cJSON_CreateString(value));
+    assert_int_equal(event_validate(ce, NULL, "/0", &pf), ATTUNE_ERR_LIMIT);
+    assert_string_equal(pf.pointer, "/0/comexampleref");
+    cJSON_DeleteItemFromObjectCaseSensitive(ce, "comexampleref");
+
+    cJSON_AddStringToObject(ce, "subject", value); /* subject is bounded too */
+    assert_int_equal(event_validate(ce, NULL, "", &pf), ATTUNE_ERR_LIMIT);
+    assert_string_equal(pf.pointer, "/subject");
+    cJSON_DeleteItemFromObjectCaseSensitive(ce, "subject");
+    free(value);
+
+    cJSON_AddItemToObject(ce, "comexamplenested", cJSON_CreateObject());
+    assert_int_equal(event_validate(ce, NULL, "", &pf), ATTUNE_ERR_INVALID);
+    assert_string_equal(pf.pointer, "/comexamplenested");
+    cJSON_DeleteItemFromObjectCaseSensitive(ce, "comexamplenested");
+
+    for (int i = 0; i < EVENT_MAX_ATTRIBUTES; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "ext%d", i);
+        cJSON_AddBoolToObject(ce, name, 1);
+    }
+    assert_int_equal(event_validate(ce, NULL, "", &pf), ATTUNE_ERR_LIMIT);
+    cJSON_Delete(ce);
+}
+
+/* A record over message.max.bytes is refused at once with its own code, so
+ * ingest can answer 413 instead of 503; no broker is needed for that. */
+static void test_kafka_produce_too_large(void **state)
+{
+    (void)state;
+    clear_env();
+    setenv("ATTUNE_KAFKA_BOOTSTRAP", "127.0.0.1:1", 1);
+    setenv("ATTUNE_KAFKA_MESSAGE_MAX_BYTES", "2000", 1);
+    setenv("ATTUNE_PRODUCE_TIMEOUT_MS", "100", 1);
+    config cfg;
+    char err[256];
+    assert_int_equal(config_load(&cfg, "ingest", err, sizeof err), ATTUNE_OK);
+    kafka_producer *p = NULL;
+    assert_int_equal(kafka_producer_new(&cfg, &p, err, sizeof err), ATTUNE_OK);
+    static char value[4000];
+    memset(value, 'x', sizeof value);
+    kafka_wait w;
+    kafka_wait_init(&w);
+    assert_int_equal(kafka_produce(p, "t", "k", 1, value, sizeof value, NULL, 0, &w),
+                     ATTUNE_ERR_TOO_LARGE);
+    assert_int_equal(kafka_wait_all(&w, err, sizeof err), ATTUNE_OK); /* nothing was queued */
+    kafka_wait_fini(&w);
+    kafka_producer_free(p);
+    assert_string_equal(attune_err_str(ATTUNE_ERR_TOO_LARGE), "record too large for Kafka");
+    unsetenv("ATTUNE_KAFKA_MESSAGE_MAX_BYTES");
+    unsetenv("ATTUNE_PRODUCE_TIMEOUT_MS");
+    config_fini(&cfg);
+    clear_env();
 }
 
 static void test_traceparent(void **state)
@@ -409,6 +483,8 @@ int main(void)
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_interaction_valid_and_invalid),
         cmocka_unit_test(test_event_validate_and_derive),
+        cmocka_unit_test(test_event_attribute_limits),
+        cmocka_unit_test(test_kafka_produce_too_large),
         cmocka_unit_test(test_traceparent),
         cmocka_unit_test(test_problem_document),
         cmocka_unit_test(test_metrics_text),
