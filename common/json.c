@@ -37,6 +37,45 @@ int json_utf8_valid(const char *s, size_t n)
     return 0;
 }
 
+size_t json_utf8_cut(const char *p, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    /* p[max] is the first byte left off: while it continues a character,
+     * that character is left off whole */
+    while (max > 0 && ((unsigned char)p[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
+size_t json_pointer_append(char *out, size_t size, const char *name, size_t max)
+{
+    size_t o = strlen(out);
+    if (size - o < 2)
+        return o;
+    out[o++] = '/';
+    size_t n = json_utf8_cut(name, strlen(name), max);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)name[i];
+        size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        if (len > n - i)
+            break; /* not UTF-8: the parser never lets such a name through */
+        size_t w = c == '~' || c == '/' ? 2 : len;
+        if (size - o < w + 1)
+            break;
+        if (w == 2 && len == 1) {
+            out[o++] = '~';
+            out[o++] = c == '~' ? '0' : '1';
+        } else {
+            memcpy(out + o, name + i, len);
+            o += len;
+        }
+        i += len;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 /* Depth of [ and { outside strings, so a hostile "[[[[..." never reaches
  * cJSON's recursion. */
 static int depth_exceeds(const char *p, size_t n, int max_depth)

@@ -1,7 +1,7 @@
 /* Unit tests of the platform modules: config, JSON limits, CloudEvents and
  * interaction validation, problem documents, metrics text, the idempotency
  * window, timestamps, Redis URLs, the data-file number reader, the in-place
- * JSON writer. */
+ * JSON writer, JSON pointers in problem documents. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +20,7 @@
 #include "json.h"
 #include "metrics.h"
 #include "numparse.h"
+#include "outcome.h"
 #include "problem.h"
 #include "redis.h"
 #include "ts.h"
@@ -241,6 +242,83 @@ static void test_problem_document(void **state)
     free(text);
 }
 
+/* A member name in a JSON pointer is cut on a character boundary and
+ * escaped as RFC 6901 says, so the problem document stays valid UTF-8 and
+ * the pointer points where it says. */
+static void test_problem_pointer_utf8_and_escapes(void **state)
+{
+    (void)state;
+    problem_field pf;
+    char name[80], pointer[100];
+    memset(name, 'a', 63);
+    memcpy(name + 63, "\xc3\xa9", 3); /* 63 x "a" then "é": 65 bytes */
+
+    /* an attribute name over 64 bytes */
+    cJSON *d = parse(GOOD_DATA);
+    cJSON *attrs = cJSON_GetObjectItemCaseSensitive(d, "attributes");
+    cJSON_AddNumberToObject(attrs, name, 1);
+    assert_int_equal(interaction_validate(d, 100, "/data", &pf), ATTUNE_ERR_INVALID);
+    snprintf(pointer, sizeof pointer, "/data/attributes/%.63s", name);
+    assert_string_equal(pf.pointer, pointer);
+    assert_int_equal(json_utf8_valid(pf.pointer, strlen(pf.pointer)), 0);
+    cJSON_Delete(d);
+
+    /* an unknown interaction field */
+    d = parse(GOOD_DATA);
+    cJSON_AddNumberToObject(d, name, 1);
+    assert_int_equal(interaction_validate(d, 100, "", &pf), ATTUNE_ERR_INVALID);
+    assert_string_equal(pf.pointer, pointer + sizeof "/data/attributes" - 1);
+    cJSON_Delete(d);
+
+    /* an unknown outcome field, and the document made of it */
+    cJSON *o = parse("{\"decision_id\":\"d1\",\"interaction_id\":\"i1\",\"customer_id\":\"c1\","
+                     "\"resolved\":true}");
+    cJSON_AddNumberToObject(o, name, 1);
+    assert_int_equal(outcome_validate(o, "/data", &pf), ATTUNE_ERR_INVALID);
+    snprintf(pointer, sizeof pointer, "/data/%.63s", name);
+    assert_string_equal(pf.pointer, pointer);
+    char *text = problem_json(400, "invalid-outcome", "The outcome is not valid", NULL, &pf);
+    assert_non_null(text);
+    assert_int_equal(json_utf8_valid(text, strlen(text)), 0);
+    free(text);
+    cJSON_Delete(o);
+
+    /* "~" and "/" in names */
+    d = parse(GOOD_DATA);
+    cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(d, "attributes"), "a/b~c",
+                          cJSON_CreateObject());
+    assert_int_equal(interaction_validate(d, 100, "/data", &pf), ATTUNE_ERR_INVALID);
+    assert_string_equal(pf.pointer, "/data/attributes/a~1b~0c");
+    text = problem_json(400, "invalid-event", "The event is not valid", NULL, &pf);
+    cJSON *doc = parse(text);
+    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "errors"), 0);
+    assert_string_equal(json_str(e, "pointer"), "/data/attributes/a~1b~0c");
+    assert_string_equal(json_str(e, "field"), "data.attributes.a/b~c");
+    cJSON_Delete(doc);
+    free(text);
+    cJSON_Delete(d);
+
+    /* the helpers at their edges */
+    assert_int_equal(json_utf8_cut("h\xc3\xa9", 3, 2), 1);
+    assert_int_equal(json_utf8_cut("h\xc3\xa9", 3, 3), 3);
+    assert_int_equal(json_utf8_cut("\xf0\x9f\x98\x80!", 5, 3), 0);
+    assert_int_equal(json_utf8_cut("abc", 3, 10), 3);
+    char out[8] = "/a";
+    assert_int_equal(json_pointer_append(out, sizeof out, "x~/y", 64), 6);
+    assert_string_equal(out, "/a/x~0"); /* no half escape */
+    char small[4] = "";
+    assert_int_equal(json_pointer_append(small, sizeof small, "a\xc3\xa9", 64), 2);
+    assert_string_equal(small, "/a"); /* no half character */
+    small[0] = '\0';
+    assert_int_equal(json_pointer_append(small, sizeof small, "abc", 1), 2);
+    assert_string_equal(small, "/a");
+    char long_detail[sizeof pf.detail + 8];
+    memset(long_detail, 'a', sizeof pf.detail - 2);
+    strcpy(long_detail + sizeof pf.detail - 2, "\xc3\xa9");
+    problem_field_set(&pf, "/data", "/x", "%s", long_detail);
+    assert_int_equal(strlen(pf.detail), sizeof pf.detail - 2);
+}
+
 static void test_metrics_text(void **state)
 {
     (void)state;
@@ -411,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_event_validate_and_derive),
         cmocka_unit_test(test_traceparent),
         cmocka_unit_test(test_problem_document),
+        cmocka_unit_test(test_problem_pointer_utf8_and_escapes),
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_dedup_window),
         cmocka_unit_test(test_rfc3339),
