@@ -76,28 +76,40 @@ size_t json_pointer_append(char *out, size_t size, const char *name, size_t max)
     return o;
 }
 
-/* Depth of [ and { outside strings, so a hostile "[[[[..." never reaches
- * cJSON's recursion. */
-static int depth_exceeds(const char *p, size_t n, int max_depth)
+typedef enum { RAW_OK, RAW_TOO_DEEP, RAW_ESCAPED_NUL } raw_verdict;
+
+/* One pass over the raw bytes before cJSON sees them. The depth of [ and {
+ * outside strings, so a hostile "[[[[..." never reaches cJSON's recursion.
+ * And the escape \u0000 in a string or member name: cJSON decodes it into
+ * the terminator of a C string, which would cut the rest off silently (a
+ * validated "c1\u0000evil" stored as "c1"). An escape is a backslash and
+ * the byte after it, skipped together, so "\\u0000" (an escaped
+ * backslash) is not taken for one. *at is the byte offset of the escape. */
+static raw_verdict scan_raw(const char *p, size_t n, int max_depth, size_t *at)
 {
     int depth = 0, in_str = 0;
     for (size_t i = 0; i < n; i++) {
         char c = p[i];
         if (in_str) {
-            if (c == '\\')
+            if (c == '\\') {
+                if (n - i >= 6 && memcmp(p + i + 1, "u0000", 5) == 0) {
+                    *at = i;
+                    return RAW_ESCAPED_NUL;
+                }
                 i++;
-            else if (c == '"')
+            } else if (c == '"') {
                 in_str = 0;
+            }
         } else if (c == '"') {
             in_str = 1;
         } else if (c == '[' || c == '{') {
             if (++depth > max_depth)
-                return 1;
+                return RAW_TOO_DEEP;
         } else if (c == ']' || c == '}') {
             depth--;
         }
     }
-    return 0;
+    return RAW_OK;
 }
 
 attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char *errstr,
@@ -110,9 +122,17 @@ attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char 
         return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "not valid UTF-8");
     if (memchr(p, '\0', n))
         return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "NUL byte in JSON text");
-    if (depth_exceeds(p, n, max_depth))
+    size_t at = 0;
+    switch (scan_raw(p, n, max_depth, &at)) {
+    case RAW_TOO_DEEP:
         return attune_errf(ATTUNE_ERR_LIMIT, errstr, errstr_size,
                            "JSON nested deeper than %d levels", max_depth);
+    case RAW_ESCAPED_NUL:
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size,
+                           "\\u0000 (NUL) in a JSON string at byte %zu", at);
+    case RAW_OK:
+        break;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
     if (!root) {

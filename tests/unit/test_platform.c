@@ -135,6 +135,33 @@ static cJSON *parse(const char *text)
     return doc;
 }
 
+/* cJSON decodes \u0000 into the terminator of a C string, so the rest of
+ * the string (or member name) would vanish silently: rejected like a raw
+ * NUL byte. An escaped backslash before "u0000" is no escape of NUL. */
+static void test_json_escaped_nul(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{\"customer_id\":\"c1\\u0000evil\"}",
+        "{\"a\\u0000b\":1}",
+        "[\"\\\\\\u0000\"]", /* an escaped backslash, then \u0000 */
+        "{\"a\":{\"b\":[\"\\u00000\"]}}",
+        "\"\\u0000\"",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *doc = NULL;
+        char err[128] = "";
+        assert_int_equal(json_parse(bad[i], strlen(bad[i]), 8, &doc, err, sizeof err),
+                         ATTUNE_ERR_PARSE);
+        assert_null(doc);
+        assert_non_null(strstr(err, "\\u0000"));
+    }
+    cJSON *doc = parse("{\"a\":\"\\\\u0000\",\"b\":\"\\u0001\\\\\\\\u0000\"}");
+    assert_string_equal(json_str(doc, "a"), "\\u0000");
+    assert_string_equal(json_str(doc, "b"), "\x01\\\\u0000");
+    cJSON_Delete(doc);
+}
+
 #define GOOD_DATA                                                                                  \
     "{\"interaction_id\":\"i1\",\"customer_id\":\"c1\",\"channel\":\"chat\",\"kind\":"             \
     "\"message\",\"occurred_at\":\"2026-11-22T10:00:00.5+01:00\",\"text\":\"hi\","                 \
@@ -484,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_config_errors_name_the_variable),
         cmocka_unit_test(test_config_kafka_passthrough),
         cmocka_unit_test(test_json_limits),
+        cmocka_unit_test(test_json_escaped_nul),
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_interaction_valid_and_invalid),
         cmocka_unit_test(test_event_validate_and_derive),
