@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int json_utf8_valid(const char *s, size_t n)
@@ -112,6 +113,83 @@ static raw_verdict scan_raw(const char *p, size_t n, int max_depth, size_t *at)
     return RAW_OK;
 }
 
+/* Objects with more members than this are checked by sorting their names,
+ * smaller ones by comparing every pair (cheaper at that size). */
+#define DUP_PAIRWISE_MAX 16
+/* Bytes of a member name quoted in an error message. */
+#define ERR_NAME_MAX 64
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A name that two members of obj share, or NULL; *nomem is set when the
+ * sort could not allocate. */
+static const char *repeated_name(const cJSON *obj, int *nomem)
+{
+    size_t n = 0;
+    for (const cJSON *m = obj->child; m; m = m->next)
+        n++;
+    if (n <= DUP_PAIRWISE_MAX) {
+        for (const cJSON *a = obj->child; a; a = a->next)
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (strcmp(a->string, b->string) == 0)
+                    return a->string;
+        return NULL;
+    }
+    const char **names = malloc(n * sizeof *names);
+    if (!names) {
+        *nomem = 1;
+        return NULL;
+    }
+    size_t i = 0;
+    for (const cJSON *m = obj->child; m; m = m->next)
+        names[i++] = m->string;
+    qsort(names, n, sizeof *names, cmp_names);
+    const char *dup = NULL;
+    for (i = 1; i < n && !dup; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            dup = names[i];
+    free(names);
+    return dup;
+}
+
+/* Looks for a repeated member name in item and below, depth first (the
+ * depth is bounded before parsing). ptr holds item's JSON pointer; on 1 it
+ * holds the repeated member's (cut when it does not fit). -1: no memory. */
+static int find_repeated(const cJSON *item, char *ptr, size_t size)
+{
+    int nomem = 0;
+    if (cJSON_IsObject(item)) {
+        const char *name = repeated_name(item, &nomem);
+        if (nomem)
+            return -1;
+        if (name) {
+            json_pointer_append(ptr, size, name, ERR_NAME_MAX);
+            return 1;
+        }
+    }
+    size_t len = strlen(ptr), index = 0;
+    for (const cJSON *c = item->child; c; c = c->next, index++) {
+        if (!cJSON_IsObject(c) && !cJSON_IsArray(c))
+            continue;
+        if (cJSON_IsObject(item)) {
+            json_pointer_append(ptr, size, c->string, ERR_NAME_MAX);
+        } else {
+            char token[24];
+            int w = snprintf(token, sizeof token, "/%zu", index);
+            if (w > 0 && (size_t)w < size - len)
+                memcpy(ptr + len, token, (size_t)w + 1);
+        }
+        int r = find_repeated(c, ptr, size);
+        if (r)
+            return r;
+        ptr[len] = '\0';
+    }
+    return 0;
+}
+
 attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char *errstr,
                       size_t errstr_size)
 {
@@ -151,6 +229,21 @@ attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char 
             return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size,
                                "unexpected data after JSON value at byte %zu", (size_t)(q - p));
         }
+    }
+    /* RFC 8259 leaves a repeated member name to the parser; cJSON keeps
+     * both, lookups see the first and the record travels on with both, so
+     * what is validated would not be what is published. */
+    char ptr[256] = "";
+    int r = find_repeated(root, ptr, sizeof ptr);
+    if (r) {
+        cJSON_Delete(root);
+        if (r < 0)
+            return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        /* the pointer holds member names: cut between characters */
+        static const char what[] = "duplicate member name at ";
+        size_t room = errstr_size > sizeof what ? errstr_size - sizeof what : 0;
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "%s%.*s", what,
+                           (int)json_utf8_cut(ptr, strlen(ptr), room), ptr);
     }
     *out = root;
     return ATTUNE_OK;

@@ -1,7 +1,8 @@
 /* json: the project's way in and out of cJSON. Parsing checks the nesting
  * depth on the raw bytes before cJSON recurses, and requires valid UTF-8
  * without NUL, raw or as the escape \u0000 (cJSON would end the string
- * there).
+ * there), and member names unique within each object (lookups would see
+ * one member, the printed tree both).
  * Trees returned through `cJSON **out` belong to the caller (cJSON_Delete);
  * strings from json_print belong to the caller (free). */
 #ifndef ATTUNE_JSON_H

@@ -1,7 +1,7 @@
-"""attune-ingest and the stages behind it take JSON strictly: the escape
-\\u0000 is rejected (cJSON would cut the string there, so what is validated
-would not be what is stored); problem documents stay valid UTF-8 and their
-pointers follow RFC 6901."""
+"""attune-ingest and the stages behind it take JSON strictly: a member name
+twice in one object and the escape \\u0000 are rejected (with either, what
+is validated would not be what is published); problem documents stay valid
+UTF-8 and their pointers follow RFC 6901."""
 
 import json
 import subprocess
@@ -65,6 +65,83 @@ def test_pointer_tokens_are_escaped(ingest):
     doc = problem(post(ingest, outcome(new_id("cust"), resolved=True, **{"~": 1}),
                        content_type="application/json", path=OUTCOMES), 400, "invalid-outcome")
     assert doc["errors"][0]["pointer"] == "/~0"
+
+
+class Pairs(list):
+    """A JSON object as a list of (name, value): it can repeat a name."""
+
+
+def dumps(value) -> bytes:
+    def enc(v):
+        if isinstance(v, dict):
+            v = Pairs(v.items())
+        if isinstance(v, Pairs):
+            return "{" + ",".join(json.dumps(k) + ":" + enc(x) for k, x in v) + "}"
+        if isinstance(v, list):
+            return "[" + ",".join(enc(x) for x in v) + "]"
+        return json.dumps(v)
+    return enc(value).encode()
+
+
+def repeated(data: dict, name: str, value) -> Pairs:
+    return Pairs(list(data.items()) + [(name, value)])
+
+
+def test_repeated_customer_id_is_400(stack, ingest):
+    customer = new_id("cust")
+    ce = cloudevent(repeated(interaction(customer), "customer_id", 5))
+    body = dumps(ce)
+    assert body.count(b'"customer_id"') == 2
+    doc = problem(post(ingest, None, raw=body), 400, "malformed-json")
+    assert doc["detail"] == "duplicate member name at /data/customer_id"
+    records = Records(stack.bootstrap, TOPICS["interactions"])
+    assert records.collect(for_customers([customer]), 1, timeout=5) == []
+    records.close()
+
+
+def test_repeated_text_does_not_pass_the_text_limit(ingest):
+    data = repeated(interaction(new_id("cust"), text="a"), "text", "x" * 9000)
+    doc = problem(post(ingest, None, raw=dumps(cloudevent(data))), 400, "malformed-json")
+    assert doc["detail"] == "duplicate member name at /data/text"
+    doc = problem(post(ingest, None, raw=dumps(data), content_type="application/json"), 400,
+                  "malformed-json")
+    assert doc["detail"] == "duplicate member name at /text"
+
+
+def test_repeated_members_are_400_at_any_depth(ingest):
+    many = {f"m{i}": i for i in range(40)}  # past the pairwise check: names are sorted
+    batch = [cloudevent(interaction(new_id("cust"))),
+             cloudevent(repeated(interaction(new_id("cust")), "kind", "ended"))]
+    cases = [
+        (repeated(cloudevent(interaction(new_id("cust"))), "id", "other"), "/id"),
+        (batch, "/1/data/kind"),
+        (cloudevent(interaction(new_id("cust"), attributes=repeated(many, "m7", 0))),
+         "/data/attributes/m7"),
+        (cloudevent(interaction(new_id("cust")), ext={"a": [0, repeated({"b": 1}, "b", 2)]}),
+         "/ext/a/1/b"),
+        (cloudevent(interaction(new_id("cust"), attributes=repeated({"a/b~": 1}, "a/b~", 2))),
+         "/data/attributes/a~1b~0"),
+    ]
+    for body, where in cases:
+        is_batch = isinstance(body, list) and not isinstance(body, Pairs)
+        ct = "application/cloudevents-batch+json" if is_batch else "application/cloudevents+json"
+        doc = problem(post(ingest, None, raw=dumps(body), content_type=ct), 400, "malformed-json")
+        assert doc["detail"] == "duplicate member name at " + where, doc
+    # the same name spelt with an escape is the same name
+    body = dumps(cloudevent(interaction(new_id("cust"))))
+    body = body.replace(b'"kind"', b'"kind": "ended", "\\u006bind"', 1)
+    doc = problem(post(ingest, None, raw=body), 400, "malformed-json")
+    assert doc["detail"] == "duplicate member name at /data/kind", doc
+    out = repeated(outcome(new_id("cust"), csat=1), "csat", 5)
+    doc = problem(post(ingest, None, raw=dumps(out), content_type="application/json",
+                       path=OUTCOMES), 400, "malformed-json")
+    assert doc["detail"] == "duplicate member name at /csat"
+
+
+def test_same_name_in_different_objects_is_fine(ingest):
+    ce = cloudevent(interaction(new_id("cust"), attributes={"id": "x", "text": "y"}),
+                    ext={"id": 1, "data": {"id": 2}})
+    assert post(ingest, ce).status_code == 202
 
 
 def raw(body) -> bytes:
@@ -135,12 +212,14 @@ def dead_letter_reasons(stack, key: str, want: int):
     return reasons
 
 
-def test_stage_dead_letters_an_escaped_nul(stack, ingest, enrich, enriched):
+def test_stage_dead_letters_escaped_nul_and_repeated_members(stack, ingest, enrich, enriched):
     key = new_id("cust")
     produce_raw(stack, key, raw(cloudevent(interaction(key + "\x00evil"))))
+    produce_raw(stack, key, dumps(cloudevent(repeated(interaction(key), "customer_id", 5))))
     good = new_id("cust")
     assert post(ingest, cloudevent(interaction(good))).status_code == 202
-    reasons = dead_letter_reasons(stack, key, 1)
+    reasons = sorted(dead_letter_reasons(stack, key, 2))
     assert "\\u0000" in reasons[0], reasons
+    assert reasons[1] == "duplicate member name at /data/customer_id", reasons
     assert len(enriched.collect(for_customers([good]), 1)) == 1
     assert enriched.collect(for_customers([key]), 1, timeout=2) == []

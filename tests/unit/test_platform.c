@@ -162,6 +162,75 @@ static void test_json_escaped_nul(void **state)
     cJSON_Delete(doc);
 }
 
+/* A member name twice in one object: lookups see the first, the record
+ * travels on with both, so what is validated would not be what is
+ * published. Rejected at any depth, naming the member. */
+static void test_json_duplicate_members(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *where;
+    } bad[] = {
+        {"{\"customer_id\":\"c1\",\"customer_id\":5}", "at /customer_id"},
+        {"{\"x\":[{\"b\":1},{\"c\":{\"d\":1,\"e\":0,\"d\":2}}]}", "at /x/1/c/d"},
+        {"[0,[{\"a/b\":{\"~\":1,\"~\":2}}]]", "at /1/0/a~1b/~0"},
+        {"{\"kind\":1,\"\\u006bind\":2}", "at /kind"}, /* the same name, spelt otherwise */
+        {"{\"\":1,\"\":2}", "at /"},
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *doc = NULL;
+        assert_int_equal(json_parse(bad[i].text, strlen(bad[i].text), 8, &doc, err, sizeof err),
+                         ATTUNE_ERR_PARSE);
+        assert_null(doc);
+        assert_non_null(strstr(err, "duplicate member name"));
+        assert_non_null(strstr(err, bad[i].where));
+    }
+    /* the same name in different objects, or in another case, is fine */
+    cJSON *doc = parse("{\"a\":{\"x\":1},\"b\":{\"x\":1},\"c\":[{\"a\":1},{\"a\":1}],\"A\":0}");
+    cJSON_Delete(doc);
+
+    /* objects past the quadratic scan: names sorted */
+    char big[600000];
+    size_t o = 0;
+    big[o++] = '{';
+    for (int i = 0; i < 20000; i++)
+        o += (size_t)snprintf(big + o, sizeof big - o, "%s\"m%d\":%d", i ? "," : "", i, i);
+    big[o++] = '}';
+    doc = NULL;
+    assert_int_equal(json_parse(big, o, 8, &doc, err, sizeof err), ATTUNE_OK);
+    assert_int_equal(cJSON_GetArraySize(doc), 20000);
+    cJSON_Delete(doc);
+    o--; /* the same, with m19999 twice */
+    o += (size_t)snprintf(big + o, sizeof big - o, ",\"m19999\":0}");
+    assert_int_equal(json_parse(big, o, 8, &doc, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_non_null(strstr(err, "at /m19999"));
+    for (int n = 15; n <= 18; n++) { /* both sides of the switch */
+        o = 0;
+        big[o++] = '{';
+        for (int i = 0; i < n; i++)
+            o += (size_t)snprintf(big + o, sizeof big - o, "\"k%d\":0,", i);
+        o += (size_t)snprintf(big + o, sizeof big - o, "\"k0\":1}");
+        assert_int_equal(json_parse(big, o, 8, &doc, err, sizeof err), ATTUNE_ERR_PARSE);
+        assert_non_null(strstr(err, "at /k0"));
+    }
+
+    /* a message cut to a small buffer stays valid UTF-8 */
+    char name[80], text[200], small[40];
+    memset(name, 'a', 63);
+    memcpy(name + 63, "\xc3\xa9", 3);
+    snprintf(text, sizeof text, "{\"%s\":1,\"%s\":2}", name, name);
+    for (size_t size = 1; size <= sizeof small; size++) {
+        assert_int_equal(json_parse(text, strlen(text), 8, &doc, small, size), ATTUNE_ERR_PARSE);
+        assert_true(strlen(small) < size);
+        assert_int_equal(json_utf8_valid(small, strlen(small)), 0);
+    }
+    assert_int_equal(json_parse(text, strlen(text), 8, &doc, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_non_null(
+        strstr(err, "at /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+    assert_int_equal(json_utf8_valid(err, strlen(err)), 0);
+}
+
 #define GOOD_DATA                                                                                  \
     "{\"interaction_id\":\"i1\",\"customer_id\":\"c1\",\"channel\":\"chat\",\"kind\":"             \
     "\"message\",\"occurred_at\":\"2026-11-22T10:00:00.5+01:00\",\"text\":\"hi\","                 \
@@ -512,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_config_kafka_passthrough),
         cmocka_unit_test(test_json_limits),
         cmocka_unit_test(test_json_escaped_nul),
+        cmocka_unit_test(test_json_duplicate_members),
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_interaction_valid_and_invalid),
         cmocka_unit_test(test_event_validate_and_derive),
