@@ -54,8 +54,8 @@ static attune_err check_attributes(const cJSON *attrs, const char *prefix, probl
         return bad(pf, prefix, "/attributes", "must be an object");
     int n = 0;
     for (const cJSON *a = attrs->child; a; a = a->next) {
-        char path[200];
-        snprintf(path, sizeof path, "/attributes/%.64s", a->string);
+        char path[200] = "/attributes";
+        json_pointer_append(path, sizeof path, a->string, 64);
         if (++n > INTERACTION_MAX_ATTRIBUTES) {
             problem_field_set(pf, prefix, "/attributes", "has more than %d entries",
                               INTERACTION_MAX_ATTRIBUTES);
@@ -90,8 +90,8 @@ attune_err interaction_validate_within(const cJSON *data, long max_text_bytes, c
         return bad(pf, prefix, "", "must be a JSON object");
     for (const cJSON *f = data->child; f; f = f->next) {
         if (!in_set(f->string, known_fields) && !in_set(f->string, extra)) {
-            char path[200];
-            snprintf(path, sizeof path, "/%.64s", f->string);
+            char path[200] = "";
+            json_pointer_append(path, sizeof path, f->string, 64);
             return bad(pf, prefix, path, "is not a field of an interaction (use attributes)");
         }
     }

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int json_utf8_valid(const char *s, size_t n)
@@ -37,26 +38,154 @@ int json_utf8_valid(const char *s, size_t n)
     return 0;
 }
 
-/* Depth of [ and { outside strings, so a hostile "[[[[..." never reaches
- * cJSON's recursion. */
-static int depth_exceeds(const char *p, size_t n, int max_depth)
+size_t json_utf8_cut(const char *p, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    /* p[max] is the first byte left off: while it continues a character,
+     * that character is left off whole */
+    while (max > 0 && ((unsigned char)p[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
+size_t json_pointer_append(char *out, size_t size, const char *name, size_t max)
+{
+    size_t o = strlen(out);
+    if (size - o < 2)
+        return o;
+    out[o++] = '/';
+    size_t n = json_utf8_cut(name, strlen(name), max);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)name[i];
+        size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        if (len > n - i)
+            break; /* not UTF-8: the parser never lets such a name through */
+        size_t w = c == '~' || c == '/' ? 2 : len;
+        if (size - o < w + 1)
+            break;
+        if (w == 2 && len == 1) {
+            out[o++] = '~';
+            out[o++] = c == '~' ? '0' : '1';
+        } else {
+            memcpy(out + o, name + i, len);
+            o += len;
+        }
+        i += len;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+typedef enum { RAW_OK, RAW_TOO_DEEP, RAW_ESCAPED_NUL } raw_verdict;
+
+/* One pass over the raw bytes before cJSON sees them. The depth of [ and {
+ * outside strings, so a hostile "[[[[..." never reaches cJSON's recursion.
+ * And the escape \u0000 in a string or member name: cJSON decodes it into
+ * the terminator of a C string, which would cut the rest off silently (a
+ * validated "c1\u0000evil" stored as "c1"). An escape is a backslash and
+ * the byte after it, skipped together, so "\\u0000" (an escaped
+ * backslash) is not taken for one. *at is the byte offset of the escape. */
+static raw_verdict scan_raw(const char *p, size_t n, int max_depth, size_t *at)
 {
     int depth = 0, in_str = 0;
     for (size_t i = 0; i < n; i++) {
         char c = p[i];
         if (in_str) {
-            if (c == '\\')
+            if (c == '\\') {
+                if (n - i >= 6 && memcmp(p + i + 1, "u0000", 5) == 0) {
+                    *at = i;
+                    return RAW_ESCAPED_NUL;
+                }
                 i++;
-            else if (c == '"')
+            } else if (c == '"') {
                 in_str = 0;
+            }
         } else if (c == '"') {
             in_str = 1;
         } else if (c == '[' || c == '{') {
             if (++depth > max_depth)
-                return 1;
+                return RAW_TOO_DEEP;
         } else if (c == ']' || c == '}') {
             depth--;
         }
+    }
+    return RAW_OK;
+}
+
+/* Objects with more members than this are checked by sorting their names,
+ * smaller ones by comparing every pair (cheaper at that size). */
+#define DUP_PAIRWISE_MAX 16
+/* Bytes of a member name quoted in an error message. */
+#define ERR_NAME_MAX 64
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A name that two members of obj share, or NULL; *nomem is set when the
+ * sort could not allocate. */
+static const char *repeated_name(const cJSON *obj, int *nomem)
+{
+    size_t n = 0;
+    for (const cJSON *m = obj->child; m; m = m->next)
+        n++;
+    if (n <= DUP_PAIRWISE_MAX) {
+        for (const cJSON *a = obj->child; a; a = a->next)
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (strcmp(a->string, b->string) == 0)
+                    return a->string;
+        return NULL;
+    }
+    const char **names = malloc(n * sizeof *names);
+    if (!names) {
+        *nomem = 1;
+        return NULL;
+    }
+    size_t i = 0;
+    for (const cJSON *m = obj->child; m; m = m->next)
+        names[i++] = m->string;
+    qsort(names, n, sizeof *names, cmp_names);
+    const char *dup = NULL;
+    for (i = 1; i < n && !dup; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            dup = names[i];
+    free(names);
+    return dup;
+}
+
+/* Looks for a repeated member name in item and below, depth first (the
+ * depth is bounded before parsing). ptr holds item's JSON pointer; on 1 it
+ * holds the repeated member's (cut when it does not fit). -1: no memory. */
+static int find_repeated(const cJSON *item, char *ptr, size_t size)
+{
+    int nomem = 0;
+    if (cJSON_IsObject(item)) {
+        const char *name = repeated_name(item, &nomem);
+        if (nomem)
+            return -1;
+        if (name) {
+            json_pointer_append(ptr, size, name, ERR_NAME_MAX);
+            return 1;
+        }
+    }
+    size_t len = strlen(ptr), index = 0;
+    for (const cJSON *c = item->child; c; c = c->next, index++) {
+        if (!cJSON_IsObject(c) && !cJSON_IsArray(c))
+            continue;
+        if (cJSON_IsObject(item)) {
+            json_pointer_append(ptr, size, c->string, ERR_NAME_MAX);
+        } else {
+            char token[24];
+            int w = snprintf(token, sizeof token, "/%zu", index);
+            if (w > 0 && (size_t)w < size - len)
+                memcpy(ptr + len, token, (size_t)w + 1);
+        }
+        int r = find_repeated(c, ptr, size);
+        if (r)
+            return r;
+        ptr[len] = '\0';
     }
     return 0;
 }
@@ -71,9 +200,17 @@ attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char 
         return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "not valid UTF-8");
     if (memchr(p, '\0', n))
         return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "NUL byte in JSON text");
-    if (depth_exceeds(p, n, max_depth))
+    size_t at = 0;
+    switch (scan_raw(p, n, max_depth, &at)) {
+    case RAW_TOO_DEEP:
         return attune_errf(ATTUNE_ERR_LIMIT, errstr, errstr_size,
                            "JSON nested deeper than %d levels", max_depth);
+    case RAW_ESCAPED_NUL:
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size,
+                           "\\u0000 (NUL) in a JSON string at byte %zu", at);
+    case RAW_OK:
+        break;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
     if (!root) {
@@ -92,6 +229,21 @@ attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char 
             return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size,
                                "unexpected data after JSON value at byte %zu", (size_t)(q - p));
         }
+    }
+    /* RFC 8259 leaves a repeated member name to the parser; cJSON keeps
+     * both, lookups see the first and the record travels on with both, so
+     * what is validated would not be what is published. */
+    char ptr[256] = "";
+    int r = find_repeated(root, ptr, sizeof ptr);
+    if (r) {
+        cJSON_Delete(root);
+        if (r < 0)
+            return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        /* the pointer holds member names: cut between characters */
+        static const char what[] = "duplicate member name at ";
+        size_t room = errstr_size > sizeof what ? errstr_size - sizeof what : 0;
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "%s%.*s", what,
+                           (int)json_utf8_cut(ptr, strlen(ptr), room), ptr);
     }
     *out = root;
     return ATTUNE_OK;

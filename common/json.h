@@ -1,5 +1,8 @@
 /* json: the project's way in and out of cJSON. Parsing checks the nesting
- * depth on the raw bytes before cJSON recurses, and requires valid UTF-8.
+ * depth on the raw bytes before cJSON recurses, and requires valid UTF-8
+ * without NUL, raw or as the escape \u0000 (cJSON would end the string
+ * there), and member names unique within each object (lookups would see
+ * one member, the printed tree both).
  * Trees returned through `cJSON **out` belong to the caller (cJSON_Delete);
  * strings from json_print belong to the caller (free). */
 #ifndef ATTUNE_JSON_H
@@ -12,6 +15,17 @@
 
 /* 0 when p[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int json_utf8_valid(const char *p, size_t n);
+
+/* The length of the longest prefix of the valid UTF-8 p[0..n) that has at
+ * most max bytes and does not end inside a character. */
+size_t json_utf8_cut(const char *p, size_t n, size_t max);
+
+/* Appends "/" and name to the NUL-terminated JSON pointer in out (size
+ * bytes) as one reference token, escaped as RFC 6901 says ("~" as "~0",
+ * "/" as "~1"). At most max bytes of name are taken, and what does not fit
+ * in out is left off, never in the middle of a character or an escape.
+ * Returns the new length of out. */
+size_t json_pointer_append(char *out, size_t size, const char *name, size_t max);
 
 attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char *errstr,
                       size_t errstr_size) ATTUNE_MUST_CHECK;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "interaction.h"
+#include "json.h"
 #include "ts.h"
 
 const char *const outcome_flags[] = {"resolved", "offer_accepted", "churned", "abuse_reported",
@@ -33,8 +34,8 @@ attune_err outcome_validate(const cJSON *data, const char *prefix, problem_field
         return bad(pf, prefix, "", "must be a JSON object");
     int facts = 0;
     for (const cJSON *f = data->child; f; f = f->next) {
-        char path[200];
-        snprintf(path, sizeof path, "/%.64s", f->string);
+        char path[200] = "";
+        json_pointer_append(path, sizeof path, f->string, 64);
         if (in_set(f->string, id_fields)) {
             if (!cJSON_IsString(f) || !interaction_id_valid(f->valuestring))
                 return bad(pf, prefix, path,

@@ -455,6 +455,8 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
         count(k, "rejected", 1);
         if (err == ATTUNE_ERR_LIMIT)
             http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", errstr, NULL);
+        else if (err == ATTUNE_ERR_NOMEM)
+            http_respond_problem(resp, 500, "internal", "Internal error", "out of memory", NULL);
         else
             http_respond_problem(resp, 400, "malformed-json", "The body is not valid JSON", errstr,
                                  NULL);

@@ -1,7 +1,7 @@
 /* Unit tests of the platform modules: config, JSON limits, CloudEvents and
  * interaction validation, the producer's size limit, problem documents, metrics text, the
  * idempotency window, timestamps, Redis URLs, the data-file number reader, the in-place JSON
- * writer. */
+ * writer, JSON pointers in problem documents. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +21,7 @@
 #include "kafka.h"
 #include "metrics.h"
 #include "numparse.h"
+#include "outcome.h"
 #include "problem.h"
 #include "redis.h"
 #include "ts.h"
@@ -135,6 +136,102 @@ static cJSON *parse(const char *text)
     char err[128];
     assert_int_equal(json_parse(text, strlen(text), 16, &doc, err, sizeof err), ATTUNE_OK);
     return doc;
+}
+
+/* cJSON decodes \u0000 into the terminator of a C string, so the rest of
+ * the string (or member name) would vanish silently: rejected like a raw
+ * NUL byte. An escaped backslash before "u0000" is no escape of NUL. */
+static void test_json_escaped_nul(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{\"customer_id\":\"c1\\u0000evil\"}",
+        "{\"a\\u0000b\":1}",
+        "[\"\\\\\\u0000\"]", /* an escaped backslash, then \u0000 */
+        "{\"a\":{\"b\":[\"\\u00000\"]}}",
+        "\"\\u0000\"",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *doc = NULL;
+        char err[128] = "";
+        assert_int_equal(json_parse(bad[i], strlen(bad[i]), 8, &doc, err, sizeof err),
+                         ATTUNE_ERR_PARSE);
+        assert_null(doc);
+        assert_non_null(strstr(err, "\\u0000"));
+    }
+    cJSON *doc = parse("{\"a\":\"\\\\u0000\",\"b\":\"\\u0001\\\\\\\\u0000\"}");
+    assert_string_equal(json_str(doc, "a"), "\\u0000");
+    assert_string_equal(json_str(doc, "b"), "\x01\\\\u0000");
+    cJSON_Delete(doc);
+}
+
+/* A member name twice in one object: lookups see the first, the record
+ * travels on with both, so what is validated would not be what is
+ * published. Rejected at any depth, naming the member. */
+static void test_json_duplicate_members(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *where;
+    } bad[] = {
+        {"{\"customer_id\":\"c1\",\"customer_id\":5}", "at /customer_id"},
+        {"{\"x\":[{\"b\":1},{\"c\":{\"d\":1,\"e\":0,\"d\":2}}]}", "at /x/1/c/d"},
+        {"[0,[{\"a/b\":{\"~\":1,\"~\":2}}]]", "at /1/0/a~1b/~0"},
+        {"{\"kind\":1,\"\\u006bind\":2}", "at /kind"}, /* the same name, spelt otherwise */
+        {"{\"\":1,\"\":2}", "at /"},
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *doc = NULL;
+        assert_int_equal(json_parse(bad[i].text, strlen(bad[i].text), 8, &doc, err, sizeof err),
+                         ATTUNE_ERR_PARSE);
+        assert_null(doc);
+        assert_non_null(strstr(err, "duplicate member name"));
+        assert_non_null(strstr(err, bad[i].where));
+    }
+    /* the same name in different objects, or in another case, is fine */
+    cJSON *doc = parse("{\"a\":{\"x\":1},\"b\":{\"x\":1},\"c\":[{\"a\":1},{\"a\":1}],\"A\":0}");
+    cJSON_Delete(doc);
+
+    /* objects past the quadratic scan: names sorted */
+    char big[600000];
+    size_t o = 0;
+    big[o++] = '{';
+    for (int i = 0; i < 20000; i++)
+        o += (size_t)snprintf(big + o, sizeof big - o, "%s\"m%d\":%d", i ? "," : "", i, i);
+    big[o++] = '}';
+    doc = NULL;
+    assert_int_equal(json_parse(big, o, 8, &doc, err, sizeof err), ATTUNE_OK);
+    assert_int_equal(cJSON_GetArraySize(doc), 20000);
+    cJSON_Delete(doc);
+    o--; /* the same, with m19999 twice */
+    o += (size_t)snprintf(big + o, sizeof big - o, ",\"m19999\":0}");
+    assert_int_equal(json_parse(big, o, 8, &doc, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_non_null(strstr(err, "at /m19999"));
+    for (int n = 15; n <= 18; n++) { /* both sides of the switch */
+        o = 0;
+        big[o++] = '{';
+        for (int i = 0; i < n; i++)
+            o += (size_t)snprintf(big + o, sizeof big - o, "\"k%d\":0,", i);
+        o += (size_t)snprintf(big + o, sizeof big - o, "\"k0\":1}");
+        assert_int_equal(json_parse(big, o, 8, &doc, err, sizeof err), ATTUNE_ERR_PARSE);
+        assert_non_null(strstr(err, "at /k0"));
+    }
+
+    /* a message cut to a small buffer stays valid UTF-8 */
+    char name[80], text[200], small[40];
+    memset(name, 'a', 63);
+    memcpy(name + 63, "\xc3\xa9", 3);
+    snprintf(text, sizeof text, "{\"%s\":1,\"%s\":2}", name, name);
+    for (size_t size = 1; size <= sizeof small; size++) {
+        assert_int_equal(json_parse(text, strlen(text), 8, &doc, small, size), ATTUNE_ERR_PARSE);
+        assert_true(strlen(small) < size);
+        assert_int_equal(json_utf8_valid(small, strlen(small)), 0);
+    }
+    assert_int_equal(json_parse(text, strlen(text), 8, &doc, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_non_null(
+        strstr(err, "at /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+    assert_int_equal(json_utf8_valid(err, strlen(err)), 0);
 }
 
 #define GOOD_DATA                                                                                  \
@@ -315,6 +412,83 @@ static void test_problem_document(void **state)
     free(text);
 }
 
+/* A member name in a JSON pointer is cut on a character boundary and
+ * escaped as RFC 6901 says, so the problem document stays valid UTF-8 and
+ * the pointer points where it says. */
+static void test_problem_pointer_utf8_and_escapes(void **state)
+{
+    (void)state;
+    problem_field pf;
+    char name[80], pointer[100];
+    memset(name, 'a', 63);
+    memcpy(name + 63, "\xc3\xa9", 3); /* 63 x "a" then "é": 65 bytes */
+
+    /* an attribute name over 64 bytes */
+    cJSON *d = parse(GOOD_DATA);
+    cJSON *attrs = cJSON_GetObjectItemCaseSensitive(d, "attributes");
+    cJSON_AddNumberToObject(attrs, name, 1);
+    assert_int_equal(interaction_validate(d, 100, "/data", &pf), ATTUNE_ERR_INVALID);
+    snprintf(pointer, sizeof pointer, "/data/attributes/%.63s", name);
+    assert_string_equal(pf.pointer, pointer);
+    assert_int_equal(json_utf8_valid(pf.pointer, strlen(pf.pointer)), 0);
+    cJSON_Delete(d);
+
+    /* an unknown interaction field */
+    d = parse(GOOD_DATA);
+    cJSON_AddNumberToObject(d, name, 1);
+    assert_int_equal(interaction_validate(d, 100, "", &pf), ATTUNE_ERR_INVALID);
+    assert_string_equal(pf.pointer, pointer + sizeof "/data/attributes" - 1);
+    cJSON_Delete(d);
+
+    /* an unknown outcome field, and the document made of it */
+    cJSON *o = parse("{\"decision_id\":\"d1\",\"interaction_id\":\"i1\",\"customer_id\":\"c1\","
+                     "\"resolved\":true}");
+    cJSON_AddNumberToObject(o, name, 1);
+    assert_int_equal(outcome_validate(o, "/data", &pf), ATTUNE_ERR_INVALID);
+    snprintf(pointer, sizeof pointer, "/data/%.63s", name);
+    assert_string_equal(pf.pointer, pointer);
+    char *text = problem_json(400, "invalid-outcome", "The outcome is not valid", NULL, &pf);
+    assert_non_null(text);
+    assert_int_equal(json_utf8_valid(text, strlen(text)), 0);
+    free(text);
+    cJSON_Delete(o);
+
+    /* "~" and "/" in names */
+    d = parse(GOOD_DATA);
+    cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(d, "attributes"), "a/b~c",
+                          cJSON_CreateObject());
+    assert_int_equal(interaction_validate(d, 100, "/data", &pf), ATTUNE_ERR_INVALID);
+    assert_string_equal(pf.pointer, "/data/attributes/a~1b~0c");
+    text = problem_json(400, "invalid-event", "The event is not valid", NULL, &pf);
+    cJSON *doc = parse(text);
+    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "errors"), 0);
+    assert_string_equal(json_str(e, "pointer"), "/data/attributes/a~1b~0c");
+    assert_string_equal(json_str(e, "field"), "data.attributes.a/b~c");
+    cJSON_Delete(doc);
+    free(text);
+    cJSON_Delete(d);
+
+    /* the helpers at their edges */
+    assert_int_equal(json_utf8_cut("h\xc3\xa9", 3, 2), 1);
+    assert_int_equal(json_utf8_cut("h\xc3\xa9", 3, 3), 3);
+    assert_int_equal(json_utf8_cut("\xf0\x9f\x98\x80!", 5, 3), 0);
+    assert_int_equal(json_utf8_cut("abc", 3, 10), 3);
+    char out[8] = "/a";
+    assert_int_equal(json_pointer_append(out, sizeof out, "x~/y", 64), 6);
+    assert_string_equal(out, "/a/x~0"); /* no half escape */
+    char small[4] = "";
+    assert_int_equal(json_pointer_append(small, sizeof small, "a\xc3\xa9", 64), 2);
+    assert_string_equal(small, "/a"); /* no half character */
+    small[0] = '\0';
+    assert_int_equal(json_pointer_append(small, sizeof small, "abc", 1), 2);
+    assert_string_equal(small, "/a");
+    char long_detail[sizeof pf.detail + 8];
+    memset(long_detail, 'a', sizeof pf.detail - 2);
+    strcpy(long_detail + sizeof pf.detail - 2, "\xc3\xa9");
+    problem_field_set(&pf, "/data", "/x", "%s", long_detail);
+    assert_int_equal(strlen(pf.detail), sizeof pf.detail - 2);
+}
+
 static void test_metrics_text(void **state)
 {
     (void)state;
@@ -480,6 +654,8 @@ int main(void)
         cmocka_unit_test(test_config_errors_name_the_variable),
         cmocka_unit_test(test_config_kafka_passthrough),
         cmocka_unit_test(test_json_limits),
+        cmocka_unit_test(test_json_escaped_nul),
+        cmocka_unit_test(test_json_duplicate_members),
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_interaction_valid_and_invalid),
         cmocka_unit_test(test_event_validate_and_derive),
@@ -487,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_kafka_produce_too_large),
         cmocka_unit_test(test_traceparent),
         cmocka_unit_test(test_problem_document),
+        cmocka_unit_test(test_problem_pointer_utf8_and_escapes),
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_dedup_window),
         cmocka_unit_test(test_rfc3339),
