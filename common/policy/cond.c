@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "policy/policy.h"
 
 typedef enum { K_ALL, K_ANY, K_NOT, K_CMP } cond_kind;
@@ -463,7 +464,10 @@ static policy_cond *parse_cmp(const cJSON *j, const char *ptr, policy_errs *e)
         policy_errs_add(e, path ? pp : ptr, "a comparison needs \"path\", a string");
         bad = 1;
     } else if (!valid_path_syntax(path->valuestring)) {
-        policy_errs_add(e, pp, "'%.64s' is not a dotted path of names", path->valuestring);
+        /* (cut between characters: the message is JSON in the problem) */
+        const char *v = path->valuestring;
+        policy_errs_add(e, pp, "'%.*s' is not a dotted path of names",
+                        (int)json_utf8_cut(v, strlen(v), 64), v);
         bad = 1;
     } else if (!(ps = path_find(path->valuestring))) {
         policy_errs_add(e, pp,

@@ -266,6 +266,12 @@ static void test_cond_errors(void **state)
                       "{\"path\":\"x\",\"op\":\"gt\"}]}",
                       "/when/all/1/path", "unknown path");
     expect_cond_error("{\"all\":[]}", "/when/all", "1 to 64");
+    /* a bad path is quoted cut between characters: 63 bytes, not half an é */
+    expect_cond_error(
+        "{\"path\":\"a-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xC3\xA9\","
+        "\"op\":\"eq\",\"value\":1}",
+        "/when/path",
+        "'a-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is not a dotted");
     expect_cond_error("{\"path\":\"wait_seconds\",\"op\":\"gt\"}", "/when", "needs a \"value\"");
     expect_cond_error("{\"path\":\"wait_seconds\",\"op\":\"gt\",\"value\":1,\"x\":2}", "/when/x",
                       "unknown member");
