@@ -21,8 +21,8 @@ static attune_err check_attributes(const cJSON *ce, const char *ptr_prefix, prob
     for (const cJSON *a = ce->child; a; a = a->next) {
         if (strcmp(a->string, "data") == 0)
             continue;
-        char path[80];
-        snprintf(path, sizeof path, "/%.64s", a->string);
+        char path[200] = "";
+        json_pointer_append(path, sizeof path, a->string, 64);
         if (++n > EVENT_MAX_ATTRIBUTES) {
             problem_field_set(pf, ptr_prefix, "",
                               "a CloudEvent has at most %d attributes besides data",

@@ -280,10 +280,9 @@ void kafka_producer_free(kafka_producer *p)
     free(p);
 }
 
-/* The size librdkafka weighs against message.max.bytes: key, value and
- * headers (each header's name and value and up to ten bytes of varint
- * lengths; a little more than it counts, so a record that passes here
- * passes there). */
+/* About the size librdkafka weighs against message.max.bytes: key, value
+ * and headers with their lengths. Close, not exact: a record that passes here
+ * and is refused by producev gets the same ATTUNE_ERR_TOO_LARGE. */
 static size_t record_size(size_t key_len, size_t value_len, const kafka_header *headers,
                           size_t header_count)
 {

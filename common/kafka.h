@@ -41,7 +41,8 @@ typedef struct kafka_consumer kafka_consumer;
 
 /* A producer with its own poll thread, so delivery reports flow whatever the
  * caller does. client_id names it in broker logs. Its message.max.bytes is
- * cfg->max_body_bytes + 64 KiB, so any event ingest accepts fits. */
+ * librdkafka's (1000000 unless ATTUNE_KAFKA_MESSAGE_MAX_BYTES says), below
+ * the broker's default topic limit, so the broker takes what it sends. */
 attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *errstr,
                               size_t errstr_size) ATTUNE_MUST_CHECK;
 /* Flushes (bounded by the produce timeout), stops the poll thread, frees. */

@@ -481,10 +481,11 @@ static policy_cond *parse_cmp(const cJSON *j, const char *ptr, policy_errs *e)
         policy_errs_add(e, op ? op_p : ptr, "a comparison needs \"op\", a string");
         bad = 1;
     } else if (parse_op(op->valuestring, &o) != 0) {
+        const char *v = op->valuestring;
         policy_errs_add(e, op_p,
-                        "unknown operator '%.32s' (eq, ne, lt, le, gt, ge, in, not_in, between, "
+                        "unknown operator '%.*s' (eq, ne, lt, le, gt, ge, in, not_in, between, "
                         "exists)",
-                        op->valuestring);
+                        (int)json_utf8_cut(v, strlen(v), 32), v);
         bad = 1;
     }
     if (bad)

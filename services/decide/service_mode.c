@@ -234,6 +234,7 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
             err = stage_reject(io, msgs[i], reason);
             continue;
         }
+        const size_t too_large = io->too_large;
         records[kept] = compact_record(data, routing);
         routings[kept] = cJSON_Duplicate(routing, 1);
         cJSON *routing_ce = event_derive(root, EVENT_TYPE_DECISION_ROUTING, routing);
@@ -241,7 +242,6 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
         if (!routing_ce || !crm_ce || !records[kept] || !routings[kept]) {
             err = ATTUNE_ERR_NOMEM;
         } else {
-            const size_t too_large = io->too_large;
             err = stage_emit(io, msgs[i], s->cfg->topic_routing, json_str(data, "interaction_id"),
                              routing_ce);
             /* (an input dead-lettered once is not dead-lettered again) */
@@ -251,6 +251,15 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
         }
         cJSON_Delete(routing_ce);
         cJSON_Delete(crm_ce);
+        if (io->too_large != too_large) {
+            /* dead-lettered for its size: nothing of it is remembered */
+            free(records[kept]);
+            cJSON_Delete(routings[kept]);
+            records[kept] = NULL;
+            routings[kept] = NULL;
+            cJSON_Delete(root);
+            continue;
+        }
         roots[kept] = root;
         datas[kept] = data;
         kept++;

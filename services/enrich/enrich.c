@@ -16,10 +16,13 @@
 #define DAY_MS (86400LL * 1000)
 #define CMDS_PER_RECORD 9
 #define CLOCK_SKEW_MS (5 * 60 * 1000)
-/* The most a customer's context may read from Redis: far above what attune
- * writes, well below what a Kafka record holds, so that a key filled by
- * hand or by mistake cannot make every event of that customer too big. */
-#define CONTEXT_MAX_BYTES (64 * 1024)
+/* What a customer's context copies from Redis into every event of theirs:
+ * far above what attune writes, well below what a Kafka record holds, so
+ * that a key filled by hand or by mistake cannot make those events too big.
+ * A field over its limit is left out; the rest of the context stays. */
+#define CONTEXT_VALUE_MAX 4096         /* one profile or preference value */
+#define CONTEXT_HASH_MAX (16 * 1024)   /* a profile or preferences hash */
+#define CONTEXT_RECENT_MAX (32 * 1024) /* the recent list, newest first */
 
 typedef struct {
     const rd_kafka_message_t *msg;
@@ -79,14 +82,38 @@ static int truthy(const char *s)
     return strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcasecmp(s, "yes") == 0;
 }
 
-/* Profile hash fields become typed JSON: value is a number, flags are
- * booleans, the rest stay strings. */
-static void apply_profile(cJSON *profile, const redisReply *r)
+/* Whether a Redis string can go into an event: text a JSON string holds
+ * (valid UTF-8, no NUL) of at most max bytes. */
+static int text_fits(const redisReply *e, size_t max)
 {
+    return e->str && e->len <= max && !memchr(e->str, '\0', e->len) &&
+           json_utf8_valid(e->str, e->len) == 0;
+}
+
+/* Whether hash field i of r can go in, within the hash's budget *used. */
+static int field_fits(const redisReply *r, size_t i, size_t *used)
+{
+    const redisReply *k = r->element[i], *v = r->element[i + 1];
+    if (!text_fits(k, 256) || !text_fits(v, CONTEXT_VALUE_MAX) ||
+        *used + k->len + v->len > CONTEXT_HASH_MAX)
+        return 0;
+    *used += k->len + v->len;
+    return 1;
+}
+
+/* Profile hash fields become typed JSON: value is a number, flags are
+ * booleans, the rest stay strings. Returns the fields left out. */
+static size_t apply_profile(cJSON *profile, const redisReply *r)
+{
+    size_t used = 0, left_out = 0;
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
         const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
         if (!k || !v)
             continue;
+        if (!field_fits(r, i, &used)) {
+            left_out++;
+            continue;
+        }
         cJSON *val;
         if (strcmp(k, "value") == 0) {
             char *end;
@@ -102,25 +129,44 @@ static void apply_profile(cJSON *profile, const redisReply *r)
         else
             cJSON_AddItemToObject(profile, k, val);
     }
+    return left_out;
 }
 
-static void apply_hash(cJSON *obj, const redisReply *r)
+static size_t apply_hash(cJSON *obj, const redisReply *r)
 {
-    for (size_t i = 0; i + 1 < r->elements; i += 2)
-        if (r->element[i]->str && r->element[i + 1]->str)
+    size_t used = 0, left_out = 0;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        if (!r->element[i]->str || !r->element[i + 1]->str)
+            continue;
+        if (field_fits(r, i, &used))
             cJSON_AddStringToObject(obj, r->element[i]->str, r->element[i + 1]->str);
+        else
+            left_out++;
+    }
+    return left_out;
 }
 
-static void apply_recent(cJSON *recent, const redisReply *r)
+/* The recent list, newest first, until its budget is spent: a long history
+ * shortens the list, it never costs the profile. Entries that are not JSON
+ * are skipped (json_parse also refuses bad UTF-8). Returns 0: nothing here
+ * is a fault to report. */
+static size_t apply_recent(cJSON *recent, const redisReply *r)
 {
+    size_t used = 0;
     for (size_t i = 0; i < r->elements; i++) {
         const redisReply *e = r->element[i];
         cJSON *rec = NULL;
         char errstr[64];
-        if (e->type == REDIS_REPLY_STRING &&
-            json_parse(e->str, e->len, 8, &rec, errstr, sizeof errstr) == ATTUNE_OK)
+        if (e->type != REDIS_REPLY_STRING)
+            continue;
+        if (used + e->len > CONTEXT_RECENT_MAX)
+            break; /* (a cap like ATTUNE_RECENT_MAX, not a fault: no warning) */
+        if (json_parse(e->str, e->len, 8, &rec, errstr, sizeof errstr) == ATTUNE_OK) {
             cJSON_AddItemToArray(recent, rec);
+            used += e->len;
+        }
     }
+    return 0;
 }
 
 /* The CSAT summary attune-learn keeps, as numbers: count, mean, ewma,
@@ -194,28 +240,6 @@ static attune_err queue_commands(redis_client *rc, const item *it, long recent_m
     return err;
 }
 
-/* Whether the hash and list replies of a context are fit to copy into an
- * event: text a JSON string can hold (valid UTF-8, no NUL) and CONTEXT_MAX_BYTES
- * in all. */
-static int context_fits(redisReply *const *r)
-{
-    static const int read[] = {0, 1, 2, 8}; /* profile, preferences, recent, csat */
-    size_t total = 0;
-    for (size_t k = 0; k < sizeof read / sizeof read[0]; k++) {
-        const redisReply *a = r[read[k]];
-        for (size_t i = 0; a->type == REDIS_REPLY_ARRAY && i < a->elements; i++) {
-            const redisReply *e = a->element[i];
-            if (e->type != REDIS_REPLY_STRING)
-                continue;
-            total += e->len;
-            if (total > CONTEXT_MAX_BYTES || memchr(e->str, '\0', e->len) ||
-                json_utf8_valid(e->str, e->len) != 0)
-                return 0;
-        }
-    }
-    return 1;
-}
-
 /* Reads one record's replies into its context. ATTUNE_ERR_REDIS when the
  * connection failed (the remaining replies are lost). */
 static attune_err read_context(redis_client *rc, item *it)
@@ -237,17 +261,16 @@ static attune_err read_context(redis_client *rc, item *it)
              * belongs) should not stop the flow: say unavailable. */
             log_warn("redis answered an error for a customer's context keys");
             err = ATTUNE_ERR_INVALID;
-        } else if (!context_fits(r)) {
-            /* nor should a value no event can carry */
-            log_warn("customer %s: context in redis is not valid UTF-8 or over %d bytes",
-                     it->customer_id, CONTEXT_MAX_BYTES);
-            err = ATTUNE_ERR_INVALID;
         } else {
             int known = r[0]->type == REDIS_REPLY_ARRAY && r[0]->elements > 0;
             cJSON *c = new_context(known ? "ok" : "unknown_customer");
-            apply_profile(cJSON_GetObjectItemCaseSensitive(c, "profile"), r[0]);
-            apply_hash(cJSON_GetObjectItemCaseSensitive(c, "preferences"), r[1]);
-            apply_recent(cJSON_GetObjectItemCaseSensitive(c, "recent"), r[2]);
+            size_t left_out = apply_profile(cJSON_GetObjectItemCaseSensitive(c, "profile"), r[0]) +
+                              apply_hash(cJSON_GetObjectItemCaseSensitive(c, "preferences"), r[1]) +
+                              apply_recent(cJSON_GetObjectItemCaseSensitive(c, "recent"), r[2]);
+            if (left_out)
+                log_warn("customer %s: %zu context field(s) in redis left out: not valid "
+                         "UTF-8, or over the context limits",
+                         it->customer_id, left_out);
             cJSON_AddNumberToObject(c, "contacts_24h", (double)r[5]->integer);
             cJSON_AddNumberToObject(c, "contacts_7d", (double)r[6]->integer);
             apply_csat(c, r[8]);

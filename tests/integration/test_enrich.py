@@ -194,20 +194,23 @@ def test_sigterm_drains_and_exits_zero(base_env, log_dir):
     assert svc.stop() == 0, svc.log_tail()
 
 
-def test_context_no_event_can_carry_is_unavailable(stack, ingest, enrich, enriched):
+def test_context_fields_no_event_can_carry_are_left_out(stack, ingest, enrich, enriched):
     # A key filled by hand: bytes that are not UTF-8, or more than any
-    # context needs. The events flow with the defaults, none is dead-lettered.
+    # context needs. Those fields are left out, the rest of the context
+    # stays, and no event is dead-lettered.
     r = redis.Redis.from_url(stack.redis_url)
     bad_utf8, too_big, fine = new_id("cust"), new_id("cust"), new_id("cust")
-    r.hset(f"attune:customer:{bad_utf8}:profile", "tier", b"x\x01\xff")
-    r.hset(f"attune:customer:{too_big}:prefs", "note", "p" * 70000)
+    r.hset(f"attune:customer:{bad_utf8}:profile",
+           mapping={"tier": b"x\x01\xff", "vulnerable": "true"})
+    r.hset(f"attune:customer:{too_big}:prefs", mapping={"note": "p" * 70000, "channel": "sms"})
     r.hset(f"attune:customer:{fine}:profile", "tier", "gold")
     events = {c: cloudevent(interaction(c)) for c in (bad_utf8, too_big, fine)}
     for ce in events.values():
         assert post(ingest, ce).status_code == 202
     got = enriched.collect(for_customers(list(events)), 3)
     ctx = {event_value(m)["data"]["customer_id"]: event_value(m)["data"]["context"] for m in got}
-    assert ctx[bad_utf8]["status"] == "unavailable"
-    assert ctx[bad_utf8]["profile"]["tier"] == "standard"
-    assert ctx[too_big]["status"] == "unavailable"
+    assert ctx[bad_utf8]["status"] == "ok"
+    assert ctx[bad_utf8]["profile"]["tier"] == "standard"  # the default
+    assert ctx[bad_utf8]["profile"]["vulnerable"] is True  # kept
+    assert ctx[too_big]["preferences"] == {"channel": "sms"}
     assert ctx[fine]["status"] == "ok" and ctx[fine]["profile"]["tier"] == "gold"

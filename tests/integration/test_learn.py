@@ -382,16 +382,28 @@ def test_a_wrong_redis_key_type_dead_letters_that_outcome_only(stack, ingest, le
 
 def test_a_count_that_is_not_a_number_writes_nothing(stack, ingest, learning):
     # Redis keeps what a script wrote before it failed: the script checks
-    # every count it will add to before its first write.
+    # every count it will add to, as Redis reads an integer, before its
+    # first write. An ewma that is no number is only replaced, as before.
     r = redis.Redis.from_url(stack.redis_url)
-    broken = new_id("cust")
+    broken, leading_zero, bad_ewma = new_id("cust"), new_id("cust"), new_id("cust")
     r.hset(f"attune:customer:{broken}:csat", "count", "abc")
-    assert post_outcomes(ingest, outcome_event(
-        outcome(customer=broken, resolved=True, csat=4))).status_code == 202
+    r.hset(f"attune:customer:{leading_zero}:csat", "count", "007")
+    r.hset(f"attune:customer:{bad_ewma}:csat", mapping={"count": "1", "sum": "3", "ewma": "x"})
+    for c in (broken, leading_zero, bad_ewma):
+        assert post_outcomes(ingest, outcome_event(
+            outcome(customer=c, resolved=True, csat=4))).status_code == 202
     reader = Records(stack.bootstrap, TOPICS["deadletter"])
-    got = reader.collect(lambda m: m.key() == broken.encode(), 1, timeout=30)
+    got = reader.collect(lambda m: m.key() in (broken.encode(), leading_zero.encode()), 2,
+                         timeout=30)
     reader.close()
-    assert len(got) == 1
-    assert "not an integer" in dict(got[0].headers())["attune-dlq-reason"].decode()
+    assert len(got) == 2
+    for m in got:
+        assert "not an integer" in dict(m.headers())["attune-dlq-reason"].decode()
     assert r.llen(f"attune:customer:{broken}:outcomes") == 0
     assert r.hgetall(f"attune:customer:{broken}:csat") == {b"count": b"abc"}
+    assert r.llen(f"attune:customer:{leading_zero}:outcomes") == 0
+    deadline = time.time() + 20
+    while r.llen(f"attune:customer:{bad_ewma}:outcomes") < 1 and time.time() < deadline:
+        time.sleep(0.05)
+    assert r.hget(f"attune:customer:{bad_ewma}:csat", "ewma") == b"4.0000"
+    assert r.hget(f"attune:customer:{bad_ewma}:csat", "count") == b"2"
