@@ -40,6 +40,14 @@ void kafka_wait_fini(kafka_wait *w)
     pthread_cond_destroy(&w->cv);
 }
 
+/* The broker's answers that a record (or the batch it went in) is too big:
+ * a retry gets the same answer. */
+static int too_large(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+}
+
 attune_err kafka_wait_all(kafka_wait *w, char *errstr, size_t errstr_size)
 {
     pthread_mutex_lock(&w->mu);
@@ -49,9 +57,9 @@ attune_err kafka_wait_all(kafka_wait *w, char *errstr, size_t errstr_size)
     rd_kafka_resp_err_t err = w->first_err;
     pthread_mutex_unlock(&w->mu);
     if (failed)
-        return attune_errf(
-            err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? ATTUNE_ERR_TOO_LARGE : ATTUNE_ERR_KAFKA,
-            errstr, errstr_size, "%d record(s) not delivered: %s", failed, rd_kafka_err2str(err));
+        return attune_errf(too_large(err) ? ATTUNE_ERR_TOO_LARGE : ATTUNE_ERR_KAFKA, errstr,
+                           errstr_size, "%d record(s) not delivered: %s", failed,
+                           rd_kafka_err2str(err));
     return ATTUNE_OK;
 }
 
@@ -62,7 +70,7 @@ static void wait_done(kafka_wait *w, rd_kafka_resp_err_t err)
         /* A record the broker refuses as too large fails on every retry:
          * that error wins over a transient one, so the caller does not ask
          * for a retry. */
-        if (!w->failed || err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+        if (!w->failed || too_large(err))
             w->first_err = err;
         w->failed++;
     }

@@ -114,13 +114,47 @@ static attune_err handle_batch(const config *cfg, kafka_producer *p, kafka_consu
         err = ATTUNE_ERR_STOPPED;
     }
     /* Always wait: records already queued point at w. */
-    attune_err werr = kafka_wait_all(&w, err ? NULL : errstr, errstr_size);
+    char why[256];
+    attune_err werr = kafka_wait_all(&w, why, sizeof why);
     kafka_wait_fini(&w);
-    if (!err)
+    /* (a record the broker refused as too large also fails the commit of
+     * its transaction: that cause is the one to act on) */
+    if (werr && (!err || (werr == ATTUNE_ERR_TOO_LARGE && err != ATTUNE_ERR_STOPPED))) {
         err = werr;
+        snprintf(errstr, errstr_size, "%s", why);
+    }
     if (!err && !txn)
         err = kafka_consumer_store(c, msgs, n);
     return err;
+}
+
+static attune_err reject_all(void *reason, stage_io *io, rd_kafka_message_t *const *msgs, size_t n)
+{
+    attune_err err = ATTUNE_OK;
+    for (size_t i = 0; i < n && !err; i++)
+        err = stage_reject(io, msgs[i], reason);
+    return err;
+}
+
+/* After the broker refused an output of the batch as too large (a topic's
+ * max.message.bytes below the producer's message.max.bytes, which stage_emit
+ * cannot see), the records are handled again one at a time and the one whose
+ * output is refused is dead-lettered: retrying the batch would fail forever.
+ * Returns how many records are done; *err: why the next one is not. */
+static size_t one_by_one(const config *cfg, kafka_producer *p, kafka_consumer *c,
+                         const stage_spec *spec, rd_kafka_message_t *const *msgs, size_t n,
+                         attune_err *err, char *errstr, size_t errstr_size)
+{
+    static char reason[] = "an output was refused by the broker as too large "
+                           "(the topic's max.message.bytes is below the producer's "
+                           "message.max.bytes)";
+    size_t i = 0;
+    for (*err = ATTUNE_OK; i < n && !*err; i++) {
+        *err = handle_batch(cfg, p, c, spec->batch, spec->ud, &msgs[i], 1, errstr, errstr_size);
+        if (*err == ATTUNE_ERR_TOO_LARGE)
+            *err = handle_batch(cfg, p, c, reject_all, reason, &msgs[i], 1, errstr, errstr_size);
+    }
+    return *err ? i - 1 : i;
 }
 
 static void sleep_while_running(int ms)
@@ -195,6 +229,12 @@ int stage_run(const config *cfg, const stage_spec *spec)
         metric_add(consumed, n);
         attune_err err = handle_batch(cfg, ready.producer, consumer, spec->batch, spec->ud, msgs, n,
                                       errstr, sizeof errstr);
+        size_t done = 0; /* records handled when err is set */
+        if (err == ATTUNE_ERR_TOO_LARGE) {
+            log_warn("%s; handling the batch one record at a time", errstr);
+            done = one_by_one(cfg, ready.producer, consumer, spec, msgs, n, &err, errstr,
+                              sizeof errstr);
+        }
         if (err == ATTUNE_ERR_STOPPED) {
             log_error("%s; exiting so a fresh instance takes over", errstr);
             for (size_t i = 0; i < n; i++)
@@ -202,14 +242,13 @@ int stage_run(const config *cfg, const stage_spec *spec)
             goto out;
         }
         if (err) {
-            log_error("%s; consuming %zu record(s) again", errstr, n);
+            log_error("%s; consuming %zu record(s) again", errstr, n - done);
             metric_inc(retries);
-            if (kafka_consumer_rewind(consumer, msgs, n) != ATTUNE_OK)
+            if (kafka_consumer_rewind(consumer, msgs + done, n - done) != ATTUNE_OK)
                 log_error("could not seek back; records will be re-read after restart");
             sleep_while_running(1000);
         } else {
-            double done = ts_mono();
-            metric_observe(batch_time, done - now);
+            metric_observe(batch_time, ts_mono() - now);
             int64_t wall = ts_now_ms();
             for (size_t i = 0; i < n; i++) {
                 rd_kafka_timestamp_type_t tt;

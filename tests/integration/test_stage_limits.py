@@ -4,9 +4,13 @@ to copy whole to the dead-letter topic, and an output too big for any record
 behind them flow on. Before, the stage retried its whole batch forever, and
 every partition of the instance stopped."""
 
+import base64
 import json
+import os
 
+import pytest
 from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from conftest import (Records, Service, admin, cloudevent, event_value, for_customers,
                       interaction, new_id)
@@ -74,6 +78,57 @@ def test_records_too_big_are_dead_lettered_and_the_stage_goes_on(stack, base_env
         # the big customer's event never went out half-made
         assert not out.collect(for_customers([big_ctx]), 1, timeout=2)
         assert event_value(got[0])["data"]["customer_id"] == small
+    finally:
+        out.close()
+        dlq.close()
+        assert svc.stop() == 0, svc.log_tail()
+
+
+@pytest.mark.parametrize("exactly_once", ["1", "0"])
+def test_output_the_broker_refuses_is_dead_lettered(stack, base_env, log_dir, exactly_once):
+    # The output topic takes smaller records than the producer sends, which
+    # the producer cannot see: the broker refuses the record after it was
+    # sent. The batch is handled again one record at a time, and the input
+    # whose output is refused is dead-lettered; the others flow.
+    topics = {
+        "ATTUNE_TOPIC_INTERACTIONS": new_id("test.refused.in"),
+        "ATTUNE_TOPIC_ENRICHED": new_id("test.refused.out"),
+        "ATTUNE_TOPIC_DEADLETTER": new_id("test.refused.dlq"),
+    }
+    env = dict(base_env, ATTUNE_GROUP_ID=new_id("refused"), ATTUNE_EXACTLY_ONCE=exactly_once,
+               **topics)
+    res = admin(env, "create-topics")
+    assert res.returncode == 0, res.stderr
+    admin_client = AdminClient({"bootstrap.servers": stack.bootstrap})
+    small = new_id("test.refused.small")
+    futures = admin_client.create_topics(
+        [NewTopic(small, num_partitions=1, replication_factor=1,
+                  config={"max.message.bytes": "3000"})])
+    futures[small].result(30)
+    env["ATTUNE_TOPIC_ENRICHED"] = small
+
+    big, fine = new_id("cust"), new_id("cust")
+    # random letters: lz4 cannot shrink them under the topic's limit
+    text = base64.b64encode(os.urandom(4500)).decode()
+    big_event = cloudevent(interaction(big, text=text))
+    p = Producer({"bootstrap.servers": stack.bootstrap})
+    p.produce(topics["ATTUNE_TOPIC_INTERACTIONS"], key=big, value=json.dumps(big_event))
+    p.produce(topics["ATTUNE_TOPIC_INTERACTIONS"], key=fine,
+              value=json.dumps(cloudevent(interaction(fine, text="hello"))))
+    assert p.flush(30) == 0
+
+    svc = Service("enrich", env, log_dir).start()
+    out = Records(stack.bootstrap, small)
+    dlq = Records(stack.bootstrap, topics["ATTUNE_TOPIC_DEADLETTER"])
+    try:
+        got = out.collect(for_customers([fine]), 1, timeout=60)
+        assert len(got) == 1, svc.log_tail()
+        dead = dlq.collect(lambda m: m.key() == big.encode(), 1, timeout=60)
+        assert len(dead) == 1, svc.log_tail()
+        h = headers_of(dead[0])
+        assert "refused by the broker as too large" in h["attune-dlq-reason"], h
+        assert json.loads(dead[0].value())["id"] == big_event["id"]
+        assert not out.collect(for_customers([big]), 1, timeout=2)
     finally:
         out.close()
         dlq.close()
