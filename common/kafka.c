@@ -305,13 +305,19 @@ size_t kafka_producer_max_record(const kafka_producer *p)
     return p->max_record;
 }
 
+int kafka_record_fits(const kafka_producer *p, size_t key_len, size_t value_len,
+                      const kafka_header *headers, size_t header_count)
+{
+    return record_size(key_len, value_len, headers, header_count) <= p->max_record;
+}
+
 attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, size_t key_len,
                          const void *value, size_t value_len, const kafka_header *headers,
                          size_t header_count, kafka_wait *w)
 {
     /* Refused here rather than by producev, so that the caller can tell a
      * record that will never fit from a broker that is away. */
-    if (record_size(key_len, value_len, headers, header_count) > p->max_record)
+    if (!kafka_record_fits(p, key_len, value_len, headers, header_count))
         return ATTUNE_ERR_TOO_LARGE;
     rd_kafka_headers_t *hdrs = rd_kafka_headers_new(header_count ? header_count : 1);
     for (size_t i = 0; i < header_count; i++)

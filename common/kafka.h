@@ -57,6 +57,11 @@ attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, 
                          size_t header_count, kafka_wait *w) ATTUNE_MUST_CHECK;
 /* The producer's message.max.bytes: the largest record it sends. */
 size_t kafka_producer_max_record(const kafka_producer *p);
+/* 1 when a record of these sizes and headers is one kafka_produce takes (no
+ * ATTUNE_ERR_TOO_LARGE), so that a group of records can be weighed before
+ * any is queued. */
+int kafka_record_fits(const kafka_producer *p, size_t key_len, size_t value_len,
+                      const kafka_header *headers, size_t header_count);
 /* 1 when a broker answered a metadata request within the last seconds. */
 int kafka_producer_ready(kafka_producer *p);
 

@@ -339,6 +339,18 @@ static int repeated_in_request(cJSON *const *events, size_t i)
 
 /* Produces the events that are not duplicates and waits for the broker.
  * dup[i] is set for the duplicates. */
+static const char *customer_of(const cJSON *event)
+{
+    return json_str(cJSON_GetObjectItemCaseSensitive(event, "data"), "customer_id");
+}
+
+/* The headers of an event's record (it holds their strings). */
+static void event_headers(const cJSON *event, kafka_header h[2])
+{
+    h[0] = (kafka_header){"content-type", EVENT_CONTENT_TYPE};
+    h[1] = (kafka_header){"traceparent", json_str(event, "traceparent")};
+}
+
 static attune_err produce_all(ingest *in, const char *topic, cJSON *const *events, size_t n,
                               const http_request *req, char *dup, size_t *dup_count, char *errstr,
                               size_t errstr_size)
@@ -354,6 +366,12 @@ static attune_err produce_all(ingest *in, const char *topic, cJSON *const *event
         dup[i] = (char)(dedup_seen(in->seen, key, now) || repeated_in_request(events, i));
     }
     shared_seen(in, events, n, dup);
+    /* Every record is made and weighed before the first is queued: an event
+     * too large for Kafka is a 413 for the request, with none of it stored
+     * (a client resending the batch corrected must not duplicate the rest). */
+    char **texts = calloc(n, sizeof *texts);
+    if (!texts)
+        err = ATTUNE_ERR_NOMEM;
     for (size_t i = 0; i < n && !err; i++) {
         if (dup[i]) {
             (*dup_count)++;
@@ -368,19 +386,27 @@ static attune_err produce_all(ingest *in, const char *topic, cJSON *const *event
                 ids_traceparent_new(tp);
             cJSON_AddStringToObject(events[i], "traceparent", tp);
         }
-        const cJSON *data = cJSON_GetObjectItemCaseSensitive(events[i], "data");
-        const char *customer = json_str(data, "customer_id");
-        char *text = json_print(events[i]);
-        if (!text) {
+        texts[i] = json_print(events[i]);
+        kafka_header h[2];
+        event_headers(events[i], h);
+        if (!texts[i])
             err = ATTUNE_ERR_NOMEM;
-            break;
-        }
-        const kafka_header h[] = {{"content-type", EVENT_CONTENT_TYPE},
-                                  {"traceparent", json_str(events[i], "traceparent")}};
-        err = kafka_produce(in->producer, topic, customer, strlen(customer), text, strlen(text), h,
-                            2, &w);
-        free(text);
+        else if (!kafka_record_fits(in->producer, strlen(customer_of(events[i])), strlen(texts[i]),
+                                    h, 2))
+            err = ATTUNE_ERR_TOO_LARGE;
     }
+    for (size_t i = 0; i < n && !err; i++) {
+        if (!texts[i])
+            continue; /* a duplicate */
+        const char *customer = customer_of(events[i]);
+        kafka_header h[2];
+        event_headers(events[i], h);
+        err = kafka_produce(in->producer, topic, customer, strlen(customer), texts[i],
+                            strlen(texts[i]), h, 2, &w);
+    }
+    for (size_t i = 0; texts && i < n; i++)
+        free(texts[i]);
+    free(texts);
     attune_err werr = kafka_wait_all(&w, errstr, errstr_size);
     kafka_wait_fini(&w);
     if (err)

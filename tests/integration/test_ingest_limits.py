@@ -257,3 +257,24 @@ def test_head_works_wherever_get_does(ingest):
     assert_problem(requests.get(ingest.url + "/v1/events", timeout=5), 405)
     assert requests.head(ingest.url + "/v1/events", timeout=5).status_code == 405
     assert requests.head(ingest.url + "/nope", timeout=5).status_code == 404
+
+
+def test_a_413_stores_none_of_the_batch(stack, base_env, log_dir):
+    # Every record is weighed before the first is queued: a client that
+    # resends the batch without the event too large must not duplicate the
+    # others.
+    svc = ingest_with(base_env, log_dir, ATTUNE_MAX_TEXT_BYTES="1048576")
+    try:
+        first = cloudevent(interaction(new_id("cust"), text="hello"))
+        big = cloudevent(interaction(new_id("cust"), text="x" * 999_900))
+        resp = post(svc, [first, big], content_type="application/cloudevents-batch+json")
+        assert_problem(resp, 413, "limit-exceeded")
+        resp = post(svc, [first], content_type="application/cloudevents-batch+json")
+        assert resp.status_code == 202, resp.text
+        assert resp.json().get("duplicate_ids", []) == [], resp.json()
+    finally:
+        assert svc.stop() == 0, svc.log_tail()
+    records = Records(stack.bootstrap, TOPICS["interactions"])
+    got = records.collect(lambda m: event_value(m)["id"] == first["id"], 2, timeout=10)
+    records.close()
+    assert len(got) == 1
