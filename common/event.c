@@ -34,17 +34,9 @@ static attune_err check_attributes(const cJSON *ce, const char *ptr_prefix, prob
                               EVENT_MAX_ATTRIBUTE_NAME);
             return ATTUNE_ERR_INVALID;
         }
-        if (cJSON_IsString(a)) {
-            if (strlen(a->valuestring) > EVENT_MAX_ATTRIBUTE_BYTES) {
-                problem_field_set(pf, ptr_prefix, path, "is longer than %d bytes",
-                                  EVENT_MAX_ATTRIBUTE_BYTES);
-                return ATTUNE_ERR_LIMIT;
-            }
-        } else if (!cJSON_IsNumber(a) && !cJSON_IsBool(a) && !cJSON_IsNull(a)) {
-            /* CloudEvents attributes are never nested. */
-            problem_field_set(pf, ptr_prefix, path, "must be a string, number, boolean or null");
-            return ATTUNE_ERR_INVALID;
-        }
+        attune_err err = problem_check_flat(a, EVENT_MAX_ATTRIBUTE_BYTES, pf, ptr_prefix, path);
+        if (err)
+            return err;
     }
     return ATTUNE_OK;
 }

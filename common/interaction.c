@@ -63,15 +63,9 @@ static attune_err check_attributes(const cJSON *attrs, const char *prefix, probl
         }
         if (strlen(a->string) > 64)
             return bad(pf, prefix, path, "attribute names are at most 64 bytes");
-        if (cJSON_IsString(a)) {
-            if (strlen(a->valuestring) > INTERACTION_MAX_ATTRIBUTE_BYTES) {
-                problem_field_set(pf, prefix, path, "is longer than %d bytes",
-                                  INTERACTION_MAX_ATTRIBUTE_BYTES);
-                return ATTUNE_ERR_LIMIT;
-            }
-        } else if (!cJSON_IsNumber(a) && !cJSON_IsBool(a) && !cJSON_IsNull(a)) {
-            return bad(pf, prefix, path, "must be a string, number, boolean or null");
-        }
+        attune_err err = problem_check_flat(a, INTERACTION_MAX_ATTRIBUTE_BYTES, pf, prefix, path);
+        if (err)
+            return err;
     }
     return ATTUNE_OK;
 }

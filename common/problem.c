@@ -109,3 +109,20 @@ char *problem_json(int status, const char *slug, const char *title, const char *
     cJSON_Delete(doc);
     return out;
 }
+
+attune_err problem_check_flat(const cJSON *v, size_t max_bytes, problem_field *pf,
+                              const char *prefix, const char *path)
+{
+    if (cJSON_IsString(v)) {
+        if (strlen(v->valuestring) > max_bytes) {
+            problem_field_set(pf, prefix, path, "is longer than %zu bytes", max_bytes);
+            return ATTUNE_ERR_LIMIT;
+        }
+    } else if (!cJSON_IsNumber(v) && !cJSON_IsBool(v) && !cJSON_IsNull(v)) {
+        /* CloudEvents attributes are never nested, nor are an
+         * interaction's. */
+        problem_field_set(pf, prefix, path, "must be a string, number, boolean or null");
+        return ATTUNE_ERR_INVALID;
+    }
+    return ATTUNE_OK;
+}

@@ -3,7 +3,10 @@
 #ifndef ATTUNE_PROBLEM_H
 #define ATTUNE_PROBLEM_H
 
+#include <cJSON.h>
 #include <stddef.h>
+
+#include "err.h"
 
 /* A validation error: a JSON pointer into the request ("/data/customer_id",
  * "/3/data/text") and what is wrong there. */
@@ -14,6 +17,12 @@ typedef struct {
 
 void problem_field_set(problem_field *pf, const char *prefix, const char *path, const char *fmt,
                        ...) __attribute__((format(printf, 4, 5)));
+
+/* Checks an attribute's value (CloudEvent extensions, interaction
+ * attributes): a string of at most max_bytes (else ATTUNE_ERR_LIMIT), a
+ * number, a boolean or null (else ATTUNE_ERR_INVALID); pf says which. */
+attune_err problem_check_flat(const cJSON *v, size_t max_bytes, problem_field *pf,
+                              const char *prefix, const char *path);
 
 /* Returns the document as a malloc'd string (caller frees), NULL on
  * allocation failure. slug names the problem type
