@@ -215,13 +215,16 @@ int stage_run(const config *cfg, const stage_spec *spec)
 
     double last_lag = 0;
     while (service_running) {
+        /* Sampled before the poll, where the position is past what was
+         * handled or back at a batch being retried: right after a poll it
+         * is past the batch just read, and a stalled stage showed no lag. */
+        if (ts_mono() - last_lag > 5) {
+            metric_set(lag, (double)kafka_consumer_lag(consumer));
+            last_lag = ts_mono();
+        }
         size_t n = kafka_consumer_poll_batch(consumer, msgs, (size_t)cfg->batch_size, 100,
                                              (int)cfg->batch_wait_ms);
         double now = ts_mono();
-        if (now - last_lag > 5) {
-            metric_set(lag, (double)kafka_consumer_lag(consumer));
-            last_lag = now;
-        }
         if (spec->idle)
             spec->idle(spec->ud);
         if (n == 0)

@@ -5,12 +5,14 @@ guard."""
 
 import json
 import random
+import re
 import shutil
 import time
 from collections import Counter
 
 import pytest
 import redis
+import requests
 from confluent_kafka import Producer
 
 from conftest import (TOPICS, Records, Service, admin, cloudevent, event_value, interaction, new_id,
@@ -346,6 +348,15 @@ def test_outcomes_wait_for_redis_and_are_applied_once(stack, ingest, enrich, enr
             ce = outcome_event(outcome(decision, customer, resolved=True, csat=score))
             assert post_outcomes(ingest, ce).status_code == 202
         time.sleep(2)  # learn reads them and fails to apply them
+        # the stalled outcomes show as lag (sampled every 5 s, before a poll)
+        _, learn = learning
+        deadline, lag = time.time() + 15, 0.0
+        while lag < 2 and time.time() < deadline:
+            text = requests.get(learn.url + "/metrics", timeout=5).text
+            m = re.search(r"^attune_consumer_lag\{[^}]*\} (\S+)$", text, re.M)
+            lag = float(m.group(1)) if m else 0.0
+            time.sleep(0.5)
+        assert lag >= 2, lag
     finally:
         stack.start_redis()
     r = redis.Redis.from_url(stack.redis_url)
