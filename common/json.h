@@ -16,8 +16,10 @@
 /* 0 when p[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int json_utf8_valid(const char *p, size_t n);
 
-/* The length of the longest prefix of the valid UTF-8 p[0..n) that has at
- * most max bytes and does not end inside a character. */
+/* The length of the longest prefix of p[0..n) that has at most max bytes
+ * and does not end inside a character: the byte after it is no UTF-8
+ * continuation byte (on text that is not UTF-8, the same rule, so the
+ * tokenizer's cut of raw input uses it too). */
 size_t json_utf8_cut(const char *p, size_t n, size_t max);
 
 /* Appends "/" and name to the NUL-terminated JSON pointer in out (size

@@ -145,11 +145,7 @@ classify_channel classify_channel_parse(const char *name)
 /* Copies at most n-1 bytes of s, cut at a UTF-8 boundary. */
 static size_t copy_utf8(char *dst, size_t n, const char *s, size_t len)
 {
-    if (len > n - 1) {
-        len = n - 1;
-        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-            len--;
-    }
+    len = json_utf8_cut(s, len, n - 1);
     memcpy(dst, s, len);
     dst[len] = '\0';
     return len;

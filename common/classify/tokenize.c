@@ -17,6 +17,7 @@
 #include <utf8proc.h>
 
 #include "classify/classify_int.h"
+#include "json.h"
 
 /* Words are hashed 8 bytes at a time, so that the one-pass word reader can
  * hash each chunk it has just folded: a token's hash must equal
@@ -985,10 +986,7 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     if (!text)
         len = 0;
     if (len > CLASSIFY_MAX_TEXT) {
-        /* cut at a code point boundary */
-        len = CLASSIFY_MAX_TEXT;
-        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
-            len--;
+        len = json_utf8_cut(text, len, CLASSIFY_MAX_TEXT);
         tb->truncated = 1;
     }
     tok_state st;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "policy/policy_int.h"
 
 #define BUCKET_PART_MAX 60 /* bytes of one value in a bucket name */
@@ -12,14 +13,8 @@
  * hash fields) and control bytes replaced by '_'. */
 static void append_part(char *out, size_t size, size_t *o, const char *s, size_t max)
 {
-    size_t n = strlen(s);
-    if (n > max)
-        n = max;
-    if (n > size - 1 - *o)
-        n = size - 1 - *o;
-    if (n < strlen(s))
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--; /* s[n] continues a character: cut before that character */
+    const size_t room = size - 1 - *o;
+    const size_t n = json_utf8_cut(s, strlen(s), max < room ? max : room);
     for (size_t i = 0; i < n; i++)
         out[(*o)++] = s[i] == '|' || (unsigned char)s[i] < ' ' ? '_' : s[i];
     out[*o] = '\0';
