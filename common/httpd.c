@@ -303,15 +303,14 @@ attune_err httpd_start(const config *cfg, const httpd_route *routes, size_t rout
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* The per-address limit: slow clients from one address (slowloris)
+     * cannot take every slot; over it, a new connection is closed as soon as
+     * accepted, whereas at the overall limit it would wait in the backlog,
+     * health checks included. */
     h->daemon = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_NOTIFY_COMPLETED, request_done, h,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
-        /* Slow clients from one address (slowloris)
-         * cannot take every slot: over this, a new
-         * connection is closed as soon as accepted,
-         * whereas at the overall limit it would wait
-         * in the backlog, health checks included. */
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->http_max_conn_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s, MHD_OPTION_END);
     if (!h->daemon) {

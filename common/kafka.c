@@ -343,8 +343,7 @@ attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, 
         rd_kafka_headers_destroy(hdrs); /* not taken by a failed producev */
         if (w)
             wait_done(w, RD_KAFKA_RESP_ERR_NO_ERROR);
-        return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? ATTUNE_ERR_TOO_LARGE
-                                                           : ATTUNE_ERR_KAFKA;
+        return too_large(err) ? ATTUNE_ERR_TOO_LARGE : ATTUNE_ERR_KAFKA;
     }
     return ATTUNE_OK;
 }

@@ -147,10 +147,10 @@ static size_t apply_hash(cJSON *obj, const redisReply *r)
 }
 
 /* The recent list, newest first, until its budget is spent: a long history
- * shortens the list, it never costs the profile. Entries that are not JSON
- * are skipped (json_parse also refuses bad UTF-8). Returns 0: nothing here
- * is a fault to report. */
-static size_t apply_recent(cJSON *recent, const redisReply *r)
+ * shortens the list, it never costs the profile (a cap like
+ * ATTUNE_RECENT_MAX, not a fault to report). Entries that are not JSON are
+ * skipped (json_parse also refuses bad UTF-8). */
+static void apply_recent(cJSON *recent, const redisReply *r)
 {
     size_t used = 0;
     for (size_t i = 0; i < r->elements; i++) {
@@ -160,13 +160,12 @@ static size_t apply_recent(cJSON *recent, const redisReply *r)
         if (e->type != REDIS_REPLY_STRING)
             continue;
         if (used + e->len > CONTEXT_RECENT_MAX)
-            break; /* (a cap like ATTUNE_RECENT_MAX, not a fault: no warning) */
+            break;
         if (json_parse(e->str, e->len, 8, &rec, errstr, sizeof errstr) == ATTUNE_OK) {
             cJSON_AddItemToArray(recent, rec);
             used += e->len;
         }
     }
-    return 0;
 }
 
 /* The CSAT summary attune-learn keeps, as numbers: count, mean, ewma,
@@ -265,8 +264,8 @@ static attune_err read_context(redis_client *rc, item *it)
             int known = r[0]->type == REDIS_REPLY_ARRAY && r[0]->elements > 0;
             cJSON *c = new_context(known ? "ok" : "unknown_customer");
             size_t left_out = apply_profile(cJSON_GetObjectItemCaseSensitive(c, "profile"), r[0]) +
-                              apply_hash(cJSON_GetObjectItemCaseSensitive(c, "preferences"), r[1]) +
-                              apply_recent(cJSON_GetObjectItemCaseSensitive(c, "recent"), r[2]);
+                              apply_hash(cJSON_GetObjectItemCaseSensitive(c, "preferences"), r[1]);
+            apply_recent(cJSON_GetObjectItemCaseSensitive(c, "recent"), r[2]);
             if (left_out)
                 log_warn("customer %s: %zu context field(s) in redis left out: not valid "
                          "UTF-8, or over the context limits",

@@ -337,8 +337,6 @@ static int repeated_in_request(cJSON *const *events, size_t i)
     return 0;
 }
 
-/* Produces the events that are not duplicates and waits for the broker.
- * dup[i] is set for the duplicates. */
 static const char *customer_of(const cJSON *event)
 {
     return json_str(cJSON_GetObjectItemCaseSensitive(event, "data"), "customer_id");
@@ -351,6 +349,8 @@ static void event_headers(const cJSON *event, kafka_header h[2])
     h[1] = (kafka_header){"traceparent", json_str(event, "traceparent")};
 }
 
+/* Produces the events that are not duplicates and waits for the broker.
+ * dup[i] is set for the duplicates. */
 static attune_err produce_all(ingest *in, const char *topic, cJSON *const *events, size_t n,
                               const http_request *req, char *dup, size_t *dup_count, char *errstr,
                               size_t errstr_size)

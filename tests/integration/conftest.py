@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -126,6 +127,13 @@ class Records:
 
     def close(self):
         self.consumer.close()
+
+
+def metric(svc, name, labels):
+    """The value of one sample of svc's /metrics, 0 when absent."""
+    text = requests.get(svc.url + "/metrics", timeout=5).text
+    m = re.search(r"^" + re.escape(f"{name}{{{labels}}}") + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
 
 
 def event_value(msg) -> dict:

@@ -14,7 +14,7 @@ import requests
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from conftest import (TOPICS, Records, Service, cloudevent, event_value, for_customers,
-                      interaction, new_id, post)
+                      interaction, new_id, post, metric)
 
 
 def assert_problem(resp, status, slug=None, field=None):
@@ -27,13 +27,6 @@ def assert_problem(resp, status, slug=None, field=None):
     if field is not None:
         assert doc["errors"][0]["field"] == field, doc
     return doc
-
-
-def metric(svc, name, labels):
-    """The value of one sample of svc's /metrics, 0 when absent."""
-    text = requests.get(svc.url + "/metrics", timeout=5).text
-    m = re.search(r"^" + re.escape(f"{name}{{{labels}}}") + r" (\S+)$", text, re.M)
-    return float(m.group(1)) if m else 0.0
 
 
 def ingest_with(base_env, log_dir, **env):

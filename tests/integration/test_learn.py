@@ -5,18 +5,16 @@ guard."""
 
 import json
 import random
-import re
 import shutil
 import time
 from collections import Counter
 
 import pytest
 import redis
-import requests
 from confluent_kafka import Producer
 
 from conftest import (TOPICS, Records, Service, admin, cloudevent, event_value, interaction, new_id,
-                      post, REPO_ROOT)
+                      post, REPO_ROOT, metric)
 from test_schemas import errors, validator_for
 
 DEFAULT_POLICY = REPO_ROOT / "deploy" / "policies" / "default.json"
@@ -352,9 +350,7 @@ def test_outcomes_wait_for_redis_and_are_applied_once(stack, ingest, enrich, enr
         _, learn = learning
         deadline, lag = time.time() + 15, 0.0
         while lag < 2 and time.time() < deadline:
-            text = requests.get(learn.url + "/metrics", timeout=5).text
-            m = re.search(r"^attune_consumer_lag\{[^}]*\} (\S+)$", text, re.M)
-            lag = float(m.group(1)) if m else 0.0
+            lag = metric(learn, "attune_consumer_lag", f'topic="{TOPICS["outcomes"]}"')
             time.sleep(0.5)
         assert lag >= 2, lag
     finally:
