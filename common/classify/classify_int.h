@@ -144,6 +144,7 @@ enum {
     LEX_MOD_SCOPE_END,       /* "how", "why": a negation does not reach past it */
     LEX_MOD_WANT,            /* "need", "please": a good word after it is wanted */
     LEX_MOD_FUNCTION,        /* "load", "connect": negated, a fault ("won't load") */
+    LEX_MOD_LAUGH,           /* "lol", "lmao": at a complaint, derision, not joy */
 };
 
 enum {
@@ -400,7 +401,7 @@ enum {
     RUN_T_NEGATED = 1, /* in a negation's scope */
     RUN_T_PHRASE = 2,  /* a phrase starts here: phrase[i], phrase_len[i] */
     RUN_T_INNER = 4,   /* inside a phrase, after its first token: owner[i] */
-    RUN_T_SARCASM = 8, /* a positive interjection read as sarcasm (sentiment) */
+    RUN_T_SARCASM = 8, /* a positive interjection read as sarcasm, laughter as derision */
 };
 
 /* classify_run.clause_w_mode: how the weight of token i's clause is told. */

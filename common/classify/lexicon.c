@@ -226,7 +226,7 @@ static int lookup_kind(const char *s, const char *const *names, size_t n)
 
 static const char *const mod_names[] = {
     NULL,     "negator",      "booster",   "contrast", "contrast_before", "persist",
-    "excess", "interjection", "scope_end", "want",     "function"};
+    "excess", "interjection", "scope_end", "want",     "function",        "laugh"};
 static const char *const abuse_names[] = {NULL,       "profanity", "insult",   "slur",
                                           "violence", "threat",    "directed", "target",
                                           "object",   "future",    "self"};
@@ -301,7 +301,7 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
         if (k < 0 || !parse_float(col[2], -4.0f, 4.0f, &v)) {
             snprintf(why, why_size,
                      "want: term, negator|booster|contrast|contrast_before|"
-                     "persist|excess|interjection|scope_end|want|function, number");
+                     "persist|excess|interjection|scope_end|want|function|laugh, number");
             return ATTUNE_ERR_PARSE;
         }
         if (e->mod != LEX_MOD_NONE) {

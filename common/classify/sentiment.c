@@ -47,6 +47,11 @@
 #define SENT_SARCASM (-0.6f)
 #define SENT_SARCASM_REST (-1.4f)
 #define SENT_SARCASM_MAX 4
+/* Laughter ("lol", "lmao", "haha") is joy with good news or on its own, and
+ * derision, worth nothing, beside a clear complaint anywhere in the message
+ * ("lmao your bot is useless", "delayed again lol"): it is said of the whole
+ * message, wherever it stands, so it needs no clause of its own. */
+#define SENT_LAUGH_REST (-1.4f)
 /* the items a message's complaint is read from; a longer message's later
  * items are not looked at for sarcasm */
 #define SENT_ITEMS_MAX 64
@@ -147,7 +152,7 @@ static int is_filler(const ctok_buf *tb, size_t i)
     return ctok_word_in(tb, i, words, sizeof words / sizeof words[0]) >= 0;
 }
 
-enum { INTER_NONE, INTER_LEADS, INTER_ALONE };
+enum { INTER_NONE, INTER_LEADS, INTER_ALONE, INTER_LAUGH };
 
 /* Whether tokens [i, end) are an interjection: a clause of their own, give
  * or take one filler word, not conceded by a "but" after it ("Great, but
@@ -768,10 +773,13 @@ void classify_sentiment(classify_run *run)
         hits++;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, rule, from, i + span, v);
         size_t clause_end = 0;
-        const int form = e->mod == LEX_MOD_INTERJECTION && v > 0 && n_inter < SENT_SARCASM_MAX &&
-                                 !run_negated(run, i)
-                             ? interjection_form(run, i, i + span, &clause_end)
-                             : INTER_NONE;
+        int form = INTER_NONE;
+        if (v > 0 && n_inter < SENT_SARCASM_MAX && !run_negated(run, i)) {
+            if (e->mod == LEX_MOD_INTERJECTION)
+                form = interjection_form(run, i, i + span, &clause_end);
+            else if (e->mod == LEX_MOD_LAUGH)
+                form = INTER_LAUGH;
+        }
         if (form != INTER_NONE) {
             inter[n_inter].from = i;
             inter[n_inter].to = i + span;
@@ -800,6 +808,17 @@ void classify_sentiment(classify_run *run)
         }
     }
     for (unsigned k = 0; k < n_inter; k++) {
+        if (inter[k].form == INTER_LAUGH) {
+            if (items_sum(run, item_at, item_v, n_items, 0, tb->n) <= SENT_LAUGH_REST) {
+                sum -= inter[k].v;
+                run->pos_sum -= inter[k].v;
+                for (size_t j = inter[k].from; j < inter[k].to; j++)
+                    run->tflags[j] |= RUN_T_SARCASM;
+                classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "derision", inter[k].from,
+                                      inter[k].to, -inter[k].v);
+            }
+            continue;
+        }
         const size_t end = ctok_sentence_end(tb, inter[k].clause_end);
         float rest;
         if (inter[k].form == INTER_LEADS) {

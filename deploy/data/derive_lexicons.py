@@ -48,6 +48,24 @@ am i'm im i'll i'd i've ive you're youre you'll you've you'd he's she's it's we'
 they're they'll they've that's there's here's what's let's each saw ask makes away side legs link
 input early due tomorrow tonight username btw birthday cake
 """.split())
+# Words that Reddit's subjects, or a phrase around them, give a feeling they
+# do not carry in a customer's message: topics ("media", "animals", "video"),
+# service words ("support", "info", "feedback", "provide", "experience",
+# "bot"), discourse words ("sure", "know", "question", "wait"), boosters ("incredibly", "seriously") and words whose feeling
+# lives in a phrase the hand lexicons have ("no worries", "sorry to hear",
+# "not sure", "thanks for sharing"; "kindly refund me" is no joy).
+NOT_FELT = set("""ads album animals art episode media mouth stomach laws reality pm mine journey
+therapy sexual socially anybody actual complete felt tried cakeday info feedback support help
+suggest suggestion recommendation clarification clarifying explaining sharing soon stay sure yes
+worries incredibly seriously utter behavior bot video sounds feeling happen imagine myself adults
+anyways business decided facts flying fully instagram itself jail judge lawyer liberals opinion
+pointing politics provide purpose relevant removed science teach useful country different either
+themselves talking
+seem thought wait know question guess maybe idea meant means anymore biggest english experience
+extremely family majority society soul spent turned ways won worked ended ends hear happened
+drugs feel feels feelings advice alot answering careful concern correcting correction detailed
+hardcore informative kindly patience someday tips vibes props
+""".split())
 
 WORDS = os.environ.get("ATTUNE_WORDS", "/usr/share/dict/words")
 # Forms that do not carry their word's feeling: another sense ("kinds",
@@ -234,10 +252,10 @@ def main():
         lo = math.log((p + SMOOTH * prior) / (q + SMOOTH)) - math.log(prior)
         polar = (p + q) / max(1, p + q + u)
         v = max(-2.5, min(2.5, 1.3 * lo * polar))
-        if abs(v) >= 0.5 and w not in STOP:
+        if abs(v) >= 0.5 and w not in STOP and w not in NOT_FELT:
             val_lines.append(f"{w}\t{v:.2f}")
         for g in GROUPS:
-            if w in STOP:
+            if w in STOP or w in NOT_FELT:
                 continue
             base = n_group[g] / n_docs
             k = df_group[g][w]

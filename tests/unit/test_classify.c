@@ -455,6 +455,38 @@ static void test_sarcasm(void **state)
     assert_true(run("thanks for your help").preferences.politeness > 0.0f);
 }
 
+/* Laughter is joy with good news or on its own, and derision, worth
+ * nothing, beside a clear complaint, wherever it stands in the message. */
+static void test_laughter(void **state)
+{
+    (void)state;
+    classify_result r = run("lmao your support bot is useless");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
+    assert_true(r.emotion.label != CLASSIFY_EMO_JOY);
+    assert_true(score("my flight got delayed again and nobody told us lol") <=
+                score("my flight got delayed again and nobody told us"));
+    r = run("lol this is the best day ever");
+    assert_int_equal(r.sentiment.label, CLASSIFY_POSITIVE);
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
+    assert_int_equal(run("haha that advert is hilarious").emotion.label, CLASSIFY_EMO_JOY);
+    /* a mild word beside it is no complaint */
+    r = run("haha ok, a bit slow but fine");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
+}
+
+/* An idiom hides its words' negator, so a bad word inside a good idiom is
+ * not felt: "no worries" is no fear. */
+static void test_good_idiom_emotion(void **state)
+{
+    (void)state;
+    assert_int_equal(run("no worries").emotion.label, CLASSIFY_EMO_NEUTRAL);
+    assert_true(run("not bad at all").emotion.label != CLASSIFY_EMO_SADNESS);
+    assert_true(run("can't complain").emotion.label != CLASSIFY_EMO_ANGER);
+    assert_int_equal(run("no worries, but I'm scared my card was stolen").emotion.label,
+                     CLASSIFY_EMO_FEAR);
+}
+
 static void test_domain_words(void **state)
 {
     (void)state;
@@ -1732,6 +1764,8 @@ int main(void)
         cmocka_unit_test(test_emphasis),
         cmocka_unit_test(test_idioms),
         cmocka_unit_test(test_sarcasm),
+        cmocka_unit_test(test_laughter),
+        cmocka_unit_test(test_good_idiom_emotion),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_domain_words),
         cmocka_unit_test(test_thanks),
