@@ -52,6 +52,10 @@
  * ("lmao your bot is useless", "delayed again lol"): it is said of the whole
  * message, wherever it stands, so it needs no clause of its own. */
 #define SENT_LAUGH_REST (-1.4f)
+/* Praise in quotes of its own, one to three words, is someone else's word,
+ * doubted: the "premium" support, the mast "upgrade", "delivered". */
+#define SENT_QUOTED 0.0f
+#define SENT_QUOTED_MAX 3
 /* the items a message's complaint is read from; a longer message's later
  * items are not looked at for sarcasm */
 #define SENT_ITEMS_MAX 64
@@ -141,6 +145,14 @@ static void contrast_weights(classify_run *run)
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "contrast", i, mod_end(run, i),
                               SENT_ALTHOUGH);
     }
+}
+
+/* Whether tokens [from, to) stand alone between double quotes. */
+static int quoted(const ctok_buf *tb, size_t from, size_t to)
+{
+    return from > 0 && to < tb->n && to - from <= SENT_QUOTED_MAX &&
+           tb->tok[from - 1].kind == CTOK_PUNCT && tb->tok[from - 1].punct == '"' &&
+           tb->tok[to].kind == CTOK_PUNCT && tb->tok[to].punct == '"';
 }
 
 /* Words that can stand with an interjection in its clause without making
@@ -728,6 +740,10 @@ void classify_sentiment(classify_run *run)
             rule = rule[0] == 'i' ? "idiom" : "intensifier";
         } else if (b < 0) {
             rule = "dampener";
+        }
+        if (v > 0 && quoted(tb, from, i + span)) {
+            v *= SENT_QUOTED;
+            rule = "quoted";
         }
         if (run->n_quest > 0 && (v > 0 || (v >= SENT_QUESTION_MILD && v < 0)) &&
             !run_negated(run, i)) {

@@ -957,11 +957,13 @@ static size_t other_step(const char *text, size_t len, size_t p, ctok_buf *tb, u
         q += k;
     }
     if (t) {
-        t->punct = cp < 0x80 ? (uint8_t)cp : 0;
+        /* curly double quotes read as straight ones */
+        const int dquote = cp == '"' || cp == 0x201C || cp == 0x201D;
+        t->punct = dquote ? '"' : cp < 0x80 ? (uint8_t)cp : 0;
         if (cp == '.' || cp == '!' || cp == '?' || cp == ';' || cp == 0x3002)
             t->flags |= CTOK_F_SENT_END | CTOK_F_CLAUSE_END;
         else if (cp == ',' || cp == ':' || cp == '(' || cp == ')' || cp == '-' || cp == 0x2014 ||
-                 cp == 0x2013 || cp == '"')
+                 cp == 0x2013 || dquote)
             t->flags |= CTOK_F_CLAUSE_END;
         (void)norm_put(tb, t, text + p, cp < 0x80 ? 1 : k);
         finish_token(tb, t, q);

@@ -475,6 +475,23 @@ static void test_laughter(void **state)
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
 }
 
+/* Praise alone in quotes is someone else's word, doubted; curly quotes
+ * count as straight ones. */
+static void test_scare_quotes(void **state)
+{
+    (void)state;
+    classify_result r = run("the \"excellent\" support took a week to answer");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "quoted"));
+    assert_true(r.sentiment.score <= 0);
+    r = run("the \xe2\x80\x9c"
+            "excellent\xe2\x80\x9d support took a week to answer");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "quoted"));
+    /* a whole quoted sentence is speech, not a doubted word */
+    r = run("she said \"this is an excellent phone and I love it\"");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "quoted"));
+    assert_true(score("the excellent support answered at once") > 0);
+}
+
 /* An idiom hides its words' negator, so a bad word inside a good idiom is
  * not felt: "no worries" is no fear. */
 static void test_good_idiom_emotion(void **state)
@@ -1765,6 +1782,7 @@ int main(void)
         cmocka_unit_test(test_idioms),
         cmocka_unit_test(test_sarcasm),
         cmocka_unit_test(test_laughter),
+        cmocka_unit_test(test_scare_quotes),
         cmocka_unit_test(test_good_idiom_emotion),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_domain_words),
