@@ -50,6 +50,10 @@ static float clampf(float v, float lo, float hi)
 /* Words in capitals before a text in capitals reads as shouted: "OK" or
  * "NO WAY" is too short to say. */
 #define EMO_SHOUT_WORDS 4u
+/* Three words in a row in capitals in a text that is not all capitals:
+ * emphasis chosen, so it says more than a text typed in capitals. */
+#define EMO_SHOUT_RUN 3u
+#define EMO_SHOUT_RUN_ANGER 1.2f
 #ifndef EMO_FAULT_ANGER
 #define EMO_FAULT_ANGER 0.15f
 #endif
@@ -61,6 +65,21 @@ static inline void emo_better(int k, float sk, int *best, float *best_s)
         *best = k;
         *best_s = sk;
     }
+}
+
+/* The first of EMO_SHOUT_RUN words in a row in capitals, or SIZE_MAX;
+ * names and codes in capitals ("UK", "PAC", "4K") seldom come three in a
+ * row. */
+static size_t shouted_run(const ctok_buf *tb)
+{
+    unsigned in_row = 0;
+    for (size_t i = 0; i < tb->n; i++) {
+        in_row =
+            tb->tok[i].kind == CTOK_WORD && (tb->tok[i].flags & CTOK_F_ALLCAPS) ? in_row + 1 : 0;
+        if (in_row == EMO_SHOUT_RUN)
+            return i + 1 - EMO_SHOUT_RUN;
+    }
+    return SIZE_MAX;
 }
 
 static void classify_emotion_stage(classify_run *run)
@@ -133,10 +152,19 @@ static void classify_emotion_stage(classify_run *run)
         e[CLASSIFY_EMO_ANGER] += x;
         classify_evidence_add_text(run, CLASSIFY_EV_EMOTION, "exclamation", "!", 1, x);
     }
-    if (tb->all_caps_text && tb->n_caps >= EMO_SHOUT_WORDS && run->sent_sum < 0) {
-        /* a whole complaint in capitals is shouted ("REMOVE THIS FEE NOW") */
-        e[CLASSIFY_EMO_ANGER] += 0.6f;
-        classify_evidence_add_text(run, CLASSIFY_EV_EMOTION, "shouting", "", 0, 0.6f);
+    size_t shout_at = SIZE_MAX;
+    if (tb->all_caps_text ? tb->n_caps >= EMO_SHOUT_WORDS && run->sent_sum < 0
+                          : tb->n_caps >= EMO_SHOUT_RUN && run->sent_sum <= 0 &&
+                                (shout_at = shouted_run(tb)) != SIZE_MAX) {
+        /* a whole complaint in capitals is shouted ("REMOVE THIS FEE NOW"),
+         * and so is a run of words in capitals in one that is not ("It's
+         * 12:30. WHERE ARE THEY", "FIX THE METER") */
+        e[CLASSIFY_EMO_ANGER] += shout_at != SIZE_MAX ? EMO_SHOUT_RUN_ANGER : 0.6f;
+        if (shout_at != SIZE_MAX)
+            classify_evidence_add(run, CLASSIFY_EV_EMOTION, "shouting", shout_at,
+                                  shout_at + EMO_SHOUT_RUN, EMO_SHOUT_RUN_ANGER);
+        else
+            classify_evidence_add_text(run, CLASSIFY_EV_EMOTION, "shouting", "", 0, 0.6f);
     }
     if (run->n_persist > 0 && run->sent_sum < 0)
         e[CLASSIFY_EMO_ANGER] += 0.4f * (float)(run->n_persist > 2 ? 2 : run->n_persist);

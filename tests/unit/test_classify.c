@@ -686,6 +686,14 @@ static void test_emotion_service_situations(void **state)
     assert_false(has_evidence(&r, CLASSIFY_EV_EMOTION, "shouting"));
     r = run("NOT OK");
     assert_false(has_evidence(&r, CLASSIFY_EV_EMOTION, "shouting"));
+    /* three words in a row in capitals in a text that is not all capitals */
+    r = run("The movers were meant to come at 8. It's 12:30. WHERE ARE THEY");
+    assert_int_equal(r.emotion.label, CLASSIFY_EMO_ANGER);
+    assert_true(has_evidence(&r, CLASSIFY_EV_EMOTION, "shouting"));
+    r = run("Can I get the PAC code for my UK SIM please");
+    assert_false(has_evidence(&r, CLASSIFY_EV_EMOTION, "shouting"));
+    r = run("Loved the show, THANK YOU SO MUCH everyone");
+    assert_false(has_evidence(&r, CLASSIFY_EV_EMOTION, "shouting"));
 }
 
 /* --- threat and abuse ------------------------------------------------------------ */
