@@ -711,10 +711,10 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
     if (len > CLASSIFY_BATCH_MAX_LINE)
         return attune_errf(ATTUNE_ERR_LIMIT, errstr, errstr_size, "line longer than %d bytes",
                            CLASSIFY_BATCH_MAX_LINE);
-    cJSON *root = cJSON_ParseWithLength(line, len);
-    if (!root)
-        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size, "line is not valid JSON");
-    attune_err err = ATTUNE_OK;
+    cJSON *root = NULL;
+    attune_err err = json_parse(line, len, CLASSIFY_BATCH_MAX_DEPTH, &root, errstr, errstr_size);
+    if (err)
+        return err;
     const cJSON *id = NULL;
     if (!cJSON_IsObject(root)) {
         err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "line must be a JSON object");

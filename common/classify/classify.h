@@ -215,8 +215,12 @@ const char *classify_intent_label(const classify *c, size_t i);
 /* --- batch lines ---------------------------------------------------------
  * One input line of `attune-classify --batch`:
  * {"id": string|number, "text": string, "context": {...}, "wait_seconds": n,
- *  "channel": s}. Lines are capped at CLASSIFY_BATCH_MAX_LINE bytes. */
+ *  "channel": s}. Lines are capped at CLASSIFY_BATCH_MAX_LINE bytes and
+ * CLASSIFY_BATCH_MAX_DEPTH levels of nesting, and read as strictly as the
+ * services read records (json_parse: UTF-8, no NUL, no repeated member
+ * name), so that a line classifies as its event would. */
 #define CLASSIFY_BATCH_MAX_LINE 65536
+#define CLASSIFY_BATCH_MAX_DEPTH 16
 
 typedef struct {
     cJSON *root;      /* owned; freed by classify_batch_item_fini */

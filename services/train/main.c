@@ -20,6 +20,7 @@
 #include <linear.h>
 
 #include "classify/classify.h"
+#include "json.h"
 
 #define TRAIN_MAX_EXAMPLES 2000000
 #define TRAIN_MAX_LINE 65536
@@ -272,7 +273,12 @@ int main(int argc, char **argv)
         }
         if (n == 0)
             continue;
-        cJSON *j = cJSON_ParseWithLength(line, n);
+        cJSON *j = NULL;
+        char why[160];
+        if (json_parse(line, n, CLASSIFY_BATCH_MAX_DEPTH, &j, why, sizeof why) != ATTUNE_OK) {
+            fprintf(stderr, "attune-train: %s:%u: %s\n", data, lineno, why);
+            goto out;
+        }
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "text");
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(j, "label");
         if (!cJSON_IsString(t) || !cJSON_IsString(l)) {

@@ -1626,6 +1626,14 @@ static void test_batch_line(void **state)
 
     assert_int_equal(parse("not json", &it, &id), ATTUNE_ERR_PARSE);
     assert_null(id);
+    /* read as strictly as the services read records */
+    assert_int_equal(parse("{\"text\":\"a\",\"text\":\"b\"}", &it, &id), ATTUNE_ERR_PARSE);
+    assert_int_equal(parse("{\"text\":\"c1\\u0000evil\"}", &it, &id), ATTUNE_ERR_PARSE);
+    assert_int_equal(parse("{\"text\":\"\xff\xfe\"}", &it, &id), ATTUNE_ERR_PARSE);
+    assert_int_equal(
+        parse("{\"text\":\"x\",\"context\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}", &it, &id),
+        ATTUNE_ERR_LIMIT);
+    assert_null(id);
     assert_int_equal(parse("[1,2]", &it, &id), ATTUNE_ERR_INVALID);
     assert_int_equal(parse("{\"id\":9}", &it, &id), ATTUNE_ERR_INVALID);
     assert_non_null(id); /* the error line can still name the input */
