@@ -280,7 +280,7 @@ def eval_service_probe(vader, results):
     out = run_batch([{"id": i, "text": r[4]} for i, r in enumerate(rows)])
     print("service probe (written without sight of attune; intent / sentiment / emotion label)")
     entry = {}
-    for name in ("dev", "held_out"):
+    for name in ("dev", "held_out", "dev2", "held_out2"):
         idx = [i for i, r in enumerate(rows) if r[0] == name]
         n = len(idx)
         got = [sum(out[i][k]["label"] == rows[i][c] for i in idx)
