@@ -56,6 +56,9 @@
  * doubted: the "premium" support, the mast "upgrade", "delivered". */
 #define SENT_QUOTED 0.0f
 #define SENT_QUOTED_MAX 3
+#ifndef SENT_EXASPERATION
+#define SENT_EXASPERATION (-0.6f)
+#endif
 /* the items a message's complaint is read from; a longer message's later
  * items are not looked at for sarcasm */
 #define SENT_ITEMS_MAX 64
@@ -875,6 +878,18 @@ void classify_sentiment(classify_run *run)
     }
     if (run->n_quest >= 2 && sum < 0)
         sum -= 0.2f;
+    if (run->n_quest >= 2 && sum <= 0) {
+        /* "where is my parcel??", "did it work or not??": a question asked
+         * twice over is asked in exasperation */
+        for (size_t i = 0; i < tb->n; i++)
+            if (tb->tok[i].kind == CTOK_PUNCT && tb->tok[i].n_quest >= 2) {
+                sum += SENT_EXASPERATION;
+                hits++;
+                classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "exasperation", i, i + 1,
+                                      SENT_EXASPERATION);
+                break;
+            }
+    }
     sentiment_set(run, sum, hits);
 }
 

@@ -475,6 +475,24 @@ static void test_laughter(void **state)
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
 }
 
+/* A question asked twice over is asked in exasperation, unless the
+ * message praises. */
+static void test_exasperation(void **state)
+{
+    (void)state;
+    classify_result r = run("where is my parcel?? tracking said out for delivery 3 days ago");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "exasperation"));
+    r = run("where is my parcel? tracking said out for delivery 3 days ago");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "exasperation"));
+    r = run("omg is this really free?? amazing, thank you!");
+    assert_int_equal(r.sentiment.label, CLASSIFY_POSITIVE);
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "exasperation"));
+    /* faults said without a negative word */
+    assert_int_equal(run("Received a package I didn't order").sentiment.label, CLASSIFY_NEGATIVE);
+    assert_int_equal(run("the heating is not coming on").sentiment.label, CLASSIFY_NEGATIVE);
+}
+
 /* Praise alone in quotes is someone else's word, doubted; curly quotes
  * count as straight ones. */
 static void test_scare_quotes(void **state)
@@ -1799,6 +1817,7 @@ int main(void)
         cmocka_unit_test(test_sarcasm),
         cmocka_unit_test(test_laughter),
         cmocka_unit_test(test_scare_quotes),
+        cmocka_unit_test(test_exasperation),
         cmocka_unit_test(test_good_idiom_emotion),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_domain_words),
