@@ -27,15 +27,16 @@ static inline const lex_entry *entry_for(const classify_run *run, size_t i, unsi
     return e && (e->has & attr) ? e : NULL;
 }
 
-/* Whether the word entry x at token i stands in a good idiom that takes its
- * badness away: "no worries", "not bad at all", "can't complain" (an idiom
- * hides its words' negator, so the word would read as felt). */
-static int in_good_idiom(const classify_run *run, size_t i, const lex_entry *x)
+/* The valence idiom the word entry x at token i stands in, or NULL: a good
+ * one takes its badness away ("no worries", "not bad at all", "can't
+ * complain": an idiom hides its words' negator, so the word would read as
+ * felt), a neutral one all its feeling ("wrong number", "would like"). */
+static const lex_entry *valence_idiom(const classify_run *run, size_t i, const lex_entry *x)
 {
     const lex_entry *p = run_phrase(run, i);
     if (!p)
         p = run_inner_phrase(run, i);
-    return p && p != x && (p->flags & LEX_F_VALENCE) && p->valence > 0;
+    return p && p != x && (p->flags & LEX_F_VALENCE) && p->valence >= 0 ? p : NULL;
 }
 
 static float clampf(float v, float lo, float hi)
@@ -100,6 +101,7 @@ static void classify_emotion_stage(classify_run *run)
         if (!x)
             continue;
         const int negated = run_negated(run, i);
+        const lex_entry *idiom;
         float add[LEX_EMO_N];
         memcpy(add, x->emo, sizeof add);
         if ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text)
@@ -112,10 +114,14 @@ static void classify_emotion_stage(classify_run *run)
         } else if (x->pref == LEX_PREF_POLITE && run->sent_sum < 0) {
             /* "thanks" closing a complaint is courtesy, not joy */
             add[CLASSIFY_EMO_JOY] *= 0.3f;
-        } else if (in_good_idiom(run, i, x)) {
+        } else if ((idiom = valence_idiom(run, i, x)) != NULL) {
             add[CLASSIFY_EMO_ANGER] *= 0.15f;
             add[CLASSIFY_EMO_FEAR] *= 0.15f;
             add[CLASSIFY_EMO_SADNESS] *= 0.15f;
+            if (idiom->valence == 0) {
+                add[CLASSIFY_EMO_CONFUSION] *= 0.15f;
+                add[CLASSIFY_EMO_JOY] *= 0.15f;
+            }
         } else if (negated) {
             /* "not happy" is disappointment or annoyance; "not worried" is calm */
             float joy = add[CLASSIFY_EMO_JOY];

@@ -520,6 +520,11 @@ static void test_good_idiom_emotion(void **state)
     assert_true(run("can't complain").emotion.label != CLASSIFY_EMO_ANGER);
     assert_int_equal(run("no worries, but I'm scared my card was stolen").emotion.label,
                      CLASSIFY_EMO_FEAR);
+    /* a neutral idiom takes all its words' feeling: a message sent to the
+     * wrong place is no anger; a closing said as a formula is courtesy */
+    assert_int_equal(run("oops wrong chat, ignore me").emotion.label, CLASSIFY_EMO_NEUTRAL);
+    assert_int_equal(run("ok thanks").emotion.label, CLASSIFY_EMO_NEUTRAL);
+    assert_int_equal(run("Thank you so much, you saved my day!").emotion.label, CLASSIFY_EMO_JOY);
 }
 
 static void test_domain_words(void **state)
