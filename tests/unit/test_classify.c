@@ -729,6 +729,7 @@ static void test_threat_levels(void **state)
         classify_threat_level want;
     } cases[] = {
         {"this damn app crashed again", CLASSIFY_THREAT_PROFANITY},
+        {"are you thick or something? put me through to a manager", CLASSIFY_THREAT_ABUSE},
         {"your stupid app crashed", CLASSIFY_THREAT_NONE},
         /* the thing comes between the person and the insult: about the app */
         {"your app is useless", CLASSIFY_THREAT_NONE},
