@@ -878,6 +878,17 @@ static void test_preferences(void **state)
     r = run("please don't call me, email only");
     assert_string_equal(r.preferences.channel, "email");
     assert_string_equal(r.preferences.avoid_channel, "voice");
+    r = run("please reply by email, not phone");
+    assert_string_equal(r.preferences.channel, "email");
+    assert_string_equal(r.preferences.avoid_channel, "voice");
+    assert_string_equal(run("I'd rather chat here").preferences.channel, "chat");
+    assert_string_equal(run("can we do this quickly, I'm on my lunch break").preferences.pace,
+                        "brief");
+    assert_string_equal(run("je pr\xc3\xa9"
+                            "f\xc3\xa8re le fran\xc3\xa7"
+                            "ais")
+                            .preferences.language,
+                        "fr");
     /* a negated pace is no pace */
     assert_string_equal(run("not in a hurry, whenever you can").preferences.pace, "");
     assert_string_equal(run("I'm in a hurry").preferences.pace, "brief");
