@@ -789,6 +789,10 @@ static void test_urgency(void **state)
     assert_int_equal(run("no rush, whenever you get a chance").urgency.level, CLASSIFY_URGENCY_LOW);
     assert_int_equal(run("EMERGENCY, no heating and a baby at home, help right now").urgency.level,
                      CLASSIFY_URGENCY_CRITICAL);
+    /* danger to life or home is critical without a word of haste */
+    assert_int_equal(run("I can smell gas in the kitchen").urgency.level,
+                     CLASSIFY_URGENCY_CRITICAL);
+    assert_true(run("there's a burst pipe in the loft").urgency.level >= CLASSIFY_URGENCY_HIGH);
     classify_context ctx;
     classify_context_init(&ctx);
     ctx.wait_seconds = 2400;
