@@ -402,7 +402,7 @@ static attune_err produce_all(ingest *in, const char *topic, cJSON *const *event
         kafka_header h[2];
         event_headers(events[i], h);
         err = kafka_produce(in->producer, topic, customer, strlen(customer), texts[i],
-                            strlen(texts[i]), h, 2, &w);
+                            strlen(texts[i]), h, 2, &w, NULL);
     }
     for (size_t i = 0; texts && i < n; i++)
         free(texts[i]);
