@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "ts.h"
@@ -49,6 +50,12 @@ void http_respond_problem(http_response *resp, int status, const char *slug, con
                           const char *detail, const problem_field *field)
 {
     http_respond_json(resp, status, problem_json(status, slug, title, detail, field));
+    resp->content_type = "application/problem+json";
+}
+
+void http_respond_problem_doc(http_response *resp, int status, const cJSON *doc)
+{
+    http_respond_json(resp, status, doc ? json_print(doc) : NULL);
     resp->content_type = "application/problem+json";
 }
 

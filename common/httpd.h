@@ -60,5 +60,8 @@ void http_respond_json(http_response *resp, int status, char *body);
 /* Fills resp with an RFC 9457 problem document. */
 void http_respond_problem(http_response *resp, int status, const char *slug, const char *title,
                           const char *detail, const problem_field *field);
+/* The same with doc, a problem_new document the caller extended; doc stays
+ * the caller's (NULL: out of memory, answered without a body). */
+void http_respond_problem_doc(http_response *resp, int status, const cJSON *doc);
 
 #endif

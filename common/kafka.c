@@ -32,6 +32,7 @@ void kafka_wait_init(kafka_wait *w)
     w->pending = 0;
     w->failed = 0;
     w->first_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    w->untracked = (kafka_delivery){.delivered = 0, .w = w};
 }
 
 void kafka_wait_fini(kafka_wait *w)
@@ -63,9 +64,12 @@ attune_err kafka_wait_all(kafka_wait *w, char *errstr, size_t errstr_size)
     return ATTUNE_OK;
 }
 
-static void wait_done(kafka_wait *w, rd_kafka_resp_err_t err)
+/* Counts the broker's answer for the record of slot d. */
+static void wait_done(kafka_delivery *d, rd_kafka_resp_err_t err)
 {
+    kafka_wait *w = d->w;
     pthread_mutex_lock(&w->mu);
+    d->delivered = !err;
     if (err) {
         /* A record the broker refuses as too large fails on every retry:
          * that error wins over a transient one, so the caller does not ask
@@ -79,6 +83,15 @@ static void wait_done(kafka_wait *w, rd_kafka_resp_err_t err)
     pthread_mutex_unlock(&w->mu);
 }
 
+/* A record producev refused has no answer to wait for. */
+static void wait_forget(kafka_wait *w)
+{
+    pthread_mutex_lock(&w->mu);
+    if (--w->pending == 0)
+        pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
@@ -86,7 +99,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if (m->err)
         log_warn("delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
                  rd_kafka_err2str(m->err));
-    if (m->_private)
+    if (m->_private) /* the record's kafka_delivery slot */
         wait_done(m->_private, m->err);
 }
 
@@ -313,12 +326,18 @@ int kafka_record_fits(const kafka_producer *p, size_t key_len, size_t value_len,
 
 attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, size_t key_len,
                          const void *value, size_t value_len, const kafka_header *headers,
-                         size_t header_count, kafka_wait *w)
+                         size_t header_count, kafka_wait *w, kafka_delivery *d)
 {
+    if (d) {
+        if (!w)
+            return ATTUNE_ERR_INVALID; /* nothing would say when d is filled in */
+        *d = (kafka_delivery){.delivered = 0, .w = w};
+    }
     /* Refused here rather than by producev, so that the caller can tell a
      * record that will never fit from a broker that is away. */
     if (!kafka_record_fits(p, key_len, value_len, headers, header_count))
         return ATTUNE_ERR_TOO_LARGE;
+    kafka_delivery *slot = d ? d : w ? &w->untracked : NULL;
     rd_kafka_headers_t *hdrs = rd_kafka_headers_new(header_count ? header_count : 1);
     for (size_t i = 0; i < header_count; i++)
         rd_kafka_header_add(hdrs, headers[i].name, -1, headers[i].value, -1);
@@ -333,7 +352,7 @@ attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, 
         err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
                                 RD_KAFKA_V_VALUE((void *)value, value_len),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
-                                RD_KAFKA_V_OPAQUE(w), RD_KAFKA_V_END);
+                                RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || ts_mono() > deadline)
             break;
         /* The poll thread serves delivery reports; give it time to drain. */
@@ -342,7 +361,7 @@ attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, 
     if (err) {
         rd_kafka_headers_destroy(hdrs); /* not taken by a failed producev */
         if (w)
-            wait_done(w, RD_KAFKA_RESP_ERR_NO_ERROR);
+            wait_forget(w);
         return too_large(err) ? ATTUNE_ERR_TOO_LARGE : ATTUNE_ERR_KAFKA;
     }
     return ATTUNE_OK;
@@ -398,7 +417,7 @@ attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char
         key_len = key_len < room / 2 ? key_len : room / 2;
         len = len < room - key_len ? len : room - key_len;
     }
-    return kafka_produce(p, dlq_topic, key, key_len, msg->payload, len, h, n, w);
+    return kafka_produce(p, dlq_topic, key, key_len, msg->payload, len, h, n, w, NULL);
 }
 
 attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size_t topic_count,

@@ -12,23 +12,37 @@
 #include "config.h"
 #include "err.h"
 
+typedef struct kafka_wait kafka_wait;
+
+/* One record's own outcome, for a caller that must know which records of a
+ * failed group the broker holds all the same (ingest remembers those, so
+ * that the client's retry does not store them twice). Caller-owned like the
+ * kafka_wait that counts the record; read it after kafka_wait_all. */
+typedef struct {
+    int delivered; /* 1 once the broker acknowledged the record (acks=all;
+                    * in a transaction: written, not yet committed) */
+    kafka_wait *w; /* the group counting the record; set by kafka_produce */
+} kafka_delivery;
+
 /* Tracks a group of produced records until the broker has answered for each.
  * Caller-owned storage; it must outlive every record produced with it, which
  * kafka_wait_all guarantees by waiting for all of them. */
-typedef struct {
+struct kafka_wait {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int pending;
     int failed;
     rd_kafka_resp_err_t first_err;
-} kafka_wait;
+    kafka_delivery untracked; /* the slot of records produced without one */
+};
 
 void kafka_wait_init(kafka_wait *w);
 void kafka_wait_fini(kafka_wait *w);
 /* Blocks until every record produced with w is acknowledged or failed
  * (message.timeout.ms bounds this). ATTUNE_OK when all were acknowledged;
  * ATTUNE_ERR_TOO_LARGE when the broker refused one as too large (its
- * max.message.bytes), ATTUNE_ERR_KAFKA otherwise; the error in errstr. */
+ * max.message.bytes), ATTUNE_ERR_KAFKA otherwise; the error in errstr.
+ * Either way the records' kafka_delivery slots say which were stored. */
 attune_err kafka_wait_all(kafka_wait *w, char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
 
 typedef struct {
@@ -51,10 +65,11 @@ void kafka_producer_free(kafka_producer *p);
  * local queue is full this waits for room (bounded by the produce timeout).
  * ATTUNE_ERR_TOO_LARGE: the record is over the producer's message.max.bytes
  * and never will be sent (nothing was queued); ATTUNE_ERR_KAFKA for any
- * other refusal. */
+ * other refusal. d, optional and only with a w, is the record's own slot:
+ * its delivered is 0 until the broker acknowledges the record. */
 attune_err kafka_produce(kafka_producer *p, const char *topic, const char *key, size_t key_len,
                          const void *value, size_t value_len, const kafka_header *headers,
-                         size_t header_count, kafka_wait *w) ATTUNE_MUST_CHECK;
+                         size_t header_count, kafka_wait *w, kafka_delivery *d) ATTUNE_MUST_CHECK;
 /* The producer's message.max.bytes: the largest record it sends. */
 size_t kafka_producer_max_record(const kafka_producer *p);
 /* 1 when a record of these sizes and headers is one kafka_produce takes (no

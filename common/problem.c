@@ -74,7 +74,7 @@ static void pointer_to_field(const char *ptr, char *out, size_t n)
     out[o] = '\0';
 }
 
-char *problem_json(int status, const char *slug, const char *title, const char *detail,
+cJSON *problem_new(int status, const char *slug, const char *title, const char *detail,
                    const problem_field *field)
 {
     /* the dotted form of a pointer grows by at most a byte a token, so
@@ -105,7 +105,14 @@ char *problem_json(int status, const char *slug, const char *title, const char *
     } else if (detail) {
         cJSON_AddStringToObject(doc, "detail", detail);
     }
-    char *out = json_print(doc);
+    return doc;
+}
+
+char *problem_json(int status, const char *slug, const char *title, const char *detail,
+                   const problem_field *field)
+{
+    cJSON *doc = problem_new(status, slug, title, detail, field);
+    char *out = doc ? json_print(doc) : NULL;
     cJSON_Delete(doc);
     return out;
 }

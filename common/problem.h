@@ -29,5 +29,9 @@ attune_err problem_check_flat(const cJSON *v, size_t max_bytes, problem_field *p
  * ("urn:attune:problem:<slug>"); field may be NULL. */
 char *problem_json(int status, const char *slug, const char *title, const char *detail,
                    const problem_field *field);
+/* The same document as a tree (caller deletes), for a caller that adds
+ * extension members (RFC 9457 section 3.2); NULL on allocation failure. */
+cJSON *problem_new(int status, const char *slug, const char *title, const char *detail,
+                   const problem_field *field);
 
 #endif

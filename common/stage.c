@@ -32,7 +32,7 @@ attune_err stage_emit(stage_io *io, const rd_kafka_message_t *from, const char *
     const kafka_header h[] = {{"content-type", EVENT_CONTENT_TYPE}, {"traceparent", tp ? tp : ""}};
     const size_t len = strlen(text);
     attune_err err = kafka_produce(io->producer, topic, key, key ? strlen(key) : 0, text, len, h,
-                                   tp ? 2 : 1, io->wait);
+                                   tp ? 2 : 1, io->wait, NULL);
     free(text);
     if (err == ATTUNE_ERR_TOO_LARGE) {
         /* Retrying would stop every partition of this instance for good:

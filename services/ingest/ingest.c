@@ -277,10 +277,11 @@ static void shared_key(const cJSON *ce, char *out, size_t n)
     snprintf(out, n, SHARED_PREFIX "%s", key);
 }
 
-/* One round trip over the events not marked duplicate: with check, EXISTS
- * each key and mark dup[i] when a replica has it; without, SET each key
- * with the window as its TTL. */
-static void shared_round_trip(ingest *in, cJSON *const *events, size_t n, char *dup, int check)
+/* One round trip over the events i whose mark[i] is want: with check,
+ * EXISTS each key and set mark[i] to 2 when a replica has it; without, SET
+ * each key with the window as its TTL. */
+static void shared_round_trip(ingest *in, cJSON *const *events, size_t n, char *mark, char want,
+                              int check)
 {
     if (!in->redis || in->cfg->idempotency_window_s <= 0)
         return;
@@ -290,7 +291,7 @@ static void shared_round_trip(ingest *in, cJSON *const *events, size_t n, char *
     attune_err err = redis_client_ready(in->redis, errstr, sizeof errstr);
     size_t queued = 0;
     for (size_t i = 0; i < n && !err; i++) {
-        if (dup[i])
+        if (mark[i] != want)
             continue;
         char key[SHARED_KEY_MAX];
         shared_key(events[i], key, sizeof key);
@@ -301,12 +302,12 @@ static void shared_round_trip(ingest *in, cJSON *const *events, size_t n, char *
         queued += !err;
     }
     for (size_t i = 0, q = 0; q < queued && !err; i++) {
-        if (dup[i])
+        if (mark[i] != want)
             continue;
         redisReply *r = NULL;
         err = redis_reply(in->redis, &r);
         if (!err && check && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
-            dup[i] = 2; /* seen by a replica: not produced, not remembered again */
+            mark[i] = 2; /* seen by a replica: not produced, not remembered again */
         if (r)
             freeReplyObject(r);
         q++;
@@ -316,14 +317,16 @@ static void shared_round_trip(ingest *in, cJSON *const *events, size_t n, char *
     pthread_mutex_unlock(&in->redis_mu);
 }
 
+/* Marks dup[i] (0 so far) for the events a replica has seen. */
 static void shared_seen(ingest *in, cJSON *const *events, size_t n, char *dup)
 {
-    shared_round_trip(in, events, n, dup, 1);
+    shared_round_trip(in, events, n, dup, 0, 1);
 }
 
-static void shared_remember(ingest *in, cJSON *const *events, size_t n, const char *dup)
+/* Remembers the events with stored[i] set. */
+static void shared_remember(ingest *in, cJSON *const *events, size_t n, const char *stored)
 {
-    shared_round_trip(in, events, n, (char *)dup, 0);
+    shared_round_trip(in, events, n, (char *)stored, 1, 0);
 }
 
 /* 1 when an earlier event of the same request has event i's source and id. */
@@ -350,10 +353,14 @@ static void event_headers(const cJSON *event, kafka_header h[2])
 }
 
 /* Produces the events that are not duplicates and waits for the broker.
- * dup[i] is set for the duplicates. */
+ * dup[i] is set for the duplicates, stored[i] for the events the broker
+ * acknowledged. Those are remembered even when the request fails (a record
+ * the broker refused, Kafka gone before every answer came): the client
+ * resends the whole request, and they must come back as duplicates instead
+ * of being stored twice. */
 static attune_err produce_all(ingest *in, const char *topic, cJSON *const *events, size_t n,
-                              const http_request *req, char *dup, size_t *dup_count, char *errstr,
-                              size_t errstr_size)
+                              const http_request *req, char *dup, char *stored, size_t *dup_count,
+                              char *errstr, size_t errstr_size)
 {
     kafka_wait w;
     kafka_wait_init(&w);
@@ -367,10 +374,13 @@ static attune_err produce_all(ingest *in, const char *topic, cJSON *const *event
     }
     shared_seen(in, events, n, dup);
     /* Every record is made and weighed before the first is queued: an event
-     * too large for Kafka is a 413 for the request, with none of it stored
-     * (a client resending the batch corrected must not duplicate the rest). */
+     * over the producer's limit is a 413 for the request with none of it
+     * stored, the simplest answer. (A record only the broker refuses, over a
+     * topic's lower limit, can fail after others were stored; those are
+     * remembered below.) */
     char **texts = calloc(n, sizeof *texts);
-    if (!texts)
+    kafka_delivery *sent = calloc(n, sizeof *sent);
+    if (!texts || !sent)
         err = ATTUNE_ERR_NOMEM;
     for (size_t i = 0; i < n && !err; i++) {
         if (dup[i]) {
@@ -402,7 +412,7 @@ static attune_err produce_all(ingest *in, const char *topic, cJSON *const *event
         kafka_header h[2];
         event_headers(events[i], h);
         err = kafka_produce(in->producer, topic, customer, strlen(customer), texts[i],
-                            strlen(texts[i]), h, 2, &w);
+                            strlen(texts[i]), h, 2, &w, &sent[i]);
     }
     for (size_t i = 0; texts && i < n; i++)
         free(texts[i]);
@@ -414,18 +424,21 @@ static attune_err produce_all(ingest *in, const char *topic, cJSON *const *event
                     attune_err_str(err));
     else
         err = werr;
-    if (err)
-        return err;
-    for (size_t i = 0; i < n; i++) {
-        if (dup[i])
+    size_t stored_count = 0;
+    for (size_t i = 0; sent && i < n; i++) {
+        stored[i] = (char)sent[i].delivered; /* 0 for a duplicate: never sent */
+        if (!stored[i])
             continue;
+        stored_count++;
         char key[SEEN_KEY_MAX];
         seen_key(events[i], key, sizeof key);
         if (dedup_add(in->seen, key, now) != 0)
             log_warn("idempotency window full of memory; an id was not remembered");
     }
-    shared_remember(in, events, n, dup);
-    return ATTUNE_OK;
+    free(sent);
+    if (stored_count)
+        shared_remember(in, events, n, stored);
+    return err;
 }
 
 static void accepted(http_response *resp, cJSON *const *events, size_t n, const char *dup,
@@ -444,6 +457,25 @@ static void accepted(http_response *resp, cJSON *const *events, size_t n, const 
     }
     http_respond_json(resp, 202, json_print(body));
     cJSON_Delete(body);
+}
+
+/* The problem document of a request Kafka did not take whole. stored_ids
+ * (an extension member) lists the events it stored all the same: the client
+ * resends the whole request, and those come back as duplicates. */
+static void not_stored(http_response *resp, int status, const char *slug, const char *title,
+                       const char *detail, cJSON *const *events, size_t n, const char *stored)
+{
+    cJSON *doc = problem_new(status, slug, title, detail, NULL);
+    cJSON *ids = doc ? cJSON_AddArrayToObject(doc, "stored_ids") : NULL;
+    for (size_t i = 0; ids && i < n; i++)
+        if (stored[i])
+            cJSON_AddItemToArray(ids, cJSON_CreateString(json_str(events[i], "id")));
+    if (!ids) { /* a document without the list would say none was stored */
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+    http_respond_problem_doc(resp, status, doc);
+    cJSON_Delete(doc);
 }
 
 static void post_records(ingest *in, const record_kind *k, const http_request *req,
@@ -492,6 +524,7 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
     size_t n = 0;
     cJSON **events = NULL;
     cJSON *wrapped = NULL;
+    char *dup = NULL, *stored = NULL;
     if (kind == BODY_BATCH) {
         if (!cJSON_IsArray(root) || cJSON_GetArraySize(root) == 0) {
             problem_field_set(&pf, "", "", "a batch must be a non-empty JSON array of CloudEvents");
@@ -509,9 +542,9 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
         n = 1;
     }
     events = calloc(n, sizeof *events);
-    char *dup = calloc(n, 1);
-    if (!events || !dup) {
-        free(dup);
+    dup = calloc(n, 1);
+    stored = calloc(n, 1);
+    if (!events || !dup || !stored) {
         http_respond_problem(resp, 500, "internal", "Internal error", "out of memory", NULL);
         goto out;
     }
@@ -521,20 +554,17 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
                           "control characters",
                           EVENT_MAX_ID);
         reject(k, resp, ATTUNE_ERR_INVALID, &pf);
-        free(dup);
         goto out;
     }
     if (kind == BODY_BARE) {
         err = k->validate(in, root, "", &pf);
         if (err) {
             reject(k, resp, err, &pf);
-            free(dup);
             goto out;
         }
         wrapped = wrap_bare(k, root, req);
         root = NULL; /* now owned by wrapped */
         if (!wrapped) {
-            free(dup);
             http_respond_problem(resp, 500, "internal", "Internal error", "out of memory", NULL);
             goto out;
         }
@@ -543,7 +573,6 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
         err = check_event(in, k, root, "", &pf);
         if (err) {
             reject(k, resp, err, &pf);
-            free(dup);
             goto out;
         }
         events[0] = root;
@@ -559,36 +588,47 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
         }
         if (err) {
             reject(k, resp, err, &pf);
-            free(dup);
             goto out;
         }
     }
-    size_t dup_count = 0;
-    err = produce_all(in, topic_of(in, k), events, n, req, dup, &dup_count, errstr, sizeof errstr);
+    size_t dup_count = 0, stored_count = 0;
+    err = produce_all(in, topic_of(in, k), events, n, req, dup, stored, &dup_count, errstr,
+                      sizeof errstr);
+    for (size_t i = 0; i < n; i++)
+        stored_count += stored[i] != 0;
+    /* What a failed request stored all the same counts as accepted, once:
+     * the retry counts those as duplicates. */
+    if (err)
+        count(k, "accepted", stored_count);
     if (err == ATTUNE_ERR_TOO_LARGE) {
         /* Permanent: the same request would be refused again, so no 503. */
-        log_warn("%s not accepted: %s", k->noun, errstr);
-        count(k, "rejected", n);
-        char detail[96];
-        snprintf(detail, sizeof detail, "an %s is too large to be stored in Kafka; shorten it",
-                 k->what);
-        http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", detail, NULL);
+        log_warn("%s not accepted (%zu of %zu stored): %s", k->noun, stored_count, n, errstr);
+        count(k, "rejected", n - stored_count);
+        char detail[160];
+        snprintf(detail, sizeof detail,
+                 "an %s is too large to be stored in Kafka; shorten it and resend the request "
+                 "(%zu of %zu stored by this one: stored_ids)",
+                 k->what, stored_count, n);
+        not_stored(resp, 413, "limit-exceeded", "A limit was exceeded", detail, events, n, stored);
     } else if (err) {
-        log_error("%s not accepted: %s", k->noun, errstr);
-        count(k, "unavailable", n);
-        char title[64], detail[96];
+        log_error("%s not accepted (%zu of %zu stored): %s", k->noun, stored_count, n, errstr);
+        count(k, "unavailable", n - stored_count);
+        char title[64], detail[160];
         snprintf(title, sizeof title, "%c%s could not be stored", toupper(k->noun[0]), k->noun + 1);
-        snprintf(detail, sizeof detail, "Kafka did not acknowledge the %s; retry the same request",
-                 k->noun);
-        http_respond_problem(resp, 503, "kafka-unavailable", title, detail, NULL);
+        snprintf(detail, sizeof detail,
+                 "Kafka did not acknowledge the %s; retry the same request (%zu of %zu stored by "
+                 "this one: stored_ids)",
+                 k->noun, stored_count, n);
+        not_stored(resp, 503, "kafka-unavailable", title, detail, events, n, stored);
         resp->retry_after_s = 2;
     } else {
         count(k, "accepted", n - dup_count);
         count(k, "duplicate", dup_count);
         accepted(resp, events, n, dup, dup_count);
     }
-    free(dup);
 out:
+    free(stored);
+    free(dup);
     free(events);
     cJSON_Delete(wrapped);
     cJSON_Delete(root);

@@ -179,6 +179,7 @@ def test_kafka_unavailable_is_503_and_not_ready(base_env, log_dir):
         resp = post(svc, cloudevent(interaction("c")))
         doc = assert_problem(resp, 503)
         assert "kafka" in doc["type"]
+        assert doc["stored_ids"] == []  # nothing reached Kafka
         assert int(resp.headers["Retry-After"]) > 0
     finally:
         assert svc.stop() == 0, svc.log_tail()

@@ -1,5 +1,6 @@
 /* Unit tests of the platform modules: config, JSON limits, CloudEvents and
- * interaction validation, the producer's size limit, problem documents, metrics text, the
+ * interaction validation, the producer's size limit and per-record delivery outcome (on
+ * librdkafka's mock cluster), problem documents, metrics text, the
  * idempotency window, timestamps, Redis URLs, the data-file number reader, the in-place JSON
  * writer, JSON pointers in problem documents. */
 #include <setjmp.h>
@@ -7,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <librdkafka/rdkafka.h> /* before rdkafka_mock.h, which needs it */
+#include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,9 +370,13 @@ static void test_kafka_produce_too_large(void **state)
     memset(value, 'x', sizeof value);
     kafka_wait w;
     kafka_wait_init(&w);
-    assert_int_equal(kafka_produce(p, "t", "k", 1, value, sizeof value, NULL, 0, &w),
+    kafka_delivery d = {.delivered = 1};
+    assert_int_equal(kafka_produce(p, "t", "k", 1, value, sizeof value, NULL, 0, &w, &d),
                      ATTUNE_ERR_TOO_LARGE);
     assert_int_equal(kafka_wait_all(&w, err, sizeof err), ATTUNE_OK); /* nothing was queued */
+    assert_int_equal(d.delivered, 0);
+    /* a slot without a group to wait on could never be read safely */
+    assert_int_equal(kafka_produce(p, "t", "k", 1, "v", 1, NULL, 0, NULL, &d), ATTUNE_ERR_INVALID);
     kafka_wait_fini(&w);
     kafka_producer_free(p);
     assert_string_equal(attune_err_str(ATTUNE_ERR_TOO_LARGE), "record too large for Kafka");
@@ -377,6 +384,76 @@ static void test_kafka_produce_too_large(void **state)
     unsetenv("ATTUNE_PRODUCE_TIMEOUT_MS");
     config_fini(&cfg);
     clear_env();
+}
+
+/* A key that librdkafka's default partitioner (consistent_random) sends to
+ * partition want of two. */
+static void key_for_partition(int32_t want, char *key, size_t size)
+{
+    for (int i = 0;; i++) {
+        snprintf(key, size, "key-%d", i);
+        if (rd_kafka_msg_partitioner_consistent_random(NULL, key, strlen(key), 2, NULL, NULL) ==
+            want)
+            return;
+    }
+}
+
+/* When the broker refuses one record of a group (as a topic whose
+ * max.message.bytes is below the producer's does) and stores the others,
+ * the group fails, and each record's slot says whether it was stored. The
+ * mock cluster's two brokers lead a partition each; the second refuses its
+ * first produce request. */
+static void test_kafka_delivery_per_record(void **state)
+{
+    (void)state;
+    char err[256];
+    /* (the handle only hosts the cluster: quiet about its missing bootstrap) */
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    assert_int_equal(rd_kafka_conf_set(conf, "log_level", "4", err, sizeof err), RD_KAFKA_CONF_OK);
+    rd_kafka_t *mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    assert_non_null(mock_rk);
+    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(mock_rk, 2);
+    assert_non_null(mc);
+    assert_int_equal(rd_kafka_mock_topic_create(mc, "t", 2, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(rd_kafka_mock_partition_set_leader(mc, "t", 0, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(rd_kafka_mock_partition_set_leader(mc, "t", 1, 2), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(rd_kafka_mock_broker_push_request_error_rtts(
+                         mc, 2, 0 /* Produce */, 1, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, 0),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+
+    clear_env();
+    setenv("ATTUNE_KAFKA_BOOTSTRAP", rd_kafka_mock_cluster_bootstraps(mc), 1);
+    config cfg;
+    assert_int_equal(config_load(&cfg, "ingest", err, sizeof err), ATTUNE_OK);
+    kafka_producer *p = NULL;
+    assert_int_equal(kafka_producer_new(&cfg, &p, err, sizeof err), ATTUNE_OK);
+    char stored_key[16], refused_key[16];
+    key_for_partition(0, stored_key, sizeof stored_key);
+    key_for_partition(1, refused_key, sizeof refused_key);
+    kafka_wait w;
+    kafka_wait_init(&w);
+    kafka_delivery stored, refused;
+    assert_int_equal(
+        kafka_produce(p, "t", stored_key, strlen(stored_key), "v1", 2, NULL, 0, &w, &stored),
+        ATTUNE_OK);
+    assert_int_equal(
+        kafka_produce(p, "t", refused_key, strlen(refused_key), "v2", 2, NULL, 0, &w, &refused),
+        ATTUNE_OK);
+    /* a record without a slot of its own counts in the same group */
+    assert_int_equal(
+        kafka_produce(p, "t", stored_key, strlen(stored_key), "v3", 2, NULL, 0, &w, NULL),
+        ATTUNE_OK);
+    assert_int_equal(kafka_wait_all(&w, err, sizeof err), ATTUNE_ERR_TOO_LARGE);
+    assert_non_null(strstr(err, "1 record(s) not delivered"));
+    assert_int_equal(stored.delivered, 1);
+    assert_int_equal(refused.delivered, 0);
+    kafka_wait_fini(&w);
+
+    kafka_producer_free(p);
+    config_fini(&cfg);
+    clear_env();
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mock_rk);
 }
 
 static void test_traceparent(void **state)
@@ -661,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_event_validate_and_derive),
         cmocka_unit_test(test_event_attribute_limits),
         cmocka_unit_test(test_kafka_produce_too_large),
+        cmocka_unit_test(test_kafka_delivery_per_record),
         cmocka_unit_test(test_traceparent),
         cmocka_unit_test(test_problem_document),
         cmocka_unit_test(test_problem_pointer_utf8_and_escapes),
