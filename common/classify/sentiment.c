@@ -195,6 +195,19 @@ static int interjection_form(const classify_run *run, size_t i, size_t end, size
     return leads ? INTER_LEADS : INTER_ALONE;
 }
 
+/* Whether the clause after the one ending at token end opens with
+ * "another" or "yet another": praise that greets one more of something is
+ * scorn even when the thing names no fault ("Great, another price rise",
+ * "Oh brilliant, another automated survey"). */
+static int greets_another(const ctok_buf *tb, size_t end)
+{
+    while (end < tb->n && tb->tok[end].kind == CTOK_PUNCT)
+        end++;
+    if (end < tb->n && ctok_is_word(tb, end, "yet"))
+        end++;
+    return end < tb->n && ctok_is_word(tb, end, "another");
+}
+
 /* Whether the sentence around token i thanks sincerely (not "thanks for
  * nothing"). */
 static int thanks_in_sentence(const classify_run *run, size_t i)
@@ -842,6 +855,8 @@ void classify_sentiment(classify_run *run)
         float rest;
         if (inter[k].form == INTER_LEADS) {
             rest = items_sum(run, item_at, item_v, n_items, inter[k].to, end);
+            if (rest <= 0 && greets_another(tb, inter[k].clause_end))
+                rest = SENT_SARCASM_REST;
         } else {
             /* it closes the message: no item after its sentence */
             int after = 0;

@@ -433,6 +433,10 @@ static void test_sarcasm(void **state)
         int scorn;
     } cases[] = {
         {"My package is lost again. Great.", 1},
+        /* praise that greets one more of something */
+        {"Wonderful, another price rise", 1},
+        {"Oh brilliant, yet another automated survey", 1},
+        {"Great, another happy customer thanks to you!", 0},
         {"Great camera, terrible battery life and it crashed twice", 0},
         {"Great, but the app crashes when I log in", 0},
         /* a word that is not said as an interjection ("vivid" in a list) */
