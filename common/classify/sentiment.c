@@ -46,6 +46,13 @@
  * sentence make it sincere ("Great, thank you. It is still broken."). */
 #define SENT_SARCASM (-0.6f)
 #define SENT_SARCASM_REST (-1.4f)
+/* A word of praise (not of surprise: "wow") left alone at the end of a
+ * complaint ("no updates, no announcements. great.") needs less of one:
+ * nothing follows for it to praise. */
+#ifndef SENT_SARCASM_CLOSING
+#define SENT_SARCASM_CLOSING (-1.0f)
+#endif
+#define SENT_SARCASM_PRAISE 2.0f
 #define SENT_SARCASM_MAX 4
 /* Laughter ("lol", "lmao", "haha") is joy with good news or on its own, and
  * derision, worth nothing, beside a clear complaint anywhere in the message
@@ -852,7 +859,7 @@ void classify_sentiment(classify_run *run)
             continue;
         }
         const size_t end = ctok_sentence_end(tb, inter[k].clause_end);
-        float rest;
+        float rest, limit = SENT_SARCASM_REST;
         if (inter[k].form == INTER_LEADS) {
             rest = items_sum(run, item_at, item_v, n_items, inter[k].to, end);
             if (rest <= 0 && greets_another(tb, inter[k].clause_end))
@@ -863,8 +870,10 @@ void classify_sentiment(classify_run *run)
             for (unsigned q = 0; q < n_items; q++)
                 after |= item_at[q] >= end;
             rest = after ? 0 : items_sum(run, item_at, item_v, n_items, 0, inter[k].from);
+            if (inter[k].v >= SENT_SARCASM_PRAISE)
+                limit = SENT_SARCASM_CLOSING;
         }
-        if (rest <= SENT_SARCASM_REST && !thanks_in_sentence(run, inter[k].from)) {
+        if (rest <= limit && !thanks_in_sentence(run, inter[k].from)) {
             const float d = (SENT_SARCASM - 1.0f) * inter[k].v;
             sum += d;
             run->pos_sum -= inter[k].v;

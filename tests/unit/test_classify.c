@@ -437,6 +437,9 @@ static void test_sarcasm(void **state)
         {"Wonderful, another price rise", 1},
         {"Oh brilliant, yet another automated survey", 1},
         {"Great, another happy customer thanks to you!", 0},
+        /* praise left alone at the end needs less of a complaint; surprise does not */
+        {"sitting at the gate, no updates, no announcements. great.", 1},
+        {"no way I have never heard of that! wow!", 0},
         {"Great camera, terrible battery life and it crashed twice", 0},
         {"Great, but the app crashes when I log in", 0},
         /* a word that is not said as an interjection ("vivid" in a list) */
