@@ -28,7 +28,7 @@
  * than a complaint ("What is the fee?", "Can I cancel my order?"), unless
  * the question asks why or what is wrong ("Why is my bill wrong?"); a
  * strong one still tells ("Is the app broken again?"). */
-#define SENT_QUESTION 0.3f
+#define SENT_QUESTION 0.2f
 /* A positive word that is wanted is not yet had: "I need this sorted
  * today", "I want a working phone" (see wished). */
 #define SENT_WISH 0.3f
