@@ -747,6 +747,9 @@ void classify_sentiment(classify_run *run)
         if (v > 0 && quoted(tb, from, i + span)) {
             v *= SENT_QUOTED;
             rule = "quoted";
+            /* (and the emotion stage feels no joy in it) */
+            for (size_t j = i; j < i + span; j++)
+                run->tflags[j] |= RUN_T_DOUBTED;
         }
         if (run->n_quest > 0 && (v > 0 || (v >= SENT_QUESTION_MILD && v < 0)) &&
             !run_negated(run, i)) {

@@ -501,6 +501,12 @@ static void test_scare_quotes(void **state)
     classify_result r = run("the \"excellent\" support took a week to answer");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "quoted"));
     assert_true(r.sentiment.score <= 0);
+    /* nor is the doubted word joy */
+    assert_true(r.emotion.label != CLASSIFY_EMO_JOY);
+    r = run("your \"amazing\" support kept me waiting 3 hours");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_true(r.emotion.label != CLASSIFY_EMO_JOY);
+    assert_true(r.emotion.scores[CLASSIFY_EMO_JOY] == 0.0f);
     r = run("the \xe2\x80\x9c"
             "excellent\xe2\x80\x9d support took a week to answer");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "quoted"));
