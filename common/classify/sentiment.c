@@ -49,8 +49,9 @@
 #define SENT_SARCASM_MAX 4
 /* Laughter ("lol", "lmao", "haha") is joy with good news or on its own, and
  * derision, worth nothing, beside a clear complaint anywhere in the message
- * ("lmao your bot is useless", "delayed again lol"): it is said of the whole
- * message, wherever it stands, so it needs no clause of its own. */
+ * ("lmao your bot is useless", "delayed again lol"), the customer's own
+ * apologies left out: it is said of the whole message, wherever it stands,
+ * so it needs no clause of its own. */
 #define SENT_LAUGH_REST (-1.4f)
 /* Praise in quotes of its own, one to three words, is someone else's word,
  * doubted: the "premium" support, the mast "upgrade", "delivered". */
@@ -829,9 +830,16 @@ void classify_sentiment(classify_run *run)
             }
         }
     }
+    int derided = -1; /* laughter's reading, the same for every laugh: not yet known */
     for (unsigned k = 0; k < n_inter; k++) {
         if (inter[k].form == INTER_LAUGH) {
-            if (items_sum(run, item_at, item_v, n_items, 0, tb->n) <= SENT_LAUGH_REST) {
+            /* (the customer's own mistake is no complaint, as for courtesy:
+             * "lol sorry, my mistake, wrong email") */
+            if (derided < 0)
+                derided = items_sum(run, item_at, item_v, n_items, 0, tb->n) -
+                              apology_items(run, item_at, item_v, n_items) <=
+                          SENT_LAUGH_REST;
+            if (derided) {
                 sum -= inter[k].v;
                 run->pos_sum -= inter[k].v;
                 for (size_t j = inter[k].from; j < inter[k].to; j++)

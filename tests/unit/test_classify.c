@@ -473,6 +473,12 @@ static void test_laughter(void **state)
     /* a mild word beside it is no complaint */
     r = run("haha ok, a bit slow but fine");
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
+    /* nor is the customer's own mistake, as for courtesy */
+    r = run("lol sorry, my mistake, I typed the wrong email");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
+    assert_true(r.emotion.label != CLASSIFY_EMO_ANGER);
+    r = run("lol sorry for the wait on my side. your bot is useless");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
 }
 
 /* A question asked twice over is asked in exasperation, unless the
