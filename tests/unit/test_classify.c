@@ -479,6 +479,10 @@ static void test_laughter(void **state)
     assert_true(r.emotion.label != CLASSIFY_EMO_ANGER);
     r = run("lol sorry for the wait on my side. your bot is useless");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
+    /* laughs take no sarcastic interjection's place */
+    r = run("haha haha haha haha. Great, the app crashed again and the refund failed");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
 }
 
 /* A question asked twice over is asked in exasperation, unless the
