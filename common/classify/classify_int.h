@@ -398,10 +398,11 @@ static inline float urgency_exp(float raw)
 
 /* Per token of classify_run.tflags. */
 enum {
-    RUN_T_NEGATED = 1, /* in a negation's scope */
-    RUN_T_PHRASE = 2,  /* a phrase starts here: phrase[i], phrase_len[i] */
-    RUN_T_INNER = 4,   /* inside a phrase, after its first token: owner[i] */
-    RUN_T_SARCASM = 8, /* a positive interjection read as sarcasm, laughter as derision */
+    RUN_T_NEGATED = 1,  /* in a negation's scope */
+    RUN_T_PHRASE = 2,   /* a phrase starts here: phrase[i], phrase_len[i] */
+    RUN_T_INNER = 4,    /* inside a phrase, after its first token: owner[i] */
+    RUN_T_SARCASM = 8,  /* a positive interjection read as sarcasm, laughter as derision */
+    RUN_T_DOUBTED = 16, /* praise in quotes of its own, counted 0 (sentiment) */
 };
 
 /* classify_run.clause_w_mode: how the weight of token i's clause is told. */

@@ -56,9 +56,11 @@
 #define SENT_SARCASM_MAX 4
 /* Laughter ("lol", "lmao", "haha") is joy with good news or on its own, and
  * derision, worth nothing, beside a clear complaint anywhere in the message
- * ("lmao your bot is useless", "delayed again lol"): it is said of the whole
- * message, wherever it stands, so it needs no clause of its own. */
+ * ("lmao your bot is useless", "delayed again lol"), the customer's own
+ * apologies left out: it is said of the whole message, wherever it stands,
+ * so it needs no clause of its own. */
 #define SENT_LAUGH_REST (-1.4f)
+#define SENT_LAUGH_MAX 4
 /* Praise in quotes of its own, one to three words, is someone else's word,
  * doubted: the "premium" support, the mast "upgrade", "delivered". */
 #define SENT_QUOTED 0.0f
@@ -174,7 +176,7 @@ static int is_filler(const ctok_buf *tb, size_t i)
     return ctok_word_in(tb, i, words, sizeof words / sizeof words[0]) >= 0;
 }
 
-enum { INTER_NONE, INTER_LEADS, INTER_ALONE, INTER_LAUGH };
+enum { INTER_NONE, INTER_LEADS, INTER_ALONE };
 
 /* Whether tokens [i, end) are an interjection: a clause of their own, give
  * or take one filler word, not conceded by a "but" after it ("Great, but
@@ -632,7 +634,13 @@ void classify_sentiment(classify_run *run)
         float v;
         int form;
     } inter[SENT_SARCASM_MAX];
-    unsigned n_inter = 0, n_items = 0;
+    /* laughter, read as derision beside a complaint (slots of its own: a
+     * run of "haha haha" must not crowd out the interjections) */
+    struct {
+        size_t from, to;
+        float v;
+    } laugh[SENT_LAUGH_MAX];
+    unsigned n_inter = 0, n_laugh = 0, n_items = 0;
     /* sincere thanks and good wishes ("have a nice day"): what they
      * added, and where the first ones are */
     float thanks = 0;
@@ -767,6 +775,9 @@ void classify_sentiment(classify_run *run)
         if (v > 0 && quoted(tb, from, i + span)) {
             v *= SENT_QUOTED;
             rule = "quoted";
+            /* (and the emotion stage feels no joy in it) */
+            for (size_t j = i; j < i + span; j++)
+                run->tflags[j] |= RUN_T_DOUBTED;
         }
         if (run->n_quest > 0 && (v > 0 || (v >= SENT_QUESTION_MILD && v < 0)) &&
             !run_negated(run, i)) {
@@ -812,14 +823,19 @@ void classify_sentiment(classify_run *run)
         hits++;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, rule, from, i + span, v);
         size_t clause_end = 0;
-        int form = INTER_NONE;
-        if (v > 0 && n_inter < SENT_SARCASM_MAX && !run_negated(run, i)) {
-            if (e->mod == LEX_MOD_INTERJECTION)
+        int form = INTER_NONE, laughs = 0;
+        if (v > 0 && !run_negated(run, i)) {
+            if (e->mod == LEX_MOD_INTERJECTION && n_inter < SENT_SARCASM_MAX)
                 form = interjection_form(run, i, i + span, &clause_end);
-            else if (e->mod == LEX_MOD_LAUGH)
-                form = INTER_LAUGH;
+            else if (e->mod == LEX_MOD_LAUGH && n_laugh < SENT_LAUGH_MAX)
+                laughs = 1;
         }
-        if (form != INTER_NONE) {
+        if (laughs) {
+            laugh[n_laugh].from = i;
+            laugh[n_laugh].to = i + span;
+            laugh[n_laugh].v = v;
+            n_laugh++;
+        } else if (form != INTER_NONE) {
             inter[n_inter].from = i;
             inter[n_inter].to = i + span;
             inter[n_inter].clause_end = clause_end;
@@ -846,18 +862,21 @@ void classify_sentiment(classify_run *run)
             }
         }
     }
-    for (unsigned k = 0; k < n_inter; k++) {
-        if (inter[k].form == INTER_LAUGH) {
-            if (items_sum(run, item_at, item_v, n_items, 0, tb->n) <= SENT_LAUGH_REST) {
-                sum -= inter[k].v;
-                run->pos_sum -= inter[k].v;
-                for (size_t j = inter[k].from; j < inter[k].to; j++)
-                    run->tflags[j] |= RUN_T_SARCASM;
-                classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "derision", inter[k].from,
-                                      inter[k].to, -inter[k].v);
-            }
-            continue;
+    /* (the customer's own mistake is no complaint, as for courtesy: "lol
+     * sorry, my mistake, wrong email") */
+    if (n_laugh > 0 && items_sum(run, item_at, item_v, n_items, 0, tb->n) -
+                               apology_items(run, item_at, item_v, n_items) <=
+                           SENT_LAUGH_REST) {
+        for (unsigned k = 0; k < n_laugh; k++) {
+            sum -= laugh[k].v;
+            run->pos_sum -= laugh[k].v;
+            for (size_t j = laugh[k].from; j < laugh[k].to; j++)
+                run->tflags[j] |= RUN_T_SARCASM;
+            classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "derision", laugh[k].from,
+                                  laugh[k].to, -laugh[k].v);
         }
+    }
+    for (unsigned k = 0; k < n_inter; k++) {
         const size_t end = ctok_sentence_end(tb, inter[k].clause_end);
         float rest, limit = SENT_SARCASM_REST;
         if (inter[k].form == INTER_LEADS) {

@@ -111,6 +111,9 @@ static void classify_emotion_stage(classify_run *run)
             /* a sarcastic "great" is annoyance */
             add[CLASSIFY_EMO_ANGER] += add[CLASSIFY_EMO_JOY];
             add[CLASSIFY_EMO_JOY] = 0;
+        } else if (run->tflags[i] & RUN_T_DOUBTED) {
+            /* the "premium" support: someone else's word, no joy */
+            add[CLASSIFY_EMO_JOY] = 0;
         } else if (x->pref == LEX_PREF_POLITE && run->sent_sum < 0) {
             /* "thanks" closing a complaint is courtesy, not joy */
             add[CLASSIFY_EMO_JOY] *= 0.3f;

@@ -480,6 +480,16 @@ static void test_laughter(void **state)
     /* a mild word beside it is no complaint */
     r = run("haha ok, a bit slow but fine");
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
+    /* nor is the customer's own mistake, as for courtesy */
+    r = run("lol sorry, my mistake, I typed the wrong email");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
+    assert_true(r.emotion.label != CLASSIFY_EMO_ANGER);
+    r = run("lol sorry for the wait on my side. your bot is useless");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
+    /* laughs take no sarcastic interjection's place */
+    r = run("haha haha haha haha. Great, the app crashed again and the refund failed");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "derision"));
 }
 
 /* A question asked twice over is asked in exasperation, unless the
@@ -508,6 +518,12 @@ static void test_scare_quotes(void **state)
     classify_result r = run("the \"excellent\" support took a week to answer");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "quoted"));
     assert_true(r.sentiment.score <= 0);
+    /* nor is the doubted word joy */
+    assert_true(r.emotion.label != CLASSIFY_EMO_JOY);
+    r = run("your \"amazing\" support kept me waiting 3 hours");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_true(r.emotion.label != CLASSIFY_EMO_JOY);
+    assert_true(r.emotion.scores[CLASSIFY_EMO_JOY] == 0.0f);
     r = run("the \xe2\x80\x9c"
             "excellent\xe2\x80\x9d support took a week to answer");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "quoted"));
