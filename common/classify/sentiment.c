@@ -924,8 +924,11 @@ void classify_sentiment(classify_run *run)
     if (run->n_quest >= 2 && sum <= 0) {
         /* "where is my parcel??", "did it work or not??": a question asked
          * twice over is asked in exasperation */
-        for (size_t i = 0; i < tb->n; i++)
-            if (tb->tok[i].kind == CTOK_PUNCT && tb->tok[i].n_quest >= 2) {
+        /* (right after a word: "??" standing alone is more often emoji
+         * lost on the way, "arrived today ??") */
+        for (size_t i = 1; i < tb->n; i++)
+            if (tb->tok[i].kind == CTOK_PUNCT && tb->tok[i].n_quest >= 2 &&
+                tb->tok[i - 1].src_off + tb->tok[i - 1].src_len == tb->tok[i].src_off) {
                 sum += SENT_EXASPERATION;
                 hits++;
                 classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "exasperation", i, i + 1,

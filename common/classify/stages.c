@@ -68,16 +68,20 @@ static inline void emo_better(int k, float sk, int *best, float *best_s)
     }
 }
 
-/* The first of EMO_SHOUT_RUN words in a row in capitals, or SIZE_MAX;
- * names and codes in capitals ("UK", "PAC", "4K") seldom come three in a
- * row. */
+/* The first of EMO_SHOUT_RUN words in a row in capitals, one of them of
+ * four letters or more, or SIZE_MAX: names and codes in capitals ("UK",
+ * "PAC", "4K") are short and seldom come three in a row ("my UK EE SIM"). */
 static size_t shouted_run(const ctok_buf *tb)
 {
-    unsigned in_row = 0;
+    unsigned in_row = 0, long_word = 0;
     for (size_t i = 0; i < tb->n; i++) {
-        in_row =
-            tb->tok[i].kind == CTOK_WORD && (tb->tok[i].flags & CTOK_F_ALLCAPS) ? in_row + 1 : 0;
-        if (in_row == EMO_SHOUT_RUN)
+        if (tb->tok[i].kind != CTOK_WORD || !(tb->tok[i].flags & CTOK_F_ALLCAPS)) {
+            in_row = long_word = 0;
+            continue;
+        }
+        in_row++;
+        long_word |= tb->tok[i].norm_len >= 4;
+        if (in_row >= EMO_SHOUT_RUN && long_word)
             return i + 1 - EMO_SHOUT_RUN;
     }
     return SIZE_MAX;
