@@ -49,8 +49,9 @@ void http_respond_json(http_response *resp, int status, char *body)
 void http_respond_problem(http_response *resp, int status, const char *slug, const char *title,
                           const char *detail, const problem_field *field)
 {
-    http_respond_json(resp, status, problem_json(status, slug, title, detail, field));
-    resp->content_type = "application/problem+json";
+    cJSON *doc = problem_new(status, slug, title, detail, field);
+    http_respond_problem_doc(resp, status, doc);
+    cJSON_Delete(doc);
 }
 
 void http_respond_problem_doc(http_response *resp, int status, const cJSON *doc)

@@ -165,19 +165,21 @@ static void classify_emotion_stage(classify_run *run)
         e[CLASSIFY_EMO_ANGER] += x;
         classify_evidence_add_text(run, CLASSIFY_EV_EMOTION, "exclamation", "!", 1, x);
     }
-    size_t shout_at = SIZE_MAX;
-    if (tb->all_caps_text ? tb->n_caps >= EMO_SHOUT_WORDS && run->sent_sum < 0
-                          : tb->n_caps >= EMO_SHOUT_RUN && run->sent_sum <= 0 &&
-                                (shout_at = shouted_run(tb)) != SIZE_MAX) {
-        /* a whole complaint in capitals is shouted ("REMOVE THIS FEE NOW"),
-         * and so is a run of words in capitals in one that is not ("It's
-         * 12:30. WHERE ARE THEY", "FIX THE METER") */
-        e[CLASSIFY_EMO_ANGER] += shout_at != SIZE_MAX ? EMO_SHOUT_RUN_ANGER : 0.6f;
-        if (shout_at != SIZE_MAX)
-            classify_evidence_add(run, CLASSIFY_EV_EMOTION, "shouting", shout_at,
-                                  shout_at + EMO_SHOUT_RUN, EMO_SHOUT_RUN_ANGER);
-        else
+    /* a whole complaint in capitals is shouted ("REMOVE THIS FEE NOW"), and
+     * so is a run of words in capitals in one that is not ("It's 12:30.
+     * WHERE ARE THEY", "FIX THE METER") */
+    if (tb->all_caps_text) {
+        if (tb->n_caps >= EMO_SHOUT_WORDS && run->sent_sum < 0) {
+            e[CLASSIFY_EMO_ANGER] += 0.6f;
             classify_evidence_add_text(run, CLASSIFY_EV_EMOTION, "shouting", "", 0, 0.6f);
+        }
+    } else if (tb->n_caps >= EMO_SHOUT_RUN && run->sent_sum <= 0) {
+        const size_t at = shouted_run(tb);
+        if (at != SIZE_MAX) {
+            e[CLASSIFY_EMO_ANGER] += EMO_SHOUT_RUN_ANGER;
+            classify_evidence_add(run, CLASSIFY_EV_EMOTION, "shouting", at, at + EMO_SHOUT_RUN,
+                                  EMO_SHOUT_RUN_ANGER);
+        }
     }
     if (run->n_persist > 0 && run->sent_sum < 0)
         e[CLASSIFY_EMO_ANGER] += 0.4f * (float)(run->n_persist > 2 ? 2 : run->n_persist);

@@ -354,19 +354,19 @@ static void event_headers(const cJSON *event, kafka_header h[2])
 
 /* Produces the events that are not duplicates and waits for the broker.
  * dup[i] is set for the duplicates, stored[i] for the events the broker
- * acknowledged. Those are remembered even when the request fails (a record
- * the broker refused, Kafka gone before every answer came): the client
- * resends the whole request, and they must come back as duplicates instead
- * of being stored twice. */
+ * acknowledged (*dup_count and *stored_count of them). Those are remembered even when the request
+ * fails (a record the broker refused, Kafka gone before every answer came): the client resends the
+ * whole request, and they must come back as duplicates instead of being stored twice. */
 static attune_err produce_all(ingest *in, const char *topic, cJSON *const *events, size_t n,
                               const http_request *req, char *dup, char *stored, size_t *dup_count,
-                              char *errstr, size_t errstr_size)
+                              size_t *stored_count, char *errstr, size_t errstr_size)
 {
     kafka_wait w;
     kafka_wait_init(&w);
     attune_err err = ATTUNE_OK;
     int64_t now = ts_now_ms();
     *dup_count = 0;
+    *stored_count = 0;
     for (size_t i = 0; i < n; i++) {
         char key[SEEN_KEY_MAX];
         seen_key(events[i], key, sizeof key);
@@ -424,19 +424,18 @@ static attune_err produce_all(ingest *in, const char *topic, cJSON *const *event
                     attune_err_str(err));
     else
         err = werr;
-    size_t stored_count = 0;
     for (size_t i = 0; sent && i < n; i++) {
         stored[i] = (char)sent[i].delivered; /* 0 for a duplicate: never sent */
         if (!stored[i])
             continue;
-        stored_count++;
+        (*stored_count)++;
         char key[SEEN_KEY_MAX];
         seen_key(events[i], key, sizeof key);
         if (dedup_add(in->seen, key, now) != 0)
             log_warn("idempotency window full of memory; an id was not remembered");
     }
     free(sent);
-    if (stored_count)
+    if (*stored_count)
         shared_remember(in, events, n, stored);
     return err;
 }
@@ -592,10 +591,8 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
         }
     }
     size_t dup_count = 0, stored_count = 0;
-    err = produce_all(in, topic_of(in, k), events, n, req, dup, stored, &dup_count, errstr,
-                      sizeof errstr);
-    for (size_t i = 0; i < n; i++)
-        stored_count += stored[i] != 0;
+    err = produce_all(in, topic_of(in, k), events, n, req, dup, stored, &dup_count, &stored_count,
+                      errstr, sizeof errstr);
     /* What a failed request stored all the same counts as accepted, once:
      * the retry counts those as duplicates. */
     if (err)
