@@ -155,7 +155,10 @@ enum {
     LEX_ABUSE_VIOLENCE,
     LEX_ABUSE_THREAT,   /* a threat by itself: "i know where you live" */
     LEX_ABUSE_DIRECTED, /* abuse by itself: "screw you", "shut up" */
+    LEX_ABUSE_NAME,     /* names only a person: "moron", "halfwit" */
+    LEX_ABUSE_WEAPON,   /* a threat when carried or brought: "knife" */
     LEX_ABUSE_TARGET,   /* you, your, agent: a person being addressed */
+    LEX_ABUSE_PERSON,   /* driver, manager, he: a person spoken of */
     LEX_ABUSE_OBJECT,   /* app, website, product: a thing, not a person */
     LEX_ABUSE_FUTURE,   /* i'll, gonna: announces an act */
     LEX_ABUSE_SELF,     /* me, myself, it: not a person being addressed */
@@ -182,6 +185,7 @@ enum {
     LEX_F_PHRASE_START = 16, /* some phrase begins with this word */
     LEX_F_DURATION = 32,     /* effort only after "been N", "for N"... (urgency.tsv) */
     LEX_F_FORM = 64,         /* valence of a form of a hand-written word (valence_forms.tsv) */
+    LEX_F_DANGER = 128,      /* urgency that can make a message critical (urgency.tsv) */
 };
 
 enum { LEX_EMO_N = 5 }; /* anger fear sadness confusion joy */

@@ -227,12 +227,13 @@ static int lookup_kind(const char *s, const char *const *names, size_t n)
 static const char *const mod_names[] = {
     NULL,     "negator",      "booster",   "contrast", "contrast_before", "persist",
     "excess", "interjection", "scope_end", "want",     "function",        "laugh"};
-static const char *const abuse_names[] = {NULL,       "profanity", "insult",   "slur",
-                                          "violence", "threat",    "directed", "target",
-                                          "object",   "future",    "self"};
-/* urgency.tsv's kinds: a duration is effort only as time already spent */
-enum { URGENCY_KIND, EFFORT_KIND, DURATION_KIND };
-static const char *const urgency_names[] = {"urgency", "effort", "duration"};
+static const char *const abuse_names[] = {
+    NULL,       "profanity", "insult", "slur",   "violence", "threat", "directed",
+    "name",     "weapon",    "target", "person", "object",   "future", "self"};
+/* urgency.tsv's kinds: a duration is effort only as time already spent;
+ * danger is urgency that can make a message critical */
+enum { URGENCY_KIND, EFFORT_KIND, DURATION_KIND, DANGER_KIND };
+static const char *const urgency_names[] = {"urgency", "effort", "duration", "danger"};
 static const char *const pref_names[] = {NULL,        "channel", "avoid_channel", "contact_time",
                                          "language",  "pace",    "polite",        "contact_verb",
                                          "time_word", "written"};
@@ -333,19 +334,27 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
     case FILE_URGENCY:
         k = lookup_kind(col[1], urgency_names, sizeof urgency_names / sizeof urgency_names[0]);
         if (k < 0 || !parse_float(col[2], -4.0f, 4.0f, &v)) {
-            snprintf(why, why_size, "want: term, urgency|effort|duration, number in [-4, 4]");
+            snprintf(why, why_size,
+                     "want: term, urgency|effort|duration|danger, number in [-4, 4]");
             return ATTUNE_ERR_PARSE;
         }
-        if ((k == URGENCY_KIND && e->urgency != 0) || (k != URGENCY_KIND && e->effort != 0)) {
+        const int is_urgency = k == URGENCY_KIND || k == DANGER_KIND;
+        if ((is_urgency && e->urgency != 0) || (!is_urgency && e->effort != 0)) {
             snprintf(why, why_size, "term already has this kind (written twice?)");
             return ATTUNE_ERR_PARSE;
         }
-        if (k == URGENCY_KIND)
+        if (k == DANGER_KIND && v <= 0) {
+            snprintf(why, why_size, "a danger weight is above 0");
+            return ATTUNE_ERR_PARSE;
+        }
+        if (is_urgency)
             e->urgency = v;
         else
             e->effort = v; /* effort, or a duration's effort */
         if (k == DURATION_KIND)
             e->flags |= LEX_F_DURATION;
+        if (k == DANGER_KIND)
+            e->flags |= LEX_F_DANGER;
         break;
     case FILE_ABUSE:
         k = lookup_kind(col[1], abuse_names, sizeof abuse_names / sizeof abuse_names[0]);

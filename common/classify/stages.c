@@ -247,30 +247,104 @@ static int kind_before(const classify_run *run, size_t i, size_t dist, int want)
     return 0;
 }
 
+/* Is token j a person: one addressed ("you") or spoken of ("the driver",
+ * "he")? A possessive counts only before a person or the insult itself:
+ * "your driver is useless" and "your useless ..." name someone, "your
+ * update is useless" does not. */
+static int possessive_at(const ctok_buf *tb, size_t j)
+{
+    static const char *const possessive[] = {"your", "ur", "his", "their"};
+    return j < tb->n && ctok_word_in(tb, j, possessive, sizeof possessive / sizeof possessive[0]) >= 0;
+}
+
+static int person_at(const classify_run *run, size_t j, size_t insult)
+{
+    const int kind = abuse_at(run, j);
+    if (kind != LEX_ABUSE_TARGET && kind != LEX_ABUSE_PERSON)
+        return 0;
+    if (!possessive_at(run->tb, j))
+        return 1;
+    if (j + 1 == insult)
+        return 1;
+    const int next = abuse_at(run, j + 1);
+    return next == LEX_ABUSE_TARGET || next == LEX_ABUSE_PERSON;
+}
+
 /* Whether the insult at i is said of a person: walking back at most dist
- * tokens, only words that make it a predicate or a name-calling ("are",
- * "a", "complete", "guys") lie between it and a person addressed ("you are
- * a complete idiot", "you guys are clowns", "your agents are useless"). A
- * thing, the speaker or any other word in between says otherwise: "your
- * app is useless", "you must think I'm stupid", "you hate clowns", "you are
- * not stupid". */
+ * tokens in its clause, a person comes before anything that says otherwise:
+ * a thing, the speaker, a negation or a verb that makes the insult its
+ * object ("you are a complete idiot", "the agent on Tuesday was clueless",
+ * "your staff are useless"; but "your app is useless", "you must think I'm
+ * stupid", "you are not stupid", "they are known to have stupid ..."). */
 static int person_before(const classify_run *run, size_t i, size_t dist)
 {
-    static const char *const links[] = {
-        "are",   "is",   "am",   "be",     "being",  "were",  "was",      "a",        "an",
-        "the",   "such", "so",   "just",   "really", "total", "complete", "absolute", "utter",
-        "bunch", "of",   "guys", "people", "all",    "lot",   "bloody",   "fucking"};
+    static const char *const verbs[] = {"have",  "has",   "had",  "to",     "think", "thinks",
+                                        "thought", "say", "says", "said",   "know",  "known",
+                                        "tell",  "told",  "make", "made",   "find",  "found",
+                                        "call",  "called", "hate", "hates", "want",  "wants",
+                                        "who",   "which", "in",   "into",   "with",  "through"};
     const ctok_buf *tb = run->tb;
     for (size_t k = 1; k <= dist && k <= i; k++) {
         const size_t j = i - k;
         if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
             return 0;
-        if (abuse_at(run, j) == LEX_ABUSE_TARGET)
+        if (person_at(run, j, i))
             return 1;
-        if (ctok_word_in(tb, j, links, sizeof links / sizeof links[0]) < 0)
+        const int kind = abuse_at(run, j);
+        if (kind == LEX_ABUSE_OBJECT || kind == LEX_ABUSE_SELF)
+            return 0;
+        if ((run->lex[j] && run->lex[j]->mod == LEX_MOD_NEGATOR) ||
+            ctok_word_in(tb, j, verbs, sizeof verbs / sizeof verbs[0]) >= 0)
             return 0;
     }
     return 0;
+}
+
+/* A name said by the speaker of themself or as a likeness: "I'm such an
+ * idiot", "made me look like a moron", "treated us like idiots". */
+static int name_of_speaker(const classify_run *run, size_t i)
+{
+    static const char *const words[] = {"i", "i'm", "im", "me", "myself", "we", "us", "i've", "like"};
+    const ctok_buf *tb = run->tb;
+    for (size_t k = 1; k <= 4 && k <= i; k++) {
+        if (tb->tok[i - k].flags & CTOK_F_SENT_END)
+            return 0;
+        if (ctok_word_in(tb, i - k, words, sizeof words / sizeof words[0]) >= 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A weapon the speaker has or brings ("I've got a knife", "bringing a
+ * hammer", "with a bat"), in a sentence that names a person or announces
+ * an act; not a thing made of the word ("a knife block"). */
+static int weapon_carried(const classify_run *run, size_t i, size_t end)
+{
+    /* "bring" and "bringing" first: bringing one is an act by itself ("I'm
+     * bringing a hammer"); "with" last: it carries a weapon only into an act
+     * announced ("I'll come to your office with a bat"), not into a
+     * description ("delivered with a hammer") */
+    static const char *const carry[] = {"bring", "bringing", "got",  "have",     "has",
+                                        "brought", "carrying", "grab", "grabbing", "packing",
+                                        "with"};
+    const int bring_last = 1, with = (int)(sizeof carry / sizeof carry[0]) - 1;
+    static const char *const det[] = {"a", "an", "the", "my", "our", "his", "this", "that", "some"};
+    const ctok_buf *tb = run->tb;
+    int carried = -1;
+    for (size_t k = 1; k <= 3 && k <= i && carried < 0; k++) {
+        carried = ctok_word_in(tb, i - k, carry, sizeof carry / sizeof carry[0]);
+        if (carried < 0 && ctok_word_in(tb, i - k, det, sizeof det / sizeof det[0]) < 0)
+            break;
+    }
+    if (carried < 0 || run_negated(run, i) || kind_within(run, end, end + 1, LEX_ABUSE_OBJECT))
+        return 0;
+    if (carried <= bring_last)
+        return 1;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
+    if (kind_within(run, from, to, LEX_ABUSE_FUTURE))
+        return 1;
+    return carried != with && (kind_within(run, from, to, LEX_ABUSE_TARGET) ||
+                               kind_within(run, from, to, LEX_ABUSE_PERSON));
 }
 
 static void raise_threat(classify_run *run, classify_threat_level l, float conf, const char *rule,
@@ -306,8 +380,10 @@ static void classify_threat_stage(classify_run *run)
         switch (x->abuse) {
         case LEX_ABUSE_PROFANITY:
             run->n_profanity++;
-            /* swearing right at a person ("f*** you") is abuse, not venting */
-            if (kind_within(run, end, end + 1, LEX_ABUSE_TARGET))
+            /* swearing right at a person ("f*** you") is abuse, not venting;
+             * before a possessive it is about a thing ("what a shitshow your
+             * portal is") */
+            if (kind_within(run, end, end + 1, LEX_ABUSE_TARGET) && !possessive_at(run->tb, end))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "profanity_at_person", i, end + 1);
             else
                 raise_threat(run, CLASSIFY_THREAT_PROFANITY, 0.85f, "profanity", i, end);
@@ -322,17 +398,38 @@ static void classify_threat_stage(classify_run *run)
             raise_threat(run, CLASSIFY_THREAT_THREAT, 0.9f, "threat_phrase", i, end);
             break;
         case LEX_ABUSE_INSULT:
-            /* "you idiot", "you are useless" insult a person; "your useless
-             * app" and "this stupid website" are frustration with a thing */
-            if (person_before(run, i, 4) && !kind_within(run, end, end + 2, LEX_ABUSE_OBJECT))
+            /* "you idiot", "you are useless", "useless human being" insult a
+             * person; "your useless app" and "this stupid website" are
+             * frustration with a thing */
+            if (kind_within(run, end, end + 2, LEX_ABUSE_OBJECT))
+                break;
+            if (run_negated(run, i))
+                break;
+            if (person_before(run, i, 6))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.75f, "insult_at_person",
-                             i >= 4 ? i - 4 : 0, end);
+                             i >= 6 ? i - 6 : 0, end);
+            else if (kind_within(run, end, end + 1, LEX_ABUSE_PERSON))
+                raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.75f, "insult_at_person", i, end + 1);
+            break;
+        case LEX_ABUSE_NAME:
+            /* not negation: "not the same dimwit as last time" still calls
+             * someone one; "I'm not an idiot" is the speaker */
+            if (!name_of_speaker(run, i))
+                raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "name_calling", i, end);
+            break;
+        case LEX_ABUSE_WEAPON:
+            if (weapon_carried(run, i, end))
+                raise_threat(run, CLASSIFY_THREAT_THREAT, 0.75f, "weapon", i >= 3 ? i - 3 : 0,
+                             end);
             break;
         case LEX_ABUSE_VIOLENCE: {
-            int target_after = kind_within(run, end, end + 4, LEX_ABUSE_TARGET);
+            int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
+            /* at someone addressed, or announced at someone spoken of ("I'm
+             * going to knock him out"; not "a chance to hurt him") */
+            int target_after = kind_within(run, end, end + 4, LEX_ABUSE_TARGET) ||
+                               (future && kind_within(run, end, end + 4, LEX_ABUSE_PERSON));
             int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
                              kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
-            int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
             if (target_after && !run_negated(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, future ? 0.9f : 0.75f,
                              "violence_at_person", i, end + 2 < tb->n ? end + 2 : tb->n);
@@ -410,11 +507,14 @@ static int negated_directly(const classify_run *run, size_t i)
     return j > 0;
 }
 
+/* Just below critical (score 0.8 at raw 1.87): what haste alone can reach. */
+#define URGENCY_HASTE_MAX 1.7f
+
 static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
-    float raw = 0, effort = 0;
+    float raw = 0, effort = 0, danger = 0;
     unsigned cues = 0;
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
@@ -437,7 +537,10 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             continue; /* "in 2 weeks" is a date, "for 2 weeks" a wait */
         float mult = ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) ? 1.3f : 1.0f;
         if (x->urgency != 0) {
-            raw += x->urgency * mult;
+            if (x->flags & LEX_F_DANGER)
+                danger += x->urgency * mult;
+            else
+                raw += x->urgency * mult;
             classify_evidence_add(run, CLASSIFY_EV_URGENCY, "time_pressure", i, i + span,
                                   x->urgency * mult);
             cues++;
@@ -458,8 +561,10 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     }
     if (r->sentiment.score < -0.5f)
         raw += 0.3f;
-    if (r->threat.level == CLASSIFY_THREAT_THREAT)
-        raw += 2.5f;
+    /* abuse toward staff wants a supervisor soon; a threat is high (below),
+     * not the critical of a customer in danger */
+    if (r->threat.level == CLASSIFY_THREAT_ABUSE)
+        raw += 0.5f;
     if (ctx) {
         if (ctx->wait_seconds >= 0) {
             float w = (float)ctx->wait_seconds;
@@ -503,6 +608,15 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         }
     }
     raw += 0.4f * effort;
+    /* Haste, effort, anger and the context make a message high at most; only
+     * danger to a person or a home (urgency.tsv's "danger") makes it
+     * critical: "due tonight" and "third time" are pressing, "smell gas" and
+     * "no heating" with "newborn" are an emergency. */
+    if (raw > URGENCY_HASTE_MAX)
+        raw = URGENCY_HASTE_MAX;
+    raw += danger;
+    if (r->threat.level == CLASSIFY_THREAT_THREAT && raw < 1.5f)
+        raw = 1.5f;
     /* a logistic curve: no cue at all is "normal", one strong cue "high" */
     float score = 1.0f / (1.0f + (raw == 0 ? run->c->urgency_exp0 : urgency_exp(raw)));
     r->urgency.score = score;

@@ -790,6 +790,30 @@ static void test_threat_levels(void **state)
         {"the dentist took two teeth out", CLASSIFY_THREAT_NONE},
         {"I'll knock on the door next time", CLASSIFY_THREAT_NONE},
         {"a drop dead gorgeous phone", CLASSIFY_THREAT_NONE},
+        /* a name only a person is called is abuse, but not of oneself */
+        {"make sure it's not the same dimwit as last time", CLASSIFY_THREAT_ABUSE},
+        {"put me through to someone who isn't a total imbecile", CLASSIFY_THREAT_ABUSE},
+        {"I'm such an idiot, I deleted the email", CLASSIFY_THREAT_NONE},
+        {"they treated me like an idiot at the counter", CLASSIFY_THREAT_NONE},
+        /* an insult said of staff spoken of, or before a person */
+        {"the agent on Tuesday was clueless", CLASSIFY_THREAT_ABUSE},
+        {"you are the most useless human being", CLASSIFY_THREAT_ABUSE},
+        {"did you know your update is useless", CLASSIFY_THREAT_NONE},
+        {"they are known to have stupid prices", CLASSIFY_THREAT_NONE},
+        /* swearing before a possessive is about the thing */
+        {"what a shitshow your new portal is", CLASSIFY_THREAT_PROFANITY},
+        {"f*** your policy", CLASSIFY_THREAT_ABUSE},
+        /* violence announced at someone spoken of, not narrated */
+        {"I'll find the engineer and knock him out", CLASSIFY_THREAT_THREAT},
+        {"he hid before anyone got a chance to hurt him", CLASSIFY_THREAT_NONE},
+        /* harm promised, stalking, a weapon brought or carried */
+        {"send him round again and he'll leave in an ambulance", CLASSIFY_THREAT_THREAT},
+        {"I know what car he drives and where he parks it", CLASSIFY_THREAT_THREAT},
+        {"next time I'm in the branch I'm bringing a hammer", CLASSIFY_THREAT_THREAT},
+        {"I've got a knife and I'm in your store", CLASSIFY_THREAT_THREAT},
+        {"the twist is delivered with a hammer, you can see it coming", CLASSIFY_THREAT_NONE},
+        {"I have a knife block from you and it cracked", CLASSIFY_THREAT_NONE},
+        {"I'll shoot over to your branch tomorrow", CLASSIFY_THREAT_NONE},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const classify_threat_level got = run(cases[k].text).threat.level;
@@ -802,9 +826,11 @@ static void test_threat_levels(void **state)
     assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
     assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_CRITICAL);
     assert_int_equal(r.emotion.label, CLASSIFY_EMO_SADNESS);
+    /* a threat to staff is high: it wants a supervisor soon, but critical is
+     * kept for a customer in danger */
     r = run("I will kill you");
     assert_true(has_evidence(&r, CLASSIFY_EV_THREAT, "violence_at_person"));
-    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_CRITICAL);
+    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_HIGH);
 }
 
 /* --- urgency -------------------------------------------------------------------- */
@@ -821,6 +847,19 @@ static void test_urgency(void **state)
     assert_int_equal(run("I can smell gas in the kitchen").urgency.level,
                      CLASSIFY_URGENCY_CRITICAL);
     assert_true(run("there's a burst pipe in the loft").urgency.level >= CLASSIFY_URGENCY_HIGH);
+    /* haste and effort stop at high however many there are; only danger
+     * makes a message critical */
+    assert_int_equal(
+        run("URGENT!!! need it today, third time asking, the deadline is tonight asap").urgency.level,
+        CLASSIFY_URGENCY_HIGH);
+    assert_int_equal(run("no heating since yesterday and a 3 week old baby").urgency.level,
+                     CLASSIFY_URGENCY_CRITICAL);
+    assert_int_equal(run("someone is using my card right now").urgency.level,
+                     CLASSIFY_URGENCY_CRITICAL);
+    assert_int_equal(run("rent is due tomorrow and my pay is frozen").urgency.level,
+                     CLASSIFY_URGENCY_HIGH);
+    assert_int_equal(run("no need to reply, just feedback on the new menu").urgency.level,
+                     CLASSIFY_URGENCY_LOW);
     classify_context ctx;
     classify_context_init(&ctx);
     ctx.wait_seconds = 2400;
@@ -935,6 +974,31 @@ static void test_preferences(void **state)
     assert_string_equal(run("Hola! I need help with my account please").preferences.language, "");
     /* a language named wins over the one written */
     assert_string_equal(run("Hola, necesito ayuda, in English please").preferences.language, "en");
+    /* the common words of a language, not only its service words */
+    assert_string_equal(run("Ik ben niet zo handig met de computer, kunt u het uitleggen?")
+                            .preferences.language,
+                        "nl");
+    assert_string_equal(run("Dzie\xc5\x84 dobry, prosz\xc4\x99 o pomoc z moim kontem")
+                            .preferences.language,
+                        "pl");
+    assert_string_equal(run("A gem of a movie.").preferences.language, "");
+    assert_string_equal(run("What do I do to activate?").preferences.language, "");
+    /* a refusal of a channel is no request for it */
+    r = run("Don't ring me, my phone died. Shoot me an email instead");
+    assert_string_equal(r.preferences.channel, "email");
+    assert_string_equal(r.preferences.avoid_channel, "voice");
+    assert_string_equal(run("send it by snail mail please, I don't do email").preferences.channel,
+                        "post");
+    assert_string_equal(run("can we just do this on chat?").preferences.channel, "chat");
+    /* pace */
+    assert_string_equal(run("tldr please, is it approved or not?").preferences.pace, "brief");
+    assert_string_equal(run("I want a full breakdown of the fee").preferences.pace, "detailed");
+    assert_string_equal(run("bottom line, great product").preferences.pace, "");
+    assert_string_equal(run("it was worth every penny").preferences.pace, "");
+    /* a break is a time to be reached, not a wish for haste */
+    r = run("I'm free on my lunch break, can someone call me then?");
+    assert_string_equal(r.preferences.contact_time, "midday");
+    assert_string_equal(r.preferences.pace, "");
 }
 
 /* --- the shared analysis ---------------------------------------------------------- */
