@@ -452,6 +452,7 @@ typedef struct {
     unsigned n_excl, n_quest;
     unsigned n_persist;
     unsigned n_profanity;
+    int threat_weapon; /* the threat stage found a weapon carried or brought */
     unsigned n_urgency_cues;
     classify_result *r;
 } classify_run;

@@ -315,6 +315,26 @@ static int name_of_speaker(const classify_run *run, size_t i)
     return 0;
 }
 
+/* Is the word w in [from, to)? */
+static int word_within(const ctok_buf *tb, size_t from, size_t to, const char *w)
+{
+    for (size_t j = from; j < to && j < tb->n; j++)
+        if (ctok_is_word(tb, j, w))
+            return 1;
+    return 0;
+}
+
+/* Does the sentence of token i announce an act: "I'll", "gonna", "next
+ * time", or a condition the speaker sets ("if ... I")? */
+static int act_announced(const classify_run *run, size_t i)
+{
+    const ctok_buf *tb = run->tb;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
+    return kind_within(run, from, to, LEX_ABUSE_FUTURE) ||
+           (word_within(tb, from, to, "if") &&
+            (word_within(tb, from, to, "i") || word_within(tb, from, to, "i'm")));
+}
+
 /* A weapon the speaker has or brings ("I've got a knife", "bringing a
  * hammer", "with a bat"), in a sentence that names a person or announces
  * an act; not a thing made of the word ("a knife block"). */
@@ -340,9 +360,11 @@ static int weapon_carried(const classify_run *run, size_t i, size_t end)
         return 0;
     if (carried <= bring_last)
         return 1;
-    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
-    if (kind_within(run, from, to, LEX_ABUSE_FUTURE))
+    /* "I'll come with a bat", "if it isn't here I'm driving there with a
+     * hammer" */
+    if (act_announced(run, i))
         return 1;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
     return carried != with && (kind_within(run, from, to, LEX_ABUSE_TARGET) ||
                                kind_within(run, from, to, LEX_ABUSE_PERSON));
 }
@@ -418,9 +440,11 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "name_calling", i, end);
             break;
         case LEX_ABUSE_WEAPON:
-            if (weapon_carried(run, i, end))
+            if (weapon_carried(run, i, end)) {
+                run->threat_weapon = 1;
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.75f, "weapon", i >= 3 ? i - 3 : 0,
                              end);
+            }
             break;
         case LEX_ABUSE_VIOLENCE: {
             int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
@@ -615,8 +639,10 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     if (raw > URGENCY_HASTE_MAX)
         raw = URGENCY_HASTE_MAX;
     raw += danger;
-    if (r->threat.level == CLASSIFY_THREAT_THREAT && raw < 1.5f)
-        raw = 1.5f;
+    /* a threat is high; with a weapon in hand, critical: someone may be
+     * hurt now */
+    if (r->threat.level == CLASSIFY_THREAT_THREAT)
+        raw = fmaxf(raw, run->threat_weapon ? 2.0f : 1.5f);
     /* a logistic curve: no cue at all is "normal", one strong cue "high" */
     float score = 1.0f / (1.0f + (raw == 0 ? run->c->urgency_exp0 : urgency_exp(raw)));
     r->urgency.score = score;

@@ -19,8 +19,14 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
   probe      sentiment.label on tests/bench/sentiment_probe.tsv (hand-written
              service messages: a dev set and a held-out set)
   service    intent, sentiment and emotion labels on
-             tests/bench/service_probe.tsv (400 service messages written
-             without sight of attune: a dev set and a held-out set)
+             tests/bench/service_probe.tsv (700 service messages written
+             without sight of attune: dev and held-out sets)
+  handling   threat level, urgency level and stated preferences (channel,
+             channel to avoid, language, pace, whether a contact time is
+             given) on tests/bench/handling_probe.tsv (820 messages written
+             without sight of attune: dev and held-out sets); for
+             threat also recall and precision of "abuse or threat", what a
+             router acts on
 
 Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
 Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
@@ -298,6 +304,48 @@ def eval_service_probe(vader, results):
     results["service_probe"] = entry
 
 
+HANDLING_FIELDS = ("threat", "urgency", "channel", "avoid_channel", "language", "pace",
+                   "contact_time")
+
+
+def handling_label(out, field):
+    """attune's answer for one column of handling_probe.tsv ("-": none)."""
+    if field in ("threat", "urgency"):
+        return out[field]["level"]
+    value = out["preferences"].get(field)
+    if field == "contact_time":
+        return "yes" if value else "-"
+    return value or "-"
+
+
+def eval_handling_probe(results):
+    """Threat, urgency and preference labels on tests/bench/handling_probe.tsv,
+    messages written without sight of attune: dev sets and held-out sets
+    whose misses are not printed."""
+    rows = read_probe("handling_probe.tsv", 9)
+    out = run_batch([{"id": i, "text": r[8]} for i, r in enumerate(rows)],
+                    ("--intent-model", ""))
+    print("handling probe (written without sight of attune; accuracy per column)")
+    entry = {}
+    for name in ("dev", "held_out", "dev2", "held_out2"):
+        idx = [i for i, r in enumerate(rows) if r[0] == name]
+        n = len(idx)
+        acc = {}
+        for c, field in enumerate(HANDLING_FIELDS, start=1):
+            acc[field] = sum(handling_label(out[i], field) == rows[i][c] for i in idx) / n
+        hostile = ("abuse", "threat")
+        gold = [rows[i][1] in hostile for i in idx]
+        pred = [handling_label(out[i], "threat") in hostile for i in idx]
+        tp = sum(g and p for g, p in zip(gold, pred))
+        recall = tp / max(1, sum(gold))
+        precision = tp / max(1, sum(pred))
+        print(f"  {name:9s} rows {n:3d}  " + "  ".join(f"{f} {acc[f]:.3f}" for f in HANDLING_FIELDS))
+        print(f"  {'':9s} abuse-or-threat recall {recall:.3f} precision {precision:.3f}")
+        entry[name] = {"rows": n, **{f + "_accuracy": acc[f] for f in HANDLING_FIELDS},
+                       "hostile_recall": recall, "hostile_precision": precision}
+    results["handling_probe"] = entry
+
+
 def eval_probe(results):
     """The shipped intent model on tests/bench/intent_probe.tsv, hand-written
     messages across industries kept out of training."""
@@ -332,6 +380,7 @@ def main():
     eval_emotions(vader, results)
     eval_polarity(vader, results)
     eval_sentiment_probe(vader, results)
+    eval_handling_probe(results)
     if not args.skip_intent:
         eval_service_probe(vader, results)
         eval_probe(results)
