@@ -440,7 +440,7 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "name_calling", i, end);
             break;
         case LEX_ABUSE_WEAPON:
-            if (weapon_carried(run, i, end)) {
+            if (span > 1 || weapon_carried(run, i, end)) {
                 run->threat_weapon = 1;
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.75f, "weapon", i >= 3 ? i - 3 : 0,
                              end);

@@ -831,6 +831,10 @@ static void test_threat_levels(void **state)
     r = run("I will kill you");
     assert_true(has_evidence(&r, CLASSIFY_EV_THREAT, "violence_at_person"));
     assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_HIGH);
+    /* with a weapon in hand someone may be hurt now */
+    r = run("I've got a gun and I know where you live");
+    assert_true(has_evidence(&r, CLASSIFY_EV_THREAT, "weapon"));
+    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_CRITICAL);
 }
 
 /* --- urgency -------------------------------------------------------------------- */
