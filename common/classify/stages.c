@@ -373,6 +373,13 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
                          size_t from, size_t to)
 {
     classify_result *r = run->r;
+    /* abuse makes the message hostile (classify_sentiment_hostile) when its
+     * sentence addresses someone: "you idiot", not "that idiot" in a story */
+    if (l == CLASSIFY_THREAT_ABUSE && !run->abuse_addressed && to > 0) {
+        const size_t s0 = ctok_sentence_start(run->tb, to - 1);
+        run->abuse_addressed =
+            kind_within(run, s0, ctok_sentence_end(run->tb, to - 1), LEX_ABUSE_TARGET);
+    }
     if (l > r->threat.level || (l == r->threat.level && conf > r->threat.confidence)) {
         r->threat.level = l;
         r->threat.confidence = conf;

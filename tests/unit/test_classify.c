@@ -828,9 +828,16 @@ static void test_threat_levels(void **state)
     assert_int_equal(r.emotion.label, CLASSIFY_EMO_SADNESS);
     /* a threat to staff is high: it wants a supervisor soon, but critical is
      * kept for a customer in danger */
-    r = run("I will kill you");
+    r = run("I will slap you");
     assert_true(has_evidence(&r, CLASSIFY_EV_THREAT, "violence_at_person"));
     assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_HIGH);
+    /* abuse makes a message hostile when its sentence addresses someone */
+    r = run("you morons cut off my heating");
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_ABUSE);
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "hostile"));
+    r = run("Ignore the morons in the comments, great recipe.");
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_ABUSE);
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "hostile"));
     /* with a weapon in hand someone may be hurt now */
     r = run("I've got a gun and I know where you live");
     assert_true(has_evidence(&r, CLASSIFY_EV_THREAT, "weapon"));
