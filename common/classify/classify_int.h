@@ -452,7 +452,7 @@ typedef struct {
     unsigned n_excl, n_quest;
     unsigned n_persist;
     unsigned n_profanity;
-    int threat_weapon; /* the threat stage found a weapon carried or brought */
+    int threat_weapon;   /* the threat stage found a weapon carried or brought */
     int abuse_addressed; /* abuse in a sentence that addresses someone ("you") */
     unsigned n_urgency_cues;
     classify_result *r;

@@ -942,8 +942,7 @@ void classify_sentiment(classify_run *run)
 void classify_sentiment_hostile(classify_run *run)
 {
     const classify_threat_level level = run->r->threat.level;
-    if (level < CLASSIFY_THREAT_ABUSE ||
-        (level == CLASSIFY_THREAT_ABUSE && !run->abuse_addressed))
+    if (level < CLASSIFY_THREAT_ABUSE || (level == CLASSIFY_THREAT_ABUSE && !run->abuse_addressed))
         return;
     /* as strong as the strongest words of the lexicon, and never less
      * negative than that: "I'll find out where you live" has no negative

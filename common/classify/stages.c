@@ -254,7 +254,8 @@ static int kind_before(const classify_run *run, size_t i, size_t dist, int want)
 static int possessive_at(const ctok_buf *tb, size_t j)
 {
     static const char *const possessive[] = {"your", "ur", "his", "their"};
-    return j < tb->n && ctok_word_in(tb, j, possessive, sizeof possessive / sizeof possessive[0]) >= 0;
+    return j < tb->n &&
+           ctok_word_in(tb, j, possessive, sizeof possessive / sizeof possessive[0]) >= 0;
 }
 
 static int person_at(const classify_run *run, size_t j, size_t insult)
@@ -278,11 +279,10 @@ static int person_at(const classify_run *run, size_t j, size_t insult)
  * stupid", "you are not stupid", "they are known to have stupid ..."). */
 static int person_before(const classify_run *run, size_t i, size_t dist)
 {
-    static const char *const verbs[] = {"have",  "has",   "had",  "to",     "think", "thinks",
-                                        "thought", "say", "says", "said",   "know",  "known",
-                                        "tell",  "told",  "make", "made",   "find",  "found",
-                                        "call",  "called", "hate", "hates", "want",  "wants",
-                                        "who",   "which", "in",   "into",   "with",  "through"};
+    static const char *const verbs[] = {
+        "have", "has",   "had",  "to",    "think", "thinks", "thought", "say",   "says", "said",
+        "know", "known", "tell", "told",  "make",  "made",   "find",    "found", "call", "called",
+        "hate", "hates", "want", "wants", "who",   "which",  "in",      "into",  "with", "through"};
     const ctok_buf *tb = run->tb;
     for (size_t k = 1; k <= dist && k <= i; k++) {
         const size_t j = i - k;
@@ -304,7 +304,8 @@ static int person_before(const classify_run *run, size_t i, size_t dist)
  * idiot", "made me look like a moron", "treated us like idiots". */
 static int name_of_speaker(const classify_run *run, size_t i)
 {
-    static const char *const words[] = {"i", "i'm", "im", "me", "myself", "we", "us", "i've", "like"};
+    static const char *const words[] = {"i",  "i'm", "im",   "me",  "myself",
+                                        "we", "us",  "i've", "like"};
     const ctok_buf *tb = run->tb;
     for (size_t k = 1; k <= 4 && k <= i; k++) {
         if (tb->tok[i - k].flags & CTOK_F_SENT_END)
@@ -344,9 +345,9 @@ static int weapon_carried(const classify_run *run, size_t i, size_t end)
      * bringing a hammer"); "with" last: it carries a weapon only into an act
      * announced ("I'll come to your office with a bat"), not into a
      * description ("delivered with a hammer") */
-    static const char *const carry[] = {"bring", "bringing", "got",  "have",     "has",
-                                        "brought", "carrying", "grab", "grabbing", "packing",
-                                        "with"};
+    static const char *const carry[] = {"bring",    "bringing", "got",      "have",
+                                        "has",      "brought",  "carrying", "grab",
+                                        "grabbing", "packing",  "with"};
     const int bring_last = 1, with = (int)(sizeof carry / sizeof carry[0]) - 1;
     static const char *const det[] = {"a", "an", "the", "my", "our", "his", "this", "that", "some"};
     const ctok_buf *tb = run->tb;
@@ -449,8 +450,7 @@ static void classify_threat_stage(classify_run *run)
         case LEX_ABUSE_WEAPON:
             if (span > 1 || weapon_carried(run, i, end)) {
                 run->threat_weapon = 1;
-                raise_threat(run, CLASSIFY_THREAT_THREAT, 0.75f, "weapon", i >= 3 ? i - 3 : 0,
-                             end);
+                raise_threat(run, CLASSIFY_THREAT_THREAT, 0.75f, "weapon", i >= 3 ? i - 3 : 0, end);
             }
             break;
         case LEX_ABUSE_VIOLENCE: {

@@ -860,9 +860,9 @@ static void test_urgency(void **state)
     assert_true(run("there's a burst pipe in the loft").urgency.level >= CLASSIFY_URGENCY_HIGH);
     /* haste and effort stop at high however many there are; only danger
      * makes a message critical */
-    assert_int_equal(
-        run("URGENT!!! need it today, third time asking, the deadline is tonight asap").urgency.level,
-        CLASSIFY_URGENCY_HIGH);
+    assert_int_equal(run("URGENT!!! need it today, third time asking, the deadline is tonight asap")
+                         .urgency.level,
+                     CLASSIFY_URGENCY_HIGH);
     assert_int_equal(run("no heating since yesterday and a 3 week old baby").urgency.level,
                      CLASSIFY_URGENCY_CRITICAL);
     assert_int_equal(run("someone is using my card right now").urgency.level,
@@ -986,12 +986,11 @@ static void test_preferences(void **state)
     /* a language named wins over the one written */
     assert_string_equal(run("Hola, necesito ayuda, in English please").preferences.language, "en");
     /* the common words of a language, not only its service words */
-    assert_string_equal(run("Ik ben niet zo handig met de computer, kunt u het uitleggen?")
-                            .preferences.language,
-                        "nl");
-    assert_string_equal(run("Dzie\xc5\x84 dobry, prosz\xc4\x99 o pomoc z moim kontem")
-                            .preferences.language,
-                        "pl");
+    assert_string_equal(
+        run("Ik ben niet zo handig met de computer, kunt u het uitleggen?").preferences.language,
+        "nl");
+    assert_string_equal(
+        run("Dzie\xc5\x84 dobry, prosz\xc4\x99 o pomoc z moim kontem").preferences.language, "pl");
     assert_string_equal(run("A gem of a movie.").preferences.language, "");
     assert_string_equal(run("What do I do to activate?").preferences.language, "");
     /* a refusal of a channel is no request for it */
