@@ -336,6 +336,44 @@ static int act_announced(const classify_run *run, size_t i)
             (word_within(tb, from, to, "i") || word_within(tb, from, to, "i'm")));
 }
 
+/* Whether the weapon word at w is part of a thing ("a knife block", "a
+ * hammer drill"): a thing right after it, or a thing the word begins with
+ * the next one ("knife set") that a longer phrase before hid ("can I bring
+ * a knife set back": "bring a knife" took the word). */
+static int weapon_is_thing(const classify_run *run, size_t w)
+{
+    const ctok_buf *tb = run->tb;
+    if (kind_within(run, w + 1, w + 2, LEX_ABUSE_OBJECT))
+        return 1;
+    if (w + 1 >= tb->n || tb->tok[w + 1].kind == CTOK_PUNCT)
+        return 0;
+    const uint64_t key =
+        ctok_phrase_step(ctok_phrase_step(CTOK_PHRASE_SEED, tb->tok[w].hash), tb->tok[w + 1].hash);
+    const lex_entry *e = lex_find(&run->c->lex, key);
+    return e && e->ntok == 2 && (e->abuse == LEX_ABUSE_OBJECT || e->abuse == LEX_ABUSE_SELF);
+}
+
+/* Whether someone other than the speaker has or brings what the verb at v
+ * names: a person addressed or spoken of just before it, in its clause
+ * ("do you have the bat in stock", "you should bring a hammer", "tell your
+ * driver to bring a knife"); the speaker nearer wins ("you'll see what I've
+ * got"). */
+static int carried_by_other(const classify_run *run, size_t v)
+{
+    const ctok_buf *tb = run->tb;
+    for (size_t k = 1; k <= 3 && k <= v; k++) {
+        const size_t j = v - k;
+        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
+            return 0;
+        const int kind = abuse_at(run, j);
+        if (kind == LEX_ABUSE_SELF || kind == LEX_ABUSE_FUTURE)
+            return 0;
+        if (kind == LEX_ABUSE_TARGET || kind == LEX_ABUSE_PERSON)
+            return 1;
+    }
+    return 0;
+}
+
 /* A weapon the speaker has or brings ("I've got a knife", "bringing a
  * hammer", "with a bat"), in a sentence that names a person or announces
  * an act; not a thing made of the word ("a knife block"). */
@@ -352,12 +390,17 @@ static int weapon_carried(const classify_run *run, size_t i, size_t end)
     static const char *const det[] = {"a", "an", "the", "my", "our", "his", "this", "that", "some"};
     const ctok_buf *tb = run->tb;
     int carried = -1;
+    size_t verb = i;
     for (size_t k = 1; k <= 3 && k <= i && carried < 0; k++) {
         carried = ctok_word_in(tb, i - k, carry, sizeof carry / sizeof carry[0]);
+        verb = i - k;
         if (carried < 0 && ctok_word_in(tb, i - k, det, sizeof det / sizeof det[0]) < 0)
             break;
     }
-    if (carried < 0 || run_negated(run, i) || kind_within(run, end, end + 1, LEX_ABUSE_OBJECT))
+    /* ("with" has no one before it who carries: "if I turned up at your
+     * office with a bat") */
+    if (carried < 0 || run_negated(run, i) || weapon_is_thing(run, end - 1) ||
+        (carried != with && carried_by_other(run, verb)))
         return 0;
     if (carried <= bring_last)
         return 1;
@@ -368,6 +411,19 @@ static int weapon_carried(const classify_run *run, size_t i, size_t end)
     const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
     return carried != with && (kind_within(run, from, to, LEX_ABUSE_TARGET) ||
                                kind_within(run, from, to, LEX_ABUSE_PERSON));
+}
+
+/* A weapon phrase ("i'm armed", "i've got a gun", "bring a knife") is a
+ * weapon carried by itself, with the guards of a weapon word: not negated,
+ * not a thing made of the word ("can I bring a knife set back"), and not
+ * carried by someone else ("tell your driver to bring a knife"; a phrase
+ * that begins with the speaker says who carries it). */
+static int weapon_phrase_carried(const classify_run *run, size_t i, size_t end)
+{
+    const lex_entry *first = run->lex[i];
+    if (run_negated(run, i) || weapon_is_thing(run, end - 1))
+        return 0;
+    return (first && first->abuse == LEX_ABUSE_SELF) || !carried_by_other(run, i);
 }
 
 static void raise_threat(classify_run *run, classify_threat_level l, float conf, const char *rule,
@@ -448,7 +504,7 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "name_calling", i, end);
             break;
         case LEX_ABUSE_WEAPON:
-            if (span > 1 || weapon_carried(run, i, end)) {
+            if (span > 1 ? weapon_phrase_carried(run, i, end) : weapon_carried(run, i, end)) {
                 run->threat_weapon = 1;
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.75f, "weapon", i >= 3 ? i - 3 : 0, end);
             }

@@ -814,6 +814,14 @@ static void test_threat_levels(void **state)
         {"the twist is delivered with a hammer, you can see it coming", CLASSIFY_THREAT_NONE},
         {"I have a knife block from you and it cracked", CLASSIFY_THREAT_NONE},
         {"I'll shoot over to your branch tomorrow", CLASSIFY_THREAT_NONE},
+        /* a weapon phrase keeps the guards of a weapon word: not a thing
+         * made of the word, not carried by someone else */
+        {"Can I bring a knife set back to the store for a refund?", CLASSIFY_THREAT_NONE},
+        {"Tell your driver to bring a knife to open the box", CLASSIFY_THREAT_NONE},
+        {"My son plays baseball, do you have the bat in stock?", CLASSIFY_THREAT_NONE},
+        {"You should bring a hammer next time, the engineer had no tools", CLASSIFY_THREAT_NONE},
+        {"if you send him again I'll bring a knife", CLASSIFY_THREAT_THREAT},
+        {"what if I turned up at your call centre with a baseball bat", CLASSIFY_THREAT_THREAT},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const classify_threat_level got = run(cases[k].text).threat.level;
