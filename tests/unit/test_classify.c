@@ -822,6 +822,9 @@ static void test_threat_levels(void **state)
         {"You should bring a hammer next time, the engineer had no tools", CLASSIFY_THREAT_NONE},
         {"if you send him again I'll bring a knife", CLASSIFY_THREAT_THREAT},
         {"what if I turned up at your call centre with a baseball bat", CLASSIFY_THREAT_THREAT},
+        /* "the bomb" is praise only as a predicate */
+        {"I've planted the bomb in your lobby, you have one hour", CLASSIFY_THREAT_THREAT},
+        {"your burgers are the bomb, you guys rock", CLASSIFY_THREAT_NONE},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const classify_threat_level got = run(cases[k].text).threat.level;
