@@ -165,6 +165,11 @@ static attune_err intern(lex_table *t, ctok_buf *tb, const char *term, lex_entry
         return ATTUNE_ERR_INVALID;
     if (tb->n > LEX_MAX_PHRASE)
         return ATTUNE_ERR_LIMIT;
+    /* punctuation is never looked up and no phrase spans it (analyse): a
+     * term with some ("sh!t", "nice car, shame if") would never match */
+    for (size_t i = 0; i < tb->n; i++)
+        if (tb->tok[i].kind == CTOK_PUNCT)
+            return ATTUNE_ERR_PARSE;
     char name[256];
     size_t nl = 0;
     for (size_t i = 0; i < tb->n; i++) {
@@ -272,6 +277,10 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
 {
     lex_entry *e;
     attune_err err = intern(t, tb, col[0], &e);
+    if (err == ATTUNE_ERR_PARSE) {
+        snprintf(why, why_size, "term with punctuation (it would never match)");
+        return err;
+    }
     if (err) {
         snprintf(why, why_size, "bad term (%s)", attune_err_str(err));
         return err;

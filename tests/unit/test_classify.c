@@ -1165,6 +1165,56 @@ static void test_no_entries(void **state)
     assert_float_equal(r.threat.confidence, 0.99f, 1e-6);
 }
 
+/* A term with punctuation is refused at load: the tokenizer splits it off
+ * and no phrase spans it, so "nice car, shame if" or "sh!t" would never
+ * match. The line is named; the same phrase without it loads. */
+static void test_lexicon_refuses_punctuation(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/attune-test-data-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static const struct {
+        const char *name, *text;
+    } files[] = {
+        {"valence.tsv", "good\t2\n"},
+        {"modifiers.tsv", "not\tnegator\t-0.7\n"},
+        {"emotion.tsv", "angry\tanger\t1\n"},
+        {"urgency.tsv", "asap\turgency\t1.2\n"},
+        {"preferences.tsv", "email me\tchannel\temail\n"},
+        {"abuse.tsv", "# a comment\nidiot\tname\nnice car, shame if\tthreat\n"},
+    };
+    char path[sizeof dir + 32];
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[k].name);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(files[k].text, f);
+        fclose(f);
+    }
+    classify *c = NULL;
+    char err[512];
+    classify_options o = {.data_dir = dir, .intent_model = ""};
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_null(c);
+    assert_non_null(strstr(err, "abuse.tsv:3: "));
+    assert_non_null(strstr(err, "punctuation"));
+    snprintf(path, sizeof path, "%s/abuse.tsv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("nice car shame if\tthreat\n", f);
+    fclose(f);
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_OK);
+    classify_result r;
+    assert_int_equal(classify_text(c, "nice car shame if", 17, NULL, &r), ATTUNE_OK);
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
+    classify_free(c);
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[k].name);
+        remove(path);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* --- intent and evidence ---------------------------------------------------------- */
 
 static void test_intent(void **state)
@@ -1977,6 +2027,7 @@ int main(void)
         cmocka_unit_test(test_negation_scope),
         cmocka_unit_test(test_evidence_text),
         cmocka_unit_test(test_no_entries),
+        cmocka_unit_test(test_lexicon_refuses_punctuation),
         cmocka_unit_test(test_intent),
         cmocka_unit_test(test_intent_features_fast_path),
         cmocka_unit_test(test_intent_matches_definition),
