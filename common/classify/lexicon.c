@@ -371,6 +371,12 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
             snprintf(why, why_size, "unknown abuse kind");
             return ATTUNE_ERR_PARSE;
         }
+        /* a spelling written twice is harmless; a second kind would win
+         * silently (terms are compared as the tokenizer folds them) */
+        if (e->abuse != LEX_ABUSE_NONE && e->abuse != k) {
+            snprintf(why, why_size, "term already is a %s", abuse_names[e->abuse]);
+            return ATTUNE_ERR_PARSE;
+        }
         e->abuse = (uint8_t)k;
         break;
     case FILE_PREFS: {
@@ -379,6 +385,14 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
         if (k < 0 || vl == 0 || vl >= CLASSIFY_LABEL_MAX) {
             snprintf(why, why_size, "want: term, preference field, value (< %d bytes)",
                      CLASSIFY_LABEL_MAX);
+            return ATTUNE_ERR_PARSE;
+        }
+        /* as for abuse: "sie" (de) and "się" (pl) fold to one term */
+        if (e->pref != LEX_PREF_NONE) {
+            if (e->pref == k && strcmp(lex_pref_value(t, e), col[2]) == 0)
+                break;
+            snprintf(why, why_size, "term already is %s %s", pref_names[e->pref],
+                     lex_pref_value(t, e));
             return ATTUNE_ERR_PARSE;
         }
         uint32_t off;

@@ -1168,7 +1168,7 @@ static void test_no_entries(void **state)
 /* A term with punctuation is refused at load: the tokenizer splits it off
  * and no phrase spans it, so "nice car, shame if" or "sh!t" would never
  * match. The line is named; the same phrase without it loads. */
-static void test_lexicon_refuses_punctuation(void **state)
+static void test_lexicon_refusals(void **state)
 {
     (void)state;
     char dir[] = "/tmp/attune-test-data-XXXXXX";
@@ -1208,6 +1208,36 @@ static void test_lexicon_refuses_punctuation(void **state)
     assert_int_equal(classify_text(c, "nice car shame if", 17, NULL, &r), ATTUNE_OK);
     assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
     classify_free(c);
+    c = NULL;
+    /* nor is a second kind or value for one term, which would win silently:
+     * "sie" (de) and "si\xc4\x99" (pl) fold to one term; a spelling
+     * written twice with the same value is harmless */
+    static const struct {
+        const char *name, *text, *where;
+    } twice[] = {
+        {"preferences.tsv", "sie\twritten\tde\nsi\xc4\x99\twritten\tpl\n", "preferences.tsv:2: "},
+        {"abuse.tsv", "moron\tname\nmoron\tinsult\n", "abuse.tsv:2: "},
+    };
+    for (size_t k = 0; k < sizeof twice / sizeof twice[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, twice[k].name);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(twice[k].text, f);
+        fclose(f);
+        assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
+        assert_non_null(strstr(err, twice[k].where));
+        assert_non_null(strstr(err, "term already is"));
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(k == 0 ? "dias\twritten\tes\nd\xc3\xad"
+                       "as\twritten\tes\n"
+                     : "moron\tname\nmoron\tname\n",
+              f);
+        fclose(f);
+        assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_OK);
+        classify_free(c);
+        c = NULL;
+    }
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[k].name);
         remove(path);
@@ -2027,7 +2057,7 @@ int main(void)
         cmocka_unit_test(test_negation_scope),
         cmocka_unit_test(test_evidence_text),
         cmocka_unit_test(test_no_entries),
-        cmocka_unit_test(test_lexicon_refuses_punctuation),
+        cmocka_unit_test(test_lexicon_refusals),
         cmocka_unit_test(test_intent),
         cmocka_unit_test(test_intent_features_fast_path),
         cmocka_unit_test(test_intent_matches_definition),
