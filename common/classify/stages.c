@@ -374,6 +374,23 @@ static int carried_by_other(const classify_run *run, size_t v)
     return 0;
 }
 
+/* A weapon at [i, end) asked about is shopping or advice ("do I need to
+ * bring a knife to the class?"), unless the question sets a condition
+ * ("what if I came with a bat?"); one brought back is a return. */
+static int weapon_shopping(const classify_run *run, size_t i, size_t end)
+{
+    const ctok_buf *tb = run->tb;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
+    return (to < tb->n && tb->tok[to].n_quest > 0 && !word_within(tb, from, to, "if")) ||
+           (end < tb->n && ctok_is_word(tb, end, "back"));
+}
+
+/* What weapon_carried finds: none; one brought or carried into an act
+ * announced (a threat); one merely had ("I have a hammer, can you send the
+ * screws?"), a threat only beside a threat made some other way ("I've got
+ * a gun and I know where you live"). */
+enum { WEAPON_NONE, WEAPON_CARRIED, WEAPON_HAD };
+
 /* A weapon the speaker has or brings ("I've got a knife", "bringing a
  * hammer", "with a bat"), in a sentence that names a person or announces
  * an act; not a thing made of the word ("a knife block"). */
@@ -401,16 +418,13 @@ static int weapon_carried(const classify_run *run, size_t i, size_t end)
      * office with a bat") */
     if (carried < 0 || run_negated(run, i) || weapon_is_thing(run, end - 1) ||
         (carried != with && carried_by_other(run, verb)))
-        return 0;
-    if (carried <= bring_last)
-        return 1;
-    /* "I'll come with a bat", "if it isn't here I'm driving there with a
-     * hammer" */
-    if (act_announced(run, i))
-        return 1;
-    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
-    return carried != with && (kind_within(run, from, to, LEX_ABUSE_TARGET) ||
-                               kind_within(run, from, to, LEX_ABUSE_PERSON));
+        return WEAPON_NONE;
+    if (weapon_shopping(run, i, end))
+        return WEAPON_NONE;
+    if (carried <= bring_last || act_announced(run, i))
+        return WEAPON_CARRIED; /* "I'll come with a bat", "if it isn't here
+                                  I'm driving there with a hammer" */
+    return carried == with ? WEAPON_NONE : WEAPON_HAD;
 }
 
 /* A weapon phrase ("i'm armed", "i've got a gun", "bring a knife") is a
@@ -421,7 +435,7 @@ static int weapon_carried(const classify_run *run, size_t i, size_t end)
 static int weapon_phrase_carried(const classify_run *run, size_t i, size_t end)
 {
     const lex_entry *first = run->lex[i];
-    if (run_negated(run, i) || weapon_is_thing(run, end - 1))
+    if (run_negated(run, i) || weapon_is_thing(run, end - 1) || weapon_shopping(run, i, end))
         return 0;
     return (first && first->abuse == LEX_ABUSE_SELF) || !carried_by_other(run, i);
 }
@@ -431,11 +445,16 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
 {
     classify_result *r = run->r;
     /* abuse makes the message hostile (classify_sentiment_hostile) when its
-     * sentence addresses someone: "you idiot", not "that idiot" in a story */
+     * clause addresses someone: "you idiot", not "that idiot" in a story nor
+     * "my landlord is an idiot, can you send the form" */
     if (l == CLASSIFY_THREAT_ABUSE && !run->abuse_addressed && to > 0) {
-        const size_t s0 = ctok_sentence_start(run->tb, to - 1);
-        run->abuse_addressed =
-            kind_within(run, s0, ctok_sentence_end(run->tb, to - 1), LEX_ABUSE_TARGET);
+        const ctok_buf *tb = run->tb;
+        size_t c0 = to - 1, c1 = to - 1;
+        while (c0 > 0 && !(tb->tok[c0 - 1].flags & CTOK_F_CLAUSE_END))
+            c0--;
+        while (c1 < tb->n && !(tb->tok[c1].flags & CTOK_F_CLAUSE_END))
+            c1++;
+        run->abuse_addressed = kind_within(run, c0, c1, LEX_ABUSE_TARGET);
     }
     if (l > r->threat.level || (l == r->threat.level && conf > r->threat.confidence)) {
         r->threat.level = l;
@@ -450,6 +469,7 @@ static void classify_threat_stage(classify_run *run)
     classify_result *r = run->r;
     r->threat.level = CLASSIFY_THREAT_NONE;
     r->threat.confidence = 0.9f;
+    size_t had_at = 0, had_end = 0; /* a weapon merely had: 1 + its token */
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
@@ -504,7 +524,13 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "name_calling", i, end);
             break;
         case LEX_ABUSE_WEAPON:
-            if (span > 1 ? weapon_phrase_carried(run, i, end) : weapon_carried(run, i, end)) {
+            const int w = span > 1 ? (weapon_phrase_carried(run, i, end) ? WEAPON_CARRIED
+                                                                         : WEAPON_NONE)
+                                   : weapon_carried(run, i, end);
+            if (w == WEAPON_HAD && !had_at) {
+                had_at = i + 1;
+                had_end = end;
+            } else if (w == WEAPON_CARRIED) {
                 run->threat_weapon = 1;
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.75f, "weapon", i >= 3 ? i - 3 : 0, end);
             }
@@ -529,6 +555,10 @@ static void classify_threat_stage(classify_run *run)
             break;
         }
         next = i + span;
+    }
+    if (had_at && r->threat.level == CLASSIFY_THREAT_THREAT) {
+        run->threat_weapon = 1;
+        raise_threat(run, CLASSIFY_THREAT_THREAT, 0.75f, "weapon", had_at - 1, had_end);
     }
     if (r->threat.level == CLASSIFY_THREAT_NONE)
         r->threat.confidence = run->tb->n_words > 0 ? 0.9f : 0.99f;

@@ -810,7 +810,12 @@ static void test_threat_levels(void **state)
         {"send him round again and he'll leave in an ambulance", CLASSIFY_THREAT_THREAT},
         {"I know what car he drives and where he parks it", CLASSIFY_THREAT_THREAT},
         {"next time I'm in the branch I'm bringing a hammer", CLASSIFY_THREAT_THREAT},
-        {"I've got a knife and I'm in your store", CLASSIFY_THREAT_THREAT},
+        {"I've got a knife and I'm going to your store", CLASSIFY_THREAT_THREAT},
+        /* one had, asked about or brought back is shopping */
+        {"I have a hammer and nails, can you send the right screws?", CLASSIFY_THREAT_NONE},
+        {"Do I need to bring a knife to the cooking class?", CLASSIFY_THREAT_NONE},
+        {"I'll bring the hammer back to the store if it's faulty", CLASSIFY_THREAT_NONE},
+        {"I'd kill for a working wifi", CLASSIFY_THREAT_NONE},
         {"the twist is delivered with a hammer, you can see it coming", CLASSIFY_THREAT_NONE},
         {"I have a knife block from you and it cracked", CLASSIFY_THREAT_NONE},
         {"I'll shoot over to your branch tomorrow", CLASSIFY_THREAT_NONE},
