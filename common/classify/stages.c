@@ -449,9 +449,10 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
      * "my landlord is an idiot, can you send the form" */
     if (l == CLASSIFY_THREAT_ABUSE && !run->abuse_addressed && to > 0) {
         const ctok_buf *tb = run->tb;
-        size_t c0 = to - 1, c1 = to - 1;
+        size_t c0 = to - 1;
         while (c0 > 0 && !(tb->tok[c0 - 1].flags & CTOK_F_CLAUSE_END))
             c0--;
+        size_t c1 = c0;
         while (c1 < tb->n && !(tb->tok[c1].flags & CTOK_F_CLAUSE_END))
             c1++;
         run->abuse_addressed = kind_within(run, c0, c1, LEX_ABUSE_TARGET);
@@ -523,10 +524,12 @@ static void classify_threat_stage(classify_run *run)
             if (!name_of_speaker(run, i))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "name_calling", i, end);
             break;
-        case LEX_ABUSE_WEAPON:
-            const int w = span > 1 ? (weapon_phrase_carried(run, i, end) ? WEAPON_CARRIED
-                                                                         : WEAPON_NONE)
-                                   : weapon_carried(run, i, end);
+        case LEX_ABUSE_WEAPON: {
+            int w = WEAPON_NONE;
+            if (span == 1)
+                w = weapon_carried(run, i, end);
+            else if (weapon_phrase_carried(run, i, end))
+                w = WEAPON_CARRIED;
             if (w == WEAPON_HAD && !had_at) {
                 had_at = i + 1;
                 had_end = end;
@@ -535,6 +538,7 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.75f, "weapon", i >= 3 ? i - 3 : 0, end);
             }
             break;
+        }
         case LEX_ABUSE_VIOLENCE: {
             int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
             /* at someone addressed, or announced at someone spoken of ("I'm
