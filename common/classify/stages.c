@@ -630,12 +630,15 @@ static int negated_directly(const classify_run *run, size_t i)
 
 /* Just below critical (score 0.8 at raw 1.87): what haste alone can reach. */
 #define URGENCY_HASTE_MAX 1.7f
+/* The least weight of a danger cue; below it, a vulnerability (urgency.tsv). */
+#define URGENCY_DANGER_MIN 1.0f
 
 static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
     float raw = 0, effort = 0, danger = 0;
+    int real_danger = 0; /* a danger cue, not only a vulnerability */
     unsigned cues = 0;
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
@@ -658,10 +661,12 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             continue; /* "in 2 weeks" is a date, "for 2 weeks" a wait */
         float mult = ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) ? 1.3f : 1.0f;
         if (x->urgency != 0) {
-            if (x->flags & LEX_F_DANGER)
+            if (x->flags & LEX_F_DANGER) {
                 danger += x->urgency * mult;
-            else
+                real_danger |= x->urgency >= URGENCY_DANGER_MIN;
+            } else {
                 raw += x->urgency * mult;
+            }
             classify_evidence_add(run, CLASSIFY_EV_URGENCY, "time_pressure", i, i + span,
                                   x->urgency * mult);
             cues++;
@@ -733,6 +738,10 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
      * danger to a person or a home (urgency.tsv's "danger") makes it
      * critical: "due tonight" and "third time" are pressing, "smell gas" and
      * "no heating" with "newborn" are an emergency. */
+    if (!real_danger) {
+        raw += danger; /* a vulnerability alone is haste */
+        danger = 0;
+    }
     if (raw > URGENCY_HASTE_MAX)
         raw = URGENCY_HASTE_MAX;
     raw += danger;

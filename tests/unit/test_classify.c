@@ -883,6 +883,10 @@ static void test_urgency(void **state)
                      CLASSIFY_URGENCY_CRITICAL);
     assert_int_equal(run("someone is using my card right now").urgency.level,
                      CLASSIFY_URGENCY_CRITICAL);
+    /* a vulnerability is critical only with a danger */
+    assert_int_equal(
+        run("My elderly mother is waiting for her prescription delivery").urgency.level,
+        CLASSIFY_URGENCY_HIGH);
     assert_int_equal(run("rent is due tomorrow and my pay is frozen").urgency.level,
                      CLASSIFY_URGENCY_HIGH);
     assert_int_equal(run("no need to reply, just feedback on the new menu").urgency.level,
