@@ -145,6 +145,8 @@ enum {
     LEX_MOD_WANT,            /* "need", "please": a good word after it is wanted */
     LEX_MOD_FUNCTION,        /* "load", "connect": negated, a fault ("won't load") */
     LEX_MOD_LAUGH,           /* "lol", "lmao": at a complaint, derision, not joy */
+    LEX_MOD_IRONY,           /* an upside-down face: the praise beside it is not meant */
+    LEX_MOD_TEARS,           /* loud crying: with good news, tears of joy */
 };
 
 enum {
@@ -407,6 +409,7 @@ enum {
     RUN_T_INNER = 4,    /* inside a phrase, after its first token: owner[i] */
     RUN_T_SARCASM = 8,  /* a positive interjection read as sarcasm, laughter as derision */
     RUN_T_DOUBTED = 16, /* praise in quotes of its own, counted 0 (sentiment) */
+    RUN_T_JOYFUL = 32,  /* crying with good news: tears of joy, not sadness */
 };
 
 /* classify_run.clause_w_mode: how the weight of token i's clause is told. */

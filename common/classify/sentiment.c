@@ -61,6 +61,15 @@
  * so it needs no clause of its own. */
 #define SENT_LAUGH_REST (-1.4f)
 #define SENT_LAUGH_MAX 4
+/* An upside-down face says the praise of the message is not meant: "Lost
+ * my wallet, brilliant 🙃", "Great service. 🙃"; the praise is read as
+ * sarcasm. */
+/* Loud crying in a message whose other words are good news at least this
+ * much is tears of joy ("first house!!! 😭❤️"): it counts SENT_TEARS_GLAD of
+ * its strength as joy instead of grief. */
+#define SENT_TEARS_REST 1.0f
+#define SENT_TEARS_GLAD 0.5f
+#define SENT_TEARS_MAX 4
 /* Praise in quotes of its own, one to three words, is someone else's word,
  * doubted: the "premium" support, the mast "upgrade", "delivered". */
 #define SENT_QUOTED 0.0f
@@ -235,6 +244,19 @@ static int thanks_in_sentence(const classify_run *run, size_t i)
 
 /* The sum of the scored items at tokens [from, to), and the persistence
  * among those tokens if that sum is negative. */
+/* Praise at [from, to) worth v read as sarcasm, as a sarcastic
+ * interjection is: what it changes in the sum. */
+static float not_meant(classify_run *run, size_t from, size_t to, float v)
+{
+    const float d = (SENT_SARCASM - 1.0f) * v;
+    run->pos_sum -= v;
+    run->neg_sum += SENT_SARCASM * v;
+    for (size_t j = from; j < to; j++)
+        run->tflags[j] |= RUN_T_SARCASM;
+    classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "sarcasm", from, to, d);
+    return d;
+}
+
 static float items_sum(const classify_run *run, const uint16_t *at, const float *v, unsigned n,
                        size_t from, size_t to)
 {
@@ -640,7 +662,11 @@ void classify_sentiment(classify_run *run)
         size_t from, to;
         float v;
     } laugh[SENT_LAUGH_MAX];
-    unsigned n_inter = 0, n_laugh = 0, n_items = 0;
+    unsigned n_inter = 0, n_laugh = 0, n_items = 0, n_irony = 0, n_tears = 0;
+    struct {
+        size_t from, to;
+        float v;
+    } tears[SENT_TEARS_MAX];
     /* sincere thanks and good wishes ("have a nice day"): what they
      * added, and where the first ones are */
     float thanks = 0;
@@ -822,6 +848,14 @@ void classify_sentiment(classify_run *run)
             run->pos_sum += v;
         hits++;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, rule, from, i + span, v);
+        if (e->mod == LEX_MOD_IRONY)
+            n_irony++;
+        else if (e->mod == LEX_MOD_TEARS && v < 0 && n_tears < SENT_TEARS_MAX) {
+            tears[n_tears].from = from;
+            tears[n_tears].to = i + span;
+            tears[n_tears].v = v;
+            n_tears++;
+        }
         size_t clause_end = 0;
         int form = INTER_NONE, laughs = 0;
         if (v > 0 && !run_negated(run, i)) {
@@ -901,6 +935,31 @@ void classify_sentiment(classify_run *run)
                 run->tflags[j] |= RUN_T_SARCASM;
             classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "sarcasm", inter[k].from, inter[k].to,
                                   d);
+        }
+    }
+    if (n_irony > 0) {
+        for (unsigned q = 0; q < n_items; q++)
+            if (item_v[q] > 0)
+                sum += not_meant(run, item_at[q], item_at[q] + 1, item_v[q]);
+        for (unsigned q = 0; q < n_inter; q++)
+            if (!(run->tflags[inter[q].from] & RUN_T_SARCASM))
+                sum += not_meant(run, inter[q].from, inter[q].to, inter[q].v);
+    }
+    if (n_tears > 0) {
+        float cried = 0;
+        for (unsigned k = 0; k < n_tears; k++)
+            cried += tears[k].v;
+        if (items_sum(run, item_at, item_v, n_items, 0, tb->n) - cried >= SENT_TEARS_REST) {
+            for (unsigned k = 0; k < n_tears; k++) {
+                const float glad = -SENT_TEARS_GLAD * tears[k].v;
+                sum += glad - tears[k].v;
+                run->neg_sum -= tears[k].v;
+                run->pos_sum += glad;
+                for (size_t j = tears[k].from; j < tears[k].to; j++)
+                    run->tflags[j] |= RUN_T_JOYFUL;
+                classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "tears_of_joy", tears[k].from,
+                                      tears[k].to, glad - tears[k].v);
+            }
         }
     }
     if (thanks > 0 &&

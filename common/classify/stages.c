@@ -115,6 +115,10 @@ static void classify_emotion_stage(classify_run *run)
             /* a sarcastic "great" is annoyance */
             add[CLASSIFY_EMO_ANGER] += add[CLASSIFY_EMO_JOY];
             add[CLASSIFY_EMO_JOY] = 0;
+        } else if (run->tflags[i] & RUN_T_JOYFUL) {
+            /* crying with good news */
+            add[CLASSIFY_EMO_JOY] += add[CLASSIFY_EMO_SADNESS];
+            add[CLASSIFY_EMO_SADNESS] = 0;
         } else if (run->tflags[i] & RUN_T_DOUBTED) {
             /* the "premium" support: someone else's word, no joy */
             add[CLASSIFY_EMO_JOY] = 0;

@@ -16,6 +16,9 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
   polarity   accuracy and macro F1 of sentiment.label on the GoEmotions dev
              comments whose emotions all fall in one of GoEmotions' sentiment
              groups, or are neutral (social text, beside the review snippets)
+  social     Pearson r and 3-class accuracy on tests/bench/social_probe.tsv
+             (400 tweet-style posts written and rated without sight of
+             attune: a dev set and a held-out set), VADER beside
   probe      sentiment.label on tests/bench/sentiment_probe.tsv (hand-written
              service messages: a dev set and a held-out set)
   service    intent, sentiment and emotion labels on
@@ -255,6 +258,31 @@ def read_probe(name, fields):
     return rows
 
 
+def eval_social_probe(vader, results):
+    """Pearson r and 3-class accuracy on tests/bench/social_probe.tsv,
+    tweet-style posts written and rated without sight of attune."""
+    rows = read_probe("social_probe.tsv", 3)
+    out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)],
+                    ("--intent-model", ""))
+    print("social probe (tweet-style posts written and rated without sight of attune)")
+    entry = {}
+    for name in ("dev", "held_out"):
+        idx = [i for i, r in enumerate(rows) if r[0] == name]
+        gold = [float(rows[i][1]) for i in idx]
+        ours = [out[i]["sentiment"]["score"] for i in idx]
+        acc = sum(out[i]["sentiment"]["label"] == human_class(g)
+                  for i, g in zip(idx, gold)) / len(idx)
+        line = f"  {name:9s} rows {len(idx):3d}  attune r {pearson(ours, gold):.3f} acc {acc:.3f}"
+        entry[name] = {"rows": len(idx), "attune_r": pearson(ours, gold), "attune_accuracy": acc}
+        if vader:
+            vs = [vader.polarity_scores(rows[i][2])["compound"] for i in idx]
+            vacc = sum(vader_class(c) == human_class(g) for c, g in zip(vs, gold)) / len(idx)
+            line += f"  VADER r {pearson(vs, gold):.3f} acc {vacc:.3f}"
+            entry[name].update(vader_r=pearson(vs, gold), vader_accuracy=vacc)
+        print(line)
+    results["social_probe"] = entry
+
+
 def eval_sentiment_probe(vader, results):
     """Sentiment labels on tests/bench/sentiment_probe.tsv, hand-written
     service messages: the dev set the service rules were built from and a
@@ -379,6 +407,7 @@ def main():
     eval_sentiment(vader, results)
     eval_emotions(vader, results)
     eval_polarity(vader, results)
+    eval_social_probe(vader, results)
     eval_sentiment_probe(vader, results)
     eval_handling_probe(results)
     if not args.skip_intent:

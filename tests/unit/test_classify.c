@@ -460,6 +460,18 @@ static void test_sarcasm(void **state)
     assert_true(run("wow thanks for nothing").preferences.politeness == 0.0f);
     assert_true(run("wow thanks for nothing").sentiment.score < 0);
     assert_true(run("thanks for your help").preferences.politeness > 0.0f);
+    /* an upside-down face: the praise of the message is not meant */
+    r = run("Lost my wallet at the festival, brilliant \xf0\x9f\x99\x83");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    /* loud crying with good news is tears of joy; with bad news, grief */
+    r = run("We're buying our first house!!! \xf0\x9f\x98\xad\xe2\x9d\xa4\xef\xb8\x8f");
+    assert_int_equal(r.sentiment.label, CLASSIFY_POSITIVE);
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "tears_of_joy"));
+    assert_int_equal(r.emotion.label, CLASSIFY_EMO_JOY);
+    r = run("my flight got cancelled \xf0\x9f\x98\xad");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "tears_of_joy"));
 }
 
 /* Laughter is joy with good news or on its own, and derision, worth
