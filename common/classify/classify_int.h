@@ -456,7 +456,7 @@ typedef struct {
     unsigned n_persist;
     unsigned n_profanity;
     int threat_weapon;   /* the threat stage found a weapon carried or brought */
-    int abuse_addressed; /* abuse in a sentence that addresses someone ("you") */
+    int abuse_addressed; /* abuse in a clause that addresses someone ("you") */
     unsigned n_urgency_cues;
     classify_result *r;
 } classify_run;

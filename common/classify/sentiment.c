@@ -61,10 +61,9 @@
  * so it needs no clause of its own. */
 #define SENT_LAUGH_REST (-1.4f)
 #define SENT_LAUGH_MAX 4
-/* An upside-down face says the praise of the message is not meant: "Lost
- * my wallet, brilliant 🙃", "Great service. 🙃"; the praise is read as
- * sarcasm. */
-/* Loud crying in a message whose other words are good news at least this
+/* (An upside-down face says the praise of the message is not meant: "Lost
+ * my wallet, brilliant 🙃", "Great service. 🙃"; every praise is read as
+ * sarcasm, see not_meant.) Loud crying in a message whose other words are good news at least this
  * much is tears of joy ("first house!!! 😭❤️"): it counts SENT_TEARS_GLAD of
  * its strength as joy instead of grief. */
 #define SENT_TEARS_REST 1.0f
@@ -242,10 +241,8 @@ static int thanks_in_sentence(const classify_run *run, size_t i)
     return 0;
 }
 
-/* The sum of the scored items at tokens [from, to), and the persistence
- * among those tokens if that sum is negative. */
-/* Praise at [from, to) worth v read as sarcasm, as a sarcastic
- * interjection is: what it changes in the sum. */
+/* Praise at [from, to) worth v read as sarcasm (a sarcastic interjection,
+ * or any praise beside an upside-down face): what it changes in the sum. */
 static float not_meant(classify_run *run, size_t from, size_t to, float v)
 {
     const float d = (SENT_SARCASM - 1.0f) * v;
@@ -257,6 +254,8 @@ static float not_meant(classify_run *run, size_t from, size_t to, float v)
     return d;
 }
 
+/* The sum of the scored items at tokens [from, to), and the persistence
+ * among those tokens if that sum is negative. */
 static float items_sum(const classify_run *run, const uint16_t *at, const float *v, unsigned n,
                        size_t from, size_t to)
 {
@@ -926,16 +925,8 @@ void classify_sentiment(classify_run *run)
             if (inter[k].v >= SENT_SARCASM_PRAISE)
                 limit = SENT_SARCASM_CLOSING;
         }
-        if (rest <= limit && !thanks_in_sentence(run, inter[k].from)) {
-            const float d = (SENT_SARCASM - 1.0f) * inter[k].v;
-            sum += d;
-            run->pos_sum -= inter[k].v;
-            run->neg_sum += SENT_SARCASM * inter[k].v;
-            for (size_t j = inter[k].from; j < inter[k].to; j++)
-                run->tflags[j] |= RUN_T_SARCASM;
-            classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "sarcasm", inter[k].from, inter[k].to,
-                                  d);
-        }
+        if (rest <= limit && !thanks_in_sentence(run, inter[k].from))
+            sum += not_meant(run, inter[k].from, inter[k].to, inter[k].v);
     }
     if (n_irony > 0) {
         for (unsigned q = 0; q < n_items; q++)

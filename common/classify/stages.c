@@ -395,9 +395,10 @@ static int weapon_shopping(const classify_run *run, size_t i, size_t end)
  * a gun and I know where you live"). */
 enum { WEAPON_NONE, WEAPON_CARRIED, WEAPON_HAD };
 
-/* A weapon the speaker has or brings ("I've got a knife", "bringing a
- * hammer", "with a bat"), in a sentence that names a person or announces
- * an act; not a thing made of the word ("a knife block"). */
+/* A weapon the speaker brings ("bringing a hammer") or carries into an
+ * act announced ("I'll come with a bat"), or only has ("I've got a
+ * knife"); not a thing made of the word ("a knife block"), nor one asked
+ * about or brought back (weapon_shopping). */
 static int weapon_carried(const classify_run *run, size_t i, size_t end)
 {
     /* "bring" and "bringing" first: bringing one is an act by itself ("I'm
