@@ -433,6 +433,8 @@ static void test_sarcasm(void **state)
         int scorn;
     } cases[] = {
         {"My package is lost again. Great.", 1},
+        /* a refund that "still hasn't" come is a fault that goes on */
+        {"Great, so my refund still hasn't been released 9 days later.", 1},
         /* praise that greets one more of something */
         {"Wonderful, another price rise", 1},
         {"Oh brilliant, yet another automated survey", 1},
@@ -590,10 +592,14 @@ static void test_domain_words(void **state)
             /* words a review lexicon reads wrong in a contact center */
             {"I am moving house next month", CLASSIFY_NEUTRAL},
             {"the patient was discharged on Monday", CLASSIFY_NEUTRAL},
+            {"the new tariff is affecting my bill", CLASSIFY_NEUTRAL},
+            {"Send me the form and I'll sign it, simple as that.", CLASSIFY_NEUTRAL},
         };
         assert_labels(cases, sizeof cases / sizeof cases[0]);
     }
     assert_true(score("a deeply moving film") > 0);
+    assert_true(score("a deeply affecting film") > 0);
+    assert_true(score("my parcel has yet to arrive") < 0);
     assert_true(score("I got a parking fine of 60 pounds") < 0);
     assert_true(score("it's fine for now") > 0);
     assert_int_equal(run("I'd like to know my balance").sentiment.label, CLASSIFY_NEUTRAL);
@@ -1133,6 +1139,10 @@ static void test_negation_scope(void **state)
     assert_true(score("I don't know why it is so bad") < 0);
     assert_true(score("I can't tell you how happy I am") > 0);
     assert_true(score("you will never understand how idiotic that is") < 0);
+    /* nor past a word that affirms what follows */
+    assert_true(score("not angry just disappointed") < 0);
+    assert_true(score("not only slow but rude") < 0);
+    assert_true(score("I'm not upset, merely disappointed") < 0);
     classify_result r = run("I am not happy");
     assert_true(has_evidence(&r, CLASSIFY_EV_EMOTION, "negated_emotion"));
 }
