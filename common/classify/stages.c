@@ -461,6 +461,10 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
         while (c1 < tb->n && !(tb->tok[c1].flags & CTOK_F_CLAUSE_END))
             c1++;
         run->abuse_addressed = kind_within(run, c0, c1, LEX_ABUSE_TARGET);
+        /* (a person addressed inside a phrase of abuse counts: "you
+         * idiot", "you bunch of") */
+        for (size_t j = c0; j < c1 && !run->abuse_addressed; j++)
+            run->abuse_addressed = run->lex[j] && run->lex[j]->abuse == LEX_ABUSE_TARGET;
     }
     if (l > r->threat.level || (l == r->threat.level && conf > r->threat.confidence)) {
         r->threat.level = l;

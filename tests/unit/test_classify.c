@@ -775,6 +775,16 @@ static void test_threat_levels(void **state)
         classify_threat_level want;
     } cases[] = {
         {"this damn app crashed again", CLASSIFY_THREAT_PROFANITY},
+        /* veiled threats, group insults, a job threatened, another language */
+        {"somebody's getting hurt if my money isn't there", CLASSIFY_THREAT_THREAT},
+        {"Email it today, you bunch of thieving parasites", CLASSIFY_THREAT_ABUSE},
+        {"I'll make sure you lose your job", CLASSIFY_THREAT_ABUSE},
+        {"Ich weiss wo du wohnst", CLASSIFY_THREAT_THREAT},
+        /* and the harmless words beside them */
+        {"There may be parasites in the sushi", CLASSIFY_THREAT_NONE},
+        {"my son ended up in hospital after the fall", CLASSIFY_THREAT_NONE},
+        {"you're dead right about that", CLASSIFY_THREAT_NONE},
+        {"I hurt my back lifting the box", CLASSIFY_THREAT_NONE},
         {"are you thick or something? put me through to a manager", CLASSIFY_THREAT_ABUSE},
         {"your stupid app crashed", CLASSIFY_THREAT_NONE},
         /* the thing comes between the person and the insult: about the app */
