@@ -639,6 +639,11 @@ static int negated_directly(const classify_run *run, size_t i)
 
 /* Just below critical (score 0.8 at raw 1.87): what haste alone can reach. */
 #define URGENCY_HASTE_MAX 1.7f
+/* Swearing in a complaint ("ffs", "bloody", "Scheiße"): a customer at the
+ * end of their tether, whom a wait costs more. */
+#ifndef URGENCY_SWEARING
+#define URGENCY_SWEARING 0.4f
+#endif
 /* The least weight of a danger cue; below it, a vulnerability (urgency.tsv). */
 #define URGENCY_DANGER_MIN 1.0f
 
@@ -700,6 +705,8 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
      * not the critical of a customer in danger */
     if (r->threat.level == CLASSIFY_THREAT_ABUSE)
         raw += 0.5f;
+    else if (r->threat.level == CLASSIFY_THREAT_PROFANITY && run->sent_sum < 0)
+        raw += URGENCY_SWEARING;
     if (ctx) {
         if (ctx->wait_seconds >= 0) {
             float w = (float)ctx->wait_seconds;

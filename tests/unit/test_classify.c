@@ -902,6 +902,11 @@ static void test_urgency(void **state)
     assert_int_equal(run("I can smell gas in the kitchen").urgency.level,
                      CLASSIFY_URGENCY_CRITICAL);
     assert_true(run("there's a burst pipe in the loft").urgency.level >= CLASSIFY_URGENCY_HIGH);
+    /* swearing in a complaint presses: the same words without it do not */
+    assert_int_equal(run("the bloody app crashed again, I need it for work today").urgency.level,
+                     CLASSIFY_URGENCY_HIGH);
+    assert_int_equal(run("the app crashed again, I need it for work today").urgency.level,
+                     CLASSIFY_URGENCY_NORMAL);
     /* haste and effort stop at high however many there are; only danger
      * makes a message critical */
     assert_int_equal(run("URGENT!!! need it today, third time asking, the deadline is tonight asap")
