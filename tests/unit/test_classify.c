@@ -782,6 +782,9 @@ static void test_threat_levels(void **state)
         {"Ich weiss wo du wohnst", CLASSIFY_THREAT_THREAT},
         /* and the harmless words beside them */
         {"There may be parasites in the sushi", CLASSIFY_THREAT_NONE},
+        {"you people are amazing", CLASSIFY_THREAT_NONE},
+        {"you bunch of legends, thank you so much", CLASSIFY_THREAT_NONE},
+        {"you people are useless", CLASSIFY_THREAT_ABUSE},
         {"my son ended up in hospital after the fall", CLASSIFY_THREAT_NONE},
         {"you're dead right about that", CLASSIFY_THREAT_NONE},
         {"I hurt my back lifting the box", CLASSIFY_THREAT_NONE},
