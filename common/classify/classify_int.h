@@ -159,6 +159,7 @@ enum {
     LEX_ABUSE_DIRECTED, /* abuse by itself: "screw you", "shut up" */
     LEX_ABUSE_NAME,     /* names only a person: "moron", "halfwit" */
     LEX_ABUSE_WEAPON,   /* a threat when carried or brought: "knife" */
+    LEX_ABUSE_VEILED,   /* a threat in a complaint: "i'll pay you a visit" */
     LEX_ABUSE_TARGET,   /* you, your, agent: a person being addressed */
     LEX_ABUSE_PERSON,   /* driver, manager, he: a person spoken of */
     LEX_ABUSE_OBJECT,   /* app, website, product: a thing, not a person */

@@ -233,8 +233,8 @@ static const char *const mod_names[] = {
     NULL,           "negator",   "booster", "contrast", "contrast_before", "persist", "excess",
     "interjection", "scope_end", "want",    "function", "laugh",           "irony",   "tears"};
 static const char *const abuse_names[] = {NULL,     "profanity", "insult", "slur",   "violence",
-                                          "threat", "directed",  "name",   "weapon", "target",
-                                          "person", "object",    "future", "self"};
+                                          "threat", "directed",  "name",   "weapon", "veiled",
+                                          "target", "person",    "object", "future", "self"};
 /* urgency.tsv's kinds: a duration is effort only as time already spent;
  * danger is urgency that can make a message critical */
 enum { URGENCY_KIND, EFFORT_KIND, DURATION_KIND, DANGER_KIND };

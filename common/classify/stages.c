@@ -305,19 +305,25 @@ static int person_before(const classify_run *run, size_t i, size_t dist)
 }
 
 /* A name said by the speaker of themself or as a likeness: "I'm such an
- * idiot", "made me look like a moron", "treated us like idiots". */
-static int name_of_speaker(const classify_run *run, size_t i)
+ * idiot", "made me look like a moron", "treated us like idiots"; or of
+ * themself right after it: "numpty here forgot to switch it on", "muppet
+ * that I am" (a name that opens a sentence and then "I" is still said to
+ * someone: "Idiot, I said cancel it"). The name is at [i, end). */
+static int name_of_speaker(const classify_run *run, size_t i, size_t end)
 {
     static const char *const words[] = {"i",  "i'm", "im",   "me",  "myself",
                                         "we", "us",  "i've", "like"};
     const ctok_buf *tb = run->tb;
     for (size_t k = 1; k <= 4 && k <= i; k++) {
         if (tb->tok[i - k].flags & CTOK_F_SENT_END)
-            return 0;
+            break;
         if (ctok_word_in(tb, i - k, words, sizeof words / sizeof words[0]) >= 0)
             return 1;
     }
-    return 0;
+    if (end < tb->n && ctok_is_word(tb, end, "here"))
+        return 1;
+    const size_t j = end < tb->n && ctok_is_word(tb, end, "that") ? end + 1 : end;
+    return j + 1 < tb->n && ctok_is_word(tb, j, "i") && ctok_is_word(tb, j + 1, "am");
 }
 
 /* Is the word w in [from, to)? */
@@ -387,6 +393,85 @@ static int weapon_shopping(const classify_run *run, size_t i, size_t end)
     const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
     return (to < tb->n && tb->tok[to].n_quest > 0 && !word_within(tb, from, to, "if")) ||
            (end < tb->n && ctok_is_word(tb, end, "back"));
+}
+
+/* The negativity of the rest of a message that makes a veiled threat one:
+ * about one clear complaint word. */
+#define THREAT_VEILED_COMPLAINT (-1.0f)
+
+/* Whether token i is inside a short quotation: someone else's words
+ * reported ("my son keeps shouting "I'll kill you" at his friends", the
+ * song "Burn It to the Ground"), not said to staff. A long one is more
+ * likely the customer's own words written down (a call transcript in
+ * quotes). */
+#define QUOTE_MAX_TOKENS 16
+static int in_quotes(const ctok_buf *tb, size_t i)
+{
+    size_t open = 0;
+    unsigned marks = 0;
+    for (size_t j = 0; j < i; j++)
+        if (tb->tok[j].kind == CTOK_PUNCT && tb->tok[j].punct == '"') {
+            marks++;
+            open = j;
+        }
+    if (marks % 2 == 0)
+        return 0;
+    for (size_t j = i; j < tb->n && j <= open + QUOTE_MAX_TOKENS; j++)
+        if (tb->tok[j].kind == CTOK_PUNCT && tb->tok[j].punct == '"')
+            return 1;
+    return 0;
+}
+
+/* Whether the words at token i are someone else's, reported: in a short
+ * quotation, or after a verb of saying whose subject is not the speaker
+ * ("the instructions say you'll get hurt", "my physio said you're going to
+ * get hurt", "someone on Trustpilot called you crooks"; not "I told you
+ * I'll find you"). */
+static int reported(const classify_run *run, size_t i)
+{
+    static const char *const saying[] = {"say",    "says", "said",  "warn", "warns",
+                                         "warned", "tell", "tells", "told", "called"};
+    static const char *const speaker[] = {"i", "we", "i've", "ive", "we've"};
+    const ctok_buf *tb = run->tb;
+    if (in_quotes(tb, i))
+        return 1;
+    const size_t from = ctok_sentence_start(tb, i);
+    for (size_t j = from; j < i; j++)
+        if (ctok_word_in(tb, j, saying, sizeof saying / sizeof saying[0]) >= 0 && !in_quotes(tb, j))
+            /* (a verb that opens the sentence is a request to pass the
+             * speaker's words on: "Tell your driver he won't walk away") */
+            return j > from && !ctok_is_word(tb, j - 1, "please") &&
+                   ctok_word_in(tb, j - 1, speaker, sizeof speaker / sizeof speaker[0]) < 0;
+    return 0;
+}
+
+/* Whether the threat at [i, end) is not made: reported (above), asked
+ * about in a question that opens with an auxiliary ("does the spray hurt
+ * your kids?", "can I bring my gun for paintball?"; not "do you want me
+ * to...", "what if someone keyed your cars?", nor one that announces an
+ * act, see act_announced), or a danger some thing may bring ("the heels
+ * could break your neck"; not "I could break your neck"). */
+static int threat_not_made(const classify_run *run, size_t i)
+{
+    static const char *const may[] = {"can", "could", "might", "may"};
+    static const char *const speaker[] = {"i", "we", "i'd", "we'd"};
+    static const char *const aux[] = {"do",    "does", "did",  "can", "could",  "will",
+                                      "would", "is",   "are",  "was", "should", "may",
+                                      "might", "has",  "have", "am"};
+    const ctok_buf *tb = run->tb;
+    if (reported(run, i))
+        return 1;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
+    if (to < tb->n && tb->tok[to].n_quest > 0 && from + 1 < i &&
+        ctok_word_in(tb, from, aux, sizeof aux / sizeof aux[0]) >= 0 &&
+        !ctok_is_word(tb, from + 1, "you") && !act_announced(run, i))
+        return 1;
+    for (size_t k = 1; k <= 2 && k <= i - from; k++) {
+        if (ctok_word_in(tb, i - k, may, sizeof may / sizeof may[0]) >= 0)
+            return i - k == from ||
+                   ctok_word_in(tb, i - k - 1, speaker, sizeof speaker / sizeof speaker[0]) < 0;
+    }
+    return 0;
 }
 
 /* What weapon_carried finds: none; one brought or carried into an act
@@ -508,10 +593,19 @@ static void classify_threat_stage(classify_run *run)
             raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "slur", i, end);
             break;
         case LEX_ABUSE_DIRECTED:
-            raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "directed_abuse", i, end);
+            if (!reported(run, i))
+                raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "directed_abuse", i, end);
             break;
         case LEX_ABUSE_THREAT:
-            raise_threat(run, CLASSIFY_THREAT_THREAT, 0.9f, "threat_phrase", i, end);
+            if (!threat_not_made(run, i))
+                raise_threat(run, CLASSIFY_THREAT_THREAT, 0.9f, "threat_phrase", i, end);
+            break;
+        case LEX_ABUSE_VEILED:
+            /* menace only from the complaint around it: "Refund me or I'll
+             * pay you a visit", not "I'll pay you a visit at the branch to
+             * try the glasses on" */
+            if (run->neg_sum <= THREAT_VEILED_COMPLAINT && !threat_not_made(run, i))
+                raise_threat(run, CLASSIFY_THREAT_THREAT, 0.7f, "veiled_threat", i, end);
             break;
         case LEX_ABUSE_INSULT:
             /* "you idiot", "you are useless", "useless human being" insult a
@@ -530,7 +624,7 @@ static void classify_threat_stage(classify_run *run)
         case LEX_ABUSE_NAME:
             /* not negation: "not the same dimwit as last time" still calls
              * someone one; "I'm not an idiot" is the speaker */
-            if (!name_of_speaker(run, i))
+            if (!name_of_speaker(run, i, end))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "name_calling", i, end);
             break;
         case LEX_ABUSE_WEAPON: {
@@ -556,6 +650,8 @@ static void classify_threat_stage(classify_run *run)
                                (future && kind_within(run, end, end + 4, LEX_ABUSE_PERSON));
             int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
                              kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
+            if (threat_not_made(run, i))
+                break;
             if (target_after && !run_negated(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, future ? 0.9f : 0.75f,
                              "violence_at_person", i, end + 2 < tb->n ? end + 2 : tb->n);

@@ -776,7 +776,25 @@ static void test_threat_levels(void **state)
     } cases[] = {
         {"this damn app crashed again", CLASSIFY_THREAT_PROFANITY},
         /* veiled threats, group insults, a job threatened, another language */
-        {"somebody's getting hurt if my money isn't there", CLASSIFY_THREAT_THREAT},
+        {"you've made an enemy today", CLASSIFY_THREAT_THREAT},
+        /* a veiled threat is one beside a complaint */
+        {"Refund me by Friday or I'll pay you a visit, this is a disgrace", CLASSIFY_THREAT_THREAT},
+        {"I'll pay you a visit at the branch to try the glasses on", CLASSIFY_THREAT_NONE},
+        /* a threat reported, asked about, or said of a thing */
+        {"My son keeps shouting \"I'll kill you\" at his friends", CLASSIFY_THREAT_NONE},
+        {"The instructions say if you don't lock the guard you'll get hurt", CLASSIFY_THREAT_NONE},
+        {"Does the pest control spray hurt your kids?", CLASSIFY_THREAT_NONE},
+        {"a fall from that ladder could kill you", CLASSIFY_THREAT_NONE},
+        {"I could kill you", CLASSIFY_THREAT_THREAT},
+        {"Tell your assessor he won't be walking off my property if he comes back",
+         CLASSIFY_THREAT_THREAT},
+        {"[Call transcript] \"No, YOU listen, you pathetic little man. I have been on hold an "
+         "hour and a quarter and I want your supervisor now.\"",
+         CLASSIFY_THREAT_ABUSE},
+        /* names the speaker gives themself */
+        {"Thank you, numpty here forgot to switch it on", CLASSIFY_THREAT_NONE},
+        {"Muppet that I am, I put the battery in backwards", CLASSIFY_THREAT_NONE},
+        {"Idiot, I said cancel it!", CLASSIFY_THREAT_ABUSE},
         {"Email it today, you bunch of thieving parasites", CLASSIFY_THREAT_ABUSE},
         {"I'll make sure you lose your job", CLASSIFY_THREAT_ABUSE},
         {"Ich weiss wo du wohnst", CLASSIFY_THREAT_THREAT},
