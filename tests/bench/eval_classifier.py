@@ -30,6 +30,9 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
              without sight of attune: dev and held-out sets); for
              threat also recall and precision of "abuse or threat", what a
              router acts on
+  threat     how often calm messages that hold a threat phrase in a harmless
+             sense are read as threats, and how often hostile messages in
+             other words are caught (tests/bench/threat_probe.tsv)
 
 Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
 Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
@@ -374,6 +377,26 @@ def eval_handling_probe(results):
     results["handling_probe"] = entry
 
 
+def eval_threat_probe(results):
+    """False alarms and catches on tests/bench/threat_probe.tsv: calm
+    messages that hold a threat or abuse phrase in a harmless sense, and
+    hostile ones that use no phrase of the list."""
+    rows = read_probe("threat_probe.tsv", 2)
+    out = run_batch([{"id": i, "text": t} for i, (_, t) in enumerate(rows)],
+                    ("--intent-model", ""))
+    print("threat probe (harmless senses of threat phrases; hostility in other words)")
+    entry = {}
+    for name in ("innocent", "hostile"):
+        levels = [o["threat"]["level"] for o, (s, _) in zip(out, rows) if s == name]
+        n = len(levels)
+        threat = sum(v == "threat" for v in levels)
+        hostile = sum(v in ("abuse", "threat") for v in levels)
+        print(f"  {name:9s} rows {n:3d}  threat {threat / n:.3f} ({threat})  "
+              f"abuse-or-threat {hostile / n:.3f} ({hostile})")
+        entry[name] = {"rows": n, "threat": threat / n, "abuse_or_threat": hostile / n}
+    results["threat_probe"] = entry
+
+
 def eval_probe(results):
     """The shipped intent model on tests/bench/intent_probe.tsv, hand-written
     messages across industries kept out of training."""
@@ -410,6 +433,7 @@ def main():
     eval_social_probe(vader, results)
     eval_sentiment_probe(vader, results)
     eval_handling_probe(results)
+    eval_threat_probe(results)
     if not args.skip_intent:
         eval_service_probe(vader, results)
         eval_probe(results)
