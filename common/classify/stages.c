@@ -395,9 +395,32 @@ static int weapon_shopping(const classify_run *run, size_t i, size_t end)
            (end < tb->n && ctok_is_word(tb, end, "back"));
 }
 
-/* The negativity of the rest of a message that makes a veiled threat one:
- * about one clear complaint word. */
-#define THREAT_VEILED_COMPLAINT (-1.0f)
+/* The negativity of a message that makes a veiled threat one without an
+ * ultimatum: a strong complaint, more than a couple of mild words ("my
+ * vase is fragile, I'm worried") say. */
+#define THREAT_VEILED_COMPLAINT (-3.0f)
+
+/* Whether the sentence of token i sets an ultimatum: "or" before an act
+ * announced or "else" ("refund me or I'll..."), "unless", or an "if"
+ * whose clause is negated ("if my money isn't there", "if you don't"). */
+static int ultimatum(const classify_run *run, size_t i)
+{
+    const ctok_buf *tb = run->tb;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
+    for (size_t j = from; j < to; j++) {
+        if (ctok_is_word(tb, j, "unless"))
+            return 1;
+        if (ctok_is_word(tb, j, "or") && j + 1 < to &&
+            (ctok_is_word(tb, j + 1, "else") || kind_within(run, j + 1, j + 2, LEX_ABUSE_FUTURE)))
+            return 1;
+        if (ctok_is_word(tb, j, "if"))
+            for (size_t k = j + 1; k < to && k <= j + 5 && !(tb->tok[k].flags & CTOK_F_CLAUSE_END);
+                 k++)
+                if (run_is_negator(run, k))
+                    return 1;
+    }
+    return 0;
+}
 
 /* Whether token i is inside a short quotation: someone else's words
  * reported ("my son keeps shouting "I'll kill you" at his friends", the
@@ -601,10 +624,11 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.9f, "threat_phrase", i, end);
             break;
         case LEX_ABUSE_VEILED:
-            /* menace only from the complaint around it: "Refund me or I'll
-             * pay you a visit", not "I'll pay you a visit at the branch to
-             * try the glasses on" */
-            if (run->neg_sum <= THREAT_VEILED_COMPLAINT && !threat_not_made(run, i))
+            /* menace only from an ultimatum or a strong complaint around
+             * it: "Refund me or I'll pay you a visit", not "I'll pay you a
+             * visit at the branch to try the glasses on" */
+            if ((ultimatum(run, i) || run->neg_sum <= THREAT_VEILED_COMPLAINT) &&
+                !threat_not_made(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.7f, "veiled_threat", i, end);
             break;
         case LEX_ABUSE_INSULT:

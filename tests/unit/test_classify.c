@@ -780,6 +780,9 @@ static void test_threat_levels(void **state)
         /* a veiled threat is one beside a complaint */
         {"Refund me by Friday or I'll pay you a visit, this is a disgrace", CLASSIFY_THREAT_THREAT},
         {"I'll pay you a visit at the branch to try the glasses on", CLASSIFY_THREAT_NONE},
+        {"If my refund isn't in by Friday I'll pay you a visit", CLASSIFY_THREAT_THREAT},
+        {"Disgraceful, useless, pathetic service. I'm coming down there.", CLASSIFY_THREAT_THREAT},
+        {"I'm worried the vase won't leave in one piece, it's fragile", CLASSIFY_THREAT_NONE},
         /* a threat reported, asked about, or said of a thing */
         {"My son keeps shouting \"I'll kill you\" at his friends", CLASSIFY_THREAT_NONE},
         {"The instructions say if you don't lock the guard you'll get hurt", CLASSIFY_THREAT_NONE},
