@@ -411,6 +411,7 @@ enum {
     RUN_T_SARCASM = 8,  /* a positive interjection read as sarcasm, laughter as derision */
     RUN_T_DOUBTED = 16, /* praise in quotes of its own, counted 0 (sentiment) */
     RUN_T_JOYFUL = 32,  /* crying with good news: tears of joy, not sadness */
+    RUN_T_QUOTED = 64,  /* inside a short quotation (threat stage, when asked) */
 };
 
 /* classify_run.clause_w_mode: how the weight of token i's clause is told. */
@@ -458,6 +459,7 @@ typedef struct {
     unsigned n_profanity;
     int threat_weapon;   /* the threat stage found a weapon carried or brought */
     int abuse_addressed; /* abuse in a clause that addresses someone ("you") */
+    int quotes_marked;   /* RUN_T_QUOTED is set (the threat stage marks it once) */
     unsigned n_urgency_cues;
     classify_result *r;
 } classify_run;

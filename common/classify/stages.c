@@ -305,10 +305,11 @@ static int person_before(const classify_run *run, size_t i, size_t dist)
 }
 
 /* A name said by the speaker of themself or as a likeness: "I'm such an
- * idiot", "made me look like a moron", "treated us like idiots"; or of
- * themself right after it: "numpty here forgot to switch it on", "muppet
- * that I am" (a name that opens a sentence and then "I" is still said to
- * someone: "Idiot, I said cancel it"). The name is at [i, end). */
+ * idiot", "made me look like a moron", "treated us like idiots"; or, when
+ * it opens its clause, of themself right after it: "numpty here forgot to
+ * switch it on", "muppet that I am," (not "you are the biggest idiot
+ * here", "idiot I am not going to tell you again"). The name is at [i,
+ * end). */
 static int name_of_speaker(const classify_run *run, size_t i, size_t end)
 {
     static const char *const words[] = {"i",  "i'm", "im",   "me",  "myself",
@@ -320,10 +321,14 @@ static int name_of_speaker(const classify_run *run, size_t i, size_t end)
         if (ctok_word_in(tb, i - k, words, sizeof words / sizeof words[0]) >= 0)
             return 1;
     }
+    if (i > 0 && !(tb->tok[i - 1].flags & CTOK_F_CLAUSE_END))
+        return 0;
     if (end < tb->n && ctok_is_word(tb, end, "here"))
         return 1;
     const size_t j = end < tb->n && ctok_is_word(tb, end, "that") ? end + 1 : end;
-    return j + 1 < tb->n && ctok_is_word(tb, j, "i") && ctok_is_word(tb, j + 1, "am");
+    return j + 1 < tb->n && ctok_is_word(tb, j, "i") && ctok_is_word(tb, j + 1, "am") &&
+           (j + 2 == tb->n || (tb->tok[j + 2].flags & CTOK_F_CLAUSE_END) ||
+            tb->tok[j + 2].kind == CTOK_PUNCT);
 }
 
 /* Is the word w in [from, to)? */
@@ -395,14 +400,132 @@ static int weapon_shopping(const classify_run *run, size_t i, size_t end)
            (end < tb->n && ctok_is_word(tb, end, "back"));
 }
 
-/* The negativity of a message that makes a veiled threat one without an
- * ultimatum: a strong complaint, more than a couple of mild words ("my
- * vase is fragile, I'm worried") say. */
-#define THREAT_VEILED_COMPLAINT (-3.0f)
+/* Marks the tokens inside short quotations (RUN_T_QUOTED): someone else's
+ * words reported ("my son keeps shouting "I'll kill you" at his friends",
+ * the song "Burn It to the Ground"). Not a long one, more likely the
+ * customer's own words written down (a call transcript in quotes); not
+ * one that opens the message or follows "or", "and" or "so", more likely
+ * emphasis ("Refund me now or "I know where you live""); and a mark right
+ * after a number is inches ("my 27" monitor"). Once per message: a mark
+ * pairs with the next. */
+#define QUOTE_MAX_TOKENS 16
+static void mark_quotes(classify_run *run)
+{
+    static const char *const joins[] = {"or", "and", "so", "then", "else", "but"};
+    const ctok_buf *tb = run->tb;
+    size_t open = SIZE_MAX;
+    for (size_t j = 0; j < tb->n; j++) {
+        if (tb->tok[j].kind != CTOK_PUNCT || tb->tok[j].punct != '"' ||
+            (j > 0 && tb->tok[j - 1].kind == CTOK_NUM))
+            continue;
+        if (open == SIZE_MAX) {
+            open = j;
+            continue;
+        }
+        if (j - open <= QUOTE_MAX_TOKENS && open > 0 &&
+            ctok_word_in(tb, open - 1, joins, sizeof joins / sizeof joins[0]) < 0)
+            for (size_t k = open + 1; k < j; k++)
+                run->tflags[k] |= RUN_T_QUOTED;
+        open = SIZE_MAX;
+    }
+}
 
-/* Whether the sentence of token i sets an ultimatum: "or" before an act
- * announced or "else" ("refund me or I'll..."), "unless", or an "if"
- * whose clause is negated ("if my money isn't there", "if you don't"). */
+/* The subject of the verb at j: the word before it, past auxiliaries and
+ * adverbs ("I have already told you"), or SIZE_MAX. */
+static size_t subject_of(const ctok_buf *tb, size_t j)
+{
+    static const char *const skip[] = {"have", "had",  "has",   "already", "just",
+                                       "also", "even", "never", "did",     "do"};
+    while (j > 0) {
+        j--;
+        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
+            return SIZE_MAX;
+        if (ctok_word_in(tb, j, skip, sizeof skip / sizeof skip[0]) < 0)
+            return j;
+    }
+    return SIZE_MAX;
+}
+
+/* Whether the words at token i are someone else's, reported: in a short
+ * quotation (mark_quotes), or in the clause of a verb of saying whose
+ * subject is a third party ("the instructions say you'll get hurt", "my
+ * physio said you're going to get hurt", "someone on Trustpilot called you
+ * crooks"; not "I've already told you, I know where you live", "you said
+ * it would come Monday, I'll find you", nor "Tell your driver he won't
+ * walk away", which passes the speaker's own words on). */
+static int reported(classify_run *run, size_t i)
+{
+    static const char *const saying[] = {"say",    "says", "said",  "warn", "warns",
+                                         "warned", "tell", "tells", "told", "called"};
+    static const char *const first[] = {"i",   "we",  "i've", "ive",  "we've",
+                                        "you", "i'd", "we'd", "i'll", "please"};
+    const ctok_buf *tb = run->tb;
+    if (!run->quotes_marked) {
+        mark_quotes(run);
+        run->quotes_marked = 1;
+    }
+    if (run->tflags[i] & RUN_T_QUOTED)
+        return 1;
+    for (size_t j = i; j > 0 && !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END);) {
+        j--;
+        if (ctok_word_in(tb, j, saying, sizeof saying / sizeof saying[0]) < 0 ||
+            (run->tflags[j] & RUN_T_QUOTED))
+            continue;
+        const size_t subj = subject_of(tb, j);
+        return subj != SIZE_MAX &&
+               ctok_word_in(tb, subj, first, sizeof first / sizeof first[0]) < 0;
+    }
+    return 0;
+}
+
+/* Whether the threat at [i, end) is not made: reported (above); asked
+ * about in a question that opens with an auxiliary and in which the speaker
+ * does nothing before it ("does the spray hurt your kids?"; not "do I need
+ * to come down there and break your neck?", "do you want me to...", "what
+ * if someone keyed your cars?", nor one that announces an act, see
+ * act_announced); or a danger that a thing, or "you" in general, may
+ * bring ("a fall from that ladder could kill you", "the heels are so high
+ * you could break your neck"; not "I could kill you", "someone might get
+ * hurt", "your staff could get hurt"). */
+static int threat_not_made(classify_run *run, size_t i)
+{
+    static const char *const may[] = {"can", "could", "might", "may"};
+    static const char *const people[] = {"i",       "we",     "i'd",     "we'd",     "they",
+                                         "he",      "she",    "someone", "somebody", "anyone",
+                                         "anybody", "people", "everyone"};
+    static const char *const aux[] = {"do",    "does", "did",  "can", "could",  "will",
+                                      "would", "is",   "are",  "was", "should", "may",
+                                      "might", "has",  "have", "am"};
+    static const char *const speaker[] = {"i", "we", "i'm", "im", "i'll", "ill", "i've", "me"};
+    const ctok_buf *tb = run->tb;
+    if (reported(run, i))
+        return 1;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
+    if (to < tb->n && tb->tok[to].n_quest > 0 && from + 1 < i &&
+        ctok_word_in(tb, from, aux, sizeof aux / sizeof aux[0]) >= 0 &&
+        !ctok_is_word(tb, from + 1, "you") && !act_announced(run, i)) {
+        size_t j = from + 1;
+        while (j <= i && ctok_word_in(tb, j, speaker, sizeof speaker / sizeof speaker[0]) < 0)
+            j++;
+        if (j > i)
+            return 1;
+    }
+    for (size_t k = 1; k <= 2 && k <= i - from; k++) {
+        if (ctok_word_in(tb, i - k, may, sizeof may / sizeof may[0]) < 0)
+            continue;
+        if (i - k == from)
+            return 0;
+        const size_t subj = i - k - 1;
+        return ctok_word_in(tb, subj, people, sizeof people / sizeof people[0]) < 0 &&
+               abuse_at(run, subj) != LEX_ABUSE_TARGET && abuse_at(run, subj) != LEX_ABUSE_PERSON;
+    }
+    return 0;
+}
+
+/* An ultimatum in the sentence of token i: "or" before an act announced or
+ * "else" ("refund me or I'll..."), "unless", or an "if" whose clause is
+ * negated ("if my money isn't there", "if you don't"). A veiled threat
+ * needs one: "I'll pay you a visit" menaces only so. */
 static int ultimatum(const classify_run *run, size_t i)
 {
     const ctok_buf *tb = run->tb;
@@ -410,89 +533,17 @@ static int ultimatum(const classify_run *run, size_t i)
     for (size_t j = from; j < to; j++) {
         if (ctok_is_word(tb, j, "unless"))
             return 1;
+        /* (the act's word may open the veiled phrase itself: "or I'll
+         * come down there") */
         if (ctok_is_word(tb, j, "or") && j + 1 < to &&
-            (ctok_is_word(tb, j + 1, "else") || kind_within(run, j + 1, j + 2, LEX_ABUSE_FUTURE)))
+            (ctok_is_word(tb, j + 1, "else") || kind_within(run, j + 1, j + 2, LEX_ABUSE_FUTURE) ||
+             (run->lex[j + 1] && run->lex[j + 1]->abuse == LEX_ABUSE_FUTURE)))
             return 1;
         if (ctok_is_word(tb, j, "if"))
             for (size_t k = j + 1; k < to && k <= j + 5 && !(tb->tok[k].flags & CTOK_F_CLAUSE_END);
                  k++)
                 if (run_is_negator(run, k))
                     return 1;
-    }
-    return 0;
-}
-
-/* Whether token i is inside a short quotation: someone else's words
- * reported ("my son keeps shouting "I'll kill you" at his friends", the
- * song "Burn It to the Ground"), not said to staff. A long one is more
- * likely the customer's own words written down (a call transcript in
- * quotes). */
-#define QUOTE_MAX_TOKENS 16
-static int in_quotes(const ctok_buf *tb, size_t i)
-{
-    size_t open = 0;
-    unsigned marks = 0;
-    for (size_t j = 0; j < i; j++)
-        if (tb->tok[j].kind == CTOK_PUNCT && tb->tok[j].punct == '"') {
-            marks++;
-            open = j;
-        }
-    if (marks % 2 == 0)
-        return 0;
-    for (size_t j = i; j < tb->n && j <= open + QUOTE_MAX_TOKENS; j++)
-        if (tb->tok[j].kind == CTOK_PUNCT && tb->tok[j].punct == '"')
-            return 1;
-    return 0;
-}
-
-/* Whether the words at token i are someone else's, reported: in a short
- * quotation, or after a verb of saying whose subject is not the speaker
- * ("the instructions say you'll get hurt", "my physio said you're going to
- * get hurt", "someone on Trustpilot called you crooks"; not "I told you
- * I'll find you"). */
-static int reported(const classify_run *run, size_t i)
-{
-    static const char *const saying[] = {"say",    "says", "said",  "warn", "warns",
-                                         "warned", "tell", "tells", "told", "called"};
-    static const char *const speaker[] = {"i", "we", "i've", "ive", "we've"};
-    const ctok_buf *tb = run->tb;
-    if (in_quotes(tb, i))
-        return 1;
-    const size_t from = ctok_sentence_start(tb, i);
-    for (size_t j = from; j < i; j++)
-        if (ctok_word_in(tb, j, saying, sizeof saying / sizeof saying[0]) >= 0 && !in_quotes(tb, j))
-            /* (a verb that opens the sentence is a request to pass the
-             * speaker's words on: "Tell your driver he won't walk away") */
-            return j > from && !ctok_is_word(tb, j - 1, "please") &&
-                   ctok_word_in(tb, j - 1, speaker, sizeof speaker / sizeof speaker[0]) < 0;
-    return 0;
-}
-
-/* Whether the threat at [i, end) is not made: reported (above), asked
- * about in a question that opens with an auxiliary ("does the spray hurt
- * your kids?", "can I bring my gun for paintball?"; not "do you want me
- * to...", "what if someone keyed your cars?", nor one that announces an
- * act, see act_announced), or a danger some thing may bring ("the heels
- * could break your neck"; not "I could break your neck"). */
-static int threat_not_made(const classify_run *run, size_t i)
-{
-    static const char *const may[] = {"can", "could", "might", "may"};
-    static const char *const speaker[] = {"i", "we", "i'd", "we'd"};
-    static const char *const aux[] = {"do",    "does", "did",  "can", "could",  "will",
-                                      "would", "is",   "are",  "was", "should", "may",
-                                      "might", "has",  "have", "am"};
-    const ctok_buf *tb = run->tb;
-    if (reported(run, i))
-        return 1;
-    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
-    if (to < tb->n && tb->tok[to].n_quest > 0 && from + 1 < i &&
-        ctok_word_in(tb, from, aux, sizeof aux / sizeof aux[0]) >= 0 &&
-        !ctok_is_word(tb, from + 1, "you") && !act_announced(run, i))
-        return 1;
-    for (size_t k = 1; k <= 2 && k <= i - from; k++) {
-        if (ctok_word_in(tb, i - k, may, sizeof may / sizeof may[0]) >= 0)
-            return i - k == from ||
-                   ctok_word_in(tb, i - k - 1, speaker, sizeof speaker / sizeof speaker[0]) < 0;
     }
     return 0;
 }
@@ -570,9 +621,12 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
             c1++;
         run->abuse_addressed = kind_within(run, c0, c1, LEX_ABUSE_TARGET);
         /* (a person addressed inside a phrase of abuse counts: "you
-         * idiot", "you bunch of") */
-        for (size_t j = c0; j < c1 && !run->abuse_addressed; j++)
-            run->abuse_addressed = run->lex[j] && run->lex[j]->abuse == LEX_ABUSE_TARGET;
+         * idiot"; not inside a harmless one: "you guys are great") */
+        for (size_t j = c0; j < c1 && !run->abuse_addressed; j++) {
+            const lex_entry *p = run_phrase(run, j) ? run_phrase(run, j) : run_inner_phrase(run, j);
+            run->abuse_addressed = run->lex[j] && run->lex[j]->abuse == LEX_ABUSE_TARGET && p &&
+                                   p->abuse != LEX_ABUSE_NONE && p->abuse < LEX_ABUSE_TARGET;
+        }
     }
     if (l > r->threat.level || (l == r->threat.level && conf > r->threat.confidence)) {
         r->threat.level = l;
@@ -624,11 +678,9 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.9f, "threat_phrase", i, end);
             break;
         case LEX_ABUSE_VEILED:
-            /* menace only from an ultimatum or a strong complaint around
-             * it: "Refund me or I'll pay you a visit", not "I'll pay you a
+            /* "Refund me or I'll pay you a visit", not "I'll pay you a
              * visit at the branch to try the glasses on" */
-            if ((ultimatum(run, i) || run->neg_sum <= THREAT_VEILED_COMPLAINT) &&
-                !threat_not_made(run, i))
+            if (ultimatum(run, i) && !threat_not_made(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.7f, "veiled_threat", i, end);
             break;
         case LEX_ABUSE_INSULT:
