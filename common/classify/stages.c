@@ -446,6 +446,8 @@ static size_t subject_of(const ctok_buf *tb, size_t j)
     return SIZE_MAX;
 }
 
+#define REPORTED_MAX_TOKENS 12
+
 /* Whether the words at token i are someone else's, reported: in a short
  * quotation (mark_quotes), or in the clause of a verb of saying whose
  * subject is a third party ("the instructions say you'll get hurt", "my
@@ -466,7 +468,10 @@ static int reported(classify_run *run, size_t i)
     }
     if (run->tflags[i] & RUN_T_QUOTED)
         return 1;
-    for (size_t j = i; j > 0 && !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END);) {
+    /* (looked for a few words back: one further off governs something
+     * else, and a long clause costs no more) */
+    for (size_t j = i;
+         j > 0 && i - j < REPORTED_MAX_TOKENS && !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END);) {
         j--;
         if (ctok_word_in(tb, j, saying, sizeof saying / sizeof saying[0]) < 0 ||
             (run->tflags[j] & RUN_T_QUOTED))
