@@ -446,6 +446,17 @@ static size_t subject_of(const ctok_buf *tb, size_t j)
     return SIZE_MAX;
 }
 
+/* Whether the word of abuse that ends before token end is a verb, an
+ * object or a particle right after it: "do you prick the sausages?",
+ * "can you clown around for the toddlers?" (a name or an insult is
+ * followed by punctuation or a new clause, seldom by "the"). */
+static int used_as_verb(const ctok_buf *tb, size_t end)
+{
+    static const char *const object[] = {"the", "a",     "an",  "my",   "your",  "his",
+                                         "her", "their", "our", "them", "around"};
+    return end < tb->n && ctok_word_in(tb, end, object, sizeof object / sizeof object[0]) >= 0;
+}
+
 #define REPORTED_MAX_TOKENS 12
 
 /* Whether the words at token i are someone else's, reported: in a short
@@ -672,10 +683,11 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_PROFANITY, 0.85f, "profanity", i, end);
             break;
         case LEX_ABUSE_SLUR:
-            raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "slur", i, end);
+            if (!used_as_verb(tb, end))
+                raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "slur", i, end);
             break;
         case LEX_ABUSE_DIRECTED:
-            if (!reported(run, i))
+            if (!reported(run, i) && !used_as_verb(tb, end))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "directed_abuse", i, end);
             break;
         case LEX_ABUSE_THREAT:

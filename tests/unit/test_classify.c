@@ -802,6 +802,9 @@ static void test_threat_levels(void **state)
         {"Muppet that I am, I put the battery in backwards", CLASSIFY_THREAT_NONE},
         {"Idiot, I said cancel it!", CLASSIFY_THREAT_ABUSE},
         {"You are the biggest idiot here", CLASSIFY_THREAT_ABUSE},
+        /* a word of abuse used as a verb */
+        {"Do you prick the sausages before cooking?", CLASSIFY_THREAT_NONE},
+        {"you prick", CLASSIFY_THREAT_ABUSE},
         {"Idiot I am not going to tell you again", CLASSIFY_THREAT_ABUSE},
         /* the speaker's own threat after a verb of saying, a question or
          * quotes that are not a quotation */
