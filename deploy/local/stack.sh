@@ -415,7 +415,9 @@ wait_ready() {
   local name=$1 pid_fn=$2 logf=$3 lines=$4 interval=$5 deadline=$((SECONDS + TIMEOUT))
   shift 5
   while :; do
-    if ! "$pid_fn" >/dev/null; then
+    # (looked at twice: a program that renames itself, as Redis does with
+    # its process title, can fail to match for the instant of the rewrite)
+    if ! "$pid_fn" >/dev/null && ! { sleep 0.3 && "$pid_fn" >/dev/null; }; then
       log "$name exited during startup; last lines of $logf:"
       tail -n "$lines" -- "$logf" >&2 || true
       return 1
