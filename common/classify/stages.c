@@ -226,6 +226,14 @@ static int abuse_at(const classify_run *run, size_t i)
     return e ? e->abuse : LEX_ABUSE_NONE;
 }
 
+/* The kind of token i's own word, whatever phrase it opens ("you" in
+ * "you idiot", "i'll" in "i'll come down there"). */
+static int word_abuse(const classify_run *run, size_t i)
+{
+    const lex_entry *e = run->lex[i];
+    return e ? e->abuse : LEX_ABUSE_NONE;
+}
+
 /* Is there a token of kind want in [from, to), inside one sentence? */
 static int kind_within(const classify_run *run, size_t from, size_t to, int want)
 {
@@ -552,8 +560,8 @@ static int ultimatum(const classify_run *run, size_t i)
         /* (the act's word may open the veiled phrase itself: "or I'll
          * come down there") */
         if (ctok_is_word(tb, j, "or") && j + 1 < to &&
-            (ctok_is_word(tb, j + 1, "else") || kind_within(run, j + 1, j + 2, LEX_ABUSE_FUTURE) ||
-             (run->lex[j + 1] && run->lex[j + 1]->abuse == LEX_ABUSE_FUTURE)))
+            (ctok_is_word(tb, j + 1, "else") || abuse_at(run, j + 1) == LEX_ABUSE_FUTURE ||
+             word_abuse(run, j + 1) == LEX_ABUSE_FUTURE))
             return 1;
         if (ctok_is_word(tb, j, "if"))
             for (size_t k = j + 1; k < to && k <= j + 5 && !(tb->tok[k].flags & CTOK_F_CLAUSE_END);
@@ -614,10 +622,9 @@ static int weapon_carried(const classify_run *run, size_t i, size_t end)
  * that begins with the speaker says who carries it). */
 static int weapon_phrase_carried(const classify_run *run, size_t i, size_t end)
 {
-    const lex_entry *first = run->lex[i];
     if (run_negated(run, i) || weapon_is_thing(run, end - 1) || weapon_shopping(run, i, end))
         return 0;
-    return (first && first->abuse == LEX_ABUSE_SELF) || !carried_by_other(run, i);
+    return word_abuse(run, i) == LEX_ABUSE_SELF || !carried_by_other(run, i);
 }
 
 static void raise_threat(classify_run *run, classify_threat_level l, float conf, const char *rule,
@@ -635,13 +642,14 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
         size_t c1 = c0;
         while (c1 < tb->n && !(tb->tok[c1].flags & CTOK_F_CLAUSE_END))
             c1++;
-        run->abuse_addressed = kind_within(run, c0, c1, LEX_ABUSE_TARGET);
-        /* (a person addressed inside a phrase of abuse counts: "you
-         * idiot"; not inside a harmless one: "you guys are great") */
+        /* (a person addressed counts, also one who opens a phrase of
+         * abuse, "you idiot"; not one who opens a harmless phrase, "you
+         * guys are great") */
         for (size_t j = c0; j < c1 && !run->abuse_addressed; j++) {
-            const lex_entry *p = run_phrase(run, j) ? run_phrase(run, j) : run_inner_phrase(run, j);
-            run->abuse_addressed = run->lex[j] && run->lex[j]->abuse == LEX_ABUSE_TARGET && p &&
-                                   p->abuse != LEX_ABUSE_NONE && p->abuse < LEX_ABUSE_TARGET;
+            const int k = abuse_at(run, j);
+            run->abuse_addressed =
+                k == LEX_ABUSE_TARGET || (word_abuse(run, j) == LEX_ABUSE_TARGET &&
+                                          k != LEX_ABUSE_NONE && k < LEX_ABUSE_TARGET);
         }
     }
     if (l > r->threat.level || (l == r->threat.level && conf > r->threat.confidence)) {
