@@ -641,6 +641,13 @@ static void sentiment_set(classify_run *run, float sum, unsigned hits)
     r->sentiment.confidence = conf > 0.99f ? 0.99f : conf;
 }
 
+/* An item kept aside for a rule read once the sum is known: its tokens
+ * and what it added. */
+typedef struct {
+    size_t from, to;
+    float v;
+} held_item;
+
 void classify_sentiment(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -657,15 +664,10 @@ void classify_sentiment(classify_run *run)
     } inter[SENT_SARCASM_MAX];
     /* laughter, read as derision beside a complaint (slots of its own: a
      * run of "haha haha" must not crowd out the interjections) */
-    struct {
-        size_t from, to;
-        float v;
-    } laugh[SENT_LAUGH_MAX];
+    held_item laugh[SENT_LAUGH_MAX];
+    /* loud crying, read as tears of joy beside good news */
+    held_item tears[SENT_TEARS_MAX];
     unsigned n_inter = 0, n_laugh = 0, n_items = 0, n_irony = 0, n_tears = 0;
-    struct {
-        size_t from, to;
-        float v;
-    } tears[SENT_TEARS_MAX];
     /* sincere thanks and good wishes ("have a nice day"): what they
      * added, and where the first ones are */
     float thanks = 0;
@@ -849,12 +851,8 @@ void classify_sentiment(classify_run *run)
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, rule, from, i + span, v);
         if (e->mod == LEX_MOD_IRONY)
             n_irony++;
-        else if (e->mod == LEX_MOD_TEARS && v < 0 && n_tears < SENT_TEARS_MAX) {
-            tears[n_tears].from = from;
-            tears[n_tears].to = i + span;
-            tears[n_tears].v = v;
-            n_tears++;
-        }
+        else if (e->mod == LEX_MOD_TEARS && v < 0 && n_tears < SENT_TEARS_MAX)
+            tears[n_tears++] = (held_item){from, i + span, v};
         size_t clause_end = 0;
         int form = INTER_NONE, laughs = 0;
         if (v > 0 && !run_negated(run, i)) {
@@ -864,10 +862,7 @@ void classify_sentiment(classify_run *run)
                 laughs = 1;
         }
         if (laughs) {
-            laugh[n_laugh].from = i;
-            laugh[n_laugh].to = i + span;
-            laugh[n_laugh].v = v;
-            n_laugh++;
+            laugh[n_laugh++] = (held_item){i, i + span, v};
         } else if (form != INTER_NONE) {
             inter[n_inter].from = i;
             inter[n_inter].to = i + span;
