@@ -232,9 +232,10 @@ static int lookup_kind(const char *s, const char *const *names, size_t n)
 static const char *const mod_names[] = {
     NULL,           "negator",   "booster", "contrast", "contrast_before", "persist", "excess",
     "interjection", "scope_end", "want",    "function", "laugh",           "irony",   "tears"};
-static const char *const abuse_names[] = {NULL,     "profanity", "insult", "slur",   "violence",
-                                          "threat", "directed",  "name",   "weapon", "veiled",
-                                          "target", "person",    "object", "future", "self"};
+static const char *const abuse_names[] = {NULL,     "profanity", "insult",  "slur",   "violence",
+                                          "threat", "directed",  "name",    "weapon", "veiled",
+                                          "body",   "outcome",   "private", "wish",   "target",
+                                          "person", "object",    "future",  "self"};
 /* urgency.tsv's kinds: a duration is effort only as time already spent;
  * danger is urgency that can make a message critical */
 enum { URGENCY_KIND, EFFORT_KIND, DURATION_KIND, DANGER_KIND };

@@ -627,6 +627,296 @@ static int weapon_phrase_carried(const classify_run *run, size_t i, size_t end)
     return word_abuse(run, i) == LEX_ABUSE_SELF || !carried_by_other(run, i);
 }
 
+/* --- harm said without a threat phrase ----------------------------------- */
+
+/* The speaker, or someone on the speaker's side, acting: words that make
+ * harm described in a sentence the speaker's own act. */
+static int speaker_within(const ctok_buf *tb, size_t from, size_t to)
+{
+    static const char *const speaker[] = {"i",    "i'm",     "im",       "i'll",  "i'd",
+                                          "i've", "we",      "we'll",    "we're", "we'd",
+                                          "me",   "someone", "somebody", "mates", "brothers"};
+    for (size_t j = from; j < to && j < tb->n; j++)
+        if (ctok_word_in(tb, j, speaker, sizeof speaker / sizeof speaker[0]) >= 0)
+            return 1;
+    return 0;
+}
+
+/* Whether the sentence of token i says what will happen or sets terms: an
+ * act announced, an ultimatum, a time or a condition ("when I find you",
+ * "next time I come in", "see what happens"). */
+static int sentence_sets_terms(const classify_run *run, size_t i)
+{
+    static const char *const when[] = {"when", "next", "until", "happens", "or"};
+    const ctok_buf *tb = run->tb;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
+    if (act_announced(run, i) || ultimatum(run, i))
+        return 1;
+    for (size_t j = from; j < to; j++)
+        if (ctok_word_in(tb, j, when, sizeof when / sizeof when[0]) >= 0)
+            return 1;
+    return 0;
+}
+
+/* Whether token i sits in a condition ("if the strap rubs your neck, ...",
+ * "when the mask touches your face"): what follows "if" or "when" up to
+ * the end of its clause describes, it does not threaten. */
+static int in_condition(const ctok_buf *tb, size_t i)
+{
+    static const char *const cond[] = {"if", "when", "whenever", "unless"};
+    for (size_t j = i; j > 0;) {
+        j--;
+        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
+            return 0;
+        if (ctok_word_in(tb, j, cond, sizeof cond / sizeof cond[0]) >= 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whose the part of the body at [i, end) is: 1 for someone else's ("your
+ * jaw", "that pretty face of yours"), 0 for the speaker's or nobody's
+ * ("my face", "a slap in the face"). */
+static int body_of_other(const classify_run *run, size_t i, size_t end)
+{
+    static const char *const yours[] = {"your", "ur", "yer", "ya"};
+    static const char *const theirs[] = {"his", "her", "their"};
+    static const char *const mine[] = {"my", "our", "me", "i", "myself"};
+    static const char *const of[] = {"yours", "his", "hers", "theirs"};
+    const ctok_buf *tb = run->tb;
+    for (size_t k = 1; k <= 3 && k <= i; k++) {
+        const size_t j = i - k;
+        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
+            break;
+        if (ctok_word_in(tb, j, mine, sizeof mine / sizeof mine[0]) >= 0)
+            return 0;
+        if (ctok_word_in(tb, j, yours, sizeof yours / sizeof yours[0]) >= 0)
+            return 1;
+        /* (someone spoken of only when the speaker announces it: "I'll
+         * break his jaw", not "my son hit his head on your shelf") */
+        if (ctok_word_in(tb, j, theirs, sizeof theirs / sizeof theirs[0]) >= 0)
+            return kind_before(run, j, 6, LEX_ABUSE_FUTURE) ||
+                   (j > 0 &&
+                    (ctok_is_word(tb, j - 1, "getting") || ctok_is_word(tb, j - 1, "gets")));
+    }
+    return end + 1 < tb->n && ctok_is_word(tb, end, "of") &&
+           ctok_word_in(tb, end + 1, of, sizeof of / sizeof of[0]) >= 0;
+}
+
+/* Words of harm done to a body (harm_near, body_ends_phrase). */
+static const char *const harm_words[] = {
+    "ruin",     "rearrange", "wring",   "snap",    "snapped", "crack",   "cracked",  "bash",
+    "bashed",   "cave",      "caved",   "punch",   "kick",    "kicked",  "hit",      "slap",
+    "split",    "bust",      "busted",  "stamp",   "stomp",   "smash",   "smashed",  "break",
+    "broken",   "bloody",    "rip",     "slice",   "pound",   "knock",   "knocked",  "burn",
+    "round",    "around",    "through", "across",  "fist",    "fists",   "boot",     "happens",
+    "acid",     "picking",   "bruised", "swollen", "fat",     "busting", "smashing", "knocked",
+    "breaking", "ripping",   "kicking", "punching"};
+
+/* A word of harm done to a body, looked for within a few words of the
+ * part: "ruin your face", "hands round your throat", "your head is going
+ * through that glass", "a broken jaw". Returns 1 + its token, or 0. */
+static size_t harm_near(const classify_run *run, size_t i, size_t end)
+{
+    const ctok_buf *tb = run->tb;
+    const size_t from = i >= 5 ? i - 5 : 0, to = end + 5 < tb->n ? end + 5 : tb->n;
+    for (size_t j = from; j < to; j++) {
+        if (j >= i && j < end)
+            continue;
+        const int k = abuse_at(run, j);
+        if (ctok_word_in(tb, j, harm_words, sizeof harm_words / sizeof harm_words[0]) >= 0 ||
+            k == LEX_ABUSE_VIOLENCE || k == LEX_ABUSE_WEAPON)
+            return j + 1;
+    }
+    return 0;
+}
+
+/* What may follow a part of the body harmed: the end of the clause or a
+ * word of where or when ("smash your face in", "your head is going
+ * through"); a noun would make the part a thing ("face mask", "head
+ * office", "neck pillow"). */
+static int body_ends_phrase(const ctok_buf *tb, size_t end)
+{
+    static const char *const follow[] = {
+        "in",    "off",  "through", "into",  "against", "on",    "and",   "when",    "if",
+        "is",    "will", "until",   "til",   "till",    "so",    "for",   "open",    "apart",
+        "up",    "out",  "with",    "again", "like",    "right", "round", "tonight", "or",
+        "every", "next", "before",  "of",    "across",  "over",  "the"};
+    if (end >= tb->n || (tb->tok[end - 1].flags & CTOK_F_CLAUSE_END) ||
+        tb->tok[end].kind == CTOK_PUNCT)
+        return 1;
+    /* (or the harm itself: "getting their teeth knocked out") */
+    return ctok_word_in(tb, end, follow, sizeof follow / sizeof follow[0]) >= 0 ||
+           ctok_word_in(tb, end, harm_words, sizeof harm_words / sizeof harm_words[0]) >= 0;
+}
+
+/* Harm announced to someone's body without a phrase for it: "I'll ruin
+ * your face", "I'm going to wring your scrawny neck when I find you",
+ * "your head is going through that counter glass the next time I come
+ * in", "he's getting a bat across the knees", "you won't be laughing with
+ * a broken jaw". Not a part of the speaker's, nor one in a condition
+ * ("if the strap rubs your neck"), nor one only described ("the heels
+ * will ruin your feet": no one acts and nothing is demanded). */
+static int body_harmed(classify_run *run, size_t i, size_t end)
+{
+    static const char *const broken[] = {"broken", "smashed", "busted",  "bloody", "cracked",
+                                         "fat",    "black",   "bruised", "swollen"};
+    const ctok_buf *tb = run->tb;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
+    const size_t harm = harm_near(run, i, end);
+    /* (a danger a thing may bring is read at the harm: "the ice could
+     * break your neck") */
+    if (!harm || !body_ends_phrase(tb, end) || run_negated(run, i) || in_condition(tb, i) ||
+        threat_not_made(run, i) || (harm - 1 < i && threat_not_made(run, harm - 1)))
+        return 0;
+    int owner = body_of_other(run, i, end);
+    /* ("a broken jaw" for "you"; "across the knees" with a weapon at hand) */
+    if (!owner && i > 0 && ctok_word_in(tb, i - 1, broken, sizeof broken / sizeof broken[0]) >= 0)
+        owner = kind_before(run, i, 8, LEX_ABUSE_TARGET);
+    if (!owner && i > 0 && ctok_is_word(tb, i - 1, "the"))
+        owner = kind_within(run, from, i, LEX_ABUSE_WEAPON) &&
+                kind_within(run, from, i, LEX_ABUSE_PERSON);
+    return owner && (speaker_within(tb, from, to) || sentence_sets_terms(run, i));
+}
+
+/* An injury someone is announced to be left with: "he's leaving on a
+ * stretcher", "your staff will be carrying their colleagues out on
+ * stretchers", "the rider won't leave my building in one piece". The
+ * subject is a person, not the speaker; a word of what is to come stands
+ * between ("my dad was carried out on a stretcher" tells a story). */
+static int outcome_announced(classify_run *run, size_t i, size_t end)
+{
+    static const char *const people[] = {
+        "you",       "you'll",   "youll",      "you're", "he",      "he'll",    "he's",
+        "she",       "she'll",   "she's",      "they",   "they'll", "they're",  "someone",
+        "someone's", "somebody", "somebody's", "your",   "anyone",  "everyone", "staff"};
+    static const char *const coming[] = {
+        "will",  "won't",     "wont",       "you'll",   "he'll",   "she'll",  "they'll",
+        "going", "gonna",     "be",         "getting",  "leaving", "leave",   "need",
+        "needs", "end",       "ending",     "carrying", "coming",  "come",    "go",
+        "walk",  "walking",   "limping",    "heading",  "wheeled", "carried", "get",
+        "gets",  "someone's", "somebody's", "leaves",   "goes",    "walks",   "ends"};
+    static const char *const speaker[] = {"i", "i'm", "i'll", "we", "we'll"};
+    static const char *const mine[] = {"my", "our"};
+    const ctok_buf *tb = run->tb;
+    /* ("in one piece" is an injury only denied: "won't leave in one
+     * piece", not "arrived in one piece") */
+    int to_come = 0, denied = !ctok_is_word(tb, end - 1, "piece");
+    for (size_t k = 1; k <= 12 && k <= i; k++) {
+        const size_t j = i - k;
+        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
+            return 0;
+        if (ctok_word_in(tb, j, coming, sizeof coming / sizeof coming[0]) >= 0)
+            to_come = 1;
+        /* (a word in n't also inside a phrase: "won't leave") */
+        if (run_is_negator(run, j) || ctok_is_word(tb, j, "not") || ctok_is_word(tb, j, "never") ||
+            (tb->tok[j].kind == CTOK_WORD && tb->tok[j].norm_len > 3 &&
+             memcmp(ctok_text(tb, j) + tb->tok[j].norm_len - 3, "n't", 3) == 0))
+            denied = 1;
+        if (ctok_word_in(tb, j, speaker, sizeof speaker / sizeof speaker[0]) >= 0)
+            return 0;
+        const int kind = abuse_at(run, j);
+        if (ctok_word_in(tb, j, people, sizeof people / sizeof people[0]) >= 0 ||
+            kind == LEX_ABUSE_TARGET || kind == LEX_ABUSE_PERSON) {
+            if (j > 0 && ctok_word_in(tb, j - 1, mine, sizeof mine / sizeof mine[0]) >= 0)
+                return 0;
+            return (to_come || ultimatum(run, i)) && denied && !threat_not_made(run, i);
+        }
+    }
+    return 0;
+}
+
+/* What may follow a part of someone's life known: the end of the clause
+ * or a word of what they do ("your car is", "your kids go"); a noun
+ * would make it a thing ("your car park", "your family plan"). */
+static int private_ends_phrase(const ctok_buf *tb, size_t end)
+{
+    static const char *const follow[] = {
+        "and",     "is",    "looks", "lives", "goes",     "leaves", "gets", "takes",
+        "drives",  "parks", "at",    "ends",  "finishes", "every",  "each", "off",
+        "tonight", "you",   "he",    "she",   "they",     "after",  "when", "outside"};
+    return end >= tb->n || (tb->tok[end - 1].flags & CTOK_F_CLAUSE_END) ||
+           tb->tok[end].kind == CTOK_PUNCT ||
+           ctok_word_in(tb, end, follow, sizeof follow / sizeof follow[0]) >= 0;
+}
+
+/* What the speaker says they know of someone's private life: "I know the
+ * colour of your front door", "we know which train he takes home", "I've
+ * found your house". Not a thing named after it ("your car park", "your
+ * family plan", "your home page"), nor the speaker's own. */
+static int private_known(classify_run *run, size_t i, size_t end)
+{
+    static const char *const knowing[] = {"know",    "knows",   "found",    "got",      "seen",
+                                          "saw",     "watched", "watching", "followed", "following",
+                                          "tracked", "clocked", "spotted"};
+    static const char *const first[] = {"i", "we", "i've", "ive", "we've", "i'd", "we'd"};
+    static const char *const yours[] = {"your", "ur", "his", "her", "their"};
+    static const char *const who[] = {"you", "he", "she", "they"};
+    const ctok_buf *tb = run->tb;
+    const size_t from = ctok_sentence_start(tb, i);
+    int whose = (i > 0 && ctok_word_in(tb, i - 1, yours, sizeof yours / sizeof yours[0]) >= 0) ||
+                (i > 1 && ctok_word_in(tb, i - 2, yours, sizeof yours / sizeof yours[0]) >= 0);
+    if (whose && !private_ends_phrase(tb, end))
+        return 0;
+    /* ("which train he takes home.", not "which train you take depends
+     * on the ticket") */
+    if (!whose && !(end < tb->n && ctok_word_in(tb, end, who, sizeof who / sizeof who[0]) >= 0 &&
+                    ctok_sentence_end(tb, end) <= end + 3))
+        return 0;
+    for (size_t j = i; j > from && i - j < 8;) {
+        j--;
+        if (ctok_word_in(tb, j, knowing, sizeof knowing / sizeof knowing[0]) < 0)
+            continue;
+        const size_t subj = subject_of(tb, j);
+        return subj != SIZE_MAX &&
+               ctok_word_in(tb, subj, first, sizeof first / sizeof first[0]) >= 0 &&
+               !run_negated(run, j) && !threat_not_made(run, i);
+    }
+    return 0;
+}
+
+/* Whether a threat phrase that ends on a part of the body or of private
+ * life ends before a thing made of it: "you'll need a new face", "I know
+ * your car", not "I need a new face mask", "I know your car park". */
+static int threat_phrase_ends(const classify_run *run, size_t end)
+{
+    const int last = word_abuse(run, end - 1);
+    if (last == LEX_ABUSE_BODY)
+        return body_ends_phrase(run->tb, end);
+    if (last == LEX_ABUSE_PRIVATE)
+        return private_ends_phrase(run->tb, end);
+    return 1;
+}
+
+/* Harm wished on someone: "I hope you crash on the way home", "hope ur
+ * kids grow up to hate u", "I hope your engineer's van goes off a cliff";
+ * a person after the wish, then the harm, in its clause, not denied ("I
+ * hope you don't lose my details"). */
+static int harm_wished(const classify_run *run, size_t i)
+{
+    static const char *const harm[] = {
+        "die",     "dies",   "rot",       "rots",     "suffer",  "suffers", "crash",
+        "crashes", "lose",   "loses",     "hate",     "burn",    "burns",   "choke",
+        "chokes",  "drown",  "drowns",    "starve",   "fired",   "sacked",  "cancer",
+        "cliff",   "misery", "miserable", "bankrupt", "homeless"};
+    static const char *const who[] = {"you", "u", "ya", "he", "she", "they", "someone"};
+    const ctok_buf *tb = run->tb;
+    int person = 0;
+    for (size_t j = i + 1; j < tb->n && j <= i + 12; j++) {
+        if (tb->tok[j - 1].flags & CTOK_F_CLAUSE_END)
+            return 0;
+        const int kind = abuse_at(run, j);
+        if (kind == LEX_ABUSE_SELF || run_is_negator(run, j))
+            return 0;
+        if (kind == LEX_ABUSE_TARGET || kind == LEX_ABUSE_PERSON ||
+            ctok_word_in(tb, j, who, sizeof who / sizeof who[0]) >= 0)
+            person = 1;
+        else if (person && ctok_word_in(tb, j, harm, sizeof harm / sizeof harm[0]) >= 0)
+            return !reported((classify_run *)run, i);
+    }
+    return 0;
+}
+
 static void raise_threat(classify_run *run, classify_threat_level l, float conf, const char *rule,
                          size_t from, size_t to)
 {
@@ -687,6 +977,11 @@ static void classify_threat_stage(classify_run *run)
              * portal is") */
             if (kind_within(run, end, end + 1, LEX_ABUSE_TARGET) && !possessive_at(run->tb, end))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "profanity_at_person", i, end + 1);
+            else if (i > 0 && (ctok_is_word(tb, i - 1, "you") || ctok_is_word(tb, i - 1, "u")) &&
+                     (end >= tb->n || (tb->tok[end - 1].flags & CTOK_F_CLAUSE_END) ||
+                      tb->tok[end].kind == CTOK_PUNCT))
+                /* ("you c*nt", not "you damn well know") */
+                raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "profanity_at_person", i - 1, end);
             else
                 raise_threat(run, CLASSIFY_THREAT_PROFANITY, 0.85f, "profanity", i, end);
             break;
@@ -699,7 +994,7 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "directed_abuse", i, end);
             break;
         case LEX_ABUSE_THREAT:
-            if (!threat_not_made(run, i))
+            if (!threat_not_made(run, i) && threat_phrase_ends(run, end))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.9f, "threat_phrase", i, end);
             break;
         case LEX_ABUSE_VEILED:
@@ -707,6 +1002,25 @@ static void classify_threat_stage(classify_run *run)
              * visit at the branch to try the glasses on" */
             if (ultimatum(run, i) && !threat_not_made(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.7f, "veiled_threat", i, end);
+            break;
+        case LEX_ABUSE_WISH:
+            if (harm_wished(run, i))
+                raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.75f, "harm_wished", i, end);
+            break;
+        case LEX_ABUSE_BODY:
+            if (body_harmed(run, i, end))
+                raise_threat(run, CLASSIFY_THREAT_THREAT, 0.7f, "harm_to_body", i >= 4 ? i - 4 : 0,
+                             end);
+            break;
+        case LEX_ABUSE_OUTCOME:
+            if (outcome_announced(run, i, end))
+                raise_threat(run, CLASSIFY_THREAT_THREAT, 0.7f, "injury_announced",
+                             i >= 6 ? i - 6 : 0, end);
+            break;
+        case LEX_ABUSE_PRIVATE:
+            if (private_known(run, i, end))
+                raise_threat(run, CLASSIFY_THREAT_THREAT, 0.7f, "private_life_known",
+                             i >= 5 ? i - 5 : 0, end);
             break;
         case LEX_ABUSE_INSULT:
             /* "you idiot", "you are useless", "useless human being" insult a

@@ -33,6 +33,9 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
   threat     how often calm messages that hold a threat phrase in a harmless
              sense are read as threats, and how often hostile messages in
              other words are caught (tests/bench/threat_probe.tsv)
+  staff      threat level, recall and precision of threats and of "abuse or
+             threat" on tests/bench/staff_probe.tsv (400 messages to staff
+             written without sight of attune: dev3 and held-out3 sets)
 
 Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
 Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
@@ -349,6 +352,14 @@ def handling_label(out, field):
     return value or "-"
 
 
+def recall_precision(gold, pred, positive):
+    """Recall and precision of the labels in positive, gold against pred."""
+    g = [x in positive for x in gold]
+    p = [x in positive for x in pred]
+    tp = sum(a and b for a, b in zip(g, p))
+    return tp / max(1, sum(g)), tp / max(1, sum(p))
+
+
 def eval_handling_probe(results):
     """Threat, urgency and preference labels on tests/bench/handling_probe.tsv,
     messages written without sight of attune: dev sets and held-out sets
@@ -364,12 +375,9 @@ def eval_handling_probe(results):
         acc = {}
         for c, field in enumerate(HANDLING_FIELDS, start=1):
             acc[field] = sum(handling_label(out[i], field) == rows[i][c] for i in idx) / n
-        hostile = ("abuse", "threat")
-        gold = [rows[i][1] in hostile for i in idx]
-        pred = [handling_label(out[i], "threat") in hostile for i in idx]
-        tp = sum(g and p for g, p in zip(gold, pred))
-        recall = tp / max(1, sum(gold))
-        precision = tp / max(1, sum(pred))
+        recall, precision = recall_precision([rows[i][1] for i in idx],
+                                             [handling_label(out[i], "threat") for i in idx],
+                                             ("abuse", "threat"))
         print(f"  {name:9s} rows {n:3d}  " + "  ".join(f"{f} {acc[f]:.3f}" for f in HANDLING_FIELDS))
         print(f"  {'':9s} abuse-or-threat recall {recall:.3f} precision {precision:.3f}")
         entry[name] = {"rows": n, **{f + "_accuracy": acc[f] for f in HANDLING_FIELDS},
@@ -395,6 +403,29 @@ def eval_threat_probe(results):
               f"abuse-or-threat {hostile / n:.3f} ({hostile})")
         entry[name] = {"rows": n, "threat": threat / n, "abuse_or_threat": hostile / n}
     results["threat_probe"] = entry
+
+
+def eval_staff_probe(results):
+    """Threat level on tests/bench/staff_probe.tsv, messages to staff written
+    without sight of attune: threats and harassment in many forms and calm
+    messages in the same words; held_out3's misses are not printed."""
+    rows = read_probe("staff_probe.tsv", 3)
+    out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)],
+                    ("--intent-model", ""))
+    print("staff probe (threats and harassment toward staff, and their look-alikes)")
+    entry = {}
+    for name in ("dev3", "held_out3"):
+        gold = [r[1] for r in rows if r[0] == name]
+        pred = [o["threat"]["level"] for o, r in zip(out, rows) if r[0] == name]
+        acc = sum(g == p for g, p in zip(gold, pred)) / len(gold)
+        t_rec, t_prec = recall_precision(gold, pred, ("threat",))
+        h_rec, h_prec = recall_precision(gold, pred, ("abuse", "threat"))
+        print(f"  {name:9s} rows {len(gold):3d}  level {acc:.3f}  threat recall {t_rec:.3f} "
+              f"precision {t_prec:.3f}  abuse-or-threat recall {h_rec:.3f} precision {h_prec:.3f}")
+        entry[name] = {"rows": len(gold), "level_accuracy": acc, "threat_recall": t_rec,
+                       "threat_precision": t_prec, "hostile_recall": h_rec,
+                       "hostile_precision": h_prec}
+    results["staff_probe"] = entry
 
 
 def eval_probe(results):
@@ -434,6 +465,7 @@ def main():
     eval_sentiment_probe(vader, results)
     eval_handling_probe(results)
     eval_threat_probe(results)
+    eval_staff_probe(results)
     if not args.skip_intent:
         eval_service_probe(vader, results)
         eval_probe(results)

@@ -900,6 +900,38 @@ static void test_threat_levels(void **state)
         /* "the bomb" is praise only as a predicate */
         {"I've planted the bomb in your lobby, you have one hour", CLASSIFY_THREAT_THREAT},
         {"your burgers are the bomb, you guys rock", CLASSIFY_THREAT_NONE},
+        /* harm to someone else's body where the speaker acts or sets terms */
+        {"Ruin my holiday and I'll ruin your face.", CLASSIFY_THREAT_THREAT},
+        {"I'm going to wring your scrawny neck when I find you", CLASSIFY_THREAT_THREAT},
+        {"Your head is going through that glass the next time I come in", CLASSIFY_THREAT_THREAT},
+        {"next person who puts me on hold is getting their teeth knocked out",
+         CLASSIFY_THREAT_THREAT},
+        {"I hit my head on your shelf and want compensation", CLASSIFY_THREAT_NONE},
+        {"my son hit his head on the shelf, I'll be writing to you", CLASSIFY_THREAT_NONE},
+        {"If the strap rubs your neck, loosen the buckle", CLASSIFY_THREAT_NONE},
+        {"The ice by your entrance could break your neck, please grit it", CLASSIFY_THREAT_NONE},
+        {"I'll need a new face mask, the strap snapped", CLASSIFY_THREAT_NONE},
+        {"I'm going to break my face ID settings at this rate", CLASSIFY_THREAT_NONE},
+        /* an injury a person is announced to be left with */
+        {"fix my boiler or your engineer leaves on a stretcher", CLASSIFY_THREAT_THREAT},
+        {"if he sets foot on my drive again he's leaving on a stretcher", CLASSIFY_THREAT_THREAT},
+        {"the rider won't leave my building in one piece", CLASSIFY_THREAT_THREAT},
+        {"my dad was carried out on a stretcher, can you pause the bill?", CLASSIFY_THREAT_NONE},
+        {"the parcel arrived in one piece, thanks", CLASSIFY_THREAT_NONE},
+        /* what the speaker says they know of someone's private life */
+        {"I know the colour of your front door", CLASSIFY_THREAT_THREAT},
+        {"we know which train he takes home.", CLASSIFY_THREAT_THREAT},
+        {"I know your wife from the book club, are you free on Tuesday?", CLASSIFY_THREAT_NONE},
+        {"I know your car park closes at six", CLASSIFY_THREAT_NONE},
+        {"I know which train you take depends on the ticket", CLASSIFY_THREAT_NONE},
+        /* harm wished on someone is abuse; a wish denied or kind is not */
+        {"I hope you crash on the way home", CLASSIFY_THREAT_ABUSE},
+        {"hope ur kids grow up to hate u", CLASSIFY_THREAT_ABUSE},
+        {"I hope you don't lose my details again", CLASSIFY_THREAT_NONE},
+        {"I hope you're well, my router keeps crashing", CLASSIFY_THREAT_NONE},
+        /* swearing that ends on a person is aimed at them */
+        {"you c*nt", CLASSIFY_THREAT_ABUSE},
+        {"you damn well know what you did", CLASSIFY_THREAT_PROFANITY},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const classify_threat_level got = run(cases[k].text).threat.level;
