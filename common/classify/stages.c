@@ -762,13 +762,11 @@ static int body_harmed(classify_run *run, size_t i, size_t end)
     static const char *const broken[] = {"broken", "smashed", "busted",  "bloody", "cracked",
                                          "fat",    "black",   "bruised", "swollen"};
     const ctok_buf *tb = run->tb;
-    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
-    const size_t harm = harm_near(run, i, end);
-    /* (a danger a thing may bring is read at the harm: "the ice could
-     * break your neck") */
-    if (!harm || !body_ends_phrase(tb, end) || run_negated(run, i) || in_condition(tb, i) ||
-        threat_not_made(run, i) || (harm - 1 < i && threat_not_made(run, harm - 1)))
+    /* (the cheap tests first: most parts of the body met are nobody's or
+     * the speaker's) */
+    if (!body_ends_phrase(tb, end) || run_negated(run, i))
         return 0;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
     int owner = body_of_other(run, i, end);
     /* ("a broken jaw" for "you"; "across the knees" with a weapon at hand) */
     if (!owner && i > 0 && ctok_word_in(tb, i - 1, broken, sizeof broken / sizeof broken[0]) >= 0)
@@ -776,6 +774,14 @@ static int body_harmed(classify_run *run, size_t i, size_t end)
     if (!owner && i > 0 && ctok_is_word(tb, i - 1, "the"))
         owner = kind_within(run, from, i, LEX_ABUSE_WEAPON) &&
                 kind_within(run, from, i, LEX_ABUSE_PERSON);
+    if (!owner)
+        return 0;
+    const size_t harm = harm_near(run, i, end);
+    /* (a danger a thing may bring is read at the harm: "the ice could
+     * break your neck") */
+    if (!harm || in_condition(tb, i) || threat_not_made(run, i) ||
+        (harm - 1 < i && threat_not_made(run, harm - 1)))
+        return 0;
     return owner && (speaker_within(tb, from, to) || sentence_sets_terms(run, i));
 }
 
