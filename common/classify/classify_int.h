@@ -528,6 +528,16 @@ static inline int run_in_phrase(const classify_run *run, size_t i)
     return (run->tflags[i] & (RUN_T_PHRASE | RUN_T_INNER)) != 0;
 }
 
+/* Whether token i is a word in n't ("won't", "isn't"). */
+static inline int ctok_is_nt(const ctok_buf *tb, size_t i)
+{
+    const ctok *t = &tb->tok[i];
+    if (t->kind != CTOK_WORD || t->norm_len <= 3)
+        return 0;
+    const char *s = ctok_text(tb, i) + t->norm_len - 3;
+    return s[0] == 'n' && s[1] == '\'' && s[2] == 't';
+}
+
 /* Whether token i negates what follows: a negator of the lexicon or any
  * word in n't, not inside a phrase. */
 static inline int run_is_negator(const classify_run *run, size_t i)
@@ -537,11 +547,7 @@ static inline int run_is_negator(const classify_run *run, size_t i)
     const lex_entry *e = run->lex[i];
     if (e && e->mod == LEX_MOD_NEGATOR)
         return 1;
-    const ctok *t = &run->tb->tok[i];
-    if (t->kind != CTOK_WORD || t->norm_len <= 3)
-        return 0;
-    const char *s = ctok_text(run->tb, i) + t->norm_len - 3;
-    return s[0] == 'n' && s[1] == '\'' && s[2] == 't';
+    return ctok_is_nt(run->tb, i);
 }
 
 static inline int run_negated(const classify_run *run, size_t i)

@@ -705,13 +705,13 @@ static int body_of_other(const classify_run *run, size_t i, size_t end)
 
 /* Words of harm done to a body (harm_near, body_ends_phrase). */
 static const char *const harm_words[] = {
-    "ruin",     "rearrange", "wring",   "snap",    "snapped", "crack",   "cracked",  "bash",
-    "bashed",   "cave",      "caved",   "punch",   "kick",    "kicked",  "hit",      "slap",
-    "split",    "bust",      "busted",  "stamp",   "stomp",   "smash",   "smashed",  "break",
-    "broken",   "bloody",    "rip",     "slice",   "pound",   "knock",   "knocked",  "burn",
-    "round",    "around",    "through", "across",  "fist",    "fists",   "boot",     "happens",
-    "acid",     "picking",   "bruised", "swollen", "fat",     "busting", "smashing", "knocked",
-    "breaking", "ripping",   "kicking", "punching"};
+    "ruin",    "rearrange", "wring",   "snap",    "snapped", "crack",   "cracked",  "bash",
+    "bashed",  "cave",      "caved",   "punch",   "kick",    "kicked",  "hit",      "slap",
+    "split",   "bust",      "busted",  "stamp",   "stomp",   "smash",   "smashed",  "break",
+    "broken",  "bloody",    "rip",     "slice",   "pound",   "knock",   "knocked",  "burn",
+    "round",   "around",    "through", "across",  "fist",    "fists",   "boot",     "happens",
+    "acid",    "picking",   "bruised", "swollen", "fat",     "busting", "smashing", "breaking",
+    "ripping", "kicking",   "punching"};
 
 /* A word of harm done to a body, looked for within a few words of the
  * part: "ruin your face", "hands round your throat", "your head is going
@@ -731,6 +731,14 @@ static size_t harm_near(const classify_run *run, size_t i, size_t end)
     return 0;
 }
 
+/* Whether the words before token end close their clause: the text, a
+ * clause or punctuation ends there ("you c*nt.", "smash your face!"). */
+static int clause_ends_at(const ctok_buf *tb, size_t end)
+{
+    return end >= tb->n || (tb->tok[end - 1].flags & CTOK_F_CLAUSE_END) ||
+           tb->tok[end].kind == CTOK_PUNCT;
+}
+
 /* What may follow a part of the body harmed: the end of the clause or a
  * word of where or when ("smash your face in", "your head is going
  * through"); a noun would make the part a thing ("face mask", "head
@@ -742,11 +750,9 @@ static int body_ends_phrase(const ctok_buf *tb, size_t end)
         "is",    "will", "until",   "til",   "till",    "so",    "for",   "open",    "apart",
         "up",    "out",  "with",    "again", "like",    "right", "round", "tonight", "or",
         "every", "next", "before",  "of",    "across",  "over",  "the"};
-    if (end >= tb->n || (tb->tok[end - 1].flags & CTOK_F_CLAUSE_END) ||
-        tb->tok[end].kind == CTOK_PUNCT)
-        return 1;
     /* (or the harm itself: "getting their teeth knocked out") */
-    return ctok_word_in(tb, end, follow, sizeof follow / sizeof follow[0]) >= 0 ||
+    return clause_ends_at(tb, end) ||
+           ctok_word_in(tb, end, follow, sizeof follow / sizeof follow[0]) >= 0 ||
            ctok_word_in(tb, end, harm_words, sizeof harm_words / sizeof harm_words[0]) >= 0;
 }
 
@@ -782,7 +788,7 @@ static int body_harmed(classify_run *run, size_t i, size_t end)
     if (!harm || in_condition(tb, i) || threat_not_made(run, i) ||
         (harm - 1 < i && threat_not_made(run, harm - 1)))
         return 0;
-    return owner && (speaker_within(tb, from, to) || sentence_sets_terms(run, i));
+    return speaker_within(tb, from, to) || sentence_sets_terms(run, i);
 }
 
 /* An injury someone is announced to be left with: "he's leaving on a
@@ -816,8 +822,7 @@ static int outcome_announced(classify_run *run, size_t i, size_t end)
             to_come = 1;
         /* (a word in n't also inside a phrase: "won't leave") */
         if (run_is_negator(run, j) || ctok_is_word(tb, j, "not") || ctok_is_word(tb, j, "never") ||
-            (tb->tok[j].kind == CTOK_WORD && tb->tok[j].norm_len > 3 &&
-             memcmp(ctok_text(tb, j) + tb->tok[j].norm_len - 3, "n't", 3) == 0))
+            ctok_is_nt(tb, j))
             denied = 1;
         if (ctok_word_in(tb, j, speaker, sizeof speaker / sizeof speaker[0]) >= 0)
             return 0;
@@ -841,8 +846,7 @@ static int private_ends_phrase(const ctok_buf *tb, size_t end)
         "and",     "is",    "looks", "lives", "goes",     "leaves", "gets", "takes",
         "drives",  "parks", "at",    "ends",  "finishes", "every",  "each", "off",
         "tonight", "you",   "he",    "she",   "they",     "after",  "when", "outside"};
-    return end >= tb->n || (tb->tok[end - 1].flags & CTOK_F_CLAUSE_END) ||
-           tb->tok[end].kind == CTOK_PUNCT ||
+    return clause_ends_at(tb, end) ||
            ctok_word_in(tb, end, follow, sizeof follow / sizeof follow[0]) >= 0;
 }
 
@@ -898,7 +902,7 @@ static int threat_phrase_ends(const classify_run *run, size_t end)
  * kids grow up to hate u", "I hope your engineer's van goes off a cliff";
  * a person after the wish, then the harm, in its clause, not denied ("I
  * hope you don't lose my details"). */
-static int harm_wished(const classify_run *run, size_t i)
+static int harm_wished(classify_run *run, size_t i)
 {
     static const char *const harm[] = {
         "die",     "dies",   "rot",       "rots",     "suffer",  "suffers", "crash",
@@ -918,7 +922,7 @@ static int harm_wished(const classify_run *run, size_t i)
             ctok_word_in(tb, j, who, sizeof who / sizeof who[0]) >= 0)
             person = 1;
         else if (person && ctok_word_in(tb, j, harm, sizeof harm / sizeof harm[0]) >= 0)
-            return !reported((classify_run *)run, i);
+            return !reported(run, i);
     }
     return 0;
 }
@@ -984,8 +988,7 @@ static void classify_threat_stage(classify_run *run)
             if (kind_within(run, end, end + 1, LEX_ABUSE_TARGET) && !possessive_at(run->tb, end))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "profanity_at_person", i, end + 1);
             else if (i > 0 && (ctok_is_word(tb, i - 1, "you") || ctok_is_word(tb, i - 1, "u")) &&
-                     (end >= tb->n || (tb->tok[end - 1].flags & CTOK_F_CLAUSE_END) ||
-                      tb->tok[end].kind == CTOK_PUNCT))
+                     clause_ends_at(tb, end))
                 /* ("you c*nt", not "you damn well know") */
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "profanity_at_person", i - 1, end);
             else
