@@ -379,8 +379,6 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     analyse(&run, &tb, &c->lex);
     classify_sentiment(&run);
     classify_rule_stages(&run, ctx);
-    if (c->has_intent)
-        classify_intent_stage(&run);
     return ATTUNE_OK;
 }
 

@@ -344,14 +344,30 @@ void lex_fini(lex_table *t);
  * key with the row, see intent.c. Word rows (the unigram plus all the
  * word's character grams) are found through the lexicon's key table instead
  * (intent_model_index_words). */
+/* A binary head of the model (version 4): a logistic model over the same
+ * features as the labels, in the columns after them, read for the threat
+ * reading rather than the intent. */
+#define INTENT_MAX_HEADS 2
+typedef struct {
+    char name[16];
+    classify_threat_level level; /* the threat level it raises the reading to */
+    float at;                    /* from this probability on */
+    float at_log_odds;           /* the same as log-odds */
+    float bias;                  /* its bias weight times bias_value */
+} intent_head;
+
 typedef struct {
     size_t n_class;
     char labels[CLASSIFY_MAX_INTENTS][CLASSIFY_LABEL_MAX];
+    size_t n_head; /* heads in the columns after the labels' */
+    intent_head heads[INTENT_MAX_HEADS];
+    size_t n_col;      /* n_class + n_head */
     int probabilistic; /* logistic regression: scores are log-odds */
     float bias_value;
-    float *bias_w;  /* n_class */
-    float *bias;    /* stride: bias_w times bias_value, the padding -inf */
-    size_t stride;  /* n_class rounded up to a multiple of 12 */
+    float *bias_w;  /* n_col */
+    float *bias;    /* stride: bias_w times bias_value for the labels, the
+                       heads' columns and the padding -inf */
+    size_t stride;  /* n_col rounded up to a multiple of 12 */
     float *rows;    /* n_feat + 1 rows of stride floats (16-byte aligned),
                        the padding 0: a row of zeros, then the weights, each
                        already times its family's weight; a table's row
@@ -371,6 +387,7 @@ typedef struct {
     size_t g3_mask; /* the index's 3 * g3_bits bits */
     uint8_t g3_code[128];
     uint8_t *row_word;  /* per row: flags, see intent.c */
+    uint8_t *row_grams; /* per row: a word row's number of character grams */
     uint32_t *row_name; /* name offset of each weight row */
     uint16_t *row_nlen; /* name length of each weight row */
     char *names;
@@ -628,7 +645,8 @@ void classify_sentiment(classify_run *run);
 /* After the threat stage: abuse or a threat aimed at staff is hostile,
  * whatever its words (sentiment.c). */
 void classify_sentiment_hostile(classify_run *run);
-/* Threat, emotion, urgency and preferences, in that order (stages.c). */
+/* Threat, intent (when there is a model; its heads may raise the threat
+ * reading), emotion, urgency and preferences, in that order (stages.c). */
 void classify_rule_stages(classify_run *run, const classify_context *ctx);
 void classify_intent_stage(classify_run *run);
 /* The intent features of an already tokenized text. */

@@ -372,7 +372,7 @@ static void fold_gram(uint64_t hash, const char *gram, size_t len, void *arg)
     if (!r1)
         return;
     const float *g = a->m->rows + (size_t)r1 * a->m->stride;
-    for (size_t k = 0; k < a->m->n_class; k++)
+    for (size_t k = 0; k < a->m->n_col; k++)
         a->row[k] += a->wt * g[k];
 }
 
@@ -385,6 +385,7 @@ void intent_model_fini(intent_model *m)
     free(m->gslots);
     free(m->g3);
     free(m->row_word);
+    free(m->row_grams);
     free(m->row_name);
     free(m->row_nlen);
     free(m->names);
@@ -435,6 +436,47 @@ static long parse_count(const char *s, const char *prefix, long max)
     if (errno || end == s + pl || *end != '\0' || v < 1 || v > max)
         return -1;
     return v;
+}
+
+/* Parses "head NAME P": the heads attune knows and the level each raises
+ * the threat reading to. */
+static int parse_head(const char *s, intent_head *h)
+{
+    static const struct {
+        const char *name;
+        classify_threat_level level;
+    } known[] = {{"threat", CLASSIFY_THREAT_THREAT}, {"hostile", CLASSIFY_THREAT_ABUSE}};
+    if (strncmp(s, "head ", 5) != 0)
+        return 0;
+    s += 5;
+    const char *sp = strchr(s, ' ');
+    if (!sp)
+        return 0;
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+        const size_t n = strlen(known[k].name);
+        if ((size_t)(sp - s) != n || memcmp(s, known[k].name, n) != 0)
+            continue;
+        char *end;
+        errno = 0;
+        const float at = strtof(sp + 1, &end);
+        if (errno || end == sp + 1 || *end != '\0' || !(at > 0.0f && at < 1.0f))
+            return 0;
+        memcpy(h->name, known[k].name, n + 1);
+        h->level = known[k].level;
+        h->at = at;
+        h->at_log_odds = logf(at / (1.0f - at));
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether a head before head h has this name. */
+static int head_named(const intent_model *m, size_t h, const char *name)
+{
+    for (size_t k = 0; k < h; k++)
+        if (strcmp(m->heads[k].name, name) == 0)
+            return 1;
+    return 0;
 }
 
 /* Rows of stride floats, 16-byte aligned (whole vectors at prediction),
@@ -537,8 +579,13 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         }                                                                                          \
     } while (0)
     NEXT_LINE();
-    if (strcmp(line, "attune-intent-model 3") != 0) {
-        why = "not an attune intent model of version 3 (retrain older models with attune-train)";
+    /* version 4 adds the heads; the features are those of version 3 */
+    const int version = strcmp(line, "attune-intent-model 4") == 0   ? 4
+                        : strcmp(line, "attune-intent-model 3") == 0 ? 3
+                                                                     : 0;
+    if (!version) {
+        why = "not an attune intent model of version 3 or 4 (retrain older models with "
+              "attune-train)";
         err = ATTUNE_ERR_PARSE;
         goto out;
     }
@@ -567,7 +614,26 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         }
         memcpy(m->labels[i], line + 6, ll - 6 + 1);
     }
-    m->bias_w = calloc(m->n_class, sizeof *m->bias_w);
+    if (version == 4) {
+        NEXT_LINE();
+        long nh = strcmp(line, "heads 0") == 0 ? 0 : parse_count(line, "heads ", INTENT_MAX_HEADS);
+        if (nh < 0) {
+            why = "want: heads H (0 to 2)";
+            err = ATTUNE_ERR_PARSE;
+            goto out;
+        }
+        m->n_head = (size_t)nh;
+        for (size_t h = 0; h < m->n_head; h++) {
+            NEXT_LINE();
+            if (!parse_head(line, &m->heads[h]) || head_named(m, h, m->heads[h].name)) {
+                why = "want: head threat|hostile P (each once, 0 < P < 1)";
+                err = ATTUNE_ERR_PARSE;
+                goto out;
+            }
+        }
+    }
+    m->n_col = m->n_class + m->n_head;
+    m->bias_w = calloc(m->n_col, sizeof *m->bias_w);
     if (!m->bias_w) {
         err = ATTUNE_ERR_NOMEM;
         why = "out of memory";
@@ -583,7 +649,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         }
         m->bias_value = strtof(line + 5, &end);
         if (end == line + 5 || !isfinite(m->bias_value) ||
-            !parse_weights(end, m->bias_w, m->n_class)) {
+            !parse_weights(end, m->bias_w, m->n_col)) {
             why = "bad bias line";
             err = ATTUNE_ERR_PARSE;
             goto out;
@@ -598,18 +664,20 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     }
     m->n_feat = (size_t)nf;
     /* rows of whole chunks of twelve floats, which prediction sums in
-     * registers (one chunk for the shipped model's ten labels), with a
-     * column past the labels: a word row's count of grams (see below) */
-    m->stride = (m->n_class + INTENT_CHUNK) / INTENT_CHUNK * INTENT_CHUNK;
+     * registers (one chunk for the shipped model's ten labels and two
+     * heads) */
+    m->stride = (m->n_col + INTENT_CHUNK - 1) / INTENT_CHUNK * INTENT_CHUNK;
     m->rows = alloc_rows(m->n_feat + 1, m->stride);
     m->weights = m->rows ? m->rows + m->stride : NULL;
     m->bias = alloc_rows(1, m->stride);
     m->row_word = calloc(m->n_feat, sizeof *m->row_word);
+    m->row_grams = calloc(m->n_feat, sizeof *m->row_grams);
     m->row_name = calloc(m->n_feat, sizeof *m->row_name);
     m->row_nlen = calloc(m->n_feat, sizeof *m->row_nlen);
     size_t names_cap = 1 << 16;
     m->names = malloc(names_cap);
-    if (!m->weights || !m->bias || !m->row_word || !m->row_name || !m->row_nlen || !m->names) {
+    if (!m->weights || !m->bias || !m->row_word || !m->row_grams || !m->row_name || !m->row_nlen ||
+        !m->names) {
         err = ATTUNE_ERR_NOMEM;
         why = "out of memory";
         goto out;
@@ -624,7 +692,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         }
         *tab = '\0';
         size_t nl = (size_t)(tab - line);
-        if (!parse_weights(tab + 1, m->weights + r * m->stride, m->n_class)) {
+        if (!parse_weights(tab + 1, m->weights + r * m->stride, m->n_col)) {
             why = "bad weights";
             err = ATTUNE_ERR_PARSE;
             goto out;
@@ -764,15 +832,15 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
         if (name[0] != 'w')
             continue;
         float *row = m->weights + r * m->stride;
-        for (size_t c = 0; c < m->n_class; c++)
+        for (size_t c = 0; c < m->n_col; c++)
             row[c] *= INTENT_W_WORD;
         fold_arg fa = {m, row, INTENT_W_CHAR};
         size_t wl = strlen(name + 2);
         size_t ng = word_grams(name + 2, wl, fold_gram, &fa);
-        /* the squared length counts every gram of the word, found or not:
-         * the column past the labels holds their number, so that the sums
-         * count them (exactly: small whole numbers) */
-        row[m->n_class] = (float)ng;
+        /* the squared length counts every gram of the word, found or not
+         * (a word has at most CTOK_MAX_LEN + 2 code points, so its count
+         * fits a byte) */
+        m->row_grams[r] = (uint8_t)ng;
         /* keyed by the word in the lexicon's table, see
          * intent_model_index_words */
         m->row_word[r] = INTENT_ROW_WORD;
@@ -787,7 +855,7 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
                    : name[0] == 'p' ? INTENT_W_PASSIVE
                                     : 1.0f;
         if (wt != 1.0f)
-            for (size_t c = 0; c < m->n_class; c++)
+            for (size_t c = 0; c < m->n_col; c++)
                 m->weights[r * m->stride + c] *= wt;
     }
     if (!build_gram3_table(m, n_gram)) {
@@ -800,10 +868,13 @@ attune_err intent_model_load(intent_model *m, const char *path, char *errstr, si
     m->h_eos = ctok_hash_bytes("</s>", 4);
     for (size_t c = 0; c < m->n_class; c++)
         m->bias[c] = m->bias_w[c] * m->bias_value;
-    /* the padding's log-odds are then -inf whatever the sums there: its
-     * probabilities come out 0 (see classify_intent_stage) */
+    /* the heads' and the padding's log-odds are then -inf whatever the sums
+     * there: their probabilities among the labels come out 0 (see
+     * intent_predict; a head is read on its own, intent_heads) */
     for (size_t c = m->n_class; c < m->stride; c++)
         m->bias[c] = -INFINITY;
+    for (size_t h = 0; h < m->n_head; h++)
+        m->heads[h].bias = m->bias_w[m->n_class + h] * m->bias_value;
 #undef NEXT_LINE
 out:
     free(line);
@@ -1062,6 +1133,7 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
     const float *rows = m->rows;
     const uint64_t *slots = m->slots;
     const int32_t ed_from = m->ed_from;
+    const uint8_t *grams = m->row_grams;
     /* the words' rows came with their lexicon look-ups (analyse) */
     const int32_t *irow = run->intent_row;
     const ctok *t = tb->tok;
@@ -1088,8 +1160,8 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
         }
         int ed; /* a word in -ed, for the passive feature */
         if (r >= 0) {
-            /* its grams are counted in the sums' column n_class */
             hp = take_row(hp, acc, rows + ((size_t)r + 1) * stride, sum12);
+            n_char += grams[r];
             if (first) {
                 const uint32_t r1 = slots_find(slots, mask, bigram_key(first, h));
                 if (r1)
@@ -1167,7 +1239,7 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
     if (s->n_hit > INTENT_MAX_HITS)
         s->n_hit = INTENT_MAX_HITS;
     s->n_words = n_words;
-    s->n_char = n_char + (size_t)s->sc[m->n_class];
+    s->n_char = n_char;
 }
 
 /* The three distinct rows that pushed hardest for the label, by their
@@ -1349,6 +1421,50 @@ static inline __attribute__((always_inline)) void divide_by(float *p, float div)
     }
 }
 
+/* Evidence for column col: the three distinct rows (a known word with its
+ * character grams, a bigram, a gram of an unknown word) that pushed hardest
+ * for it (a row already kept (a repeated word) is not a new reason; ties go
+ * to the earlier hit). */
+static inline __attribute__((always_inline)) void
+row_evidence(classify_run *run, intent_sums *s, size_t col, float norm, size_t stride,
+             classify_evidence_kind kind, const char *rule)
+{
+    const intent_model *m = &run->c->intent;
+    evidence_top top;
+    evidence_of(&top, s->hit, s->n_hit, col);
+    for (int t = 0; t < 3 && top.row[t]; t++) {
+        const size_t row = (size_t)(top.row[t] - m->weights) / stride;
+        classify_evidence_add_text(run, kind, rule, m->names + m->row_name[row], m->row_nlen[row],
+                                   top.w[t] * norm);
+    }
+}
+
+/* The heads (see intent_head): a head whose probability reaches its
+ * threshold raises the threat reading to its level, with its probability
+ * as the confidence and, as evidence, the head and the rows that pushed
+ * hardest for it. Out of line: few texts have a head to read (the
+ * threshold is compared as log-odds, so no exponential is taken for a
+ * text it does not raise). */
+static __attribute__((noinline)) void intent_heads(classify_run *run, intent_sums *s, float norm,
+                                                   size_t stride)
+{
+    const intent_model *m = &run->c->intent;
+    classify_result *res = run->r;
+    for (size_t h = 0; h < m->n_head; h++) {
+        const intent_head *hd = &m->heads[h];
+        const float z = s->sc[m->n_class + h] * norm + hd->bias;
+        if (res->threat.level >= hd->level || !(z >= hd->at_log_odds))
+            continue;
+        const float p = 1.0f / (1.0f + expf(-z));
+        res->threat.level = hd->level;
+        res->threat.confidence = p;
+        classify_evidence_add_text(run, CLASSIFY_EV_THREAT, "threat_model", hd->name,
+                                   strlen(hd->name), p);
+        row_evidence(run, s, m->n_class + h, norm, stride, CLASSIFY_EV_THREAT,
+                     "threat_model_feature");
+    }
+}
+
 /* The prediction, its confidence and its evidence; stride, sum12 and
  * checked as for intent_collect (a constant stride unrolls the loops over
  * the labels). */
@@ -1375,7 +1491,7 @@ intent_predict(classify_run *run, const size_t stride, const int sum12, const in
     /* the classes' probabilities, before they are made to sum to 1; the
      * padding past the labels holds 0 */
     float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK] __attribute__((aligned(16)));
-    if (m->n_class < 2 || m->n_class >= stride || stride < INTENT_CHUNK)
+    if (m->n_class < 2 || m->n_col > stride || stride < INTENT_CHUNK)
         return; /* (the loader makes no such model) */
     if (m->probabilistic) {
         /* logistic models give log-odds z per class: probs holds exp(-z),
@@ -1464,13 +1580,9 @@ intent_predict(classify_run *run, const size_t stride, const int sum12, const in
      * grams, a bigram, a gram of an unknown word) that pushed hardest for
      * the label (a row already kept (a repeated word) is not a new reason;
      * ties go to the earlier hit) */
-    evidence_top top;
-    evidence_of(&top, s.hit, s.n_hit, best);
-    for (int t = 0; t < 3 && top.row[t]; t++) {
-        const size_t row = (size_t)(top.row[t] - m->weights) / stride;
-        classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
-                                   m->names + m->row_name[row], m->row_nlen[row], top.w[t] * norm);
-    }
+    row_evidence(run, &s, best, norm, stride, CLASSIFY_EV_INTENT, "intent_feature");
+    if (m->n_head)
+        intent_heads(run, &s, norm, stride);
 }
 
 void classify_intent_stage(classify_run *run)

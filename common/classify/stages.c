@@ -1605,6 +1605,10 @@ static void classify_prefs_stage(classify_run *run)
 void classify_rule_stages(classify_run *run, const classify_context *ctx)
 {
     classify_threat_stage(run);
+    /* the model's heads may raise the threat reading, which the stages
+     * after read */
+    if (run->c->has_intent)
+        classify_intent_stage(run);
     classify_sentiment_hostile(run);
     classify_emotion_stage(run);
     classify_urgency_stage(run, ctx);

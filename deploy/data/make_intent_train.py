@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
-"""Builds intent_train.jsonl, the training set of the shipped intent model:
-attune's hand-written examples (intent_examples.tsv, every industry) plus
-banking77's train.csv (Casanueva et al. 2020, PolyAI, CC BY 4.0) with its 77
-banking intents mapped onto attune's ten cross-industry labels. banking77 is
-capped per label so that the hand-written examples keep their weight.
+"""Builds the training sets of the shipped intent model:
+
+- intent_train.jsonl: attune's hand-written examples (intent_examples.tsv,
+  every industry) plus banking77's train.csv (Casanueva et al. 2020, PolyAI,
+  CC BY 4.0) with its 77 banking intents mapped onto attune's ten
+  cross-industry labels. banking77 is capped per label so that the
+  hand-written examples keep their weight.
+- staff_train.jsonl, for the model's threat heads: the messages of
+  staff_examples.tsv (threats, abuse, swearing and calm look-alikes, written
+  blind) plus GoEmotions' train.tsv (Demszky et al. 2020, Google Research,
+  Apache-2.0: Reddit comments) as general text that is neither: a fixed
+  sample of the comments none of whose emotions is of anger, disgust or
+  fear, so that insults and menace among them are not taught as calm.
 
 Usage: python3 deploy/data/make_intent_train.py  (banking77 from
 $ATTUNE_SHARED_DATA, else <repo>/../shared/data; writes next to this script)
@@ -18,6 +26,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DATA = os.environ.get("ATTUNE_SHARED_DATA", os.path.join(REPO, "..", "shared", "data"))
 CAP_PER_LABEL = 500
+GENERAL_NEGATIVES = 10000
+# GoEmotions ids (emotions.txt) of anger, annoyance, disapproval, disgust,
+# fear and nervousness
+NOT_CALM = {2, 3, 10, 11, 14, 19}
 
 MAPPING = {
     "billing": """card_payment_wrong_exchange_rate extra_charge_on_statement pending_cash_withdrawal
@@ -65,7 +77,7 @@ def main():
     rows = []
     for label, texts in sorted(by_label.items()):
         # a fixed, content-based sample: the same every run
-        texts.sort(key=lambda t: hashlib.sha1(t.encode("utf-8")).hexdigest())
+        texts.sort(key=by_hash)
         rows += [(t, label) for t in texts[:CAP_PER_LABEL]]
     with open(os.path.join(HERE, "intent_examples.tsv"), encoding="utf-8") as f:
         for line in f:
@@ -79,6 +91,34 @@ def main():
         for text, label in rows:
             f.write(json.dumps({"text": text, "label": label}, ensure_ascii=False) + "\n")
     print(f"intent_train.jsonl: {len(rows)} examples")
+    staff_train()
+
+
+def by_hash(t):
+    return hashlib.sha1(t.encode("utf-8")).hexdigest()
+
+
+def staff_train():
+    rows = []
+    with open(os.path.join(HERE, "staff_examples.tsv"), encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            label, text = line.split("\t", 1)
+            rows.append((text, label))
+    calm = []
+    with open(os.path.join(DATA, "emotion", "train.tsv"), encoding="utf-8") as f:
+        for line in f:
+            text, ids, _ = line.rstrip("\n").split("\t")
+            if not NOT_CALM & {int(x) for x in ids.split(",")}:
+                calm.append(text)
+    calm.sort(key=by_hash)
+    rows += [(t, "none") for t in calm[:GENERAL_NEGATIVES]]
+    with open(os.path.join(HERE, "staff_train.jsonl"), "w", encoding="utf-8") as f:
+        for text, label in rows:
+            f.write(json.dumps({"text": text, "label": label}, ensure_ascii=False) + "\n")
+    print(f"staff_train.jsonl: {len(rows)} examples")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,18 @@
 /* attune-train: trains the intent model of attune-classify.
  *
  *   attune-train --data FILE --out MODEL [--solver lr|svm|cs] [--C N]
- *                [--min-count N]
+ *                [--min-count N] [--staff FILE [--head-C N]
+ *                [--threat-at P] [--hostile-at P]]
  *   attune-train --data FILE --cv K [--solver ...] [--C N] [--min-count N]
  *       K-fold cross-validation accuracy on FILE alone (to choose C and the
  *       solver on training data, never on held-out data); writes no model.
  *
- * FILE holds JSON lines {"text": ..., "label": ...}. Features are the ones
+ * FILE holds JSON lines {"text": ..., "label": ...}. With --staff, a second
+ * file of messages labelled with the threat reading a careful reader gives
+ * them (none, profanity, abuse, threat) trains the model's two heads, which
+ * are binary logistic models over the same features: "threat" (a threat of
+ * harm) and "hostile" (abuse or a threat). The intent examples are their
+ * negatives too: a request is neither. Features are the ones
  * the classifier computes at run time (classify_intent_features), so a model
  * always means the same thing in training and in service; the optimisation
  * itself is LIBLINEAR's. The model file format is described in
@@ -46,7 +52,8 @@ typedef struct {
 } vocab;
 
 typedef struct {
-    int label;
+    int label;       /* the intent label, or for a staff example its reading */
+    int staff;       /* from the --staff file */
     double norm_sq;  /* sum of squared weights, including features dropped later */
     size_t feat_off; /* into the flat list of feature indices */
     uint32_t n_feat;
@@ -145,17 +152,53 @@ static int label_index(char labels[][CLASSIFY_LABEL_MAX], int *n, const char *na
     return (*n)++;
 }
 
+/* The readings of a staff example, in order of gravity; the heads are
+ * trained on them (see head_positive). */
+static const char *const staff_labels[] = {"none", "profanity", "abuse", "threat"};
+#define STAFF_ABUSE 2
+#define STAFF_THREAT 3
+/* A feature only the staff examples have is kept from this many
+ * occurrences on: one seen once is mostly a name or a typo, and there are
+ * many (the heads' general-text negatives bring a large vocabulary). */
+#define STAFF_MIN_COUNT 2
+
+/* The heads, in the order of their columns: a name the model loader knows
+ * and the least reading of its positive examples. */
+static const struct {
+    const char *name;
+    int from;
+} heads[] = {{"threat", STAFF_THREAT}, {"hostile", STAFF_ABUSE}};
+#define N_HEADS ((int)(sizeof heads / sizeof heads[0]))
+
 static void usage(FILE *f)
 {
     fputs("usage: attune-train --data FILE --out MODEL [--solver lr|svm|cs] [--C N]\n"
-          "                    [--min-count N]\n"
+          "                    [--min-count N] [--staff FILE [--head-C N]\n"
+          "                    [--threat-at P] [--hostile-at P]]\n"
           "  FILE: JSON lines {\"text\": ..., \"label\": ...}\n"
           "  --solver  lr: logistic regression (default, calibrated confidences)\n"
           "            svm: L2-loss linear SVM; cs: Crammer-Singer multi-class SVM\n"
           "  --C       regularisation cost (default 10 for lr, 1 for svm/cs)\n"
           "  --min-count  drop features seen fewer times (default 1)\n"
-          "  --cv K    print K-fold cross-validation accuracy instead of writing a model\n",
+          "  --cv K    print K-fold cross-validation accuracy instead of writing a model\n"
+          "  --staff FILE  JSON lines {\"text\": ..., \"label\": none|profanity|abuse|threat}:\n"
+          "            trains the heads \"threat\" and \"hostile\" (abuse or threat)\n"
+          "  --head-C  the heads' regularisation cost (default 10)\n"
+          "  --threat-at, --hostile-at  the probability from which a head raises the\n"
+          "            threat reading (defaults 0.5 and 0.5)\n",
           f);
+}
+
+/* Whether a probability argument is in (0, 1). */
+static int parse_prob_arg(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0 && v < 1))
+        return -1;
+    *out = v;
+    return 0;
 }
 
 static int parse_double_arg(const char *s, double *out)
@@ -169,10 +212,63 @@ static int parse_double_arg(const char *s, double *out)
     return 0;
 }
 
+/* Trains each head on every example, an intent example a negative (a
+ * request is neither a threat nor abuse): the weight of feature f in
+ * w[f] (n_feat + 1 per head), the bias in b. The same features and scaling
+ * as the intent problem ip, and the logistic loss: the heads' outputs are
+ * probabilities. */
+static int train_heads(const struct problem *ip, struct feature_node **xs, const example *ex,
+                       size_t n_ex, double C, double *w, double *b)
+{
+    const int n_feat = ip->n - 1;
+    double *y = malloc(n_ex * sizeof *y);
+    if (!y)
+        return -1;
+    for (int h = 0; h < N_HEADS; h++) {
+        for (size_t e = 0; e < n_ex; e++)
+            y[e] = ex[e].staff && ex[e].label >= heads[h].from;
+        struct problem p = {.l = (int)n_ex, .n = ip->n, .y = y, .x = xs, .bias = 1.0};
+        struct parameter param = {.solver_type = L2R_LR, .eps = 0.01, .C = C, .p = 0.1};
+        struct model *hm = train(&p, &param);
+        if (!hm) {
+            free(y);
+            return -1;
+        }
+        int lab[2];
+        get_labels(hm, lab);
+        const int pos = lab[0] == 1 ? 0 : 1;
+        for (int f = 1; f <= n_feat; f++)
+            w[(size_t)h * (size_t)(n_feat + 1) + (size_t)f] = get_decfun_coef(hm, f, pos);
+        b[h] = get_decfun_bias(hm, pos);
+        free_and_destroy_model(&hm);
+    }
+    free(y);
+    return 0;
+}
+
+/* Whether each head has positive and negative staff examples. */
+static int heads_trainable(const example *ex, size_t n_ex)
+{
+    for (int h = 0; h < N_HEADS; h++) {
+        size_t pos = 0, neg = 0;
+        for (size_t e = 0; e < n_ex; e++)
+            if (ex[e].staff)
+                ex[e].label >= heads[h].from ? pos++ : neg++;
+        if (!pos || !neg) {
+            fprintf(stderr,
+                    "attune-train: the staff file wants examples in and out of head %s (%zu and "
+                    "%zu)\n",
+                    heads[h].name, pos, neg);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
-    const char *data = NULL, *out_path = NULL, *solver = "lr";
-    double C = 0;
+    const char *data = NULL, *out_path = NULL, *solver = "lr", *staff = NULL;
+    double C = 0, head_C = 10, head_at[N_HEADS] = {0.5, 0.5};
     long min_count = 1;
     long cv_folds = 0;
     for (int i = 1; i < argc; i++) {
@@ -180,6 +276,21 @@ int main(int argc, char **argv)
             data = argv[++i];
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out_path = argv[++i];
+        } else if (strcmp(argv[i], "--staff") == 0 && i + 1 < argc) {
+            staff = argv[++i];
+        } else if (strcmp(argv[i], "--head-C") == 0 && i + 1 < argc) {
+            if (parse_double_arg(argv[++i], &head_C) != 0) {
+                fputs("attune-train: --head-C wants a positive number\n", stderr);
+                return 2;
+            }
+        } else if ((strcmp(argv[i], "--threat-at") == 0 || strcmp(argv[i], "--hostile-at") == 0) &&
+                   i + 1 < argc) {
+            const int h = strcmp(argv[i], "--threat-at") == 0 ? 0 : 1;
+            if (parse_prob_arg(argv[++i], &head_at[h]) != 0) {
+                fprintf(stderr, "attune-train: %s wants a probability between 0 and 1\n",
+                        argv[i - 1]);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--solver") == 0 && i + 1 < argc) {
             solver = argv[++i];
         } else if (strcmp(argv[i], "--C") == 0 && i + 1 < argc) {
@@ -245,6 +356,7 @@ int main(int argc, char **argv)
     double *ys = NULL;
     uint32_t *remap = NULL;
     float *weight_of = NULL;
+    double *head_w = NULL, head_b[N_HEADS] = {0};
     struct model *model = NULL;
     char labels[CLASSIFY_MAX_INTENTS][CLASSIFY_LABEL_MAX];
     int n_labels = 0;
@@ -252,98 +364,130 @@ int main(int argc, char **argv)
     memset(&v, 0, sizeof v);
     char tmp_path[4096];
 
-    in = fopen(data, "r");
-    if (!in) {
-        fprintf(stderr, "attune-train: %s: %s\n", data, strerror(errno));
-        goto out;
-    }
     line = malloc(TRAIN_MAX_LINE + 2);
     if (!line)
         goto oom;
-    unsigned lineno = 0;
-    while (fgets(line, TRAIN_MAX_LINE + 2, in)) {
-        lineno++;
-        size_t n = strlen(line);
-        if (n > 0 && line[n - 1] == '\n')
-            line[--n] = '\0';
-        else if (!feof(in)) {
-            fprintf(stderr, "attune-train: %s:%u: line longer than %d bytes\n", data, lineno,
-                    TRAIN_MAX_LINE);
-            goto out;
-        }
-        if (n == 0)
+    /* the intent examples first, so that their features are numbered as
+     * without --staff (the intent columns come out the same) */
+    size_t n_intent = 0, intent_vocab = 0;
+    for (int file = 0; file < 2; file++) {
+        const char *path = file ? staff : data;
+        if (!path)
             continue;
-        cJSON *j = NULL;
-        char why[160];
-        if (json_parse(line, n, CLASSIFY_BATCH_MAX_DEPTH, &j, why, sizeof why) != ATTUNE_OK) {
-            fprintf(stderr, "attune-train: %s:%u: %s\n", data, lineno, why);
+        in = fopen(path, "r");
+        if (!in) {
+            fprintf(stderr, "attune-train: %s: %s\n", path, strerror(errno));
             goto out;
         }
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "text");
-        const cJSON *l = cJSON_GetObjectItemCaseSensitive(j, "label");
-        if (!cJSON_IsString(t) || !cJSON_IsString(l)) {
-            fprintf(stderr, "attune-train: %s:%u: want {\"text\": string, \"label\": string}\n",
-                    data, lineno);
-            cJSON_Delete(j);
-            goto out;
-        }
-        int li = label_index(labels, &n_labels, l->valuestring);
-        if (li < 0) {
-            fprintf(stderr,
+        unsigned lineno = 0;
+        while (fgets(line, TRAIN_MAX_LINE + 2, in)) {
+            lineno++;
+            size_t n = strlen(line);
+            if (n > 0 && line[n - 1] == '\n')
+                line[--n] = '\0';
+            else if (!feof(in)) {
+                fprintf(stderr, "attune-train: %s:%u: line longer than %d bytes\n", path, lineno,
+                        TRAIN_MAX_LINE);
+                goto out;
+            }
+            if (n == 0)
+                continue;
+            cJSON *j = NULL;
+            char why[160];
+            if (json_parse(line, n, CLASSIFY_BATCH_MAX_DEPTH, &j, why, sizeof why) != ATTUNE_OK) {
+                fprintf(stderr, "attune-train: %s:%u: %s\n", path, lineno, why);
+                goto out;
+            }
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "text");
+            const cJSON *l = cJSON_GetObjectItemCaseSensitive(j, "label");
+            if (!cJSON_IsString(t) || !cJSON_IsString(l)) {
+                fprintf(stderr, "attune-train: %s:%u: want {\"text\": string, \"label\": string}\n",
+                        path, lineno);
+                cJSON_Delete(j);
+                goto out;
+            }
+            int li = -1;
+            if (file) {
+                for (int k = 0; k < (int)(sizeof staff_labels / sizeof staff_labels[0]); k++)
+                    if (strcmp(l->valuestring, staff_labels[k]) == 0)
+                        li = k;
+                if (li < 0) {
+                    fprintf(stderr,
+                            "attune-train: %s:%u: want a label none, profanity, abuse or threat\n",
+                            path, lineno);
+                    cJSON_Delete(j);
+                    goto out;
+                }
+            } else {
+                li = label_index(labels, &n_labels, l->valuestring);
+            }
+            if (li < 0) {
+                fprintf(
+                    stderr,
                     "attune-train: %s:%u: bad label (empty, spaces, >= %d bytes or > %d labels)\n",
-                    data, lineno, CLASSIFY_LABEL_MAX, CLASSIFY_MAX_INTENTS);
+                    path, lineno, CLASSIFY_LABEL_MAX, CLASSIFY_MAX_INTENTS);
+                cJSON_Delete(j);
+                goto out;
+            }
+            if (n_ex >= TRAIN_MAX_EXAMPLES) {
+                fprintf(stderr, "attune-train: more than %d examples\n", TRAIN_MAX_EXAMPLES);
+                cJSON_Delete(j);
+                goto out;
+            }
+            v.cur_n = 0;
+            double norm_sq =
+                classify_intent_features(t->valuestring, strlen(t->valuestring), 1, on_feature, &v);
             cJSON_Delete(j);
-            goto out;
-        }
-        if (n_ex >= TRAIN_MAX_EXAMPLES) {
-            fprintf(stderr, "attune-train: more than %d examples\n", TRAIN_MAX_EXAMPLES);
-            cJSON_Delete(j);
-            goto out;
-        }
-        v.cur_n = 0;
-        double norm_sq =
-            classify_intent_features(t->valuestring, strlen(t->valuestring), 1, on_feature, &v);
-        cJSON_Delete(j);
-        if (v.oom)
-            goto oom;
-        if (n_ex == ex_cap) {
-            ex_cap = ex_cap ? ex_cap * 2 : 1024;
-            example *ne = realloc(ex, ex_cap * sizeof *ne);
-            if (!ne)
+            if (v.oom)
                 goto oom;
-            ex = ne;
+            if (n_ex == ex_cap) {
+                ex_cap = ex_cap ? ex_cap * 2 : 1024;
+                example *ne = realloc(ex, ex_cap * sizeof *ne);
+                if (!ne)
+                    goto oom;
+                ex = ne;
+            }
+            if (flat_n + v.cur_n > TRAIN_MAX_OCCURRENCES) {
+                fputs("attune-train: too many feature occurrences\n", stderr);
+                goto out;
+            }
+            if (flat_n + v.cur_n > flat_cap) {
+                size_t nc = flat_cap ? flat_cap : 1 << 20;
+                while (nc < flat_n + v.cur_n)
+                    nc *= 2;
+                uint32_t *nf = realloc(flat, nc * sizeof *nf);
+                if (!nf)
+                    goto oom;
+                flat = nf;
+                flat_cap = nc;
+            }
+            if (v.cur_n > 0)
+                memcpy(flat + flat_n, v.cur, v.cur_n * sizeof *flat);
+            ex[n_ex].label = li;
+            ex[n_ex].staff = file;
+            ex[n_ex].norm_sq = norm_sq;
+            ex[n_ex].feat_off = flat_n;
+            ex[n_ex].n_feat = (uint32_t)v.cur_n;
+            flat_n += v.cur_n;
+            n_ex++;
         }
-        if (flat_n + v.cur_n > TRAIN_MAX_OCCURRENCES) {
-            fputs("attune-train: too many feature occurrences\n", stderr);
+        if (ferror(in)) {
+            fprintf(stderr, "attune-train: %s: read error\n", path);
             goto out;
         }
-        if (flat_n + v.cur_n > flat_cap) {
-            size_t nc = flat_cap ? flat_cap : 1 << 20;
-            while (nc < flat_n + v.cur_n)
-                nc *= 2;
-            uint32_t *nf = realloc(flat, nc * sizeof *nf);
-            if (!nf)
-                goto oom;
-            flat = nf;
-            flat_cap = nc;
+        fclose(in);
+        in = NULL;
+        if (!file) {
+            n_intent = n_ex;
+            intent_vocab = v.used;
         }
-        if (v.cur_n > 0)
-            memcpy(flat + flat_n, v.cur, v.cur_n * sizeof *flat);
-        ex[n_ex].label = li;
-        ex[n_ex].norm_sq = norm_sq;
-        ex[n_ex].feat_off = flat_n;
-        ex[n_ex].n_feat = (uint32_t)v.cur_n;
-        flat_n += v.cur_n;
-        n_ex++;
     }
-    if (ferror(in)) {
-        fprintf(stderr, "attune-train: %s: read error\n", data);
-        goto out;
-    }
-    if (n_ex == 0 || n_labels < 2) {
+    if (n_intent == 0 || n_labels < 2) {
         fputs("attune-train: need examples of at least two labels\n", stderr);
         goto out;
     }
+    if (staff && !heads_trainable(ex, n_ex))
+        goto out;
 
     /* features seen too rarely are dropped; the rest are renumbered densely */
     remap = calloc(v.used + 1, sizeof *remap);
@@ -364,7 +508,11 @@ int main(int argc, char **argv)
         }
     uint32_t n_feat = 0;
     for (size_t i = 1; i <= v.used; i++)
-        remap[i] = count_of[i] >= (uint32_t)min_count ? ++n_feat : 0;
+        remap[i] = count_of[i] >= (uint32_t)(i > intent_vocab && min_count < STAFF_MIN_COUNT
+                                                 ? STAFF_MIN_COUNT
+                                                 : min_count)
+                       ? ++n_feat
+                       : 0;
     /* name_of by new index */
     uint32_t *kept_name = calloc((size_t)n_feat + 1, sizeof *kept_name);
     weight_of = calloc((size_t)n_feat + 1, sizeof *weight_of);
@@ -418,7 +566,8 @@ int main(int argc, char **argv)
         nodes[pos].value = 0;
         pos++;
     }
-    struct problem prob = {.l = (int)n_ex, .n = (int)n_feat + 1, .y = ys, .x = xs, .bias = 1.0};
+    /* the intent problem is the intent examples (the first n_intent) */
+    struct problem prob = {.l = (int)n_intent, .n = (int)n_feat + 1, .y = ys, .x = xs, .bias = 1.0};
     struct parameter param = {.solver_type = solver_type,
                               .eps = solver_type == L2R_LR ? 0.01 : 0.1,
                               .C = C,
@@ -434,22 +583,25 @@ int main(int argc, char **argv)
         goto out;
     }
     set_print_string_function(quiet);
-    fprintf(stderr, "attune-train: %zu examples, %d labels, %u features, solver %s, C=%g\n", n_ex,
-            n_labels, n_feat, solver, C);
+    fprintf(stderr, "attune-train: %zu examples, %d labels, %u features, solver %s, C=%g\n",
+            n_intent, n_labels, n_feat, solver, C);
+    if (staff)
+        fprintf(stderr, "attune-train: %zu staff examples for the heads, C=%g\n", n_ex - n_intent,
+                head_C);
     if (cv_folds) {
-        double *target = malloc(n_ex * sizeof *target);
+        double *target = malloc(n_intent * sizeof *target);
         if (!target) {
             free(kept_name);
             goto oom;
         }
         cross_validation(&prob, &param, (int)cv_folds, target);
         size_t right = 0;
-        for (size_t e = 0; e < n_ex; e++)
+        for (size_t e = 0; e < n_intent; e++)
             right += (int)target[e] == ex[e].label;
         free(target);
         free(kept_name);
         printf("cv %ld folds, solver %s, C=%g: accuracy %.4f\n", cv_folds, solver, C,
-               (double)right / (double)n_ex);
+               (double)right / (double)n_intent);
         status = 0;
         goto out;
     }
@@ -458,6 +610,14 @@ int main(int argc, char **argv)
         free(kept_name);
         goto oom;
     }
+    if (staff) {
+        head_w = calloc((size_t)N_HEADS * ((size_t)n_feat + 1), sizeof *head_w);
+        if (!head_w || train_heads(&prob, xs, ex, n_ex, head_C, head_w, head_b) != 0) {
+            free(kept_name);
+            goto oom;
+        }
+    }
+    const int n_heads = staff ? N_HEADS : 0;
     /* liblinear numbers classes in the order it met them; map to ours */
     int lab[CLASSIFY_MAX_INTENTS];
     int nr_class = get_nr_class(model);
@@ -489,8 +649,10 @@ int main(int argc, char **argv)
         goto oom;
     }
     for (uint32_t f = 1; f <= n_feat; f++) {
-        for (int k = 0; k < n_labels; k++) {
-            double w = col_of[k] >= 0 ? get_decfun_coef(model, (int)f, col_of[k]) : 0;
+        for (int k = 0; k < n_labels + n_heads; k++) {
+            double w = k >= n_labels    ? head_w[(size_t)(k - n_labels) * (n_feat + 1) + f]
+                       : col_of[k] >= 0 ? get_decfun_coef(model, (int)f, col_of[k])
+                                        : 0;
             if (fabs(w) >= 5e-4) {
                 keep[f] = 1;
                 kept++;
@@ -498,12 +660,22 @@ int main(int argc, char **argv)
             }
         }
     }
-    fprintf(out, "attune-intent-model 3\nsolver %s\nclasses %d\n", solver, n_labels);
+    /* version 4 only when there are heads: a model without is version 3,
+     * byte for byte as before */
+    fprintf(out, "attune-intent-model %d\nsolver %s\nclasses %d\n", n_heads ? 4 : 3, solver,
+            n_labels);
     for (int k = 0; k < n_labels; k++)
         fprintf(out, "label %s\n", labels[k]);
+    if (n_heads) {
+        fprintf(out, "heads %d\n", n_heads);
+        for (int h = 0; h < n_heads; h++)
+            fprintf(out, "head %s %.3g\n", heads[h].name, head_at[h]);
+    }
     fputs("bias 1", out);
     for (int k = 0; k < n_labels; k++)
         fprintf(out, " %.5g", col_of[k] >= 0 ? get_decfun_bias(model, col_of[k]) : -10.0);
+    for (int h = 0; h < n_heads; h++)
+        fprintf(out, " %.5g", head_b[h]);
     fprintf(out, "\nfeatures %zu\n", kept);
     for (uint32_t f = 1; f <= n_feat; f++) {
         if (!keep[f])
@@ -513,6 +685,8 @@ int main(int argc, char **argv)
         for (int k = 0; k < n_labels; k++)
             fprintf(out, "%s%.4g", k ? " " : "",
                     col_of[k] >= 0 ? get_decfun_coef(model, (int)f, col_of[k]) : 0.0);
+        for (int h = 0; h < n_heads; h++)
+            fprintf(out, " %.4g", head_w[(size_t)h * (n_feat + 1) + f]);
         fputc('\n', out);
     }
     free(keep);
@@ -549,6 +723,7 @@ out:
     free(ys);
     free(remap);
     free(weight_of);
+    free(head_w);
     free(v.slots);
     free(v.names);
     free(v.cur);

@@ -1447,13 +1447,16 @@ typedef struct {
 
 typedef struct {
     size_t k, n;
+    size_t nh; /* heads, in the columns after the k labels' */
+    char head_name[2][16];
+    float head_at[2];
     int lr;
     float bias_value;
-    float bias[CLASSIFY_MAX_INTENTS];
+    float bias[CLASSIFY_MAX_INTENTS + 2];
     char labels[CLASSIFY_MAX_INTENTS][CLASSIFY_LABEL_MAX];
     ref_name *names;
     float *w;
-    double score[CLASSIFY_MAX_INTENTS];
+    double score[CLASSIFY_MAX_INTENTS + 2];
 } ref_model;
 
 static int cmp_ref_name(const void *a, const void *b)
@@ -1467,7 +1470,9 @@ static void ref_load(ref_model *m, const char *path)
     assert_non_null(f);
     static char line[16384];
     assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, "attune-intent-model 3\n");
+    const int v4 = strcmp(line, "attune-intent-model 4\n") == 0;
+    if (!v4)
+        assert_string_equal(line, "attune-intent-model 3\n");
     assert_non_null(fgets(line, sizeof line, f));
     m->lr = strcmp(line, "solver lr\n") == 0;
     assert_non_null(fgets(line, sizeof line, f));
@@ -1479,15 +1484,26 @@ static void ref_load(ref_model *m, const char *path)
         assert_true(ll < CLASSIFY_LABEL_MAX);
         memcpy(m->labels[i], line + 6, ll + 1);
     }
+    m->nh = 0;
+    if (v4) {
+        assert_non_null(fgets(line, sizeof line, f));
+        m->nh = strtoul(line + 6, NULL, 10);
+        assert_true(m->nh <= 2);
+        for (size_t h = 0; h < m->nh; h++) {
+            assert_non_null(fgets(line, sizeof line, f));
+            assert_int_equal(sscanf(line, "head %15s %f", m->head_name[h], &m->head_at[h]), 2);
+        }
+    }
+    const size_t cols = m->k + m->nh;
     assert_non_null(fgets(line, sizeof line, f));
     char *p = line + 5;
     m->bias_value = strtof(p, &p);
-    for (size_t i = 0; i < m->k; i++)
+    for (size_t i = 0; i < cols; i++)
         m->bias[i] = strtof(p, &p);
     assert_non_null(fgets(line, sizeof line, f));
     m->n = strtoul(line + 9, NULL, 10);
     m->names = calloc(m->n, sizeof *m->names);
-    m->w = calloc(m->n * m->k, sizeof *m->w);
+    m->w = calloc(m->n * cols, sizeof *m->w);
     assert_non_null(m->names);
     assert_non_null(m->w);
     for (size_t r = 0; r < m->n; r++) {
@@ -1498,8 +1514,8 @@ static void ref_load(ref_model *m, const char *path)
         m->names[r].name = strdup(line);
         m->names[r].row = r;
         p = tab + 1;
-        for (size_t i = 0; i < m->k; i++)
-            m->w[r * m->k + i] = strtof(p, &p);
+        for (size_t i = 0; i < cols; i++)
+            m->w[r * cols + i] = strtof(p, &p);
     }
     fclose(f);
     qsort(m->names, m->n, sizeof *m->names, cmp_ref_name);
@@ -1512,13 +1528,29 @@ static void ref_feature(uint64_t hash, const char *name, size_t name_len, float 
     ref_model *m = arg;
     ref_name key = {(char *)name, 0};
     const ref_name *hit = bsearch(&key, m->names, m->n, sizeof *m->names, cmp_ref_name);
+    const size_t cols = m->k + m->nh;
     if (hit)
-        for (size_t i = 0; i < m->k; i++)
-            m->score[i] += (double)weight * m->w[hit->row * m->k + i];
+        for (size_t i = 0; i < cols; i++)
+            m->score[i] += (double)weight * m->w[hit->row * cols + i];
+}
+
+/* The probability a head gives, in the evidence the threat reading has
+ * for it, or -1 when the head raised nothing. */
+static double head_evidence(const classify_result *r, const char *head)
+{
+    for (unsigned i = 0; i < r->n_evidence; i++)
+        if (r->evidence[i].kind == CLASSIFY_EV_THREAT &&
+            strcmp(r->evidence[i].rule, "threat_model") == 0 &&
+            strcmp(r->evidence[i].text, head) == 0)
+            return r->evidence[i].weight;
+    return -1;
 }
 
 /* Checks classifier c against the definition for each text: the label,
- * and the confidence to 1e-3 (the reference sums in double). */
+ * and the confidence to 1e-3 (the reference sums in double); and each
+ * head: a head whose probability reaches its threshold leaves the threat
+ * reading at its level or above, and a head that raised the reading did so
+ * with its probability. */
 static void check_definition(classify *c, const char *model_path, const char *const *texts,
                              size_t n_texts)
 {
@@ -1547,6 +1579,20 @@ static void check_definition(classify *c, const char *model_path, const char *co
         assert_int_equal(classify_text(c, texts[t], strlen(texts[t]), NULL, &r), ATTUNE_OK);
         assert_string_equal(r.intent.label, m.labels[best]);
         assert_true(fabs(r.intent.confidence - prob[best] / total) < 1e-3);
+        for (size_t h = 0; h < m.nh; h++) {
+            const double z = m.score[m.k + h] * norm + (double)m.bias[m.k + h] * m.bias_value;
+            const double p = 1.0 / (1.0 + exp(-z));
+            const classify_threat_level lv = strcmp(m.head_name[h], "threat") == 0
+                                                 ? CLASSIFY_THREAT_THREAT
+                                                 : CLASSIFY_THREAT_ABUSE;
+            if (p >= m.head_at[h] + 1e-4)
+                assert_true(r.threat.level >= lv);
+            const double ev = head_evidence(&r, m.head_name[h]);
+            if (ev >= 0) {
+                assert_true(fabs(ev - p) < 1e-3);
+                assert_true(p >= m.head_at[h] - 1e-4);
+            }
+        }
     }
     for (size_t r = 0; r < m.n; r++)
         free(m.names[r].name);
@@ -1568,6 +1614,11 @@ static void test_intent_matches_definition(void **state)
         "12 34 56",
         "x",
         "",
+        /* for the heads of the shipped model */
+        "Sleep well tonight.",
+        "I know which bus you get home. Fix my bill.",
+        "you useless waste of space",
+        "the knife set arrived blunt, can I return it?",
     };
     char path[4200];
     snprintf(path, sizeof path, "%s/intent.model", data_dir());
@@ -1766,6 +1817,125 @@ static void test_intent_passive_cancellation(void **state)
     }
     for (size_t i = 0; i < sizeof churn / sizeof churn[0]; i++)
         assert_string_equal(run(churn[i]).intent.label, "cancel");
+}
+
+/* Writes a model of version 4: k labels and the two heads, threat from
+ * 0.6 and hostile from 0.7, over the words "plugh" (both heads) and "zork"
+ * (hostile only) and a gram for the labels. */
+static void write_head_model(FILE *f, int k)
+{
+    fprintf(f, "attune-intent-model 4\nsolver lr\nclasses %d\n", k);
+    for (int i = 0; i < k; i++)
+        fprintf(f, "label l%d\n", i);
+    fputs("heads 2\nhead threat 0.6\nhead hostile 0.7\nbias 1", f);
+    for (int i = 0; i < k; i++)
+        fputs(i == 0 ? " 0.1" : " 0", f);
+    fputs(" -2 -2\nfeatures 3\n", f);
+    static const char *const rows[] = {"w:plugh", "w:zork", "c:zzy"};
+    static const char *const heads[] = {" 8 6", " 0 8", " 0 0"};
+    for (int r = 0; r < 3; r++) {
+        fprintf(f, "%s\t", rows[r]);
+        for (int i = 0; i < k; i++)
+            fputs(i == 0 ? (r == 2 ? "1" : "0") : " 0", f);
+        fprintf(f, "%s\n", heads[r]);
+    }
+}
+
+/* Whether the threat reading has evidence of this rule and text. */
+static int has_threat_evidence(const classify_result *r, const char *rule, const char *text)
+{
+    for (unsigned i = 0; i < r->n_evidence; i++)
+        if (r->evidence[i].kind == CLASSIFY_EV_THREAT && strcmp(r->evidence[i].rule, rule) == 0 &&
+            strcmp(r->evidence[i].text, text) == 0)
+            return 1;
+    return 0;
+}
+
+/* The heads of a model (version 4) read the threat: a head whose
+ * probability reaches its threshold raises the reading to its level (a
+ * threat, or abuse for "hostile"), with the head and the feature that
+ * pushed for it as evidence; below, or when the rules read as much
+ * already, nothing changes. With labels in one chunk of twelve columns
+ * (2 + 2) and in two (11 + 2). */
+static void test_intent_heads(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"plugh plugh",          "zork you", "plugh and zork",
+                                        "hello there",          "xyzzy",    "",
+                                        "I will kill you, zork"};
+    for (int k = 2; k <= 11; k += 9) {
+        char path[] = "/tmp/attune-test-model-XXXXXX";
+        FILE *f = open_temp_model(path);
+        write_head_model(f, k);
+        fclose(f);
+        classify *c = load_with_model(path);
+        check_definition(c, path, texts, sizeof texts / sizeof texts[0]);
+        classify_result r;
+        /* threat: 2 x 8 / sqrt(7.5) - 2, p = 0.98 */
+        assert_int_equal(classify_text(c, "plugh plugh", 11, NULL, &r), ATTUNE_OK);
+        assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
+        assert_true(fabs(r.threat.confidence - head_evidence(&r, "threat")) < 1e-6);
+        assert_true(r.threat.confidence > 0.97f);
+        assert_true(has_threat_evidence(&r, "threat_model_feature", "w:plugh"));
+        assert_true(head_evidence(&r, "hostile") < 0); /* a threat is more */
+        /* hostile: 8 / sqrt(6.75) - 2, p = 0.75 */
+        assert_int_equal(classify_text(c, "zork you", 8, NULL, &r), ATTUNE_OK);
+        assert_int_equal(r.threat.level, CLASSIFY_THREAT_ABUSE);
+        assert_true(head_evidence(&r, "hostile") > 0.7);
+        assert_true(head_evidence(&r, "threat") < 0);
+        /* the rules read a threat already: the heads add nothing */
+        assert_int_equal(classify_text(c, "I will kill you, zork", 21, NULL, &r), ATTUNE_OK);
+        assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
+        assert_true(head_evidence(&r, "hostile") < 0);
+        /* below the thresholds */
+        assert_int_equal(classify_text(c, "hello there", 11, NULL, &r), ATTUNE_OK);
+        assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
+        assert_true(head_evidence(&r, "threat") < 0 && head_evidence(&r, "hostile") < 0);
+        classify_free(c);
+        remove(path);
+    }
+}
+
+/* A model whose head lines are wrong is refused, with the line named. */
+static void test_intent_heads_refused(void **state)
+{
+    (void)state;
+    static const char *const heads[] = {
+        "heads 1\nhead boss 0.5\n",                     /* a head attune does not know */
+        "heads 1\nhead threat 1\n",                     /* not a probability */
+        "heads 1\nhead threat 0\n",                     /* nor this */
+        "heads 1\nhead threat\n",                       /* no threshold */
+        "heads 2\nhead threat 0.5\nhead threat 0.6\n",  /* twice */
+        "heads 3\nhead threat 0.5\nhead hostile 0.5\n", /* too many */
+        "head threat 0.5\n",                            /* no count */
+    };
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        char path[] = "/tmp/attune-test-model-XXXXXX";
+        FILE *f = open_temp_model(path);
+        fprintf(f, "attune-intent-model 4\nsolver lr\nclasses 2\nlabel a\nlabel b\n%s", heads[i]);
+        fputs("bias 1 0 0 0 0\nfeatures 1\nw:x\t1 -1 0 0\n", f);
+        fclose(f);
+        classify *c = NULL;
+        char err[512];
+        classify_options o = {.data_dir = data_dir(), .intent_model = path};
+        assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
+        assert_null(c);
+        assert_non_null(strstr(err, "head"));
+        remove(path);
+    }
+    /* the heads' weights are wanted on every line */
+    char path[] = "/tmp/attune-test-model-XXXXXX";
+    FILE *f = open_temp_model(path);
+    fputs("attune-intent-model 4\nsolver lr\nclasses 2\nlabel a\nlabel b\nheads 1\n"
+          "head hostile 0.5\nbias 1 0 0 0\nfeatures 1\nw:x\t1 -1\n",
+          f);
+    fclose(f);
+    classify *c = NULL;
+    char err[512];
+    classify_options o = {.data_dir = data_dir(), .intent_model = path};
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_non_null(strstr(err, ":10: bad weights"));
+    remove(path);
 }
 
 /* A model of the first format (no passive feature) is refused, with the
@@ -2185,6 +2355,8 @@ int main(void)
         cmocka_unit_test(test_intent_bigram_of_unknown_word),
         cmocka_unit_test(test_intent_passive_cancellation),
         cmocka_unit_test(test_intent_model_version),
+        cmocka_unit_test(test_intent_heads),
+        cmocka_unit_test(test_intent_heads_refused),
         cmocka_unit_test(test_no_intent_model),
         cmocka_unit_test(test_result_reused),
         cmocka_unit_test(test_json),
