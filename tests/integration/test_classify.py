@@ -157,3 +157,83 @@ def test_data_file_term_written_twice_is_refused(tmp_path, fname, line):
     assert r.returncode != 0
     assert f"{fname}:{n}:".encode() in r.stderr
     assert b"already" in r.stderr
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in rows))
+
+
+def staff_rows():
+    """Staff examples over two made-up words, so that what the heads learn
+    is plain: "grimthorn" in threats, "blorvak" in abuse, neither in calm
+    and swearing lines."""
+    rows = []
+    for i in range(40):
+        rows.append((f"grimthorn is coming for the engineer number {i}", "threat"))
+        rows.append((f"you are a blorvak, agent {i}", "abuse"))
+        rows.append((f"my order {i} is late again, please check", "none"))
+        rows.append((f"the damn router broke again on day {i}", "profanity"))
+    return rows
+
+
+def train(*args):
+    return subprocess.run([str(BIN / "attune-train"), *map(str, args)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=300)
+
+
+def test_train_heads_end_to_end(tmp_path):
+    """attune-train --staff writes a model of version 4 whose heads raise
+    the threat reading of attune-classify, with their evidence; the intent
+    labels are those of the same model trained without --staff."""
+    intent = tmp_path / "intent.jsonl"
+    lines = (REPO_ROOT / "deploy" / "data" / "intent_train.jsonl").read_text().splitlines()
+    intent.write_text("\n".join(lines[::20]) + "\n")
+    staff = tmp_path / "staff.jsonl"
+    write_jsonl(staff, staff_rows())
+    plain, heads = tmp_path / "plain.model", tmp_path / "heads.model"
+    r = train("--data", intent, "--out", plain)
+    assert r.returncode == 0, r.stderr
+    r = train("--data", intent, "--staff", staff, "--out", heads, "--threat-at", "0.6",
+              "--hostile-at", "0.55")
+    assert r.returncode == 0, r.stderr
+    assert plain.read_text().startswith("attune-intent-model 3\n")
+    head = heads.read_text().splitlines()
+    assert head[0] == "attune-intent-model 4"
+    assert "heads 2" in head and "head threat 0.6" in head and "head hostile 0.55" in head
+    texts = ["grimthorn is coming for the engineer tonight", "you are a blorvak, agent",
+             "where is my parcel, it is late", "I want to cancel my subscription"]
+    lines = [json.dumps({"id": i, "text": t}) for i, t in enumerate(texts)]
+    with_heads = [json.loads(x) for x in
+                  run_batch(lines, "--intent-model", str(heads)).stdout.decode().splitlines()]
+    without = [json.loads(x) for x in
+               run_batch(lines, "--intent-model", str(plain)).stdout.decode().splitlines()]
+    assert [o["threat"]["level"] for o in with_heads] == ["threat", "abuse", "none", "none"]
+    assert [o["threat"]["level"] for o in without] == ["none"] * 4
+    ev = [(e["rule"], e["text"]) for e in with_heads[0]["evidence"] if e["for"] == "threat"]
+    assert ("threat_model", "threat") in ev and ("threat_model_feature", "w:grimthorn") in ev
+    assert with_heads[0]["threat"]["confidence"] >= 0.6
+    assert [o["intent"]["label"] for o in with_heads] == [o["intent"]["label"] for o in without]
+
+
+@pytest.mark.parametrize("rows,message", [
+    ([("you are vile", "rude")], b"staff.jsonl:1: want a label none, profanity, abuse or threat"),
+    ([("you are a blorvak", "abuse"), ("late again", "none")],
+     b"the staff file wants examples in and out of head threat (0 and 2)"),
+])
+def test_train_refuses_bad_staff_files(tmp_path, rows, message):
+    intent = tmp_path / "intent.jsonl"
+    write_jsonl(intent, [("where is my parcel", "order_delivery"), ("refund me", "billing")])
+    staff = tmp_path / "staff.jsonl"
+    write_jsonl(staff, rows)
+    r = train("--data", intent, "--staff", staff, "--out", tmp_path / "m.model")
+    assert r.returncode == 1
+    assert message in r.stderr
+    assert not (tmp_path / "m.model").exists()
+
+
+@pytest.mark.parametrize("arg", ["--threat-at", "--hostile-at"])
+@pytest.mark.parametrize("value", ["0", "1", "x", "1.5"])
+def test_train_refuses_a_bad_threshold(tmp_path, arg, value):
+    r = train("--data", tmp_path / "none.jsonl", "--out", tmp_path / "m.model", arg, value)
+    assert r.returncode == 2
+    assert f"{arg} wants a probability between 0 and 1".encode() in r.stderr
