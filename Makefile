@@ -162,12 +162,17 @@ clean:
 	rm -rf build
 
 # --- classifier (issue 3): retrain the shipped intent model -----------------
-# deploy/data/intent_train.jsonl comes from deploy/data/make_intent_train.py
-# (attune's hand-written examples plus banking77 mapped onto attune's ten
-# labels; see docs/classifier.md). The model is committed, so a build never
-# needs the training data.
+# deploy/data/intent_train.jsonl and staff_train.jsonl come from
+# deploy/data/make_intent_train.py (attune's hand-written examples plus
+# banking77 mapped onto attune's ten labels; the staff messages written
+# blind plus calm GoEmotions comments for the threat heads; see
+# docs/classifier.md). The model is committed, so a build never needs the
+# training data.
 INTENT_SOLVER ?= lr
 INTENT_C ?= 10
+THREAT_AT ?= 0.7
+HOSTILE_AT ?= 0.75
 model: $(BIN)/attune-train
 	$(BIN)/attune-train --data deploy/data/intent_train.jsonl --out deploy/data/intent.model \
-	  --solver $(INTENT_SOLVER) --C $(INTENT_C)
+	  --solver $(INTENT_SOLVER) --C $(INTENT_C) --staff deploy/data/staff_train.jsonl \
+	  --threat-at $(THREAT_AT) --hostile-at $(HOSTILE_AT)

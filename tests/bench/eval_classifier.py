@@ -87,8 +87,7 @@ def run_batch(lines, extra_args=()):
         [os.path.join(BIN, "attune-classify"), "--batch", *extra_args],
         input=payload.encode("utf-8"),
         stdout=subprocess.PIPE,
-        check=True,
-    )
+        check=True)
     out = [json.loads(l) for l in proc.stdout.decode("utf-8").splitlines()]
     if len(out) != len(lines):
         raise SystemExit(f"batch returned {len(out)} lines for {len(lines)}")
@@ -114,7 +113,7 @@ def eval_sentiment(vader, results):
                 if len(parts) < 3:
                     continue
                 rows.append((parts[0], float(parts[1]), "\t".join(parts[2:])))
-        out = run_batch([{"id": r[0], "text": r[2]} for r in rows], ("--intent-model", ""))
+        out = run_batch([{"id": r[0], "text": r[2]} for r in rows])
         gold = [r[1] for r in rows]
         ours = [o["sentiment"]["score"] for o in out]
         acc = sum(human_class(g) == o["sentiment"]["label"] for g, o in zip(gold, out)) / len(rows)
@@ -152,8 +151,7 @@ def eval_intent(results, solver, C):
         subprocess.run(
             [os.path.join(BIN, "attune-train"), "--data", data, "--out", model,
              "--solver", solver, "--C", str(C)],
-            check=True,
-        )
+            check=True)
         t1 = time.time()
         out = run_batch([{"id": i, "text": t} for i, (t, _) in enumerate(test)],
                         ("--intent-model", model))
@@ -180,7 +178,7 @@ def eval_emotions(vader, results):
             if len(parts) < 2:
                 continue
             rows.append((parts[0], {names[int(x)] for x in parts[1].split(",") if x}))
-    out = run_batch([{"id": i, "text": t} for i, (t, _) in enumerate(rows)], ("--intent-model", ""))
+    out = run_batch([{"id": i, "text": t} for i, (t, _) in enumerate(rows)])
     labels = [o["emotion"]["label"] for o in out]
 
     def f1(pred, gold):
@@ -230,7 +228,7 @@ def eval_polarity(vader, results):
                     else "negative" if labels <= neg else None)
             if gold:
                 rows.append((parts[0], gold))
-    out = run_batch([{"id": i, "text": t} for i, (t, _) in enumerate(rows)], ("--intent-model", ""))
+    out = run_batch([{"id": i, "text": t} for i, (t, _) in enumerate(rows)])
 
     def scores(pred):
         acc = sum(p == g for p, (_, g) in zip(pred, rows)) / len(rows)
@@ -268,8 +266,7 @@ def eval_social_probe(vader, results):
     """Pearson r and 3-class accuracy on tests/bench/social_probe.tsv,
     tweet-style posts written and rated without sight of attune."""
     rows = read_probe("social_probe.tsv", 3)
-    out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)],
-                    ("--intent-model", ""))
+    out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)])
     print("social probe (tweet-style posts written and rated without sight of attune)")
     entry = {}
     for name in ("dev", "held_out"):
@@ -294,8 +291,7 @@ def eval_sentiment_probe(vader, results):
     service messages: the dev set the service rules were built from and a
     held-out set written after them."""
     rows = read_probe("sentiment_probe.tsv", 3)
-    out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)],
-                    ("--intent-model", ""))
+    out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)])
     print("sentiment probe (hand-written service messages, 3-class label)")
     entry = {}
     for name in ("dev", "held_out"):
@@ -365,8 +361,7 @@ def eval_handling_probe(results):
     messages written without sight of attune: dev sets and held-out sets
     whose misses are not printed."""
     rows = read_probe("handling_probe.tsv", 9)
-    out = run_batch([{"id": i, "text": r[8]} for i, r in enumerate(rows)],
-                    ("--intent-model", ""))
+    out = run_batch([{"id": i, "text": r[8]} for i, r in enumerate(rows)])
     print("handling probe (written without sight of attune; accuracy per column)")
     entry = {}
     for name in ("dev", "held_out", "dev2", "held_out2"):
@@ -390,8 +385,7 @@ def eval_threat_probe(results):
     messages that hold a threat or abuse phrase in a harmless sense, and
     hostile ones that use no phrase of the list."""
     rows = read_probe("threat_probe.tsv", 2)
-    out = run_batch([{"id": i, "text": t} for i, (_, t) in enumerate(rows)],
-                    ("--intent-model", ""))
+    out = run_batch([{"id": i, "text": t} for i, (_, t) in enumerate(rows)])
     print("threat probe (harmless senses of threat phrases; hostility in other words)")
     entry = {}
     for name in ("innocent", "hostile"):
@@ -410,8 +404,7 @@ def eval_staff_probe(results):
     without sight of attune: threats and harassment in many forms and calm
     messages in the same words; held_out3's misses are not printed."""
     rows = read_probe("staff_probe.tsv", 3)
-    out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)],
-                    ("--intent-model", ""))
+    out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)])
     print("staff probe (threats and harassment toward staff, and their look-alikes)")
     entry = {}
     for name in ("dev3", "held_out3"):

@@ -933,12 +933,37 @@ static void test_threat_levels(void **state)
         {"you c*nt", CLASSIFY_THREAT_ABUSE},
         {"you damn well know what you did", CLASSIFY_THREAT_PROFANITY},
     };
+    /* the rules alone give each reading. The shipped model's heads only
+     * raise one ("I'll make sure you lose your job" reads as a threat to
+     * them), and raise few calm lines: these were written against the
+     * rules' false alarms, and a learned reading has some of its own (three
+     * when the heads came: "I'll shoot over to your branch tomorrow") */
+    classify *rules = NULL;
+    char err[512];
+    classify_options o = {.data_dir = data_dir(), .intent_model = ""};
+    assert_int_equal(classify_new(&o, &rules, err, sizeof err), ATTUNE_OK);
+    size_t calm = 0, raised = 0;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        const classify_threat_level got = run(cases[k].text).threat.level;
-        if (got != cases[k].want)
-            fail_msg("\"%s\": threat level %d, want %d", cases[k].text, (int)got,
-                     (int)cases[k].want);
+        classify_result rr;
+        const char *t = cases[k].text;
+        assert_int_equal(classify_text(rules, t, strlen(t), NULL, &rr), ATTUNE_OK);
+        const classify_threat_level got = run(t).threat.level;
+        if (rr.threat.level != cases[k].want || got < cases[k].want) {
+            classify_free(rules);
+            fail_msg("\"%s\": threat level %d by the rules, %d with the heads, want %d", t,
+                     (int)rr.threat.level, (int)got, (int)cases[k].want);
+        }
+        if (cases[k].want == CLASSIFY_THREAT_NONE) {
+            calm++;
+            if (got != CLASSIFY_THREAT_NONE) {
+                raised++;
+                printf("calm line raised by the heads: \"%s\"\n", t);
+            }
+        }
     }
+    classify_free(rules);
+    assert_true(calm >= 40);
+    assert_true(raised * 20 <= calm); /* at most 5% */
     /* self-harm is no threat to staff, but it is critical */
     classify_result r = run("I am going to kill myself if this keeps happening");
     assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
