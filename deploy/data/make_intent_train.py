@@ -79,18 +79,10 @@ def main():
         # a fixed, content-based sample: the same every run
         texts.sort(key=by_hash)
         rows += [(t, label) for t in texts[:CAP_PER_LABEL]]
-    with open(os.path.join(HERE, "intent_examples.tsv"), encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            label, text = line.split("\t", 1)
-            # hand-written examples count three times: they carry the other industries
-            rows += [(text, label)] * 3
-    with open(os.path.join(HERE, "intent_train.jsonl"), "w", encoding="utf-8") as f:
-        for text, label in rows:
-            f.write(json.dumps({"text": text, "label": label}, ensure_ascii=False) + "\n")
-    print(f"intent_train.jsonl: {len(rows)} examples")
+    for label, text in read_examples("intent_examples.tsv"):
+        # hand-written examples count three times: they carry the other industries
+        rows += [(text, label)] * 3
+    write_jsonl("intent_train.jsonl", rows)
     staff_train()
 
 
@@ -98,15 +90,24 @@ def by_hash(t):
     return hashlib.sha1(t.encode("utf-8")).hexdigest()
 
 
-def staff_train():
-    rows = []
-    with open(os.path.join(HERE, "staff_examples.tsv"), encoding="utf-8") as f:
+def read_examples(name):
+    """The (label, text) lines of a tab-separated file next to this script."""
+    with open(os.path.join(HERE, name), encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            label, text = line.split("\t", 1)
-            rows.append((text, label))
+            if line and not line.startswith("#"):
+                yield tuple(line.split("\t", 1))
+
+
+def write_jsonl(name, rows):
+    with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:
+        for text, label in rows:
+            f.write(json.dumps({"text": text, "label": label}, ensure_ascii=False) + "\n")
+    print(f"{name}: {len(rows)} examples")
+
+
+def staff_train():
+    rows = [(text, label) for label, text in read_examples("staff_examples.tsv")]
     calm = []
     with open(os.path.join(DATA, "emotion", "train.tsv"), encoding="utf-8") as f:
         for line in f:
@@ -115,10 +116,7 @@ def staff_train():
                 calm.append(text)
     calm.sort(key=by_hash)
     rows += [(t, "none") for t in calm[:GENERAL_NEGATIVES]]
-    with open(os.path.join(HERE, "staff_train.jsonl"), "w", encoding="utf-8") as f:
-        for text, label in rows:
-            f.write(json.dumps({"text": text, "label": label}, ensure_ascii=False) + "\n")
-    print(f"staff_train.jsonl: {len(rows)} examples")
+    write_jsonl("staff_train.jsonl", rows)
 
 
 if __name__ == "__main__":

@@ -1844,6 +1844,24 @@ static void test_intent_passive_cancellation(void **state)
         assert_string_equal(run(churn[i]).intent.label, "cancel");
 }
 
+/* Loads a model of this text, which must be refused with an error that
+ * holds want. */
+static void expect_model_refused(const char *model, const char *want)
+{
+    char path[] = "/tmp/attune-test-model-XXXXXX";
+    FILE *f = open_temp_model(path);
+    fputs(model, f);
+    fclose(f);
+    classify *c = NULL;
+    char err[512];
+    classify_options o = {.data_dir = data_dir(), .intent_model = path};
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_null(c);
+    remove(path);
+    if (!strstr(err, want))
+        fail_msg("error \"%s\" does not say \"%s\"", err, want);
+}
+
 /* Writes a model of version 4: k labels and the two heads, threat from
  * 0.6 and hostile from 0.7, over the words "plugh" (both heads) and "zork"
  * (hostile only) and a gram for the labels. */
@@ -1935,32 +1953,17 @@ static void test_intent_heads_refused(void **state)
         "head threat 0.5\n",                            /* no count */
     };
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
-        char path[] = "/tmp/attune-test-model-XXXXXX";
-        FILE *f = open_temp_model(path);
-        fprintf(f, "attune-intent-model 4\nsolver lr\nclasses 2\nlabel a\nlabel b\n%s", heads[i]);
-        fputs("bias 1 0 0 0 0\nfeatures 1\nw:x\t1 -1 0 0\n", f);
-        fclose(f);
-        classify *c = NULL;
-        char err[512];
-        classify_options o = {.data_dir = data_dir(), .intent_model = path};
-        assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
-        assert_null(c);
-        assert_non_null(strstr(err, "head"));
-        remove(path);
+        char model[512];
+        snprintf(model, sizeof model,
+                 "attune-intent-model 4\nsolver lr\nclasses 2\nlabel a\nlabel b\n%s"
+                 "bias 1 0 0 0 0\nfeatures 1\nw:x\t1 -1 0 0\n",
+                 heads[i]);
+        expect_model_refused(model, "head");
     }
     /* the heads' weights are wanted on every line */
-    char path[] = "/tmp/attune-test-model-XXXXXX";
-    FILE *f = open_temp_model(path);
-    fputs("attune-intent-model 4\nsolver lr\nclasses 2\nlabel a\nlabel b\nheads 1\n"
-          "head hostile 0.5\nbias 1 0 0 0\nfeatures 1\nw:x\t1 -1\n",
-          f);
-    fclose(f);
-    classify *c = NULL;
-    char err[512];
-    classify_options o = {.data_dir = data_dir(), .intent_model = path};
-    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
-    assert_non_null(strstr(err, ":10: bad weights"));
-    remove(path);
+    expect_model_refused("attune-intent-model 4\nsolver lr\nclasses 2\nlabel a\nlabel b\nheads 1\n"
+                         "head hostile 0.5\nbias 1 0 0 0\nfeatures 1\nw:x\t1 -1\n",
+                         ":10: bad weights");
 }
 
 /* A model of the first format (no passive feature) is refused, with the
@@ -1968,28 +1971,17 @@ static void test_intent_heads_refused(void **state)
 static void test_intent_model_version(void **state)
 {
     (void)state;
+    expect_model_refused("attune-intent-model 1\nsolver lr\nclasses 2\nlabel a\nlabel b\n"
+                         "bias 1 0 0\nfeatures 1\nw:x\t1 -1\n",
+                         ":1: ");
+    expect_model_refused("attune-intent-model 3\nsolver lr\nclasses 2\nlabel a\nlabel b\n"
+                         "bias 1 0 0\nfeatures 3\nw:x\t1 -1\nc:<x>\t0.5 0\nq:x\t1 1\n",
+                         ":10: ");
     char path[] = "/tmp/attune-test-model-XXXXXX";
     FILE *f = open_temp_model(path);
-    fputs("attune-intent-model 1\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
-          "features 1\nw:x\t1 -1\n",
-          f);
-    fclose(f);
     classify *c = NULL;
     char err[512];
     classify_options o = {.data_dir = data_dir(), .intent_model = path};
-    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
-    assert_null(c);
-    assert_non_null(strstr(err, ":1: "));
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("attune-intent-model 3\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
-          "features 3\nw:x\t1 -1\nc:<x>\t0.5 0\nq:x\t1 1\n",
-          f);
-    fclose(f);
-    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
-    assert_non_null(strstr(err, ":10: "));
-    f = fopen(path, "w");
-    assert_non_null(f);
     fputs("attune-intent-model 3\nsolver lr\nclasses 2\nlabel a\nlabel b\nbias 1 0 0\n"
           "features 3\nw:x\t1 -1\nc:<x>\t0.5 0\nb:<s> x\t0 1\n",
           f);
