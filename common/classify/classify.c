@@ -378,7 +378,9 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     out->truncated = tb.truncated;
     analyse(&run, &tb, &c->lex);
     classify_sentiment(&run);
+    run.n_intent_ev = 0;
     classify_rule_stages(&run, ctx);
+    classify_intent_evidence(&run);
     return ATTUNE_OK;
 }
 

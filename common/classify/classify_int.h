@@ -482,6 +482,11 @@ typedef struct {
     int abuse_addressed; /* abuse in a clause that addresses someone ("you") */
     int quotes_marked;   /* RUN_T_QUOTED is set (the threat stage marks it once) */
     unsigned n_urgency_cues;
+    /* the intent label's evidence, given last (classify_intent_evidence):
+     * rows of the model and their pushes */
+    int n_intent_ev;
+    uint32_t intent_ev_row[3];
+    float intent_ev_w[3];
     classify_result *r;
 } classify_run;
 
@@ -649,6 +654,10 @@ void classify_sentiment_hostile(classify_run *run);
  * reading), emotion, urgency and preferences, in that order (stages.c). */
 void classify_rule_stages(classify_run *run, const classify_context *ctx);
 void classify_intent_stage(classify_run *run);
+/* The intent label's evidence, which the intent stage kept: after the
+ * other stages', as before the heads moved the stage (the list is bounded,
+ * and an item gives way only to one of its kind). */
+void classify_intent_evidence(classify_run *run);
 /* The intent features of an already tokenized text. */
 double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_feature_fn fn,
                                    void *arg);

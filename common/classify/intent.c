@@ -1304,7 +1304,7 @@ static inline float f_max(float a, float b)
 /* A row of pushes of 0, which pads the hits to a multiple of four (the
  * list has room for a word's hits past INTENT_MAX_HITS). */
 _Static_assert(INTENT_WORD_HITS >= 3, "room for the padding");
-static const float evidence_pad[CLASSIFY_MAX_INTENTS] __attribute__((aligned(16)));
+static const float evidence_pad[CLASSIFY_MAX_INTENTS + INTENT_CHUNK] __attribute__((aligned(16)));
 
 /* The evidence of the label best: what evidence_consider over each hit in
  * order would keep, with fewer branches to mispredict (the pushes wait for
@@ -1421,24 +1421,6 @@ static inline __attribute__((always_inline)) void divide_by(float *p, float div)
     }
 }
 
-/* Evidence for column col: the three distinct rows (a known word with its
- * character grams, a bigram, a gram of an unknown word) that pushed hardest
- * for it (a row already kept (a repeated word) is not a new reason; ties go
- * to the earlier hit). */
-static inline __attribute__((always_inline)) void
-row_evidence(classify_run *run, intent_sums *s, size_t col, float norm, size_t stride,
-             classify_evidence_kind kind, const char *rule)
-{
-    const intent_model *m = &run->c->intent;
-    evidence_top top;
-    evidence_of(&top, s->hit, s->n_hit, col);
-    for (int t = 0; t < 3 && top.row[t]; t++) {
-        const size_t row = (size_t)(top.row[t] - m->weights) / stride;
-        classify_evidence_add_text(run, kind, rule, m->names + m->row_name[row], m->row_nlen[row],
-                                   top.w[t] * norm);
-    }
-}
-
 /* The heads (see intent_head): a head whose probability reaches its
  * threshold raises the threat reading to its level, with its probability
  * as the confidence and, as evidence, the head and the rows that pushed
@@ -1460,8 +1442,17 @@ static __attribute__((noinline)) void intent_heads(classify_run *run, intent_sum
         res->threat.confidence = p;
         classify_evidence_add_text(run, CLASSIFY_EV_THREAT, "threat_model", hd->name,
                                    strlen(hd->name), p);
-        row_evidence(run, s, m->n_class + h, norm, stride, CLASSIFY_EV_THREAT,
-                     "threat_model_feature");
+        /* the three distinct rows (a known word with its character grams, a
+         * bigram, a gram of an unknown word) that pushed hardest for it, as
+         * for a label */
+        evidence_top top;
+        evidence_of(&top, s->hit, s->n_hit, m->n_class + h);
+        for (int t = 0; t < 3 && top.row[t]; t++) {
+            const size_t row = (size_t)(top.row[t] - m->weights) / stride;
+            classify_evidence_add_text(run, CLASSIFY_EV_THREAT, "threat_model_feature",
+                                       m->names + m->row_name[row], m->row_nlen[row],
+                                       top.w[t] * norm);
+        }
     }
 }
 
@@ -1506,6 +1497,10 @@ intent_predict(classify_run *run, const size_t stride, const int sum12, const in
         }
         for (size_t c = 0; c + INTENT_CHUNK <= stride; c += INTENT_CHUNK)
             logistic_of_exp(probs + c);
+        /* (a head's lane is 0 already, unless its sum overflowed to
+         * inf, whose -inf + inf would be NaN) */
+        for (size_t k = m->n_class; k < m->n_col; k++)
+            probs[k] = 0;
     } else {
         /* margins of an SVM are turned into a distribution by a sharpened
          * softmax */
@@ -1579,10 +1574,30 @@ intent_predict(classify_run *run, const size_t stride, const int sum12, const in
     /* evidence: the three distinct rows (a known word with its character
      * grams, a bigram, a gram of an unknown word) that pushed hardest for
      * the label (a row already kept (a repeated word) is not a new reason;
-     * ties go to the earlier hit) */
-    row_evidence(run, &s, best, norm, stride, CLASSIFY_EV_INTENT, "intent_feature");
+     * ties go to the earlier hit), kept for the end of the run (see
+     * classify_intent_evidence); the heads' is given at once, as it is the
+     * threat reading's */
+    evidence_top top;
+    evidence_of(&top, s.hit, s.n_hit, best);
+    run->n_intent_ev = 0;
+    for (int t = 0; t < 3 && top.row[t]; t++) {
+        const size_t row = (size_t)(top.row[t] - m->weights) / stride;
+        run->intent_ev_row[run->n_intent_ev] = (uint32_t)row;
+        run->intent_ev_w[run->n_intent_ev++] = top.w[t] * norm;
+    }
     if (m->n_head)
         intent_heads(run, &s, norm, stride);
+}
+
+void classify_intent_evidence(classify_run *run)
+{
+    const intent_model *m = &run->c->intent;
+    for (int t = 0; t < run->n_intent_ev; t++) {
+        const uint32_t row = run->intent_ev_row[t];
+        classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "intent_feature",
+                                   m->names + m->row_name[row], m->row_nlen[row],
+                                   run->intent_ev_w[t]);
+    }
 }
 
 void classify_intent_stage(classify_run *run)

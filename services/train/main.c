@@ -33,9 +33,10 @@
 #define TRAIN_MAX_OCCURRENCES 400000000UL
 
 typedef struct {
-    uint64_t key;   /* 0 empty */
-    uint32_t index; /* 1-based feature index */
-    uint32_t count; /* occurrences seen */
+    uint64_t key;          /* 0 empty */
+    uint32_t index;        /* 1-based feature index */
+    uint32_t count;        /* occurrences seen */
+    uint32_t count_intent; /* of them, in the intent examples */
     uint32_t name_off;
     float weight; /* a feature's weight depends only on its family */
 } vocab_slot;
@@ -48,6 +49,7 @@ typedef struct {
     /* features of the example being read */
     uint32_t *cur;
     size_t cur_n, cur_cap;
+    int staff; /* reading the staff examples */
     int oom;
 } vocab;
 
@@ -114,6 +116,7 @@ static void on_feature(uint64_t hash, const char *name, size_t name_len, float w
         v->names_used += name_len + 1;
     }
     s->count++;
+    s->count_intent += !v->staff;
     if (v->cur_n == v->cur_cap) {
         size_t nc = v->cur_cap ? v->cur_cap * 2 : 1 << 20;
         uint32_t *nn = realloc(v->cur, nc * sizeof *nn);
@@ -215,19 +218,26 @@ static int parse_double_arg(const char *s, double *out)
 /* Trains each head on every example, an intent example a negative (a
  * request is neither a threat nor abuse): the weight of feature f in
  * w[f] (n_feat + 1 per head), the bias in b. The same features and scaling
- * as the intent problem ip, and the logistic loss: the heads' outputs are
- * probabilities. */
-static int train_heads(const struct problem *ip, struct feature_node **xs, const example *ex,
-                       size_t n_ex, double C, double *w, double *b)
+ * as the intent problem, and the logistic loss: the heads' outputs are
+ * probabilities. The intent examples' bias feature moves from after the
+ * intent problem's features (so that the intent columns are those of a
+ * model trained without --staff) to after all n_feat. */
+static int train_heads(struct feature_node **xs, const example *ex, size_t n_ex, int n_feat,
+                       double C, double *w, double *b)
 {
-    const int n_feat = ip->n - 1;
+    for (size_t e = 0; e < n_ex; e++) {
+        struct feature_node *p = xs[e];
+        while (p->index != -1)
+            p++;
+        p[-1].index = n_feat + 1;
+    }
     double *y = malloc(n_ex * sizeof *y);
     if (!y)
         return -1;
     for (int h = 0; h < N_HEADS; h++) {
         for (size_t e = 0; e < n_ex; e++)
             y[e] = ex[e].staff && ex[e].label >= heads[h].from;
-        struct problem p = {.l = (int)n_ex, .n = ip->n, .y = y, .x = xs, .bias = 1.0};
+        struct problem p = {.l = (int)n_ex, .n = n_feat + 1, .y = y, .x = xs, .bias = 1.0};
         struct parameter param = {.solver_type = L2R_LR, .eps = 0.01, .C = C, .p = 0.1};
         struct model *hm = train(&p, &param);
         if (!hm) {
@@ -374,6 +384,7 @@ int main(int argc, char **argv)
         const char *path = file ? staff : data;
         if (!path)
             continue;
+        v.staff = file;
         in = fopen(path, "r");
         if (!in) {
             fprintf(stderr, "attune-train: %s: %s\n", path, strerror(errno));
@@ -502,17 +513,26 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < v.cap; i++)
         if (v.slots[i].key) {
-            count_of[v.slots[i].index] = v.slots[i].count;
+            /* --min-count applies to what the intent examples hold, so
+             * that the intent columns are those of a model trained without
+             * --staff */
+            count_of[v.slots[i].index] =
+                v.slots[i].index <= intent_vocab ? v.slots[i].count_intent : v.slots[i].count;
             name_of[v.slots[i].index] = v.slots[i].name_off;
             wt_of[v.slots[i].index] = v.slots[i].weight;
         }
-    uint32_t n_feat = 0;
-    for (size_t i = 1; i <= v.used; i++)
+    /* the intent examples' features come first, numbered as without
+     * --staff (1 to n_feat_intent) */
+    uint32_t n_feat = 0, n_feat_intent = 0;
+    for (size_t i = 1; i <= v.used; i++) {
         remap[i] = count_of[i] >= (uint32_t)(i > intent_vocab && min_count < STAFF_MIN_COUNT
                                                  ? STAFF_MIN_COUNT
                                                  : min_count)
                        ? ++n_feat
                        : 0;
+        if (i <= intent_vocab)
+            n_feat_intent = n_feat;
+    }
     /* name_of by new index */
     uint32_t *kept_name = calloc((size_t)n_feat + 1, sizeof *kept_name);
     weight_of = calloc((size_t)n_feat + 1, sizeof *weight_of);
@@ -559,7 +579,9 @@ int main(int argc, char **argv)
             nodes[pos].value = cnt * weight_of[idx] * scale;
             pos++;
         }
-        nodes[pos].index = (int)n_feat + 1; /* the bias feature */
+        /* the bias feature, after the features of the problem the example
+         * is in (see train_heads) */
+        nodes[pos].index = (int)(ex[e].staff ? n_feat : n_feat_intent) + 1;
         nodes[pos].value = 1.0;
         pos++;
         nodes[pos].index = -1;
@@ -567,7 +589,8 @@ int main(int argc, char **argv)
         pos++;
     }
     /* the intent problem is the intent examples (the first n_intent) */
-    struct problem prob = {.l = (int)n_intent, .n = (int)n_feat + 1, .y = ys, .x = xs, .bias = 1.0};
+    struct problem prob = {
+        .l = (int)n_intent, .n = (int)n_feat_intent + 1, .y = ys, .x = xs, .bias = 1.0};
     struct parameter param = {.solver_type = solver_type,
                               .eps = solver_type == L2R_LR ? 0.01 : 0.1,
                               .C = C,
@@ -612,7 +635,7 @@ int main(int argc, char **argv)
     }
     if (staff) {
         head_w = calloc((size_t)N_HEADS * ((size_t)n_feat + 1), sizeof *head_w);
-        if (!head_w || train_heads(&prob, xs, ex, n_ex, head_C, head_w, head_b) != 0) {
+        if (!head_w || train_heads(xs, ex, n_ex, (int)n_feat, head_C, head_w, head_b) != 0) {
             free(kept_name);
             goto oom;
         }
@@ -669,7 +692,7 @@ int main(int argc, char **argv)
     if (n_heads) {
         fprintf(out, "heads %d\n", n_heads);
         for (int h = 0; h < n_heads; h++)
-            fprintf(out, "head %s %.3g\n", heads[h].name, head_at[h]);
+            fprintf(out, "head %s %.9g\n", heads[h].name, head_at[h]);
     }
     fputs("bias 1", out);
     for (int k = 0; k < n_labels; k++)

@@ -231,6 +231,23 @@ def test_train_refuses_bad_staff_files(tmp_path, rows, message):
     assert not (tmp_path / "m.model").exists()
 
 
+def test_train_keeps_a_threshold_exactly(tmp_path):
+    """A threshold is written as given (0.9996 once came out as 1, which the
+    loader refuses), and the model loads."""
+    intent = tmp_path / "intent.jsonl"
+    write_jsonl(intent, [("where is my parcel", "order_delivery"), ("refund me", "billing")])
+    staff = tmp_path / "staff.jsonl"
+    write_jsonl(staff, staff_rows())
+    model = tmp_path / "m.model"
+    r = train("--data", intent, "--staff", staff, "--out", model, "--threat-at", "0.9996",
+              "--hostile-at", "0.12345")
+    assert r.returncode == 0, r.stderr
+    lines = model.read_text().splitlines()
+    assert "head threat 0.9996" in lines and "head hostile 0.12345" in lines
+    r = run_batch(['{"id": 1, "text": "hi"}'], "--intent-model", str(model))
+    assert r.returncode == 0, r.stderr
+
+
 @pytest.mark.parametrize("arg", ["--threat-at", "--hostile-at"])
 @pytest.mark.parametrize("value", ["0", "1", "x", "1.5"])
 def test_train_refuses_a_bad_threshold(tmp_path, arg, value):

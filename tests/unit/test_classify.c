@@ -1899,17 +1899,19 @@ static int has_threat_evidence(const classify_result *r, const char *rule, const
  * threat, or abuse for "hostile"), with the head and the feature that
  * pushed for it as evidence; below, or when the rules read as much
  * already, nothing changes. With labels in one chunk of twelve columns
- * (2 + 2) and in two (11 + 2). */
+ * (2 + 2), in two (11 + 2), and as many as a model may have (the heads'
+ * columns past the labels' 128). */
 static void test_intent_heads(void **state)
 {
     (void)state;
     static const char *const texts[] = {"plugh plugh",          "zork you", "plugh and zork",
                                         "hello there",          "xyzzy",    "",
                                         "I will kill you, zork"};
-    for (int k = 2; k <= 11; k += 9) {
+    static const int labels[] = {2, 11, 127, CLASSIFY_MAX_INTENTS};
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
         char path[] = "/tmp/attune-test-model-XXXXXX";
         FILE *f = open_temp_model(path);
-        write_head_model(f, k);
+        write_head_model(f, labels[i]);
         fclose(f);
         classify *c = load_with_model(path);
         check_definition(c, path, texts, sizeof texts / sizeof texts[0]);
@@ -1937,6 +1939,30 @@ static void test_intent_heads(void **state)
         classify_free(c);
         remove(path);
     }
+}
+
+/* A head whose sum overflows (weights near FLT_MAX) still raises the
+ * reading, and leaves the labels' probabilities as the definition has
+ * them (its lane once made their total NaN). */
+static void test_intent_heads_overflow(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"plugh plugh plugh", "card", "plugh card"};
+    char path[] = "/tmp/attune-test-model-XXXXXX";
+    FILE *f = open_temp_model(path);
+    fputs("attune-intent-model 4\nsolver lr\nclasses 2\nlabel a\nlabel b\nheads 2\n"
+          "head threat 0.5\nhead hostile 0.5\nbias 1 0.1 -0.1 0 0\nfeatures 2\n"
+          "w:plugh\t0.5 0 3e38 3e38\nw:card\t0 1 0 0\n",
+          f);
+    fclose(f);
+    classify *c = load_with_model(path);
+    check_definition(c, path, texts, sizeof texts / sizeof texts[0]);
+    classify_result r;
+    assert_int_equal(classify_text(c, texts[0], strlen(texts[0]), NULL, &r), ATTUNE_OK);
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
+    assert_string_equal(r.intent.label, "a");
+    classify_free(c);
+    remove(path);
 }
 
 /* A model whose head lines are wrong is refused, with the line named. */
@@ -2374,6 +2400,7 @@ int main(void)
         cmocka_unit_test(test_intent_model_version),
         cmocka_unit_test(test_intent_heads),
         cmocka_unit_test(test_intent_heads_refused),
+        cmocka_unit_test(test_intent_heads_overflow),
         cmocka_unit_test(test_no_intent_model),
         cmocka_unit_test(test_result_reused),
         cmocka_unit_test(test_json),
