@@ -373,7 +373,7 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     run.sent_sum = run.neg_sum = run.pos_sum = run.fault_sum = 0;
     run.sent_hits = 0;
     run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
-    run.threat_weapon = run.abuse_addressed = run.quotes_marked = 0;
+    run.threat_weapon = run.abuse_addressed = run.quotes_marked = run.threat_unmade = 0;
     out->n_tokens = (unsigned)tb.n;
     out->truncated = tb.truncated;
     analyse(&run, &tb, &c->lex);

@@ -481,6 +481,10 @@ typedef struct {
     int threat_weapon;   /* the threat stage found a weapon carried or brought */
     int abuse_addressed; /* abuse in a clause that addresses someone ("you") */
     int quotes_marked;   /* RUN_T_QUOTED is set (the threat stage marks it once) */
+    /* the threat stage met a threat phrase or violence that is not made
+     * (reported, quoted, asked about, a danger a thing may bring): the
+     * model's heads, which do not know why, leave the reading alone */
+    int threat_unmade;
     unsigned n_urgency_cues;
     /* the intent label's evidence, given last (classify_intent_evidence):
      * rows of the model and their pushes */

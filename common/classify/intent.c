@@ -1432,6 +1432,8 @@ static __attribute__((noinline)) void intent_heads(classify_run *run, intent_sum
 {
     const intent_model *m = &run->c->intent;
     classify_result *res = run->r;
+    if (run->threat_unmade)
+        return;
     for (size_t h = 0; h < m->n_head; h++) {
         const intent_head *hd = &m->heads[h];
         const float z = s->sc[m->n_class + h] * norm + hd->bias;

@@ -1003,7 +1003,9 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "directed_abuse", i, end);
             break;
         case LEX_ABUSE_THREAT:
-            if (!threat_not_made(run, i) && threat_phrase_ends(run, end))
+            if (threat_not_made(run, i))
+                run->threat_unmade = 1;
+            else if (threat_phrase_ends(run, end))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.9f, "threat_phrase", i, end);
             break;
         case LEX_ABUSE_VEILED:
@@ -1074,8 +1076,10 @@ static void classify_threat_stage(classify_run *run)
                                (future && kind_within(run, end, end + 4, LEX_ABUSE_PERSON));
             int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
                              kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
-            if (threat_not_made(run, i))
+            if (threat_not_made(run, i)) {
+                run->threat_unmade = 1;
                 break;
+            }
             if (target_after && !run_negated(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, future ? 0.9f : 0.75f,
                              "violence_at_person", i, end + 2 < tb->n ? end + 2 : tb->n);

@@ -1932,6 +1932,12 @@ static void test_intent_heads(void **state)
         assert_int_equal(classify_text(c, "I will kill you, zork", 21, NULL, &r), ATTUNE_OK);
         assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
         assert_true(head_evidence(&r, "hostile") < 0);
+        /* the rules found a threat that is not made (quoted, reported,
+         * asked about): the heads leave it */
+        static const char quoted[] = "the film says \"I will kill you\" plugh plugh";
+        assert_int_equal(classify_text(c, quoted, strlen(quoted), NULL, &r), ATTUNE_OK);
+        assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
+        assert_true(head_evidence(&r, "threat") < 0 && head_evidence(&r, "hostile") < 0);
         /* below the thresholds */
         assert_int_equal(classify_text(c, "hello there", 11, NULL, &r), ATTUNE_OK);
         assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
