@@ -171,7 +171,7 @@ clean:
 INTENT_SOLVER ?= lr
 INTENT_C ?= 10
 THREAT_AT ?= 0.7
-HOSTILE_AT ?= 0.75
+HOSTILE_AT ?= 0.85
 model: $(BIN)/attune-train
 	$(BIN)/attune-train --data deploy/data/intent_train.jsonl --out deploy/data/intent.model \
 	  --solver $(INTENT_SOLVER) --C $(INTENT_C) --staff deploy/data/staff_train.jsonl \
