@@ -225,6 +225,8 @@ static int parse_double_arg(const char *s, double *out)
 static int train_heads(struct feature_node **xs, const example *ex, size_t n_ex, int n_feat,
                        double C, double *w, double *b)
 {
+    if (n_ex == 0)
+        return -1; /* (heads_trainable saw examples) */
     for (size_t e = 0; e < n_ex; e++) {
         struct feature_node *p = xs[e];
         while (p->index != -1)
