@@ -151,10 +151,8 @@ static size_t copy_utf8(char *dst, size_t n, const char *s, size_t len)
     return len;
 }
 
-/* When the list is full: the weakest item of the same kind, if the new one
- * is stronger, else NULL (the new one is dropped). */
-classify_evidence *classify_evidence_evict(classify_result *r, classify_evidence_kind kind,
-                                           float weight)
+/* The weakest item of kind in the full list, or CLASSIFY_MAX_EVIDENCE. */
+static size_t evidence_weakest(const classify_result *r, classify_evidence_kind kind)
 {
     size_t weakest = CLASSIFY_MAX_EVIDENCE;
     for (size_t i = 0; i < CLASSIFY_MAX_EVIDENCE; i++)
@@ -162,7 +160,30 @@ classify_evidence *classify_evidence_evict(classify_result *r, classify_evidence
             (weakest == CLASSIFY_MAX_EVIDENCE ||
              fabsf(r->evidence[i].weight) < fabsf(r->evidence[weakest].weight)))
             weakest = i;
-    if (weakest == CLASSIFY_MAX_EVIDENCE || fabsf(r->evidence[weakest].weight) >= fabsf(weight))
+    return weakest;
+}
+
+/* When the list is full: the weakest item of the same kind, if the new one
+ * is stronger, else NULL (the new one is dropped); for a kind with no item
+ * yet, the weakest item of the kind that has the most, so that a reading
+ * never goes without a reason (a long angry message once filled the list
+ * with sentiment and left a threat unexplained). */
+classify_evidence *classify_evidence_evict(classify_result *r, classify_evidence_kind kind,
+                                           float weight)
+{
+    size_t weakest = evidence_weakest(r, kind);
+    if (weakest == CLASSIFY_MAX_EVIDENCE) {
+        unsigned count[CLASSIFY_EV_PREFERENCE + 1] = {0};
+        for (size_t i = 0; i < CLASSIFY_MAX_EVIDENCE; i++)
+            if (r->evidence[i].kind <= CLASSIFY_EV_PREFERENCE)
+                count[r->evidence[i].kind]++;
+        classify_evidence_kind most = CLASSIFY_EV_SENTIMENT;
+        for (int k = 1; k <= CLASSIFY_EV_PREFERENCE; k++)
+            if (count[k] > count[most])
+                most = (classify_evidence_kind)k;
+        return &r->evidence[evidence_weakest(r, most)];
+    }
+    if (fabsf(r->evidence[weakest].weight) >= fabsf(weight))
         return NULL;
     return &r->evidence[weakest];
 }

@@ -589,7 +589,9 @@ void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, 
                                 const char *text, size_t len, float weight);
 
 /* When the list is full: the weakest item of the same kind, if the new one
- * is stronger, else NULL (the new one is dropped). */
+ * is stronger, else NULL (the new one is dropped); for a kind with no item
+ * yet, the weakest of the kind that has the most (every reading keeps a
+ * reason). */
 classify_evidence *classify_evidence_evict(classify_result *r, classify_evidence_kind kind,
                                            float weight);
 /* The text of tokens [from, to): their normalised forms, a space before

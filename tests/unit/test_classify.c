@@ -1287,9 +1287,16 @@ static void test_evidence_text(void **state)
         const char *t = r.evidence[i].text;
         assert_true(strcmp(t, "bad") == 0 || strcmp(t, "awful") == 0 ||
                     strcmp(t, "horrible") == 0 || r.evidence[i].kind != CLASSIFY_EV_SENTIMENT);
-        horrible += strcmp(t, "horrible") == 0;
+        horrible += strcmp(t, "horrible") == 0 && r.evidence[i].kind == CLASSIFY_EV_SENTIMENT;
     }
     assert_int_equal(horrible, 1);
+    /* a reading the full list has no item for yet takes one from the kind
+     * that has the most: the threat at the end is explained */
+    strcat(many, ". I will kill you");
+    r = run(many);
+    assert_int_equal(r.n_evidence, CLASSIFY_MAX_EVIDENCE);
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_THREAT, "threat_phrase"), "i will kill you");
 }
 
 /* A text no lexicon knows leaves every stage at its resting value. */
