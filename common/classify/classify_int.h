@@ -433,6 +433,7 @@ enum {
     RUN_T_DOUBTED = 16, /* praise in quotes of its own, counted 0 (sentiment) */
     RUN_T_JOYFUL = 32,  /* crying with good news: tears of joy, not sadness */
     RUN_T_QUOTED = 64,  /* inside a short quotation (threat stage, when asked) */
+    RUN_T_UNMADE = 128, /* in a sentence whose threat is not made (threat stage) */
 };
 
 /* classify_run.clause_w_mode: how the weight of token i's clause is told. */
@@ -482,8 +483,9 @@ typedef struct {
     int abuse_addressed; /* abuse in a clause that addresses someone ("you") */
     int quotes_marked;   /* RUN_T_QUOTED is set (the threat stage marks it once) */
     /* the threat stage met a threat phrase or violence that is not made
-     * (reported, quoted, asked about, a danger a thing may bring): the
-     * model's heads, which do not know why, leave the reading alone */
+     * (reported, quoted, asked about, a danger a thing may bring) and
+     * marked its sentence RUN_T_UNMADE: the model's heads, which cannot
+     * tell why, read the text without those sentences */
     int threat_unmade;
     unsigned n_urgency_cues;
     /* the intent label's evidence, given last (classify_intent_evidence):

@@ -1122,10 +1122,9 @@ gram3_rows(const intent_model *m, const unsigned char *w, size_t wl, const float
  * registers; otherwise they are summed after, and when the list fills.
  * checked: the list may fill (a text of more than INTENT_SHORT_TEXT
  * tokens). */
-static inline __attribute__((always_inline)) void intent_collect(const classify_run *run,
-                                                                 intent_sums *s,
-                                                                 const size_t stride,
-                                                                 const int sum12, const int checked)
+static inline __attribute__((always_inline)) void
+intent_collect(const classify_run *run, intent_sums *s, const size_t stride, const int sum12,
+               const int checked, const int masked)
 {
     const intent_model *m = &run->c->intent;
     const ctok_buf *tb = run->tb;
@@ -1150,6 +1149,9 @@ static inline __attribute__((always_inline)) void intent_collect(const classify_
     uint64_t first = bigram_first(m->h_bos);
     for (size_t left = tb->n; left > 0; left--, t++, irow++) {
         if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
+            continue;
+        /* (masked: the words of the text as if those were not there) */
+        if (masked && (run->tflags[t - tb->tok] & RUN_T_UNMADE))
             continue;
         uint64_t h = t->hash;
         int32_t r = *irow;
@@ -1421,6 +1423,22 @@ static inline __attribute__((always_inline)) void divide_by(float *p, float div)
     }
 }
 
+/* The length of the vector of the features summed in s, inverted: a word,
+ * its bigram and its grams (found or not), the passive stems and the
+ * closing bigram; counted rather than summed word by word, which gives the
+ * same (for the shipped weights the terms are small multiples of a quarter,
+ * exact in a double). */
+static inline float sums_norm(const intent_sums *s)
+{
+    double sq =
+        (double)s->n_words * (INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM) +
+        (double)s->n_char * (INTENT_W_CHAR * INTENT_W_CHAR) +
+        (double)s->n_passive * (INTENT_W_PASSIVE * INTENT_W_PASSIVE);
+    if (s->n_words > 0)
+        sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
+    return sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
+}
+
 /* The heads (see intent_head): a head whose probability reaches its
  * threshold raises the threat reading to its level, with its probability
  * as the confidence and, as evidence, the head and the rows that pushed
@@ -1432,8 +1450,20 @@ static __attribute__((noinline)) void intent_heads(classify_run *run, intent_sum
 {
     const intent_model *m = &run->c->intent;
     classify_result *res = run->r;
-    if (run->threat_unmade)
-        return;
+    /* the sentences whose threat the rules found not made (reported,
+     * quoted, asked about) are left out: the heads cannot tell such a
+     * threat from one made, and the rest of the text is read as if they
+     * were not there */
+    intent_sums masked;
+    if (run->threat_unmade) {
+        masked.n_passive = 0;
+        masked.n_summed = 0;
+        intent_collect(run, &masked, stride, 0, 1, 1);
+        if (masked.n_words == 0)
+            return;
+        s = &masked;
+        norm = sums_norm(&masked);
+    }
     for (size_t h = 0; h < m->n_head; h++) {
         const intent_head *hd = &m->heads[h];
         const float z = s->sc[m->n_class + h] * norm + hd->bias;
@@ -1469,18 +1499,8 @@ intent_predict(classify_run *run, const size_t stride, const int sum12, const in
     intent_sums s;
     s.n_passive = 0;
     s.n_summed = 0;
-    intent_collect(run, &s, stride, sum12, checked);
-    /* the squared length: a word, its bigram and its grams (found or not),
-     * the passive stems and the closing bigram; counted rather than summed
-     * word by word, which gives the same (for the shipped weights the terms
-     * are small multiples of a quarter, exact in a double) */
-    double sq =
-        (double)s.n_words * (INTENT_W_WORD * INTENT_W_WORD + INTENT_W_BIGRAM * INTENT_W_BIGRAM) +
-        (double)s.n_char * (INTENT_W_CHAR * INTENT_W_CHAR) +
-        (double)s.n_passive * (INTENT_W_PASSIVE * INTENT_W_PASSIVE);
-    if (s.n_words > 0)
-        sq += INTENT_W_BIGRAM * INTENT_W_BIGRAM;
-    const float norm = sq > 0 ? (float)(1.0 / sqrt(sq)) : 0.0f;
+    intent_collect(run, &s, stride, sum12, checked, 0);
+    const float norm = sums_norm(&s);
     /* the classes' probabilities, before they are made to sum to 1; the
      * padding past the labels holds 0 */
     float probs[CLASSIFY_MAX_INTENTS + INTENT_CHUNK] __attribute__((aligned(16)));

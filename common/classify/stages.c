@@ -502,6 +502,17 @@ static int reported(classify_run *run, size_t i)
     return 0;
 }
 
+/* Marks the sentence of token i, whose threat is not made, for the
+ * model's heads (see classify_run.threat_unmade). */
+static void mark_unmade(classify_run *run, size_t i)
+{
+    const ctok_buf *tb = run->tb;
+    const size_t to = ctok_sentence_end(tb, i);
+    for (size_t k = ctok_sentence_start(tb, i); k < to && k < tb->n; k++)
+        run->tflags[k] |= RUN_T_UNMADE;
+    run->threat_unmade = 1;
+}
+
 /* Whether the threat at [i, end) is not made: reported (above); asked
  * about in a question that opens with an auxiliary and in which the speaker
  * does nothing before it ("does the spray hurt your kids?"; not "do I need
@@ -1004,7 +1015,7 @@ static void classify_threat_stage(classify_run *run)
             break;
         case LEX_ABUSE_THREAT:
             if (threat_not_made(run, i))
-                run->threat_unmade = 1;
+                mark_unmade(run, i);
             else if (threat_phrase_ends(run, end))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.9f, "threat_phrase", i, end);
             break;
@@ -1077,7 +1088,7 @@ static void classify_threat_stage(classify_run *run)
             int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
                              kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
             if (threat_not_made(run, i)) {
-                run->threat_unmade = 1;
+                mark_unmade(run, i);
                 break;
             }
             if (target_after && !run_negated(run, i))

@@ -1945,6 +1945,14 @@ static void test_intent_heads(void **state)
         assert_int_equal(classify_text(c, quoted, strlen(quoted), NULL, &r), ATTUNE_OK);
         assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
         assert_true(head_evidence(&r, "threat") < 0 && head_evidence(&r, "hostile") < 0);
+        /* but only in that sentence: the rest reads as if it stood alone
+         * (a quoted line must not hide a threat made beside it) */
+        static const char beside[] = "the film says \"I will kill you\". plugh plugh";
+        assert_int_equal(classify_text(c, beside, strlen(beside), NULL, &r), ATTUNE_OK);
+        assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
+        classify_result alone;
+        assert_int_equal(classify_text(c, "plugh plugh", 11, NULL, &alone), ATTUNE_OK);
+        assert_true(fabs(head_evidence(&r, "threat") - head_evidence(&alone, "threat")) < 1e-6);
         /* below the thresholds */
         assert_int_equal(classify_text(c, "hello there", 11, NULL, &r), ATTUNE_OK);
         assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
