@@ -395,11 +395,11 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     run.sent_hits = 0;
     run.n_persist = run.n_profanity = run.n_urgency_cues = 0;
     run.threat_weapon = run.abuse_addressed = run.quotes_marked = run.threat_unmade = 0;
+    run.n_intent_ev = 0;
     out->n_tokens = (unsigned)tb.n;
     out->truncated = tb.truncated;
     analyse(&run, &tb, &c->lex);
     classify_sentiment(&run);
-    run.n_intent_ev = 0;
     classify_rule_stages(&run, ctx);
     classify_intent_evidence(&run);
     return ATTUNE_OK;

@@ -338,12 +338,6 @@ void lex_fini(lex_table *t);
 
 /* --- intent model --------------------------------------------------------- */
 
-/* The model's tables: one for bigrams (bigram_key of the two words'
- * hashes) and passive stems (FNV-1a of "p:STEM"), a small one for
- * character grams (gram_key of the gram's bytes); a slot packs part of the
- * key with the row, see intent.c. Word rows (the unigram plus all the
- * word's character grams) are found through the lexicon's key table instead
- * (intent_model_index_words). */
 /* A binary head of the model (version 4): a logistic model over the same
  * features as the labels, in the columns after them, read for the threat
  * reading rather than the intent. */
@@ -356,6 +350,12 @@ typedef struct {
     float bias;                  /* its bias weight times bias_value */
 } intent_head;
 
+/* The model's tables: one for bigrams (bigram_key of the two words'
+ * hashes) and passive stems (FNV-1a of "p:STEM"), a small one for
+ * character grams (gram_key of the gram's bytes); a slot packs part of the
+ * key with the row, see intent.c. Word rows (the unigram plus all the
+ * word's character grams) are found through the lexicon's key table instead
+ * (intent_model_index_words). */
 typedef struct {
     size_t n_class;
     char labels[CLASSIFY_MAX_INTENTS][CLASSIFY_LABEL_MAX];
@@ -664,7 +664,7 @@ void classify_rule_stages(classify_run *run, const classify_context *ctx);
 void classify_intent_stage(classify_run *run);
 /* The intent label's evidence, which the intent stage kept: after the
  * other stages', as before the heads moved the stage (the list is bounded,
- * and an item gives way only to one of its kind). */
+ * so which items it keeps depends on the order they come in). */
 void classify_intent_evidence(classify_run *run);
 /* The intent features of an already tokenized text. */
 double classify_intent_features_tb(const ctok_buf *tb, int want_names, classify_feature_fn fn,

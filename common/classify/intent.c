@@ -1601,7 +1601,6 @@ intent_predict(classify_run *run, const size_t stride, const int sum12, const in
      * threat reading's */
     evidence_top top;
     evidence_of(&top, s.hit, s.n_hit, best);
-    run->n_intent_ev = 0;
     for (int t = 0; t < 3 && top.row[t]; t++) {
         const size_t row = (size_t)(top.row[t] - m->weights) / stride;
         run->intent_ev_row[run->n_intent_ev] = (uint32_t)row;

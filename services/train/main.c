@@ -156,10 +156,19 @@ static int label_index(char labels[][CLASSIFY_LABEL_MAX], int *n, const char *na
 }
 
 /* The readings of a staff example, in order of gravity; the heads are
- * trained on them (see head_positive). */
+ * trained on them (see heads). */
 static const char *const staff_labels[] = {"none", "profanity", "abuse", "threat"};
 #define STAFF_ABUSE 2
 #define STAFF_THREAT 3
+
+/* The index of a staff reading in staff_labels, or -1. */
+static int staff_label_index(const char *name)
+{
+    for (int k = 0; k < (int)(sizeof staff_labels / sizeof staff_labels[0]); k++)
+        if (strcmp(name, staff_labels[k]) == 0)
+            return k;
+    return -1;
+}
 /* A feature only the staff examples have is kept from this many
  * occurrences on: one seen once is mostly a name or a typo, and there are
  * many (the heads' general-text negatives bring a large vocabulary). */
@@ -419,20 +428,14 @@ int main(int argc, char **argv)
                 cJSON_Delete(j);
                 goto out;
             }
-            int li = -1;
-            if (file) {
-                for (int k = 0; k < (int)(sizeof staff_labels / sizeof staff_labels[0]); k++)
-                    if (strcmp(l->valuestring, staff_labels[k]) == 0)
-                        li = k;
-                if (li < 0) {
-                    fprintf(stderr,
-                            "attune-train: %s:%u: want a label none, profanity, abuse or threat\n",
-                            path, lineno);
-                    cJSON_Delete(j);
-                    goto out;
-                }
-            } else {
-                li = label_index(labels, &n_labels, l->valuestring);
+            const int li = file ? staff_label_index(l->valuestring)
+                                : label_index(labels, &n_labels, l->valuestring);
+            if (li < 0 && file) {
+                fprintf(stderr,
+                        "attune-train: %s:%u: want a label none, profanity, abuse or threat\n",
+                        path, lineno);
+                cJSON_Delete(j);
+                goto out;
             }
             if (li < 0) {
                 fprintf(
@@ -527,11 +530,11 @@ int main(int argc, char **argv)
      * --staff (1 to n_feat_intent) */
     uint32_t n_feat = 0, n_feat_intent = 0;
     for (size_t i = 1; i <= v.used; i++) {
-        remap[i] = count_of[i] >= (uint32_t)(i > intent_vocab && min_count < STAFF_MIN_COUNT
-                                                 ? STAFF_MIN_COUNT
-                                                 : min_count)
-                       ? ++n_feat
-                       : 0;
+        /* (a feature only the staff examples have needs STAFF_MIN_COUNT at
+         * least) */
+        const long need =
+            i > intent_vocab && min_count < STAFF_MIN_COUNT ? STAFF_MIN_COUNT : min_count;
+        remap[i] = count_of[i] >= (uint32_t)need ? ++n_feat : 0;
         if (i <= intent_vocab)
             n_feat_intent = n_feat;
     }

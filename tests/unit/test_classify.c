@@ -89,21 +89,28 @@ static void assert_labels(const label_case *cases, size_t n)
     }
 }
 
-static int has_evidence(const classify_result *r, classify_evidence_kind kind, const char *rule)
+/* The first evidence item of this kind and rule (and text, unless NULL),
+ * or NULL. */
+static const classify_evidence *find_evidence(const classify_result *r, classify_evidence_kind kind,
+                                              const char *rule, const char *text)
 {
     for (unsigned i = 0; i < r->n_evidence; i++)
-        if (r->evidence[i].kind == kind && strcmp(r->evidence[i].rule, rule) == 0)
-            return 1;
-    return 0;
+        if (r->evidence[i].kind == kind && strcmp(r->evidence[i].rule, rule) == 0 &&
+            (!text || strcmp(r->evidence[i].text, text) == 0))
+            return &r->evidence[i];
+    return NULL;
+}
+
+static int has_evidence(const classify_result *r, classify_evidence_kind kind, const char *rule)
+{
+    return find_evidence(r, kind, rule, NULL) != NULL;
 }
 
 static const char *evidence_text(const classify_result *r, classify_evidence_kind kind,
                                  const char *rule)
 {
-    for (unsigned i = 0; i < r->n_evidence; i++)
-        if (r->evidence[i].kind == kind && strcmp(r->evidence[i].rule, rule) == 0)
-            return r->evidence[i].text;
-    return NULL;
+    const classify_evidence *e = find_evidence(r, kind, rule, NULL);
+    return e ? e->text : NULL;
 }
 
 /* --- tokenizer ------------------------------------------------------------- */
@@ -1570,12 +1577,8 @@ static void ref_feature(uint64_t hash, const char *name, size_t name_len, float 
  * for it, or -1 when the head raised nothing. */
 static double head_evidence(const classify_result *r, const char *head)
 {
-    for (unsigned i = 0; i < r->n_evidence; i++)
-        if (r->evidence[i].kind == CLASSIFY_EV_THREAT &&
-            strcmp(r->evidence[i].rule, "threat_model") == 0 &&
-            strcmp(r->evidence[i].text, head) == 0)
-            return r->evidence[i].weight;
-    return -1;
+    const classify_evidence *e = find_evidence(r, CLASSIFY_EV_THREAT, "threat_model", head);
+    return e ? e->weight : -1;
 }
 
 /* Checks classifier c against the definition for each text: the label,
@@ -1891,16 +1894,6 @@ static void write_head_model(FILE *f, int k)
     }
 }
 
-/* Whether the threat reading has evidence of this rule and text. */
-static int has_threat_evidence(const classify_result *r, const char *rule, const char *text)
-{
-    for (unsigned i = 0; i < r->n_evidence; i++)
-        if (r->evidence[i].kind == CLASSIFY_EV_THREAT && strcmp(r->evidence[i].rule, rule) == 0 &&
-            strcmp(r->evidence[i].text, text) == 0)
-            return 1;
-    return 0;
-}
-
 /* The heads of a model (version 4) read the threat: a head whose
  * probability reaches its threshold raises the reading to its level (a
  * threat, or abuse for "hostile"), with the head and the feature that
@@ -1928,7 +1921,7 @@ static void test_intent_heads(void **state)
         assert_int_equal(r.threat.level, CLASSIFY_THREAT_THREAT);
         assert_true(fabs(r.threat.confidence - head_evidence(&r, "threat")) < 1e-6);
         assert_true(r.threat.confidence > 0.97f);
-        assert_true(has_threat_evidence(&r, "threat_model_feature", "w:plugh"));
+        assert_non_null(find_evidence(&r, CLASSIFY_EV_THREAT, "threat_model_feature", "w:plugh"));
         assert_true(head_evidence(&r, "hostile") < 0); /* a threat is more */
         /* hostile: 8 / sqrt(6.75) - 2, p = 0.75 */
         assert_int_equal(classify_text(c, "zork you", 8, NULL, &r), ATTUNE_OK);
