@@ -293,10 +293,87 @@ static int is_pref_statement(const lex_entry *p)
  * item ending at j is in the sentence found for an earlier one when j is
  * not past that sentence's end). */
 typedef struct {
-    size_t end; /* the token that ends the sentence, or n; SIZE_MAX: none yet */
-    size_t asks_from;
+    size_t end;                /* the token that ends the sentence, or n; SIZE_MAX: none yet */
+    size_t asks_from, asks_to; /* the clause that asks */
     int question, why;
 } sentence_kind;
+
+enum { ASK_NONE, ASK_WH, ASK_VERB, ASK_HELLO };
+
+/* Whether token k is a question word ("how", "what"), a verb a question puts
+ * before its subject ("can", "is"), or a greeting a question may come after
+ * ("hi, how do i cancel"). By the first byte, as it is asked of the first
+ * word of every message and clause. */
+static int ask_word(const ctok_buf *tb, size_t k)
+{
+    const ctok *t = &tb->tok[k];
+    const char *s = ctok_text(tb, k);
+    const size_t n = t->norm_len;
+#define IS(w) (n == sizeof(w) - 1 && memcmp(s, w, n) == 0)
+    if (t->kind != CTOK_WORD)
+        return ASK_NONE;
+    switch (s[0]) {
+    case 'a':
+        return IS("are") ? ASK_VERB : ASK_NONE;
+    case 'c':
+        return IS("can") || IS("could") ? ASK_VERB : ASK_NONE;
+    case 'd':
+        return IS("do") || IS("does") ? ASK_VERB : ASK_NONE;
+    case 'h':
+        return IS("how")                                            ? ASK_WH
+               : IS("have") || IS("has")                            ? ASK_VERB
+               : IS("hi") || IS("hello") || IS("hey") || IS("hiya") ? ASK_HELLO
+                                                                    : ASK_NONE;
+    case 'i':
+        return IS("is") ? ASK_VERB : ASK_NONE;
+    case 'm':
+        return IS("may") ? ASK_VERB : ASK_NONE;
+    case 'o':
+        return IS("ok") || IS("okay") ? ASK_HELLO : ASK_NONE;
+    case 's':
+        return IS("should") ? ASK_VERB : IS("so") ? ASK_HELLO : ASK_NONE;
+    case 'u':
+        return IS("um") ? ASK_HELLO : ASK_NONE;
+    case 'w':
+        return IS("what") || IS("where") || IS("when") || IS("which") || IS("who") ? ASK_WH
+               : IS("will") || IS("would")                                         ? ASK_VERB
+                                                                                   : ASK_NONE;
+    default:
+        return ASK_NONE;
+    }
+#undef IS
+}
+
+/* Whether the clause from token k on asks without a question mark, as chat
+ * lines do: a question word and a verb put before the subject ("how do i
+ * cancel my order", "what is the cancellation fee"; not the relative "what
+ * it lacks", "when it's wet", "how good the screen is"), at the start of a
+ * sentence only (after a comma "which" and "when" are relative), or such a
+ * verb and a subject ("can i change the delivery date", "is there a fee"),
+ * not said in scorn ("do you even read", "are you kidding"). */
+static int asks_plainly(const ctok_buf *tb, size_t k, size_t end, int sentence_start)
+{
+    static const char *const subject[] = {"i",     "you", "u",      "we",      "it",
+                                          "there", "my",  "anyone", "someone", "somebody"};
+    static const char *const det[] = {"the", "your", "a",    "an",  "this", "that",  "our",
+                                      "he",  "she",  "they", "his", "her",  "these", "those"};
+    static const char *const scorn[] = {"believe", "even", "kidding", "serious", "joking", "say"};
+    const int first = ask_word(tb, k);
+    const int asked = sentence_start && first == ASK_WH;
+    const size_t v = k + (size_t)asked; /* the verb */
+    if (first == ASK_NONE || v + 1 >= end || (asked ? ask_word(tb, v) : first) != ASK_VERB)
+        return 0;
+    if (v + 2 < end && ctok_word_in(tb, v + 2, scorn, sizeof scorn / sizeof scorn[0]) >= 0)
+        return 0;
+    if (asked && ctok_is_word(tb, k, "how") && /* "how can you charge me twice" */
+        (ctok_is_word(tb, v + 1, "you") || ctok_is_word(tb, v + 1, "u") ||
+         ctok_is_word(tb, v + 1, "they")))
+        return 0;
+    /* a subject after the verb: not the prose of "what is added in
+     * functionality", "what could have been a soap opera" */
+    return ctok_word_in(tb, v + 1, subject, sizeof subject / sizeof subject[0]) >= 0 ||
+           (asked && ctok_word_in(tb, v + 1, det, sizeof det / sizeof det[0]) >= 0);
+}
 
 static void sentence_of(const ctok_buf *tb, size_t j, sentence_kind *c)
 {
@@ -307,12 +384,31 @@ static void sentence_of(const ctok_buf *tb, size_t j, sentence_kind *c)
     c->end = end;
     c->question = end < tb->n && tb->tok[end].n_quest > 0;
     c->asks_from = from;
+    c->asks_to = end;
     c->why = 0;
     for (size_t k = from; c->question && k < end; k++) {
         c->why |= ctok_word_in(tb, k, why_words, sizeof why_words / sizeof why_words[0]) >= 0;
         if (tb->tok[k].flags & CTOK_F_CLAUSE_END)
             c->asks_from = k + 1;
     }
+    if (c->question || (end < tb->n && tb->tok[end].n_excl > 0))
+        return;
+    int opening = 1;
+    for (size_t k = from; k < end; k++) {
+        if ((k == from || (tb->tok[k - 1].flags & CTOK_F_CLAUSE_END)) &&
+            asks_plainly(tb, k, end, opening)) {
+            /* (only that clause: "where is my parcel, nothing here #fail"
+             * asks, then complains) */
+            c->question = 1;
+            c->asks_from = k;
+            c->asks_to = k + 1;
+            while (c->asks_to < end && !(tb->tok[c->asks_to - 1].flags & CTOK_F_CLAUSE_END))
+                c->asks_to++;
+        }
+        opening = opening && (tb->tok[k].kind == CTOK_PUNCT || ask_word(tb, k) == ASK_HELLO);
+    }
+    for (size_t k = from; c->question && k < end; k++)
+        c->why |= ctok_word_in(tb, k, why_words, sizeof why_words / sizeof why_words[0]) >= 0;
 }
 
 /* The sum of the items in sentences where the customer apologises ("Sorry,
@@ -672,7 +768,10 @@ void classify_sentiment(classify_run *run)
      * added, and where the first ones are */
     float thanks = 0;
     size_t thanks_from = 0, thanks_to = 0;
-    sentence_kind sk = {SIZE_MAX, 0, 0, 0};
+    sentence_kind sk = {SIZE_MAX, 0, 0, 0, 0};
+    /* Whether a sentence may ask: one with a question mark, or a chat line
+     * that opens asking ("how do i cancel my order") */
+    const int may_ask = run->n_quest > 0 || (tb->n > 1 && ask_word(tb, 0) != ASK_NONE);
     size_t first_neg = SIZE_MAX; /* the first negative item */
     uint16_t item_at[SENT_ITEMS_MAX];
     float item_v[SENT_ITEMS_MAX];
@@ -806,12 +905,11 @@ void classify_sentiment(classify_run *run)
             for (size_t j = i; j < i + span; j++)
                 run->tflags[j] |= RUN_T_DOUBTED;
         }
-        if (run->n_quest > 0 && (v > 0 || (v >= SENT_QUESTION_MILD && v < 0)) &&
-            !run_negated(run, i)) {
+        if (may_ask && (v > 0 || (v >= SENT_QUESTION_MILD && v < 0)) && !run_negated(run, i)) {
             /* (most messages ask nothing: no sentence is looked at; a
              * negated word is a statement: "Doesn't anyone care?") */
             sentence_of(tb, i + span, &sk);
-            if (sk.question && i >= sk.asks_from && (v > 0 || !sk.why)) {
+            if (sk.question && i >= sk.asks_from && i < sk.asks_to && (v > 0 || !sk.why)) {
                 /* asked, not said: "Can you help me?", "Is it safe?", "What
                  * is the fee?", "How do I get a refund?" */
                 v *= SENT_QUESTION;

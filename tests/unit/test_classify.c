@@ -671,9 +671,24 @@ static void test_thanks(void **state)
             {"Can't anyone help me?", CLASSIFY_NEGATIVE},
             {"My account is stuck, can someone help?", CLASSIFY_NEGATIVE},
             {"What's wrong with my account?", CLASSIFY_NEGATIVE},
+            /* chat lines ask without a question mark */
+            {"what is the cancellation fee", CLASSIFY_NEUTRAL},
+            {"where can I check the cancellation fee", CLASSIFY_NEUTRAL},
+            {"hi, how do i get a refund for order 123", CLASSIFY_NEUTRAL},
+            {"My order is late, can i get a refund", CLASSIFY_NEGATIVE},
+            /* ... but not in exclamation, scorn or a complaint */
+            {"how can you charge me twice", CLASSIFY_NEGATIVE},
+            {"what a joke", CLASSIFY_NEGATIVE},
+            {"are you kidding me, charged twice", CLASSIFY_NEGATIVE},
+            {"what is wrong with my bill", CLASSIFY_NEGATIVE},
         };
         assert_labels(cases, sizeof cases / sizeof cases[0]);
     }
+    /* nor in prose, where "what" and "when" open clauses that are said */
+    assert_float_equal(score("What could have been a soap opera is a compelling film."),
+                       score("It could have been a soap opera but is a compelling film."), 0.5);
+    assert_true(score("What could have been a soap opera is a compelling film.") > 0.2f);
+    assert_true(score("When it's wet, the show is highly enjoyable.") > 0.2f);
     /* after a customer's own apology, thanks are still thanks */
     assert_int_equal(run("Sorry for the trouble. Thank you.").sentiment.label, CLASSIFY_POSITIVE);
     assert_true(score("the update broke everything, thanks a lot") < 0);
