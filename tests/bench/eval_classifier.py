@@ -334,6 +334,22 @@ def eval_service_probe(vader, results):
     results["service_probe"] = entry
 
 
+def eval_support_probe(results):
+    """Intent labels on tests/bench/support_probe.tsv: short support requests
+    of the kind public support-chatbot data holds (orders, refunds, accounts,
+    newsletters, reaching a person), written without sight of attune."""
+    rows = read_probe("support_probe.tsv", 3)
+    out = run_batch([{"id": i, "text": r[2]} for i, r in enumerate(rows)])
+    print("support probe (short support requests written without sight of attune; intent label)")
+    entry = {}
+    for name in ("dev", "held_out"):
+        idx = [i for i, r in enumerate(rows) if r[0] == name]
+        got = sum(out[i]["intent"]["label"] == rows[i][1] for i in idx)
+        print(f"  {name:9s} rows {len(idx):3d}  intent {got / len(idx):.3f} ({got}/{len(idx)})")
+        entry[name] = {"rows": len(idx), "intent_accuracy": got / len(idx)}
+    results["support_probe"] = entry
+
+
 HANDLING_FIELDS = ("threat", "urgency", "channel", "avoid_channel", "language", "pace",
                    "contact_time")
 
@@ -461,6 +477,7 @@ def main():
     eval_staff_probe(results)
     if not args.skip_intent:
         eval_service_probe(vader, results)
+        eval_support_probe(results)
         eval_probe(results)
         eval_intent(results, args.solver, args.C)
     if args.json:
