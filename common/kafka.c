@@ -429,6 +429,12 @@ attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size
                               "auto.offset.reset", "earliest", "partition.assignment.strategy",
                               "cooperative-sticky", "isolation.level", "read_committed",
                               "enable.partition.eof", "false",
+                              /* A restarted or killed instance's partitions
+                               * wait for its session to time out when the
+                               * group is not told it left (librdkafka 2.0's
+                               * cooperative close does not always say so):
+                               * 10 s, not the default 45 s, of no decisions. */
+                              "session.timeout.ms", "10000", "heartbeat.interval.ms", "3000",
                               /* A transaction's records become readable when
                                * its commit marker lands, which does not wake
                                * a waiting fetch: keep the wait short. */
@@ -601,24 +607,43 @@ attune_err kafka_txn_commit(kafka_producer *p, kafka_consumer *c, rd_kafka_messa
 
 long long kafka_consumer_lag(kafka_consumer *c)
 {
-    rd_kafka_topic_partition_list_t *l = NULL;
+    rd_kafka_topic_partition_list_t *l = NULL, *committed = NULL;
     if (rd_kafka_assignment(c->rk, &l) || !l)
         return -1;
-    long long lag = 0;
-    if (rd_kafka_position(c->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    /* No partition (joining the group, or a rebalance under way): the
+     * backlog is not known here, and 0 would say there is none. */
+    long long lag = -1;
+    if (l->cnt > 0 && rd_kafka_position(c->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* A partition nothing was read from since it was assigned has no
+         * position: reading starts at the group's committed offset, not at
+         * the log's start, which would count records handled long ago. */
+        int unread = 0;
+        for (int i = 0; i < l->cnt; i++)
+            unread |= l->elems[i].offset < 0;
+        if (unread) {
+            committed = rd_kafka_topic_partition_list_copy(l);
+            if (rd_kafka_committed(c->rk, committed, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_topic_partition_list_destroy(committed);
+                committed = NULL;
+            }
+        }
+        lag = 0;
         for (int i = 0; i < l->cnt; i++) {
             int64_t lo, hi;
             if (rd_kafka_get_watermark_offsets(c->rk, l->elems[i].topic, l->elems[i].partition, &lo,
                                                &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
                 hi < 0)
                 continue;
-            int64_t pos = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
+            int64_t pos = l->elems[i].offset;
+            if (pos < 0)
+                pos =
+                    committed && committed->elems[i].offset >= 0 ? committed->elems[i].offset : lo;
             if (hi > pos)
                 lag += hi - pos;
         }
-    } else {
-        lag = -1;
     }
+    if (committed)
+        rd_kafka_topic_partition_list_destroy(committed);
     rd_kafka_topic_partition_list_destroy(l);
     return lag;
 }

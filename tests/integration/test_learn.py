@@ -340,7 +340,7 @@ def test_outcomes_wait_for_redis_and_are_applied_once(stack, ingest, enrich, enr
     r = redis.Redis.from_url(stack.redis_url)
     customer = new_id("cust")
     decision = "22222222-3333-5444-8555-666666666666"
-    stack.stop_redis()  # the local Redis keeps nothing across a restart
+    stack.stop_redis()
     try:
         for score in (4, 3):
             ce = outcome_event(outcome(decision, customer, resolved=True, csat=score))
@@ -414,3 +414,40 @@ def test_a_count_that_is_not_a_number_writes_nothing(stack, ingest, learning):
         time.sleep(0.05)
     assert r.hget(f"attune:customer:{bad_ewma}:csat", "ewma") == b"4.0000"
     assert r.hget(f"attune:customer:{bad_ewma}:csat", "count") == b"2"
+
+
+def test_lag_after_a_restart_counts_from_the_committed_offset(stack, base_env, log_dir, ingest):
+    """A restarted stage has no position on a partition it has read nothing
+    from yet: its lag counts from the group's committed offset, not from the
+    start of the log (which read as a backlog of records handled long ago),
+    and a restart is over in about the consumer session (10 s), not 45 s.
+    (Read from this instance's own metrics: another test's learn may be
+    applying the same outcomes.)"""
+    env = dict(base_env, ATTUNE_GROUP_ID=new_id("learn"))
+    labels = f'topic="{TOPICS["outcomes"]}"'
+
+    def wait_metric(svc, name, ok, timeout):
+        deadline = time.time() + timeout
+        while not ok(metric(svc, name, labels)) and time.time() < deadline:
+            time.sleep(0.2)
+        return metric(svc, name, labels)
+
+    for _ in range(12):  # spread over the partitions
+        assert post_outcomes(ingest, outcome_event(outcome(csat=4))).status_code == 202
+    learn = Service("learn", env, log_dir).start()
+    try:
+        # all read and committed: the lag (sampled every 5 s) comes down to 0
+        assert wait_metric(learn, "attune_records_consumed_total", lambda v: v >= 12, 40) >= 12
+        assert wait_metric(learn, "attune_consumer_lag", lambda v: v == 0, 20) == 0
+    finally:
+        assert learn.stop() == 0, learn.log_tail()
+    learn = Service("learn", env, log_dir).start()
+    try:
+        started = time.time()
+        assert post_outcomes(ingest, outcome_event(outcome(csat=5))).status_code == 202
+        assert wait_metric(learn, "attune_records_consumed_total", lambda v: v >= 1, 30) >= 1
+        assert time.time() - started < 25  # the session, not librdkafka's default 45 s
+        time.sleep(6)  # a sample after the assignment (every 5 s)
+        assert metric(learn, "attune_consumer_lag", labels) == 0
+    finally:
+        assert learn.stop() == 0, learn.log_tail()
