@@ -592,8 +592,10 @@ start_redis_on() {
   (
     cd -- "$REDIS_DIR"
     # In the background (not --daemonize) so that $! is its pid; own session.
+    # An append-only file in its state dir, as in docker-compose.yml: a
+    # simulated outage (stop-redis, start-redis) keeps the data.
     exec nohup setsid redis-server --bind 127.0.0.1 --port "$port" \
-      --dir "$REDIS_DIR" --save '' --appendonly no --daemonize no \
+      --dir "$REDIS_DIR" --save '' --appendonly yes --appendfsync everysec --daemonize no \
       --logfile '' --protected-mode yes \
       </dev/null >>"$REDIS_LOG" 2>&1 8>&- 9>&-
   ) &
