@@ -85,10 +85,14 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* The route for method and path; when there is none but the path has
+ * routes, their methods are listed in allow ("GET, POST"), else allow is
+ * left empty. */
 static const httpd_route *find_route(const httpd *h, const char *method, const char *path,
-                                     int *path_known)
+                                     char *allow, size_t allow_size)
 {
-    *path_known = 0;
+    size_t used = 0;
+    allow[0] = '\0';
     for (size_t i = 0; i < h->route_count; i++) {
         const httpd_route *r = &h->routes[i];
         size_t n = strlen(r->path);
@@ -96,9 +100,13 @@ static const httpd_route *find_route(const httpd *h, const char *method, const c
                                                  : strcmp(path, r->path) == 0;
         if (!match)
             continue;
-        *path_known = 1;
         if (strcmp(method, r->method) == 0)
             return r;
+        int w = snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", r->method);
+        if (w > 0 && (size_t)w < allow_size - used)
+            used += (size_t)w;
+        else
+            allow[used] = '\0'; /* (a method that does not fit is left out whole) */
     }
     return NULL;
 }
@@ -154,6 +162,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, http_response 
     }
     if (resp->www_authenticate)
         MHD_add_response_header(r, "WWW-Authenticate", resp->www_authenticate);
+    if (resp->allow[0] && resp->status == 405)
+        MHD_add_response_header(r, "Allow", resp->allow);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -225,8 +235,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (handled) {
             route_name = url;
         } else {
-            int path_known;
-            const httpd_route *r = find_route(h, method, url, &path_known);
+            const httpd_route *r = find_route(h, method, url, resp.allow, sizeof resp.allow);
             if (r) {
                 http_request req = {
                     .method = method,
@@ -244,7 +253,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 };
                 route_name = r->path;
                 r->handler(h->ud, &req, &resp);
-            } else if (path_known) {
+            } else if (resp.allow[0]) {
                 http_respond_problem(&resp, 405, "method-not-allowed", "Method not allowed",
                                      "this path does not accept that method", NULL);
             } else {

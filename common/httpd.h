@@ -29,6 +29,7 @@ typedef struct {
     size_t body_len;
     int retry_after_s;            /* > 0 adds Retry-After */
     const char *www_authenticate; /* static string; adds WWW-Authenticate */
+    char allow[64];               /* non-empty adds Allow (a 405 must say what is) */
 } http_response;
 
 typedef void (*httpd_handler)(void *ud, const http_request *req, http_response *resp);

@@ -208,18 +208,26 @@ static cJSON *wrap_bare(const record_kind *k, cJSON *data, const http_request *r
     return event_new(event_id, EVENT_SOURCE_INGEST, k->type, 0, req->traceparent, data);
 }
 
-static void reject(const record_kind *k, http_response *resp, attune_err err,
-                   const problem_field *pf)
+/* A 4xx for what is wrong with a request: a field of the body (pf), or
+ * something outside it said in detail (pf NULL: a header). */
+static void reject_with(const record_kind *k, http_response *resp, attune_err err,
+                        const char *detail, const problem_field *pf)
 {
     count(k, "rejected", 1);
     if (err == ATTUNE_ERR_LIMIT) {
-        http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", NULL, pf);
+        http_respond_problem(resp, 413, "limit-exceeded", "A limit was exceeded", detail, pf);
     } else {
         char type[32], title[48];
         snprintf(type, sizeof type, "invalid-%s", k->what);
         snprintf(title, sizeof title, "The %s is not valid", k->what);
-        http_respond_problem(resp, 400, type, title, NULL, pf);
+        http_respond_problem(resp, 400, type, title, detail, pf);
     }
+}
+
+static void reject(const record_kind *k, http_response *resp, attune_err err,
+                   const problem_field *pf)
+{
+    reject_with(k, resp, err, NULL, pf);
 }
 
 /* Validates one CloudEvent and its data. */
@@ -548,11 +556,12 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
         goto out;
     }
     if (kind == BODY_BARE && req->idempotency_key && !idempotency_key_valid(req->idempotency_key)) {
-        problem_field_set(&pf, "", "",
-                          "the Idempotency-Key header must have 1 to %d bytes of UTF-8 without "
-                          "control characters",
-                          EVENT_MAX_ID);
-        reject(k, resp, ATTUNE_ERR_INVALID, &pf);
+        char detail[128];
+        snprintf(detail, sizeof detail,
+                 "the Idempotency-Key header must have 1 to %d bytes of UTF-8 without control "
+                 "characters",
+                 EVENT_MAX_ID);
+        reject_with(k, resp, ATTUNE_ERR_INVALID, detail, NULL);
         goto out;
     }
     if (kind == BODY_BARE) {
