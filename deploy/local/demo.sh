@@ -68,45 +68,60 @@ done
 
 "$BIN/attune-admin" load-profiles "$ROOT/deploy/local/demo/profiles.jsonl" >&2
 
-say "posting sample events to http://$INGEST_ADDR/v1/events"
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-while IFS= read -r line; do
-  body=${line%\}}", \"occurred_at\": \"$now\"}"
-  curl -sS -X POST "http://$INGEST_ADDR/v1/events" \
-    -H "Authorization: Bearer $ATTUNE_API_KEYS" \
-    -H 'Content-Type: application/json' -d "$body" >&2
-  echo >&2
-done <"$ROOT/deploy/local/demo/events.jsonl"
-
-show_topic() {
-  say "--- $1 ---"
-  kcat -b "$ATTUNE_KAFKA_BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '%s\n' 2>/dev/null |
-    tail -n "$2" | python3 "$ROOT/deploy/local/demo/show.py"
+# On a stack already up a topic holds an earlier run's records too: this
+# run's are told by the ids ingest gives its events.
+IDS="$RUN_DIR/demo-ids"
+: >"$IDS"
+this_run() { # this_run TOPIC [show.py options]: this run's records on TOPIC
+  local topic=$1
+  shift
+  kcat -b "$ATTUNE_KAFKA_BOOTSTRAP" -C -t "$topic" -o beginning -e -q -f '%s\n' 2>/dev/null |
+    python3 "$ROOT/deploy/local/demo/show.py" --ids "$IDS" "$@"
 }
 # The last stage running decides what to wait for and show.
 last=attune.interactions.enriched.v1
 [ -e "$RUN_DIR/classify.pid" ] && last=attune.interactions.classified.v1
 [ -e "$RUN_DIR/decide.pid" ] && last=attune.decisions.routing.v1
-for _ in $(seq 1 150); do
-  n=$(kcat -b "$ATTUNE_KAFKA_BOOTSTRAP" -C -t "$last" -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l)
-  [ "$n" -ge 5 ] && break
+
+say "posting sample events to http://$INGEST_ADDR/v1/events"
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+while IFS= read -r line; do
+  body=${line%\}}", \"occurred_at\": \"$now\"}"
+  answer=$(curl -sS -X POST "http://$INGEST_ADDR/v1/events" \
+    -H "Authorization: Bearer $ATTUNE_API_KEYS" \
+    -H 'Content-Type: application/json' -d "$body")
+  printf '%s\n' "$answer" >&2
+  printf '%s\n' "$answer" | python3 -c 'import json, sys; print(*json.load(sys.stdin).get("ids", []), sep="\n")' >>"$IDS" 2>/dev/null || true
+done <"$ROOT/deploy/local/demo/events.jsonl"
+events=$(grep -c . "$IDS" || true)
+
+show_topic() {
+  say "--- $1 ---"
+  this_run "$1"
+}
+# (a restarted stage takes its partitions back within the consumer
+# session, 10 s: wait up to 30 s)
+for _ in $(seq 1 300); do
+  [ "$(this_run "$last" --count)" -ge "$events" ] && break
   sleep 0.1
 done
-show_topic attune.interactions.enriched.v1 5
-[ -e "$RUN_DIR/classify.pid" ] && show_topic attune.interactions.classified.v1 5
-[ -e "$RUN_DIR/decide.pid" ] && show_topic attune.decisions.routing.v1 5
+show_topic attune.interactions.enriched.v1
+[ -e "$RUN_DIR/classify.pid" ] && show_topic attune.interactions.classified.v1
+[ -e "$RUN_DIR/decide.pid" ] && show_topic attune.decisions.routing.v1
 
 # Close the loop: an outcome for each decision (the CRM would send these),
 # which attune-learn turns into the customer's CSAT summary and counts.
 if [ -e "$RUN_DIR/decide.pid" ] && [ -e "$RUN_DIR/learn.pid" ]; then
-  say "posting an outcome for each decision to http://$INGEST_ADDR/v1/outcomes"
-  kcat -b "$ATTUNE_KAFKA_BOOTSTRAP" -C -t attune.decisions.routing.v1 -o beginning -e -q \
-    -f '%s\n' 2>/dev/null | python3 "$ROOT/deploy/local/demo/outcomes.py" |
+  say "posting an outcome for each of this run's decisions to http://$INGEST_ADDR/v1/outcomes"
+  this_run attune.decisions.routing.v1 --raw | python3 "$ROOT/deploy/local/demo/outcomes.py" |
     curl -sS -X POST "http://$INGEST_ADDR/v1/outcomes" \
       -H "Authorization: Bearer $ATTUNE_API_KEYS" \
       -H 'Content-Type: application/cloudevents-batch+json' --data-binary @- >&2
   echo >&2
-  sleep 1
+  for _ in $(seq 1 150); do # attune-learn applies them within a second or so
+    [ "$(redis-cli -u "$ATTUNE_REDIS_URL" HLEN attune:customer:cust-ana:csat 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+    sleep 0.1
+  done
   say "--- cust-ana's CSAT summary in Redis (attune-learn) ---"
   redis-cli -u "$ATTUNE_REDIS_URL" HGETALL attune:customer:cust-ana:csat | paste -sd' ' >&2
 fi

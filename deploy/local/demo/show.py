@@ -1,6 +1,14 @@
 #!/usr/bin/env python3
 """Summarises attune CloudEvents (one JSON per line on stdin) for the demo:
-the fields a person looks for, one line per event."""
+the fields a person looks for, one line per event.
+
+  show.py [--ids FILE] [--count | --raw]
+  --ids FILE  only the events of these ingest ids (one a line): the event's
+              own id, or a decision's data.event_id (a topic read again holds
+              an earlier run's records too, in no order across partitions)
+  --count     print how many there are
+  --raw       print them as they came, not summarised"""
+import argparse
 import json
 import sys
 
@@ -38,11 +46,42 @@ def summary(ev: dict) -> str:
     return "  ".join(parts)
 
 
-for line in sys.stdin:
-    line = line.strip()
-    if not line:
-        continue
-    try:
-        print(summary(json.loads(line)))
-    except (ValueError, AttributeError):
-        print(line[:200])
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ids")
+    ap.add_argument("--count", action="store_true")
+    ap.add_argument("--raw", action="store_true")
+    args = ap.parse_args()
+    ids = None
+    if args.ids:
+        with open(args.ids, encoding="utf-8") as f:
+            ids = {x.strip() for x in f if x.strip()}
+    n = 0
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            ev = None
+        if ids is not None:
+            d = ev.get("data") if isinstance(ev, dict) else None
+            if not (isinstance(ev, dict) and (ev.get("id") in ids or
+                                              (isinstance(d, dict) and d.get("event_id") in ids))):
+                continue
+        n += 1
+        if args.count:
+            continue
+        if args.raw:
+            print(line)
+            continue
+        try:
+            print(summary(ev))
+        except (AttributeError, TypeError):
+            print(line[:200])
+    if args.count:
+        print(n)
+
+
+main()
