@@ -429,11 +429,10 @@ attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size
                               "auto.offset.reset", "earliest", "partition.assignment.strategy",
                               "cooperative-sticky", "isolation.level", "read_committed",
                               "enable.partition.eof", "false",
-                              /* A restarted or killed instance's partitions
-                               * wait for its session to time out when the
-                               * group is not told it left (librdkafka 2.0's
-                               * cooperative close does not always say so):
-                               * 10 s, not the default 45 s, of no decisions. */
+                              /* A killed instance's partitions wait for its
+                               * session to time out: 10 s, not the default
+                               * 45 s, of no decisions (a stopped one leaves
+                               * the group: kafka_consumer_free). */
                               "session.timeout.ms", "10000", "heartbeat.interval.ms", "3000",
                               /* A transaction's records become readable when
                                * its commit marker lands, which does not wake
@@ -480,6 +479,25 @@ void kafka_consumer_free(kafka_consumer *c, int broker_up)
     if (!c)
         return;
     if (broker_up) {
+        /* Unsubscribing first and serving the revocation is what makes
+         * librdkafka 2.0's cooperative consumer send its LeaveGroup (on
+         * close alone the group waits out the session): a record still
+         * arriving is dropped unstored, read again by the next owner. */
+        if (rd_kafka_unsubscribe(c->rk) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            double until = ts_mono() + 3;
+            while (ts_mono() < until) {
+                rd_kafka_topic_partition_list_t *l = NULL;
+                int held =
+                    rd_kafka_assignment(c->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l && l->cnt > 0;
+                if (l)
+                    rd_kafka_topic_partition_list_destroy(l);
+                if (!held)
+                    break;
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 100);
+                if (m)
+                    rd_kafka_message_destroy(m);
+            }
+        }
         rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk);
         if (err)
             log_warn("consumer close: %s", rd_kafka_err2str(err));
