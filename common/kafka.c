@@ -23,6 +23,10 @@ struct kafka_producer {
 
 struct kafka_consumer {
     rd_kafka_t *rk;
+    /* The group's committed offsets of the assigned partitions, asked once
+     * per assignment (kafka_consumer_lag): an idle partition keeps its
+     * committed offset until it is read from, and then has a position. */
+    rd_kafka_topic_partition_list_t *committed;
 };
 
 void kafka_wait_init(kafka_wait *w)
@@ -478,6 +482,10 @@ void kafka_consumer_free(kafka_consumer *c, int broker_up)
 {
     if (!c)
         return;
+    /* (first: a list copied from the assignment holds references to the
+     * partitions, and rd_kafka_destroy waits for every one) */
+    if (c->committed)
+        rd_kafka_topic_partition_list_destroy(c->committed);
     if (broker_up) {
         /* Unsubscribing first and serving the revocation is what makes
          * librdkafka 2.0's cooperative consumer send its LeaveGroup (on
@@ -623,9 +631,22 @@ attune_err kafka_txn_commit(kafka_producer *p, kafka_consumer *c, rd_kafka_messa
     return err;
 }
 
+/* Whether two partition lists name the same partitions in the same order. */
+static int same_partitions(const rd_kafka_topic_partition_list_t *a,
+                           const rd_kafka_topic_partition_list_t *b)
+{
+    if (!a || !b || a->cnt != b->cnt)
+        return 0;
+    for (int i = 0; i < a->cnt; i++)
+        if (a->elems[i].partition != b->elems[i].partition ||
+            strcmp(a->elems[i].topic, b->elems[i].topic) != 0)
+            return 0;
+    return 1;
+}
+
 long long kafka_consumer_lag(kafka_consumer *c)
 {
-    rd_kafka_topic_partition_list_t *l = NULL, *committed = NULL;
+    rd_kafka_topic_partition_list_t *l = NULL;
     if (rd_kafka_assignment(c->rk, &l) || !l)
         return -1;
     /* No partition (joining the group, or a rebalance under way): the
@@ -634,17 +655,22 @@ long long kafka_consumer_lag(kafka_consumer *c)
     if (l->cnt > 0 && rd_kafka_position(c->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         /* A partition nothing was read from since it was assigned has no
          * position: reading starts at the group's committed offset, not at
-         * the log's start, which would count records handled long ago. */
+         * the log's start, which would count records handled long ago. The
+         * coordinator is asked once per assignment (for at most 1 s). */
         int unread = 0;
         for (int i = 0; i < l->cnt; i++)
             unread |= l->elems[i].offset < 0;
-        if (unread) {
-            committed = rd_kafka_topic_partition_list_copy(l);
-            if (rd_kafka_committed(c->rk, committed, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                rd_kafka_topic_partition_list_destroy(committed);
-                committed = NULL;
+        if (unread && !same_partitions(c->committed, l)) {
+            if (c->committed)
+                rd_kafka_topic_partition_list_destroy(c->committed);
+            c->committed = rd_kafka_topic_partition_list_copy(l);
+            if (rd_kafka_committed(c->rk, c->committed, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_topic_partition_list_destroy(c->committed);
+                c->committed = NULL; /* asked again at the next sample */
             }
         }
+        const rd_kafka_topic_partition_list_t *committed =
+            same_partitions(c->committed, l) ? c->committed : NULL;
         lag = 0;
         for (int i = 0; i < l->cnt; i++) {
             int64_t lo, hi;
@@ -660,8 +686,6 @@ long long kafka_consumer_lag(kafka_consumer *c)
                 lag += hi - pos;
         }
     }
-    if (committed)
-        rd_kafka_topic_partition_list_destroy(committed);
     rd_kafka_topic_partition_list_destroy(l);
     return lag;
 }
