@@ -395,12 +395,14 @@ static void sentence_of(const ctok_buf *tb, size_t j, sentence_kind *c)
         return;
     int opening = 1;
     for (size_t k = from; k < end; k++) {
-        if ((k == from || (tb->tok[k - 1].flags & CTOK_F_CLAUSE_END)) &&
+        if ((k == from || opening || (tb->tok[k - 1].flags & CTOK_F_CLAUSE_END)) &&
             asks_plainly(tb, k, end, opening)) {
             /* (only that clause: "where is my parcel, nothing here #fail"
-             * asks, then complains) */
+             * asks, then complains; clauses that ask one after another
+             * ask together: "is there a fee, can you help me") */
+            if (!c->question || c->asks_to != k)
+                c->asks_from = k;
             c->question = 1;
-            c->asks_from = k;
             c->asks_to = k + 1;
             while (c->asks_to < end && !(tb->tok[c->asks_to - 1].flags & CTOK_F_CLAUSE_END))
                 c->asks_to++;

@@ -675,6 +675,9 @@ static void test_thanks(void **state)
             {"what is the cancellation fee", CLASSIFY_NEUTRAL},
             {"where can I check the cancellation fee", CLASSIFY_NEUTRAL},
             {"hi, how do i get a refund for order 123", CLASSIFY_NEUTRAL},
+            {"hi how do i get a refund for order 123", CLASSIFY_NEUTRAL},
+            {"hello can i get a refund please", CLASSIFY_NEUTRAL},
+            {"is there a fee, can you help me", CLASSIFY_NEUTRAL},
             {"My order is late, can i get a refund", CLASSIFY_NEGATIVE},
             /* ... but not in exclamation, scorn or a complaint */
             {"how can you charge me twice", CLASSIFY_NEGATIVE},
