@@ -112,6 +112,12 @@ show_topic attune.interactions.enriched.v1
 # Close the loop: an outcome for each decision (the CRM would send these),
 # which attune-learn turns into the customer's CSAT summary and counts.
 if [ -e "$RUN_DIR/decide.pid" ] && [ -e "$RUN_DIR/learn.pid" ]; then
+  csat_count() { # outcomes in cust-ana's CSAT summary so far
+    local n
+    n=$(redis-cli -u "$ATTUNE_REDIS_URL" HGET attune:customer:cust-ana:csat count 2>/dev/null)
+    printf '%s\n' "${n:-0}"
+  }
+  counted=$(csat_count)
   say "posting an outcome for each of this run's decisions to http://$INGEST_ADDR/v1/outcomes"
   this_run attune.decisions.routing.v1 --raw | python3 "$ROOT/deploy/local/demo/outcomes.py" |
     curl -sS -X POST "http://$INGEST_ADDR/v1/outcomes" \
@@ -119,7 +125,7 @@ if [ -e "$RUN_DIR/decide.pid" ] && [ -e "$RUN_DIR/learn.pid" ]; then
       -H 'Content-Type: application/cloudevents-batch+json' --data-binary @- >&2
   echo >&2
   for _ in $(seq 1 150); do # attune-learn applies them within a second or so
-    [ "$(redis-cli -u "$ATTUNE_REDIS_URL" HLEN attune:customer:cust-ana:csat 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+    [ "$(csat_count)" -gt "$counted" ] 2>/dev/null && break
     sleep 0.1
   done
   say "--- cust-ana's CSAT summary in Redis (attune-learn) ---"

@@ -682,8 +682,11 @@ cmd_up() {
     cat -- "$ENV_FILE"
     return 0
   fi
-  # Leftovers of a stack that died: clear them before a fresh start.
+  # Leftovers of a stack that died: clear them before a fresh start (Kafka
+  # starts from empty storage, so Redis must too: its idempotency keys and
+  # learned counts belong to the old topics).
   stop_redis
+  rm -rf -- "$REDIS_DIR"
   rm -f -- "$PORTS_FILE" "$ENV_FILE" "$KAFKA_PIDFILE"
 
   trap on_up_exit EXIT
