@@ -386,28 +386,26 @@ static void sentence_of(const ctok_buf *tb, size_t j, sentence_kind *c)
     c->asks_from = from;
     c->asks_to = end;
     c->why = 0;
-    for (size_t k = from; c->question && k < end; k++) {
-        c->why |= ctok_word_in(tb, k, why_words, sizeof why_words / sizeof why_words[0]) >= 0;
+    for (size_t k = from; c->question && k < end; k++)
         if (tb->tok[k].flags & CTOK_F_CLAUSE_END)
             c->asks_from = k + 1;
-    }
-    if (c->question || (end < tb->n && tb->tok[end].n_excl > 0))
-        return;
-    int opening = 1;
-    for (size_t k = from; k < end; k++) {
-        if ((k == from || opening || (tb->tok[k - 1].flags & CTOK_F_CLAUSE_END)) &&
-            asks_plainly(tb, k, end, opening)) {
-            /* (only that clause: "where is my parcel, nothing here #fail"
-             * asks, then complains; clauses that ask one after another
-             * ask together: "is there a fee, can you help me") */
-            if (!c->question || c->asks_to != k)
-                c->asks_from = k;
-            c->question = 1;
-            c->asks_to = k + 1;
-            while (c->asks_to < end && !(tb->tok[c->asks_to - 1].flags & CTOK_F_CLAUSE_END))
-                c->asks_to++;
+    if (!c->question && !(end < tb->n && tb->tok[end].n_excl > 0)) {
+        int opening = 1;
+        for (size_t k = from; k < end; k++) {
+            if ((k == from || opening || (tb->tok[k - 1].flags & CTOK_F_CLAUSE_END)) &&
+                asks_plainly(tb, k, end, opening)) {
+                /* (only that clause: "where is my parcel, nothing here
+                 * #fail" asks, then complains; clauses that ask one after
+                 * another ask together: "is there a fee, can you help me") */
+                if (!c->question || c->asks_to != k)
+                    c->asks_from = k;
+                c->question = 1;
+                c->asks_to = k + 1;
+                while (c->asks_to < end && !(tb->tok[c->asks_to - 1].flags & CTOK_F_CLAUSE_END))
+                    c->asks_to++;
+            }
+            opening = opening && (tb->tok[k].kind == CTOK_PUNCT || ask_word(tb, k) == ASK_HELLO);
         }
-        opening = opening && (tb->tok[k].kind == CTOK_PUNCT || ask_word(tb, k) == ASK_HELLO);
     }
     for (size_t k = from; c->question && k < end; k++)
         c->why |= ctok_word_in(tb, k, why_words, sizeof why_words / sizeof why_words[0]) >= 0;
