@@ -695,6 +695,9 @@ attune_err classify_context_from_json(const cJSON *json, classify_context *ctx, 
 {
     if (!ctx)
         return ATTUNE_ERR_INVALID;
+    /* filled anew: what this json does not say is unknown, never what an
+     * earlier event said (a service reuses one ctx per event) */
+    classify_context_init(ctx);
     if (!json || cJSON_IsNull(json))
         return ATTUNE_OK;
     if (!cJSON_IsObject(json))

@@ -193,8 +193,10 @@ ATTUNE_MUST_CHECK attune_err classify_result_to_json(const classify_result *r, c
 size_t classify_result_write_json(const classify_result *r, char *buf, size_t size);
 
 /* Reads an enriched event's context object ({"status", "contacts_24h",
- * "contacts_7d", "wait_seconds", "channel", ...}); unknown members are
- * ignored, wrong types are an error. json may be NULL (nothing known). */
+ * "contacts_7d", "wait_seconds", "channel", ...}) into ctx, which it first
+ * resets (classify_context_init): what json does not say is unknown.
+ * Unknown members are ignored, wrong types are an error. json may be NULL
+ * (nothing known). */
 ATTUNE_MUST_CHECK attune_err classify_context_from_json(const cJSON *json, classify_context *ctx,
                                                         char *errstr, size_t errstr_size);
 

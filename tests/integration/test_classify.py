@@ -51,6 +51,23 @@ def test_situations_flow_through(ingest, enrich, classify, classified):
     assert sa["evidence"], "every label comes with evidence"
 
 
+def test_no_context_carries_over_to_the_next_event(ingest, enrich, classify, classified):
+    """A long wait on one customer's event must not show on the next event,
+    which says no wait at all (the stage reuses its context per event)."""
+    first, second = new_id("cust"), new_id("cust")
+    a = cloudevent(interaction(first, text="I need to update my address please.",
+                               channel="voice", wait_seconds=3600))
+    assert post(ingest, a).status_code == 202
+    sa = event_value(classified.collect(for_customers([first]), 1)[0])["data"]["situation"]
+    assert any(e["rule"] == "context_wait" for e in sa["evidence"])
+    b = cloudevent(interaction(second, text="What are your opening hours on Saturday?"))
+    assert post(ingest, b).status_code == 202
+    sb = event_value(classified.collect(for_customers([second]), 1)[0])["data"]["situation"]
+    assert not any(e["for"] == "urgency" for e in sb["evidence"]), sb["evidence"]
+    assert sb["urgency"]["effort"] == 0
+    assert sb["urgency"]["level"] == "normal"
+
+
 def test_unreadable_enriched_record_is_dead_lettered(stack, classify):
     key = new_id("bad")
     raw = json.dumps({"specversion": "1.0", "id": "x", "source": "/t",
