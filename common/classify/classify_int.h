@@ -190,9 +190,12 @@ enum {
     LEX_F_EMOTION = 4,
     LEX_F_EMO_HAND = 8,      /* emotions came from the hand-written file */
     LEX_F_PHRASE_START = 16, /* some phrase begins with this word */
-    LEX_F_DURATION = 32,     /* effort only after "been N", "for N"... (urgency.tsv) */
-    LEX_F_FORM = 64,         /* valence of a form of a hand-written word (valence_forms.tsv) */
-    LEX_F_DANGER = 128,      /* urgency that can make a message critical (urgency.tsv) */
+    /* its weight counts only beside a time (urgency.tsv): a duration's effort
+     * after "been N", "for N"...; a deadline's urgency before a clock time
+     * ("before 3pm"); see lex_is_duration, lex_is_deadline */
+    LEX_F_TIMED = 32,
+    LEX_F_FORM = 64,    /* valence of a form of a hand-written word (valence_forms.tsv) */
+    LEX_F_DANGER = 128, /* urgency that can make a message critical (urgency.tsv) */
 };
 
 enum { LEX_EMO_N = 5 }; /* anger fear sadness confusion joy */
@@ -219,6 +222,17 @@ typedef struct {
      * phrases that begin with this word, a filter tried before any key */
     uint32_t second_sig;
 } lex_entry;
+
+/* A duration carries effort, a deadline urgency (LEX_F_TIMED). */
+static inline int lex_is_duration(const lex_entry *e)
+{
+    return (e->flags & LEX_F_TIMED) && e->effort != 0;
+}
+
+static inline int lex_is_deadline(const lex_entry *e)
+{
+    return (e->flags & LEX_F_TIMED) && e->urgency != 0;
+}
 
 static inline uint32_t lex_sig_bit(uint64_t tok_hash)
 {
@@ -418,10 +432,12 @@ struct classify {
     float urgency_exp0;
 };
 
-/* The exponential of the urgency curve at raw (stages.c). */
+/* The exponential of the urgency curve at raw (stages.c): "high" (score
+ * 0.45) from raw 0.78, so that one strong cue of time pressure ("court
+ * hearing", "rent due", weight 0.8) is high on its own. */
 static inline float urgency_exp(float raw)
 {
-    return expf(-(raw - 1.0f) * 1.6f);
+    return expf(-(raw - 0.9f) * 1.6f);
 }
 
 /* Per token of classify_run.tflags. */

@@ -237,9 +237,10 @@ static const char *const abuse_names[] = {NULL,     "profanity", "insult",  "slu
                                           "body",   "outcome",   "private", "wish",   "target",
                                           "person", "object",    "future",  "self"};
 /* urgency.tsv's kinds: a duration is effort only as time already spent;
- * danger is urgency that can make a message critical */
-enum { URGENCY_KIND, EFFORT_KIND, DURATION_KIND, DANGER_KIND };
-static const char *const urgency_names[] = {"urgency", "effort", "duration", "danger"};
+ * danger is urgency that can make a message critical; a deadline is
+ * urgency only before a clock time */
+enum { URGENCY_KIND, EFFORT_KIND, DURATION_KIND, DANGER_KIND, DEADLINE_KIND };
+static const char *const urgency_names[] = {"urgency", "effort", "duration", "danger", "deadline"};
 static const char *const pref_names[] = {NULL,        "channel", "avoid_channel", "contact_time",
                                          "language",  "pace",    "polite",        "contact_verb",
                                          "time_word", "written"};
@@ -345,10 +346,10 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
         k = lookup_kind(col[1], urgency_names, sizeof urgency_names / sizeof urgency_names[0]);
         if (k < 0 || !parse_float(col[2], -4.0f, 4.0f, &v)) {
             snprintf(why, why_size,
-                     "want: term, urgency|effort|duration|danger, number in [-4, 4]");
+                     "want: term, urgency|effort|duration|danger|deadline, number in [-4, 4]");
             return ATTUNE_ERR_PARSE;
         }
-        const int is_urgency = k == URGENCY_KIND || k == DANGER_KIND;
+        const int is_urgency = k != EFFORT_KIND && k != DURATION_KIND;
         if ((is_urgency && e->urgency != 0) || (!is_urgency && e->effort != 0)) {
             snprintf(why, why_size, "term already has this kind (written twice?)");
             return ATTUNE_ERR_PARSE;
@@ -357,12 +358,19 @@ static attune_err apply_line(lex_table *t, ctok_buf *tb, file_kind kind, char **
             snprintf(why, why_size, "a danger weight is above 0");
             return ATTUNE_ERR_PARSE;
         }
+        const int timed = k == DURATION_KIND || k == DEADLINE_KIND;
+        /* a timed weight counts only beside its time: another kind on the
+         * same term would be read as timed too */
+        if ((e->flags & LEX_F_TIMED) || (timed && (e->urgency != 0 || e->effort != 0))) {
+            snprintf(why, why_size, "a duration or deadline term has no other kind");
+            return ATTUNE_ERR_PARSE;
+        }
         if (is_urgency)
             e->urgency = v;
         else
             e->effort = v; /* effort, or a duration's effort */
-        if (k == DURATION_KIND)
-            e->flags |= LEX_F_DURATION;
+        if (timed)
+            e->flags |= LEX_F_TIMED;
         if (k == DANGER_KIND)
             e->flags |= LEX_F_DANGER;
         break;
@@ -479,7 +487,7 @@ static void lex_finish(lex_table *t)
         unsigned h = 0;
         /* (a negator for "never" and the verb after it, a duration for
          * a wait: see the sentiment stage) */
-        if ((e->flags & (LEX_F_VALENCE | LEX_F_DURATION)) || e->mod == LEX_MOD_PERSIST ||
+        if ((e->flags & LEX_F_VALENCE) || lex_is_duration(e) || e->mod == LEX_MOD_PERSIST ||
             e->mod == LEX_MOD_NEGATOR || e->mod == LEX_MOD_FUNCTION)
             h |= LEX_H_SENTIMENT;
         if (e->flags & LEX_F_EMOTION)

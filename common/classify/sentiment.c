@@ -523,7 +523,7 @@ static int waited(const classify_run *run, size_t i, size_t *lead)
     size_t from;
     int k;
     /* (not a negated one: "it hasn't even been 2 days and it broke") */
-    if (!(e->flags & LEX_F_DURATION) || (e->flags & LEX_F_VALENCE) ||
+    if (!lex_is_duration(e) || (e->flags & LEX_F_VALENCE) ||
         (run->tflags[i] & (RUN_T_INNER | RUN_T_NEGATED)) ||
         (k = classify_wait_word(run, i, &from)) < 0)
         return 0;

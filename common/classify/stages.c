@@ -1112,6 +1112,80 @@ static void classify_threat_stage(classify_run *run)
         r->threat.confidence = run->tb->n_words > 0 ? 0.9f : 0.99f;
 }
 
+/* Reads a clock time from tokens at i ("5pm", "5:30 pm", "17:00", "5");
+ * returns minutes after midnight or -1. */
+static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_pm)
+{
+    *guessed_pm = 0;
+    if (i >= tb->n)
+        return -1;
+    const ctok *t = &tb->tok[i];
+    const char *s = ctok_text(tb, i);
+    size_t n = t->norm_len, p = 0;
+    int h = 0, m = 0, digits = 0;
+    while (p < n && s[p] >= '0' && s[p] <= '9' && digits < 3)
+        h = h * 10 + (s[p++] - '0'), digits++;
+    if (digits == 0 || digits > 2)
+        return -1;
+    if (p < n && (s[p] == ':' || s[p] == '.')) {
+        p++;
+        int md = 0;
+        while (p < n && s[p] >= '0' && s[p] <= '9' && md < 3)
+            m = m * 10 + (s[p++] - '0'), md++;
+        if (md != 2 || m > 59)
+            return -1;
+    }
+    const char *suf = s + p;
+    size_t sl = n - p;
+    *used = 1;
+    if (sl == 0 && i + 1 < tb->n && tb->tok[i + 1].kind == CTOK_WORD) {
+        const char *nx = ctok_text(tb, i + 1);
+        size_t nl = tb->tok[i + 1].norm_len;
+        if ((nl == 2 && (memcmp(nx, "pm", 2) == 0 || memcmp(nx, "am", 2) == 0)) ||
+            (nl == 1 && (nx[0] == 'p' || nx[0] == 'a'))) {
+            suf = nx;
+            sl = nl;
+            *used = 2;
+        }
+    }
+    int pm = -1;
+    if (sl >= 1 && (suf[0] == 'p' || suf[0] == 'a') && (sl == 1 || (sl == 2 && suf[1] == 'm')))
+        pm = suf[0] == 'p';
+    else if (sl != 0)
+        return -1;
+    if (h > 23 || (pm >= 0 && (h < 1 || h > 12)))
+        return -1;
+    if (pm == 1 && h < 12)
+        h += 12;
+    else if (pm == 0 && h == 12)
+        h = 0;
+    else if (pm < 0 && h >= 1 && h <= 7) {
+        h += 12; /* "after 5" on a contact request means the afternoon */
+        *guessed_pm = 1;
+    }
+    return h * 60 + m;
+}
+
+/* Whether a clock time follows a deadline word at token i ("before 3pm",
+ * "by 17:00", "before 3 today"); *end: past the clock. A bare number counts
+ * only before "today", "tomorrow" or "tonight": "increased by 5" is no
+ * deadline. */
+static int deadline_clock(const ctok_buf *tb, size_t i, size_t *end)
+{
+    static const char *const days[] = {"today", "tomorrow", "tonight"};
+    size_t used = 0;
+    int guessed;
+    if (parse_clock(tb, i, &used, &guessed) < 0)
+        return 0;
+    const char *s = ctok_text(tb, i);
+    const size_t n = tb->tok[i].norm_len;
+    const int bare = used == 1 && s[n - 1] >= '0' && s[n - 1] <= '9' && !memchr(s, ':', n);
+    if (bare && (i + 1 >= tb->n || ctok_word_in(tb, i + 1, days, 3) < 0))
+        return 0;
+    *end = i + used;
+    return 1;
+}
+
 /* --- urgency and effort --------------------------------------------------- */
 
 /* A duration ("days", "weeks") at token i is time already spent when a
@@ -1172,13 +1246,8 @@ static int negated_directly(const classify_run *run, size_t i)
     return j > 0;
 }
 
-/* Just below critical (score 0.8 at raw 1.87): what haste alone can reach. */
+/* Just below critical (score 0.8 at raw 1.77): what haste alone can reach. */
 #define URGENCY_HASTE_MAX 1.7f
-/* Swearing in a complaint ("ffs", "bloody", "Scheiße"): a customer at the
- * end of their tether, whom a wait costs more. */
-#ifndef URGENCY_SWEARING
-#define URGENCY_SWEARING 0.4f
-#endif
 /* The least weight of a danger cue; below it, a vulnerability (urgency.tsv). */
 #define URGENCY_DANGER_MIN 1.0f
 
@@ -1205,9 +1274,14 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             next = i + span; /* "not urgent" */
             continue;
         }
-        size_t from = i;
-        if ((x->flags & LEX_F_DURATION) && !waited_since(run, i, &from))
+        size_t from = i, end;
+        if (lex_is_duration(x) && !waited_since(run, i, &from))
             continue; /* "in 2 weeks" is a date, "for 2 weeks" a wait */
+        if (lex_is_deadline(x)) {
+            if (!deadline_clock(tb, i + span, &end))
+                continue; /* "by the way", "before I forget" */
+            span = end - i;
+        }
         float mult = ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) ? 1.3f : 1.0f;
         if (x->urgency != 0) {
             if (x->flags & LEX_F_DANGER) {
@@ -1227,21 +1301,11 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         }
         next = i + span;
     }
-    if (run->n_excl > 0 && run->sent_sum < 0)
-        raw += 0.15f * (float)(run->n_excl > 3 ? 3 : run->n_excl);
     if (tb->n_words > 0 && tb->n_words <= 4 && (run->sent_sum < 0 || run->n_excl > 0)) {
         raw += 0.4f;
         classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "curt_message", "", 0, 0.4f);
         cues++;
     }
-    if (r->sentiment.score < -0.5f)
-        raw += 0.3f;
-    /* abuse toward staff wants a supervisor soon; a threat is high (below),
-     * not the critical of a customer in danger */
-    if (r->threat.level == CLASSIFY_THREAT_ABUSE)
-        raw += 0.5f;
-    else if (r->threat.level == CLASSIFY_THREAT_PROFANITY && run->sent_sum < 0)
-        raw += URGENCY_SWEARING;
     if (ctx) {
         if (ctx->wait_seconds >= 0) {
             float w = (float)ctx->wait_seconds;
@@ -1296,8 +1360,11 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     if (raw > URGENCY_HASTE_MAX)
         raw = URGENCY_HASTE_MAX;
     raw += danger;
-    /* a threat is high; with a weapon in hand, critical: someone may be
-     * hurt now */
+    /* A threat to staff is high, for their safety: a supervisor acts now;
+     * with a weapon in hand, critical: someone may be hurt now. Anger,
+     * swearing and abuse move urgency not at all: a place in the queue is
+     * not won by shouting (policy.md, "Anger is not rewarded"); the same
+     * need said calmly reads the same. */
     if (r->threat.level == CLASSIFY_THREAT_THREAT)
         raw = fmaxf(raw, run->threat_weapon ? 2.0f : 1.5f);
     /* a logistic curve: no cue at all is "normal", one strong cue "high" */
@@ -1321,60 +1388,6 @@ static void set_pref(char *dst, const char *value)
         n = CLASSIFY_LABEL_MAX - 1;
     memcpy(dst, value, n);
     dst[n] = '\0';
-}
-
-/* Reads a clock time from tokens at i ("5pm", "5:30 pm", "17:00", "5");
- * returns minutes after midnight or -1. */
-static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_pm)
-{
-    *guessed_pm = 0;
-    if (i >= tb->n)
-        return -1;
-    const ctok *t = &tb->tok[i];
-    const char *s = ctok_text(tb, i);
-    size_t n = t->norm_len, p = 0;
-    int h = 0, m = 0, digits = 0;
-    while (p < n && s[p] >= '0' && s[p] <= '9' && digits < 3)
-        h = h * 10 + (s[p++] - '0'), digits++;
-    if (digits == 0 || digits > 2)
-        return -1;
-    if (p < n && (s[p] == ':' || s[p] == '.')) {
-        p++;
-        int md = 0;
-        while (p < n && s[p] >= '0' && s[p] <= '9' && md < 3)
-            m = m * 10 + (s[p++] - '0'), md++;
-        if (md != 2 || m > 59)
-            return -1;
-    }
-    const char *suf = s + p;
-    size_t sl = n - p;
-    *used = 1;
-    if (sl == 0 && i + 1 < tb->n && tb->tok[i + 1].kind == CTOK_WORD) {
-        const char *nx = ctok_text(tb, i + 1);
-        size_t nl = tb->tok[i + 1].norm_len;
-        if ((nl == 2 && (memcmp(nx, "pm", 2) == 0 || memcmp(nx, "am", 2) == 0)) ||
-            (nl == 1 && (nx[0] == 'p' || nx[0] == 'a'))) {
-            suf = nx;
-            sl = nl;
-            *used = 2;
-        }
-    }
-    int pm = -1;
-    if (sl >= 1 && (suf[0] == 'p' || suf[0] == 'a') && (sl == 1 || (sl == 2 && suf[1] == 'm')))
-        pm = suf[0] == 'p';
-    else if (sl != 0)
-        return -1;
-    if (h > 23 || (pm >= 0 && (h < 1 || h > 12)))
-        return -1;
-    if (pm == 1 && h < 12)
-        h += 12;
-    else if (pm == 0 && h == 12)
-        h = 0;
-    else if (pm < 0 && h >= 1 && h <= 7) {
-        h += 12; /* "after 5" on a contact request means the afternoon */
-        *guessed_pm = 1;
-    }
-    return h * 60 + m;
 }
 
 /* The clock after "and", "to" or "-" at token i, ending a range ("between

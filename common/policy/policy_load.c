@@ -609,12 +609,13 @@ static void parse_defaults(loader *L, const cJSON *root)
     p->defaults.has = (1u << PF_COUNT) - 1;
 }
 
-static int sets_compensation(const policy_rule *r)
+/* Whether the rule sets field f, in its "set" or in a variant. */
+static int rule_sets(const policy_rule *r, int f)
 {
-    if (r->set.has & (1u << PF_COMPENSATION))
+    if (r->set.has & (1u << f))
         return 1;
     for (size_t i = 0; i < r->nvariants; i++)
-        if (r->variants[i].set.has & (1u << PF_COMPENSATION))
+        if (r->variants[i].set.has & (1u << f))
             return 1;
     return 0;
 }
@@ -729,27 +730,43 @@ static void parse_rule(loader *L, const cJSON *j, const char *ptr, policy_rule *
         ptr_key(p, sizeof p, ptr, "variants");
         parse_variants(L, vars, p, r);
     }
-    /* Anger is not rewarded: the case decides compensation, never emotion
-     * or sentiment. */
-    int comp = sets_compensation(r) ||
-               cJSON_GetObjectItemCaseSensitive(set, "guidance.compensation") != NULL;
-    for (const cJSON *it = vars && cJSON_IsArray(vars) ? vars->child : NULL; it; it = it->next)
-        comp |= cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(it, "set"),
-                                                 "guidance.compensation") != NULL;
-    if (r->when && comp && policy_cond_uses_affect(r->when)) {
-        const char *sig[32];
-        size_t n = 0;
-        policy_cond_signals(r->when, sig, 32, &n);
-        const char *which = "emotion or sentiment";
-        for (size_t i = 0; i < n; i++)
-            if (policy_path_is_affect(sig[i]))
-                which = sig[i];
-        ptr_key(p, sizeof p, ptr, "when");
-        policy_errs_add(L->e, p,
-                        "this rule sets guidance.compensation and its condition reads %s: "
-                        "compensation must follow the case (intent, effort, value, caps), "
-                        "never emotion or sentiment",
-                        which);
+    /* Anger is not rewarded: the case decides compensation and a place in
+     * the queue, never emotion or sentiment. (A field whose value did not
+     * parse is not in set.has, so the JSON is asked as well.) */
+    static const struct {
+        int field;
+        const char *follow;
+    } rewards[] = {
+        {PF_COMPENSATION, "compensation must follow the case (intent, effort, value, caps)"},
+        {PF_PRIORITY, "a place in the queue must follow the case (urgency, effort, value, "
+                      "vulnerability)"},
+        {PF_PRIORITY_BOOST, "a place in the queue must follow the case (urgency, effort, "
+                            "value, vulnerability)"},
+        {PF_MAX_WAIT, "a place in the queue must follow the case (urgency, effort, value, "
+                      "vulnerability)"},
+    };
+    if (!r->when || !policy_cond_uses_affect(r->when))
+        return;
+    const char *sig[32];
+    size_t n = 0;
+    policy_cond_signals(r->when, sig, 32, &n);
+    const char *which = "emotion or sentiment";
+    for (size_t i = 0; i < n; i++)
+        if (policy_path_is_affect(sig[i]))
+            which = sig[i];
+    ptr_key(p, sizeof p, ptr, "when");
+    for (size_t k = 0; k < sizeof rewards / sizeof rewards[0]; k++) {
+        const char *name = POLICY_FIELD_NAMES[rewards[k].field];
+        int sets =
+            rule_sets(r, rewards[k].field) || cJSON_GetObjectItemCaseSensitive(set, name) != NULL;
+        for (const cJSON *it = vars && cJSON_IsArray(vars) ? vars->child : NULL; it; it = it->next)
+            sets |= cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(it, "set"),
+                                                     name) != NULL;
+        if (sets)
+            policy_errs_add(L->e, p,
+                            "this rule sets %s and its condition reads %s: %s, never emotion "
+                            "or sentiment",
+                            name, which, rewards[k].follow);
     }
 }
 

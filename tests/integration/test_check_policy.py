@@ -46,10 +46,13 @@ def test_every_error_with_its_pointer(tmp_path):
     assert f"{bad}: /floor/min_agent_tier: must be one of the agent_tiers" in out
     assert "/rules/0/when: this rule sets guidance.compensation and its condition reads " \
            "situation.emotion.scores.anger" in out
+    # the same rule sets a priority boost: a place in the queue is no reward for anger either
+    assert "/rules/0/when: this rule sets routing.priority_boost and its condition reads " \
+           "situation.emotion.scores.anger: a place in the queue" in out
     assert "/rules/1/set/routing.channel: must be one of: stay, callback" in out
     assert "/rules/2/when/value: 'critcal' is not a value of situation.urgency.level" in out
     assert "/offers/0/type: must be one of: cross_sell, upsell, retention" in out
-    assert "invalid (5 errors)" in out
+    assert "invalid (6 errors)" in out
 
 
 def test_not_json_and_usage(tmp_path):

@@ -169,3 +169,62 @@ def test_sim_replays_outcomes_and_learning_converges(tmp_path):
         d = json.loads(line)
         choice = d["policy"]["choices"][0]
         assert choice["rule"] == "tone_trial" and choice["method"] in ("thompson", "control")
+
+
+# The same need said calmly and said in anger (swearing, insults, shouting,
+# exclamation marks): the anger must buy nothing, not a place in the queue,
+# not a better agent, not more compensation (policy.md, "Anger is not
+# rewarded"; classifier.md, urgency).
+CALM_ANGRY = [
+    ("my flight is tomorrow and the e-ticket has not arrived",
+     "you useless idiots, my flight is tomorrow and the e-ticket has not arrived!!!"),
+    ("the app crashed again, I need it for work today",
+     "the bloody app crashed again, I need it for work today, for fuck's sake"),
+    ("my internet has been down since Monday",
+     "I am absolutely furious, my internet has been down since Monday!!! This is a disgrace"),
+    ("the parcel was marked delivered but it is not here",
+     "what a joke, the parcel was marked delivered but it is not here, are you all brain dead?"),
+    ("I was charged twice for the same order, please refund one of them",
+     "I was charged twice for the same order, refund one of them you thieving morons!!!"),
+    ("the engineer did not turn up this morning, can you rebook him",
+     "the damn engineer did not turn up this morning, can you rebook him, pathetic"),
+    ("my card was declined at the till although there is money in the account",
+     "FFS my card was declined at the till although there is money in the account!!!"),
+    ("the rent is due on Friday and my salary payment is stuck as pending",
+     "Shut up and listen. The rent is due on Friday and my salary payment is stuck as "
+     "pending. Are you too thick to understand?"),
+]
+
+
+def test_anger_buys_no_priority(tmp_path):
+    events = tmp_path / "events.jsonl"
+    prof = {"tier": "standard", "segment": "leisure", "payer": "self", "marketing_consent": True}
+    with open(events, "w") as f:
+        for i, pair in enumerate(CALM_ANGRY):
+            for c, (channel, wait) in enumerate((("chat", 0), ("email", 0), ("voice", 200))):
+                for k, text in enumerate(pair):
+                    f.write(json.dumps({
+                        "interaction_id": f"p{i}-{c}-{k}", "customer_id": f"c-{i}",
+                        "channel": channel, "kind": "message", "text": text,
+                        "wait_seconds": wait,
+                        "context": {"status": "ok", "profile": prof, "contacts_24h": 1,
+                                    "contacts_7d": 1}}) + "\n")
+    out = tmp_path / "decisions.jsonl"
+    run("--policy", DEFAULT, "--events", events, "--decisions-out", out)
+    got = {}
+    for line in out.read_text().splitlines():
+        d = json.loads(line)
+        got[d["interaction_id"]] = d
+    assert len(got) == len(CALM_ANGRY) * 3 * 2
+    boosted = 0
+    for i in range(len(CALM_ANGRY)):
+        for c in range(3):
+            calm, angry = got[f"p{i}-{c}-0"], got[f"p{i}-{c}-1"]
+            for field in ("priority", "max_wait_seconds", "queue", "agent_tier", "channel"):
+                assert angry["routing"][field] == calm["routing"][field], \
+                    (CALM_ANGRY[i][1], field, calm["routing"], angry["routing"])
+            ca, cc = angry["guidance"]["compensation"], calm["guidance"]["compensation"]
+            assert ca["cap"] <= cc["cap"] and (cc["eligible"] or not ca["eligible"])
+            boosted += calm["routing"]["priority"] > 50
+    # the pairs hold real time pressure: the test is not vacuous
+    assert boosted >= 3

@@ -1017,6 +1017,7 @@ static void test_threat_levels(void **state)
 static void test_urgency(void **state)
 {
     (void)state;
+    classify_result r0;
     assert_int_equal(run("What are your opening hours?").urgency.level, CLASSIFY_URGENCY_NORMAL);
     assert_true(run("I need this fixed asap").urgency.level >= CLASSIFY_URGENCY_HIGH);
     assert_int_equal(run("no rush, whenever you get a chance").urgency.level, CLASSIFY_URGENCY_LOW);
@@ -1026,11 +1027,35 @@ static void test_urgency(void **state)
     assert_int_equal(run("I can smell gas in the kitchen").urgency.level,
                      CLASSIFY_URGENCY_CRITICAL);
     assert_true(run("there's a burst pipe in the loft").urgency.level >= CLASSIFY_URGENCY_HIGH);
-    /* swearing in a complaint presses: the same words without it do not */
-    assert_int_equal(run("the bloody app crashed again, I need it for work today").urgency.level,
+    /* anger buys no urgency: the same need with swearing, insults or
+     * exclamation marks reads exactly as the calm one */
+    static const char *const calm_angry[][2] = {
+        {"the app crashed again, I need it for work today",
+         "the bloody app crashed again, I need it for work today, for fuck's sake"},
+        {"my flight is tomorrow and the e-ticket has not arrived",
+         "you useless idiots, my flight is tomorrow and the e-ticket has not arrived!!!"},
+        {"my internet has been down since Monday",
+         "I am furious, my internet has been down since Monday!!! What a disgrace"},
+    };
+    for (size_t k = 0; k < sizeof calm_angry / sizeof calm_angry[0]; k++) {
+        classify_result calm = run(calm_angry[k][0]), angry = run(calm_angry[k][1]);
+        assert_true(angry.sentiment.score < calm.sentiment.score);
+        assert_int_equal(angry.urgency.level, calm.urgency.level);
+        assert_true(fabsf(angry.urgency.score - calm.urgency.score) < 1e-6f);
+    }
+    /* one strong cue of time pressure is high on its own */
+    assert_int_equal(run("I have a court hearing on Thursday and need the statement").urgency.level,
                      CLASSIFY_URGENCY_HIGH);
-    assert_int_equal(run("the app crashed again, I need it for work today").urgency.level,
-                     CLASSIFY_URGENCY_NORMAL);
+    /* a clock time after "before" or "by" is a deadline; other numbers are not */
+    r0 = run("please call me back before 3pm, the card machine in my shop is dead today");
+    assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_HIGH);
+    assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "time_pressure"), "before 3pm");
+    r0 = run("I need the refund by 17:30, my landlord is waiting");
+    assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "time_pressure"), "by 17:30");
+    r0 = run("the price went up by 5 this year");
+    assert_false(has_evidence(&r0, CLASSIFY_EV_URGENCY, "time_pressure"));
+    r0 = run("by the way, before 2 years ago it was fine");
+    assert_false(has_evidence(&r0, CLASSIFY_EV_URGENCY, "time_pressure"));
     /* haste and effort stop at high however many there are; only danger
      * makes a message critical */
     assert_int_equal(run("URGENT!!! need it today, third time asking, the deadline is tonight asap")
@@ -1415,6 +1440,16 @@ static void test_lexicon_refusals(void **state)
         classify_free(c);
         c = NULL;
     }
+    /* a deadline or duration weight counts only beside its time: another
+     * kind on the same term would be read as timed too */
+    snprintf(path, sizeof path, "%s/urgency.tsv", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("before\tdeadline\t0.6\nbefore\teffort\t0.3\n", f);
+    fclose(f);
+    assert_int_equal(classify_new(&o, &c, err, sizeof err), ATTUNE_ERR_PARSE);
+    assert_non_null(strstr(err, "urgency.tsv:2: "));
+    assert_non_null(strstr(err, "no other kind"));
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[k].name);
         remove(path);

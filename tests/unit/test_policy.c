@@ -325,6 +325,19 @@ static void test_validator_messages(void **state)
                         "\"set\":{\"guidance.compensation\":{\"eligible\":true,\"cap\":10,"
                         "\"basis\":\"x\"}}}]}]",
                         "/rules/0/when", "situation.sentiment.label");
+    /* Nor a place in the queue: a boost, a priority or a shorter wait won by
+     * anger (in a variant too). */
+    expect_policy_error("\"rules\":[{\"id\":\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,"
+                        "\"when\":{\"path\":\"situation.emotion.scores.anger\",\"op\":\"ge\","
+                        "\"value\":0.6},\"set\":{\"routing.priority_boost\":20}}]",
+                        "/rules/0/when",
+                        "routing.priority_boost and its condition reads "
+                        "situation.emotion.scores.anger: a place in the queue");
+    expect_policy_error("\"rules\":[{\"id\":\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,"
+                        "\"when\":{\"path\":\"situation.sentiment.score\",\"op\":\"le\","
+                        "\"value\":-0.5},\"variants\":[{\"name\":\"x\",\"set\":{}},{\"name\":"
+                        "\"y\",\"set\":{\"routing.max_wait_seconds\":30}}]}]",
+                        "/rules/0/when", "routing.max_wait_seconds");
     /* Below the floor. */
     expect_policy_error("\"agent_tiers\":[\"junior\",\"standard\",\"senior\"],\"rules\":[{\"id\":"
                         "\"a\",\"code\":\"A\",\"reason\":\"r\",\"priority\":1,\"set\":{"
