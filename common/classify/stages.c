@@ -1290,8 +1290,12 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             } else {
                 raw += x->urgency * mult;
             }
-            classify_evidence_add(run, CLASSIFY_EV_URGENCY, "time_pressure", i, i + span,
-                                  x->urgency * mult);
+            /* a vulnerability (a danger weight below 1) is haste unless a
+             * danger comes with it, but the evidence names what it is */
+            const char *rule = !(x->flags & LEX_F_DANGER)         ? "time_pressure"
+                               : x->urgency >= URGENCY_DANGER_MIN ? "danger"
+                                                                  : "vulnerability";
+            classify_evidence_add(run, CLASSIFY_EV_URGENCY, rule, i, i + span, x->urgency * mult);
             cues++;
         }
         if (x->effort != 0) {
@@ -1335,17 +1339,26 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             effort += 0.15f * (float)(ctx->contacts_7d - 2);
             cues++;
         }
+        float add = 0;
         switch (ctx->channel) {
         case CLASSIFY_CHANNEL_VOICE:
         case CLASSIFY_CHANNEL_CHAT:
         case CLASSIFY_CHANNEL_SOCIAL:
-            raw += 0.2f; /* the customer is there now, or in public */
+            add = 0.2f; /* the customer is there now, or in public */
             break;
         case CLASSIFY_CHANNEL_EMAIL:
-            raw -= 0.3f;
+            add = -0.3f;
             break;
         default:
             break;
+        }
+        if (add != 0) {
+            raw += add;
+            const char *name = classify_channel_name(ctx->channel);
+            char buf[40];
+            int n = snprintf(buf, sizeof buf, "channel=%s", name);
+            classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "context_channel", buf,
+                                       n > 0 ? (size_t)n : 0, add);
         }
     }
     raw += 0.4f * effort;
@@ -1359,14 +1372,25 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     }
     if (raw > URGENCY_HASTE_MAX)
         raw = URGENCY_HASTE_MAX;
+    /* calm words and an e-mail lower haste, never a danger: "no rush, but
+     * I smell gas" and an e-mailed "my elderly mum has no heating" are as
+     * critical as the same said on the phone */
+    if (danger > 0 && raw < 0)
+        raw = 0;
     raw += danger;
     /* A threat to staff is high, for their safety: a supervisor acts now;
      * with a weapon in hand, critical: someone may be hurt now. Anger,
      * swearing and abuse move urgency not at all: a place in the queue is
      * not won by shouting (policy.md, "Anger is not rewarded"); the same
      * need said calmly reads the same. */
-    if (r->threat.level == CLASSIFY_THREAT_THREAT)
-        raw = fmaxf(raw, run->threat_weapon ? 2.0f : 1.5f);
+    if (r->threat.level == CLASSIFY_THREAT_THREAT) {
+        const float floor = run->threat_weapon ? 2.0f : 1.5f;
+        if (raw < floor)
+            classify_evidence_add_text(
+                run, CLASSIFY_EV_URGENCY,
+                run->threat_weapon ? "threat_with_weapon" : "threat_to_staff", "", 0, floor - raw);
+        raw = fmaxf(raw, floor);
+    }
     /* a logistic curve: no cue at all is "normal", one strong cue "high" */
     float score = 1.0f / (1.0f + (raw == 0 ? run->c->urgency_exp0 : urgency_exp(raw)));
     r->urgency.score = score;

@@ -92,6 +92,16 @@ static reason *add_reason(treatment *t, int field, int guard, const char *code)
     return r;
 }
 
+/* Forgets the rules' reasons for a field whose value a later rule replaces. */
+static void drop_reasons(treatment *t, int field)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->nreasons; i++)
+        if (t->reasons[i].field != field || t->reasons[i].guard)
+            t->reasons[k++] = t->reasons[i];
+    t->nreasons = k;
+}
+
 /* "<reason> (signals: a, b)" for a rule. */
 static void rule_reason(treatment *t, int field, const policy_rule *rule,
                         const policy_variant_pick *variant)
@@ -144,8 +154,14 @@ static void apply(treatment *t, const policy_action *a, const policy_rule *rule,
         if (!(a->has & bit) || f == PF_COMPENSATION)
             continue;
         int additive = f == PF_PRIORITY_BOOST || f == PF_SKILLS || f == PF_FOLLOW_UP;
-        if ((t->set & bit) && !additive)
+        /* the agent tier is the most senior one a matching rule asks for: a
+         * rule ranked higher never sends a less skilled agent (a key account
+         * that is also a repeat contact keeps its expert) */
+        int raises = f == PF_AGENT_TIER && (t->set & bit) && a->agent_tier > t->tier;
+        if ((t->set & bit) && !additive && !raises)
             continue;
+        if (raises)
+            drop_reasons(t, f);
         switch ((policy_field)f) {
         case PF_QUEUE:
             t->queue = a->queue;

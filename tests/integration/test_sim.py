@@ -228,3 +228,56 @@ def test_anger_buys_no_priority(tmp_path):
             boosted += calm["routing"]["priority"] > 50
     # the pairs hold real time pressure: the test is not vacuous
     assert boosted >= 3
+
+
+def decisions_for(tmp_path, events):
+    path = tmp_path / "events.jsonl"
+    with open(path, "w") as f:
+        for ev in events:
+            f.write(json.dumps(ev) + "\n")
+    out = tmp_path / "decisions.jsonl"
+    run("--policy", DEFAULT, "--events", path, "--decisions-out", out)
+    return {d["interaction_id"]: d for d in map(json.loads, out.read_text().splitlines())}
+
+
+def codes(d, field):
+    return {r["code"] for r in d["reasons"] if r.get("field") == field}
+
+
+def test_default_policy_honours_pace_channel_tier_and_danger(tmp_path):
+    std = {"tier": "standard", "segment": "residential", "payer": "self",
+           "marketing_consent": True}
+    key = {"tier": "platinum", "segment": "key_account", "payer": "employer", "value": 90000}
+
+    def ev(iid, text, channel="chat", wait=0, prof=std):
+        return {"interaction_id": iid, "customer_id": "c-" + iid, "channel": channel,
+                "kind": "message", "text": text, "wait_seconds": wait,
+                "context": {"status": "ok", "profile": prof, "contacts_24h": 1,
+                            "contacts_7d": 1}}
+    got = decisions_for(tmp_path, [
+        # a slow pace asked for wins over the brisk pace of time pressure
+        ev("slow", "please slow down, I'm not good with computers and I need this sorted today",
+           channel="voice", wait=400),
+        # a written channel asked for: no callback however long the wait
+        ev("written", "Any news on my refund? I need it by Friday at the latest. Please email me.",
+           wait=400),
+        ev("callback", "Any news on my refund? I need it by Friday at the latest.", wait=400),
+        # a key account keeps its expert when a repeat contact asks for a senior
+        ev("key", "I've been on hold for 45 minutes, this is the third time I'm calling, "
+           "I just need my PIN reset.", channel="voice", wait=2700, prof=key),
+        # danger first, by e-mail too
+        ev("gas", "I can smell gas in my kitchen", channel="email"),
+        ev("plain", "I would like to update my address", channel="email"),
+    ])
+    assert got["slow"]["guidance"]["pace"] == "unhurried"
+    assert "PREFERENCE_SLOW_PACE" in codes(got["slow"], "guidance.pace")
+    assert got["callback"]["routing"]["channel"] == "callback"
+    assert got["written"]["routing"]["channel"] == "stay"
+    assert got["key"]["routing"]["agent_tier"] == "expert"
+    assert codes(got["key"], "routing.agent_tier") == {"KEY_ACCOUNT"}
+    assert "REPEAT_CONTACT" in codes(got["key"], "guidance.apology")
+    gas, plain = got["gas"], got["plain"]
+    assert gas["situation"]["urgency"]["level"] == "critical"
+    assert "DANGER_FIRST" in codes(gas, "routing.priority")
+    assert "emergency" in gas["routing"]["skills"]
+    assert gas["routing"]["priority"] >= plain["routing"]["priority"] + 30

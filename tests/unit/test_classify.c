@@ -1043,6 +1043,31 @@ static void test_urgency(void **state)
         assert_int_equal(angry.urgency.level, calm.urgency.level);
         assert_true(fabsf(angry.urgency.score - calm.urgency.score) < 1e-6f);
     }
+    /* the evidence says what kind of cue it is; an e-mail or calm words
+     * lower haste, never a danger */
+    classify_context email;
+    classify_context_init(&email);
+    email.channel = CLASSIFY_CHANNEL_EMAIL;
+    r0 = run_ctx("My elderly mum has no heating.", &email);
+    assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_CRITICAL);
+    assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "danger"), "no heating");
+    assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "vulnerability"), "elderly");
+    assert_true(has_evidence(&r0, CLASSIFY_EV_URGENCY, "context_channel"));
+    assert_int_equal(run("no rush at all, but I can smell gas").urgency.level,
+                     CLASSIFY_URGENCY_CRITICAL);
+    assert_int_equal(run("I don't see the point in going on anymore").urgency.level,
+                     CLASSIFY_URGENCY_CRITICAL);
+    assert_int_equal(run("I don't see the point of paying for premium").urgency.level,
+                     CLASSIFY_URGENCY_NORMAL);
+    /* saying it is the third time is a repeat contact: the default
+     * policy's repeat rule reads effort 0.7 and up */
+    assert_true(
+        run("This is the third time I'm calling about the same wrong bill.").urgency.effort >=
+        0.7f);
+    /* a threat's urgency is explained too */
+    r0 = run("I will find you and hurt you");
+    assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_HIGH);
+    assert_true(has_evidence(&r0, CLASSIFY_EV_URGENCY, "threat_to_staff"));
     /* one strong cue of time pressure is high on its own */
     assert_int_equal(run("I have a court hearing on Thursday and need the statement").urgency.level,
                      CLASSIFY_URGENCY_HIGH);

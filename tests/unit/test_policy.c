@@ -633,6 +633,33 @@ static void test_reasons_and_priority(void **state)
     policy_free(p);
 }
 
+/* The agent tier is the most senior a matching rule asks for, whatever the
+ * rules' order; its reason is the rule that asked for it. */
+static void test_agent_tier_most_senior(void **state)
+{
+    (void)state;
+    policy *p =
+        load_with("\"rules\":["
+                  "{\"id\":\"a\",\"code\":\"SENIOR\",\"reason\":\"r\",\"priority\":100,\"set\":{"
+                  "\"routing.agent_tier\":\"senior\"}},"
+                  "{\"id\":\"b\",\"code\":\"EXPERT\",\"reason\":\"r\",\"priority\":50,\"set\":{"
+                  "\"routing.agent_tier\":\"expert\"}},"
+                  "{\"id\":\"c\",\"code\":\"STANDARD\",\"reason\":\"r\",\"priority\":10,\"set\":{"
+                  "\"routing.agent_tier\":\"standard\"}}]",
+                  NULL, NULL, 0);
+    assert_non_null(p);
+    cJSON *rt, *crm;
+    sit s = neutral_sit();
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "routing.agent_tier"), "expert");
+    assert_true(has_reason(rt, "EXPERT", "routing.agent_tier"));
+    assert_false(has_reason(rt, "SENIOR", "routing.agent_tier"));
+    assert_false(has_reason(rt, "STANDARD", "routing.agent_tier"));
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    policy_free(p);
+}
+
 static void pick_last(void *arg, const policy_variant_query *q, policy_variant_pick *out)
 {
     ++*(int *)arg;
@@ -1183,6 +1210,7 @@ int main(void)
         cmocka_unit_test(test_guard_protection),
         cmocka_unit_test(test_arbitration),
         cmocka_unit_test(test_reasons_and_priority),
+        cmocka_unit_test(test_agent_tier_most_senior),
         cmocka_unit_test(test_variants_and_ids),
         cmocka_unit_test(test_default_policy),
         cmocka_unit_test(test_repeat_same_intent_signal),
