@@ -1483,6 +1483,21 @@ static int is_contact_sentence(const classify_run *run, size_t from)
     return 0;
 }
 
+/* Whether the channel at token i is the one turned down: "by email rather
+ * than by phone", "instead of a call", "any way other than post". */
+static int turned_down(const ctok_buf *tb, size_t i)
+{
+    static const char *const small[] = {"by", "via", "over", "on", "the", "a", "an"};
+    size_t j = i;
+    while (j > 0 && ctok_word_in(tb, j - 1, small, sizeof small / sizeof small[0]) >= 0)
+        j--;
+    if (j < 2)
+        return 0;
+    if (ctok_is_word(tb, j - 1, "than"))
+        return ctok_is_word(tb, j - 2, "rather") || ctok_is_word(tb, j - 2, "other");
+    return ctok_is_word(tb, j - 1, "of") && ctok_is_word(tb, j - 2, "instead");
+}
+
 /* is_contact_sentence for the sentence of token i, kept for the next time
  * in the same sentence: *sent_of is the token that sentence begins at. */
 static int in_contact_sentence(const classify_run *run, size_t i, size_t *sent_of, int *is)
@@ -1571,7 +1586,7 @@ static void classify_prefs_stage(classify_run *run)
         const char *rule = NULL;
         switch (x->pref) {
         case LEX_PREF_CHANNEL:
-            if (run_negated(run, i)) {
+            if (run_negated(run, i) || turned_down(tb, i)) {
                 set_pref(r->preferences.avoid_channel, v);
                 rule = "avoid_channel";
             } else {

@@ -1142,6 +1142,13 @@ static void test_preferences(void **state)
     assert_string_equal(r.preferences.contact_time, "after 17:00");
     r = run("text is better for me");
     assert_string_equal(r.preferences.channel, "sms");
+    /* the channel turned down is avoided, not chosen, wherever it stands */
+    r = run("Please reply by email rather than by phone, I work shifts.");
+    assert_string_equal(r.preferences.channel, "email");
+    assert_string_equal(r.preferences.avoid_channel, "voice");
+    r = run("I'd rather not get a phone call.");
+    assert_string_equal(r.preferences.avoid_channel, "voice");
+    assert_string_equal(r.preferences.channel, "");
     /* courtesies are how a letter is written, not how one feels */
     r = run("Hi team, I hope you are well. My last invoice shows a charge I do not "
             "recognise. Kind regards, John");
