@@ -261,8 +261,9 @@ static int kind_before(const classify_run *run, size_t i, size_t dist, int want)
 
 /* Is token j a person: one addressed ("you") or spoken of ("the driver",
  * "he")? A possessive counts only before a person or the insult itself:
- * "your driver is useless" and "your useless ..." name someone, "your
- * update is useless" does not. */
+ * "your driver is useless" and "your useless staff" name someone, "your
+ * update is useless" and "your pathetic interest rates" do not (a word
+ * after the insult that is no person is the thing it describes). */
 static int possessive_at(const ctok_buf *tb, size_t j)
 {
     static const char *const possessive[] = {"your", "ur", "his", "their"};
@@ -270,15 +271,26 @@ static int possessive_at(const ctok_buf *tb, size_t j)
            ctok_word_in(tb, j, possessive, sizeof possessive / sizeof possessive[0]) >= 0;
 }
 
-static int person_at(const classify_run *run, size_t j, size_t insult)
+static int person_at(const classify_run *run, size_t j, size_t insult, size_t end)
 {
+    const ctok_buf *tb = run->tb;
     const int kind = abuse_at(run, j);
     if (kind != LEX_ABUSE_TARGET && kind != LEX_ABUSE_PERSON)
         return 0;
-    if (!possessive_at(run->tb, j))
+    if (!possessive_at(tb, j))
         return 1;
-    if (j + 1 == insult)
-        return 1;
+    if (j + 1 == insult) {
+        /* (a small word after it starts something else: "your a joke and
+         * so is your supervisor") */
+        static const char *const small[] = {"and", "or", "but", "so",   "is",   "are", "was",
+                                            "to",  "of", "for", "with", "that", "as",  "lol"};
+        if (end >= tb->n || tb->tok[end].kind != CTOK_WORD ||
+            (tb->tok[end - 1].flags & CTOK_F_CLAUSE_END) ||
+            ctok_word_in(tb, end, small, sizeof small / sizeof small[0]) >= 0)
+            return 1;
+        const int after = abuse_at(run, end);
+        return after == LEX_ABUSE_TARGET || after == LEX_ABUSE_PERSON || after == LEX_ABUSE_NAME;
+    }
     const int next = abuse_at(run, j + 1);
     return next == LEX_ABUSE_TARGET || next == LEX_ABUSE_PERSON;
 }
@@ -289,7 +301,7 @@ static int person_at(const classify_run *run, size_t j, size_t insult)
  * object ("you are a complete idiot", "the agent on Tuesday was clueless",
  * "your staff are useless"; but "your app is useless", "you must think I'm
  * stupid", "you are not stupid", "they are known to have stupid ..."). */
-static int person_before(const classify_run *run, size_t i, size_t dist)
+static int person_before(const classify_run *run, size_t i, size_t end, size_t dist)
 {
     static const char *const verbs[] = {
         "have", "has",   "had",  "to",    "think", "thinks", "thought", "say",   "says", "said",
@@ -300,7 +312,7 @@ static int person_before(const classify_run *run, size_t i, size_t dist)
         const size_t j = i - k;
         if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
             return 0;
-        if (person_at(run, j, i))
+        if (person_at(run, j, i, end))
             return 1;
         const int kind = abuse_at(run, j);
         if (kind == LEX_ABUSE_OBJECT || kind == LEX_ABUSE_SELF)
@@ -337,6 +349,35 @@ static int name_of_speaker(const classify_run *run, size_t i, size_t end)
     return j + 1 < tb->n && ctok_is_word(tb, j, "i") && ctok_is_word(tb, j + 1, "am") &&
            (j + 2 == tb->n || (tb->tok[j + 2].flags & CTOK_F_CLAUSE_END) ||
             tb->tok[j + 2].kind == CTOK_PUNCT);
+}
+
+/* A name said of someone in the customer's own life, not of staff: "my
+ * neighbour is an idiot", "the other driver was a complete idiot"; the
+ * subject of "is"/"was" a few words back is such a person, after "my",
+ * "our", "the other"... ("your driver was an idiot" is staff). */
+static int name_of_private_person(const ctok_buf *tb, size_t i)
+{
+    static const char *const copula[] = {"is", "was", "are", "were", "'s", "being", "s"};
+    static const char *const people[] = {
+        "husband", "wife",    "son",       "daughter",   "neighbour", "neighbor", "neighbours",
+        "ex",      "brother", "sister",    "dad",        "mum",       "mom",      "mother",
+        "father",  "partner", "boyfriend", "girlfriend", "landlord",  "flatmate", "roommate",
+        "friend",  "kid",     "kids",      "boss",       "driver",    "owner",    "tenant",
+        "cousin",  "uncle",   "aunt",      "builder",    "plumber",   "lawyer",   "solicitor"};
+    static const char *const whose[] = {"my",    "our",   "his",      "her",
+                                        "their", "other", "previous", "old"};
+    for (size_t k = 1; k <= 4 && k < i; k++) {
+        const size_t c = i - k;
+        if (tb->tok[c].flags & CTOK_F_CLAUSE_END)
+            return 0;
+        if (ctok_word_in(tb, c, copula, sizeof copula / sizeof copula[0]) < 0)
+            continue;
+        const size_t who = c - 1;
+        if (ctok_word_in(tb, who, people, sizeof people / sizeof people[0]) < 0)
+            return 0;
+        return who > 0 && ctok_word_in(tb, who - 1, whose, sizeof whose / sizeof whose[0]) >= 0;
+    }
+    return 0;
 }
 
 /* Is the word w in [from, to)? */
@@ -408,26 +449,61 @@ static int weapon_shopping(const classify_run *run, size_t i, size_t end)
            (end < tb->n && ctok_is_word(tb, end, "back"));
 }
 
+/* What token j is as a quotation mark: a straight double quote toggles; a
+ * curly one opens or closes; a straight single quote opens before a word
+ * and closes after one ("shouting 'I'll kill you' at"), and is no mark
+ * between two ("customers' orders" closes nothing that was open). */
+enum { QUOTE_NONE, QUOTE_TOGGLE, QUOTE_OPEN, QUOTE_CLOSE };
+
+static int quote_role(const ctok_buf *tb, size_t j)
+{
+    const ctok *t = &tb->tok[j];
+    if (t->kind != CTOK_PUNCT)
+        return QUOTE_NONE;
+    if (t->punct == '"')
+        return j > 0 && tb->tok[j - 1].kind == CTOK_NUM ? QUOTE_NONE : QUOTE_TOGGLE;
+    if (t->punct == '\'') {
+        const int word_before = j > 0 && tb->tok[j - 1].kind != CTOK_PUNCT &&
+                                tb->tok[j - 1].src_off + tb->tok[j - 1].src_len == t->src_off;
+        const int word_after = j + 1 < tb->n && tb->tok[j + 1].kind != CTOK_PUNCT &&
+                               tb->tok[j + 1].src_off == t->src_off + 1;
+        return word_after && !word_before   ? QUOTE_OPEN
+               : word_before && !word_after ? QUOTE_CLOSE
+                                            : QUOTE_NONE;
+    }
+    if (t->punct == 0 && t->norm_len == 3) {
+        const char *m = ctok_text(tb, j);
+        if (memcmp(m, "\xe2\x80\x9c", 3) == 0 || memcmp(m, "\xe2\x80\x98", 3) == 0)
+            return QUOTE_OPEN; /* left double and single quotation marks */
+        if (memcmp(m, "\xe2\x80\x9d", 3) == 0 || memcmp(m, "\xe2\x80\x99", 3) == 0)
+            return QUOTE_CLOSE;
+    }
+    return QUOTE_NONE;
+}
+
 /* Marks the tokens inside short quotations (RUN_T_QUOTED): someone else's
  * words reported ("my son keeps shouting "I'll kill you" at his friends",
- * the song "Burn It to the Ground"). Not a long one, more likely the
- * customer's own words written down (a call transcript in quotes); not
- * one that opens the message or follows "or", "and" or "so", more likely
- * emphasis ("Refund me now or "I know where you live""); and a mark right
- * after a number is inches ("my 27" monitor"). Once per message: a mark
- * pairs with the next. */
+ * 'I'll kill you' and curly quotes alike, the song "Burn It to the
+ * Ground"). Not a long one, more likely the customer's own words written
+ * down (a call transcript in quotes); not one that opens the message or
+ * follows "or", "and" or "so", more likely emphasis ("Refund me now or "I
+ * know where you live""); and a mark right after a number is inches ("my
+ * 27" monitor"). Once per message: a mark pairs with the next that can
+ * close it. */
 #define QUOTE_MAX_TOKENS 16
+
 static void mark_quotes(classify_run *run)
 {
     static const char *const joins[] = {"or", "and", "so", "then", "else", "but"};
     const ctok_buf *tb = run->tb;
     size_t open = SIZE_MAX;
     for (size_t j = 0; j < tb->n; j++) {
-        if (tb->tok[j].kind != CTOK_PUNCT || tb->tok[j].punct != '"' ||
-            (j > 0 && tb->tok[j - 1].kind == CTOK_NUM))
+        const int role = quote_role(tb, j);
+        if (role == QUOTE_NONE)
             continue;
-        if (open == SIZE_MAX) {
-            open = j;
+        if (open == SIZE_MAX || role == QUOTE_OPEN) {
+            if (role != QUOTE_CLOSE)
+                open = j;
             continue;
         }
         if (j - open <= QUOTE_MAX_TOKENS && open > 0 &&
@@ -1052,7 +1128,7 @@ static void classify_threat_stage(classify_run *run)
                 break;
             if (run_negated(run, i))
                 break;
-            if (person_before(run, i, 6))
+            if (person_before(run, i, end, 6))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.75f, "insult_at_person",
                              i >= 6 ? i - 6 : 0, end);
             else if (kind_within(run, end, end + 1, LEX_ABUSE_PERSON))
@@ -1061,7 +1137,7 @@ static void classify_threat_stage(classify_run *run)
         case LEX_ABUSE_NAME:
             /* not negation: "not the same dimwit as last time" still calls
              * someone one; "I'm not an idiot" is the speaker */
-            if (!name_of_speaker(run, i, end))
+            if (!name_of_speaker(run, i, end) && !name_of_private_person(tb, i))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "name_calling", i, end);
             break;
         case LEX_ABUSE_WEAPON: {

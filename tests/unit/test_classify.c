@@ -800,6 +800,24 @@ static void test_threat_levels(void **state)
         classify_threat_level want;
     } cases[] = {
         {"this damn app crashed again", CLASSIFY_THREAT_PROFANITY},
+        /* words reported in single or curly quotes are someone else's */
+        {"My son keeps shouting 'I'll kill you' at his online games, can you turn off voice chat?",
+         CLASSIFY_THREAT_NONE},
+        {"My son keeps shouting \xe2\x80\x98I\xe2\x80\x99ll kill you\xe2\x80\x99 at his games",
+         CLASSIFY_THREAT_NONE},
+        {"My son keeps shouting \xe2\x80\x9cI'll kill you\xe2\x80\x9d at his games",
+         CLASSIFY_THREAT_NONE},
+        {"the customers' orders are late and I'll kill you", CLASSIFY_THREAT_THREAT},
+        /* a name for someone in the customer's own life is not staff abuse */
+        {"The other driver was a complete idiot and reversed into my car.", CLASSIFY_THREAT_NONE},
+        {"your driver was an idiot", CLASSIFY_THREAT_ABUSE},
+        /* an insult before a thing describes the thing */
+        {"Close my savings account. I'm sick of your pathetic interest rates.",
+         CLASSIFY_THREAT_NONE},
+        {"your useless staff never call back", CLASSIFY_THREAT_ABUSE},
+        {"your a joke and so is your supervisor", CLASSIFY_THREAT_ABUSE},
+        /* text spellings of a threat */
+        {"ill find were u live n make u pay for this", CLASSIFY_THREAT_THREAT},
         /* veiled threats, group insults, a job threatened, another language */
         {"you've made an enemy today", CLASSIFY_THREAT_THREAT},
         /* a veiled threat is one beside a complaint */
