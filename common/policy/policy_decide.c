@@ -317,6 +317,10 @@ static void guard_protection(treatment *t, const cJSON *data)
                         : "abuse toward staff: warning script, supervisor on call (signals: "
                           "situation.threat.level)");
     add_skill(t, "supervisor");
+    if ((r = add_reason(t, PF_SKILLS, 1, threat ? "PROTECTION_THREAT" : "PROTECTION_ABUSE")))
+        snprintf(r->text, sizeof r->text,
+                 "a supervisor for the %s toward staff (signals: situation.threat.level)",
+                 threat ? "threat" : "abuse");
     if (t->comp_eligible) {
         t->comp_eligible = 0;
         t->comp_cap = 0;

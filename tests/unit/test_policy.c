@@ -512,6 +512,7 @@ static void test_guard_protection(void **state)
     assert_false(cJSON_IsTrue(at(rt, "guidance.compensation.eligible")));
     assert_string_equal(sat(rt, "guidance.offer.type"), "none");
     assert_true(has_reason(rt, "PROTECTION_THREAT", "guidance.protection"));
+    assert_true(has_reason(rt, "PROTECTION_THREAT", "routing.skills")); /* the supervisor */
     assert_true(has_reason(rt, "NO_CONCESSION_ON_ABUSE", "guidance.compensation"));
     const cJSON *notes = at(crm, "notes");
     assert_int_equal(cJSON_GetArraySize(notes), 1);
