@@ -1,5 +1,6 @@
 #include "stage.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +13,36 @@
 #include "service.h"
 #include "ts.h"
 
+/* The producer the readiness probe (HTTP thread) looks at; mu guards the
+ * pointer, which the stage replaces after a fatal producer error. */
 typedef struct {
+    pthread_mutex_t mu;
     kafka_producer *producer;
 } stage_ready_ctx;
 
 static int stage_ready(void *ud)
 {
     stage_ready_ctx *r = ud;
-    return r->producer && kafka_producer_ready(r->producer);
+    pthread_mutex_lock(&r->mu);
+    int ok = r->producer && kafka_producer_ready(r->producer);
+    pthread_mutex_unlock(&r->mu);
+    return ok;
+}
+
+static kafka_producer *swap_producer(stage_ready_ctx *r, kafka_producer *p)
+{
+    pthread_mutex_lock(&r->mu);
+    kafka_producer *old = r->producer;
+    r->producer = p;
+    pthread_mutex_unlock(&r->mu);
+    return old;
+}
+
+static attune_err new_producer(const config *cfg, kafka_producer **out, char *errstr,
+                               size_t errstr_size)
+{
+    return cfg->exactly_once ? kafka_producer_new_transactional(cfg, out, errstr, errstr_size)
+                             : kafka_producer_new(cfg, out, errstr, errstr_size);
 }
 
 attune_err stage_emit(stage_io *io, const rd_kafka_message_t *from, const char *topic,
@@ -163,11 +186,56 @@ static void sleep_while_running(int ms)
         usleep(50 * 1000);
 }
 
+/* Rebuilds within a window past which the stage gives up: being fenced again
+ * and again means another instance runs with the same transactional.id. */
+#define REBUILD_MAX 5
+#define REBUILD_WINDOW_S 600
+
+/* After a fatal producer error the stage builds a new producer in this
+ * process rather than exit: a broker that was unreachable for longer than
+ * transaction.timeout.ms aborted the open transaction and fences its
+ * producer, and nothing may be waiting to restart the stage (the local
+ * stack has no supervisor). The new producer's init_transactions fences the
+ * old id; the batch is read again (the caller rewinds). Retried with a
+ * growing pause while the cluster is still away. Returns 0 to give up. */
+static int rebuild_producer(const config *cfg, stage_ready_ctx *ready, double *window_start,
+                            int *in_window)
+{
+    double now = ts_mono();
+    if (now - *window_start > REBUILD_WINDOW_S) {
+        *window_start = now;
+        *in_window = 0;
+    }
+    if (++*in_window > REBUILD_MAX) {
+        log_error("producer failed fatally %d times in %d s (another instance with the same "
+                  "transactional.id?); exiting",
+                  *in_window, REBUILD_WINDOW_S);
+        return 0;
+    }
+    kafka_producer_free(swap_producer(ready, NULL));
+    for (int pause = 1000; service_running; pause = pause < 16000 ? pause * 2 : pause) {
+        char errstr[512];
+        kafka_producer *p = NULL;
+        if (new_producer(cfg, &p, errstr, sizeof errstr) == ATTUNE_OK) {
+            swap_producer(ready, p);
+            log_info("new producer ready; reading the failed batch again");
+            metric_inc(metrics_counter("attune_producer_rebuilds_total",
+                                       "producers built anew after a fatal error", NULL));
+            return 1;
+        }
+        log_error("%s; trying again in %d s", errstr, pause / 1000);
+        sleep_while_running(pause);
+    }
+    return 0;
+}
+
 int stage_run(const config *cfg, const stage_spec *spec)
 {
     const char *in_topic = spec->in_topic;
     char errstr[512];
-    stage_ready_ctx ready = {0};
+    stage_ready_ctx ready = {PTHREAD_MUTEX_INITIALIZER, NULL};
+    double rebuild_window = ts_mono();
+    int rebuilds = 0;
     httpd *http = NULL;
     kafka_consumer *consumer = NULL;
     rd_kafka_message_t **msgs = NULL;
@@ -179,14 +247,12 @@ int stage_run(const config *cfg, const stage_spec *spec)
         log_error("%s", errstr);
         goto out;
     }
-    attune_err perr =
-        cfg->exactly_once
-            ? kafka_producer_new_transactional(cfg, &ready.producer, errstr, sizeof errstr)
-            : kafka_producer_new(cfg, &ready.producer, errstr, sizeof errstr);
-    if (perr != ATTUNE_OK) {
+    kafka_producer *first = NULL;
+    if (new_producer(cfg, &first, errstr, sizeof errstr) != ATTUNE_OK) {
         log_error("%s", errstr);
         goto out;
     }
+    swap_producer(&ready, first);
     const char *topics[] = {in_topic};
     if (kafka_consumer_new(cfg, topics, 1, cfg->exactly_once != 0, &consumer, errstr,
                            sizeof errstr) != ATTUNE_OK) {
@@ -239,10 +305,16 @@ int stage_run(const config *cfg, const stage_spec *spec)
                               sizeof errstr);
         }
         if (err == ATTUNE_ERR_STOPPED) {
-            log_error("%s; exiting so a fresh instance takes over", errstr);
+            log_error("%s; building a new producer", errstr);
+            int go_on = rebuild_producer(cfg, &ready, &rebuild_window, &rebuilds);
+            if (go_on && kafka_consumer_rewind(consumer, msgs + done, n - done) != ATTUNE_OK)
+                log_error("could not seek back; the group's committed offsets will be read again "
+                          "after a rebalance");
             for (size_t i = 0; i < n; i++)
                 rd_kafka_message_destroy(msgs[i]);
-            goto out;
+            if (!go_on)
+                goto out;
+            continue;
         }
         if (err) {
             log_error("%s; consuming %zu record(s) again", errstr, n - done);

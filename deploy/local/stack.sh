@@ -8,6 +8,8 @@
 #   deploy/local/stack.sh down         stop what `up` started, remove its data (logs stay)
 #   deploy/local/stack.sh stop-redis   stop Redis only (its port stays recorded)
 #   deploy/local/stack.sh start-redis  start Redis again on the same port
+#   deploy/local/stack.sh kill-kafka   kill the broker at once (SIGKILL: a crash; data kept)
+#   deploy/local/stack.sh start-kafka  start the broker again on the same port
 #
 # `up` prints exactly two lines on stdout (everything else goes to stderr):
 #   export ATTUNE_KAFKA_BOOTSTRAP=127.0.0.1:<port>
@@ -768,6 +770,37 @@ cmd_start_redis() {
   start_redis_on "$port" || die "could not start Redis on port $port"
 }
 
+cmd_kill_kafka() {
+  local pid
+  lock_state
+  pid=$(kafka_pid) || die "no Kafka broker of $STATE_DIR is running"
+  log "killing Kafka (pid $pid) with SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  while proc_alive "$pid"; do
+    sleep 0.1
+  done
+  rm -f -- "$KAFKA_PIDFILE"
+}
+
+cmd_start_kafka() {
+  local port
+  lock_state
+  port=$(state_get kafka_port)
+  [[ -n $port && -f $KAFKA_PROPS ]] || die "no Kafka recorded in $STATE_DIR (run: $0 up)"
+  if kafka_pid >/dev/null; then
+    log "Kafka already running on 127.0.0.1:$port"
+    return 0
+  fi
+  local deadline=$((SECONDS + 10)) cport
+  cport=$(state_get kafka_controller_port)
+  until port_free "$port" && port_free "${cport:-$port}"; do
+    ((SECONDS >= deadline)) && die "port $port or $cport is taken by another process; cannot restart Kafka on it"
+    sleep 0.2
+  done
+  start_kafka_process
+  wait_kafka "$port" || die "Kafka did not come back on port $port"
+}
+
 usage() {
   sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
 }
@@ -781,6 +814,8 @@ main() {
   status) cmd_status ;;
   stop-redis) cmd_stop_redis ;;
   start-redis) cmd_start_redis ;;
+  kill-kafka) cmd_kill_kafka ;;
+  start-kafka) cmd_start_kafka ;;
   -h | --help | help)
     usage
     ;;

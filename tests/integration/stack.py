@@ -133,22 +133,32 @@ class Stack:
         """stack.sh status output (raises if Kafka or Redis is not running)."""
         return self._run("status")
 
-    def _own_redis(self, what: str) -> None:
+    def _own_stack(self, what: str) -> None:
         if self.external:
             raise StackError(
-                f"{what}: Redis belongs to an external cluster "
+                f"{what}: the stack belongs to an external cluster "
                 "(ATTUNE_KAFKA_BOOTSTRAP/ATTUNE_REDIS_URL are set)"
             )
 
     def stop_redis(self) -> None:
         """Stop Redis (simulates an outage); its port stays reserved."""
-        self._own_redis("stop_redis")
+        self._own_stack("stop_redis")
         self._run("stop-redis")
 
     def start_redis(self) -> None:
         """Start Redis again on the same port; returns once it answers PING."""
-        self._own_redis("start_redis")
+        self._own_stack("start_redis")
         self._run("start-redis")
+
+    def kill_kafka(self) -> None:
+        """Kill the broker at once (SIGKILL, a crash); its data and port stay."""
+        self._own_stack("kill_kafka")
+        self._run("kill-kafka")
+
+    def start_kafka(self) -> None:
+        """Start the broker again on the same port; returns once it answers."""
+        self._own_stack("start_kafka")
+        self._run("start-kafka")
 
     @property
     def can_control_redis(self) -> bool:

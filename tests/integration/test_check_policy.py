@@ -34,7 +34,9 @@ def test_default_policy_matches_schema():
 def test_every_error_with_its_pointer(tmp_path):
     doc = json.loads(DEFAULT.read_text())
     doc["floor"]["min_agent_tier"] = "intern"
-    doc["rules"][0]["when"] = {"path": "situation.emotion.scores.anger", "op": "ge", "value": 0.5}
+    repeat = next(i for i, r in enumerate(doc["rules"]) if r["id"] == "repeat_contact")
+    doc["rules"][repeat]["when"] = {"path": "situation.emotion.scores.anger", "op": "ge",
+                                    "value": 0.5}
     doc["rules"][1]["set"]["routing.channel"] = "fax"
     doc["rules"][2]["when"] = {"path": "situation.urgency.level", "op": "eq", "value": "critcal"}
     doc["offers"][0]["type"] = "bribe"
@@ -44,11 +46,11 @@ def test_every_error_with_its_pointer(tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     out = r.stdout
     assert f"{bad}: /floor/min_agent_tier: must be one of the agent_tiers" in out
-    assert "/rules/0/when: this rule sets guidance.compensation and its condition reads " \
-           "situation.emotion.scores.anger" in out
+    assert f"/rules/{repeat}/when: this rule sets guidance.compensation and its condition " \
+           "reads situation.emotion.scores.anger" in out
     # the same rule sets a priority boost: a place in the queue is no reward for anger either
-    assert "/rules/0/when: this rule sets routing.priority_boost and its condition reads " \
-           "situation.emotion.scores.anger: a place in the queue" in out
+    assert f"/rules/{repeat}/when: this rule sets routing.priority_boost and its condition " \
+           "reads situation.emotion.scores.anger: a place in the queue" in out
     assert "/rules/1/set/routing.channel: must be one of: stay, callback" in out
     assert "/rules/2/when/value: 'critcal' is not a value of situation.urgency.level" in out
     assert "/offers/0/type: must be one of: cross_sell, upsell, retention" in out

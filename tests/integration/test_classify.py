@@ -63,7 +63,8 @@ def test_no_context_carries_over_to_the_next_event(ingest, enrich, classify, cla
     b = cloudevent(interaction(second, text="What are your opening hours on Saturday?"))
     assert post(ingest, b).status_code == 202
     sb = event_value(classified.collect(for_customers([second]), 1)[0])["data"]["situation"]
-    assert not any(e["for"] == "urgency" for e in sb["evidence"]), sb["evidence"]
+    assert not any(e["rule"] in ("context_wait", "context_repeat") for e in sb["evidence"]), \
+        sb["evidence"]
     assert sb["urgency"]["effort"] == 0
     assert sb["urgency"]["level"] == "normal"
 
