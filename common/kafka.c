@@ -24,10 +24,19 @@ struct kafka_producer {
 struct kafka_consumer {
     rd_kafka_t *rk;
     /* The group's committed offsets of the assigned partitions, asked once
-     * per assignment (kafka_consumer_lag): an idle partition keeps its
-     * committed offset until it is read from, and then has a position. */
+     * per assignment and again after COMMITTED_MAX_AGE_S (kafka_consumer_lag):
+     * an idle partition keeps its committed offset until it is read from,
+     * and then has a position. committed_at: when they were asked. */
     rd_kafka_topic_partition_list_t *committed;
+    double committed_at;
+    /* auto.offset.reset is latest: a partition without a committed offset
+     * is read from its end, not its start */
+    int reset_to_end;
 };
+
+/* The same partitions can be taken away and given back (a broker restart,
+ * a rebalance): their committed offsets are asked again after this long. */
+#define COMMITTED_MAX_AGE_S 30
 
 void kafka_wait_init(kafka_wait *w)
 {
@@ -454,7 +463,11 @@ attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size
         rd_kafka_conf_destroy(conf);
         return ATTUNE_ERR_NOMEM;
     }
-    char why[512];
+    char why[512], reset[32];
+    size_t reset_len = sizeof reset;
+    if (rd_kafka_conf_get(conf, "auto.offset.reset", reset, &reset_len) == RD_KAFKA_CONF_OK)
+        c->reset_to_end = strcmp(reset, "latest") == 0 || strcmp(reset, "largest") == 0 ||
+                          strcmp(reset, "end") == 0;
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
     if (!c->rk) {
         rd_kafka_conf_destroy(conf);
@@ -656,14 +669,17 @@ long long kafka_consumer_lag(kafka_consumer *c)
         /* A partition nothing was read from since it was assigned has no
          * position: reading starts at the group's committed offset, not at
          * the log's start, which would count records handled long ago. The
-         * coordinator is asked once per assignment (for at most 1 s). */
+         * coordinator is asked once per assignment and every 30 s while
+         * partitions stay unread (for at most 1 s). */
         int unread = 0;
         for (int i = 0; i < l->cnt; i++)
             unread |= l->elems[i].offset < 0;
-        if (unread && !same_partitions(c->committed, l)) {
+        if (unread && (!same_partitions(c->committed, l) ||
+                       ts_mono() - c->committed_at > COMMITTED_MAX_AGE_S)) {
             if (c->committed)
                 rd_kafka_topic_partition_list_destroy(c->committed);
             c->committed = rd_kafka_topic_partition_list_copy(l);
+            c->committed_at = ts_mono();
             if (rd_kafka_committed(c->rk, c->committed, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 rd_kafka_topic_partition_list_destroy(c->committed);
                 c->committed = NULL; /* asked again at the next sample */
@@ -679,9 +695,10 @@ long long kafka_consumer_lag(kafka_consumer *c)
                 hi < 0)
                 continue;
             int64_t pos = l->elems[i].offset;
-            if (pos < 0)
-                pos =
-                    committed && committed->elems[i].offset >= 0 ? committed->elems[i].offset : lo;
+            if (pos < 0) /* nothing committed: where auto.offset.reset starts */
+                pos = committed && committed->elems[i].offset >= 0 ? committed->elems[i].offset
+                      : c->reset_to_end                            ? hi
+                                                                   : lo;
             if (hi > pos)
                 lag += hi - pos;
         }

@@ -134,7 +134,8 @@ attune_err kafka_consumer_rewind(kafka_consumer *c, rd_kafka_message_t *const *m
 /* Sum of (high watermark - position) over the assigned partitions, from
  * librdkafka's cached figures (a partition not read from since it was
  * assigned counts from the group's committed offset, asked of the
- * coordinator once per assignment, for at most 1 s); -1 when unknown, and
+ * coordinator once per assignment and every 30 s after, for at most 1 s;
+ * without one, from where auto.offset.reset starts); -1 when unknown, and
  * while no partition is assigned. */
 long long kafka_consumer_lag(kafka_consumer *c);
 rd_kafka_t *kafka_consumer_handle(kafka_consumer *c);

@@ -11,6 +11,7 @@ from collections import Counter
 
 import pytest
 import redis
+import requests
 from confluent_kafka import Producer
 
 from conftest import (TOPICS, Records, Service, admin, cloudevent, event_value, interaction, new_id,
@@ -451,5 +452,27 @@ def test_lag_after_a_restart_counts_from_the_committed_offset(stack, base_env, l
         assert time.time() - started < 5
         time.sleep(6)  # a sample after the assignment (every 5 s)
         assert metric(learn, "attune_consumer_lag", labels) == 0
+    finally:
+        assert learn.stop() == 0, learn.log_tail()
+
+
+def test_lag_of_a_new_group_reading_from_the_end_is_zero(stack, base_env, log_dir, ingest):
+    """A new group with auto.offset.reset=latest starts at the end of each
+    partition: records already in the topic are no backlog of it (they read
+    as the whole topic before)."""
+    for _ in range(6):
+        assert post_outcomes(ingest, outcome_event(outcome(csat=3))).status_code == 202
+    env = dict(base_env, ATTUNE_GROUP_ID=new_id("learn"), ATTUNE_KAFKA_AUTO_OFFSET_RESET="latest")
+    labels = f'topic="{TOPICS["outcomes"]}"'
+    learn = Service("learn", env, log_dir).start()
+    try:
+        text = ""
+        deadline = time.time() + 30
+        while time.time() < deadline and "attune_consumer_lag{" + labels + "} " not in text:
+            text = requests.get(learn.url + "/metrics", timeout=5).text
+            time.sleep(0.5)
+        time.sleep(11)  # samples every 5 s: two after the group was joined
+        assert metric(learn, "attune_consumer_lag", labels) == 0, learn.log_tail()
+        assert metric(learn, "attune_records_consumed_total", labels) == 0
     finally:
         assert learn.stop() == 0, learn.log_tail()
