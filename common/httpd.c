@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "json.h"
@@ -30,13 +32,57 @@ struct httpd {
  * client that never stops. */
 #define HTTPD_DISCARD_MAX (64UL * 1024 * 1024)
 
+/* Header values are copied here without the whitespace around them (RFC
+ * 9110 5.5: it is no part of the value); a longer one is passed as it is. */
+#define HTTPD_TRIM_MAX 1024
+
 typedef struct {
     buf body;
     int too_large;
+    int framing;      /* Content-Length given twice with different values */
     size_t discarded; /* body bytes thrown away once too_large */
     int answered;     /* a response is queued (and counted): never twice */
     double started;
+    char idem[HTTPD_TRIM_MAX];
 } request_state;
+
+/* Counts the Content-Length headers whose value differs from the first. */
+typedef struct {
+    const char *first;
+    int differs;
+} length_check;
+
+static enum MHD_Result check_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    length_check *lc = cls;
+    if (strcasecmp(key, "Content-Length") != 0)
+        return MHD_YES;
+    if (!lc->first)
+        lc->first = value ? value : "";
+    else if (strcmp(lc->first, value ? value : "") != 0)
+        lc->differs = 1;
+    return MHD_YES;
+}
+
+/* value without surrounding spaces and tabs, copied into out; value itself
+ * when it has none or does not fit. */
+static const char *trimmed(const char *value, char *out, size_t out_size)
+{
+    if (!value)
+        return NULL;
+    size_t from = 0, to = strlen(value);
+    while (from < to && (value[from] == ' ' || value[from] == '\t'))
+        from++;
+    while (to > from && (value[to - 1] == ' ' || value[to - 1] == '\t'))
+        to--;
+    if ((from == 0 && value[to] == '\0') || to - from >= out_size)
+        return value;
+    memcpy(out, value + from, to - from);
+    out[to - from] = '\0';
+    return out;
+}
 
 void http_respond_json(http_response *resp, int status, char *body)
 {
@@ -60,15 +106,42 @@ void http_respond_problem_doc(http_response *resp, int status, const cJSON *doc)
     resp->content_type = "application/problem+json";
 }
 
+/* libmicrohttpd's own messages ("connection closed with incomplete
+ * request", "reached connection limit") come one per connection, so a
+ * client that needs no key could fill the log: at most this many a second,
+ * and then a count of the rest. */
+#define HTTPD_LOG_PER_SECOND 5
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static double window;
+    static unsigned logged, dropped;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    log_warn("http: %s", msg);
+    pthread_mutex_lock(&mu);
+    const double now = ts_mono();
+    unsigned were_dropped = 0;
+    if (now - window >= 1.0) {
+        were_dropped = dropped;
+        window = now;
+        logged = dropped = 0;
+    }
+    const int show = logged < HTTPD_LOG_PER_SECOND;
+    if (show)
+        logged++;
+    else
+        dropped++;
+    pthread_mutex_unlock(&mu);
+    if (were_dropped)
+        log_warn("http: %u more messages of the HTTP layer left out in the last second",
+                 were_dropped);
+    if (show)
+        log_warn("http: %s", msg);
 }
 
 static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -133,6 +206,11 @@ static void builtin(httpd *h, const char *method, const char *path, http_respons
         resp->status = 200;
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
         resp->body = buf_steal(&b, &resp->body_len);
+    } else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
+               strcmp(path, "/metrics") == 0) {
+        snprintf(resp->allow, sizeof resp->allow, "GET, HEAD");
+        http_respond_problem(resp, 405, "method-not-allowed", "Method not allowed",
+                             "this path does not accept that method", NULL);
     } else {
         *handled = 0;
     }
@@ -164,6 +242,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, http_response 
         MHD_add_response_header(r, "WWW-Authenticate", resp->www_authenticate);
     if (resp->allow[0] && resp->status == 405)
         MHD_add_response_header(r, "Allow", resp->allow);
+    if (resp->close)
+        MHD_add_response_header(r, "Connection", "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -195,9 +275,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         buf_init(&st->body, h->max_body);
         st->started = ts_mono();
         *con_cls = st;
+        /* Two different lengths: another server on the path may frame the
+         * body by the other one (request smuggling, RFC 9112 6.3). */
+        length_check lc = {NULL, 0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, check_length, &lc);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > h->max_body)
-            st->too_large = 1; /* answered below without reading the body */
+        if (lc.differs)
+            st->framing = 1; /* answered below without reading the body */
+        else if (cl && strtoull(cl, NULL, 10) > h->max_body)
+            st->too_large = 1; /* the same */
         else
             return MHD_YES;
     }
@@ -205,7 +291,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
      * arriving, so every piece is taken here and the answer waits for the
      * last call (*upload_data_size == 0). */
     if (*upload_data_size) {
-        if (st->too_large) {
+        if (st->too_large || st->framing) {
             st->discarded += *upload_data_size;
             if (st->discarded > HTTPD_DISCARD_MAX)
                 return MHD_NO;
@@ -226,10 +312,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
      * the GET answer (Content-Length included) without its body. */
     if (strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
         method = MHD_HTTP_METHOD_GET;
-    if (st->too_large) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "the request body exceeds %zu bytes", h->max_body);
-        http_respond_problem(&resp, 413, "body-too-large", "Request body too large", detail, NULL);
+    if (st->framing || st->too_large) {
+        /* (counted under the route the request was for) */
+        char allow[64];
+        const httpd_route *r = find_route(h, method, url, allow, sizeof allow);
+        if (r)
+            route_name = r->path;
+        if (st->framing) {
+            http_respond_problem(&resp, 400, "bad-framing", "Bad request framing",
+                                 "Content-Length is given twice with different values", NULL);
+            resp.close = 1;
+        } else {
+            char detail[96];
+            snprintf(detail, sizeof detail, "the request body exceeds %zu bytes", h->max_body);
+            http_respond_problem(&resp, 413, "body-too-large", "Request body too large", detail,
+                                 NULL);
+        }
     } else {
         builtin(h, method, url, &resp, &handled);
         if (handled) {
@@ -244,8 +342,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
                     .authorization =
                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
-                    .idempotency_key =
+                    .idempotency_key = trimmed(
                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
+                        st->idem, sizeof st->idem),
                     .traceparent =
                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "traceparent"),
                     .body = st->body.data ? st->body.data : "",

@@ -30,6 +30,7 @@ typedef struct {
     int retry_after_s;            /* > 0 adds Retry-After */
     const char *www_authenticate; /* static string; adds WWW-Authenticate */
     char allow[64];               /* non-empty adds Allow (a 405 must say what is) */
+    int close;                    /* adds Connection: close: the stream cannot go on */
 } http_response;
 
 typedef void (*httpd_handler)(void *ud, const http_request *req, http_response *resp);

@@ -134,6 +134,52 @@ def test_idempotency_key_must_be_utf8_without_control_characters(ingest):
     assert resp.json()["ids"] == [key]
 
 
+def test_idempotency_key_is_read_without_surrounding_spaces(ingest):
+    key = f"qa-{uuid.uuid4().hex[:8]}"
+    resp = post(ingest, interaction(new_id("cust")), content_type="application/json",
+                headers={"Idempotency-Key": f"{key}  \t".encode()})
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["ids"] == [key]
+
+
+def raw_request(svc, head: bytes, body: bytes = b"") -> bytes:
+    with socket.create_connection(("127.0.0.1", svc.port), timeout=10) as s:
+        s.sendall(head + body)
+        got = b""
+        while True:
+            part = s.recv(65536)
+            if not part:
+                return got
+            got += part
+
+
+def test_two_different_content_lengths_are_refused(ingest):
+    """RFC 9112 6.3: a server on the path that frames the body by the other
+    length would see another request (smuggling)."""
+    from conftest import API_KEY
+    import json
+
+    body = json.dumps(interaction(new_id("cust"))).encode()
+    head = (f"POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {API_KEY}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"Content-Length: 5\r\n\r\n").encode()
+    got = raw_request(ingest, head, body)  # returns once the server closes
+    assert got.startswith(b"HTTP/1.1 400"), got[:200]
+    assert b"urn:attune:problem:bad-framing" in got
+    assert b"Connection: close" in got
+    # the same length twice is one length
+    head = (f"POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {API_KEY}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    assert raw_request(ingest, head, body).startswith(b"HTTP/1.1 202")
+
+
+def test_built_in_paths_answer_405_to_other_methods(ingest):
+    resp = requests.post(ingest.url + "/healthz", timeout=5)
+    assert_problem(resp, 405, "method-not-allowed")
+    assert resp.headers["Allow"] == "GET, HEAD"
+
+
 # --- idempotency identity -----------------------------------------------------
 
 
@@ -156,7 +202,7 @@ def test_source_and_id_do_not_run_together(stack, ingest):
 
 
 def test_chunked_body_over_the_limit_is_413_counted_once(ingest):
-    labels = 'route="other",code="413"'
+    labels = 'route="/v1/events",code="413"'  # under the route it was for
     before = metric(ingest, "attune_http_requests_total", labels)
 
     def chunks():

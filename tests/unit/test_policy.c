@@ -752,7 +752,7 @@ static void test_default_policy(void **state)
     cJSON *rt, *crm;
     /* Time-pressed with a long wait: brisk, brief apology, callback. */
     sit s = neutral_sit();
-    s.urgency = "critical";
+    s.urgency = "high";
     s.wait = 600;
     s.intent = "order_delivery";
     decide(p, &s, &rt, &crm);
@@ -760,6 +760,18 @@ static void test_default_policy(void **state)
     assert_string_equal(sat(rt, "guidance.apology"), "brief");
     assert_string_equal(sat(rt, "routing.channel"), "callback");
     assert_true(has_reason(rt, "TIME_PRESSED", "guidance.pace"));
+    const double high_priority = nat(rt, "routing.priority");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    /* Danger (critical): first in the queue, a senior agent for the
+     * emergency, calm rather than brisk. */
+    s.urgency = "critical";
+    decide(p, &s, &rt, &crm);
+    assert_true(nat(rt, "routing.priority") >= high_priority + 30);
+    assert_true(has_reason(rt, "DANGER_FIRST", "routing.priority"));
+    assert_string_equal(sat(rt, "routing.agent_tier"), "senior");
+    assert_string_equal(sat(rt, "guidance.pace"), "standard");
+    assert_string_equal(sat(rt, "routing.channel"), "callback");
     cJSON_Delete(rt);
     cJSON_Delete(crm);
     /* ... who asked not to be called: no callback. */
