@@ -9,15 +9,28 @@
 #include "log.h"
 #include "ts.h"
 
+/* The wait before connecting again after a failure doubles from the first
+ * to the last: a hung server (stopped, not gone) answers no command and
+ * every attempt costs a caller the whole timeout, while a server that comes
+ * back is found within the last. */
 #define REDIS_RETRY_S 1.0
+#define REDIS_RETRY_MAX_S 8.0
 
 struct redis_client {
     redis_url url;
     int timeout_ms;
     redisContext *ctx;
     double last_attempt;
-    int was_down;
+    double retry_s; /* the wait after the last failure */
+    int was_down;   /* since the last failure, no command was answered */
 };
+
+static void failed(redis_client *c)
+{
+    c->last_attempt = ts_mono();
+    c->retry_s = c->retry_s * 2 < REDIS_RETRY_MAX_S ? c->retry_s * 2 : REDIS_RETRY_MAX_S;
+    c->was_down = 1;
+}
 
 static int parse_port(const char *s, size_t n, int *out)
 {
@@ -94,6 +107,7 @@ attune_err redis_client_new(const char *url, int timeout_ms, redis_client **out,
     }
     c->timeout_ms = timeout_ms;
     c->last_attempt = -1e9;
+    c->retry_s = REDIS_RETRY_S / 2; /* the first failure waits REDIS_RETRY_S */
     *out = c;
     return ATTUNE_OK;
 }
@@ -152,7 +166,7 @@ attune_err redis_client_ready(redis_client *c, char *errstr, size_t errstr_size)
         return ATTUNE_OK;
     redis_client_drop(c);
     double now = ts_mono();
-    if (now - c->last_attempt < REDIS_RETRY_S)
+    if (now - c->last_attempt < c->retry_s)
         return attune_errf(ATTUNE_ERR_REDIS, errstr, errstr_size, "redis unavailable");
     c->last_attempt = now;
     struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
@@ -170,12 +184,11 @@ attune_err redis_client_ready(redis_client *c, char *errstr, size_t errstr_size)
         redis_client_drop(c);
         if (!c->was_down)
             log_warn("%s", errstr ? errstr : "redis unavailable");
-        c->was_down = 1;
+        failed(c);
         return err;
     }
-    if (c->was_down)
-        log_info("redis connection restored (%s:%d)", c->url.host, c->url.port);
-    c->was_down = 0;
+    /* (restored once a command is answered: a hung server takes the
+     * connection and answers nothing) */
     return ATTUNE_OK;
 }
 
@@ -194,11 +207,16 @@ attune_err redis_reply(redis_client *c, redisReply **out)
     if (!c->ctx)
         return ATTUNE_ERR_REDIS;
     if (redisGetReply(c->ctx, &r) != REDIS_OK || !r) {
-        log_warn("redis: %s", c->ctx->errstr[0] ? c->ctx->errstr : "no reply");
-        c->was_down = 1;
+        if (!c->was_down)
+            log_warn("redis: %s", c->ctx->errstr[0] ? c->ctx->errstr : "no reply");
+        failed(c);
         redis_client_drop(c);
         return c->ctx == NULL && errno == EAGAIN ? ATTUNE_ERR_TIMEOUT : ATTUNE_ERR_REDIS;
     }
+    if (c->was_down)
+        log_info("redis connection restored (%s:%d)", c->url.host, c->url.port);
+    c->was_down = 0;
+    c->retry_s = REDIS_RETRY_S / 2;
     *out = r;
     return ATTUNE_OK;
 }

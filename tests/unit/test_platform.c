@@ -10,9 +10,13 @@
 #include <cmocka.h>
 #include <librdkafka/rdkafka.h> /* before rdkafka_mock.h, which needs it */
 #include <librdkafka/rdkafka_mock.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
@@ -705,6 +709,48 @@ static void test_numparse_float(void **state)
     }
 }
 
+/* A hung Redis (stopped, not gone): the kernel takes the connection and no
+ * command is answered. Each attempt costs its caller the timeout, so the
+ * client waits longer and longer before the next one instead of trying every
+ * second; the callers in between are told at once. */
+static void test_redis_hung_server_backs_off(void **state)
+{
+    (void)state;
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(ls >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 16), 0); /* never accepted, never answered */
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", ntohs(a.sin_port));
+    redis_client *c = NULL;
+    assert_int_equal(redis_client_new(url, 50, &c, err, sizeof err), ATTUNE_OK);
+    const char *ping[] = {"PING"};
+    int timed_out = 0, told_at_once = 0;
+    double t0 = ts_mono(), slow = 0;
+    while (ts_mono() - t0 < 4.0) {
+        double t = ts_mono();
+        if (redis_client_ready(c, err, sizeof err) == ATTUNE_OK) {
+            redisReply *r = NULL;
+            assert_int_not_equal(redis_command(c, &r, 1, ping, NULL), ATTUNE_OK);
+            timed_out++;
+        } else {
+            told_at_once++;
+        }
+        slow += ts_mono() - t;
+        usleep(20 * 1000);
+    }
+    /* tried at 0, 1, 1+2 s: three timeouts in 4 s, not one a second and
+     * more, and everything else answered without waiting */
+    assert_int_equal(timed_out, 3);
+    assert_true(told_at_once > 100);
+    assert_true(slow < 3 * 0.05 + 0.5);
+    redis_client_free(c);
+    close(ls);
+}
+
 static void test_redis_url(void **state)
 {
     (void)state;
@@ -746,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_dedup_window),
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_redis_url),
+        cmocka_unit_test(test_redis_hung_server_backs_off),
         cmocka_unit_test(test_numparse_float),
         cmocka_unit_test(test_json_write_scalar),
     };
