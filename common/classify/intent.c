@@ -1472,6 +1472,9 @@ static __attribute__((noinline)) void intent_heads(classify_run *run, intent_sum
         const float p = 1.0f / (1.0f + expf(-z));
         res->threat.level = hd->level;
         res->threat.confidence = p;
+        /* the heads learnt abuse aimed at staff: it is addressed, and the
+         * sentiment's hostile floor holds for it as for the rules' */
+        run->abuse_addressed = 1;
         classify_evidence_add_text(run, CLASSIFY_EV_THREAT, "threat_model", hd->name,
                                    strlen(hd->name), p);
         /* the three distinct rows (a known word with its character grams, a

@@ -1010,13 +1010,29 @@ void classify_sentiment(classify_run *run)
             if (rest <= 0 && greets_another(tb, inter[k].clause_end))
                 rest = SENT_SARCASM_REST;
         } else {
-            /* it closes the message: no item after its sentence */
             int after = 0;
             for (unsigned q = 0; q < n_items; q++)
                 after |= item_at[q] >= end;
-            rest = after ? 0 : items_sum(run, item_at, item_v, n_items, 0, inter[k].from);
-            if (inter[k].v >= SENT_SARCASM_PRAISE)
-                limit = SENT_SARCASM_CLOSING;
+            if (after) {
+                /* a sentence of its own before another: what it comments
+                 * on is the next sentence ("Brilliant. Delayed again.",
+                 * "Great. Another outage."); not praise of a thing ("Love
+                 * it. The battery is terrible." is a mixed review) */
+                static const char *const thing[] = {"it", "that", "this"};
+                int of_thing = 0;
+                for (size_t j = ctok_sentence_start(tb, inter[k].from); j < inter[k].clause_end;
+                     j++)
+                    of_thing |= ctok_word_in(tb, j, thing, sizeof thing / sizeof thing[0]) >= 0;
+                const size_t next_end = ctok_sentence_end(tb, end + 1);
+                rest = of_thing ? 0 : items_sum(run, item_at, item_v, n_items, end + 1, next_end);
+                if (!of_thing && rest <= 0 && greets_another(tb, inter[k].clause_end))
+                    rest = SENT_SARCASM_REST;
+            } else {
+                /* it closes the message: what came before */
+                rest = items_sum(run, item_at, item_v, n_items, 0, inter[k].from);
+                if (inter[k].v >= SENT_SARCASM_PRAISE)
+                    limit = SENT_SARCASM_CLOSING;
+            }
         }
         if (rest <= limit && !thanks_in_sentence(run, inter[k].from))
             sum += not_meant(run, inter[k].from, inter[k].to, inter[k].v);

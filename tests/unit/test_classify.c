@@ -455,6 +455,10 @@ static void test_sarcasm(void **state)
         {"Colours: vivid, washed out, broken and awful", 0},
         {"Great, thank you. I'm still locked out of my account though, it's frustrating.", 0},
         {"Love it. The battery is terrible.", 0},
+        /* praise as a sentence of its own, before the fault it greets */
+        {"Brilliant. Delayed again.", 1},
+        {"Great. Another outage.", 1},
+        {"Excellent. The engineer fixed it in ten minutes.", 0},
         {"Cool, I will try that. The previous fix did not work and the app is terrible.", 0},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
