@@ -32,6 +32,12 @@ struct kafka_consumer {
     /* auto.offset.reset is latest: a partition without a committed offset
      * is read from its end, not its start */
     int reset_to_end;
+    /* The group's generation when the batch in hand began (its first
+     * record): its transaction commits the offsets under it, so that the
+     * coordinator refuses the commit when the group changed meanwhile (a
+     * session lost in an outage, a rebalance during the fill) and another
+     * member may own the partitions now (KIP-447). */
+    rd_kafka_consumer_group_metadata_t *batch_group;
 };
 
 /* The same partitions can be taken away and given back (a broker restart,
@@ -299,6 +305,11 @@ attune_err kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size)
     }
 }
 
+int kafka_producer_failed(kafka_producer *p)
+{
+    return rd_kafka_fatal_error(p->rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 void kafka_producer_free(kafka_producer *p)
 {
     if (!p)
@@ -499,6 +510,8 @@ void kafka_consumer_free(kafka_consumer *c, int broker_up)
      * partitions, and rd_kafka_destroy waits for every one) */
     if (c->committed)
         rd_kafka_topic_partition_list_destroy(c->committed);
+    if (c->batch_group)
+        rd_kafka_consumer_group_metadata_destroy(c->batch_group);
     if (broker_up) {
         /* Unsubscribing first and serving the revocation is what makes
          * librdkafka 2.0's cooperative consumer send its LeaveGroup (on
@@ -551,8 +564,12 @@ size_t kafka_consumer_poll_batch(kafka_consumer *c, rd_kafka_message_t **msgs, s
         }
         /* The first record starts the fill window: small bursts go out
          * together without holding a lone record for long. */
-        if (n == 0)
+        if (n == 0) {
             deadline = ts_mono() + fill_ms / 1000.0;
+            if (c->batch_group)
+                rd_kafka_consumer_group_metadata_destroy(c->batch_group);
+            c->batch_group = rd_kafka_consumer_group_metadata(c->rk);
+        }
         msgs[n++] = m;
     }
     return n;
@@ -609,15 +626,66 @@ attune_err kafka_consumer_rewind(kafka_consumer *c, rd_kafka_message_t *const *m
     return err;
 }
 
+attune_err kafka_consumer_seek_committed(kafka_consumer *c, rd_kafka_message_t *const *msgs,
+                                         size_t n)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(c->rk, &l) || !l)
+        return ATTUNE_ERR_KAFKA;
+    attune_err err = ATTUNE_OK;
+    rd_kafka_resp_err_t rerr = l->cnt > 0 ? rd_kafka_committed(c->rk, l, 10000) : 0;
+    if (rerr) {
+        log_error("committed offsets: %s", rd_kafka_err2str(rerr));
+        err = ATTUNE_ERR_KAFKA;
+    } else if (l->cnt > 0) {
+        /* A partition with nothing committed (yet, or not readable yet
+         * after a coordinator moved) keeps its place, or goes back to the
+         * batch's first record of it: never to the log's start, which would
+         * do the whole partition again. */
+        rd_kafka_topic_partition_list_t *first = per_partition(msgs, n, 1);
+        rd_kafka_topic_partition_list_t *to = rd_kafka_topic_partition_list_new(l->cnt);
+        for (int i = 0; i < l->cnt; i++) {
+            int64_t at = l->elems[i].offset;
+            if (at < 0) {
+                const rd_kafka_topic_partition_t *b = rd_kafka_topic_partition_list_find(
+                    first, l->elems[i].topic, l->elems[i].partition);
+                at = b ? b->offset : -1;
+            }
+            if (at >= 0)
+                rd_kafka_topic_partition_list_add(to, l->elems[i].topic, l->elems[i].partition)
+                    ->offset = at;
+        }
+        rd_kafka_error_t *e = to->cnt > 0 ? rd_kafka_seek_partitions(c->rk, to, 5000) : NULL;
+        if (e) {
+            log_error("seek to the committed offsets: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            err = ATTUNE_ERR_KAFKA;
+        }
+        rd_kafka_topic_partition_list_destroy(to);
+        rd_kafka_topic_partition_list_destroy(first);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return err;
+}
+
 attune_err kafka_txn_commit(kafka_producer *p, kafka_consumer *c, rd_kafka_message_t *const *msgs,
                             size_t n, char *errstr, size_t errstr_size)
 {
     rd_kafka_topic_partition_list_t *offsets = per_partition(msgs, n, 0);
-    rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(c->rk);
+    rd_kafka_consumer_group_metadata_t *now =
+        c->batch_group ? NULL : rd_kafka_consumer_group_metadata(c->rk);
+    const rd_kafka_consumer_group_metadata_t *cgmd = c->batch_group ? c->batch_group : now;
     rd_kafka_error_t *e = NULL;
+    /* A retriable error is resumed by calling the same step again: once the
+     * offsets are in, only the commit is retried (sending them again after
+     * the commit began would be refused). */
+    int offsets_sent = 0;
     for (int attempt = 0; attempt < 10; attempt++) {
-        e = rd_kafka_send_offsets_to_transaction(p->rk, offsets, cgmd, 30000);
-        if (!e) {
+        if (!offsets_sent) {
+            e = rd_kafka_send_offsets_to_transaction(p->rk, offsets, cgmd, 30000);
+            offsets_sent = e == NULL;
+        }
+        if (offsets_sent) {
             e = rd_kafka_commit_transaction(p->rk, p->produce_timeout_ms + 5000);
             if (!e)
                 break;
@@ -628,7 +696,8 @@ attune_err kafka_txn_commit(kafka_producer *p, kafka_consumer *c, rd_kafka_messa
         rd_kafka_error_destroy(e);
         e = NULL;
     }
-    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    if (now)
+        rd_kafka_consumer_group_metadata_destroy(now);
     rd_kafka_topic_partition_list_destroy(offsets);
     if (!e)
         return ATTUNE_OK;
@@ -676,13 +745,16 @@ long long kafka_consumer_lag(kafka_consumer *c)
             unread |= l->elems[i].offset < 0;
         if (unread && (!same_partitions(c->committed, l) ||
                        ts_mono() - c->committed_at > COMMITTED_MAX_AGE_S)) {
-            if (c->committed)
-                rd_kafka_topic_partition_list_destroy(c->committed);
-            c->committed = rd_kafka_topic_partition_list_copy(l);
-            c->committed_at = ts_mono();
-            if (rd_kafka_committed(c->rk, c->committed, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                rd_kafka_topic_partition_list_destroy(c->committed);
-                c->committed = NULL; /* asked again at the next sample */
+            /* (asked into a new list: a failed refresh keeps the last
+             * good answer, and is asked again at the next sample) */
+            rd_kafka_topic_partition_list_t *fresh = rd_kafka_topic_partition_list_copy(l);
+            if (rd_kafka_committed(c->rk, fresh, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                if (c->committed)
+                    rd_kafka_topic_partition_list_destroy(c->committed);
+                c->committed = fresh;
+                c->committed_at = ts_mono();
+            } else {
+                rd_kafka_topic_partition_list_destroy(fresh);
             }
         }
         const rd_kafka_topic_partition_list_t *committed =

@@ -60,6 +60,9 @@ typedef struct kafka_consumer kafka_consumer;
 attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *errstr,
                               size_t errstr_size) ATTUNE_MUST_CHECK;
 /* Flushes (bounded by the produce timeout), stops the poll thread, frees. */
+/* 1 once the producer has had a fatal error (an idempotent producer's
+ * broken sequence, a fenced transactional one): it can send nothing more. */
+int kafka_producer_failed(kafka_producer *p);
 void kafka_producer_free(kafka_producer *p);
 /* Queues one record; the value and headers are copied. w counts it. When the
  * local queue is full this waits for room (bounded by the produce timeout).
@@ -131,6 +134,13 @@ attune_err kafka_consumer_store(kafka_consumer *c, rd_kafka_message_t *const *ms
  * consumed again. */
 attune_err kafka_consumer_rewind(kafka_consumer *c, rd_kafka_message_t *const *msgs,
                                  size_t n) ATTUNE_MUST_CHECK;
+/* Seeks every assigned partition to the group's committed offset; one with
+ * nothing committed goes back to the first of msgs[n] on it, or stays. After
+ * a failed transactional batch the batch in hand is not always where to
+ * start again: a commit whose answer was lost may have gone through, and
+ * the group may have changed and another member committed more. */
+attune_err kafka_consumer_seek_committed(kafka_consumer *c, rd_kafka_message_t *const *msgs,
+                                         size_t n) ATTUNE_MUST_CHECK;
 /* Sum of (high watermark - position) over the assigned partitions, from
  * librdkafka's cached figures (a partition not read from since it was
  * assigned counts from the group's committed offset, asked of the

@@ -27,9 +27,15 @@ struct redis_client {
 
 static void failed(redis_client *c)
 {
+    if (!c->was_down) {
+        /* a connection that answered until now (a restart, an idle one
+         * closed by the server) is tried again at once */
+        c->last_attempt = -1e9;
+        c->was_down = 1;
+        return;
+    }
     c->last_attempt = ts_mono();
     c->retry_s = c->retry_s * 2 < REDIS_RETRY_MAX_S ? c->retry_s * 2 : REDIS_RETRY_MAX_S;
-    c->was_down = 1;
 }
 
 static int parse_port(const char *s, size_t n, int *out)

@@ -148,6 +148,12 @@ static attune_err handle_batch(const config *cfg, kafka_producer *p, kafka_consu
     }
     if (!err && !txn)
         err = kafka_consumer_store(c, msgs, n);
+    /* (an idempotent producer's fatal error fails every delivery with a
+     * plain error: retrying would go on for ever) */
+    if (err && err != ATTUNE_ERR_STOPPED && kafka_producer_failed(p)) {
+        attune_errf(ATTUNE_ERR_STOPPED, errstr, errstr_size, "the producer failed fatally");
+        err = ATTUNE_ERR_STOPPED;
+    }
     return err;
 }
 
@@ -186,47 +192,70 @@ static void sleep_while_running(int ms)
         usleep(50 * 1000);
 }
 
-/* Rebuilds within a window past which the stage gives up: being fenced again
- * and again means another instance runs with the same transactional.id. */
+/* More rebuilds than this within the window and the stage gives up: being
+ * fenced again and again means another instance runs with the same
+ * transactional.id. */
 #define REBUILD_MAX 5
 #define REBUILD_WINDOW_S 600
+
+/* The times of the last REBUILD_MAX rebuilds, oldest first. */
+typedef struct {
+    double at[REBUILD_MAX];
+    int n;
+} rebuild_log;
+
+enum { REBUILD_GIVE_UP, REBUILD_DONE, REBUILD_STOPPING };
 
 /* After a fatal producer error the stage builds a new producer in this
  * process rather than exit: a broker that was unreachable for longer than
  * transaction.timeout.ms aborted the open transaction and fences its
  * producer, and nothing may be waiting to restart the stage (the local
  * stack has no supervisor). The new producer's init_transactions fences the
- * old id; the batch is read again (the caller rewinds). Retried with a
- * growing pause while the cluster is still away. Returns 0 to give up. */
-static int rebuild_producer(const config *cfg, stage_ready_ctx *ready, double *window_start,
-                            int *in_window)
+ * old id; the caller reads again from the committed offsets. Retried with
+ * a growing pause while the cluster is still away. */
+static int rebuild_producer(const config *cfg, stage_ready_ctx *ready, rebuild_log *log)
 {
-    double now = ts_mono();
-    if (now - *window_start > REBUILD_WINDOW_S) {
-        *window_start = now;
-        *in_window = 0;
-    }
-    if (++*in_window > REBUILD_MAX) {
+    const double now = ts_mono();
+    if (log->n == REBUILD_MAX && now - log->at[0] < REBUILD_WINDOW_S) {
         log_error("producer failed fatally %d times in %d s (another instance with the same "
                   "transactional.id?); exiting",
-                  *in_window, REBUILD_WINDOW_S);
-        return 0;
+                  REBUILD_MAX + 1, REBUILD_WINDOW_S);
+        return REBUILD_GIVE_UP;
     }
+    if (log->n == REBUILD_MAX) {
+        memmove(log->at, log->at + 1, (REBUILD_MAX - 1) * sizeof log->at[0]);
+        log->n--;
+    }
+    log->at[log->n++] = now;
     kafka_producer_free(swap_producer(ready, NULL));
     for (int pause = 1000; service_running; pause = pause < 16000 ? pause * 2 : pause) {
         char errstr[512];
         kafka_producer *p = NULL;
         if (new_producer(cfg, &p, errstr, sizeof errstr) == ATTUNE_OK) {
             swap_producer(ready, p);
-            log_info("new producer ready; reading the failed batch again");
+            log_info("new producer ready; reading again from the committed offsets");
             metric_inc(metrics_counter("attune_producer_rebuilds_total",
                                        "producers built anew after a fatal error", NULL));
-            return 1;
+            return REBUILD_DONE;
         }
         log_error("%s; trying again in %d s", errstr, pause / 1000);
         sleep_while_running(pause);
     }
-    return 0;
+    return REBUILD_STOPPING;
+}
+
+/* After a failed batch: a transactional stage reads again from what the
+ * group committed (the batch's own offsets could be behind it: the group
+ * may have changed meanwhile and another member committed more), falling
+ * back to the batch when the coordinator cannot be asked; an at-least-once
+ * stage goes back to the batch, whose offsets it never stored. */
+static void read_again(const config *cfg, kafka_consumer *c, rd_kafka_message_t *const *msgs,
+                       size_t n)
+{
+    if (cfg->exactly_once && kafka_consumer_seek_committed(c, msgs, n) == ATTUNE_OK)
+        return;
+    if (kafka_consumer_rewind(c, msgs, n) != ATTUNE_OK)
+        log_error("could not seek back; records will be re-read after restart");
 }
 
 int stage_run(const config *cfg, const stage_spec *spec)
@@ -234,8 +263,7 @@ int stage_run(const config *cfg, const stage_spec *spec)
     const char *in_topic = spec->in_topic;
     char errstr[512];
     stage_ready_ctx ready = {PTHREAD_MUTEX_INITIALIZER, NULL};
-    double rebuild_window = ts_mono();
-    int rebuilds = 0;
+    rebuild_log rebuilds = {{0}, 0};
     httpd *http = NULL;
     kafka_consumer *consumer = NULL;
     rd_kafka_message_t **msgs = NULL;
@@ -306,21 +334,21 @@ int stage_run(const config *cfg, const stage_spec *spec)
         }
         if (err == ATTUNE_ERR_STOPPED) {
             log_error("%s; building a new producer", errstr);
-            int go_on = rebuild_producer(cfg, &ready, &rebuild_window, &rebuilds);
-            if (go_on && kafka_consumer_rewind(consumer, msgs + done, n - done) != ATTUNE_OK)
-                log_error("could not seek back; the group's committed offsets will be read again "
-                          "after a rebalance");
+            const int rb = rebuild_producer(cfg, &ready, &rebuilds);
+            /* (a commit whose answer was lost may have gone through, offsets
+             * and all: what the group committed says) */
+            if (rb == REBUILD_DONE)
+                read_again(cfg, consumer, msgs + done, n - done);
             for (size_t i = 0; i < n; i++)
                 rd_kafka_message_destroy(msgs[i]);
-            if (!go_on)
+            if (rb == REBUILD_GIVE_UP)
                 goto out;
-            continue;
+            continue; /* (stopping: the loop ends) */
         }
         if (err) {
             log_error("%s; consuming %zu record(s) again", errstr, n - done);
             metric_inc(retries);
-            if (kafka_consumer_rewind(consumer, msgs + done, n - done) != ATTUNE_OK)
-                log_error("could not seek back; records will be re-read after restart");
+            read_again(cfg, consumer, msgs + done, n - done);
             sleep_while_running(1000);
         } else {
             metric_observe(batch_time, ts_mono() - now);

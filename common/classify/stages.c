@@ -364,8 +364,9 @@ static int name_of_private_person(const ctok_buf *tb, size_t i)
         "father",  "partner", "boyfriend", "girlfriend", "landlord",  "flatmate", "roommate",
         "friend",  "kid",     "kids",      "boss",       "driver",    "owner",    "tenant",
         "cousin",  "uncle",   "aunt",      "builder",    "plumber",   "lawyer",   "solicitor"};
-    static const char *const whose[] = {"my",    "our",   "his",      "her",
-                                        "their", "other", "previous", "old"};
+    static const char *const mine[] = {"my", "our"};
+    static const char *const other[] = {"other", "previous", "old", "former"};
+    static const char *const yours[] = {"your", "ur", "yer"};
     for (size_t k = 1; k <= 4 && k < i; k++) {
         const size_t c = i - k;
         if (tb->tok[c].flags & CTOK_F_CLAUSE_END)
@@ -375,7 +376,13 @@ static int name_of_private_person(const ctok_buf *tb, size_t i)
         const size_t who = c - 1;
         if (ctok_word_in(tb, who, people, sizeof people / sizeof people[0]) < 0)
             return 0;
-        return who > 0 && ctok_word_in(tb, who - 1, whose, sizeof whose / sizeof whose[0]) >= 0;
+        if (who == 0)
+            return 0;
+        if (ctok_word_in(tb, who - 1, mine, sizeof mine / sizeof mine[0]) >= 0)
+            return 1;
+        /* "the other driver", not "your previous driver" (staff) */
+        return ctok_word_in(tb, who - 1, other, sizeof other / sizeof other[0]) >= 0 &&
+               (who < 2 || ctok_word_in(tb, who - 2, yours, sizeof yours / sizeof yours[0]) < 0);
     }
     return 0;
 }
@@ -492,6 +499,16 @@ static int quote_role(const ctok_buf *tb, size_t j)
  * close it. */
 #define QUOTE_MAX_TOKENS 16
 
+/* Whether the mark at token j is a double one (straight or curly): a
+ * quotation in double marks may hold one in single marks, which does not
+ * end it ("shouting "I'll kill you 'noob'" at his games"). */
+static int quote_double(const ctok_buf *tb, size_t j)
+{
+    const ctok *t = &tb->tok[j];
+    return t->punct == '"' ||
+           (t->punct == 0 && (ctok_text(tb, j)[2] == '\x9c' || ctok_text(tb, j)[2] == '\x9d'));
+}
+
 static void mark_quotes(classify_run *run)
 {
     static const char *const joins[] = {"or", "and", "so", "then", "else", "but"};
@@ -501,6 +518,8 @@ static void mark_quotes(classify_run *run)
         const int role = quote_role(tb, j);
         if (role == QUOTE_NONE)
             continue;
+        if (open != SIZE_MAX && quote_double(tb, open) != quote_double(tb, j))
+            continue; /* a mark of the other kind, inside */
         if (open == SIZE_MAX || role == QUOTE_OPEN) {
             if (role != QUOTE_CLOSE)
                 open = j;
@@ -1244,9 +1263,9 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_
 
 /* Whether a clock time follows a deadline word at token i ("before 3pm",
  * "by 17:00", "before 3 today"); *end: past the clock. A bare number counts
- * only before "today", "tomorrow" or "tonight": "increased by 5" is no
- * deadline. */
-static int deadline_clock(const ctok_buf *tb, size_t i, size_t *end)
+ * only after "before" (bare_ok) and before "today", "tomorrow" or
+ * "tonight": "went up by 5 today" is no deadline. */
+static int deadline_clock(const ctok_buf *tb, size_t i, int bare_ok, size_t *end)
 {
     static const char *const days[] = {"today", "tomorrow", "tonight"};
     size_t used = 0;
@@ -1256,7 +1275,7 @@ static int deadline_clock(const ctok_buf *tb, size_t i, size_t *end)
     const char *s = ctok_text(tb, i);
     const size_t n = tb->tok[i].norm_len;
     const int bare = used == 1 && s[n - 1] >= '0' && s[n - 1] <= '9' && !memchr(s, ':', n);
-    if (bare && (i + 1 >= tb->n || ctok_word_in(tb, i + 1, days, 3) < 0))
+    if (bare && (!bare_ok || i + 1 >= tb->n || ctok_word_in(tb, i + 1, days, 3) < 0))
         return 0;
     *end = i + used;
     return 1;
@@ -1354,7 +1373,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         if (lex_is_duration(x) && !waited_since(run, i, &from))
             continue; /* "in 2 weeks" is a date, "for 2 weeks" a wait */
         if (lex_is_deadline(x)) {
-            if (!deadline_clock(tb, i + span, &end))
+            if (!deadline_clock(tb, i + span, ctok_is_word(tb, i, "before"), &end))
                 continue; /* "by the way", "before I forget" */
             span = end - i;
         }
@@ -1381,7 +1400,9 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         }
         next = i + span;
     }
-    if (tb->n_words > 0 && tb->n_words <= 4 && (run->sent_sum < 0 || run->n_excl > 0)) {
+    /* a curt message (four words or fewer) presses, whatever its tone: "!"
+     * or a swear word must not make it press more */
+    if (tb->n_words > 0 && tb->n_words <= 4) {
         raw += 0.4f;
         classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "curt_message", "", 0, 0.4f);
         cues++;

@@ -75,7 +75,8 @@ typedef struct {
     protection prot;
     const policy_offer *offer;
     double offer_score;
-    unsigned set; /* fields a rule has set */
+    unsigned set;                 /* fields a rule has set */
+    const policy_rule *tier_rule; /* the rule whose agent tier holds */
     reason reasons[POLICY_MAX_REASONS];
     size_t nreasons;
 } treatment;
@@ -157,7 +158,8 @@ static void apply(treatment *t, const policy_action *a, const policy_rule *rule,
         /* the agent tier is the most senior one a matching rule asks for: a
          * rule ranked higher never sends a less skilled agent (a key account
          * that is also a repeat contact keeps its expert) */
-        int raises = f == PF_AGENT_TIER && (t->set & bit) && a->agent_tier > t->tier;
+        int raises = f == PF_AGENT_TIER && (t->set & bit) && a->agent_tier > t->tier &&
+                     rule != t->tier_rule; /* (a rule's variant overlays its own set) */
         if ((t->set & bit) && !additive && !raises)
             continue;
         if (raises)
@@ -178,6 +180,7 @@ static void apply(treatment *t, const policy_action *a, const policy_rule *rule,
             break;
         case PF_AGENT_TIER:
             t->tier = a->agent_tier;
+            t->tier_rule = rule;
             break;
         case PF_CHANNEL:
             t->channel = a->channel;

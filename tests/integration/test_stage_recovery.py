@@ -1,8 +1,12 @@
 """A broker crash longer than transaction.timeout.ms, under load: the broker
-aborts the transaction a stage had open and fences its producer when it
-comes back. The stage builds a new producer in its own process and goes on;
-every record comes out once for read_committed readers. (The file sorts
-last: the broker it restarts is the session's.)"""
+aborts the transactions the stages had open and fences their producers when
+it comes back. Each stage builds a new producer in its own process, reads
+again from the offsets its group committed, and goes on; every record comes
+out once for read_committed readers. The topics and the group are this
+test's own, so the session's services do not take part. (One instance: with
+two in the group, a partition was now and then read again from its start
+after the crash, see sre.md, Delivery guarantees. The file sorts last: the
+broker it restarts is the session's.)"""
 
 import json
 import time
@@ -10,59 +14,79 @@ import time
 import pytest
 import requests
 from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import TOPICS, Records, Service, cloudevent, interaction, new_id
+from conftest import Records, Service, cloudevent, interaction, new_id
 
 EVENTS = 10000
 
 
 @pytest.fixture
-def enrich_alone(base_env, log_dir):
-    svc = Service("enrich", dict(base_env, ATTUNE_BATCH_SIZE="20"), log_dir).start()
+def enricher(stack, base_env, log_dir):
+    tag = new_id("crash")
+    topics = {"in": f"{tag}.interactions", "out": f"{tag}.enriched"}
+    admin = AdminClient({"bootstrap.servers": stack.bootstrap})
+    for f in admin.create_topics([NewTopic(t, num_partitions=6, replication_factor=1)
+                                  for t in topics.values()]).values():
+        f.result(30)
+    env = dict(base_env, ATTUNE_BATCH_SIZE="20", ATTUNE_GROUP_ID=tag,
+               ATTUNE_TOPIC_INTERACTIONS=topics["in"], ATTUNE_TOPIC_ENRICHED=topics["out"])
+    svcs = [Service("enrich", env, log_dir).start()]
     deadline = time.time() + 60  # transactions initialised, the group joined
-    while time.time() < deadline and requests.get(svc.url + "/readyz", timeout=2).status_code != 200:
-        time.sleep(0.2)
-    yield svc
-    svc.stop()
+    for svc in svcs:
+        while time.time() < deadline and \
+                requests.get(svc.url + "/readyz", timeout=2).status_code != 200:
+            time.sleep(0.2)
+    yield svcs, topics
+    for svc in svcs:
+        svc.stop()
 
 
-def test_stage_survives_a_broker_crash_under_load(stack, enrich_alone):
+def test_stage_survives_a_broker_crash_under_load(stack, enricher):
     if not stack.can_control_redis:
         pytest.skip("the stack belongs to an external cluster")
-    customer = new_id("crash")
+    svcs, topics = enricher
+    customers = [new_id("c") for _ in range(12)]  # keys over the partitions
     ids = set()
     p = Producer({"bootstrap.servers": stack.bootstrap, "linger.ms": 20})
-    for _ in range(EVENTS):
+    for k in range(EVENTS):
+        customer = customers[k % len(customers)]
         ce = cloudevent(interaction(customer, text="where is my parcel"))
         ids.add(ce["id"])
-        p.produce(TOPICS["interactions"], key=customer, value=json.dumps(ce))
+        p.produce(topics["in"], key=customer, value=json.dumps(ce))
         p.poll(0)
     assert p.flush(30) == 0
-    # a backlog is in flight: kill the broker once the stage works through it
-    out = Records(stack.bootstrap, TOPICS["enriched"])  # read_committed (librdkafka's default)
+    # a backlog is in flight: kill the broker once the stages work through it
+    out = Records(stack.bootstrap, topics["out"])  # read_committed (librdkafka's default)
     seen = {}
-    for m in out.collect(lambda m: m.key() == customer.encode(), 1, timeout=60):
-        seen[json.loads(m.value())["id"]] = 1
-    assert seen, "the stage never started: " + enrich_alone.log_tail()
+
+    def take(msgs):
+        # by where each record is: the reader itself reads again from the
+        # start when its own group loses its session in the outage
+        for m in msgs:
+            i = json.loads(m.value())["id"]
+            seen.setdefault(i, set()).add((m.partition(), m.offset()))
+
+    take(out.collect(lambda m: True, 1, timeout=60))
+    assert seen, "the stages never started: " + svcs[0].log_tail()
     stack.kill_kafka()
     time.sleep(15)  # past transaction.timeout.ms (10 s)
     stack.start_kafka()
 
     deadline = time.time() + 120
     while time.time() < deadline and len(seen) < EVENTS:
-        assert enrich_alone.proc.poll() is None, enrich_alone.log_tail()
-        for m in out.collect(lambda m: m.key() == customer.encode(), EVENTS, timeout=2):
-            i = json.loads(m.value())["id"]
-            seen[i] = seen.get(i, 0) + 1
-    # a little longer: a duplicate would come after the last first copy
-    for m in out.collect(lambda m: m.key() == customer.encode(), EVENTS, timeout=3):
-        i = json.loads(m.value())["id"]
-        seen[i] = seen.get(i, 0) + 1
+        for svc in svcs:
+            assert svc.proc.poll() is None, svc.log_tail()
+        take(out.collect(lambda m: True, EVENTS, timeout=2))
+    take(out.collect(lambda m: True, EVENTS, timeout=3))  # a late duplicate would show
     out.close()
-    assert set(seen) == ids, f"{len(ids - set(seen))} missing: {enrich_alone.log_tail()}"
-    assert max(seen.values()) == 1, "a record came out twice for a read_committed reader"
-    assert enrich_alone.proc.poll() is None, enrich_alone.log_tail()
-    log = enrich_alone.log_path.read_text(errors="replace")
-    # the case this test is for happened: the producer was fenced and rebuilt
-    assert "building a new producer" in log and "new producer ready" in log, \
-        enrich_alone.log_tail(60)
+    assert set(seen) == ids, f"{len(ids - set(seen))} missing: {svcs[0].log_tail()}"
+    twice = sum(1 for v in seen.values() if len(v) > 1)
+    assert twice == 0, f"{twice} records came out twice for a read_committed reader"
+    logs = []
+    for svc in svcs:
+        assert svc.proc.poll() is None, svc.log_tail()
+        logs.append(svc.log_path.read_text(errors="replace"))
+    # the case this test is for happened: a producer was fenced and rebuilt
+    assert any("building a new producer" in log and "new producer ready" in log
+               for log in logs), svcs[0].log_tail(60)

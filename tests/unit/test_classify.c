@@ -812,9 +812,12 @@ static void test_threat_levels(void **state)
         {"My son keeps shouting \xe2\x80\x9cI'll kill you\xe2\x80\x9d at his games",
          CLASSIFY_THREAT_NONE},
         {"the customers' orders are late and I'll kill you", CLASSIFY_THREAT_THREAT},
+        {"My son keeps shouting \"I'll kill you 'noob'\" at his games", CLASSIFY_THREAT_NONE},
         /* a name for someone in the customer's own life is not staff abuse */
         {"The other driver was a complete idiot and reversed into my car.", CLASSIFY_THREAT_NONE},
         {"your driver was an idiot", CLASSIFY_THREAT_ABUSE},
+        {"Your previous driver was an idiot", CLASSIFY_THREAT_ABUSE},
+        {"their driver was an idiot and I want a refund", CLASSIFY_THREAT_ABUSE},
         /* an insult before a thing describes the thing */
         {"Close my savings account. I'm sick of your pathetic interest rates.",
          CLASSIFY_THREAT_NONE},
@@ -1099,6 +1102,9 @@ static void test_urgency(void **state)
     assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "time_pressure"), "before 3pm");
     r0 = run("I need the refund by 17:30, my landlord is waiting");
     assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "time_pressure"), "by 17:30");
+    r0 = run("my bill went up by 5 today");
+    assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "time_pressure"), "today");
+    assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_NORMAL);
     r0 = run("the price went up by 5 this year");
     assert_false(has_evidence(&r0, CLASSIFY_EV_URGENCY, "time_pressure"));
     r0 = run("by the way, before 2 years ago it was fine");

@@ -659,6 +659,18 @@ static void test_agent_tier_most_senior(void **state)
     cJSON_Delete(rt);
     cJSON_Delete(crm);
     policy_free(p);
+    /* a rule's variant still overlays the rule's own set, lower or not */
+    p = load_with("\"rules\":[{\"id\":\"v\",\"code\":\"V\",\"reason\":\"r\",\"priority\":100,"
+                  "\"set\":{\"routing.agent_tier\":\"senior\"},\"variants\":["
+                  "{\"name\":\"a\",\"set\":{\"routing.agent_tier\":\"standard\"}},"
+                  "{\"name\":\"b\",\"set\":{\"routing.agent_tier\":\"standard\"}}]}]",
+                  NULL, NULL, 0);
+    assert_non_null(p);
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "routing.agent_tier"), "standard");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    policy_free(p);
 }
 
 static void pick_last(void *arg, const policy_variant_query *q, policy_variant_pick *out)
