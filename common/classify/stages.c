@@ -1590,8 +1590,17 @@ static int turned_down(const ctok_buf *tb, size_t i)
         j--;
     if (j < 2)
         return 0;
-    if (ctok_is_word(tb, j - 1, "than"))
-        return ctok_is_word(tb, j - 2, "rather") || ctok_is_word(tb, j - 2, "other");
+    if (ctok_is_word(tb, j - 1, "than")) {
+        /* "rather than by phone", and "rather ... by email than by phone" */
+        static const char *const choosing[] = {"rather", "other", "prefer", "prefers"};
+        for (size_t k = j - 1; k > 0 && j - 1 - k < 10; k--) {
+            if (tb->tok[k - 1].flags & CTOK_F_CLAUSE_END)
+                break;
+            if (ctok_word_in(tb, k - 1, choosing, sizeof choosing / sizeof choosing[0]) >= 0)
+                return 1;
+        }
+        return 0;
+    }
     return ctok_is_word(tb, j - 1, "of") && ctok_is_word(tb, j - 2, "instead");
 }
 

@@ -1174,6 +1174,9 @@ static void test_preferences(void **state)
     r = run("Please reply by email rather than by phone, I work shifts.");
     assert_string_equal(r.preferences.channel, "email");
     assert_string_equal(r.preferences.avoid_channel, "voice");
+    r = run("I'd rather be contacted by phone than by email");
+    assert_string_equal(r.preferences.channel, "voice");
+    assert_string_equal(r.preferences.avoid_channel, "email");
     r = run("I'd rather not get a phone call.");
     assert_string_equal(r.preferences.avoid_channel, "voice");
     assert_string_equal(r.preferences.channel, "");
