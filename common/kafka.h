@@ -59,10 +59,10 @@ typedef struct kafka_consumer kafka_consumer;
  * the broker's default topic limit, so the broker takes what it sends. */
 attune_err kafka_producer_new(const config *cfg, kafka_producer **out, char *errstr,
                               size_t errstr_size) ATTUNE_MUST_CHECK;
-/* Flushes (bounded by the produce timeout), stops the poll thread, frees. */
 /* 1 once the producer has had a fatal error (an idempotent producer's
  * broken sequence, a fenced transactional one): it can send nothing more. */
 int kafka_producer_failed(kafka_producer *p);
+/* Flushes (bounded by the produce timeout), stops the poll thread, frees. */
 void kafka_producer_free(kafka_producer *p);
 /* Queues one record; the value and headers are copied. w counts it. When the
  * local queue is full this waits for room (bounded by the produce timeout).

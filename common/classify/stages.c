@@ -459,16 +459,20 @@ static int weapon_shopping(const classify_run *run, size_t i, size_t end)
 /* What token j is as a quotation mark: a straight double quote toggles; a
  * curly one opens or closes; a straight single quote opens before a word
  * and closes after one ("shouting 'I'll kill you' at"), and is no mark
- * between two ("customers' orders" closes nothing that was open). */
+ * between two ("customers' orders" closes nothing that was open).
+ * *dbl: whether it is a double mark, straight or curly. */
 enum { QUOTE_NONE, QUOTE_TOGGLE, QUOTE_OPEN, QUOTE_CLOSE };
 
-static int quote_role(const ctok_buf *tb, size_t j)
+static int quote_role(const ctok_buf *tb, size_t j, int *dbl)
 {
     const ctok *t = &tb->tok[j];
+    *dbl = 0;
     if (t->kind != CTOK_PUNCT)
         return QUOTE_NONE;
-    if (t->punct == '"')
+    if (t->punct == '"') {
+        *dbl = 1;
         return j > 0 && tb->tok[j - 1].kind == CTOK_NUM ? QUOTE_NONE : QUOTE_TOGGLE;
+    }
     if (t->punct == '\'') {
         const int word_before = j > 0 && tb->tok[j - 1].kind != CTOK_PUNCT &&
                                 tb->tok[j - 1].src_off + tb->tok[j - 1].src_len == t->src_off;
@@ -480,6 +484,7 @@ static int quote_role(const ctok_buf *tb, size_t j)
     }
     if (t->punct == 0 && t->norm_len == 3) {
         const char *m = ctok_text(tb, j);
+        *dbl = memcmp(m, "\xe2\x80\x9c", 3) == 0 || memcmp(m, "\xe2\x80\x9d", 3) == 0;
         if (memcmp(m, "\xe2\x80\x9c", 3) == 0 || memcmp(m, "\xe2\x80\x98", 3) == 0)
             return QUOTE_OPEN; /* left double and single quotation marks */
         if (memcmp(m, "\xe2\x80\x9d", 3) == 0 || memcmp(m, "\xe2\x80\x99", 3) == 0)
@@ -499,30 +504,26 @@ static int quote_role(const ctok_buf *tb, size_t j)
  * close it. */
 #define QUOTE_MAX_TOKENS 16
 
-/* Whether the mark at token j is a double one (straight or curly): a
- * quotation in double marks may hold one in single marks, which does not
- * end it ("shouting "I'll kill you 'noob'" at his games"). */
-static int quote_double(const ctok_buf *tb, size_t j)
-{
-    const ctok *t = &tb->tok[j];
-    return t->punct == '"' ||
-           (t->punct == 0 && (ctok_text(tb, j)[2] == '\x9c' || ctok_text(tb, j)[2] == '\x9d'));
-}
-
 static void mark_quotes(classify_run *run)
 {
     static const char *const joins[] = {"or", "and", "so", "then", "else", "but"};
     const ctok_buf *tb = run->tb;
     size_t open = SIZE_MAX;
+    int open_dbl = 0, dbl;
     for (size_t j = 0; j < tb->n; j++) {
-        const int role = quote_role(tb, j);
+        const int role = quote_role(tb, j, &dbl);
         if (role == QUOTE_NONE)
             continue;
-        if (open != SIZE_MAX && quote_double(tb, open) != quote_double(tb, j))
-            continue; /* a mark of the other kind, inside */
+        /* a mark of the other kind inside is no end: a quotation in double
+         * marks may hold one in single marks ("shouting "I'll kill you
+         * 'noob'" at his games") */
+        if (open != SIZE_MAX && open_dbl != dbl)
+            continue;
         if (open == SIZE_MAX || role == QUOTE_OPEN) {
-            if (role != QUOTE_CLOSE)
+            if (role != QUOTE_CLOSE) {
                 open = j;
+                open_dbl = dbl;
+            }
             continue;
         }
         if (j - open <= QUOTE_MAX_TOKENS && open > 0 &&

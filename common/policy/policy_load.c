@@ -733,17 +733,16 @@ static void parse_rule(loader *L, const cJSON *j, const char *ptr, policy_rule *
     /* Anger is not rewarded: the case decides compensation and a place in
      * the queue, never emotion or sentiment. (A field whose value did not
      * parse is not in set.has, so the JSON is asked as well.) */
+    static const char queue[] =
+        "a place in the queue must follow the case (urgency, effort, value, vulnerability)";
     static const struct {
         int field;
         const char *follow;
     } rewards[] = {
         {PF_COMPENSATION, "compensation must follow the case (intent, effort, value, caps)"},
-        {PF_PRIORITY, "a place in the queue must follow the case (urgency, effort, value, "
-                      "vulnerability)"},
-        {PF_PRIORITY_BOOST, "a place in the queue must follow the case (urgency, effort, "
-                            "value, vulnerability)"},
-        {PF_MAX_WAIT, "a place in the queue must follow the case (urgency, effort, value, "
-                      "vulnerability)"},
+        {PF_PRIORITY, queue},
+        {PF_PRIORITY_BOOST, queue},
+        {PF_MAX_WAIT, queue},
     };
     if (!r->when || !policy_cond_uses_affect(r->when))
         return;
