@@ -608,6 +608,10 @@ size_t classify_result_write_json(const classify_result *r, char *buf, size_t si
     jw_num(&w, r->urgency.effort);
     JW_LIT(&w, ",\"confidence\":");
     jw_num(&w, r->urgency.confidence);
+    if (r->urgency.vulnerable)
+        JW_LIT(&w, ",\"vulnerable\":true");
+    else
+        JW_LIT(&w, ",\"vulnerable\":false");
     JW_LIT(&w, "},\"threat\":{\"level\":");
     jw_str(&w, classify_threat_name(r->threat.level));
     JW_LIT(&w, ",\"confidence\":");

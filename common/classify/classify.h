@@ -133,6 +133,9 @@ typedef struct {
         classify_urgency_level level;
         float effort; /* [0, 1]: repeat contacts, waits, "third time" */
         float confidence;
+        /* the text names a vulnerability (bereaved, ill, disabled, elderly,
+         * a baby, hardship, not coping): care, not haste */
+        int vulnerable;
     } urgency;
     struct {
         classify_threat_level level;

@@ -147,6 +147,7 @@ enum {
     LEX_MOD_LAUGH,           /* "lol", "lmao": at a complaint, derision, not joy */
     LEX_MOD_IRONY,           /* an upside-down face: the praise beside it is not meant */
     LEX_MOD_TEARS,           /* loud crying: with good news, tears of joy */
+    LEX_MOD_INSIST,          /* "asap", "now": urgency that gives no reason for it */
 };
 
 enum {
@@ -285,7 +286,7 @@ typedef struct {
     uint64_t prefix_bloom[LEX_BLOOM_WORDS];
 } lex_table;
 
-#define LEX_MAX_PHRASE 6
+#define LEX_MAX_PHRASE 7
 
 /* The table is also the word index of the intent model: a token's one
  * probe (lex_key_in, in analyse) gives its lexicon entry and the model's

@@ -1234,6 +1234,12 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_
     const char *suf = s + p;
     size_t sl = n - p;
     *used = 1;
+    /* "at 5%", "at 10 percent": a battery or a rate, not a time */
+    static const char *const shares[] = {"percent", "per", "pc"};
+    if (sl == 0 && i + 1 < tb->n &&
+        ((tb->tok[i + 1].norm_len == 1 && ctok_text(tb, i + 1)[0] == '%') ||
+         ctok_word_in(tb, i + 1, shares, 3) >= 0))
+        return -1;
     if (sl == 0 && i + 1 < tb->n && tb->tok[i + 1].kind == CTOK_WORD) {
         const char *nx = ctok_text(tb, i + 1);
         size_t nl = tb->tok[i + 1].norm_len;
@@ -1344,6 +1350,9 @@ static int negated_directly(const classify_run *run, size_t i)
 
 /* Just below critical (score 0.8 at raw 1.77): what haste alone can reach. */
 #define URGENCY_HASTE_MAX 1.7f
+/* What insisting and a curt line reach with nothing else pressing: normal
+ * (score 0.42). */
+#define URGENCY_INSIST_MAX 0.7f
 /* The least weight of a danger cue; below it, a vulnerability (urgency.tsv). */
 #define URGENCY_DANGER_MIN 1.0f
 
@@ -1353,6 +1362,8 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     classify_result *r = run->r;
     float raw = 0, effort = 0, danger = 0;
     int real_danger = 0; /* a danger cue, not only a vulnerability */
+    int vulnerable = 0;
+    int reason = 0; /* something presses besides insisting, see URGENCY_INSIST_MAX */
     unsigned cues = 0;
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
@@ -1378,16 +1389,19 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
                 continue; /* "by the way", "before I forget" */
             span = end - i;
         }
-        float mult = ((tb->tok[i].flags & CTOK_F_ALLCAPS) && !tb->all_caps_text) ? 1.3f : 1.0f;
+        /* (no weight for capitals: shouting presses no more than saying) */
+        const float mult = 1.0f;
         if (x->urgency != 0) {
+            reason |= x->urgency > 0 && x->mod != LEX_MOD_INSIST;
             if (x->flags & LEX_F_DANGER) {
                 danger += x->urgency * mult;
                 real_danger |= x->urgency >= URGENCY_DANGER_MIN;
+                vulnerable |= x->urgency < URGENCY_DANGER_MIN;
             } else {
                 raw += x->urgency * mult;
             }
-            /* a vulnerability (a danger weight below 1) is haste unless a
-             * danger comes with it, but the evidence names what it is */
+            /* a vulnerability (a danger weight below 1) adds to a danger
+             * that comes with it, and is no haste alone */
             const char *rule = !(x->flags & LEX_F_DANGER)         ? "time_pressure"
                                : x->urgency >= URGENCY_DANGER_MIN ? "danger"
                                                                   : "vulnerability";
@@ -1395,6 +1409,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             cues++;
         }
         if (x->effort != 0) {
+            reason |= x->effort > 0;
             effort += x->effort;
             classify_evidence_add(run, CLASSIFY_EV_URGENCY, "effort", from, i + span, x->effort);
             cues++;
@@ -1414,6 +1429,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             float add = w >= 1800 ? 1.2f : w >= 600 ? 0.7f : w >= 180 ? 0.3f : 0.0f;
             raw += add;
             effort += clampf(w / 1800.0f, 0, 1.5f);
+            reason |= add > 0;
             if (add > 0) {
                 char buf[40];
                 int n = snprintf(buf, sizeof buf, "wait_seconds=%.0f", ctx->wait_seconds);
@@ -1424,6 +1440,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         }
         if (ctx->contacts_24h >= 2) {
             float add = clampf(0.5f * (float)(ctx->contacts_24h - 1), 0, 1.5f);
+            reason = 1;
             raw += add;
             effort += 0.5f * (float)(ctx->contacts_24h - 1);
             char buf[40];
@@ -1433,6 +1450,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             cues++;
         }
         if (ctx->contacts_7d >= 3) {
+            reason = 1;
             raw += 0.3f;
             effort += 0.15f * (float)(ctx->contacts_7d - 2);
             cues++;
@@ -1460,14 +1478,24 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         }
     }
     raw += 0.4f * effort;
-    /* Haste, effort, anger and the context make a message high at most; only
+    /* insisting ("asap", "right now", "Refund it immediately.") and a curt
+     * line press, but with nothing else pressing they stay normal: the same
+     * need said calmly reads the same, and a place in the queue is not won
+     * by insisting */
+    if (!reason && raw > URGENCY_INSIST_MAX) {
+        classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "insistence_only", "", 0,
+                                   URGENCY_INSIST_MAX - raw);
+        raw = URGENCY_INSIST_MAX;
+    }
+    /* Haste, effort and the context make a message high at most; only
      * danger to a person or a home (urgency.tsv's "danger") makes it
      * critical: "due tonight" and "third time" are pressing, "smell gas" and
-     * "no heating" with "newborn" are an emergency. */
-    if (!real_danger) {
-        raw += danger; /* a vulnerability alone is haste */
+     * "no heating" with "newborn" are an emergency. A vulnerability alone
+     * ("my husband passed away", "I'm deaf") asks for care, which the
+     * policy gives (situation.urgency.vulnerable), not for speed: read as
+     * haste it made the pace brisk. */
+    if (!real_danger)
         danger = 0;
-    }
     if (raw > URGENCY_HASTE_MAX)
         raw = URGENCY_HASTE_MAX;
     /* calm words and an e-mail lower haste, never a danger: "no rush, but
@@ -1476,17 +1504,16 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     if (danger > 0 && raw < 0)
         raw = 0;
     raw += danger;
-    /* A threat to staff is high, for their safety: a supervisor acts now;
-     * with a weapon in hand, critical: someone may be hurt now. Anger,
-     * swearing and abuse move urgency not at all: a place in the queue is
-     * not won by shouting (policy.md, "Anger is not rewarded"); the same
-     * need said calmly reads the same. */
-    if (r->threat.level == CLASSIFY_THREAT_THREAT) {
-        const float floor = run->threat_weapon ? 2.0f : 1.5f;
+    /* A threat with a weapon in hand is critical: someone may be hurt now.
+     * Any other threat, anger, swearing and abuse move urgency not at all: a
+     * place in the queue is not won by shouting or menace (policy.md, "Anger
+     * is not rewarded"), and the protection flow, not the queue, answers a
+     * threat; the same need said calmly reads the same. */
+    if (r->threat.level == CLASSIFY_THREAT_THREAT && run->threat_weapon) {
+        const float floor = 2.0f;
         if (raw < floor)
-            classify_evidence_add_text(
-                run, CLASSIFY_EV_URGENCY,
-                run->threat_weapon ? "threat_with_weapon" : "threat_to_staff", "", 0, floor - raw);
+            classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "threat_with_weapon", "", 0,
+                                       floor - raw);
         raw = fmaxf(raw, floor);
     }
     /* a logistic curve: no cue at all is "normal", one strong cue "high" */
@@ -1498,6 +1525,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
                                        : CLASSIFY_URGENCY_CRITICAL;
     r->urgency.effort = effort == 0 ? 0.0f : 1.0f - expf(-effort);
     r->urgency.confidence = 0.6f + 0.1f * (float)(cues > 3 ? 3 : cues);
+    r->urgency.vulnerable = vulnerable;
     run->n_urgency_cues = cues;
 }
 

@@ -82,6 +82,7 @@ static const path_spec PATHS[] = {
     {"situation.urgency.level", T_STR, URG_LEVELS},
     {"situation.urgency.effort", T_NUM, NULL},
     {"situation.urgency.confidence", T_NUM, NULL},
+    {"situation.urgency.vulnerable", T_BOOL, NULL},
     {"situation.threat.level", T_STR, THREATS},
     {"situation.threat.confidence", T_NUM, NULL},
     {"situation.preferences.politeness", T_NUM, NULL},

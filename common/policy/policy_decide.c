@@ -358,7 +358,9 @@ static void guard_compensation(const policy *p, treatment *t)
     }
 }
 
-/* Distress, vulnerability, consent: no sales offer (cross-sell, upsell). */
+/* Distress, vulnerability (flagged in the profile or named in the message),
+ * danger, consent: no sales offer (cross-sell, upsell). Sentiment alone
+ * misses a bereaved "thank you, sadly my husband died this morning". */
 static void guard_sales(const policy *p, treatment *t, const cJSON *data, int *distressed)
 {
     double sent = num_at(data, "situation.sentiment.score", 0);
@@ -367,6 +369,9 @@ static void guard_sales(const policy *p, treatment *t, const cJSON *data, int *d
     *distressed = sent < p->distress_sentiment_below || anger > p->distress_anger_above ||
                   fear > p->distress_fear_above;
     int vulnerable = true_at(data, "context.profile.vulnerable");
+    int vulnerable_text = true_at(data, "situation.urgency.vulnerable");
+    const char *level = str_at(data, "situation.urgency.level");
+    int danger = level && strcmp(level, "critical") == 0;
     int consent = true_at(data, "context.profile.marketing_consent");
     if (!(t->offer_types & POLICY_SALES_TYPES))
         return;
@@ -379,18 +384,20 @@ static void guard_sales(const policy *p, treatment *t, const cJSON *data, int *d
                      "situation.sentiment.score, situation.emotion.scores)",
                      sent, p->distress_sentiment_below, anger, fear, p->distress_anger_above,
                      p->distress_fear_above);
-    } else if (vulnerable) {
+    } else if (vulnerable || vulnerable_text || danger) {
         if ((r = add_reason(t, RF_OFFER, 1, "NO_SALES_VULNERABLE")))
             snprintf(r->text, sizeof r->text,
-                     "no sales offer to a customer flagged vulnerable (signals: "
-                     "context.profile.vulnerable)");
+                     "no sales offer to a vulnerable customer or one in danger (signals: %s)",
+                     vulnerable ? "context.profile.vulnerable"
+                     : vulnerable_text ? "situation.urgency.vulnerable"
+                                       : "situation.urgency.level");
     } else if (!consent) {
         if ((r = add_reason(t, RF_OFFER, 1, "NO_SALES_NO_CONSENT")))
             snprintf(r->text, sizeof r->text,
                      "no sales offer without marketing consent (signals: "
                      "context.profile.marketing_consent)");
     }
-    if (*distressed || vulnerable || !consent)
+    if (*distressed || vulnerable || vulnerable_text || danger || !consent)
         t->offer_types &= ~POLICY_SALES_TYPES;
 }
 
@@ -591,6 +598,7 @@ static void put_situation(jb *b, cJSON *o, const cJSON *data, int distressed)
     put_num(b, s, "effort", round4(num_at(data, "situation.urgency.effort", 0)));
     put_str(b, s, "threat", str_at(data, "situation.threat.level"));
     put_bool(b, s, "distressed", distressed);
+    put_bool(b, s, "vulnerable", true_at(data, "situation.urgency.vulnerable"));
 }
 
 static void put_context(jb *b, cJSON *o, const cJSON *data)

@@ -1019,11 +1019,11 @@ static void test_threat_levels(void **state)
     assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
     assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_CRITICAL);
     assert_int_equal(r.emotion.label, CLASSIFY_EMO_SADNESS);
-    /* a threat to staff is high: it wants a supervisor soon, but critical is
-     * kept for a customer in danger */
+    /* a threat to staff wins no urgency: the protection flow answers it,
+     * and a place in the queue is not won by menace */
     r = run("I will slap you");
     assert_true(has_evidence(&r, CLASSIFY_EV_THREAT, "violence_at_person"));
-    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_HIGH);
+    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_NORMAL);
     /* abuse makes a message hostile when its sentence addresses someone */
     r = run("you morons cut off my heating");
     assert_int_equal(r.threat.level, CLASSIFY_THREAT_ABUSE);
@@ -1089,10 +1089,16 @@ static void test_urgency(void **state)
     assert_true(
         run("This is the third time I'm calling about the same wrong bill.").urgency.effort >=
         0.7f);
-    /* a threat's urgency is explained too */
+    /* a threat wins no urgency (the protection flow answers it, not the
+     * queue); a weapon in hand is critical, and says so */
     r0 = run("I will find you and hurt you");
-    assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_HIGH);
-    assert_true(has_evidence(&r0, CLASSIFY_EV_URGENCY, "threat_to_staff"));
+    assert_int_equal(r0.threat.level, CLASSIFY_THREAT_THREAT);
+    assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_NORMAL);
+    /* a vulnerability asks for care, not haste */
+    r0 = run("My husband passed away last week. Please close his account.");
+    assert_true(r0.urgency.vulnerable);
+    assert_true(r0.urgency.level <= CLASSIFY_URGENCY_NORMAL);
+    assert_false(run("Please close my account.").urgency.vulnerable);
     /* one strong cue of time pressure is high on its own */
     assert_int_equal(run("I have a court hearing on Thursday and need the statement").urgency.level,
                      CLASSIFY_URGENCY_HIGH);
@@ -1118,10 +1124,21 @@ static void test_urgency(void **state)
                      CLASSIFY_URGENCY_CRITICAL);
     assert_int_equal(run("someone is using my card right now").urgency.level,
                      CLASSIFY_URGENCY_CRITICAL);
-    /* a vulnerability is critical only with a danger */
-    assert_int_equal(
-        run("My elderly mother is waiting for her prescription delivery").urgency.level,
-        CLASSIFY_URGENCY_HIGH);
+    /* a vulnerability is critical only with a danger, and alone it is no
+     * haste: it asks for care (urgency.vulnerable) */
+    r0 = run("My elderly mother is waiting for her prescription delivery");
+    assert_true(r0.urgency.vulnerable);
+    assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_NORMAL);
+    /* insisting alone is no reason: normal, however it is said; with a
+     * reason it presses */
+    r0 = run("Refund it immediately.");
+    assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_NORMAL);
+    assert_true(has_evidence(&r0, CLASSIFY_EV_URGENCY, "insistence_only"));
+    assert_int_equal(run("Please refund it as soon as possible").urgency.level,
+                     CLASSIFY_URGENCY_NORMAL);
+    assert_int_equal(run("FIX IT NOW").urgency.level, CLASSIFY_URGENCY_NORMAL);
+    assert_int_equal(run("I need it fixed asap, my exam is tomorrow").urgency.level,
+                     CLASSIFY_URGENCY_HIGH);
     assert_int_equal(run("rent is due tomorrow and my pay is frozen").urgency.level,
                      CLASSIFY_URGENCY_HIGH);
     assert_int_equal(run("no need to reply, just feedback on the new menu").urgency.level,
@@ -1180,6 +1197,14 @@ static void test_preferences(void **state)
     r = run("I'd rather not get a phone call.");
     assert_string_equal(r.preferences.avoid_channel, "voice");
     assert_string_equal(r.preferences.channel, "");
+    /* calls ruled out by what the customer can do */
+    assert_string_equal(run("My broadband is down. I'm deaf.").preferences.avoid_channel, "voice");
+    assert_string_equal(
+        run("I can't take phone calls at work, my router is dead").preferences.avoid_channel,
+        "voice");
+    /* a battery or a rate after "at" is no time to call */
+    assert_string_equal(run("call me, my phone is at 5%").preferences.contact_time, "");
+    assert_string_equal(run("call me, battery at 10 percent").preferences.contact_time, "");
     /* courtesies are how a letter is written, not how one feels */
     r = run("Hi team, I hope you are well. My last invoice shows a charge I do not "
             "recognise. Kind regards, John");
