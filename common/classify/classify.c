@@ -757,7 +757,11 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
         goto fail;
     }
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "text");
-    if (!cJSON_IsString(text) || !text->valuestring) {
+    /* an interaction (a line with a "kind": attune-sim's events) may have
+     * no text, as a call's "started" has none; a batch line must */
+    const int may_lack = (!text || cJSON_IsNull(text)) &&
+                         cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "kind"));
+    if (!may_lack && (!cJSON_IsString(text) || !text->valuestring)) {
         err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "text must be a string");
         goto fail;
     }
@@ -769,8 +773,8 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
         goto fail;
     item->root = root;
     item->id = id;
-    item->text = text->valuestring;
-    item->text_len = strlen(text->valuestring);
+    item->text = may_lack ? "" : text->valuestring;
+    item->text_len = strlen(item->text);
     return ATTUNE_OK;
 fail:
     /* the error line names the input: its id outlives the tree */

@@ -77,6 +77,7 @@ typedef struct {
     int64_t now_ms;       /* decided_at and follow-up due dates */
     const char *event_id; /* the input event's id: the decision id derives from it (NULL: the
                              interaction id) */
+    const char *event_source; /* and its source (NULL: none): two producers may use one id */
     policy_variant_fn choose_variant; /* NULL: policy_variant_default */
     void *choose_arg;
 } policy_env;
@@ -147,9 +148,12 @@ double policy_control_share(const policy *p);
  * strings live as long as p. */
 size_t policy_variant_rules(const policy *p, const char **ids, size_t max);
 
-/* A UUID (version 5 layout, SHA-1) of event_id and policy_version in
- * attune's namespace: the same event decided by the same policy always
- * gets the same decision id. out has room for 37 bytes. */
-void policy_decision_id(const char *event_id, const char *policy_version, char out[37]);
+/* A UUID (version 5 layout, SHA-1) of the event (its source, when not NULL
+ * or empty, and its id: a CloudEvent is identified by both) and
+ * policy_version in attune's namespace: the same event decided by the same
+ * policy always gets the same decision id, two events never share one. out
+ * has room for 37 bytes. */
+void policy_decision_id(const char *event_source, const char *event_id, const char *policy_version,
+                        char out[37]);
 
 #endif

@@ -265,8 +265,12 @@ void policy_variant_default(void *arg, const policy_variant_query *q, policy_var
     out->sampled = -1;
 }
 
-void policy_decision_id(const char *event_id, const char *policy_version, char out[37])
+void policy_decision_id(const char *event_source, const char *event_id, const char *policy_version,
+                        char out[37])
 {
+    /* (no source: the bytes of the id alone, as before sources counted) */
+    const char *src = event_source ? event_source : "";
+    const size_t sl = strlen(src);
     /* attune's namespace (a fixed, random UUID). */
     static const unsigned char ns[16] = {0x6f, 0x1c, 0x2a, 0x4e, 0x93, 0x57, 0x4b, 0x0d,
                                          0xa8, 0x61, 0x3e, 0x0c, 0x55, 0xd2, 0x9b, 0x17};
@@ -275,6 +279,8 @@ void policy_decision_id(const char *event_id, const char *policy_version, char o
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
              EVP_DigestUpdate(ctx, ns, sizeof ns) == 1 &&
+             (sl == 0 || (EVP_DigestUpdate(ctx, src, sl) == 1 &&
+                          EVP_DigestUpdate(ctx, "\x1f", 1) == 1)) &&
              EVP_DigestUpdate(ctx, event_id, strlen(event_id)) == 1 &&
              EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
              EVP_DigestUpdate(ctx, policy_version, strlen(policy_version)) == 1 &&
@@ -282,9 +288,9 @@ void policy_decision_id(const char *event_id, const char *policy_version, char o
     EVP_MD_CTX_free(ctx);
     if (!ok) {
         /* FNV-1a over the same bytes, twice seeded: still deterministic. */
-        uint64_t a = hash_fnv1a_more(hash_fnv1a(event_id), policy_version);
-        uint64_t b =
-            hash_fnv1a_more(hash_fnv1a_more(0x84222325cbf29ce4ULL, event_id), policy_version);
+        uint64_t a = hash_fnv1a_more(hash_fnv1a_more(hash_fnv1a(src), event_id), policy_version);
+        uint64_t b = hash_fnv1a_more(
+            hash_fnv1a_more(hash_fnv1a_more(0x84222325cbf29ce4ULL, src), event_id), policy_version);
         for (int i = 0; i < 8; i++) {
             md[i] = (unsigned char)(a >> (8 * i));
             md[8 + i] = (unsigned char)(b >> (8 * i));
@@ -925,7 +931,7 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
     /* The routing decision. */
     char did[37], at[40];
     const char *event_id = env->event_id ? env->event_id : interaction_id ? interaction_id : "";
-    policy_decision_id(event_id, p->version, did);
+    policy_decision_id(env->event_source, event_id, p->version, did);
     ts_format_rfc3339(env->now_ms, at, sizeof at);
     cJSON *rt = obj(&b, NULL, NULL);
     put_str(&b, rt, "decision_id", did);

@@ -217,6 +217,7 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
         policy_env env = {.now_ms = ts_now_ms(),
                           .event_id = json_str(root, "id"),
+                          .event_source = json_str(root, "source"),
                           .choose_variant = learn_choose,
                           .choose_arg = &s->chooser};
         cJSON *routing = NULL, *crm = NULL;

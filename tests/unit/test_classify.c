@@ -2368,6 +2368,14 @@ static void test_batch_line(void **state)
     assert_int_equal(parse("{\"id\":9}", &it, &id), ATTUNE_ERR_INVALID);
     assert_non_null(id); /* the error line can still name the input */
     cJSON_Delete(id);
+    id = NULL;
+    /* an interaction of a kind without text (a call "started") has none */
+    assert_int_equal(parse("{\"id\":\"s1\",\"kind\":\"started\"}", &it, NULL), ATTUNE_OK);
+    assert_string_equal(it.text, "");
+    classify_batch_item_fini(&it);
+    assert_int_equal(parse("{\"kind\":\"ended\",\"text\":null}", &it, NULL), ATTUNE_OK);
+    classify_batch_item_fini(&it);
+    assert_int_equal(parse("{\"kind\":\"message\",\"text\":5}", &it, NULL), ATTUNE_ERR_INVALID);
     assert_int_equal(parse("{\"text\":\"x\",\"context\":{\"contacts_24h\":\"3\"}}", &it, &id),
                      ATTUNE_ERR_INVALID);
     assert_int_equal(parse("{\"text\":\"x\",\"wait_seconds\":-1}", &it, &id), ATTUNE_ERR_INVALID);

@@ -709,10 +709,20 @@ static void test_variants_and_ids(void **state)
     assert_int_equal(strlen(id), 36);
     assert_int_equal(id[14], '5');
     char other[37];
-    policy_decision_id("e-43", "t-1", other);
+    policy_decision_id(NULL, "e-43", "t-1", other);
     assert_string_not_equal(other, id);
-    policy_decision_id("e-42", "t-2", other);
+    policy_decision_id(NULL, "e-42", "t-2", other);
     assert_string_not_equal(other, id);
+    /* the same id from two sources is two events: two decision ids; no
+     * source (or an empty one) is the id alone */
+    char a1[37], a2[37], a3[37];
+    policy_decision_id("/crm/eu-1", "evt-1", "t-1", a1);
+    policy_decision_id("/crm/eu-2", "evt-1", "t-1", a2);
+    policy_decision_id("", "evt-1", "t-1", a3);
+    assert_string_not_equal(a1, a2);
+    policy_decision_id(NULL, "evt-1", "t-1", other);
+    assert_string_equal(a3, other);
+    assert_string_not_equal(a1, other);
     /* The default chooser is deterministic. */
     const char *names[] = {"a", "b", "c"};
     policy_variant_query q = {"v", names, 3, "i-9", "x"};
