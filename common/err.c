@@ -32,6 +32,8 @@ const char *attune_err_str(attune_err err)
         return "stopped";
     case ATTUNE_ERR_TOO_LARGE:
         return "record too large for Kafka";
+    case ATTUNE_ERR_CONFLICT:
+        return "conflict";
     }
     return "unknown error";
 }

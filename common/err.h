@@ -22,6 +22,7 @@ typedef enum {
     ATTUNE_ERR_NOT_FOUND, /* the thing asked for does not exist */
     ATTUNE_ERR_STOPPED,   /* shutdown was requested while waiting */
     ATTUNE_ERR_TOO_LARGE, /* Kafka refused a record as too large: a retry cannot help */
+    ATTUNE_ERR_CONFLICT,  /* an id already used for other content (idempotency) */
 } attune_err;
 
 /* Static, never NULL. */

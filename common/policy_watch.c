@@ -88,6 +88,11 @@ int policy_watch_poll(policy_watch *w)
     }
     log_info("policy reloaded: version %s replaces %s", policy_version(fresh),
              policy_version(w->pol));
+    if (strcmp(policy_version(fresh), policy_version(w->pol)) == 0)
+        log_warn("the policy file changed but kept its version %s: decision ids derive from "
+                 "it, so decisions of the two policies can share one; give each change a new "
+                 "version",
+                 policy_version(fresh));
     policy_free(w->pol);
     w->pol = fresh;
     w->mtime = mtime;

@@ -101,6 +101,20 @@ attune_err stage_reject(stage_io *io, const rd_kafka_message_t *msg, const char 
     return stage_reject_with(io, msg, reason, NULL, 0);
 }
 
+/* The stage's counters, registered at start so that they read 0 before the
+ * first increment (an alert on their rate needs the series). */
+static metric *deadletter_counter(void)
+{
+    return metrics_counter("attune_deadletter_total", "records sent to the dead-letter topic",
+                           NULL);
+}
+
+static metric *rebuilds_counter(void)
+{
+    return metrics_counter("attune_producer_rebuilds_total",
+                           "producers built anew after a fatal error", NULL);
+}
+
 attune_err stage_reject_with(stage_io *io, const rd_kafka_message_t *msg, const char *reason,
                              const kafka_header *extra, size_t extra_count)
 {
@@ -109,8 +123,7 @@ attune_err stage_reject_with(stage_io *io, const rd_kafka_message_t *msg, const 
     attune_err err = kafka_deadletter(io->producer, io->cfg->topic_deadletter, io->cfg->service,
                                       msg, reason, extra, extra_count, io->wait);
     if (!err) /* (queued: a batch that is retried counts it again) */
-        metric_inc(metrics_counter("attune_deadletter_total",
-                                   "records sent to the dead-letter topic", NULL));
+        metric_inc(deadletter_counter());
     return err;
 }
 
@@ -234,8 +247,7 @@ static int rebuild_producer(const config *cfg, stage_ready_ctx *ready, rebuild_l
         if (new_producer(cfg, &p, errstr, sizeof errstr) == ATTUNE_OK) {
             swap_producer(ready, p);
             log_info("new producer ready; reading again from the committed offsets");
-            metric_inc(metrics_counter("attune_producer_rebuilds_total",
-                                       "producers built anew after a fatal error", NULL));
+            metric_inc(rebuilds_counter());
             return REBUILD_DONE;
         }
         log_error("%s; trying again in %d s", errstr, pause / 1000);
@@ -270,6 +282,8 @@ int stage_run(const config *cfg, const stage_spec *spec)
     int code = 1;
 
     service_install_signals();
+    deadletter_counter();
+    rebuilds_counter();
     if (httpd_start(cfg, spec->routes, spec->route_count, stage_ready, &ready, &http, errstr,
                     sizeof errstr) != ATTUNE_OK) {
         log_error("%s", errstr);

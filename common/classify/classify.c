@@ -761,7 +761,7 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
      * no text, as a call's "started" has none; a batch line must */
     const int may_lack = (!text || cJSON_IsNull(text)) &&
                          cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "kind"));
-    if (!may_lack && (!cJSON_IsString(text) || !text->valuestring)) {
+    if (!may_lack && (!text || !cJSON_IsString(text) || !text->valuestring)) {
         err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "text must be a string");
         goto fail;
     }

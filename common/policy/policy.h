@@ -74,9 +74,9 @@ typedef void (*policy_variant_fn)(void *arg, const policy_variant_query *q,
                                   policy_variant_pick *out);
 
 typedef struct {
-    int64_t now_ms;       /* decided_at and follow-up due dates */
-    const char *event_id; /* the input event's id: the decision id derives from it (NULL: the
-                             interaction id) */
+    int64_t now_ms;           /* decided_at and follow-up due dates */
+    const char *event_id;     /* the input event's id: the decision id derives from it (NULL: the
+                                 interaction id) */
     const char *event_source; /* and its source (NULL: none): two producers may use one id */
     policy_variant_fn choose_variant; /* NULL: policy_variant_default */
     void *choose_arg;

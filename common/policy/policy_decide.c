@@ -279,8 +279,8 @@ void policy_decision_id(const char *event_source, const char *event_id, const ch
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
              EVP_DigestUpdate(ctx, ns, sizeof ns) == 1 &&
-             (sl == 0 || (EVP_DigestUpdate(ctx, src, sl) == 1 &&
-                          EVP_DigestUpdate(ctx, "\x1f", 1) == 1)) &&
+             (sl == 0 ||
+              (EVP_DigestUpdate(ctx, src, sl) == 1 && EVP_DigestUpdate(ctx, "\x1f", 1) == 1)) &&
              EVP_DigestUpdate(ctx, event_id, strlen(event_id)) == 1 &&
              EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
              EVP_DigestUpdate(ctx, policy_version, strlen(policy_version)) == 1 &&
@@ -394,7 +394,7 @@ static void guard_sales(const policy *p, treatment *t, const cJSON *data, int *d
         if ((r = add_reason(t, RF_OFFER, 1, "NO_SALES_VULNERABLE")))
             snprintf(r->text, sizeof r->text,
                      "no sales offer to a vulnerable customer or one in danger (signals: %s)",
-                     vulnerable ? "context.profile.vulnerable"
+                     vulnerable        ? "context.profile.vulnerable"
                      : vulnerable_text ? "situation.urgency.vulnerable"
                                        : "situation.urgency.level");
     } else if (!consent) {

@@ -48,12 +48,14 @@ static void between_batches(void *ud)
     learn_chooser_init(&s->chooser, s->counts, policy_control_share(s->watch.pol), 0);
     if (n == 0)
         return;
-    char errstr[256];
-    if (learn_counts_load(s->redis, rules, n, s->counts, errstr, sizeof errstr) != ATTUNE_OK) {
+    char errstr[256] = "";
+    attune_err lerr = learn_counts_load(s->redis, rules, n, s->counts, errstr, sizeof errstr);
+    if (lerr != ATTUNE_OK) {
         /* The last counts stay in use; decisions never wait for Redis. */
         metric_inc(s->counts_failed);
         if (!s->counts_stale)
-            log_warn("learned counts not refreshed (the last ones stay in use): %s", errstr);
+            log_warn("learned counts not refreshed (the last ones stay in use): %s",
+                     errstr[0] ? errstr : attune_err_str(lerr));
         s->counts_stale = 1;
     } else if (s->counts_stale) {
         log_info("learned counts refreshed again");

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "hash.h"
 #include "ids.h"
 #include "interaction.h"
 #include "json.h"
@@ -88,6 +89,15 @@ static attune_err split_keys(ingest *in, const char *list, char *errstr, size_t 
     return ATTUNE_OK;
 }
 
+static void count(const record_kind *k, const char *result, size_t n)
+{
+    char name[64], help[64], labels[64];
+    snprintf(name, sizeof name, "attune_ingest_%s_total", k->noun);
+    snprintf(help, sizeof help, "%s posted to ingest", k->noun);
+    snprintf(labels, sizeof labels, "result=\"%s\"", result);
+    metric_add(metrics_counter(name, help, labels), n);
+}
+
 attune_err ingest_init(ingest *in, const config *cfg, char *errstr, size_t errstr_size)
 {
     memset(in, 0, sizeof *in);
@@ -105,9 +115,18 @@ attune_err ingest_init(ingest *in, const config *cfg, char *errstr, size_t errst
                                errstr_size);
     if (!err)
         pthread_mutex_init(&in->redis_mu, NULL);
-    if (err)
+    if (err) {
         ingest_fini(in);
-    return err;
+        return err;
+    }
+    /* every result's series from the start, at 0: an alert on the rate of
+     * "unavailable" needs it before the first outage */
+    static const char *const results[] = {"accepted", "duplicate", "rejected", "unavailable"};
+    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++) {
+        count(&interactions, results[i], 0);
+        count(&outcomes, results[i], 0);
+    }
+    return ATTUNE_OK;
 }
 
 void ingest_fini(ingest *in)
@@ -166,15 +185,6 @@ static int media_type_is(const char *content_type, const char *want)
         return 0;
     char next = content_type[n];
     return next == '\0' || next == ';' || next == ' ';
-}
-
-static void count(const record_kind *k, const char *result, size_t n)
-{
-    char name[64], help[64], labels[64];
-    snprintf(name, sizeof name, "attune_ingest_%s_total", k->noun);
-    snprintf(help, sizeof help, "%s posted to ingest", k->noun);
-    snprintf(labels, sizeof labels, "result=\"%s\"", result);
-    metric_add(metrics_counter(name, help, labels), n);
 }
 
 /* 1 when an Idempotency-Key can become an event id: 1 to EVENT_MAX_ID bytes
@@ -270,6 +280,24 @@ static void seen_key(const cJSON *ce, char *out, size_t cap)
     seen_key_part(json_str(ce, "id"), 0, out, cap, &len);
 }
 
+/* What an event says (its data, as received): a retry sends the same, and
+ * an id reused for other content is refused rather than taken for a
+ * duplicate and dropped. 0 when it cannot be printed (not checked then). */
+static uint64_t content_fingerprint(const cJSON *ce)
+{
+    char *text = json_print(cJSON_GetObjectItemCaseSensitive(ce, "data"));
+    uint64_t h = text ? hash_fnv1a(text) : 0;
+    free(text);
+    return h;
+}
+
+/* The local window's second key of an event: its seen_key and its content. */
+#define CONTENT_KEY_MAX (SEEN_KEY_MAX + 20)
+static void content_key(const char *key, uint64_t fp, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s\x1f#%016llx", key, (unsigned long long)fp);
+}
+
 /* The window shared by every ingest replica lives in Redis, so a retry that
  * reaches another replica is still recognised. Redis trouble never fails a
  * request: the local window still applies. */
@@ -285,11 +313,17 @@ static void shared_key(const cJSON *ce, char *out, size_t n)
     snprintf(out, n, SHARED_PREFIX "%s", key);
 }
 
-/* One round trip over the events i whose mark[i] is want: with check,
- * EXISTS each key and set mark[i] to 2 when a replica has it; without, SET
- * each key with the window as its TTL. */
-static void shared_round_trip(ingest *in, cJSON *const *events, size_t n, char *mark, char want,
-                              int check)
+/* mark values of shared_round_trip's check */
+#define SEEN_REPLICA 2  /* a replica stored this event: a duplicate */
+#define SEEN_CONFLICT 3 /* a replica stored other content under this id */
+
+/* One round trip over the events i whose mark[i] is want: with check, GET
+ * each key and set mark[i] to SEEN_REPLICA when a replica stored the same
+ * content (or stored it before contents were kept, value "1"), to
+ * SEEN_CONFLICT when other content; without, SET each key to the content's
+ * fingerprint with the window as its TTL. */
+static void shared_round_trip(ingest *in, cJSON *const *events, const uint64_t *fp, size_t n,
+                              char *mark, char want, int check)
 {
     if (!in->redis || in->cfg->idempotency_window_s <= 0)
         return;
@@ -301,12 +335,12 @@ static void shared_round_trip(ingest *in, cJSON *const *events, size_t n, char *
     for (size_t i = 0; i < n && !err; i++) {
         if (mark[i] != want)
             continue;
-        char key[SHARED_KEY_MAX];
+        char key[SHARED_KEY_MAX], value[20];
         shared_key(events[i], key, sizeof key);
-        const char *exists[] = {"EXISTS", key};
-        const char *set[] = {"SET", key, "1", "EX", ttl};
-        err = check ? redis_append(in->redis, 2, exists, NULL)
-                    : redis_append(in->redis, 5, set, NULL);
+        snprintf(value, sizeof value, "%016llx", (unsigned long long)fp[i]);
+        const char *get[] = {"GET", key};
+        const char *set[] = {"SET", key, value, "EX", ttl};
+        err = check ? redis_append(in->redis, 2, get, NULL) : redis_append(in->redis, 5, set, NULL);
         queued += !err;
     }
     for (size_t i = 0, q = 0; q < queued && !err; i++) {
@@ -314,8 +348,14 @@ static void shared_round_trip(ingest *in, cJSON *const *events, size_t n, char *
             continue;
         redisReply *r = NULL;
         err = redis_reply(in->redis, &r);
-        if (!err && check && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
-            mark[i] = 2; /* seen by a replica: not produced, not remembered again */
+        if (!err && check && r->type == REDIS_REPLY_STRING) {
+            char value[20];
+            snprintf(value, sizeof value, "%016llx", (unsigned long long)fp[i]);
+            /* seen by a replica: not produced, not remembered again */
+            mark[i] = strcmp(r->str, "1") == 0 || fp[i] == 0 || strcmp(r->str, value) == 0
+                          ? SEEN_REPLICA
+                          : SEEN_CONFLICT;
+        }
         if (r)
             freeReplyObject(r);
         q++;
@@ -326,15 +366,16 @@ static void shared_round_trip(ingest *in, cJSON *const *events, size_t n, char *
 }
 
 /* Marks dup[i] (0 so far) for the events a replica has seen. */
-static void shared_seen(ingest *in, cJSON *const *events, size_t n, char *dup)
+static void shared_seen(ingest *in, cJSON *const *events, const uint64_t *fp, size_t n, char *dup)
 {
-    shared_round_trip(in, events, n, dup, 0, 1);
+    shared_round_trip(in, events, fp, n, dup, 0, 1);
 }
 
 /* Remembers the events with stored[i] set. */
-static void shared_remember(ingest *in, cJSON *const *events, size_t n, const char *stored)
+static void shared_remember(ingest *in, cJSON *const *events, const uint64_t *fp, size_t n,
+                            const char *stored)
 {
-    shared_round_trip(in, events, n, (char *)stored, 1, 0);
+    shared_round_trip(in, events, fp, n, (char *)stored, 1, 0);
 }
 
 /* 1 when an earlier event of the same request has event i's source and id. */
@@ -364,10 +405,13 @@ static void event_headers(const cJSON *event, kafka_header h[2])
  * dup[i] is set for the duplicates, stored[i] for the events the broker
  * acknowledged (*dup_count and *stored_count of them). Those are remembered even when the request
  * fails (a record the broker refused, Kafka gone before every answer came): the client resends the
- * whole request, and they must come back as duplicates instead of being stored twice. */
+ * whole request, and they must come back as duplicates instead of being stored twice. An id
+ * seen in the window with other content stores nothing: ATTUNE_ERR_CONFLICT, *conflict_at the
+ * first such event. */
 static attune_err produce_all(ingest *in, const char *topic, cJSON *const *events, size_t n,
                               const http_request *req, char *dup, char *stored, size_t *dup_count,
-                              size_t *stored_count, char *errstr, size_t errstr_size)
+                              size_t *stored_count, size_t *conflict_at, char *errstr,
+                              size_t errstr_size)
 {
     kafka_wait w;
     kafka_wait_init(&w);
@@ -375,12 +419,33 @@ static attune_err produce_all(ingest *in, const char *topic, cJSON *const *event
     int64_t now = ts_now_ms();
     *dup_count = 0;
     *stored_count = 0;
-    for (size_t i = 0; i < n; i++) {
-        char key[SEEN_KEY_MAX];
-        seen_key(events[i], key, sizeof key);
-        dup[i] = (char)(dedup_seen(in->seen, key, now) || repeated_in_request(events, i));
+    *conflict_at = n;
+    uint64_t *fp = calloc(n, sizeof *fp);
+    if (!fp) {
+        kafka_wait_fini(&w);
+        return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    shared_seen(in, events, n, dup);
+    for (size_t i = 0; i < n; i++) {
+        char key[SEEN_KEY_MAX], ckey[CONTENT_KEY_MAX];
+        seen_key(events[i], key, sizeof key);
+        fp[i] = content_fingerprint(events[i]);
+        content_key(key, fp[i], ckey, sizeof ckey);
+        if (dedup_seen(in->seen, ckey, now) || repeated_in_request(events, i))
+            dup[i] = 1;
+        else if (fp[i] && dedup_seen(in->seen, key, now))
+            dup[i] = SEEN_CONFLICT;
+    }
+    shared_seen(in, events, fp, n, dup);
+    for (size_t i = 0; i < n && *conflict_at == n; i++)
+        if (dup[i] == SEEN_CONFLICT)
+            *conflict_at = i;
+    if (*conflict_at < n) {
+        free(fp);
+        kafka_wait_fini(&w);
+        return attune_errf(ATTUNE_ERR_CONFLICT, errstr, errstr_size,
+                           "id %s was accepted with other content within the idempotency window",
+                           json_str(events[*conflict_at], "id"));
+    }
     /* Every record is made and weighed before the first is queued: an event
      * over the producer's limit is a 413 for the request with none of it
      * stored, the simplest answer. (A record only the broker refuses, over a
@@ -437,14 +502,16 @@ static attune_err produce_all(ingest *in, const char *topic, cJSON *const *event
         if (!stored[i])
             continue;
         (*stored_count)++;
-        char key[SEEN_KEY_MAX];
+        char key[SEEN_KEY_MAX], ckey[CONTENT_KEY_MAX];
         seen_key(events[i], key, sizeof key);
-        if (dedup_add(in->seen, key, now) != 0)
+        content_key(key, fp[i], ckey, sizeof ckey);
+        if (dedup_add(in->seen, key, now) != 0 || dedup_add(in->seen, ckey, now) != 0)
             log_warn("idempotency window full of memory; an id was not remembered");
     }
     free(sent);
     if (*stored_count)
-        shared_remember(in, events, n, stored);
+        shared_remember(in, events, fp, n, stored);
+    free(fp);
     return err;
 }
 
@@ -599,9 +666,35 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
             goto out;
         }
     }
-    size_t dup_count = 0, stored_count = 0;
+    size_t dup_count = 0, stored_count = 0, conflict_at = n;
     err = produce_all(in, topic_of(in, k), events, n, req, dup, stored, &dup_count, &stored_count,
-                      errstr, sizeof errstr);
+                      &conflict_at, errstr, sizeof errstr);
+    if (err == ATTUNE_ERR_CONFLICT) {
+        /* a client bug, or two clients sharing a key: never a silent drop */
+        count(k, "rejected", n);
+        char detail[256];
+        if (kind == BODY_BARE) {
+            snprintf(detail, sizeof detail,
+                     "this Idempotency-Key was used within the idempotency window for a "
+                     "different %s; a retry must send the same body, a new %s needs a new key",
+                     k->what, k->what);
+            http_respond_problem(resp, 422, "idempotency-conflict",
+                                 "The key was used for different content", detail, NULL);
+        } else {
+            char at[32];
+            if (kind == BODY_BATCH)
+                snprintf(at, sizeof at, "/%zu/id", conflict_at);
+            else
+                snprintf(at, sizeof at, "/id");
+            problem_field_set(&pf, "", at,
+                              "was accepted with different content within the idempotency "
+                              "window (source and id name one event; a retry must send the "
+                              "same data)");
+            http_respond_problem(resp, 422, "idempotency-conflict",
+                                 "The id was used for different content", NULL, &pf);
+        }
+        goto out;
+    }
     /* What a failed request stored all the same counts as accepted, once:
      * the retry counts those as duplicates. */
     if (err)

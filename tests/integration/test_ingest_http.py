@@ -77,6 +77,45 @@ def test_repeated_event_id_is_produced_once(stack, ingest):
     assert sorted(event_value(m)["id"] for m in got) == sorted([ce["id"], fresh["id"]])
 
 
+def test_id_reused_for_other_content_is_422_and_stores_nothing(stack, base_env, log_dir, ingest):
+    """A retry sends the same body; the same key or id with other content
+    is a client bug (or two clients sharing a key), answered 422 rather than
+    taken for a duplicate and silently dropped, here and on a replica."""
+    from conftest import Service
+
+    customer, other_customer = new_id("cust"), new_id("cust")
+    key = new_id("idem")
+    first = interaction(customer, text="my bill is wrong")
+    assert post(ingest, first, content_type="application/json",
+                headers={"Idempotency-Key": key}).status_code == 202
+    clash = post(ingest, interaction(other_customer, text="where is my parcel"),
+                 content_type="application/json", headers={"Idempotency-Key": key})
+    doc = assert_problem(clash, 422)
+    assert doc["type"].endswith("idempotency-conflict"), doc
+    assert "Idempotency-Key" in doc["detail"]
+    again = post(ingest, first, content_type="application/json", headers={"Idempotency-Key": key})
+    assert again.status_code == 202 and again.json()["duplicate_ids"] == [key]
+    ce = cloudevent(interaction(customer, text="hello"))
+    assert post(ingest, ce).status_code == 202
+    changed = dict(ce, data=interaction(other_customer, text="something else"))
+    assert_problem(post(ingest, changed), 422, "id")
+    fresh = cloudevent(interaction(other_customer))
+    batch = post(ingest, [fresh, changed], content_type="application/cloudevents-batch+json")
+    assert_problem(batch, 422, "[1].id")
+    replica = Service("ingest", base_env, log_dir).start()
+    try:
+        assert_problem(post(replica, changed), 422, "id")
+        assert post(replica, ce).json()["duplicate_ids"] == [ce["id"]]
+    finally:
+        assert replica.stop() == 0, replica.log_tail()
+    records = Records(stack.bootstrap, TOPICS["interactions"])
+    got = records.collect(for_customers([customer, other_customer]), 3, timeout=8)
+    records.close()
+    # the two first posts only: nothing of a refused request, not even the
+    # batch's fresh event
+    assert sorted(event_value(m)["data"]["customer_id"] for m in got) == [customer, customer]
+
+
 def test_malformed_json_is_400(ingest):
     resp = post(ingest, None, raw=b'{"specversion": "1.0", "id": ')
     doc = assert_problem(resp, 400)
