@@ -287,7 +287,13 @@ void config_print_help(FILE *out, const char *service)
     for (size_t i = 0; i < CFG_COUNT; i++) {
         const struct cfg_entry *e = &cfg_table[i];
         char *def = config_default(e, service);
-        fprintf(out, "  %-30s %s (default: %s)\n", e->name, e->help, def && *def ? def : "empty");
+        /* a help that says its default itself ("(default: the shipped
+         * policy)") is not given a second one */
+        if (strstr(e->help, "(default"))
+            fprintf(out, "  %-30s %s\n", e->name, e->help);
+        else
+            fprintf(out, "  %-30s %s (default: %s)\n", e->name, e->help,
+                    def && *def ? def : "empty");
         free(def);
     }
     fprintf(out, "  %-30s any librdkafka property, e.g. ATTUNE_KAFKA_SASL_MECHANISM=PLAIN\n",

@@ -2,6 +2,10 @@
 # make demo: start the local stack (Kafka + Redis), the attune services, load
 # sample customer profiles, post sample events and show what comes out.
 # `deploy/local/demo.sh down` (make demo-down) stops everything it started.
+# Ports: ingest on ATTUNE_DEMO_INGEST_ADDR (default 127.0.0.1:8080), the
+# other services' health and metrics on the ports after
+# ATTUNE_DEMO_PORT_BASE (default 8080): enrich +1, classify +2, decide +3,
+# deliver +4, learn +5; set both to run next to another stack.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -10,7 +14,14 @@ RUN_DIR=$ATTUNE_STACK_DIR/demo
 BIN=$ROOT/build/bin
 SERVICES=(ingest enrich classify decide deliver learn)
 export ATTUNE_API_KEYS=${ATTUNE_API_KEYS:-demo-key-change-me-0123456789}
-INGEST_ADDR=${ATTUNE_DEMO_INGEST_ADDR:-127.0.0.1:8080}
+PORT_BASE=${ATTUNE_DEMO_PORT_BASE:-8080}
+case $PORT_BASE in
+'' | *[!0-9]*)
+  printf 'demo: ATTUNE_DEMO_PORT_BASE must be a port number, not %s\n' "$PORT_BASE" >&2
+  exit 2
+  ;;
+esac
+INGEST_ADDR=${ATTUNE_DEMO_INGEST_ADDR:-127.0.0.1:$PORT_BASE}
 
 say() { printf 'demo: %s\n' "$*" >&2; }
 
@@ -36,7 +47,7 @@ stop_services
 eval "$("$ROOT/deploy/local/stack.sh" up)"
 mkdir -p "$RUN_DIR"
 
-port=8080
+port=$PORT_BASE
 for svc in "${SERVICES[@]}"; do
   [ -x "$BIN/attune-$svc" ] || continue
   if [ "$svc" = deliver ] && [ -z "${ATTUNE_DELIVER_URL:-}" ]; then
