@@ -241,6 +241,36 @@ static int thanks_in_sentence(const classify_run *run, size_t i)
     return 0;
 }
 
+/* Whether token i (an item) thanks: its phrase or word is a thanks marker. */
+static int thanks_at(const classify_run *run, size_t i)
+{
+    const lex_entry *e = run_phrase(run, i);
+    if (!e)
+        e = run->lex[i];
+    return e && lex_is_thanks(&run->c->lex, e);
+}
+
+/* Whether the thanks at item q are for a fault done ("Thanks so much for
+ * cutting off my internet", "thanks for losing my bag"): a few words to
+ * "for", and an item of negative worth right after it; not thanks for
+ * fixing a fault or telling of one ("thanks for fixing the broken
+ * boiler", "thanks for letting me know about the outage"). */
+static int thanks_for_fault(const classify_run *run, const uint16_t *at, const float *v, unsigned n,
+                            unsigned q)
+{
+    const ctok_buf *tb = run->tb;
+    size_t j = at[q] + 1;
+    while (j < tb->n && j <= at[q] + 4u && !ctok_is_word(tb, j, "for") &&
+           !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END))
+        j++;
+    if (j >= tb->n || j > at[q] + 4u || !ctok_is_word(tb, j, "for"))
+        return 0;
+    for (unsigned k = 0; k < n; k++)
+        if (at[k] == j + 1 && v[k] < 0)
+            return 1;
+    return 0;
+}
+
 /* Praise at [from, to) worth v read as sarcasm (a sarcastic interjection,
  * or any praise beside an upside-down face): what it changes in the sum. */
 static float not_meant(classify_run *run, size_t from, size_t to, float v)
@@ -1037,6 +1067,17 @@ void classify_sentiment(classify_run *run)
         if (rest <= limit && !thanks_in_sentence(run, inter[k].from))
             sum += not_meant(run, inter[k].from, inter[k].to, inter[k].v);
     }
+    /* thanks for a fault are not meant, nor are the other thanks of the
+     * message ("..., really appreciate it") */
+    int thanked_for_fault = 0;
+    for (unsigned q = 0; q < n_items && !thanked_for_fault; q++)
+        thanked_for_fault = item_v[q] > 0 && thanks_at(run, item_at[q]) &&
+                            thanks_for_fault(run, item_at, item_v, n_items, q);
+    if (thanked_for_fault)
+        for (unsigned q = 0; q < n_items; q++)
+            if (item_v[q] > 0 && thanks_at(run, item_at[q]) &&
+                !(run->tflags[item_at[q]] & RUN_T_SARCASM))
+                sum += not_meant(run, item_at[q], item_at[q] + 1, item_v[q]);
     if (n_irony > 0) {
         for (unsigned q = 0; q < n_items; q++)
             if (item_v[q] > 0)
@@ -1062,6 +1103,10 @@ void classify_sentiment(classify_run *run)
             }
         }
     }
+    /* (thanks read as sarcasm are counted already) */
+    for (size_t j = thanks_from; thanks > 0 && j < thanks_to; j++)
+        if (run->tflags[j] & RUN_T_SARCASM)
+            thanks = 0;
     if (thanks > 0 &&
         sum - thanks - apology_items(run, item_at, item_v, n_items) <= SENT_COURTESY_REST) {
         /* thanks or wishes that close a complaint are courtesy, not

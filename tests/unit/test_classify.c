@@ -460,6 +460,14 @@ static void test_sarcasm(void **state)
         {"Great. Another outage.", 1},
         {"Excellent. The engineer fixed it in ten minutes.", 0},
         {"Cool, I will try that. The previous fix did not work and the app is terrible.", 0},
+        /* a no-show is a fault to greet; thanks for a fault done are not
+         * meant, thanks for fixing or telling of one are */
+        {"Wow, amazing, the third engineer who didn't turn up. Well done guys.", 1},
+        {"Thanks so much for cutting off my internet on the day of my interview, really "
+         "appreciate it",
+         1},
+        {"Thanks for fixing the broken boiler so fast", 0},
+        {"Thanks for letting me know about the outage", 0},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         r = run(cases[k].text);
