@@ -480,6 +480,7 @@ start_kafka() {
     start_kafka_process
     state_set kafka_port "$port"
     state_set kafka_controller_port "$cport"
+    state_set kafka_home "$KAFKA_HOME"
     if wait_kafka "$port"; then
       return 0
     fi
@@ -791,6 +792,15 @@ cmd_start_kafka() {
     log "Kafka already running on 127.0.0.1:$port"
     return 0
   fi
+  # the jars `up` started it from, whatever ATTUNE_CACHE_DIR says in this shell
+  local home
+  home=$(state_get kafka_home)
+  if [[ -n $home && -z ${ATTUNE_CACHE_DIR:-} ]]; then
+    KAFKA_HOME=$home
+    KAFKA_LIBS="$KAFKA_HOME/libs"
+  fi
+  [[ -f $KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar ]] ||
+    die "no Kafka jars in $KAFKA_LIBS (set ATTUNE_CACHE_DIR to the cache \`up\` used)"
   local deadline=$((SECONDS + 10)) cport
   cport=$(state_get kafka_controller_port)
   until port_free "$port" && port_free "${cport:-$port}"; do
