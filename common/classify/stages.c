@@ -1348,11 +1348,29 @@ static int negated_directly(const classify_run *run, size_t i)
     return j > 0;
 }
 
+/* Whether a word in -ing comes shortly before token i in its clause: "now"
+ * after it is when something happens ("someone is taking money out of my
+ * account right now", "the app is crashing now"), a reason for haste, not
+ * insistence ("Fix it NOW"). */
+static int happening_before(const ctok_buf *tb, size_t i)
+{
+    for (size_t back = 0; back < 6 && i-- > 0;) {
+        if (tb->tok[i].flags & CTOK_F_CLAUSE_END)
+            return 0;
+        if (tb->tok[i].kind != CTOK_WORD)
+            continue;
+        if (word_ends(ctok_text(tb, i), tb->tok[i].norm_len, "ing", 5))
+            return 1;
+        back++;
+    }
+    return 0;
+}
+
 /* Just below critical (score 0.8 at raw 1.77): what haste alone can reach. */
 #define URGENCY_HASTE_MAX 1.7f
-/* What insisting and a curt line reach with nothing else pressing: normal
- * (score 0.42). */
-#define URGENCY_INSIST_MAX 0.7f
+/* What a curt line and the channel reach with nothing else pressing:
+ * normal (score 0.42). */
+#define URGENCY_UNREASONED_MAX 0.7f
 /* The least weight of a danger cue; below it, a vulnerability (urgency.tsv). */
 #define URGENCY_DANGER_MIN 1.0f
 
@@ -1363,7 +1381,8 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     float raw = 0, effort = 0, danger = 0;
     int real_danger = 0; /* a danger cue, not only a vulnerability */
     int vulnerable = 0;
-    int reason = 0; /* something presses besides insisting, see URGENCY_INSIST_MAX */
+    int reason = 0;      /* something presses, see URGENCY_UNREASONED_MAX */
+    size_t insisted = 0; /* words of insistence */
     unsigned cues = 0;
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
@@ -1390,22 +1409,28 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             span = end - i;
         }
         /* (no weight for capitals: shouting presses no more than saying) */
-        const float mult = 1.0f;
-        if (x->urgency != 0) {
-            reason |= x->urgency > 0 && x->mod != LEX_MOD_INSIST;
+        if (x->mod == LEX_MOD_INSIST && !(x->flags & LEX_F_DANGER) && x->urgency > 0 &&
+            !happening_before(tb, i)) {
+            /* insisting is said, and shown, but moves nothing: "Fix it
+             * NOW" after a wait reads as "Could someone help?" after the
+             * same wait */
+            classify_evidence_add(run, CLASSIFY_EV_URGENCY, "insistence", i, i + span, 0);
+            insisted += span;
+        } else if (x->urgency != 0) {
+            reason |= x->urgency > 0;
             if (x->flags & LEX_F_DANGER) {
-                danger += x->urgency * mult;
+                danger += x->urgency;
                 real_danger |= x->urgency >= URGENCY_DANGER_MIN;
                 vulnerable |= x->urgency < URGENCY_DANGER_MIN;
             } else {
-                raw += x->urgency * mult;
+                raw += x->urgency;
             }
             /* a vulnerability (a danger weight below 1) adds to a danger
              * that comes with it, and is no haste alone */
             const char *rule = !(x->flags & LEX_F_DANGER)         ? "time_pressure"
                                : x->urgency >= URGENCY_DANGER_MIN ? "danger"
                                                                   : "vulnerability";
-            classify_evidence_add(run, CLASSIFY_EV_URGENCY, rule, i, i + span, x->urgency * mult);
+            classify_evidence_add(run, CLASSIFY_EV_URGENCY, rule, i, i + span, x->urgency);
             cues++;
         }
         if (x->effort != 0) {
@@ -1418,7 +1443,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     }
     /* a curt message (four words or fewer) presses, whatever its tone: "!"
      * or a swear word must not make it press more */
-    if (tb->n_words > 0 && tb->n_words <= 4) {
+    if (tb->n_words > insisted && tb->n_words - insisted <= 4) {
         raw += 0.4f;
         classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "curt_message", "", 0, 0.4f);
         cues++;
@@ -1478,15 +1503,10 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         }
     }
     raw += 0.4f * effort;
-    /* insisting ("asap", "right now", "Refund it immediately.") and a curt
-     * line press, but with nothing else pressing they stay normal: the same
-     * need said calmly reads the same, and a place in the queue is not won
-     * by insisting */
-    if (!reason && raw > URGENCY_INSIST_MAX) {
-        classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "insistence_only", "", 0,
-                                   URGENCY_INSIST_MAX - raw);
-        raw = URGENCY_INSIST_MAX;
-    }
+    /* a curt line and the channel press, but with nothing else pressing
+     * they stay normal */
+    if (!reason && raw > URGENCY_UNREASONED_MAX)
+        raw = URGENCY_UNREASONED_MAX;
     /* Haste, effort and the context make a message high at most; only
      * danger to a person or a home (urgency.tsv's "danger") makes it
      * critical: "due tonight" and "third time" are pressing, "smell gas" and

@@ -1052,7 +1052,14 @@ static void test_urgency(void **state)
     (void)state;
     classify_result r0;
     assert_int_equal(run("What are your opening hours?").urgency.level, CLASSIFY_URGENCY_NORMAL);
-    assert_true(run("I need this fixed asap").urgency.level >= CLASSIFY_URGENCY_HIGH);
+    /* "asap" alone insists, it gives no reason: shown, but it moves nothing */
+    r0 = run("Could you look into my refund asap please");
+    assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_NORMAL);
+    assert_true(r0.urgency.score == run("Could you look into my refund please").urgency.score);
+    assert_true(has_evidence(&r0, CLASSIFY_EV_URGENCY, "insistence"));
+    /* nor does it make a curt line longer */
+    assert_true(run("I need this fixed asap").urgency.score ==
+                run("I need this fixed").urgency.score);
     assert_int_equal(run("no rush, whenever you get a chance").urgency.level, CLASSIFY_URGENCY_LOW);
     assert_int_equal(run("EMERGENCY, no heating and a baby at home, help right now").urgency.level,
                      CLASSIFY_URGENCY_CRITICAL);
@@ -1141,7 +1148,7 @@ static void test_urgency(void **state)
      * reason it presses */
     r0 = run("Refund it immediately.");
     assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_NORMAL);
-    assert_true(has_evidence(&r0, CLASSIFY_EV_URGENCY, "insistence_only"));
+    assert_true(has_evidence(&r0, CLASSIFY_EV_URGENCY, "insistence"));
     assert_int_equal(run("Please refund it as soon as possible").urgency.level,
                      CLASSIFY_URGENCY_NORMAL);
     assert_int_equal(run("FIX IT NOW").urgency.level, CLASSIFY_URGENCY_NORMAL);
