@@ -38,6 +38,16 @@ struct kafka_consumer {
      * session lost in an outage, a rebalance during the fill) and another
      * member may own the partitions now (KIP-447). */
     rd_kafka_consumer_group_metadata_t *batch_group;
+    /* Per partition held since its assignment: the offset after the last
+     * record handed to the stage, or where the stage last sought it.
+     * librdkafka 2.0 restarts a partition's fetch from where it last started
+     * it (the committed offset when it was assigned) whenever a rebalance
+     * resumes the partitions an instance keeps, paused or not (librdkafka
+     * #4637, fixed in 2.4.0): with cooperative-sticky, a partition kept
+     * through another member's join or leave was read again from there, and
+     * its records came out a second time, a valid generation and all. The
+     * rebalance callback seeks them back here; the poll drops what is below. */
+    rd_kafka_topic_partition_list_t *taken;
 };
 
 /* The same partitions can be taken away and given back (a broker restart,
@@ -444,6 +454,92 @@ attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char
     return kafka_produce(p, dlq_topic, key, key_len, msg->payload, len, h, n, w, NULL);
 }
 
+/* Records that the stage now stands at offset at in topic [partition]. */
+static void set_taken(kafka_consumer *c, const char *topic, int32_t partition, int64_t at)
+{
+    rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_find(c->taken, topic, partition);
+    if (!t)
+        t = rd_kafka_topic_partition_list_add(c->taken, topic, partition);
+    t->offset = at;
+}
+
+/* After the stage sought the partitions of l: it stands where it sought
+ * them, and a partition whose seek failed is forgotten (not known). */
+static void sought(kafka_consumer *c, const rd_kafka_topic_partition_list_t *l, int failed)
+{
+    for (int i = 0; i < l->cnt; i++) {
+        if (failed || l->elems[i].err)
+            rd_kafka_topic_partition_list_del(c->taken, l->elems[i].topic, l->elems[i].partition);
+        else
+            set_taken(c, l->elems[i].topic, l->elems[i].partition, l->elems[i].offset);
+    }
+}
+
+/* Seeks the assigned partitions the stage has read from back to where it
+ * stands (see taken): a stale fetch start is not read again. */
+static void seek_taken(kafka_consumer *c)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(c->rk, &l) || !l)
+        return;
+    rd_kafka_topic_partition_list_t *to = rd_kafka_topic_partition_list_new(l->cnt);
+    for (int i = 0; i < l->cnt; i++) {
+        const rd_kafka_topic_partition_t *t =
+            rd_kafka_topic_partition_list_find(c->taken, l->elems[i].topic, l->elems[i].partition);
+        if (t && t->offset >= 0)
+            rd_kafka_topic_partition_list_add(to, t->topic, t->partition)->offset = t->offset;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    if (to->cnt > 0)
+        log_debug("rebalance: %d partition(s) kept go on from where the stage stands", to->cnt);
+    rd_kafka_error_t *e = to->cnt > 0 ? rd_kafka_seek_partitions(c->rk, to, 5000) : NULL;
+    sought(c, to, e != NULL);
+    if (e) {
+        log_warn("seek to the positions kept through a rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(to);
+}
+
+/* librdkafka's own handling (incremental with cooperative-sticky, whole
+ * otherwise), then: a partition taken away is forgotten (given back, it
+ * starts at the group's committed offset), one kept goes on from where the
+ * stage stands. */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    kafka_consumer *c = opaque;
+    const int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *e = NULL;
+    rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (coop)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            rerr = rd_kafka_assign(rk, parts);
+    } else {
+        for (int i = 0; parts && i < parts->cnt; i++)
+            rd_kafka_topic_partition_list_del(c->taken, parts->elems[i].topic,
+                                              parts->elems[i].partition);
+        if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+            log_warn("rebalance: %s", rd_kafka_err2str(err));
+        if (coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+            e = rd_kafka_incremental_unassign(rk, parts);
+        } else {
+            rerr = rd_kafka_assign(rk, NULL);
+            rd_kafka_topic_partition_list_destroy(c->taken);
+            c->taken = rd_kafka_topic_partition_list_new(0);
+        }
+    }
+    if (e) {
+        log_error("rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    } else if (rerr) {
+        log_error("rebalance: %s", rd_kafka_err2str(rerr));
+    }
+    seek_taken(c);
+}
+
 attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size_t topic_count,
                               int transactional, kafka_consumer **out, char *errstr,
                               size_t errstr_size)
@@ -474,6 +570,9 @@ attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size
         rd_kafka_conf_destroy(conf);
         return ATTUNE_ERR_NOMEM;
     }
+    c->taken = rd_kafka_topic_partition_list_new(0);
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_opaque(conf, c);
     char why[512], reset[32];
     size_t reset_len = sizeof reset;
     if (rd_kafka_conf_get(conf, "auto.offset.reset", reset, &reset_len) == RD_KAFKA_CONF_OK)
@@ -482,6 +581,7 @@ attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
     if (!c->rk) {
         rd_kafka_conf_destroy(conf);
+        rd_kafka_topic_partition_list_destroy(c->taken);
         free(c);
         return attune_errf(ATTUNE_ERR_KAFKA, errstr, errstr_size, "kafka consumer: %s", why);
     }
@@ -494,6 +594,7 @@ attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size
     rd_kafka_topic_partition_list_destroy(subs);
     if (rerr) {
         rd_kafka_destroy(c->rk);
+        rd_kafka_topic_partition_list_destroy(c->taken);
         free(c);
         return attune_errf(ATTUNE_ERR_KAFKA, errstr, errstr_size, "subscribe: %s",
                            rd_kafka_err2str(rerr));
@@ -540,6 +641,8 @@ void kafka_consumer_free(kafka_consumer *c, int broker_up)
         log_warn("no broker reachable: leaving without a final commit");
         rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
+    /* (last: the close serves the revocation through on_rebalance) */
+    rd_kafka_topic_partition_list_destroy(c->taken);
     free(c);
 }
 
@@ -562,6 +665,31 @@ size_t kafka_consumer_poll_batch(kafka_consumer *c, rd_kafka_message_t **msgs, s
             rd_kafka_message_destroy(m);
             continue;
         }
+        /* A fetch restarted behind the stage (see taken) hands over again
+         * records it already took: they are dropped, and the partition is
+         * sought on to where the stage stands, once: the position is then
+         * forgotten, so that a log that no longer reaches it (a topic made
+         * anew) cannot keep the stage seeking and dropping for ever. */
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        const rd_kafka_topic_partition_t *t =
+            rd_kafka_topic_partition_list_find(c->taken, topic, m->partition);
+        if (t && m->offset < t->offset) {
+            log_warn("%s[%d]: record at %lld handed over again, the stage stands at %lld: "
+                     "skipped",
+                     topic, (int)m->partition, (long long)m->offset, (long long)t->offset);
+            rd_kafka_topic_partition_list_t *to = rd_kafka_topic_partition_list_new(1);
+            rd_kafka_topic_partition_list_add(to, topic, m->partition)->offset = t->offset;
+            rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, to, 5000);
+            sought(c, to, 1);
+            if (e) {
+                log_warn("seek on: %s", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+            }
+            rd_kafka_topic_partition_list_destroy(to);
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        set_taken(c, topic, m->partition, m->offset + 1);
         /* The first record starts the fill window: small bursts go out
          * together without holding a lone record for long. */
         if (n == 0) {
@@ -617,6 +745,7 @@ attune_err kafka_consumer_rewind(kafka_consumer *c, rd_kafka_message_t *const *m
     rd_kafka_topic_partition_list_t *l = per_partition(msgs, n, 1);
     rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 5000);
     attune_err err = ATTUNE_OK;
+    sought(c, l, e != NULL);
     if (e) {
         log_error("seek back failed: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
@@ -656,6 +785,7 @@ attune_err kafka_consumer_seek_committed(kafka_consumer *c, rd_kafka_message_t *
                     ->offset = at;
         }
         rd_kafka_error_t *e = to->cnt > 0 ? rd_kafka_seek_partitions(c->rk, to, 5000) : NULL;
+        sought(c, to, e != NULL);
         if (e) {
             log_error("seek to the committed offsets: %s", rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);

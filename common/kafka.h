@@ -113,7 +113,8 @@ attune_err kafka_deadletter(kafka_producer *p, const char *dlq_topic, const char
 
 /* Subscribes to topics in cfg->group_id with cooperative-sticky assignment,
  * earliest reset, read_committed. Offsets are committed by a transaction
- * (transactional) or automatically once stored (kafka_consumer_store). */
+ * (transactional) or automatically once stored (kafka_consumer_store). A
+ * partition kept through a rebalance goes on from where the stage stands. */
 attune_err kafka_consumer_new(const config *cfg, const char *const *topics, size_t topic_count,
                               int transactional, kafka_consumer **out, char *errstr,
                               size_t errstr_size) ATTUNE_MUST_CHECK;
