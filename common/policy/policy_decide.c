@@ -365,8 +365,9 @@ static void guard_compensation(const policy *p, treatment *t)
 }
 
 /* Distress, vulnerability (flagged in the profile or named in the message),
- * danger, consent: no sales offer (cross-sell, upsell). Sentiment alone
- * misses a bereaved "thank you, sadly my husband died this morning". */
+ * danger, consent: no sales offer (cross-sell, upsell); danger or a
+ * vulnerability named: no retention offer either. Sentiment alone misses a
+ * bereaved "thank you, sadly my husband died this morning". */
 static void guard_sales(const policy *p, treatment *t, const cJSON *data, int *distressed)
 {
     double sent = num_at(data, "situation.sentiment.score", 0);
@@ -379,9 +380,21 @@ static void guard_sales(const policy *p, treatment *t, const cJSON *data, int *d
     const char *level = str_at(data, "situation.urgency.level");
     int danger = level && strcmp(level, "critical") == 0;
     int consent = true_at(data, "context.profile.marketing_consent");
+    reason *r = NULL;
+    /* nor a retention pitch to someone in danger or who names a
+     * vulnerability: a bereaved customer closing a late husband's account
+     * is let go with care, not offered a discount to stay */
+    const unsigned retention = 1u << POLICY_OFFER_RETENTION;
+    if ((t->offer_types & retention) && (vulnerable_text || danger)) {
+        t->offer_types &= ~retention;
+        if ((r = add_reason(t, RF_OFFER, 1, "NO_RETENTION_VULNERABLE")))
+            snprintf(r->text, sizeof r->text,
+                     "no retention offer to a customer in danger or who names a vulnerability "
+                     "(signals: %s)",
+                     danger ? "situation.urgency.level" : "situation.urgency.vulnerable");
+    }
     if (!(t->offer_types & POLICY_SALES_TYPES))
         return;
-    reason *r = NULL;
     if (*distressed) {
         if ((r = add_reason(t, RF_OFFER, 1, "NO_SALES_DISTRESSED")))
             snprintf(r->text, sizeof r->text,

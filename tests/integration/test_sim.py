@@ -193,6 +193,12 @@ CALM_ANGRY = [
     ("the rent is due on Friday and my salary payment is stuck as pending",
      "Shut up and listen. The rent is due on Friday and my salary payment is stuck as "
      "pending. Are you too thick to understand?"),
+    # insisting is no reason either
+    ("the refund for the jacket I returned has not arrived, could you look into it please",
+     "the refund for the jacket I returned has not arrived. Refund it immediately. "
+     "Sort it out NOW."),
+    ("the car rental app will not unlock the car at the pickup bay, could someone help",
+     "your crap app will not unlock the car at the pickup bay. Fix it right now!!!"),
 ]
 
 
@@ -281,3 +287,45 @@ def test_default_policy_honours_pace_channel_tier_and_danger(tmp_path):
     assert "DANGER_FIRST" in codes(gas, "routing.priority")
     assert "emergency" in gas["routing"]["skills"]
     assert gas["routing"]["priority"] >= plain["routing"]["priority"] + 30
+
+
+def test_default_policy_cares_for_the_vulnerable_and_rewards_no_threat(tmp_path):
+    """A scenario review's findings: a bereaved customer closing an account,
+    a customer in crisis who mentions cancelling, and one who names a
+    vulnerability get care, not a retention pitch, a sale or a brisk pace; a
+    threat to staff buys no place in the queue."""
+    prof = {"tier": "standard", "segment": "leisure", "payer": "self",
+            "marketing_consent": True}
+
+    def ev(iid, text, channel="chat", wait=0):
+        return {"interaction_id": iid, "customer_id": "c-" + iid, "channel": channel,
+                "kind": "message", "text": text, "wait_seconds": wait,
+                "context": {"status": "ok", "profile": prof, "contacts_24h": 1,
+                            "contacts_7d": 1}}
+    got = decisions_for(tmp_path, [
+        ev("bereaved", "My husband passed away last week. Please close his account and stop "
+           "the payments."),
+        ev("crisis", "I've got the pills lined up. just wanted to cancel my account first so "
+           "my family isn't billed"),
+        ev("cancel", "Please close my account and stop the payments."),
+        ev("thanks", "Thank you, the nurse on your helpline was wonderful. Sadly my husband "
+           "died this morning."),
+        ev("calm", "if my refund isn't in by friday I'll be very disappointed", channel="voice"),
+        ev("threat", "if my refund isn't in by friday I'm coming down there and I will hurt you",
+           channel="voice"),
+    ])
+    b, c, plain = got["bereaved"], got["crisis"], got["cancel"]
+    assert plain["routing"]["queue"] == "retention"  # the rule still works for others
+    for d in (b, c):
+        assert d["routing"]["queue"] != "retention", d["routing"]
+        assert d["guidance"]["offer"]["type"] == "none", d["guidance"]
+    assert b["situation"]["vulnerable"] is True
+    assert b["guidance"]["pace"] == "unhurried"
+    assert "vulnerability_trained" in b["routing"]["skills"]
+    assert c["situation"]["urgency"]["level"] == "critical"
+    assert "DANGER_FIRST" in codes(c, "routing.priority")
+    assert got["thanks"]["guidance"]["offer"]["type"] not in ("cross_sell", "upsell")
+    calm, threat = got["calm"], got["threat"]
+    assert threat["situation"]["threat"] == "threat"
+    assert threat["guidance"]["protection"] == "protection_flow"
+    assert threat["routing"]["priority"] <= calm["routing"]["priority"]
