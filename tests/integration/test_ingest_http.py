@@ -195,6 +195,10 @@ def test_health_readiness_metrics(ingest):
     assert metrics.headers["Content-Type"].startswith("text/plain")
     assert "# TYPE attune_ingest_events_total counter" in metrics.text
     assert 'attune_http_requests_total{route="/v1/events",code="202"}' in metrics.text
+    # every result has its series from the start, so an alert on a rate has one
+    for result in ("accepted", "duplicate", "rejected", "unavailable"):
+        assert f'attune_ingest_events_total{{result="{result}"}}' in metrics.text
+        assert f'attune_ingest_outcomes_total{{result="{result}"}}' in metrics.text
 
 
 def test_ingest_refuses_to_start_without_api_keys(base_env, log_dir):
