@@ -523,7 +523,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                               parts->elems[i].partition);
         if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
             log_warn("rebalance: %s", rd_kafka_err2str(err));
-        if (coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        if (coop && parts) {
             e = rd_kafka_incremental_unassign(rk, parts);
         } else {
             rerr = rd_kafka_assign(rk, NULL);

@@ -757,10 +757,14 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
         goto fail;
     }
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "text");
-    /* an interaction (a line with a "kind": attune-sim's events) may have
-     * no text, as a call's "started" has none; a batch line must */
-    const int may_lack = (!text || cJSON_IsNull(text)) &&
-                         cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "kind"));
+    /* an interaction of a kind that has no text (attune-sim's events: a
+     * call's "started", "ended", an IVR step) may lack it; a batch line,
+     * a message or a transcript must have one */
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
+    const int may_lack =
+        (!text || cJSON_IsNull(text)) && cJSON_IsString(kind) &&
+        (strcmp(kind->valuestring, "started") == 0 || strcmp(kind->valuestring, "ended") == 0 ||
+         strcmp(kind->valuestring, "ivr_step") == 0);
     if (!may_lack && (!text || !cJSON_IsString(text) || !text->valuestring)) {
         err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "text must be a string");
         goto fail;

@@ -148,6 +148,7 @@ enum {
     LEX_MOD_IRONY,           /* an upside-down face: the praise beside it is not meant */
     LEX_MOD_TEARS,           /* loud crying: with good news, tears of joy */
     LEX_MOD_INSIST,          /* "asap", "now": urgency that gives no reason for it */
+    LEX_MOD_FAULT,           /* "losing", "cutting off my": after "thanks for", a fault done */
 };
 
 enum {

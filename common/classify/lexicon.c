@@ -230,9 +230,9 @@ static int lookup_kind(const char *s, const char *const *names, size_t n)
 }
 
 static const char *const mod_names[] = {
-    NULL,       "negator", "booster",      "contrast",  "contrast_before",
-    "persist",  "excess",  "interjection", "scope_end", "want",
-    "function", "laugh",   "irony",        "tears",     "insist"};
+    NULL,     "negator",      "booster",   "contrast", "contrast_before", "persist",
+    "excess", "interjection", "scope_end", "want",     "function",        "laugh",
+    "irony",  "tears",        "insist",    "fault"};
 static const char *const abuse_names[] = {NULL,     "profanity", "insult",  "slur",   "violence",
                                           "threat", "directed",  "name",    "weapon", "veiled",
                                           "body",   "outcome",   "private", "wish",   "target",

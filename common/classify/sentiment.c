@@ -252,9 +252,10 @@ static int thanks_at(const classify_run *run, size_t i)
 
 /* Whether the thanks at item q are for a fault done ("Thanks so much for
  * cutting off my internet", "thanks for losing my bag"): a few words to
- * "for", and an item of negative worth right after it; not thanks for
- * fixing a fault or telling of one ("thanks for fixing the broken
- * boiler", "thanks for letting me know about the outage"). */
+ * "for", and right after it a fault (`fault` in modifiers.tsv) of negative
+ * worth; not thanks for fixing a fault, telling of one or taking a side
+ * ("thanks for fixing the broken boiler", "thanks for warning me about the
+ * scam", "thanks for fighting my corner"). */
 static int thanks_for_fault(const classify_run *run, const uint16_t *at, const float *v, unsigned n,
                             unsigned q)
 {
@@ -264,6 +265,12 @@ static int thanks_for_fault(const classify_run *run, const uint16_t *at, const f
            !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END))
         j++;
     if (j >= tb->n || j > at[q] + 4u || !ctok_is_word(tb, j, "for"))
+        return 0;
+    if (j + 1 >= tb->n)
+        return 0;
+    /* (the word or the phrase it begins: "wasting" in "wasting my time") */
+    const lex_entry *p = run_phrase(run, j + 1), *w = run->lex[j + 1];
+    if (!(p && p->mod == LEX_MOD_FAULT) && !(w && w->mod == LEX_MOD_FAULT))
         return 0;
     for (unsigned k = 0; k < n; k++)
         if (at[k] == j + 1 && v[k] < 0)

@@ -1348,18 +1348,23 @@ static int negated_directly(const classify_run *run, size_t i)
     return j > 0;
 }
 
-/* Whether a word in -ing comes shortly before token i in its clause: "now"
- * after it is when something happens ("someone is taking money out of my
- * account right now", "the app is crashing now"), a reason for haste, not
- * insistence ("Fix it NOW"). */
+/* Whether a verb in -ing after an auxiliary comes shortly before token i in
+ * its clause: "now" after it is when something happens ("someone is taking
+ * money out of my account right now", "the app keeps crashing now"), a
+ * reason for haste, not insistence ("Fix it NOW", "do something right
+ * now", "send it in writing now"). */
 static int happening_before(const ctok_buf *tb, size_t i)
 {
+    static const char *const aux[] = {"is",    "are",  "am",    "was",   "were",
+                                      "i'm",   "it's", "he's",  "she's", "they're",
+                                      "we're", "keep", "keeps", "still", "been"};
     for (size_t back = 0; back < 6 && i-- > 0;) {
         if (tb->tok[i].flags & CTOK_F_CLAUSE_END)
             return 0;
         if (tb->tok[i].kind != CTOK_WORD)
             continue;
-        if (word_ends(ctok_text(tb, i), tb->tok[i].norm_len, "ing", 5))
+        if (i > 0 && word_ends(ctok_text(tb, i), tb->tok[i].norm_len, "ing", 5) &&
+            ctok_word_in(tb, i - 1, aux, sizeof aux / sizeof aux[0]) >= 0)
             return 1;
         back++;
     }

@@ -104,7 +104,8 @@ attune_err ingest_init(ingest *in, const config *cfg, char *errstr, size_t errst
     in->cfg = cfg;
     attune_err err = split_keys(in, cfg->api_keys, errstr, errstr_size);
     if (!err) {
-        in->seen = dedup_new((size_t)cfg->idempotency_max_ids, cfg->idempotency_window_s);
+        /* two entries an event: its id, and its id with its content */
+        in->seen = dedup_new(2 * (size_t)cfg->idempotency_max_ids, cfg->idempotency_window_s);
         if (!in->seen)
             err = attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
@@ -280,15 +281,51 @@ static void seen_key(const cJSON *ce, char *out, size_t cap)
     seen_key_part(json_str(ce, "id"), 0, out, cap, &len);
 }
 
-/* What an event says (its data, as received): a retry sends the same, and
- * an id reused for other content is refused rather than taken for a
- * duplicate and dropped. 0 when it cannot be printed (not checked then). */
-static uint64_t content_fingerprint(const cJSON *ce)
+/* Hashes v into h whatever the order of its members: an object's members
+ * are taken in the order of their names (a client that serialises a retry
+ * anew may reorder them), each name with its value. */
+static uint64_t fingerprint_value(uint64_t h, const cJSON *v, int depth)
 {
-    char *text = json_print(cJSON_GetObjectItemCaseSensitive(ce, "data"));
-    uint64_t h = text ? hash_fnv1a(text) : 0;
+    char tag[2] = {(char)('a' + (v->type & 0xFF) % 26), '\0'};
+    h = hash_fnv1a_more(h, tag);
+    if (cJSON_IsObject(v) && depth < 64) {
+        /* members in name order, without sorting in place: the smallest
+         * name above the last one taken, each turn (data is small) */
+        const char *last = NULL;
+        for (;;) {
+            const cJSON *next = NULL;
+            for (const cJSON *m = v->child; m; m = m->next)
+                if ((!last || strcmp(m->string, last) > 0) &&
+                    (!next || strcmp(m->string, next->string) < 0))
+                    next = m;
+            if (!next)
+                break;
+            h = hash_fnv1a_more(hash_fnv1a_more(h, next->string), "\x1f");
+            h = fingerprint_value(h, next, depth + 1);
+            last = next->string;
+        }
+        return h;
+    }
+    if (cJSON_IsArray(v) && depth < 64) {
+        for (const cJSON *m = v->child; m; m = m->next)
+            h = hash_fnv1a_more(fingerprint_value(h, m, depth + 1), "\x1e");
+        return h;
+    }
+    char *text = json_print(v);
+    h = hash_fnv1a_more(h, text ? text : "");
     free(text);
     return h;
+}
+
+/* What an event says (its data): a retry sends the same, and an id reused
+ * for other content is refused rather than taken for a duplicate and
+ * dropped. The order of an object's members does not count. Never 0 (0
+ * means "not known" in the window). */
+static uint64_t content_fingerprint(const cJSON *ce)
+{
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(ce, "data");
+    uint64_t h = data ? fingerprint_value(HASH_FNV1A_INIT, data, 0) : HASH_FNV1A_INIT;
+    return h ? h : 1;
 }
 
 /* The local window's second key of an event: its seen_key and its content. */
@@ -352,9 +389,8 @@ static void shared_round_trip(ingest *in, cJSON *const *events, const uint64_t *
             char value[20];
             snprintf(value, sizeof value, "%016llx", (unsigned long long)fp[i]);
             /* seen by a replica: not produced, not remembered again */
-            mark[i] = strcmp(r->str, "1") == 0 || fp[i] == 0 || strcmp(r->str, value) == 0
-                          ? SEEN_REPLICA
-                          : SEEN_CONFLICT;
+            mark[i] = strcmp(r->str, "1") == 0 || strcmp(r->str, value) == 0 ? SEEN_REPLICA
+                                                                             : SEEN_CONFLICT;
         }
         if (r)
             freeReplyObject(r);
@@ -378,15 +414,16 @@ static void shared_remember(ingest *in, cJSON *const *events, const uint64_t *fp
     shared_round_trip(in, events, fp, n, (char *)stored, 1, 0);
 }
 
-/* 1 when an earlier event of the same request has event i's source and id. */
-static int repeated_in_request(cJSON *const *events, size_t i)
+/* The first earlier event of the same request with event i's source and
+ * id, or i when there is none. */
+static size_t repeated_in_request(cJSON *const *events, size_t i)
 {
     const char *id = json_str(events[i], "id"), *src = json_str(events[i], "source");
     for (size_t j = 0; j < i; j++)
         if (strcmp(json_str(events[j], "id"), id) == 0 &&
             strcmp(json_str(events[j], "source"), src) == 0)
-            return 1;
-    return 0;
+            return j;
+    return i;
 }
 
 static const char *customer_of(const cJSON *event)
@@ -430,9 +467,12 @@ static attune_err produce_all(ingest *in, const char *topic, cJSON *const *event
         seen_key(events[i], key, sizeof key);
         fp[i] = content_fingerprint(events[i]);
         content_key(key, fp[i], ckey, sizeof ckey);
-        if (dedup_seen(in->seen, ckey, now) || repeated_in_request(events, i))
+        const size_t first = repeated_in_request(events, i);
+        if (first < i)
+            dup[i] = fp[first] == fp[i] ? 1 : SEEN_CONFLICT;
+        else if (dedup_seen(in->seen, ckey, now))
             dup[i] = 1;
-        else if (fp[i] && dedup_seen(in->seen, key, now))
+        else if (dedup_seen(in->seen, key, now))
             dup[i] = SEEN_CONFLICT;
     }
     shared_seen(in, events, fp, n, dup);

@@ -95,6 +95,11 @@ def test_id_reused_for_other_content_is_422_and_stores_nothing(stack, base_env, 
     assert "Idempotency-Key" in doc["detail"]
     again = post(ingest, first, content_type="application/json", headers={"Idempotency-Key": key})
     assert again.status_code == 202 and again.json()["duplicate_ids"] == [key]
+    # a retry serialised anew (members in another order) is the same content
+    reordered = dict(reversed(list(first.items())))
+    again = post(ingest, reordered, content_type="application/json",
+                 headers={"Idempotency-Key": key})
+    assert again.status_code == 202 and again.json()["duplicate_ids"] == [key]
     ce = cloudevent(interaction(customer, text="hello"))
     assert post(ingest, ce).status_code == 202
     changed = dict(ce, data=interaction(other_customer, text="something else"))
@@ -102,6 +107,11 @@ def test_id_reused_for_other_content_is_422_and_stores_nothing(stack, base_env, 
     fresh = cloudevent(interaction(other_customer))
     batch = post(ingest, [fresh, changed], content_type="application/cloudevents-batch+json")
     assert_problem(batch, 422, "[1].id")
+    # one id twice in a request with two contents: the same answer
+    twin = cloudevent(interaction(other_customer))
+    twin_changed = dict(twin, data=interaction(other_customer, text="not the same"))
+    assert_problem(post(ingest, [twin, twin_changed],
+                        content_type="application/cloudevents-batch+json"), 422, "[1].id")
     replica = Service("ingest", base_env, log_dir).start()
     try:
         assert_problem(post(replica, changed), 422, "id")

@@ -468,6 +468,9 @@ static void test_sarcasm(void **state)
          1},
         {"Thanks for fixing the broken boiler so fast", 0},
         {"Thanks for letting me know about the outage", 0},
+        {"Thanks for warning me about the scam", 0},
+        {"Thanks for fighting my corner with the courier", 0},
+        {"thanks for losing my bag", 1},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         r = run(cases[k].text);
@@ -1057,6 +1060,11 @@ static void test_urgency(void **state)
     assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_NORMAL);
     assert_true(r0.urgency.score == run("Could you look into my refund please").urgency.score);
     assert_true(has_evidence(&r0, CLASSIFY_EV_URGENCY, "insistence"));
+    /* "now" after something happening is a reason; after a noun, insisting */
+    assert_true(run("someone is taking money out of my account right now").urgency.level >=
+                CLASSIFY_URGENCY_HIGH);
+    assert_true(has_evidence(&(classify_result){run("Do something right now please")},
+                             CLASSIFY_EV_URGENCY, "insistence"));
     /* nor does it make a curt line longer */
     assert_true(run("I need this fixed asap").urgency.score ==
                 run("I need this fixed").urgency.score);
@@ -1114,6 +1122,17 @@ static void test_urgency(void **state)
     assert_true(r0.urgency.vulnerable);
     assert_true(r0.urgency.level <= CLASSIFY_URGENCY_NORMAL);
     assert_false(run("Please close my account.").urgency.vulnerable);
+    /* the words of a vulnerability in their other senses name none */
+    static const char *const not_vulnerable[] = {"The app keeps freezing",
+                                                 "My account was disabled for no reason",
+                                                 "Your website is vulnerable to hackers",
+                                                 "My complaints fell on deaf ears",
+                                                 "I can't afford to wait another week",
+                                                 "quote for insurance for a 6 month old spaniel",
+                                                 "the baby monitor you sold me stopped working"};
+    for (size_t k = 0; k < sizeof not_vulnerable / sizeof not_vulnerable[0]; k++)
+        if (run(not_vulnerable[k]).urgency.vulnerable)
+            fail_msg("\"%s\" read as a vulnerability", not_vulnerable[k]);
     /* one strong cue of time pressure is high on its own */
     assert_int_equal(run("I have a court hearing on Thursday and need the statement").urgency.level,
                      CLASSIFY_URGENCY_HIGH);
@@ -2391,6 +2410,8 @@ static void test_batch_line(void **state)
     assert_int_equal(parse("{\"kind\":\"ended\",\"text\":null}", &it, NULL), ATTUNE_OK);
     classify_batch_item_fini(&it);
     assert_int_equal(parse("{\"kind\":\"message\",\"text\":5}", &it, NULL), ATTUNE_ERR_INVALID);
+    /* a message or a transcript has a text */
+    assert_int_equal(parse("{\"kind\":\"message\",\"text\":null}", &it, NULL), ATTUNE_ERR_INVALID);
     assert_int_equal(parse("{\"text\":\"x\",\"context\":{\"contacts_24h\":\"3\"}}", &it, &id),
                      ATTUNE_ERR_INVALID);
     assert_int_equal(parse("{\"text\":\"x\",\"wait_seconds\":-1}", &it, &id), ATTUNE_ERR_INVALID);
