@@ -1358,13 +1358,15 @@ static int happening_before(const ctok_buf *tb, size_t i)
     static const char *const aux[] = {"is",    "are",  "am",    "was",   "were",
                                       "i'm",   "it's", "he's",  "she's", "they're",
                                       "we're", "keep", "keeps", "still", "been"};
-    for (size_t back = 0; back < 6 && i-- > 0;) {
-        if (tb->tok[i].flags & CTOK_F_CLAUSE_END)
+    size_t back = 0;
+    for (size_t j = i; j > 0 && back < 6; j--) {
+        const size_t k = j - 1; /* the token before j */
+        if (tb->tok[k].flags & CTOK_F_CLAUSE_END)
             return 0;
-        if (tb->tok[i].kind != CTOK_WORD)
+        if (tb->tok[k].kind != CTOK_WORD)
             continue;
-        if (i > 0 && word_ends(ctok_text(tb, i), tb->tok[i].norm_len, "ing", 5) &&
-            ctok_word_in(tb, i - 1, aux, sizeof aux / sizeof aux[0]) >= 0)
+        if (k > 0 && word_ends(ctok_text(tb, k), tb->tok[k].norm_len, "ing", 5) &&
+            ctok_word_in(tb, k - 1, aux, sizeof aux / sizeof aux[0]) >= 0)
             return 1;
         back++;
     }
