@@ -1063,8 +1063,8 @@ static void test_urgency(void **state)
     /* "now" after something happening is a reason; after a noun, insisting */
     assert_true(run("someone is taking money out of my account right now").urgency.level >=
                 CLASSIFY_URGENCY_HIGH);
-    assert_true(has_evidence(&(classify_result){run("Do something right now please")},
-                             CLASSIFY_EV_URGENCY, "insistence"));
+    r0 = run("Do something right now please");
+    assert_true(has_evidence(&r0, CLASSIFY_EV_URGENCY, "insistence"));
     /* nor does it make a curt line longer */
     assert_true(run("I need this fixed asap").urgency.score ==
                 run("I need this fixed").urgency.score);
