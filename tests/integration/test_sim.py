@@ -310,6 +310,8 @@ def test_default_policy_cares_for_the_vulnerable_and_rewards_no_threat(tmp_path)
         ev("cancel", "Please close my account and stop the payments."),
         ev("thanks", "Thank you, the nurse on your helpline was wonderful. Sadly my husband "
            "died this morning."),
+        ev("abuse", "you are a useless thick cow, put someone with a brain on"),
+        ev("fraud", "you useless idiots, someone has emptied my account and you did nothing"),
         ev("calm", "if my refund isn't in by friday I'll be very disappointed", channel="voice"),
         ev("threat", "if my refund isn't in by friday I'm coming down there and I will hurt you",
            channel="voice"),
@@ -325,6 +327,11 @@ def test_default_policy_cares_for_the_vulnerable_and_rewards_no_threat(tmp_path)
     assert c["situation"]["urgency"]["level"] == "critical"
     assert "DANGER_FIRST" in codes(c, "routing.priority")
     assert got["thanks"]["guidance"]["offer"]["type"] not in ("cross_sell", "upsell")
+    # abuse read as fraud by a word ("someone") wins no fraud desk; fraud
+    # said with abuse still goes there
+    assert got["abuse"]["routing"]["queue"] != "fraud"
+    assert got["abuse"]["routing"]["priority"] == 50
+    assert got["fraud"]["routing"]["queue"] == "fraud"
     calm, threat = got["calm"], got["threat"]
     assert threat["situation"]["threat"] == "threat"
     assert threat["guidance"]["protection"] == "protection_flow"
