@@ -475,6 +475,28 @@ static void sought(kafka_consumer *c, const rd_kafka_topic_partition_list_t *l, 
     }
 }
 
+/* Seeks the partitions of l, when there are any, and records where the
+ * stage stands (see sought; forget: forgets them instead). A failure is
+ * logged after what (a warning with warn, else an error) and returned as
+ * ATTUNE_ERR_KAFKA. */
+static attune_err seek_to(kafka_consumer *c, rd_kafka_topic_partition_list_t *l, int forget,
+                          int warn, const char *what)
+{
+    if (l->cnt == 0)
+        return ATTUNE_OK;
+    /* (the seek writes each partition's error into l, which sought reads) */
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 5000);
+    sought(c, l, forget || e != NULL);
+    if (!e)
+        return ATTUNE_OK;
+    if (warn)
+        log_warn("%s: %s", what, rd_kafka_error_string(e));
+    else
+        log_error("%s: %s", what, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return ATTUNE_ERR_KAFKA;
+}
+
 /* Seeks the assigned partitions the stage has read from back to where it
  * stands (see taken): a stale fetch start is not read again. */
 static void seek_taken(kafka_consumer *c)
@@ -492,12 +514,7 @@ static void seek_taken(kafka_consumer *c)
     rd_kafka_topic_partition_list_destroy(l);
     if (to->cnt > 0)
         log_debug("rebalance: %d partition(s) kept go on from where the stage stands", to->cnt);
-    rd_kafka_error_t *e = to->cnt > 0 ? rd_kafka_seek_partitions(c->rk, to, 5000) : NULL;
-    sought(c, to, e != NULL);
-    if (e) {
-        log_warn("seek to the positions kept through a rebalance: %s", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    }
+    (void)seek_to(c, to, 0, 1, "seek to the positions kept through a rebalance");
     rd_kafka_topic_partition_list_destroy(to);
 }
 
@@ -679,12 +696,7 @@ size_t kafka_consumer_poll_batch(kafka_consumer *c, rd_kafka_message_t **msgs, s
                      topic, (int)m->partition, (long long)m->offset, (long long)t->offset);
             rd_kafka_topic_partition_list_t *to = rd_kafka_topic_partition_list_new(1);
             rd_kafka_topic_partition_list_add(to, topic, m->partition)->offset = t->offset;
-            rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, to, 5000);
-            sought(c, to, 1);
-            if (e) {
-                log_warn("seek on: %s", rd_kafka_error_string(e));
-                rd_kafka_error_destroy(e);
-            }
+            (void)seek_to(c, to, 1, 1, "seek on");
             rd_kafka_topic_partition_list_destroy(to);
             rd_kafka_message_destroy(m);
             continue;
@@ -743,14 +755,7 @@ attune_err kafka_consumer_rewind(kafka_consumer *c, rd_kafka_message_t *const *m
     if (n == 0)
         return ATTUNE_OK;
     rd_kafka_topic_partition_list_t *l = per_partition(msgs, n, 1);
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 5000);
-    attune_err err = ATTUNE_OK;
-    sought(c, l, e != NULL);
-    if (e) {
-        log_error("seek back failed: %s", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-        err = ATTUNE_ERR_KAFKA;
-    }
+    attune_err err = seek_to(c, l, 0, 0, "seek back failed");
     rd_kafka_topic_partition_list_destroy(l);
     return err;
 }
@@ -784,13 +789,7 @@ attune_err kafka_consumer_seek_committed(kafka_consumer *c, rd_kafka_message_t *
                 rd_kafka_topic_partition_list_add(to, l->elems[i].topic, l->elems[i].partition)
                     ->offset = at;
         }
-        rd_kafka_error_t *e = to->cnt > 0 ? rd_kafka_seek_partitions(c->rk, to, 5000) : NULL;
-        sought(c, to, e != NULL);
-        if (e) {
-            log_error("seek to the committed offsets: %s", rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-            err = ATTUNE_ERR_KAFKA;
-        }
+        err = seek_to(c, to, 0, 0, "seek to the committed offsets");
         rd_kafka_topic_partition_list_destroy(to);
         rd_kafka_topic_partition_list_destroy(first);
     }

@@ -484,10 +484,12 @@ static int quote_role(const ctok_buf *tb, size_t j, int *dbl)
     }
     if (t->punct == 0 && t->norm_len == 3) {
         const char *m = ctok_text(tb, j);
-        *dbl = memcmp(m, "\xe2\x80\x9c", 3) == 0 || memcmp(m, "\xe2\x80\x9d", 3) == 0;
-        if (memcmp(m, "\xe2\x80\x9c", 3) == 0 || memcmp(m, "\xe2\x80\x98", 3) == 0)
+        const int left = memcmp(m, "\xe2\x80\x9c", 3) == 0,
+                  right = memcmp(m, "\xe2\x80\x9d", 3) == 0;
+        *dbl = left || right;
+        if (left || memcmp(m, "\xe2\x80\x98", 3) == 0)
             return QUOTE_OPEN; /* left double and single quotation marks */
-        if (memcmp(m, "\xe2\x80\x9d", 3) == 0 || memcmp(m, "\xe2\x80\x99", 3) == 0)
+        if (right || memcmp(m, "\xe2\x80\x99", 3) == 0)
             return QUOTE_CLOSE;
     }
     return QUOTE_NONE;

@@ -311,6 +311,10 @@ static uint64_t fingerprint_value(uint64_t h, const cJSON *v, int depth)
             h = hash_fnv1a_more(fingerprint_value(h, m, depth + 1), "\x1e");
         return h;
     }
+    /* a string as it is (its tag tells it from a number), the rarer
+     * numbers, booleans and null as printed */
+    if (cJSON_IsString(v))
+        return hash_fnv1a_more(h, v->valuestring);
     char *text = json_print(v);
     h = hash_fnv1a_more(h, text ? text : "");
     free(text);
