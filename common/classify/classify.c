@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "classify/classify_int.h"
+#include "files.h"
 #include "json.h"
 
 attune_err classify_new(const classify_options *opts, classify **out, char *errstr,
@@ -66,6 +67,12 @@ void classify_free(classify *c)
     if (c->has_intent)
         intent_model_fini(&c->intent);
     free(c);
+}
+
+int classify_data_dir(const char *given, char *buf, size_t size)
+{
+    return files_find(given && *given ? given : getenv("ATTUNE_DATA_DIR"), "deploy/data",
+                      "/usr/share/attune/data", buf, size);
 }
 
 void classify_context_init(classify_context *ctx)

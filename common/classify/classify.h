@@ -174,6 +174,11 @@ ATTUNE_MUST_CHECK attune_err classify_new(const classify_options *opts, classify
 /* NULL is a no-op. */
 void classify_free(classify *c);
 
+/* The data directory: given (a --data-dir), else $ATTUNE_DATA_DIR, else
+ * <directory of the executable>/../../deploy/data when it exists, else
+ * /usr/share/attune/data. Returns 0, or -1 when buf is too small. */
+int classify_data_dir(const char *given, char *buf, size_t size);
+
 /* Sets every context field to "not known". */
 void classify_context_init(classify_context *ctx);
 

@@ -183,10 +183,24 @@ static int erase_customer(const config *cfg, const char *id)
     return 0;
 }
 
+/* The rules asked for and whether any count of each was printed: a rule
+ * with none is named on stderr, so that a typo is not mistaken for a rule
+ * that has learnt nothing yet. */
+typedef struct {
+    char **rules;
+    size_t n;
+    unsigned char *printed;
+    size_t lines;
+} learned_seen;
+
 static void print_learned(void *arg, const char *rule, const char *bucket, const char *variant,
                           long s, long f)
 {
-    (void)arg;
+    learned_seen *seen = arg;
+    seen->lines++;
+    for (size_t i = 0; i < seen->n; i++)
+        if (strcmp(seen->rules[i], rule) == 0)
+            seen->printed[i] = 1;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "rule", rule);
     cJSON_AddStringToObject(o, "bucket", bucket);
@@ -250,6 +264,7 @@ static int learned(const config *cfg, char **rules, size_t nrules)
     learn_counts *counts = learn_counts_new();
     char **found = NULL;
     size_t nfound = 0;
+    learned_seen seen = {0};
     int code = 1;
     if (!counts || redis_client_new(cfg->redis_url, (int)cfg->redis_timeout_ms, &rc, errstr,
                                     sizeof errstr) != ATTUNE_OK) {
@@ -265,17 +280,32 @@ static int learned(const config *cfg, char **rules, size_t nrules)
         rules = found;
         nrules = nfound;
     }
-    if (learn_counts_load(rc, (const char *const *)rules, nrules, counts, errstr, sizeof errstr) !=
+    seen.rules = rules;
+    seen.n = nrules;
+    seen.printed = calloc(nrules ? nrules : 1, 1);
+    if (!seen.printed ||
+        learn_counts_load(rc, (const char *const *)rules, nrules, counts, errstr, sizeof errstr) !=
             ATTUNE_OK ||
-        learn_counts_each(counts, print_learned, NULL) != 0) {
+        learn_counts_each(counts, print_learned, &seen) != 0) {
         fprintf(stderr, "attune-admin: %s\n", errstr);
         goto out;
     }
+    if (nfound == 0 && nrules == 0)
+        fputs("attune-admin: no rule has learned counts yet (attune-learn counts the outcomes "
+              "of decisions made by rules with a learning section)\n",
+              stderr);
+    for (size_t i = 0; i < nrules; i++)
+        if (!seen.printed[i])
+            fprintf(stderr,
+                    "attune-admin: rule '%s' has no learned counts: no outcome of its "
+                    "decisions yet, or no rule of that id learns\n",
+                    rules[i]);
     code = 0;
 out:
     for (size_t i = 0; i < nfound; i++)
         free(found[i]);
     free(found);
+    free(seen.printed);
     learn_counts_free(counts);
     redis_client_free(rc);
     return code;

@@ -502,9 +502,3 @@ out:
     free(buf);
     return rc;
 }
-
-int classify_resolve_data_dir(char *buf, size_t size)
-{
-    return files_find(getenv("ATTUNE_DATA_DIR"), "deploy/data", "/usr/share/attune/data", buf,
-                      size);
-}

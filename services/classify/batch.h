@@ -26,9 +26,4 @@ int classify_batch_run(const classify *c, FILE *in, FILE *out, int threads);
  * Returns 0 or 1. */
 int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes, int threads);
 
-/* Resolves the data directory: $ATTUNE_DATA_DIR, else
- * <directory of the executable>/../../deploy/data when it exists, else
- * /usr/share/attune/data. Returns 0 on success, -1 when buf is too small. */
-int classify_resolve_data_dir(char *buf, size_t size);
-
 #endif

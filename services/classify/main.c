@@ -110,14 +110,11 @@ int main(int argc, char **argv)
             return rc > 0 ? 0 : 2;
     }
     char dir[4096];
-    if (!data_dir) {
-        if (classify_resolve_data_dir(dir, sizeof dir) != 0) {
-            fputs("attune-classify: data directory path too long\n", stderr);
-            return 2;
-        }
-        data_dir = dir;
+    if (classify_data_dir(data_dir, dir, sizeof dir) != 0) {
+        fputs("attune-classify: data directory path too long\n", stderr);
+        return 2;
     }
-    classify_options opts = {.data_dir = data_dir, .intent_model = model};
+    classify_options opts = {.data_dir = dir, .intent_model = model};
     classify *c = NULL;
     char err[512];
     attune_err rc = classify_new(&opts, &c, err, sizeof err);
@@ -128,7 +125,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (service) {
-        log_info("classifier loaded from %s", data_dir);
+        log_info("classifier loaded from %s", dir);
         int code = classify_service_run(&cfg, c);
         classify_free(c);
         config_fini(&cfg);

@@ -556,7 +556,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     const char *policy_path = NULL, *events = NULL, *compare = NULL, *out_path = NULL;
-    const char *data_dir = getenv("ATTUNE_DATA_DIR"), *model = NULL;
+    const char *data_dir = NULL, *model = NULL;
     const char *learn_spec = NULL, *rounds_s = "1", *seed_s = "0";
     for (int i = 1; i < argc; i++) {
         const char **dst = NULL;
@@ -615,7 +615,7 @@ int main(int argc, char **argv)
         return 2;
     }
     char found[4096];
-    if (files_find(data_dir, "deploy/data", "/usr/share/attune/data", found, sizeof found) != 0) {
+    if (classify_data_dir(data_dir, found, sizeof found) != 0) {
         fputs("attune-sim: data directory path too long\n", stderr);
         return 2;
     }

@@ -57,6 +57,35 @@ def test_every_error_with_its_pointer(tmp_path):
     assert "invalid (6 errors)" in out
 
 
+def test_unknown_intent_label_is_a_warning(tmp_path):
+    """An intent label the model lacks ("biling") is valid JSON of the right
+    type that never matches: --check-policy names it, with the model's
+    labels, and the policy stays valid (a model of one's own may have
+    labels of its own, which --intent-model checks against)."""
+    doc = json.loads(DEFAULT.read_text())
+    doc["rules"][0]["when"] = {"any": [
+        {"path": "situation.intent.label", "op": "in", "value": ["billing", "biling"]},
+        {"not": {"path": "situation.intent.second", "op": "eq", "value": "cancle"}}]}
+    bad = tmp_path / "typo.json"
+    bad.write_text(json.dumps(doc))
+    r = check(bad)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (f"{bad}: /rules/0/when/any/0/value/1: warning: intent 'biling' is no label of the "
+            "intent model, so this never matches; its labels: account_access, billing,") in r.stdout
+    assert f"{bad}: /rules/0/when/any/1/not/value: warning: intent 'cancle'" in r.stdout
+    assert "'billing' is no label" not in r.stdout
+    assert "valid (version default-1), 2 warnings" in r.stdout
+    # no model: nothing to check against, said on stderr
+    r = subprocess.run([str(DECIDE), "--check-policy", str(bad), "--intent-model", ""],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "warning" not in r.stdout
+    assert "intent labels not checked: no intent model" in r.stderr
+    # --intent-model alone is a usage error
+    r = subprocess.run([str(DECIDE), "--intent-model", "x"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2 and "goes with --check-policy" in r.stderr
+
+
 def test_not_json_and_usage(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{\"version\": ")

@@ -279,6 +279,10 @@ def test_outcome_counted_once_per_decision(stack, base_env, ingest, learning):
             "successes": 1, "failures": 0, "success_rate": 0.666} in rows
     res = admin(base_env, "learned")  # every rule with counts
     assert res.returncode == 0 and "once/neutral/normal" in res.stdout
+    # A rule id with no counts (a typo) is named, not silently empty.
+    res = admin(base_env, "learned", "tone_trail")
+    assert res.returncode == 0 and res.stdout == ""
+    assert "rule 'tone_trail' has no learned counts" in res.stderr
 
 
 def test_bad_outcome_record_dead_lettered(stack, learning):
