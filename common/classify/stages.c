@@ -1375,6 +1375,152 @@ static int happening_before(const ctok_buf *tb, size_t i)
     return 0;
 }
 
+/* The value of the number token i, of at most three digits, or -1. */
+static int small_number(const ctok_buf *tb, size_t i)
+{
+    const ctok *t = &tb->tok[i];
+    const char *s = ctok_text(tb, i);
+    if (t->kind != CTOK_NUM || t->norm_len == 0 || t->norm_len > 3)
+        return -1;
+    int v = 0;
+    for (size_t k = 0; k < t->norm_len; k++) {
+        if (s[k] < '0' || s[k] > '9')
+            return -1;
+        v = v * 10 + (s[k] - '0');
+    }
+    return v;
+}
+
+static int is_punct(const ctok_buf *tb, size_t i, char c)
+{
+    return i < tb->n && tb->tok[i].kind == CTOK_PUNCT && tb->tok[i].punct == c;
+}
+
+/* People whose age or home a customer speaks of. */
+static const char *const AGE_PEOPLE[] = {
+    "mum",     "mom",      "mother",      "dad",         "father",      "gran",    "granny",
+    "grandma", "nan",      "nana",        "nanna",       "grandmother", "grandad", "grandpa",
+    "husband", "wife",     "grandfather", "partner",     "aunt",        "uncle",   "neighbour",
+    "neighbor", "man",     "woman",       "lady",        "gentleman",   "parent",  "parents",
+    "customer", "pensioner", "widow",     "widower",     "brother",     "sister",  "friend",
+    "son",     "daughter", "grandparents", "father-in-law", "mother-in-law"};
+
+/* Whether token i, a word in 's ("mum's", "she's"), is one of AGE_PEOPLE,
+ * "she" or "he" with it. */
+static int person_is(const ctok_buf *tb, size_t i)
+{
+    const ctok *t = &tb->tok[i];
+    const char *s = ctok_text(tb, i);
+    if (t->kind != CTOK_WORD || t->norm_len < 4 || !word_ends(s, t->norm_len, "'s", 4))
+        return 0;
+    const size_t n = t->norm_len - 2;
+    if ((n == 3 && memcmp(s, "she", 3) == 0) || (n == 2 && memcmp(s, "he", 2) == 0))
+        return 1;
+    for (size_t k = 0; k < sizeof AGE_PEOPLE / sizeof AGE_PEOPLE[0]; k++)
+        if (strlen(AGE_PEOPLE[k]) == n && memcmp(s, AGE_PEOPLE[k], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* An age of 75 or more said of a person at number token i: "my mum is
+ * 87", "I'm 84 and...", "my 92-year-old father", "aged 80"; not "87 years
+ * between us", "our 100 year old house", "she's 90 minutes late", "I'm 80
+ * quid short". Old age asks for the care that "elderly" does. *start,
+ * *end: where the saying starts, the token after the age. */
+static int elderly_age(const ctok_buf *tb, size_t i, size_t *start, size_t *end)
+{
+    static const char *const say[] = {"i'm",  "im",    "she's", "he's",   "aged",
+                                      "age",  "turned", "turns", "turning"};
+    static const char *const be[] = {"is", "am", "was"};
+    static const char *const who[] = {"i", "she", "he"};
+    static const char *const years[] = {"year", "years", "yr", "yrs"};
+    static const char *const then[] = {"and", "now",  "this",  "next", "in",    "on",
+                                       "but", "so",   "with",  "who",  "today", "last",
+                                       "yo",  "living", "lives", "soon", "years", "yrs"};
+    const int v = small_number(tb, i);
+    if (v < 75 || v > 115)
+        return 0;
+    size_t j = i + 1;
+    if (is_punct(tb, j, '-'))
+        j++;
+    int years_old = 0;
+    if (j + 1 < tb->n && ctok_word_in(tb, j, years, sizeof years / sizeof years[0]) >= 0 &&
+        ctok_is_word(tb, j + 1, "old")) {
+        years_old = 1;
+        j += 2;
+    }
+    *end = j;
+    /* "my 92 year old father" */
+    *start = i;
+    if (years_old && j < tb->n &&
+        ctok_word_in(tb, j, AGE_PEOPLE, sizeof AGE_PEOPLE / sizeof AGE_PEOPLE[0]) >= 0) {
+        *end = j + 1;
+        return 1;
+    }
+    if (i == 0)
+        return 0;
+    const size_t b = i - 1;
+    *start = b;
+    if (b > 0 && ctok_word_in(tb, b, be, sizeof be / sizeof be[0]) >= 0 &&
+        (ctok_word_in(tb, b - 1, who, sizeof who / sizeof who[0]) >= 0 ||
+         ctok_word_in(tb, b - 1, AGE_PEOPLE, sizeof AGE_PEOPLE / sizeof AGE_PEOPLE[0]) >= 0))
+        *start = b - 1;
+    else if (ctok_word_in(tb, b, say, sizeof say / sizeof say[0]) < 0 && !person_is(tb, b))
+        return 0;
+    /* what follows must not make the number a quantity */
+    return years_old || j >= tb->n ||
+           (tb->tok[j].kind == CTOK_PUNCT && tb->tok[j].punct != '%') ||
+           ctok_word_in(tb, j, then, sizeof then / sizeof then[0]) >= 0;
+}
+
+/* A temperature in a home that harms whoever lives there, at number token
+ * i (a "-" before it makes it negative): "it's 4 degrees in her room",
+ * "the flat is 38°C", "45 degrees in the house" (cold in Fahrenheit, a
+ * heatwave in Celsius: harmful either way); not a temperature outside
+ * ("-2 degrees outside"), nor one of a thing ("the oven won't go past 180
+ * degrees"), nor a pleasant one ("21 degrees in the lounge"). *end: the
+ * token after the unit. */
+static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
+{
+    static const char *const units[] = {"degrees", "degree", "deg", "c",
+                                         "celsius", "f",      "fahrenheit"};
+    static const char *const home[] = {"house",     "home",    "flat",    "room",   "bedroom",
+                                       "inside",    "indoors", "lounge",  "kitchen",
+                                       "apartment", "bungalow", "thermostat", "here"};
+    int v = small_number(tb, i);
+    if (v < 0)
+        return 0;
+    if (i > 0 && is_punct(tb, i - 1, '-') && (i == 1 || tb->tok[i - 2].kind != CTOK_NUM))
+        v = -v;
+    size_t j = i + 1;
+    if (j < tb->n && tb->tok[j].kind == CTOK_PUNCT && tb->tok[j].norm_len == 2 &&
+        memcmp(ctok_text(tb, j), "\xc2\xb0", 2) == 0) /* "°" */
+        j++;
+    int u = j < tb->n ? ctok_word_in(tb, j, units, sizeof units / sizeof units[0]) : -1;
+    if (u < 0 && !(j > i + 1))
+        return 0;
+    if (u >= 0)
+        j++;
+    const int celsius = u == 4 || (u == 3), fahrenheit = u == 5 || u == 6;
+    int harmful;
+    if (celsius)
+        harmful = v <= 10 || (v >= 35 && v <= 60);
+    else if (fahrenheit)
+        harmful = v <= 50 || (v >= 95 && v <= 140);
+    else /* harmful read as either */
+        harmful = v <= 10 || (v >= 35 && v <= 50) || (v >= 95 && v <= 140);
+    if (!harmful)
+        return 0;
+    *end = j;
+    if (j < tb->n && (ctok_is_word(tb, j, "outside") || ctok_is_word(tb, j, "out")))
+        return 0;
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
+    for (size_t k = from; k < to; k++)
+        if (ctok_word_in(tb, k, home, sizeof home / sizeof home[0]) >= 0)
+            return 1;
+    return 0;
+}
+
 /* Just below critical (score 0.8 at raw 1.77): what haste alone can reach. */
 #define URGENCY_HASTE_MAX 1.7f
 /* What a curt line and the channel reach with nothing else pressing:
@@ -1382,6 +1528,10 @@ static int happening_before(const ctok_buf *tb, size_t i)
 #define URGENCY_UNREASONED_MAX 0.7f
 /* The least weight of a danger cue; below it, a vulnerability (urgency.tsv). */
 #define URGENCY_DANGER_MIN 1.0f
+/* An old age said (elderly_age) weighs as "elderly" in urgency.tsv, a
+ * harmful temperature at home as "house is freezing". */
+#define URGENCY_OLD_AGE 0.8f
+#define URGENCY_HOME_TEMPERATURE 1.6f
 
 static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
@@ -1449,6 +1599,26 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             cues++;
         }
         next = i + span;
+    }
+    /* numbers: an old age of a person, a harmful temperature at home */
+    for (size_t i = 0; i < tb->n; i++) {
+        size_t start, end;
+        if (tb->tok[i].kind != CTOK_NUM)
+            continue;
+        if (!vulnerable && elderly_age(tb, i, &start, &end)) {
+            vulnerable = 1;
+            danger += URGENCY_OLD_AGE;
+            classify_evidence_add(run, CLASSIFY_EV_URGENCY, "vulnerability", start, end,
+                                  URGENCY_OLD_AGE);
+            cues++;
+        } else if (harmful_home_temperature(tb, i, &end)) {
+            reason = 1;
+            danger += URGENCY_HOME_TEMPERATURE;
+            real_danger = 1;
+            classify_evidence_add(run, CLASSIFY_EV_URGENCY, "danger", i, end,
+                                  URGENCY_HOME_TEMPERATURE);
+            cues++;
+        }
     }
     /* a curt message (four words or fewer) presses, whatever its tone: "!"
      * or a swear word must not make it press more */

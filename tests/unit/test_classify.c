@@ -1133,6 +1133,50 @@ static void test_urgency(void **state)
     for (size_t k = 0; k < sizeof not_vulnerable / sizeof not_vulnerable[0]; k++)
         if (run(not_vulnerable[k]).urgency.vulnerable)
             fail_msg("\"%s\" read as a vulnerability", not_vulnerable[k]);
+    /* an old age said of a person is a vulnerability, as "elderly" is; a
+     * number that is no age names none */
+    static const char *const old_age[][2] = {
+        {"My mum is 87 and her boiler has stopped working", "mum is 87"},
+        {"I'm 84 and I don't understand this new bill", "i'm 84"},
+        {"my 92-year-old father has no hot water", "92- year old father"},
+        {"I am 78 years old and live on my own", "i am 78 years old"},
+        {"my dad turned 90 last week, please send bills in large print", "turned 90"},
+        {"my nan's 88.", "nan's 88"}};
+    for (size_t k = 0; k < sizeof old_age / sizeof old_age[0]; k++) {
+        r0 = run(old_age[k][0]);
+        if (!r0.urgency.vulnerable)
+            fail_msg("\"%s\" read no old age", old_age[k][0]);
+        assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "vulnerability"),
+                            old_age[k][1]);
+    }
+    static const char *const no_age[] = {"She's 90 minutes late again",
+                                         "I'm 80 quid short this month because of your charge",
+                                         "our 100 year old house has damp",
+                                         "We've been customers for 87 years between us",
+                                         "My son is 19 and wants his own account",
+                                         "the bill is 87 and it should be 40",
+                                         "He is 100% right about the fees"};
+    for (size_t k = 0; k < sizeof no_age / sizeof no_age[0]; k++)
+        if (run(no_age[k]).urgency.vulnerable)
+            fail_msg("\"%s\" read as an old age", no_age[k]);
+    /* a temperature at home that harms (cold, or a heatwave) is a danger;
+     * one outside, of a thing, or a pleasant one is not */
+    r0 = run("It's 4 degrees in her room");
+    assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_HIGH);
+    assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "danger"), "4 degrees");
+    assert_int_equal(run("it is 40 degrees in the flat and the aircon is dead, my nan is 91")
+                         .urgency.level,
+                     CLASSIFY_URGENCY_CRITICAL);
+    assert_int_equal(run("thermostat says 45F... I mean 45 °F in the house").urgency.level,
+                     CLASSIFY_URGENCY_HIGH);
+    static const char *const harmless_temperature[] = {
+        "-2 degrees outside and my heating works fine, thanks", "the oven won't go past 180 degrees",
+        "It's 21 degrees in the lounge, the thermostat is fine", "set the house to 19 degrees"};
+    for (size_t k = 0; k < sizeof harmless_temperature / sizeof harmless_temperature[0]; k++) {
+        r0 = run(harmless_temperature[k]);
+        if (has_evidence(&r0, CLASSIFY_EV_URGENCY, "danger"))
+            fail_msg("\"%s\" read as a danger", harmless_temperature[k]);
+    }
     /* one strong cue of time pressure is high on its own */
     assert_int_equal(run("I have a court hearing on Thursday and need the statement").urgency.level,
                      CLASSIFY_URGENCY_HIGH);
