@@ -1894,6 +1894,43 @@ static void written_language(classify_run *run, const written_count *w)
                                strlen(w->lang[best]), (float)w->n[best] / (float)run->tb->n_words);
 }
 
+/* Where a time begins right after the channel turned down at [i, i +
+ * span), or 0: "don't call before noon", "please do not ring me after
+ * 8pm", "don't phone us in the mornings" turn down a time, not the
+ * channel. */
+static size_t refused_time(const classify_run *run, size_t i, size_t span)
+{
+    static const char *const whom[] = {"me", "us", "him", "her", "them", "back"};
+    const ctok_buf *tb = run->tb;
+    size_t j = i + span;
+    while (j < tb->n && ctok_word_in(tb, j, whom, sizeof whom / sizeof whom[0]) >= 0)
+        j++;
+    if (j >= tb->n)
+        return 0;
+    const lex_entry *p = run_phrase(run, j);
+    const lex_entry *e = p && p->pref ? p : run->lex[j];
+    if (e && e->pref == LEX_PREF_TIME)
+        return j;
+    /* a time word with a clock after it: not "can't take calls at work" */
+    size_t used = 0;
+    int guessed = 0;
+    return e && e->pref == LEX_PREF_TIME_WORD && parse_clock(tb, j + 1, &used, &guessed) >= 0 ? j
+                                                                                           : 0;
+}
+
+/* The contact time said after a refusal: "before" turns to "after" and
+ * back, anything else is "not" it ("don't call in the mornings": "not
+ * morning"). */
+static const char *refused_time_word(const char *v, char *buf, size_t size)
+{
+    if (strcmp(v, "before") == 0)
+        return "after";
+    if (strcmp(v, "after") == 0)
+        return "before";
+    snprintf(buf, size, "not %s", v);
+    return buf;
+}
+
 static void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -1907,6 +1944,8 @@ static void classify_prefs_stage(classify_run *run)
     int contact_sentence = 0;
     written_count written = {{NULL}, {0}, 0};
     size_t next = 0;
+    size_t refused_at = 0; /* a time turned down starts here (refused_time) */
+    char refused[CLASSIFY_LABEL_MAX];
     for (size_t hk = run_first_hit(run, LEX_H_PREF); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_PREF)) {
         size_t i = run->lexhit[hk];
@@ -1929,6 +1968,15 @@ static void classify_prefs_stage(classify_run *run)
             }
             break;
         case LEX_PREF_AVOID:
+            refused_at = refused_time(run, i, span);
+            if (refused_at) {
+                /* the time is read next, turned round */
+                classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, "refused_time", i,
+                                      refused_at, 0.0f);
+                contact_sentence = 1;
+                sent_of = ctok_sentence_start(tb, i);
+                break;
+            }
             set_pref(r->preferences.avoid_channel, v);
             rule = "avoid_channel";
             break;
@@ -1943,6 +1991,8 @@ static void classify_prefs_stage(classify_run *run)
             rule = "pace";
             break;
         case LEX_PREF_TIME:
+            if (i == refused_at)
+                v = refused_time_word(v, refused, sizeof refused);
             if (in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 set_contact_time(r->preferences.contact_time, v);
                 rule = "contact_time";
@@ -1965,9 +2015,11 @@ static void classify_prefs_stage(classify_run *run)
                                : strcmp(v, "from") == 0  ? "to"
                                                          : NULL;
             const int until = mins >= 0 && join ? range_end(tb, i + span + used, &used2) : -1;
+            if (i == refused_at)
+                v = refused_time_word(v, refused, sizeof refused);
             if (mins >= 0 && until != -2 &&
                 in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
-                char buf[CLASSIFY_LABEL_MAX];
+                char buf[CLASSIFY_LABEL_MAX + 32];
                 if (until >= 0) {
                     const int start = range_start(mins, guessed, until);
                     snprintf(buf, sizeof buf, "%s %02d:%02d %s %02d:%02d", v, start / 60,

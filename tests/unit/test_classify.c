@@ -1280,6 +1280,25 @@ static void test_preferences(void **state)
     assert_string_equal(
         run("I can't take phone calls at work, my router is dead").preferences.avoid_channel,
         "voice");
+    /* a refusal followed by a time refuses the time, not the channel */
+    r = run("please don't ring me after 8pm, I have kids asleep");
+    assert_string_equal(r.preferences.avoid_channel, "");
+    assert_string_equal(r.preferences.contact_time, "before 20:00");
+    r = run("I work nights so please don't call before noon");
+    assert_string_equal(r.preferences.avoid_channel, "");
+    assert_string_equal(r.preferences.contact_time, "not morning");
+    assert_string_equal(run("Don't call me between 9 and 5, I'm at work").preferences.contact_time,
+                        "not between 09:00 and 17:00");
+    r = run("don't call, email me instead");
+    assert_string_equal(r.preferences.avoid_channel, "voice");
+    assert_string_equal(r.preferences.channel, "email");
+    /* a time said after a contact in the third person, a weekend in days */
+    assert_string_equal(
+        run("If someone rings me back, make it after 5pm please, I'm at work until then.")
+            .preferences.contact_time,
+        "after 17:00");
+    assert_string_equal(run("Please only contact me on a Saturday or Sunday.").preferences.contact_time,
+                        "weekend");
     /* a battery or a rate after "at" is no time to call */
     assert_string_equal(run("call me, my phone is at 5%").preferences.contact_time, "");
     assert_string_equal(run("call me, battery at 10 percent").preferences.contact_time, "");
