@@ -333,13 +333,38 @@ static attune_err parse_record(const config *cfg, const rd_kafka_message_t *m, i
     return ATTUNE_OK;
 }
 
+/* A record whose Kafka key is not its customer_id (produced to the topic by
+ * hand or by another tool) is enriched and re-keyed by customer_id
+ * downstream, but its customer's events may have been in two partitions
+ * and so out of order: it is counted, and logged at most once a minute. */
+static void check_key(const item *it, metric *rekeyed)
+{
+    static int64_t logged_ms;
+    const rd_kafka_message_t *m = it->msg;
+    const size_t n = strlen(it->customer_id);
+    if (m->key && m->key_len == n && memcmp(m->key, it->customer_id, n) == 0)
+        return;
+    metric_inc(rekeyed);
+    const int64_t now = ts_now_ms();
+    if (logged_ms && now - logged_ms < 60000)
+        return;
+    logged_ms = now;
+    log_warn("a record in %s [%d] at offset %lld has a Kafka key other than its customer_id: "
+             "its customer's events may be out of order; produce interactions keyed by "
+             "customer_id (attune_enrich_rekeyed_total counts them)",
+             rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
+}
+
 attune_err enrich_batch(void *ud, stage_io *io, rd_kafka_message_t *const *msgs, size_t n)
 {
     enrich *e = ud;
-    static metric *unavailable;
+    static metric *unavailable, *rekeyed;
     if (!unavailable)
         unavailable = metrics_counter("attune_enrich_context_unavailable_total",
                                       "events enriched without Redis context", NULL);
+    if (!rekeyed)
+        rekeyed = metrics_counter("attune_enrich_rekeyed_total",
+                                  "records whose Kafka key was not their customer_id", NULL);
     item *items = calloc(n, sizeof *items);
     if (!items)
         return ATTUNE_ERR_NOMEM;
@@ -352,6 +377,7 @@ attune_err enrich_batch(void *ud, stage_io *io, rd_kafka_message_t *const *msgs,
             err = stage_reject(io, msgs[i], reason);
             continue;
         }
+        check_key(&it, rekeyed);
         items[valid++] = it;
     }
     if (!err)

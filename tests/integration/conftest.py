@@ -129,10 +129,11 @@ class Records:
         self.consumer.close()
 
 
-def metric(svc, name, labels):
+def metric(svc, name, labels=None):
     """The value of one sample of svc's /metrics, 0 when absent."""
     text = requests.get(svc.url + "/metrics", timeout=5).text
-    m = re.search(r"^" + re.escape(f"{name}{{{labels}}}") + r" (\S+)$", text, re.M)
+    sample = name if labels is None else f"{name}{{{labels}}}"
+    m = re.search(r"^" + re.escape(sample) + r" (\S+)$", text, re.M)
     return float(m.group(1)) if m else 0.0
 
 

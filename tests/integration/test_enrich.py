@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from conftest import (TOPICS, Records, Service, admin, cloudevent, event_value, for_customers,
-                      interaction, new_id, post)
+                      interaction, metric, new_id, post)
 
 
 def load_profile(base_env, customer, profile, preferences=None):
@@ -115,6 +115,21 @@ def test_malformed_record_goes_to_deadletter_and_flow_continues(stack, ingest, e
     assert any("malformed JSON" in r for r in reasons), reasons
     assert any("/id" in r for r in reasons), reasons
     assert len(enriched.collect(for_customers([good]), 1)) == 1
+
+
+def test_record_keyed_other_than_its_customer_is_counted(stack, enrich, enriched):
+    """A record produced to the topic by hand with a key other than its
+    customer_id is enriched and keyed by the customer downstream, and the
+    stage says so (its customer's events may be out of order)."""
+    customer = new_id("cust")
+    before = metric(enrich, "attune_enrich_rekeyed_total")
+    subprocess.run(["kcat", "-b", stack.bootstrap, "-P", "-t", TOPICS["interactions"],
+                    "-k", "not-" + customer],
+                   input=json.dumps(cloudevent(interaction(customer))).encode(), check=True,
+                   timeout=30)
+    assert len(enriched.collect(for_customers([customer]), 1)) == 1
+    assert metric(enrich, "attune_enrich_rekeyed_total") == before + 1
+    assert "has a Kafka key other than its customer_id" in enrich.log_path.read_text()
 
 
 def test_redis_outage_marks_context_unavailable_then_recovers(stack, base_env, ingest, enrich,
