@@ -34,6 +34,16 @@ static attune_err check_attributes(const cJSON *ce, const char *ptr_prefix, prob
                               EVENT_MAX_ATTRIBUTE_NAME);
             return ATTUNE_ERR_INVALID;
         }
+        /* CloudEvents 1.0: names are lower-case ASCII letters and digits
+         * (data_base64 is refused before, with its own reason); a consumer's
+         * SDK would refuse "tenant_id" or "Tenant" on the topic */
+        if (strspn(a->string, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(a->string) ||
+            !a->string[0]) {
+            problem_field_set(pf, ptr_prefix, path,
+                              "CloudEvents attribute names are lower-case letters a-z and "
+                              "digits only (e.g. \"tenantid\")");
+            return ATTUNE_ERR_INVALID;
+        }
         attune_err err = problem_check_flat(a, EVENT_MAX_ATTRIBUTE_BYTES, pf, ptr_prefix, path);
         if (err)
             return err;

@@ -70,6 +70,32 @@ static attune_err check_attributes(const cJSON *attrs, const char *prefix, probl
     return ATTUNE_OK;
 }
 
+/* Letters (and digits with digits set) at the start of s. */
+static size_t alnum_run(const char *s, int digits)
+{
+    size_t n = 0;
+    while (((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'z') || (digits && s[n] >= '0' && s[n] <= '9'))
+        n++;
+    return n;
+}
+
+/* The form of a BCP 47 tag (RFC 5646), not its registry: a language of 2
+ * to 8 letters ("x" or "i" for the private and old forms), then subtags of
+ * 1 to 8 letters and digits joined by "-" ("en", "pt-BR", "zh-Hant-TW",
+ * "x-klingon"); not "en_US", "English" with a space, or "". */
+static int language_tag_valid(const char *s)
+{
+    size_t n = alnum_run(s, 0);
+    if (!(n >= 2 && n <= 8) && !(n == 1 && strchr("xXiI", s[0]) && s[1] == '-'))
+        return 0;
+    for (s += n; *s == '-'; s += n) {
+        n = alnum_run(++s, 1);
+        if (n < 1 || n > 8)
+            return 0;
+    }
+    return *s == '\0';
+}
+
 attune_err interaction_validate(const cJSON *data, long max_text_bytes, const char *prefix,
                                 problem_field *pf)
 {
@@ -141,9 +167,11 @@ attune_err interaction_validate_within(const cJSON *data, long max_text_bytes, c
         return bad(pf, prefix, "/queue", "must be a string of at most 128 bytes");
     v = cJSON_GetObjectItemCaseSensitive(data, "language");
     if (v && !cJSON_IsNull(v) &&
-        (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
-         strlen(v->valuestring) > INTERACTION_MAX_LANGUAGE))
-        return bad(pf, prefix, "/language", "must be a BCP 47 language tag such as \"en\"");
+        (!cJSON_IsString(v) || strlen(v->valuestring) > INTERACTION_MAX_LANGUAGE ||
+         !language_tag_valid(v->valuestring)))
+        return bad(pf, prefix, "/language",
+                   "must be a BCP 47 language tag such as \"en\" or \"pt-BR\" (subtags "
+                   "joined by \"-\", not \"_\")");
     v = cJSON_GetObjectItemCaseSensitive(data, "attributes");
     if (v && !cJSON_IsNull(v))
         return check_attributes(v, prefix, pf);

@@ -1398,12 +1398,13 @@ static int is_punct(const ctok_buf *tb, size_t i, char c)
 
 /* People whose age or home a customer speaks of. */
 static const char *const AGE_PEOPLE[] = {
-    "mum",     "mom",      "mother",      "dad",         "father",      "gran",    "granny",
-    "grandma", "nan",      "nana",        "nanna",       "grandmother", "grandad", "grandpa",
-    "husband", "wife",     "grandfather", "partner",     "aunt",        "uncle",   "neighbour",
-    "neighbor", "man",     "woman",       "lady",        "gentleman",   "parent",  "parents",
-    "customer", "pensioner", "widow",     "widower",     "brother",     "sister",  "friend",
-    "son",     "daughter", "grandparents", "father-in-law", "mother-in-law"};
+    "mum",      "mom",          "mother",        "dad",          "father",      "gran",
+    "granny",   "grandma",      "nan",           "nana",         "nanna",       "grandmother",
+    "grandad",  "grandpa",      "husband",       "wife",         "grandfather", "partner",
+    "aunt",     "uncle",        "neighbour",     "neighbor",     "man",         "woman",
+    "lady",     "gentleman",    "parent",        "parents",      "customer",    "pensioner",
+    "widow",    "widower",      "brother",       "sister",       "friend",      "son",
+    "daughter", "grandparents", "father-in-law", "mother-in-law"};
 
 /* Whether token i, a word in 's ("mum's", "she's"), is one of AGE_PEOPLE,
  * "she" or "he" with it. */
@@ -1429,13 +1430,13 @@ static int person_is(const ctok_buf *tb, size_t i)
  * *end: where the saying starts, the token after the age. */
 static int elderly_age(const ctok_buf *tb, size_t i, size_t *start, size_t *end)
 {
-    static const char *const say[] = {"i'm",  "im",    "she's", "he's",   "aged",
-                                      "age",  "turned", "turns", "turning"};
+    static const char *const say[] = {"i'm", "im",     "she's", "he's",   "aged",
+                                      "age", "turned", "turns", "turning"};
     static const char *const be[] = {"is", "am", "was"};
     static const char *const who[] = {"i", "she", "he"};
     static const char *const years[] = {"year", "years", "yr", "yrs"};
-    static const char *const then[] = {"and", "now",  "this",  "next", "in",    "on",
-                                       "but", "so",   "with",  "who",  "today", "last",
+    static const char *const then[] = {"and", "now",    "this",  "next", "in",    "on",
+                                       "but", "so",     "with",  "who",  "today", "last",
                                        "yo",  "living", "lives", "soon", "years", "yrs"};
     const int v = small_number(tb, i);
     if (v < 75 || v > 115)
@@ -1468,8 +1469,7 @@ static int elderly_age(const ctok_buf *tb, size_t i, size_t *start, size_t *end)
     else if (ctok_word_in(tb, b, say, sizeof say / sizeof say[0]) < 0 && !person_is(tb, b))
         return 0;
     /* what follows must not make the number a quantity */
-    return years_old || j >= tb->n ||
-           (tb->tok[j].kind == CTOK_PUNCT && tb->tok[j].punct != '%') ||
+    return years_old || j >= tb->n || (tb->tok[j].kind == CTOK_PUNCT && tb->tok[j].punct != '%') ||
            ctok_word_in(tb, j, then, sizeof then / sizeof then[0]) >= 0;
 }
 
@@ -1482,11 +1482,11 @@ static int elderly_age(const ctok_buf *tb, size_t i, size_t *start, size_t *end)
  * token after the unit. */
 static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
 {
-    static const char *const units[] = {"degrees", "degree", "deg", "c",
-                                         "celsius", "f",      "fahrenheit"};
-    static const char *const home[] = {"house",     "home",    "flat",    "room",   "bedroom",
-                                       "inside",    "indoors", "lounge",  "kitchen",
-                                       "apartment", "bungalow", "thermostat", "here"};
+    static const char *const units[] = {"degrees", "degree", "deg",       "c",
+                                        "celsius", "f",      "fahrenheit"};
+    static const char *const home[] = {"house",    "home",       "flat",   "room",    "bedroom",
+                                       "inside",   "indoors",    "lounge", "kitchen", "apartment",
+                                       "bungalow", "thermostat", "here"};
     int v = small_number(tb, i);
     if (v < 0)
         return 0;
@@ -1915,7 +1915,7 @@ static size_t refused_time(const classify_run *run, size_t i, size_t span)
     size_t used = 0;
     int guessed = 0;
     return e && e->pref == LEX_PREF_TIME_WORD && parse_clock(tb, j + 1, &used, &guessed) >= 0 ? j
-                                                                                           : 0;
+                                                                                              : 0;
 }
 
 /* The contact time said after a refusal: "before" turns to "after" and
@@ -1971,8 +1971,8 @@ static void classify_prefs_stage(classify_run *run)
             refused_at = refused_time(run, i, span);
             if (refused_at) {
                 /* the time is read next, turned round */
-                classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, "refused_time", i,
-                                      refused_at, 0.0f);
+                classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, "refused_time", i, refused_at,
+                                      0.0f);
                 contact_sentence = 1;
                 sent_of = ctok_sentence_start(tb, i);
                 break;

@@ -312,6 +312,14 @@ def _data_cases():
         ("queue 129 chars", setter("queue", "q" * 129)),
         ("language empty", setter("language", "")),
         ("language 36 chars", setter("language", "l" * 36)),
+        ("language pt-BR", setter("language", "pt-BR")),
+        ("language zh-Hant-TW", setter("language", "zh-Hant-TW")),
+        ("language x-klingon", setter("language", "x-klingon")),
+        ("language en_US", setter("language", "en_US")),
+        ("language English please", setter("language", "English please")),
+        ("language trailing dash", setter("language", "en-")),
+        ("language one letter", setter("language", "e")),
+        ("language digits first", setter("language", "12")),
         ("attributes null", setter("attributes", None)),
         ("attributes nested object", setter("attributes", {"a": {"b": 1}})),
         ("attributes array value", setter("attributes", {"a": [1]})),
@@ -355,6 +363,10 @@ def _envelope_cases():
         ("traceparent good",
          setter("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")),
         ("extension attribute", setter("tenant", "eu-1")),
+        ("extension attribute with digits", setter("tenant2", "eu-1")),
+        ("extension attribute upper case", setter("Tenant", "eu-1")),
+        ("extension attribute underscore", setter("tenant_id", "eu-1")),
+        ("extension attribute dash", setter("tenant-id", "eu-1")),
     ]
 
 

@@ -1164,13 +1164,14 @@ static void test_urgency(void **state)
     r0 = run("It's 4 degrees in her room");
     assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_HIGH);
     assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "danger"), "4 degrees");
-    assert_int_equal(run("it is 40 degrees in the flat and the aircon is dead, my nan is 91")
-                         .urgency.level,
-                     CLASSIFY_URGENCY_CRITICAL);
+    assert_int_equal(
+        run("it is 40 degrees in the flat and the aircon is dead, my nan is 91").urgency.level,
+        CLASSIFY_URGENCY_CRITICAL);
     assert_int_equal(run("thermostat says 45F... I mean 45 °F in the house").urgency.level,
                      CLASSIFY_URGENCY_HIGH);
     static const char *const harmless_temperature[] = {
-        "-2 degrees outside and my heating works fine, thanks", "the oven won't go past 180 degrees",
+        "-2 degrees outside and my heating works fine, thanks",
+        "the oven won't go past 180 degrees",
         "It's 21 degrees in the lounge, the thermostat is fine", "set the house to 19 degrees"};
     for (size_t k = 0; k < sizeof harmless_temperature / sizeof harmless_temperature[0]; k++) {
         r0 = run(harmless_temperature[k]);
@@ -1297,8 +1298,8 @@ static void test_preferences(void **state)
         run("If someone rings me back, make it after 5pm please, I'm at work until then.")
             .preferences.contact_time,
         "after 17:00");
-    assert_string_equal(run("Please only contact me on a Saturday or Sunday.").preferences.contact_time,
-                        "weekend");
+    assert_string_equal(
+        run("Please only contact me on a Saturday or Sunday.").preferences.contact_time, "weekend");
     /* a battery or a rate after "at" is no time to call */
     assert_string_equal(run("call me, my phone is at 5%").preferences.contact_time, "");
     assert_string_equal(run("call me, battery at 10 percent").preferences.contact_time, "");
