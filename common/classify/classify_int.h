@@ -53,6 +53,7 @@ typedef struct {
     int all_caps_text; /* every word is in capitals: caps carry no emphasis */
     int title_text;    /* most words are Capitalised (a headline): no names to tell */
     unsigned n_words;
+    unsigned n_nums;           /* tokens of kind CTOK_NUM (a stage reads numbers only then) */
     unsigned n_caps, n_titles; /* words flagged CTOK_F_ALLCAPS, CTOK_F_TITLE */
     ctok tok[CLASSIFY_MAX_TOKENS];
     char norm[CLASSIFY_MAX_TEXT * 2 + CTOK_MAX_LEN * 2];

@@ -1601,7 +1601,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         next = i + span;
     }
     /* numbers: an old age of a person, a harmful temperature at home */
-    for (size_t i = 0; i < tb->n; i++) {
+    for (size_t i = 0; tb->n_nums > 0 && i < tb->n; i++) {
         size_t start, end;
         if (tb->tok[i].kind != CTOK_NUM)
             continue;

@@ -215,6 +215,7 @@ static void finish_token(ctok_buf *tb, ctok *t, size_t src_end)
     }
     if (t->kind == CTOK_WORD || t->kind == CTOK_NUM)
         tb->n_words++;
+    tb->n_nums += t->kind == CTOK_NUM;
     tb->n_caps += (t->flags & CTOK_F_ALLCAPS) != 0;
     tb->n_titles += (t->flags & CTOK_F_TITLE) != 0;
     tb->n++;
@@ -323,7 +324,7 @@ static inline unsigned byte_sum(uint64_t v)
  * back to the buffer before any other path runs. */
 typedef struct {
     size_t n, used;
-    unsigned words, caps, titles;
+    unsigned words, nums, caps, titles;
     int truncated;
     /* fast_word runs while used is below fast_room, which leaves room
      * for the whole chunks it stores and for a token (see fast_room_renew);
@@ -336,6 +337,7 @@ static inline void state_load(tok_state *st, const ctok_buf *tb)
     st->n = tb->n;
     st->used = tb->norm_used;
     st->words = tb->n_words;
+    st->nums = tb->n_nums;
     st->caps = tb->n_caps;
     st->titles = tb->n_titles;
     st->truncated = tb->truncated;
@@ -346,6 +348,7 @@ static inline void state_store(const tok_state *st, ctok_buf *tb)
     tb->n = st->n;
     tb->norm_used = st->used;
     tb->n_words = st->words;
+    tb->n_nums = st->nums;
     tb->n_caps = st->caps;
     tb->n_titles = st->titles;
     tb->truncated = st->truncated;
@@ -420,6 +423,7 @@ static inline void emit_word(ctok_buf *tb, tok_state *st, uint64_t h, size_t o, 
     ctok_put(&tb->tok[st->n++], h, st->used, o, pos, end - pos, kind | flags << 8);
     st->used += o;
     st->words++;
+    st->nums += kind == CTOK_NUM;
 }
 
 /* The flags read_word gives a word: in capitals with two capitals or more
@@ -982,6 +986,7 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
     tb->norm_used = 0;
     tb->truncated = 0;
     tb->n_words = 0;
+    tb->n_nums = 0;
     tb->n_caps = tb->n_titles = 0;
     tb->all_caps_text = 0;
     tb->title_text = 0;

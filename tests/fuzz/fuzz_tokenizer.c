@@ -24,8 +24,13 @@ static void check_fast_path(const char *text, size_t size)
     ctok_run_opts(text, size, &tb_slow, 0);
     if (tb_slow.n != tb.n || tb_slow.norm_used != tb.norm_used ||
         memcmp(tb_slow.norm, tb.norm, tb.norm_used) != 0 || tb_slow.truncated != tb.truncated ||
-        tb_slow.n_words != tb.n_words || tb_slow.all_caps_text != tb.all_caps_text ||
-        tb_slow.title_text != tb.title_text)
+        tb_slow.n_words != tb.n_words || tb_slow.n_nums != tb.n_nums ||
+        tb_slow.all_caps_text != tb.all_caps_text || tb_slow.title_text != tb.title_text)
+        abort();
+    unsigned nums = 0;
+    for (size_t i = 0; i < tb.n; i++)
+        nums += tb.tok[i].kind == CTOK_NUM;
+    if (nums != tb.n_nums)
         abort();
     for (size_t i = 0; i < tb.n; i++)
         if (memcmp(&tb_slow.tok[i], &tb.tok[i], sizeof tb.tok[i]) != 0)

@@ -232,6 +232,11 @@ static void check_fast_path(const char *text, size_t len)
     assert_int_equal(tb.norm_used, tb_slow.norm_used);
     assert_memory_equal(tb.norm, tb_slow.norm, tb.norm_used);
     assert_int_equal(tb.n_words, tb_slow.n_words);
+    assert_int_equal(tb.n_nums, tb_slow.n_nums);
+    unsigned nums = 0;
+    for (size_t i = 0; i < tb.n; i++)
+        nums += tb.tok[i].kind == CTOK_NUM;
+    assert_int_equal(tb.n_nums, nums);
     assert_int_equal(tb.all_caps_text, tb_slow.all_caps_text);
     assert_int_equal(tb.title_text, tb_slow.title_text);
     assert_int_equal(tb.truncated, tb_slow.truncated);
