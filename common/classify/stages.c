@@ -1393,7 +1393,7 @@ static int small_number(const ctok_buf *tb, size_t i)
 
 static int is_punct(const ctok_buf *tb, size_t i, char c)
 {
-    return i < tb->n && tb->tok[i].kind == CTOK_PUNCT && tb->tok[i].punct == c;
+    return i < tb->n && tb->tok[i].kind == CTOK_PUNCT && tb->tok[i].punct == (unsigned char)c;
 }
 
 /* People whose age or home a customer speaks of. */
