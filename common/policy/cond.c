@@ -99,6 +99,7 @@ static const path_spec PATHS[] = {
     {"context.csat.ewma", T_NUM, NULL},
     {"context.csat.last", T_NUM, NULL},
     {"signals.repeat_same_intent", T_NUM, NULL},
+    {"signals.recent_vulnerable", T_NUM, NULL},
     {"context.profile.tier", T_STR, NULL},
     {"context.profile.value", T_NUM, NULL},
     {"context.profile.segment", T_STR, NULL},

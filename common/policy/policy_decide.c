@@ -376,22 +376,24 @@ static void guard_sales(const policy *p, treatment *t, const cJSON *data, int *d
     *distressed = sent < p->distress_sentiment_below || anger > p->distress_anger_above ||
                   fear > p->distress_fear_above;
     int vulnerable = true_at(data, "context.profile.vulnerable");
-    int vulnerable_text = true_at(data, "situation.urgency.vulnerable");
+    int vulnerable_text = true_at(data, "situation.urgency.vulnerable") ||
+                          num_at(data, "signals.recent_vulnerable", 0) > 0;
     const char *level = str_at(data, "situation.urgency.level");
     int danger = level && strcmp(level, "critical") == 0;
     int consent = true_at(data, "context.profile.marketing_consent");
     reason *r = NULL;
-    /* nor a retention pitch to someone in danger or who names a
-     * vulnerability: a bereaved customer closing a late husband's account
-     * is let go with care, not offered a discount to stay */
+    /* nor a retention pitch to someone in danger or vulnerable: a bereaved
+     * customer closing a late husband's account is let go with care, not
+     * offered a discount to stay */
     const unsigned retention = 1u << POLICY_OFFER_RETENTION;
-    if ((t->offer_types & retention) && (vulnerable_text || danger)) {
+    if ((t->offer_types & retention) && (vulnerable || vulnerable_text || danger)) {
         t->offer_types &= ~retention;
         if ((r = add_reason(t, RF_OFFER, 1, "NO_RETENTION_VULNERABLE")))
             snprintf(r->text, sizeof r->text,
-                     "no retention offer to a customer in danger or who names a vulnerability "
-                     "(signals: %s)",
-                     danger ? "situation.urgency.level" : "situation.urgency.vulnerable");
+                     "no retention offer to a vulnerable customer or one in danger (signals: %s)",
+                     danger       ? "situation.urgency.level"
+                     : vulnerable ? "context.profile.vulnerable"
+                                  : "situation.urgency.vulnerable, signals.recent_vulnerable");
     }
     if (!(t->offer_types & POLICY_SALES_TYPES))
         return;
@@ -408,7 +410,7 @@ static void guard_sales(const policy *p, treatment *t, const cJSON *data, int *d
             snprintf(r->text, sizeof r->text,
                      "no sales offer to a vulnerable customer or one in danger (signals: %s)",
                      vulnerable        ? "context.profile.vulnerable"
-                     : vulnerable_text ? "situation.urgency.vulnerable"
+                     : vulnerable_text ? "situation.urgency.vulnerable, signals.recent_vulnerable"
                                        : "situation.urgency.level");
     } else if (!consent) {
         if ((r = add_reason(t, RF_OFFER, 1, "NO_SALES_NO_CONSENT")))
@@ -617,7 +619,9 @@ static void put_situation(jb *b, cJSON *o, const cJSON *data, int distressed)
     put_num(b, s, "effort", round4(num_at(data, "situation.urgency.effort", 0)));
     put_str(b, s, "threat", str_at(data, "situation.threat.level"));
     put_bool(b, s, "distressed", distressed);
-    put_bool(b, s, "vulnerable", true_at(data, "situation.urgency.vulnerable"));
+    put_bool(b, s, "vulnerable",
+             true_at(data, "situation.urgency.vulnerable") ||
+                 num_at(data, "signals.recent_vulnerable", 0) > 0);
 }
 
 static void put_context(jb *b, cJSON *o, const cJSON *data)
@@ -766,9 +770,9 @@ static void put_trend(jb *b, cJSON *o, const cJSON *data)
     int n = 0;
     for (const cJSON *r = recent && cJSON_IsArray(recent) ? recent->child : NULL;
          r && n < MAX_TREND; r = r->next) {
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(r, "sentiment");
-        if (cJSON_IsObject(s))
-            s = cJSON_GetObjectItemCaseSensitive(s, "score");
+        /* decide remembers each contact with its score as sentiment_score
+         * (sentiment is its label) */
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(r, "sentiment_score");
         if (!s)
             s = policy_path_get(r, "situation.sentiment.score", 0);
         if (!cJSON_IsNumber(s) || !isfinite(s->valuedouble))
@@ -1046,6 +1050,29 @@ static int repeat_same_intent(const cJSON *data)
     return n;
 }
 
+/* How many of the customer's recent contacts in the 90 days before this one
+ * (or earlier events of this one) named a vulnerability: a bereavement or an
+ * illness said once is known at the next contact
+ * (signals.recent_vulnerable). */
+static int recent_vulnerable(const cJSON *data)
+{
+    const cJSON *recent = policy_path_get(data, "context.recent", 0);
+    const char *now_text = str_at(data, "occurred_at");
+    int64_t now = 0, then = 0;
+    if (!cJSON_IsArray(recent) || !now_text || ts_parse_rfc3339(now_text, &now) != 0)
+        return 0;
+    int n = 0;
+    for (const cJSON *r = recent->child; r; r = r->next) {
+        const char *rt = json_str(r, "occurred_at");
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "vulnerable")) || !rt ||
+            ts_parse_rfc3339(rt, &then) != 0)
+            continue;
+        if (then <= now && now - then <= 90LL * 86400 * 1000)
+            n++;
+    }
+    return n;
+}
+
 attune_err policy_decide(const policy *p, const cJSON *data, const policy_env *env,
                          cJSON **routing_data, cJSON **crm_data, char *errstr, size_t errstr_size)
 {
@@ -1064,7 +1091,8 @@ attune_err policy_decide(const policy *p, const cJSON *data, const policy_env *e
             ok = cJSON_AddItemReferenceToObject(view, m->string, (cJSON *)m);
     if (ok)
         ok = cJSON_AddNumberToObject(signals, "repeat_same_intent", repeat_same_intent(data)) !=
-             NULL;
+                 NULL &&
+             cJSON_AddNumberToObject(signals, "recent_vulnerable", recent_vulnerable(data)) != NULL;
     if (!ok) {
         cJSON_Delete(view);
         return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");

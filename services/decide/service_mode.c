@@ -89,6 +89,12 @@ static char *compact_record(const cJSON *data, const cJSON *routing)
         cJSON_GetObjectItemCaseSensitive(sit, "sentiment"), "score");
     if (cJSON_IsNumber(score))
         cJSON_AddNumberToObject(r, "sentiment_score", score->valuedouble);
+    /* a vulnerability named once is remembered for the next contacts
+     * (signals.recent_vulnerable): "I want to cancel my TV package" a few
+     * days after "I've been diagnosed with cancer" is not a retention case */
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(sit, "urgency"), "vulnerable")))
+        cJSON_AddTrueToObject(r, "vulnerable");
     const char *decision = json_str(routing, "decision_id");
     if (decision)
         cJSON_AddStringToObject(r, "decision_id", decision);

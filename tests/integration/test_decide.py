@@ -155,6 +155,34 @@ def test_decisions_are_remembered_for_the_next_contact(stack, ingest, pipeline, 
     assert rec["interaction_id"] == first["data"]["interaction_id"]
     assert "text" not in rec and "parcel" not in json.dumps(rec)
     assert ctx["preferences"].get("channel") == "email"
+    # the CRM decision of the second contact compares its sentiment with
+    # the first's, as remembered
+    crm = [event_value(m)["data"] for m in decisions_for(stack, [customer], 2, topic="crm")]
+    trend = next(d for d in crm
+                 if d["interaction_id"] == second["data"]["interaction_id"])["sentiment_trend"]
+    assert trend["previous"] == [round(rec["sentiment_score"], 4)], trend
+    assert trend["direction"] in ("improving", "stable", "worsening")
+
+
+def test_a_vulnerability_is_remembered_for_the_next_contact(stack, base_env, ingest, pipeline):
+    """Named in one contact, a bereavement is known at the next: a
+    cancellation then gets care, not the retention queue and a discount."""
+    customer = new_id("cust")
+    load(base_env, customer, {"tier": "standard", "segment": "leisure", "payer": "self",
+                              "marketing_consent": "true"})
+    first = cloudevent(interaction(customer, text="My wife died last week, I'm struggling a bit."))
+    assert post(ingest, first).status_code == 202
+    assert len(decisions_for(stack, [customer], 1)) == 1
+    time.sleep(0.5)
+    second = cloudevent(interaction(customer, text="I'd like to cancel the landline please."))
+    assert post(ingest, second).status_code == 202
+    got = [event_value(m)["data"] for m in decisions_for(stack, [customer], 2)]
+    d = next(x for x in got if x["interaction_id"] == second["data"]["interaction_id"])
+    assert d["situation"]["intent"] == "cancel", d["situation"]
+    assert d["situation"]["vulnerable"] is True
+    assert d["routing"]["queue"] != "retention"
+    assert d["guidance"]["offer"]["type"] == "none"
+    assert "VULNERABLE_SUPPORT" in {r["code"] for r in d["reasons"]}
 
 
 def test_policy_reload_changes_decisions_without_loss(stack, ingest, pipeline, policy_file):

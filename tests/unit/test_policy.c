@@ -57,8 +57,9 @@ static cJSON *make_data(const sit *s)
              "\"kind\":\"message\",\"text\":\"SECRET CUSTOMER TEXT\",\"wait_seconds\":%g,"
              "\"context\":{\"status\":\"ok\",\"profile\":{\"tier\":\"%s\",\"value\":%g,"
              "\"segment\":\"%s\",\"payer\":\"%s\",\"marketing_consent\":%s,\"vulnerable\":%s},"
-             "\"preferences\":{%s%s%s},\"recent\":[{\"sentiment\":-0.5},{\"sentiment\":{\"score\":"
-             "-0.3}}],\"contacts_24h\":%d,\"contacts_7d\":%d},"
+             "\"preferences\":{%s%s%s},\"recent\":[{\"sentiment\":\"negative\","
+             "\"sentiment_score\":-0.5},{\"sentiment\":\"negative\",\"sentiment_score\":-0.3}],"
+             "\"contacts_24h\":%d,\"contacts_7d\":%d},"
              "\"situation\":{\"sentiment\":{\"score\":%g,\"label\":\"%s\",\"confidence\":0.9},"
              "\"emotion\":{\"scores\":{\"anger\":%g,\"fear\":%g,\"sadness\":0,\"confusion\":0,"
              "\"joy\":0,\"neutral\":%g},\"label\":\"neutral\",\"confidence\":0.5},"
@@ -483,8 +484,10 @@ static void test_guard_no_sales(void **state)
     cases[3].s.consent = 0, cases[3].code = "NO_SALES_NO_CONSENT";
     for (int i = 0; i < 4; i++) {
         decide(p, &cases[i].s, &rt, &crm);
-        /* The retention offer survives; no sale. */
-        assert_string_equal(sat(rt, "guidance.offer.type"), "retention");
+        /* The retention offer survives, but for a vulnerable customer, who
+         * is let go with care; no sale. */
+        assert_string_equal(sat(rt, "guidance.offer.type"), i == 2 ? "none" : "retention");
+        assert_int_equal(has_reason(rt, "NO_RETENTION_VULNERABLE", "guidance.offer"), i == 2);
         assert_true(has_reason(rt, cases[i].code, "guidance.offer"));
         cJSON_Delete(rt);
         cJSON_Delete(crm);
@@ -1147,6 +1150,61 @@ static void test_repeat_same_intent_signal(void **state)
     policy_free(p);
 }
 
+/* A vulnerability named in a contact of the last 90 days
+ * (signals.recent_vulnerable) or flagged in the profile: care and no
+ * retention pitch when the customer cancels, where a leisure customer who
+ * pays for themselves is otherwise offered one. */
+static void test_vulnerability_remembered(void **state)
+{
+    (void)state;
+    policy *p = load_default();
+    static const struct {
+        const char *recent;
+        const char *profile_vulnerable;
+        int vulnerable;
+    } cases[] = {
+        {"", "false", 0},
+        {"{\"interaction_id\":\"i-0\",\"intent\":\"other\",\"vulnerable\":true,"
+         "\"occurred_at\":\"2026-11-19T10:00:00Z\"}",
+         "false", 1},
+        {"{\"interaction_id\":\"i-0\",\"intent\":\"other\",\"vulnerable\":true,"
+         "\"occurred_at\":\"2026-07-01T10:00:00Z\"}",
+         "false", 0}, /* over 90 days ago */
+        {"", "true", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[2048];
+        snprintf(buf, sizeof buf,
+                 "{\"interaction_id\":\"i-1\",\"customer_id\":\"c-1\",\"channel\":\"chat\","
+                 "\"kind\":\"message\",\"occurred_at\":\"2026-11-22T10:00:00Z\","
+                 "\"context\":{\"status\":\"ok\",\"profile\":{\"tier\":\"standard\","
+                 "\"segment\":\"leisure\",\"payer\":\"self\",\"vulnerable\":%s,"
+                 "\"marketing_consent\":true},"
+                 "\"preferences\":{},\"recent\":[%s],\"contacts_24h\":1,\"contacts_7d\":1},"
+                 "\"situation\":{\"sentiment\":{\"score\":0,\"label\":\"neutral\"},"
+                 "\"emotion\":{\"scores\":{\"anger\":0,\"fear\":0},\"label\":\"neutral\"},"
+                 "\"intent\":{\"label\":\"cancel\",\"confidence\":0.9},"
+                 "\"urgency\":{\"score\":0.2,\"level\":\"normal\",\"effort\":0},"
+                 "\"threat\":{\"level\":\"none\"},\"preferences\":{},\"evidence\":[]}}",
+                 cases[i].profile_vulnerable, cases[i].recent);
+        cJSON *d = parse(buf);
+        cJSON *rt = NULL, *crm = NULL;
+        char err[256];
+        assert_int_equal(policy_decide(p, d, NULL, &rt, &crm, err, sizeof err), ATTUNE_OK);
+        const int v = cases[i].vulnerable;
+        assert_int_equal(has_reason(rt, "VULNERABLE_SUPPORT", "routing.agent_tier"), v);
+        assert_int_equal(strcmp(sat(rt, "routing.queue"), "retention") == 0, !v);
+        assert_int_equal(strcmp(sat(rt, "guidance.offer.type"), "retention") == 0, !v);
+        /* the decision says so when a contact named it */
+        if (cases[i].recent[0])
+            assert_int_equal(cJSON_IsTrue(at(rt, "situation.vulnerable")), v);
+        cJSON_Delete(rt);
+        cJSON_Delete(crm);
+        cJSON_Delete(d);
+    }
+    policy_free(p);
+}
+
 /* --- learning section -------------------------------------------------------- */
 
 static int has_error_at(const problem_field *errs, size_t n, const char *pointer, const char *word)
@@ -1249,6 +1307,7 @@ int main(void)
         cmocka_unit_test(test_variants_and_ids),
         cmocka_unit_test(test_default_policy),
         cmocka_unit_test(test_repeat_same_intent_signal),
+        cmocka_unit_test(test_vulnerability_remembered),
         cmocka_unit_test(test_property_guards),
         cmocka_unit_test(test_concurrent_decide),
         cmocka_unit_test(test_learning_section),
