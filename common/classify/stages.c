@@ -1350,16 +1350,18 @@ static int negated_directly(const classify_run *run, size_t i)
     return j > 0;
 }
 
-/* Whether a verb in -ing after an auxiliary comes shortly before token i in
- * its clause: "now" after it is when something happens ("someone is taking
- * money out of my account right now", "the app keeps crashing now"), a
- * reason for haste, not insistence ("Fix it NOW", "do something right
- * now", "send it in writing now"). */
+/* Whether a verb in -ing after an auxiliary, or right after someone (the
+ * auxiliary left out: "somebody using my card right now"), comes shortly
+ * before token i in its clause: "now" after it is when something happens
+ * ("someone is taking money out of my account right now", "the app keeps
+ * crashing now"), a reason for haste, not insistence ("Fix it NOW", "do
+ * something right now", "send it in writing now"). */
 static int happening_before(const ctok_buf *tb, size_t i)
 {
-    static const char *const aux[] = {"is",    "are",  "am",    "was",   "were",
-                                      "i'm",   "it's", "he's",  "she's", "they're",
-                                      "we're", "keep", "keeps", "still", "been"};
+    static const char *const aux[] = {"is",      "are",  "am",       "was",   "were",   "i'm",
+                                      "it's",    "he's", "she's",    "they're", "we're", "keep",
+                                      "keeps",   "still", "been",    "someone", "somebody",
+                                      "sum1",    "someones", "someone's", "somebody's", "they"};
     size_t back = 0;
     for (size_t j = i; j > 0 && back < 6; j--) {
         const size_t k = j - 1; /* the token before j */
@@ -1433,7 +1435,7 @@ static int elderly_age(const ctok_buf *tb, size_t i, size_t *start, size_t *end)
     static const char *const say[] = {"i'm", "im",     "she's", "he's",   "aged",
                                       "age", "turned", "turns", "turning"};
     static const char *const be[] = {"is", "am", "was"};
-    static const char *const who[] = {"i", "she", "he"};
+    static const char *const who[] = {"i", "she", "he", "who"};
     static const char *const years[] = {"year", "years", "yr", "yrs"};
     static const char *const then[] = {"and", "now",    "this",  "next", "in",    "on",
                                        "but", "so",     "with",  "who",  "today", "last",
