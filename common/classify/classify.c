@@ -229,6 +229,51 @@ void classify_evidence_text(const ctok_buf *tb, char *buf, size_t from, size_t t
 /* Looks up every token and the longest phrase at each position (phrases do
  * not overlap and do not cross punctuation), and marks negation scopes.
  * Not inlined: on its own its loop keeps more in registers (measured). */
+/* A hashtag written as one word ("#worstflightever", "#BadCustomerService")
+ * that has no entry of its own is split into two to four known words
+ * (fewest first, each of 2 to 15 bytes), and takes the entry of its part
+ * with the strongest valence, unless a part negates ("#notbad" is left
+ * alone). Only an unknown word right after '#' gets here. */
+static __attribute__((noinline)) uint32_t
+hashtag_entry(const lex_key *keys, size_t mask, const lex_entry *entries, const char *s, size_t n)
+{
+    enum { MAX_LEN = 40, MAX_PARTS = 4, MIN_PART = 2, MAX_PART = 15, NONE = 255 };
+    if (n < 2 * MIN_PART || n > MAX_LEN)
+        return LEX_NO_ENTRY;
+    uint8_t parts[MAX_LEN + 1], from[MAX_LEN + 1];
+    uint32_t idx[MAX_LEN + 1];
+    memset(parts, NONE, sizeof parts);
+    parts[0] = 0;
+    for (size_t j = MIN_PART; j <= n; j++) {
+        for (size_t a = j > MAX_PART ? j - MAX_PART : 0; a + MIN_PART <= j; a++) {
+            if (parts[a] == NONE || parts[a] + 1 > MAX_PARTS || parts[a] + 1 >= parts[j])
+                continue;
+            const lex_key *k = lex_key_in(keys, mask, ctok_hash_bytes(s + a, j - a));
+            if (!k)
+                continue;
+            parts[j] = (uint8_t)(parts[a] + 1);
+            from[j] = (uint8_t)a;
+            idx[j] = k->idx;
+        }
+    }
+    if (parts[n] == NONE || parts[n] < 2)
+        return LEX_NO_ENTRY;
+    uint32_t best = LEX_NO_ENTRY;
+    float strongest = 0;
+    for (size_t j = n; j > 0; j = from[j]) {
+        if (idx[j] == LEX_NO_ENTRY)
+            continue;
+        const lex_entry *e = &entries[idx[j]];
+        if (e->mod == LEX_MOD_NEGATOR)
+            return LEX_NO_ENTRY;
+        if (fabsf(e->valence) > strongest) {
+            strongest = fabsf(e->valence);
+            best = idx[j];
+        }
+    }
+    return best;
+}
+
 static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf *tb,
                                               const lex_table *lex)
 {
@@ -265,6 +310,9 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
                 if (k1)
                     idx = k1->idx;
             }
+            if (idx == LEX_NO_ENTRY && i > 0 && tok[i - 1].kind == CTOK_PUNCT &&
+                tok[i - 1].punct == '#' && t->kind == CTOK_WORD)
+                idx = hashtag_entry(keys, mask, entries, norm + t->norm_off, t->norm_len);
             if (idx != LEX_NO_ENTRY) {
                 e = &entries[idx];
                 has |= e->has;

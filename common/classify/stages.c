@@ -1358,10 +1358,10 @@ static int negated_directly(const classify_run *run, size_t i)
  * something right now", "send it in writing now"). */
 static int happening_before(const ctok_buf *tb, size_t i)
 {
-    static const char *const aux[] = {"is",      "are",  "am",       "was",   "were",   "i'm",
-                                      "it's",    "he's", "she's",    "they're", "we're", "keep",
-                                      "keeps",   "still", "been",    "someone", "somebody",
-                                      "sum1",    "someones", "someone's", "somebody's", "they"};
+    static const char *const aux[] = {
+        "is",       "are",     "am",       "was",       "were",       "i'm",   "it's", "he's",
+        "she's",    "they're", "we're",    "keep",      "keeps",      "still", "been", "someone",
+        "somebody", "sum1",    "someones", "someone's", "somebody's", "they"};
     size_t back = 0;
     for (size_t j = i; j > 0 && back < 6; j--) {
         const size_t k = j - 1; /* the token before j */

@@ -384,6 +384,24 @@ static void test_emphasis(void **state)
     assert_float_equal(score("I HATE MONDAYS"), score("i hate mondays"), 1e-6);
 }
 
+/* A hashtag written as one word is read as its words: its strongest one
+ * counts, unless one of them negates; a hashtag the lexicon has is its own
+ * word, and a word not after '#' is never split. */
+static void test_hashtags(void **state)
+{
+    (void)state;
+    assert_true(score("flight 322 #worstflightever") < -0.3f);
+    assert_true(score("#BadCustomerService again") < -0.3f);
+    assert_true(score("home early #bestdayever") > 0.3f);
+    assert_float_equal(score("#notbad"), 0.0f, 1e-6);
+    assert_float_equal(score("worstflightever"), 0.0f, 1e-6);
+    assert_true(score("delayed again #fail") < score("delayed again"));
+    /* too long to split, or made of no known words: nothing */
+    assert_float_equal(score("#qwzxvplkjh"), 0.0f, 1e-6);
+    assert_float_equal(
+        score("#aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 0.0f, 1e-6);
+}
+
 static void test_idioms(void **state)
 {
     (void)state;
@@ -2638,6 +2656,7 @@ int main(void)
         cmocka_unit_test(test_intensifiers_and_dampeners),
         cmocka_unit_test(test_contrast),
         cmocka_unit_test(test_emphasis),
+        cmocka_unit_test(test_hashtags),
         cmocka_unit_test(test_idioms),
         cmocka_unit_test(test_sarcasm),
         cmocka_unit_test(test_laughter),
