@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "classify/classify_int.h"
 #include "files.h"
@@ -288,6 +289,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     unsigned has = 0;
     /* '!' in the low half, '?' in the high half: one register less */
     uint64_t marks = 0;
+    size_t hashtag_at = SIZE_MAX;         /* the token right after a '#' */
     uint16_t neg[CLASSIFY_MAX_TOKENS];    /* negators, phrases not yet known */
     uint16_t starts[CLASSIFY_MAX_TOKENS]; /* items of lexhit a phrase may begin at */
     for (size_t i = 0; i < n; i++) {
@@ -296,6 +298,8 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         int32_t row = -1;
         if (t->kind == CTOK_PUNCT) {
             marks += t->n_excl | (uint64_t)t->n_quest << 32;
+            if (t->punct == '#')
+                hashtag_at = i + 1;
         } else {
             /* one probe gives the word's entry and its intent row; an
              * elongated word ("sooo") is looked up squeezed to one as well */
@@ -310,8 +314,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
                 if (k1)
                     idx = k1->idx;
             }
-            if (idx == LEX_NO_ENTRY && i > 0 && tok[i - 1].kind == CTOK_PUNCT &&
-                tok[i - 1].punct == '#' && t->kind == CTOK_WORD)
+            if (i == hashtag_at && idx == LEX_NO_ENTRY && t->kind == CTOK_WORD)
                 idx = hashtag_entry(keys, mask, entries, norm + t->norm_off, t->norm_len);
             if (idx != LEX_NO_ENTRY) {
                 e = &entries[idx];
@@ -423,6 +426,108 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     }
 }
 
+/* Whether the line at [s, end) starts with prefix, ASCII case ignored. */
+static int line_starts(const char *s, const char *end, const char *prefix)
+{
+    const size_t k = strlen(prefix);
+    return (size_t)(end - s) >= k && strncasecmp(s, prefix, k) == 0;
+}
+
+/* Whether the line at [s, end), trailing spaces left out, ends with suffix. */
+static int line_ends(const char *s, const char *end, const char *suffix)
+{
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    const size_t k = strlen(suffix);
+    return (size_t)(end - s) >= k && memcmp(end - k, suffix, k) == 0;
+}
+
+/* Whether the line at [s, end) begins what an e-mail carries below the
+ * customer's own words: the quoted history ("> ...", "On Tue, ... wrote:",
+ * "-----Original Message-----", an Outlook "From: ... Sent:" block), a
+ * signature ("-- ", "Sent from my iPhone") or a disclaimer. */
+static int below_the_message(const char *s, const char *end, const char *text_end)
+{
+    static const char *const starts[] = {
+        ">",
+        "-----original message",
+        "----- original message",
+        "-------- original message",
+        "----- forwarded message",
+        "---------- forwarded message",
+        "sent from my ",
+        "get outlook for ",
+        "this email and any ",
+        "this e-mail and any ",
+        "this message and any attachments",
+        "this email is confidential",
+        "this e-mail is confidential",
+        "confidentiality notice",
+        "disclaimer:",
+    };
+    for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++)
+        if (line_starts(s, end, starts[k]))
+            return 1;
+    if ((end - s == 2 || end - s == 3) && s[0] == '-' && s[1] == '-' &&
+        (end - s == 2 || s[2] == ' '))
+        return 1; /* the signature delimiter */
+    if (line_starts(s, end, "on ") &&
+        (line_ends(s, end, "wrote:") || line_ends(s, end, "schrieb:") ||
+         line_ends(s, end, "escribi\xc3\xb3:") ||
+         line_ends(s, end,
+                   "\xc3\xa9"
+                   "crit :") ||
+         line_ends(s, end,
+                   "\xc3\xa9"
+                   "crit:")))
+        return 1;
+    /* an Outlook header: "From:" and, within three lines, "Sent:" or "Date:" */
+    if (line_starts(s, end, "from:")) {
+        const char *p = end;
+        for (int n = 0; n < 3 && p < text_end; n++) {
+            const char *q = p + 1;
+            while (q < text_end && (*q == ' ' || *q == '\t'))
+                q++;
+            const char *qe = memchr(q, '\n', (size_t)(text_end - q));
+            if (!qe)
+                qe = text_end;
+            if (line_starts(q, qe, "sent:") || line_starts(q, qe, "date:"))
+                return 1;
+            p = qe;
+        }
+    }
+    return 0;
+}
+
+/* The length of what the customer wrote in a text that may carry an
+ * e-mail's quoted history, signature or disclaimer below it: the company's
+ * own reply quoted back ("threats such as 'I will kill you' will be
+ * reported"), an advert in it or a footer are not the customer's words,
+ * needs or preferences. A text whose every line is such stays whole. Only
+ * a text with a line break is looked at. */
+static size_t own_words_len(const char *text, size_t len)
+{
+    const char *end = text + len;
+    for (const char *nl = memchr(text, '\n', len); nl;
+         nl = memchr(nl + 1, '\n', (size_t)(end - nl - 1))) {
+        const char *s = nl + 1;
+        while (s < end && (*s == ' ' || *s == '\t'))
+            s++;
+        const char *e = memchr(s, '\n', (size_t)(end - s));
+        if (!e)
+            e = end;
+        if (below_the_message(s, e, end)) {
+            for (const char *p = text; p < nl; p++)
+                if ((unsigned char)*p > ' ')
+                    return (size_t)(nl - text);
+            return len;
+        }
+        if (nl + 1 >= end)
+            break;
+    }
+    return len;
+}
+
 attune_err classify_text(const classify *c, const char *text, size_t len,
                          const classify_context *ctx, classify_result *out)
 {
@@ -441,6 +546,12 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     out->n_evidence = 0;
     ctok_buf tb;
     classify_run run;
+    const size_t read = len > CLASSIFY_MAX_TEXT ? CLASSIFY_MAX_TEXT : len;
+    if (read > 0 && memchr(text, '\n', read)) {
+        const size_t own = own_words_len(text, read);
+        if (own < read)
+            len = own;
+    }
     ctok_run(text, len, &tb);
     run.c = c;
     run.tb = &tb;

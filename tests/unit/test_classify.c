@@ -384,6 +384,35 @@ static void test_emphasis(void **state)
     assert_float_equal(score("I HATE MONDAYS"), score("i hate mondays"), 1e-6);
 }
 
+/* What an e-mail carries below the customer's words (quoted history, a
+ * signature, a disclaimer) is not read: the company's own reply quoted back
+ * is no threat of the customer's, its advert no joy, its times no
+ * preference. */
+static void test_email_quoted_history(void **state)
+{
+    (void)state;
+    classify_result r =
+        run("My order is two weeks late, can you give me a date?\n\nOn Tue, 18 Nov 2025 at "
+            "09:12, Help Desk <help@shop.example> wrote:\n> Threats such as 'I will kill you' "
+            "will be reported to the police.");
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    r = run("Someone used my card for things I never bought.\n\n-----Original Message-----\n"
+            "From: Shop\nSent: Monday\nThank you for your order! We love having you!");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    r = run("Please cancel my contract.\n\nFrom: Agent Smith\nSent: 12 May\n"
+            "We will call you back after 5pm tomorrow.");
+    assert_string_equal(r.preferences.contact_time, "");
+    assert_string_equal(r.preferences.channel, "");
+    r = run("My bill is wrong again and I'm fed up.\n-- \nJohn\nHave a wonderful day!");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_true(run("Why was I charged twice?\n\nSent from my iPhone").n_tokens <= 6);
+    /* a text whose every line is quoted stays whole; other lines are read */
+    assert_true(run("> I love it").sentiment.label == CLASSIFY_POSITIVE);
+    assert_int_equal(run("Line one is fine.\nI love this service.").sentiment.label,
+                     CLASSIFY_POSITIVE);
+}
+
 /* A hashtag written as one word is read as its words: its strongest one
  * counts, unless one of them negates; a hashtag the lexicon has is its own
  * word, and a word not after '#' is never split. */
@@ -2657,6 +2686,7 @@ int main(void)
         cmocka_unit_test(test_contrast),
         cmocka_unit_test(test_emphasis),
         cmocka_unit_test(test_hashtags),
+        cmocka_unit_test(test_email_quoted_history),
         cmocka_unit_test(test_idioms),
         cmocka_unit_test(test_sarcasm),
         cmocka_unit_test(test_laughter),
