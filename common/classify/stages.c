@@ -574,10 +574,12 @@ static int used_as_verb(const ctok_buf *tb, size_t end)
  * walk away", which passes the speaker's own words on). */
 static int reported(classify_run *run, size_t i)
 {
-    static const char *const saying[] = {"say",    "says", "said",  "warn", "warns",
-                                         "warned", "tell", "tells", "told", "called"};
-    static const char *const first[] = {"i",   "we",  "i've", "ive",  "we've",
-                                        "you", "i'd", "we'd", "i'll", "please"};
+    static const char *const saying[] = {
+        "say",      "says",     "said",      "warn",    "warns",      "warned",      "tell",
+        "tells",    "told",     "called",    "calling", "threatened", "threatening", "shouted",
+        "shouting", "screamed", "screaming", "yelled",  "yelling",    "swore",       "swearing"};
+    static const char *const first[] = {"i",    "we",   "i've",   "ive", "we've", "you", "i'd",
+                                        "we'd", "i'll", "please", "i'm", "im",    "ill"};
     const ctok_buf *tb = run->tb;
     if (!run->quotes_marked) {
         mark_quotes(run);
@@ -593,7 +595,12 @@ static int reported(classify_run *run, size_t i)
         if (ctok_word_in(tb, j, saying, sizeof saying / sizeof saying[0]) < 0 ||
             (run->tflags[j] & RUN_T_QUOTED))
             continue;
-        const size_t subj = subject_of(tb, j);
+        size_t subj = subject_of(tb, j);
+        /* a participle opening a clause has the sentence's subject: "a man
+         * was screaming at your staff, calling them idiots" */
+        if (subj == SIZE_MAX && j > 0 && (tb->tok[j - 1].flags & CTOK_F_CLAUSE_END) &&
+            word_ends(ctok_text(tb, j), tb->tok[j].norm_len, "ing", 5))
+            subj = ctok_sentence_start(tb, j);
         return subj != SIZE_MAX &&
                ctok_word_in(tb, subj, first, sizeof first / sizeof first[0]) < 0;
     }
@@ -1158,8 +1165,11 @@ static void classify_threat_stage(classify_run *run)
             break;
         case LEX_ABUSE_NAME:
             /* not negation: "not the same dimwit as last time" still calls
-             * someone one; "I'm not an idiot" is the speaker */
-            if (!name_of_speaker(run, i, end) && !name_of_private_person(tb, i))
+             * someone one; "I'm not an idiot" is the speaker; a name a third
+             * party called someone is reported ("a man was screaming at your
+             * staff, calling them idiots") */
+            if (!name_of_speaker(run, i, end) && !name_of_private_person(tb, i) &&
+                !reported(run, i))
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.8f, "name_calling", i, end);
             break;
         case LEX_ABUSE_WEAPON: {

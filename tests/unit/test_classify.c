@@ -867,6 +867,14 @@ static void test_threat_levels(void **state)
         classify_threat_level want;
     } cases[] = {
         {"this damn app crashed again", CLASSIFY_THREAT_PROFANITY},
+        /* a customer reporting what a third party did to staff makes no
+         * threat and calls no one a name */
+        {"A man in your shop threatened to stab the cashier and security just stood there.",
+         CLASSIFY_THREAT_NONE},
+        {"A customer shouted that he would kill the driver. Please look after your staff.",
+         CLASSIFY_THREAT_NONE},
+        {"A man was screaming at your staff today, calling them idiots.", CLASSIFY_THREAT_NONE},
+        {"Your staff are idiots, calling me a liar", CLASSIFY_THREAT_ABUSE},
         /* words reported in single or curly quotes are someone else's */
         {"My son keeps shouting 'I'll kill you' at his online games, can you turn off voice chat?",
          CLASSIFY_THREAT_NONE},
