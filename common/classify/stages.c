@@ -1639,10 +1639,18 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "curt_message", "", 0, 0.4f);
         cues++;
     }
+    /* a thank-you or a compliment (intent "other", said with confidence,
+     * not negative) has nothing to hurry, however long the wait or many
+     * the contacts before it: "Thanks, the refund has arrived" as the
+     * second contact of the day is no repeat complaint */
+    const float haste = strcmp(r->intent.label, "other") == 0 && r->intent.confidence >= 0.5f &&
+                                r->sentiment.score >= 0
+                            ? 0.0f
+                            : 1.0f;
     if (ctx) {
         if (ctx->wait_seconds >= 0) {
             float w = (float)ctx->wait_seconds;
-            float add = w >= 1800 ? 1.2f : w >= 600 ? 0.7f : w >= 180 ? 0.3f : 0.0f;
+            float add = haste * (w >= 1800 ? 1.2f : w >= 600 ? 0.7f : w >= 180 ? 0.3f : 0.0f);
             raw += add;
             effort += clampf(w / 1800.0f, 0, 1.5f);
             reason |= add > 0;
@@ -1655,8 +1663,8 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             }
         }
         if (ctx->contacts_24h >= 2) {
-            float add = clampf(0.5f * (float)(ctx->contacts_24h - 1), 0, 1.5f);
-            reason = 1;
+            float add = haste * clampf(0.5f * (float)(ctx->contacts_24h - 1), 0, 1.5f);
+            reason |= add > 0;
             raw += add;
             effort += 0.5f * (float)(ctx->contacts_24h - 1);
             char buf[40];
@@ -1666,8 +1674,8 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             cues++;
         }
         if (ctx->contacts_7d >= 3) {
-            reason = 1;
-            raw += 0.3f;
+            reason |= haste > 0;
+            raw += 0.3f * haste;
             effort += 0.15f * (float)(ctx->contacts_7d - 2);
             cues++;
         }
@@ -1693,7 +1701,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
                                        n > 0 ? (size_t)n : 0, add);
         }
     }
-    raw += 0.4f * effort;
+    raw += 0.4f * effort * haste;
     /* a curt line and the channel press, but with nothing else pressing
      * they stay normal */
     if (!reason && raw > URGENCY_UNREASONED_MAX)

@@ -1292,6 +1292,12 @@ static void test_urgency(void **state)
     assert_true(r.urgency.effort > 0.6f);
     assert_true(has_evidence(&r, CLASSIFY_EV_URGENCY, "context_repeat"));
     assert_true(run("my internet is down").urgency.score < r.urgency.score);
+    /* a thank-you has nothing to hurry after the same wait and contacts;
+     * the effort spent stays */
+    r = run_ctx("Thank you so much, the engineer fixed it", &ctx);
+    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_NORMAL);
+    assert_true(r.urgency.effort > 0.6f);
+    assert_true(run_ctx("Still not sorted!!", &ctx).urgency.level >= CLASSIFY_URGENCY_HIGH);
     /* time already spent is effort; a date ahead is not */
     r = run("where is my order? it's been 2 weeks");
     assert_true(r.urgency.effort > 0.5f);
