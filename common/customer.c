@@ -181,10 +181,11 @@ attune_err customer_remember(redis_client *rc, const char *customer_id, const ch
     for (const cJSON *f = learned_prefs ? learned_prefs->child : NULL; !err && f; f = f->next) {
         char num[32];
         const char *text;
-        if (scalar_text(f, num, sizeof num, &text) != 0 || !*text)
+        if (scalar_text(f, num, sizeof num, &text) != 0)
             continue;
         const char *hset[] = {"HSET", prefs, f->string, text};
-        err = redis_append(rc, 4, hset, NULL);
+        const char *hdel[] = {"HDEL", prefs, f->string};
+        err = *text ? redis_append(rc, 4, hset, NULL) : redis_append(rc, 3, hdel, NULL);
         if (!err) {
             (*replies)++;
             n++;

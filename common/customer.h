@@ -47,8 +47,8 @@ attune_err customer_store(redis_client *rc, const char *customer_id, const cJSON
  * record, no free text) pushed on the recent list, the sentiment score on
  * the trend list (both newest first, capped at keep, with their TTLs), and
  * the scalar members of learned_prefs (may be NULL) merged into the
- * preferences hash. *replies is increased by the number of replies the
- * caller must read (redis_reply) before the next round trip. */
+ * preferences hash (an empty string deletes its field). *replies is increased by the number of
+ * replies the caller must read (redis_reply) before the next round trip. */
 attune_err customer_remember(redis_client *rc, const char *customer_id, const char *record_json,
                              double sentiment, const cJSON *learned_prefs, long keep,
                              int *replies) ATTUNE_MUST_CHECK;

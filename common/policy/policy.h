@@ -115,6 +115,13 @@ ATTUNE_MUST_CHECK attune_err policy_decide(const policy *p, const cJSON *data,
                                            const policy_env *env, cJSON **routing_data,
                                            cJSON **crm_data, char *errstr, size_t errstr_size);
 
+/* The remembered preference that the message contradicts, which the
+ * decision and the memory drop: "avoid_channel" when the message asks for
+ * the channel the customer once turned down ("email only" once, "could
+ * someone ring me back?" now), "channel" when it turns down the one once
+ * asked for; NULL when none. */
+const char *policy_stale_preference(const cJSON *data);
+
 /* The default variant chooser: an FNV-1a hash of interaction_id and rule_id,
  * modulo n, so a reprocessed event gets the same variant (method "hash"). */
 void policy_variant_default(void *arg, const policy_variant_query *q, policy_variant_pick *out);

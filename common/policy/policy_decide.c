@@ -1073,6 +1073,52 @@ static int recent_vulnerable(const cJSON *data)
     return n;
 }
 
+const char *policy_stale_preference(const cJSON *data)
+{
+    const char *said = str_at(data, "situation.preferences.channel");
+    const char *avoid = str_at(data, "situation.preferences.avoid_channel");
+    const char *kept_avoid = str_at(data, "context.preferences.avoid_channel");
+    const char *kept = str_at(data, "context.preferences.channel");
+    if (said && kept_avoid && strcmp(said, kept_avoid) == 0 && !avoid)
+        return "avoid_channel";
+    if (avoid && kept && strcmp(avoid, kept) == 0 && !said)
+        return "channel";
+    return NULL;
+}
+
+/* Whether the message states a preference that the remembered ones say
+ * otherwise, or contradicts one (policy_stale_preference). */
+static int restates_preferences(const cJSON *data)
+{
+    if (policy_stale_preference(data))
+        return 1;
+    for (size_t i = 0; PREF_NAMES[i]; i++) {
+        char said_path[64], kept_path[64];
+        snprintf(said_path, sizeof said_path, "situation.preferences.%s", PREF_NAMES[i]);
+        snprintf(kept_path, sizeof kept_path, "context.preferences.%s", PREF_NAMES[i]);
+        const char *said = str_at(data, said_path), *kept = str_at(data, kept_path);
+        if (said && kept && strcmp(said, kept) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Takes out of the remembered preferences (a copy) what this message says
+ * anew or contradicts: the rules then read what the customer says now
+ * ("email only" once, "could someone ring me back?" now is a callback). */
+static void forget_restated(cJSON *kept, const cJSON *data)
+{
+    const char *stale = policy_stale_preference(data);
+    if (stale)
+        cJSON_DeleteItemFromObjectCaseSensitive(kept, stale);
+    for (size_t i = 0; PREF_NAMES[i]; i++) {
+        char said_path[64];
+        snprintf(said_path, sizeof said_path, "situation.preferences.%s", PREF_NAMES[i]);
+        if (str_at(data, said_path))
+            cJSON_DeleteItemFromObjectCaseSensitive(kept, PREF_NAMES[i]);
+    }
+}
+
 attune_err policy_decide(const policy *p, const cJSON *data, const policy_env *env,
                          cJSON **routing_data, cJSON **crm_data, char *errstr, size_t errstr_size)
 {
@@ -1086,9 +1132,21 @@ attune_err policy_decide(const policy *p, const cJSON *data, const policy_env *e
     cJSON *view = cJSON_CreateObject();
     cJSON *signals = view ? cJSON_AddObjectToObject(view, "signals") : NULL;
     int ok = signals != NULL;
-    for (const cJSON *m = data->child; ok && m; m = m->next)
-        if (strcmp(m->string, "signals") != 0)
-            ok = cJSON_AddItemReferenceToObject(view, m->string, (cJSON *)m);
+    const int restated = restates_preferences(data);
+    for (const cJSON *m = data->child; ok && m; m = m->next) {
+        if (strcmp(m->string, "signals") == 0)
+            continue;
+        if (restated && strcmp(m->string, "context") == 0) {
+            cJSON *ctx = cJSON_Duplicate(m, 1);
+            ok = ctx != NULL && cJSON_AddItemToObject(view, "context", ctx);
+            if (ok)
+                forget_restated(cJSON_GetObjectItemCaseSensitive(ctx, "preferences"), data);
+            else
+                cJSON_Delete(ctx);
+            continue;
+        }
+        ok = cJSON_AddItemReferenceToObject(view, m->string, (cJSON *)m);
+    }
     if (ok)
         ok = cJSON_AddNumberToObject(signals, "repeat_same_intent", repeat_same_intent(data)) !=
                  NULL &&

@@ -123,6 +123,10 @@ static cJSON *learned_preferences(const cJSON *data)
         if (v && v[0] && strlen(v) < PREF_VALUE_MAX)
             cJSON_AddStringToObject(out, keys[i], v);
     }
+    /* what the message contradicts is forgotten (an empty value) */
+    const char *stale = policy_stale_preference(data);
+    if (out && stale)
+        cJSON_AddStringToObject(out, stale, "");
     return out;
 }
 

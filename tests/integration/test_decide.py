@@ -267,3 +267,29 @@ def test_only_stated_preferences_are_remembered(stack, ingest, pipeline):
     assert len(decisions_for(stack, [other], 1)) == 1
     prefs = redis.Redis.from_url(stack.redis_url).hgetall(f"attune:customer:{other}:prefs")
     assert prefs == {b"channel": b"sms"}
+
+
+def test_a_preference_said_now_replaces_the_one_remembered(stack, ingest, pipeline):
+    """"Email me, don't call" once, "could someone ring me back?" now: a
+    callback, and the memory no longer holds both "voice" and "avoid
+    voice"."""
+    import redis
+
+    customer = new_id("cust")
+    first = cloudevent(interaction(customer, text="Please email me, don't call me."))
+    assert post(ingest, first).status_code == 202
+    assert len(decisions_for(stack, [customer], 1)) == 1
+    key = f"attune:customer:{customer}:prefs"
+    r = redis.Redis.from_url(stack.redis_url)
+    assert r.hgetall(key) == {b"channel": b"email", b"avoid_channel": b"voice"}
+    time.sleep(0.5)
+    second = cloudevent(interaction(customer, text="Could someone ring me back please?"))
+    assert post(ingest, second).status_code == 202
+    got = [event_value(m)["data"] for m in decisions_for(stack, [customer], 2)]
+    d = next(x for x in got if x["interaction_id"] == second["data"]["interaction_id"])
+    assert d["routing"]["channel"] == "callback", d["reasons"]
+    assert "avoid_channel" not in d["guidance"]["preferences"]
+    deadline = time.time() + 10
+    while r.hget(key, "avoid_channel") is not None and time.time() < deadline:
+        time.sleep(0.1)
+    assert r.hgetall(key) == {b"channel": b"voice"}

@@ -1205,6 +1205,58 @@ static void test_vulnerability_remembered(void **state)
     policy_free(p);
 }
 
+/* A remembered preference that the message contradicts is dropped: "email
+ * only" once, "could someone ring me back?" now is a callback, and no
+ * decision holds both "voice" and "avoid voice". */
+static void test_stale_preference(void **state)
+{
+    (void)state;
+    policy *p = load_default();
+    const char *fmt = "{\"interaction_id\":\"i-1\",\"customer_id\":\"c-1\",\"channel\":\"chat\","
+                      "\"kind\":\"message\",\"occurred_at\":\"2026-11-22T10:00:00Z\","
+                      "\"context\":{\"status\":\"ok\",\"profile\":{\"tier\":\"standard\"},"
+                      "\"preferences\":{%s},\"recent\":[],\"contacts_24h\":1,\"contacts_7d\":1},"
+                      "\"situation\":{\"sentiment\":{\"score\":0,\"label\":\"neutral\"},"
+                      "\"emotion\":{\"scores\":{\"anger\":0,\"fear\":0},\"label\":\"neutral\"},"
+                      "\"intent\":{\"label\":\"technical_issue\",\"confidence\":0.8},"
+                      "\"urgency\":{\"score\":0.2,\"level\":\"normal\",\"effort\":0},"
+                      "\"threat\":{\"level\":\"none\"},\"preferences\":{%s},\"evidence\":[]}}";
+    static const struct {
+        const char *kept, *said, *stale, *channel;
+    } cases[] = {
+        {"\"channel\":\"email\",\"avoid_channel\":\"voice\"", "\"channel\":\"voice\"",
+         "avoid_channel", "callback"},
+        {"\"avoid_channel\":\"voice\"", "\"channel\":\"email\"", NULL, "stay"},
+        {"\"channel\":\"voice\"", "\"avoid_channel\":\"voice\"", "channel", "stay"},
+        {"", "\"channel\":\"voice\"", NULL, "callback"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[2048];
+        snprintf(buf, sizeof buf, fmt, cases[i].kept, cases[i].said);
+        cJSON *d = parse(buf);
+        const char *stale = policy_stale_preference(d);
+        if (cases[i].stale)
+            assert_string_equal(stale, cases[i].stale);
+        else
+            assert_null(stale);
+        cJSON *rt = NULL, *crm = NULL;
+        char err[256];
+        assert_int_equal(policy_decide(p, d, NULL, &rt, &crm, err, sizeof err), ATTUNE_OK);
+        if (strcmp(sat(rt, "routing.channel"), cases[i].channel) != 0)
+            fail_msg("case %zu: routing.channel %s", i, sat(rt, "routing.channel"));
+        const char *ch = sat(rt, "guidance.preferences.channel");
+        const char *avoid = sat(rt, "guidance.preferences.avoid_channel");
+        assert_false(ch[0] && strcmp(ch, avoid) == 0);
+        /* the input is not changed */
+        if (cases[i].kept[0])
+            assert_non_null(at(d, "context.preferences")->child);
+        cJSON_Delete(rt);
+        cJSON_Delete(crm);
+        cJSON_Delete(d);
+    }
+    policy_free(p);
+}
+
 /* --- learning section -------------------------------------------------------- */
 
 static int has_error_at(const problem_field *errs, size_t n, const char *pointer, const char *word)
@@ -1308,6 +1360,7 @@ int main(void)
         cmocka_unit_test(test_default_policy),
         cmocka_unit_test(test_repeat_same_intent_signal),
         cmocka_unit_test(test_vulnerability_remembered),
+        cmocka_unit_test(test_stale_preference),
         cmocka_unit_test(test_property_guards),
         cmocka_unit_test(test_concurrent_decide),
         cmocka_unit_test(test_learning_section),
