@@ -162,7 +162,8 @@ static attune_err push_capped(redis_client *rc, const char *key, const char *val
 }
 
 attune_err customer_remember(redis_client *rc, const char *customer_id, const char *record_json,
-                             double sentiment, const cJSON *learned_prefs, long keep, int *replies)
+                             customer_record_mode mode, double sentiment,
+                             const cJSON *learned_prefs, long keep, int *replies)
 {
     char recent[CUSTOMER_KEY_MAX], trend[CUSTOMER_KEY_MAX], prefs[CUSTOMER_KEY_MAX];
     if (customer_key_name(recent, sizeof recent, customer_id, CUSTOMER_RECENT) ||
@@ -173,8 +174,18 @@ attune_err customer_remember(redis_client *rc, const char *customer_id, const ch
         keep = 1;
     char score[32];
     snprintf(score, sizeof score, "%.4f", sentiment);
-    attune_err err =
-        push_capped(rc, recent, record_json, keep, customer_key_ttl[CUSTOMER_RECENT], replies);
+    attune_err err = ATTUNE_OK;
+    if (mode == CUSTOMER_RECORD_PUSH) {
+        err =
+            push_capped(rc, recent, record_json, keep, customer_key_ttl[CUSTOMER_RECENT], replies);
+    } else if (mode == CUSTOMER_RECORD_REPLACE) {
+        /* (a list gone since enrich read it answers an error, and this
+         * record is not kept) */
+        const char *lset[] = {"LSET", recent, "0", record_json};
+        err = redis_append(rc, 4, lset, NULL);
+        if (!err)
+            (*replies)++;
+    }
     if (!err)
         err = push_capped(rc, trend, score, keep, customer_key_ttl[CUSTOMER_SENTIMENT], replies);
     int n = 0;

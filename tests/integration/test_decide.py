@@ -293,3 +293,31 @@ def test_a_preference_said_now_replaces_the_one_remembered(stack, ingest, pipeli
     while r.hget(key, "avoid_channel") is not None and time.time() < deadline:
         time.sleep(0.1)
     assert r.hgetall(key) == {b"channel": b"voice"}
+
+
+def test_recent_list_holds_contacts_not_lines(stack, ingest, pipeline):
+    """A chat of many lines is one contact on the recent list (its latest
+    reading, keeping a vulnerability an earlier line named), so it does not
+    push the customer's earlier contacts out; its ended event changes
+    nothing."""
+    import redis
+
+    customer = new_id("cust")
+    first = cloudevent(interaction(customer, text="My bill is £30 too high this month."))
+    assert post(ingest, first).status_code == 202
+    assert len(decisions_for(stack, [customer], 1)) == 1
+    chat = new_id("int")
+    lines = ["hi", "My wife died last week.", "sorry", "it's about the bill"] + \
+        [f"line {i}" for i in range(8)]
+    for n, text in enumerate(lines, start=2):
+        ev = cloudevent(interaction(customer, interaction_id=chat, text=text))
+        assert post(ingest, ev).status_code == 202
+        assert len(decisions_for(stack, [customer], n)) == n
+    ended = cloudevent(interaction(customer, interaction_id=chat, kind="ended"))
+    assert post(ingest, ended).status_code == 202
+    assert len(decisions_for(stack, [customer], len(lines) + 2)) == len(lines) + 2
+    time.sleep(0.5)
+    r = redis.Redis.from_url(stack.redis_url)
+    recent = [json.loads(x) for x in r.lrange(f"attune:customer:{customer}:recent", 0, -1)]
+    assert [x["interaction_id"] for x in recent] == [chat, first["data"]["interaction_id"]]
+    assert recent[0]["vulnerable"] is True and recent[0]["kind"] == "message"
