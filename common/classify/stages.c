@@ -1097,6 +1097,10 @@ static void classify_threat_stage(classify_run *run)
         size_t end = i + span;
         switch (x->abuse) {
         case LEX_ABUSE_PROFANITY:
+            /* (swearing a third party did, reported: "a man was screaming
+             * at your staff, calling them f***ing idiots") */
+            if (reported(run, i))
+                break;
             run->n_profanity++;
             /* swearing right at a person ("f*** you") is abuse, not venting;
              * before a possessive it is about a thing ("what a shitshow your
