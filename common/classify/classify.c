@@ -426,6 +426,18 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     }
 }
 
+/* The line that starts at p (its leading blanks left out) and, in *end, where
+ * it ends (its '\n', or text_end). */
+static const char *line_at(const char *p, const char *text_end, const char **end)
+{
+    while (p < text_end && (*p == ' ' || *p == '\t'))
+        p++;
+    *end = memchr(p, '\n', (size_t)(text_end - p));
+    if (!*end)
+        *end = text_end;
+    return p;
+}
+
 /* Whether the line at [s, end) starts with prefix, ASCII case ignored. */
 static int line_starts(const char *s, const char *end, const char *prefix)
 {
@@ -485,12 +497,8 @@ static int below_the_message(const char *s, const char *end, const char *text_en
     if (line_starts(s, end, "from:")) {
         const char *p = end;
         for (int n = 0; n < 3 && p < text_end; n++) {
-            const char *q = p + 1;
-            while (q < text_end && (*q == ' ' || *q == '\t'))
-                q++;
-            const char *qe = memchr(q, '\n', (size_t)(text_end - q));
-            if (!qe)
-                qe = text_end;
+            const char *qe;
+            const char *q = line_at(p + 1, text_end, &qe);
             if (line_starts(q, qe, "sent:") || line_starts(q, qe, "date:"))
                 return 1;
             p = qe;
@@ -510,12 +518,8 @@ static size_t own_words_len(const char *text, size_t len)
     const char *end = text + len;
     for (const char *nl = memchr(text, '\n', len); nl;
          nl = memchr(nl + 1, '\n', (size_t)(end - nl - 1))) {
-        const char *s = nl + 1;
-        while (s < end && (*s == ' ' || *s == '\t'))
-            s++;
-        const char *e = memchr(s, '\n', (size_t)(end - s));
-        if (!e)
-            e = end;
+        const char *e;
+        const char *s = line_at(nl + 1, end, &e);
         if (below_the_message(s, e, end)) {
             for (const char *p = text; p < nl; p++)
                 if ((unsigned char)*p > ' ')

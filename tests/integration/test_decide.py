@@ -52,6 +52,22 @@ def load(base_env, customer, profile):
     assert res.returncode == 0, res.stderr
 
 
+def second_contact(stack, ingest, customer, first_text, second_text, between=None):
+    """Posts two contacts of a customer, the second once the first is
+    decided (and remembered; between() is called then); returns the first
+    event and the second's routing decision."""
+    first = cloudevent(interaction(customer, text=first_text))
+    assert post(ingest, first).status_code == 202
+    assert len(decisions_for(stack, [customer], 1)) == 1
+    time.sleep(0.5)
+    if between:
+        between()
+    second = cloudevent(interaction(customer, text=second_text))
+    assert post(ingest, second).status_code == 202
+    got = [event_value(m)["data"] for m in decisions_for(stack, [customer], 2)]
+    return first, next(x for x in got if x["interaction_id"] == second["data"]["interaction_id"])
+
+
 def test_routing_and_crm_decisions(stack, base_env, ingest, pipeline):
     customer = new_id("cust")
     load(base_env, customer, {"tier": "gold", "segment": "leisure", "payer": "self",
@@ -170,14 +186,8 @@ def test_a_vulnerability_is_remembered_for_the_next_contact(stack, base_env, ing
     customer = new_id("cust")
     load(base_env, customer, {"tier": "standard", "segment": "leisure", "payer": "self",
                               "marketing_consent": "true"})
-    first = cloudevent(interaction(customer, text="My wife died last week, I'm struggling a bit."))
-    assert post(ingest, first).status_code == 202
-    assert len(decisions_for(stack, [customer], 1)) == 1
-    time.sleep(0.5)
-    second = cloudevent(interaction(customer, text="I'd like to cancel the landline please."))
-    assert post(ingest, second).status_code == 202
-    got = [event_value(m)["data"] for m in decisions_for(stack, [customer], 2)]
-    d = next(x for x in got if x["interaction_id"] == second["data"]["interaction_id"])
+    _, d = second_contact(stack, ingest, customer, "My wife died last week, I'm struggling a bit.",
+                          "I'd like to cancel the landline please.")
     assert d["situation"]["intent"] == "cancel", d["situation"]
     assert d["situation"]["vulnerable"] is True
     assert d["routing"]["queue"] != "retention"
@@ -276,17 +286,14 @@ def test_a_preference_said_now_replaces_the_one_remembered(stack, ingest, pipeli
     import redis
 
     customer = new_id("cust")
-    first = cloudevent(interaction(customer, text="Please email me, don't call me."))
-    assert post(ingest, first).status_code == 202
-    assert len(decisions_for(stack, [customer], 1)) == 1
     key = f"attune:customer:{customer}:prefs"
     r = redis.Redis.from_url(stack.redis_url)
-    assert r.hgetall(key) == {b"channel": b"email", b"avoid_channel": b"voice"}
-    time.sleep(0.5)
-    second = cloudevent(interaction(customer, text="Could someone ring me back please?"))
-    assert post(ingest, second).status_code == 202
-    got = [event_value(m)["data"] for m in decisions_for(stack, [customer], 2)]
-    d = next(x for x in got if x["interaction_id"] == second["data"]["interaction_id"])
+
+    def remembered_both():
+        assert r.hgetall(key) == {b"channel": b"email", b"avoid_channel": b"voice"}
+
+    _, d = second_contact(stack, ingest, customer, "Please email me, don't call me.",
+                          "Could someone ring me back please?", between=remembered_both)
     assert d["routing"]["channel"] == "callback", d["reasons"]
     assert "avoid_channel" not in d["guidance"]["preferences"]
     deadline = time.time() + 10

@@ -68,6 +68,25 @@ static classify_result run(const char *text)
     return run_ctx(text, NULL);
 }
 
+/* Fails naming the first of texts[n] whose urgency.vulnerable is not want. */
+static void expect_vulnerable(const char *const *texts, size_t n, int want)
+{
+    for (size_t k = 0; k < n; k++)
+        if (run(texts[k]).urgency.vulnerable != want)
+            fail_msg("\"%s\" read %s", texts[k], want ? "no vulnerability" : "as a vulnerability");
+}
+
+/* The channel, avoided channel and contact time read from text. */
+static void expect_prefs(const char *text, const char *channel, const char *avoid, const char *time)
+{
+    classify_result r = run(text);
+    if (strcmp(r.preferences.channel, channel) != 0 ||
+        strcmp(r.preferences.avoid_channel, avoid) != 0 ||
+        strcmp(r.preferences.contact_time, time) != 0)
+        fail_msg("\"%s\": channel '%s', avoid '%s', time '%s'", text, r.preferences.channel,
+                 r.preferences.avoid_channel, r.preferences.contact_time);
+}
+
 static float score(const char *text)
 {
     return run(text).sentiment.score;
@@ -1190,9 +1209,7 @@ static void test_urgency(void **state)
                                                  "I can't afford to wait another week",
                                                  "quote for insurance for a 6 month old spaniel",
                                                  "the baby monitor you sold me stopped working"};
-    for (size_t k = 0; k < sizeof not_vulnerable / sizeof not_vulnerable[0]; k++)
-        if (run(not_vulnerable[k]).urgency.vulnerable)
-            fail_msg("\"%s\" read as a vulnerability", not_vulnerable[k]);
+    expect_vulnerable(not_vulnerable, sizeof not_vulnerable / sizeof not_vulnerable[0], 0);
     /* an old age said of a person is a vulnerability, as "elderly" is; a
      * number that is no age names none */
     static const char *const old_age[][2] = {
@@ -1216,9 +1233,7 @@ static void test_urgency(void **state)
                                          "My son is 19 and wants his own account",
                                          "the bill is 87 and it should be 40",
                                          "He is 100% right about the fees"};
-    for (size_t k = 0; k < sizeof no_age / sizeof no_age[0]; k++)
-        if (run(no_age[k]).urgency.vulnerable)
-            fail_msg("\"%s\" read as an old age", no_age[k]);
+    expect_vulnerable(no_age, sizeof no_age / sizeof no_age[0], 0);
     /* a temperature at home that harms (cold, or a heatwave) is a danger;
      * one outside, of a thing, or a pleasant one is not */
     r0 = run("It's 4 degrees in her room");
@@ -1333,32 +1348,19 @@ static void test_preferences(void **state)
     r = run("text is better for me");
     assert_string_equal(r.preferences.channel, "sms");
     /* the channel turned down is avoided, not chosen, wherever it stands */
-    r = run("Please reply by email rather than by phone, I work shifts.");
-    assert_string_equal(r.preferences.channel, "email");
-    assert_string_equal(r.preferences.avoid_channel, "voice");
-    r = run("I'd rather be contacted by phone than by email");
-    assert_string_equal(r.preferences.channel, "voice");
-    assert_string_equal(r.preferences.avoid_channel, "email");
-    r = run("I'd rather not get a phone call.");
-    assert_string_equal(r.preferences.avoid_channel, "voice");
-    assert_string_equal(r.preferences.channel, "");
+    expect_prefs("Please reply by email rather than by phone, I work shifts.", "email", "voice",
+                 "");
+    expect_prefs("I'd rather be contacted by phone than by email", "voice", "email", "");
+    expect_prefs("I'd rather not get a phone call.", "", "voice", "");
     /* calls ruled out by what the customer can do */
-    assert_string_equal(run("My broadband is down. I'm deaf.").preferences.avoid_channel, "voice");
-    assert_string_equal(
-        run("I can't take phone calls at work, my router is dead").preferences.avoid_channel,
-        "voice");
+    expect_prefs("My broadband is down. I'm deaf.", "", "voice", "");
+    expect_prefs("I can't take phone calls at work, my router is dead", "", "voice", "");
     /* a refusal followed by a time refuses the time, not the channel */
-    r = run("please don't ring me after 8pm, I have kids asleep");
-    assert_string_equal(r.preferences.avoid_channel, "");
-    assert_string_equal(r.preferences.contact_time, "before 20:00");
-    r = run("I work nights so please don't call before noon");
-    assert_string_equal(r.preferences.avoid_channel, "");
-    assert_string_equal(r.preferences.contact_time, "not morning");
-    assert_string_equal(run("Don't call me between 9 and 5, I'm at work").preferences.contact_time,
-                        "not between 09:00 and 17:00");
-    r = run("don't call, email me instead");
-    assert_string_equal(r.preferences.avoid_channel, "voice");
-    assert_string_equal(r.preferences.channel, "email");
+    expect_prefs("please don't ring me after 8pm, I have kids asleep", "", "", "before 20:00");
+    expect_prefs("I work nights so please don't call before noon", "", "", "not morning");
+    expect_prefs("Don't call me between 9 and 5, I'm at work", "", "",
+                 "not between 09:00 and 17:00");
+    expect_prefs("don't call, email me instead", "email", "voice", "");
     /* a time said after a contact in the third person, a weekend in days */
     assert_string_equal(
         run("If someone rings me back, make it after 5pm please, I'm at work until then.")
