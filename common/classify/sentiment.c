@@ -291,6 +291,27 @@ static float not_meant(classify_run *run, size_t from, size_t to, float v)
     return d;
 }
 
+/* A closing "NOT!": a clause of its own (after a comma, a dash or dots)
+ * with '!' after it, or in capitals at the very end; the old joke that
+ * takes back what was said before it ("thanks for the call on my cancelled
+ * flight, NOT!"). Its token, or SIZE_MAX. Looked for only in a text with a
+ * '!' or whose last word is "not". */
+static size_t taken_back_at(const classify_run *run)
+{
+    const ctok_buf *tb = run->tb;
+    const size_t n = tb->n;
+    if (n < 3 || (run->n_excl == 0 && !ctok_is_word(tb, n - 1, "not")))
+        return SIZE_MAX;
+    for (size_t i = 2; i < n; i++) {
+        if (!ctok_is_word(tb, i, "not") || !(tb->tok[i - 1].flags & CTOK_F_CLAUSE_END))
+            continue;
+        if (i + 1 == n ? (tb->tok[i].flags & CTOK_F_ALLCAPS) != 0
+                       : tb->tok[i + 1].kind == CTOK_PUNCT && tb->tok[i + 1].n_excl > 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
 /* The sum of the scored items at tokens [from, to), and the persistence
  * among those tokens if that sum is negative. */
 static float items_sum(const classify_run *run, const uint16_t *at, const float *v, unsigned n,
@@ -1083,6 +1104,12 @@ void classify_sentiment(classify_run *run)
     if (thanked_for_fault)
         for (unsigned q = 0; q < n_items; q++)
             if (item_v[q] > 0 && thanks_at(run, item_at[q]) &&
+                !(run->tflags[item_at[q]] & RUN_T_SARCASM))
+                sum += not_meant(run, item_at[q], item_at[q] + 1, item_v[q]);
+    const size_t taken_back = taken_back_at(run);
+    if (taken_back != SIZE_MAX)
+        for (unsigned q = 0; q < n_items; q++)
+            if (item_v[q] > 0 && item_at[q] < taken_back &&
                 !(run->tflags[item_at[q]] & RUN_T_SARCASM))
                 sum += not_meant(run, item_at[q], item_at[q] + 1, item_v[q]);
     if (n_irony > 0) {

@@ -496,6 +496,12 @@ static void test_sarcasm(void **state)
     classify_result r = run("Great, another outage. Just what I needed.");
     assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "sarcasm"));
+    /* a closing "NOT!" takes back what came before it */
+    assert_int_equal(run("thanks for the call on my cancelled flight, NOT!").sentiment.label,
+                     CLASSIFY_NEGATIVE);
+    assert_int_equal(run("Great service... NOT").sentiment.label, CLASSIFY_NEGATIVE);
+    assert_int_equal(run("Thanks, not bad at all!").sentiment.label, CLASSIFY_POSITIVE);
+    r = run("Great, another outage. Just what I needed.");
     assert_int_equal(r.emotion.label, CLASSIFY_EMO_ANGER);
     r = run("Oh great, my flight got cancelled again. Love it.");
     assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
