@@ -565,6 +565,25 @@ static int used_as_verb(const ctok_buf *tb, size_t end)
 
 #define REPORTED_MAX_TOKENS 12
 
+/* Whether, going back from token j within its sentence, a third party
+ * ("a man", "someone", "he") comes before the speaker or the one
+ * addressed ("I", "you're"). */
+static int third_party_before(const ctok_buf *tb, size_t j)
+{
+    static const char *const third[] = {
+        "someone", "somebody", "man", "woman",  "guy",    "bloke", "lady", "customer", "he",
+        "she",     "they",     "lad", "person", "people", "girl",  "boy",  "driver",   "passenger"};
+    static const char *const near[] = {"i", "i'm", "im", "we", "you", "you're", "youre", "u"};
+    for (size_t from = ctok_sentence_start(tb, j); j > from;) {
+        j--;
+        if (ctok_word_in(tb, j, near, sizeof near / sizeof near[0]) >= 0)
+            return 0;
+        if (ctok_word_in(tb, j, third, sizeof third / sizeof third[0]) >= 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Whether the words at token i are someone else's, reported: in a short
  * quotation (mark_quotes), or in the clause of a verb of saying whose
  * subject is a third party ("the instructions say you'll get hurt", "my
@@ -574,10 +593,13 @@ static int used_as_verb(const ctok_buf *tb, size_t end)
  * walk away", which passes the speaker's own words on). */
 static int reported(classify_run *run, size_t i)
 {
+    /* (past forms only of the verbs of what someone did: "stop shouting at
+     * me or I'll..." is the speaker's own threat) */
     static const char *const saying[] = {
-        "say",      "says",     "said",      "warn",    "warns",      "warned",      "tell",
-        "tells",    "told",     "called",    "calling", "threatened", "threatening", "shouted",
-        "shouting", "screamed", "screaming", "yelled",  "yelling",    "swore",       "swearing"};
+        "say",  "says",   "said",    "warn",       "warns",   "warned",   "tell",   "tells",
+        "told", "called", "calling", "threatened", "shouted", "screamed", "yelled", "swore"};
+    enum { SAYING_DONE = 11 }; /* from "threatened" on: what someone did */
+    static const char *const passive[] = {"been", "was", "were", "being", "get", "got", "getting"};
     static const char *const first[] = {"i",    "we",   "i've",   "ive", "we've", "you", "i'd",
                                         "we'd", "i'll", "please", "i'm", "im",    "ill"};
     const ctok_buf *tb = run->tb;
@@ -592,15 +614,21 @@ static int reported(classify_run *run, size_t i)
     for (size_t j = i;
          j > 0 && i - j < REPORTED_MAX_TOKENS && !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END);) {
         j--;
-        if (ctok_word_in(tb, j, saying, sizeof saying / sizeof saying[0]) < 0 ||
-            (run->tflags[j] & RUN_T_QUOTED))
+        const int verb = ctok_word_in(tb, j, saying, sizeof saying / sizeof saying[0]);
+        if (verb < 0 || (run->tflags[j] & RUN_T_QUOTED))
             continue;
-        size_t subj = subject_of(tb, j);
-        /* a participle opening a clause has the sentence's subject: "a man
-         * was screaming at your staff, calling them idiots" */
+        /* what was done to the speaker ("I was threatened with bailiffs,
+         * so I'll...") reports no one's words */
+        if (verb >= SAYING_DONE && j > 0 &&
+            ctok_word_in(tb, j - 1, passive, sizeof passive / sizeof passive[0]) >= 0)
+            return 0;
+        const size_t subj = subject_of(tb, j);
+        /* a participle opening a clause has the subject before it: "a man
+         * was screaming at your staff, calling them idiots"; not "you're a
+         * joke, calling yourselves a bank" */
         if (subj == SIZE_MAX && j > 0 && (tb->tok[j - 1].flags & CTOK_F_CLAUSE_END) &&
             word_ends(ctok_text(tb, j), tb->tok[j].norm_len, "ing", 5))
-            subj = ctok_sentence_start(tb, j);
+            return third_party_before(tb, j);
         return subj != SIZE_MAX &&
                ctok_word_in(tb, subj, first, sizeof first / sizeof first[0]) < 0;
     }

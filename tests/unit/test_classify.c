@@ -900,6 +900,10 @@ static void test_threat_levels(void **state)
          CLASSIFY_THREAT_NONE},
         {"A man was screaming at your staff today, calling them idiots.", CLASSIFY_THREAT_NONE},
         {"Your staff are idiots, calling me a liar", CLASSIFY_THREAT_ABUSE},
+        {"you're a joke, calling yourselves a bank", CLASSIFY_THREAT_ABUSE},
+        /* what was done to the speaker reports no one's words */
+        {"I was threatened with bailiffs, so I'll come down there and smash your face in",
+         CLASSIFY_THREAT_THREAT},
         /* words reported in single or curly quotes are someone else's */
         {"My son keeps shouting 'I'll kill you' at his online games, can you turn off voice chat?",
          CLASSIFY_THREAT_NONE},
