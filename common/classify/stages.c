@@ -1528,9 +1528,9 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
 {
     static const char *const units[] = {"degrees", "degree", "deg",       "c",
                                         "celsius", "f",      "fahrenheit"};
-    static const char *const home[] = {"house",    "home",       "flat",   "room",    "bedroom",
-                                       "inside",   "indoors",    "lounge", "kitchen", "apartment",
-                                       "bungalow", "thermostat", "here"};
+    static const char *const home[] = {"house",   "home",      "flat",     "room",
+                                       "bedroom", "inside",    "indoors",  "lounge",
+                                       "kitchen", "apartment", "bungalow", "thermostat"};
     int v = small_number(tb, i);
     if (v < 0)
         return 0;
@@ -1560,8 +1560,9 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
         return 0;
     const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
     for (size_t k = from; k < to; k++)
-        if (ctok_word_in(tb, k, home, sizeof home / sizeof home[0]) >= 0)
-            return 1;
+        if (ctok_word_in(tb, k, home, sizeof home / sizeof home[0]) >= 0 ||
+            (k > from && ctok_is_word(tb, k, "here") && ctok_is_word(tb, k - 1, "in")))
+            return 1; /* ("in here", not "40 degrees here in Spain") */
     return 0;
 }
 

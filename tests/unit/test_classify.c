@@ -1257,7 +1257,8 @@ static void test_urgency(void **state)
     static const char *const harmless_temperature[] = {
         "-2 degrees outside and my heating works fine, thanks",
         "the oven won't go past 180 degrees",
-        "It's 21 degrees in the lounge, the thermostat is fine", "set the house to 19 degrees"};
+        "It's 21 degrees in the lounge, the thermostat is fine", "set the house to 19 degrees",
+        "It's 40 degrees here in Spain, can I use my phone abroad?"};
     for (size_t k = 0; k < sizeof harmless_temperature / sizeof harmless_temperature[0]; k++) {
         r0 = run(harmless_temperature[k]);
         if (has_evidence(&r0, CLASSIFY_EV_URGENCY, "danger"))
