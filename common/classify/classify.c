@@ -427,14 +427,17 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
 }
 
 /* The line that starts at p (its leading blanks left out) and, in *end, where
- * it ends (its '\n', or text_end). */
+ * it ends (its '\n', or text_end, a '\r' before it left out). */
 static const char *line_at(const char *p, const char *text_end, const char **end)
 {
     while (p < text_end && (*p == ' ' || *p == '\t'))
         p++;
-    *end = memchr(p, '\n', (size_t)(text_end - p));
-    if (!*end)
-        *end = text_end;
+    const char *e = p < text_end ? memchr(p, '\n', (size_t)(text_end - p)) : NULL;
+    if (!e)
+        e = p < text_end ? text_end : p;
+    if (e > p && e[-1] == '\r')
+        e--;
+    *end = e;
     return p;
 }
 
@@ -493,13 +496,20 @@ static int below_the_message(const char *s, const char *end, const char *text_en
                    "\xc3\xa9"
                    "crit:")))
         return 1;
-    /* an Outlook header: "From:" and, within three lines, "Sent:" or "Date:" */
+    /* an Outlook header: "From:" and, within three lines, "Sent:", or
+     * "Date:" when the sender is an address (not a customer's "From: London
+     * Euston / To: Glasgow / Date: 12 May") */
     if (line_starts(s, end, "from:")) {
+        const int address = memchr(s, '@', (size_t)(end - s)) != NULL;
         const char *p = end;
         for (int n = 0; n < 3 && p < text_end; n++) {
+            if (*p == '\r')
+                p++;
+            if (p >= text_end)
+                break;
             const char *qe;
             const char *q = line_at(p + 1, text_end, &qe);
-            if (line_starts(q, qe, "sent:") || line_starts(q, qe, "date:"))
+            if (line_starts(q, qe, "sent:") || (address && line_starts(q, qe, "date:")))
                 return 1;
             p = qe;
         }

@@ -302,14 +302,15 @@ static size_t taken_back_at(const classify_run *run)
     const size_t n = tb->n;
     if (n < 3 || (run->n_excl == 0 && !ctok_is_word(tb, n - 1, "not")))
         return SIZE_MAX;
-    for (size_t i = 2; i < n; i++) {
-        if (!ctok_is_word(tb, i, "not") || !(tb->tok[i - 1].flags & CTOK_F_CLAUSE_END))
-            continue;
-        if (i + 1 == n ? (tb->tok[i].flags & CTOK_F_ALLCAPS) != 0
-                       : tb->tok[i + 1].kind == CTOK_PUNCT && tb->tok[i + 1].n_excl > 0)
-            return i;
-    }
-    return SIZE_MAX;
+    /* the last word, or the last but its '!'; not an answer to a question
+     * ("was it any hassle? Not!") */
+    size_t i = n - 1;
+    if (tb->tok[i].kind == CTOK_PUNCT && tb->tok[i].n_excl > 0)
+        i--;
+    if (!ctok_is_word(tb, i, "not") || !(tb->tok[i - 1].flags & CTOK_F_CLAUSE_END) ||
+        tb->tok[i - 1].n_quest > 0)
+        return SIZE_MAX;
+    return i + 1 < n || (tb->tok[i].flags & CTOK_F_ALLCAPS) ? i : SIZE_MAX;
 }
 
 /* The sum of the scored items at tokens [from, to), and the persistence

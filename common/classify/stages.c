@@ -611,11 +611,31 @@ static int reported(classify_run *run, size_t i)
         return 1;
     /* (looked for a few words back: one further off governs something
      * else, and a long clause costs no more) */
+    static const char *const opens[] = {"but", "so", "because", "cos", "yet"};
+    static const char *const joins[] = {"and", "or"};
+    static const char *const subjects[] = {"i",      "i'm",   "i'll",   "ill",  "im",   "you",
+                                           "you're", "youre", "you'll", "your", "u",    "ur",
+                                           "we",     "it",    "it's",   "its",  "they", "this"};
+    static const char *const objects[] = {"me", "him", "her",  "them",  "us",       "you",
+                                          "u",  "the", "your", "staff", "everyone", "people"};
     for (size_t j = i;
          j > 0 && i - j < REPORTED_MAX_TOKENS && !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END);) {
         j--;
+        /* a clause of the customer's own after the report: "your agent told
+         * me it was fixed but it's still f***ing broken", "my husband keeps
+         * calling and you idiots never pick up" */
+        if (j < i &&
+            (ctok_word_in(tb, j, opens, sizeof opens / sizeof opens[0]) >= 0 ||
+             (ctok_word_in(tb, j, joins, sizeof joins / sizeof joins[0]) >= 0 &&
+              ctok_word_in(tb, j + 1, subjects, sizeof subjects / sizeof subjects[0]) >= 0)))
+            return 0;
         const int verb = ctok_word_in(tb, j, saying, sizeof saying / sizeof saying[0]);
         if (verb < 0 || (run->tflags[j] & RUN_T_QUOTED))
+            continue;
+        /* "calling" names someone ("calling them idiots") or it is phoning */
+        if (ctok_is_word(tb, j, "calling") &&
+            (j + 1 >= tb->n ||
+             ctok_word_in(tb, j + 1, objects, sizeof objects / sizeof objects[0]) < 0))
             continue;
         /* what was done to the speaker ("I was threatened with bailiffs,
          * so I'll...") reports no one's words */
@@ -1479,9 +1499,10 @@ static int elderly_age(const ctok_buf *tb, size_t i, size_t *start, size_t *end)
     static const char *const be[] = {"is", "am", "was"};
     static const char *const who[] = {"i", "she", "he", "who"};
     static const char *const years[] = {"year", "years", "yr", "yrs"};
-    static const char *const then[] = {"and", "now",    "this",  "next", "in",    "on",
-                                       "but", "so",     "with",  "who",  "today", "last",
-                                       "yo",  "living", "lives", "soon", "years", "yrs"};
+    /* (not "in" or "on": "I'm 80 in the queue", "I'm 90 on hold") */
+    static const char *const then[] = {"and",   "now",  "this",  "next", "but", "so",
+                                       "with",  "who",  "today", "last", "yo",  "living",
+                                       "lives", "soon", "years", "yrs"};
     const int v = small_number(tb, i);
     if (v < 75 || v > 115)
         return 0;
@@ -1528,6 +1549,10 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
 {
     static const char *const units[] = {"degrees", "degree", "deg",       "c",
                                         "celsius", "f",      "fahrenheit"};
+    static const char *const things[] = {"fridge", "freezer",    "water",  "oven",     "shower",
+                                         "bath",   "kettle",     "washer", "wash",     "dryer",
+                                         "tap",    "radiator",   "tank",   "cylinder", "pool",
+                                         "hob",    "dishwasher", "engine", "car"};
     static const char *const home[] = {"house",   "home",      "flat",     "room",
                                        "bedroom", "inside",    "indoors",  "lounge",
                                        "kitchen", "apartment", "bungalow", "thermostat"};
@@ -1541,6 +1566,9 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
         memcmp(ctok_text(tb, j), "\xc2\xb0", 2) == 0) /* "°" */
         j++;
     int u = j < tb->n ? ctok_word_in(tb, j, units, sizeof units / sizeof units[0]) : -1;
+    /* (a bare "c" or "f" only after the sign: "Flat 4 c" is an address) */
+    if ((u == 3 || u == 5) && j == i + 1)
+        u = -1;
     if (u < 0 && !(j > i + 1))
         return 0;
     if (u >= 0)
@@ -1559,11 +1587,25 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
     if (j < tb->n && (ctok_is_word(tb, j, "outside") || ctok_is_word(tb, j, "out")))
         return 0;
     const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i);
-    for (size_t k = from; k < to; k++)
-        if (ctok_word_in(tb, k, home, sizeof home / sizeof home[0]) >= 0 ||
-            (k > from && ctok_is_word(tb, k, "here") && ctok_is_word(tb, k - 1, "in")))
-            return 1; /* ("in here", not "40 degrees here in Spain") */
-    return 0;
+    int at_home = 0;
+    for (size_t k = from; k < to; k++) {
+        /* the temperature of a thing just before it: "the fridge in my
+         * kitchen only gets down to 9 degrees", "the hot water in my flat
+         * only gets to 40"; not a supply missing, "no hot water and it's 5
+         * degrees in the house" */
+        if (k < i && i - k <= 8 &&
+            ctok_word_in(tb, k, things, sizeof things / sizeof things[0]) >= 0) {
+            size_t b = k;
+            if (b > from && (ctok_is_word(tb, b - 1, "hot") || ctok_is_word(tb, b - 1, "cold")))
+                b--;
+            if (!(b > from &&
+                  (ctok_is_word(tb, b - 1, "no") || ctok_is_word(tb, b - 1, "without"))))
+                return 0;
+        }
+        at_home |= ctok_word_in(tb, k, home, sizeof home / sizeof home[0]) >= 0 ||
+                   (k > from && ctok_is_word(tb, k, "here") && ctok_is_word(tb, k - 1, "in"));
+    }
+    return at_home; /* ("in here", not "40 degrees here in Spain") */
 }
 
 /* Just below critical (score 0.8 at raw 1.77): what haste alone can reach. */
@@ -1984,6 +2026,16 @@ static const char *refused_time_word(const char *v, char *buf, size_t size)
     return buf;
 }
 
+/* A second time refused after a first: "after 09:00 and before 21:00". */
+static void join_refused(char *contact_time, const char *first)
+{
+    if (!first[0])
+        return;
+    char both[CLASSIFY_LABEL_MAX * 2 + 8];
+    snprintf(both, sizeof both, "%s and %s", first, contact_time);
+    set_pref(contact_time, both);
+}
+
 static void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -1998,6 +2050,7 @@ static void classify_prefs_stage(classify_run *run)
     written_count written = {{NULL}, {0}, 0};
     size_t next = 0;
     size_t refused_at = 0; /* a time turned down starts here (refused_time) */
+    int refused_more = 0;  /* refused_at is a second time after "or" */
     char refused[CLASSIFY_LABEL_MAX];
     for (size_t hk = run_first_hit(run, LEX_H_PREF); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_PREF)) {
@@ -2009,6 +2062,13 @@ static void classify_prefs_stage(classify_run *run)
         if (!x)
             continue;
         const char *v = lex_pref_value(lex, x);
+        const int refusing = i == refused_at;
+        /* a second time refused joins the first: "don't call me before
+         * 9am or after 9pm" is after 09:00 and before 21:00 */
+        char kept[CLASSIFY_LABEL_MAX];
+        kept[0] = '\0';
+        if (refusing && refused_more)
+            set_pref(kept, r->preferences.contact_time);
         const char *rule = NULL;
         switch (x->pref) {
         case LEX_PREF_CHANNEL:
@@ -2049,6 +2109,7 @@ static void classify_prefs_stage(classify_run *run)
             if (in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 set_contact_time(r->preferences.contact_time, v);
                 rule = "contact_time";
+                join_refused(r->preferences.contact_time, kept);
             }
             break;
         case LEX_PREF_WRITTEN:
@@ -2085,6 +2146,7 @@ static void classify_prefs_stage(classify_run *run)
                 classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, "contact_time", i,
                                       i + span + used, 1.0f);
                 span += used;
+                join_refused(r->preferences.contact_time, kept);
             }
             break;
         }
@@ -2094,6 +2156,12 @@ static void classify_prefs_stage(classify_run *run)
         if (rule)
             classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, rule, i, i + span, 1.0f);
         next = i + span;
+        refused_more = 0;
+        if (refusing && next + 1 < tb->n &&
+            (ctok_is_word(tb, next, "or") || ctok_is_word(tb, next, "and"))) {
+            refused_at = next + 1;
+            refused_more = 1;
+        }
     }
     if (!r->preferences.language[0] && written.k > 0)
         written_language(run, &written);

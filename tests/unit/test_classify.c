@@ -426,6 +426,12 @@ static void test_email_quoted_history(void **state)
     r = run("My bill is wrong again and I'm fed up.\n-- \nJohn\nHave a wonderful day!");
     assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
     assert_true(run("Why was I charged twice?\n\nSent from my iPhone").n_tokens <= 6);
+    r = run("Please call me back.\r\n-- \r\nJohn\r\nthreats such as I will kill you will be "
+            "reported");
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
+    r = run("My train was cancelled.\nFrom: London Euston\nTo: Glasgow\nDate: 12 May\nI want a "
+            "full refund, I am furious.");
+    assert_true(r.n_tokens > 20);
     /* a text whose every line is quoted stays whole; other lines are read */
     assert_true(run("> I love it").sentiment.label == CLASSIFY_POSITIVE);
     assert_int_equal(run("Line one is fine.\nI love this service.").sentiment.label,
@@ -501,6 +507,12 @@ static void test_sarcasm(void **state)
                      CLASSIFY_NEGATIVE);
     assert_int_equal(run("Great service... NOT").sentiment.label, CLASSIFY_NEGATIVE);
     assert_int_equal(run("Thanks, not bad at all!").sentiment.label, CLASSIFY_POSITIVE);
+    assert_int_equal(run("Thank you for the quick refund, was it any hassle? Not!").sentiment.label,
+                     CLASSIFY_POSITIVE);
+    assert_int_equal(
+        run("Thank you so much for sorting it. Was I worried? Not! You were brilliant!")
+            .sentiment.label,
+        CLASSIFY_POSITIVE);
     r = run("Great, another outage. Just what I needed.");
     assert_int_equal(r.emotion.label, CLASSIFY_EMO_ANGER);
     r = run("Oh great, my flight got cancelled again. Love it.");
@@ -901,6 +913,12 @@ static void test_threat_levels(void **state)
         {"A man was screaming at your staff today, calling them idiots.", CLASSIFY_THREAT_NONE},
         {"Your staff are idiots, calling me a liar", CLASSIFY_THREAT_ABUSE},
         {"you're a joke, calling yourselves a bank", CLASSIFY_THREAT_ABUSE},
+        /* the customer's own clause after a report, and "calling" that is
+         * phoning, are the customer's words */
+        {"your agent told me it was fixed but it's still broken you idiots", CLASSIFY_THREAT_ABUSE},
+        {"your agent told me it was fixed but it's still fucking broken",
+         CLASSIFY_THREAT_PROFANITY},
+        {"my husband keeps calling and you fucking idiots never pick up", CLASSIFY_THREAT_ABUSE},
         /* what was done to the speaker reports no one's words */
         {"I was threatened with bailiffs, so I'll come down there and smash your face in",
          CLASSIFY_THREAT_THREAT},
@@ -1242,10 +1260,14 @@ static void test_urgency(void **state)
                                          "We've been customers for 87 years between us",
                                          "My son is 19 and wants his own account",
                                          "the bill is 87 and it should be 40",
-                                         "He is 100% right about the fees"};
+                                         "He is 100% right about the fees",
+                                         "I'm 80 in the queue and nobody answers",
+                                         "I'm 90 on hold now"};
     expect_vulnerable(no_age, sizeof no_age / sizeof no_age[0], 0);
     /* a temperature at home that harms (cold, or a heatwave) is a danger;
      * one outside, of a thing, or a pleasant one is not */
+    assert_int_equal(run("no hot water and it's 5 degrees in the house").urgency.level,
+                     CLASSIFY_URGENCY_CRITICAL);
     r0 = run("It's 4 degrees in her room");
     assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_HIGH);
     assert_string_equal(evidence_text(&r0, CLASSIFY_EV_URGENCY, "danger"), "4 degrees");
@@ -1257,8 +1279,12 @@ static void test_urgency(void **state)
     static const char *const harmless_temperature[] = {
         "-2 degrees outside and my heating works fine, thanks",
         "the oven won't go past 180 degrees",
-        "It's 21 degrees in the lounge, the thermostat is fine", "set the house to 19 degrees",
-        "It's 40 degrees here in Spain, can I use my phone abroad?"};
+        "It's 21 degrees in the lounge, the thermostat is fine",
+        "set the house to 19 degrees",
+        "It's 40 degrees here in Spain, can I use my phone abroad?",
+        "The fridge in my kitchen only gets down to 9 degrees",
+        "the hot water in my flat only gets to 40 degrees",
+        "My address is Flat 4 c, 12 High Street"};
     for (size_t k = 0; k < sizeof harmless_temperature / sizeof harmless_temperature[0]; k++) {
         r0 = run(harmless_temperature[k]);
         if (has_evidence(&r0, CLASSIFY_EV_URGENCY, "danger"))
@@ -1372,6 +1398,8 @@ static void test_preferences(void **state)
     expect_prefs("Don't call me between 9 and 5, I'm at work", "", "",
                  "not between 09:00 and 17:00");
     expect_prefs("don't call, email me instead", "email", "voice", "");
+    expect_prefs("don't call me before 9am or after 9pm", "", "", "after 09:00 and before 21:00");
+    expect_prefs("don't call before noon or in the evening", "", "", "not morning and not evening");
     /* a time said after a contact in the third person, a weekend in days */
     assert_string_equal(
         run("If someone rings me back, make it after 5pm please, I'm at work until then.")
