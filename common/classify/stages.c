@@ -1843,9 +1843,7 @@ static int range_end(const ctok_buf *tb, size_t i, size_t *used)
                                         "days",    "weeks", "times"};
     if (i + 1 >= tb->n)
         return -1;
-    const ctok *t = &tb->tok[i];
-    if (!ctok_is_word(tb, i, "and") && !ctok_is_word(tb, i, "to") &&
-        !(t->kind == CTOK_PUNCT && t->punct == '-'))
+    if (!ctok_is_word(tb, i, "and") && !ctok_is_word(tb, i, "to") && !is_punct(tb, i, '-'))
         return -1;
     size_t u = 0;
     int guessed = 0;

@@ -364,6 +364,14 @@ static void guard_compensation(const policy *p, treatment *t)
     }
 }
 
+/* The message, or a contact of the last 90 days, names a vulnerability
+ * (situation.vulnerable of the decision; the sales guards). */
+static int vulnerability_named(const cJSON *data)
+{
+    return true_at(data, "situation.urgency.vulnerable") ||
+           num_at(data, "signals.recent_vulnerable", 0) > 0;
+}
+
 /* Distress, vulnerability (flagged in the profile or named in the message),
  * danger, consent: no sales offer (cross-sell, upsell); danger or a
  * vulnerability named: no retention offer either. Sentiment alone misses a
@@ -376,8 +384,7 @@ static void guard_sales(const policy *p, treatment *t, const cJSON *data, int *d
     *distressed = sent < p->distress_sentiment_below || anger > p->distress_anger_above ||
                   fear > p->distress_fear_above;
     int vulnerable = true_at(data, "context.profile.vulnerable");
-    int vulnerable_text = true_at(data, "situation.urgency.vulnerable") ||
-                          num_at(data, "signals.recent_vulnerable", 0) > 0;
+    int vulnerable_text = vulnerability_named(data);
     const char *level = str_at(data, "situation.urgency.level");
     int danger = level && strcmp(level, "critical") == 0;
     int consent = true_at(data, "context.profile.marketing_consent");
@@ -619,9 +626,7 @@ static void put_situation(jb *b, cJSON *o, const cJSON *data, int distressed)
     put_num(b, s, "effort", round4(num_at(data, "situation.urgency.effort", 0)));
     put_str(b, s, "threat", str_at(data, "situation.threat.level"));
     put_bool(b, s, "distressed", distressed);
-    put_bool(b, s, "vulnerable",
-             true_at(data, "situation.urgency.vulnerable") ||
-                 num_at(data, "signals.recent_vulnerable", 0) > 0);
+    put_bool(b, s, "vulnerable", vulnerability_named(data));
 }
 
 static void put_context(jb *b, cJSON *o, const cJSON *data)
@@ -1023,38 +1028,16 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
     return ATTUNE_OK;
 }
 
-/* How many of the customer's recent contacts in the 7 days before this one
- * were about the same intent: "repeat contact about the same issue" as a
- * number a rule can test (signals.repeat_same_intent). */
-static int repeat_same_intent(const cJSON *data)
-{
-    const char *intent = str_at(data, "situation.intent.label");
-    const cJSON *recent = policy_path_get(data, "context.recent", 0);
-    const char *now_text = str_at(data, "occurred_at");
-    int64_t now = 0, then = 0;
-    if (!intent || !*intent || !cJSON_IsArray(recent) || !now_text ||
-        ts_parse_rfc3339(now_text, &now) != 0)
-        return 0;
-    const char *self = str_at(data, "interaction_id");
-    int n = 0;
-    for (const cJSON *r = recent->child; r; r = r->next) {
-        const char *ri = json_str(r, "intent"), *rt = json_str(r, "occurred_at"),
-                   *rid = json_str(r, "interaction_id");
-        if (!ri || strcmp(ri, intent) != 0 || !rt || ts_parse_rfc3339(rt, &then) != 0)
-            continue;
-        if (rid && self && strcmp(rid, self) == 0)
-            continue; /* an earlier event of this same interaction */
-        if (then <= now && now - then <= 7LL * 86400 * 1000)
-            n++;
-    }
-    return n;
-}
+/* What a recent contact is counted for (recent_count). */
+typedef struct {
+    const char *intent; /* its intent, when not NULL */
+    const char *self;   /* not an earlier event of this interaction, when not NULL */
+    int vulnerable;     /* it named a vulnerability */
+} recent_match;
 
-/* How many of the customer's recent contacts in the 90 days before this one
- * (or earlier events of this one) named a vulnerability: a bereavement or an
- * illness said once is known at the next contact
- * (signals.recent_vulnerable). */
-static int recent_vulnerable(const cJSON *data)
+/* How many records of context.recent, in the days before this event's
+ * occurred_at, match m. */
+static int recent_count(const cJSON *data, int days, const recent_match *m)
 {
     const cJSON *recent = policy_path_get(data, "context.recent", 0);
     const char *now_text = str_at(data, "occurred_at");
@@ -1063,14 +1046,39 @@ static int recent_vulnerable(const cJSON *data)
         return 0;
     int n = 0;
     for (const cJSON *r = recent->child; r; r = r->next) {
-        const char *rt = json_str(r, "occurred_at");
-        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "vulnerable")) || !rt ||
-            ts_parse_rfc3339(rt, &then) != 0)
+        const char *ri = json_str(r, "intent"), *rt = json_str(r, "occurred_at"),
+                   *rid = json_str(r, "interaction_id");
+        if (m->intent && (!ri || strcmp(ri, m->intent) != 0))
             continue;
-        if (then <= now && now - then <= 90LL * 86400 * 1000)
+        if (m->self && rid && strcmp(rid, m->self) == 0)
+            continue; /* an earlier event of this same interaction */
+        if (m->vulnerable && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "vulnerable")))
+            continue;
+        if (rt && ts_parse_rfc3339(rt, &then) == 0 && then <= now &&
+            now - then <= (int64_t)days * 86400 * 1000)
             n++;
     }
     return n;
+}
+
+/* How many of the customer's recent contacts in the 7 days before this one
+ * were about the same intent: "repeat contact about the same issue" as a
+ * number a rule can test (signals.repeat_same_intent). */
+static int repeat_same_intent(const cJSON *data)
+{
+    const recent_match m = {.intent = str_at(data, "situation.intent.label"),
+                            .self = str_at(data, "interaction_id")};
+    return m.intent && *m.intent ? recent_count(data, 7, &m) : 0;
+}
+
+/* How many of the customer's recent contacts in the 90 days before this one
+ * (or earlier events of this one) named a vulnerability: a bereavement or an
+ * illness said once is known at the next contact
+ * (signals.recent_vulnerable). */
+static int recent_vulnerable(const cJSON *data)
+{
+    const recent_match m = {.vulnerable = 1};
+    return recent_count(data, 90, &m);
 }
 
 const char *policy_stale_preference(const cJSON *data)
@@ -1087,10 +1095,10 @@ const char *policy_stale_preference(const cJSON *data)
 }
 
 /* Whether the message states a preference that the remembered ones say
- * otherwise, or contradicts one (policy_stale_preference). */
-static int restates_preferences(const cJSON *data)
+ * otherwise, or contradicts one (stale: policy_stale_preference). */
+static int restates_preferences(const cJSON *data, const char *stale)
 {
-    if (policy_stale_preference(data))
+    if (stale)
         return 1;
     for (size_t i = 0; PREF_NAMES[i]; i++) {
         char said_path[64], kept_path[64];
@@ -1106,9 +1114,8 @@ static int restates_preferences(const cJSON *data)
 /* Takes out of the remembered preferences (a copy) what this message says
  * anew or contradicts: the rules then read what the customer says now
  * ("email only" once, "could someone ring me back?" now is a callback). */
-static void forget_restated(cJSON *kept, const cJSON *data)
+static void forget_restated(cJSON *kept, const cJSON *data, const char *stale)
 {
-    const char *stale = policy_stale_preference(data);
     if (stale)
         cJSON_DeleteItemFromObjectCaseSensitive(kept, stale);
     for (size_t i = 0; PREF_NAMES[i]; i++) {
@@ -1132,7 +1139,8 @@ attune_err policy_decide(const policy *p, const cJSON *data, const policy_env *e
     cJSON *view = cJSON_CreateObject();
     cJSON *signals = view ? cJSON_AddObjectToObject(view, "signals") : NULL;
     int ok = signals != NULL;
-    const int restated = restates_preferences(data);
+    const char *stale = policy_stale_preference(data);
+    const int restated = restates_preferences(data, stale);
     for (const cJSON *m = data->child; ok && m; m = m->next) {
         if (strcmp(m->string, "signals") == 0)
             continue;
@@ -1140,7 +1148,7 @@ attune_err policy_decide(const policy *p, const cJSON *data, const policy_env *e
             cJSON *ctx = cJSON_Duplicate(m, 1);
             ok = ctx != NULL && cJSON_AddItemToObject(view, "context", ctx);
             if (ok)
-                forget_restated(cJSON_GetObjectItemCaseSensitive(ctx, "preferences"), data);
+                forget_restated(cJSON_GetObjectItemCaseSensitive(ctx, "preferences"), data, stale);
             else
                 cJSON_Delete(ctx);
             continue;
