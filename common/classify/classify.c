@@ -557,6 +557,7 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     out->preferences.channel[0] = out->preferences.avoid_channel[0] = '\0';
     out->preferences.contact_time[0] = out->preferences.language[0] = '\0';
     out->preferences.pace[0] = '\0';
+    out->preferences.for_now = 0;
     out->n_evidence = 0;
     ctok_buf tb;
     classify_run run;
@@ -813,6 +814,18 @@ size_t classify_result_write_json(const classify_result *r, char *buf, size_t si
             jw_name(&w, prefs[i].key);
             jw_str(&w, prefs[i].value);
         }
+    }
+    if (r->preferences.for_now) {
+        static const char *const now_names[] = {"channel", "avoid_channel", "contact_time"};
+        const char *sep = ",\"for_now\":[";
+        for (unsigned b = 0; b < 3; b++) {
+            if (r->preferences.for_now & (1u << b)) {
+                jw_name(&w, sep);
+                jw_str(&w, now_names[b]);
+                sep = ",";
+            }
+        }
+        JW_LIT(&w, "]");
     }
     JW_LIT(&w, "},\"evidence\":[");
     for (unsigned i = 0; i < r->n_evidence && i < CLASSIFY_MAX_EVIDENCE; i++) {

@@ -83,6 +83,13 @@ typedef enum {
     CLASSIFY_CHANNEL_IVR,
 } classify_channel;
 
+/* Preference members, as bits of classify_result.preferences.for_now. */
+enum {
+    CLASSIFY_PREF_CHANNEL = 1,
+    CLASSIFY_PREF_AVOID_CHANNEL = 2,
+    CLASSIFY_PREF_CONTACT_TIME = 4,
+};
+
 /* What is known about the contact besides its text. A negative number means
  * "not known"; classify_context_init() sets every field so. */
 typedef struct {
@@ -149,6 +156,10 @@ typedef struct {
         char language[CLASSIFY_LABEL_MAX];      /* ISO 639-1 code */
         char pace[CLASSIFY_LABEL_MAX];          /* brief, slow, detailed */
         float politeness;                       /* [0, 1] */
+        /* CLASSIFY_PREF_* of the members above that ask for this contact
+         * only ("ring me back", "I can't talk right now", "call me
+         * tomorrow"): the decision follows them, the memory keeps none */
+        unsigned for_now;
     } preferences;
     unsigned n_tokens;
     int truncated; /* the text was longer than CLASSIFY_MAX_TEXT or had too many tokens */

@@ -2034,6 +2034,38 @@ static void join_refused(char *contact_time, const char *first)
     set_pref(contact_time, both);
 }
 
+/* Whether the contact statement at token i asks for this contact only: a
+ * word of the moment near it in its clause ("I can't talk right now",
+ * "call me tomorrow", "text me today"; with back, a call back asked for:
+ * "call me back", not "write back to my email"), unless the clause says it lasts ("from now on",
+ * "always", "in future", "don't call me again"). */
+static int said_for_now(const ctok_buf *tb, size_t i, int back)
+{
+    static const char *const moment[] = {"now",   "rn",       "atm",       "today", "tonight",
+                                         "asap",  "tomorrow", "currently", "moment"};
+    static const char *const lasting[] = {"always", "future",    "anymore",   "ever",
+                                          "never",  "again",     "prefer",    "prefers",
+                                          "only",   "generally", "usually",   "preferably"};
+    static const char *const parts[] = {"morning", "afternoon", "evening"};
+    size_t from = i, to = i;
+    while (from > 0 && i - from < 8 && !(tb->tok[from - 1].flags & CTOK_F_CLAUSE_END))
+        from--;
+    while (to < tb->n && to - i < 10 && !(tb->tok[to].flags & CTOK_F_CLAUSE_END))
+        to++;
+    int now = 0;
+    for (size_t j = from; j < to; j++) {
+        if (ctok_word_in(tb, j, lasting, sizeof lasting / sizeof lasting[0]) >= 0)
+            return 0;
+        if (ctok_is_word(tb, j, "now") && j > 0 && ctok_is_word(tb, j - 1, "from"))
+            return 0;
+        now |= ctok_word_in(tb, j, moment, sizeof moment / sizeof moment[0]) >= 0 ||
+               (back && ctok_is_word(tb, j, "back")) ||
+               (ctok_is_word(tb, j, "this") && j + 1 < tb->n &&
+                ctok_word_in(tb, j + 1, parts, sizeof parts / sizeof parts[0]) >= 0);
+    }
+    return now;
+}
+
 static void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -2050,6 +2082,9 @@ static void classify_prefs_stage(classify_run *run)
     size_t refused_at = 0; /* a time turned down starts here (refused_time) */
     int refused_more = 0;  /* refused_at is a second time after "or" */
     char refused[CLASSIFY_LABEL_MAX];
+    /* where the channel, the channel avoided and the contact time were
+     * last said (said_for_now) */
+    size_t channel_at = 0, avoid_at = 0, time_at = 0;
     for (size_t hk = run_first_hit(run, LEX_H_PREF); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_PREF)) {
         size_t i = run->lexhit[hk];
@@ -2073,9 +2108,11 @@ static void classify_prefs_stage(classify_run *run)
             if (run_negated(run, i) || turned_down(tb, i)) {
                 set_pref(r->preferences.avoid_channel, v);
                 rule = "avoid_channel";
+                avoid_at = i;
             } else {
                 set_pref(r->preferences.channel, v);
                 rule = "channel";
+                channel_at = i;
             }
             break;
         case LEX_PREF_AVOID:
@@ -2090,6 +2127,7 @@ static void classify_prefs_stage(classify_run *run)
             }
             set_pref(r->preferences.avoid_channel, v);
             rule = "avoid_channel";
+            avoid_at = i;
             break;
         case LEX_PREF_LANGUAGE:
             set_pref(r->preferences.language, v);
@@ -2107,6 +2145,7 @@ static void classify_prefs_stage(classify_run *run)
             if (in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 set_contact_time(r->preferences.contact_time, v);
                 rule = "contact_time";
+                time_at = i;
                 join_refused(r->preferences.contact_time, kept);
             }
             break;
@@ -2141,6 +2180,7 @@ static void classify_prefs_stage(classify_run *run)
                     snprintf(buf, sizeof buf, "%s %02d:%02d", v, mins / 60, mins % 60);
                 }
                 set_contact_time(r->preferences.contact_time, buf);
+                time_at = i;
                 classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, "contact_time", i,
                                       i + span + used, 1.0f);
                 span += used;
@@ -2163,6 +2203,17 @@ static void classify_prefs_stage(classify_run *run)
     }
     if (!r->preferences.language[0] && written.k > 0)
         written_language(run, &written);
+    unsigned now = 0;
+    if (r->preferences.channel[0] &&
+        said_for_now(tb, channel_at, strcmp(r->preferences.channel, "voice") == 0))
+        now |= CLASSIFY_PREF_CHANNEL;
+    if (r->preferences.avoid_channel[0] && said_for_now(tb, avoid_at, 0))
+        now |= CLASSIFY_PREF_AVOID_CHANNEL;
+    if (r->preferences.contact_time[0] &&
+        (strncmp(r->preferences.contact_time, "tomorrow", 8) == 0 ||
+         said_for_now(tb, time_at, 0)))
+        now |= CLASSIFY_PREF_CONTACT_TIME;
+    r->preferences.for_now = now;
     float p = polite ? 1.0f - expf(-0.7f * (float)polite) : 0.0f;
     if (r->threat.level >= CLASSIFY_THREAT_ABUSE)
         p -= 0.6f;

@@ -116,11 +116,17 @@ ATTUNE_MUST_CHECK attune_err policy_decide(const policy *p, const cJSON *data,
                                            cJSON **crm_data, char *errstr, size_t errstr_size);
 
 /* The remembered preference that the message contradicts, which the
- * decision and the memory drop: "avoid_channel" when the message asks for
- * the channel the customer once turned down ("email only" once, "could
- * someone ring me back?" now), "channel" when it turns down the one once
- * asked for; NULL when none. */
-const char *policy_stale_preference(const cJSON *data);
+ * decision drops: "avoid_channel" when the message asks for the channel
+ * the customer once turned down ("email only" once, "I'd rather you phoned
+ * me" now), "channel" when it turns down the one once asked for; NULL when
+ * none. With lasting, only what the message states for good counts (what
+ * the memory drops): a request for this contact only ("could someone ring
+ * me back?") overrides the memory in this decision and leaves it be. */
+const char *policy_stale_preference(const cJSON *data, int lasting);
+
+/* Whether the message states preference name for this contact only
+ * (listed in situation.preferences.for_now): not one to remember. */
+int policy_pref_for_now(const cJSON *data, const char *name);
 
 /* The default variant chooser: an FNV-1a hash of interaction_id and rule_id,
  * modulo n, so a reprocessed event gets the same variant (method "hash"). */

@@ -674,7 +674,8 @@ static void put_preferences(jb *b, cJSON *o, const char *name, const cJSON *data
     for (size_t i = 0; PREF_NAMES[i]; i++) {
         int stated = 0;
         const char *v = pref(data, PREF_NAMES[i], &stated);
-        if (v && (!only_stated || stated) && strlen(v) <= POLICY_MAX_STRING)
+        if (v && (!only_stated || (stated && !policy_pref_for_now(data, PREF_NAMES[i]))) &&
+            strlen(v) <= POLICY_MAX_STRING)
             put_str(b, pr, PREF_NAMES[i], v);
     }
 }
@@ -1081,15 +1082,26 @@ static int recent_vulnerable(const cJSON *data)
     return recent_count(data, 90, &m);
 }
 
-const char *policy_stale_preference(const cJSON *data)
+int policy_pref_for_now(const cJSON *data, const char *name)
+{
+    const cJSON *now = policy_path_get(data, "situation.preferences.for_now", 0);
+    for (const cJSON *m = cJSON_IsArray(now) ? now->child : NULL; m; m = m->next)
+        if (cJSON_IsString(m) && strcmp(m->valuestring, name) == 0)
+            return 1;
+    return 0;
+}
+
+const char *policy_stale_preference(const cJSON *data, int lasting)
 {
     const char *said = str_at(data, "situation.preferences.channel");
     const char *avoid = str_at(data, "situation.preferences.avoid_channel");
     const char *kept_avoid = str_at(data, "context.preferences.avoid_channel");
     const char *kept = str_at(data, "context.preferences.channel");
-    if (said && kept_avoid && strcmp(said, kept_avoid) == 0 && !avoid)
+    if (said && kept_avoid && strcmp(said, kept_avoid) == 0 && !avoid &&
+        !(lasting && policy_pref_for_now(data, "channel")))
         return "avoid_channel";
-    if (avoid && kept && strcmp(avoid, kept) == 0 && !said)
+    if (avoid && kept && strcmp(avoid, kept) == 0 && !said &&
+        !(lasting && policy_pref_for_now(data, "avoid_channel")))
         return "channel";
     return NULL;
 }
@@ -1139,7 +1151,7 @@ attune_err policy_decide(const policy *p, const cJSON *data, const policy_env *e
     cJSON *view = cJSON_CreateObject();
     cJSON *signals = view ? cJSON_AddObjectToObject(view, "signals") : NULL;
     int ok = signals != NULL;
-    const char *stale = policy_stale_preference(data);
+    const char *stale = policy_stale_preference(data, 0);
     const int restated = restates_preferences(data, stale);
     for (const cJSON *m = data->child; ok && m; m = m->next) {
         if (strcmp(m->string, "signals") == 0)

@@ -128,7 +128,8 @@ static char *compact_record(const cJSON *data, const cJSON *routing)
 }
 
 /* Stated preferences worth remembering: the preferences attune-classify
- * states (politeness is a reading, not a preference), each a short string.
+ * states for good (politeness is a reading, not a preference, and "ring me
+ * back" asks for this contact only), each a short string.
  * Nothing else: the classified topic may be written by others, and what is
  * remembered here comes back in every later event of the customer. */
 #define PREF_VALUE_MAX 64
@@ -141,11 +142,11 @@ static cJSON *learned_preferences(const cJSON *data)
     cJSON *out = cJSON_CreateObject();
     for (size_t i = 0; out && i < sizeof keys / sizeof keys[0]; i++) {
         const char *v = json_str(prefs, keys[i]);
-        if (v && v[0] && strlen(v) < PREF_VALUE_MAX)
+        if (v && v[0] && strlen(v) < PREF_VALUE_MAX && !policy_pref_for_now(data, keys[i]))
             cJSON_AddStringToObject(out, keys[i], v);
     }
     /* what the message contradicts is forgotten (an empty value) */
-    const char *stale = policy_stale_preference(data);
+    const char *stale = policy_stale_preference(data, 1);
     if (out && stale)
         cJSON_AddStringToObject(out, stale, "");
     return out;

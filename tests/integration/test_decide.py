@@ -280,8 +280,8 @@ def test_only_stated_preferences_are_remembered(stack, ingest, pipeline):
 
 
 def test_a_preference_said_now_replaces_the_one_remembered(stack, ingest, pipeline):
-    """"Email me, don't call" once, "could someone ring me back?" now: a
-    callback, and the memory no longer holds both "voice" and "avoid
+    """"Email me, don't call" once, "from now on please phone me instead"
+    now: a callback, and the memory no longer holds both "voice" and "avoid
     voice"."""
     import redis
 
@@ -293,13 +293,33 @@ def test_a_preference_said_now_replaces_the_one_remembered(stack, ingest, pipeli
         assert r.hgetall(key) == {b"channel": b"email", b"avoid_channel": b"voice"}
 
     _, d = second_contact(stack, ingest, customer, "Please email me, don't call me.",
-                          "Could someone ring me back please?", between=remembered_both)
+                          "From now on please phone me instead.", between=remembered_both)
     assert d["routing"]["channel"] == "callback", d["reasons"]
     assert "avoid_channel" not in d["guidance"]["preferences"]
     deadline = time.time() + 10
     while r.hget(key, "avoid_channel") is not None and time.time() < deadline:
         time.sleep(0.1)
     assert r.hgetall(key) == {b"channel": b"voice"}
+
+
+def test_a_request_for_this_contact_only_is_not_remembered(stack, ingest, pipeline):
+    """"Email me, don't call" once, "could someone ring me back?" now: this
+    contact gets its callback, the memory keeps email and no calls, and the
+    CRM is not told of a learned voice preference."""
+    import redis
+
+    customer = new_id("cust")
+    key = f"attune:customer:{customer}:prefs"
+    r = redis.Redis.from_url(stack.redis_url)
+    _, d = second_contact(stack, ingest, customer, "Please email me, don't call me.",
+                          "Could someone ring me back please?")
+    assert d["routing"]["channel"] == "callback", d["reasons"]
+    assert d["guidance"]["preferences"]["channel"] == "voice"
+    crm = [event_value(m)["data"] for m in decisions_for(stack, [customer], 2, topic="crm")]
+    second = next(x for x in crm if x["interaction_id"] == d["interaction_id"])
+    assert "channel" not in second["preferences_learned"], second
+    time.sleep(0.5)
+    assert r.hgetall(key) == {b"channel": b"email", b"avoid_channel": b"voice"}
 
 
 def test_recent_list_holds_contacts_not_lines(stack, ingest, pipeline):

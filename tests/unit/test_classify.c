@@ -1373,6 +1373,44 @@ static void test_urgency(void **state)
 
 /* --- preferences ------------------------------------------------------------------ */
 
+/* A request for this contact only is said so (for_now), a lasting one not:
+ * the memory keeps only what lasts. */
+static void test_preferences_for_now(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        unsigned for_now;
+    } cases[] = {
+        {"Could someone ring me back please?", CLASSIFY_PREF_CHANNEL},
+        {"um yeah can you call me back i'm at work", CLASSIFY_PREF_CHANNEL},
+        {"I can't talk right now", CLASSIFY_PREF_AVOID_CHANNEL},
+        {"call me tomorrow morning", CLASSIFY_PREF_CHANNEL | CLASSIFY_PREF_CONTACT_TIME},
+        {"text me today with the code", CLASSIFY_PREF_CHANNEL},
+        /* what lasts */
+        {"please call me back after 5pm", CLASSIFY_PREF_CHANNEL}, /* the time lasts */
+        {"From now on please email me", 0},
+        {"please email me", 0},
+        {"don't call me again", 0},
+        {"I can't take phone calls at work", 0},
+        {"Always call me back on my mobile", 0},
+        {"text is better", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        classify_result r = run(cases[i].text);
+        if (r.preferences.for_now != cases[i].for_now)
+            fail_msg("'%s': for_now %u, expected %u", cases[i].text, r.preferences.for_now,
+                     cases[i].for_now);
+    }
+    char json[8192];
+    classify_result r = run("Could someone ring me back please?");
+    assert_true(classify_result_write_json(&r, json, sizeof json) > 0);
+    assert_non_null(strstr(json, "\"channel\":\"voice\",\"for_now\":[\"channel\"]}"));
+    r = run("please email me");
+    assert_true(classify_result_write_json(&r, json, sizeof json) > 0);
+    assert_null(strstr(json, "for_now"));
+}
+
 static void test_preferences(void **state)
 {
     (void)state;
@@ -2757,6 +2795,7 @@ int main(void)
         cmocka_unit_test(test_threat_levels),
         cmocka_unit_test(test_urgency),
         cmocka_unit_test(test_preferences),
+        cmocka_unit_test(test_preferences_for_now),
         cmocka_unit_test(test_phrase_filters),
         cmocka_unit_test(test_entry_kinds),
         cmocka_unit_test(test_negation_scope),

@@ -1206,8 +1206,10 @@ static void test_vulnerability_remembered(void **state)
 }
 
 /* A remembered preference that the message contradicts is dropped: "email
- * only" once, "could someone ring me back?" now is a callback, and no
- * decision holds both "voice" and "avoid voice". */
+ * only" once, "I'd rather you phoned" now is a callback, and no decision
+ * holds both "voice" and "avoid voice". A request for this contact only
+ * ("could someone ring me back?") drops it from the decision, not from the
+ * memory, and is no learned preference for the CRM. */
 static void test_stale_preference(void **state)
 {
     (void)state;
@@ -1223,22 +1225,31 @@ static void test_stale_preference(void **state)
                       "\"threat\":{\"level\":\"none\"},\"preferences\":{%s},\"evidence\":[]}}";
     static const struct {
         const char *kept, *said, *stale, *channel;
+        int for_now;
     } cases[] = {
         {"\"channel\":\"email\",\"avoid_channel\":\"voice\"", "\"channel\":\"voice\"",
-         "avoid_channel", "callback"},
-        {"\"avoid_channel\":\"voice\"", "\"channel\":\"email\"", NULL, "stay"},
-        {"\"channel\":\"voice\"", "\"avoid_channel\":\"voice\"", "channel", "stay"},
-        {"", "\"channel\":\"voice\"", NULL, "callback"},
+         "avoid_channel", "callback", 0},
+        {"\"avoid_channel\":\"voice\"", "\"channel\":\"email\"", NULL, "stay", 0},
+        {"\"channel\":\"voice\"", "\"avoid_channel\":\"voice\"", "channel", "stay", 0},
+        {"", "\"channel\":\"voice\"", NULL, "callback", 0},
+        {"\"channel\":\"email\",\"avoid_channel\":\"voice\"",
+         "\"channel\":\"voice\",\"for_now\":[\"channel\"]", "avoid_channel", "callback", 1},
+        {"\"channel\":\"voice\"", "\"avoid_channel\":\"voice\",\"for_now\":[\"avoid_channel\"]",
+         "channel", "stay", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[2048];
         snprintf(buf, sizeof buf, fmt, cases[i].kept, cases[i].said);
         cJSON *d = parse(buf);
-        const char *stale = policy_stale_preference(d);
+        const char *stale = policy_stale_preference(d, 0);
         if (cases[i].stale)
             assert_string_equal(stale, cases[i].stale);
         else
             assert_null(stale);
+        if (cases[i].for_now)
+            assert_null(policy_stale_preference(d, 1));
+        else
+            assert_ptr_equal(policy_stale_preference(d, 1), stale);
         cJSON *rt = NULL, *crm = NULL;
         char err[256];
         assert_int_equal(policy_decide(p, d, NULL, &rt, &crm, err, sizeof err), ATTUNE_OK);
@@ -1247,6 +1258,8 @@ static void test_stale_preference(void **state)
         const char *ch = sat(rt, "guidance.preferences.channel");
         const char *avoid = sat(rt, "guidance.preferences.avoid_channel");
         assert_false(ch[0] && strcmp(ch, avoid) == 0);
+        if (cases[i].for_now)
+            assert_null(at(crm, "preferences_learned")->child);
         /* the input is not changed */
         if (cases[i].kept[0])
             assert_non_null(at(d, "context.preferences")->child);
