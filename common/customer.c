@@ -161,31 +161,63 @@ static attune_err push_capped(redis_client *rc, const char *key, const char *val
     return err;
 }
 
-attune_err customer_remember(redis_client *rc, const char *customer_id, const char *record_json,
-                             customer_record_mode mode, double sentiment,
+/* Puts a contact's record on the recent list (newest first, capped, with
+ * its TTL), checked in Redis so that the list holds one record a contact
+ * however events are batched or contacts interleave: the record of the
+ * same interaction, wherever it is, is replaced when ARGV[3] is 1 (keeping
+ * a vulnerability an earlier line named) or left when 0; without one the
+ * record is pushed. Interaction ids have no quote or backslash, and cJSON
+ * prints records without spaces, so a plain find names the record. ARGV:
+ * record, interaction id, replace, last index kept, TTL. */
+static const char RECENT_SCRIPT[] =
+    "local items = redis.call('LRANGE', KEYS[1], 0, -1)\n"
+    "local mark = '\"interaction_id\":\"' .. ARGV[2] .. '\"'\n"
+    "local vul = '\"vulnerable\":true'\n"
+    "for i, item in ipairs(items) do\n"
+    "  if string.find(item, mark, 1, true) then\n"
+    "    if ARGV[3] == '1' then\n"
+    "      local rec = ARGV[1]\n"
+    "      if string.find(item, vul, 1, true) and not string.find(rec, vul, 1, true) then\n"
+    "        rec = string.sub(rec, 1, -2) .. ',' .. vul .. '}'\n"
+    "      end\n"
+    "      redis.call('LSET', KEYS[1], i - 1, rec)\n"
+    "    end\n"
+    "    redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
+    "    return 0\n"
+    "  end\n"
+    "end\n"
+    "redis.call('LPUSH', KEYS[1], ARGV[1])\n"
+    "redis.call('LTRIM', KEYS[1], 0, ARGV[4])\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
+    "return 1\n";
+
+attune_err customer_remember(redis_client *rc, const char *customer_id, const char *interaction_id,
+                             const char *record_json, customer_record_mode mode, double sentiment,
                              const cJSON *learned_prefs, long keep, int *replies)
 {
     char recent[CUSTOMER_KEY_MAX], trend[CUSTOMER_KEY_MAX], prefs[CUSTOMER_KEY_MAX];
     if (customer_key_name(recent, sizeof recent, customer_id, CUSTOMER_RECENT) ||
         customer_key_name(trend, sizeof trend, customer_id, CUSTOMER_SENTIMENT) ||
-        customer_key_name(prefs, sizeof prefs, customer_id, CUSTOMER_PREFS))
+        customer_key_name(prefs, sizeof prefs, customer_id, CUSTOMER_PREFS) || !interaction_id)
         return ATTUNE_ERR_INVALID;
     if (keep < 1)
         keep = 1;
-    char score[32];
+    char score[32], stop[32], ttl[32];
     snprintf(score, sizeof score, "%.4f", sentiment);
-    attune_err err = ATTUNE_OK;
-    if (mode == CUSTOMER_RECORD_PUSH) {
-        err =
-            push_capped(rc, recent, record_json, keep, customer_key_ttl[CUSTOMER_RECENT], replies);
-    } else if (mode == CUSTOMER_RECORD_REPLACE) {
-        /* (a list gone since enrich read it answers an error, and this
-         * record is not kept) */
-        const char *lset[] = {"LSET", recent, "0", record_json};
-        err = redis_append(rc, 4, lset, NULL);
-        if (!err)
-            (*replies)++;
-    }
+    snprintf(stop, sizeof stop, "%ld", keep - 1);
+    snprintf(ttl, sizeof ttl, "%ld", customer_key_ttl[CUSTOMER_RECENT]);
+    const char *put[] = {"EVAL",
+                         RECENT_SCRIPT,
+                         "1",
+                         recent,
+                         record_json,
+                         interaction_id,
+                         mode == CUSTOMER_RECORD_REPLACE ? "1" : "0",
+                         stop,
+                         ttl};
+    attune_err err = redis_append(rc, sizeof put / sizeof put[0], put, NULL);
+    if (!err)
+        (*replies)++;
     if (!err)
         err = push_capped(rc, trend, score, keep, customer_key_ttl[CUSTOMER_SENTIMENT], replies);
     int n = 0;

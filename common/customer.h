@@ -42,27 +42,24 @@ attune_err customer_store(redis_client *rc, const char *customer_id, const cJSON
                           const cJSON *prefs, int *skipped, char *errstr,
                           size_t errstr_size) ATTUNE_MUST_CHECK;
 
-/* How a handled event goes on the recent list: a contact of its own is
- * pushed; a later event of the contact at the head of the list replaces
- * that record (the list holds contacts, so a chat of ten lines does not
- * push the customer's earlier contacts out); an event without text of that
- * contact (ended, an IVR step) leaves it as it is. */
-typedef enum {
-    CUSTOMER_RECORD_PUSH,
-    CUSTOMER_RECORD_REPLACE,
-    CUSTOMER_RECORD_KEEP
-} customer_record_mode;
+/* How a handled event goes on the recent list, which holds contacts, not
+ * lines (a chat of ten lines does not push the customer's earlier contacts
+ * out): a later event of the contact at the head of the list replaces its
+ * record (an event with text) or leaves it (ended, an IVR step); an event
+ * of any other contact is pushed. The head is checked in Redis, so events
+ * decided in one batch, and contacts that interleave, are kept right. */
+typedef enum { CUSTOMER_RECORD_REPLACE, CUSTOMER_RECORD_KEEP } customer_record_mode;
 
 /* Queues, without reading replies (pipelining), the writes that remember
  * one handled interaction for the next contact: record_json (a compact
- * record, no free text) on the recent list as mode says, the sentiment
- * score on the trend list (both newest first, capped at keep, with their
- * TTLs), and the scalar members of learned_prefs (may be NULL) merged into
- * the preferences hash (an empty string deletes its field). *replies is
- * increased by the number of replies the caller must read (redis_reply)
- * before the next round trip. */
-attune_err customer_remember(redis_client *rc, const char *customer_id, const char *record_json,
-                             customer_record_mode mode, double sentiment,
+ * record of interaction_id, no free text) on the recent list as mode says,
+ * the sentiment score on the trend list (both newest first, capped at keep,
+ * with their TTLs), and the scalar members of learned_prefs (may be NULL)
+ * merged into the preferences hash (an empty string deletes its field).
+ * *replies is increased by the number of replies the caller must read
+ * (redis_reply) before the next round trip. */
+attune_err customer_remember(redis_client *rc, const char *customer_id, const char *interaction_id,
+                             const char *record_json, customer_record_mode mode, double sentiment,
                              const cJSON *learned_prefs, long keep, int *replies) ATTUNE_MUST_CHECK;
 
 #endif

@@ -2041,11 +2041,11 @@ static void join_refused(char *contact_time, const char *first)
  * "always", "in future", "don't call me again"). */
 static int said_for_now(const ctok_buf *tb, size_t i, int back)
 {
-    static const char *const moment[] = {"now",   "rn",       "atm",       "today", "tonight",
-                                         "asap",  "tomorrow", "currently", "moment"};
-    static const char *const lasting[] = {"always", "future",    "anymore",   "ever",
-                                          "never",  "again",     "prefer",    "prefers",
-                                          "only",   "generally", "usually",   "preferably"};
+    static const char *const moment[] = {"now",  "rn",       "atm",       "today", "tonight",
+                                         "asap", "tomorrow", "currently", "moment"};
+    static const char *const lasting[] = {"always", "future",    "anymore", "ever",
+                                          "never",  "again",     "prefer",  "prefers",
+                                          "only",   "generally", "usually", "preferably"};
     static const char *const parts[] = {"morning", "afternoon", "evening"};
     size_t from = i, to = i;
     while (from > 0 && i - from < 8 && !(tb->tok[from - 1].flags & CTOK_F_CLAUSE_END))
@@ -2210,8 +2210,7 @@ static void classify_prefs_stage(classify_run *run)
     if (r->preferences.avoid_channel[0] && said_for_now(tb, avoid_at, 0))
         now |= CLASSIFY_PREF_AVOID_CHANNEL;
     if (r->preferences.contact_time[0] &&
-        (strncmp(r->preferences.contact_time, "tomorrow", 8) == 0 ||
-         said_for_now(tb, time_at, 0)))
+        (strncmp(r->preferences.contact_time, "tomorrow", 8) == 0 || said_for_now(tb, time_at, 0)))
         now |= CLASSIFY_PREF_CONTACT_TIME;
     r->preferences.for_now = now;
     float p = polite ? 1.0f - expf(-0.7f * (float)polite) : 0.0f;

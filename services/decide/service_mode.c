@@ -63,21 +63,10 @@ static void between_batches(void *ud)
     }
 }
 
-/* The newest record of context.recent when it is of this same contact
- * (an earlier event of the interaction), else NULL. */
-static const cJSON *same_contact_record(const cJSON *data)
-{
-    const cJSON *recent = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(data, "context"), "recent");
-    const cJSON *newest = cJSON_IsArray(recent) ? recent->child : NULL;
-    const char *id = json_str(data, "interaction_id"), *rid = json_str(newest, "interaction_id");
-    return id && rid && strcmp(id, rid) == 0 ? newest : NULL;
-}
-
+/* An event with text replaces its contact's record; one without (ended,
+ * an IVR step) leaves it. */
 static customer_record_mode record_mode(const cJSON *data)
 {
-    if (!same_contact_record(data))
-        return CUSTOMER_RECORD_PUSH;
     const char *text = json_str(data, "text");
     return text && *text ? CUSTOMER_RECORD_REPLACE : CUSTOMER_RECORD_KEEP;
 }
@@ -111,10 +100,9 @@ static char *compact_record(const cJSON *data, const cJSON *routing)
     /* a vulnerability named once is remembered for the next contacts
      * (signals.recent_vulnerable): "I want to cancel my TV package" a few
      * days after "I've been diagnosed with cancer" is not a retention case */
-    /* (a contact keeps what an earlier line of it named) */
+    /* (a contact keeps what an earlier line of it named: customer_remember) */
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(sit, "urgency"), "vulnerable")) ||
-        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(same_contact_record(data), "vulnerable")))
+            cJSON_GetObjectItemCaseSensitive(sit, "urgency"), "vulnerable")))
         cJSON_AddTrueToObject(r, "vulnerable");
     const char *decision = json_str(routing, "decision_id");
     if (decision)
@@ -198,9 +186,10 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
                                              "sentiment"),
             "score");
         cJSON *prefs = learned_preferences(data);
-        err = customer_remember(s->redis, json_str(data, "customer_id"), records[i],
-                                record_mode(data), cJSON_IsNumber(score) ? score->valuedouble : 0,
-                                prefs, s->cfg->recent_max, &replies);
+        err = customer_remember(s->redis, json_str(data, "customer_id"),
+                                json_str(data, "interaction_id"), records[i], record_mode(data),
+                                cJSON_IsNumber(score) ? score->valuedouble : 0, prefs,
+                                s->cfg->recent_max, &replies);
         cJSON_Delete(prefs);
         /* The facts an outcome of this decision will be learned from. */
         char choices[8192];

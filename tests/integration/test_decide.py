@@ -348,3 +348,31 @@ def test_recent_list_holds_contacts_not_lines(stack, ingest, pipeline):
     recent = [json.loads(x) for x in r.lrange(f"attune:customer:{customer}:recent", 0, -1)]
     assert [x["interaction_id"] for x in recent] == [chat, first["data"]["interaction_id"]]
     assert recent[0]["vulnerable"] is True and recent[0]["kind"] == "message"
+
+
+def test_recent_list_one_record_a_contact_in_a_batch_and_interleaved(stack, ingest, pipeline):
+    """Lines of one chat posted in one batch (decided together) make one
+    record; a contact whose lines interleave with another's keeps its own
+    record, and the other's is not overwritten."""
+    import redis
+
+    customer = new_id("cust")
+    chat_a, chat_b = new_id("int"), new_id("int")
+    batch = [cloudevent(interaction(customer, interaction_id=chat_a, text=t))
+             for t in ["hello", "my husband passed away last month", "the bill is in his name"]]
+    r = post(ingest, batch, content_type="application/cloudevents-batch+json")
+    assert r.status_code == 202, r.text
+    assert len(decisions_for(stack, [customer], 3)) == 3
+    b1 = cloudevent(interaction(customer, interaction_id=chat_b, text="my router is broken"))
+    assert post(ingest, b1).status_code == 202
+    assert len(decisions_for(stack, [customer], 4)) == 4
+    a4 = cloudevent(interaction(customer, interaction_id=chat_a, text="thanks, that's all"))
+    assert post(ingest, a4).status_code == 202
+    decided = {event_value(m)["id"]: event_value(m)["data"]["decision_id"]
+               for m in decisions_for(stack, [customer], 5)}
+    time.sleep(0.5)
+    red = redis.Redis.from_url(stack.redis_url)
+    recent = [json.loads(x) for x in red.lrange(f"attune:customer:{customer}:recent", 0, -1)]
+    assert [x["interaction_id"] for x in recent] == [chat_b, chat_a], recent
+    assert recent[1]["vulnerable"] is True and recent[1]["decision_id"] == decided[a4["id"]]
+    assert recent[0]["decision_id"] == decided[b1["id"]]
