@@ -1500,9 +1500,9 @@ static int elderly_age(const ctok_buf *tb, size_t i, size_t *start, size_t *end)
     static const char *const who[] = {"i", "she", "he", "who"};
     static const char *const years[] = {"year", "years", "yr", "yrs"};
     /* (not "in" or "on": "I'm 80 in the queue", "I'm 90 on hold") */
-    static const char *const then[] = {"and",   "now",  "this",  "next", "but", "so",
-                                       "with",  "who",  "today", "last", "yo",  "living",
-                                       "lives", "soon", "years", "yrs"};
+    static const char *const then[] = {"and",    "n",     "now",  "this",  "next", "but",
+                                       "so",     "with",  "who",  "today", "last", "yo",
+                                       "living", "lives", "soon", "years", "yrs"};
     const int v = small_number(tb, i);
     if (v < 75 || v > 115)
         return 0;

@@ -10,7 +10,12 @@
  * Most words are plain ASCII: fast_word reads them 8 bytes at a time (SWAR:
  * letters, capitals and the end of the word found with a few operations on
  * a uint64_t), and read_word, the general path, is the reference it must
- * match wherever it applies. */
+ * match wherever it applies.
+ *
+ * Last, a word written the texting way or without its apostrophe ("dont",
+ * "im", "some1", "2day", "b4", "pls") becomes the standard word, so that
+ * every lexicon, rule and model reads one spelling (ctok_fold_texting). */
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -975,6 +980,94 @@ static size_t other_step(const char *text, size_t len, size_t p, ctok_buf *tb, u
     return q > p ? q : p + 1;
 }
 
+/* Spellings of texting, speech-to-text and hurried typing, and the word
+ * each stands for. Only forms that are never another word in a customer's
+ * message ("ill", "its", "lets", "were", "n", and "ur", which is "your"
+ * and "you're" both, stay as they are). At most 8
+ * bytes each: words that short never share a hash, so the hash names the
+ * form. */
+static const char *const texting[][2] = {
+    {"dont", "don't"},       {"cant", "can't"},       {"wont", "won't"},
+    {"didnt", "didn't"},     {"doesnt", "doesn't"},   {"isnt", "isn't"},
+    {"wasnt", "wasn't"},     {"arent", "aren't"},     {"werent", "weren't"},
+    {"havent", "haven't"},   {"hasnt", "hasn't"},     {"hadnt", "hadn't"},
+    {"couldnt", "couldn't"}, {"wouldnt", "wouldn't"}, {"shouldnt", "shouldn't"},
+    {"aint", "ain't"},       {"im", "i'm"},           {"ive", "i've"},
+    {"youre", "you're"},     {"youve", "you've"},     {"youll", "you'll"},
+    {"theyre", "they're"},   {"theyve", "they've"},   {"thats", "that's"},
+    {"whats", "what's"},     {"theres", "there's"},   {"some1", "someone"},
+    {"sum1", "someone"},     {"any1", "anyone"},      {"every1", "everyone"},
+    {"2day", "today"},       {"2moro", "tomorrow"},   {"2morro", "tomorrow"},
+    {"2morrow", "tomorrow"}, {"2mrw", "tomorrow"},    {"tmrw", "tomorrow"},
+    {"tmrow", "tomorrow"},   {"tmr", "tomorrow"},     {"2nite", "tonight"},
+    {"2night", "tonight"},   {"tonite", "tonight"},   {"b4", "before"},
+    {"txt", "text"},         {"msg", "message"},      {"pls", "please"},
+    {"plz", "please"},       {"plse", "please"},      {"thx", "thanks"},
+    {"thnx", "thanks"},      {"thanx", "thanks"},     {"u", "you"},
+    {"ppl", "people"},       {"cuz", "because"},      {"coz", "because"},
+    {"bcoz", "because"},     {"bcos", "because"},     {"abt", "about"},
+    {"btwn", "between"},     {"acct", "account"},     {"pmt", "payment"},
+    {"wat", "what"},         {"wot", "what"},         {"l8r", "later"},
+    {"gr8", "great"},        {"w8", "wait"},          {"rly", "really"},
+};
+
+enum { TEXTING_SLOTS = 256 };
+static struct {
+    uint64_t hash; /* 0: empty */
+    const char *to;
+    uint16_t to_len;
+} texting_table[TEXTING_SLOTS];
+static pthread_once_t texting_once = PTHREAD_ONCE_INIT;
+
+static inline size_t texting_slot(uint64_t h)
+{
+    return (size_t)((h * CTOK_HASH_K) >> 56) & (TEXTING_SLOTS - 1);
+}
+
+static void texting_init(void)
+{
+    _Static_assert(sizeof texting / sizeof texting[0] < TEXTING_SLOTS / 2, "texting slots");
+    for (size_t i = 0; i < sizeof texting / sizeof texting[0]; i++) {
+        const uint64_t h = ctok_hash_bytes(texting[i][0], strlen(texting[i][0]));
+        size_t k = texting_slot(h);
+        while (texting_table[k].hash)
+            k = (k + 1) & (TEXTING_SLOTS - 1);
+        texting_table[k].hash = h;
+        texting_table[k].to = texting[i][1];
+        texting_table[k].to_len = (uint16_t)strlen(texting[i][1]);
+    }
+}
+
+/* Rewrites the texting forms among tb's tokens as their standard words (the
+ * standard word's bytes go at the end of the normalised text, while there
+ * is room). */
+static void ctok_fold_texting(ctok_buf *tb)
+{
+    pthread_once(&texting_once, texting_init);
+    for (size_t i = 0; i < tb->n; i++) {
+        ctok *t = &tb->tok[i];
+        if (t->norm_len > 8 || (t->kind != CTOK_WORD && t->kind != CTOK_NUM))
+            continue;
+        size_t k = texting_slot(t->hash);
+        while (texting_table[k].hash && texting_table[k].hash != t->hash)
+            k = (k + 1) & (TEXTING_SLOTS - 1);
+        if (!texting_table[k].hash)
+            continue;
+        const size_t n = texting_table[k].to_len;
+        if (tb->norm_used + n >= sizeof tb->norm)
+            return;
+        memcpy(tb->norm + tb->norm_used, texting_table[k].to, n);
+        t->norm_off = (uint32_t)tb->norm_used;
+        t->norm_len = (uint16_t)n;
+        tb->norm_used += n;
+        t->hash = t->hash1 = ctok_hash_bytes(texting_table[k].to, n);
+        if (t->kind == CTOK_NUM) {
+            t->kind = CTOK_WORD;
+            tb->n_nums--;
+        }
+    }
+}
+
 void ctok_run(const char *text, size_t len, ctok_buf *tb)
 {
     ctok_run_opts(text, len, tb, 1);
@@ -1046,6 +1139,7 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
 #undef RUN_SLOW
 out:
     state_store(&st, tb);
+    ctok_fold_texting(tb);
     /* capitals mean emphasis only against a background of lower case; a
      * one-letter word cannot say which it is ("I HATE MONDAYS" is all in
      * capitals), so those are not counted (looked for only when a word is

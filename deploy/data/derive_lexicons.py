@@ -195,8 +195,20 @@ GROUPS = {
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 
 
+def texting_forms():
+    """The tokenizer's texting spellings and the word each becomes
+    (common/classify/tokenize.c): "dont" is read as "don't"."""
+    src = open(os.path.join(REPO, "common", "classify", "tokenize.c"), encoding="utf-8").read()
+    table = src[src.index("texting[][2] = {"):]
+    table = table[:table.index("};")]
+    return dict(re.findall(r'\{"([^"]+)", "([^"]+)"\}', table))
+
+
+TEXTING = texting_forms()
+
+
 def words(text):
-    return set(WORD.findall(text.lower().replace("\u2019", "'")))
+    return {TEXTING.get(w, w) for w in WORD.findall(text.lower().replace("\u2019", "'"))}
 
 
 def main():

@@ -156,6 +156,40 @@ static void test_tokenizer_normalises(void **state)
     assert_int_equal(tb.tok[7].n_quest, 1);
 }
 
+/* Texting and apostrophe-less spellings read as the standard word, on both
+ * paths; a word that only looks like one stays. */
+static void test_tokenizer_folds_texting(void **state)
+{
+    (void)state;
+    static ctok_buf slow;
+    const char *s = "DONT some1 2day b4 pls u ur txt p/n ill its Im sooo";
+    static const char *const want[] = {"don't", "someone", "today", "before", "please",
+                                       "you",   "ur",      "text",  "p",      "/",
+                                       "n",     "ill",     "its",   "i'm",    "soo"};
+    ctok_run_opts(s, strlen(s), &tb, 1);
+    ctok_run_opts(s, strlen(s), &slow, 0);
+    assert_int_equal(tb.n, sizeof want / sizeof want[0]);
+    assert_int_equal(slow.n, tb.n);
+    for (size_t i = 0; i < tb.n; i++) {
+        if (tb.tok[i].norm_len != strlen(want[i]) ||
+            memcmp(ctok_text(&tb, i), want[i], tb.tok[i].norm_len) != 0)
+            fail_msg("token %zu: '%.*s', want '%s'", i, (int)tb.tok[i].norm_len, ctok_text(&tb, i),
+                     want[i]);
+        assert_true(tb.tok[i].hash == slow.tok[i].hash);
+        assert_true(tb.tok[i].hash == ctok_hash_bytes(want[i], strlen(want[i])) ||
+                    (tb.tok[i].flags & CTOK_F_ELONG));
+    }
+    assert_true(tb.tok[0].flags & CTOK_F_ALLCAPS); /* emphasis kept */
+    assert_int_equal(tb.tok[2].kind, CTOK_WORD);   /* "2day" is no number */
+    assert_int_equal(tb.n_nums, 0);
+    /* so the rules read them: a fraud under way, an age, a refusal */
+    assert_int_equal(run("some1 using my card RIGHT NOW").urgency.level, CLASSIFY_URGENCY_CRITICAL);
+    assert_true(run("im 84 n dont understand the new app").urgency.vulnerable);
+    classify_result r = run("pls just txt me, dont phone");
+    assert_string_equal(r.preferences.channel, "sms");
+    assert_string_equal(r.preferences.avoid_channel, "voice");
+}
+
 /* A hyphen inside a word joins its parts; one between spaces is a dash
  * that ends a clause. */
 static void test_tokenizer_hyphen(void **state)
@@ -2769,6 +2803,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenizer_normalises),
         cmocka_unit_test(test_tokenizer_invalid_utf8),
+        cmocka_unit_test(test_tokenizer_folds_texting),
         cmocka_unit_test(test_tokenizer_hyphen),
         cmocka_unit_test(test_tokenizer_handles_urls),
         cmocka_unit_test(test_tokenizer_limits),
