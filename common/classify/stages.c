@@ -571,8 +571,12 @@ static int used_as_verb(const ctok_buf *tb, size_t end)
 static int third_party_before(const ctok_buf *tb, size_t j)
 {
     static const char *const third[] = {
-        "someone", "somebody", "man", "woman",  "guy",    "bloke", "lady", "customer", "he",
-        "she",     "they",     "lad", "person", "people", "girl",  "boy",  "driver",   "passenger"};
+        "someone",  "somebody", "man",     "woman",   "guy",     "bloke",     "lady",
+        "customer", "he",       "she",     "they",    "he's",    "she's",     "they're",
+        "lad",      "person",   "people",  "girl",    "boy",     "driver",    "passenger",
+        "son",      "daughter", "husband", "wife",    "partner", "boyfriend", "girlfriend",
+        "kid",      "kids",     "child",   "brother", "sister",  "neighbour", "neighbor",
+        "teenager", "flatmate"};
     static const char *const near[] = {"i", "i'm", "im", "we", "you", "you're", "youre", "u"};
     for (size_t from = ctok_sentence_start(tb, j); j > from;) {
         j--;
@@ -595,10 +599,12 @@ static int reported(classify_run *run, size_t i)
 {
     /* (past forms only of the verbs of what someone did: "stop shouting at
      * me or I'll..." is the speaker's own threat) */
-    static const char *const saying[] = {
-        "say",  "says",   "said",    "warn",       "warns",   "warned",   "tell",   "tells",
-        "told", "called", "calling", "threatened", "shouted", "screamed", "yelled", "swore"};
+    static const char *const saying[] = {"say",     "says",       "said",      "warn",     "warns",
+                                         "warned",  "tell",       "tells",     "told",     "called",
+                                         "calling", "threatened", "shouted",   "screamed", "yelled",
+                                         "swore",   "shouting",   "screaming", "yelling"};
     enum { SAYING_DONE = 11 }; /* from "threatened" on: what someone did */
+    enum { SAYING_ING = 16 };  /* from "shouting" on: what a third party is doing */
     static const char *const passive[] = {"been", "was", "were", "being", "get", "got", "getting"};
     static const char *const first[] = {"i",    "we",   "i've",   "ive", "we've", "you", "i'd",
                                         "we'd", "i'll", "please", "i'm", "im",    "ill"};
@@ -637,6 +643,11 @@ static int reported(classify_run *run, size_t i)
             (j + 1 >= tb->n ||
              ctok_word_in(tb, j + 1, objects, sizeof objects / sizeof objects[0]) < 0))
             continue;
+        /* "my son keeps shouting I'm going to kill you at the screen", a
+         * transcript with no quotation marks; not "stop shouting at me or
+         * I'll...", nor "you keep screaming..." */
+        if (verb >= SAYING_ING)
+            return third_party_before(tb, j);
         /* what was done to the speaker ("I was threatened with bailiffs,
          * so I'll...") reports no one's words */
         if (verb >= SAYING_DONE && j > 0 &&

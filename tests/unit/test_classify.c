@@ -945,6 +945,13 @@ static void test_threat_levels(void **state)
         {"A customer shouted that he would kill the driver. Please look after your staff.",
          CLASSIFY_THREAT_NONE},
         {"A man was screaming at your staff today, calling them idiots.", CLASSIFY_THREAT_NONE},
+        /* a transcript has no quotation marks: what a third party is
+         * shouting is theirs; what the speaker shouts is not */
+        {"my son keeps shouting i'm going to kill you at the screen when the internet drops",
+         CLASSIFY_THREAT_NONE},
+        {"my neighbour was yelling he'd burn your shop down", CLASSIFY_THREAT_NONE},
+        {"stop shouting at me or I'll kill you", CLASSIFY_THREAT_THREAT},
+        {"you keep screaming at me, I'll find you", CLASSIFY_THREAT_THREAT},
         {"Your staff are idiots, calling me a liar", CLASSIFY_THREAT_ABUSE},
         {"you're a joke, calling yourselves a bank", CLASSIFY_THREAT_ABUSE},
         /* the customer's own clause after a report, and "calling" that is
