@@ -1283,8 +1283,121 @@ static void classify_threat_stage(classify_run *run)
         r->threat.confidence = run->tb->n_words > 0 ? 0.9f : 0.99f;
 }
 
-/* Reads a clock time from tokens at i ("5pm", "5:30 pm", "17:00", "5");
- * returns minutes after midnight or -1. */
+/* The hour a number word names ("five" is 5, "noon" 12), or -1. */
+static int word_hour(const ctok_buf *tb, size_t i)
+{
+    static const char *const hours[] = {"one",    "two",    "three", "four",  "five",
+                                        "six",    "seven",  "eight", "nine",  "ten",
+                                        "eleven", "twelve", "noon",  "midday"};
+    const int k = i < tb->n ? ctok_word_in(tb, i, hours, sizeof hours / sizeof hours[0]) : -1;
+    return k < 0 ? -1 : k >= 11 ? 12 : k + 1;
+}
+
+/* After a clock at token i: am or pm said ("pm", "p m", "a.m." as "a" "m")
+ * or a part of the day ("in the morning", "in the evening", "at night",
+ * "tonight"); returns 1 for pm, 0 for am, -1 for neither, and *used the
+ * tokens it took. */
+static int clock_half(const ctok_buf *tb, size_t i, size_t *used)
+{
+    static const char *const later[] = {"afternoon", "evening", "night"};
+    *used = 0;
+    if (i >= tb->n)
+        return -1;
+    if (ctok_is_word(tb, i, "pm") || ctok_is_word(tb, i, "am")) {
+        *used = 1;
+        return ctok_is_word(tb, i, "pm");
+    }
+    if ((ctok_is_word(tb, i, "p") || ctok_is_word(tb, i, "a")) && ctok_is_word(tb, i + 1, "m")) {
+        *used = 2;
+        return ctok_is_word(tb, i, "p");
+    }
+    if (ctok_is_word(tb, i, "tonight")) {
+        *used = 1;
+        return 1;
+    }
+    if ((ctok_is_word(tb, i, "in") && ctok_is_word(tb, i + 1, "the")) ||
+        (ctok_is_word(tb, i, "at") && ctok_is_word(tb, i + 1, "night"))) {
+        const size_t w = ctok_is_word(tb, i, "at") ? i + 1 : i + 2;
+        if (ctok_is_word(tb, w, "morning")) {
+            *used = w + 1 - i;
+            return 0;
+        }
+        if (ctok_word_in(tb, w, later, sizeof later / sizeof later[0]) >= 0) {
+            *used = w + 1 - i;
+            return 1;
+        }
+    }
+    return -1;
+}
+
+/* A clock said in words, as speech-to-text writes it: "five pm", "six
+ * o'clock", "five thirty", "half past six", "quarter to five", "half
+ * five", "nine in the morning", "noon"; and a bare hour word only where
+ * nothing follows that makes it a count ("after six because I'm at work",
+ * not "after one of your agents"). Returns minutes after midnight or -1;
+ * *pm: 1 or 0 when said, -1 when not. */
+static int spoken_clock(const ctok_buf *tb, size_t i, size_t *used, int *pm)
+{
+    static const char *const then[] = {"because", "cos",   "cause",  "as",   "since", "please",
+                                       "thanks",  "thank", "if",     "when", "or",    "and",
+                                       "but",     "so",    "i'm",    "i",    "today", "tomorrow",
+                                       "on",      "then",  "latest", "at"};
+    size_t k = i;
+    int m = 0, h = -1, marked = 0;
+    if ((ctok_is_word(tb, k, "half") || ctok_is_word(tb, k, "quarter")) && k + 1 < tb->n) {
+        const int half = ctok_is_word(tb, k, "half");
+        const int to = ctok_is_word(tb, k + 1, "to");
+        const size_t at = ctok_is_word(tb, k + 1, "past") || to ? k + 2 : k + 1;
+        if (!half && at == k + 1)
+            return -1; /* "quarter five" is no time */
+        h = word_hour(tb, at);
+        if (h < 0 || (half && to) || h == 12)
+            return -1;
+        m = half ? 30 : to ? 45 : 15;
+        if (to)
+            h = h == 1 ? 12 : h - 1;
+        k = at + 1;
+        marked = 1;
+    } else {
+        h = word_hour(tb, k);
+        if (h < 0)
+            return -1;
+        marked = h == 12 && !ctok_is_word(tb, k, "twelve");
+        k++;
+        if (ctok_is_word(tb, k, "o'clock") || ctok_is_word(tb, k, "oclock")) {
+            k++;
+            marked = 1;
+        } else if (ctok_is_word(tb, k, "o") && ctok_is_word(tb, k + 1, "clock")) {
+            k += 2;
+            marked = 1;
+        } else if (ctok_is_word(tb, k, "fifteen") || ctok_is_word(tb, k, "thirty")) {
+            m = ctok_is_word(tb, k, "fifteen") ? 15 : 30;
+            k++;
+            marked = 1;
+        } else if (ctok_is_word(tb, k, "forty") && ctok_is_word(tb, k + 1, "five")) {
+            m = 45;
+            k += 2;
+            marked = 1;
+        }
+    }
+    size_t u = 0;
+    *pm = clock_half(tb, k, &u);
+    k += u;
+    if (!marked && *pm < 0 && k < tb->n && tb->tok[k].kind != CTOK_PUNCT &&
+        ctok_word_in(tb, k, then, sizeof then / sizeof then[0]) < 0)
+        return -1;
+    *used = k - i;
+    if (*pm == 1 && h < 12)
+        h += 12;
+    else if (*pm == 0 && h == 12)
+        h = 0;
+    return h * 60 + m;
+}
+
+/* Reads a clock time from tokens at i ("5pm", "5:30 pm", "17:00", "5",
+ * "7 in the evening", and spoken_clock's words); returns minutes after
+ * midnight or -1. A bare hour from 1 to 7 is guessed to be the afternoon
+ * (*guessed_pm). */
 static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_pm)
 {
     *guessed_pm = 0;
@@ -1294,6 +1407,15 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_
     const char *s = ctok_text(tb, i);
     size_t n = t->norm_len, p = 0;
     int h = 0, m = 0, digits = 0;
+    if (t->kind == CTOK_WORD && n > 0 && (s[0] < '0' || s[0] > '9')) {
+        int said = -1;
+        const int at = spoken_clock(tb, i, used, &said);
+        if (at >= 60 && at < 8 * 60 && said < 0) {
+            *guessed_pm = 1; /* "after five" on a contact request */
+            return at + 12 * 60;
+        }
+        return at;
+    }
     while (p < n && s[p] >= '0' && s[p] <= '9' && digits < 3)
         h = h * 10 + (s[p++] - '0'), digits++;
     if (digits == 0 || digits > 2)
@@ -1330,6 +1452,11 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_
         pm = suf[0] == 'p';
     else if (sl != 0)
         return -1;
+    if (pm < 0 && *used == 1) {
+        size_t half_used = 0;
+        pm = clock_half(tb, i + 1, &half_used); /* "7 in the evening" */
+        *used += half_used;
+    }
     if (h > 23 || (pm >= 0 && (h < 1 || h > 12)))
         return -1;
     if (pm == 1 && h < 12)
@@ -1356,7 +1483,8 @@ static int deadline_clock(const ctok_buf *tb, size_t i, int bare_ok, size_t *end
         return 0;
     const char *s = ctok_text(tb, i);
     const size_t n = tb->tok[i].norm_len;
-    const int bare = used == 1 && s[n - 1] >= '0' && s[n - 1] <= '9' && !memchr(s, ':', n);
+    const int bare = used == 1 && ((s[n - 1] >= '0' && s[n - 1] <= '9' && !memchr(s, ':', n)) ||
+                                   word_hour(tb, i) >= 0);
     if (bare && (!bare_ok || i + 1 >= tb->n || ctok_word_in(tb, i + 1, days, 3) < 0))
         return 0;
     *end = i + used;
@@ -1631,6 +1759,45 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
 #define URGENCY_OLD_AGE 0.8f
 #define URGENCY_HOME_TEMPERATURE 1.6f
 
+/* The preference entry (channel, channel avoided, contact verb) at or
+ * covering token j, or NULL. */
+static const lex_entry *contact_entry(const classify_run *run, size_t j)
+{
+    const lex_entry *p = run_phrase(run, j);
+    if (!p)
+        p = run_inner_phrase(run, j);
+    const lex_entry *e = p && p->pref ? p : run->lex[j];
+    return e && (e->pref == LEX_PREF_CHANNEL || e->pref == LEX_PREF_AVOID ||
+                 e->pref == LEX_PREF_CONTACT_VERB)
+               ? e
+               : NULL;
+}
+
+/* Whether the time word at token i says when to be contacted, not how
+ * soon something is needed: a day after a request to be called in its
+ * clause ("could you ring me back after seven tonight", "call me
+ * tomorrow"), or a deadline after a refusal ("please don't ring me before
+ * 9am"). A deadline on a callback still presses ("call me back before
+ * 3pm, the card machine is dead"). */
+static int contact_scheduled(const classify_run *run, const lex_entry *x, size_t i)
+{
+    static const char *const days[] = {"today", "tonight", "tomorrow", "this"};
+    const ctok_buf *tb = run->tb;
+    if (!lex_is_deadline(x) && x->pref != LEX_PREF_TIME &&
+        ctok_word_in(tb, i, days, sizeof days / sizeof days[0]) < 0)
+        return 0; /* only a time: "my phone was stolen" presses */
+    for (size_t j = i; j > 0 && i - j < 8 && !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END);) {
+        j--;
+        const lex_entry *e = contact_entry(run, j);
+        if (!e)
+            continue;
+        if (e->pref == LEX_PREF_AVOID)
+            return 1;
+        return !lex_is_deadline(x);
+    }
+    return 0;
+}
+
 static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
@@ -1664,6 +1831,10 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             if (!deadline_clock(tb, i + span, ctok_is_word(tb, i, "before"), &end))
                 continue; /* "by the way", "before I forget" */
             span = end - i;
+        }
+        if (x->urgency > 0 && !(x->flags & LEX_F_DANGER) && contact_scheduled(run, x, i)) {
+            next = i + span;
+            continue;
         }
         /* (no weight for capitals: shouting presses no more than saying) */
         if (x->mod == LEX_MOD_INSIST && !(x->flags & LEX_F_DANGER) && x->urgency > 0 &&
@@ -1854,7 +2025,8 @@ static int range_end(const ctok_buf *tb, size_t i, size_t *used)
                                         "days",    "weeks", "times"};
     if (i + 1 >= tb->n)
         return -1;
-    if (!ctok_is_word(tb, i, "and") && !ctok_is_word(tb, i, "to") && !is_punct(tb, i, '-'))
+    if (!ctok_is_word(tb, i, "and") && !ctok_is_word(tb, i, "to") && !ctok_is_word(tb, i, "n") &&
+        !is_punct(tb, i, '-') && !is_punct(tb, i, '&'))
         return -1;
     size_t u = 0;
     int guessed = 0;
@@ -2077,6 +2249,26 @@ static int said_for_now(const ctok_buf *tb, size_t i, int back)
     return now;
 }
 
+/* Whether a channel at token i, in the scope of a negation, is asked for
+ * anew after it: "if you can't can someone ring me back" (a transcript
+ * without its comma); not "can't someone just email me" (which still
+ * asks) nor "don't call me". */
+static int asked_anew(const ctok_buf *tb, size_t i)
+{
+    static const char *const modal[] = {"can", "could", "will", "would"};
+    static const char *const whom[] = {"someone", "somebody", "anyone", "anybody", "you"};
+    for (size_t j = i; j > 1 && i - j < 5;) {
+        j--;
+        const size_t len = tb->tok[j].norm_len;
+        if (len > 3 && memcmp(ctok_text(tb, j) + len - 3, "n't", 3) == 0)
+            return 0;
+        if (ctok_word_in(tb, j - 1, modal, sizeof modal / sizeof modal[0]) >= 0 &&
+            ctok_word_in(tb, j, whom, sizeof whom / sizeof whom[0]) >= 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -2116,7 +2308,7 @@ static void classify_prefs_stage(classify_run *run)
         const char *rule = NULL;
         switch (x->pref) {
         case LEX_PREF_CHANNEL:
-            if (run_negated(run, i) || turned_down(tb, i)) {
+            if ((run_negated(run, i) && !asked_anew(tb, i)) || turned_down(tb, i)) {
                 set_pref(r->preferences.avoid_channel, v);
                 rule = "avoid_channel";
                 avoid_at = i;

@@ -1414,6 +1414,51 @@ static void test_urgency(void **state)
 
 /* --- preferences ------------------------------------------------------------------ */
 
+/* Times as speech-to-text writes them, and SMS shorthand, give the contact
+ * time the written digits give; a count in words is no time. A time said
+ * for a contact is no haste. */
+static void test_spoken_times(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *contact_time;
+    } cases[] = {
+        {"can you call me back after five pm", "after 17:00"},
+        {"can you call me back after five", "after 17:00"},
+        {"can you call me back after five o'clock", "after 17:00"},
+        {"could you ring me back after seven o'clock tonight", "after 19:00"},
+        {"call me between half past six and eight in the evening", "between 18:30 and 20:00"},
+        {"call me btwn 6.30 n 8pm", "between 18:30 and 20:00"},
+        {"call me tomorrow at ten thirty in the morning", "tomorrow at 10:30"},
+        {"please don't ring me before nine in the morning", "after 09:00"},
+        {"pls dont ring b4 9am", "after 09:00"},
+        {"can someone ring me back after six because i'm at work", "after 18:00"},
+        {"call me at quarter to five", "at 16:45"},
+        {"call me after 6 in the morning", "after 06:00"},
+        {"call me around noon", "around 12:00"},
+        /* counts, not times */
+        {"call me after one of your agents has checked it", ""},
+        {"can you call me back after five days of waiting", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const classify_result r = run(cases[i].text);
+        if (strcmp(r.preferences.contact_time, cases[i].contact_time) != 0)
+            fail_msg("'%s': contact_time '%s', want '%s'", cases[i].text,
+                     r.preferences.contact_time, cases[i].contact_time);
+    }
+    /* a callback asked for anew after a negation, in a transcript */
+    classify_result r = run("if you can't can someone ring me back after six because i'm at work");
+    assert_string_equal(r.preferences.channel, "voice");
+    assert_string_equal(r.preferences.avoid_channel, "");
+    /* when to call is no haste; a deadline on a callback still is */
+    assert_int_equal(run("Please don't ring me before 9am.").urgency.level,
+                     CLASSIFY_URGENCY_NORMAL);
+    assert_int_equal(run("could you ring me back after seven o'clock tonight").urgency.level,
+                     CLASSIFY_URGENCY_NORMAL);
+    assert_int_equal(run("I need the engine fixed by tonight").urgency.level,
+                     CLASSIFY_URGENCY_HIGH);
+}
+
 /* A request for this contact only is said so (for_now), a lasting one not:
  * the memory keeps only what lasts. */
 static void test_preferences_for_now(void **state)
@@ -2838,6 +2883,7 @@ int main(void)
         cmocka_unit_test(test_urgency),
         cmocka_unit_test(test_preferences),
         cmocka_unit_test(test_preferences_for_now),
+        cmocka_unit_test(test_spoken_times),
         cmocka_unit_test(test_phrase_filters),
         cmocka_unit_test(test_entry_kinds),
         cmocka_unit_test(test_negation_scope),
