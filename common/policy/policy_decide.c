@@ -344,6 +344,15 @@ static void guard_protection(treatment *t, const cJSON *data)
             snprintf(r->text, sizeof r->text,
                      "no offer under threat or abuse (signals: situation.threat.level)");
     }
+    /* the contact is dealt with now, a supervisor at hand: no agent is
+     * sent to call back someone who threatened or abused staff */
+    if (strcmp(POLICY_CHANNELS[t->channel], "callback") == 0) {
+        t->channel = 0;
+        if ((r = add_reason(t, PF_CHANNEL, 1, "NO_CALLBACK_ON_ABUSE")))
+            snprintf(r->text, sizeof r->text,
+                     "no callback under threat or abuse: the contact is handled now, with a "
+                     "supervisor (signals: situation.threat.level)");
+    }
     if (threat && t->nfu < MAX_FOLLOW_UPS)
         t->fu[t->nfu++] = (follow_up){"protection_review", 24, "PROTECTION_THREAT",
                                       "review the threat toward staff"};

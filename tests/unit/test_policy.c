@@ -502,6 +502,8 @@ static void test_guard_no_sales(void **state)
     policy_free(p);
 }
 
+static policy *load_default(void);
+
 static void test_guard_protection(void **state)
 {
     (void)state;
@@ -532,6 +534,23 @@ static void test_guard_protection(void **state)
     assert_string_equal(sat(rt, "guidance.offer.type"), "none");
     cJSON_Delete(rt);
     cJSON_Delete(crm);
+    /* a long wait and haste give a callback (the shipped policy), but not
+     * to whoever threatens staff: the contact is handled now */
+    policy *shipped = load_default();
+    sit hasty = neutral_sit();
+    hasty.urgency = "high";
+    hasty.wait = 400;
+    decide(shipped, &hasty, &rt, &crm);
+    assert_string_equal(sat(rt, "routing.channel"), "callback");
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    hasty.threat = "threat";
+    decide(shipped, &hasty, &rt, &crm);
+    assert_string_equal(sat(rt, "routing.channel"), "stay");
+    assert_true(has_reason(rt, "NO_CALLBACK_ON_ABUSE", "routing.channel"));
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    policy_free(shipped);
     s.threat = "profanity";
     decide(p, &s, &rt, &crm);
     assert_string_equal(sat(rt, "guidance.protection"), "none");
