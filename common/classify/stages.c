@@ -2269,6 +2269,24 @@ static int asked_anew(const ctok_buf *tb, size_t i)
     return 0;
 }
 
+/* Whether the time word at token i tells of a contact that happened ("your
+ * engineer rang at 7.30 this morning", "she called me at 9"): no
+ * preference. */
+static int told_past_contact(const ctok_buf *tb, size_t i)
+{
+    static const char *const done[] = {"rang",   "rung",   "called",  "phoned",  "emailed",
+                                       "texted", "came",   "arrived", "visited", "messaged",
+                                       "turned", "showed", "knocked"};
+    for (size_t j = i; j > 0 && i - j < 3;) {
+        j--;
+        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
+            return 0;
+        if (ctok_word_in(tb, j, done, sizeof done / sizeof done[0]) >= 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void classify_prefs_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -2371,7 +2389,7 @@ static void classify_prefs_stage(classify_run *run)
             const int until = mins >= 0 && join ? range_end(tb, i + span + used, &used2) : -1;
             if (i == refused_at)
                 v = refused_time_word(v, refused, sizeof refused);
-            if (mins >= 0 && until != -2 &&
+            if (mins >= 0 && until != -2 && !told_past_contact(tb, i) &&
                 in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 char buf[CLASSIFY_LABEL_MAX + 32];
                 if (until >= 0) {

@@ -1436,6 +1436,9 @@ static void test_spoken_times(void **state)
         {"call me at quarter to five", "at 16:45"},
         {"call me after 6 in the morning", "after 06:00"},
         {"call me around noon", "around 12:00"},
+        /* a contact that happened sets no time */
+        {"pls dont ring b4 9am, i work nights n ur engineer rang at 7.30 this morning",
+         "after 09:00"},
         /* counts, not times */
         {"call me after one of your agents has checked it", ""},
         {"can you call me back after five days of waiting", ""},
@@ -1446,6 +1449,13 @@ static void test_spoken_times(void **state)
             fail_msg("'%s': contact_time '%s', want '%s'", cases[i].text,
                      r.preferences.contact_time, cases[i].contact_time);
     }
+    /* said aloud */
+    assert_string_equal(run("um email's better for me than a call").preferences.channel, "email");
+    assert_string_equal(run("could you go a bit slower for me please").preferences.pace, "slow");
+    assert_string_equal(
+        run("could you send me something in the post rather than an email").preferences.channel,
+        "post");
+    assert_string_equal(run("your card is in the post").preferences.channel, "");
     /* a callback asked for anew after a negation, in a transcript */
     classify_result r = run("if you can't can someone ring me back after six because i'm at work");
     assert_string_equal(r.preferences.channel, "voice");
