@@ -31,6 +31,7 @@
 #include "learn.h"
 #include "policy/cond.h"
 #include "policy/policy.h"
+#include "ts.h"
 
 #define SIM_MAX_EVENTS 1000000
 #define SIM_MAX_GROUPS 256
@@ -690,7 +691,13 @@ int main(int argc, char **argv)
             cJSON_AddStringToObject(item.root, "interaction_id", fallback);
         const char *iid =
             cJSON_GetObjectItemCaseSensitive(item.root, "interaction_id")->valuestring;
-        policy_env env = {.now_ms = 0, .event_id = iid};
+        /* a replay decides at the event's own time (decided_at, follow-up
+         * due times), so that the same events give the same decisions */
+        int64_t at_ms = 0;
+        const cJSON *occurred = cJSON_GetObjectItemCaseSensitive(item.root, "occurred_at");
+        if (!cJSON_IsString(occurred) || ts_parse_rfc3339(occurred->valuestring, &at_ms) != 0)
+            at_ms = 0;
+        policy_env env = {.now_ms = at_ms, .event_id = iid};
         if (learn_spec) {
             env.choose_variant = learn_choose;
             env.choose_arg = &learning.chooser;

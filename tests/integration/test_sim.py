@@ -226,9 +226,14 @@ def test_anger_buys_no_priority(tmp_path):
     for i in range(len(CALM_ANGRY)):
         for c in range(3):
             calm, angry = got[f"p{i}-{c}-0"], got[f"p{i}-{c}-1"]
-            for field in ("priority", "max_wait_seconds", "queue", "agent_tier", "channel"):
+            for field in ("priority", "max_wait_seconds", "queue", "agent_tier"):
                 assert angry["routing"][field] == calm["routing"][field], \
                     (CALM_ANGRY[i][1], field, calm["routing"], angry["routing"])
+            # the same channel, except that abuse of staff gets no callback
+            want = calm["routing"]["channel"]
+            if angry["guidance"]["protection"] != "none" and want == "callback":
+                want = "stay"
+            assert angry["routing"]["channel"] == want, (CALM_ANGRY[i][1], angry["routing"])
             ca, cc = angry["guidance"]["compensation"], calm["guidance"]["compensation"]
             assert ca["cap"] <= cc["cap"] and (cc["eligible"] or not ca["eligible"])
             boosted += calm["routing"]["priority"] > 50
