@@ -26,6 +26,8 @@ static void usage(FILE *f)
           "  (no --batch)         the Kafka service: consumes ATTUNE_TOPIC_ENRICHED, produces\n"
           "                       ATTUNE_TOPIC_CLASSIFIED (settings: see below)\n"
           "  --batch              classify JSON lines {\"id\",\"text\",\"context\"} from stdin\n"
+          "                       (\"channel\" and \"wait_seconds\" are read at the top level\n"
+          "                       or in \"context\": urgency weighs them)\n"
           "  --threads T          with --batch: T workers, output still in input order and\n"
           "                       written in blocks of 512 lines (0: one per online core;\n"
           "                       default 1, which answers line by line)\n"
