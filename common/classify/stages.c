@@ -2030,7 +2030,13 @@ static int range_end(const ctok_buf *tb, size_t i, size_t *used)
         return -1;
     size_t u = 0;
     int guessed = 0;
-    const int m = parse_clock(tb, i + 1, &u, &guessed);
+    int m = parse_clock(tb, i + 1, &u, &guessed);
+    if (m < 0 && word_hour(tb, i + 1) >= 0) {
+        /* the range marks it a time: "between twelve and one could..." */
+        const int h = word_hour(tb, i + 1);
+        m = (h >= 1 && h <= 7 ? h + 12 : h) * 60;
+        u = 1;
+    }
     if (m < 0)
         return -1;
     if (i + 1 + u < tb->n &&
@@ -2398,7 +2404,9 @@ static void classify_prefs_stage(classify_run *run)
                              start % 60, join, until / 60, until % 60);
                     used += used2;
                 } else {
-                    snprintf(buf, sizeof buf, "%s %02d:%02d", v, mins / 60, mins % 60);
+                    /* "between 12 and..." with no end read: from its start */
+                    snprintf(buf, sizeof buf, "%s %02d:%02d", strcmp(v, "between") ? v : "from",
+                             mins / 60, mins % 60);
                 }
                 set_contact_time(r->preferences.contact_time, buf);
                 time_at = i;

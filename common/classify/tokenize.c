@@ -1009,6 +1009,7 @@ static const char *const texting[][2] = {
     {"btwn", "between"},     {"acct", "account"},     {"pmt", "payment"},
     {"wat", "what"},         {"wot", "what"},         {"l8r", "later"},
     {"gr8", "great"},        {"w8", "wait"},          {"rly", "really"},
+    {"cld", "could"},        {"wld", "would"},        {"shld", "should"},
 };
 
 enum { TEXTING_SLOTS = 256 };
