@@ -87,11 +87,14 @@ static inline const char *ctok_text(const ctok_buf *tb, size_t i)
     return tb->norm + tb->tok[i].norm_off;
 }
 
-/* Whether token i is the word w (normalised: lower case). For the few rules
+/* Whether token i is the word w (normalised: lower case); 0 past the last
+ * token, so that a rule may look ahead without counting. For the few rules
  * that name a grammar word ("for", "oh"); the first byte is compared first,
  * as most calls are misses. */
 static inline int ctok_is_word(const ctok_buf *tb, size_t i, const char *w)
 {
+    if (i >= tb->n)
+        return 0;
     const ctok *t = &tb->tok[i];
     const char *s = ctok_text(tb, i);
     return t->kind == CTOK_WORD && s[0] == w[0] && t->norm_len == strlen(w) &&

@@ -595,6 +595,18 @@ static int third_party_before(const ctok_buf *tb, size_t j)
  * crooks"; not "I've already told you, I know where you live", "you said
  * it would come Monday, I'll find you", nor "Tell your driver he won't
  * walk away", which passes the speaker's own words on). */
+/* Whether the words at token i are what is shouted at token j: right after
+ * it, or after a pronoun that says whose ("yelling he'd burn your shop
+ * down"); not "yelling at me I'm going to smash...", the speaker's own. */
+static int shouted_words(const ctok_buf *tb, size_t j, size_t i)
+{
+    static const char *const whose[] = {"that",  "he",     "she",     "they",   "he'd",
+                                        "she'd", "they'd", "he'll",   "she'll", "they'll",
+                                        "he's",  "she's",  "they're", "it's"};
+    return i == j + 1 ||
+           (i == j + 2 && ctok_word_in(tb, j + 1, whose, sizeof whose / sizeof whose[0]) >= 0);
+}
+
 static int reported(classify_run *run, size_t i)
 {
     /* (past forms only of the verbs of what someone did: "stop shouting at
@@ -647,7 +659,7 @@ static int reported(classify_run *run, size_t i)
          * transcript with no quotation marks; not "stop shouting at me or
          * I'll...", nor "you keep screaming..." */
         if (verb >= SAYING_ING)
-            return third_party_before(tb, j);
+            return shouted_words(tb, j, i) && third_party_before(tb, j);
         /* what was done to the speaker ("I was threatened with bailiffs,
          * so I'll...") reports no one's words */
         if (verb >= SAYING_DONE && j > 0 &&
@@ -1295,8 +1307,8 @@ static int word_hour(const ctok_buf *tb, size_t i)
 
 /* After a clock at token i: am or pm said ("pm", "p m", "a.m." as "a" "m")
  * or a part of the day ("in the morning", "in the evening", "at night",
- * "tonight"); returns 1 for pm, 0 for am, -1 for neither, and *used the
- * tokens it took. */
+ * "tonight"); returns 1 for pm, 0 for am, 2 for the night, -1 for
+ * neither, and *used the tokens it took. */
 static int clock_half(const ctok_buf *tb, size_t i, size_t *used)
 {
     static const char *const later[] = {"afternoon", "evening", "night"};
@@ -1313,7 +1325,7 @@ static int clock_half(const ctok_buf *tb, size_t i, size_t *used)
     }
     if (ctok_is_word(tb, i, "tonight")) {
         *used = 1;
-        return 1;
+        return 2;
     }
     if ((ctok_is_word(tb, i, "in") && ctok_is_word(tb, i + 1, "the")) ||
         (ctok_is_word(tb, i, "at") && ctok_is_word(tb, i + 1, "night"))) {
@@ -1324,10 +1336,24 @@ static int clock_half(const ctok_buf *tb, size_t i, size_t *used)
         }
         if (ctok_word_in(tb, w, later, sizeof later / sizeof later[0]) >= 0) {
             *used = w + 1 - i;
-            return 1;
+            return ctok_is_word(tb, w, "night") ? 2 : 1;
         }
     }
     return -1;
+}
+
+/* The hour of the day that hour h (1 to 12) is with clock_half's reading
+ * pm: "ten at night" is 22:00, "twelve at night" 00:00, "two at night"
+ * 02:00. */
+static int day_hour(int h, int pm)
+{
+    if (pm == 1 && h < 12)
+        return h + 12;
+    if ((pm == 0 || pm == 2) && h == 12)
+        return 0;
+    if (pm == 2 && h >= 5)
+        return h + 12;
+    return h;
 }
 
 /* A clock said in words, as speech-to-text writes it: "five pm", "six
@@ -1351,7 +1377,7 @@ static int spoken_clock(const ctok_buf *tb, size_t i, size_t *used, int *pm)
         if (!half && at == k + 1)
             return -1; /* "quarter five" is no time */
         h = word_hour(tb, at);
-        if (h < 0 || (half && to) || h == 12)
+        if (h < 0 || (half && to) || (h == 12 && !ctok_is_word(tb, at, "twelve")))
             return -1;
         m = half ? 30 : to ? 45 : 15;
         if (to)
@@ -1386,11 +1412,14 @@ static int spoken_clock(const ctok_buf *tb, size_t i, size_t *used, int *pm)
     if (!marked && *pm < 0 && k < tb->n && tb->tok[k].kind != CTOK_PUNCT &&
         ctok_word_in(tb, k, then, sizeof then / sizeof then[0]) < 0)
         return -1;
+    /* "after one or two days", "one and a half hours" count */
+    if (!marked && *pm < 0 && (ctok_is_word(tb, k, "or") || ctok_is_word(tb, k, "and")) &&
+        k + 1 < tb->n &&
+        (word_hour(tb, k + 1) >= 0 || tb->tok[k + 1].kind == CTOK_NUM ||
+         ctok_is_word(tb, k + 1, "a")))
+        return -1;
     *used = k - i;
-    if (*pm == 1 && h < 12)
-        h += 12;
-    else if (*pm == 0 && h == 12)
-        h = 0;
+    h = day_hour(h, *pm);
     return h * 60 + m;
 }
 
@@ -1459,11 +1488,9 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_
     }
     if (h > 23 || (pm >= 0 && (h < 1 || h > 12)))
         return -1;
-    if (pm == 1 && h < 12)
-        h += 12;
-    else if (pm == 0 && h == 12)
-        h = 0;
-    else if (pm < 0 && h >= 1 && h <= 7) {
+    if (pm >= 0)
+        h = day_hour(h, pm);
+    else if (h >= 1 && h <= 7) {
         h += 12; /* "after 5" on a contact request means the afternoon */
         *guessed_pm = 1;
     }
@@ -1782,18 +1809,26 @@ static const lex_entry *contact_entry(const classify_run *run, size_t j)
 static int contact_scheduled(const classify_run *run, const lex_entry *x, size_t i)
 {
     static const char *const days[] = {"today", "tonight", "tomorrow", "this"};
+    static const char *const due[] = {"by", "before", "until", "till"};
     const ctok_buf *tb = run->tb;
-    if (!lex_is_deadline(x) && x->pref != LEX_PREF_TIME &&
+    const int deadline = lex_is_deadline(x);
+    if (!deadline && x->pref != LEX_PREF_TIME &&
         ctok_word_in(tb, i, days, sizeof days / sizeof days[0]) < 0)
         return 0; /* only a time: "my phone was stolen" presses */
-    for (size_t j = i; j > 0 && i - j < 8 && !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END);) {
+    /* (a few words back only: in a transcript without punctuation a day
+     * further off belongs to another clause, "call me today the bailiffs
+     * are coming tomorrow") */
+    for (size_t j = i; j > 0 && i - j < 5 && !(tb->tok[j - 1].flags & CTOK_F_CLAUSE_END);) {
         j--;
+        /* "call me back by five today": a deadline */
+        if (!deadline && ctok_word_in(tb, j, due, sizeof due / sizeof due[0]) >= 0)
+            return 0;
         const lex_entry *e = contact_entry(run, j);
         if (!e)
             continue;
         if (e->pref == LEX_PREF_AVOID)
             return 1;
-        return !lex_is_deadline(x);
+        return !deadline;
     }
     return 0;
 }
@@ -2021,8 +2056,9 @@ static void set_pref(char *dst, const char *value)
  * all but a count ("between 2 and 3 hours"). */
 static int range_end(const ctok_buf *tb, size_t i, size_t *used)
 {
-    static const char *const units[] = {"minutes", "mins",  "hours", "hrs",
-                                        "days",    "weeks", "times"};
+    static const char *const units[] = {"minutes", "mins", "minute", "hours", "hour",   "hrs",
+                                        "days",    "day",  "weeks",  "week",  "months", "month",
+                                        "years",   "year", "times",  "of"};
     if (i + 1 >= tb->n)
         return -1;
     if (!ctok_is_word(tb, i, "and") && !ctok_is_word(tb, i, "to") && !ctok_is_word(tb, i, "n") &&
@@ -2223,33 +2259,44 @@ static void join_refused(char *contact_time, const char *first)
     set_pref(contact_time, both);
 }
 
-/* Whether the contact statement at token i asks for this contact only: a
- * word of the moment near it in its clause ("I can't talk right now",
- * "call me tomorrow", "text me today"; with back, a call back asked for:
- * "call me back", not "write back to my email"), unless the clause says it lasts ("from now on",
- * "always", "in future", "don't call me again"). */
-static int said_for_now(const ctok_buf *tb, size_t i, int back)
+/* Whether the contact statement at [i, end) asks for this contact only: a
+ * word of the moment in its clause ("I can't talk right now", "call me
+ * tomorrow", "text me today", "call me now"; with back, a call back asked
+ * for: "call me back", not "write back to my email"), unless the clause
+ * says it lasts ("from now on", "always", "in future", "prefer"), or a
+ * word beside it does ("never ring", "don't call me again"). "now" is a
+ * moment as "right now", "just now", or right after a request ("ring me
+ * back now"; asked): "I'm deaf now so please text me" lasts. */
+static int said_for_now(const ctok_buf *tb, size_t i, size_t end, int asked, int back)
 {
-    static const char *const moment[] = {"now",  "rn",       "atm",       "today", "tonight",
-                                         "asap", "tomorrow", "currently", "moment"};
-    static const char *const lasting[] = {"always", "future",    "anymore", "ever",
-                                          "never",  "again",     "prefer",  "prefers",
-                                          "only",   "generally", "usually", "preferably"};
+    static const char *const moment[] = {"rn",      "atm",      "asap",  "today",
+                                         "tonight", "tomorrow", "moment"};
+    static const char *const lasting[] = {"always",     "future", "prefer",    "prefers",
+                                          "preferably", "only",   "generally", "usually"};
+    static const char *const after[] = {"again", "ever", "anymore"};
     static const char *const parts[] = {"morning", "afternoon", "evening"};
-    size_t from = i, to = i;
+    static const char *const just[] = {"right", "just"};
+    size_t from = i, to = end;
     while (from > 0 && i - from < 8 && !(tb->tok[from - 1].flags & CTOK_F_CLAUSE_END))
         from--;
-    while (to < tb->n && to - i < 10 && !(tb->tok[to].flags & CTOK_F_CLAUSE_END))
+    while (to < tb->n && to - end < 8 && !(tb->tok[to].flags & CTOK_F_CLAUSE_END))
         to++;
     int now = 0;
     for (size_t j = from; j < to; j++) {
         if (ctok_word_in(tb, j, lasting, sizeof lasting / sizeof lasting[0]) >= 0)
             return 0;
-        if (ctok_is_word(tb, j, "now") && j > 0 && ctok_is_word(tb, j - 1, "from"))
+        if ((j + 2 >= i && j < i && ctok_is_word(tb, j, "never")) ||
+            (j >= end && j < end + 2 &&
+             ctok_word_in(tb, j, after, sizeof after / sizeof after[0]) >= 0))
             return 0;
+        if (ctok_is_word(tb, j, "now")) {
+            if (j > 0 && ctok_is_word(tb, j - 1, "from"))
+                return 0;
+            now |= (asked && j == end) || (j > 0 && ctok_word_in(tb, j - 1, just, 2) >= 0);
+        }
         now |= ctok_word_in(tb, j, moment, sizeof moment / sizeof moment[0]) >= 0 ||
-               (back && ctok_is_word(tb, j, "back")) ||
-               (ctok_is_word(tb, j, "this") && j + 1 < tb->n &&
+               (back && j <= end && ctok_is_word(tb, j, "back")) ||
+               (ctok_is_word(tb, j, "this") &&
                 ctok_word_in(tb, j + 1, parts, sizeof parts / sizeof parts[0]) >= 0);
     }
     return now;
@@ -2258,16 +2305,18 @@ static int said_for_now(const ctok_buf *tb, size_t i, int back)
 /* Whether a channel at token i, in the scope of a negation, is asked for
  * anew after it: "if you can't can someone ring me back" (a transcript
  * without its comma); not "can't someone just email me" (which still
- * asks) nor "don't call me". */
+ * asks), "could you not call me" nor "don't call me". */
 static int asked_anew(const ctok_buf *tb, size_t i)
 {
     static const char *const modal[] = {"can", "could", "will", "would"};
     static const char *const whom[] = {"someone", "somebody", "anyone", "anybody", "you"};
+    static const char *const negators[] = {"not", "never", "no"};
     for (size_t j = i; j > 1 && i - j < 5;) {
         j--;
         const size_t len = tb->tok[j].norm_len;
-        if (len > 3 && memcmp(ctok_text(tb, j) + len - 3, "n't", 3) == 0)
-            return 0;
+        if ((len > 3 && memcmp(ctok_text(tb, j) + len - 3, "n't", 3) == 0) ||
+            ctok_word_in(tb, j, negators, sizeof negators / sizeof negators[0]) >= 0)
+            return 0; /* "could you not call me", "can someone not ring at 3am" */
         if (ctok_word_in(tb, j - 1, modal, sizeof modal / sizeof modal[0]) >= 0 &&
             ctok_word_in(tb, j, whom, sizeof whom / sizeof whom[0]) >= 0)
             return 1;
@@ -2283,12 +2332,15 @@ static int told_past_contact(const ctok_buf *tb, size_t i)
     static const char *const done[] = {"rang",   "rung",   "called",  "phoned",  "emailed",
                                        "texted", "came",   "arrived", "visited", "messaged",
                                        "turned", "showed", "knocked"};
+    /* "I'd like to be called at 6pm" asks */
+    static const char *const wished[] = {"be", "been", "being", "get", "getting"};
     for (size_t j = i; j > 0 && i - j < 3;) {
         j--;
         if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
             return 0;
         if (ctok_word_in(tb, j, done, sizeof done / sizeof done[0]) >= 0)
-            return 1;
+            return !(j > 0 &&
+                     ctok_word_in(tb, j - 1, wished, sizeof wished / sizeof wished[0]) >= 0);
     }
     return 0;
 }
@@ -2312,6 +2364,7 @@ static void classify_prefs_stage(classify_run *run)
     /* where the channel, the channel avoided and the contact time were
      * last said (said_for_now) */
     size_t channel_at = 0, avoid_at = 0, time_at = 0;
+    size_t channel_end = 0, avoid_end = 0, time_end = 0;
     for (size_t hk = run_first_hit(run, LEX_H_PREF); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_PREF)) {
         size_t i = run->lexhit[hk];
@@ -2336,10 +2389,12 @@ static void classify_prefs_stage(classify_run *run)
                 set_pref(r->preferences.avoid_channel, v);
                 rule = "avoid_channel";
                 avoid_at = i;
+                avoid_end = i + span;
             } else {
                 set_pref(r->preferences.channel, v);
                 rule = "channel";
                 channel_at = i;
+                channel_end = i + span;
             }
             break;
         case LEX_PREF_AVOID:
@@ -2355,6 +2410,7 @@ static void classify_prefs_stage(classify_run *run)
             set_pref(r->preferences.avoid_channel, v);
             rule = "avoid_channel";
             avoid_at = i;
+            avoid_end = i + span;
             break;
         case LEX_PREF_LANGUAGE:
             set_pref(r->preferences.language, v);
@@ -2373,6 +2429,7 @@ static void classify_prefs_stage(classify_run *run)
                 set_contact_time(r->preferences.contact_time, v);
                 rule = "contact_time";
                 time_at = i;
+                time_end = i + span;
                 join_refused(r->preferences.contact_time, kept);
             }
             break;
@@ -2410,6 +2467,7 @@ static void classify_prefs_stage(classify_run *run)
                 }
                 set_contact_time(r->preferences.contact_time, buf);
                 time_at = i;
+                time_end = i + span + used;
                 classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, "contact_time", i,
                                       i + span + used, 1.0f);
                 span += used;
@@ -2434,12 +2492,13 @@ static void classify_prefs_stage(classify_run *run)
         written_language(run, &written);
     unsigned now = 0;
     if (r->preferences.channel[0] &&
-        said_for_now(tb, channel_at, strcmp(r->preferences.channel, "voice") == 0))
+        said_for_now(tb, channel_at, channel_end, 1, strcmp(r->preferences.channel, "voice") == 0))
         now |= CLASSIFY_PREF_CHANNEL;
-    if (r->preferences.avoid_channel[0] && said_for_now(tb, avoid_at, 0))
+    if (r->preferences.avoid_channel[0] && said_for_now(tb, avoid_at, avoid_end, 0, 0))
         now |= CLASSIFY_PREF_AVOID_CHANNEL;
     if (r->preferences.contact_time[0] &&
-        (strncmp(r->preferences.contact_time, "tomorrow", 8) == 0 || said_for_now(tb, time_at, 0)))
+        (strncmp(r->preferences.contact_time, "tomorrow", 8) == 0 ||
+         said_for_now(tb, time_at, time_end, 0, 0)))
         now |= CLASSIFY_PREF_CONTACT_TIME;
     r->preferences.for_now = now;
     float p = polite ? 1.0f - expf(-0.7f * (float)polite) : 0.0f;

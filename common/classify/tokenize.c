@@ -1052,6 +1052,11 @@ static void ctok_fold_texting(ctok_buf *tb)
         size_t k = texting_slot(t->hash);
         while (texting_table[k].hash && texting_table[k].hash != t->hash)
             k = (k + 1) & (TEXTING_SLOTS - 1);
+        if (!texting_table[k].hash && t->hash1 != t->hash) { /* "plsss" */
+            k = texting_slot(t->hash1);
+            while (texting_table[k].hash && texting_table[k].hash != t->hash1)
+                k = (k + 1) & (TEXTING_SLOTS - 1);
+        }
         if (!texting_table[k].hash)
             continue;
         const size_t n = texting_table[k].to_len;
@@ -1140,7 +1145,6 @@ void ctok_run_opts(const char *text, size_t len, ctok_buf *tb, int fast)
 #undef RUN_SLOW
 out:
     state_store(&st, tb);
-    ctok_fold_texting(tb);
     /* capitals mean emphasis only against a background of lower case; a
      * one-letter word cannot say which it is ("I HATE MONDAYS" is all in
      * capitals), so those are not counted (looked for only when a word is
@@ -1151,4 +1155,6 @@ out:
             words -= tb->tok[i].kind == CTOK_WORD && tb->tok[i].norm_len == 1;
     tb->all_caps_text = words > 0 && tb->n_caps * 10 >= words * 8;
     tb->title_text = tb->n_words > 0 && tb->n_titles * 2 > tb->n_words;
+    /* (after the count: "U" read as "you" is still a one-letter word there) */
+    ctok_fold_texting(tb);
 }

@@ -180,7 +180,11 @@ static void test_tokenizer_folds_texting(void **state)
                     (tb.tok[i].flags & CTOK_F_ELONG));
     }
     assert_true(tb.tok[0].flags & CTOK_F_ALLCAPS); /* emphasis kept */
-    assert_int_equal(tb.tok[2].kind, CTOK_WORD);   /* "2day" is no number */
+    /* a calm message in capitals is still all in capitals: "U" is a
+     * one-letter word when that is counted */
+    ctok_run("PLS CALL ME BACK U SAID U WOULD", 31, &slow);
+    assert_true(slow.all_caps_text);
+    assert_int_equal(tb.tok[2].kind, CTOK_WORD); /* "2day" is no number */
     assert_int_equal(tb.n_nums, 0);
     /* so the rules read them: a fraud under way, an age, a refusal */
     assert_int_equal(run("some1 using my card RIGHT NOW").urgency.level, CLASSIFY_URGENCY_CRITICAL);
@@ -951,6 +955,8 @@ static void test_threat_levels(void **state)
          CLASSIFY_THREAT_NONE},
         {"my neighbour was yelling he'd burn your shop down", CLASSIFY_THREAT_NONE},
         {"stop shouting at me or I'll kill you", CLASSIFY_THREAT_THREAT},
+        {"my husband keeps yelling at me I'm going to smash your windows in",
+         CLASSIFY_THREAT_THREAT},
         {"you keep screaming at me, I'll find you", CLASSIFY_THREAT_THREAT},
         {"Your staff are idiots, calling me a liar", CLASSIFY_THREAT_ABUSE},
         {"you're a joke, calling yourselves a bank", CLASSIFY_THREAT_ABUSE},
@@ -1442,6 +1448,13 @@ static void test_spoken_times(void **state)
         /* counts, not times */
         {"call me after one of your agents has checked it", ""},
         {"can you call me back after five days of waiting", ""},
+        {"call me after one or two days", ""},
+        {"call me after one and a half hours", ""},
+        {"waiting between two and three months for someone to call me back", ""},
+        {"call me between 10 and one of your managers", ""},
+        {"call me at twelve at night", "at 00:00"},
+        {"call me at ten at night", "at 22:00"},
+        {"call me at half past twelve", "at 12:30"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const classify_result r = run(cases[i].text);
@@ -1460,6 +1473,9 @@ static void test_spoken_times(void **state)
     classify_result r = run("if you can't can someone ring me back after six because i'm at work");
     assert_string_equal(r.preferences.channel, "voice");
     assert_string_equal(r.preferences.avoid_channel, "");
+    r = run("could you not call me, text instead");
+    assert_string_equal(r.preferences.avoid_channel, "voice");
+    assert_string_equal(r.preferences.channel, "");
     /* when to call is no haste; a deadline on a callback still is */
     assert_int_equal(run("Please don't ring me before 9am.").urgency.level,
                      CLASSIFY_URGENCY_NORMAL);
@@ -1467,6 +1483,17 @@ static void test_spoken_times(void **state)
                      CLASSIFY_URGENCY_NORMAL);
     assert_int_equal(run("I need the engine fixed by tonight").urgency.level,
                      CLASSIFY_URGENCY_HIGH);
+    /* a day in another clause of a transcript still presses */
+    assert_int_equal(run("call me today the bailiffs are coming tomorrow").urgency.level,
+                     CLASSIFY_URGENCY_HIGH);
+    /* a spoken time at the token cap reads no token past the last */
+    static char capped[CLASSIFY_MAX_TEXT];
+    size_t o = 0;
+    for (size_t k = 0; k + 19 < CLASSIFY_MAX_TOKENS - 6; k++)
+        o += (size_t)snprintf(capped + o, sizeof capped - o, "x ");
+    snprintf(capped + o, sizeof capped - o, ". call me at five a");
+    r = run(capped);
+    (void)r;
 }
 
 /* A request for this contact only is said so (for_now), a lasting one not:
@@ -1491,6 +1518,11 @@ static void test_preferences_for_now(void **state)
         {"I can't take phone calls at work", 0},
         {"Always call me back on my mobile", 0},
         {"text is better", 0},
+        {"I'm deaf now so please text me", 0},
+        /* a word beside another need does not make a callback last */
+        {"worst service ever ring me back now", CLASSIFY_PREF_CHANNEL},
+        {"can you ring me back I never got the email", CLASSIFY_PREF_CHANNEL},
+        {"call me back I can't log in again", CLASSIFY_PREF_CHANNEL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         classify_result r = run(cases[i].text);
