@@ -845,20 +845,28 @@ static int sentence_sets_terms(const classify_run *run, size_t i)
     return 0;
 }
 
+/* The nearest token before i, at most max back and within i's clause, that
+ * is one of words[n]; SIZE_MAX when none. */
+static size_t word_back(const ctok_buf *tb, size_t i, const char *const *words, size_t n,
+                        size_t max)
+{
+    for (size_t j = i; j > 0 && i - j < max;) {
+        j--;
+        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
+            return SIZE_MAX;
+        if (ctok_word_in(tb, j, words, n) >= 0)
+            return j;
+    }
+    return SIZE_MAX;
+}
+
 /* Whether token i sits in a condition ("if the strap rubs your neck, ...",
  * "when the mask touches your face"): what follows "if" or "when" up to
  * the end of its clause describes, it does not threaten. */
 static int in_condition(const ctok_buf *tb, size_t i)
 {
     static const char *const cond[] = {"if", "when", "whenever", "unless"};
-    for (size_t j = i; j > 0;) {
-        j--;
-        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
-            return 0;
-        if (ctok_word_in(tb, j, cond, sizeof cond / sizeof cond[0]) >= 0)
-            return 1;
-    }
-    return 0;
+    return word_back(tb, i, cond, sizeof cond / sizeof cond[0], SIZE_MAX) != SIZE_MAX;
 }
 
 /* Whose the part of the body at [i, end) is: 1 for someone else's ("your
@@ -2334,15 +2342,9 @@ static int told_past_contact(const ctok_buf *tb, size_t i)
                                        "turned", "showed", "knocked"};
     /* "I'd like to be called at 6pm" asks */
     static const char *const wished[] = {"be", "been", "being", "get", "getting"};
-    for (size_t j = i; j > 0 && i - j < 3;) {
-        j--;
-        if (tb->tok[j].flags & CTOK_F_CLAUSE_END)
-            return 0;
-        if (ctok_word_in(tb, j, done, sizeof done / sizeof done[0]) >= 0)
-            return !(j > 0 &&
-                     ctok_word_in(tb, j - 1, wished, sizeof wished / sizeof wished[0]) >= 0);
-    }
-    return 0;
+    const size_t j = word_back(tb, i, done, sizeof done / sizeof done[0], 3);
+    return j != SIZE_MAX &&
+           !(j > 0 && ctok_word_in(tb, j - 1, wished, sizeof wished / sizeof wished[0]) >= 0);
 }
 
 static void classify_prefs_stage(classify_run *run)
