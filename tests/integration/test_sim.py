@@ -116,6 +116,24 @@ def test_sim_is_deterministic_and_compares(tmp_path):
     a = run("--policy", DEFAULT, "--events", events)
     b = run("--policy", DEFAULT, "--events", events)
     assert a == b
+    # a replayed decision is dated at its event, not at 1970 or at now
+    out = tmp_path / "dated.jsonl"
+    run("--policy", DEFAULT, "--events", events, "--decisions-out", out)
+    occurred = {}
+    for line in events.read_text().splitlines():
+        ev = json.loads(line)
+        occurred[ev.get("interaction_id")] = ev.get("occurred_at")
+    dated = [json.loads(x) for x in out.read_text().splitlines()]
+    assert dated
+    from datetime import datetime
+
+    def at(text):
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    for d in dated:
+        want = occurred.get(d["interaction_id"])
+        if want:
+            assert at(d["decided_at"]) == at(want), (d["decided_at"], want)
     rep = run("--policy", DEFAULT, "--events", events, "--compare", other)
     cmp = rep["compare"]
     assert cmp["policy"]["version"] == "strict-1"
