@@ -542,6 +542,76 @@ static size_t own_words_len(const char *text, size_t len)
     return len;
 }
 
+/* Speakers of a transcript sent whole: "Agent: how can I help? Customer:
+ * my internet is down". */
+enum { SPEAKER_NONE = 0, SPEAKER_AGENT, SPEAKER_CUSTOMER };
+
+/* The speaker whose label ends at the ':' at colon ("Agent:", "[00:01:02]
+ * Caller:", "rep:"), a word alone after the start, a space, a line break,
+ * ']' or ')'; *label_start: where the label begins. */
+static int speaker_label(const char *text, const char *colon, const char **label_start)
+{
+    static const char *const agents[] = {"agent",     "advisor",  "adviser",        "rep",
+                                         "operator",  "csr",      "representative", "bot",
+                                         "assistant", "associate"};
+    static const char *const customers[] = {"customer", "caller", "client", "user", "member"};
+    const char *w = colon;
+    while (w > text && colon - w < 15 && ((w[-1] | 0x20) >= 'a' && (w[-1] | 0x20) <= 'z'))
+        w--;
+    const size_t n = (size_t)(colon - w);
+    if (n < 3 || (w > text && w[-1] != ' ' && w[-1] != '\n' && w[-1] != '\r' && w[-1] != '\t' &&
+                  w[-1] != ']' && w[-1] != ')'))
+        return SPEAKER_NONE;
+    char word[16];
+    for (size_t k = 0; k < n; k++)
+        word[k] = (char)(w[k] | 0x20);
+    word[n] = '\0';
+    *label_start = w;
+    for (size_t k = 0; k < sizeof agents / sizeof agents[0]; k++)
+        if (strcmp(word, agents[k]) == 0)
+            return SPEAKER_AGENT;
+    for (size_t k = 0; k < sizeof customers / sizeof customers[0]; k++)
+        if (strcmp(word, customers[k]) == 0)
+            return SPEAKER_CUSTOMER;
+    return SPEAKER_NONE;
+}
+
+/* A transcript of both speakers, labelled, is read as the customer's
+ * turns only (the agent's "I'm so sorry for the wait" is no apology of the
+ * customer's, a script's "calls may be recorded" no preference): copies
+ * them into out (len bytes or more), one turn a line, and returns their
+ * length; 0 when the text does not label both an agent and a customer. */
+static size_t customer_turns(const char *text, size_t len, char *out)
+{
+    const char *end = text + len, *from = NULL;
+    int speaker = SPEAKER_NONE, agents = 0, customers = 0;
+    size_t o = 0;
+    for (const char *p = memchr(text, ':', len); p; p = memchr(p + 1, ':', (size_t)(end - p - 1))) {
+        const char *label = NULL;
+        const int who = speaker_label(text, p, &label);
+        if (who != SPEAKER_NONE) {
+            if (speaker == SPEAKER_CUSTOMER && from) {
+                memcpy(out + o, from, (size_t)(label - from));
+                o += (size_t)(label - from);
+                out[o++] = '\n';
+            }
+            speaker = who;
+            from = p + 1;
+            agents += who == SPEAKER_AGENT;
+            customers += who == SPEAKER_CUSTOMER;
+        }
+        if (p + 1 >= end)
+            break;
+    }
+    if (!agents || !customers)
+        return 0;
+    if (speaker == SPEAKER_CUSTOMER && from) {
+        memcpy(out + o, from, (size_t)(end - from));
+        o += (size_t)(end - from);
+    }
+    return o;
+}
+
 attune_err classify_text(const classify *c, const char *text, size_t len,
                          const classify_context *ctx, classify_result *out)
 {
@@ -562,7 +632,14 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     ctok_buf tb;
     classify_run run;
     const size_t read = len > CLASSIFY_MAX_TEXT ? CLASSIFY_MAX_TEXT : len;
-    if (read > 0 && memchr(text, '\n', read)) {
+    /* the customer's turns of a labelled transcript (no longer than the
+     * text: each line break stands for a label of 4 bytes or more) */
+    char turns[CLASSIFY_MAX_TEXT];
+    const size_t said = read > 0 && memchr(text, ':', read) ? customer_turns(text, read, turns) : 0;
+    if (said > 0) {
+        text = turns;
+        len = said;
+    } else if (read > 0 && memchr(text, '\n', read)) {
         const size_t own = own_words_len(text, read);
         if (own < read)
             len = own;

@@ -445,6 +445,33 @@ static void test_emphasis(void **state)
  * signature, a disclaimer) is not read: the company's own reply quoted back
  * is no threat of the customer's, its advert no joy, its times no
  * preference. */
+/* A transcript of both speakers, labelled, is read as the customer's turns:
+ * the agent's apology, script and promises are not the customer's. */
+static void test_transcript_customer_turns(void **state)
+{
+    (void)state;
+    classify_result r = run("Agent: I'm so sorry for the wait, how can I help you today?\n"
+                            "Customer: my internet is down again");
+    assert_null(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "intensifier")); /* "so sorry" */
+    assert_string_equal(r.intent.label, "technical_issue");
+    r = run("Agent: I will call you back after 5pm\nCustomer: ok thanks");
+    assert_string_equal(r.preferences.channel, "");
+    assert_string_equal(r.preferences.contact_time, "");
+    r = run("[00:00:01] Agent: you're through to billing, how may I help\n"
+            "[00:00:04] Caller: you useless idiots charged me twice");
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_ABUSE);
+    /* on one line too, turn after turn */
+    r = run("Agent: Thank you for calling, calls may be recorded. Customer: I want to cancel "
+            "my contract. Agent: May I ask why? Customer: too expensive");
+    assert_string_equal(r.intent.label, "cancel");
+    /* the agent's abuse is not the customer's */
+    r = run("agent: you idiots never listen\ncustomer: hello, my bill is wrong");
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_NONE);
+    /* a label alone is prose: "As a loyal customer: I expect better" */
+    r = run("As a loyal customer: you useless idiots");
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_ABUSE);
+}
+
 static void test_email_quoted_history(void **state)
 {
     (void)state;
@@ -2909,6 +2936,7 @@ int main(void)
         cmocka_unit_test(test_emphasis),
         cmocka_unit_test(test_hashtags),
         cmocka_unit_test(test_email_quoted_history),
+        cmocka_unit_test(test_transcript_customer_turns),
         cmocka_unit_test(test_idioms),
         cmocka_unit_test(test_sarcasm),
         cmocka_unit_test(test_laughter),
