@@ -1076,7 +1076,10 @@ static void ctok_fold_texting(ctok_buf *tb)
         t->norm_off = (uint32_t)tb->norm_used;
         t->norm_len = (uint16_t)n;
         tb->norm_used += n;
-        t->hash = t->hash1 = ctok_hash_bytes(texting_table[k].to, n);
+        t->hash = ctok_hash_bytes(texting_table[k].to, n);
+        /* ("youlll" is "you'll", still elongated: its hash1 stays that of
+         * the word squeezed, as for every token) */
+        t->hash1 = (t->flags & CTOK_F_ELONG) ? hash_squeezed(texting_table[k].to, n) : t->hash;
         if (t->kind == CTOK_NUM) {
             t->kind = CTOK_WORD;
             tb->n_nums--;

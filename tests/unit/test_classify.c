@@ -180,6 +180,13 @@ static void test_tokenizer_folds_texting(void **state)
                     (tb.tok[i].flags & CTOK_F_ELONG));
     }
     assert_true(tb.tok[0].flags & CTOK_F_ALLCAPS); /* emphasis kept */
+    /* an elongated form keeps its flag, and hash1 is its word squeezed
+     * (as for every token: the fuzzer's invariant) */
+    ctok_run_opts("youlllll", 8, &slow, 1);
+    assert_int_equal(slow.n, 1);
+    assert_memory_equal(ctok_text(&slow, 0), "you'll", 6);
+    assert_true(slow.tok[0].flags & CTOK_F_ELONG);
+    assert_true(slow.tok[0].hash1 == ctok_hash_bytes("you'l", 5));
     /* a calm message in capitals is still all in capitals: "U" is a
      * one-letter word when that is counted */
     ctok_run("PLS CALL ME BACK U SAID U WOULD", 31, &slow);
