@@ -44,10 +44,11 @@ attune_err customer_store(redis_client *rc, const char *customer_id, const cJSON
 
 /* How a handled event goes on the recent list, which holds contacts, not
  * lines (a chat of ten lines does not push the customer's earlier contacts
- * out): a later event of the contact at the head of the list replaces its
- * record (an event with text) or leaves it (ended, an IVR step); an event
- * of any other contact is pushed. The head is checked in Redis, so events
- * decided in one batch, and contacts that interleave, are kept right. */
+ * out): a later event of a contact on the list replaces its record where it
+ * is (an event with text) or leaves it (ended, an IVR step); an event of a
+ * contact not on the list is pushed. The list is searched in Redis, so
+ * events decided in one batch, and contacts that interleave, are kept
+ * right. */
 typedef enum { CUSTOMER_RECORD_REPLACE, CUSTOMER_RECORD_KEEP } customer_record_mode;
 
 /* Queues, without reading replies (pipelining), the writes that remember

@@ -588,13 +588,6 @@ static int third_party_before(const ctok_buf *tb, size_t j)
     return 0;
 }
 
-/* Whether the words at token i are someone else's, reported: in a short
- * quotation (mark_quotes), or in the clause of a verb of saying whose
- * subject is a third party ("the instructions say you'll get hurt", "my
- * physio said you're going to get hurt", "someone on Trustpilot called you
- * crooks"; not "I've already told you, I know where you live", "you said
- * it would come Monday, I'll find you", nor "Tell your driver he won't
- * walk away", which passes the speaker's own words on). */
 /* Whether the words at token i are what is shouted at token j: right after
  * it, or after a pronoun that says whose ("yelling he'd burn your shop
  * down"); not "yelling at me I'm going to smash...", the speaker's own. */
@@ -607,6 +600,13 @@ static int shouted_words(const ctok_buf *tb, size_t j, size_t i)
            (i == j + 2 && ctok_word_in(tb, j + 1, whose, sizeof whose / sizeof whose[0]) >= 0);
 }
 
+/* Whether the words at token i are someone else's, reported: in a short
+ * quotation (mark_quotes), or in the clause of a verb of saying whose
+ * subject is a third party ("the instructions say you'll get hurt", "my
+ * physio said you're going to get hurt", "someone on Trustpilot called you
+ * crooks"; not "I've already told you, I know where you live", "you said
+ * it would come Monday, I'll find you", nor "Tell your driver he won't
+ * walk away", which passes the speaker's own words on). */
 static int reported(classify_run *run, size_t i)
 {
     /* (past forms only of the verbs of what someone did: "stop shouting at
@@ -652,8 +652,7 @@ static int reported(classify_run *run, size_t i)
             continue;
         /* "calling" names someone ("calling them idiots") or it is phoning */
         if (ctok_is_word(tb, j, "calling") &&
-            (j + 1 >= tb->n ||
-             ctok_word_in(tb, j + 1, objects, sizeof objects / sizeof objects[0]) < 0))
+            ctok_word_in(tb, j + 1, objects, sizeof objects / sizeof objects[0]) < 0)
             continue;
         /* "my son keeps shouting I'm going to kill you at the screen", a
          * transcript with no quotation marks; not "stop shouting at me or
@@ -1303,13 +1302,20 @@ static void classify_threat_stage(classify_run *run)
         r->threat.confidence = run->tb->n_words > 0 ? 0.9f : 0.99f;
 }
 
+/* A bare hour from 1 to 7 on a contact request means the afternoon ("after
+ * 5", "after five"): the hour it is read as. */
+static int afternoon_guess(int h)
+{
+    return h >= 1 && h <= 7 ? h + 12 : h;
+}
+
 /* The hour a number word names ("five" is 5, "noon" 12), or -1. */
 static int word_hour(const ctok_buf *tb, size_t i)
 {
     static const char *const hours[] = {"one",    "two",    "three", "four",  "five",
                                         "six",    "seven",  "eight", "nine",  "ten",
                                         "eleven", "twelve", "noon",  "midday"};
-    const int k = i < tb->n ? ctok_word_in(tb, i, hours, sizeof hours / sizeof hours[0]) : -1;
+    const int k = ctok_word_in(tb, i, hours, sizeof hours / sizeof hours[0]);
     return k < 0 ? -1 : k >= 11 ? 12 : k + 1;
 }
 
@@ -1321,8 +1327,6 @@ static int clock_half(const ctok_buf *tb, size_t i, size_t *used)
 {
     static const char *const later[] = {"afternoon", "evening", "night"};
     *used = 0;
-    if (i >= tb->n)
-        return -1;
     if (ctok_is_word(tb, i, "pm") || ctok_is_word(tb, i, "am")) {
         *used = 1;
         return ctok_is_word(tb, i, "pm");
@@ -1378,7 +1382,7 @@ static int spoken_clock(const ctok_buf *tb, size_t i, size_t *used, int *pm)
                                        "on",      "then",  "latest", "at"};
     size_t k = i;
     int m = 0, h = -1, marked = 0;
-    if ((ctok_is_word(tb, k, "half") || ctok_is_word(tb, k, "quarter")) && k + 1 < tb->n) {
+    if (ctok_is_word(tb, k, "half") || ctok_is_word(tb, k, "quarter")) {
         const int half = ctok_is_word(tb, k, "half");
         const int to = ctok_is_word(tb, k + 1, "to");
         const size_t at = ctok_is_word(tb, k + 1, "past") || to ? k + 2 : k + 1;
@@ -1447,11 +1451,10 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_
     if (t->kind == CTOK_WORD && n > 0 && (s[0] < '0' || s[0] > '9')) {
         int said = -1;
         const int at = spoken_clock(tb, i, used, &said);
-        if (at >= 60 && at < 8 * 60 && said < 0) {
-            *guessed_pm = 1; /* "after five" on a contact request */
-            return at + 12 * 60;
-        }
-        return at;
+        if (at < 0 || said >= 0 || afternoon_guess(at / 60) == at / 60)
+            return at;
+        *guessed_pm = 1;
+        return afternoon_guess(at / 60) * 60 + at % 60;
     }
     while (p < n && s[p] >= '0' && s[p] <= '9' && digits < 3)
         h = h * 10 + (s[p++] - '0'), digits++;
@@ -1496,10 +1499,10 @@ static int parse_clock(const ctok_buf *tb, size_t i, size_t *used, int *guessed_
     }
     if (h > 23 || (pm >= 0 && (h < 1 || h > 12)))
         return -1;
-    if (pm >= 0)
+    if (pm >= 0) {
         h = day_hour(h, pm);
-    else if (h >= 1 && h <= 7) {
-        h += 12; /* "after 5" on a contact request means the afternoon */
+    } else if (afternoon_guess(h) != h) {
+        h = afternoon_guess(h);
         *guessed_pm = 1;
     }
     return h * 60 + m;
@@ -2077,8 +2080,7 @@ static int range_end(const ctok_buf *tb, size_t i, size_t *used)
     int m = parse_clock(tb, i + 1, &u, &guessed);
     if (m < 0 && word_hour(tb, i + 1) >= 0) {
         /* the range marks it a time: "between twelve and one could..." */
-        const int h = word_hour(tb, i + 1);
-        m = (h >= 1 && h <= 7 ? h + 12 : h) * 60;
+        m = afternoon_guess(word_hour(tb, i + 1)) * 60;
         u = 1;
     }
     if (m < 0)

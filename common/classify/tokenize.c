@@ -1033,14 +1033,22 @@ static inline size_t texting_slot(uint64_t h)
     return (size_t)((h * CTOK_HASH_K) >> 56) & (TEXTING_SLOTS - 1);
 }
 
+/* The table's slot of the form of hash h: its own, or the empty one where
+ * it would be. */
+static size_t texting_find(uint64_t h)
+{
+    size_t k = texting_slot(h);
+    while (texting_table[k].hash && texting_table[k].hash != h)
+        k = (k + 1) & (TEXTING_SLOTS - 1);
+    return k;
+}
+
 static void texting_init(void)
 {
     _Static_assert(sizeof texting / sizeof texting[0] < TEXTING_SLOTS / 2, "texting slots");
     for (size_t i = 0; i < sizeof texting / sizeof texting[0]; i++) {
         const uint64_t h = ctok_hash_bytes(texting[i][0], strlen(texting[i][0]));
-        size_t k = texting_slot(h);
-        while (texting_table[k].hash)
-            k = (k + 1) & (TEXTING_SLOTS - 1);
+        const size_t k = texting_find(h);
         texting_table[k].hash = h;
         texting_bits[h >> 61] |= 1ULL << ((h >> 55) & 63);
         texting_table[k].to = texting[i][1];
@@ -1059,14 +1067,9 @@ static void ctok_fold_texting(ctok_buf *tb)
         if (t->norm_len > 8 || (t->kind != CTOK_WORD && t->kind != CTOK_NUM) ||
             (!texting_maybe(t->hash) && (t->hash1 == t->hash || !texting_maybe(t->hash1))))
             continue;
-        size_t k = texting_slot(t->hash);
-        while (texting_table[k].hash && texting_table[k].hash != t->hash)
-            k = (k + 1) & (TEXTING_SLOTS - 1);
-        if (!texting_table[k].hash && t->hash1 != t->hash) { /* "plsss" */
-            k = texting_slot(t->hash1);
-            while (texting_table[k].hash && texting_table[k].hash != t->hash1)
-                k = (k + 1) & (TEXTING_SLOTS - 1);
-        }
+        size_t k = texting_find(t->hash);
+        if (!texting_table[k].hash && t->hash1 != t->hash) /* "plsss" */
+            k = texting_find(t->hash1);
         if (!texting_table[k].hash)
             continue;
         const size_t n = texting_table[k].to_len;
