@@ -1310,6 +1310,12 @@ static void test_urgency(void **state)
     assert_true(r0.urgency.vulnerable);
     assert_true(r0.urgency.level <= CLASSIFY_URGENCY_NORMAL);
     assert_false(run("Please close my account.").urgency.vulnerable);
+    /* a death named with its noun, and a child lost, are bereavements */
+    static const char *const bereaved[] = {
+        "Following the death of my father I need to cancel his broadband.",
+        "We lost our son in an accident. Can you cancel his phone contract?",
+        "account holder deceased, need the final bill"};
+    expect_vulnerable(bereaved, sizeof bereaved / sizeof bereaved[0], 1);
     /* the words of a vulnerability in their other senses name none */
     static const char *const not_vulnerable[] = {"The app keeps freezing",
                                                  "My account was disabled for no reason",
