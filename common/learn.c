@@ -306,19 +306,22 @@ attune_err learn_remember_decision(redis_client *rc, const char *decision_id, co
     return err;
 }
 
-/* KEYS: seen, counted, outcomes list, CSAT hash, then one rule hash per
- * choice. ARGV: ttl, record, keep, csat, result (s, f or ""), bucket,
- * customer key ttl, then the variant of each choice. Redis does not undo a
- * script that fails half way, so every check comes before the first write
- * (-1: a key of the wrong type), and the outcome is marked seen last: an
- * outcome is applied whole or not at all, and at most once. */
+/* KEYS: seen, outcomes list, CSAT hash, then for each choice its rule hash
+ * and its counted key. ARGV: ttl, record, keep, csat, bucket, customer key
+ * ttl, then for each choice its variant and result (s, f or ""). Redis does
+ * not undo a script that fails half way, so every check comes before the
+ * first write (-1: a key of the wrong type), and the outcome is marked seen
+ * last: an outcome is applied whole or not at all, and at most once. */
 static const char APPLY_SCRIPT[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "for i = 3, #KEYS do\n"
-    "  local t = redis.call('TYPE', KEYS[i]).ok\n"
-    "  local want = 'hash'\n"
-    "  if i == 3 then want = 'list' end\n"
-    "  if t ~= 'none' and t ~= want then return -1 end\n"
+    "local nc = (#KEYS - 3) / 2\n"
+    "local function want(key, kind)\n"
+    "  local t = redis.call('TYPE', key).ok\n"
+    "  return t == 'none' or t == kind\n"
+    "end\n"
+    "if not want(KEYS[2], 'list') or not want(KEYS[3], 'hash') then return -1 end\n"
+    "for c = 1, nc do\n"
+    "  if not want(KEYS[2 + 2 * c], 'hash') then return -1 end\n"
     "end\n"
     /* A script that fails half way keeps what it wrote: every field an
      * HINCRBY below adds to is checked before the first write, as Redis
@@ -330,40 +333,40 @@ static const char APPLY_SCRIPT[] =
     "  if string.sub(v, 1, 1) == '-' then digits = digits - 1 end\n"
     "  return digits <= 18 and string.match(v, '^-?[1-9]%d*$') ~= nil\n"
     "end\n"
-    "local function rule_field(i)\n"
-    "  return ARGV[6] .. '|' .. ARGV[i + 3] .. '|' .. ARGV[5]\n"
-    "end\n"
+    /* Each choice is counted once, by the first outcome its rule's success
+     * definition can judge. */
+    "local field = {}\n"
     "local counted = false\n"
-    "if ARGV[5] ~= '' and #KEYS > 4 and redis.call('EXISTS', KEYS[2]) == 0 then\n"
-    "  counted = true\n"
+    "for c = 1, nc do\n"
+    "  local result = ARGV[6 + 2 * c]\n"
+    "  if result ~= '' and redis.call('EXISTS', KEYS[3 + 2 * c]) == 0 then\n"
+    "    field[c] = ARGV[5] .. '|' .. ARGV[5 + 2 * c] .. '|' .. result\n"
+    "    if not int(KEYS[2 + 2 * c], field[c]) then return -1 end\n"
+    "    counted = true\n"
+    "  end\n"
     "end\n"
-    "if ARGV[4] ~= '' and not (int(KEYS[4], 'count') and int(KEYS[4], 'sum')) then\n"
+    "if ARGV[4] ~= '' and not (int(KEYS[3], 'count') and int(KEYS[3], 'sum')) then\n"
     "  return -1\n"
     "end\n"
-    "for i = 5, #KEYS do\n"
-    "  if counted and not int(KEYS[i], rule_field(i)) then\n"
-    "    return -1\n"
-    "  end\n"
-    "end\n"
-    "redis.call('LPUSH', KEYS[3], ARGV[2])\n"
-    "redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)\n"
-    "redis.call('EXPIRE', KEYS[3], ARGV[7])\n"
+    "redis.call('LPUSH', KEYS[2], ARGV[2])\n"
+    "redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)\n"
+    "redis.call('EXPIRE', KEYS[2], ARGV[6])\n"
     "if ARGV[4] ~= '' then\n"
     "  local c = tonumber(ARGV[4])\n"
-    "  local old = tonumber(redis.call('HGET', KEYS[4], 'ewma') or '')\n"
+    "  local old = tonumber(redis.call('HGET', KEYS[3], 'ewma') or '')\n"
     "  local e = c\n"
     "  if old then e = 0.7 * old + 0.3 * c end\n"
-    "  redis.call('HINCRBY', KEYS[4], 'count', 1)\n"
-    "  redis.call('HINCRBY', KEYS[4], 'sum', c)\n"
-    "  redis.call('HSET', KEYS[4], 'ewma', string.format('%.4f', e))\n"
-    "  redis.call('HSET', KEYS[4], 'last', ARGV[4])\n"
-    "  redis.call('EXPIRE', KEYS[4], ARGV[7])\n"
+    "  redis.call('HINCRBY', KEYS[3], 'count', 1)\n"
+    "  redis.call('HINCRBY', KEYS[3], 'sum', c)\n"
+    "  redis.call('HSET', KEYS[3], 'ewma', string.format('%.4f', e))\n"
+    "  redis.call('HSET', KEYS[3], 'last', ARGV[4])\n"
+    "  redis.call('EXPIRE', KEYS[3], ARGV[6])\n"
     "end\n"
-    "if counted then\n"
-    "  for i = 5, #KEYS do\n"
-    "    redis.call('HINCRBY', KEYS[i], rule_field(i), 1)\n"
+    "for c = 1, nc do\n"
+    "  if field[c] then\n"
+    "    redis.call('HINCRBY', KEYS[2 + 2 * c], field[c], 1)\n"
+    "    redis.call('SET', KEYS[3 + 2 * c], '1', 'EX', ARGV[1])\n"
     "  end\n"
-    "  redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])\n"
     "end\n"
     "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])\n"
     "if counted then return 2 end\n"
@@ -373,17 +376,15 @@ static const char APPLY_SCRIPT[] =
 
 attune_err learn_apply_outcome(redis_client *rc, const char *outcome_source, const char *outcome_id,
                                const char *decision_id, const char *customer_id,
-                               const char *record_json, long keep, int csat, int success,
-                               const char *bucket, const char *choices, long ttl_s)
+                               const char *record_json, long keep, int csat, learn_judge_fn judge,
+                               void *judge_ud, const char *bucket, const char *choices, long ttl_s)
 {
-    char seen[LEARN_KEY_MAX], counted[LEARN_KEY_MAX], list[CUSTOMER_KEY_MAX],
-        summary[CUSTOMER_KEY_MAX];
+    char seen[LEARN_KEY_MAX], list[CUSTOMER_KEY_MAX], summary[CUSTOMER_KEY_MAX];
     char ttl[32], keep_s[32], csat_s[8], cttl[32];
     /* CloudEvents: source and id together name an event. The source (up to
      * 1 KiB) goes in as a hash to keep the key short. */
     snprintf(seen, sizeof seen, LEARN_KEY_PREFIX "seen:%016llx:%s",
              (unsigned long long)hash_fnv1a(outcome_source), outcome_id);
-    snprintf(counted, sizeof counted, LEARN_KEY_PREFIX "counted:%s", decision_id);
     if (customer_key_name(list, sizeof list, customer_id, CUSTOMER_OUTCOMES) != 0 ||
         customer_key_name(summary, sizeof summary, customer_id, CUSTOMER_CSAT) != 0)
         return ATTUNE_ERR_INVALID;
@@ -398,7 +399,8 @@ attune_err learn_apply_outcome(redis_client *rc, const char *outcome_source, con
     /* choices: "rule:variant,rule:variant" */
     char buf[8192];
     char rule_keys[MAX_CHOICES][LEARN_KEY_MAX];
-    const char *variants[MAX_CHOICES];
+    char counted_keys[MAX_CHOICES][LEARN_KEY_MAX];
+    const char *variants[MAX_CHOICES], *results[MAX_CHOICES];
     size_t nc = 0;
     snprintf(buf, sizeof buf, "%s", choices ? choices : "");
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && nc < MAX_CHOICES;
@@ -408,30 +410,35 @@ attune_err learn_apply_outcome(redis_client *rc, const char *outcome_source, con
             continue;
         *colon = '\0';
         snprintf(rule_keys[nc], sizeof rule_keys[nc], LEARN_KEY_PREFIX "rule:%s", tok);
+        snprintf(counted_keys[nc], sizeof counted_keys[nc], LEARN_KEY_PREFIX "counted:%s:%s",
+                 decision_id, tok);
+        int success = judge ? judge(tok, judge_ud) : -1;
+        results[nc] = success == 1 ? "s" : success == 0 ? "f" : "";
         variants[nc++] = colon + 1;
     }
-    const char *result = success == 1 ? "s" : success == 0 ? "f" : "";
-    const char *argv[4 + 4 + 7 + 2 * MAX_CHOICES];
+    const char *argv[3 + 3 + 6 + 4 * MAX_CHOICES];
     int argc = 0;
     char nkeys[16];
-    snprintf(nkeys, sizeof nkeys, "%zu", 4 + nc);
+    snprintf(nkeys, sizeof nkeys, "%zu", 3 + 2 * nc);
     argv[argc++] = "EVAL";
     argv[argc++] = APPLY_SCRIPT;
     argv[argc++] = nkeys;
     argv[argc++] = seen;
-    argv[argc++] = counted;
     argv[argc++] = list;
     argv[argc++] = summary;
-    for (size_t i = 0; i < nc; i++)
+    for (size_t i = 0; i < nc; i++) {
         argv[argc++] = rule_keys[i];
+        argv[argc++] = counted_keys[i];
+    }
     argv[argc++] = ttl;
     argv[argc++] = record_json;
     argv[argc++] = keep_s;
     argv[argc++] = csat_s;
-    argv[argc++] = result;
     argv[argc++] = bucket ? bucket : "-";
     argv[argc++] = cttl;
-    for (size_t i = 0; i < nc; i++)
+    for (size_t i = 0; i < nc; i++) {
         argv[argc++] = variants[i];
+        argv[argc++] = results[i];
+    }
     return redis_append(rc, argc, argv, NULL);
 }

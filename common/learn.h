@@ -79,16 +79,21 @@ attune_err learn_counts_load(redis_client *rc, const char *const *rules, size_t 
 attune_err learn_remember_decision(redis_client *rc, const char *decision_id, const char *bucket,
                                    const char *choices, long ttl_s, int *replies) ATTUNE_MUST_CHECK;
 
+/* Judges an outcome for the variants of one rule: 1 success, 0 failure,
+ * -1 undetermined (see policy_rule_success). */
+typedef int (*learn_judge_fn)(const char *rule_id, void *ud);
+
 /* Queues the application of one outcome: unless the outcome event (its
- * CloudEvent source and id) was applied before, record_json is pushed on the customer's outcome
- * list (capped at keep), the CSAT (0: none) updates the customer's CSAT summary, and when success
- * is 0 or 1 and the decision was not counted yet, each choice
- * ("rule:variant,...") in bucket gets a success or a failure. One reply:
- * 0 seen before, 1 applied, 2 applied and counted. */
+ * CloudEvent source and id) was applied before, record_json is pushed on
+ * the customer's outcome list (capped at keep), the CSAT (0: none) updates
+ * the customer's CSAT summary, and each choice ("rule:variant,...") in
+ * bucket that judge can judge, and that no earlier outcome of the decision
+ * counted, gets a success or a failure. One reply: 0 seen before, 1
+ * applied, 2 applied and counted. */
 attune_err learn_apply_outcome(redis_client *rc, const char *outcome_source, const char *outcome_id,
                                const char *decision_id, const char *customer_id,
-                               const char *record_json, long keep, int csat, int success,
-                               const char *bucket, const char *choices,
+                               const char *record_json, long keep, int csat, learn_judge_fn judge,
+                               void *judge_ud, const char *bucket, const char *choices,
                                long ttl_s) ATTUNE_MUST_CHECK;
 
 #endif

@@ -72,6 +72,7 @@ typedef struct {
     policy_variant *variants;
     size_t nvariants;
     const char **variant_names; /* borrowed from variants, for the chooser */
+    policy_cond *success;       /* its variants' success; NULL: the policy's */
 } policy_rule;
 
 typedef struct {

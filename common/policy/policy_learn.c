@@ -35,11 +35,11 @@ void policy_bucket(const policy *p, const cJSON *data, char *out, size_t size)
     }
 }
 
-int policy_outcome_success(const policy *p, const cJSON *outcome)
+static int judge(const policy_cond *success, const cJSON *outcome)
 {
     const char *sig[32];
     size_t n = 0;
-    policy_cond_signals(p->success, sig, 32, &n);
+    policy_cond_signals(success, sig, 32, &n);
     cJSON *view = cJSON_CreateObject();
     /* A reference, so the outcome is read in place, never copied. */
     if (!view || !cJSON_AddItemReferenceToObject(view, "outcome", (cJSON *)outcome)) {
@@ -48,12 +48,25 @@ int policy_outcome_success(const policy *p, const cJSON *outcome)
     }
     /* A definition that holds is a success; one that fails is a failure
      * only if every field it reads was reported. */
-    int result = policy_cond_eval(p->success, view, 0);
+    int result = policy_cond_eval(success, view, 0);
     for (size_t i = 0; i < n && !result; i++)
         if (!policy_path_get(view, sig[i], 0))
             result = -1;
     cJSON_Delete(view);
     return result;
+}
+
+int policy_outcome_success(const policy *p, const cJSON *outcome)
+{
+    return judge(p->success, outcome);
+}
+
+int policy_rule_success(const policy *p, const char *rule_id, const cJSON *outcome)
+{
+    for (size_t i = 0; rule_id && i < p->nrules; i++)
+        if (p->rules[i].success && strcmp(p->rules[i].id, rule_id) == 0)
+            return judge(p->rules[i].success, outcome);
+    return judge(p->success, outcome);
 }
 
 double policy_control_share(const policy *p)

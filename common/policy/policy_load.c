@@ -176,7 +176,7 @@ static void check_scope(loader *L, const policy_cond *c, const char *ptr, int ou
         if (is_outcome != outcome)
             policy_errs_add(L->e, ptr,
                             outcome ? "reads %s: a success definition reads outcome.* only"
-                                    : "reads %s: outcome.* is only for learning.success",
+                                    : "reads %s: outcome.* is only for a success definition",
                             sig[i]);
     }
 }
@@ -687,8 +687,8 @@ static char *read_id(loader *L, const cJSON *j, const char *ptr)
 
 static void parse_rule(loader *L, const cJSON *j, const char *ptr, policy_rule *r)
 {
-    static const char *const members[] = {"id",  "code",     "reason",      "priority", "when",
-                                          "set", "variants", "description", NULL};
+    static const char *const members[] = {"id",  "code",     "reason",  "priority",    "when",
+                                          "set", "variants", "success", "description", NULL};
     if (want_object(L, j, ptr) != 0)
         return;
     only_members(L, j, ptr, members);
@@ -730,6 +730,12 @@ static void parse_rule(loader *L, const cJSON *j, const char *ptr, policy_rule *
         ptr_key(p, sizeof p, ptr, "variants");
         parse_variants(L, vars, p, r);
     }
+    v = cJSON_GetObjectItemCaseSensitive(j, "success");
+    ptr_key(p, sizeof p, ptr, "success");
+    if (v && !vars)
+        policy_errs_add(L->e, p, "only a rule with \"variants\" has a success definition");
+    else if (v)
+        r->success = parse_cond(L, v, p, 1);
     /* Anger is not rewarded: the case decides compensation and a place in
      * the queue, never emotion or sentiment. (A field whose value did not
      * parse is not in set.has, so the JSON is asked as well.) */
@@ -995,6 +1001,7 @@ void policy_free(policy *p)
         }
         free(r->variants);
         free(r->variant_names);
+        policy_cond_free(r->success);
     }
     free(p->rules);
     for (size_t i = 0; i < p->noffers; i++) {

@@ -61,6 +61,19 @@ static const char *hash_field(const redisReply *r, const char *field)
     return NULL;
 }
 
+/* What the variants of one rule are judged by: the policy in force and
+ * the outcome's data. */
+typedef struct {
+    const policy *pol;
+    const cJSON *outcome;
+} judge_ctx;
+
+static int judge_rule(const char *rule_id, void *ud)
+{
+    const judge_ctx *j = ud;
+    return policy_rule_success(j->pol, rule_id, j->outcome);
+}
+
 /* Reads n replies into out. An error reply is kept as a reply (the caller
  * decides); only a failed connection is an error. */
 static attune_err read_replies(redis_client *rc, redisReply **out, size_t n)
@@ -118,10 +131,11 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
             err = ATTUNE_ERR_NOMEM;
             break;
         }
+        judge_ctx judge = {s->watch.pol, data};
         err = learn_apply_outcome(
             s->redis, json_str(roots[i], "source"), json_str(roots[i], "id"),
             json_str(data, "decision_id"), json_str(data, "customer_id"), record,
-            s->cfg->outcomes_max, cJSON_IsNumber(csat) ? csat->valueint : 0, success[i],
+            s->cfg->outcomes_max, cJSON_IsNumber(csat) ? csat->valueint : 0, judge_rule, &judge,
             hash_field(decisions[i], "bucket"), hash_field(decisions[i], "choices"),
             s->cfg->learn_decision_ttl_s);
         free(record);

@@ -29,6 +29,15 @@ def test_default_policy_matches_schema():
     Draft202012Validator.check_schema(schema)
     errors = list(Draft202012Validator(schema).iter_errors(json.loads(DEFAULT.read_text())))
     assert not errors, [e.message for e in errors]
+    # The learning section and a rule's own success definition are in the
+    # schema as well as in the loader.
+    doc = json.loads(DEFAULT.read_text())
+    doc["learning"] = {"bucket": ["situation.intent.label"], "control_share": 0.1,
+                       "success": {"path": "outcome.csat", "op": "ge", "value": 4}}
+    assert any("success" in r for r in doc["rules"])
+    assert not list(Draft202012Validator(schema).iter_errors(doc))
+    doc["learning"]["window"] = 3
+    assert list(Draft202012Validator(schema).iter_errors(doc))
 
 
 def test_every_error_with_its_pointer(tmp_path):

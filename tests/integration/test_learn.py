@@ -121,6 +121,17 @@ TRIAL_RULE = {
                  {"name": "direct", "set": {"guidance.tone": "direct"}}],
 }
 RATES = {"warm": 0.4, "direct": 0.7}
+# A rule whose variants are judged by their own success definition: an
+# offer's wording works when the offer is taken, whether or not the contact
+# was resolved.
+OFFER_RULE = {
+    "id": "offer_trial", "code": "OFFER_TRIAL", "reason": "which offer wording is taken",
+    "priority": 901,
+    "when": {"path": "situation.intent.label", "op": "eq", "value": "purchase_upgrade"},
+    "variants": [{"name": "short", "set": {"guidance.pace": "brisk"}},
+                 {"name": "long", "set": {"guidance.pace": "unhurried"}}],
+    "success": {"path": "outcome.offer_accepted", "op": "eq", "value": True},
+}
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +139,7 @@ def trial_policy(tmp_path_factory):
     policy = json.loads(DEFAULT_POLICY.read_text())
     policy["version"] = "trial-1"
     policy["rules"].append(TRIAL_RULE)
+    policy["rules"].append(OFFER_RULE)
     policy["learning"] = {"control_share": 0.1,
                           "success": {"path": "outcome.resolved", "op": "eq", "value": True}}
     path = tmp_path_factory.mktemp("trial") / "policy.json"
@@ -283,6 +295,36 @@ def test_outcome_counted_once_per_decision(stack, base_env, ingest, learning):
     res = admin(base_env, "learned", "tone_trail")
     assert res.returncode == 0 and res.stdout == ""
     assert "rule 'tone_trail' has no learned counts" in res.stderr
+
+
+def test_each_rule_judged_by_its_own_success(stack, ingest, learning):
+    """A decision that chose variants of two rules: the first outcome says the
+    contact was resolved (tone_trial's success, the policy's definition) but
+    not whether the offer was taken (offer_trial's own): only tone_trial
+    counts. The next outcome says the offer was declined: offer_trial counts
+    a failure, and tone_trial is not counted again."""
+    r = redis.Redis.from_url(stack.redis_url)
+    decision = "33333333-4444-5555-8666-777777777777"
+    r.hset(f"attune:learn:decision:{decision}",
+           mapping={"bucket": "own/neutral/normal", "choices": "tone_trial:warm,offer_trial:long"})
+    customer = new_id("cust")
+    steps = [
+        (outcome(decision, customer, resolved=True),
+         {b"own/neutral/normal|warm|s": b"1"}, {}),
+        (outcome(decision, customer, resolved=False, offer_accepted=False),
+         {b"own/neutral/normal|warm|s": b"1"}, {b"own/neutral/normal|long|f": b"1"}),
+    ]
+    for k, (data, tone, offer) in enumerate(steps):
+        assert post_outcomes(ingest, outcome_event(data)).status_code == 202
+        deadline = time.time() + 20
+        while r.llen(f"attune:customer:{customer}:outcomes") < k + 1 and time.time() < deadline:
+            time.sleep(0.05)
+        assert r.llen(f"attune:customer:{customer}:outcomes") == k + 1
+        got_tone = {f: v for f, v in r.hgetall("attune:learn:rule:tone_trial").items()
+                    if f.startswith(b"own/")}
+        got_offer = {f: v for f, v in r.hgetall("attune:learn:rule:offer_trial").items()
+                     if f.startswith(b"own/")}
+        assert (got_tone, got_offer) == (tone, offer), k
 
 
 def test_bad_outcome_record_dead_lettered(stack, learning):

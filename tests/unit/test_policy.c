@@ -1367,11 +1367,53 @@ static void test_learning_section(void **state)
                   "\"situation.intent.label\",\"op\":\"eq\",\"value\":\"billing\"},\"window\":1}",
                   &n, errs, 32);
     assert_null(p);
-    assert_true(has_error_at(errs, n, "/rules/0/when", "outcome.* is only for learning.success"));
+    assert_true(
+        has_error_at(errs, n, "/rules/0/when", "outcome.* is only for a success definition"));
     assert_true(has_error_at(errs, n, "/learning/success", "reads outcome.* only"));
     assert_true(has_error_at(errs, n, "/learning/control_share", "from 0 to 0.5"));
     assert_true(has_error_at(errs, n, "/learning/bucket/0", "holds a label"));
     assert_true(has_error_at(errs, n, "/learning/window", "unknown member"));
+
+    /* A rule with variants may say what success is for them: its own
+     * definition judges its variants, the policy's the rest. */
+    static const char vars[] =
+        "\"variants\":[{\"name\":\"a\",\"set\":{\"guidance.tone\":\"calm\"}},"
+        "{\"name\":\"b\",\"set\":{\"guidance.tone\":\"friendly\"}}]";
+    char text[1024];
+    snprintf(text, sizeof text,
+             "\"rules\":[{\"id\":\"offer\",\"code\":\"O\",\"reason\":\"x\",\"priority\":1,%s,"
+             "\"success\":{\"path\":\"outcome.offer_accepted\",\"op\":\"eq\",\"value\":true}},"
+             "{\"id\":\"pace\",\"code\":\"P\",\"reason\":\"x\",\"priority\":2,%s}]",
+             vars, vars);
+    p = load_with(text, NULL, NULL, 0);
+    assert_non_null(p);
+    cJSON *o = parse("{\"resolved\":true}");
+    assert_int_equal(policy_rule_success(p, "offer", o), -1);
+    assert_int_equal(policy_rule_success(p, "pace", o), 1);
+    assert_int_equal(policy_rule_success(p, "gone", o), 1);
+    cJSON_Delete(o);
+    o = parse("{\"resolved\":false,\"offer_accepted\":true}");
+    assert_int_equal(policy_rule_success(p, "offer", o), 1);
+    assert_int_equal(policy_rule_success(p, "pace", o), 0);
+    cJSON_Delete(o);
+    policy_free(p);
+    /* ... and only such a rule, over outcome.* only */
+    n = 0;
+    p = load_with("\"rules\":[{\"id\":\"r\",\"code\":\"R\",\"reason\":\"x\",\"priority\":1,"
+                  "\"set\":{\"guidance.tone\":\"calm\"},\"success\":{\"path\":"
+                  "\"outcome.resolved\",\"op\":\"eq\",\"value\":true}}]",
+                  &n, errs, 32);
+    assert_null(p);
+    assert_true(has_error_at(errs, n, "/rules/0/success", "only a rule with \"variants\""));
+    snprintf(text, sizeof text,
+             "\"rules\":[{\"id\":\"r\",\"code\":\"R\",\"reason\":\"x\",\"priority\":1,%s,"
+             "\"success\":{\"path\":\"situation.intent.label\",\"op\":\"eq\",\"value\":"
+             "\"billing\"}}]",
+             vars);
+    n = 0;
+    p = load_with(text, &n, errs, 32);
+    assert_null(p);
+    assert_true(has_error_at(errs, n, "/rules/0/success", "reads outcome.* only"));
 }
 
 int main(void)
