@@ -36,6 +36,9 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
   staff      threat level, recall and precision of threats and of "abuse or
              threat" on tests/bench/staff_probe.tsv (400 messages to staff
              written without sight of attune: dev3 and held-out3 sets)
+  languages  intent label on tests/bench/language_probe.tsv (120 messages in
+             German, Spanish, French, Portuguese, Italian and Dutch, held
+             out from a blind-written batch)
 
 Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
 Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
@@ -350,6 +353,22 @@ def eval_support_probe(results):
     results["support_probe"] = entry
 
 
+def eval_language_probe(results):
+    """Intent labels on tests/bench/language_probe.tsv: messages in six
+    languages other than English, held out from a blind-written batch whose
+    other lines are training examples."""
+    rows = read_probe("language_probe.tsv", 3)
+    out = run_batch([{"id": i, "text": r[2]} for i, r in enumerate(rows)])
+    print("language probe (German, Spanish, French, Portuguese, Italian, Dutch; held out; intent)")
+    entry = {}
+    for lang in sorted({r[0] for r in rows}) + ["all"]:
+        idx = [i for i, r in enumerate(rows) if lang in (r[0], "all")]
+        got = sum(out[i]["intent"]["label"] == rows[i][1] for i in idx)
+        print(f"  {lang:9s} rows {len(idx):3d}  intent {got / len(idx):.3f} ({got}/{len(idx)})")
+        entry[lang] = {"rows": len(idx), "intent_accuracy": got / len(idx)}
+    results["language_probe"] = entry
+
+
 HANDLING_FIELDS = ("threat", "urgency", "channel", "avoid_channel", "language", "pace",
                    "contact_time")
 
@@ -478,6 +497,7 @@ def main():
     if not args.skip_intent:
         eval_service_probe(vader, results)
         eval_support_probe(results)
+        eval_language_probe(results)
         eval_probe(results)
         eval_intent(results, args.solver, args.C)
     if args.json:
