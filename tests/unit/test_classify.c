@@ -1035,6 +1035,14 @@ static void test_threat_levels(void **state)
         {"I am so sad my dad died, I will pay you a visit to close his account",
          CLASSIFY_THREAT_NONE},
         {"I'm worried the vase won't leave in one piece, it's fragile", CLASSIFY_THREAT_NONE},
+        /* coming for a person, not for a thing (a real tweet: "I'm coming for
+         * my boorito") */
+        {"Today I'm coming for the agent who promised me a callback", CLASSIFY_THREAT_THREAT},
+        {"sort my account or im coming for u", CLASSIFY_THREAT_THREAT},
+        {"I'm coming for my burrito @ChipotleTweets", CLASSIFY_THREAT_NONE},
+        {"My mum is coming for her appointment at 3", CLASSIFY_THREAT_NONE},
+        /* a reproach is no abuse */
+        {"@AmericanAir Shame on you and your company", CLASSIFY_THREAT_NONE},
         /* a threat reported, asked about, or said of a thing */
         {"My son keeps shouting \"I'll kill you\" at his friends", CLASSIFY_THREAT_NONE},
         {"The instructions say if you don't lock the guard you'll get hurt", CLASSIFY_THREAT_NONE},
