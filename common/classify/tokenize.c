@@ -119,6 +119,14 @@ static inline int is_emoji_tail_cp(utf8proc_int32_t cp)
            (cp == 0x200D || cp == 0xFE0F || cp == 0xFE0E || (cp >= 0x1F3FB && cp <= 0x1F3FF));
 }
 
+/* Invisible format characters that text copied from web pages and
+ * apps carries inside words (soft hyphen, zero-width space and joiners,
+ * word joiner, byte order mark): "pass<ZWSP>word" is "password". */
+static inline int is_format_cp(utf8proc_int32_t cp)
+{
+    return cp == 0xAD || (cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF;
+}
+
 static inline int is_word_cp(utf8proc_int32_t cp)
 {
     if (cp < 0x80)
@@ -530,7 +538,7 @@ static size_t fast_word_long(const char *s, size_t n, size_t pos, word_acc *a, c
         if (b >= 0x80) {
             utf8proc_int32_t cp;
             q = p + decode(s + p, n - p, &cp);
-            if (is_word_cp(cp))
+            if (is_word_cp(cp) || is_format_cp(cp))
                 return 0;
             if (!is_apostrophe(cp))
                 break;
@@ -792,6 +800,10 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
                 decode(s + p + k, n - p - k, &next);
             int inner = next >= 0 && is_word_cp(next) && prev_in >= 0;
             int keep = 0;
+            if (is_format_cp(cp) && inner) {
+                p += k;
+                continue;
+            }
             if (is_apostrophe(cp) && inner)
                 keep = 1, cp = '\'';
             else if ((cp == ':' || cp == '.' || cp == ',') && prev_in >= '0' && prev_in <= '9' &&
@@ -923,7 +935,7 @@ static size_t other_step(const char *text, size_t len, size_t p, ctok_buf *tb, u
     }
     utf8proc_int32_t cp;
     size_t k = decode(text + p, len - p, &cp);
-    if (cp == 0xFFFD || is_space_cp(cp) || is_emoji_tail_cp(cp)) {
+    if (cp == 0xFFFD || is_space_cp(cp) || is_emoji_tail_cp(cp) || is_format_cp(cp)) {
         return p + k;
     }
     /* a hyphen between letters joins a word's parts: no token, so that

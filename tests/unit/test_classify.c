@@ -221,6 +221,27 @@ static void test_tokenizer_hyphen(void **state)
                      CLASSIFY_NEUTRAL);
 }
 
+/* Invisible format characters inside a word (a soft hyphen, a zero-width
+ * space, a byte order mark) leave the word whole, on both paths; between
+ * words they are no token. */
+static void test_tokenizer_format_chars(void **state)
+{
+    (void)state;
+    const char *s = "my pass\xe2\x80\x8bword ang\xc2\xadry \xef\xbb\xbf"
+                    "cancel \xe2\x80\x8b now";
+    for (int fast = 0; fast <= 1; fast++) {
+        ctok_run_opts(s, strlen(s), &tb, fast);
+        assert_int_equal(tb.n, 5);
+        assert_int_equal(tb.tok[1].norm_len, 8);
+        assert_memory_equal(ctok_text(&tb, 1), "password", 8);
+        assert_int_equal(tb.tok[2].norm_len, 5);
+        assert_memory_equal(ctok_text(&tb, 2), "angry", 5);
+        assert_memory_equal(ctok_text(&tb, 3), "cancel", 6);
+        assert_memory_equal(ctok_text(&tb, 4), "now", 3);
+    }
+    assert_int_equal(run("I\xe2\x80\x99m so ang\xc2\xadry").emotion.label, CLASSIFY_EMO_ANGER);
+}
+
 static void test_tokenizer_handles_urls(void **state)
 {
     (void)state;
@@ -2947,6 +2968,7 @@ int main(void)
         cmocka_unit_test(test_tokenizer_invalid_utf8),
         cmocka_unit_test(test_tokenizer_folds_texting),
         cmocka_unit_test(test_tokenizer_hyphen),
+        cmocka_unit_test(test_tokenizer_format_chars),
         cmocka_unit_test(test_tokenizer_handles_urls),
         cmocka_unit_test(test_tokenizer_limits),
         cmocka_unit_test(test_tokenizer_fast_path),
