@@ -1531,6 +1531,44 @@ static int deadline_clock(const ctok_buf *tb, size_t i, int bare_ok, size_t *end
 
 /* --- urgency and effort --------------------------------------------------- */
 
+/* An occasion with stakes that is over once its time passes (urgency.tsv
+ * gives each a small weight of its own). */
+static const char *const timed_events[] = {"flight",     "interview", "exam",
+                                           "wedding",    "funeral",   "surgery",
+                                           "completion", "payroll",   "presentation"};
+
+/* Whether the sentence of token i names a time of day or a weekday, or says
+ * "in N hours": "my presentation is at 2", "completion is at 2pm", "the
+ * flight on Friday", "interview in 3 hours". Day words ("today",
+ * "tomorrow") press by themselves (urgency.tsv) and are not looked for. */
+static int sentence_timed(const ctok_buf *tb, size_t i)
+{
+    static const char *const weekdays[] = {"monday", "tuesday",  "wednesday", "thursday",
+                                           "friday", "saturday", "sunday"};
+    static const char *const hours[] = {"hours", "hrs", "hour", "hr", "minutes", "mins"};
+    const size_t from = ctok_sentence_start(tb, i), end = ctok_sentence_end(tb, i);
+    for (size_t k = from; k < end; k++) {
+        if (tb->tok[k].kind == CTOK_WORD && ctok_word_in(tb, k, weekdays, 7) >= 0)
+            return 1;
+        if (k + 2 < end && ctok_is_word(tb, k, "in") &&
+            (tb->tok[k + 1].kind == CTOK_NUM || word_hour(tb, k + 1) >= 0) &&
+            ctok_word_in(tb, k + 2, hours, sizeof hours / sizeof hours[0]) >= 0)
+            return 1;
+        const char *t = ctok_text(tb, k);
+        if (tb->tok[k].norm_len == 0 || t[0] < '0' || t[0] > '9')
+            continue;
+        size_t used = 0;
+        int guessed;
+        if (parse_clock(tb, k, &used, &guessed) < 0)
+            continue;
+        /* "2pm", "14:00", "6.40", or a bare hour after "at": not a count */
+        if (used > 1 || tb->tok[k].kind == CTOK_WORD || memchr(t, ':', tb->tok[k].norm_len) ||
+            memchr(t, '.', tb->tok[k].norm_len) || (k > from && ctok_is_word(tb, k - 1, "at")))
+            return 1;
+    }
+    return 0;
+}
+
 /* A duration ("days", "weeks") at token i is time already spent when a
  * count and a word of waiting come before it: "it's been 2 weeks", "been a
  * few days", "for 3 days", "over a month", "the past few hours". Returns
@@ -1787,6 +1825,9 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
 
 /* Just below critical (score 0.8 at raw 1.77): what haste alone can reach. */
 #define URGENCY_HASTE_MAX 1.7f
+/* an occasion at a time said ("presentation at 2"): high on its own, as
+ * the phrases of a deadline ("interview tomorrow") are */
+#define URGENCY_TIMED_EVENT 0.8f
 /* What a curt line and the channel reach with nothing else pressing:
  * normal (score 0.42). */
 #define URGENCY_UNREASONED_MAX 0.7f
@@ -1896,15 +1937,25 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
                 danger += x->urgency;
                 real_danger |= x->urgency >= URGENCY_DANGER_MIN;
                 vulnerable |= x->urgency < URGENCY_DANGER_MIN;
-            } else {
-                raw += x->urgency;
             }
-            /* a vulnerability (a danger weight below 1) adds to a danger
-             * that comes with it, and is no haste alone */
+            float w = x->urgency;
             const char *rule = !(x->flags & LEX_F_DANGER)         ? "time_pressure"
                                : x->urgency >= URGENCY_DANGER_MIN ? "danger"
                                                                   : "vulnerability";
-            classify_evidence_add(run, CLASSIFY_EV_URGENCY, rule, i, i + span, x->urgency);
+            /* an occasion at a time said presses as a deadline does:
+             * "completion is at 2pm" as "interview tomorrow" */
+            if (!(x->flags & LEX_F_DANGER) && w > 0 && w < URGENCY_TIMED_EVENT && span == 1 &&
+                ctok_word_in(tb, i, timed_events, sizeof timed_events / sizeof timed_events[0]) >=
+                    0 &&
+                sentence_timed(tb, i)) {
+                w = URGENCY_TIMED_EVENT;
+                rule = "timed_event";
+            }
+            if (!(x->flags & LEX_F_DANGER))
+                raw += w;
+            /* a vulnerability (a danger weight below 1) adds to a danger
+             * that comes with it, and is no haste alone */
+            classify_evidence_add(run, CLASSIFY_EV_URGENCY, rule, i, i + span, w);
             cues++;
         }
         if (x->effort != 0) {

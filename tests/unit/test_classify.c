@@ -1409,6 +1409,27 @@ static void test_urgency(void **state)
     /* one strong cue of time pressure is high on its own */
     assert_int_equal(run("I have a court hearing on Thursday and need the statement").urgency.level,
                      CLASSIFY_URGENCY_HIGH);
+    /* an occasion at a time said in its sentence presses as a deadline; the
+     * occasion alone, or with a count, does not */
+    static const struct {
+        const char *text;
+        classify_urgency_level level;
+    } occasions[] = {
+        {"the transfer is stuck on pending and completion is at 2pm.", CLASSIFY_URGENCY_HIGH},
+        {"the router keeps dropping and I have a client presentation at 2", CLASSIFY_URGENCY_HIGH},
+        {"My flight is on Friday and there is no boarding pass in the app", CLASSIFY_URGENCY_HIGH},
+        {"my exam is in 3 hours and the laptop won't boot", CLASSIFY_URGENCY_HIGH},
+        {"I had an interview with 3 managers last year and never heard back",
+         CLASSIFY_URGENCY_NORMAL},
+        {"The wedding was 2 years ago, I just want the photos refunded", CLASSIFY_URGENCY_NORMAL},
+        {"Our payroll software costs 40 pounds a month, is there a cheaper plan?",
+         CLASSIFY_URGENCY_NORMAL},
+        {"Nailed my presentation today!! Boss loved it", CLASSIFY_URGENCY_NORMAL},
+    };
+    for (size_t k = 0; k < sizeof occasions / sizeof occasions[0]; k++)
+        if (run(occasions[k].text).urgency.level != occasions[k].level)
+            fail_msg("\"%s\" read urgency %d", occasions[k].text,
+                     (int)run(occasions[k].text).urgency.level);
     /* a clock time after "before" or "by" is a deadline; other numbers are not */
     r0 = run("please call me back before 3pm, the card machine in my shop is dead today");
     assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_HIGH);
