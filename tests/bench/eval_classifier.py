@@ -39,6 +39,8 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
   languages  intent label on tests/bench/language_probe.tsv (120 messages in
              German, Spanish, French, Portuguese, Italian and Dutch, held
              out from a blind-written batch)
+  social intent  intent label on tests/bench/social_intent_probe.tsv (94 posts
+             to brands on social media, held out from a blind-written batch)
 
 Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
 Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
@@ -353,20 +355,19 @@ def eval_support_probe(results):
     results["support_probe"] = entry
 
 
-def eval_language_probe(results):
-    """Intent labels on tests/bench/language_probe.tsv: messages in six
-    languages other than English, held out from a blind-written batch whose
-    other lines are training examples."""
-    rows = read_probe("language_probe.tsv", 3)
+def eval_intent_groups(results, name, title, key):
+    """Intent labels on tests/bench/<name>, rows "group<TAB>intent<TAB>text":
+    accuracy per group and over all."""
+    rows = read_probe(name, 3)
     out = run_batch([{"id": i, "text": r[2]} for i, r in enumerate(rows)])
-    print("language probe (German, Spanish, French, Portuguese, Italian, Dutch; held out; intent)")
+    print(title)
     entry = {}
-    for lang in sorted({r[0] for r in rows}) + ["all"]:
-        idx = [i for i, r in enumerate(rows) if lang in (r[0], "all")]
+    for group in sorted({r[0] for r in rows}) + ["all"]:
+        idx = [i for i, r in enumerate(rows) if group in (r[0], "all")]
         got = sum(out[i]["intent"]["label"] == rows[i][1] for i in idx)
-        print(f"  {lang:9s} rows {len(idx):3d}  intent {got / len(idx):.3f} ({got}/{len(idx)})")
-        entry[lang] = {"rows": len(idx), "intent_accuracy": got / len(idx)}
-    results["language_probe"] = entry
+        print(f"  {group:9s} rows {len(idx):3d}  intent {got / len(idx):.3f} ({got}/{len(idx)})")
+        entry[group] = {"rows": len(idx), "intent_accuracy": got / len(idx)}
+    results[key] = entry
 
 
 HANDLING_FIELDS = ("threat", "urgency", "channel", "avoid_channel", "language", "pace",
@@ -497,7 +498,10 @@ def main():
     if not args.skip_intent:
         eval_service_probe(vader, results)
         eval_support_probe(results)
-        eval_language_probe(results)
+        eval_intent_groups(results, "language_probe.tsv", "language probe (German, Spanish, "
+                           "French, Portuguese, Italian, Dutch; held out; intent)", "language_probe")
+        eval_intent_groups(results, "social_intent_probe.tsv", "social intent probe (posts to "
+                           "brands on social media; held out; intent)", "social_intent_probe")
         eval_probe(results)
         eval_intent(results, args.solver, args.C)
     if args.json:
