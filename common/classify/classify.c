@@ -400,7 +400,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
      * and a complaint, not praise) */
     for (size_t k = 0; k < nneg; k++) {
         const size_t i = neg[k];
-        if (run_in_phrase(run, i))
+        if (run_in_idiom(run, i))
             continue;
         size_t end = i + 4 < n - 1 ? i + 4 : n - 1;
         /* (a negator in an idiom counts: "no it is not working") */

@@ -588,11 +588,23 @@ static inline int ctok_is_nt(const ctok_buf *tb, size_t i)
     return s[0] == 'n' && s[1] == '\'' && s[2] == 't';
 }
 
+/* Whether token i is inside a phrase that says its own negation: an idiom
+ * with a valence ("not bad"), a modifier or a preference ("don't call");
+ * a phrase of the other files ("heating not working" in urgency.tsv) lets
+ * its negator act. */
+static inline int run_in_idiom(const classify_run *run, size_t i)
+{
+    const lex_entry *p = (run->tflags[i] & RUN_T_PHRASE)  ? run->phrase[i]
+                         : (run->tflags[i] & RUN_T_INNER) ? run->phrase[run->owner[i]]
+                                                          : NULL;
+    return p && ((p->flags & LEX_F_VALENCE) || p->mod != LEX_MOD_NONE || p->pref != LEX_PREF_NONE);
+}
+
 /* Whether token i negates what follows: a negator of the lexicon or any
- * word in n't, not inside a phrase. */
+ * word in n't, not inside an idiom. */
 static inline int run_is_negator(const classify_run *run, size_t i)
 {
-    if (run_in_phrase(run, i))
+    if (run_in_idiom(run, i))
         return 0;
     const lex_entry *e = run->lex[i];
     if (e && e->mod == LEX_MOD_NEGATOR)

@@ -481,8 +481,46 @@ static attune_err load_file(lex_table *t, ctok_buf *tb, const char *dir, size_t 
 }
 
 /* Sums up what each entry carries (LEX_H_*), once every file is in. */
+/* A phrase of another file ("on hold for an hour" in urgency.tsv, "take my
+ * business elsewhere" in emotion.tsv) is matched whole, so a valence
+ * idiom inside it ("on hold", "business elsewhere", "not working") would
+ * never be: the phrase takes the valence of the longest one it holds. */
+static void inherit_valence(lex_table *t, lex_entry *e)
+{
+    uint64_t hash[LEX_MAX_PHRASE];
+    size_t n = 0;
+    const char *name = t->arena + e->name_off;
+    for (size_t p = 0; p < e->name_len && n < LEX_MAX_PHRASE;) {
+        size_t q = p;
+        while (q < e->name_len && name[q] != ' ')
+            q++;
+        hash[n++] = ctok_hash_bytes(name + p, q - p);
+        p = q + 1;
+    }
+    if (n != e->ntok)
+        return; /* a name cut at 255 bytes */
+    for (size_t len = n - 1; len >= 2; len--)
+        for (size_t from = 0; from + len <= n; from++) {
+            uint64_t key = CTOK_PHRASE_SEED;
+            for (size_t k = from; k < from + len; k++)
+                key = ctok_phrase_step(key, hash[k]);
+            const lex_entry *sub = lex_find(t, key);
+            if (sub && sub->ntok == len && (sub->flags & LEX_F_VALENCE) && sub->valence != 0) {
+                e->valence = sub->valence;
+                e->flags |= LEX_F_VALENCE;
+                return;
+            }
+        }
+}
+
 static void lex_finish(lex_table *t)
 {
+    for (size_t i = 0; i < t->used; i++) {
+        lex_entry *e = &t->entries[i];
+        if (e->ntok >= 3 && !(e->flags & LEX_F_VALENCE) && e->mod == LEX_MOD_NONE &&
+            e->pref == LEX_PREF_NONE)
+            inherit_valence(t, e);
+    }
     for (size_t i = 0; i < t->used; i++) {
         lex_entry *e = &t->entries[i];
         unsigned h = 0;

@@ -587,16 +587,29 @@ static int waited(const classify_run *run, size_t i, size_t *lead)
         (k = classify_wait_word(run, i, &from)) < 0)
         return 0;
     if (k != 0) {
-        /* (words of trying to get through, not "been travelling for 2
-         * weeks"; not when "been" begins an idiom, which says it already) */
-        static const char *const chasing[] = {"trying",  "typing",   "calling", "ringing",
-                                              "chasing", "holding",  "asking",  "emailing",
-                                              "queuing", "queueing", "phoning", "messaging"};
-        if (!ctok_is_word(tb, from, "for") || from < 2 || !ctok_is_word(tb, from - 2, "been") ||
-            ctok_word_in(tb, from - 1, chasing, sizeof chasing / sizeof chasing[0]) < 0 ||
-            has_valence(run, from - 2))
+        /* "for", "over", "past" N: a wait when a word of trying to get
+         * through or of waiting comes before it in its sentence ("been
+         * trying to get through for an hour", "on hold for over an hour",
+         * "sitting outside the gate for 30 mins"); not "been travelling
+         * for 2 weeks", "a customer for 10 years"; not when that word, or
+         * the "been" before it, says it already (an idiom, "waiting") */
+        static const char *const chasing[] = {
+            "trying",   "typing",  "calling",  "ringing",  "chasing",   "holding", "asking",
+            "emailing", "queuing", "queueing", "phoning",  "messaging", "hold",    "sitting",
+            "sat",      "stuck",   "stranded", "standing", "stood"};
+        size_t j = from, back = 0;
+        while (j > 0 && back++ < 8 && !(tb->tok[j - 1].flags & CTOK_F_SENT_END) &&
+               ctok_word_in(tb, j - 1, chasing, sizeof chasing / sizeof chasing[0]) < 0)
+            j--;
+        if (j == 0 || back > 8 || (tb->tok[j - 1].flags & CTOK_F_SENT_END) ||
+            has_valence(run, j - 1))
             return 0;
-        from -= 2;
+        from = j - 1;
+        if (from > 0 && ctok_is_word(tb, from - 1, "been")) {
+            if (has_valence(run, from - 1))
+                return 0;
+            from--;
+        }
     }
     *lead = from;
     return 1;
@@ -639,6 +652,40 @@ static size_t never_did(const classify_run *run, size_t i)
         if (has_valence(run, k))
             return 0;
     return j + 1 - i;
+}
+
+/* Saying one will never use a company again is leaving it, a complaint:
+ * "I would never choose to fly United again", "never ordering from them
+ * again". */
+static const lex_entry never_again_entry = {.valence = -2.0f, .flags = LEX_F_VALENCE};
+
+/* When token i is "never" before a verb of being a customer (up to two
+ * words between: "never choose to fly") and "again" follows in its clause
+ * (within eight tokens): the tokens up to "again"; else 0. "I never had
+ * this problem again" is no leaving. */
+static size_t never_again(const classify_run *run, size_t i)
+{
+    static const char *const use[] = {
+        "fly",      "flying",    "use",      "using",   "buy",     "buying", "shop",
+        "shopping", "order",     "ordering", "book",    "booking", "choose", "recommend",
+        "deal",     "dealing",   "bank",     "banking", "travel",  "stay",   "staying",
+        "eat",      "subscribe", "return",   "come",    "go",      "trust",  "sign"};
+    const ctok_buf *tb = run->tb;
+    if (run->lex[i]->mod != LEX_MOD_NEGATOR || run_in_phrase(run, i) ||
+        !ctok_is_word(tb, i, "never"))
+        return 0;
+    size_t j = i + 1, verb = 0;
+    for (; j < tb->n && j <= i + 3 && !(tb->tok[j].flags & CTOK_F_CLAUSE_END); j++)
+        if (ctok_word_in(tb, j, use, sizeof use / sizeof use[0]) >= 0) {
+            verb = j;
+            break;
+        }
+    if (!verb)
+        return 0;
+    for (j = verb + 1; j < tb->n && j <= verb + 8 && !(tb->tok[j].flags & CTOK_F_CLAUSE_END); j++)
+        if (ctok_is_word(tb, j, "again"))
+            return j + 1 - i;
+    return 0;
 }
 
 /* A device, app or service that will not do its job is a complaint: "the
@@ -877,6 +924,10 @@ void classify_sentiment(classify_run *run)
             e = &never_did_entry;
             span = never;
             rule = "never_did";
+        } else if ((never = never_again(run, i)) > 0) {
+            e = &never_again_entry;
+            span = never;
+            rule = "never_again";
         } else if (fails(run, i, &lead)) {
             /* (the negation is the fault: it flips nothing) */
             run->tflags[i] &= (uint8_t)~RUN_T_NEGATED;

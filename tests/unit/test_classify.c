@@ -557,6 +557,25 @@ static void test_idioms(void **state)
     assert_true(score("no problem at all") > 0);
     assert_true(score("not bad") > 0);
     assert_true(score("I've been waiting for hours") < 0);
+    /* a phrase of another file is matched whole: the idiom inside it
+     * still counts, and so does its negation */
+    static const char *const complaints[] = {
+        "the heating not working again",
+        "my internet isn't working",
+        "still not resolved",
+        "my broadband is down",
+        "this is the third time asking",
+        "I'm strongly considering taking my business elsewhere.",
+        "Been on hold for over an hour now",
+        "been sitting outside the gate for 30 mins",
+        "I would never choose to fly with you again",
+    };
+    for (size_t k = 0; k < sizeof complaints / sizeof complaints[0]; k++)
+        if (score(complaints[k]) >= 0)
+            fail_msg("\"%s\" read %.3f", complaints[k], (double)score(complaints[k]));
+    assert_true(score("not urgent, when you have a minute") == 0);
+    assert_true(score("I never had that problem again after the update") >= 0);
+    assert_true(score("I've been a customer for 10 years") == 0);
     classify_result r = run("well, thanks for nothing");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "idiom"));
     /* praise said through a negation: the phrase is the unit */
