@@ -306,22 +306,26 @@ attune_err learn_remember_decision(redis_client *rc, const char *decision_id, co
     return err;
 }
 
-/* KEYS: seen, outcomes list, CSAT hash, then for each choice its rule hash
+/* KEYS: seen, outcomes list, CSAT hash, the decision's counted key of
+ * versions before rules had success definitions of their own (a decision
+ * those counted is not counted again), then for each choice its rule hash
  * and its counted key. ARGV: ttl, record, keep, csat, bucket, customer key
- * ttl, then for each choice its variant and result (s, f or ""). Redis does
- * not undo a script that fails half way, so every check comes before the
- * first write (-1: a key of the wrong type), and the outcome is marked seen
- * last: an outcome is applied whole or not at all, and at most once. */
+ * ttl, then for each choice its variant and result (s, f or ""). Reply:
+ * {status, choices counted, choices undetermined}, status 0 seen before, 1
+ * applied, -1 a key of the wrong type. Redis does not undo a script that
+ * fails half way, so every check comes before the first write, and the
+ * outcome is marked seen last: an outcome is applied whole or not at all,
+ * and at most once. */
 static const char APPLY_SCRIPT[] =
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "local nc = (#KEYS - 3) / 2\n"
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return {0, 0, 0} end\n"
+    "local nc = (#KEYS - 4) / 2\n"
     "local function want(key, kind)\n"
     "  local t = redis.call('TYPE', key).ok\n"
     "  return t == 'none' or t == kind\n"
     "end\n"
-    "if not want(KEYS[2], 'list') or not want(KEYS[3], 'hash') then return -1 end\n"
+    "if not want(KEYS[2], 'list') or not want(KEYS[3], 'hash') then return {-1, 0, 0} end\n"
     "for c = 1, nc do\n"
-    "  if not want(KEYS[2 + 2 * c], 'hash') then return -1 end\n"
+    "  if not want(KEYS[3 + 2 * c], 'hash') then return {-1, 0, 0} end\n"
     "end\n"
     /* A script that fails half way keeps what it wrote: every field an
      * HINCRBY below adds to is checked before the first write, as Redis
@@ -336,17 +340,22 @@ static const char APPLY_SCRIPT[] =
     /* Each choice is counted once, by the first outcome its rule's success
      * definition can judge. */
     "local field = {}\n"
-    "local counted = false\n"
+    "local counted, undetermined = 0, 0\n"
+    "local legacy = redis.call('EXISTS', KEYS[4]) == 1\n"
     "for c = 1, nc do\n"
     "  local result = ARGV[6 + 2 * c]\n"
-    "  if result ~= '' and redis.call('EXISTS', KEYS[3 + 2 * c]) == 0 then\n"
-    "    field[c] = ARGV[5] .. '|' .. ARGV[5 + 2 * c] .. '|' .. result\n"
-    "    if not int(KEYS[2 + 2 * c], field[c]) then return -1 end\n"
-    "    counted = true\n"
+    "  if not legacy and redis.call('EXISTS', KEYS[4 + 2 * c]) == 0 then\n"
+    "    if result == '' then\n"
+    "      undetermined = undetermined + 1\n"
+    "    else\n"
+    "      field[c] = ARGV[5] .. '|' .. ARGV[5 + 2 * c] .. '|' .. result\n"
+    "      if not int(KEYS[3 + 2 * c], field[c]) then return {-1, 0, 0} end\n"
+    "      counted = counted + 1\n"
+    "    end\n"
     "  end\n"
     "end\n"
     "if ARGV[4] ~= '' and not (int(KEYS[3], 'count') and int(KEYS[3], 'sum')) then\n"
-    "  return -1\n"
+    "  return {-1, 0, 0}\n"
     "end\n"
     "redis.call('LPUSH', KEYS[2], ARGV[2])\n"
     "redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)\n"
@@ -364,13 +373,12 @@ static const char APPLY_SCRIPT[] =
     "end\n"
     "for c = 1, nc do\n"
     "  if field[c] then\n"
-    "    redis.call('HINCRBY', KEYS[2 + 2 * c], field[c], 1)\n"
-    "    redis.call('SET', KEYS[3 + 2 * c], '1', 'EX', ARGV[1])\n"
+    "    redis.call('HINCRBY', KEYS[3 + 2 * c], field[c], 1)\n"
+    "    redis.call('SET', KEYS[4 + 2 * c], '1', 'EX', ARGV[1])\n"
     "  end\n"
     "end\n"
     "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])\n"
-    "if counted then return 2 end\n"
-    "return 1\n";
+    "return {1, counted, undetermined}\n";
 
 #define MAX_CHOICES 64 /* more than any decision makes in practice */
 
@@ -379,12 +387,14 @@ attune_err learn_apply_outcome(redis_client *rc, const char *outcome_source, con
                                const char *record_json, long keep, int csat, learn_judge_fn judge,
                                void *judge_ud, const char *bucket, const char *choices, long ttl_s)
 {
-    char seen[LEARN_KEY_MAX], list[CUSTOMER_KEY_MAX], summary[CUSTOMER_KEY_MAX];
+    char seen[LEARN_KEY_MAX], legacy[LEARN_KEY_MAX], list[CUSTOMER_KEY_MAX],
+        summary[CUSTOMER_KEY_MAX];
     char ttl[32], keep_s[32], csat_s[8], cttl[32];
     /* CloudEvents: source and id together name an event. The source (up to
      * 1 KiB) goes in as a hash to keep the key short. */
     snprintf(seen, sizeof seen, LEARN_KEY_PREFIX "seen:%016llx:%s",
              (unsigned long long)hash_fnv1a(outcome_source), outcome_id);
+    snprintf(legacy, sizeof legacy, LEARN_KEY_PREFIX "counted:%s", decision_id);
     if (customer_key_name(list, sizeof list, customer_id, CUSTOMER_OUTCOMES) != 0 ||
         customer_key_name(summary, sizeof summary, customer_id, CUSTOMER_CSAT) != 0)
         return ATTUNE_ERR_INVALID;
@@ -416,16 +426,17 @@ attune_err learn_apply_outcome(redis_client *rc, const char *outcome_source, con
         results[nc] = success == 1 ? "s" : success == 0 ? "f" : "";
         variants[nc++] = colon + 1;
     }
-    const char *argv[3 + 3 + 6 + 4 * MAX_CHOICES];
+    const char *argv[3 + 4 + 6 + 4 * MAX_CHOICES];
     int argc = 0;
     char nkeys[16];
-    snprintf(nkeys, sizeof nkeys, "%zu", 3 + 2 * nc);
+    snprintf(nkeys, sizeof nkeys, "%zu", 4 + 2 * nc);
     argv[argc++] = "EVAL";
     argv[argc++] = APPLY_SCRIPT;
     argv[argc++] = nkeys;
     argv[argc++] = seen;
     argv[argc++] = list;
     argv[argc++] = summary;
+    argv[argc++] = legacy;
     for (size_t i = 0; i < nc; i++) {
         argv[argc++] = rule_keys[i];
         argv[argc++] = counted_keys[i];
@@ -441,4 +452,19 @@ attune_err learn_apply_outcome(redis_client *rc, const char *outcome_source, con
         argv[argc++] = results[i];
     }
     return redis_append(rc, argc, argv, NULL);
+}
+
+int learn_apply_result(const redisReply *r, long long *counted, long long *undetermined)
+{
+    *counted = *undetermined = 0;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+        return -1;
+    for (size_t i = 0; i < 3; i++)
+        if (r->element[i]->type != REDIS_REPLY_INTEGER)
+            return -1;
+    if (r->element[0]->integer < 0)
+        return -1;
+    *counted = r->element[1]->integer;
+    *undetermined = r->element[2]->integer;
+    return (int)r->element[0]->integer;
 }

@@ -88,12 +88,19 @@ typedef int (*learn_judge_fn)(const char *rule_id, void *ud);
  * the customer's outcome list (capped at keep), the CSAT (0: none) updates
  * the customer's CSAT summary, and each choice ("rule:variant,...") in
  * bucket that judge can judge, and that no earlier outcome of the decision
- * counted, gets a success or a failure. One reply: 0 seen before, 1
- * applied, 2 applied and counted. */
+ * counted, gets a success or a failure. One reply, read with
+ * learn_apply_result. */
 attune_err learn_apply_outcome(redis_client *rc, const char *outcome_source, const char *outcome_id,
                                const char *decision_id, const char *customer_id,
                                const char *record_json, long keep, int csat, learn_judge_fn judge,
                                void *judge_ud, const char *bucket, const char *choices,
                                long ttl_s) ATTUNE_MUST_CHECK;
+
+/* What one reply of learn_apply_outcome says: status 0 the outcome was
+ * applied before, 1 applied now; the choices it counted, and those it
+ * could not judge (their rule's success definition reads a fact the outcome
+ * does not report) and that no earlier outcome counted. Returns -1 for a
+ * reply that is none of these (a key of the wrong type, a Redis error). */
+int learn_apply_result(const redisReply *r, long long *counted, long long *undetermined);
 
 #endif

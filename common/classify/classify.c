@@ -83,6 +83,28 @@ void classify_context_init(classify_context *ctx)
     ctx->contacts_7d = -1;
     ctx->channel = CLASSIFY_CHANNEL_UNKNOWN;
     ctx->known_customer = -1;
+    ctx->contact_intent[0] = '\0';
+}
+
+void classify_context_contact(classify_context *ctx, const cJSON *data)
+{
+    ctx->contact_intent[0] = '\0';
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(data, "interaction_id");
+    const cJSON *context = cJSON_GetObjectItemCaseSensitive(data, "context");
+    const cJSON *recent = cJSON_GetObjectItemCaseSensitive(context, "recent");
+    if (!cJSON_IsString(id) || !cJSON_IsArray(recent))
+        return;
+    for (const cJSON *r = recent->child; r; r = r->next) {
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(r, "interaction_id");
+        const cJSON *intent = cJSON_GetObjectItemCaseSensitive(r, "intent");
+        if (!cJSON_IsString(rid) || !cJSON_IsString(intent) ||
+            strcmp(rid->valuestring, id->valuestring) != 0)
+            continue;
+        const size_t n = strlen(intent->valuestring);
+        if (n < sizeof ctx->contact_intent)
+            memcpy(ctx->contact_intent, intent->valuestring, n + 1);
+        return;
+    }
 }
 
 size_t classify_intent_count(const classify *c)
@@ -660,6 +682,8 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     classify_sentiment(&run);
     classify_rule_stages(&run, ctx);
     classify_intent_evidence(&run);
+    if (ctx && ctx->contact_intent[0] && c->has_intent)
+        classify_intent_carry(&run, ctx->contact_intent);
     return ATTUNE_OK;
 }
 
@@ -1045,6 +1069,7 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
         err = read_wait_channel(root, &item->ctx, errstr, errstr_size);
     if (err)
         goto fail;
+    classify_context_contact(&item->ctx, root);
     item->root = root;
     item->id = id;
     item->text = may_lack ? "" : text->valuestring;

@@ -98,6 +98,10 @@ typedef struct {
     int contacts_7d;
     classify_channel channel;
     int known_customer; /* 1 ok, 0 unknown_customer, -1 unavailable/absent */
+    /* the intent an earlier line of the same contact was read with (its
+     * record in context.recent), "" when none: a line that names no need
+     * of its own ("yes", "I did.", "my account number is 4471") keeps it */
+    char contact_intent[CLASSIFY_LABEL_MAX];
 } classify_context;
 
 /* One reason behind a label: the kind of output it fed, the rule that fired
@@ -218,6 +222,11 @@ size_t classify_result_write_json(const classify_result *r, char *buf, size_t si
  * (nothing known). */
 ATTUNE_MUST_CHECK attune_err classify_context_from_json(const cJSON *json, classify_context *ctx,
                                                         char *errstr, size_t errstr_size);
+
+/* Sets ctx->contact_intent from an event's data: the intent of the record
+ * in data.context.recent whose interaction_id is the event's own (an
+ * earlier line of the same contact), "" when there is none. */
+void classify_context_contact(classify_context *ctx, const cJSON *data);
 
 /* Names for the enums, static strings. */
 const char *classify_polarity_name(classify_polarity p);

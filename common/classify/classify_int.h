@@ -695,6 +695,10 @@ void classify_sentiment_hostile(classify_run *run);
 /* Threat, intent (when there is a model; its heads may raise the threat
  * reading), emotion, urgency and preferences, in that order (stages.c). */
 void classify_rule_stages(classify_run *run, const classify_context *ctx);
+
+/* A line that names no need of its own keeps the contact's intent (see
+ * classify_context.contact_intent), after every stage has read its own. */
+void classify_intent_carry(classify_run *run, const char *contact_intent);
 void classify_intent_stage(classify_run *run);
 /* The intent label's evidence, which the intent stage kept: after the
  * other stages', as before the heads moved the stage (the list is bounded,

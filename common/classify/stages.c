@@ -1537,36 +1537,81 @@ static const char *const timed_events[] = {"flight",     "interview", "exam",
                                            "wedding",    "funeral",   "surgery",
                                            "completion", "payroll",   "presentation"};
 
-/* Whether the sentence of token i names a time of day or a weekday, or says
- * "in N hours": "my presentation is at 2", "completion is at 2pm", "the
- * flight on Friday", "interview in 3 hours". Day words ("today",
- * "tomorrow") press by themselves (urgency.tsv) and are not looked for. */
-static int sentence_timed(const ctok_buf *tb, size_t i)
+/* Whether the clock time read at token k (parse_clock, *used tokens) is
+ * said as one: with am or pm ("2pm", "7 pm"), with a colon ("14:00"), or
+ * after "at", "by" or "before" as a bare hour ("at 2") or with a point
+ * ("at 6.40"), a bare hour followed by no noun in the plural ("at 2
+ * clinics", "at 15 euros") nor by another number (a phone number). */
+static int said_clock(const ctok_buf *tb, size_t k, size_t used, size_t from)
+{
+    static const char *const before[] = {"at", "by", "before", "@"};
+    const char *t = ctok_text(tb, k);
+    const size_t n = tb->tok[k].norm_len;
+    const char *suffix = used > 1 ? ctok_text(tb, k + 1) : t + n - (n >= 2 ? 2 : n);
+    const size_t sl = used > 1 ? tb->tok[k + 1].norm_len : (n >= 2 ? 2 : n);
+    if (sl == 2 && (memcmp(suffix, "am", 2) == 0 || memcmp(suffix, "pm", 2) == 0) &&
+        (used > 1 || (n > 2 && t[n - 3] >= '0' && t[n - 3] <= '9')))
+        return 1;
+    if (used > 1 || tb->tok[k].kind == CTOK_WORD)
+        return 0; /* "4 a year", "seat 4a" */
+    if (memchr(t, ':', n))
+        return 1;
+    if (k == from || ctok_word_in(tb, k - 1, before, sizeof before / sizeof before[0]) < 0)
+        return 0; /* "charged 12.50", "on 12.05" */
+    if (k + 1 < tb->n) {
+        const ctok *nx = &tb->tok[k + 1];
+        const char *w = ctok_text(tb, k + 1);
+        if (nx->kind == CTOK_NUM || (nx->kind == CTOK_WORD && nx->norm_len > 2 &&
+                                     w[nx->norm_len - 1] == 's' && w[nx->norm_len - 2] != 's'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether the clause of token i, within eight tokens of it, names a time of
+ * day or a weekday ahead, or says "in N hours": "my presentation is at 2",
+ * "completion is at 2pm", "the flight on Friday", "interview in 3 hours";
+ * not "every Friday", "on Friday last month". A day word ("today",
+ * "tomorrow") presses by itself (urgency.tsv): with one in the clause the
+ * occasion is not raised too. */
+static int clause_timed(const ctok_buf *tb, size_t i)
 {
     static const char *const weekdays[] = {"monday", "tuesday",  "wednesday", "thursday",
                                            "friday", "saturday", "sunday"};
     static const char *const hours[] = {"hours", "hrs", "hour", "hr", "minutes", "mins"};
-    const size_t from = ctok_sentence_start(tb, i), end = ctok_sentence_end(tb, i);
+    static const char *const days[] = {"today", "tonight", "tomorrow"};
+    static const char *const not_ahead[] = {"last", "every", "each", "previous", "past"};
+    size_t from = i, end = i + 1;
+    while (from > 0 && i - from < 8 && !(tb->tok[from - 1].flags & CTOK_F_CLAUSE_END))
+        from--;
+    while (end < tb->n && end - i <= 8 && !(tb->tok[end - 1].flags & CTOK_F_CLAUSE_END))
+        end++;
+    int timed = 0;
     for (size_t k = from; k < end; k++) {
-        if (tb->tok[k].kind == CTOK_WORD && ctok_word_in(tb, k, weekdays, 7) >= 0)
-            return 1;
+        if (tb->tok[k].kind != CTOK_WORD && tb->tok[k].kind != CTOK_NUM)
+            continue;
+        if (ctok_word_in(tb, k, days, 3) >= 0)
+            return 0;
+        if (ctok_word_in(tb, k, weekdays, 7) >= 0) {
+            timed |= !(k > 0 && ctok_word_in(tb, k - 1, not_ahead, 5) >= 0) &&
+                     !(k + 1 < tb->n && ctok_word_in(tb, k + 1, not_ahead, 5) >= 0);
+            continue;
+        }
         if (k + 2 < end && ctok_is_word(tb, k, "in") &&
             (tb->tok[k + 1].kind == CTOK_NUM || word_hour(tb, k + 1) >= 0) &&
-            ctok_word_in(tb, k + 2, hours, sizeof hours / sizeof hours[0]) >= 0)
-            return 1;
+            ctok_word_in(tb, k + 2, hours, sizeof hours / sizeof hours[0]) >= 0) {
+            timed = 1;
+            continue;
+        }
         const char *t = ctok_text(tb, k);
         if (tb->tok[k].norm_len == 0 || t[0] < '0' || t[0] > '9')
             continue;
         size_t used = 0;
         int guessed;
-        if (parse_clock(tb, k, &used, &guessed) < 0)
-            continue;
-        /* "2pm", "14:00", "6.40", or a bare hour after "at": not a count */
-        if (used > 1 || tb->tok[k].kind == CTOK_WORD || memchr(t, ':', tb->tok[k].norm_len) ||
-            memchr(t, '.', tb->tok[k].norm_len) || (k > from && ctok_is_word(tb, k - 1, "at")))
-            return 1;
+        if (parse_clock(tb, k, &used, &guessed) >= 0 && said_clock(tb, k, used, from))
+            timed = 1;
     }
-    return 0;
+    return timed;
 }
 
 /* A duration ("days", "weeks") at token i is time already spent when a
@@ -1947,7 +1992,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             if (!(x->flags & LEX_F_DANGER) && w > 0 && w < URGENCY_TIMED_EVENT && span == 1 &&
                 ctok_word_in(tb, i, timed_events, sizeof timed_events / sizeof timed_events[0]) >=
                     0 &&
-                sentence_timed(tb, i)) {
+                clause_timed(tb, i)) {
                 w = URGENCY_TIMED_EVENT;
                 rule = "timed_event";
             }

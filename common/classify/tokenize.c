@@ -800,9 +800,21 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
                 decode(s + p + k, n - p - k, &next);
             int inner = next >= 0 && is_word_cp(next) && prev_in >= 0;
             int keep = 0;
-            if (is_format_cp(cp) && inner) {
-                p += k;
-                continue;
+            if (is_format_cp(cp) && prev_in >= 0) {
+                /* a run of them inside the word is skipped whole */
+                size_t q = p + k;
+                utf8proc_int32_t after = -1;
+                while (q < n) {
+                    size_t kk = decode(s + q, n - q, &after);
+                    if (!is_format_cp(after))
+                        break;
+                    q += kk;
+                    after = -1;
+                }
+                if (after >= 0 && is_word_cp(after)) {
+                    p = q;
+                    continue;
+                }
             }
             if (is_apostrophe(cp) && inner)
                 keep = 1, cp = '\'';

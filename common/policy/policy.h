@@ -155,7 +155,8 @@ int policy_outcome_success(const policy *p, const cJSON *outcome);
 /* The same for the variants of one rule: by the rule's own success
  * definition when it has one (an offer's variants are judged by the offer
  * taken, a pace's by the contact resolved), else by the policy's. A rule
- * the policy no longer has is judged by the policy's. */
+ * the policy no longer has, or has without variants, is undetermined (-1):
+ * its choice is not counted. */
 int policy_rule_success(const policy *p, const char *rule_id, const cJSON *outcome);
 
 /* The share of decisions (0 to 0.5) whose variants are picked uniformly at

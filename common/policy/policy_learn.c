@@ -63,10 +63,14 @@ int policy_outcome_success(const policy *p, const cJSON *outcome)
 
 int policy_rule_success(const policy *p, const char *rule_id, const cJSON *outcome)
 {
-    for (size_t i = 0; rule_id && i < p->nrules; i++)
-        if (p->rules[i].success && strcmp(p->rules[i].id, rule_id) == 0)
-            return judge(p->rules[i].success, outcome);
-    return judge(p->success, outcome);
+    for (size_t i = 0; rule_id && i < p->nrules; i++) {
+        const policy_rule *r = &p->rules[i];
+        if (strcmp(r->id, rule_id) == 0 && r->nvariants > 0)
+            return judge(r->success ? r->success : p->success, outcome);
+    }
+    /* a rule the policy no longer has, or has without variants: what its
+     * success was is not known, so nothing is counted for it */
+    return -1;
 }
 
 double policy_control_share(const policy *p)

@@ -34,6 +34,8 @@ static attune_err context_of(const cJSON *data, classify_context *ctx, char *err
     }
     attune_err err = classify_context_from_json(merged, ctx, errstr, errstr_size);
     cJSON_Delete(merged);
+    if (!err)
+        classify_context_contact(ctx, data);
     return err;
 }
 

@@ -119,13 +119,9 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
         err = read_replies(s->redis, decisions, kept); /* an error reply: no facts */
     /* Round trip 2: apply each outcome (at most once, atomically). */
     size_t queued = 0;
-    int *success = kept ? calloc(kept, sizeof *success) : NULL;
-    if (!err && kept && !success)
-        err = ATTUNE_ERR_NOMEM;
     for (size_t i = 0; i < kept && !err; i++) {
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(roots[i], "data");
-        success[i] = policy_outcome_success(s->watch.pol, data);
-        char *record = history_record(roots[i], success[i]);
+        char *record = history_record(roots[i], policy_outcome_success(s->watch.pol, data));
         const cJSON *csat = cJSON_GetObjectItemCaseSensitive(data, "csat");
         if (!record) {
             err = ATTUNE_ERR_NOMEM;
@@ -144,7 +140,9 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
     if (!err && queued)
         err = read_replies(s->redis, results, queued);
     for (size_t i = 0; i < queued && !err; i++) {
-        if (results[i]->type != REDIS_REPLY_INTEGER || results[i]->integer < 0) {
+        long long counted = 0, undetermined = 0;
+        const int status = learn_apply_result(results[i], &counted, &undetermined);
+        if (status < 0) {
             /* The script checks key types before it writes anything: a key
              * someone overwrote with another type must not stall every
              * outcome behind this one. */
@@ -157,12 +155,9 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
             err = stage_reject(io, kept_msgs[i], reason);
             continue;
         }
-        long long r = results[i]->integer;
-        metric_inc(r == 0 ? s->duplicate : s->applied);
-        if (r == 2)
-            metric_inc(s->counted);
-        else if (r == 1 && success[i] < 0)
-            metric_inc(s->undetermined);
+        metric_inc(status == 0 ? s->duplicate : s->applied);
+        metric_add(s->counted, (uint64_t)counted);
+        metric_add(s->undetermined, (uint64_t)undetermined);
     }
     if (err) {
         /* Outcomes must not be lost: the batch is consumed again once Redis
@@ -178,7 +173,6 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
         if (results && results[i])
             freeReplyObject(results[i]);
     }
-    free(success);
     free(kept_msgs);
     free(roots);
     free(decisions);
@@ -201,12 +195,13 @@ int learn_stage_run(const config *cfg)
     const char *help = "outcomes read";
     s.applied = metrics_counter("attune_learn_outcomes_total", help, "result=\"applied\"");
     s.duplicate = metrics_counter("attune_learn_outcomes_total", help, "result=\"duplicate\"");
-    s.counted =
-        metrics_counter("attune_learn_counted_total",
-                        "decisions counted as a success or failure of their variants", NULL);
+    s.counted = metrics_counter("attune_learn_counted_total",
+                                "choices of variants counted as a success or a failure", NULL);
     s.undetermined = metrics_counter(
         "attune_learn_undetermined_total",
-        "outcomes the success definition could not judge (a field it reads is absent)", NULL);
+        "choices of variants an outcome could not judge (a fact their rule's success definition "
+        "reads is absent)",
+        NULL);
     const stage_spec spec = {
         .in_topic = cfg->topic_outcomes, .batch = learn_batch, .idle = between_batches, .ud = &s};
     int code = stage_run(cfg, &spec);

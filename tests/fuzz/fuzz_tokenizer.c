@@ -54,17 +54,17 @@ static void check_fast_path(const char *text, size_t size)
 /* Random bytes seldom make words: the same input read as text made of the
  * pieces where the fast path and read_word part ways (capitals, runs of
  * one letter, apostrophes, digits with : . , between them, '*' '_', UTF-8
- * letters and apostrophes, emoticons that begin with letters, web addresses
- * and handles, which take a token back or make none), long enough to reach
+ * letters and apostrophes, invisible format characters, emoticons that
+ * begin with letters, web addresses and handles, which take a token back or
+ * make none), long enough to reach
  * the caps on text and tokens. */
 static void check_wordy(const uint8_t *data, size_t size)
 {
     static const char *const piece[32] = {
-        "a",  "A",    "b",    "B",     "1",   "0",        " ",
-        "'",  ".",    ",",    ":",     "*_",  "\xc3\xa9", "\xe2\x80\x99",
-        "xD", "\xff", "http", "https", "://", "@",        "@a_",
-        "#",  "/",    "HTTP", "(",     " @",  "a ",       "b ",
-        "1 ", "x",    "-",    "?",
+        "a",   "A",  "b",        "\xe2\x80\x8b", "1",  "0",    " ",        "'",     ".",   ",",
+        ":",   "*_", "\xc3\xa9", "\xe2\x80\x99", "xD", "\xff", "http",     "https", "://", "@",
+        "@a_", "#",  "/",        "HTTP",         "(",  " @",   "\xc2\xad", "b ",    "1 ",  "x",
+        "-",   "?",
     };
     static char text[CLASSIFY_MAX_TEXT + 64];
     size_t n = 0;

@@ -350,6 +350,36 @@ def test_recent_list_holds_contacts_not_lines(stack, ingest, pipeline):
     assert recent[0]["vulnerable"] is True and recent[0]["kind"] == "message"
 
 
+def test_a_line_with_no_need_of_its_own_keeps_the_contact_intent(stack, ingest, pipeline):
+    """In a chat about a bill, "yes" and "I did." stay billing (the intent of
+    the contact's record on the recent list), so the chat is not sent to
+    another queue; a new need said later is read as itself."""
+    customer = new_id("cust")
+    chat = new_id("int")
+    lines = ["I was charged twice for my subscription this month, please refund one of them.",
+             "yes", "I did.",
+             "Also my card was stolen yesterday, please block it"]
+    decided = []
+    for n, text in enumerate(lines, start=1):
+        ev = cloudevent(interaction(customer, interaction_id=chat, text=text))
+        assert post(ingest, ev).status_code == 202
+        got = decisions_for(stack, [customer], n)
+        assert len(got) == n
+        decided = [event_value(m)["data"] for m in got]
+        time.sleep(0.5)  # the record of this line is on the recent list
+    intents = [d["situation"]["intent"] for d in decided]
+    assert intents == ["billing", "billing", "billing", "fraud_security"], intents
+    assert decided[1]["routing"]["queue"] == decided[0]["routing"]["queue"]
+    assert decided[1]["situation"]["intent_confidence"] == 0.5
+    classified = Records(stack.bootstrap, TOPICS["classified"])
+    evidence = [event_value(m)["data"]["situation"]["evidence"] for m in
+                classified.collect(lambda m: event_value(m)["data"]["customer_id"] == customer,
+                                   len(lines), timeout=30)]
+    classified.close()
+    carried = [any(e["rule"] == "contact_intent" for e in ev) for ev in evidence]
+    assert sorted(carried) == [False, False, True, True], carried
+
+
 def test_recent_list_one_record_a_contact_in_a_batch_and_interleaved(stack, ingest, pipeline):
     """Lines of one chat posted in one batch (decided together) make one
     record; a contact whose lines interleave with another's keeps its own

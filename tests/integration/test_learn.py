@@ -298,23 +298,31 @@ def test_outcome_counted_once_per_decision(stack, base_env, ingest, learning):
 
 
 def test_each_rule_judged_by_its_own_success(stack, ingest, learning):
-    """A decision that chose variants of two rules: the first outcome says the
-    contact was resolved (tone_trial's success, the policy's definition) but
-    not whether the offer was taken (offer_trial's own): only tone_trial
-    counts. The next outcome says the offer was declined: offer_trial counts
-    a failure, and tone_trial is not counted again."""
+    """A decision that chose variants of two rules (and of a third the policy
+    no longer has): the first outcome says the contact was resolved
+    (tone_trial's success, the policy's definition) but not whether the offer
+    was taken (offer_trial's own): only tone_trial counts. The next outcome
+    says the offer was declined: offer_trial counts a failure, and tone_trial
+    is not counted again. The metrics count choices."""
+    _, learn = learning
     r = redis.Redis.from_url(stack.redis_url)
     decision = "33333333-4444-5555-8666-777777777777"
     r.hset(f"attune:learn:decision:{decision}",
-           mapping={"bucket": "own/neutral/normal", "choices": "tone_trial:warm,offer_trial:long"})
+           mapping={"bucket": "own/neutral/normal",
+                    "choices": "tone_trial:warm,offer_trial:long,gone_rule:x"})
     customer = new_id("cust")
+    # (outcome, tone_trial's counts, offer_trial's, choices counted, choices
+    # undetermined: offer_trial without offer_accepted, and gone_rule, which
+    # the policy does not have, every time until counted)
     steps = [
         (outcome(decision, customer, resolved=True),
-         {b"own/neutral/normal|warm|s": b"1"}, {}),
+         {b"own/neutral/normal|warm|s": b"1"}, {}, 1, 2),
         (outcome(decision, customer, resolved=False, offer_accepted=False),
-         {b"own/neutral/normal|warm|s": b"1"}, {b"own/neutral/normal|long|f": b"1"}),
+         {b"own/neutral/normal|warm|s": b"1"}, {b"own/neutral/normal|long|f": b"1"}, 1, 1),
     ]
-    for k, (data, tone, offer) in enumerate(steps):
+    for k, (data, tone, offer, counted, undetermined) in enumerate(steps):
+        before = (metric(learn, "attune_learn_counted_total"),
+                  metric(learn, "attune_learn_undetermined_total"))
         assert post_outcomes(ingest, outcome_event(data)).status_code == 202
         deadline = time.time() + 20
         while r.llen(f"attune:customer:{customer}:outcomes") < k + 1 and time.time() < deadline:
@@ -325,6 +333,24 @@ def test_each_rule_judged_by_its_own_success(stack, ingest, learning):
         got_offer = {f: v for f, v in r.hgetall("attune:learn:rule:offer_trial").items()
                      if f.startswith(b"own/")}
         assert (got_tone, got_offer) == (tone, offer), k
+        time.sleep(0.3)
+        after = (metric(learn, "attune_learn_counted_total"),
+                 metric(learn, "attune_learn_undetermined_total"))
+        assert (after[0] - before[0], after[1] - before[1]) == (counted, undetermined), k
+    assert not r.exists("attune:learn:rule:gone_rule")
+    # A decision counted by a version before rules had their own success
+    # definitions (its counted key names no rule) is not counted again.
+    old = "44444444-5555-5666-8777-888888888888"
+    r.hset(f"attune:learn:decision:{old}",
+           mapping={"bucket": "old/neutral/normal", "choices": "tone_trial:warm"})
+    r.set(f"attune:learn:counted:{old}", "1", ex=600)
+    assert post_outcomes(ingest, outcome_event(outcome(old, customer, resolved=True))) \
+        .status_code == 202
+    deadline = time.time() + 20
+    while r.llen(f"attune:customer:{customer}:outcomes") < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert r.llen(f"attune:customer:{customer}:outcomes") == 3
+    assert not any(f.startswith(b"old/") for f in r.hkeys("attune:learn:rule:tone_trial"))
 
 
 def test_bad_outcome_record_dead_lettered(stack, learning):

@@ -240,6 +240,12 @@ static void test_tokenizer_format_chars(void **state)
         assert_memory_equal(ctok_text(&tb, 4), "now", 3);
     }
     assert_int_equal(run("I\xe2\x80\x99m so ang\xc2\xadry").emotion.label, CLASSIFY_EMO_ANGER);
+    /* a run of them as well: "k<ZWSP><ZWSP>ill" is no way past the threat
+     * lexicon */
+    assert_int_equal(run("I will k\xe2\x80\x8b\xe2\x80\x8b"
+                         "ill you")
+                         .threat.level,
+                     CLASSIFY_THREAT_THREAT);
 }
 
 static void test_tokenizer_handles_urls(void **state)
@@ -1444,6 +1450,14 @@ static void test_urgency(void **state)
         {"Our payroll software costs 40 pounds a month, is there a cheaper plan?",
          CLASSIFY_URGENCY_NORMAL},
         {"Nailed my presentation today!! Boss loved it", CLASSIFY_URGENCY_NORMAL},
+        /* numbers that are no time of day, weekdays that are not ahead */
+        {"we booked the surgery at 2 clinics and both billed me", CLASSIFY_URGENCY_NORMAL},
+        {"I was charged 12.50 for the flight seat selection, why", CLASSIFY_URGENCY_NORMAL},
+        {"my flight on 12.05 was cancelled", CLASSIFY_URGENCY_NORMAL},
+        {"I fly 4 a year and the flight app keeps crashing", CLASSIFY_URGENCY_NORMAL},
+        {"please call me at 06 12 34 56 78 about the flight", CLASSIFY_URGENCY_NORMAL},
+        {"Our payroll runs every Friday and the export is broken", CLASSIFY_URGENCY_NORMAL},
+        {"my flight is at 6.40 and the app shows no gate", CLASSIFY_URGENCY_HIGH},
     };
     for (size_t k = 0; k < sizeof occasions / sizeof occasions[0]; k++)
         if (run(occasions[k].text).urgency.level != occasions[k].level)
