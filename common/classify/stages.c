@@ -334,9 +334,12 @@ static int name_of_speaker(const classify_run *run, size_t i, size_t end)
 {
     static const char *const words[] = {"i",  "i'm", "im",   "me",  "myself",
                                         "we", "us",  "i've", "like"};
+    /* (the name said to someone: "I need you idiots to stop") */
+    static const char *const addressed[] = {"you", "u", "ya", "ye", "yall", "y'all"};
     const ctok_buf *tb = run->tb;
     for (size_t k = 1; k <= 4 && k <= i; k++) {
-        if (tb->tok[i - k].flags & CTOK_F_SENT_END)
+        if ((tb->tok[i - k].flags & CTOK_F_SENT_END) ||
+            ctok_word_in(tb, i - k, addressed, sizeof addressed / sizeof addressed[0]) >= 0)
             break;
         if (ctok_word_in(tb, i - k, words, sizeof words / sizeof words[0]) >= 0)
             return 1;

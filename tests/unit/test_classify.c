@@ -1087,6 +1087,10 @@ static void test_threat_levels(void **state)
         {"sort my account or im coming for u", CLASSIFY_THREAT_THREAT},
         {"I'm coming for my burrito @ChipotleTweets", CLASSIFY_THREAT_NONE},
         {"My mum is coming for her appointment at 3", CLASSIFY_THREAT_NONE},
+        /* a name said to someone after "I" is not the speaker's own (a real
+         * tweet) */
+        {"I need you idiots to stop sending me to collections.", CLASSIFY_THREAT_ABUSE},
+        {"I'm such an idiot, I forgot my password", CLASSIFY_THREAT_NONE},
         /* a reproach is no abuse */
         {"@AmericanAir Shame on you and your company", CLASSIFY_THREAT_NONE},
         /* a threat reported, asked about, or said of a thing */
