@@ -425,6 +425,14 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         if (run_in_idiom(run, i))
             continue;
         size_t end = i + 4 < n - 1 ? i + 4 : n - 1;
+        /* a negator inside a phrase of another file negates within it
+         * ("heating not working", "can't cope"), not the words after it */
+        if (run_in_phrase(run, i)) {
+            const size_t at = (run->tflags[i] & RUN_T_PHRASE) ? i : (size_t)run->owner[i];
+            const size_t last = at + run->phrase_len[at] - 1;
+            if (last < end)
+                end = last;
+        }
         /* (a negator in an idiom counts: "no it is not working") */
         if (k + 1 < nneg && neg[k + 1] <= end)
             end = neg[k + 1] - 1;

@@ -498,7 +498,7 @@ static void inherit_valence(lex_table *t, lex_entry *e)
         p = q + 1;
     }
     if (n != e->ntok)
-        return; /* a name cut at 255 bytes */
+        return; /* (intern keeps names whole: a safeguard only) */
     for (size_t len = n - 1; len >= 2; len--)
         for (size_t from = 0; from + len <= n; from++) {
             uint64_t key = CTOK_PHRASE_SEED;
@@ -517,8 +517,10 @@ static void lex_finish(lex_table *t)
 {
     for (size_t i = 0; i < t->used; i++) {
         lex_entry *e = &t->entries[i];
+        /* (not a phrase that says calm, "no reply needed", nor one that
+         * clears a word of abuse: those get a valence of 0 in valence.tsv) */
         if (e->ntok >= 3 && !(e->flags & LEX_F_VALENCE) && e->mod == LEX_MOD_NONE &&
-            e->pref == LEX_PREF_NONE)
+            e->pref == LEX_PREF_NONE && e->urgency >= 0)
             inherit_valence(t, e);
     }
     for (size_t i = 0; i < t->used; i++) {

@@ -595,14 +595,23 @@ static int waited(const classify_run *run, size_t i, size_t *lead)
          * the "been" before it, says it already (an idiom, "waiting") */
         static const char *const chasing[] = {
             "trying",   "typing",  "calling",  "ringing",  "chasing",   "holding", "asking",
-            "emailing", "queuing", "queueing", "phoning",  "messaging", "hold",    "sitting",
-            "sat",      "stuck",   "stranded", "standing", "stood"};
+            "emailing", "queuing", "queueing", "phoning",  "messaging", "hold",    "stuck",
+            "stranded", "sitting", "sat",      "standing", "stood"};
+        enum { POSTURE = 15 }; /* from "sitting" on: a wait only near "for" */
         size_t j = from, back = 0;
         while (j > 0 && back++ < 8 && !(tb->tok[j - 1].flags & CTOK_F_SENT_END) &&
                ctok_word_in(tb, j - 1, chasing, sizeof chasing / sizeof chasing[0]) < 0)
             j--;
+        const lex_entry *in = j > 0 ? run_inner_phrase(run, j - 1) : NULL;
         if (j == 0 || back > 8 || (tb->tok[j - 1].flags & CTOK_F_SENT_END) ||
-            has_valence(run, j - 1))
+            has_valence(run, j - 1) || (in && (in->flags & LEX_F_VALENCE)) ||
+            run_negated(run, j - 1))
+            return 0;
+        /* (sitting or standing is a wait said of itself, "been sitting
+         * here for an hour", or right before "for": not "sitting on the
+         * beach with my family for 2 weeks") */
+        if (ctok_word_in(tb, j - 1, chasing, sizeof chasing / sizeof chasing[0]) >= POSTURE &&
+            from - (j - 1) > 4 && !(j >= 2 && ctok_is_word(tb, j - 2, "been")))
             return 0;
         from = j - 1;
         if (from > 0 && ctok_is_word(tb, from - 1, "been")) {
@@ -682,9 +691,20 @@ static size_t never_again(const classify_run *run, size_t i)
         }
     if (!verb)
         return 0;
-    for (j = verb + 1; j < tb->n && j <= verb + 8 && !(tb->tok[j].flags & CTOK_F_CLAUSE_END); j++)
+    /* (not relief or loyalty: "never have to go to the bank again",
+     * "never fly with anyone else again") */
+    static const char *const need[] = {"have", "need", "needs", "had"};
+    static const char *const other[] = {"else",   "other",    "another",
+                                        "anyone", "anywhere", "anybody"};
+    for (j = i + 1; j < verb; j++)
+        if (ctok_word_in(tb, j, need, sizeof need / sizeof need[0]) >= 0)
+            return 0;
+    for (j = verb + 1; j < tb->n && j <= verb + 8 && !(tb->tok[j].flags & CTOK_F_CLAUSE_END); j++) {
+        if (ctok_word_in(tb, j, other, sizeof other / sizeof other[0]) >= 0)
+            return 0;
         if (ctok_is_word(tb, j, "again"))
             return j + 1 - i;
+    }
     return 0;
 }
 

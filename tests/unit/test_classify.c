@@ -580,6 +580,20 @@ static void test_idioms(void **state)
         if (score(complaints[k]) >= 0)
             fail_msg("\"%s\" read %.3f", complaints[k], (double)score(complaints[k]));
     assert_true(score("not urgent, when you have a minute") == 0);
+    /* ... only within that phrase: the words after it are not negated */
+    assert_true(score("no need to reply thanks so much") > 0);
+    assert_true(score("no rush I am happy to wait") > 0);
+    assert_int_equal(run("I can't cope i will punch you").threat.level, CLASSIFY_THREAT_THREAT);
+    assert_string_equal(run("no rush email me when you can").preferences.channel, "email");
+    assert_true(score("cannot wait any longer") < 0);
+    /* a calm phrase or one that clears a word inherits nothing */
+    assert_true(score("Thanks for the update, no reply needed") > 0);
+    assert_true(score("it was just a joke lol") >= 0);
+    /* waits: not counted twice, not a stay somewhere, not a loyalty */
+    assert_true(score("I was on hold for 2 hours") >= score("on hold for over an hour") - 0.01f);
+    assert_true(score("I was sitting on the beach with my family for 2 weeks") == 0);
+    assert_true(score("After this I'll never shop anywhere else again, amazing") > 0);
+    assert_true(score("Thanks to your app I never have to go to the bank again") > 0);
     assert_true(score("I never had that problem again after the update") >= 0);
     assert_true(score("I've been a customer for 10 years") == 0);
     classify_result r = run("well, thanks for nothing");
