@@ -41,6 +41,8 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
              out from a blind-written batch)
   social intent  intent label on tests/bench/social_intent_probe.tsv (94 posts
              to brands on social media, held out from a blind-written batch)
+  turns      intent label on tests/bench/turns_probe.tsv (77 short turns in
+             the middle of a chat or thread, held out from a blind batch)
 
 Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
 Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
@@ -502,6 +504,8 @@ def main():
                            "French, Portuguese, Italian, Dutch; held out; intent)", "language_probe")
         eval_intent_groups(results, "social_intent_probe.tsv", "social intent probe (posts to "
                            "brands on social media; held out; intent)", "social_intent_probe")
+        eval_intent_groups(results, "turns_probe.tsv", "turns probe (short turns in the middle "
+                           "of a chat or thread; held out; intent)", "turns_probe")
         eval_probe(results)
         eval_intent(results, args.solver, args.C)
     if args.json:
