@@ -580,6 +580,11 @@ static void test_idioms(void **state)
         if (score(complaints[k]) >= 0)
             fail_msg("\"%s\" read %.3f", complaints[k], (double)score(complaints[k]));
     assert_true(score("not urgent, when you have a minute") == 0);
+    /* the idiom a phrase of another file holds is scored, and the phrase's
+     * own emotion is read: fraud under way is fear, not anger */
+    assert_int_equal(
+        run("I believe that someone is using my card without my knowledge!").emotion.label,
+        CLASSIFY_EMO_FEAR);
     /* ... only within that phrase: the words after it are not negated */
     assert_true(score("no need to reply thanks so much") > 0);
     assert_true(score("no rush I am happy to wait") > 0);
