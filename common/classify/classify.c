@@ -428,7 +428,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         /* a negator inside a phrase of another file negates within it
          * ("heating not working", "can't cope"), not the words after it */
         if (run_in_phrase(run, i)) {
-            const size_t at = (run->tflags[i] & RUN_T_PHRASE) ? i : (size_t)run->owner[i];
+            const size_t at = run_phrase_start(run, i);
             const size_t last = at + run->phrase_len[at] - 1;
             if (last < end)
                 end = last;

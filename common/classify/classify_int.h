@@ -578,6 +578,12 @@ static inline int run_in_phrase(const classify_run *run, size_t i)
     return (run->tflags[i] & (RUN_T_PHRASE | RUN_T_INNER)) != 0;
 }
 
+/* The first token of the phrase token i is in (run_in_phrase). */
+static inline size_t run_phrase_start(const classify_run *run, size_t i)
+{
+    return (run->tflags[i] & RUN_T_PHRASE) ? i : (size_t)run->owner[i];
+}
+
 /* Whether token i is a word in n't ("won't", "isn't"). */
 static inline int ctok_is_nt(const ctok_buf *tb, size_t i)
 {
@@ -594,10 +600,10 @@ static inline int ctok_is_nt(const ctok_buf *tb, size_t i)
  * its negator act. */
 static inline int run_in_idiom(const classify_run *run, size_t i)
 {
-    const lex_entry *p = (run->tflags[i] & RUN_T_PHRASE)  ? run->phrase[i]
-                         : (run->tflags[i] & RUN_T_INNER) ? run->phrase[run->owner[i]]
-                                                          : NULL;
-    return p && ((p->flags & LEX_F_VALENCE) || p->mod != LEX_MOD_NONE || p->pref != LEX_PREF_NONE);
+    if (!run_in_phrase(run, i))
+        return 0;
+    const lex_entry *p = run->phrase[run_phrase_start(run, i)];
+    return (p->flags & LEX_F_VALENCE) || p->mod != LEX_MOD_NONE || p->pref != LEX_PREF_NONE;
 }
 
 /* Whether token i negates what follows: a negator of the lexicon or any

@@ -480,7 +480,6 @@ static attune_err load_file(lex_table *t, ctok_buf *tb, const char *dir, size_t 
     return err;
 }
 
-/* Sums up what each entry carries (LEX_H_*), once every file is in. */
 /* A phrase of another file ("on hold for an hour" in urgency.tsv, "take my
  * business elsewhere" in emotion.tsv) is matched whole, so a valence
  * idiom inside it ("on hold", "business elsewhere", "not working") would
@@ -513,6 +512,8 @@ static void inherit_valence(lex_table *t, lex_entry *e)
         }
 }
 
+/* Once every file is in: the valence a phrase of another file inherits,
+ * then what each entry carries (LEX_H_*). */
 static void lex_finish(lex_table *t)
 {
     for (size_t i = 0; i < t->used; i++) {

@@ -598,20 +598,22 @@ static int waited(const classify_run *run, size_t i, size_t *lead)
             "emailing", "queuing", "queueing", "phoning",  "messaging", "hold",    "stuck",
             "stranded", "sitting", "sat",      "standing", "stood"};
         enum { POSTURE = 15 }; /* from "sitting" on: a wait only near "for" */
-        size_t j = from, back = 0;
-        while (j > 0 && back++ < 8 && !(tb->tok[j - 1].flags & CTOK_F_SENT_END) &&
-               ctok_word_in(tb, j - 1, chasing, sizeof chasing / sizeof chasing[0]) < 0)
-            j--;
-        const lex_entry *in = j > 0 ? run_inner_phrase(run, j - 1) : NULL;
-        if (j == 0 || back > 8 || (tb->tok[j - 1].flags & CTOK_F_SENT_END) ||
-            has_valence(run, j - 1) || (in && (in->flags & LEX_F_VALENCE)) ||
+        size_t j = from;       /* the word of waiting is at j - 1 */
+        int w = -1;
+        for (size_t back = 0; j > 0 && back < 8 && !(tb->tok[j - 1].flags & CTOK_F_SENT_END);
+             back++, j--)
+            if ((w = ctok_word_in(tb, j - 1, chasing, sizeof chasing / sizeof chasing[0])) >= 0)
+                break;
+        if (w < 0)
+            return 0;
+        const lex_entry *in = run_inner_phrase(run, j - 1);
+        if (has_valence(run, j - 1) || (in && (in->flags & LEX_F_VALENCE)) ||
             run_negated(run, j - 1))
             return 0;
         /* (sitting or standing is a wait said of itself, "been sitting
          * here for an hour", or right before "for": not "sitting on the
          * beach with my family for 2 weeks") */
-        if (ctok_word_in(tb, j - 1, chasing, sizeof chasing / sizeof chasing[0]) >= POSTURE &&
-            from - (j - 1) > 4 && !(j >= 2 && ctok_is_word(tb, j - 2, "been")))
+        if (w >= POSTURE && from - (j - 1) > 4 && !(j >= 2 && ctok_is_word(tb, j - 2, "been")))
             return 0;
         from = j - 1;
         if (from > 0 && ctok_is_word(tb, from - 1, "been")) {

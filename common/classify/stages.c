@@ -1593,11 +1593,12 @@ static int clause_timed(const ctok_buf *tb, size_t i)
     for (size_t k = from; k < end; k++) {
         if (tb->tok[k].kind != CTOK_WORD && tb->tok[k].kind != CTOK_NUM)
             continue;
-        if (ctok_word_in(tb, k, days, 3) >= 0)
+        if (ctok_word_in(tb, k, days, sizeof days / sizeof days[0]) >= 0)
             return 0;
-        if (ctok_word_in(tb, k, weekdays, 7) >= 0) {
-            timed |= !(k > 0 && ctok_word_in(tb, k - 1, not_ahead, 5) >= 0) &&
-                     !(k + 1 < tb->n && ctok_word_in(tb, k + 1, not_ahead, 5) >= 0);
+        if (ctok_word_in(tb, k, weekdays, sizeof weekdays / sizeof weekdays[0]) >= 0) {
+            const size_t na = sizeof not_ahead / sizeof not_ahead[0];
+            timed |= !(k > 0 && ctok_word_in(tb, k - 1, not_ahead, na) >= 0) &&
+                     ctok_word_in(tb, k + 1, not_ahead, na) < 0;
             continue;
         }
         if (k + 2 < end && ctok_is_word(tb, k, "in") &&
@@ -1981,28 +1982,27 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             insisted += span;
         } else if (x->urgency != 0) {
             reason |= x->urgency > 0;
-            if (x->flags & LEX_F_DANGER) {
-                danger += x->urgency;
-                real_danger |= x->urgency >= URGENCY_DANGER_MIN;
-                vulnerable |= x->urgency < URGENCY_DANGER_MIN;
-            }
             float w = x->urgency;
-            const char *rule = !(x->flags & LEX_F_DANGER)         ? "time_pressure"
-                               : x->urgency >= URGENCY_DANGER_MIN ? "danger"
-                                                                  : "vulnerability";
-            /* an occasion at a time said presses as a deadline does:
-             * "completion is at 2pm" as "interview tomorrow" */
-            if (!(x->flags & LEX_F_DANGER) && w > 0 && w < URGENCY_TIMED_EVENT && span == 1 &&
-                ctok_word_in(tb, i, timed_events, sizeof timed_events / sizeof timed_events[0]) >=
-                    0 &&
-                clause_timed(tb, i)) {
-                w = URGENCY_TIMED_EVENT;
-                rule = "timed_event";
-            }
-            if (!(x->flags & LEX_F_DANGER))
+            const char *rule = "time_pressure";
+            if (x->flags & LEX_F_DANGER) {
+                /* a vulnerability (a danger weight below 1) adds to a danger
+                 * that comes with it, and is no haste alone */
+                danger += w;
+                real_danger |= w >= URGENCY_DANGER_MIN;
+                vulnerable |= w < URGENCY_DANGER_MIN;
+                rule = w >= URGENCY_DANGER_MIN ? "danger" : "vulnerability";
+            } else {
+                /* an occasion at a time said presses as a deadline does:
+                 * "completion is at 2pm" as "interview tomorrow" */
+                if (w > 0 && w < URGENCY_TIMED_EVENT && span == 1 &&
+                    ctok_word_in(tb, i, timed_events,
+                                 sizeof timed_events / sizeof timed_events[0]) >= 0 &&
+                    clause_timed(tb, i)) {
+                    w = URGENCY_TIMED_EVENT;
+                    rule = "timed_event";
+                }
                 raw += w;
-            /* a vulnerability (a danger weight below 1) adds to a danger
-             * that comes with it, and is no haste alone */
+            }
             classify_evidence_add(run, CLASSIFY_EV_URGENCY, rule, i, i + span, w);
             cues++;
         }
