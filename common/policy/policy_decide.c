@@ -971,6 +971,9 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
     put_str(&b, rt, "interaction_id", interaction_id);
     put_str(&b, rt, "customer_id", customer_id);
     put_str(&b, rt, "decided_at", at);
+    /* what the router needs to tell a live contact from one that is over */
+    put_str(&b, rt, "channel", str_at(data, "channel"));
+    put_str(&b, rt, "kind", str_at(data, "kind"));
     put_situation(&b, rt, data, distressed);
     put_context(&b, rt, data);
     cJSON *ro = obj(&b, rt, "routing");

@@ -91,6 +91,9 @@ def test_routing_and_crm_decisions(stack, base_env, ingest, pipeline):
     assert 0 <= d["routing"]["priority"] <= 100
     assert d["policy"]["version"] == "default-1"
     assert d["context"]["tier"] == "gold"
+    # the contact's own channel and event kind, so a router can tell a live
+    # contact from one that ended
+    assert (d["channel"], d["kind"]) == (ce["data"]["channel"], ce["data"]["kind"])
     assert all({"code", "field", "text"} <= set(x) for x in d["reasons"])
     # No customer free text on the routing topic, nor in the CRM decision.
     assert b"4111" not in routing[0].value() and b"4111" not in crm[0].value()
