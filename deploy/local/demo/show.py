@@ -35,7 +35,9 @@ def summary(ev: dict) -> str:
                      f"apology={g.get('apology')} offer={offer} "
                      f"compensation={comp.get('cap') if comp.get('eligible') else 'no'} "
                      f"protection={g.get('protection')}")
-        parts.append("reasons=" + ",".join(x.get("code", "?") for x in d.get("reasons", [])))
+        # a code gives one reason per field it set: each code once, in order
+        codes = dict.fromkeys(x.get("code", "?") for x in d.get("reasons", []))
+        parts.append("reasons=" + ",".join(codes))
         return "  ".join(parts)
     s = d.get("situation")
     if isinstance(s, dict):
