@@ -1534,11 +1534,12 @@ static int deadline_clock(const ctok_buf *tb, size_t i, int bare_ok, size_t *end
 
 /* --- urgency and effort --------------------------------------------------- */
 
-/* An occasion with stakes that is over once its time passes (urgency.tsv
- * gives each a small weight of its own). */
-static const char *const timed_events[] = {"flight",     "interview", "exam",
-                                           "wedding",    "funeral",   "surgery",
-                                           "completion", "payroll",   "presentation"};
+/* An occasion with stakes that is over once its time passes, also in 's
+ * ("my flight's at 6"): urgency.tsv gives each a small weight of its own. */
+static const char *const timed_events[] = {
+    "flight",     "interview", "exam",         "wedding",   "funeral",     "surgery",
+    "completion", "payroll",   "presentation", "flight's",  "interview's", "exam's",
+    "wedding's",  "funeral's", "surgery's"};
 
 /* Whether the clock time read at token k (parse_clock, *used tokens) is
  * said as one: with am or pm ("2pm", "7 pm"), with a colon ("14:00"), or

@@ -1467,6 +1467,9 @@ static void test_urgency(void **state)
         {"the router keeps dropping and I have a client presentation at 2", CLASSIFY_URGENCY_HIGH},
         {"My flight is on Friday and there is no boarding pass in the app", CLASSIFY_URGENCY_HIGH},
         {"my exam is in 3 hours and the laptop won't boot", CLASSIFY_URGENCY_HIGH},
+        /* the occasion in 's, "flight's" for "flight is" */
+        {"my flight's at 6am and I still have no boarding pass", CLASSIFY_URGENCY_HIGH},
+        {"My flight\u2019s tomorrow and you put the wrong name on the ticket", CLASSIFY_URGENCY_HIGH},
         {"I had an interview with 3 managers last year and never heard back",
          CLASSIFY_URGENCY_NORMAL},
         {"The wedding was 2 years ago, I just want the photos refunded", CLASSIFY_URGENCY_NORMAL},
