@@ -1682,9 +1682,11 @@ static int negated_directly(const classify_run *run, size_t i)
  * before token i in its clause: "now" after it is when something happens
  * ("someone is taking money out of my account right now", "the app keeps
  * crashing now"), a reason for haste, not insistence ("Fix it NOW", "do
- * something right now", "send it in writing now"). */
+ * something right now", "send it in writing now"); so is someone at a
+ * place. */
 static int happening_before(const ctok_buf *tb, size_t i)
 {
+    static const char *const place_det[] = {"my", "your", "the", "ur"};
     static const char *const aux[] = {
         "is",       "are",     "am",       "was",       "were",       "i'm",   "it's", "he's",
         "she's",    "they're", "we're",    "keep",      "keeps",      "still", "been", "someone",
@@ -1698,6 +1700,14 @@ static int happening_before(const ctok_buf *tb, size_t i)
             continue;
         if (k > 0 && word_ends(ctok_text(tb, k), tb->tok[k].norm_len, "ing", 5) &&
             ctok_word_in(tb, k - 1, aux, sizeof aux / sizeof aux[0]) >= 0)
+            return 1;
+        /* someone is at a place now: "bailiffs are at my door right
+         * now", "I'm outside the store now"; not where one spends the day
+         * ("I'm at work now", "at the office") */
+        if (k > 0 && k + 2 < i && ctok_word_in(tb, k - 1, aux, 10) >= 0 &&
+            (ctok_is_word(tb, k, "at") || ctok_is_word(tb, k, "outside")) &&
+            ctok_word_in(tb, k + 1, place_det, sizeof place_det / sizeof place_det[0]) >= 0 &&
+            !ctok_is_word(tb, k + 2, "office") && !ctok_is_word(tb, k + 2, "moment"))
             return 1;
         back++;
     }

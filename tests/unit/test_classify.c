@@ -1330,6 +1330,11 @@ static void test_urgency(void **state)
                 CLASSIFY_URGENCY_HIGH);
     r0 = run("Do something right now please");
     assert_true(has_evidence(&r0, CLASSIFY_EV_URGENCY, "insistence"));
+    /* someone at a place now is a reason too; where one spends the day is not */
+    assert_true(run("bailiffs are at my door right now about a loan I never took").urgency.level >=
+                CLASSIFY_URGENCY_HIGH);
+    assert_int_equal(run("I'm at work right now so please email me").urgency.level,
+                     CLASSIFY_URGENCY_NORMAL);
     /* nor does it make a curt line longer */
     assert_true(run("I need this fixed asap").urgency.score ==
                 run("I need this fixed").urgency.score);
