@@ -1472,6 +1472,10 @@ static void test_urgency(void **state)
         {"the router keeps dropping and I have a client presentation at 2", CLASSIFY_URGENCY_HIGH},
         {"My flight is on Friday and there is no boarding pass in the app", CLASSIFY_URGENCY_HIGH},
         {"my exam is in 3 hours and the laptop won't boot", CLASSIFY_URGENCY_HIGH},
+        /* a flight and a day in other languages */
+        {"mi vuelo sale hoy y la reserva no aparece", CLASSIFY_URGENCY_HIGH},
+        {"Il mio volo parte domani mattina e il nome sul biglietto è sbagliato",
+         CLASSIFY_URGENCY_HIGH},
         /* the occasion in 's, "flight's" for "flight is" */
         {"my flight's at 6am and I still have no boarding pass", CLASSIFY_URGENCY_HIGH},
         {"My flight\u2019s tomorrow and you put the wrong name on the ticket", CLASSIFY_URGENCY_HIGH},
