@@ -178,7 +178,10 @@ static int at_boundary(const char *s, size_t n, size_t pos)
            ch == '!' || ch == '?';
 }
 
-static size_t match_emoticon(const char *s, size_t n, size_t pos)
+/* The emoticon at pos: its length in s, 0 if none, and in *base the length
+ * of the emoticon it is; a mouth said again is the same face, stronger in
+ * feeling only as "!!!" is (":((((" is ":(", ":)))" is ":)"). */
+static size_t match_emoticon(const char *s, size_t n, size_t pos, size_t *base)
 {
     if (pos > 0 && !at_boundary(s, n, pos - 1) && s[pos - 1] != '(')
         return 0;
@@ -186,8 +189,17 @@ static size_t match_emoticon(const char *s, size_t n, size_t pos)
         if (emoticons[i][0] != s[pos])
             continue;
         size_t el = strlen(emoticons[i]);
-        if (pos + el <= n && memcmp(s + pos, emoticons[i], el) == 0 && at_boundary(s, n, pos + el))
-            return el;
+        if (pos + el > n || memcmp(s + pos, emoticons[i], el) != 0)
+            continue;
+        size_t end = pos + el;
+        const char mouth = emoticons[i][el - 1];
+        if (mouth == ')' || mouth == '(' || mouth == 'D' || mouth == '[' || mouth == ']')
+            while (end < n && s[end] == mouth)
+                end++;
+        if (at_boundary(s, n, end)) {
+            *base = el;
+            return end - pos;
+        }
     }
     return 0;
 }
@@ -866,11 +878,11 @@ static size_t read_word(const char *s, size_t n, size_t pos, ctok_buf *tb)
 /* An emoticon that begins at p, as a token: its length, 0 if none. */
 static size_t emit_emoticon(const char *text, size_t len, size_t p, ctok_buf *tb)
 {
-    size_t el = match_emoticon(text, len, p);
+    size_t base = 0, el = match_emoticon(text, len, p, &base);
     if (el > 0) {
         ctok *t = new_token(tb, CTOK_EMOTICON, p);
         if (t) {
-            (void)norm_put(tb, t, text + p, el);
+            (void)norm_put(tb, t, text + p, base);
             finish_token(tb, t, p + el);
         }
     }

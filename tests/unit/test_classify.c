@@ -964,6 +964,13 @@ static void test_emoticons_and_emoji(void **state)
     assert_true(score("not good :(") < score("not good"));
     assert_float_equal(score("so :)"), score(":)"), 1e-6); /* boosters reach words only */
     assert_true(score("smh, this app sux") < 0);
+    /* a mouth said again is the same face */
+    assert_true(score("good idea in theory but now I have a tummy ache :((((") < 0);
+    assert_true(score("St. Anger is my favourite album :))") > 0);
+    ctok_run(":(((( x", 7, &tb);
+    assert_int_equal(tb.tok[0].kind, CTOK_EMOTICON);
+    assert_int_equal(tb.tok[0].norm_len, 2);
+    assert_int_equal(tb.tok[0].src_len, 5);
 }
 
 /* --- emotion ------------------------------------------------------------------ */
