@@ -697,6 +697,8 @@ static void test_sarcasm(void **state)
         {"Thanks for warning me about the scam", 0},
         {"Thanks for fighting my corner with the courier", 0},
         {"thanks for losing my bag", 1},
+        {"Thanks @brand for ruining Halloween, still no sign of the costume", 1},
+        {"thanks for delaying my flight again", 1},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         r = run(cases[k].text);
