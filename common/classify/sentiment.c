@@ -747,17 +747,19 @@ static int fails(const classify_run *run, size_t i, size_t *lead)
     return 1;
 }
 
-/* Whether the positive word at i is wanted rather than had: a `want`
+/* Whether the positive word at i is wanted rather than had (1): a `want`
  * modifier ("need", "want", "expect", "please", "would like") before it in
  * its clause, not as what the writer wants to say ("I just want to say
  * thank you", "please tell her she was great", "please keep up the good
- * work"); and "help" that opens a sentence is a plea ("Help! I'm locked
- * out"). */
+ * work"), or "help" that opens a sentence, a plea ("Help! I'm locked
+ * out"); or waited for (2): after "until" or "unless" ("I'll keep calling
+ * until it's fixed"). */
 static int wished(const classify_run *run, size_t i)
 {
     static const char *const say[] = {"say",        "tell",   "thank",    "let",
                                       "share",      "give",   "leave",    "express",
                                       "compliment", "praise", "recommend"};
+    static const char *const pending[] = {"until", "unless", "till", "til"};
     const ctok_buf *tb = run->tb;
     if ((i == 0 || (tb->tok[i - 1].flags & CTOK_F_SENT_END)) && ctok_is_word(tb, i, "help"))
         return 1;
@@ -772,8 +774,11 @@ static int wished(const classify_run *run, size_t i)
             m = run->lex[j];
         if (!m)
             continue;
-        if (m->mod == LEX_MOD_SCOPE_END || m->mod == LEX_MOD_CONTRAST_AFTER ||
-            m->mod == LEX_MOD_CONTRAST_BEFORE)
+        /* what holds "until" or "unless" it comes is not had yet: "I will
+         * keep calling until it's fixed" */
+        if (m->mod == LEX_MOD_SCOPE_END)
+            return ctok_word_in(tb, j, pending, sizeof pending / sizeof pending[0]) >= 0 ? 2 : 0;
+        if (m->mod == LEX_MOD_CONTRAST_AFTER || m->mod == LEX_MOD_CONTRAST_BEFORE)
             return 0;
         if (m->mod != LEX_MOD_WANT)
             continue;
@@ -1049,10 +1054,11 @@ void classify_sentiment(classify_run *run)
                 asked = 1;
             }
         }
+        int wish;
         if (v > 0 && !asked && e->pref != LEX_PREF_POLITE && !run_negated(run, i) &&
-            wished(run, i)) {
-            v *= SENT_WISH;
-            rule = "wish";
+            (wish = wished(run, i)) != 0) {
+            v *= wish == 2 ? 0.0f : SENT_WISH;
+            rule = wish == 2 ? "pending" : "wish";
         }
         if (run->clause_w_mode == RUN_CLAUSE_BUT)
             v *= i < run->last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;

@@ -3032,6 +3032,10 @@ static void test_service_patterns(void **state)
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "never_so"));
     r = run("I need this sorted today");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "wish"));
+    /* what is waited for is not had at all */
+    r = run("I will keep tweeting and calling until it's fixed");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "pending"), "fixed");
+    assert_true(r.sentiment.score <= 0);
     r = run("the page still won't load");
     assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "fails"), "won't load");
     r = run("I don't play games");
