@@ -16,6 +16,9 @@
 /* A negated word keeps a fraction of its strength with the sign flipped:
  * "not good" is mildly negative, not as negative as "bad". */
 #define SENT_NEGATION (-0.6f)
+/* A bad thing forbidden in a command is still said of the one commanded:
+ * "Don't lie to us" accuses (see reproach). */
+#define SENT_REPROACH 0.6f
 #define SENT_CAPS 1.3f
 #define SENT_ELONG 1.15f
 #define SENT_BEFORE_BUT 0.5f
@@ -792,6 +795,33 @@ static int wished(const classify_run *run, size_t i)
     return 0;
 }
 
+/* Whether the negator at k opens a command against the conduct at i, a
+ * reproach ("So don't lie to us!", "do not waste my time", "don't be
+ * rude"), rather than advice or comfort ("don't waste your money", "don't
+ * worry", "please don't cut off my gas"): first in its clause but for a
+ * word or two of lead-in ("so", "please"), the word one of how a company
+ * or an agent treats the writer ("waste" only of the writer's time). */
+static int reproach(const ctok_buf *tb, size_t k, size_t i)
+{
+    static const char *const lead[] = {"so", "and", "just", "please", "pls", "but", "then", "oh"};
+    static const char *const conduct[] = {"lie",       "lying",  "rude",     "ignore", "patronise",
+                                          "patronize", "insult", "cheat",    "scam",   "mislead",
+                                          "lecture",   "blame",  "threaten", "fob"};
+    static const char *const mine[] = {"my", "our", "us", "me"};
+    if (k > 0 && ctok_is_word(tb, k, "not") && ctok_is_word(tb, k - 1, "do"))
+        k--;
+    else if (!ctok_is_word(tb, k, "don't") && !ctok_is_word(tb, k, "dont"))
+        return 0;
+    for (int n = 0;
+         n < 2 && k > 0 && ctok_word_in(tb, k - 1, lead, sizeof lead / sizeof lead[0]) >= 0; n++)
+        k--;
+    if (k > 0 && !(tb->tok[k - 1].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END)))
+        return 0;
+    if (ctok_is_word(tb, i, "waste"))
+        return i + 1 < tb->n && ctok_word_in(tb, i + 1, mine, sizeof mine / sizeof mine[0]) >= 0;
+    return ctok_word_in(tb, i, conduct, sizeof conduct / sizeof conduct[0]) >= 0;
+}
+
 /* Whether "never" at token k compares rather than negates the word at i:
  * "never been so happy", "never had such good service", "never felt
  * better", "never seen such bad service" say the word all the more. The
@@ -1024,6 +1054,9 @@ void classify_sentiment(classify_run *run)
                 /* (and the emotion stage reads the word as said) */
                 run->tflags[i] &= (uint8_t)~RUN_T_NEGATED;
                 rule = "never_so";
+            } else if (v < 0 && reproach(tb, k, i)) {
+                v *= SENT_REPROACH;
+                rule = "reproach";
             } else {
                 v *= SENT_NEGATION;
                 rule = "negation";

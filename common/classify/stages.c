@@ -1536,10 +1536,10 @@ static int deadline_clock(const ctok_buf *tb, size_t i, int bare_ok, size_t *end
 
 /* An occasion with stakes that is over once its time passes, also in 's
  * ("my flight's at 6"): urgency.tsv gives each a small weight of its own. */
-static const char *const timed_events[] = {
-    "flight",     "interview", "exam",         "wedding",   "funeral",     "surgery",
-    "completion", "payroll",   "presentation", "flight's",  "interview's", "exam's",
-    "wedding's",  "funeral's", "surgery's"};
+static const char *const timed_events[] = {"flight",       "interview", "exam",        "wedding",
+                                           "funeral",      "surgery",   "completion",  "payroll",
+                                           "presentation", "flight's",  "interview's", "exam's",
+                                           "wedding's",    "funeral's", "surgery's"};
 
 /* Whether the clock time read at token k (parse_clock, *used tokens) is
  * said as one: with am or pm ("2pm", "7 pm"), with a colon ("14:00"), or

@@ -1487,7 +1487,8 @@ static void test_urgency(void **state)
          CLASSIFY_URGENCY_HIGH},
         /* the occasion in 's, "flight's" for "flight is" */
         {"my flight's at 6am and I still have no boarding pass", CLASSIFY_URGENCY_HIGH},
-        {"My flight\u2019s tomorrow and you put the wrong name on the ticket", CLASSIFY_URGENCY_HIGH},
+        {"My flight\u2019s tomorrow and you put the wrong name on the ticket",
+         CLASSIFY_URGENCY_HIGH},
         {"I had an interview with 3 managers last year and never heard back",
          CLASSIFY_URGENCY_NORMAL},
         {"The wedding was 2 years ago, I just want the photos refunded", CLASSIFY_URGENCY_NORMAL},
@@ -3032,6 +3033,16 @@ static void test_service_patterns(void **state)
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "never_so"));
     r = run("I need this sorted today");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "wish"));
+    /* a command against how the writer is treated accuses; advice and
+     * comfort are negated as ever */
+    r = run("So don't lie to us!");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "reproach"));
+    assert_true(r.sentiment.score < 0);
+    assert_true(run("Do not waste my time").sentiment.score < 0);
+    r = run("don't waste your money");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "reproach"));
+    r = run("Don't worry about it");
+    assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "reproach"));
     /* what is waited for is not had at all */
     r = run("I will keep tweeting and calling until it's fixed");
     assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "pending"), "fixed");
