@@ -13,7 +13,8 @@ For each word seen in at least MIN_DF comments:
 
 It also writes valence_forms.tsv: the regular inflections of valence.tsv's
 single words (destroy -> destroys, destroyed, destroying; brilliant ->
-brilliantly) with their word's valence, kept only when the form is an English
+brilliantly) with their word's valence, and the un- forms of its good words
+(friendly -> unfriendly) with a share of it, negated, kept only when the form is an English
 word of the Debian word list (package wamerican) and not an entry of its own
 anywhere in the lexicon. FORM_EXCLUDE lists forms whose meaning moved away
 from their word ("likely", "kinds", "lately").
@@ -75,6 +76,12 @@ WORDS = os.environ.get("ATTUNE_WORDS", "/usr/share/dict/words")
 # "lowest", "issued", "rewards", "secured", "prompts", "emptied"), another word
 # ("stranger", "cooler", "novels", "tenders") or a hope let down ("hoped",
 # "promised").
+# un- forms that do not undo their word ("unlike" is a comparison) or
+# that tell no feeling ("unassisted", "undetermined").
+UN_EXCLUDE = set("""unlike unassisted unlearned uncleaner undetermined unsubtle unprivileged
+unmoral unsupported unprotected""".split())
+UN_SHARE = 0.6
+UN_MAX = 2.0
 FORM_EXCLUDE = set("""likely simply clearly surely honestly strictly practically roughly
 historically fundamentally fundamentals importantly notably purely sharply loosely lately kindly
 kinds goods odds feed contents prompted dynamics justices pedestrians jokes joking charging
@@ -167,9 +174,16 @@ def derive_forms(write=True):
                 if (form in english and form not in terms and form not in FORM_EXCLUDE
                         and form not in forms):
                     forms[form] = val
-    head = ("# Derived by derive_lexicons.py: regular forms of valence.tsv's words that\n"
-            "# are English words (Debian's wamerican list). Do not edit by hand: add the\n"
-            "# form to valence.tsv (which wins) or to FORM_EXCLUDE, and rerun.\n")
+            # a good word's un- form says its lack ("unfriendly", "uncaring",
+            # "unimpressed"), weaker than the word, never strongly
+            un = "un" + term
+            if (float(val) > 0 and re.fullmatch(r"[a-z]{3,}", term) and un in english
+                    and un not in terms and un not in UN_EXCLUDE and un not in forms):
+                forms[un] = f"{-min(round(UN_SHARE * float(val), 1), UN_MAX):g}"
+    head = ("# Derived by derive_lexicons.py: regular forms of valence.tsv's words, and\n"
+            "# the un- forms of its good ones, that are English words (Debian's\n"
+            "# wamerican list). Do not edit by hand: add the form to valence.tsv (which\n"
+            "# wins) or to FORM_EXCLUDE or UN_EXCLUDE, and rerun.\n")
     text = head + "".join(f"{w}\t{v}\n" for w, v in sorted(forms.items()))
     path = os.path.join(HERE, "valence_forms.tsv")
     if not write:

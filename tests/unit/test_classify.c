@@ -966,6 +966,9 @@ static void test_emoticons_and_emoji(void **state)
     assert_true(score("not good :(") < score("not good"));
     assert_float_equal(score("so :)"), score(":)"), 1e-6); /* boosters reach words only */
     assert_true(score("smh, this app sux") < 0);
+    /* a good word's un- form says its lack (valence_forms.tsv) */
+    assert_true(score("the staff at the desk were unfriendly and uncaring") < 0);
+    assert_true(score("unlike the last airline, the crew were lovely") > 0);
     /* a mouth said again is the same face */
     assert_true(score("good idea in theory but now I have a tummy ache :((((") < 0);
     assert_true(score("St. Anger is my favourite album :))") > 0);
