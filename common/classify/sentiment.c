@@ -90,6 +90,9 @@
  * less: one clear complaint word) are courtesy; after an apology ("Sorry
  * for the trouble. Thank you.") they are still thanks. */
 #define SENT_COURTESY_REST (-1.0f)
+/* Thanks after a question whose other words sum to less than this either
+ * way are courtesy too. */
+#define SENT_COURTESY_ASKED 0.3f
 /* A capitalised word this negative is emphasis, not part of a name. */
 #define SENT_NAME_NEGATIVE (-1.5f)
 /* Labels: the score of about one clearly positive or negative word. */
@@ -241,6 +244,15 @@ static int thanks_in_sentence(const classify_run *run, size_t i)
         if (e && lex_is_thanks(&run->c->lex, e))
             return 1;
     }
+    return 0;
+}
+
+/* Whether a question mark comes before token i. */
+static int asked_before(const ctok_buf *tb, size_t i)
+{
+    for (size_t j = 0; j < i && j < tb->n; j++)
+        if (tb->tok[j].kind == CTOK_PUNCT && tb->tok[j].n_quest > 0)
+            return 1;
     return 0;
 }
 
@@ -1099,10 +1111,11 @@ void classify_sentiment(classify_run *run)
             v *= run->clause_w[i];
         if (v < 0 && i < first_neg)
             first_neg = i;
-        if (v > 0 && e->pref == LEX_PREF_POLITE && first_neg < i &&
+        if (v > 0 && e->pref == LEX_PREF_POLITE && (first_neg < i || asked_before(tb, i)) &&
             !(i + span < tb->n && ctok_is_word(tb, i + span, "to"))) {
-            /* thanks or wishes after a negative word may be courtesy (not
-             * those to someone: "Thanks to Maria who rebooked me") */
+            /* thanks or wishes after a negative word or a question may be
+             * courtesy (not those to someone: "Thanks to Maria who
+             * rebooked me") */
             if (thanks == 0) {
                 thanks_from = from;
                 thanks_to = i + span;
@@ -1261,6 +1274,14 @@ void classify_sentiment(classify_run *run)
          * are for something ("Thank you for explaining. It is odd
          * that..."), and a customer's own apology is no complaint ("Sorry,
          * my mistake. Thanks!") */
+        sum -= thanks;
+        run->pos_sum -= thanks;
+        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", thanks_from, thanks_to,
+                              -thanks);
+    } else if (thanks > 0 && fabsf(sum - thanks) < SENT_COURTESY_ASKED &&
+               asked_before(tb, thanks_from + 1)) {
+        /* thanks after a plain question are manners, not praise ("Do you
+         * fly to Hawaii? Thanks!") */
         sum -= thanks;
         run->pos_sum -= thanks;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", thanks_from, thanks_to,

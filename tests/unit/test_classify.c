@@ -966,6 +966,13 @@ static void test_emoticons_and_emoji(void **state)
     assert_true(score("not good :(") < score("not good"));
     assert_float_equal(score("so :)"), score(":)"), 1e-6); /* boosters reach words only */
     assert_true(score("smh, this app sux") < 0);
+    /* thanks after a plain question are manners; with good words of their
+     * own the message is still glad */
+    assert_int_equal(run("Hello, do you deliver to Coimbra in Portugal? Thanks!").sentiment.label,
+                     CLASSIFY_NEUTRAL);
+    assert_int_equal(
+        run("Could you cancel my trial? Loved it, just not in the budget. Thanks!").sentiment.label,
+        CLASSIFY_POSITIVE);
     /* a good word's un- form says its lack (valence_forms.tsv) */
     assert_true(score("the staff at the desk were unfriendly and uncaring") < 0);
     assert_true(score("unlike the last airline, the crew were lovely") > 0);
