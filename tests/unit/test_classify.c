@@ -1162,6 +1162,11 @@ static void test_threat_levels(void **state)
         {"I've got a knife I bought from you last month and the handle snapped",
          CLASSIFY_THREAT_NONE},
         {"Email it today, you bunch of thieving parasites", CLASSIFY_THREAT_ABUSE},
+        {"I'd rather chew glass than deal with you criminals", CLASSIFY_THREAT_ABUSE},
+        {"I've reached out to anyone who would talk to me. #pathetic #gfy",
+         CLASSIFY_THREAT_ABUSE},
+        {"stop filling your fat faces and send my money", CLASSIFY_THREAT_ABUSE},
+        {"the scam texts are from criminals, not from you", CLASSIFY_THREAT_NONE},
         {"I'll make sure you lose your job", CLASSIFY_THREAT_ABUSE},
         {"Ich weiss wo du wohnst", CLASSIFY_THREAT_THREAT},
         /* and the harmless words beside them */
