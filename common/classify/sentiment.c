@@ -93,6 +93,8 @@
 /* Thanks after a question whose other words sum to less than this either
  * way are courtesy too. */
 #define SENT_COURTESY_ASKED 0.3f
+/* ... when they are one plain thanks ("thanks", "thank you"), no more. */
+#define SENT_COURTESY_ASKED_THANKS 2.0f
 /* A capitalised word this negative is emphasis, not part of a name. */
 #define SENT_NAME_NEGATIVE (-1.5f)
 /* Labels: the score of about one clearly positive or negative word. */
@@ -247,11 +249,11 @@ static int thanks_in_sentence(const classify_run *run, size_t i)
     return 0;
 }
 
-/* Whether a question mark comes before token i. */
-static int asked_before(const ctok_buf *tb, size_t i)
+/* Whether a word or a number comes at token j or after it. */
+static int word_from(const ctok_buf *tb, size_t j)
 {
-    for (size_t j = 0; j < i && j < tb->n; j++)
-        if (tb->tok[j].kind == CTOK_PUNCT && tb->tok[j].n_quest > 0)
+    for (; j < tb->n; j++)
+        if (tb->tok[j].kind == CTOK_WORD || tb->tok[j].kind == CTOK_NUM)
             return 1;
     return 0;
 }
@@ -810,28 +812,36 @@ static int wished(const classify_run *run, size_t i)
 /* Whether the negator at k opens a command against the conduct at i, a
  * reproach ("So don't lie to us!", "do not waste my time", "don't be
  * rude"), rather than advice or comfort ("don't waste your money", "don't
- * worry", "please don't cut off my gas"): first in its clause but for a
- * word or two of lead-in ("so", "please"), the word one of how a company
- * or an agent treats the writer ("waste" only of the writer's time). */
+ * worry", "please don't cut off my gas", "don't blame yourself"): first in
+ * its clause but for a word or two of lead-in ("so", "please"), the word
+ * one of how a company or an agent treats the writer, right after the
+ * command (or "be"), and aimed at the writer: "me", "us", "my", "our" or
+ * "to" next, or the clause ends there ("don't lie down", "don't ignore the
+ * warning light" are advice). */
 static int reproach(const ctok_buf *tb, size_t k, size_t i)
 {
     static const char *const lead[] = {"so", "and", "just", "please", "pls", "but", "then", "oh"};
     static const char *const conduct[] = {"lie",       "lying",  "rude",     "ignore", "patronise",
                                           "patronize", "insult", "cheat",    "scam",   "mislead",
-                                          "lecture",   "blame",  "threaten", "fob"};
-    static const char *const mine[] = {"my", "our", "us", "me"};
+                                          "lecture",   "blame",  "threaten", "fob",    "waste"};
+    static const char *const at_me[] = {"me", "us", "my", "our", "to"};
+    size_t after = k + 1; /* the first word the command is about */
     if (k > 0 && ctok_is_word(tb, k, "not") && ctok_is_word(tb, k - 1, "do"))
         k--;
     else if (!ctok_is_word(tb, k, "don't") && !ctok_is_word(tb, k, "dont"))
+        return 0;
+    if (after < tb->n && ctok_is_word(tb, after, "be"))
+        after++;
+    if (i != after || ctok_word_in(tb, i, conduct, sizeof conduct / sizeof conduct[0]) < 0)
         return 0;
     for (int n = 0;
          n < 2 && k > 0 && ctok_word_in(tb, k - 1, lead, sizeof lead / sizeof lead[0]) >= 0; n++)
         k--;
     if (k > 0 && !(tb->tok[k - 1].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END)))
         return 0;
-    if (ctok_is_word(tb, i, "waste"))
-        return i + 1 < tb->n && ctok_word_in(tb, i + 1, mine, sizeof mine / sizeof mine[0]) >= 0;
-    return ctok_word_in(tb, i, conduct, sizeof conduct / sizeof conduct[0]) >= 0;
+    return i + 1 >= tb->n || (tb->tok[i].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END)) ||
+           tb->tok[i + 1].kind == CTOK_PUNCT ||
+           ctok_word_in(tb, i + 1, at_me, sizeof at_me / sizeof at_me[0]) >= 0;
 }
 
 /* Whether "never" at token k compares rather than negates the word at i:
@@ -941,8 +951,8 @@ void classify_sentiment(classify_run *run)
     unsigned n_inter = 0, n_laugh = 0, n_items = 0, n_irony = 0, n_tears = 0;
     /* sincere thanks and good wishes ("have a nice day"): what they
      * added, and where the first ones are */
-    float thanks = 0;
-    size_t thanks_from = 0, thanks_to = 0;
+    float thanks = 0, closing_thanks = 0;
+    size_t thanks_from = 0, thanks_to = 0, closing_from = 0, closing_to = 0;
     sentence_kind sk = {SIZE_MAX, 0, 0, 0, 0};
     /* Whether a sentence may ask: one with a question mark, or a chat line
      * that opens asking ("how do i cancel my order") */
@@ -1111,16 +1121,23 @@ void classify_sentiment(classify_run *run)
             v *= run->clause_w[i];
         if (v < 0 && i < first_neg)
             first_neg = i;
-        if (v > 0 && e->pref == LEX_PREF_POLITE && (first_neg < i || asked_before(tb, i)) &&
+        if (v > 0 && e->pref == LEX_PREF_POLITE && first_neg < i &&
             !(i + span < tb->n && ctok_is_word(tb, i + span, "to"))) {
-            /* thanks or wishes after a negative word or a question may be
-             * courtesy (not those to someone: "Thanks to Maria who
-             * rebooked me") */
+            /* thanks or wishes after a negative word may be courtesy (not
+             * those to someone: "Thanks to Maria who rebooked me") */
             if (thanks == 0) {
                 thanks_from = from;
                 thanks_to = i + span;
             }
             thanks += v;
+        } else if (v > 0 && e->pref == LEX_PREF_POLITE && first_neg == SIZE_MAX && asked == 0 &&
+                   from > 0 && tb->tok[from - 1].kind == CTOK_PUNCT &&
+                   tb->tok[from - 1].n_quest > 0 && !word_from(tb, i + span)) {
+            /* the closing thanks right after a question ("Do you fly to
+             * Hawaii? Thanks!") */
+            closing_from = from;
+            closing_to = i + span;
+            closing_thanks = v;
         }
         sum += v;
         if (v < 0) {
@@ -1278,14 +1295,15 @@ void classify_sentiment(classify_run *run)
         run->pos_sum -= thanks;
         classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", thanks_from, thanks_to,
                               -thanks);
-    } else if (thanks > 0 && fabsf(sum - thanks) < SENT_COURTESY_ASKED &&
-               asked_before(tb, thanks_from + 1)) {
-        /* thanks after a plain question are manners, not praise ("Do you
-         * fly to Hawaii? Thanks!") */
-        sum -= thanks;
-        run->pos_sum -= thanks;
-        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", thanks_from, thanks_to,
-                              -thanks);
+    } else if (closing_thanks > 0 && closing_thanks <= SENT_COURTESY_ASKED_THANKS &&
+               fabsf(sum - closing_thanks) < SENT_COURTESY_ASKED) {
+        /* a plain thanks that closes a plain question is manners, not
+         * praise ("Do you fly to Hawaii? Thanks!"); effusive thanks are
+         * glad ("Where do I even start? Thank you, thank you!") */
+        sum -= closing_thanks;
+        run->pos_sum -= closing_thanks;
+        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", closing_from, closing_to,
+                              -closing_thanks);
     }
     if (run->n_excl > 0 && sum != 0) {
         float x = SENT_EXCL * (float)(run->n_excl > 4 ? 4 : run->n_excl);

@@ -1687,6 +1687,11 @@ static int negated_directly(const classify_run *run, size_t i)
 static int happening_before(const ctok_buf *tb, size_t i)
 {
     static const char *const place_det[] = {"my", "your", "the", "ur"};
+    static const char *const people[] = {"i'm", "im", "am", "we're", "they're", "are"};
+    static const char *const pressing_place[] = {
+        "door", "airport", "gate",      "till",   "checkout", "counter",  "desk",     "store",
+        "shop", "branch",  "station",   "pump",   "atm",      "machine",  "hospital", "pharmacy",
+        "bank", "hotel",   "reception", "border", "terminal", "platform", "car",      "venue"};
     static const char *const aux[] = {
         "is",       "are",     "am",       "was",       "were",       "i'm",   "it's", "he's",
         "she's",    "they're", "we're",    "keep",      "keeps",      "still", "been", "someone",
@@ -1701,13 +1706,18 @@ static int happening_before(const ctok_buf *tb, size_t i)
         if (k > 0 && word_ends(ctok_text(tb, k), tb->tok[k].norm_len, "ing", 5) &&
             ctok_word_in(tb, k - 1, aux, sizeof aux / sizeof aux[0]) >= 0)
             return 1;
-        /* someone is at a place now: "bailiffs are at my door right
-         * now", "I'm outside the store now"; not where one spends the day
-         * ("I'm at work now", "at the office") */
-        if (k > 0 && k + 2 < i && ctok_word_in(tb, k - 1, aux, 10) >= 0 &&
+        /* people at a place where being there presses: "bailiffs are at
+         * my door right now", "I'm at the ATM right now", "we're outside
+         * the store now"; not a thing ("my parcel is at the depot") nor
+         * where one spends the day ("I'm at the gym right now") */
+        if (k > 0 && k + 2 < i &&
+            ctok_word_in(tb, k - 1, people, sizeof people / sizeof people[0]) >= 0 &&
             (ctok_is_word(tb, k, "at") || ctok_is_word(tb, k, "outside")) &&
             ctok_word_in(tb, k + 1, place_det, sizeof place_det / sizeof place_det[0]) >= 0 &&
-            !ctok_is_word(tb, k + 2, "office") && !ctok_is_word(tb, k + 2, "moment"))
+            (ctok_word_in(tb, k + 2, pressing_place,
+                          sizeof pressing_place / sizeof pressing_place[0]) >= 0 ||
+             (k + 3 < i && ctok_word_in(tb, k + 3, pressing_place,
+                                        sizeof pressing_place / sizeof pressing_place[0]) >= 0)))
             return 1;
         back++;
     }

@@ -79,7 +79,7 @@ WORDS = os.environ.get("ATTUNE_WORDS", "/usr/share/dict/words")
 # un- forms that do not undo their word ("unlike" is a comparison) or
 # that tell no feeling ("unassisted", "undetermined").
 UN_EXCLUDE = set("""unlike unassisted unlearned uncleaner undetermined unsubtle unprivileged
-unmoral unsupported unprotected""".split())
+unmoral unsupported unprotected unavailable unexceptional""".split())
 UN_SHARE = 0.6
 UN_MAX = 2.0
 FORM_EXCLUDE = set("""likely simply clearly surely honestly strictly practically roughly
@@ -155,7 +155,7 @@ def derive_forms(write=True):
                          "or set ATTUNE_WORDS")
     with open(WORDS, encoding="utf-8") as f:
         english = {w.strip() for w in f if w.strip().islower()}
-    forms = {}
+    forms, un_forms = {}, {}
     with open(os.path.join(HERE, "valence.tsv"), encoding="utf-8") as f:
         for line in f:
             if not line.strip() or line.startswith("#"):
@@ -175,11 +175,14 @@ def derive_forms(write=True):
                         and form not in forms):
                     forms[form] = val
             # a good word's un- form says its lack ("unfriendly", "uncaring",
-            # "unimpressed"), weaker than the word, never strongly
+            # "unimpressed"), weaker than the word, never strongly; taken
+            # after every inflection ("unhappier" is unhappy's, not happier's)
             un = "un" + term
             if (float(val) > 0 and re.fullmatch(r"[a-z]{3,}", term) and un in english
-                    and un not in terms and un not in UN_EXCLUDE and un not in forms):
-                forms[un] = f"{-min(round(UN_SHARE * float(val), 1), UN_MAX):g}"
+                    and un not in terms and un not in UN_EXCLUDE and un not in un_forms):
+                un_forms[un] = f"{-min(round(UN_SHARE * float(val), 1), UN_MAX):g}"
+    for un, val in un_forms.items():
+        forms.setdefault(un, val)
     head = ("# Derived by derive_lexicons.py: regular forms of valence.tsv's words, and\n"
             "# the un- forms of its good ones, that are English words (Debian's\n"
             "# wamerican list). Do not edit by hand: add the form to valence.tsv (which\n"

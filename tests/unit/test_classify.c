@@ -973,6 +973,12 @@ static void test_emoticons_and_emoji(void **state)
     assert_int_equal(
         run("Could you cancel my trial? Loved it, just not in the budget. Thanks!").sentiment.label,
         CLASSIFY_POSITIVE);
+    /* thanks for something, and effusive thanks, are glad */
+    assert_int_equal(
+        run("Remember me? Thank you so much for sorting my refund yesterday!").sentiment.label,
+        CLASSIFY_POSITIVE);
+    assert_int_equal(run("Where do I even start? Thank you, thank you, thank you!").sentiment.label,
+                     CLASSIFY_POSITIVE);
     /* a good word's un- form says its lack (valence_forms.tsv) */
     assert_true(score("the staff at the desk were unfriendly and uncaring") < 0);
     assert_true(score("unlike the last airline, the crew were lovely") > 0);
@@ -1358,6 +1364,20 @@ static void test_urgency(void **state)
                 CLASSIFY_URGENCY_HIGH);
     assert_int_equal(run("I'm at work right now so please email me").urgency.level,
                      CLASSIFY_URGENCY_NORMAL);
+    assert_true(run("We're at the ATM right now and it ate our card").urgency.level >=
+                CLASSIFY_URGENCY_HIGH);
+    {
+        /* a thing, or where one spends the day */
+        static const char *const calm_places[] = {
+            "My parcel is at the depot right now",
+            "I'm at the gym right now, call me after 6",
+            "I'm at my mum's right now, can you ring tomorrow?",
+            "Honestly I'm at the point right now where I'd rather cancel",
+        };
+        for (size_t k = 0; k < sizeof calm_places / sizeof calm_places[0]; k++)
+            if (run(calm_places[k]).urgency.level != CLASSIFY_URGENCY_NORMAL)
+                fail_msg("\"%s\" read as pressing", calm_places[k]);
+    }
     /* nor does it make a curt line longer */
     assert_true(run("I need this fixed asap").urgency.score ==
                 run("I need this fixed").urgency.score);
@@ -3057,6 +3077,23 @@ static void test_service_patterns(void **state)
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "reproach"));
     r = run("Don't worry about it");
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "reproach"));
+    {
+        /* advice, and a bad word not aimed at the writer */
+        static const char *const advice[] = {
+            "Don't blame yourself, these things happen.",
+            "Don't lie down right after eating, my doctor said.",
+            "Don't ignore the warning light on the dashboard, the manual says.",
+            "Don't mean to be rude but where is my parcel?",
+        };
+        for (size_t k = 0; k < sizeof advice / sizeof advice[0]; k++) {
+            r = run(advice[k]);
+            if (has_evidence(&r, CLASSIFY_EV_SENTIMENT, "reproach"))
+                fail_msg("\"%s\" read as a reproach", advice[k]);
+        }
+    }
+    /* "till" waits as "until" does */
+    r = run("I'll keep calling till it's fixed");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "pending"));
     /* what is waited for is not had at all */
     r = run("I will keep tweeting and calling until it's fixed");
     assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "pending"), "fixed");
