@@ -43,6 +43,9 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
              to brands on social media, held out from a blind-written batch)
   turns      intent label on tests/bench/turns_probe.tsv (77 short turns in
              the middle of a chat or thread, held out from a blind batch)
+  thread     intent label on tests/bench/thread_probe.tsv (90 posts to
+             brands' support accounts, follow-ups on faults among them,
+             held out from a blind batch)
 
 Data: $ATTUNE_SHARED_DATA, else <repo>/../shared/data.
 Usage: .venv/bin/python tests/bench/eval_classifier.py [--skip-intent]
@@ -506,6 +509,8 @@ def main():
                            "brands on social media; held out; intent)", "social_intent_probe")
         eval_intent_groups(results, "turns_probe.tsv", "turns probe (short turns in the middle "
                            "of a chat or thread; held out; intent)", "turns_probe")
+        eval_intent_groups(results, "thread_probe.tsv", "thread probe (posts to brands' support "
+                           "accounts, in a thread's middle too; held out; intent)", "thread_probe")
         eval_probe(results)
         eval_intent(results, args.solver, args.C)
     if args.json:
