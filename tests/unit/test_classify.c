@@ -967,18 +967,20 @@ static void test_emoticons_and_emoji(void **state)
     assert_float_equal(score("so :)"), score(":)"), 1e-6); /* boosters reach words only */
     assert_true(score("smh, this app sux") < 0);
     /* thanks after a plain question are manners; with good words of their
-     * own the message is still glad */
-    assert_int_equal(run("Hello, do you deliver to Coimbra in Portugal? Thanks!").sentiment.label,
-                     CLASSIFY_NEUTRAL);
-    assert_int_equal(
-        run("Could you cancel my trial? Loved it, just not in the budget. Thanks!").sentiment.label,
-        CLASSIFY_POSITIVE);
-    /* thanks for something, and effusive thanks, are glad */
-    assert_int_equal(
-        run("Remember me? Thank you so much for sorting my refund yesterday!").sentiment.label,
-        CLASSIFY_POSITIVE);
-    assert_int_equal(run("Where do I even start? Thank you, thank you, thank you!").sentiment.label,
-                     CLASSIFY_POSITIVE);
+     * own, thanks for something, and effusive thanks, the message is glad */
+    static const struct {
+        const char *text;
+        classify_polarity label;
+    } thanked[] = {
+        {"Hello, do you deliver to Coimbra in Portugal? Thanks!", CLASSIFY_NEUTRAL},
+        {"Could you cancel my trial? Loved it, just not in the budget. Thanks!", CLASSIFY_POSITIVE},
+        {"Remember me? Thank you so much for sorting my refund yesterday!", CLASSIFY_POSITIVE},
+        {"Where do I even start? Thank you, thank you, thank you!", CLASSIFY_POSITIVE},
+    };
+    for (size_t k = 0; k < sizeof thanked / sizeof thanked[0]; k++)
+        if (run(thanked[k].text).sentiment.label != thanked[k].label)
+            fail_msg("\"%s\": sentiment label %d", thanked[k].text,
+                     (int)run(thanked[k].text).sentiment.label);
     /* a good word's un- form says its lack (valence_forms.tsv) */
     assert_true(score("the staff at the desk were unfriendly and uncaring") < 0);
     assert_true(score("unlike the last airline, the crew were lovely") > 0);
