@@ -768,9 +768,9 @@ static int fails(const classify_run *run, size_t i, size_t *lead)
  * modifier ("need", "want", "expect", "please", "would like") before it in
  * its clause, not as what the writer wants to say ("I just want to say
  * thank you", "please tell her she was great", "please keep up the good
- * work"), or "help" that opens a sentence, a plea ("Help! I'm locked
- * out"); or waited for (2): after "until" or "unless" ("I'll keep calling
- * until it's fixed"). */
+ * work"); or not had at all (2): waited for after "until" or "unless"
+ * ("I'll keep calling until it's fixed"), or "help" that opens a
+ * sentence, a plea ("Help! I'm locked out", "HELP ME"). */
 static int wished(const classify_run *run, size_t i)
 {
     static const char *const say[] = {"say",        "tell",   "thank",    "let",
@@ -779,7 +779,7 @@ static int wished(const classify_run *run, size_t i)
     static const char *const pending[] = {"until", "unless", "till", "til"};
     const ctok_buf *tb = run->tb;
     if ((i == 0 || (tb->tok[i - 1].flags & CTOK_F_SENT_END)) && ctok_is_word(tb, i, "help"))
-        return 1;
+        return 2;
     for (size_t k = 1; k <= 5 && k <= i; k++) {
         const size_t j = i - k;
         const lex_entry *m = mod_at(run, j);
@@ -1113,7 +1113,7 @@ void classify_sentiment(classify_run *run)
         if (v > 0 && !asked && e->pref != LEX_PREF_POLITE && !run_negated(run, i) &&
             (wish = wished(run, i)) != 0) {
             v *= wish == 2 ? 0.0f : SENT_WISH;
-            rule = wish == 2 ? "pending" : "wish";
+            rule = wish == 1 ? "wish" : ctok_is_word(tb, i, "help") ? "plea" : "pending";
         }
         if (run->clause_w_mode == RUN_CLAUSE_BUT)
             v *= i < run->last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;

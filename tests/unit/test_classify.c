@@ -3093,6 +3093,10 @@ static void test_service_patterns(void **state)
                 fail_msg("\"%s\" read as a reproach", advice[k]);
         }
     }
+    /* a plea is no praise */
+    r = run("HELP ME HELLOOOOO");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "plea"));
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEUTRAL);
     /* "till" waits as "until" does */
     r = run("I'll keep calling till it's fixed");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "pending"));
