@@ -3093,6 +3093,10 @@ static void test_service_patterns(void **state)
                 fail_msg("\"%s\" read as a reproach", advice[k]);
         }
     }
+    /* more of a good thing is a fault, but not in praise or thanks */
+    assert_true(score("too sweet for me") < 0);
+    assert_true(score("Too good for words!") > 0);
+    assert_true(score("that's too generous of you, thank you") > 0);
     /* a plea is no praise */
     r = run("HELP ME HELLOOOOO");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "plea"));
