@@ -421,13 +421,19 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
      * negator: negations do not stack ("no that didn't help" is an answer
      * and a complaint, not praise) */
     for (size_t k = 0; k < nneg; k++) {
-        const size_t i = neg[k];
-        if (run_in_idiom(run, i))
+        size_t i = neg[k];
+        /* "no one" is an idiom (a complaint of its own) that negates what
+         * follows it, as "nobody" does: "no one is able to help me" */
+        const int no_one = run_in_idiom(run, i) && run->phrase_len[i] == 2 && i + 1 < n &&
+                           ctok_is_word(tb, i + 1, "one");
+        if (no_one)
+            i++;
+        else if (run_in_idiom(run, i))
             continue;
         size_t end = i + 4 < n - 1 ? i + 4 : n - 1;
         /* a negator inside a phrase of another file negates within it
          * ("heating not working", "can't cope"), not the words after it */
-        if (run_in_phrase(run, i)) {
+        if (!no_one && run_in_phrase(run, i)) {
             const size_t at = run_phrase_start(run, i);
             const size_t last = at + run->phrase_len[at] - 1;
             if (last < end)

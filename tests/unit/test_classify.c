@@ -3097,6 +3097,9 @@ static void test_service_patterns(void **state)
     assert_true(score("too sweet for me") < 0);
     assert_true(score("Too good for words!") > 0);
     assert_true(score("that's too generous of you, thank you") > 0);
+    /* "no one" negates what follows it, as "nobody" does */
+    assert_true(score("no one is able to help me") < 0);
+    assert_true(score("No one loves me") < 0);
     /* a plea is no praise */
     r = run("HELP ME HELLOOOOO");
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "plea"));
