@@ -844,6 +844,32 @@ static int reproach(const ctok_buf *tb, size_t k, size_t i)
            ctok_word_in(tb, i + 1, at_me, sizeof at_me / sizeof at_me[0]) >= 0;
 }
 
+/* Whether the good word at i (span tokens) was so only until something
+ * came, later in its clause: "it was working fine until the update", "I
+ * was happy until I saw the bill"; a past word of being or working comes
+ * right before it (or is it), so a time ahead is no complaint ("happy to
+ * wait until Monday"). */
+static int good_until(const ctok_buf *tb, size_t i, size_t span)
+{
+    static const char *const past[] = {"was", "were", "worked", "working", "been", "ran", "had"};
+    static const char *const until[] = {"until", "till", "til"};
+    int was = ctok_word_in(tb, i, past, sizeof past / sizeof past[0]) >= 0;
+    for (size_t k = 1; !was && k <= 3 && k <= i; k++) {
+        if (tb->tok[i - k].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END))
+            break;
+        was = ctok_word_in(tb, i - k, past, sizeof past / sizeof past[0]) >= 0;
+    }
+    if (!was)
+        return 0;
+    for (size_t j = i + span; j < tb->n && j <= i + span + 3; j++) {
+        if (j > i + span - 1 && (tb->tok[j - 1].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END)))
+            return 0;
+        if (ctok_word_in(tb, j, until, sizeof until / sizeof until[0]) >= 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Whether "never" at token k compares rather than negates the word at i:
  * "never been so happy", "never had such good service", "never felt
  * better", "never seen such bad service" say the word all the more. The
@@ -1114,6 +1140,9 @@ void classify_sentiment(classify_run *run)
             (wish = wished(run, i)) != 0) {
             v *= wish == 2 ? 0.0f : SENT_WISH;
             rule = wish == 1 ? "wish" : ctok_is_word(tb, i, "help") ? "plea" : "pending";
+        } else if (v > 0 && !asked && !run_negated(run, i) && good_until(tb, i, span)) {
+            v *= SENT_NEGATION;
+            rule = "good_until";
         }
         if (run->clause_w_mode == RUN_CLAUSE_BUT)
             v *= i < run->last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;

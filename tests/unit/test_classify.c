@@ -3097,6 +3097,11 @@ static void test_service_patterns(void **state)
     assert_true(score("too sweet for me") < 0);
     assert_true(score("Too good for words!") > 0);
     assert_true(score("that's too generous of you, thank you") > 0);
+    /* good only until something came is a complaint; a time ahead is not */
+    r = run("It was working fine until the update");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "good_until"));
+    assert_true(r.sentiment.score < 0);
+    assert_true(score("I'm happy to wait until Monday") > 0);
     /* "no one" negates what follows it, as "nobody" does */
     assert_true(score("no one is able to help me") < 0);
     assert_true(score("No one loves me") < 0);
