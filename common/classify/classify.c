@@ -297,6 +297,16 @@ hashtag_entry(const lex_key *keys, size_t mask, const lex_entry *entries, const 
     return best;
 }
 
+/* Whether a word of comparison comes in [from, to]. */
+static int compared_after(const ctok_buf *tb, size_t from, size_t to)
+{
+    static const char *const cmp[] = {"better", "best", "than", "as", "more", "else"};
+    for (size_t j = from; j <= to && j < tb->n; j++)
+        if (ctok_word_in(tb, j, cmp, sizeof cmp / sizeof cmp[0]) >= 0)
+            return 1;
+    return 0;
+}
+
 static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf *tb,
                                               const lex_table *lex)
 {
@@ -424,13 +434,17 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         size_t i = neg[k];
         /* "no one" is an idiom (a complaint of its own) that negates what
          * follows it, as "nobody" does: "no one is able to help me" */
-        const int no_one = run_in_idiom(run, i) && run->phrase_len[i] == 2 && i + 1 < n &&
-                           ctok_is_word(tb, i + 1, "one");
+        const int no_one = (run->tflags[i] & RUN_T_PHRASE) && run->phrase_len[i] == 2 &&
+                           run_in_idiom(run, i) && i + 1 < n && ctok_is_word(tb, i + 1, "one");
         if (no_one)
             i++;
         else if (run_in_idiom(run, i))
             continue;
         size_t end = i + 4 < n - 1 ? i + 4 : n - 1;
+        /* (not in a comparison: "no one does it better", "no one else was
+         * as helpful as Sarah") */
+        if (no_one && compared_after(tb, i + 1, end))
+            continue;
         /* a negator inside a phrase of another file negates within it
          * ("heating not working", "can't cope"), not the words after it */
         if (!no_one && run_in_phrase(run, i)) {

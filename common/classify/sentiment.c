@@ -768,18 +768,23 @@ static int fails(const classify_run *run, size_t i, size_t *lead)
  * modifier ("need", "want", "expect", "please", "would like") before it in
  * its clause, not as what the writer wants to say ("I just want to say
  * thank you", "please tell her she was great", "please keep up the good
- * work"); or not had at all (2): waited for after "until" or "unless"
- * ("I'll keep calling until it's fixed"), or "help" that opens a
- * sentence, a plea ("Help! I'm locked out", "HELP ME"). */
+ * work"); or not had at all: waited for (2) after "until" or "unless"
+ * ("I'll keep calling until it's fixed"), or a plea (3), "help" that opens
+ * a sentence ("Help! I'm locked out", "HELP ME"). */
 static int wished(const classify_run *run, size_t i)
 {
     static const char *const say[] = {"say",        "tell",   "thank",    "let",
                                       "share",      "give",   "leave",    "express",
                                       "compliment", "praise", "recommend"};
     static const char *const pending[] = {"until", "unless", "till", "til"};
+    /* "help" as a noun: "Help desk were brilliant", "Help from Sarah" */
+    static const char *const help_noun[] = {"desk", "line", "centre", "center",
+                                            "team", "page", "from",   "section"};
     const ctok_buf *tb = run->tb;
-    if ((i == 0 || (tb->tok[i - 1].flags & CTOK_F_SENT_END)) && ctok_is_word(tb, i, "help"))
-        return 2;
+    if ((i == 0 || (tb->tok[i - 1].flags & CTOK_F_SENT_END)) && ctok_is_word(tb, i, "help") &&
+        !(i + 1 < tb->n &&
+          ctok_word_in(tb, i + 1, help_noun, sizeof help_noun / sizeof help_noun[0]) >= 0))
+        return 3;
     for (size_t k = 1; k <= 5 && k <= i; k++) {
         const size_t j = i - k;
         const lex_entry *m = mod_at(run, j);
@@ -846,26 +851,37 @@ static int reproach(const ctok_buf *tb, size_t k, size_t i)
 
 /* Whether the good word at i (span tokens) was so only until something
  * came, later in its clause: "it was working fine until the update", "I
- * was happy until I saw the bill"; a past word of being or working comes
- * right before it (or is it), so a time ahead is no complaint ("happy to
- * wait until Monday"). */
+ * was happy until I saw the bill"; a past word of being comes right before
+ * it (or is it), so a time ahead is no complaint ("happy to wait until
+ * Monday", "the site is working until midnight"), nor is a span ("from
+ * arrival until departure", "right up until the end", "great till now"),
+ * a shop's till ("great at the till") or a good word with "to" after it
+ * ("happy to wait until the engineer came"). */
 static int good_until(const ctok_buf *tb, size_t i, size_t span)
 {
-    static const char *const past[] = {"was", "were", "worked", "working", "been", "ran", "had"};
+    static const char *const past[] = {"was", "were", "worked", "been", "ran", "had"};
     static const char *const until[] = {"until", "till", "til"};
+    static const char *const whole[] = {"now", "closing", "finish", "departure", "close"};
+    static const char *const end_of[] = {"end", "very"};
     int was = ctok_word_in(tb, i, past, sizeof past / sizeof past[0]) >= 0;
     for (size_t k = 1; !was && k <= 3 && k <= i; k++) {
         if (tb->tok[i - k].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END))
             break;
         was = ctok_word_in(tb, i - k, past, sizeof past / sizeof past[0]) >= 0;
     }
-    if (!was)
+    if (!was || (i + span < tb->n && ctok_is_word(tb, i + span, "to")))
         return 0;
     for (size_t j = i + span; j < tb->n && j <= i + span + 3; j++) {
-        if (j > i + span - 1 && (tb->tok[j - 1].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END)))
+        if (tb->tok[j - 1].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END))
+            return 0;
+        if (ctok_is_word(tb, j, "from") || ctok_is_word(tb, j, "up"))
             return 0;
         if (ctok_word_in(tb, j, until, sizeof until / sizeof until[0]) >= 0)
-            return 1;
+            return !(ctok_is_word(tb, j - 1, "the") || ctok_is_word(tb, j - 1, "a") ||
+                     (j + 1 < tb->n &&
+                      ctok_word_in(tb, j + 1, whole, sizeof whole / sizeof whole[0]) >= 0) ||
+                     (j + 2 < tb->n && ctok_is_word(tb, j + 1, "the") &&
+                      ctok_word_in(tb, j + 2, end_of, sizeof end_of / sizeof end_of[0]) >= 0));
     }
     return 0;
 }
@@ -1138,11 +1154,13 @@ void classify_sentiment(classify_run *run)
         int wish;
         if (v > 0 && !asked && e->pref != LEX_PREF_POLITE && !run_negated(run, i) &&
             (wish = wished(run, i)) != 0) {
-            v *= wish == 2 ? 0.0f : SENT_WISH;
-            rule = wish == 1 ? "wish" : ctok_is_word(tb, i, "help") ? "plea" : "pending";
+            v *= wish == 1 ? SENT_WISH : 0.0f;
+            rule = wish == 1 ? "wish" : wish == 2 ? "pending" : "plea";
         } else if (v > 0 && !asked && !run_negated(run, i) && good_until(tb, i, span)) {
             v *= SENT_NEGATION;
             rule = "good_until";
+            /* (and the emotion stage reads it as a negated word) */
+            run->tflags[i] |= RUN_T_NEGATED;
         }
         if (run->clause_w_mode == RUN_CLAUSE_BUT)
             v *= i < run->last_but ? SENT_BEFORE_BUT : SENT_AFTER_BUT;

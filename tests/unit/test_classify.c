@@ -3102,6 +3102,27 @@ static void test_service_patterns(void **state)
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "good_until"));
     assert_true(r.sentiment.score < 0);
     assert_true(score("I'm happy to wait until Monday") > 0);
+    {
+        /* a span, a shop's till, a time ahead, praise that goes on */
+        static const char *const still_good[] = {
+            "The staff were great at the till",
+            "Staff were friendly from arrival until departure",
+            "Our team is working until 8pm tonight to fix this",
+            "I was happy to wait until the engineer came, he was great",
+            "The show was brilliant right up until the very end",
+            "It's been great till now, keep it up",
+            "Help desk were brilliant",
+            "No one does it better than you guys!",
+            "No one else was as helpful as Sarah, thank you",
+        };
+        for (size_t k = 0; k < sizeof still_good / sizeof still_good[0]; k++)
+            if (!(score(still_good[k]) > 0))
+                fail_msg("\"%s\" read as not glad", still_good[k]);
+    }
+    r = run("I was happy until I saw the bill");
+    assert_int_not_equal(r.emotion.label, CLASSIFY_EMO_JOY);
+    r = run("I'll keep calling until you help me");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "pending"));
     /* "no one" negates what follows it, as "nobody" does */
     assert_true(score("no one is able to help me") < 0);
     assert_true(score("No one loves me") < 0);
