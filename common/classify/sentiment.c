@@ -857,31 +857,41 @@ static int reproach(const ctok_buf *tb, size_t k, size_t i)
  * arrival until departure", "right up until the end", "great till now"),
  * a shop's till ("great at the till") or a good word with "to" after it
  * ("happy to wait until the engineer came"). */
-static int good_until(const ctok_buf *tb, size_t i, size_t span)
+static int good_until(const classify_run *run, size_t i, size_t span)
 {
     static const char *const past[] = {"was", "were", "worked", "been", "ran", "had"};
     static const char *const until[] = {"until", "till", "til"};
     static const char *const whole[] = {"now", "closing", "finish", "departure", "close"};
     static const char *const end_of[] = {"end", "very"};
-    int was = ctok_word_in(tb, i, past, sizeof past / sizeof past[0]) >= 0;
-    for (size_t k = 1; !was && k <= 3 && k <= i; k++) {
-        if (tb->tok[i - k].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END))
+    const ctok_buf *tb = run->tb;
+    /* first the word of time after it, which few messages have: "until"
+     * and "till" are scope_end modifiers, so a look at the entry will do */
+    size_t j = i + span;
+    for (;; j++) {
+        if (j >= tb->n || j > i + span + 3 ||
+            (tb->tok[j - 1].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END)))
+            return 0;
+        const lex_entry *e = run->lex[j];
+        if (e && e->mod == LEX_MOD_SCOPE_END &&
+            ctok_word_in(tb, j, until, sizeof until / sizeof until[0]) >= 0)
             break;
-        was = ctok_word_in(tb, i - k, past, sizeof past / sizeof past[0]) >= 0;
     }
-    if (!was || (i + span < tb->n && ctok_is_word(tb, i + span, "to")))
+    for (size_t k = i + span; k < j; k++)
+        if (ctok_is_word(tb, k, "from") || ctok_is_word(tb, k, "up"))
+            return 0;
+    if (ctok_is_word(tb, j - 1, "the") || ctok_is_word(tb, j - 1, "a") ||
+        (j + 1 < tb->n && ctok_word_in(tb, j + 1, whole, sizeof whole / sizeof whole[0]) >= 0) ||
+        (j + 2 < tb->n && ctok_is_word(tb, j + 1, "the") &&
+         ctok_word_in(tb, j + 2, end_of, sizeof end_of / sizeof end_of[0]) >= 0) ||
+        (i + span < tb->n && ctok_is_word(tb, i + span, "to")))
         return 0;
-    for (size_t j = i + span; j < tb->n && j <= i + span + 3; j++) {
-        if (tb->tok[j - 1].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END))
+    if (ctok_word_in(tb, i, past, sizeof past / sizeof past[0]) >= 0)
+        return 1;
+    for (size_t k = 1; k <= 3 && k <= i; k++) {
+        if (tb->tok[i - k].flags & (CTOK_F_CLAUSE_END | CTOK_F_SENT_END))
             return 0;
-        if (ctok_is_word(tb, j, "from") || ctok_is_word(tb, j, "up"))
-            return 0;
-        if (ctok_word_in(tb, j, until, sizeof until / sizeof until[0]) >= 0)
-            return !(ctok_is_word(tb, j - 1, "the") || ctok_is_word(tb, j - 1, "a") ||
-                     (j + 1 < tb->n &&
-                      ctok_word_in(tb, j + 1, whole, sizeof whole / sizeof whole[0]) >= 0) ||
-                     (j + 2 < tb->n && ctok_is_word(tb, j + 1, "the") &&
-                      ctok_word_in(tb, j + 2, end_of, sizeof end_of / sizeof end_of[0]) >= 0));
+        if (ctok_word_in(tb, i - k, past, sizeof past / sizeof past[0]) >= 0)
+            return 1;
     }
     return 0;
 }
@@ -1156,7 +1166,7 @@ void classify_sentiment(classify_run *run)
             (wish = wished(run, i)) != 0) {
             v *= wish == 1 ? SENT_WISH : 0.0f;
             rule = wish == 1 ? "wish" : wish == 2 ? "pending" : "plea";
-        } else if (v > 0 && !asked && !run_negated(run, i) && good_until(tb, i, span)) {
+        } else if (v > 0 && !asked && !run_negated(run, i) && good_until(run, i, span)) {
             v *= SENT_NEGATION;
             rule = "good_until";
             /* (and the emotion stage reads it as a negated word) */
