@@ -249,6 +249,14 @@ static int thanks_in_sentence(const classify_run *run, size_t i)
     return 0;
 }
 
+/* Thanks at [from, to) worth v taken out of the sum *sum as courtesy. */
+static void as_courtesy(classify_run *run, float *sum, size_t from, size_t to, float v)
+{
+    *sum -= v;
+    run->pos_sum -= v;
+    classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", from, to, -v);
+}
+
 /* Whether a word or a number comes at token j or after it. */
 static int word_from(const ctok_buf *tb, size_t j)
 {
@@ -1348,19 +1356,13 @@ void classify_sentiment(classify_run *run)
          * are for something ("Thank you for explaining. It is odd
          * that..."), and a customer's own apology is no complaint ("Sorry,
          * my mistake. Thanks!") */
-        sum -= thanks;
-        run->pos_sum -= thanks;
-        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", thanks_from, thanks_to,
-                              -thanks);
+        as_courtesy(run, &sum, thanks_from, thanks_to, thanks);
     } else if (closing_thanks > 0 && closing_thanks <= SENT_COURTESY_ASKED_THANKS &&
                fabsf(sum - closing_thanks) < SENT_COURTESY_ASKED) {
         /* a plain thanks that closes a plain question is manners, not
          * praise ("Do you fly to Hawaii? Thanks!"); effusive thanks are
          * glad ("Where do I even start? Thank you, thank you!") */
-        sum -= closing_thanks;
-        run->pos_sum -= closing_thanks;
-        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "courtesy", closing_from, closing_to,
-                              -closing_thanks);
+        as_courtesy(run, &sum, closing_from, closing_to, closing_thanks);
     }
     if (run->n_excl > 0 && sum != 0) {
         float x = SENT_EXCL * (float)(run->n_excl > 4 ? 4 : run->n_excl);

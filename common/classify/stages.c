@@ -1713,12 +1713,12 @@ static int happening_before(const ctok_buf *tb, size_t i)
         if (k > 0 && k + 2 < i &&
             ctok_word_in(tb, k - 1, people, sizeof people / sizeof people[0]) >= 0 &&
             (ctok_is_word(tb, k, "at") || ctok_is_word(tb, k, "outside")) &&
-            ctok_word_in(tb, k + 1, place_det, sizeof place_det / sizeof place_det[0]) >= 0 &&
-            (ctok_word_in(tb, k + 2, pressing_place,
-                          sizeof pressing_place / sizeof pressing_place[0]) >= 0 ||
-             (k + 3 < i && ctok_word_in(tb, k + 3, pressing_place,
-                                        sizeof pressing_place / sizeof pressing_place[0]) >= 0)))
-            return 1;
+            ctok_word_in(tb, k + 1, place_det, sizeof place_det / sizeof place_det[0]) >= 0)
+            /* (the place, right after the article or one word later: "the front door") */
+            for (size_t p = k + 2; p <= k + 3 && p < i; p++)
+                if (ctok_word_in(tb, p, pressing_place,
+                                 sizeof pressing_place / sizeof pressing_place[0]) >= 0)
+                    return 1;
         back++;
     }
     return 0;
