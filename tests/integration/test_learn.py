@@ -236,6 +236,11 @@ def test_thompson_sampling_learns_the_better_variant(stack, ingest, learning, tr
                            if x["code"] == "TONE_TRIAL"), d["reasons"]
             assert d["guidance"]["tone"] == choice["variant"]
             picks.append(choice["variant"])
+            # What learn will credit: the decision's record, written before
+            # the decision was published.
+            recorded = r.hget(f"attune:learn:decision:{d['decision_id']}", "choices")
+            assert recorded is not None and f"tone_trial:{choice['variant']}" in \
+                recorded.decode().split(","), (d["decision_id"], choice, recorded)
             resolved = rng.random() < RATES[choice["variant"]]
             batch.append(outcome_event(outcome(d["decision_id"], d["customer_id"],
                                                interaction_id=d["interaction_id"],
@@ -253,7 +258,10 @@ def test_thompson_sampling_learns_the_better_variant(stack, ingest, learning, tr
     late = Counter(picks[-100:])
     print(f"\nlearning: first 100 picks {dict(Counter(picks[:100]))}, last 100 {dict(late)}, "
           f"methods {dict(methods)}, counts {dict(counts)}")
-    assert late["direct"] >= 65, (late, counts, methods)
+    decide, _ = learning
+    assert late["direct"] >= 65, (late, counts, methods, [
+        (name, metric(decide, name)) for name in ("attune_decide_learn_refresh_failed_total",
+                                                  "attune_batch_retries_total")])
     # The control share picks uniformly: some control decisions, not most.
     assert 5 <= methods["control"] <= 70, methods
     # The customer's outcome history and CSAT summary are kept.

@@ -882,9 +882,16 @@ static void test_thanks(void **state)
         static const label_case cases[] = {
             {"Thank you!", CLASSIFY_POSITIVE},
             {"thanks", CLASSIFY_POSITIVE},
+            /* a mild yes is agreement, not gladness; a mild fault is a
+             * complaint: positive asks for more than negative */
+            {"ok I will try that", CLASSIFY_NEUTRAL},
+            {"that's fine", CLASSIFY_NEUTRAL},
+            {"meh", CLASSIFY_NEGATIVE},
+            {"a bit slow", CLASSIFY_NEGATIVE},
         };
         assert_labels(cases, sizeof cases / sizeof cases[0]);
     }
+    assert_true(score("that's fine") > 0 && score("that's fine") < score("that's great"));
     assert_true(score("that fixed it, thank you so much") > score("that fixed it"));
     /* thanks that close a complaint are courtesy: the complaint is what
      * counts */
@@ -3005,6 +3012,7 @@ static void test_service_patterns(void **state)
         {"Your agent promised a credit and it never appeared", CLASSIFY_NEGATIVE},
         {"they never even replied", CLASSIFY_NEGATIVE},
         {"I've never had a problem with you", CLASSIFY_POSITIVE},
+        {"I've never had a problem like this before", CLASSIFY_NEUTRAL},
         {"I never need to call them", CLASSIFY_NEUTRAL},
         {"I've never needed to call support", CLASSIFY_NEUTRAL},
         /* "never" with "so", "such" or a comparative says it the more */
@@ -3102,6 +3110,10 @@ static void test_service_patterns(void **state)
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "good_until"));
     assert_true(r.sentiment.score < 0);
     assert_true(score("I'm happy to wait until Monday") > 0);
+    /* ... and so is an idiom of no trouble, until something came */
+    r = run("I never had a problem with the app until the update");
+    assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "good_until"));
+    assert_true(r.sentiment.score < 0);
     {
         /* a span, a shop's till, a time ahead, praise that goes on */
         static const char *const still_good[] = {
