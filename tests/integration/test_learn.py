@@ -188,6 +188,14 @@ def learned_counts(r):
     return out
 
 
+def decide_health(learning):
+    """What the trial decide says of its refreshes and retries (for a
+    failure's message)."""
+    decide, _ = learning
+    return {name: metric(decide, name) for name in ("attune_decide_learn_refresh_failed_total",
+                                                    "attune_batch_retries_total")}
+
+
 def check_guards(policy, d):
     floor = policy["floor"]
     tiers = policy.get("agent_tiers", ["standard", "senior", "expert"])
@@ -240,7 +248,8 @@ def test_thompson_sampling_learns_the_better_variant(stack, ingest, learning, tr
             # the decision was published.
             recorded = r.hget(f"attune:learn:decision:{d['decision_id']}", "choices")
             assert recorded is not None and f"tone_trial:{choice['variant']}" in \
-                recorded.decode().split(","), (d["decision_id"], choice, recorded)
+                recorded.decode().split(","), (d["decision_id"], choice, recorded,
+                                               decide_health(learning))
             resolved = rng.random() < RATES[choice["variant"]]
             batch.append(outcome_event(outcome(d["decision_id"], d["customer_id"],
                                                interaction_id=d["interaction_id"],
@@ -258,10 +267,7 @@ def test_thompson_sampling_learns_the_better_variant(stack, ingest, learning, tr
     late = Counter(picks[-100:])
     print(f"\nlearning: first 100 picks {dict(Counter(picks[:100]))}, last 100 {dict(late)}, "
           f"methods {dict(methods)}, counts {dict(counts)}")
-    decide, _ = learning
-    assert late["direct"] >= 65, (late, counts, methods, [
-        (name, metric(decide, name)) for name in ("attune_decide_learn_refresh_failed_total",
-                                                  "attune_batch_retries_total")])
+    assert late["direct"] >= 65, (late, counts, methods, decide_health(learning))
     # The control share picks uniformly: some control decisions, not most.
     assert 5 <= methods["control"] <= 70, methods
     # The customer's outcome history and CSAT summary are kept.
