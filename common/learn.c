@@ -7,6 +7,7 @@
 
 #include "customer.h"
 #include "hash.h"
+#include "json.h"
 
 /* --- counts: an open-addressing table keyed by "rule\x1fbucket\x1fvariant" */
 
@@ -223,6 +224,94 @@ void learn_choose(void *arg, const policy_variant_query *q, policy_variant_pick 
     out->sampled = best;
 }
 
+/* The method names a pick can have, as the static strings a
+ * policy_variant_pick holds; NULL for another. */
+static const char *known_method(const char *s, size_t n)
+{
+    static const char *const methods[] = {"thompson", "control", "hash"};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strlen(methods[i]) == n && memcmp(methods[i], s, n) == 0)
+            return methods[i];
+    return NULL;
+}
+
+/* Whether the entry [e, end) "rule:variant:method:sampled" is of rule and
+ * names one of q's variants: then *out says which, how and the draw. */
+static int replay_entry(const char *e, const char *end, const policy_variant_query *q,
+                        policy_variant_pick *out)
+{
+    const char *f[4];
+    size_t len[4];
+    for (int k = 0; k < 4; k++) {
+        const char *c = k < 3 ? memchr(e, ':', (size_t)(end - e)) : end;
+        if (!c)
+            return 0;
+        f[k] = e;
+        len[k] = (size_t)(c - e);
+        e = c + 1;
+    }
+    if (strlen(q->rule_id) != len[0] || memcmp(q->rule_id, f[0], len[0]) != 0)
+        return 0;
+    const char *method = known_method(f[2], len[2]);
+    if (!method)
+        return 0;
+    char num[32];
+    snprintf(num, sizeof num, "%.*s", (int)(len[3] < 31 ? len[3] : 31), f[3]);
+    char *stop = NULL;
+    const double sampled = strtod(num, &stop);
+    if (stop == num || *stop || !(sampled == -1 || (sampled >= 0 && sampled <= 1)))
+        return 0;
+    for (size_t i = 0; i < q->n; i++) {
+        if (strlen(q->names[i]) == len[1] && memcmp(q->names[i], f[1], len[1]) == 0) {
+            out->index = i;
+            out->method = method;
+            out->sampled = sampled;
+            return 1;
+        }
+    }
+    return 0; /* a variant the rule no longer has: a fresh pick */
+}
+
+void learn_choose_again(void *arg, const policy_variant_query *q, policy_variant_pick *out)
+{
+    const learn_again *a = arg;
+    for (const char *e = a->picks; e && *e;) {
+        const char *end = strchr(e, ',');
+        if (!end)
+            end = e + strlen(e);
+        if (replay_entry(e, end, q, out))
+            return;
+        e = *end ? end + 1 : end;
+    }
+    learn_choose((void *)a->chooser, q, out);
+}
+
+void learn_picks_write(const cJSON *choices, char *picks, size_t picks_size, char *list,
+                       size_t list_size)
+{
+    size_t np = 0, nl = 0;
+    picks[0] = list[0] = '\0';
+    for (const cJSON *c = choices ? choices->child : NULL; c; c = c->next) {
+        const char *rule = json_str(c, "rule"), *variant = json_str(c, "variant"),
+                   *method = json_str(c, "method");
+        const cJSON *sampled = cJSON_GetObjectItemCaseSensitive(c, "sampled");
+        if (!rule || !variant || !method)
+            continue;
+        /* %.17g: the draw comes back as the same double */
+        int w = snprintf(picks + np, picks_size - np, "%s%s:%s:%s:%.17g", np ? "," : "", rule,
+                         variant, method, cJSON_IsNumber(sampled) ? sampled->valuedouble : -1.0);
+        if (w > 0 && (size_t)w < picks_size - np)
+            np += (size_t)w;
+        else
+            picks[np] = '\0';
+        w = snprintf(list + nl, list_size - nl, "%s%s:%s", nl ? "," : "", rule, variant);
+        if (w > 0 && (size_t)w < list_size - nl)
+            nl += (size_t)w;
+        else
+            list[nl] = '\0';
+    }
+}
+
 /* --- Redis ---------------------------------------------------------------- */
 
 /* "<bucket>|<variant>|s" into its parts (in place). */
@@ -291,19 +380,28 @@ attune_err learn_counts_load(redis_client *rc, const char *const *rules, size_t 
 }
 
 attune_err learn_remember_decision(redis_client *rc, const char *decision_id, const char *bucket,
-                                   const char *choices, long ttl_s, int *replies)
+                                   const char *choices, const char *picks, long ttl_s,
+                                   int *replies)
 {
     char key[LEARN_KEY_MAX], ttl[32];
     snprintf(key, sizeof key, LEARN_KEY_PREFIX "decision:%s", decision_id);
     snprintf(ttl, sizeof ttl, "%ld", ttl_s);
-    const char *hset[] = {"HSET", key, "bucket", bucket, "choices", choices};
+    const char *hset[] = {"HSET", key, "bucket", bucket, "choices", choices, "picks", picks};
     const char *expire[] = {"EXPIRE", key, ttl};
-    attune_err err = redis_append(rc, 6, hset, NULL);
+    attune_err err = redis_append(rc, 8, hset, NULL);
     if (!err)
         err = redis_append(rc, 3, expire, NULL);
     if (!err)
         *replies += 2;
     return err;
+}
+
+attune_err learn_recall_decision(redis_client *rc, const char *decision_id)
+{
+    char key[LEARN_KEY_MAX];
+    snprintf(key, sizeof key, LEARN_KEY_PREFIX "decision:%s", decision_id);
+    const char *hget[] = {"HGET", key, "picks"};
+    return redis_append(rc, 3, hget, NULL);
 }
 
 /* KEYS: seen, outcomes list, CSAT hash, the decision's counted key of

@@ -6,7 +6,9 @@
  *   attune:learn:rule:<rule_id>          hash "<bucket>|<variant>|s" and
  *                                        "...|f": success / failure counts
  *   attune:learn:decision:<decision_id>  hash bucket, choices
- *                                        ("rule:variant,..."); expires
+ *                                        ("rule:variant,..."), picks
+ *                                        ("rule:variant:method:sampled,...");
+ *                                        expires
  *   attune:learn:seen:<h(source)>:<id>   an outcome event already applied
  *   attune:learn:counted:<decision_id>   a decision already counted
  *
@@ -63,6 +65,22 @@ void learn_chooser_init(learn_chooser *ch, const learn_counts *counts, double co
  * and so the same decision under the same decision id. */
 void learn_choose(void *arg, const policy_variant_query *q, policy_variant_pick *out);
 
+/* An event decided before (a retried batch whose first outcome is unknown,
+ * a replay): the picks its decision recorded, and the chooser for rules
+ * they do not name. Both borrowed. */
+typedef struct {
+    const learn_chooser *chooser;
+    const char *picks; /* a decision record's picks, or NULL */
+} learn_again;
+
+/* A policy_variant_fn (arg: learn_again): the recorded pick of the rule,
+ * variant, method and draw alike, when the record names one of its
+ * variants; else learn_choose. The counts move between two deliveries of
+ * an event, so without the record its second decision could pick another
+ * variant under the same decision id than the first, and the outcome would
+ * be learned for the variant the customer did not get. */
+void learn_choose_again(void *arg, const policy_variant_query *q, policy_variant_pick *out);
+
 /* A draw from Beta(a, b), a and b >= 1, with the chooser's random state. */
 double learn_beta(uint64_t *rng, double a, double b);
 /* A uniform draw in (0, 1). */
@@ -74,10 +92,24 @@ attune_err learn_counts_load(redis_client *rc, const char *const *rules, size_t 
                              char *errstr, size_t errstr_size) ATTUNE_MUST_CHECK;
 
 /* Queues (pipelining; *replies counts the replies to read) the record of a
- * decision's learning facts: its bucket and choices ("rule:variant,...")
- * kept for ttl_s seconds, for its outcome to find. */
+ * decision's learning facts: its bucket, choices ("rule:variant,...") and
+ * picks (see learn_picks_write) kept for ttl_s seconds, for its outcome to
+ * find and for the event, decided again, to pick the same. */
 attune_err learn_remember_decision(redis_client *rc, const char *decision_id, const char *bucket,
-                                   const char *choices, long ttl_s, int *replies) ATTUNE_MUST_CHECK;
+                                   const char *choices, const char *picks, long ttl_s,
+                                   int *replies) ATTUNE_MUST_CHECK;
+
+/* Writes a decision's policy.choices (an array of {rule, variant, method,
+ * sampled}) as a record's picks, "rule:variant:method:sampled,..." (rule
+ * ids and variant names are identifiers, so ':' and ',' cannot occur in
+ * them), and its choices, "rule:variant,...". Each is "" when there are
+ * none; an entry that does not fit is left out. */
+void learn_picks_write(const cJSON *choices, char *picks, size_t picks_size, char *list,
+                       size_t list_size);
+
+/* Queues the read of the picks of decision_id's record: one reply, a string
+ * or nil. */
+attune_err learn_recall_decision(redis_client *rc, const char *decision_id) ATTUNE_MUST_CHECK;
 
 /* Judges an outcome for the variants of one rule: 1 success, 0 failure,
  * -1 undetermined (see policy_rule_success). */

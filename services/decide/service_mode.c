@@ -155,20 +155,6 @@ static attune_err check_classified(const config *cfg, const cJSON *data, problem
 
 /* Sends the batch's Redis writes in one round trip and reads the replies.
  * Redis trouble costs the memory of these contacts, never the decisions. */
-/* "rule:variant,..." of a decision's choices ("" when it made none). */
-static void choices_of(const cJSON *routing, char *out, size_t size)
-{
-    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(routing, "policy"), "choices");
-    size_t o = 0;
-    out[0] = '\0';
-    for (const cJSON *c = ch ? ch->child : NULL; c && o < size; c = c->next) {
-        int w = snprintf(out + o, size - o, "%s%s:%s", o ? "," : "", json_str(c, "rule"),
-                         json_str(c, "variant"));
-        o += w > 0 ? (size_t)w : 0;
-    }
-}
-
 static void remember_all(decide_stage *s, char **records, const cJSON **datas,
                          const cJSON **routings, size_t n)
 {
@@ -191,13 +177,15 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
                                 cJSON_IsNumber(score) ? score->valuedouble : 0, prefs,
                                 s->cfg->recent_max, &replies);
         cJSON_Delete(prefs);
-        /* The facts an outcome of this decision will be learned from. */
-        char choices[8192];
-        choices_of(routings[i], choices, sizeof choices);
+        /* The facts an outcome of this decision will be learned from, and
+         * the picks the event gets if it is decided again. */
+        char choices[4096], picks[8192];
         const cJSON *pol = cJSON_GetObjectItemCaseSensitive(routings[i], "policy");
+        learn_picks_write(cJSON_GetObjectItemCaseSensitive(pol, "choices"), picks, sizeof picks,
+                          choices, sizeof choices);
         if (!err && choices[0])
             err = learn_remember_decision(s->redis, json_str(routings[i], "decision_id"),
-                                          json_str(pol, "bucket"), choices,
+                                          json_str(pol, "bucket"), choices, picks,
                                           s->cfg->learn_decision_ttl_s, &replies);
     }
     for (int i = 0; i < replies && !err; i++) {
@@ -213,6 +201,37 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
     }
 }
 
+/* The picks recorded for the decisions of the n events, when they were
+ * decided before (see learn_choose_again): out[i] is a reply or NULL. One
+ * round trip, and only for a policy with variants; without Redis every
+ * event gets a fresh pick, as its decision does not wait for Redis. */
+static void recall_picks(decide_stage *s, cJSON *const *events, size_t n, redisReply **out)
+{
+    const char *rules[POLICY_MAX_RULES];
+    char errstr[256];
+    if (n == 0 || policy_variant_rules(s->watch.pol, rules, POLICY_MAX_RULES) == 0 ||
+        redis_client_ready(s->redis, errstr, sizeof errstr) != ATTUNE_OK)
+        return;
+    attune_err err = ATTUNE_OK;
+    for (size_t i = 0; i < n && !err; i++) {
+        char did[37];
+        policy_decision_id(json_str(events[i], "source"), json_str(events[i], "id"),
+                           policy_version(s->watch.pol), did);
+        err = learn_recall_decision(s->redis, did);
+    }
+    for (size_t i = 0; i < n && !err; i++)
+        err = redis_reply(s->redis, &out[i]);
+    if (err) {
+        /* (replies may be left unread: the connection goes) */
+        redis_client_drop(s->redis);
+        for (size_t i = 0; i < n; i++) {
+            if (out[i])
+                freeReplyObject(out[i]);
+            out[i] = NULL;
+        }
+    }
+}
+
 static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const *msgs, size_t n)
 {
     decide_stage *s = ud;
@@ -220,29 +239,46 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
     char **records = calloc(n, sizeof *records);
     const cJSON **datas = calloc(n, sizeof *datas);
     cJSON **routings = calloc(n, sizeof *routings);
-    if (!roots || !records || !datas || !routings) {
+    cJSON **events = calloc(n, sizeof *events);
+    rd_kafka_message_t **from = calloc(n, sizeof *from);
+    redisReply **picks = calloc(n, sizeof *picks);
+    if (!roots || !records || !datas || !routings || !events || !from || !picks) {
         free(roots);
         free(records);
         free(datas);
         free(routings);
+        free(events);
+        free(from);
+        free(picks);
         return ATTUNE_ERR_NOMEM;
     }
     attune_err err = ATTUNE_OK;
-    size_t kept = 0;
+    size_t n_read = 0;
     for (size_t i = 0; i < n && !err; i++) {
         char reason[512];
-        cJSON *root = NULL;
-        if (stage_read_event(s->cfg, msgs[i], EVENT_TYPE_CLASSIFIED, check_classified, &root,
-                             reason, sizeof reason) != ATTUNE_OK) {
+        if (stage_read_event(s->cfg, msgs[i], EVENT_TYPE_CLASSIFIED, check_classified,
+                             &events[n_read], reason, sizeof reason) != ATTUNE_OK) {
             err = stage_reject(io, msgs[i], reason);
             continue;
         }
+        from[n_read++] = msgs[i];
+    }
+    if (!err)
+        recall_picks(s, events, n_read, picks);
+    size_t kept = 0;
+    for (size_t i = 0; i < n_read && !err; i++) {
+        char reason[512];
+        cJSON *root = events[i];
+        events[i] = NULL; /* root owns it now */
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+        const learn_again again = {
+            .chooser = &s->chooser,
+            .picks = picks[i] && picks[i]->type == REDIS_REPLY_STRING ? picks[i]->str : NULL};
         policy_env env = {.now_ms = ts_now_ms(),
                           .event_id = json_str(root, "id"),
                           .event_source = json_str(root, "source"),
-                          .choose_variant = learn_choose,
-                          .choose_arg = &s->chooser};
+                          .choose_variant = learn_choose_again,
+                          .choose_arg = (void *)&again};
         cJSON *routing = NULL, *crm = NULL;
         double t0 = ts_mono();
         attune_err derr =
@@ -255,7 +291,7 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
         }
         if (derr) {
             cJSON_Delete(root);
-            err = stage_reject(io, msgs[i], reason);
+            err = stage_reject(io, from[i], reason);
             continue;
         }
         const size_t too_large = io->too_large;
@@ -266,11 +302,11 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
         if (!routing_ce || !crm_ce || !records[kept] || !routings[kept]) {
             err = ATTUNE_ERR_NOMEM;
         } else {
-            err = stage_emit(io, msgs[i], s->cfg->topic_routing, json_str(data, "interaction_id"),
+            err = stage_emit(io, from[i], s->cfg->topic_routing, json_str(data, "interaction_id"),
                              routing_ce);
             /* (an input dead-lettered once is not dead-lettered again) */
             if (!err && io->too_large == too_large)
-                err = stage_emit(io, msgs[i], s->cfg->topic_crm, json_str(data, "customer_id"),
+                err = stage_emit(io, from[i], s->cfg->topic_crm, json_str(data, "customer_id"),
                                  crm_ce);
         }
         cJSON_Delete(routing_ce);
@@ -295,10 +331,18 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
         cJSON_Delete(roots[i]);
         cJSON_Delete(routings[i]);
     }
+    for (size_t i = 0; i < n_read; i++) {
+        cJSON_Delete(events[i]); /* (those not reached after an error) */
+        if (picks[i])
+            freeReplyObject(picks[i]);
+    }
     free(roots);
     free(records);
     free(datas);
     free(routings);
+    free(events);
+    free(from);
+    free(picks);
     return err;
 }
 

@@ -276,6 +276,72 @@ def test_thompson_sampling_learns_the_better_variant(stack, ingest, learning, tr
     assert r.hget(f"attune:customer:{some}:csat", "count") == b"1"
 
 
+def test_an_event_decided_again_keeps_its_variant(stack, learning):
+    """A classified event delivered twice (a retried batch, a replay) is
+    decided twice under one decision id: the second decision replays the
+    variant the first one picked, although the counts learned in between
+    now favour the other, so the decision a router saw first and the one
+    an outcome is learned for agree."""
+    r = redis.Redis.from_url(stack.redis_url)
+    bucket = "billing/neutral/high"
+
+    def favour(good, bad):
+        r.hset("attune:learn:rule:tone_trial",
+               mapping={f"{bucket}|{good}|s": 500, f"{bucket}|{good}|f": 0,
+                        f"{bucket}|{bad}|s": 0, f"{bucket}|{bad}|f": 500})
+        time.sleep(0.5)  # decide re-reads the counts every 100 ms here
+
+    producer = Producer({"bootstrap.servers": stack.bootstrap})
+    reader = Records(stack.bootstrap, TOPICS["routing"])
+    events = []
+    for _ in range(12):
+        ce = classified(new_id("cust"))
+        ce["data"]["situation"]["urgency"]["level"] = "high"
+        events.append(ce)
+    customers = {ce["data"]["customer_id"] for ce in events}
+
+    def decide_all():
+        for ce in events:
+            producer.produce(TOPICS["classified"], json.dumps(ce).encode(),
+                             key=ce["data"]["customer_id"].encode())
+        producer.flush(10)
+        got = reader.collect(lambda m: event_value(m)["data"]["customer_id"] in customers,
+                             len(events), timeout=30)
+        assert len(got) == len(events)
+        out = {}
+        for m in got:
+            d = event_value(m)["data"]
+            assert d["policy"]["bucket"] == bucket
+            out[d["decision_id"]] = [c for c in d["policy"]["choices"]
+                                     if c["rule"] == "tone_trial"][0]
+        return out
+
+    try:
+        favour("direct", "warm")
+        first = decide_all()
+        assert len(first) == len(events)
+        # direct wins every draw but the control group's
+        assert sum(c["variant"] == "direct" for c in first.values()) >= len(events) // 2, first
+        favour("warm", "direct")
+        again = decide_all()
+        assert again == first  # same decision ids, same variants, methods and draws
+        for did, choice in first.items():
+            picks = r.hget(f"attune:learn:decision:{did}", "picks").decode()
+            assert f"tone_trial:{choice['variant']}:{choice['method']}:" in picks, picks
+        # A new event on these counts does get warm.
+        events[:] = [classified(new_id("cust")) for _ in range(6)]
+        for ce in events:
+            ce["data"]["situation"]["urgency"]["level"] = "high"
+        customers.clear()
+        customers.update(ce["data"]["customer_id"] for ce in events)
+        fresh = decide_all()
+        assert sum(c["variant"] == "warm" for c in fresh.values()) >= 3, fresh
+    finally:
+        reader.close()
+        r.hdel("attune:learn:rule:tone_trial",
+               *[f"{bucket}|{v}|{k}" for v in ("direct", "warm") for k in "sf"])
+
+
 def test_outcome_counted_once_per_decision(stack, base_env, ingest, learning):
     r = redis.Redis.from_url(stack.redis_url)
     decision = "11111111-2222-5333-8444-555555555555"

@@ -1,5 +1,6 @@
-/* Unit tests of learn: the counts table, the Beta sampler, and the
- * Thompson-sampling chooser with and without a control group. */
+/* Unit tests of learn: the counts table, the Beta sampler, the
+ * Thompson-sampling chooser with and without a control group, and the
+ * replay of a decision's recorded picks. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -141,12 +142,72 @@ static void test_thompson_chooser(void **state)
     learn_counts_free(c);
 }
 
+static void test_choose_again(void **state)
+{
+    (void)state;
+    learn_counts *c = learn_counts_new();
+    /* The counts favour b by far: a fresh pick is b. */
+    assert_int_equal(learn_counts_add(c, "tone", "bucket", "a", 1, 99), 0);
+    assert_int_equal(learn_counts_add(c, "tone", "bucket", "b", 99, 1), 0);
+    assert_int_equal(learn_counts_add(c, "offer", "bucket", "a", 1, 99), 0);
+    assert_int_equal(learn_counts_add(c, "offer", "bucket", "b", 99, 1), 0);
+    learn_chooser ch;
+    learn_chooser_init(&ch, c, 0, 3);
+    const char *names[] = {"a", "b"};
+    policy_variant_query q = {"tone", names, 2, "int-1", "bucket"};
+    policy_variant_pick p;
+    learn_again again = {&ch, NULL};
+    learn_choose_again(&again, &q, &p);
+    assert_int_equal(p.index, 1);
+    /* The record says this event's decision picked a, by Thompson, having
+     * drawn 0.8125: deciding it again picks the same, draw and all,
+     * whatever the counts say now. */
+    cJSON *choices = cJSON_Parse("[{\"rule\":\"pace\",\"variant\":\"slow\",\"method\":"
+                                 "\"control\"},{\"rule\":\"tone\",\"variant\":\"a\","
+                                 "\"method\":\"thompson\",\"sampled\":0.8125}]");
+    assert_non_null(choices);
+    char picks[256], list[128];
+    learn_picks_write(choices, picks, sizeof picks, list, sizeof list);
+    assert_string_equal(list, "pace:slow,tone:a");
+    assert_string_equal(picks, "pace:slow:control:-1,tone:a:thompson:0.8125");
+    again.picks = picks;
+    learn_choose_again(&again, &q, &p);
+    assert_int_equal(p.index, 0);
+    assert_string_equal(p.method, "thompson");
+    assert_true(p.sampled == 0.8125);
+    /* A rule the record does not name, a variant the rule no longer has,
+     * a record that cannot be read: a fresh pick. */
+    q.rule_id = "offer";
+    learn_choose_again(&again, &q, &p);
+    assert_int_equal(p.index, 1);
+    q.rule_id = "pace";
+    learn_choose_again(&again, &q, &p); /* "slow" is not among a, b */
+    assert_string_equal(p.method, "thompson");
+    q.rule_id = "tone";
+    static const char *const bad[] = {"tone:a",         "tone:a:guess:0.5", "tone:a:thompson:2",
+                                      "tone:a:thompson:", "tone:a:thompson:x", ",,tone",
+                                      ""};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        again.picks = bad[k];
+        learn_choose_again(&again, &q, &p);
+        if (p.index != 1)
+            fail_msg("\"%s\" replayed", bad[k]);
+    }
+    /* Picks that do not fit are left out whole, never cut. */
+    learn_picks_write(choices, picks, 24, list, 12);
+    assert_string_equal(picks, "pace:slow:control:-1");
+    assert_string_equal(list, "pace:slow");
+    cJSON_Delete(choices);
+    learn_counts_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_table),
         cmocka_unit_test(test_beta_moments),
         cmocka_unit_test(test_thompson_chooser),
+        cmocka_unit_test(test_choose_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
