@@ -39,17 +39,19 @@ struct httpd {
 typedef struct {
     buf body;
     int too_large;
-    int framing;      /* Content-Length given twice with different values */
+    const char *framing; /* why the body's length is ambiguous, or NULL */
     size_t discarded; /* body bytes thrown away once too_large */
     int answered;     /* a response is queued (and counted): never twice */
     double started;
     char idem[HTTPD_TRIM_MAX];
 } request_state;
 
-/* Counts the Content-Length headers whose value differs from the first. */
+/* Counts the Content-Length headers whose value differs from the first,
+ * and notes a Transfer-Encoding. */
 typedef struct {
     const char *first;
     int differs;
+    int chunked;
 } length_check;
 
 static enum MHD_Result check_length(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -57,6 +59,8 @@ static enum MHD_Result check_length(void *cls, enum MHD_ValueKind kind, const ch
 {
     (void)kind;
     length_check *lc = cls;
+    if (strcasecmp(key, "Transfer-Encoding") == 0)
+        lc->chunked = 1;
     if (strcasecmp(key, "Content-Length") != 0)
         return MHD_YES;
     if (!lc->first)
@@ -275,13 +279,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         buf_init(&st->body, h->max_body);
         st->started = ts_mono();
         *con_cls = st;
-        /* Two different lengths: another server on the path may frame the
-         * body by the other one (request smuggling, RFC 9112 6.3). */
-        length_check lc = {NULL, 0};
+        /* Two different lengths, or a length and a transfer coding: another
+         * server on the path may frame the body by the other one (request
+         * smuggling, RFC 9112 6.3, which says to handle it as an error). */
+        length_check lc = {NULL, 0, 0};
         MHD_get_connection_values(conn, MHD_HEADER_KIND, check_length, &lc);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (lc.differs)
-            st->framing = 1; /* answered below without reading the body */
+        if (lc.differs) /* answered below without reading the body */
+            st->framing = "Content-Length is given twice with different values";
+        else if (cl && lc.chunked)
+            st->framing = "Content-Length and Transfer-Encoding are both given";
         else if (cl && strtoull(cl, NULL, 10) > h->max_body)
             st->too_large = 1; /* the same */
         else
@@ -319,8 +326,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (r)
             route_name = r->path;
         if (st->framing) {
-            http_respond_problem(&resp, 400, "bad-framing", "Bad request framing",
-                                 "Content-Length is given twice with different values", NULL);
+            http_respond_problem(&resp, 400, "bad-framing", "Bad request framing", st->framing,
+                                 NULL);
             resp.close = 1;
         } else {
             char detail[96];

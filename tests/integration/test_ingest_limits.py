@@ -174,6 +174,33 @@ def test_two_different_content_lengths_are_refused(ingest):
     assert raw_request(ingest, head, body).startswith(b"HTTP/1.1 202")
 
 
+def test_a_length_with_a_transfer_coding_is_refused(ingest):
+    """RFC 9112 6.3: a message with both ought to be handled as an error; a
+    server on the path that frames by the length sees another request. The
+    event is not stored."""
+    from conftest import API_KEY
+    import json
+
+    key = new_id("te")
+    body = json.dumps(interaction(new_id("cust"))).encode()
+    chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    head = (f"POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {API_KEY}\r\n"
+            f"Content-Type: application/json\r\nIdempotency-Key: {key}\r\n"
+            f"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    got = raw_request(ingest, head, chunked)
+    assert got.startswith(b"HTTP/1.1 400"), got[:200]
+    assert b"urn:attune:problem:bad-framing" in got
+    assert b"Content-Length and Transfer-Encoding are both given" in got
+    assert b"Connection: close" in got
+    # chunked alone is fine, and the key was not taken by the refused request
+    head = (f"POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {API_KEY}\r\n"
+            f"Content-Type: application/json\r\nIdempotency-Key: {key}\r\n"
+            f"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()
+    got = raw_request(ingest, head, chunked)
+    assert got.startswith(b"HTTP/1.1 202"), got[:300]
+    assert b'"accepted":1' in got.replace(b" ", b"")
+
+
 def test_built_in_paths_answer_405_to_other_methods(ingest):
     resp = requests.post(ingest.url + "/healthz", timeout=5)
     assert_problem(resp, 405, "method-not-allowed")
