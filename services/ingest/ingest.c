@@ -723,7 +723,8 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
                      "different %s; a retry must send the same body, a new %s needs a new key",
                      k->what, k->what);
             http_respond_problem(resp, 422, "idempotency-conflict",
-                                 "The key was used for different content", detail, NULL);
+                                 "The idempotency key was used for different content", detail,
+                                 NULL);
         } else {
             char at[32];
             if (kind == BODY_BATCH)
@@ -735,7 +736,7 @@ static void post_records(ingest *in, const record_kind *k, const http_request *r
                               "window (source and id name one event; a retry must send the "
                               "same data)");
             http_respond_problem(resp, 422, "idempotency-conflict",
-                                 "The id was used for different content", NULL, &pf);
+                                 "The idempotency key was used for different content", NULL, &pf);
         }
         goto out;
     }
