@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "files.h"
+#include "hash.h"
 #include "log.h"
 #include "service.h"
 #include "ts.h"
@@ -19,8 +20,8 @@ static int same_time(struct timespec a, struct timespec b)
 }
 
 /* Loads the policy file; on any error logs every problem with its JSON
- * pointer and leaves *out NULL. */
-static attune_err load(const char *path, policy **out, struct timespec *mtime)
+ * pointer and leaves *out NULL. *digest: a hash of the file's bytes. */
+static attune_err load(const char *path, policy **out, struct timespec *mtime, uint64_t *digest)
 {
     char errstr[512];
     char *text = NULL;
@@ -34,6 +35,7 @@ static attune_err load(const char *path, policy **out, struct timespec *mtime)
         log_error("policy %s: %s", path, errstr);
         return err;
     }
+    *digest = hash_fnv1a(text); /* (a NUL byte makes the file invalid anyway) */
     problem_field errs[LOGGED_POLICY_ERRORS];
     size_t n = 0;
     err = policy_load(text, len, out, errs, LOGGED_POLICY_ERRORS, &n);
@@ -55,7 +57,7 @@ attune_err policy_watch_open(policy_watch *w, const config *cfg, const char *pat
         log_error("policy path too long");
         return ATTUNE_ERR_CONFIG;
     }
-    attune_err err = load(w->path, &w->pol, &w->mtime);
+    attune_err err = load(w->path, &w->pol, &w->mtime, &w->digest);
     if (err)
         return err;
     w->reload_ok =
@@ -80,10 +82,19 @@ int policy_watch_poll(policy_watch *w)
         return 0;
     policy *fresh = NULL;
     struct timespec mtime = w->mtime;
-    if (load(w->path, &fresh, &mtime) != ATTUNE_OK) {
+    uint64_t digest = w->digest;
+    if (load(w->path, &fresh, &mtime, &digest) != ATTUNE_OK) {
         w->mtime = mtime; /* do not retry a bad file until it changes again */
         metric_inc(w->reload_failed);
         log_error("keeping policy version %s", policy_version(w->pol));
+        return 0;
+    }
+    if (digest == w->digest) {
+        /* a SIGHUP, a touch, a copy of the same bytes: nothing to reload */
+        policy_free(fresh);
+        w->mtime = mtime;
+        if (forced)
+            log_info("policy %s unchanged: version %s stays", w->path, policy_version(w->pol));
         return 0;
     }
     log_info("policy reloaded: version %s replaces %s", policy_version(fresh),
@@ -96,6 +107,7 @@ int policy_watch_poll(policy_watch *w)
     policy_free(w->pol);
     w->pol = fresh;
     w->mtime = mtime;
+    w->digest = digest;
     metric_inc(w->reload_ok);
     return 1;
 }

@@ -6,6 +6,7 @@
 #ifndef ATTUNE_POLICY_WATCH_H
 #define ATTUNE_POLICY_WATCH_H
 
+#include <stdint.h>
 #include <time.h>
 
 #include "config.h"
@@ -17,6 +18,7 @@ typedef struct {
     char path[4096];
     policy *pol;
     struct timespec mtime;
+    uint64_t digest; /* of the running policy's file */
     double last_check;
     metric *reload_ok;
     metric *reload_failed;
@@ -28,7 +30,8 @@ typedef struct {
 attune_err policy_watch_open(policy_watch *w, const config *cfg,
                              const char *path) ATTUNE_MUST_CHECK;
 /* Between batches: reloads on SIGHUP or (checked once a second) when the
- * file changed. Returns 1 when a new policy replaced the old one. */
+ * file changed; a file whose bytes are those running is not reloaded.
+ * Returns 1 when a new policy replaced the old one. */
 int policy_watch_poll(policy_watch *w);
 void policy_watch_close(policy_watch *w);
 

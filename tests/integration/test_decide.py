@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from conftest import (TOPICS, Records, Service, admin, cloudevent, event_value, for_customers,
-                      interaction, new_id, post, REPO_ROOT)
+                      interaction, metric, new_id, post, REPO_ROOT)
 from test_schemas import errors, validator_for
 
 DEFAULT_POLICY = REPO_ROOT / "deploy" / "policies" / "default.json"
@@ -252,6 +252,16 @@ def test_sighup_reloads_the_policy(stack, ingest, pipeline, policy_file):
     assert post(ingest, ce).status_code == 202
     got = decisions_for(stack, [customer], 1)
     assert event_value(got[0])["data"]["policy"]["version"] == "hup-3"
+    # A SIGHUP with the file as it runs reloads nothing and warns of nothing.
+    reloads = metric(pipeline, "attune_policy_reloads_total", 'result="ok"')
+    pipeline.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while "unchanged: version hup-3 stays" not in pipeline.log_tail(20) \
+            and time.time() < deadline:
+        time.sleep(0.2)
+    assert "unchanged: version hup-3 stays" in pipeline.log_tail(20)
+    assert "kept its version" not in pipeline.log_tail(20)
+    assert metric(pipeline, "attune_policy_reloads_total", 'result="ok"') == reloads
 
 
 def test_only_stated_preferences_are_remembered(stack, ingest, pipeline):
