@@ -168,6 +168,9 @@ double policy_control_share(const policy *p);
  * strings live as long as p. */
 size_t policy_variant_rules(const policy *p, const char **ids, size_t max);
 
+/* Whether rule rule_id (NULL: any rule) has a variant named variant. */
+int policy_has_variant(const policy *p, const char *rule_id, const char *variant);
+
 /* A UUID (version 5 layout, SHA-1) of the event (its source, when not NULL
  * or empty, and its id: a CloudEvent is identified by both) and
  * policy_version in attune's namespace: the same event decided by the same

@@ -78,6 +78,18 @@ double policy_control_share(const policy *p)
     return p->control_share;
 }
 
+int policy_has_variant(const policy *p, const char *rule_id, const char *variant)
+{
+    for (size_t i = 0; i < p->nrules; i++) {
+        if (rule_id && strcmp(p->rules[i].id, rule_id) != 0)
+            continue;
+        for (size_t j = 0; j < p->rules[i].nvariants; j++)
+            if (strcmp(p->rules[i].variants[j].name, variant) == 0)
+                return 1;
+    }
+    return 0;
+}
+
 size_t policy_variant_rules(const policy *p, const char **ids, size_t max)
 {
     size_t n = 0;

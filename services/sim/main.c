@@ -631,6 +631,24 @@ int main(int argc, char **argv)
     if (load_policy(policy_path, &st[0]) != 0 || (compare && load_policy(compare, &st[1]) != 0))
         goto done;
     if (learn_spec) {
+        /* a misspelt variant would silently be a coin (0.5) */
+        for (size_t i = 0; i < learning.nrates; i++) {
+            char rule[sizeof learning.rates[0].name];
+            snprintf(rule, sizeof rule, "%s", learning.rates[i].name);
+            char *colon = strchr(rule, ':');
+            if (colon)
+                *colon = '\0';
+            if (!policy_has_variant(st[0].p, colon ? rule : NULL,
+                                    colon ? colon + 1 : learning.rates[i].name)) {
+                if (colon)
+                    fprintf(stderr, "attune-sim: --learn: rule '%s' of %s has no variant '%s'\n",
+                            rule, policy_path, colon + 1);
+                else
+                    fprintf(stderr, "attune-sim: --learn: no rule of %s has a variant '%s'\n",
+                            policy_path, learning.rates[i].name);
+                goto done;
+            }
+        }
         if (!(learning.counts = learn_counts_new()))
             goto done;
         learn_chooser_init(&learning.chooser, learning.counts, policy_control_share(st[0].p), seed);

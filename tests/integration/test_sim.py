@@ -189,6 +189,22 @@ def test_sim_replays_outcomes_and_learning_converges(tmp_path):
         assert choice["rule"] == "tone_trial" and choice["method"] in ("thompson", "control")
 
 
+def test_sim_refuses_a_variant_the_policy_does_not_have(tmp_path):
+    """A misspelt variant would be a coin (0.5) without a word."""
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps({"interaction_id": "i-1", "customer_id": "c-1",
+                                  "channel": "chat", "text": "hi"}) + "\n")
+    env = dict(os.environ, ATTUNE_DATA_DIR=str(REPO_ROOT / "deploy" / "data"))
+    for spec, said in (("direct=0.7", "no rule of"),
+                       ("relaxed_positive:direct=0.7", "rule 'relaxed_positive' of")):
+        r = subprocess.run([str(SIM), "--policy", str(DEFAULT), "--events", str(events),
+                            "--learn", spec], capture_output=True, text=True, env=env,
+                           timeout=120)
+        assert r.returncode == 2 and said in r.stderr and "'direct'" in r.stderr, r.stderr
+    run("--policy", DEFAULT, "--events", events, "--learn",
+        "relaxed_positive:upgrade_first=0.7,cross_sell_only=0.4")
+
+
 # The same need said calmly and said in anger (swearing, insults, shouting,
 # exclamation marks): the anger must buy nothing, not a place in the queue,
 # not a better agent, not more compensation (policy.md, "Anger is not
