@@ -17,7 +17,10 @@
 #include "ts.h"
 
 #define MAX_FOLLOW_UPS 8
-#define REASON_TEXT 240
+/* A rule's reason (at most 200 bytes), its variant note and the paths of
+ * its signals: room for all of them in practice; a signal that does not
+ * fit is left out whole (rule_reason), never cut. */
+#define REASON_TEXT 640
 #define MAX_TREND 10
 
 /* Fields reasons are given for, beyond the policy_field ones. */
@@ -126,12 +129,18 @@ static void rule_reason(treatment *t, int field, const policy_rule *rule,
                          variant->method);
         o += w > 0 ? (size_t)w : 0;
     }
-    for (size_t i = 0; i < n && o < sizeof r->text; i++) {
-        w = snprintf(r->text + o, sizeof r->text - o, "%s%s", i ? ", " : " (signals: ", sig[i]);
+    size_t shown = 0;
+    for (; shown < n && o < sizeof r->text; shown++) {
+        /* (room kept for ", ...)" should a later one not fit) */
+        const size_t need = strlen(shown ? ", " : " (signals: ") + strlen(sig[shown]) + 7;
+        if (o + need > sizeof r->text)
+            break;
+        w = snprintf(r->text + o, sizeof r->text - o, "%s%s", shown ? ", " : " (signals: ",
+                     sig[shown]);
         o += w > 0 ? (size_t)w : 0;
     }
     if (n && o < sizeof r->text)
-        snprintf(r->text + o, sizeof r->text - o, ")");
+        snprintf(r->text + o, sizeof r->text - o, "%s)", shown < n ? (shown ? ", ..." : " (...") : "");
     if (!n && o < sizeof r->text)
         snprintf(r->text + o, sizeof r->text - o, " (applies to every contact)");
 }

@@ -654,6 +654,35 @@ static void test_reasons_and_priority(void **state)
     cJSON_Delete(rt);
     cJSON_Delete(crm);
     policy_free(p);
+    /* A long reason with many signals names them all, and never ends in
+     * half a path. */
+    char reason[201];
+    memset(reason, 'r', 200);
+    reason[200] = '\0';
+    char rules[2048];
+    snprintf(rules, sizeof rules,
+             "\"rules\":[{\"id\":\"long\",\"code\":\"LONG\",\"reason\":\"%s\",\"priority\":1,"
+             "\"when\":{\"any\":[{\"path\":\"situation.urgency.level\",\"op\":\"eq\",\"value\":"
+             "\"high\"},{\"path\":\"situation.urgency.effort\",\"op\":\"ge\",\"value\":0.1},"
+             "{\"path\":\"context.contacts_7d\",\"op\":\"ge\",\"value\":9},{\"path\":"
+             "\"situation.intent.confidence\",\"op\":\"ge\",\"value\":0.99},{\"path\":"
+             "\"signals.repeat_same_intent\",\"op\":\"ge\",\"value\":9}]},"
+             "\"set\":{\"guidance.pace\":\"brisk\"}}]",
+             reason);
+    p = load_with(rules, NULL, NULL, 0);
+    decide(p, &s, &rt, &crm);
+    assert_true(has_reason(rt, "LONG", "guidance.pace"));
+    for (const cJSON *e = at(rt, "reasons")->child; e; e = e->next) {
+        if (strcmp(sat(e, "code"), "LONG") != 0)
+            continue;
+        const char *text = sat(e, "text");
+        assert_non_null(strstr(text, "situation.intent.confidence, "));
+        assert_non_null(strstr(text, "signals.repeat_same_intent)"));
+        assert_int_equal(text[strlen(text) - 1], ')');
+    }
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    policy_free(p);
 }
 
 /* The agent tier is the most senior a matching rule asks for, whatever the
