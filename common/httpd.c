@@ -40,8 +40,8 @@ typedef struct {
     buf body;
     int too_large;
     const char *framing; /* why the body's length is ambiguous, or NULL */
-    size_t discarded; /* body bytes thrown away once too_large */
-    int answered;     /* a response is queued (and counted): never twice */
+    size_t discarded;    /* body bytes thrown away once too_large */
+    int answered;        /* a response is queued (and counted): never twice */
     double started;
     char idem[HTTPD_TRIM_MAX];
 } request_state;

@@ -380,8 +380,7 @@ attune_err learn_counts_load(redis_client *rc, const char *const *rules, size_t 
 }
 
 attune_err learn_remember_decision(redis_client *rc, const char *decision_id, const char *bucket,
-                                   const char *choices, const char *picks, long ttl_s,
-                                   int *replies)
+                                   const char *choices, const char *picks, long ttl_s, int *replies)
 {
     char key[LEARN_KEY_MAX], ttl[32];
     snprintf(key, sizeof key, LEARN_KEY_PREFIX "decision:%s", decision_id);

@@ -135,12 +135,13 @@ static void rule_reason(treatment *t, int field, const policy_rule *rule,
         const size_t need = strlen(shown ? ", " : " (signals: ") + strlen(sig[shown]) + 7;
         if (o + need > sizeof r->text)
             break;
-        w = snprintf(r->text + o, sizeof r->text - o, "%s%s", shown ? ", " : " (signals: ",
-                     sig[shown]);
+        w = snprintf(r->text + o, sizeof r->text - o, "%s%s",
+                     shown ? ", " : " (signals: ", sig[shown]);
         o += w > 0 ? (size_t)w : 0;
     }
     if (n && o < sizeof r->text)
-        snprintf(r->text + o, sizeof r->text - o, "%s)", shown < n ? (shown ? ", ..." : " (...") : "");
+        snprintf(r->text + o, sizeof r->text - o, "%s)",
+                 shown < n ? (shown ? ", ..." : " (...") : "");
     if (!n && o < sizeof r->text)
         snprintf(r->text + o, sizeof r->text - o, " (applies to every contact)");
 }

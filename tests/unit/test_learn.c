@@ -184,8 +184,12 @@ static void test_choose_again(void **state)
     learn_choose_again(&again, &q, &p); /* "slow" is not among a, b */
     assert_string_equal(p.method, "thompson");
     q.rule_id = "tone";
-    static const char *const bad[] = {"tone:a",         "tone:a:guess:0.5", "tone:a:thompson:2",
-                                      "tone:a:thompson:", "tone:a:thompson:x", ",,tone",
+    static const char *const bad[] = {"tone:a",
+                                      "tone:a:guess:0.5",
+                                      "tone:a:thompson:2",
+                                      "tone:a:thompson:",
+                                      "tone:a:thompson:x",
+                                      ",,tone",
                                       ""};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         again.picks = bad[k];
