@@ -212,10 +212,12 @@ static void recall_picks(decide_stage *s, cJSON *const *events, size_t n, redisR
     if (n == 0 || policy_variant_rules(s->watch.pol, rules, POLICY_MAX_RULES) == 0 ||
         redis_client_ready(s->redis, errstr, sizeof errstr) != ATTUNE_OK)
         return;
+    /* (a valid event has an id: stage_read_event checked it) */
     attune_err err = ATTUNE_OK;
     for (size_t i = 0; i < n && !err; i++) {
         char did[37];
-        policy_decision_id(json_str(events[i], "source"), json_str(events[i], "id"),
+        const char *id = json_str(events[i], "id");
+        policy_decision_id(json_str(events[i], "source"), id ? id : "",
                            policy_version(s->watch.pol), did);
         err = learn_recall_decision(s->redis, did);
     }
