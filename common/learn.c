@@ -298,17 +298,17 @@ void learn_picks_write(const cJSON *choices, char *picks, size_t picks_size, cha
         if (!rule || !variant || !method)
             continue;
         /* %.17g: the draw comes back as the same double */
-        int w = snprintf(picks + np, picks_size - np, "%s%s:%s:%s:%.17g", np ? "," : "", rule,
-                         variant, method, cJSON_IsNumber(sampled) ? sampled->valuedouble : -1.0);
-        if (w > 0 && (size_t)w < picks_size - np)
-            np += (size_t)w;
-        else
+        int wp = snprintf(picks + np, picks_size - np, "%s%s:%s:%s:%.17g", np ? "," : "", rule,
+                          variant, method, cJSON_IsNumber(sampled) ? sampled->valuedouble : -1.0);
+        int wl = snprintf(list + nl, list_size - nl, "%s%s:%s", nl ? "," : "", rule, variant);
+        /* in both or in neither: what is replayed is what is learned */
+        if (wp > 0 && (size_t)wp < picks_size - np && wl > 0 && (size_t)wl < list_size - nl) {
+            np += (size_t)wp;
+            nl += (size_t)wl;
+        } else {
             picks[np] = '\0';
-        w = snprintf(list + nl, list_size - nl, "%s%s:%s", nl ? "," : "", rule, variant);
-        if (w > 0 && (size_t)w < list_size - nl)
-            nl += (size_t)w;
-        else
             list[nl] = '\0';
+        }
     }
 }
 
@@ -385,13 +385,23 @@ attune_err learn_remember_decision(redis_client *rc, const char *decision_id, co
     char key[LEARN_KEY_MAX], ttl[32];
     snprintf(key, sizeof key, LEARN_KEY_PREFIX "decision:%s", decision_id);
     snprintf(ttl, sizeof ttl, "%ld", ttl_s);
-    const char *hset[] = {"HSET", key, "bucket", bucket, "choices", choices, "picks", picks};
+    /* HSETNX: the first decision of an event owns its record. A later one
+     * replays its picks, unless Redis could not be asked for them then: its
+     * fresh picks must not replace what the first decision gave the
+     * customer and its outcome will be learned for. */
+    const char *fields[][2] = {{"bucket", bucket}, {"choices", choices}, {"picks", picks}};
+    attune_err err = ATTUNE_OK;
+    for (size_t i = 0; i < 3 && !err; i++) {
+        const char *hsetnx[] = {"HSETNX", key, fields[i][0], fields[i][1]};
+        err = redis_append(rc, 4, hsetnx, NULL);
+        if (!err)
+            (*replies)++;
+    }
     const char *expire[] = {"EXPIRE", key, ttl};
-    attune_err err = redis_append(rc, 8, hset, NULL);
     if (!err)
         err = redis_append(rc, 3, expire, NULL);
     if (!err)
-        *replies += 2;
+        (*replies)++;
     return err;
 }
 

@@ -94,7 +94,8 @@ attune_err learn_counts_load(redis_client *rc, const char *const *rules, size_t 
 /* Queues (pipelining; *replies counts the replies to read) the record of a
  * decision's learning facts: its bucket, choices ("rule:variant,...") and
  * picks (see learn_picks_write) kept for ttl_s seconds, for its outcome to
- * find and for the event, decided again, to pick the same. */
+ * find and for the event, decided again, to pick the same. A record that
+ * is there already (the event's first decision) is kept. */
 attune_err learn_remember_decision(redis_client *rc, const char *decision_id, const char *bucket,
                                    const char *choices, const char *picks, long ttl_s,
                                    int *replies) ATTUNE_MUST_CHECK;
@@ -103,7 +104,7 @@ attune_err learn_remember_decision(redis_client *rc, const char *decision_id, co
  * sampled}) as a record's picks, "rule:variant:method:sampled,..." (rule
  * ids and variant names are identifiers, so ':' and ',' cannot occur in
  * them), and its choices, "rule:variant,...". Each is "" when there are
- * none; an entry that does not fit is left out. */
+ * none; an entry that does not fit one of them is left out of both. */
 void learn_picks_write(const cJSON *choices, char *picks, size_t picks_size, char *list,
                        size_t list_size);
 

@@ -113,9 +113,9 @@ static void rule_reason(treatment *t, int field, const policy_rule *rule,
     reason *r = add_reason(t, field, 0, rule->code);
     if (!r)
         return;
-    const char *sig[16];
+    const char *sig[64];
     size_t n = 0;
-    policy_cond_signals(rule->when, sig, 16, &n);
+    policy_cond_signals(rule->when, sig, sizeof sig / sizeof sig[0], &n);
     size_t o = 0;
     int w = snprintf(r->text, sizeof r->text, "%s", rule->reason);
     o = w > 0 ? (size_t)w : 0;
@@ -739,6 +739,11 @@ static void pick_variant(policy_variant_fn choose, void *arg, const policy_rule 
     *out = (policy_variant_pick){0, "hash", -1};
     choose(arg, &q, out);
     out->index %= r->nvariants;
+    /* the draw as the decision prints it (put_choice), so that the reason's
+     * text and a replay of the recorded pick (learn_choose_again) read the
+     * same number */
+    if (out->sampled >= 0)
+        out->sampled = round4(out->sampled);
     if (!out->method)
         out->method = "custom";
 }

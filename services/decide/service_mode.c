@@ -51,7 +51,7 @@ static void between_batches(void *ud)
     char errstr[256] = "";
     attune_err lerr = learn_counts_load(s->redis, rules, n, s->counts, errstr, sizeof errstr);
     if (lerr != ATTUNE_OK) {
-        /* The last counts stay in use; decisions never wait for Redis. */
+        /* The last counts stay in use, and the decisions go on. */
         metric_inc(s->counts_failed);
         if (!s->counts_stale)
             log_warn("learned counts not refreshed (the last ones stay in use): %s",
@@ -179,7 +179,7 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
         cJSON_Delete(prefs);
         /* The facts an outcome of this decision will be learned from, and
          * the picks the event gets if it is decided again. */
-        char choices[4096], picks[8192];
+        char choices[8192], picks[16384];
         const cJSON *pol = cJSON_GetObjectItemCaseSensitive(routings[i], "policy");
         learn_picks_write(cJSON_GetObjectItemCaseSensitive(pol, "choices"), picks, sizeof picks,
                           choices, sizeof choices);
@@ -203,8 +203,10 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
 
 /* The picks recorded for the decisions of the n events, when they were
  * decided before (see learn_choose_again): out[i] is a reply or NULL. One
- * round trip, and only for a policy with variants; without Redis every
- * event gets a fresh pick, as its decision does not wait for Redis. */
+ * round trip (an HGET an event), and only for a policy with variants. A
+ * dead Redis costs nothing (the client is told at once while it retries)
+ * and a hung one a timeout; either way every event gets a fresh pick, and
+ * the record of a first decision stays as it is (learn_remember_decision). */
 static void recall_picks(decide_stage *s, cJSON *const *events, size_t n, redisReply **out)
 {
     const char *rules[POLICY_MAX_RULES];
@@ -212,11 +214,12 @@ static void recall_picks(decide_stage *s, cJSON *const *events, size_t n, redisR
     if (n == 0 || policy_variant_rules(s->watch.pol, rules, POLICY_MAX_RULES) == 0 ||
         redis_client_ready(s->redis, errstr, sizeof errstr) != ATTUNE_OK)
         return;
-    /* (a valid event has an id: stage_read_event checked it) */
     attune_err err = ATTUNE_OK;
     for (size_t i = 0; i < n && !err; i++) {
         char did[37];
         const char *id = json_str(events[i], "id");
+        if (!id) /* (as policy_decide names it) */
+            id = json_str(cJSON_GetObjectItemCaseSensitive(events[i], "data"), "interaction_id");
         policy_decision_id(json_str(events[i], "source"), id ? id : "",
                            policy_version(s->watch.pol), did);
         err = learn_recall_decision(s->redis, did);

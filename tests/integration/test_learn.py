@@ -328,6 +328,18 @@ def test_an_event_decided_again_keeps_its_variant(stack, learning):
         for did, choice in first.items():
             picks = r.hget(f"attune:learn:decision:{did}", "picks").decode()
             assert f"tone_trial:{choice['variant']}:{choice['method']}:" in picks, picks
+        # A second decision that could not replay (here the picks cannot be
+        # read; in life Redis did not answer) picks afresh, but the record
+        # stays the first decision's: the outcome is learned for it.
+        keys = {did: f"attune:learn:decision:{did}" for did in first}
+        before = {did: r.hget(k, "choices") for did, k in keys.items()}
+        for k in keys.values():
+            r.hset(k, "picks", "unreadable")
+        blind = decide_all()
+        assert sum(c["variant"] == "warm" for c in blind.values()) >= len(events) // 2, blind
+        for did, k in keys.items():
+            assert r.hget(k, "choices") == before[did]
+            assert r.hget(k, "picks") == b"unreadable"
         # A new event on these counts does get warm.
         events[:] = [classified(new_id("cust")) for _ in range(6)]
         for ce in events:

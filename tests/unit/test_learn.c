@@ -197,10 +197,15 @@ static void test_choose_again(void **state)
         if (p.index != 1)
             fail_msg("\"%s\" replayed", bad[k]);
     }
-    /* Picks that do not fit are left out whole, never cut. */
+    /* Picks that do not fit are left out whole, never cut, and of both
+     * strings alike: what is replayed is what is learned. */
     learn_picks_write(choices, picks, 24, list, 12);
     assert_string_equal(picks, "pace:slow:control:-1");
     assert_string_equal(list, "pace:slow");
+    learn_picks_write(choices, picks, 24, list, sizeof list);
+    assert_string_equal(list, "pace:slow");
+    learn_picks_write(choices, picks, sizeof picks, list, 12);
+    assert_string_equal(picks, "pace:slow:control:-1");
     cJSON_Delete(choices);
     learn_counts_free(c);
 }

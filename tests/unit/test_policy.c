@@ -732,6 +732,16 @@ static void pick_last(void *arg, const policy_variant_query *q, policy_variant_p
     out->sampled = 0.625;
 }
 
+/* A draw whose rounding to 4 places and printing to 3 disagree unless the
+ * rounding comes first: 0.40046 prints 0.400, 0.4005 prints 0.401. */
+static void pick_edge(void *arg, const policy_variant_query *q, policy_variant_pick *out)
+{
+    (void)arg;
+    out->index = q->n - 1;
+    out->method = "thompson";
+    out->sampled = 0.40046;
+}
+
 static void test_variants_and_ids(void **state)
 {
     (void)state;
@@ -792,6 +802,20 @@ static void test_variants_and_ids(void **state)
     cJSON_Delete(crm);
     cJSON_Delete(rt2);
     cJSON_Delete(crm2);
+    /* The reason says the draw the choice records (a replay of the record
+     * then says the same). */
+    env.choose_variant = pick_edge;
+    assert_int_equal(policy_decide(p, d, &env, &rt, &crm, err, sizeof err), ATTUNE_OK);
+    ch = cJSON_GetArrayItem(at(rt, "policy.choices"), 0);
+    char said[64];
+    snprintf(said, sizeof said, "sampled %.3f]", nat(ch, "sampled"));
+    int found = 0;
+    for (const cJSON *e = at(rt, "reasons")->child; e; e = e->next)
+        found |= strcmp(sat(e, "code"), "V") == 0 && strstr(sat(e, "text"), said) != NULL;
+    assert_true(found);
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    env.choose_variant = pick_last;
     /* Input without a situation. */
     cJSON_DeleteItemFromObject(d, "situation");
     assert_int_equal(policy_decide(p, d, &env, &rt, &crm, err, sizeof err), ATTUNE_ERR_INVALID);
