@@ -154,9 +154,10 @@ static attune_err check_classified(const config *cfg, const cJSON *data, problem
 }
 
 /* Sends the batch's Redis writes in one round trip and reads the replies.
- * Redis trouble costs the memory of these contacts, never the decisions. */
+ * Redis trouble costs the memory of these contacts, never the decisions.
+ * With picks_only, only the decision records (see decide_batch). */
 static void remember_all(decide_stage *s, char **records, const cJSON **datas,
-                         const cJSON **routings, size_t n)
+                         const cJSON **routings, size_t n, int picks_only)
 {
     char errstr[256];
     if (n == 0 || redis_client_ready(s->redis, errstr, sizeof errstr) != ATTUNE_OK) {
@@ -166,17 +167,19 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
     int replies = 0;
     attune_err err = ATTUNE_OK;
     for (size_t i = 0; i < n && !err; i++) {
-        const cJSON *data = datas[i];
-        const cJSON *score = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(data, "situation"),
-                                             "sentiment"),
-            "score");
-        cJSON *prefs = learned_preferences(data);
-        err = customer_remember(s->redis, json_str(data, "customer_id"),
-                                json_str(data, "interaction_id"), records[i], record_mode(data),
-                                cJSON_IsNumber(score) ? score->valuedouble : 0, prefs,
-                                s->cfg->recent_max, &replies);
-        cJSON_Delete(prefs);
+        if (!picks_only) {
+            const cJSON *data = datas[i];
+            const cJSON *score = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(data, "situation"), "sentiment"),
+                "score");
+            cJSON *prefs = learned_preferences(data);
+            err = customer_remember(s->redis, json_str(data, "customer_id"),
+                                    json_str(data, "interaction_id"), records[i], record_mode(data),
+                                    cJSON_IsNumber(score) ? score->valuedouble : 0, prefs,
+                                    s->cfg->recent_max, &replies);
+            cJSON_Delete(prefs);
+        }
         /* The facts an outcome of this decision will be learned from, and
          * the picks the event gets if it is decided again. */
         char choices[8192], picks[16384];
@@ -329,8 +332,13 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
         datas[kept] = data;
         kept++;
     }
-    if (!err)
-        remember_all(s, records, datas, (const cJSON **)routings, kept);
+    /* After an error the batch is consumed again: the contacts are
+     * remembered then, once. Its decisions' picks are kept all the same
+     * (HSETNX, so once as well): at least once, the decisions emitted
+     * before the error are out, and their events, decided again, must get
+     * the same treatment; exactly once, they were aborted, and the same
+     * picks again do no harm. */
+    remember_all(s, records, datas, (const cJSON **)routings, kept, err != ATTUNE_OK);
     for (size_t i = 0; i < kept; i++) {
         free(records[i]);
         cJSON_Delete(roots[i]);
