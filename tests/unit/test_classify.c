@@ -888,6 +888,12 @@ static void test_thanks(void **state)
             {"that's fine", CLASSIFY_NEUTRAL},
             {"meh", CLASSIFY_NEGATIVE},
             {"a bit slow", CLASSIFY_NEGATIVE},
+            /* praise said plainly is still praise */
+            {"you guys continue to impress", CLASSIFY_POSITIVE},
+            {"the agent helped me", CLASSIFY_POSITIVE},
+            {"I like the new app", CLASSIFY_POSITIVE},
+            {"I like how you cancelled my flight without telling me", CLASSIFY_NEGATIVE},
+            {"nobody helped me", CLASSIFY_NEGATIVE},
         };
         assert_labels(cases, sizeof cases / sizeof cases[0]);
     }
