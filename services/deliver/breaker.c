@@ -68,6 +68,12 @@ int breaker_report(breaker *b, int64_t now_ms, int probe, int failed)
     return 0;
 }
 
+void breaker_hold(breaker *b, int64_t until_ms)
+{
+    if (b->state == BREAKER_OPEN && until_ms > b->open_until)
+        b->open_until = until_ms;
+}
+
 void breaker_release_probe(breaker *b, int64_t now_ms)
 {
     if (b->state != BREAKER_HALF_OPEN)

@@ -43,6 +43,11 @@ breaker_ticket breaker_acquire(breaker *b, int64_t now_ms, int64_t *wait_ms);
  * report opened the breaker. */
 int breaker_report(breaker *b, int64_t now_ms, int probe, int failed);
 
+/* An open breaker sends no probe before until_ms (the endpoint asked for
+ * that long with Retry-After); a shorter hold, or a closed breaker, changes
+ * nothing. */
+void breaker_hold(breaker *b, int64_t until_ms);
+
 /* Gives back a probe ticket that sent nothing (a local failure): the
  * breaker is open again with its cooldown unchanged and already over, so
  * another caller may probe at once. */

@@ -294,8 +294,16 @@ static void deliver_one(slot *s, rec *r)
         p->attempts++;
         metric_observe(svc->req_seconds, res.seconds);
         int failed = retry_endpoint_failed(res.status);
+        /* what the endpoint asked for with Retry-After, or -1 */
+        long asked_ms = -1;
+        if (retry_honours_retry_after(res.status) && res.retry_after[0] &&
+            retry_after_parse(res.retry_after, ts_now_ms() / 1000, cfg->deliver_retry_after_max_ms,
+                              &asked_ms) != 0)
+            asked_ms = -1;
         pthread_mutex_lock(&svc->mu);
         int opened = breaker_report(&svc->br, mono_ms(), t == BREAKER_PROBE, failed);
+        if (asked_ms >= 0) /* (the breaker's probes wait as long as asked) */
+            breaker_hold(&svc->br, mono_ms() + asked_ms);
         st = breaker_get_state(&svc->br);
         long long cooldown_ms = (long long)svc->br.cooldown_ms;
         set_breaker_gauge(svc, st);
@@ -340,7 +348,11 @@ static void deliver_one(slot *s, rec *r)
             metric_inc(svc->req_retry);
             continue;
         }
-        if (p->attempts >= cfg->deliver_max_attempts) {
+        /* (down or busy, breaker open or not, is never this decision's
+         * fault: a 429 does not open the breaker, as the endpoint
+         * answered, and an endpoint that keeps asking to slow down must
+         * not lose decisions for it) */
+        if (p->charged && p->attempts >= cfg->deliver_max_attempts) {
             metric_inc(svc->req_failed);
             if (res.status)
                 reject(r, "delivery failed after %ld attempts: HTTP %ld", p->attempts, res.status);
@@ -350,11 +362,7 @@ static void deliver_one(slot *s, rec *r)
         }
         metric_inc(svc->req_retry);
         metric_inc(svc->retries);
-        long delay_ms = -1;
-        if (retry_honours_retry_after(res.status) && res.retry_after[0] &&
-            retry_after_parse(res.retry_after, ts_now_ms() / 1000, cfg->deliver_retry_after_max_ms,
-                              &delay_ms) != 0)
-            delay_ms = -1;
+        long delay_ms = asked_ms;
         if (delay_ms < 0)
             delay_ms = retry_backoff_ms(p->attempts, cfg->deliver_backoff_ms,
                                         cfg->deliver_backoff_max_ms, retry_rand(&s->rng));

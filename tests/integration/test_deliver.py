@@ -310,6 +310,37 @@ def test_each_decision_is_delivered_once_with_its_headers(stack, base_env, topic
         assert abs(int(t) - r["t"]) < 60
 
 
+def test_an_endpoint_that_keeps_answering_429_loses_nothing(stack, base_env, topics, endpoint,
+                                                            start_deliver):
+    """429 is "slow down": more of them than the attempt budget (5 here)
+    delay the decision, they never dead-letter it."""
+    busy = decision(new_id("cust"))
+    endpoint.rules[key_of(busy)] = [(429, {"Retry-After": "0"})] * 8 + [429] * 2
+    produce(stack.bootstrap, topics[0], [busy])
+    svc = start_deliver(deliver_env(base_env, topics, endpoint))
+    endpoint.wait_delivered([key_of(busy)], timeout=30)
+    tries = endpoint.for_key(key_of(busy))
+    assert len(tries) == 11 and tries[-1]["action"] == 200
+    assert metric_value(svc, "attune_deadletter_total") == 0
+    assert not dead_letters(stack, topics[1], 1, timeout=2)
+
+
+def test_an_open_breaker_probes_no_sooner_than_retry_after(stack, base_env, topics, endpoint,
+                                                           start_deliver):
+    """Three 503s open the breaker (cooldown 200 ms here); the endpoint asked
+    for 2 s with Retry-After, so the probe waits 2 s, not the cooldown."""
+    down = decision(new_id("cust"))
+    endpoint.rules[key_of(down)] = [(503, {"Retry-After": "0"})] * 2 + \
+        [(503, {"Retry-After": "2"})] * 2
+    produce(stack.bootstrap, topics[0], [down])
+    start_deliver(deliver_env(base_env, topics, endpoint))
+    endpoint.wait_delivered([key_of(down)], timeout=30)
+    tries = endpoint.for_key(key_of(down))
+    assert len(tries) == 5 and tries[-1]["action"] == 200
+    assert tries[3]["t"] - tries[2]["t"] >= 1.9, [r["t"] for r in tries]
+    assert tries[4]["t"] - tries[3]["t"] >= 1.9, [r["t"] for r in tries]
+
+
 def test_5xx_is_retried_and_429_honours_retry_after(stack, base_env, topics, endpoint,
                                                      start_deliver):
     flaky, limited = decision(new_id("cust")), decision(new_id("cust"))

@@ -184,6 +184,27 @@ static void test_breaker_probe_given_back(void **state)
     assert_false(retry_endpoint_down(500) || retry_endpoint_down(501) || retry_endpoint_down(200));
 }
 
+/* An endpoint's Retry-After holds an open breaker's probe back, never
+ * brings it forward, and does nothing to a closed breaker. */
+static void test_breaker_holds_for_retry_after(void **state)
+{
+    (void)state;
+    breaker b;
+    int64_t wait = 0;
+    breaker_init(&b, 1, 100, 1000);
+    breaker_hold(&b, 5000); /* closed: nothing to hold */
+    assert_int_equal(breaker_acquire(&b, 0, &wait), BREAKER_GO);
+    assert_int_equal(breaker_report(&b, 0, 0, 1), 1);
+    breaker_hold(&b, 2000);
+    assert_int_equal(breaker_acquire(&b, 150, &wait), BREAKER_WAIT);
+    assert_int_equal(wait, 1850);
+    breaker_hold(&b, 1000); /* shorter: the longer stays */
+    assert_int_equal(breaker_acquire(&b, 1500, &wait), BREAKER_WAIT);
+    assert_int_equal(wait, 500);
+    assert_int_equal(breaker_acquire(&b, 2000, &wait), BREAKER_PROBE);
+    assert_int_equal(b.cooldown_ms, 100); /* the cooldown itself is unchanged */
+}
+
 static void test_hmac_rfc4231(void **state)
 {
     (void)state;
@@ -245,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_breaker_opens_after_consecutive_failures),
         cmocka_unit_test(test_breaker_any_answer_closes),
         cmocka_unit_test(test_breaker_probe_given_back),
+        cmocka_unit_test(test_breaker_holds_for_retry_after),
         cmocka_unit_test(test_hmac_rfc4231),
         cmocka_unit_test(test_signature_header),
         cmocka_unit_test(test_progress_table),
