@@ -157,6 +157,13 @@ static char *config_default(const struct cfg_entry *e, const char *service)
         snprintf(tmp, sizeof tmp, "127.0.0.1:%d", port);
         return strdup(tmp);
     }
+    if (e->offset == offsetof(config, group_id) && strcmp(service, "deliver") == 0) {
+        /* (one group per topic: deliver's own settings pick it) */
+        const char *topic = getenv("ATTUNE_DELIVER_TOPIC");
+        snprintf(tmp, sizeof tmp, "attune-deliver-%s",
+                 topic && *topic ? topic : "<ATTUNE_DELIVER_TOPIC>");
+        return strdup(tmp);
+    }
     snprintf(tmp, sizeof tmp, "attune-%s", service);
     return strdup(tmp);
 }

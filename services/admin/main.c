@@ -327,6 +327,13 @@ int main(int argc, char **argv)
         code = erase_customer(&cfg, argv[2]);
     else if (argc >= 2 && strcmp(argv[1], "learned") == 0)
         code = learned(&cfg, argv + 2, (size_t)(argc - 2));
+    else if (argc >= 2 &&
+             (strcmp(argv[1], "create-topics") == 0 || strcmp(argv[1], "load-profiles") == 0 ||
+              strcmp(argv[1], "erase-customer") == 0))
+        fprintf(stderr, "attune-admin: %s: %s; see attune-admin --help\n", argv[1],
+                strcmp(argv[1], "create-topics") == 0   ? "takes no argument"
+                : strcmp(argv[1], "load-profiles") == 0 ? "needs one FILE (or - for stdin)"
+                                                        : "needs one customer ID");
     else
         fprintf(stderr, "attune-admin: unknown command; see attune-admin --help\n");
     config_fini(&cfg);

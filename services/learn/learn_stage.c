@@ -13,6 +13,7 @@
 #include "policy_watch.h"
 #include "redis.h"
 #include "stage.h"
+#include "ts.h"
 
 typedef struct {
     const config *cfg;
@@ -34,15 +35,23 @@ static attune_err check_outcome(const config *cfg, const cJSON *data, problem_fi
 }
 
 /* The compact history record: the outcome's facts and its success, without
- * the customer id (it is in the key). */
-static char *history_record(const cJSON *ce, int success)
+ * the customer id (it is in the key). occurred_at: the outcome's own, else
+ * the event's time, else when the record reached Kafka (ts_ms, 0: none). */
+static char *history_record(const cJSON *ce, int success, int64_t ts_ms)
 {
     cJSON *r = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(ce, "data"), 1);
     if (!r)
         return NULL;
     cJSON_DeleteItemFromObjectCaseSensitive(r, "customer_id");
-    if (!cJSON_GetObjectItemCaseSensitive(r, "occurred_at") && json_str(ce, "time"))
-        cJSON_AddStringToObject(r, "occurred_at", json_str(ce, "time"));
+    if (!cJSON_GetObjectItemCaseSensitive(r, "occurred_at")) {
+        char at[40] = "";
+        if (json_str(ce, "time"))
+            snprintf(at, sizeof at, "%s", json_str(ce, "time"));
+        else if (ts_ms > 0)
+            ts_format_rfc3339(ts_ms, at, sizeof at);
+        if (at[0])
+            cJSON_AddStringToObject(r, "occurred_at", at);
+    }
     if (success >= 0)
         cJSON_AddBoolToObject(r, "success", success);
     char *text = json_print(r);
@@ -121,7 +130,9 @@ static attune_err learn_batch(void *ud, stage_io *io, rd_kafka_message_t *const 
     size_t queued = 0;
     for (size_t i = 0; i < kept && !err; i++) {
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(roots[i], "data");
-        char *record = history_record(roots[i], policy_outcome_success(s->watch.pol, data));
+        rd_kafka_timestamp_type_t tt;
+        const int64_t ts_ms = rd_kafka_message_timestamp(kept_msgs[i], &tt);
+        char *record = history_record(roots[i], policy_outcome_success(s->watch.pol, data), ts_ms);
         const cJSON *csat = cJSON_GetObjectItemCaseSensitive(data, "csat");
         if (!record) {
             err = ATTUNE_ERR_NOMEM;

@@ -375,6 +375,10 @@ def test_outcome_counted_once_per_decision(stack, base_env, ingest, learning):
     assert csat[b"count"] == b"2" and csat[b"sum"] == b"6" and csat[b"last"] in (b"1", b"5")
     newest = json.loads(r.lindex(f"attune:customer:{customer}:outcomes", 0))
     assert "customer_id" not in newest and newest["decision_id"] == decision
+    # Neither the outcome nor its event said when: the time it reached Kafka.
+    from datetime import datetime, timezone
+    when = datetime.fromisoformat(newest["occurred_at"].replace("Z", "+00:00"))
+    assert abs((datetime.now(timezone.utc) - when).total_seconds()) < 120
     # What was learned, as an operator sees it.
     res = admin(base_env, "learned", "tone_trial")
     assert res.returncode == 0, res.stderr

@@ -18,7 +18,8 @@ for i, line in enumerate(sys.stdin):
     data = {"decision_id": d["decision_id"], "interaction_id": d["interaction_id"],
             "customer_id": d["customer_id"], "resolved": resolved,
             "csat": 5 if resolved else 2, "handle_time_seconds": 180 + 30 * i}
-    if (d.get("guidance") or {}).get("offer"):
+    offer = (d.get("guidance") or {}).get("offer") or {}
+    if offer.get("type", "none") != "none":  # (no offer made: nothing to take)
         data["offer_accepted"] = i % 2 == 0
     outcomes.append({
         "specversion": "1.0", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, d["decision_id"])),
