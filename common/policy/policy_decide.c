@@ -748,6 +748,31 @@ static void pick_variant(policy_variant_fn choose, void *arg, const policy_rule 
         out->method = "custom";
 }
 
+/* Whether the guards undid everything variant action a set: the customer
+ * got nothing of it (an offer the sales guard took away, say), so it is no
+ * choice to learn from. An offer counts as got when one of its types
+ * survived the guards. */
+static int variant_undone(const treatment *t, const policy_action *a)
+{
+    int any = 0;
+    for (int f = 0; f < PF_COUNT; f++) {
+        if (!(a->has & (1u << f)))
+            continue;
+        any = 1;
+        if (f == PF_OFFER_TYPES) {
+            if (a->offer_types & t->offer_types)
+                return 0;
+            continue;
+        }
+        int guarded = 0;
+        for (size_t k = 0; k < t->nreasons && !guarded; k++)
+            guarded = t->reasons[k].guard && t->reasons[k].field == f;
+        if (!guarded)
+            return 0;
+    }
+    return any;
+}
+
 /* {"rule", "variant", "method", "sampled"} of one choice. */
 static void put_choice(jb *b, cJSON *choices, const policy_rule *r, const policy_variant_pick *pk)
 {
@@ -915,6 +940,7 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
      * its own choice, so no rule's choice depends on another's. */
     int choice[POLICY_MAX_RULES];
     policy_variant_pick picks[POLICY_MAX_RULES];
+    size_t picked[POLICY_MAX_RULES * 2], npicked = 0; /* rules, in the order picked */
     const char *variant_label = NULL;
     char variant_buf[160];
     cJSON *variants = cJSON_CreateArray();
@@ -933,7 +959,7 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
             if (!variant_label)
                 variant_label = variant_buf;
             push_str(&b, variants, variant_buf);
-            put_choice(&b, choices, r, &picks[i]);
+            picked[npicked++] = i;
         }
         apply_rule(t, r, choice[i] >= 0 ? &picks[i] : NULL);
     }
@@ -952,7 +978,7 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
         if (r->nvariants && v < 0) {
             pick_variant(choose, env->choose_arg, r, interaction_id, bucket, &picks[i]);
             v = (int)picks[i].index;
-            put_choice(&b, choices, r, &picks[i]);
+            picked[npicked++] = i;
         }
         const policy_action *a = comp_of(r, v);
         if (!a)
@@ -974,6 +1000,14 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
         arbitrate(p, t, data);
     language_skill(t, data, lang_skill, sizeof lang_skill);
     guard_floor(p, t);
+    /* The choices outcomes are learned from: those the guards left
+     * something of (the reasons still name every pick). */
+    for (size_t k = 0; k < npicked; k++) {
+        const policy_rule *r = &p->rules[picked[k]];
+        const policy_variant_pick *pk = &picks[picked[k]];
+        if (!variant_undone(t, &r->variants[pk->index].set))
+            put_choice(&b, choices, r, pk);
+    }
 
     /* The routing decision. */
     char did[37], at[40];

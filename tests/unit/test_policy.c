@@ -461,6 +461,43 @@ static void test_guard_anger_not_rewarded(void **state)
     policy_free(p);
 }
 
+/* A variant whose every effect a guard undid reached no customer: its
+ * choice is left out of policy.choices (what outcomes are learned from),
+ * while the reasons still say what was picked. */
+static void test_undone_variant_is_no_choice(void **state)
+{
+    (void)state;
+    policy *p = load_with(
+        "\"rules\":[{\"id\":\"offer_mix\",\"code\":\"MIX\",\"reason\":\"which offer\","
+        "\"priority\":10,\"variants\":[{\"name\":\"up\",\"set\":{\"guidance.offer_types\":"
+        "[\"upsell\"]}},{\"name\":\"cross\",\"set\":{\"guidance.offer_types\":[\"cross_sell\"]}}"
+        "]},{\"id\":\"tone_mix\",\"code\":\"TONE\",\"reason\":\"which tone\",\"priority\":5,"
+        "\"variants\":[{\"name\":\"warm\",\"set\":{\"guidance.tone\":\"warm\","
+        "\"guidance.offer_types\":[\"upsell\"]}},{\"name\":\"plain\",\"set\":{\"guidance.tone\":"
+        "\"plain\",\"guidance.offer_types\":[\"cross_sell\"]}}]}],"
+        "\"offers\":[{\"id\":\"u\",\"type\":\"upsell\",\"propensity\":0.5,\"value\":10},"
+        "{\"id\":\"c\",\"type\":\"cross_sell\",\"propensity\":0.5,\"value\":10}]",
+        NULL, NULL, 0);
+    cJSON *rt, *crm;
+    sit s = neutral_sit();
+    decide(p, &s, &rt, &crm);
+    assert_int_equal(cJSON_GetArraySize(at(rt, "policy.choices")), 2);
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    /* No consent: the sales guard takes every offer away. The offer rule's
+     * pick reached no one; the tone rule's tone still did. */
+    s.consent = 0;
+    decide(p, &s, &rt, &crm);
+    assert_string_equal(sat(rt, "guidance.offer.type"), "none");
+    const cJSON *ch = at(rt, "policy.choices");
+    assert_int_equal(cJSON_GetArraySize(ch), 1);
+    assert_string_equal(sat(cJSON_GetArrayItem(ch, 0), "rule"), "tone_mix");
+    assert_int_equal(cJSON_GetArraySize(at(rt, "policy.variants")), 2);
+    cJSON_Delete(rt);
+    cJSON_Delete(crm);
+    policy_free(p);
+}
+
 static void test_guard_no_sales(void **state)
 {
     (void)state;
@@ -1479,6 +1516,7 @@ int main(void)
         cmocka_unit_test(test_guard_floor),
         cmocka_unit_test(test_guard_anger_not_rewarded),
         cmocka_unit_test(test_guard_no_sales),
+        cmocka_unit_test(test_undone_variant_is_no_choice),
         cmocka_unit_test(test_guard_protection),
         cmocka_unit_test(test_arbitration),
         cmocka_unit_test(test_reasons_and_priority),
