@@ -2432,6 +2432,27 @@ static int said_for_now(const ctok_buf *tb, size_t i, size_t end, int asked, int
     return now;
 }
 
+/* Whether the channel statement ending at end sends a thing ("please
+ * email me the invoice", "text me the code", "can you email me a copy"):
+ * a delivery asked for once, not the way to be reached, unless the message
+ * says elsewhere that a way lasts ("I prefer email, email me the details"). */
+static int sends_a_thing(const ctok_buf *tb, size_t end)
+{
+    static const char *const object[] = {"the",  "a",     "an",    "my", "our", "this",
+                                         "that", "these", "those", "it", "them"};
+    static const char *const lasting[] = {"always",     "future", "prefer",    "prefers",
+                                          "preferably", "only",   "generally", "usually"};
+    size_t j = end;
+    if (j < tb->n && (ctok_is_word(tb, j, "me") || ctok_is_word(tb, j, "us")))
+        j++;
+    if (j >= tb->n || ctok_word_in(tb, j, object, sizeof object / sizeof object[0]) < 0)
+        return 0;
+    for (size_t k = 0; k < tb->n; k++)
+        if (ctok_word_in(tb, k, lasting, sizeof lasting / sizeof lasting[0]) >= 0)
+            return 0;
+    return 1;
+}
+
 /* Whether a channel at token i, in the scope of a negation, is asked for
  * anew after it: "if you can't can someone ring me back" (a transcript
  * without its comma); not "can't someone just email me" (which still
@@ -2615,8 +2636,9 @@ static void classify_prefs_stage(classify_run *run)
     if (!r->preferences.language[0] && written.k > 0)
         written_language(run, &written);
     unsigned now = 0;
-    if (r->preferences.channel[0] &&
-        said_for_now(tb, channel_at, channel_end, 1, strcmp(r->preferences.channel, "voice") == 0))
+    if (r->preferences.channel[0] && (said_for_now(tb, channel_at, channel_end, 1,
+                                                   strcmp(r->preferences.channel, "voice") == 0) ||
+                                      sends_a_thing(tb, channel_end)))
         now |= CLASSIFY_PREF_CHANNEL;
     if (r->preferences.avoid_channel[0] && said_for_now(tb, avoid_at, avoid_end, 0, 0))
         now |= CLASSIFY_PREF_AVOID_CHANNEL;

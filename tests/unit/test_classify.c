@@ -1727,6 +1727,12 @@ static void test_preferences_for_now(void **state)
         {"I can't talk right now", CLASSIFY_PREF_AVOID_CHANNEL},
         {"call me tomorrow morning", CLASSIFY_PREF_CHANNEL | CLASSIFY_PREF_CONTACT_TIME},
         {"text me today with the code", CLASSIFY_PREF_CHANNEL},
+        /* a thing sent is a delivery, not the way to be reached */
+        {"Please email me the invoice for October", CLASSIFY_PREF_CHANNEL},
+        {"can you email me a copy of my bill", CLASSIFY_PREF_CHANNEL},
+        {"text me the code", CLASSIFY_PREF_CHANNEL},
+        {"I prefer email, please email me the details", 0},
+        {"email me at john@example.com", 0},
         /* what lasts */
         {"please call me back after 5pm", CLASSIFY_PREF_CHANNEL}, /* the time lasts */
         {"From now on please email me", 0},
