@@ -842,10 +842,14 @@ static void put_trend(jb *b, cJSON *o, const cJSON *data)
         n++;
     }
     const char *dir = "unknown";
+    /* (an event without text, an ended contact or an IVR step, has no
+     * sentiment to compare: its 0 is no improvement) */
+    const char *text = str_at(data, "text");
     if (n) {
         double avg = sum / n;
         put_num(b, tr, "previous_mean", round4(avg));
-        dir = cur - avg > 0.15 ? "improving" : avg - cur > 0.15 ? "worsening" : "stable";
+        if (text && *text)
+            dir = cur - avg > 0.15 ? "improving" : avg - cur > 0.15 ? "worsening" : "stable";
     }
     put_str(b, tr, "direction", dir);
 }

@@ -682,6 +682,20 @@ static void test_reasons_and_priority(void **state)
     assert_string_equal(sat(f, "type"), "call_back");
     assert_string_equal(sat(f, "due_at"), "2023-11-15T22:13:20.000Z");
     assert_string_equal(sat(crm, "sentiment_trend.direction"), "improving");
+    {
+        /* an event without text (an ended contact) has no sentiment of its
+         * own to compare with the recent ones */
+        cJSON *d = make_data(&s), *rt3, *crm3;
+        cJSON_DeleteItemFromObject(d, "text");
+        cJSON_ReplaceItemInObject(d, "kind", cJSON_CreateString("ended"));
+        policy_env env = {.now_ms = 1700000000000LL, .event_id = "evt-2"};
+        char err[128];
+        assert_int_equal(policy_decide(p, d, &env, &rt3, &crm3, err, sizeof err), ATTUNE_OK);
+        assert_string_equal(sat(crm3, "sentiment_trend.direction"), "unknown");
+        cJSON_Delete(rt3);
+        cJSON_Delete(crm3);
+        cJSON_Delete(d);
+    }
     /* No customer text anywhere. */
     char *a = cJSON_PrintUnformatted(rt), *b = cJSON_PrintUnformatted(crm);
     assert_null(strstr(a, "SECRET"));
