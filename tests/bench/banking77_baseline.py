@@ -5,8 +5,8 @@ SVM), trained on the same 80% of train.csv that eval_classifier.py trains
 attune on and scored on the same held-out 20%.
 
 Needs scikit-learn, which attune itself does not use (a reference only):
-    python3 -m venv /tmp/sk && /tmp/sk/bin/pip install scikit-learn
-    /tmp/sk/bin/python tests/bench/banking77_baseline.py
+    python3 -m venv .venv-sk && .venv-sk/bin/pip install scikit-learn
+    .venv-sk/bin/python tests/bench/banking77_baseline.py
 """
 
 import csv
