@@ -944,7 +944,8 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
      * its own choice, so no rule's choice depends on another's. */
     int choice[POLICY_MAX_RULES];
     policy_variant_pick picks[POLICY_MAX_RULES];
-    size_t picked[POLICY_MAX_RULES * 2], npicked = 0; /* rules, in the order picked */
+    size_t picked[POLICY_MAX_RULES * 2] = {0}; /* rules, in the order picked */
+    size_t npicked = 0;
     const char *variant_label = NULL;
     char variant_buf[160];
     cJSON *variants = cJSON_CreateArray();
