@@ -81,8 +81,7 @@ static const struct cfg_entry {
      "1: Kafka-to-Kafka stages produce and commit offsets in one transaction; 0: at least once"},
     {"ATTUNE_POLICY_FILE", CFG_STR, offsetof(config, policy_file), "", 0, 0,
      "treatment policy of attune-decide and attune-learn, reloaded on change and on SIGHUP "
-     "(default: the "
-     "shipped deploy/policies/default.json)"},
+     "(default: the shipped deploy/policies/default.json)"},
     {"ATTUNE_TRANSACTIONAL_ID", CFG_STR, offsetof(config, transactional_id), NULL, 0, 0,
      "transactional.id of a stage's producer (default <group>-<hostname>-<pid>)"},
     {"ATTUNE_DELIVER_TOPIC", CFG_STR, offsetof(config, deliver_topic), "", 0, 0,

@@ -2397,12 +2397,14 @@ static void join_refused(char *contact_time, const char *first)
  * word beside it does ("never ring", "don't call me again"). "now" is a
  * moment as "right now", "just now", or right after a request ("ring me
  * back now"; asked): "I'm deaf now so please text me" lasts. */
+/* Words that say a contact statement lasts (said_for_now, sends_a_thing). */
+static const char *const pref_lasting[] = {"always",     "future", "prefer",    "prefers",
+                                           "preferably", "only",   "generally", "usually"};
+
 static int said_for_now(const ctok_buf *tb, size_t i, size_t end, int asked, int back)
 {
     static const char *const moment[] = {"rn",      "atm",      "asap",  "today",
                                          "tonight", "tomorrow", "moment"};
-    static const char *const lasting[] = {"always",     "future", "prefer",    "prefers",
-                                          "preferably", "only",   "generally", "usually"};
     static const char *const after[] = {"again", "ever", "anymore"};
     static const char *const parts[] = {"morning", "afternoon", "evening"};
     static const char *const just[] = {"right", "just"};
@@ -2413,7 +2415,7 @@ static int said_for_now(const ctok_buf *tb, size_t i, size_t end, int asked, int
         to++;
     int now = 0;
     for (size_t j = from; j < to; j++) {
-        if (ctok_word_in(tb, j, lasting, sizeof lasting / sizeof lasting[0]) >= 0)
+        if (ctok_word_in(tb, j, pref_lasting, sizeof pref_lasting / sizeof pref_lasting[0]) >= 0)
             return 0;
         if ((j + 2 >= i && j < i && ctok_is_word(tb, j, "never")) ||
             (j >= end && j < end + 2 &&
@@ -2440,15 +2442,13 @@ static int sends_a_thing(const ctok_buf *tb, size_t end)
 {
     static const char *const object[] = {"the",  "a",     "an",    "my", "our", "this",
                                          "that", "these", "those", "it", "them"};
-    static const char *const lasting[] = {"always",     "future", "prefer",    "prefers",
-                                          "preferably", "only",   "generally", "usually"};
     size_t j = end;
     if (j < tb->n && (ctok_is_word(tb, j, "me") || ctok_is_word(tb, j, "us")))
         j++;
     if (j >= tb->n || ctok_word_in(tb, j, object, sizeof object / sizeof object[0]) < 0)
         return 0;
     for (size_t k = 0; k < tb->n; k++)
-        if (ctok_word_in(tb, k, lasting, sizeof lasting / sizeof lasting[0]) >= 0)
+        if (ctok_word_in(tb, k, pref_lasting, sizeof pref_lasting / sizeof pref_lasting[0]) >= 0)
             return 0;
     return 1;
 }

@@ -178,5 +178,9 @@ int policy_has_variant(const policy *p, const char *rule_id, const char *variant
  * has room for 37 bytes. */
 void policy_decision_id(const char *event_source, const char *event_id, const char *policy_version,
                         char out[37]);
+/* The decision id policy_decide gives the decision of data under env and
+ * p: of env's event source and id, else of the interaction id. */
+void policy_event_decision_id(const policy *p, const cJSON *data, const policy_env *env,
+                              char out[37]);
 
 #endif

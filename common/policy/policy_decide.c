@@ -275,6 +275,20 @@ void policy_variant_default(void *arg, const policy_variant_query *q, policy_var
     out->sampled = -1;
 }
 
+/* The event a decision answers: its CloudEvent id, else the interaction
+ * id. */
+static const char *decided_event_id(const cJSON *data, const policy_env *env)
+{
+    const char *interaction_id = str_at(data, "interaction_id");
+    return env->event_id ? env->event_id : interaction_id ? interaction_id : "";
+}
+
+void policy_event_decision_id(const policy *p, const cJSON *data, const policy_env *env,
+                              char out[37])
+{
+    policy_decision_id(env->event_source, decided_event_id(data, env), p->version, out);
+}
+
 void policy_decision_id(const char *event_source, const char *event_id, const char *policy_version,
                         char out[37])
 {
@@ -1016,7 +1030,7 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
 
     /* The routing decision. */
     char did[37], at[40];
-    const char *event_id = env->event_id ? env->event_id : interaction_id ? interaction_id : "";
+    const char *event_id = decided_event_id(data, env);
     policy_decision_id(env->event_source, event_id, p->version, did);
     ts_format_rfc3339(env->now_ms, at, sizeof at);
     cJSON *rt = obj(&b, NULL, NULL);

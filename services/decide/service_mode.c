@@ -220,11 +220,10 @@ static void recall_picks(decide_stage *s, cJSON *const *events, size_t n, redisR
     attune_err err = ATTUNE_OK;
     for (size_t i = 0; i < n && !err; i++) {
         char did[37];
-        const char *id = json_str(events[i], "id");
-        if (!id) /* (as policy_decide names it) */
-            id = json_str(cJSON_GetObjectItemCaseSensitive(events[i], "data"), "interaction_id");
-        policy_decision_id(json_str(events[i], "source"), id ? id : "",
-                           policy_version(s->watch.pol), did);
+        const policy_env env = {.event_id = json_str(events[i], "id"),
+                                .event_source = json_str(events[i], "source")};
+        policy_event_decision_id(s->watch.pol, cJSON_GetObjectItemCaseSensitive(events[i], "data"),
+                                 &env, did);
         err = learn_recall_decision(s->redis, did);
     }
     for (size_t i = 0; i < n && !err; i++)

@@ -44,13 +44,14 @@ static char *history_record(const cJSON *ce, int success, int64_t ts_ms)
         return NULL;
     cJSON_DeleteItemFromObjectCaseSensitive(r, "customer_id");
     if (!cJSON_GetObjectItemCaseSensitive(r, "occurred_at")) {
-        char at[40] = "";
-        if (json_str(ce, "time"))
-            snprintf(at, sizeof at, "%s", json_str(ce, "time"));
-        else if (ts_ms > 0)
+        const char *when = json_str(ce, "time");
+        char at[40];
+        if (!when && ts_ms > 0) {
             ts_format_rfc3339(ts_ms, at, sizeof at);
-        if (at[0])
-            cJSON_AddStringToObject(r, "occurred_at", at);
+            when = at;
+        }
+        if (when)
+            cJSON_AddStringToObject(r, "occurred_at", when);
     }
     if (success >= 0)
         cJSON_AddBoolToObject(r, "success", success);
