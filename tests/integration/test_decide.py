@@ -72,7 +72,9 @@ def test_routing_and_crm_decisions(stack, base_env, ingest, pipeline):
     customer = new_id("cust")
     load(base_env, customer, {"tier": "gold", "segment": "leisure", "payer": "self",
                               "marketing_consent": True})
-    secret = "my card number is 4111 and my flight was cancelled"
+    # The probe words are ones no id, hash, time or score can spell by
+    # chance (a bare "4111" once matched inside a random event id).
+    secret = "my card number is 4111 1111 1111 1111 and my flight was cancelled"
     ce = cloudevent(interaction(customer, text=secret, wait_seconds=30))
     assert post(ingest, ce).status_code == 202
     routing = decisions_for(stack, [customer], 1)
@@ -96,7 +98,8 @@ def test_routing_and_crm_decisions(stack, base_env, ingest, pipeline):
     assert (d["channel"], d["kind"]) == (ce["data"]["channel"], ce["data"]["kind"])
     assert all({"code", "field", "text"} <= set(x) for x in d["reasons"])
     # No customer free text on the routing topic, nor in the CRM decision.
-    assert b"4111" not in routing[0].value() and b"4111" not in crm[0].value()
+    for probe in (b"4111 1111", b"card number", b"my flight"):
+        assert probe not in routing[0].value() and probe not in crm[0].value(), probe
     assert errors(validator_for("decision-routing.schema.json"), d) == []
     c = event_value(crm[0])
     assert c["type"] == "attune.decision.crm.v1"
