@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "json.h"
 
 static const char *const suffixes[CUSTOMER_KEY_COUNT] = {
     "profile", "prefs", "recent", "contacts", "sentiment", "outcomes", "csat"};
@@ -21,6 +24,106 @@ int customer_key_name(char *out, size_t out_size, const char *customer_id, custo
 {
     int n = snprintf(out, out_size, CUSTOMER_KEY_PREFIX "%s:%s", customer_id, suffixes[k]);
     return n < 0 || (size_t)n >= out_size ? -1 : 0;
+}
+
+attune_err customer_queue_memory(redis_client *rc, const char *customer_id, long recent_max)
+{
+    char prefs[CUSTOMER_KEY_MAX], recent[CUSTOMER_KEY_MAX], start[16], stop[32];
+    if (customer_key_name(prefs, sizeof prefs, customer_id, CUSTOMER_PREFS) ||
+        customer_key_name(recent, sizeof recent, customer_id, CUSTOMER_RECENT))
+        return ATTUNE_ERR_INVALID;
+    /* LRANGE 1 0 is empty: how recent_max 0 reads nothing. */
+    snprintf(start, sizeof start, "%d", recent_max > 0 ? 0 : 1);
+    snprintf(stop, sizeof stop, "%ld", recent_max > 0 ? recent_max - 1 : 0);
+    const char *hgetall[] = {"HGETALL", prefs};
+    const char *lrange[] = {"LRANGE", recent, start, stop};
+    attune_err err = redis_append(rc, 2, hgetall, NULL);
+    return err ? err : redis_append(rc, 4, lrange, NULL);
+}
+
+static int truthy(const char *s)
+{
+    return strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcasecmp(s, "yes") == 0;
+}
+
+/* Whether a Redis string can go into an event: text a JSON string holds
+ * (valid UTF-8, no NUL) of at most max bytes. */
+static int text_fits(const redisReply *e, size_t max)
+{
+    return e->str && e->len <= max && !memchr(e->str, '\0', e->len) &&
+           json_utf8_valid(e->str, e->len) == 0;
+}
+
+/* Whether hash field i of r can go in, within the hash's budget *used. */
+static int field_fits(const redisReply *r, size_t i, size_t *used)
+{
+    const redisReply *k = r->element[i], *v = r->element[i + 1];
+    if (!text_fits(k, 256) || !text_fits(v, CUSTOMER_CONTEXT_VALUE_MAX) ||
+        *used + k->len + v->len > CUSTOMER_CONTEXT_HASH_MAX)
+        return 0;
+    *used += k->len + v->len;
+    return 1;
+}
+
+size_t customer_read_profile(cJSON *profile, const redisReply *r)
+{
+    size_t used = 0, left_out = 0;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
+        if (!k || !v)
+            continue;
+        if (!field_fits(r, i, &used)) {
+            left_out++;
+            continue;
+        }
+        cJSON *val;
+        if (strcmp(k, "value") == 0) {
+            char *end;
+            double d = strtod(v, &end);
+            val = (*v && !*end) ? cJSON_CreateNumber(d) : cJSON_CreateString(v);
+        } else if (strcmp(k, "marketing_consent") == 0 || strcmp(k, "vulnerable") == 0) {
+            val = cJSON_CreateBool(truthy(v));
+        } else {
+            val = cJSON_CreateString(v);
+        }
+        if (cJSON_GetObjectItemCaseSensitive(profile, k))
+            cJSON_ReplaceItemInObjectCaseSensitive(profile, k, val);
+        else
+            cJSON_AddItemToObject(profile, k, val);
+    }
+    return left_out;
+}
+
+size_t customer_read_hash(cJSON *obj, const redisReply *r)
+{
+    size_t used = 0, left_out = 0;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        if (!r->element[i]->str || !r->element[i + 1]->str)
+            continue;
+        if (field_fits(r, i, &used))
+            cJSON_AddStringToObject(obj, r->element[i]->str, r->element[i + 1]->str);
+        else
+            left_out++;
+    }
+    return left_out;
+}
+
+void customer_read_recent(cJSON *recent, const redisReply *r)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        cJSON *rec = NULL;
+        char errstr[64];
+        if (e->type != REDIS_REPLY_STRING)
+            continue;
+        if (used + e->len > CUSTOMER_CONTEXT_RECENT_MAX)
+            break;
+        if (json_parse(e->str, e->len, 8, &rec, errstr, sizeof errstr) == ATTUNE_OK) {
+            cJSON_AddItemToArray(recent, rec);
+            used += e->len;
+        }
+    }
 }
 
 attune_err customer_erase(redis_client *rc, const char *customer_id, long long *deleted,

@@ -1,5 +1,6 @@
-/* customer: the Redis key layout of a customer's context (docs/redis.md)
- * and the operations on a whole customer: load a profile, erase everything. */
+/* customer: the Redis key layout of a customer's context (docs/redis.md),
+ * how its keys are read into an event's context, and the operations on a
+ * whole customer: load a profile, remember a contact, erase everything. */
 #ifndef ATTUNE_CUSTOMER_H
 #define ATTUNE_CUSTOMER_H
 
@@ -11,6 +12,14 @@
 
 #define CUSTOMER_KEY_PREFIX "attune:customer:"
 #define CUSTOMER_KEY_MAX 256
+
+/* What a customer's context copies from Redis into every event of theirs:
+ * far above what attune writes, well below what a Kafka record holds, so
+ * that a key filled by hand or by mistake cannot make those events too big.
+ * A field over its limit is left out; the rest of the context stays. */
+#define CUSTOMER_CONTEXT_VALUE_MAX 4096         /* one profile or preference value */
+#define CUSTOMER_CONTEXT_HASH_MAX (16 * 1024)   /* a profile or preferences hash */
+#define CUSTOMER_CONTEXT_RECENT_MAX (32 * 1024) /* the recent list, newest first */
 
 typedef enum {
     CUSTOMER_PROFILE,   /* hash: tier, value, segment, payer, language, ... */
@@ -28,6 +37,23 @@ extern const long customer_key_ttl[CUSTOMER_KEY_COUNT];
 
 /* Writes "attune:customer:<id>:<suffix>" into out; -1 if it does not fit. */
 int customer_key_name(char *out, size_t out_size, const char *customer_id, customer_key k);
+
+/* Queues, without reading replies, the reads of what attune-decide
+ * remembers of a customer: HGETALL of the preferences, then LRANGE of the
+ * newest recent_max records of the recent list (two replies, in that
+ * order; recent_max 0 reads an empty list). */
+attune_err customer_queue_memory(redis_client *rc, const char *customer_id,
+                                 long recent_max) ATTUNE_MUST_CHECK;
+
+/* The readers of those replies into a context, within the limits above.
+ * The profile's value becomes a number and its flags booleans, the rest
+ * stay strings; the hash readers return the fields left out. The recent
+ * list is kept newest first until its budget is spent (a long history
+ * shortens it; a cap, not a fault), and entries that are not JSON are
+ * skipped. */
+size_t customer_read_profile(cJSON *profile, const redisReply *r);
+size_t customer_read_hash(cJSON *obj, const redisReply *r);
+void customer_read_recent(cJSON *recent, const redisReply *r);
 
 /* Deletes every key of the customer (the right to erasure). *deleted gets the
  * number of keys removed. */

@@ -7,6 +7,7 @@
 #include "customer.h"
 #include "event.h"
 #include "files.h"
+#include "hash.h"
 #include "interaction.h"
 #include "json.h"
 #include "learn.h"
@@ -29,6 +30,7 @@ typedef struct {
     metric *decide_time;
     metric *remember_failed;
     metric *counts_failed;
+    metric *recall_failed;
     int counts_stale; /* the last refresh failed: warn once per outage */
 } decide_stage;
 
@@ -204,33 +206,85 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
     }
 }
 
-/* The picks recorded for the decisions of the n events, when they were
- * decided before (see learn_choose_again): out[i] is a reply or NULL. One
- * round trip (an HGET an event), and only for a policy with variants. A
- * dead Redis costs nothing (the client is told at once while it retries)
- * and a hung one a timeout; either way every event gets a fresh pick, and
- * the record of a first decision stays as it is (learn_remember_decision). */
-static void recall_picks(decide_stage *s, cJSON *const *events, size_t n, redisReply **out)
+/* Puts what decide remembered of the customer, read just now (mem: the
+ * replies of customer_queue_memory), in place of what enrich read: enrich
+ * reads before the customer's earlier events are decided, so in a burst
+ * (a script, chat lines in quick succession, one batch post) a later event
+ * would not know what an earlier one told (a bereavement, "email me"). */
+static void refresh_memory(cJSON *data, redisReply *const mem[2])
+{
+    cJSON *ctx = cJSON_GetObjectItemCaseSensitive(data, "context");
+    if (!cJSON_IsObject(ctx) || mem[0]->type != REDIS_REPLY_ARRAY ||
+        mem[1]->type != REDIS_REPLY_ARRAY)
+        return;
+    cJSON *prefs = cJSON_CreateObject(), *recent = cJSON_CreateArray();
+    if (!prefs || !recent) {
+        cJSON_Delete(prefs);
+        cJSON_Delete(recent);
+        return;
+    }
+    customer_read_hash(prefs, mem[0]);
+    customer_read_recent(recent, mem[1]);
+    const char *names[] = {"preferences", "recent"};
+    cJSON *items[] = {prefs, recent};
+    for (size_t i = 0; i < 2; i++) {
+        if (cJSON_GetObjectItemCaseSensitive(ctx, names[i]))
+            cJSON_ReplaceItemInObjectCaseSensitive(ctx, names[i], items[i]);
+        else
+            cJSON_AddItemToObject(ctx, names[i], items[i]);
+    }
+}
+
+/* Before a round of events is decided, in one round trip: the picks
+ * recorded for their decisions when they were decided before (see
+ * learn_choose_again; out[i] is a reply or NULL; asked only under a policy
+ * with variants), and their customers' preferences and recent list, read
+ * again (refresh_memory). A dead Redis costs nothing (the client is told
+ * at once while it retries) and a hung one a timeout; either way every
+ * event gets a fresh pick and enrich's context, and the record of a first
+ * decision stays as it is (learn_remember_decision). */
+static void recall(decide_stage *s, cJSON *const *events, size_t n, redisReply **out)
 {
     const char *rules[POLICY_MAX_RULES];
     char errstr[256];
-    if (n == 0 || policy_variant_rules(s->watch.pol, rules, POLICY_MAX_RULES) == 0 ||
-        redis_client_ready(s->redis, errstr, sizeof errstr) != ATTUNE_OK)
+    const int with_picks = policy_variant_rules(s->watch.pol, rules, POLICY_MAX_RULES) > 0;
+    if (n == 0)
         return;
+    if (redis_client_ready(s->redis, errstr, sizeof errstr) != ATTUNE_OK) {
+        metric_add(s->recall_failed, n);
+        return;
+    }
     attune_err err = ATTUNE_OK;
     for (size_t i = 0; i < n && !err; i++) {
-        char did[37];
-        const policy_env env = {.event_id = json_str(events[i], "id"),
-                                .event_source = json_str(events[i], "source")};
-        policy_event_decision_id(s->watch.pol, cJSON_GetObjectItemCaseSensitive(events[i], "data"),
-                                 &env, did);
-        err = learn_recall_decision(s->redis, did);
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(events[i], "data");
+        if (with_picks) {
+            char did[37];
+            const policy_env env = {.event_id = json_str(events[i], "id"),
+                                    .event_source = json_str(events[i], "source")};
+            policy_event_decision_id(s->watch.pol, data, &env, did);
+            err = learn_recall_decision(s->redis, did);
+        }
+        if (!err)
+            err =
+                customer_queue_memory(s->redis, json_str(data, "customer_id"), s->cfg->recent_max);
     }
-    for (size_t i = 0; i < n && !err; i++)
-        err = redis_reply(s->redis, &out[i]);
+    for (size_t i = 0; i < n && !err; i++) {
+        if (with_picks)
+            err = redis_reply(s->redis, &out[i]);
+        redisReply *mem[2] = {NULL, NULL};
+        for (size_t k = 0; k < 2 && !err; k++)
+            err = redis_reply(s->redis, &mem[k]);
+        if (!err)
+            refresh_memory(cJSON_GetObjectItemCaseSensitive(events[i], "data"), mem);
+        for (size_t k = 0; k < 2; k++)
+            if (mem[k])
+                freeReplyObject(mem[k]);
+    }
     if (err) {
-        /* (replies may be left unread: the connection goes) */
+        /* (replies may be left unread: the connection goes; the events
+         * whose memory was read keep it, the others enrich's) */
         redis_client_drop(s->redis);
+        metric_add(s->recall_failed, n);
         for (size_t i = 0; i < n; i++) {
             if (out[i])
                 freeReplyObject(out[i]);
@@ -239,41 +293,38 @@ static void recall_picks(decide_stage *s, cJSON *const *events, size_t n, redisR
     }
 }
 
-static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const *msgs, size_t n)
+/* Where the round that starts at events[start] ends: before the first
+ * event of a customer the round already has (n at most). A customer's
+ * later event is decided in the next round, after the earlier one is
+ * remembered and read again. seen has cap slots, a power of two above n -
+ * start. */
+static size_t round_end(cJSON *const *events, size_t start, size_t n, const char **seen, size_t cap)
 {
-    decide_stage *s = ud;
-    cJSON **roots = calloc(n, sizeof *roots);
-    char **records = calloc(n, sizeof *records);
-    const cJSON **datas = calloc(n, sizeof *datas);
-    cJSON **routings = calloc(n, sizeof *routings);
-    cJSON **events = calloc(n, sizeof *events);
-    rd_kafka_message_t **from = calloc(n, sizeof *from);
-    redisReply **picks = calloc(n, sizeof *picks);
-    if (!roots || !records || !datas || !routings || !events || !from || !picks) {
-        free(roots);
-        free(records);
-        free(datas);
-        free(routings);
-        free(events);
-        free(from);
-        free(picks);
-        return ATTUNE_ERR_NOMEM;
+    memset(seen, 0, cap * sizeof *seen);
+    for (size_t i = start; i < n; i++) {
+        const char *id =
+            json_str(cJSON_GetObjectItemCaseSensitive(events[i], "data"), "customer_id");
+        if (!id)
+            continue; /* (checked: not reached) */
+        size_t at = (size_t)hash_fnv1a(id) & (cap - 1);
+        while (seen[at] && strcmp(seen[at], id) != 0)
+            at = (at + 1) & (cap - 1);
+        if (seen[at])
+            return i;
+        seen[at] = id;
     }
+    return n;
+}
+
+/* Decides events[start..end) (taking them), emits the decisions and keeps
+ * what remember_all needs in the arrays from *kept on. */
+static attune_err decide_round(decide_stage *s, stage_io *io, cJSON **events,
+                               rd_kafka_message_t **from, redisReply **picks, size_t start,
+                               size_t end, cJSON **roots, char **records, const cJSON **datas,
+                               cJSON **routings, size_t *kept)
+{
     attune_err err = ATTUNE_OK;
-    size_t n_read = 0;
-    for (size_t i = 0; i < n && !err; i++) {
-        char reason[512];
-        if (stage_read_event(s->cfg, msgs[i], EVENT_TYPE_CLASSIFIED, check_classified,
-                             &events[n_read], reason, sizeof reason) != ATTUNE_OK) {
-            err = stage_reject(io, msgs[i], reason);
-            continue;
-        }
-        from[n_read++] = msgs[i];
-    }
-    if (!err)
-        recall_picks(s, events, n_read, picks);
-    size_t kept = 0;
-    for (size_t i = 0; i < n_read && !err; i++) {
+    for (size_t i = start; i < end && !err; i++) {
         char reason[512];
         cJSON *root = events[i];
         events[i] = NULL; /* root owns it now */
@@ -301,12 +352,12 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
             err = stage_reject(io, from[i], reason);
             continue;
         }
-        const size_t too_large = io->too_large;
-        records[kept] = compact_record(data, routing);
-        routings[kept] = cJSON_Duplicate(routing, 1);
+        const size_t too_large = io->too_large, k = *kept;
+        records[k] = compact_record(data, routing);
+        routings[k] = cJSON_Duplicate(routing, 1);
         cJSON *routing_ce = event_derive(root, EVENT_TYPE_DECISION_ROUTING, routing);
         cJSON *crm_ce = event_derive(root, EVENT_TYPE_DECISION_CRM, crm);
-        if (!routing_ce || !crm_ce || !records[kept] || !routings[kept]) {
+        if (!routing_ce || !crm_ce || !records[k] || !routings[k]) {
             err = ATTUNE_ERR_NOMEM;
         } else {
             err = stage_emit(io, from[i], s->cfg->topic_routing, json_str(data, "interaction_id"),
@@ -320,24 +371,76 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
         cJSON_Delete(crm_ce);
         if (io->too_large != too_large) {
             /* dead-lettered for its size: nothing of it is remembered */
-            free(records[kept]);
-            cJSON_Delete(routings[kept]);
-            records[kept] = NULL;
-            routings[kept] = NULL;
+            free(records[k]);
+            cJSON_Delete(routings[k]);
+            records[k] = NULL;
+            routings[k] = NULL;
             cJSON_Delete(root);
             continue;
         }
-        roots[kept] = root;
-        datas[kept] = data;
-        kept++;
+        roots[k] = root;
+        datas[k] = data;
+        (*kept)++;
     }
-    /* After an error the batch is consumed again: the contacts are
-     * remembered then, once. Its decisions' picks are kept all the same
-     * (HSETNX, so once as well): at least once, the decisions emitted
-     * before the error are out, and their events, decided again, must get
-     * the same treatment; exactly once, they were aborted, and the same
-     * picks again do no harm. */
-    remember_all(s, records, datas, (const cJSON **)routings, kept, err != ATTUNE_OK);
+    return err;
+}
+
+/* A batch is decided in rounds, each with at most one event a customer
+ * (nearly always one round): every round reads Redis once (recall), is
+ * decided, and is remembered (remember_all) before the next. */
+static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const *msgs, size_t n)
+{
+    decide_stage *s = ud;
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    cJSON **roots = calloc(n, sizeof *roots);
+    char **records = calloc(n, sizeof *records);
+    const cJSON **datas = calloc(n, sizeof *datas);
+    cJSON **routings = calloc(n, sizeof *routings);
+    cJSON **events = calloc(n, sizeof *events);
+    rd_kafka_message_t **from = calloc(n, sizeof *from);
+    redisReply **picks = calloc(n, sizeof *picks);
+    const char **seen = calloc(cap, sizeof *seen);
+    if (!roots || !records || !datas || !routings || !events || !from || !picks || !seen) {
+        free(roots);
+        free(records);
+        free(datas);
+        free(routings);
+        free(events);
+        free(from);
+        free(picks);
+        free(seen);
+        return ATTUNE_ERR_NOMEM;
+    }
+    attune_err err = ATTUNE_OK;
+    size_t n_read = 0;
+    for (size_t i = 0; i < n && !err; i++) {
+        char reason[512];
+        if (stage_read_event(s->cfg, msgs[i], EVENT_TYPE_CLASSIFIED, check_classified,
+                             &events[n_read], reason, sizeof reason) != ATTUNE_OK) {
+            err = stage_reject(io, msgs[i], reason);
+            continue;
+        }
+        from[n_read++] = msgs[i];
+    }
+    size_t kept = 0;
+    for (size_t start = 0; start < n_read && !err;) {
+        const size_t end = round_end(events, start, n_read, seen, cap), first = kept;
+        recall(s, events + start, end - start, picks + start);
+        err = decide_round(s, io, events, from, picks, start, end, roots, records, datas, routings,
+                           &kept);
+        /* After an error the batch is consumed again: its contacts are
+         * remembered then (the rounds before this one again, which
+         * replaces their records in place). Its decisions' picks are kept
+         * all the same (HSETNX, so once as well): at least once, the
+         * decisions emitted before the error are out, and their events,
+         * decided again, must get the same treatment; exactly once, they
+         * were aborted, and the same picks again do no harm. */
+        remember_all(s, records + first, datas + first, (const cJSON **)routings + first,
+                     kept - first, err != ATTUNE_OK);
+        start = end;
+    }
     for (size_t i = 0; i < kept; i++) {
         free(records[i]);
         cJSON_Delete(roots[i]);
@@ -355,6 +458,7 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
     free(events);
     free(from);
     free(picks);
+    free(seen);
     return err;
 }
 
@@ -382,6 +486,11 @@ int decide_service_run(const config *cfg, const char *policy_path)
         metrics_histogram("attune_decide_seconds", "time to decide one interaction", NULL);
     s.remember_failed = metrics_counter("attune_decide_remember_failed_total",
                                         "interactions not written back to Redis", NULL);
+    s.recall_failed =
+        metrics_counter("attune_decide_recall_failed_total",
+                        "interactions decided with enrich's context: Redis could not be read "
+                        "again for their customers' memory (and earlier picks)",
+                        NULL);
     s.counts_failed = metrics_counter("attune_decide_learn_refresh_failed_total",
                                       "failed reads of the learned success counts", NULL);
     const stage_spec spec = {.in_topic = cfg->topic_classified,

@@ -16,13 +16,6 @@
 #define DAY_MS (86400LL * 1000)
 #define CMDS_PER_RECORD 9
 #define CLOCK_SKEW_MS (5 * 60 * 1000)
-/* What a customer's context copies from Redis into every event of theirs:
- * far above what attune writes, well below what a Kafka record holds, so
- * that a key filled by hand or by mistake cannot make those events too big.
- * A field over its limit is left out; the rest of the context stays. */
-#define CONTEXT_VALUE_MAX 4096         /* one profile or preference value */
-#define CONTEXT_HASH_MAX (16 * 1024)   /* a profile or preferences hash */
-#define CONTEXT_RECENT_MAX (32 * 1024) /* the recent list, newest first */
 
 typedef struct {
     const rd_kafka_message_t *msg;
@@ -77,97 +70,6 @@ cJSON *enrich_context_unavailable(void)
     return c;
 }
 
-static int truthy(const char *s)
-{
-    return strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcasecmp(s, "yes") == 0;
-}
-
-/* Whether a Redis string can go into an event: text a JSON string holds
- * (valid UTF-8, no NUL) of at most max bytes. */
-static int text_fits(const redisReply *e, size_t max)
-{
-    return e->str && e->len <= max && !memchr(e->str, '\0', e->len) &&
-           json_utf8_valid(e->str, e->len) == 0;
-}
-
-/* Whether hash field i of r can go in, within the hash's budget *used. */
-static int field_fits(const redisReply *r, size_t i, size_t *used)
-{
-    const redisReply *k = r->element[i], *v = r->element[i + 1];
-    if (!text_fits(k, 256) || !text_fits(v, CONTEXT_VALUE_MAX) ||
-        *used + k->len + v->len > CONTEXT_HASH_MAX)
-        return 0;
-    *used += k->len + v->len;
-    return 1;
-}
-
-/* Profile hash fields become typed JSON: value is a number, flags are
- * booleans, the rest stay strings. Returns the fields left out. */
-static size_t apply_profile(cJSON *profile, const redisReply *r)
-{
-    size_t used = 0, left_out = 0;
-    for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
-        if (!k || !v)
-            continue;
-        if (!field_fits(r, i, &used)) {
-            left_out++;
-            continue;
-        }
-        cJSON *val;
-        if (strcmp(k, "value") == 0) {
-            char *end;
-            double d = strtod(v, &end);
-            val = (*v && !*end) ? cJSON_CreateNumber(d) : cJSON_CreateString(v);
-        } else if (strcmp(k, "marketing_consent") == 0 || strcmp(k, "vulnerable") == 0) {
-            val = cJSON_CreateBool(truthy(v));
-        } else {
-            val = cJSON_CreateString(v);
-        }
-        if (cJSON_GetObjectItemCaseSensitive(profile, k))
-            cJSON_ReplaceItemInObjectCaseSensitive(profile, k, val);
-        else
-            cJSON_AddItemToObject(profile, k, val);
-    }
-    return left_out;
-}
-
-static size_t apply_hash(cJSON *obj, const redisReply *r)
-{
-    size_t used = 0, left_out = 0;
-    for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        if (!r->element[i]->str || !r->element[i + 1]->str)
-            continue;
-        if (field_fits(r, i, &used))
-            cJSON_AddStringToObject(obj, r->element[i]->str, r->element[i + 1]->str);
-        else
-            left_out++;
-    }
-    return left_out;
-}
-
-/* The recent list, newest first, until its budget is spent: a long history
- * shortens the list, it never costs the profile (a cap like
- * ATTUNE_RECENT_MAX, not a fault to report). Entries that are not JSON are
- * skipped (json_parse also refuses bad UTF-8). */
-static void apply_recent(cJSON *recent, const redisReply *r)
-{
-    size_t used = 0;
-    for (size_t i = 0; i < r->elements; i++) {
-        const redisReply *e = r->element[i];
-        cJSON *rec = NULL;
-        char errstr[64];
-        if (e->type != REDIS_REPLY_STRING)
-            continue;
-        if (used + e->len > CONTEXT_RECENT_MAX)
-            break;
-        if (json_parse(e->str, e->len, 8, &rec, errstr, sizeof errstr) == ATTUNE_OK) {
-            cJSON_AddItemToArray(recent, rec);
-            used += e->len;
-        }
-    }
-}
-
 /* The CSAT summary attune-learn keeps, as numbers: count, mean, ewma,
  * last. Nothing when the customer never gave a score. */
 static void apply_csat(cJSON *context, const redisReply *r)
@@ -200,41 +102,34 @@ static void apply_csat(cJSON *context, const redisReply *r)
 
 static attune_err queue_commands(redis_client *rc, const item *it, long recent_max)
 {
-    char profile[CUSTOMER_KEY_MAX], prefs[CUSTOMER_KEY_MAX], recent[CUSTOMER_KEY_MAX],
-        contacts[CUSTOMER_KEY_MAX], csat[CUSTOMER_KEY_MAX];
+    char profile[CUSTOMER_KEY_MAX], contacts[CUSTOMER_KEY_MAX], csat[CUSTOMER_KEY_MAX];
     if (customer_key_name(csat, sizeof csat, it->customer_id, CUSTOMER_CSAT) ||
         customer_key_name(profile, sizeof profile, it->customer_id, CUSTOMER_PROFILE) ||
-        customer_key_name(prefs, sizeof prefs, it->customer_id, CUSTOMER_PREFS) ||
-        customer_key_name(recent, sizeof recent, it->customer_id, CUSTOMER_RECENT) ||
         customer_key_name(contacts, sizeof contacts, it->customer_id, CUSTOMER_CONTACTS))
         return ATTUNE_ERR_INVALID;
     const char *iid =
         json_str(cJSON_GetObjectItemCaseSensitive(it->root, "data"), "interaction_id");
-    char t[32], t24[32], t7[32], trim[32], ttl[32], start[16], stop[32];
+    char t[32], t24[32], t7[32], trim[32], ttl[32];
     snprintf(t, sizeof t, "%lld", (long long)it->t_ms);
     snprintf(t24, sizeof t24, "%lld", (long long)(it->t_ms - DAY_MS));
     snprintf(t7, sizeof t7, "%lld", (long long)(it->t_ms - 7 * DAY_MS));
     snprintf(trim, sizeof trim, "(%lld", (long long)(ts_now_ms() - 8 * DAY_MS));
     snprintf(ttl, sizeof ttl, "%ld", customer_key_ttl[CUSTOMER_CONTACTS]);
-    /* LRANGE 1 0 is empty: how recent_max 0 reads nothing. */
-    snprintf(start, sizeof start, "%d", recent_max > 0 ? 0 : 1);
-    snprintf(stop, sizeof stop, "%ld", recent_max > 0 ? recent_max - 1 : 0);
-    const char *cmds[CMDS_PER_RECORD][5] = {
-        {"HGETALL", profile},
-        {"HGETALL", prefs},
-        {"LRANGE", recent, start, stop},
+    /* replies: profile, then preferences and recent (customer_queue_memory),
+     * then these */
+    const char *cmds[CMDS_PER_RECORD - 3][5] = {
         /* NX keeps the first time an interaction was seen, so redelivered
          * and follow-up events of one interaction count once. */
-        {"ZADD", contacts, "NX", t, iid},
-        {"ZREMRANGEBYSCORE", contacts, "-inf", trim},
-        {"ZCOUNT", contacts, t24, t},
-        {"ZCOUNT", contacts, t7, t},
-        {"EXPIRE", contacts, ttl},
-        {"HGETALL", csat},
+        {"ZADD", contacts, "NX", t, iid}, {"ZREMRANGEBYSCORE", contacts, "-inf", trim},
+        {"ZCOUNT", contacts, t24, t},     {"ZCOUNT", contacts, t7, t},
+        {"EXPIRE", contacts, ttl},        {"HGETALL", csat},
     };
-    static const int argc[CMDS_PER_RECORD] = {2, 2, 4, 5, 4, 4, 4, 3, 2};
-    attune_err err = ATTUNE_OK;
-    for (int i = 0; i < CMDS_PER_RECORD && !err; i++)
+    static const int argc[CMDS_PER_RECORD - 3] = {5, 4, 4, 4, 3, 2};
+    const char *hgetall[] = {"HGETALL", profile};
+    attune_err err = redis_append(rc, 2, hgetall, NULL);
+    if (!err)
+        err = customer_queue_memory(rc, it->customer_id, recent_max);
+    for (int i = 0; i < CMDS_PER_RECORD - 3 && !err; i++)
         err = redis_append(rc, argc[i], cmds[i], NULL);
     return err;
 }
@@ -263,9 +158,10 @@ static attune_err read_context(redis_client *rc, item *it)
         } else {
             int known = r[0]->type == REDIS_REPLY_ARRAY && r[0]->elements > 0;
             cJSON *c = new_context(known ? "ok" : "unknown_customer");
-            size_t left_out = apply_profile(cJSON_GetObjectItemCaseSensitive(c, "profile"), r[0]) +
-                              apply_hash(cJSON_GetObjectItemCaseSensitive(c, "preferences"), r[1]);
-            apply_recent(cJSON_GetObjectItemCaseSensitive(c, "recent"), r[2]);
+            size_t left_out =
+                customer_read_profile(cJSON_GetObjectItemCaseSensitive(c, "profile"), r[0]) +
+                customer_read_hash(cJSON_GetObjectItemCaseSensitive(c, "preferences"), r[1]);
+            customer_read_recent(cJSON_GetObjectItemCaseSensitive(c, "recent"), r[2]);
             if (left_out)
                 log_warn("customer %s: %zu context field(s) in redis left out: not valid "
                          "UTF-8, or over the context limits",

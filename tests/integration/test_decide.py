@@ -201,6 +201,41 @@ def test_a_vulnerability_is_remembered_for_the_next_contact(stack, base_env, ing
     assert "VULNERABLE_SUPPORT" in {r["code"] for r in d["reasons"]}
 
 
+@pytest.mark.parametrize("as_batch", [False, True], ids=["back-to-back", "one-batch"])
+def test_a_burst_is_decided_with_what_came_just_before(stack, base_env, ingest, pipeline,
+                                                       as_batch):
+    """Contacts posted faster than the pipeline decides them (a script, a
+    burst of chat lines, one batch post): the later ones are decided with
+    what the earlier ones told, not with the context enrich read before
+    those were decided. A bereavement then still keeps a cancellation out
+    of retention, an e-mail preference is honoured, and the CRM trend has
+    the earlier scores."""
+    customer = new_id("cust")
+    load(base_env, customer, {"tier": "standard", "segment": "leisure", "payer": "self",
+                              "marketing_consent": "true"})
+    texts = ["My wife died last week, I'm struggling a bit. Please email me, don't call.",
+             "I'd like to cancel the landline please.",
+             "any news?"]
+    events = [cloudevent(interaction(customer, text=t)) for t in texts]
+    if as_batch:
+        r = post(ingest, events, content_type="application/cloudevents-batch+json")
+        assert r.status_code == 202, r.text
+    else:
+        for ev in events:
+            assert post(ingest, ev).status_code == 202
+    routing = {event_value(m)["id"]: event_value(m)["data"]
+               for m in decisions_for(stack, [customer], 3)}
+    crm = {event_value(m)["id"]: event_value(m)["data"]
+           for m in decisions_for(stack, [customer], 3, topic="crm")}
+    cancel, news = routing[events[1]["id"]], routing[events[2]["id"]]
+    assert cancel["situation"]["intent"] == "cancel", cancel["situation"]
+    assert cancel["situation"]["vulnerable"] is True, cancel["reasons"]
+    assert cancel["routing"]["queue"] != "retention"
+    assert cancel["guidance"]["offer"]["type"] == "none"
+    assert news["guidance"]["preferences"].get("channel") == "email", news["guidance"]
+    assert len(crm[events[2]["id"]]["sentiment_trend"]["previous"]) == 2, crm[events[2]["id"]]
+
+
 def test_policy_reload_changes_decisions_without_loss(stack, ingest, pipeline, policy_file):
     customers = [new_id("cust") for _ in range(5)]
     before = [cloudevent(interaction(c, text="hello")) for c in customers]

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "customer.h"
 #include "dedup.h"
 #include "event.h"
 #include "ids.h"
@@ -771,6 +772,61 @@ static void test_redis_url(void **state)
     assert_int_equal(redis_url_parse("redis://h/x", &u, err, sizeof err), ATTUNE_ERR_CONFIG);
 }
 
+/* A Redis string reply over text (not copied: the test's own). */
+static redisReply str_reply(const char *text, size_t len)
+{
+    redisReply r = {.type = REDIS_REPLY_STRING, .str = (char *)text, .len = len};
+    return r;
+}
+
+/* What enrich and decide copy of a customer's Redis keys into a context:
+ * typed profile fields, strings kept within their limits, recent records
+ * that parse, newest first, until the list's budget is spent. */
+static void test_customer_read(void **state)
+{
+    (void)state;
+    static char big[CUSTOMER_CONTEXT_VALUE_MAX + 2];
+    memset(big, 'x', sizeof big - 1);
+    redisReply f[10] = {str_reply("value", 5),       str_reply("42.5", 4),
+                        str_reply("vulnerable", 10), str_reply("YES", 3),
+                        str_reply("tier", 4),        str_reply("gold", 4),
+                        str_reply("note", 4),        str_reply(big, strlen(big)),
+                        str_reply("bad", 3),         str_reply("\xff\xfe", 2)};
+    redisReply *fp[10];
+    for (size_t i = 0; i < 10; i++)
+        fp[i] = &f[i];
+    redisReply hash = {.type = REDIS_REPLY_ARRAY, .elements = 10, .element = fp};
+    cJSON *profile = cJSON_CreateObject();
+    assert_int_equal(customer_read_profile(profile, &hash), 2);
+    assert_true(cJSON_GetObjectItem(profile, "value")->valuedouble == 42.5);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(profile, "vulnerable")));
+    assert_string_equal(cJSON_GetObjectItem(profile, "tier")->valuestring, "gold");
+    assert_null(cJSON_GetObjectItem(profile, "note"));
+    assert_null(cJSON_GetObjectItem(profile, "bad"));
+    cJSON_Delete(profile);
+    cJSON *prefs = cJSON_CreateObject();
+    assert_int_equal(customer_read_hash(prefs, &hash), 2);
+    assert_string_equal(cJSON_GetObjectItem(prefs, "value")->valuestring, "42.5");
+    cJSON_Delete(prefs);
+
+    /* records: two good ones, one not JSON, then one over the budget */
+    static char huge[CUSTOMER_CONTEXT_RECENT_MAX];
+    snprintf(huge, sizeof huge, "{\"interaction_id\":\"%0*d\"}", (int)sizeof huge - 24, 0);
+    redisReply r[5] = {str_reply("{\"interaction_id\":\"a\"}", 22), str_reply("not json", 8),
+                       str_reply("{\"interaction_id\":\"b\"}", 22), str_reply(huge, strlen(huge)),
+                       str_reply("{\"interaction_id\":\"c\"}", 22)};
+    redisReply *rp[5];
+    for (size_t i = 0; i < 5; i++)
+        rp[i] = &r[i];
+    redisReply list = {.type = REDIS_REPLY_ARRAY, .elements = 5, .element = rp};
+    cJSON *recent = cJSON_CreateArray();
+    customer_read_recent(recent, &list);
+    assert_int_equal(cJSON_GetArraySize(recent), 2);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(recent, 1), "interaction_id")->valuestring, "b");
+    cJSON_Delete(recent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -796,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_redis_hung_server_backs_off),
         cmocka_unit_test(test_numparse_float),
         cmocka_unit_test(test_json_write_scalar),
+        cmocka_unit_test(test_customer_read),
     };
     return cmocka_run_group_tests_name("platform", tests, NULL, NULL);
 }
