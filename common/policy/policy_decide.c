@@ -827,8 +827,10 @@ static void put_follow_ups(jb *b, cJSON *o, const treatment *t, int64_t now_ms)
     }
 }
 
-/* The sentiment trend: this contact against the scores of recent ones. */
-static void put_trend(jb *b, cJSON *o, const cJSON *data)
+/* The sentiment trend: this contact against the scores of recent ones,
+ * leaving out the record of this very decision (an event decided again
+ * reads it back: attune-decide reads the recent list before deciding). */
+static void put_trend(jb *b, cJSON *o, const cJSON *data, const char *decision_id)
 {
     cJSON *tr = obj(b, o, "sentiment_trend");
     double cur = num_at(data, "situation.sentiment.score", 0);
@@ -839,6 +841,9 @@ static void put_trend(jb *b, cJSON *o, const cJSON *data)
     int n = 0;
     for (const cJSON *r = recent && cJSON_IsArray(recent) ? recent->child : NULL;
          r && n < MAX_TREND; r = r->next) {
+        const char *rd = json_str(r, "decision_id");
+        if (rd && strcmp(rd, decision_id) == 0)
+            continue;
         /* decide remembers each contact with its score as sentiment_score
          * (sentiment is its label) */
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(r, "sentiment_score");
@@ -1086,7 +1091,7 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
     put_compensation(&b, tr, t);
     put_str(&b, tr, "protection", PROTECTION_NAMES[t->prot]);
     put_preferences(&b, crm, "preferences_learned", data, 1);
-    put_trend(&b, crm, data);
+    put_trend(&b, crm, data, did);
     put_follow_ups(&b, crm, t, env->now_ms);
     cJSON *notes = arr(&b, crm, "notes");
     if (t->prot != PROT_NONE)

@@ -696,6 +696,25 @@ static void test_reasons_and_priority(void **state)
         cJSON_Delete(crm3);
         cJSON_Delete(d);
     }
+    {
+        /* an event decided again reads its own first decision's record
+         * back (decide reads the recent list before deciding): the trend
+         * leaves it out, so the decision is the first one's */
+        cJSON *d = make_data(&s), *rt4, *crm4;
+        policy_env env = {.now_ms = 1700000000000LL, .event_id = "evt-3"};
+        char err[128], did[37];
+        policy_event_decision_id(p, d, &env, did);
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddStringToObject(rec, "decision_id", did);
+        cJSON_AddNumberToObject(rec, "sentiment_score", 0.9);
+        cJSON_AddItemToArray(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "context"), "recent"), rec);
+        assert_int_equal(policy_decide(p, d, &env, &rt4, &crm4, err, sizeof err), ATTUNE_OK);
+        assert_string_equal(sat(rt4, "decision_id"), did);
+        assert_int_equal(cJSON_GetArraySize(at(crm4, "sentiment_trend.previous")), 2);
+        cJSON_Delete(rt4);
+        cJSON_Delete(crm4);
+        cJSON_Delete(d);
+    }
     /* No customer text anywhere. */
     char *a = cJSON_PrintUnformatted(rt), *b = cJSON_PrintUnformatted(crm);
     assert_null(strstr(a, "SECRET"));
