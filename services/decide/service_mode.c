@@ -316,22 +316,68 @@ static size_t round_end(cJSON *const *events, size_t start, size_t n, const char
     return n;
 }
 
+/* A batch's arrays, a slot an event: the events read (taken when
+ * decided) and their records, their recalled picks, then what
+ * remember_all needs of the decisions kept; seen holds the customers of a
+ * round (round_end). */
+typedef struct {
+    cJSON **events;
+    rd_kafka_message_t **from;
+    redisReply **picks;
+    cJSON **roots;
+    char **records;
+    const cJSON **datas;
+    cJSON **routings;
+    const char **seen;
+    size_t cap; /* slots of seen */
+} batch_slots;
+
+static void slots_free(batch_slots *b)
+{
+    free(b->events);
+    free(b->from);
+    free(b->picks);
+    free(b->roots);
+    free(b->records);
+    free(b->datas);
+    free(b->routings);
+    free(b->seen);
+}
+
+static attune_err slots_alloc(batch_slots *b, size_t n)
+{
+    b->cap = 16;
+    while (b->cap < 2 * n)
+        b->cap *= 2;
+    b->events = calloc(n, sizeof *b->events);
+    b->from = calloc(n, sizeof *b->from);
+    b->picks = calloc(n, sizeof *b->picks);
+    b->roots = calloc(n, sizeof *b->roots);
+    b->records = calloc(n, sizeof *b->records);
+    b->datas = calloc(n, sizeof *b->datas);
+    b->routings = calloc(n, sizeof *b->routings);
+    b->seen = calloc(b->cap, sizeof *b->seen);
+    if (b->events && b->from && b->picks && b->roots && b->records && b->datas && b->routings &&
+        b->seen)
+        return ATTUNE_OK;
+    slots_free(b);
+    return ATTUNE_ERR_NOMEM;
+}
+
 /* Decides events[start..end) (taking them), emits the decisions and keeps
- * what remember_all needs in the arrays from *kept on. */
-static attune_err decide_round(decide_stage *s, stage_io *io, cJSON **events,
-                               rd_kafka_message_t **from, redisReply **picks, size_t start,
-                               size_t end, cJSON **roots, char **records, const cJSON **datas,
-                               cJSON **routings, size_t *kept)
+ * what remember_all needs in the slots from *kept on. */
+static attune_err decide_round(decide_stage *s, stage_io *io, batch_slots *b, size_t start,
+                               size_t end, size_t *kept)
 {
     attune_err err = ATTUNE_OK;
     for (size_t i = start; i < end && !err; i++) {
         char reason[512];
-        cJSON *root = events[i];
-        events[i] = NULL; /* root owns it now */
+        cJSON *root = b->events[i];
+        b->events[i] = NULL; /* root owns it now */
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
-        const learn_again again = {
-            .chooser = &s->chooser,
-            .picks = picks[i] && picks[i]->type == REDIS_REPLY_STRING ? picks[i]->str : NULL};
+        const redisReply *pk = b->picks[i];
+        const learn_again again = {.chooser = &s->chooser,
+                                   .picks = pk && pk->type == REDIS_REPLY_STRING ? pk->str : NULL};
         policy_env env = {.now_ms = ts_now_ms(),
                           .event_id = json_str(root, "id"),
                           .event_source = json_str(root, "source"),
@@ -349,37 +395,37 @@ static attune_err decide_round(decide_stage *s, stage_io *io, cJSON **events,
         }
         if (derr) {
             cJSON_Delete(root);
-            err = stage_reject(io, from[i], reason);
+            err = stage_reject(io, b->from[i], reason);
             continue;
         }
         const size_t too_large = io->too_large, k = *kept;
-        records[k] = compact_record(data, routing);
-        routings[k] = cJSON_Duplicate(routing, 1);
+        b->records[k] = compact_record(data, routing);
+        b->routings[k] = cJSON_Duplicate(routing, 1);
         cJSON *routing_ce = event_derive(root, EVENT_TYPE_DECISION_ROUTING, routing);
         cJSON *crm_ce = event_derive(root, EVENT_TYPE_DECISION_CRM, crm);
-        if (!routing_ce || !crm_ce || !records[k] || !routings[k]) {
+        if (!routing_ce || !crm_ce || !b->records[k] || !b->routings[k]) {
             err = ATTUNE_ERR_NOMEM;
         } else {
-            err = stage_emit(io, from[i], s->cfg->topic_routing, json_str(data, "interaction_id"),
-                             routing_ce);
+            err = stage_emit(io, b->from[i], s->cfg->topic_routing,
+                             json_str(data, "interaction_id"), routing_ce);
             /* (an input dead-lettered once is not dead-lettered again) */
             if (!err && io->too_large == too_large)
-                err = stage_emit(io, from[i], s->cfg->topic_crm, json_str(data, "customer_id"),
+                err = stage_emit(io, b->from[i], s->cfg->topic_crm, json_str(data, "customer_id"),
                                  crm_ce);
         }
         cJSON_Delete(routing_ce);
         cJSON_Delete(crm_ce);
         if (io->too_large != too_large) {
             /* dead-lettered for its size: nothing of it is remembered */
-            free(records[k]);
-            cJSON_Delete(routings[k]);
-            records[k] = NULL;
-            routings[k] = NULL;
+            free(b->records[k]);
+            cJSON_Delete(b->routings[k]);
+            b->records[k] = NULL;
+            b->routings[k] = NULL;
             cJSON_Delete(root);
             continue;
         }
-        roots[k] = root;
-        datas[k] = data;
+        b->roots[k] = root;
+        b->datas[k] = data;
         (*kept)++;
     }
     return err;
@@ -391,45 +437,25 @@ static attune_err decide_round(decide_stage *s, stage_io *io, cJSON **events,
 static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const *msgs, size_t n)
 {
     decide_stage *s = ud;
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    cJSON **roots = calloc(n, sizeof *roots);
-    char **records = calloc(n, sizeof *records);
-    const cJSON **datas = calloc(n, sizeof *datas);
-    cJSON **routings = calloc(n, sizeof *routings);
-    cJSON **events = calloc(n, sizeof *events);
-    rd_kafka_message_t **from = calloc(n, sizeof *from);
-    redisReply **picks = calloc(n, sizeof *picks);
-    const char **seen = calloc(cap, sizeof *seen);
-    if (!roots || !records || !datas || !routings || !events || !from || !picks || !seen) {
-        free(roots);
-        free(records);
-        free(datas);
-        free(routings);
-        free(events);
-        free(from);
-        free(picks);
-        free(seen);
+    batch_slots b;
+    if (slots_alloc(&b, n) != ATTUNE_OK)
         return ATTUNE_ERR_NOMEM;
-    }
     attune_err err = ATTUNE_OK;
     size_t n_read = 0;
     for (size_t i = 0; i < n && !err; i++) {
         char reason[512];
         if (stage_read_event(s->cfg, msgs[i], EVENT_TYPE_CLASSIFIED, check_classified,
-                             &events[n_read], reason, sizeof reason) != ATTUNE_OK) {
+                             &b.events[n_read], reason, sizeof reason) != ATTUNE_OK) {
             err = stage_reject(io, msgs[i], reason);
             continue;
         }
-        from[n_read++] = msgs[i];
+        b.from[n_read++] = msgs[i];
     }
     size_t kept = 0;
     for (size_t start = 0; start < n_read && !err;) {
-        const size_t end = round_end(events, start, n_read, seen, cap), first = kept;
-        recall(s, events + start, end - start, picks + start);
-        err = decide_round(s, io, events, from, picks, start, end, roots, records, datas, routings,
-                           &kept);
+        const size_t end = round_end(b.events, start, n_read, b.seen, b.cap), first = kept;
+        recall(s, b.events + start, end - start, b.picks + start);
+        err = decide_round(s, io, &b, start, end, &kept);
         /* After an error the batch is consumed again: its contacts are
          * remembered then (the rounds before this one again, which
          * replaces their records in place). Its decisions' picks are kept
@@ -437,28 +463,21 @@ static attune_err decide_batch(void *ud, stage_io *io, rd_kafka_message_t *const
          * decisions emitted before the error are out, and their events,
          * decided again, must get the same treatment; exactly once, they
          * were aborted, and the same picks again do no harm. */
-        remember_all(s, records + first, datas + first, (const cJSON **)routings + first,
+        remember_all(s, b.records + first, b.datas + first, (const cJSON **)b.routings + first,
                      kept - first, err != ATTUNE_OK);
         start = end;
     }
     for (size_t i = 0; i < kept; i++) {
-        free(records[i]);
-        cJSON_Delete(roots[i]);
-        cJSON_Delete(routings[i]);
+        free(b.records[i]);
+        cJSON_Delete(b.roots[i]);
+        cJSON_Delete(b.routings[i]);
     }
     for (size_t i = 0; i < n_read; i++) {
-        cJSON_Delete(events[i]); /* (those not reached after an error) */
-        if (picks[i])
-            freeReplyObject(picks[i]);
+        cJSON_Delete(b.events[i]); /* (those not reached after an error) */
+        if (b.picks[i])
+            freeReplyObject(b.picks[i]);
     }
-    free(roots);
-    free(records);
-    free(datas);
-    free(routings);
-    free(events);
-    free(from);
-    free(picks);
-    free(seen);
+    slots_free(&b);
     return err;
 }
 
