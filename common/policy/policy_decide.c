@@ -827,11 +827,16 @@ static void put_follow_ups(jb *b, cJSON *o, const treatment *t, int64_t now_ms)
     }
 }
 
-/* The sentiment trend: this contact against the scores of recent ones,
- * leaving out the record of this very decision (an event decided again
- * reads it back: attune-decide reads the recent list before deciding). */
+/* The sentiment trend: this contact against the scores of recent ones.
+ * An event decided again (a batch consumed again) reads the recent list
+ * as it is then (attune-decide reads it before deciding): the record of
+ * this very decision, and those of contacts after this one, are left out,
+ * so the trend stays the first decision's. */
 static void put_trend(jb *b, cJSON *o, const cJSON *data, const char *decision_id)
 {
+    const char *now_text = str_at(data, "occurred_at");
+    int64_t now = 0, then = 0;
+    const int timed = now_text && ts_parse_rfc3339(now_text, &now) == 0;
     cJSON *tr = obj(b, o, "sentiment_trend");
     double cur = num_at(data, "situation.sentiment.score", 0);
     put_num(b, tr, "current", round4(cur));
@@ -841,8 +846,9 @@ static void put_trend(jb *b, cJSON *o, const cJSON *data, const char *decision_i
     int n = 0;
     for (const cJSON *r = recent && cJSON_IsArray(recent) ? recent->child : NULL;
          r && n < MAX_TREND; r = r->next) {
-        const char *rd = json_str(r, "decision_id");
-        if (rd && strcmp(rd, decision_id) == 0)
+        const char *rd = json_str(r, "decision_id"), *rt = json_str(r, "occurred_at");
+        if ((rd && strcmp(rd, decision_id) == 0) ||
+            (timed && rt && ts_parse_rfc3339(rt, &then) == 0 && then > now))
             continue;
         /* decide remembers each contact with its score as sentiment_score
          * (sentiment is its label) */

@@ -211,17 +211,21 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
  * reads before the customer's earlier events are decided, so in a burst
  * (a script, chat lines in quick succession, one batch post) a later event
  * would not know what an earlier one told (a bereavement, "email me"). */
-static void refresh_memory(cJSON *data, redisReply *const mem[2])
+/* Returns 0 when the memory could not be put in (a reply not a list, out
+ * of memory): the event keeps enrich's context. A record without a context
+ * (written by another producer) has none to refresh. */
+static int refresh_memory(cJSON *data, redisReply *const mem[2])
 {
     cJSON *ctx = cJSON_GetObjectItemCaseSensitive(data, "context");
-    if (!cJSON_IsObject(ctx) || mem[0]->type != REDIS_REPLY_ARRAY ||
-        mem[1]->type != REDIS_REPLY_ARRAY)
-        return;
+    if (!cJSON_IsObject(ctx))
+        return 1;
+    if (mem[0]->type != REDIS_REPLY_ARRAY || mem[1]->type != REDIS_REPLY_ARRAY)
+        return 0;
     cJSON *prefs = cJSON_CreateObject(), *recent = cJSON_CreateArray();
     if (!prefs || !recent) {
         cJSON_Delete(prefs);
         cJSON_Delete(recent);
-        return;
+        return 0;
     }
     customer_read_hash(prefs, mem[0]);
     customer_read_recent(recent, mem[1]);
@@ -233,6 +237,7 @@ static void refresh_memory(cJSON *data, redisReply *const mem[2])
         else
             cJSON_AddItemToObject(ctx, names[i], items[i]);
     }
+    return 1;
 }
 
 /* Before a round of events is decided, in one round trip: the picks
@@ -255,6 +260,7 @@ static void recall(decide_stage *s, cJSON *const *events, size_t n, redisReply *
         return;
     }
     attune_err err = ATTUNE_OK;
+    size_t fresh = 0;
     for (size_t i = 0; i < n && !err; i++) {
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(events[i], "data");
         if (with_picks) {
@@ -275,7 +281,8 @@ static void recall(decide_stage *s, cJSON *const *events, size_t n, redisReply *
         for (size_t k = 0; k < 2 && !err; k++)
             err = redis_reply(s->redis, &mem[k]);
         if (!err)
-            refresh_memory(cJSON_GetObjectItemCaseSensitive(events[i], "data"), mem);
+            fresh +=
+                (size_t)refresh_memory(cJSON_GetObjectItemCaseSensitive(events[i], "data"), mem);
         for (size_t k = 0; k < 2; k++)
             if (mem[k])
                 freeReplyObject(mem[k]);
@@ -284,13 +291,13 @@ static void recall(decide_stage *s, cJSON *const *events, size_t n, redisReply *
         /* (replies may be left unread: the connection goes; the events
          * whose memory was read keep it, the others enrich's) */
         redis_client_drop(s->redis);
-        metric_add(s->recall_failed, n);
         for (size_t i = 0; i < n; i++) {
             if (out[i])
                 freeReplyObject(out[i]);
             out[i] = NULL;
         }
     }
+    metric_add(s->recall_failed, n - fresh);
 }
 
 /* Where the round that starts at events[start] ends: before the first

@@ -698,8 +698,9 @@ static void test_reasons_and_priority(void **state)
     }
     {
         /* an event decided again reads its own first decision's record
-         * back (decide reads the recent list before deciding): the trend
-         * leaves it out, so the decision is the first one's */
+         * back (decide reads the recent list before deciding), and those
+         * of contacts after it: the trend leaves them out, so the
+         * decision is the first one's */
         cJSON *d = make_data(&s), *rt4, *crm4;
         policy_env env = {.now_ms = 1700000000000LL, .event_id = "evt-3"};
         char err[128], did[37];
@@ -708,6 +709,13 @@ static void test_reasons_and_priority(void **state)
         cJSON_AddStringToObject(rec, "decision_id", did);
         cJSON_AddNumberToObject(rec, "sentiment_score", 0.9);
         cJSON_AddItemToArray(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "context"), "recent"), rec);
+        /* and a contact after this one (its record written meanwhile) */
+        cJSON_AddStringToObject(d, "occurred_at", "2023-11-14T10:00:00Z");
+        cJSON *later = cJSON_CreateObject();
+        cJSON_AddStringToObject(later, "occurred_at", "2023-11-14T10:00:01Z");
+        cJSON_AddNumberToObject(later, "sentiment_score", 0.7);
+        cJSON_AddItemToArray(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "context"), "recent"),
+                             later);
         assert_int_equal(policy_decide(p, d, &env, &rt4, &crm4, err, sizeof err), ATTUNE_OK);
         assert_string_equal(sat(rt4, "decision_id"), did);
         assert_int_equal(cJSON_GetArraySize(at(crm4, "sentiment_trend.previous")), 2);
