@@ -86,10 +86,7 @@ size_t customer_read_profile(cJSON *profile, const redisReply *r)
         } else {
             val = cJSON_CreateString(v);
         }
-        if (cJSON_GetObjectItemCaseSensitive(profile, k))
-            cJSON_ReplaceItemInObjectCaseSensitive(profile, k, val);
-        else
-            cJSON_AddItemToObject(profile, k, val);
+        json_set(profile, k, val);
     }
     return left_out;
 }

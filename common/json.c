@@ -340,3 +340,12 @@ const char *json_str(const cJSON *obj, const char *name)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
+
+void json_set(cJSON *obj, const char *name, cJSON *item)
+{
+    /* (cJSON's replace takes the item only when the member is there) */
+    if (cJSON_GetObjectItemCaseSensitive(obj, name))
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, name, item);
+    else
+        cJSON_AddItemToObject(obj, name, item);
+}

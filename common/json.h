@@ -49,4 +49,7 @@ size_t json_write_scalar(char *buf, size_t size, const cJSON *item);
 /* Borrowed string member or NULL when absent or not a string. */
 const char *json_str(const cJSON *obj, const char *name);
 
+/* Sets member name of obj to item (taken), replacing the one there. */
+void json_set(cJSON *obj, const char *name, cJSON *item);
+
 #endif

@@ -229,14 +229,8 @@ static int refresh_memory(cJSON *data, redisReply *const mem[2])
     }
     customer_read_hash(prefs, mem[0]);
     customer_read_recent(recent, mem[1]);
-    const char *names[] = {"preferences", "recent"};
-    cJSON *items[] = {prefs, recent};
-    for (size_t i = 0; i < 2; i++) {
-        if (cJSON_GetObjectItemCaseSensitive(ctx, names[i]))
-            cJSON_ReplaceItemInObjectCaseSensitive(ctx, names[i], items[i]);
-        else
-            cJSON_AddItemToObject(ctx, names[i], items[i]);
-    }
+    json_set(ctx, "preferences", prefs);
+    json_set(ctx, "recent", recent);
     return 1;
 }
 
