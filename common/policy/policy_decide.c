@@ -969,7 +969,9 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
      * its own choice, so no rule's choice depends on another's. */
     int choice[POLICY_MAX_RULES];
     policy_variant_pick picks[POLICY_MAX_RULES];
-    size_t picked[POLICY_MAX_RULES * 2] = {0}; /* rules, in the order picked */
+    /* rules, in the order picked (once each: the compensation pass picks
+     * only for a rule the first pass did not) */
+    size_t picked[POLICY_MAX_RULES] = {0};
     size_t npicked = 0;
     const char *variant_label = NULL;
     char variant_buf[160];

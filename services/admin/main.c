@@ -311,6 +311,21 @@ out:
     return code;
 }
 
+/* What a command of fixed arguments takes, said when it is given others;
+ * NULL for a name that is no such command. */
+static const char *arguments_of(const char *command)
+{
+    static const char *const commands[][2] = {
+        {"create-topics", "takes no argument"},
+        {"load-profiles", "needs one FILE (or - for stdin)"},
+        {"erase-customer", "needs one customer ID"},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i][0], command) == 0)
+            return commands[i][1];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     config cfg;
@@ -327,13 +342,9 @@ int main(int argc, char **argv)
         code = erase_customer(&cfg, argv[2]);
     else if (argc >= 2 && strcmp(argv[1], "learned") == 0)
         code = learned(&cfg, argv + 2, (size_t)(argc - 2));
-    else if (argc >= 2 &&
-             (strcmp(argv[1], "create-topics") == 0 || strcmp(argv[1], "load-profiles") == 0 ||
-              strcmp(argv[1], "erase-customer") == 0))
+    else if (argc >= 2 && arguments_of(argv[1]))
         fprintf(stderr, "attune-admin: %s: %s; see attune-admin --help\n", argv[1],
-                strcmp(argv[1], "create-topics") == 0   ? "takes no argument"
-                : strcmp(argv[1], "load-profiles") == 0 ? "needs one FILE (or - for stdin)"
-                                                        : "needs one customer ID");
+                arguments_of(argv[1]));
     else
         fprintf(stderr, "attune-admin: unknown command; see attune-admin --help\n");
     config_fini(&cfg);

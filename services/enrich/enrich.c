@@ -14,7 +14,10 @@
 #include "ts.h"
 
 #define DAY_MS (86400LL * 1000)
-#define CMDS_PER_RECORD 9
+/* a record's replies: profile, preferences, recent (customer_queue_memory),
+ * then the contact counters and the CSAT summary */
+#define COUNTER_CMDS 6
+#define CMDS_PER_RECORD (3 + COUNTER_CMDS)
 #define CLOCK_SKEW_MS (5 * 60 * 1000)
 
 typedef struct {
@@ -115,21 +118,19 @@ static attune_err queue_commands(redis_client *rc, const item *it, long recent_m
     snprintf(t7, sizeof t7, "%lld", (long long)(it->t_ms - 7 * DAY_MS));
     snprintf(trim, sizeof trim, "(%lld", (long long)(ts_now_ms() - 8 * DAY_MS));
     snprintf(ttl, sizeof ttl, "%ld", customer_key_ttl[CUSTOMER_CONTACTS]);
-    /* replies: profile, then preferences and recent (customer_queue_memory),
-     * then these */
-    const char *cmds[CMDS_PER_RECORD - 3][5] = {
+    const char *cmds[COUNTER_CMDS][5] = {
         /* NX keeps the first time an interaction was seen, so redelivered
          * and follow-up events of one interaction count once. */
         {"ZADD", contacts, "NX", t, iid}, {"ZREMRANGEBYSCORE", contacts, "-inf", trim},
         {"ZCOUNT", contacts, t24, t},     {"ZCOUNT", contacts, t7, t},
         {"EXPIRE", contacts, ttl},        {"HGETALL", csat},
     };
-    static const int argc[CMDS_PER_RECORD - 3] = {5, 4, 4, 4, 3, 2};
+    static const int argc[COUNTER_CMDS] = {5, 4, 4, 4, 3, 2};
     const char *hgetall[] = {"HGETALL", profile};
     attune_err err = redis_append(rc, 2, hgetall, NULL);
     if (!err)
         err = customer_queue_memory(rc, it->customer_id, recent_max);
-    for (int i = 0; i < CMDS_PER_RECORD - 3 && !err; i++)
+    for (int i = 0; i < COUNTER_CMDS && !err; i++)
         err = redis_append(rc, argc[i], cmds[i], NULL);
     return err;
 }
