@@ -170,6 +170,7 @@ enum {
     LEX_ABUSE_OUTCOME,  /* an injury someone is left with: "stretcher" */
     LEX_ABUSE_PRIVATE,  /* someone's private life: "front door", "kids" */
     LEX_ABUSE_WISH,     /* hope, wish: abuse when it wishes staff harm */
+    LEX_ABUSE_VIOLENT_FORM, /* stabbing, stabbed: violence only when announced */
     LEX_ABUSE_TARGET,   /* you, your, agent: a person being addressed */
     LEX_ABUSE_PERSON,   /* driver, manager, he: a person spoken of */
     LEX_ABUSE_OBJECT,   /* app, website, product: a thing, not a person */

@@ -922,7 +922,7 @@ static size_t harm_near(const classify_run *run, size_t i, size_t end)
             continue;
         const int k = abuse_at(run, j);
         if (ctok_word_in(tb, j, harm_words, sizeof harm_words / sizeof harm_words[0]) >= 0 ||
-            k == LEX_ABUSE_VIOLENCE || k == LEX_ABUSE_WEAPON)
+            k == LEX_ABUSE_VIOLENCE || k == LEX_ABUSE_VIOLENT_FORM || k == LEX_ABUSE_WEAPON)
             return j + 1;
     }
     return 0;
@@ -1272,22 +1272,39 @@ static void classify_threat_stage(classify_run *run)
             }
             break;
         }
-        case LEX_ABUSE_VIOLENCE: {
-            int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
+        case LEX_ABUSE_VIOLENCE:
+        case LEX_ABUSE_VIOLENT_FORM: {
+            const int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
+            /* a form ("stabbing", "stabbed") is read only when the speaker
+             * announces the act: "I'm gonna be stabbing you", not "killing
+             * a U.S. Navy diver" nor "it slapped you in the face" */
+            const int form = x->abuse == LEX_ABUSE_VIOLENT_FORM;
+            if (form && !future)
+                break;
             /* at someone addressed, or announced at someone spoken of ("I'm
-             * going to knock him out"; not "a chance to hurt him") */
-            int target_after = kind_within(run, end, end + 4, LEX_ABUSE_TARGET) ||
-                               (future && kind_within(run, end, end + 4, LEX_ABUSE_PERSON));
-            int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
-                             kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
+             * going to knock him out"; not "a chance to hurt him"), or
+             * announced with the one addressed just before it ("I'll make
+             * you bleed for this", "gonna have you killed") */
+            const int target_before = future && i > 0 && abuse_at(run, i - 1) == LEX_ABUSE_TARGET;
+            const int target_after = target_before ||
+                                     kind_within(run, end, end + 4, LEX_ABUSE_TARGET) ||
+                                     (future && kind_within(run, end, end + 4, LEX_ABUSE_PERSON) &&
+                                      !(form && ctok_is_word(tb, end, "by")));
+            const int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
+                                   kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
+            /* a form with no one after it is announced of the one addressed
+             * ("ur gonna get stabbed"), not of whoever ("the person he
+             * marries is going to be murdered") */
+            const int announced = !self_after && (!form || kind_before(run, i, 5, LEX_ABUSE_TARGET));
             if (threat_not_made(run, i)) {
                 mark_unmade(run, i);
                 break;
             }
             if (target_after && !run_negated(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, future ? 0.9f : 0.75f,
-                             "violence_at_person", i, end + 2 < tb->n ? end + 2 : tb->n);
-            else if (future && !self_after && !run_negated(run, i))
+                             "violence_at_person", target_before ? i - 1 : i,
+                             end + 2 < tb->n ? end + 2 : tb->n);
+            else if (future && announced && !run_negated(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.6f, "announced_violence",
                              i >= 3 ? i - 3 : 0, end);
             break;

@@ -1246,6 +1246,16 @@ static void test_threat_levels(void **state)
         /* violence announced at someone spoken of, not narrated */
         {"I'll find the engineer and knock him out", CLASSIFY_THREAT_THREAT},
         {"he hid before anyone got a chance to hurt him", CLASSIFY_THREAT_NONE},
+        /* a verb's -ing or -ed form only when the act is announced: of the
+         * one addressed, at someone, or with them just before it */
+        {"ur gonna get stabbed one of these days", CLASSIFY_THREAT_THREAT},
+        {"I'm gonna be choking the first person I see", CLASSIFY_THREAT_THREAT},
+        {"I'm going to make you bleed for this", CLASSIFY_THREAT_THREAT},
+        {"I'll have you killed", CLASSIFY_THREAT_THREAT},
+        {"the man was accused of killing a U.S. Navy diver", CLASSIFY_THREAT_NONE},
+        {"you wouldn't know service if it slapped you in the face", CLASSIFY_THREAT_NONE},
+        {"the new manager is going to be murdered by the press", CLASSIFY_THREAT_NONE},
+        {"this wait is killing me", CLASSIFY_THREAT_NONE},
         /* harm promised, stalking, a weapon brought or carried */
         {"send him round again and he'll leave in an ambulance", CLASSIFY_THREAT_THREAT},
         {"I know what car he drives and where he parks it", CLASSIFY_THREAT_THREAT},
