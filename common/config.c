@@ -181,6 +181,18 @@ int config_is_secret(const char *prop)
            strstr(prop, "token");
 }
 
+const char *config_kafka_prop(const config *cfg, size_t i, const char *role)
+{
+    static const char *const roles[] = {"consumer", "producer"};
+    const char *name = cfg->kafka_prop_names[i];
+    for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
+        const size_t n = strlen(roles[r]);
+        if (strncmp(name, roles[r], n) == 0 && name[n] == '.')
+            return role && strcmp(role, roles[r]) == 0 ? name + n + 1 : NULL;
+    }
+    return name;
+}
+
 static attune_err load_passthrough(config *cfg, char *errstr, size_t errstr_size)
 {
     static const char prefix[] = "ATTUNE_KAFKA_";
@@ -201,9 +213,10 @@ static attune_err load_passthrough(config *cfg, char *errstr, size_t errstr_size
         if (is_own_name(*e, (size_t)(eq - *e)))
             continue;
         size_t len = (size_t)(eq - *e) - (sizeof prefix - 1);
-        if (len == 0)
+        if (len == 0 || strncmp(*e + sizeof prefix - 1, "CONSUMER_=", 10) == 0 ||
+            strncmp(*e + sizeof prefix - 1, "PRODUCER_=", 10) == 0)
             return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
-                               "ATTUNE_KAFKA_: empty librdkafka property name");
+                               "%.*s: empty librdkafka property name", (int)(eq - *e), *e);
         char *name = malloc(len + 1);
         char *value = strdup(eq + 1);
         if (!name || !value) {
@@ -305,4 +318,7 @@ void config_print_help(FILE *out, const char *service)
     }
     fprintf(out, "  %-30s any librdkafka property, e.g. ATTUNE_KAFKA_SASL_MECHANISM=PLAIN\n",
             "ATTUNE_KAFKA_<PROPERTY>");
+    fprintf(out, "  %-30s the same, for the consumer only (max.poll.interval.ms...)\n",
+            "ATTUNE_KAFKA_CONSUMER_<PROPERTY>");
+    fprintf(out, "  %-30s the same, for the producer only\n", "ATTUNE_KAFKA_PRODUCER_<PROPERTY>");
 }

@@ -84,6 +84,14 @@ void config_fini(config *cfg);
 /* Prints every variable with its default and meaning (for --help). */
 void config_print_help(FILE *out, const char *service);
 
+/* The librdkafka name of pass-through property i for a client of this role
+ * ("consumer" or "producer"; NULL for an admin client): a property given
+ * as ATTUNE_KAFKA_CONSUMER_<P> or ATTUNE_KAFKA_PRODUCER_<P> reaches that
+ * side only, so a consumer-only property (max.poll.interval.ms) does not
+ * make every producer warn that it ignores it. NULL when property i is
+ * not for this role. */
+const char *config_kafka_prop(const config *cfg, size_t i, const char *role);
+
 /* True when the variable name is a secret whose value must never be logged. */
 int config_is_secret(const char *kafka_prop_name);
 

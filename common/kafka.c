@@ -170,7 +170,8 @@ static attune_err conf_set(rd_kafka_conf_t *conf, const char *name, const char *
 }
 
 /* The settings both sides share: bootstrap, client id, logging, and the
- * ATTUNE_KAFKA_* pass-through, applied last so an operator can override. */
+ * ATTUNE_KAFKA_* pass-through meant for this side, applied last so an
+ * operator can override. */
 static attune_err conf_common(const config *cfg, rd_kafka_conf_t *conf, const char *role,
                               const char *const *defaults, char *errstr, size_t errstr_size)
 {
@@ -182,7 +183,9 @@ static attune_err conf_common(const config *cfg, rd_kafka_conf_t *conf, const ch
     for (size_t i = 0; !err && defaults[i]; i += 2)
         err = conf_set(conf, defaults[i], defaults[i + 1], errstr, errstr_size);
     for (size_t i = 0; !err && i < cfg->kafka_prop_count; i++) {
-        const char *name = cfg->kafka_prop_names[i];
+        const char *name = config_kafka_prop(cfg, i, role);
+        if (!name)
+            continue;
         log_info("kafka %s property %s=%s", role, name,
                  config_is_secret(name) ? "(secret)" : cfg->kafka_prop_values[i]);
         err = conf_set(conf, name, cfg->kafka_prop_values[i], errstr, errstr_size);

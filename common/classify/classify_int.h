@@ -161,21 +161,21 @@ enum {
     LEX_ABUSE_INSULT,
     LEX_ABUSE_SLUR,
     LEX_ABUSE_VIOLENCE,
-    LEX_ABUSE_THREAT,   /* a threat by itself: "i know where you live" */
-    LEX_ABUSE_DIRECTED, /* abuse by itself: "screw you", "shut up" */
-    LEX_ABUSE_NAME,     /* names only a person: "moron", "halfwit" */
-    LEX_ABUSE_WEAPON,   /* a threat when carried or brought: "knife" */
-    LEX_ABUSE_VEILED,   /* a threat in a complaint: "i'll pay you a visit" */
-    LEX_ABUSE_BODY,     /* a part of the body: "jaw", harmed in a threat */
-    LEX_ABUSE_OUTCOME,  /* an injury someone is left with: "stretcher" */
-    LEX_ABUSE_PRIVATE,  /* someone's private life: "front door", "kids" */
-    LEX_ABUSE_WISH,     /* hope, wish: abuse when it wishes staff harm */
+    LEX_ABUSE_THREAT,       /* a threat by itself: "i know where you live" */
+    LEX_ABUSE_DIRECTED,     /* abuse by itself: "screw you", "shut up" */
+    LEX_ABUSE_NAME,         /* names only a person: "moron", "halfwit" */
+    LEX_ABUSE_WEAPON,       /* a threat when carried or brought: "knife" */
+    LEX_ABUSE_VEILED,       /* a threat in a complaint: "i'll pay you a visit" */
+    LEX_ABUSE_BODY,         /* a part of the body: "jaw", harmed in a threat */
+    LEX_ABUSE_OUTCOME,      /* an injury someone is left with: "stretcher" */
+    LEX_ABUSE_PRIVATE,      /* someone's private life: "front door", "kids" */
+    LEX_ABUSE_WISH,         /* hope, wish: abuse when it wishes staff harm */
     LEX_ABUSE_VIOLENT_FORM, /* stabbing, stabbed: violence only when announced */
-    LEX_ABUSE_TARGET,   /* you, your, agent: a person being addressed */
-    LEX_ABUSE_PERSON,   /* driver, manager, he: a person spoken of */
-    LEX_ABUSE_OBJECT,   /* app, website, product: a thing, not a person */
-    LEX_ABUSE_FUTURE,   /* i'll, gonna: announces an act */
-    LEX_ABUSE_SELF,     /* me, myself, it: not a person being addressed */
+    LEX_ABUSE_TARGET,       /* you, your, agent: a person being addressed */
+    LEX_ABUSE_PERSON,       /* driver, manager, he: a person spoken of */
+    LEX_ABUSE_OBJECT,       /* app, website, product: a thing, not a person */
+    LEX_ABUSE_FUTURE,       /* i'll, gonna: announces an act */
+    LEX_ABUSE_SELF,         /* me, myself, it: not a person being addressed */
 };
 
 enum {

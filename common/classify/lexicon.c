@@ -233,10 +233,10 @@ static const char *const mod_names[] = {
     NULL,     "negator",      "booster",   "contrast", "contrast_before", "persist",
     "excess", "interjection", "scope_end", "want",     "function",        "laugh",
     "irony",  "tears",        "insist",    "fault"};
-static const char *const abuse_names[] = {NULL,     "profanity", "insult",  "slur",   "violence",
-                                          "threat", "directed",  "name",    "weapon", "veiled",
-                                          "body",   "outcome",   "private", "wish",   "violent_form", "target",
-                                          "person", "object",    "future",  "self"};
+static const char *const abuse_names[] = {
+    NULL,           "profanity", "insult", "slur",   "violence", "threat",  "directed",
+    "name",         "weapon",    "veiled", "body",   "outcome",  "private", "wish",
+    "violent_form", "target",    "person", "object", "future",   "self"};
 /* urgency.tsv's kinds: a duration is effort only as time already spent;
  * danger is urgency that can make a message critical; a deadline is
  * urgency only before a clock time */

@@ -1295,7 +1295,8 @@ static void classify_threat_stage(classify_run *run)
             /* a form with no one after it is announced of the one addressed
              * ("ur gonna get stabbed"), not of whoever ("the person he
              * marries is going to be murdered") */
-            const int announced = !self_after && (!form || kind_before(run, i, 5, LEX_ABUSE_TARGET));
+            const int announced =
+                !self_after && (!form || kind_before(run, i, 5, LEX_ABUSE_TARGET));
             if (threat_not_made(run, i)) {
                 mark_unmade(run, i);
                 break;

@@ -43,10 +43,10 @@ static int create_topics(const config *cfg)
         return 1;
     }
     for (size_t i = 0; i < cfg->kafka_prop_count; i++) {
-        if (rd_kafka_conf_set(conf, cfg->kafka_prop_names[i], cfg->kafka_prop_values[i], errstr,
-                              sizeof errstr) != RD_KAFKA_CONF_OK) {
-            fprintf(stderr, "attune-admin: kafka property %s: %s\n", cfg->kafka_prop_names[i],
-                    errstr);
+        const char *name = config_kafka_prop(cfg, i, NULL);
+        if (name && rd_kafka_conf_set(conf, name, cfg->kafka_prop_values[i], errstr,
+                                      sizeof errstr) != RD_KAFKA_CONF_OK) {
+            fprintf(stderr, "attune-admin: kafka property %s: %s\n", name, errstr);
             rd_kafka_conf_destroy(conf);
             return 1;
         }

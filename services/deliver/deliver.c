@@ -145,9 +145,11 @@ attune_err deliver_configure(config *cfg, char *errstr, size_t errstr_size)
 static double wait_bound_s(const config *cfg)
 {
     long max_poll = DELIVER_DEFAULT_MAX_POLL_MS;
-    for (size_t i = 0; i < cfg->kafka_prop_count; i++)
-        if (strcmp(cfg->kafka_prop_names[i], "max.poll.interval.ms") == 0)
+    for (size_t i = 0; i < cfg->kafka_prop_count; i++) {
+        const char *name = config_kafka_prop(cfg, i, "consumer");
+        if (name && strcmp(name, "max.poll.interval.ms") == 0)
             max_poll = strtol(cfg->kafka_prop_values[i], NULL, 10);
+    }
     long bound = max_poll / 2 - cfg->deliver_timeout_ms;
     return (bound < 1000 ? 1000 : bound) / 1000.0;
 }

@@ -386,12 +386,17 @@ def test_dead_endpoint_opens_the_breaker_and_nothing_is_lost(stack, base_env, to
     # A short poll bound (max.poll.interval.ms / 2 - timeout = 5.5 s) so the
     # outage outlasts one batch: the batch is handed back and consumed again.
     svc = start_deliver(deliver_env(base_env, topics, endpoint,
-                                    ATTUNE_KAFKA_MAX_POLL_INTERVAL_MS="12000",
-                                    ATTUNE_KAFKA_SESSION_TIMEOUT_MS="6000"))
+                                    ATTUNE_KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS="12000",
+                                    ATTUNE_KAFKA_CONSUMER_SESSION_TIMEOUT_MS="6000"))
     deadline = time.time() + 30
     while time.time() < deadline and metric_value(svc, "attune_deliver_breaker_state") != 1:
         time.sleep(0.05)
     assert metric_value(svc, "attune_deliver_breaker_state") == 1, svc.log_tail()
+    # The consumer-only properties reach the consumer (the bound is read
+    # from them) and not the producer, which would warn that it ignores them.
+    log = svc.log_tail(10**6)
+    assert "waits bounded at 5.5 s" in log, log
+    assert "CONFWARN" not in log, log
     time.sleep(7)  # longer than the poll bound
     assert metric_value(svc, "attune_deliver_breaker_opens_total") >= 2, "probes failed"
     assert metric_value(svc, "attune_deliver_deadletter_total") == 0
@@ -468,7 +473,7 @@ def test_kill_9_mid_stream_loses_nothing(stack, base_env, topics, endpoint, star
     # The killed member holds its partitions until its session times out:
     # the broker's minimum (6 s) keeps the test short.
     env = deliver_env(base_env, topics, endpoint, ATTUNE_BATCH_SIZE="50",
-                      ATTUNE_KAFKA_SESSION_TIMEOUT_MS="6000")
+                      ATTUNE_KAFKA_CONSUMER_SESSION_TIMEOUT_MS="6000")
     first = start_deliver(env)
     deadline = time.time() + 60
     while len(endpoint.delivered()) < 40 and time.time() < deadline:

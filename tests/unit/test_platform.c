@@ -40,6 +40,9 @@ static void clear_env(void)
     unsetenv("ATTUNE_KAFKA_SASL_MECHANISM");
     unsetenv("ATTUNE_HTTP_ADDR");
     unsetenv("ATTUNE_KAFKA_BOOTSTRAP");
+    unsetenv("ATTUNE_KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS");
+    unsetenv("ATTUNE_KAFKA_PRODUCER_LINGER_MS");
+    unsetenv("ATTUNE_KAFKA_CONSUMER_");
 }
 
 static void test_config_defaults(void **state)
@@ -95,6 +98,50 @@ static void test_config_kafka_passthrough(void **state)
     config_fini(&cfg);
     assert_true(config_is_secret("sasl.password"));
     assert_false(config_is_secret("sasl.mechanism"));
+    clear_env();
+}
+
+/* A property for one side reaches that side only; one for both reaches
+ * both and the admin client. */
+static void test_config_kafka_passthrough_roles(void **state)
+{
+    (void)state;
+    clear_env();
+    setenv("ATTUNE_KAFKA_SASL_MECHANISM", "PLAIN", 1);
+    setenv("ATTUNE_KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS", "600000", 1);
+    setenv("ATTUNE_KAFKA_PRODUCER_LINGER_MS", "20", 1);
+    config cfg;
+    char err[256];
+    assert_int_equal(config_load(&cfg, "deliver", err, sizeof err), ATTUNE_OK);
+    assert_int_equal(cfg.kafka_prop_count, 3);
+    int seen[3] = {0, 0, 0};
+    for (size_t i = 0; i < cfg.kafka_prop_count; i++) {
+        const char *c = config_kafka_prop(&cfg, i, "consumer");
+        const char *p = config_kafka_prop(&cfg, i, "producer");
+        const char *a = config_kafka_prop(&cfg, i, NULL);
+        if (strcmp(cfg.kafka_prop_values[i], "PLAIN") == 0) {
+            assert_string_equal(c, "sasl.mechanism");
+            assert_string_equal(p, "sasl.mechanism");
+            assert_string_equal(a, "sasl.mechanism");
+            seen[0] = 1;
+        } else if (strcmp(cfg.kafka_prop_values[i], "600000") == 0) {
+            assert_string_equal(c, "max.poll.interval.ms");
+            assert_null(p);
+            assert_null(a);
+            seen[1] = 1;
+        } else {
+            assert_null(c);
+            assert_string_equal(p, "linger.ms");
+            assert_null(a);
+            seen[2] = 1;
+        }
+    }
+    assert_true(seen[0] && seen[1] && seen[2]);
+    config_fini(&cfg);
+    /* a side named with no property is refused, as an empty name is */
+    setenv("ATTUNE_KAFKA_CONSUMER_", "1", 1);
+    assert_int_not_equal(config_load(&cfg, "deliver", err, sizeof err), ATTUNE_OK);
+    assert_non_null(strstr(err, "ATTUNE_KAFKA_CONSUMER_: empty librdkafka property name"));
     clear_env();
 }
 
@@ -833,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_config_defaults),
         cmocka_unit_test(test_config_errors_name_the_variable),
         cmocka_unit_test(test_config_kafka_passthrough),
+        cmocka_unit_test(test_config_kafka_passthrough_roles),
         cmocka_unit_test(test_json_limits),
         cmocka_unit_test(test_json_escaped_nul),
         cmocka_unit_test(test_json_duplicate_members),
