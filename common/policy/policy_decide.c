@@ -879,6 +879,136 @@ static void put_trend(jb *b, cJSON *o, const cJSON *data, const char *decision_i
     put_str(b, tr, "direction", dir);
 }
 
+/* --- the contact so far (summary.contact) -------------------------------- */
+
+#define CONTACT_MAX_INTENTS 5
+#define CONTACT_LABEL_MAX 64
+
+static const char *const URGENCY_RANKS[] = {"low", "normal", "high", "critical", NULL};
+static const char *const THREAT_RANKS[] = {"none", "profanity", "abuse", "threat", NULL};
+
+/* The rank of a level among names (rising), -1 for none of them. */
+static int level_rank(const char *const *names, const char *v)
+{
+    for (int i = 0; v && names[i]; i++)
+        if (strcmp(names[i], v) == 0)
+            return i;
+    return -1;
+}
+
+typedef struct {
+    double lines, first, last, lowest;
+    const char *started_at;
+    const char *intents[CONTACT_MAX_INTENTS];
+    int n_intents, urgency, threat, vulnerable;
+} contact_sum;
+
+/* Adds one line's readings (intent, urgency and threat labels, sentiment
+ * score, vulnerability) to c. */
+static void contact_add(contact_sum *c, const char *intent, const char *urgency,
+                        const char *threat, double score, int vulnerable)
+{
+    c->first = c->lines > 0 ? c->first : score;
+    c->lowest = c->lines > 0 && c->lowest < score ? c->lowest : score;
+    c->last = score;
+    c->lines++;
+    int seen = !intent || strlen(intent) >= CONTACT_LABEL_MAX;
+    for (int i = 0; i < c->n_intents && !seen; i++)
+        seen = strcmp(c->intents[i], intent) == 0;
+    if (!seen && c->n_intents < CONTACT_MAX_INTENTS)
+        c->intents[c->n_intents++] = intent;
+    const int u = level_rank(URGENCY_RANKS, urgency), t = level_rank(THREAT_RANKS, threat);
+    c->urgency = u > c->urgency ? u : c->urgency;
+    c->threat = t > c->threat ? t : c->threat;
+    c->vulnerable |= vulnerable;
+}
+
+/* What the remembered record of this contact says of its lines: its
+ * "contact" (written by the decision of its last event), or, in a record
+ * from before there was one, its own line (a started or ended event is
+ * none). */
+static void contact_read(contact_sum *c, const cJSON *rec)
+{
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(rec, "contact");
+    const char *started = json_str(k ? k : rec, k ? "started_at" : "occurred_at");
+    c->started_at = started && *started ? started : NULL;
+    if (!cJSON_IsObject(k)) {
+        const char *kind = json_str(rec, "kind");
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "sentiment_score");
+        if (kind && (strcmp(kind, "message") == 0 || strcmp(kind, "transcript") == 0) &&
+            cJSON_IsNumber(s) && isfinite(s->valuedouble))
+            contact_add(c, json_str(rec, "intent"), json_str(rec, "urgency"),
+                        json_str(rec, "threat"), s->valuedouble,
+                        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "vulnerable")));
+        return;
+    }
+    const double lines = num_at(k, "lines", 0);
+    if (!(lines >= 1 && lines <= 1e9))
+        return;
+    c->lines = floor(lines);
+    c->first = num_at(k, "sentiment.first", 0);
+    c->last = num_at(k, "sentiment.last", 0);
+    c->lowest = num_at(k, "sentiment.lowest", 0);
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(k, "intents");
+    for (const cJSON *i = cJSON_IsArray(in) ? in->child : NULL;
+         i && c->n_intents < CONTACT_MAX_INTENTS; i = i->next)
+        if (cJSON_IsString(i) && i->valuestring[0] && strlen(i->valuestring) < CONTACT_LABEL_MAX)
+            c->intents[c->n_intents++] = i->valuestring;
+    c->urgency = level_rank(URGENCY_RANKS, json_str(k, "highest_urgency"));
+    c->threat = level_rank(THREAT_RANKS, json_str(k, "highest_threat"));
+    c->vulnerable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(k, "vulnerable"));
+}
+
+/* The contact so far: its lines up to and including this event, from the
+ * record attune-decide remembered for the interaction (in context.recent,
+ * which decide reads again before deciding) and this event's readings.
+ * An event without text (started, ended, an IVR step) adds no line; the
+ * ended event's contact is the summary of the whole contact. The record of
+ * this very decision (a batch decided again) already holds this line. */
+static void put_contact(jb *b, cJSON *sum, const cJSON *data, const char *decision_id)
+{
+    const char *iid = str_at(data, "interaction_id");
+    if (!iid)
+        return;
+    const cJSON *recent = policy_path_get(data, "context.recent", 0), *rec = NULL;
+    for (const cJSON *r = cJSON_IsArray(recent) ? recent->child : NULL; r && !rec; r = r->next) {
+        const char *ri = json_str(r, "interaction_id");
+        if (ri && strcmp(ri, iid) == 0)
+            rec = r;
+    }
+    contact_sum c = {.urgency = -1, .threat = -1};
+    if (rec)
+        contact_read(&c, rec);
+    const char *rd = rec ? json_str(rec, "decision_id") : NULL;
+    const char *text = str_at(data, "text"), *now = str_at(data, "occurred_at");
+    if (text && !(rd && strcmp(rd, decision_id) == 0))
+        contact_add(&c, str_at(data, "situation.intent.label"),
+                    str_at(data, "situation.urgency.level"), str_at(data, "situation.threat.level"),
+                    num_at(data, "situation.sentiment.score", 0),
+                    true_at(data, "situation.urgency.vulnerable"));
+    cJSON *o = obj(b, sum, "contact");
+    put_num(b, o, "lines", c.lines);
+    put_str(b, o, "started_at", c.started_at ? c.started_at : now);
+    cJSON *s = obj(b, o, "sentiment");
+    if (c.lines > 0) {
+        put_num(b, s, "first", round4(c.first));
+        put_num(b, s, "last", round4(c.last));
+        put_num(b, s, "lowest", round4(c.lowest));
+    }
+    cJSON *in = arr(b, o, "intents");
+    for (int i = 0; i < c.n_intents; i++)
+        push_str(b, in, c.intents[i]);
+    put_str(b, o, "highest_urgency", c.urgency >= 0 ? URGENCY_RANKS[c.urgency] : NULL);
+    put_str(b, o, "highest_threat", c.threat >= 0 ? THREAT_RANKS[c.threat] : NULL);
+    put_bool(b, o, "vulnerable", c.vulnerable);
+    const char *kind = str_at(data, "kind");
+    put_bool(b, o, "ended", kind && strcmp(kind, "ended") == 0);
+    int64_t t0 = 0, t1 = 0;
+    if (kind && strcmp(kind, "ended") == 0 && now && c.started_at &&
+        ts_parse_rfc3339(c.started_at, &t0) == 0 && ts_parse_rfc3339(now, &t1) == 0 && t1 >= t0)
+        put_num(b, o, "duration_s", (double)((t1 - t0) / 1000));
+}
+
 static void put_reasons(jb *b, cJSON *o, const policy *p, const treatment *t)
 {
     cJSON *a = arr(b, o, "reasons");
@@ -1089,6 +1219,7 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
     put_str(&b, sum, "channel", str_at(data, "channel"));
     put_str(&b, sum, "kind", str_at(data, "kind"));
     put_situation(&b, sum, data, distressed);
+    put_contact(&b, sum, data, did);
     cJSON *tr = obj(&b, sum, "treatment");
     put_str(&b, tr, "queue", t->queue);
     put_str(&b, tr, "agent_tier", p->tiers[t->tier]);

@@ -74,8 +74,9 @@ static customer_record_mode record_mode(const cJSON *data)
 }
 
 /* The compact record the next contact sees in context.recent: labels and
- * ids, never the customer's text. */
-static char *compact_record(const cJSON *data, const cJSON *routing)
+ * ids, never the customer's text; and the contact so far (the CRM
+ * decision's summary.contact), which the contact's next event adds to. */
+static char *compact_record(const cJSON *data, const cJSON *routing, const cJSON *crm)
 {
     const cJSON *sit = cJSON_GetObjectItemCaseSensitive(data, "situation");
     cJSON *r = cJSON_CreateObject();
@@ -102,9 +103,13 @@ static char *compact_record(const cJSON *data, const cJSON *routing)
     /* a vulnerability named once is remembered for the next contacts
      * (signals.recent_vulnerable): "I want to cancel my TV package" a few
      * days after "I've been diagnosed with cancer" is not a retention case */
-    /* (a contact keeps what an earlier line of it named: customer_remember) */
+    /* (a contact keeps what an earlier line of it named: the contact so
+     * far says so, and customer_remember keeps it too) */
+    const cJSON *contact = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(crm, "summary"), "contact");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(sit, "urgency"), "vulnerable")))
+            cJSON_GetObjectItemCaseSensitive(sit, "urgency"), "vulnerable")) ||
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(contact, "vulnerable")))
         cJSON_AddTrueToObject(r, "vulnerable");
     const char *decision = json_str(routing, "decision_id");
     if (decision)
@@ -112,6 +117,8 @@ static char *compact_record(const cJSON *data, const cJSON *routing)
     const char *queue = json_str(cJSON_GetObjectItemCaseSensitive(routing, "routing"), "queue");
     if (queue)
         cJSON_AddStringToObject(r, "queue", queue);
+    if (contact)
+        cJSON_AddItemToObject(r, "contact", cJSON_Duplicate(contact, 1));
     char *text = json_print(r);
     cJSON_Delete(r);
     return text;
@@ -400,7 +407,7 @@ static attune_err decide_round(decide_stage *s, stage_io *io, batch_slots *b, si
             continue;
         }
         const size_t too_large = io->too_large, k = *kept;
-        b->records[k] = compact_record(data, routing);
+        b->records[k] = compact_record(data, routing, crm);
         b->routings[k] = cJSON_Duplicate(routing, 1);
         cJSON *routing_ce = event_derive(root, EVENT_TYPE_DECISION_ROUTING, routing);
         cJSON *crm_ce = event_derive(root, EVENT_TYPE_DECISION_CRM, crm);

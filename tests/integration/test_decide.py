@@ -401,6 +401,45 @@ def test_recent_list_holds_contacts_not_lines(stack, ingest, pipeline):
     assert recent[0]["vulnerable"] is True and recent[0]["kind"] == "message"
 
 
+@pytest.mark.parametrize("as_batch", [False, True], ids=["one_by_one", "one_batch"])
+def test_the_ended_event_sums_up_the_contact(stack, ingest, pipeline, as_batch):
+    """The CRM decision of a contact's ended event carries the whole contact
+    (summary.contact): how many lines, the first, last and lowest sentiment,
+    the intents, the highest urgency and threat, how long it took; each
+    line's decision carries the contact so far. Lines posted in one batch
+    with the ended event are summed up the same."""
+    customer = new_id("cust")
+    chat = new_id("int")
+    t0 = time.time() - 300
+    at = [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + s)) for s in (0, 30, 60, 95)]
+    texts = ["I was charged twice for my bill this month and nobody has fixed it.",
+             "You are a useless idiot, I want to cancel my account right now.",
+             "ok thanks, that sorts it"]
+    events = [cloudevent(interaction(customer, interaction_id=chat, text=t, occurred_at=a))
+              for t, a in zip(texts, at)]
+    events.append(cloudevent(interaction(customer, interaction_id=chat, kind="ended",
+                                         occurred_at=at[3])))
+    if as_batch:
+        r = post(ingest, events, content_type="application/cloudevents-batch+json")
+        assert r.status_code == 202, r.text
+    else:
+        for n, ev in enumerate(events, start=1):
+            assert post(ingest, ev).status_code == 202
+            assert len(decisions_for(stack, [customer], n)) == n
+    crm = {event_value(m)["id"]: event_value(m)["data"]
+           for m in decisions_for(stack, [customer], 4, topic="crm")}
+    so_far = [crm[ev["id"]]["summary"]["contact"] for ev in events]
+    assert [c["lines"] for c in so_far] == [1, 2, 3, 3], so_far
+    end = so_far[3]
+    assert end["ended"] is True and not any(c["ended"] for c in so_far[:3])
+    assert end["started_at"] == at[0] and end["duration_s"] == 95, end
+    assert end["sentiment"]["first"] < 0 and end["sentiment"]["last"] > 0, end
+    assert end["sentiment"]["lowest"] <= end["sentiment"]["first"], end
+    assert {"billing", "cancel"} <= set(end["intents"]), end
+    assert end["highest_threat"] == "abuse", end
+    assert "twice" not in json.dumps(end) and "idiot" not in json.dumps(end)
+
+
 def test_a_line_with_no_need_of_its_own_keeps_the_contact_intent(stack, ingest, pipeline):
     """In a chat about a bill, "yes" and "I did." stay billing (the intent of
     the contact's record on the recent list), so the chat is not sent to

@@ -647,6 +647,108 @@ static void test_arbitration(void **state)
     policy_free(p);
 }
 
+/* Decides one event of interaction i-1 as attune-decide does: context.recent
+ * holds the record decide remembered after the contact's last event (its
+ * ids and its CRM decision's summary.contact), replaced by each line. */
+static cJSON *contact_step(const policy *p, const sit *s, const char *event_id, const char *at_,
+                           const char *kind, cJSON **record)
+{
+    cJSON *d = make_data(s), *rt, *crm;
+    cJSON_AddStringToObject(d, "occurred_at", at_);
+    cJSON_ReplaceItemInObject(d, "kind", cJSON_CreateString(kind));
+    if (strcmp(kind, "ended") == 0)
+        cJSON_DeleteItemFromObject(d, "text");
+    cJSON *recent = cJSON_GetObjectItem(cJSON_GetObjectItem(d, "context"), "recent");
+    /* another contact's record is no part of this one */
+    cJSON *other = parse("{\"interaction_id\":\"i-0\",\"kind\":\"message\","
+                         "\"sentiment_score\":0.9,\"intent\":\"fraud_security\"}");
+    cJSON_AddItemToArray(recent, other);
+    if (*record)
+        cJSON_AddItemToArray(recent, cJSON_Duplicate(*record, 1));
+    policy_env env = {.now_ms = 1700000000000LL, .event_id = event_id};
+    char err[128];
+    assert_int_equal(policy_decide(p, d, &env, &rt, &crm, err, sizeof err), ATTUNE_OK);
+    if (cJSON_GetObjectItem(d, "text")) {
+        cJSON_Delete(*record);
+        *record = cJSON_CreateObject();
+        cJSON_AddStringToObject(*record, "interaction_id", "i-1");
+        cJSON_AddStringToObject(*record, "decision_id", sat(rt, "decision_id"));
+        cJSON_AddStringToObject(*record, "kind", kind);
+        cJSON_AddItemToObject(*record, "contact",
+                              cJSON_Duplicate(at(crm, "summary.contact"), 1));
+    }
+    cJSON_Delete(rt);
+    cJSON_Delete(d);
+    return crm;
+}
+
+static void test_contact_summary(void **state)
+{
+    (void)state;
+    policy *p = load_with("", NULL, NULL, 0);
+    cJSON *record = NULL;
+    sit s = neutral_sit();
+    s.sentiment = -0.6;
+    s.urgency = "high";
+    cJSON *crm = contact_step(p, &s, "e-1", "2023-11-14T10:00:00Z", "message", &record);
+    assert_int_equal((int)nat(crm, "summary.contact.lines"), 1);
+    assert_string_equal(sat(crm, "summary.contact.started_at"), "2023-11-14T10:00:00Z");
+    assert_true(nat(crm, "summary.contact.sentiment.first") < -0.59);
+    assert_string_equal(sat(crm, "summary.contact.highest_urgency"), "high");
+    assert_string_equal(sat(crm, "summary.contact.highest_threat"), "none");
+    assert_false(cJSON_IsTrue(at(crm, "summary.contact.ended")));
+    cJSON_Delete(crm);
+    s.sentiment = -0.8;
+    s.intent = "cancel";
+    s.urgency = "normal";
+    s.threat = "abuse";
+    crm = contact_step(p, &s, "e-2", "2023-11-14T10:01:00Z", "message", &record);
+    assert_int_equal((int)nat(crm, "summary.contact.lines"), 2);
+    assert_true(nat(crm, "summary.contact.sentiment.lowest") < -0.79);
+    assert_string_equal(sat(crm, "summary.contact.highest_urgency"), "high");
+    assert_string_equal(sat(crm, "summary.contact.highest_threat"), "abuse");
+    cJSON_Delete(crm);
+    s.sentiment = 0.5;
+    s.intent = "billing";
+    s.threat = "none";
+    crm = contact_step(p, &s, "e-3", "2023-11-14T10:01:30Z", "message", &record);
+    assert_int_equal((int)nat(crm, "summary.contact.lines"), 3);
+    assert_true(nat(crm, "summary.contact.sentiment.first") < -0.59);
+    assert_true(nat(crm, "summary.contact.sentiment.last") > 0.49);
+    assert_true(nat(crm, "summary.contact.sentiment.lowest") < -0.79);
+    const cJSON *in = at(crm, "summary.contact.intents");
+    assert_int_equal(cJSON_GetArraySize(in), 2); /* billing, cancel: each once */
+    assert_string_equal(cJSON_GetArrayItem(in, 0)->valuestring, "billing");
+    assert_string_equal(cJSON_GetArrayItem(in, 1)->valuestring, "cancel");
+    cJSON_Delete(crm);
+    /* the same event decided again (its own record read back): no new line */
+    crm = contact_step(p, &s, "e-3", "2023-11-14T10:01:30Z", "message", &record);
+    assert_int_equal((int)nat(crm, "summary.contact.lines"), 3);
+    cJSON_Delete(crm);
+    /* the ended event adds no line and sums the contact up */
+    crm = contact_step(p, &s, "e-4", "2023-11-14T10:02:00Z", "ended", &record);
+    assert_int_equal((int)nat(crm, "summary.contact.lines"), 3);
+    assert_true(cJSON_IsTrue(at(crm, "summary.contact.ended")));
+    assert_int_equal((int)nat(crm, "summary.contact.duration_s"), 120);
+    assert_string_equal(sat(crm, "summary.contact.highest_threat"), "abuse");
+    assert_string_equal(sat(crm, "summary.kind"), "ended");
+    cJSON_Delete(crm);
+    /* a record from before summaries counts as its own line */
+    cJSON_Delete(record);
+    record = parse("{\"interaction_id\":\"i-1\",\"kind\":\"message\","
+                   "\"occurred_at\":\"2023-11-14T09:00:00Z\",\"sentiment_score\":-0.2,"
+                   "\"intent\":\"technical_issue\",\"urgency\":\"critical\"}");
+    crm = contact_step(p, &s, "e-5", "2023-11-14T09:05:00Z", "message", &record);
+    assert_int_equal((int)nat(crm, "summary.contact.lines"), 2);
+    assert_string_equal(sat(crm, "summary.contact.started_at"), "2023-11-14T09:00:00Z");
+    assert_string_equal(sat(crm, "summary.contact.highest_urgency"), "critical");
+    assert_string_equal(cJSON_GetArrayItem(at(crm, "summary.contact.intents"), 0)->valuestring,
+                        "technical_issue");
+    cJSON_Delete(crm);
+    cJSON_Delete(record);
+    policy_free(p);
+}
+
 static void test_reasons_and_priority(void **state)
 {
     (void)state;
@@ -1561,6 +1663,7 @@ int main(void)
         cmocka_unit_test(test_guard_protection),
         cmocka_unit_test(test_arbitration),
         cmocka_unit_test(test_reasons_and_priority),
+        cmocka_unit_test(test_contact_summary),
         cmocka_unit_test(test_agent_tier_most_senior),
         cmocka_unit_test(test_variants_and_ids),
         cmocka_unit_test(test_default_policy),
