@@ -905,8 +905,8 @@ typedef struct {
 
 /* Adds one line's readings (intent, urgency and threat labels, sentiment
  * score, vulnerability) to c. */
-static void contact_add(contact_sum *c, const char *intent, const char *urgency,
-                        const char *threat, double score, int vulnerable)
+static void contact_add(contact_sum *c, const char *intent, const char *urgency, const char *threat,
+                        double score, int vulnerable)
 {
     c->first = c->lines > 0 ? c->first : score;
     c->lowest = c->lines > 0 && c->lowest < score ? c->lowest : score;

@@ -674,8 +674,7 @@ static cJSON *contact_step(const policy *p, const sit *s, const char *event_id, 
         cJSON_AddStringToObject(*record, "interaction_id", "i-1");
         cJSON_AddStringToObject(*record, "decision_id", sat(rt, "decision_id"));
         cJSON_AddStringToObject(*record, "kind", kind);
-        cJSON_AddItemToObject(*record, "contact",
-                              cJSON_Duplicate(at(crm, "summary.contact"), 1));
+        cJSON_AddItemToObject(*record, "contact", cJSON_Duplicate(at(crm, "summary.contact"), 1));
     }
     cJSON_Delete(rt);
     cJSON_Delete(d);
