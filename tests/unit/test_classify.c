@@ -1255,7 +1255,11 @@ static void test_threat_levels(void **state)
         {"the man was accused of killing a U.S. Navy diver", CLASSIFY_THREAT_NONE},
         {"you wouldn't know service if it slapped you in the face", CLASSIFY_THREAT_NONE},
         {"the new manager is going to be murdered by the press", CLASSIFY_THREAT_NONE},
-        {"this wait is killing me", CLASSIFY_THREAT_NONE},
+        /* staff wanted of another origin or colour, English mocked */
+        {"go back to your own country", CLASSIFY_THREAT_ABUSE},
+        {"I want a white agent", CLASSIFY_THREAT_ABUSE},
+        {"do you even understand english", CLASSIFY_THREAT_ABUSE},
+        {"I bet you're hot in those uniforms in this heatwave", CLASSIFY_THREAT_NONE},
         /* harm promised, stalking, a weapon brought or carried */
         {"send him round again and he'll leave in an ambulance", CLASSIFY_THREAT_THREAT},
         {"I know what car he drives and where he parks it", CLASSIFY_THREAT_THREAT},
