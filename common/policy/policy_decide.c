@@ -912,7 +912,8 @@ static void contact_add(contact_sum *c, const char *intent, const char *urgency,
     c->lowest = c->lines > 0 && c->lowest < score ? c->lowest : score;
     c->last = score;
     c->lines++;
-    int seen = !intent || strlen(intent) >= CONTACT_LABEL_MAX;
+    /* ("other" names no need: "hi", "thanks") */
+    int seen = !intent || strcmp(intent, "other") == 0 || strlen(intent) >= CONTACT_LABEL_MAX;
     for (int i = 0; i < c->n_intents && !seen; i++)
         seen = strcmp(c->intents[i], intent) == 0;
     if (!seen && c->n_intents < CONTACT_MAX_INTENTS)
