@@ -674,6 +674,7 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
      * the evidence are ever read */
     out->intent.label[0] = out->intent.second[0] = '\0';
     out->intent.confidence = out->intent.second_confidence = 0;
+    out->intent.no_need = 0;
     out->preferences.channel[0] = out->preferences.avoid_channel[0] = '\0';
     out->preferences.contact_time[0] = out->preferences.language[0] = '\0';
     out->preferences.pace[0] = '\0';
@@ -710,8 +711,8 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     classify_sentiment(&run);
     classify_rule_stages(&run, ctx);
     classify_intent_evidence(&run);
-    if (ctx && ctx->contact_intent[0] && c->has_intent)
-        classify_intent_carry(&run, ctx->contact_intent);
+    if (c->has_intent)
+        classify_intent_carry(&run, ctx ? ctx->contact_intent : "");
     return ATTUNE_OK;
 }
 
@@ -907,6 +908,8 @@ size_t classify_result_write_json(const classify_result *r, char *buf, size_t si
             JW_LIT(&w, ",\"second_confidence\":");
             jw_num(&w, r->intent.second_confidence);
         }
+        if (r->intent.no_need)
+            JW_LIT(&w, ",\"no_need\":true");
     } else {
         JW_LIT(&w, "\"label\":null,\"confidence\":0");
     }

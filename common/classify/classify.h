@@ -92,6 +92,9 @@ enum {
 
 /* What is known about the contact besides its text. A negative number means
  * "not known"; classify_context_init() sets every field so. */
+/* The confidence of an intent a line keeps from its contact. */
+#define CLASSIFY_CARRY_CONFIDENCE 0.5f
+
 typedef struct {
     double wait_seconds;
     int contacts_24h;
@@ -138,6 +141,11 @@ typedef struct {
         float confidence;               /* probability-like, [0, 1] */
         char second[CLASSIFY_LABEL_MAX];
         float second_confidence;
+        /* the line names no need of its own ("yes", "I did.", at most six
+         * words read other or under 0.7): its contact's intent applies,
+         * with CLASSIFY_CARRY_CONFIDENCE (classify_context.contact_intent
+         * here; attune-decide where that was not known yet) */
+        int no_need;
     } intent;
     struct {
         float score; /* [0, 1] */

@@ -703,8 +703,9 @@ void classify_sentiment_hostile(classify_run *run);
  * reading), emotion, urgency and preferences, in that order (stages.c). */
 void classify_rule_stages(classify_run *run, const classify_context *ctx);
 
-/* A line that names no need of its own keeps the contact's intent (see
- * classify_context.contact_intent), after every stage has read its own. */
+/* Marks a line that names no need of its own (intent.no_need) and, when
+ * the contact's intent is known (classify_context.contact_intent), keeps
+ * it; after every stage has read the line's own. */
 void classify_intent_carry(classify_run *run, const char *contact_intent);
 void classify_intent_stage(classify_run *run);
 /* The intent label's evidence, which the intent stage kept: after the

@@ -1619,15 +1619,16 @@ intent_predict(classify_run *run, const size_t stride, const int sum12, const in
  * does not send it to another queue. */
 #define CARRY_MAX_WORDS 6
 #define CARRY_MIN_CONFIDENCE 0.7f
-#define CARRY_CONFIDENCE 0.5f
 
 void classify_intent_carry(classify_run *run, const char *contact_intent)
 {
     classify_result *r = run->r;
     const intent_model *m = &run->c->intent;
-    if (strcmp(contact_intent, "other") == 0 || strcmp(contact_intent, r->intent.label) == 0 ||
-        run->tb->n_words > CARRY_MAX_WORDS ||
-        (strcmp(r->intent.label, "other") != 0 && r->intent.confidence >= CARRY_MIN_CONFIDENCE))
+    r->intent.no_need =
+        r->intent.label[0] && run->tb->n_words <= CARRY_MAX_WORDS &&
+        (strcmp(r->intent.label, "other") == 0 || r->intent.confidence < CARRY_MIN_CONFIDENCE);
+    if (!r->intent.no_need || !contact_intent[0] || strcmp(contact_intent, "other") == 0 ||
+        strcmp(contact_intent, r->intent.label) == 0)
         return;
     size_t k = 0;
     while (k < m->n_class && strcmp(m->labels[k], contact_intent) != 0)
@@ -1637,7 +1638,7 @@ void classify_intent_carry(classify_run *run, const char *contact_intent)
     memcpy(r->intent.second, r->intent.label, sizeof r->intent.second);
     r->intent.second_confidence = r->intent.confidence;
     memcpy(r->intent.label, m->labels[k], sizeof r->intent.label);
-    r->intent.confidence = CARRY_CONFIDENCE;
+    r->intent.confidence = CLASSIFY_CARRY_CONFIDENCE;
     classify_evidence_add_text(run, CLASSIFY_EV_INTENT, "contact_intent", m->labels[k],
                                strlen(m->labels[k]), 0);
 }

@@ -922,7 +922,7 @@ static size_t harm_near(const classify_run *run, size_t i, size_t end)
             continue;
         const int k = abuse_at(run, j);
         if (ctok_word_in(tb, j, harm_words, sizeof harm_words / sizeof harm_words[0]) >= 0 ||
-            k == LEX_ABUSE_VIOLENCE || k == LEX_ABUSE_VIOLENT_FORM || k == LEX_ABUSE_WEAPON)
+            k == LEX_ABUSE_VIOLENCE || k == LEX_ABUSE_WEAPON)
             return j + 1;
     }
     return 0;
@@ -1156,6 +1156,44 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
     classify_evidence_add(run, CLASSIFY_EV_THREAT, rule, from, to, (float)l);
 }
 
+/* How a form of a violence verb (kind violent_form: "stabbing",
+ * "stabbed") at [i, end) is a threat: only in an act the speaker announces
+ * ("I'll", "gonna" just before), never with a preposition after it
+ * ("slapped with a fine", "killed in the reviews", "punching in your
+ * number", "choking on your prices"). An -ing form is the speaker's act at
+ * someone: the one addressed right after it ("gonna be killing you"; not
+ * "your code") or someone spoken of ("choking the first person I see"),
+ * and no "you" before it ("are you going to be slapping a fee on", "you're
+ * gonna be killing your own business"). Another form befalls the one
+ * addressed ("ur gonna get stabbed", "I'll have you killed"). */
+enum { FORM_NONE, FORM_AT_PERSON, FORM_ANNOUNCED };
+
+static int form_announced(const classify_run *run, size_t i, size_t end)
+{
+    static const char *const prepositions[] = {"with", "by",   "in",   "on",      "into", "at",
+                                               "for",  "from", "off",  "out",     "over", "up",
+                                               "to",   "about", "like", "through", "under"};
+    const ctok_buf *tb = run->tb;
+    if (!kind_before(run, i, 5, LEX_ABUSE_FUTURE) ||
+        ctok_word_in(tb, end, prepositions, sizeof prepositions / sizeof prepositions[0]) >= 0)
+        return FORM_NONE;
+    const int you_before = kind_before(run, i, 5, LEX_ABUSE_TARGET);
+    if (word_ends(ctok_text(tb, end - 1), tb->tok[end - 1].norm_len, "ing", 5)) {
+        if (you_before)
+            return FORM_NONE;
+        return (abuse_at(run, end) == LEX_ABUSE_TARGET && !possessive_at(tb, end)) ||
+                       kind_within(run, end, end + 4, LEX_ABUSE_PERSON)
+                   ? FORM_AT_PERSON
+                   : FORM_NONE;
+    }
+    if (i > 0 && abuse_at(run, i - 1) == LEX_ABUSE_TARGET)
+        return FORM_AT_PERSON;
+    return you_before && !kind_within(run, end, end + 3, LEX_ABUSE_SELF) &&
+                   !kind_within(run, end, end + 3, LEX_ABUSE_OBJECT)
+               ? FORM_ANNOUNCED
+               : FORM_NONE;
+}
+
 static void classify_threat_stage(classify_run *run)
 {
     const ctok_buf *tb = run->tb;
@@ -1272,31 +1310,18 @@ static void classify_threat_stage(classify_run *run)
             }
             break;
         }
-        case LEX_ABUSE_VIOLENCE:
-        case LEX_ABUSE_VIOLENT_FORM: {
+        case LEX_ABUSE_VIOLENCE: {
             const int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
-            /* a form ("stabbing", "stabbed") is read only when the speaker
-             * announces the act: "I'm gonna be stabbing you", not "killing
-             * a U.S. Navy diver" nor "it slapped you in the face" */
-            const int form = x->abuse == LEX_ABUSE_VIOLENT_FORM;
-            if (form && !future)
-                break;
             /* at someone addressed, or announced at someone spoken of ("I'm
              * going to knock him out"; not "a chance to hurt him"), or
              * announced with the one addressed just before it ("I'll make
-             * you bleed for this", "gonna have you killed") */
+             * you bleed for this") */
             const int target_before = future && i > 0 && abuse_at(run, i - 1) == LEX_ABUSE_TARGET;
             const int target_after = target_before ||
                                      kind_within(run, end, end + 4, LEX_ABUSE_TARGET) ||
-                                     (future && kind_within(run, end, end + 4, LEX_ABUSE_PERSON) &&
-                                      !(form && ctok_is_word(tb, end, "by")));
+                                     (future && kind_within(run, end, end + 4, LEX_ABUSE_PERSON));
             const int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
                                    kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
-            /* a form with no one after it is announced of the one addressed
-             * ("ur gonna get stabbed"), not of whoever ("the person he
-             * marries is going to be murdered") */
-            const int announced =
-                !self_after && (!form || kind_before(run, i, 5, LEX_ABUSE_TARGET));
             if (threat_not_made(run, i)) {
                 mark_unmade(run, i);
                 break;
@@ -1305,9 +1330,19 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_THREAT, future ? 0.9f : 0.75f,
                              "violence_at_person", target_before ? i - 1 : i,
                              end + 2 < tb->n ? end + 2 : tb->n);
-            else if (future && announced && !run_negated(run, i))
+            else if (future && !self_after && !run_negated(run, i))
                 raise_threat(run, CLASSIFY_THREAT_THREAT, 0.6f, "announced_violence",
                              i >= 3 ? i - 3 : 0, end);
+            break;
+        }
+        case LEX_ABUSE_VIOLENT_FORM: {
+            const int how = form_announced(run, i, end);
+            if (how && threat_not_made(run, i))
+                mark_unmade(run, i);
+            else if (how && !run_negated(run, i))
+                raise_threat(run, CLASSIFY_THREAT_THREAT, how == FORM_AT_PERSON ? 0.9f : 0.6f,
+                             how == FORM_AT_PERSON ? "violence_at_person" : "announced_violence",
+                             i >= 3 ? i - 3 : 0, end + 2 < tb->n ? end + 2 : tb->n);
             break;
         }
         default:

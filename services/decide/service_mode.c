@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/classify.h"
 #include "customer.h"
 #include "event.h"
 #include "files.h"
@@ -213,6 +214,46 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
     }
 }
 
+/* A line that names no need of its own (situation.intent.no_need: "yes",
+ * "I did.") keeps the intent of its contact's earlier line, as
+ * attune-classify does when it knows that line (docs/classifier.md); in a
+ * burst it did not, and the record decide just read again has it. */
+static void carry_contact_intent(cJSON *data)
+{
+    cJSON *intent = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(data, "situation"), "intent");
+    const char *label = json_str(intent, "label"), *iid = json_str(data, "interaction_id");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(intent, "no_need")) || !label || !iid)
+        return;
+    const cJSON *recent =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(data, "context"), "recent");
+    const char *kept = NULL;
+    for (const cJSON *r = cJSON_IsArray(recent) ? recent->child : NULL; r && !kept; r = r->next) {
+        const char *ri = json_str(r, "interaction_id");
+        if (ri && strcmp(ri, iid) == 0)
+            kept = json_str(r, "intent");
+    }
+    if (!kept || !*kept || strcmp(kept, "other") == 0 || strcmp(kept, label) == 0 ||
+        strlen(kept) >= CLASSIFY_LABEL_MAX)
+        return;
+    const cJSON *conf = cJSON_GetObjectItemCaseSensitive(intent, "confidence");
+    cJSON *second = cJSON_CreateString(label),
+          *second_conf = cJSON_CreateNumber(cJSON_IsNumber(conf) ? conf->valuedouble : 0),
+          *now = cJSON_CreateString(kept), *now_conf = cJSON_CreateNumber(CLASSIFY_CARRY_CONFIDENCE);
+    if (!second || !second_conf || !now || !now_conf) {
+        cJSON_Delete(second);
+        cJSON_Delete(second_conf);
+        cJSON_Delete(now);
+        cJSON_Delete(now_conf);
+        return; /* the line keeps its own reading */
+    }
+    /* (each made before intent changes: label points into it) */
+    json_set(intent, "second", second);
+    json_set(intent, "second_confidence", second_conf);
+    json_set(intent, "label", now);
+    json_set(intent, "confidence", now_conf);
+}
+
 /* Puts what decide remembered of the customer, read just now (mem: the
  * replies of customer_queue_memory), in place of what enrich read: enrich
  * reads before the customer's earlier events are decided, so in a burst
@@ -238,6 +279,7 @@ static int refresh_memory(cJSON *data, redisReply *const mem[2])
     customer_read_recent(recent, mem[1]);
     json_set(ctx, "preferences", prefs);
     json_set(ctx, "recent", recent);
+    carry_contact_intent(data);
     return 1;
 }
 

@@ -401,6 +401,31 @@ def test_recent_list_holds_contacts_not_lines(stack, ingest, pipeline):
     assert recent[0]["vulnerable"] is True and recent[0]["kind"] == "message"
 
 
+@pytest.mark.parametrize("as_batch", [False, True], ids=["back_to_back", "one_batch"])
+def test_a_reply_in_a_burst_keeps_the_contact_intent(stack, ingest, pipeline, as_batch):
+    """A short reply posted right behind its contact's first line (before
+    that line is decided, so classify reads it alone) still keeps the
+    contact's intent in its decision: decide reads the contact's record
+    again and applies it."""
+    customer = new_id("cust")
+    chat = new_id("int")
+    events = [cloudevent(interaction(customer, interaction_id=chat, text=t))
+              for t in ("I was charged twice for my phone bill this month, please refund it.",
+                        "yes")]
+    if as_batch:
+        r = post(ingest, events, content_type="application/cloudevents-batch+json")
+        assert r.status_code == 202, r.text
+    else:
+        for ev in events:
+            assert post(ingest, ev).status_code == 202
+    routing = {event_value(m)["id"]: event_value(m)["data"]
+               for m in decisions_for(stack, [customer], 2)}
+    first, reply = routing[events[0]["id"]], routing[events[1]["id"]]
+    assert first["situation"]["intent"] == "billing", first["situation"]
+    assert reply["situation"]["intent"] == "billing", reply["situation"]
+    assert reply["routing"]["queue"] == first["routing"]["queue"]
+
+
 @pytest.mark.parametrize("as_batch", [False, True], ids=["one_by_one", "one_batch"])
 def test_the_ended_event_sums_up_the_contact(stack, ingest, pipeline, as_batch):
     """The CRM decision of a contact's ended event carries the whole contact

@@ -1255,6 +1255,11 @@ static void test_threat_levels(void **state)
         {"the man was accused of killing a U.S. Navy diver", CLASSIFY_THREAT_NONE},
         {"you wouldn't know service if it slapped you in the face", CLASSIFY_THREAT_NONE},
         {"the new manager is going to be murdered by the press", CLASSIFY_THREAT_NONE},
+        {"you're gonna get slapped with a fine", CLASSIFY_THREAT_NONE},
+        {"I'll be punching your code into the app", CLASSIFY_THREAT_NONE},
+        {"you guys are gonna be killing your own business", CLASSIFY_THREAT_NONE},
+        {"are you going to be slapping another fee on my account", CLASSIFY_THREAT_NONE},
+        {"I'm telling you to your face, your update killed my phone", CLASSIFY_THREAT_NONE},
         /* staff wanted of another origin or colour, English mocked */
         {"go back to your own country", CLASSIFY_THREAT_ABUSE},
         {"I want a white agent", CLASSIFY_THREAT_ABUSE},
