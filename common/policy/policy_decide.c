@@ -898,7 +898,7 @@ static int level_rank(const char *const *names, const char *v)
 
 typedef struct {
     double lines, first, last, lowest;
-    const char *started_at;
+    const char *started_at, *last_line_at;
     const char *intents[CONTACT_MAX_INTENTS];
     int n_intents, urgency, threat, vulnerable;
 } contact_sum;
@@ -932,7 +932,12 @@ static void contact_read(contact_sum *c, const cJSON *rec)
 {
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(rec, "contact");
     const char *started = json_str(k ? k : rec, k ? "started_at" : "occurred_at");
+    const char *last = json_str(k ? k : rec, k ? "last_line_at" : "occurred_at");
     c->started_at = started && *started ? started : NULL;
+    c->last_line_at = last && *last ? last : NULL;
+    /* (the record keeps a vulnerability an earlier line named, also one
+     * from before its contact was counted: customer_remember) */
+    c->vulnerable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "vulnerable"));
     if (!cJSON_IsObject(k)) {
         const char *kind = json_str(rec, "kind");
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "sentiment_score");
@@ -957,15 +962,29 @@ static void contact_read(contact_sum *c, const cJSON *rec)
             c->intents[c->n_intents++] = i->valuestring;
     c->urgency = level_rank(URGENCY_RANKS, json_str(k, "highest_urgency"));
     c->threat = level_rank(THREAT_RANKS, json_str(k, "highest_threat"));
-    c->vulnerable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(k, "vulnerable"));
+    c->vulnerable |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(k, "vulnerable"));
+}
+
+/* Whether the line of this event is counted in c already: the record is
+ * this very decision's (a batch decided again), or the contact's latest
+ * line came after it (an earlier line decided again once later ones were
+ * counted; lines are counted in the order they occurred). */
+static int contact_has_line(const contact_sum *c, const cJSON *rec, const char *decision_id,
+                            const char *now)
+{
+    const char *rd = rec ? json_str(rec, "decision_id") : NULL;
+    int64_t t = 0, last = 0;
+    return (rd && strcmp(rd, decision_id) == 0) ||
+           (c->lines > 0 && now && c->last_line_at && ts_parse_rfc3339(now, &t) == 0 &&
+            ts_parse_rfc3339(c->last_line_at, &last) == 0 && t < last);
 }
 
 /* The contact so far: its lines up to and including this event, from the
  * record attune-decide remembered for the interaction (in context.recent,
  * which decide reads again before deciding) and this event's readings.
  * An event without text (started, ended, an IVR step) adds no line; the
- * ended event's contact is the summary of the whole contact. The record of
- * this very decision (a batch decided again) already holds this line. */
+ * ended event's contact is the summary of the whole contact. A line
+ * counted already (contact_has_line) is not counted again. */
 static void put_contact(jb *b, cJSON *sum, const cJSON *data, const char *decision_id)
 {
     const char *iid = str_at(data, "interaction_id");
@@ -980,16 +999,19 @@ static void put_contact(jb *b, cJSON *sum, const cJSON *data, const char *decisi
     contact_sum c = {.urgency = -1, .threat = -1};
     if (rec)
         contact_read(&c, rec);
-    const char *rd = rec ? json_str(rec, "decision_id") : NULL;
     const char *text = str_at(data, "text"), *now = str_at(data, "occurred_at");
-    if (text && !(rd && strcmp(rd, decision_id) == 0))
+    if (text && !contact_has_line(&c, rec, decision_id, now)) {
         contact_add(&c, str_at(data, "situation.intent.label"),
                     str_at(data, "situation.urgency.level"), str_at(data, "situation.threat.level"),
                     num_at(data, "situation.sentiment.score", 0),
                     true_at(data, "situation.urgency.vulnerable"));
+        c.last_line_at = now;
+    }
     cJSON *o = obj(b, sum, "contact");
     put_num(b, o, "lines", c.lines);
     put_str(b, o, "started_at", c.started_at ? c.started_at : now);
+    if (c.lines > 0 && c.last_line_at)
+        put_str(b, o, "last_line_at", c.last_line_at);
     cJSON *s = obj(b, o, "sentiment");
     if (c.lines > 0) {
         put_num(b, s, "first", round4(c.first));

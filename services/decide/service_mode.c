@@ -118,8 +118,13 @@ static char *compact_record(const cJSON *data, const cJSON *routing, const cJSON
     const char *queue = json_str(cJSON_GetObjectItemCaseSensitive(routing, "routing"), "queue");
     if (queue)
         cJSON_AddStringToObject(r, "queue", queue);
-    if (contact)
-        cJSON_AddItemToObject(r, "contact", cJSON_Duplicate(contact, 1));
+    cJSON *kept = contact ? cJSON_Duplicate(contact, 1) : NULL;
+    if (contact && (!kept || !cJSON_AddItemToObject(r, "contact", kept))) {
+        /* (a record without its contact would start the count again) */
+        cJSON_Delete(kept);
+        cJSON_Delete(r);
+        return NULL;
+    }
     char *text = json_print(r);
     cJSON_Delete(r);
     return text;

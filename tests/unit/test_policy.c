@@ -719,14 +719,23 @@ static void test_contact_summary(void **state)
     assert_int_equal(cJSON_GetArraySize(in), 2); /* billing, cancel: each once */
     assert_string_equal(cJSON_GetArrayItem(in, 0)->valuestring, "billing");
     assert_string_equal(cJSON_GetArrayItem(in, 1)->valuestring, "cancel");
+    assert_string_equal(sat(crm, "summary.contact.last_line_at"), "2023-11-14T10:01:30Z");
     cJSON_Delete(crm);
-    /* the same event decided again (its own record read back): no new line */
+    /* the same event decided again (its own record read back), or an
+     * earlier one once later lines are counted: no new line */
     crm = contact_step(p, &s, "e-3", "2023-11-14T10:01:30Z", "message", &record);
     assert_int_equal((int)nat(crm, "summary.contact.lines"), 3);
     cJSON_Delete(crm);
+    crm = contact_step(p, &s, "e-1", "2023-11-14T10:00:00Z", "message", &record);
+    assert_int_equal((int)nat(crm, "summary.contact.lines"), 3);
+    cJSON_Delete(crm);
+    /* a second line in the same second as the latest is a line */
+    crm = contact_step(p, &s, "e-3b", "2023-11-14T10:01:30Z", "message", &record);
+    assert_int_equal((int)nat(crm, "summary.contact.lines"), 4);
+    cJSON_Delete(crm);
     /* the ended event adds no line and sums the contact up */
     crm = contact_step(p, &s, "e-4", "2023-11-14T10:02:00Z", "ended", &record);
-    assert_int_equal((int)nat(crm, "summary.contact.lines"), 3);
+    assert_int_equal((int)nat(crm, "summary.contact.lines"), 4);
     assert_true(cJSON_IsTrue(at(crm, "summary.contact.ended")));
     assert_int_equal((int)nat(crm, "summary.contact.duration_s"), 120);
     assert_string_equal(sat(crm, "summary.contact.highest_threat"), "abuse");
@@ -736,9 +745,11 @@ static void test_contact_summary(void **state)
     cJSON_Delete(record);
     record = parse("{\"interaction_id\":\"i-1\",\"kind\":\"message\","
                    "\"occurred_at\":\"2023-11-14T09:00:00Z\",\"sentiment_score\":-0.2,"
-                   "\"intent\":\"technical_issue\",\"urgency\":\"critical\"}");
+                   "\"intent\":\"technical_issue\",\"urgency\":\"critical\","
+                   "\"vulnerable\":true}");
     crm = contact_step(p, &s, "e-5", "2023-11-14T09:05:00Z", "message", &record);
     assert_int_equal((int)nat(crm, "summary.contact.lines"), 2);
+    assert_true(cJSON_IsTrue(at(crm, "summary.contact.vulnerable")));
     assert_string_equal(sat(crm, "summary.contact.started_at"), "2023-11-14T09:00:00Z");
     assert_string_equal(sat(crm, "summary.contact.highest_urgency"), "critical");
     assert_string_equal(cJSON_GetArrayItem(at(crm, "summary.contact.intents"), 0)->valuestring,
