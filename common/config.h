@@ -89,7 +89,8 @@ void config_print_help(FILE *out, const char *service);
  * as ATTUNE_KAFKA_CONSUMER_<P> or ATTUNE_KAFKA_PRODUCER_<P> reaches that
  * side only, so a consumer-only property (max.poll.interval.ms) does not
  * make every producer warn that it ignores it. NULL when property i is
- * not for this role. */
+ * not for this role. The properties for both sides come first, so that
+ * one for a side, applied after, wins. */
 const char *config_kafka_prop(const config *cfg, size_t i, const char *role);
 
 /* True when the variable name is a secret whose value must never be logged. */

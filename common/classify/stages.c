@@ -1170,8 +1170,8 @@ enum { FORM_NONE, FORM_AT_PERSON, FORM_ANNOUNCED };
 
 static int form_announced(const classify_run *run, size_t i, size_t end)
 {
-    static const char *const prepositions[] = {"with", "by",   "in",   "on",      "into", "at",
-                                               "for",  "from", "off",  "out",     "over", "up",
+    static const char *const prepositions[] = {"with", "by",    "in",   "on",      "into", "at",
+                                               "for",  "from",  "off",  "out",     "over", "up",
                                                "to",   "about", "like", "through", "under"};
     const ctok_buf *tb = run->tb;
     if (!kind_before(run, i, 5, LEX_ABUSE_FUTURE) ||

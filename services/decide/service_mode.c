@@ -230,8 +230,8 @@ static void carry_contact_intent(cJSON *data)
     const char *label = json_str(intent, "label"), *iid = json_str(data, "interaction_id");
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(intent, "no_need")) || !label || !iid)
         return;
-    const cJSON *recent =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(data, "context"), "recent");
+    const cJSON *recent = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(data, "context"), "recent");
     const char *kept = NULL;
     for (const cJSON *r = cJSON_IsArray(recent) ? recent->child : NULL; r && !kept; r = r->next) {
         const char *ri = json_str(r, "interaction_id");
@@ -244,7 +244,8 @@ static void carry_contact_intent(cJSON *data)
     const cJSON *conf = cJSON_GetObjectItemCaseSensitive(intent, "confidence");
     cJSON *second = cJSON_CreateString(label),
           *second_conf = cJSON_CreateNumber(cJSON_IsNumber(conf) ? conf->valuedouble : 0),
-          *now = cJSON_CreateString(kept), *now_conf = cJSON_CreateNumber(CLASSIFY_CARRY_CONFIDENCE);
+          *now = cJSON_CreateString(kept),
+          *now_conf = cJSON_CreateNumber(CLASSIFY_CARRY_CONFIDENCE);
     if (!second || !second_conf || !now || !now_conf) {
         cJSON_Delete(second);
         cJSON_Delete(second_conf);

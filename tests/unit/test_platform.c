@@ -43,6 +43,7 @@ static void clear_env(void)
     unsetenv("ATTUNE_KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS");
     unsetenv("ATTUNE_KAFKA_PRODUCER_LINGER_MS");
     unsetenv("ATTUNE_KAFKA_CONSUMER_");
+    unsetenv("ATTUNE_KAFKA_LINGER_MS");
 }
 
 static void test_config_defaults(void **state)
@@ -138,10 +139,26 @@ static void test_config_kafka_passthrough_roles(void **state)
     }
     assert_true(seen[0] && seen[1] && seen[2]);
     config_fini(&cfg);
-    /* a side named with no property is refused, as an empty name is */
+    /* set for both sides and for one, the side's comes after (applied
+     * last, it wins), whatever the environment's order */
+    setenv("ATTUNE_KAFKA_LINGER_MS", "5", 1);
+    assert_int_equal(config_load(&cfg, "deliver", err, sizeof err), ATTUNE_OK);
+    size_t both = cfg.kafka_prop_count, side = cfg.kafka_prop_count;
+    for (size_t i = 0; i < cfg.kafka_prop_count; i++) {
+        const char *pname = config_kafka_prop(&cfg, i, "producer");
+        if (pname && strcmp(pname, "linger.ms") == 0)
+            *(strcmp(cfg.kafka_prop_values[i], "5") == 0 ? &both : &side) = i;
+    }
+    assert_true(both < side && side < cfg.kafka_prop_count);
+    config_fini(&cfg);
+    /* a side named with no property is refused */
     setenv("ATTUNE_KAFKA_CONSUMER_", "1", 1);
     assert_int_not_equal(config_load(&cfg, "deliver", err, sizeof err), ATTUNE_OK);
-    assert_non_null(strstr(err, "ATTUNE_KAFKA_CONSUMER_: empty librdkafka property name"));
+    assert_non_null(strstr(err, "ATTUNE_KAFKA_CONSUMER_: no librdkafka property name"));
+    unsetenv("ATTUNE_KAFKA_CONSUMER_");
+    setenv("ATTUNE_KAFKA_PRODUCER__X", "1", 1);
+    assert_int_not_equal(config_load(&cfg, "deliver", err, sizeof err), ATTUNE_OK);
+    unsetenv("ATTUNE_KAFKA_PRODUCER__X");
     clear_env();
 }
 
