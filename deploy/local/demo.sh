@@ -119,6 +119,10 @@ done
 show_topic attune.interactions.enriched.v1
 [ -e "$RUN_DIR/classify.pid" ] && show_topic attune.interactions.classified.v1
 [ -e "$RUN_DIR/decide.pid" ] && show_topic attune.decisions.routing.v1
+if [ -e "$RUN_DIR/decide.pid" ]; then
+  say "--- attune.decisions.crm.v1: the ended chat's summary of its contact ---"
+  this_run attune.decisions.crm.v1 --ended
+fi
 
 # Close the loop: an outcome for each decision (the CRM would send these),
 # which attune-learn turns into the customer's CSAT summary and counts.

@@ -2,10 +2,11 @@
 """Summarises attune CloudEvents (one JSON per line on stdin) for the demo:
 the fields a person looks for, one line per event.
 
-  show.py [--ids FILE] [--count | --raw]
+  show.py [--ids FILE] [--ended] [--count | --raw]
   --ids FILE  only the events of these ingest ids (one a line): the event's
               own id, or a decision's data.event_id (a topic read again holds
               an earlier run's records too, in no order across partitions)
+  --ended     only CRM decisions of ended events, with their contact summary
   --count     print how many there are
   --raw       print them as they came, not summarised"""
 import argparse
@@ -25,6 +26,15 @@ def summary(ev: dict) -> str:
         parts.append(f"context={ctx.get('status')} tier={p.get('tier')} "
                      f"segment={p.get('segment')} consent={p.get('marketing_consent')} "
                      f"contacts_24h={ctx.get('contacts_24h')} prefs={ctx.get('preferences')}")
+    c = (d.get("summary") or {}).get("contact")
+    if isinstance(c, dict):
+        s = c.get("sentiment") or {}
+        parts.append(f"contact: lines={c.get('lines')} intents={','.join(c.get('intents', []))} "
+                     f"sentiment first={s.get('first')} last={s.get('last')} "
+                     f"lowest={s.get('lowest')} highest_urgency={c.get('highest_urgency')} "
+                     f"highest_threat={c.get('highest_threat')} ended={c.get('ended')} "
+                     f"duration_s={c.get('duration_s')}")
+        return "  ".join(parts)
     r, g = d.get("routing"), d.get("guidance")
     if isinstance(r, dict) and isinstance(g, dict):
         offer = (g.get("offer") or {}).get("type")
@@ -53,6 +63,7 @@ def main():
     ap.add_argument("--ids")
     ap.add_argument("--count", action="store_true")
     ap.add_argument("--raw", action="store_true")
+    ap.add_argument("--ended", action="store_true")
     args = ap.parse_args()
     ids = None
     if args.ids:
@@ -72,6 +83,9 @@ def main():
             if not (isinstance(ev, dict) and (ev.get("id") in ids or
                                               (isinstance(d, dict) and d.get("event_id") in ids))):
                 continue
+        if args.ended and not (isinstance(ev, dict) and isinstance(ev.get("data"), dict) and
+                               (ev["data"].get("summary") or {}).get("kind") == "ended"):
+            continue
         n += 1
         if args.count:
             continue
