@@ -181,20 +181,24 @@ int config_is_secret(const char *prop)
            strstr(prop, "token");
 }
 
-/* The property name after a side's prefix ("consumer.", "producer."), or
- * name itself when it has none. */
-static const char *own_side(const char *name)
-{
-    return strncmp(name, "consumer.", 9) == 0 || strncmp(name, "producer.", 9) == 0 ? name + 9
-                                                                                    : name;
-}
-
 const char *config_kafka_prop(const config *cfg, size_t i, const char *role)
 {
-    const char *name = cfg->kafka_prop_names[i], *own = own_side(name);
-    if (own == name)
-        return name;
-    return role && strncmp(name, role, strlen(role)) == 0 && name[strlen(role)] == '.' ? own : NULL;
+    static const char *const sides[] = {"consumer", "producer"};
+    const char *name = cfg->kafka_prop_names[i];
+    for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++) {
+        const size_t n = strlen(sides[k]);
+        if (strncmp(name, sides[k], n) == 0 && name[n] == '.')
+            return role && strcmp(role, sides[k]) == 0 ? name + n + 1 : NULL;
+    }
+    return name;
+}
+
+/* Whether the environment entry e (ATTUNE_KAFKA_<REST>=...) names a
+ * property of one side only: REST starts with CONSUMER_ or PRODUCER_. */
+static int names_side(const char *e, size_t prefix_len)
+{
+    return strncmp(e + prefix_len, "CONSUMER_", 9) == 0 ||
+           strncmp(e + prefix_len, "PRODUCER_", 9) == 0;
 }
 
 static attune_err load_passthrough(config *cfg, char *errstr, size_t errstr_size)
@@ -210,54 +214,37 @@ static attune_err load_passthrough(config *cfg, char *errstr, size_t errstr_size
     cfg->kafka_prop_values = calloc(n, sizeof(char *));
     if (!cfg->kafka_prop_names || !cfg->kafka_prop_values)
         return ATTUNE_ERR_NOMEM;
-    for (char **e = environ; *e; e++) {
-        const char *eq = strchr(*e, '=');
-        if (strncmp(*e, prefix, sizeof prefix - 1) != 0 || !eq)
-            continue;
-        if (is_own_name(*e, (size_t)(eq - *e)))
-            continue;
-        size_t len = (size_t)(eq - *e) - (sizeof prefix - 1);
-        if (len == 0)
-            return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
-                               "ATTUNE_KAFKA_: empty librdkafka property name");
-        char *name = malloc(len + 1);
-        char *value = strdup(eq + 1);
-        if (!name || !value) {
-            free(name);
-            free(value);
-            return ATTUNE_ERR_NOMEM;
-        }
-        for (size_t i = 0; i < len; i++) {
-            char c = (*e)[sizeof prefix - 1 + i];
-            name[i] = c == '_' ? '.' : (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-        }
-        name[len] = '\0';
-        /* a side's property needs a name of its own after the side */
-        const char *own = own_side(name);
-        if (!*own || *own == '.') {
-            free(name);
-            free(value);
-            return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
-                               "%.*s: no librdkafka property name after the side", (int)(eq - *e),
-                               *e);
-        }
-        cfg->kafka_prop_names[cfg->kafka_prop_count] = name;
-        cfg->kafka_prop_values[cfg->kafka_prop_count] = value;
-        cfg->kafka_prop_count++;
-    }
     /* both sides' properties first (in the environment's order), then the
      * sides' own: applied in this order, a side's value wins */
-    for (size_t i = 0, plain = 0; i < cfg->kafka_prop_count; i++) {
-        if (own_side(cfg->kafka_prop_names[i]) != cfg->kafka_prop_names[i])
-            continue;
-        char *pn = cfg->kafka_prop_names[i], *pv = cfg->kafka_prop_values[i];
-        memmove(cfg->kafka_prop_names + plain + 1, cfg->kafka_prop_names + plain,
-                (i - plain) * sizeof(char *));
-        memmove(cfg->kafka_prop_values + plain + 1, cfg->kafka_prop_values + plain,
-                (i - plain) * sizeof(char *));
-        cfg->kafka_prop_names[plain] = pn;
-        cfg->kafka_prop_values[plain] = pv;
-        plain++;
+    for (int side = 0; side < 2; side++) {
+        for (char **e = environ; *e; e++) {
+            const char *eq = strchr(*e, '=');
+            if (strncmp(*e, prefix, sizeof prefix - 1) != 0 || !eq ||
+                names_side(*e, sizeof prefix - 1) != side)
+                continue;
+            if (is_own_name(*e, (size_t)(eq - *e)))
+                continue;
+            size_t len = (size_t)(eq - *e) - (sizeof prefix - 1);
+            /* (a side's property needs a name of its own after the side) */
+            if (len == 0 || (side && (len == 9 || (*e)[sizeof prefix - 1 + 9] == '_')))
+                return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
+                                   "%.*s: no librdkafka property name", (int)(eq - *e), *e);
+            char *name = malloc(len + 1);
+            char *value = strdup(eq + 1);
+            if (!name || !value) {
+                free(name);
+                free(value);
+                return ATTUNE_ERR_NOMEM;
+            }
+            for (size_t i = 0; i < len; i++) {
+                char c = (*e)[sizeof prefix - 1 + i];
+                name[i] = c == '_' ? '.' : (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+            }
+            name[len] = '\0';
+            cfg->kafka_prop_names[cfg->kafka_prop_count] = name;
+            cfg->kafka_prop_values[cfg->kafka_prop_count] = value;
+            cfg->kafka_prop_count++;
+        }
     }
     return ATTUNE_OK;
 }
