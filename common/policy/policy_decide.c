@@ -979,24 +979,26 @@ static int contact_has_line(const contact_sum *c, const cJSON *rec, const char *
             ts_parse_rfc3339(c->last_line_at, &last) == 0 && t < last);
 }
 
-/* The contact so far: its lines up to and including this event, from the
+/* The contact so far (*out; 0 when the event has no interaction id): its
+ * lines up to and including this event, from the
  * record attune-decide remembered for the interaction (in context.recent,
  * which decide reads again before deciding) and this event's readings.
  * An event without text (started, ended, an IVR step) adds no line; the
  * ended event's contact is the summary of the whole contact. A line
  * counted already (contact_has_line) is not counted again. */
-static void put_contact(jb *b, cJSON *sum, const cJSON *data, const char *decision_id)
+static int contact_compute(const cJSON *data, const char *decision_id, contact_sum *out)
 {
+    contact_sum c = {.urgency = -1, .threat = -1};
+    *out = c;
     const char *iid = str_at(data, "interaction_id");
     if (!iid)
-        return;
+        return 0;
     const cJSON *recent = policy_path_get(data, "context.recent", 0), *rec = NULL;
     for (const cJSON *r = cJSON_IsArray(recent) ? recent->child : NULL; r && !rec; r = r->next) {
         const char *ri = json_str(r, "interaction_id");
         if (ri && strcmp(ri, iid) == 0)
             rec = r;
     }
-    contact_sum c = {.urgency = -1, .threat = -1};
     if (rec)
         contact_read(&c, rec);
     const char *text = str_at(data, "text"), *now = str_at(data, "occurred_at");
@@ -1007,9 +1009,38 @@ static void put_contact(jb *b, cJSON *sum, const cJSON *data, const char *decisi
                     true_at(data, "situation.urgency.vulnerable"));
         c.last_line_at = now;
     }
+    if (!c.started_at)
+        c.started_at = now;
+    *out = c;
+    return 1;
+}
+
+/* The contact's signals a rule can test: signals.contact_lines, and once
+ * it has a line contact_last_sentiment, contact_lowest_sentiment and
+ * contact_highest_threat ("the customer leaves this contact unhappy"). */
+static int contact_signals(cJSON *signals, const contact_sum *c)
+{
+    if (!cJSON_AddNumberToObject(signals, "contact_lines", c->lines))
+        return 0;
+    if (c->lines > 0 &&
+        (!cJSON_AddNumberToObject(signals, "contact_last_sentiment", round4(c->last)) ||
+         !cJSON_AddNumberToObject(signals, "contact_lowest_sentiment", round4(c->lowest))))
+        return 0;
+    return c->threat < 0 ||
+           cJSON_AddStringToObject(signals, "contact_highest_threat", THREAT_RANKS[c->threat]);
+}
+
+/* summary.contact of the CRM decision (c: contact_compute's, NULL when
+ * the event has no interaction). */
+static void put_contact(jb *b, cJSON *sum, const cJSON *data, const contact_sum *cp)
+{
+    if (!cp)
+        return;
+    const contact_sum c = *cp;
+    const char *now = str_at(data, "occurred_at");
     cJSON *o = obj(b, sum, "contact");
     put_num(b, o, "lines", c.lines);
-    put_str(b, o, "started_at", c.started_at ? c.started_at : now);
+    put_str(b, o, "started_at", c.started_at);
     if (c.lines > 0 && c.last_line_at)
         put_str(b, o, "last_line_at", c.last_line_at);
     cJSON *s = obj(b, o, "sentiment");
@@ -1079,8 +1110,8 @@ static void language_skill(treatment *t, const cJSON *data, char *buf, size_t si
 }
 
 static attune_err decide_view(const policy *p, const cJSON *data, const policy_env *env,
-                              cJSON **routing_data, cJSON **crm_data, char *errstr,
-                              size_t errstr_size)
+                              const char *did, const contact_sum *contact, cJSON **routing_data,
+                              cJSON **crm_data, char *errstr, size_t errstr_size)
 {
     *routing_data = NULL;
     *crm_data = NULL;
@@ -1195,9 +1226,8 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
     }
 
     /* The routing decision. */
-    char did[37], at[40];
+    char at[40];
     const char *event_id = decided_event_id(data, env);
-    policy_decision_id(env->event_source, event_id, p->version, did);
     ts_format_rfc3339(env->now_ms, at, sizeof at);
     cJSON *rt = obj(&b, NULL, NULL);
     put_str(&b, rt, "decision_id", did);
@@ -1242,7 +1272,7 @@ static attune_err decide_view(const policy *p, const cJSON *data, const policy_e
     put_str(&b, sum, "channel", str_at(data, "channel"));
     put_str(&b, sum, "kind", str_at(data, "kind"));
     put_situation(&b, sum, data, distressed);
-    put_contact(&b, sum, data, did);
+    put_contact(&b, sum, data, contact);
     cJSON *tr = obj(&b, sum, "treatment");
     put_str(&b, tr, "queue", t->queue);
     put_str(&b, tr, "agent_tier", p->tiers[t->tier]);
@@ -1418,11 +1448,21 @@ attune_err policy_decide(const policy *p, const cJSON *data, const policy_env *e
         ok = cJSON_AddNumberToObject(signals, "repeat_same_intent", repeat_same_intent(data)) !=
                  NULL &&
              cJSON_AddNumberToObject(signals, "recent_vulnerable", recent_vulnerable(data)) != NULL;
+    /* the contact so far, for the rules (signals.contact_*) and the CRM
+     * decision's summary.contact */
+    char did[37];
+    const policy_env none = {0};
+    policy_event_decision_id(p, data, env ? env : &none, did);
+    contact_sum contact;
+    const int has_contact = contact_compute(data, did, &contact);
+    if (ok && has_contact)
+        ok = contact_signals(signals, &contact);
     if (!ok) {
         cJSON_Delete(view);
         return attune_errf(ATTUNE_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    attune_err err = decide_view(p, view, env, routing_data, crm_data, errstr, errstr_size);
+    attune_err err = decide_view(p, view, env, did, has_contact ? &contact : NULL, routing_data,
+                                 crm_data, errstr, errstr_size);
     cJSON_Delete(view);
     return err;
 }

@@ -463,6 +463,31 @@ def test_the_ended_event_sums_up_the_contact(stack, ingest, pipeline, as_batch):
     assert {"billing", "cancel"} <= set(end["intents"]), end
     assert end["highest_threat"] == "abuse", end
     assert "twice" not in json.dumps(end) and "idiot" not in json.dumps(end)
+    # it ended well: no recovery follow-up
+    assert not [f for f in crm[events[3]["id"]]["follow_ups"] if f["type"] == "service_recovery"]
+
+
+def test_a_contact_that_ends_unhappy_gets_a_recovery_follow_up(stack, ingest, pipeline):
+    """The shipped policy's ended_unhappy: a contact whose last line was
+    still unhappy gets a service-recovery follow-up on its ended event's CRM
+    decision (and none on its lines)."""
+    customer = new_id("cust")
+    chat = new_id("int")
+    events = [cloudevent(interaction(customer, interaction_id=chat, text=t))
+              for t in ("My parcel never arrived and nobody answers my emails.",
+                        "This is useless, I'm really disappointed and fed up with you.")]
+    events.append(cloudevent(interaction(customer, interaction_id=chat, kind="ended")))
+    for n, ev in enumerate(events, start=1):
+        assert post(ingest, ev).status_code == 202
+        assert len(decisions_for(stack, [customer], n)) == n
+    crm = {event_value(m)["id"]: event_value(m)["data"]
+           for m in decisions_for(stack, [customer], 3, topic="crm")}
+    ended = crm[events[2]["id"]]
+    assert ended["summary"]["contact"]["sentiment"]["last"] <= -0.3, ended["summary"]
+    recovery = [f for f in ended["follow_ups"] if f["type"] == "service_recovery"]
+    assert recovery and recovery[0]["code"] == "ENDED_UNHAPPY", ended["follow_ups"]
+    for ev in events[:2]:
+        assert not [f for f in crm[ev["id"]]["follow_ups"] if f["type"] == "service_recovery"]
 
 
 def test_a_line_with_no_need_of_its_own_keeps_the_contact_intent(stack, ingest, pipeline):

@@ -684,7 +684,17 @@ static cJSON *contact_step(const policy *p, const sit *s, const char *event_id, 
 static void test_contact_summary(void **state)
 {
     (void)state;
-    policy *p = load_with("", NULL, NULL, 0);
+    /* a rule on the contact's signals: its end, still unhappy */
+    policy *p = load_with(
+        "\"rules\":[{\"id\":\"u\",\"code\":\"ENDED_UNHAPPY\",\"reason\":\"r\",\"priority\":1,"
+        "\"when\":{\"all\":[{\"path\":\"kind\",\"op\":\"eq\",\"value\":\"ended\"},"
+        "{\"path\":\"signals.contact_last_sentiment\",\"op\":\"le\",\"value\":-0.3},"
+        "{\"path\":\"signals.contact_lowest_sentiment\",\"op\":\"le\",\"value\":-0.3},"
+        "{\"path\":\"signals.contact_lines\",\"op\":\"ge\",\"value\":1},"
+        "{\"not\":{\"path\":\"signals.contact_highest_threat\",\"op\":\"eq\","
+        "\"value\":\"threat\"}}]},"
+        "\"set\":{\"crm.follow_up\":{\"type\":\"service_recovery\",\"within_hours\":24}}}]",
+        NULL, NULL, 0);
     cJSON *record = NULL;
     sit s = neutral_sit();
     s.sentiment = -0.6;
@@ -740,7 +750,24 @@ static void test_contact_summary(void **state)
     assert_int_equal((int)nat(crm, "summary.contact.duration_s"), 120);
     assert_string_equal(sat(crm, "summary.contact.highest_threat"), "abuse");
     assert_string_equal(sat(crm, "summary.kind"), "ended");
+    assert_int_equal(cJSON_GetArraySize(at(crm, "follow_ups")), 0); /* it ended well */
     cJSON_Delete(crm);
+    {
+        /* the same contact ending on an unhappy line: a recovery follow-up */
+        cJSON *rec = cJSON_Duplicate(record, 1);
+        sit u = neutral_sit();
+        u.sentiment = -0.7;
+        crm = contact_step(p, &u, "e-4u", "2023-11-14T10:01:50Z", "message", &rec);
+        cJSON_Delete(crm);
+        crm = contact_step(p, &u, "e-5u", "2023-11-14T10:02:00Z", "ended", &rec);
+        assert_string_equal(sat(at(crm, "follow_ups")->child, "type"), "service_recovery");
+        cJSON_Delete(crm);
+        /* not on one of its lines */
+        crm = contact_step(p, &u, "e-6u", "2023-11-14T10:02:10Z", "message", &rec);
+        assert_int_equal(cJSON_GetArraySize(at(crm, "follow_ups")), 0);
+        cJSON_Delete(crm);
+        cJSON_Delete(rec);
+    }
     /* a record from before summaries counts as its own line */
     cJSON_Delete(record);
     record = parse("{\"interaction_id\":\"i-1\",\"kind\":\"message\","
