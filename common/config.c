@@ -225,8 +225,10 @@ static attune_err load_passthrough(config *cfg, char *errstr, size_t errstr_size
             if (is_own_name(*e, (size_t)(eq - *e)))
                 continue;
             size_t len = (size_t)(eq - *e) - (sizeof prefix - 1);
-            /* (a side's property needs a name of its own after the side) */
-            if (len == 0 || (side && (len == 9 || (*e)[sizeof prefix - 1 + 9] == '_')))
+            /* (a name, and a side's a name of its own after the side; none
+             * starts with "_", which would be a ".") */
+            const char *own = *e + sizeof prefix - 1 + (side ? 9 : 0);
+            if (len == 0 || own == eq || *own == '_')
                 return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
                                    "%.*s: no librdkafka property name", (int)(eq - *e), *e);
             char *name = malloc(len + 1);

@@ -344,8 +344,10 @@ const char *json_str(const cJSON *obj, const char *name)
 void json_set(cJSON *obj, const char *name, cJSON *item)
 {
     /* (cJSON's replace takes the item only when the member is there) */
-    if (cJSON_GetObjectItemCaseSensitive(obj, name))
-        cJSON_ReplaceItemInObjectCaseSensitive(obj, name, item);
-    else
-        cJSON_AddItemToObject(obj, name, item);
+    /* (and a failure, out of memory, leaves item to no one: it is freed) */
+    const int ok = cJSON_GetObjectItemCaseSensitive(obj, name)
+                       ? cJSON_ReplaceItemInObjectCaseSensitive(obj, name, item)
+                       : cJSON_AddItemToObject(obj, name, item);
+    if (!ok)
+        cJSON_Delete(item);
 }

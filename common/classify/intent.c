@@ -1625,7 +1625,7 @@ void classify_intent_carry(classify_run *run, const char *contact_intent)
     classify_result *r = run->r;
     const intent_model *m = &run->c->intent;
     r->intent.no_need =
-        r->intent.label[0] && run->tb->n_words <= CARRY_MAX_WORDS &&
+        r->intent.label[0] && run->tb->n_words > 0 && run->tb->n_words <= CARRY_MAX_WORDS &&
         (strcmp(r->intent.label, "other") == 0 || r->intent.confidence < CARRY_MIN_CONFIDENCE);
     if (!r->intent.no_need || !contact_intent[0] || strcmp(contact_intent, "other") == 0 ||
         strcmp(contact_intent, r->intent.label) == 0)

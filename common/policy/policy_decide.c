@@ -855,7 +855,8 @@ static void put_trend(jb *b, cJSON *o, const cJSON *data, const char *decision_i
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(r, "sentiment_score");
         if (!s)
             s = policy_path_get(r, "situation.sentiment.score", 0);
-        if (!cJSON_IsNumber(s) || !isfinite(s->valuedouble))
+        /* (a score is in [-1, 1]; a record is data) */
+        if (!cJSON_IsNumber(s) || !(fabs(s->valuedouble) <= 1))
             continue;
         cJSON *v = cJSON_CreateNumber(round4(s->valuedouble));
         if (!v || !prev || !cJSON_AddItemToArray(prev, v)) {
@@ -883,6 +884,16 @@ static void put_trend(jb *b, cJSON *o, const cJSON *data, const char *decision_i
 
 #define CONTACT_MAX_INTENTS 5
 #define CONTACT_LABEL_MAX 64
+/* A latest line dated further ahead of the clock than this is not trusted
+ * to order the contact's lines (occurred_at is the integrator's). */
+#define CONTACT_SKEW_MS (5 * 60 * 1000)
+
+/* A remembered sentiment score, held to [-1, 1] (a record is data: a huge
+ * number would print as null once rounded). */
+static double score_of(double v)
+{
+    return v < -1 ? -1 : v > 1 ? 1 : v;
+}
 
 static const char *const URGENCY_RANKS[] = {"low", "normal", "high", "critical", NULL};
 static const char *const THREAT_RANKS[] = {"none", "profanity", "abuse", "threat", NULL};
@@ -944,7 +955,7 @@ static void contact_read(contact_sum *c, const cJSON *rec)
         if (kind && (strcmp(kind, "message") == 0 || strcmp(kind, "transcript") == 0) &&
             cJSON_IsNumber(s) && isfinite(s->valuedouble))
             contact_add(c, json_str(rec, "intent"), json_str(rec, "urgency"),
-                        json_str(rec, "threat"), s->valuedouble,
+                        json_str(rec, "threat"), score_of(s->valuedouble),
                         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "vulnerable")));
         return;
     }
@@ -952,9 +963,9 @@ static void contact_read(contact_sum *c, const cJSON *rec)
     if (!(lines >= 1 && lines <= 1e9))
         return;
     c->lines = floor(lines);
-    c->first = num_at(k, "sentiment.first", 0);
-    c->last = num_at(k, "sentiment.last", 0);
-    c->lowest = num_at(k, "sentiment.lowest", 0);
+    c->first = score_of(num_at(k, "sentiment.first", 0));
+    c->last = score_of(num_at(k, "sentiment.last", 0));
+    c->lowest = score_of(num_at(k, "sentiment.lowest", 0));
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(k, "intents");
     for (const cJSON *i = cJSON_IsArray(in) ? in->child : NULL;
          i && c->n_intents < CONTACT_MAX_INTENTS; i = i->next)
@@ -968,25 +979,31 @@ static void contact_read(contact_sum *c, const cJSON *rec)
 /* Whether the line of this event is counted in c already: the record is
  * this very decision's (a batch decided again), or the contact's latest
  * line came after it (an earlier line decided again once later ones were
- * counted; lines are counted in the order they occurred). */
+ * counted; lines are counted in the order they occurred), unless that
+ * latest line is dated ahead of the clock (clock_ms, 0: unknown) by more
+ * than CONTACT_SKEW_MS: one line from a wrong clock does not stop the
+ * count. */
 static int contact_has_line(const contact_sum *c, const cJSON *rec, const char *decision_id,
-                            const char *now)
+                            const char *now, int64_t clock_ms)
 {
     const char *rd = rec ? json_str(rec, "decision_id") : NULL;
     int64_t t = 0, last = 0;
     return (rd && strcmp(rd, decision_id) == 0) ||
            (c->lines > 0 && now && c->last_line_at && ts_parse_rfc3339(now, &t) == 0 &&
-            ts_parse_rfc3339(c->last_line_at, &last) == 0 && t < last);
+            ts_parse_rfc3339(c->last_line_at, &last) == 0 && t < last &&
+            (clock_ms <= 0 || last <= clock_ms + CONTACT_SKEW_MS));
 }
 
-/* The contact so far (*out; 0 when the event has no interaction id): its
+/* The contact so far (*out; 0 when the event has no interaction id) at
+ * clock_ms (0: unknown): its
  * lines up to and including this event, from the
  * record attune-decide remembered for the interaction (in context.recent,
  * which decide reads again before deciding) and this event's readings.
  * An event without text (started, ended, an IVR step) adds no line; the
  * ended event's contact is the summary of the whole contact. A line
  * counted already (contact_has_line) is not counted again. */
-static int contact_compute(const cJSON *data, const char *decision_id, contact_sum *out)
+static int contact_compute(const cJSON *data, const char *decision_id, int64_t clock_ms,
+                           contact_sum *out)
 {
     contact_sum c = {.urgency = -1, .threat = -1};
     *out = c;
@@ -1002,7 +1019,7 @@ static int contact_compute(const cJSON *data, const char *decision_id, contact_s
     if (rec)
         contact_read(&c, rec);
     const char *text = str_at(data, "text"), *now = str_at(data, "occurred_at");
-    if (text && !contact_has_line(&c, rec, decision_id, now)) {
+    if (text && !contact_has_line(&c, rec, decision_id, now, clock_ms)) {
         contact_add(&c, str_at(data, "situation.intent.label"),
                     str_at(data, "situation.urgency.level"), str_at(data, "situation.threat.level"),
                     num_at(data, "situation.sentiment.score", 0),
@@ -1454,7 +1471,7 @@ attune_err policy_decide(const policy *p, const cJSON *data, const policy_env *e
     const policy_env none = {0};
     policy_event_decision_id(p, data, env ? env : &none, did);
     contact_sum contact;
-    const int has_contact = contact_compute(data, did, &contact);
+    const int has_contact = contact_compute(data, did, env ? env->now_ms : 0, &contact);
     if (ok && has_contact)
         ok = contact_signals(signals, &contact);
     if (!ok) {

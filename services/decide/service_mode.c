@@ -219,6 +219,20 @@ static void remember_all(decide_stage *s, char **records, const cJSON **datas,
     }
 }
 
+/* Whether attune-classify gave the line its contact's intent already (its
+ * evidence says contact_intent): the line's own reading is its second. */
+static int carried_already(const cJSON *data)
+{
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(data, "situation"), "evidence");
+    for (const cJSON *e = cJSON_IsArray(ev) ? ev->child : NULL; e; e = e->next) {
+        const char *rule = json_str(e, "rule");
+        if (rule && strcmp(rule, "contact_intent") == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* A line that names no need of its own (situation.intent.no_need: "yes",
  * "I did.") keeps the intent of its contact's earlier line, as
  * attune-classify does when it knows that line (docs/classifier.md); in a
@@ -228,7 +242,9 @@ static void carry_contact_intent(cJSON *data)
     cJSON *intent = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(data, "situation"), "intent");
     const char *label = json_str(intent, "label"), *iid = json_str(data, "interaction_id");
-    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(intent, "no_need")) || !label || !iid)
+    const char *text = json_str(data, "text");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(intent, "no_need")) || !label || !iid ||
+        !text || !*text || carried_already(data))
         return;
     const cJSON *recent = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(data, "context"), "recent");

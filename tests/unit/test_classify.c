@@ -2170,6 +2170,25 @@ static void test_intent(void **state)
     assert_true(has_evidence(&r, CLASSIFY_EV_INTENT, "intent_feature"));
     r = run("I want to cancel my subscription");
     assert_string_equal(r.intent.label, "cancel");
+    assert_false(r.intent.no_need);
+    /* a short line naming no need of its own is marked, and keeps its
+     * contact's intent when that is known; an empty one (an ended event)
+     * is no line at all */
+    r = run("yes");
+    assert_true(r.intent.no_need);
+    assert_string_equal(r.intent.label, "other");
+    classify_context ctx;
+    classify_context_init(&ctx);
+    snprintf(ctx.contact_intent, sizeof ctx.contact_intent, "billing");
+    r = run_ctx("yes", &ctx);
+    assert_true(r.intent.no_need);
+    assert_string_equal(r.intent.label, "billing");
+    assert_true(r.intent.confidence == CLASSIFY_CARRY_CONFIDENCE);
+    assert_string_equal(r.intent.second, "other");
+    assert_true(has_evidence(&r, CLASSIFY_EV_INTENT, "contact_intent"));
+    r = run_ctx("", &ctx);
+    assert_false(r.intent.no_need);
+    assert_string_not_equal(r.intent.label, "billing");
 }
 
 /* The fast feature path (no names) must give the hashes of the printed

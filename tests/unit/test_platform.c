@@ -159,6 +159,9 @@ static void test_config_kafka_passthrough_roles(void **state)
     setenv("ATTUNE_KAFKA_PRODUCER__X", "1", 1);
     assert_int_not_equal(config_load(&cfg, "deliver", err, sizeof err), ATTUNE_OK);
     unsetenv("ATTUNE_KAFKA_PRODUCER__X");
+    setenv("ATTUNE_KAFKA__X", "1", 1);
+    assert_int_not_equal(config_load(&cfg, "deliver", err, sizeof err), ATTUNE_OK);
+    unsetenv("ATTUNE_KAFKA__X");
     clear_env();
 }
 

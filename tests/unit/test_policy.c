@@ -768,6 +768,26 @@ static void test_contact_summary(void **state)
         cJSON_Delete(crm);
         cJSON_Delete(rec);
     }
+    /* a line dated far ahead of the clock does not stop the count */
+    cJSON_Delete(record);
+    record = NULL;
+    crm = contact_step(p, &s, "f-1", "2099-01-01T00:00:00Z", "message", &record);
+    cJSON_Delete(crm);
+    crm = contact_step(p, &s, "f-2", "2023-11-14T10:00:00Z", "message", &record);
+    assert_int_equal((int)nat(crm, "summary.contact.lines"), 2);
+    cJSON_Delete(crm);
+    /* scores out of [-1, 1] in a record are held to it (a huge one would
+     * print as null once rounded) */
+    cJSON_ReplaceItemInObject(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(record, "contact"), "sentiment"), "last",
+        cJSON_CreateNumber(-1e308));
+    cJSON_ReplaceItemInObject(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(record, "contact"), "sentiment"), "lowest",
+        cJSON_CreateNumber(-1e308));
+    crm = contact_step(p, &s, "e-8", "2023-11-14T10:05:00Z", "ended", &record);
+    assert_true(nat(crm, "summary.contact.sentiment.lowest") >= -1);
+    assert_true(nat(crm, "summary.contact.sentiment.last") >= -1);
+    cJSON_Delete(crm);
     /* a record from before summaries counts as its own line */
     cJSON_Delete(record);
     record = parse("{\"interaction_id\":\"i-1\",\"kind\":\"message\","
