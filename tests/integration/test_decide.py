@@ -201,6 +201,17 @@ def test_a_vulnerability_is_remembered_for_the_next_contact(stack, base_env, ing
     assert "VULNERABLE_SUPPORT" in {r["code"] for r in d["reasons"]}
 
 
+def post_burst(ingest, events, as_batch):
+    """Posts events faster than the pipeline decides them: in one batch, or
+    back to back without waiting for a decision."""
+    if as_batch:
+        r = post(ingest, events, content_type="application/cloudevents-batch+json")
+        assert r.status_code == 202, r.text
+    else:
+        for ev in events:
+            assert post(ingest, ev).status_code == 202
+
+
 @pytest.mark.parametrize("as_batch", [False, True], ids=["back-to-back", "one-batch"])
 def test_a_burst_is_decided_with_what_came_just_before(stack, base_env, ingest, pipeline,
                                                        as_batch):
@@ -217,12 +228,7 @@ def test_a_burst_is_decided_with_what_came_just_before(stack, base_env, ingest, 
              "I'd like to cancel the landline please.",
              "any news?"]
     events = [cloudevent(interaction(customer, text=t)) for t in texts]
-    if as_batch:
-        r = post(ingest, events, content_type="application/cloudevents-batch+json")
-        assert r.status_code == 202, r.text
-    else:
-        for ev in events:
-            assert post(ingest, ev).status_code == 202
+    post_burst(ingest, events, as_batch)
     routing = {event_value(m)["id"]: event_value(m)["data"]
                for m in decisions_for(stack, [customer], 3)}
     crm = {event_value(m)["id"]: event_value(m)["data"]
@@ -401,7 +407,7 @@ def test_recent_list_holds_contacts_not_lines(stack, ingest, pipeline):
     assert recent[0]["vulnerable"] is True and recent[0]["kind"] == "message"
 
 
-@pytest.mark.parametrize("as_batch", [False, True], ids=["back_to_back", "one_batch"])
+@pytest.mark.parametrize("as_batch", [False, True], ids=["back-to-back", "one-batch"])
 def test_a_reply_in_a_burst_keeps_the_contact_intent(stack, ingest, pipeline, as_batch):
     """A short reply posted right behind its contact's first line (before
     that line is decided, so classify reads it alone) still keeps the
@@ -412,12 +418,7 @@ def test_a_reply_in_a_burst_keeps_the_contact_intent(stack, ingest, pipeline, as
     events = [cloudevent(interaction(customer, interaction_id=chat, text=t))
               for t in ("I was charged twice for my phone bill this month, please refund it.",
                         "yes")]
-    if as_batch:
-        r = post(ingest, events, content_type="application/cloudevents-batch+json")
-        assert r.status_code == 202, r.text
-    else:
-        for ev in events:
-            assert post(ingest, ev).status_code == 202
+    post_burst(ingest, events, as_batch)
     routing = {event_value(m)["id"]: event_value(m)["data"]
                for m in decisions_for(stack, [customer], 2)}
     first, reply = routing[events[0]["id"]], routing[events[1]["id"]]
@@ -426,7 +427,7 @@ def test_a_reply_in_a_burst_keeps_the_contact_intent(stack, ingest, pipeline, as
     assert reply["routing"]["queue"] == first["routing"]["queue"]
 
 
-@pytest.mark.parametrize("as_batch", [False, True], ids=["one_by_one", "one_batch"])
+@pytest.mark.parametrize("as_batch", [False, True], ids=["one-by-one", "one-batch"])
 def test_the_ended_event_sums_up_the_contact(stack, ingest, pipeline, as_batch):
     """The CRM decision of a contact's ended event carries the whole contact
     (summary.contact): how many lines, the first, last and lowest sentiment,
