@@ -96,8 +96,14 @@ last=attune.interactions.enriched.v1
 
 say "posting sample events to http://$INGEST_ADDR/v1/events"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# each sample 20 s after the one before it, the last one now (so the chat's
+# summary has a duration)
+n_samples=$(grep -c . "$ROOT/deploy/local/demo/events.jsonl")
+t=$(($(date -u +%s) - 20 * (n_samples - 1)))
 while IFS= read -r line; do
-  body=${line%\}}", \"occurred_at\": \"$now\"}"
+  at=$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ)
+  t=$((t + 20))
+  body=${line%\}}", \"occurred_at\": \"$at\"}"
   answer=$(curl -sS -X POST "http://$INGEST_ADDR/v1/events" \
     -H "Authorization: Bearer $ATTUNE_API_KEYS" \
     -H 'Content-Type: application/json' -d "$body")
