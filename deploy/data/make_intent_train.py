@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DATA = os.environ.get("ATTUNE_SHARED_DATA", os.path.join(REPO, "..", "shared", "data"))
 CAP_PER_LABEL = 500
-GENERAL_NEGATIVES = 10000
+GENERAL_NEGATIVES = 20000
 # GoEmotions ids (emotions.txt) of anger, annoyance, disapproval, disgust,
 # fear and nervousness
 NOT_CALM = {2, 3, 10, 11, 14, 19}
