@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -181,24 +182,28 @@ int config_is_secret(const char *prop)
            strstr(prop, "token");
 }
 
-const char *config_kafka_prop(const config *cfg, size_t i, const char *role)
+/* The sides a pass-through property may be given for alone. */
+static const char *const SIDES[] = {"consumer", "producer"};
+
+/* The side s starts with, then sep ("CONSUMER_" in a variable, "consumer."
+ * in a property name): its index in SIDES, -1 for none. */
+static int side_of(const char *s, char sep)
 {
-    static const char *const sides[] = {"consumer", "producer"};
-    const char *name = cfg->kafka_prop_names[i];
-    for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++) {
-        const size_t n = strlen(sides[k]);
-        if (strncmp(name, sides[k], n) == 0 && name[n] == '.')
-            return role && strcmp(role, sides[k]) == 0 ? name + n + 1 : NULL;
+    for (size_t k = 0; k < sizeof SIDES / sizeof SIDES[0]; k++) {
+        const size_t n = strlen(SIDES[k]);
+        if (strncasecmp(s, SIDES[k], n) == 0 && s[n] == sep)
+            return (int)k;
     }
-    return name;
+    return -1;
 }
 
-/* Whether the environment entry e (ATTUNE_KAFKA_<REST>=...) names a
- * property of one side only: REST starts with CONSUMER_ or PRODUCER_. */
-static int names_side(const char *e, size_t prefix_len)
+const char *config_kafka_prop(const config *cfg, size_t i, const char *role)
 {
-    return strncmp(e + prefix_len, "CONSUMER_", 9) == 0 ||
-           strncmp(e + prefix_len, "PRODUCER_", 9) == 0;
+    const char *name = cfg->kafka_prop_names[i];
+    const int k = side_of(name, '.');
+    if (k < 0)
+        return name;
+    return role && strcmp(role, SIDES[k]) == 0 ? name + strlen(SIDES[k]) + 1 : NULL;
 }
 
 static attune_err load_passthrough(config *cfg, char *errstr, size_t errstr_size)
@@ -219,15 +224,17 @@ static attune_err load_passthrough(config *cfg, char *errstr, size_t errstr_size
     for (int side = 0; side < 2; side++) {
         for (char **e = environ; *e; e++) {
             const char *eq = strchr(*e, '=');
-            if (strncmp(*e, prefix, sizeof prefix - 1) != 0 || !eq ||
-                names_side(*e, sizeof prefix - 1) != side)
+            if (strncmp(*e, prefix, sizeof prefix - 1) != 0 || !eq)
+                continue;
+            const int k = side_of(*e + sizeof prefix - 1, '_');
+            if ((k >= 0) != side)
                 continue;
             if (is_own_name(*e, (size_t)(eq - *e)))
                 continue;
             size_t len = (size_t)(eq - *e) - (sizeof prefix - 1);
             /* (a name, and a side's a name of its own after the side; none
              * starts with "_", which would be a ".") */
-            const char *own = *e + sizeof prefix - 1 + (side ? 9 : 0);
+            const char *own = *e + sizeof prefix - 1 + (k >= 0 ? strlen(SIDES[k]) + 1 : 0);
             if (len == 0 || own == eq || *own == '_')
                 return attune_errf(ATTUNE_ERR_CONFIG, errstr, errstr_size,
                                    "%.*s: no librdkafka property name", (int)(eq - *e), *e);

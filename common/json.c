@@ -343,8 +343,8 @@ const char *json_str(const cJSON *obj, const char *name)
 
 void json_set(cJSON *obj, const char *name, cJSON *item)
 {
-    /* (cJSON's replace takes the item only when the member is there) */
-    /* (and a failure, out of memory, leaves item to no one: it is freed) */
+    /* (cJSON's replace takes the item only when the member is there; a
+     * failure, out of memory, leaves item to no one: it is freed) */
     const int ok = cJSON_GetObjectItemCaseSensitive(obj, name)
                        ? cJSON_ReplaceItemInObjectCaseSensitive(obj, name, item)
                        : cJSON_AddItemToObject(obj, name, item);

@@ -90,11 +90,11 @@ enum {
     CLASSIFY_PREF_CONTACT_TIME = 4,
 };
 
-/* What is known about the contact besides its text. A negative number means
- * "not known"; classify_context_init() sets every field so. */
 /* The confidence of an intent a line keeps from its contact. */
 #define CLASSIFY_CARRY_CONFIDENCE 0.5f
 
+/* What is known about the contact besides its text. A negative number means
+ * "not known"; classify_context_init() sets every field so. */
 typedef struct {
     double wait_seconds;
     int contacts_24h;

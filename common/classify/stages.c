@@ -1168,6 +1168,15 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
  * addressed ("ur gonna get stabbed", "I'll have you killed"). */
 enum { FORM_NONE, FORM_AT_PERSON, FORM_ANNOUNCED };
 
+/* Whether the violence ending at token end is done to the speaker or a
+ * thing ("this is killing me", "kill the process"): one of them within the
+ * three words after it. */
+static int done_to_self_or_thing(const classify_run *run, size_t end)
+{
+    return kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
+           kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
+}
+
 static int form_announced(const classify_run *run, size_t i, size_t end)
 {
     static const char *const prepositions[] = {"with", "by",    "in",   "on",      "into", "at",
@@ -1188,10 +1197,7 @@ static int form_announced(const classify_run *run, size_t i, size_t end)
     }
     if (i > 0 && abuse_at(run, i - 1) == LEX_ABUSE_TARGET)
         return FORM_AT_PERSON;
-    return you_before && !kind_within(run, end, end + 3, LEX_ABUSE_SELF) &&
-                   !kind_within(run, end, end + 3, LEX_ABUSE_OBJECT)
-               ? FORM_ANNOUNCED
-               : FORM_NONE;
+    return you_before && !done_to_self_or_thing(run, end) ? FORM_ANNOUNCED : FORM_NONE;
 }
 
 static void classify_threat_stage(classify_run *run)
@@ -1320,8 +1326,7 @@ static void classify_threat_stage(classify_run *run)
             const int target_after = target_before ||
                                      kind_within(run, end, end + 4, LEX_ABUSE_TARGET) ||
                                      (future && kind_within(run, end, end + 4, LEX_ABUSE_PERSON));
-            const int self_after = kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
-                                   kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
+            const int self_after = done_to_self_or_thing(run, end);
             if (threat_not_made(run, i)) {
                 mark_unmade(run, i);
                 break;

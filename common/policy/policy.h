@@ -124,6 +124,11 @@ ATTUNE_MUST_CHECK attune_err policy_decide(const policy *p, const cJSON *data,
  * me back?") overrides the memory in this decision and leaves it be. */
 const char *policy_stale_preference(const cJSON *data, int lasting);
 
+/* The record attune-decide remembered for the interaction of data (in
+ * context.recent, where each contact has one), NULL when none: what its
+ * earlier lines told. */
+const cJSON *policy_contact_record(const cJSON *data);
+
 /* Whether the message states preference name for this contact only
  * (listed in situation.preferences.for_now): not one to remember. */
 int policy_pref_for_now(const cJSON *data, const char *name);

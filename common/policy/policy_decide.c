@@ -976,6 +976,18 @@ static void contact_read(contact_sum *c, const cJSON *rec)
     c->vulnerable |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(k, "vulnerable"));
 }
 
+const cJSON *policy_contact_record(const cJSON *data)
+{
+    const char *iid = str_at(data, "interaction_id");
+    const cJSON *recent = policy_path_get(data, "context.recent", 0);
+    for (const cJSON *r = iid && cJSON_IsArray(recent) ? recent->child : NULL; r; r = r->next) {
+        const char *ri = json_str(r, "interaction_id");
+        if (ri && strcmp(ri, iid) == 0)
+            return r;
+    }
+    return NULL;
+}
+
 /* Whether the line of this event is counted in c already: the record is
  * this very decision's (a batch decided again), or the contact's latest
  * line came after it (an earlier line decided again once later ones were
@@ -1007,15 +1019,9 @@ static int contact_compute(const cJSON *data, const char *decision_id, int64_t c
 {
     contact_sum c = {.urgency = -1, .threat = -1};
     *out = c;
-    const char *iid = str_at(data, "interaction_id");
-    if (!iid)
+    if (!str_at(data, "interaction_id"))
         return 0;
-    const cJSON *recent = policy_path_get(data, "context.recent", 0), *rec = NULL;
-    for (const cJSON *r = cJSON_IsArray(recent) ? recent->child : NULL; r && !rec; r = r->next) {
-        const char *ri = json_str(r, "interaction_id");
-        if (ri && strcmp(ri, iid) == 0)
-            rec = r;
-    }
+    const cJSON *rec = policy_contact_record(data);
     if (rec)
         contact_read(&c, rec);
     const char *text = str_at(data, "text"), *now = str_at(data, "occurred_at");
@@ -1073,10 +1079,11 @@ static void put_contact(jb *b, cJSON *sum, const cJSON *data, const contact_sum 
     put_str(b, o, "highest_threat", c.threat >= 0 ? THREAT_RANKS[c.threat] : NULL);
     put_bool(b, o, "vulnerable", c.vulnerable);
     const char *kind = str_at(data, "kind");
-    put_bool(b, o, "ended", kind && strcmp(kind, "ended") == 0);
+    const int ended = kind && strcmp(kind, "ended") == 0;
+    put_bool(b, o, "ended", ended);
     int64_t t0 = 0, t1 = 0;
-    if (kind && strcmp(kind, "ended") == 0 && now && c.started_at &&
-        ts_parse_rfc3339(c.started_at, &t0) == 0 && ts_parse_rfc3339(now, &t1) == 0 && t1 >= t0)
+    if (ended && now && c.started_at && ts_parse_rfc3339(c.started_at, &t0) == 0 &&
+        ts_parse_rfc3339(now, &t1) == 0 && t1 >= t0)
         put_num(b, o, "duration_s", (double)((t1 - t0) / 1000));
 }
 

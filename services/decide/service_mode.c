@@ -241,19 +241,11 @@ static void carry_contact_intent(cJSON *data)
 {
     cJSON *intent = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(data, "situation"), "intent");
-    const char *label = json_str(intent, "label"), *iid = json_str(data, "interaction_id");
-    const char *text = json_str(data, "text");
-    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(intent, "no_need")) || !label || !iid ||
-        !text || !*text || carried_already(data))
+    const char *label = json_str(intent, "label"), *text = json_str(data, "text");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(intent, "no_need")) || !label || !text ||
+        !*text || carried_already(data))
         return;
-    const cJSON *recent = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(data, "context"), "recent");
-    const char *kept = NULL;
-    for (const cJSON *r = cJSON_IsArray(recent) ? recent->child : NULL; r && !kept; r = r->next) {
-        const char *ri = json_str(r, "interaction_id");
-        if (ri && strcmp(ri, iid) == 0)
-            kept = json_str(r, "intent");
-    }
+    const char *kept = json_str(policy_contact_record(data), "intent");
     if (!kept || !*kept || strcmp(kept, "other") == 0 || strcmp(kept, label) == 0 ||
         strlen(kept) >= CLASSIFY_LABEL_MAX)
         return;
