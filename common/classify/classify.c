@@ -324,6 +324,11 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     size_t hashtag_at = SIZE_MAX;         /* the token right after a '#' */
     uint16_t neg[CLASSIFY_MAX_TOKENS];    /* negators, phrases not yet known */
     uint16_t starts[CLASSIFY_MAX_TOKENS]; /* items of lexhit a phrase may begin at */
+    /* every token's slot asked for at once: the probes below would
+     * otherwise wait for each miss of the cache in turn */
+    for (size_t i = 0; i < n; i++)
+        __builtin_prefetch((const char *)keys +
+                           (((size_t)tok[i].hash * sizeof *keys) & (mask * sizeof *keys)));
     for (size_t i = 0; i < n; i++) {
         const ctok *t = &tok[i];
         const lex_entry *e = NULL;
@@ -708,6 +713,8 @@ attune_err classify_text(const classify *c, const char *text, size_t len,
     out->n_tokens = (unsigned)tb.n;
     out->truncated = tb.truncated;
     analyse(&run, &tb, &c->lex);
+    if (c->has_intent)
+        classify_intent_prefetch(&run);
     classify_sentiment(&run);
     classify_rule_stages(&run, ctx);
     classify_intent_evidence(&run);

@@ -708,6 +708,10 @@ void classify_rule_stages(classify_run *run, const classify_context *ctx);
  * it; after every stage has read the line's own. */
 void classify_intent_carry(classify_run *run, const char *contact_intent);
 void classify_intent_stage(classify_run *run);
+/* Asks the memory for the model rows and bigram slots the intent stage
+ * will read, once analyse has found the words' rows: the stages between
+ * run while they arrive (a hint only; nothing is read or written). */
+void classify_intent_prefetch(const classify_run *run);
 /* The intent label's evidence, which the intent stage kept: after the
  * other stages', as before the heads moved the stage (the list is bounded,
  * so which items it keeps depends on the order they come in). */

@@ -1654,6 +1654,38 @@ void classify_intent_evidence(classify_run *run)
     }
 }
 
+void classify_intent_prefetch(const classify_run *run)
+{
+    const intent_model *m = &run->c->intent;
+    const ctok_buf *tb = run->tb;
+    const size_t mask = m->cap - 1, stride = m->stride;
+    /* the same walk as intent_collect's, less the words it reads by their
+     * grams and the passive stems: the rows of most texts are word rows
+     * and bigrams, each a miss of the cache that the stage would otherwise
+     * wait for one after the other */
+    uint64_t first = bigram_first(m->h_bos);
+    size_t n_words = 0;
+    for (size_t i = 0; i < tb->n; i++) {
+        const ctok *t = &tb->tok[i];
+        if (t->kind != CTOK_WORD && t->kind != CTOK_NUM)
+            continue;
+        uint64_t h = t->hash;
+        int32_t r = run->intent_row[i];
+        if (t->kind == CTOK_NUM) {
+            h = m->h_num;
+            r = m->num_row;
+        }
+        n_words++;
+        if (r >= 0)
+            __builtin_prefetch(m->rows + ((size_t)r + 1) * stride);
+        if (first && (r >= 0 || !m->bigram_words_known))
+            __builtin_prefetch(m->slots + slot_of(bigram_key(first, h), mask));
+        first = r >= 0 || !m->bigram_words_known ? bigram_first(h) : 0;
+    }
+    if (n_words > 0 && first)
+        __builtin_prefetch(m->slots + slot_of(bigram_key(first, m->h_eos), mask));
+}
+
 void classify_intent_stage(classify_run *run)
 {
     const size_t stride = run->c->intent.stride;
