@@ -323,15 +323,42 @@ static float not_meant(classify_run *run, size_t from, size_t to, float v)
     return d;
 }
 
+/* A closing "said no one": a clause of its own at the very end, "said
+ * nobody", "says no one ever"; the same joke as "NOT!" ("Best customer
+ * service ever, said no one."). Its token, or SIZE_MAX. */
+static size_t said_no_one_at(const ctok_buf *tb)
+{
+    size_t e = tb->n;
+    while (e > 0 && tb->tok[e - 1].kind != CTOK_WORD)
+        e--;
+    if (e > 0 && ctok_is_word(tb, e - 1, "ever"))
+        e--;
+    size_t s;
+    if (e >= 2 && ctok_is_word(tb, e - 1, "nobody"))
+        s = e - 2;
+    else if (e >= 3 && ctok_is_word(tb, e - 1, "one") && ctok_is_word(tb, e - 2, "no"))
+        s = e - 3;
+    else
+        return SIZE_MAX;
+    if (s == 0 || !(ctok_is_word(tb, s, "said") || ctok_is_word(tb, s, "says")) ||
+        !(tb->tok[s - 1].flags & CTOK_F_CLAUSE_END))
+        return SIZE_MAX;
+    return s;
+}
+
 /* A closing "NOT!": a clause of its own (after a comma, a dash or dots)
  * with '!' after it, or in capitals at the very end; the old joke that
  * takes back what was said before it ("thanks for the call on my cancelled
- * flight, NOT!"). Its token, or SIZE_MAX. Looked for only in a text with a
- * '!' or whose last word is "not". */
+ * flight, NOT!"), or a closing "said no one". Its token, or SIZE_MAX.
+ * "NOT!" is looked for only in a text with a '!' or whose last word is
+ * "not". */
 static size_t taken_back_at(const classify_run *run)
 {
     const ctok_buf *tb = run->tb;
     const size_t n = tb->n;
+    const size_t said = said_no_one_at(tb);
+    if (said != SIZE_MAX)
+        return said;
     if (n < 3 || (run->n_excl == 0 && !ctok_is_word(tb, n - 1, "not")))
         return SIZE_MAX;
     /* the last word, or the last but its '!'; not an answer to a question

@@ -1202,6 +1202,7 @@ static int form_announced(const classify_run *run, size_t i, size_t end)
 
 static void classify_threat_stage(classify_run *run)
 {
+    static const char *const determiners[] = {"the", "this", "that", "my", "these", "those"};
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
     r->threat.level = CLASSIFY_THREAT_NONE;
@@ -1240,8 +1241,20 @@ static void classify_threat_stage(classify_run *run)
                 raise_threat(run, CLASSIFY_THREAT_PROFANITY, 0.85f, "profanity", i, end);
             break;
         case LEX_ABUSE_SLUR:
-            if (!used_as_verb(tb, end))
+            if (used_as_verb(tb, end))
+                break;
+            /* said of a thing right after it, after "the" or "this",
+             * swearing about the thing ("the bastard router has died
+             * again"; "your ... phone" still mocks whoever has it) */
+            if (i > 0 &&
+                ctok_word_in(tb, i - 1, determiners, sizeof determiners / sizeof determiners[0]) >=
+                    0 &&
+                kind_within(run, end, end + 1, LEX_ABUSE_OBJECT)) {
+                run->n_profanity++;
+                raise_threat(run, CLASSIFY_THREAT_PROFANITY, 0.85f, "profanity", i, end);
+            } else {
                 raise_threat(run, CLASSIFY_THREAT_ABUSE, 0.85f, "slur", i, end);
+            }
             break;
         case LEX_ABUSE_DIRECTED:
             if (!reported(run, i) && !used_as_verb(tb, end))
@@ -1961,6 +1974,9 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
 #define URGENCY_UNREASONED_MAX 0.7f
 /* The least weight of a danger cue; below it, a vulnerability (urgency.tsv). */
 #define URGENCY_DANGER_MIN 1.0f
+/* The sentiment from which a compliment that asks nothing is praise whose
+ * times press nothing (see classify_urgency_stage). */
+#define URGENCY_PRAISE 0.3f
 /* An old age said (elderly_age) weighs as "elderly" in urgency.tsv, a
  * harmful temperature at home as "house is freezing". */
 #define URGENCY_OLD_AGE 0.8f
@@ -2013,6 +2029,17 @@ static int contact_scheduled(const classify_run *run, const lex_entry *x, size_t
     return 0;
 }
 
+/* Whether the text says it needs something ("I need the laptop", "we
+ * must have it"): thanks with a need still press. */
+static int needs_something(const ctok_buf *tb)
+{
+    static const char *const need[] = {"need", "needs", "want", "wants", "must", "require"};
+    for (size_t i = 0; i < tb->n; i++)
+        if (ctok_word_in(tb, i, need, sizeof need / sizeof need[0]) >= 0)
+            return 1;
+    return 0;
+}
+
 static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
@@ -2023,6 +2050,16 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     int reason = 0;      /* something presses, see URGENCY_UNREASONED_MAX */
     size_t insisted = 0; /* words of insistence */
     unsigned cues = 0;
+    /* a thank-you or a compliment (intent "other", said with confidence,
+     * not negative) has nothing to hurry, however long the wait or many
+     * the contacts before it: "Thanks, the refund has arrived" as the
+     * second contact of the day is no repeat complaint */
+    const int courteous = strcmp(r->intent.label, "other") == 0 && r->intent.confidence >= 0.5f &&
+                          r->sentiment.score >= 0;
+    /* nor does praise that asks nothing hurry for the time it names:
+     * "shoutout to the crew on flight SH22 today, absolute legends" */
+    const int praise = courteous && run->n_quest == 0 && r->sentiment.score >= URGENCY_PRAISE &&
+                       !needs_something(tb);
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
@@ -2059,7 +2096,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
              * same wait */
             classify_evidence_add(run, CLASSIFY_EV_URGENCY, "insistence", i, i + span, 0);
             insisted += span;
-        } else if (x->urgency != 0) {
+        } else if (x->urgency != 0 && !(praise && x->urgency > 0 && !(x->flags & LEX_F_DANGER))) {
             reason |= x->urgency > 0;
             float w = x->urgency;
             const char *rule = "time_pressure";
@@ -2120,14 +2157,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "curt_message", "", 0, 0.4f);
         cues++;
     }
-    /* a thank-you or a compliment (intent "other", said with confidence,
-     * not negative) has nothing to hurry, however long the wait or many
-     * the contacts before it: "Thanks, the refund has arrived" as the
-     * second contact of the day is no repeat complaint */
-    const float haste = strcmp(r->intent.label, "other") == 0 && r->intent.confidence >= 0.5f &&
-                                r->sentiment.score >= 0
-                            ? 0.0f
-                            : 1.0f;
+    const float haste = courteous ? 0.0f : 1.0f;
     if (ctx) {
         if (ctx->wait_seconds >= 0) {
             float w = (float)ctx->wait_seconds;

@@ -1260,6 +1260,12 @@ static void test_threat_levels(void **state)
         {"you guys are gonna be killing your own business", CLASSIFY_THREAT_NONE},
         {"are you going to be slapping another fee on my account", CLASSIFY_THREAT_NONE},
         {"I'm telling you to your face, your update killed my phone", CLASSIFY_THREAT_NONE},
+        /* a slur before a thing after "the" or "this" swears about it */
+        {"the bastard router has died again", CLASSIFY_THREAT_PROFANITY},
+        {"that bastard hung up on me", CLASSIFY_THREAT_ABUSE},
+        {"I hope you and your retarded phone have a nice day", CLASSIFY_THREAT_ABUSE},
+        /* hoping never to meet, said as a menace */
+        {"You lot better hope I never see any of you in person.", CLASSIFY_THREAT_THREAT},
         /* staff wanted of another origin or colour, English mocked */
         {"go back to your own country", CLASSIFY_THREAT_ABUSE},
         {"I want a white agent", CLASSIFY_THREAT_ABUSE},
@@ -3205,6 +3211,43 @@ static void test_service_patterns(void **state)
     assert_false(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "fails"));
 }
 
+/* Readings a red team of contact-center messages found wrong (the
+ * twenty-first round). */
+static void test_red_team_round(void **state)
+{
+    (void)state;
+    /* self-harm said of someone else, hopelessness in plain words */
+    assert_int_equal(
+        run("My son said he wants to kill himself because of the letters.").urgency.level,
+        CLASSIFY_URGENCY_CRITICAL);
+    assert_int_equal(run("I honestly don't see the point in anything anymore.").urgency.level,
+                     CLASSIFY_URGENCY_CRITICAL);
+    assert_int_equal(run("I don't see the point in anything you say").urgency.level,
+                     CLASSIFY_URGENCY_NORMAL);
+    /* a burning electrical fault is a danger */
+    assert_int_equal(run("My charger started smoking and melted the plug socket").urgency.level,
+                     CLASSIFY_URGENCY_CRITICAL);
+    /* an insult that holds a danger word presses nothing */
+    classify_result r = run("Put me through to someone who isn't a complete waste of oxygen.");
+    assert_int_equal(r.threat.level, CLASSIFY_THREAT_ABUSE);
+    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_NORMAL);
+    /* praise that asks nothing does not hurry for the times it names; a
+     * need said with thanks still does */
+    assert_int_equal(
+        run("shoutout to the crew on flight SH22 today, absolute legends").urgency.level,
+        CLASSIFY_URGENCY_NORMAL);
+    assert_int_equal(
+        run("Thanks for the help. My exam is tomorrow morning and I need the laptop").urgency.level,
+        CLASSIFY_URGENCY_HIGH);
+    /* a closing "said no one" takes the praise back */
+    assert_int_equal(run("Best customer service ever, said no one.").sentiment.label,
+                     CLASSIFY_NEGATIVE);
+    assert_int_equal(run("No one said it would be easy.").sentiment.label == CLASSIFY_NEGATIVE, 0);
+    /* praise said with a negator */
+    assert_int_equal(run("I can't say enough good things about the team.").sentiment.label,
+                     CLASSIFY_POSITIVE);
+}
+
 static void test_concurrent_use(void **state)
 {
     (void)state;
@@ -3284,6 +3327,7 @@ int main(void)
         cmocka_unit_test(test_json_numbers),
         cmocka_unit_test(test_batch_line),
         cmocka_unit_test(test_service_patterns),
+        cmocka_unit_test(test_red_team_round),
         cmocka_unit_test(test_concurrent_use),
     };
     return cmocka_run_group_tests_name("classify", tests, setup, teardown);
