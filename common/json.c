@@ -77,7 +77,7 @@ size_t json_pointer_append(char *out, size_t size, const char *name, size_t max)
     return o;
 }
 
-typedef enum { RAW_OK, RAW_TOO_DEEP, RAW_ESCAPED_NUL } raw_verdict;
+typedef enum { RAW_OK, RAW_TOO_DEEP, RAW_ESCAPED_NUL, RAW_CONTROL } raw_verdict;
 
 /* One pass over the raw bytes before cJSON sees them. The depth of [ and {
  * outside strings, so a hostile "[[[[..." never reaches cJSON's recursion.
@@ -85,7 +85,9 @@ typedef enum { RAW_OK, RAW_TOO_DEEP, RAW_ESCAPED_NUL } raw_verdict;
  * the terminator of a C string, which would cut the rest off silently (a
  * validated "c1\u0000evil" stored as "c1"). An escape is a backslash and
  * the byte after it, skipped together, so "\\u0000" (an escaped
- * backslash) is not taken for one. *at is the byte offset of the escape. */
+ * backslash) is not taken for one. *at is the byte offset of the escape.
+ * And a control character outside a string other than JSON's white space:
+ * cJSON skips any byte below a space there, so "\x01{...}" would pass. */
 static raw_verdict scan_raw(const char *p, size_t n, int max_depth, size_t *at)
 {
     int depth = 0, in_str = 0;
@@ -103,6 +105,9 @@ static raw_verdict scan_raw(const char *p, size_t n, int max_depth, size_t *at)
             }
         } else if (c == '"') {
             in_str = 1;
+        } else if ((unsigned char)c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            *at = i;
+            return RAW_CONTROL;
         } else if (c == '[' || c == '{') {
             if (++depth > max_depth)
                 return RAW_TOO_DEEP;
@@ -208,6 +213,9 @@ attune_err json_parse(const char *p, size_t n, int max_depth, cJSON **out, char 
     case RAW_ESCAPED_NUL:
         return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size,
                            "\\u0000 (NUL) in a JSON string at byte %zu", at);
+    case RAW_CONTROL:
+        return attune_errf(ATTUNE_ERR_PARSE, errstr, errstr_size,
+                           "control character outside a JSON string at byte %zu", at);
     case RAW_OK:
         break;
     }
@@ -333,6 +341,26 @@ size_t json_write_scalar(char *buf, size_t size, const cJSON *item)
     while (nd > 0)
         buf[n++] = digits[--nd];
     return n;
+}
+
+size_t json_write_number(char *buf, size_t size, double v)
+{
+    if (!isfinite(v))
+        return 0;
+    char tmp[40];
+    int n = 0;
+    /* the fewest significant digits that read back as v itself: cJSON
+     * keeps 15 whenever they read back as nearly v, which turns the id
+     * 9007199254740991 into 9.00719925474099e+15 */
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (n > 0 && strtod(tmp, NULL) == v)
+            break;
+    }
+    if (n <= 0 || (size_t)n > size)
+        return 0;
+    memcpy(buf, tmp, (size_t)n);
+    return (size_t)n;
 }
 
 const char *json_str(const cJSON *obj, const char *name)

@@ -46,6 +46,12 @@ size_t json_write_string(char *buf, size_t size, const char *s);
  * other item or when it does not fit: use json_print then. */
 size_t json_write_scalar(char *buf, size_t size, const cJSON *item);
 
+/* Writes v as a JSON number with the fewest significant digits (15 to 17)
+ * that read back as v exactly, so that an integer up to 2^53 keeps every
+ * digit. Returns the length (no terminating NUL), or 0 for inf and NaN,
+ * which JSON cannot hold, or when it does not fit. */
+size_t json_write_number(char *buf, size_t size, double v);
+
 /* Borrowed string member or NULL when absent or not a string. */
 const char *json_str(const cJSON *obj, const char *name);
 

@@ -164,10 +164,11 @@ classify_channel classify_channel_parse(const char *name)
 {
     if (!name)
         return CLASSIFY_CHANNEL_UNKNOWN;
+    /* any case: "CHAT" is chat, not an unknown channel */
     for (size_t i = 1; i < sizeof channel_names / sizeof channel_names[0]; i++)
-        if (strcmp(name, channel_names[i]) == 0)
+        if (strcasecmp(name, channel_names[i]) == 0)
             return (classify_channel)i;
-    if (strcmp(name, "phone") == 0 || strcmp(name, "call") == 0)
+    if (strcasecmp(name, "phone") == 0 || strcasecmp(name, "call") == 0)
         return CLASSIFY_CHANNEL_VOICE;
     return CLASSIFY_CHANNEL_UNKNOWN;
 }
@@ -1038,6 +1039,20 @@ attune_err classify_context_from_json(const cJSON *json, classify_context *ctx, 
         return ATTUNE_OK;
     if (!cJSON_IsObject(json))
         return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "context must be an object");
+    /* (read by the stages after this one; a wrong type is refused here
+     * rather than read as absent) */
+    const cJSON *profile = cJSON_GetObjectItemCaseSensitive(json, "profile");
+    if (profile && !cJSON_IsNull(profile) && !cJSON_IsObject(profile))
+        return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                           "context.profile must be an object");
+    const cJSON *recent = cJSON_GetObjectItemCaseSensitive(json, "recent");
+    if (recent && !cJSON_IsNull(recent) && !cJSON_IsArray(recent))
+        return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                           "context.recent must be an array");
+    for (const cJSON *r = cJSON_IsArray(recent) ? recent->child : NULL; r; r = r->next)
+        if (!cJSON_IsObject(r))
+            return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                               "context.recent must hold objects");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(json, "status");
     if (st && !cJSON_IsNull(st)) {
         if (!cJSON_IsString(st))
@@ -1082,10 +1097,16 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
         goto fail;
     }
     id = cJSON_GetObjectItemCaseSensitive(root, "id");
-    if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
+    if (id && !cJSON_IsString(id) && !(cJSON_IsNumber(id) && isfinite(id->valuedouble))) {
         id = NULL;
-        err =
-            attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "id must be a string or a number");
+        err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                          "id must be a string or a finite number");
+        goto fail;
+    }
+    const cJSON *iid = cJSON_GetObjectItemCaseSensitive(root, "interaction_id");
+    if (iid && !cJSON_IsNull(iid) && !cJSON_IsString(iid)) {
+        err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
+                          "interaction_id must be a string");
         goto fail;
     }
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "text");

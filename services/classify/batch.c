@@ -3,7 +3,9 @@
 #include "files.h"
 #include "json.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,73 +14,64 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Adds the id (a copy, or null) and moves every member of body after it, so
- * that "id" leads the line. Takes ownership of body. */
-static cJSON *with_id(const cJSON *id, cJSON *body)
+/* Room for an id written in place; a longer one goes through json_print. */
+#define ID_ROOM 256
+
+/* Writes the id as the line gave it into buf (ID_ROOM bytes): a string, an
+ * integer or another finite number (the digits that read back as the same
+ * double); 0 when it must go through json_print. */
+static size_t write_id(char *buf, const cJSON *id)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *idc = id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull();
-    if (!o || !idc || !cJSON_AddItemToObject(o, "id", idc)) {
-        cJSON_Delete(idc);
-        cJSON_Delete(o);
-        cJSON_Delete(body);
-        return NULL;
+    if (!id) {
+        memcpy(buf, "null", 4);
+        return 4;
     }
-    while (body && body->child) {
-        cJSON *item = body->child;
-        const char *name = item->string;
-        cJSON_DetachItemViaPointer(body, item);
-        /* the detached item keeps its name; add it back under that name */
-        if (!cJSON_AddItemToObject(o, name, item)) {
-            cJSON_Delete(item);
-            break;
-        }
-    }
-    cJSON_Delete(body);
-    return o;
+    size_t n = json_write_scalar(buf, ID_ROOM, id);
+    if (!n && cJSON_IsNumber(id))
+        n = json_write_number(buf, ID_ROOM, id->valuedouble);
+    return n;
 }
 
-static int emit(FILE *out, cJSON *o)
-{
-    if (!o)
-        return fputs("{\"id\":null,\"error\":\"out of memory\"}\n", out) < 0 ? -1 : 0;
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!s)
-        return fputs("{\"id\":null,\"error\":\"out of memory\"}\n", out) < 0 ? -1 : 0;
-    int rc = (fputs(s, out) < 0 || fputc('\n', out) == EOF) ? -1 : 0;
-    cJSON_free(s);
-    return rc;
-}
-
+/* {"id":...,"error":"..."}: the id as write_id writes it, so that an error
+ * line names its input as a result line would. */
 static int emit_error(FILE *out, const cJSON *id, const char *msg)
 {
-    cJSON *body = cJSON_CreateObject();
-    if (body && !cJSON_AddStringToObject(body, "error", msg)) {
-        cJSON_Delete(body);
-        body = NULL;
+    char line[6 + ID_ROOM + 10 + 6 * 256 + 4];
+    char *ids = NULL;
+    memcpy(line, "{\"id\":", 6);
+    size_t n = 6, idn = write_id(line + n, id);
+    if (!idn && !(ids = json_print(id)))
+        return fputs("{\"id\":null,\"error\":\"out of memory\"}\n", out) < 0 ? -1 : 0;
+    const size_t head = n + idn; /* (the id, when in place, is in line) */
+    n = head;
+    memcpy(line + n, ",\"error\":", 9);
+    n += 9;
+    size_t m = json_write_string(line + n, sizeof line - n - 2, msg);
+    if (!m) {
+        free(ids);
+        return -1;
     }
-    return emit(out, body ? with_id(id, body) : NULL);
+    n += m;
+    line[n++] = '}';
+    line[n++] = '\n';
+    int rc = ids ? (fwrite(line, 1, 6, out) != 6 || fputs(ids, out) < 0 ||
+                    fwrite(line + head, 1, n - head, out) != n - head)
+                 : fwrite(line, 1, n, out) != n;
+    free(ids);
+    return rc ? -1 : 0;
 }
 
-/* The whole line in one buffer: the id written as cJSON prints it (through
- * cJSON itself only for an id json_write_scalar cannot write in place), then
- * the result, whose own '{' gives way to the comma after the id. */
+/* The whole line in one buffer: the id (write_id, through json_print only
+ * for an id it cannot write in place), then the result, whose own '{'
+ * gives way to the comma after the id. */
 static int emit_result(FILE *out, const cJSON *id, const classify_result *r)
 {
-    enum { ID_ROOM = 256 };
     char line[6 + ID_ROOM + CLASSIFY_JSON_MAX + 1];
     char *ids = NULL;
     memcpy(line, "{\"id\":", 6);
-    size_t n = 6, idn = 0;
-    if (!id) {
-        memcpy(line + n, "null", 4);
-        idn = 4;
-    } else if (!(idn = json_write_scalar(line + n, ID_ROOM, id))) {
-        ids = json_print(id);
-        if (!ids)
-            return emit_error(out, id, "out of memory");
-    }
+    size_t n = 6, idn = write_id(line + n, id);
+    if (!idn && !(ids = json_print(id)))
+        return emit_error(out, id, "out of memory");
     n += idn;
     size_t rn = classify_result_write_json(r, line + n, CLASSIFY_JSON_MAX);
     if (rn < 2) {
@@ -121,40 +114,94 @@ static int handle_line(const classify *c, const char *line, size_t len, FILE *ou
     return rc;
 }
 
-enum { LINE_OK, LINE_TOO_LONG, LINE_EOF };
+enum { LINE_OK, LINE_TOO_LONG, LINE_EOF, LINE_WAIT };
 
-/* Reads one line into buf (cap bytes), without its end of line; a line
- * longer than the cap is skipped to its end and reported as such, never
- * grown into. */
-static int read_line(FILE *in, char *buf, size_t cap, size_t *len)
+/* The input, read from its descriptor in large reads: a line may hold any
+ * byte (a NUL is the parser's to refuse, not the end of the line), and the
+ * reader knows when the next line is not there yet, so that the answers so
+ * far can be written out before it waits (a pipe that waits on each
+ * answer). */
+#define READER_BYTES (64u << 10)
+
+typedef struct {
+    int fd;
+    int eof, err;
+    size_t pos, end;
+    char buf[READER_BYTES];
+} line_reader;
+
+static int reader_fill(line_reader *r)
 {
-    if (!fgets(buf, (int)cap, in))
-        return LINE_EOF;
-    size_t n = strlen(buf);
-    if (!(n > 0 && buf[n - 1] == '\n') && !feof(in)) {
-        int ch;
-        while ((ch = fgetc(in)) != EOF && ch != '\n')
-            ;
-        return LINE_TOO_LONG;
+    for (;;) {
+        ssize_t got = read(r->fd, r->buf, sizeof r->buf);
+        if (got > 0) {
+            r->pos = 0;
+            r->end = (size_t)got;
+            return 1;
+        }
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            r->err = 1;
+        r->eof = 1;
+        return 0;
     }
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+}
+
+/* Whether the next line would make the reader wait: nothing is buffered
+ * and nothing can be read at once. */
+static int reader_idle(const line_reader *r)
+{
+    if (r->pos < r->end || r->eof)
+        return 0;
+    struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+    return poll(&pfd, 1, 0) == 0;
+}
+
+/* Reads one line into dst (cap bytes), without its end of line (a "\r"
+ * before "\n" included); a line longer than CLASSIFY_BATCH_MAX_LINE is read
+ * to its end and reported as such, never grown into. */
+static int read_line(line_reader *r, char *dst, size_t cap, size_t *len)
+{
+    size_t n = 0;
+    int any = 0;
+    for (;;) {
+        if (r->pos == r->end && (r->eof || !reader_fill(r)))
+            break;
+        any = 1;
+        const char *from = r->buf + r->pos;
+        const char *nl = memchr(from, '\n', r->end - r->pos);
+        const size_t take = nl ? (size_t)(nl - from) : r->end - r->pos;
+        if (n < cap)
+            memcpy(dst + n, from, take < cap - n ? take : cap - n);
+        n += take;
+        r->pos += take + (nl != NULL);
+        if (nl)
+            break;
+    }
+    if (!any)
+        return LINE_EOF;
+    if (n > 0 && n <= cap && dst[n - 1] == '\r')
         n--;
-    buf[n] = '\0';
+    if (n > CLASSIFY_BATCH_MAX_LINE)
+        return LINE_TOO_LONG;
+    dst[n] = '\0';
     *len = n;
     return LINE_OK;
 }
 
+/* JSON's white space only: a line of it is skipped. */
 static int is_blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t')
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
             return 0;
     return 1;
 }
 
 #define LINE_TOO_LONG_MSG "line longer than 65536 bytes"
 
-static int batch_run_one(const classify *c, FILE *in, FILE *out)
+static int batch_run_one(const classify *c, line_reader *rd, FILE *out)
 {
     size_t cap = CLASSIFY_BATCH_MAX_LINE + 2;
     char *buf = malloc(cap);
@@ -162,7 +209,14 @@ static int batch_run_one(const classify *c, FILE *in, FILE *out)
         return 1;
     int rc = 0, st;
     size_t n = 0;
-    while ((st = read_line(in, buf, cap, &n)) != LINE_EOF) {
+    for (;;) {
+        /* each answer is out before the reader waits for the next line */
+        if (reader_idle(rd) && fflush(out) != 0) {
+            rc = 1;
+            break;
+        }
+        if ((st = read_line(rd, buf, cap, &n)) == LINE_EOF)
+            break;
         if (st == LINE_TOO_LONG)
             rc = emit_error(out, NULL, LINE_TOO_LONG_MSG) < 0;
         else if (!is_blank(buf, n))
@@ -170,7 +224,7 @@ static int batch_run_one(const classify *c, FILE *in, FILE *out)
         if (rc)
             break;
     }
-    if (ferror(in))
+    if (rd->err)
         rc = 1;
     if (fflush(out) != 0)
         rc = 1;
@@ -251,16 +305,19 @@ static void *batch_worker(void *arg)
 }
 
 /* Fills b with up to BLOCK_LINES lines; returns LINE_EOF when the input
- * ended (the block may still hold lines), else LINE_OK, -1 out of memory. */
-static int block_fill(batch_block *b, FILE *in, char *buf, size_t cap)
+ * ended (the block may still hold lines), LINE_WAIT when the block holds
+ * lines and the next is not there yet, else LINE_OK; -1 out of memory. */
+static int block_fill(batch_block *b, line_reader *rd, char *buf, size_t cap)
 {
     b->n = 0;
     b->text_len = 0;
     b->failed = 0;
     b->done = 0;
     while (b->n < BLOCK_LINES && b->text_len < BLOCK_BYTES) {
+        if (b->n > 0 && reader_idle(rd))
+            return LINE_WAIT;
         size_t n = 0;
-        int st = read_line(in, buf, cap, &n);
+        int st = read_line(rd, buf, cap, &n);
         if (st == LINE_EOF)
             return LINE_EOF;
         if (st == LINE_OK && is_blank(buf, n))
@@ -301,7 +358,7 @@ static int block_write(batch_pool *p, size_t seq, FILE *out, int write)
     return b->out_len && fwrite(b->out, 1, b->out_len, out) != b->out_len;
 }
 
-static int batch_run_pool(const classify *c, FILE *in, FILE *out, int threads)
+static int batch_run_pool(const classify *c, line_reader *rd, FILE *out, int threads)
 {
     /* two blocks per worker, rounded up to a power of two (slots by mask) */
     batch_pool p = {.c = c, .n_blocks = 2};
@@ -332,14 +389,14 @@ static int batch_run_pool(const classify *c, FILE *in, FILE *out, int threads)
         rc = 1;
     size_t seq = 0, written = 0;
     int st = LINE_OK;
-    while (rc == 0 && st == LINE_OK) {
+    while (rc == 0 && (st == LINE_OK || st == LINE_WAIT)) {
         /* the slot is free once the block that used it was written */
         if (seq >= p.n_blocks && written <= seq - p.n_blocks) {
             rc = block_write(&p, written++, out, 1);
             continue;
         }
         batch_block *b = &p.blocks[seq & (p.n_blocks - 1)];
-        st = block_fill(b, in, buf, cap);
+        st = block_fill(b, rd, buf, cap);
         if (st < 0 || b->n == 0) {
             rc = st < 0;
             break;
@@ -348,6 +405,12 @@ static int batch_run_pool(const classify *c, FILE *in, FILE *out, int threads)
         p.published = ++seq;
         pthread_cond_signal(&p.work_cv);
         pthread_mutex_unlock(&p.mu);
+        /* the input has nothing more for now: every block handed out is
+         * written before the reader waits, as one thread answers */
+        while (st == LINE_WAIT && rc == 0 && written < seq)
+            rc = block_write(&p, written++, out, 1);
+        if (st == LINE_WAIT && rc == 0 && fflush(out) != 0)
+            rc = 1;
     }
     pthread_mutex_lock(&p.mu);
     p.stop = 1;
@@ -371,7 +434,7 @@ static int batch_run_pool(const classify *c, FILE *in, FILE *out, int threads)
     pthread_mutex_destroy(&p.mu);
     free(p.blocks);
     free(buf);
-    if (ferror(in))
+    if (rd->err)
         rc = 1;
     if (fflush(out) != 0)
         rc = 1;
@@ -382,7 +445,17 @@ int classify_batch_run(const classify *c, FILE *in, FILE *out, int threads)
 {
     if (threads > MAX_BATCH_THREADS)
         threads = MAX_BATCH_THREADS;
-    return threads > 1 ? batch_run_pool(c, in, out, threads) : batch_run_one(c, in, out);
+    line_reader *rd = malloc(sizeof *rd);
+    if (!rd)
+        return 1;
+    *rd = (line_reader){.fd = fileno(in)};
+    if (rd->fd < 0) {
+        free(rd);
+        return 1;
+    }
+    int rc = threads > 1 ? batch_run_pool(c, rd, out, threads) : batch_run_one(c, rd, out);
+    free(rd);
+    return rc;
 }
 
 #define BENCH_MAX_TEXTS 1000000
@@ -418,14 +491,19 @@ int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes, int t
 {
     size_t cap = CLASSIFY_BATCH_MAX_LINE + 2, n = 0, ncap = 0;
     char *buf = malloc(cap);
+    line_reader *rd = malloc(sizeof *rd);
     char **texts = NULL;
     size_t *lens = NULL;
     int rc = 1;
-    if (!buf)
+    if (!buf || !rd || fileno(in) < 0) {
+        free(buf);
+        free(rd);
         return 1;
+    }
+    *rd = (line_reader){.fd = fileno(in)};
     size_t len = 0;
     int st;
-    while (n < BENCH_MAX_TEXTS && (st = read_line(in, buf, cap, &len)) != LINE_EOF) {
+    while (n < BENCH_MAX_TEXTS && (st = read_line(rd, buf, cap, &len)) != LINE_EOF) {
         if (st == LINE_TOO_LONG)
             continue;
         classify_batch_item item;
@@ -500,5 +578,6 @@ out:
     free(texts);
     free(lens);
     free(buf);
+    free(rd);
     return rc;
 }

@@ -45,7 +45,8 @@ static int parse_threads(const char *opt, const char *arg, int *out)
 {
     char *end;
     long v = strtol(arg, &end, 10);
-    if (!*arg || *end || v < 0 || v > 256) {
+    /* digits only: not " 2" or "+3" */
+    if (!(*arg >= '0' && *arg <= '9') || *end || v < 0 || v > 256) {
         fprintf(stderr, "attune-classify: %s wants a number in [0, 256]\n", opt);
         return -1;
     }
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
     int bench_passes = 0;
     int bench_threads = 1;
     int batch_threads = 1;
+    int threads_given = 0, bench_threads_given = 0;
     const char *data_dir = NULL;
     const char *model = NULL;
     for (int i = 1; i < argc; i++) {
@@ -80,9 +82,11 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--bench-threads") == 0 && i + 1 < argc) {
             if (parse_threads("--bench-threads", argv[++i], &bench_threads) != 0)
                 return 2;
+            bench_threads_given = 1;
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             if (parse_threads("--threads", argv[++i], &batch_threads) != 0)
                 return 2;
+            threads_given = 1;
         } else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
             data_dir = argv[++i];
         } else if (strcmp(argv[i], "--intent-model") == 0 && i + 1 < argc) {
@@ -100,6 +104,18 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    /* an option of one mode given to another is a mistake, not a no-op:
+     * "--threads 4" without --batch would start the Kafka service */
+    const char *conflict = batch && bench_passes      ? "--batch and --bench-lib are two modes"
+                           : threads_given && !batch  ? "--threads goes with --batch"
+                           : bench_threads_given && !bench_passes
+                               ? "--bench-threads goes with --bench-lib"
+                               : NULL;
+    if (conflict) {
+        fprintf(stderr, "attune-classify: %s\n", conflict);
+        usage(stderr);
+        return 2;
     }
     config cfg;
     int service = !batch && !bench_passes;

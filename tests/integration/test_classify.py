@@ -3,8 +3,11 @@ real broker and Redis, the situation on every classified event, dead letters
 for records it cannot read."""
 
 import json
+import os
+import select
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -134,6 +137,110 @@ def test_batch_threads_answer_in_input_order():
     errors = [o["error"] for o in out if "error" in o]
     assert errors == ["line longer than 65536 bytes", "malformed JSON near byte 0"]
     assert out[0]["intent"]["label"] == "billing"
+
+
+def run_batch_bytes(data, *args):
+    return subprocess.run([str(BIN / "attune-classify"), "--batch", *args], input=data,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_batch_nul_byte_is_an_error_of_its_own_line(threads):
+    """A raw NUL is refused on its line; the next line is still answered
+    (fgets once took the NUL for the line's end and skipped the next)."""
+    data = b'{"id":"a","text":"x\0y"}\n{"id":"b","text":"lost?"}\n{"id":"c","text":"ok"}\n'
+    r = run_batch_bytes(data, "--threads", threads)
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert [o["id"] for o in out] == [None, "b", "c"]
+    assert out[0]["error"] == "NUL byte in JSON text"
+    assert "error" not in out[1] and "error" not in out[2]
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_batch_answers_a_waiting_pipe(threads):
+    """A caller that writes a line and waits for its answer gets it, with
+    one thread or several (the output was held until stdin closed)."""
+    proc = subprocess.Popen([str(BIN / "attune-classify"), "--batch", "--threads", threads],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+    fd = proc.stdout.fileno()
+
+    def answers(want, timeout=10.0):
+        got, deadline = 0, time.monotonic() + timeout
+        while got < want:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                break
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            got += chunk.count(b"\n")
+        return got
+
+    try:
+        for i in range(3):
+            proc.stdin.write((json.dumps({"id": i, "text": "is my parcel coming today?"}) +
+                              "\n").encode())
+            assert answers(1) == 1, f"no answer to line {i} while stdin stays open"
+        burst = "".join(json.dumps({"id": i, "text": "refund please"}) + "\n"
+                        for i in range(1100))
+        proc.stdin.write(burst.encode())
+        assert answers(1100) == 1100
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_batch_echoes_ids_and_refuses_odd_input():
+    """Numeric ids keep every digit a double holds; inf is refused; CRLF does
+    not count against the line limit; control bytes outside strings, wrong
+    context types and a numeric interaction_id are errors naming the line."""
+    at_limit = json.dumps({"id": "max", "text": "a"})
+    at_limit = json.dumps({"id": "max", "text": "a" * (65536 - len(at_limit) + 1)})
+    assert len(at_limit) == 65536
+    lines = [
+        '{"id":9007199254740991,"text":"x"}',
+        '{"id":6338035485622269,"text":"x"}',
+        '{"id":1.5,"text":"x"}',
+        '{"id":1e400,"text":"x"}',
+        at_limit + "\r",
+        '\x01{"id":"ctl","text":"x"}',
+        '{"id":"p","text":"x","context":{"profile":"x"}}',
+        '{"id":"r","text":"x","context":{"recent":"x"}}',
+        '{"id":"i","text":"x","interaction_id":5}',
+        " \r ",
+        '{"id":"ch","text":"waiting","channel":"CHAT"}',
+        '{"id":"ch2","text":"waiting","channel":"chat"}',
+    ]
+    r = run_batch_bytes(("\n".join(lines) + "\n").encode())
+    assert r.returncode == 0, r.stderr
+    raw = r.stdout.decode().splitlines()
+    assert raw[0].startswith('{"id":9007199254740991,')
+    assert raw[1].startswith('{"id":6338035485622269,')
+    assert raw[2].startswith('{"id":1.5,')
+    out = [json.loads(x) for x in raw]
+    assert len(out) == 11  # the blank line is skipped
+    assert out[3] == {"id": None, "error": "id must be a string or a finite number"}
+    assert out[4]["id"] == "max" and "error" not in out[4]
+    assert out[5]["error"].startswith("control character outside a JSON string")
+    assert out[6] == {"id": "p", "error": "context.profile must be an object"}
+    assert out[7] == {"id": "r", "error": "context.recent must be an array"}
+    assert out[8] == {"id": "i", "error": "interaction_id must be a string"}
+    assert out[9]["urgency"] == out[10]["urgency"]  # a channel in any case
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--threads", "2"], b"--threads goes with --batch"),
+    (["--bench-threads", "2"], b"--bench-threads goes with --bench-lib"),
+    (["--batch", "--bench-lib", "1"], b"--batch and --bench-lib are two modes"),
+    (["--batch", "--threads", "+2"], b"--threads wants a number in [0, 256]"),
+])
+def test_classify_refuses_options_of_another_mode(args, message):
+    r = subprocess.run([str(BIN / "attune-classify"), *args], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert r.returncode == 2
+    assert message in r.stderr
 
 
 @pytest.mark.parametrize("value", ["x", "-1", "257", ""])

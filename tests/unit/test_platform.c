@@ -12,6 +12,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -735,6 +736,52 @@ static void test_json_write_scalar(void **state)
     cJSON_Delete(arr);
 }
 
+/* Numbers with the fewest digits that read back as the same double. */
+static void test_json_write_number(void **state)
+{
+    (void)state;
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {9007199254740991.0, "9007199254740991"},
+        {6338035485622269.0, "6338035485622269"},
+        {1.5, "1.5"},
+        {0.1, "0.1"},
+        {2147483648.0, "2147483648"},
+        {1e20, "1e+20"},
+        {-2.5e-7, "-2.5e-07"},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = json_write_number(out, sizeof out, cases[i].v);
+        assert_int_equal(n, strlen(cases[i].want));
+        assert_memory_equal(out, cases[i].want, n);
+        out[n] = '\0';
+        assert_true(strtod(out, NULL) == cases[i].v);
+    }
+    assert_int_equal(json_write_number(out, sizeof out, INFINITY), 0);
+    assert_int_equal(json_write_number(out, sizeof out, NAN), 0);
+    assert_int_equal(json_write_number(out, 3, 1.5e300), 0); /* does not fit */
+}
+
+/* A control byte outside a string is malformed JSON (cJSON skips it as
+ * white space); JSON's own white space is not. */
+static void test_json_control_outside_string(void **state)
+{
+    (void)state;
+    cJSON *root = NULL;
+    char err[128];
+    assert_int_equal(json_parse("\x01{\"a\":1}", 7, 16, &root, err, sizeof err),
+                     ATTUNE_ERR_PARSE);
+    assert_null(root);
+    assert_non_null(strstr(err, "control character outside a JSON string at byte 0"));
+    assert_int_equal(json_parse("{\"a\":1}\x0c", 8, 16, &root, err, sizeof err),
+                     ATTUNE_ERR_PARSE);
+    assert_int_equal(json_parse(" \t\r\n{\"a\":1} ", 12, 16, &root, err, sizeof err), ATTUNE_OK);
+    cJSON_Delete(root);
+}
+
 /* numparse_float must give strtof's value, bit for bit, and its end. */
 static void same_as_strtof(const char *s)
 {
@@ -920,6 +967,8 @@ int main(void)
         cmocka_unit_test(test_redis_hung_server_backs_off),
         cmocka_unit_test(test_numparse_float),
         cmocka_unit_test(test_json_write_scalar),
+        cmocka_unit_test(test_json_write_number),
+        cmocka_unit_test(test_json_control_outside_string),
         cmocka_unit_test(test_customer_read),
     };
     return cmocka_run_group_tests_name("platform", tests, NULL, NULL);
