@@ -325,11 +325,6 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
     size_t hashtag_at = SIZE_MAX;         /* the token right after a '#' */
     uint16_t neg[CLASSIFY_MAX_TOKENS];    /* negators, phrases not yet known */
     uint16_t starts[CLASSIFY_MAX_TOKENS]; /* items of lexhit a phrase may begin at */
-    /* every token's slot asked for at once: the probes below would
-     * otherwise wait for each miss of the cache in turn */
-    for (size_t i = 0; i < n; i++)
-        __builtin_prefetch((const char *)keys +
-                           (((size_t)tok[i].hash * sizeof *keys) & (mask * sizeof *keys)));
     for (size_t i = 0; i < n; i++) {
         const ctok *t = &tok[i];
         const lex_entry *e = NULL;
@@ -1105,8 +1100,8 @@ attune_err classify_batch_parse_line(const char *line, size_t len, classify_batc
     }
     const cJSON *iid = cJSON_GetObjectItemCaseSensitive(root, "interaction_id");
     if (iid && !cJSON_IsNull(iid) && !cJSON_IsString(iid)) {
-        err = attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
-                          "interaction_id must be a string");
+        err =
+            attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size, "interaction_id must be a string");
         goto fail;
     }
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "text");

@@ -107,8 +107,8 @@ int main(int argc, char **argv)
     }
     /* an option of one mode given to another is a mistake, not a no-op:
      * "--threads 4" without --batch would start the Kafka service */
-    const char *conflict = batch && bench_passes      ? "--batch and --bench-lib are two modes"
-                           : threads_given && !batch  ? "--threads goes with --batch"
+    const char *conflict = batch && bench_passes     ? "--batch and --bench-lib are two modes"
+                           : threads_given && !batch ? "--threads goes with --batch"
                            : bench_threads_given && !bench_passes
                                ? "--bench-threads goes with --bench-lib"
                                : NULL;

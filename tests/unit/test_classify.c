@@ -3216,36 +3216,39 @@ static void test_service_patterns(void **state)
 static void test_red_team_round(void **state)
 {
     (void)state;
-    /* self-harm said of someone else, hopelessness in plain words */
-    assert_int_equal(
-        run("My son said he wants to kill himself because of the letters.").urgency.level,
-        CLASSIFY_URGENCY_CRITICAL);
-    assert_int_equal(run("I honestly don't see the point in anything anymore.").urgency.level,
-                     CLASSIFY_URGENCY_CRITICAL);
-    assert_int_equal(run("I don't see the point in anything you say").urgency.level,
-                     CLASSIFY_URGENCY_NORMAL);
-    /* a burning electrical fault is a danger */
-    assert_int_equal(run("My charger started smoking and melted the plug socket").urgency.level,
-                     CLASSIFY_URGENCY_CRITICAL);
-    /* an insult that holds a danger word presses nothing */
-    classify_result r = run("Put me through to someone who isn't a complete waste of oxygen.");
-    assert_int_equal(r.threat.level, CLASSIFY_THREAT_ABUSE);
-    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_NORMAL);
-    /* praise that asks nothing does not hurry for the times it names; a
-     * need said with thanks still does */
-    assert_int_equal(
-        run("shoutout to the crew on flight SH22 today, absolute legends").urgency.level,
-        CLASSIFY_URGENCY_NORMAL);
-    assert_int_equal(
-        run("Thanks for the help. My exam is tomorrow morning and I need the laptop").urgency.level,
-        CLASSIFY_URGENCY_HIGH);
-    /* a closing "said no one" takes the praise back */
-    assert_int_equal(run("Best customer service ever, said no one.").sentiment.label,
-                     CLASSIFY_NEGATIVE);
-    assert_int_equal(run("No one said it would be easy.").sentiment.label == CLASSIFY_NEGATIVE, 0);
-    /* praise said with a negator */
-    assert_int_equal(run("I can't say enough good things about the team.").sentiment.label,
-                     CLASSIFY_POSITIVE);
+    static const struct {
+        const char *text;
+        classify_urgency_level level;
+    } urgency[] = {
+        /* self-harm said of someone else, hopelessness in plain words */
+        {"My son said he wants to kill himself because of the letters.", CLASSIFY_URGENCY_CRITICAL},
+        {"I honestly don't see the point in anything anymore.", CLASSIFY_URGENCY_CRITICAL},
+        {"I don't see the point in anything you say", CLASSIFY_URGENCY_NORMAL},
+        /* a burning electrical fault is a danger */
+        {"My charger started smoking and melted the plug socket", CLASSIFY_URGENCY_CRITICAL},
+        /* an insult that holds a danger word presses nothing */
+        {"Put me through to someone who isn't a complete waste of oxygen.",
+         CLASSIFY_URGENCY_NORMAL},
+        /* praise that asks nothing does not hurry for the times it names;
+         * a need said with thanks still does */
+        {"shoutout to the crew on flight SH22 today, absolute legends", CLASSIFY_URGENCY_NORMAL},
+        {"Thanks for the help. My exam is tomorrow morning and I need the laptop",
+         CLASSIFY_URGENCY_HIGH},
+    };
+    for (size_t k = 0; k < sizeof urgency / sizeof urgency[0]; k++) {
+        const classify_result r = run(urgency[k].text);
+        if (r.urgency.level != urgency[k].level)
+            fail_msg("\"%s\": urgency %d, want %d", urgency[k].text, (int)r.urgency.level,
+                     (int)urgency[k].level);
+    }
+    /* a closing "said no one" takes the praise back; praise said with a
+     * negator is praise */
+    static const label_case sentiment[] = {
+        {"Best customer service ever, said no one.", CLASSIFY_NEGATIVE},
+        {"No one said it would be easy.", CLASSIFY_POSITIVE},
+        {"I can't say enough good things about the team.", CLASSIFY_POSITIVE},
+    };
+    assert_labels(sentiment, sizeof sentiment / sizeof sentiment[0]);
 }
 
 static void test_concurrent_use(void **state)

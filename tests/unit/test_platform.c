@@ -772,12 +772,10 @@ static void test_json_control_outside_string(void **state)
     (void)state;
     cJSON *root = NULL;
     char err[128];
-    assert_int_equal(json_parse("\x01{\"a\":1}", 7, 16, &root, err, sizeof err),
-                     ATTUNE_ERR_PARSE);
+    assert_int_equal(json_parse("\x01{\"a\":1}", 7, 16, &root, err, sizeof err), ATTUNE_ERR_PARSE);
     assert_null(root);
     assert_non_null(strstr(err, "control character outside a JSON string at byte 0"));
-    assert_int_equal(json_parse("{\"a\":1}\x0c", 8, 16, &root, err, sizeof err),
-                     ATTUNE_ERR_PARSE);
+    assert_int_equal(json_parse("{\"a\":1}\x0c", 8, 16, &root, err, sizeof err), ATTUNE_ERR_PARSE);
     assert_int_equal(json_parse(" \t\r\n{\"a\":1} ", 12, 16, &root, err, sizeof err), ATTUNE_OK);
     cJSON_Delete(root);
 }
