@@ -74,7 +74,8 @@ WORDS = os.environ.get("ATTUNE_WORDS", "/usr/share/dict/words")
 # "clearly", "surely"), a measure ("roughly", "sharply"), a neutral noun of
 # people ("pedestrians", "justices"), a service word ("charging", "later",
 # "lowest", "issued", "rewards", "secured", "prompts", "emptied"), another word
-# ("stranger", "cooler", "novels", "tenders") or a hope let down ("hoped",
+# ("stranger", "cooler", "novels", "tenders", "panning" from French
+# "panne", "danker" from Dutch "dank je") or a hope let down ("hoped",
 # "promised").
 # un- forms that do not undo their word ("unlike" is a comparison) or
 # that tell no feeling ("unassisted", "undetermined").
@@ -93,6 +94,7 @@ realistically truthfully respectfully promised prompts prompting secured securin
 supports cleaning cleaned opposed hyped emptied emptying empties fining values valued occupations
 fasted fasting tendered tenders appropriated appropriating doped doping cooler dragged dragging
 hoped blowing novels sweets crisps fairs safes solids vitals sharps stables lighters orderlies
+danker dankest panned panning
 """.split())
 VOWELS = set("aeiou")
 # adjective endings that take -ly (other words' -ly forms are rare or

@@ -21,6 +21,8 @@ VADER package (vaderSentiment, PyPI) beside it on the same lines.
              attune: a dev set and a held-out set), VADER beside
   probe      sentiment.label on tests/bench/sentiment_probe.tsv (hand-written
              service messages: a dev set and a held-out set)
+  langsent   sentiment.label on tests/bench/language_sentiment_probe.tsv (240
+             messages in six languages, written without sight of attune)
   service    intent, sentiment and emotion labels on
              tests/bench/service_probe.tsv (700 service messages written
              without sight of attune: dev and held-out sets)
@@ -318,6 +320,27 @@ def eval_sentiment_probe(vader, results):
     results["sentiment_probe"] = entry
 
 
+def eval_language_sentiment_probe(vader, results):
+    """Sentiment labels on tests/bench/language_sentiment_probe.tsv, service
+    messages in six languages other than English."""
+    rows = read_probe("language_sentiment_probe.tsv", 3)
+    out = run_batch([{"id": i, "text": t} for i, (_, _, t) in enumerate(rows)])
+    print("language sentiment probe (es, fr, de, it, pt, nl; 3-class label)")
+    entry = {}
+    for lang in ("es", "fr", "de", "it", "pt", "nl", "all"):
+        idx = [i for i, r in enumerate(rows) if lang == "all" or r[0] == lang]
+        ours = sum(out[i]["sentiment"]["label"] == rows[i][1] for i in idx)
+        line = f"  {lang:9s} rows {len(idx):3d}  attune {ours / len(idx):.3f} ({ours}/{len(idx)})"
+        entry[lang] = {"rows": len(idx), "attune_accuracy": ours / len(idx)}
+        if vader:
+            v = sum(vader_class(vader.polarity_scores(rows[i][2])["compound"]) == rows[i][1]
+                    for i in idx)
+            line += f"  VADER {v / len(idx):.3f} ({v}/{len(idx)})"
+            entry[lang]["vader_accuracy"] = v / len(idx)
+        print(line)
+    results["language_sentiment_probe"] = entry
+
+
 def eval_service_probe(vader, results):
     """Intent, sentiment and emotion labels on tests/bench/service_probe.tsv,
     service messages written without sight of attune: a dev set and a
@@ -497,6 +520,7 @@ def main():
     eval_polarity(vader, results)
     eval_social_probe(vader, results)
     eval_sentiment_probe(vader, results)
+    eval_language_sentiment_probe(vader, results)
     eval_handling_probe(results)
     eval_threat_probe(results)
     eval_staff_probe(results)

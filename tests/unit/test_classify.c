@@ -3251,6 +3251,30 @@ static void test_red_team_round(void **state)
     assert_labels(sentiment, sizeof sentiment / sizeof sentiment[0]);
 }
 
+/* Feeling in Spanish, French, German, Italian, Portuguese and Dutch: their
+ * common words, negators and idioms. */
+static void test_other_languages(void **state)
+{
+    (void)state;
+    static const label_case cases[] = {
+        {"Estoy muy decepcionado con el servicio", CLASSIFY_NEGATIVE},
+        {"No estoy contento con la factura", CLASSIFY_NEGATIVE},
+        {"Merci beaucoup, le technicien était très sympa", CLASSIFY_POSITIVE},
+        {"Ce n'est pas bon du tout", CLASSIFY_NEGATIVE},
+        {"Ich bin nicht zufrieden mit der Lieferung", CLASSIFY_NEGATIVE},
+        {"Vielen Dank, alles hervorragend", CLASSIFY_POSITIVE},
+        {"Non è male la nuova app", CLASSIFY_POSITIVE},
+        {"Servizio pessimo, sono deluso", CLASSIFY_NEGATIVE},
+        {"Gracias por nada", CLASSIFY_NEGATIVE},
+        {"Muito obrigado, atendimento ótimo", CLASSIFY_POSITIVE},
+        {"De klantenservice was waardeloos", CLASSIFY_NEGATIVE},
+        /* English words of another sense are not read as those languages' */
+        {"I lent my card to my son", CLASSIFY_NEUTRAL},
+        {"I checked the rota for this week", CLASSIFY_NEUTRAL},
+    };
+    assert_labels(cases, sizeof cases / sizeof cases[0]);
+}
+
 static void test_concurrent_use(void **state)
 {
     (void)state;
@@ -3331,6 +3355,7 @@ int main(void)
         cmocka_unit_test(test_batch_line),
         cmocka_unit_test(test_service_patterns),
         cmocka_unit_test(test_red_team_round),
+        cmocka_unit_test(test_other_languages),
         cmocka_unit_test(test_concurrent_use),
     };
     return cmocka_run_group_tests_name("classify", tests, setup, teardown);
