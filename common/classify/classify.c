@@ -1044,10 +1044,6 @@ attune_err classify_context_from_json(const cJSON *json, classify_context *ctx, 
     if (recent && !cJSON_IsNull(recent) && !cJSON_IsArray(recent))
         return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
                            "context.recent must be an array");
-    for (const cJSON *r = recent && cJSON_IsArray(recent) ? recent->child : NULL; r; r = r->next)
-        if (!cJSON_IsObject(r))
-            return attune_errf(ATTUNE_ERR_INVALID, errstr, errstr_size,
-                               "context.recent must hold objects");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(json, "status");
     if (st && !cJSON_IsNull(st)) {
         if (!cJSON_IsString(st))

@@ -2040,6 +2040,20 @@ static int needs_something(const ctok_buf *tb)
     return 0;
 }
 
+/* Whether the text names a danger (urgency.tsv's danger of weight 1 or
+ * more): thanks beside "someone is using my card right now" still hurry. */
+static int danger_named(const classify_run *run)
+{
+    for (size_t hk = run_first_hit(run, LEX_H_URGENCY); hk < run->n_lexhit;
+         hk = run_next_hit(run, hk + 1, LEX_H_URGENCY)) {
+        size_t span;
+        const lex_entry *x = entry_for(run, run->lexhit[hk], LEX_H_URGENCY, &span);
+        if (x && (x->flags & LEX_F_DANGER) && x->urgency >= URGENCY_DANGER_MIN)
+            return 1;
+    }
+    return 0;
+}
+
 static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
 {
     const ctok_buf *tb = run->tb;
@@ -2059,7 +2073,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     /* nor does praise that asks nothing hurry for the time it names:
      * "shoutout to the crew on flight SH22 today, absolute legends" */
     const int praise = courteous && run->n_quest == 0 && r->sentiment.score >= URGENCY_PRAISE &&
-                       !needs_something(tb);
+                       !needs_something(tb) && !danger_named(run);
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;

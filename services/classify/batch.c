@@ -141,6 +141,12 @@ static int reader_fill(line_reader *r)
         }
         if (got < 0 && errno == EINTR)
             continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* a descriptor left non-blocking by whoever started us */
+            struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+            if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
+                continue;
+        }
         if (got < 0)
             r->err = 1;
         r->eof = 1;
@@ -148,11 +154,12 @@ static int reader_fill(line_reader *r)
     }
 }
 
-/* Whether the next line would make the reader wait: nothing is buffered
- * and nothing can be read at once. */
+/* Whether the next line would make the reader wait: no whole line is
+ * buffered (a line half written counts as none) and nothing can be read at
+ * once. */
 static int reader_idle(const line_reader *r)
 {
-    if (r->pos < r->end || r->eof)
+    if (r->eof || memchr(r->buf + r->pos, '\n', r->end - r->pos))
         return 0;
     struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
     return poll(&pfd, 1, 0) == 0;
@@ -305,16 +312,17 @@ static void *batch_worker(void *arg)
 }
 
 /* Fills b with up to BLOCK_LINES lines; returns LINE_EOF when the input
- * ended (the block may still hold lines), LINE_WAIT when the block holds
- * lines and the next is not there yet, else LINE_OK; -1 out of memory. */
-static int block_fill(batch_block *b, line_reader *rd, char *buf, size_t cap)
+ * ended (the block may still hold lines), LINE_WAIT when the next line is
+ * not there yet and the block holds lines or blocks handed out before it
+ * are not written yet (pending), else LINE_OK; -1 out of memory. */
+static int block_fill(batch_block *b, line_reader *rd, char *buf, size_t cap, int pending)
 {
     b->n = 0;
     b->text_len = 0;
     b->failed = 0;
     b->done = 0;
     while (b->n < BLOCK_LINES && b->text_len < BLOCK_BYTES) {
-        if (b->n > 0 && reader_idle(rd))
+        if ((b->n > 0 || pending) && reader_idle(rd))
             return LINE_WAIT;
         size_t n = 0;
         int st = read_line(rd, buf, cap, &n);
@@ -396,15 +404,19 @@ static int batch_run_pool(const classify *c, line_reader *rd, FILE *out, int thr
             continue;
         }
         batch_block *b = &p.blocks[seq & (p.n_blocks - 1)];
-        st = block_fill(b, rd, buf, cap);
-        if (st < 0 || b->n == 0) {
-            rc = st < 0;
+        st = block_fill(b, rd, buf, cap, written < seq);
+        if (st < 0) {
+            rc = 1;
             break;
         }
-        pthread_mutex_lock(&p.mu);
-        p.published = ++seq;
-        pthread_cond_signal(&p.work_cv);
-        pthread_mutex_unlock(&p.mu);
+        if (b->n == 0 && st != LINE_WAIT)
+            break; /* the input ended */
+        if (b->n > 0) {
+            pthread_mutex_lock(&p.mu);
+            p.published = ++seq;
+            pthread_cond_signal(&p.work_cv);
+            pthread_mutex_unlock(&p.mu);
+        }
         /* the input has nothing more for now: every block handed out is
          * written before the reader waits, as one thread answers */
         while (st == LINE_WAIT && rc == 0 && written < seq)

@@ -72,8 +72,9 @@ int main(int argc, char **argv)
             batch = 1;
         } else if (strcmp(argv[i], "--bench-lib") == 0 && i + 1 < argc) {
             char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 1000) {
+            const char *arg = argv[++i];
+            long v = strtol(arg, &end, 10);
+            if (!(*arg >= '0' && *arg <= '9') || *end || v < 1 || v > 1000) {
                 fputs("attune-classify: --bench-lib wants a number of passes in [1, 1000]\n",
                       stderr);
                 return 2;

@@ -186,6 +186,16 @@ def test_batch_answers_a_waiting_pipe(threads):
                         for i in range(1100))
         proc.stdin.write(burst.encode())
         assert answers(1100) == 1100
+        # a burst that fills a block exactly, then blank lines
+        burst = "".join(json.dumps({"id": i, "text": "refund please"}) + "\n"
+                        for i in range(512))
+        proc.stdin.write((burst + "\n\n").encode())
+        assert answers(512) == 512
+        # a line, then half of the next: the first is answered at once
+        proc.stdin.write(b'{"id":"whole","text":"hello"}\n{"id":"half","te')
+        assert answers(1) == 1
+        proc.stdin.write(b'xt":"there"}\n')
+        assert answers(1) == 1
     finally:
         proc.stdin.close()
         proc.wait(timeout=30)

@@ -3234,6 +3234,9 @@ static void test_red_team_round(void **state)
         {"shoutout to the crew on flight SH22 today, absolute legends", CLASSIFY_URGENCY_NORMAL},
         {"Thanks for the help. My exam is tomorrow morning and I need the laptop",
          CLASSIFY_URGENCY_HIGH},
+        /* nor praise beside a danger, whose times still press */
+        {"You are legends, thank you! Someone is using my card right now.",
+         CLASSIFY_URGENCY_CRITICAL},
     };
     for (size_t k = 0; k < sizeof urgency / sizeof urgency[0]; k++) {
         const classify_result r = run(urgency[k].text);
