@@ -298,6 +298,21 @@ def eval_social_probe(vader, results):
     results["social_probe"] = entry
 
 
+def print_label_accuracy(name, idx, rows, out, vader):
+    """Prints and returns the sentiment label accuracy of attune (and VADER)
+    on rows[idx], rows of (set, label, text)."""
+    ours = sum(out[i]["sentiment"]["label"] == rows[i][1] for i in idx)
+    line = f"  {name:9s} rows {len(idx):3d}  attune {ours / len(idx):.3f} ({ours}/{len(idx)})"
+    entry = {"rows": len(idx), "attune_accuracy": ours / len(idx)}
+    if vader:
+        v = sum(vader_class(vader.polarity_scores(rows[i][2])["compound"]) == rows[i][1]
+                for i in idx)
+        line += f"  VADER {v / len(idx):.3f} ({v}/{len(idx)})"
+        entry["vader_accuracy"] = v / len(idx)
+    print(line)
+    return entry
+
+
 def eval_sentiment_probe(vader, results):
     """Sentiment labels on tests/bench/sentiment_probe.tsv, hand-written
     service messages: the dev set the service rules were built from and a
@@ -308,15 +323,7 @@ def eval_sentiment_probe(vader, results):
     entry = {}
     for name in ("dev", "held_out"):
         idx = [i for i, r in enumerate(rows) if r[0] == name]
-        ours = sum(out[i]["sentiment"]["label"] == rows[i][1] for i in idx)
-        line = f"  {name:9s} rows {len(idx):3d}  attune {ours / len(idx):.3f} ({ours}/{len(idx)})"
-        entry[name] = {"rows": len(idx), "attune_accuracy": ours / len(idx)}
-        if vader:
-            v = sum(vader_class(vader.polarity_scores(rows[i][2])["compound"]) == rows[i][1]
-                    for i in idx)
-            line += f"  VADER {v / len(idx):.3f} ({v}/{len(idx)})"
-            entry[name]["vader_accuracy"] = v / len(idx)
-        print(line)
+        entry[name] = print_label_accuracy(name, idx, rows, out, vader)
     results["sentiment_probe"] = entry
 
 
@@ -329,15 +336,7 @@ def eval_language_sentiment_probe(vader, results):
     entry = {}
     for lang in ("es", "fr", "de", "it", "pt", "nl", "all"):
         idx = [i for i, r in enumerate(rows) if lang == "all" or r[0] == lang]
-        ours = sum(out[i]["sentiment"]["label"] == rows[i][1] for i in idx)
-        line = f"  {lang:9s} rows {len(idx):3d}  attune {ours / len(idx):.3f} ({ours}/{len(idx)})"
-        entry[lang] = {"rows": len(idx), "attune_accuracy": ours / len(idx)}
-        if vader:
-            v = sum(vader_class(vader.polarity_scores(rows[i][2])["compound"]) == rows[i][1]
-                    for i in idx)
-            line += f"  VADER {v / len(idx):.3f} ({v}/{len(idx)})"
-            entry[lang]["vader_accuracy"] = v / len(idx)
-        print(line)
+        entry[lang] = print_label_accuracy(lang, idx, rows, out, vader)
     results["language_sentiment_probe"] = entry
 
 
