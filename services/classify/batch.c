@@ -32,6 +32,19 @@ static size_t write_id(char *buf, const cJSON *id)
     return n;
 }
 
+/* Writes line (n bytes, its id written in place after its first 6), or,
+ * with ids (an id write_id could not write), line's first 6 bytes, ids and
+ * the rest. 0, or -1 when out cannot take it. */
+static int put_line(FILE *out, const char *line, size_t n, const char *ids)
+{
+    if (!ids)
+        return fwrite(line, 1, n, out) == n ? 0 : -1;
+    return fwrite(line, 1, 6, out) != 6 || fputs(ids, out) < 0 ||
+                   fwrite(line + 6, 1, n - 6, out) != n - 6
+               ? -1
+               : 0;
+}
+
 /* {"id":...,"error":"..."}: the id as write_id writes it, so that an error
  * line names its input as a result line would. */
 static int emit_error(FILE *out, const cJSON *id, const char *msg)
@@ -42,8 +55,7 @@ static int emit_error(FILE *out, const cJSON *id, const char *msg)
     size_t n = 6, idn = write_id(line + n, id);
     if (!idn && !(ids = json_print(id)))
         return fputs("{\"id\":null,\"error\":\"out of memory\"}\n", out) < 0 ? -1 : 0;
-    const size_t head = n + idn; /* (the id, when in place, is in line) */
-    n = head;
+    n += idn;
     memcpy(line + n, ",\"error\":", 9);
     n += 9;
     size_t m = json_write_string(line + n, sizeof line - n - 2, msg);
@@ -54,11 +66,9 @@ static int emit_error(FILE *out, const cJSON *id, const char *msg)
     n += m;
     line[n++] = '}';
     line[n++] = '\n';
-    int rc = ids ? (fwrite(line, 1, 6, out) != 6 || fputs(ids, out) < 0 ||
-                    fwrite(line + head, 1, n - head, out) != n - head)
-                 : fwrite(line, 1, n, out) != n;
+    int rc = put_line(out, line, n, ids);
     free(ids);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 /* The whole line in one buffer: the id (write_id, through json_print only
@@ -81,14 +91,7 @@ static int emit_result(FILE *out, const cJSON *id, const classify_result *r)
     line[n] = ',';
     n += rn;
     line[n++] = '\n';
-    int rc;
-    if (ids) /* a long or unusual id: written between the two parts */
-        rc = fwrite(line, 1, 6, out) != 6 || fputs(ids, out) < 0 ||
-                     fwrite(line + 6, 1, n - 6, out) != n - 6
-                 ? -1
-                 : 0;
-    else
-        rc = fwrite(line, 1, n, out) == n ? 0 : -1;
+    int rc = put_line(out, line, n, ids);
     free(ids);
     return rc;
 }
@@ -129,6 +132,16 @@ typedef struct {
     size_t pos, end;
     char buf[READER_BYTES];
 } line_reader;
+
+/* A reader of in's descriptor, or NULL (no memory, or in has none). */
+static line_reader *reader_new(FILE *in)
+{
+    const int fd = fileno(in);
+    line_reader *r = fd >= 0 ? malloc(sizeof *r) : NULL;
+    if (r)
+        *r = (line_reader){.fd = fd};
+    return r;
+}
 
 static int reader_fill(line_reader *r)
 {
@@ -457,14 +470,9 @@ int classify_batch_run(const classify *c, FILE *in, FILE *out, int threads)
 {
     if (threads > MAX_BATCH_THREADS)
         threads = MAX_BATCH_THREADS;
-    line_reader *rd = malloc(sizeof *rd);
+    line_reader *rd = reader_new(in);
     if (!rd)
         return 1;
-    *rd = (line_reader){.fd = fileno(in)};
-    if (rd->fd < 0) {
-        free(rd);
-        return 1;
-    }
     int rc = threads > 1 ? batch_run_pool(c, rd, out, threads) : batch_run_one(c, rd, out);
     free(rd);
     return rc;
@@ -503,16 +511,15 @@ int classify_bench_run(const classify *c, FILE *in, FILE *out, int passes, int t
 {
     size_t cap = CLASSIFY_BATCH_MAX_LINE + 2, n = 0, ncap = 0;
     char *buf = malloc(cap);
-    line_reader *rd = malloc(sizeof *rd);
+    line_reader *rd = reader_new(in);
     char **texts = NULL;
     size_t *lens = NULL;
     int rc = 1;
-    if (!buf || !rd || fileno(in) < 0) {
+    if (!buf || !rd) {
         free(buf);
         free(rd);
         return 1;
     }
-    *rd = (line_reader){.fd = fileno(in)};
     size_t len = 0;
     int st;
     while (n < BENCH_MAX_TEXTS && (st = read_line(rd, buf, cap, &len)) != LINE_EOF) {

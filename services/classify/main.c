@@ -41,12 +41,18 @@ static void usage(FILE *f)
 }
 
 /* A thread count in [0, 256]; 0 means one per online core. */
-static int parse_threads(const char *opt, const char *arg, int *out)
+/* arg as a number of digits only (not " 2" or "+3"), or -1. */
+static long digits(const char *arg)
 {
     char *end;
     long v = strtol(arg, &end, 10);
-    /* digits only: not " 2" or "+3" */
-    if (!(*arg >= '0' && *arg <= '9') || *end || v < 0 || v > 256) {
+    return *arg >= '0' && *arg <= '9' && !*end ? v : -1;
+}
+
+static int parse_threads(const char *opt, const char *arg, int *out)
+{
+    long v = digits(arg);
+    if (v < 0 || v > 256) {
         fprintf(stderr, "attune-classify: %s wants a number in [0, 256]\n", opt);
         return -1;
     }
@@ -71,10 +77,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--batch") == 0) {
             batch = 1;
         } else if (strcmp(argv[i], "--bench-lib") == 0 && i + 1 < argc) {
-            char *end;
-            const char *arg = argv[++i];
-            long v = strtol(arg, &end, 10);
-            if (!(*arg >= '0' && *arg <= '9') || *end || v < 1 || v > 1000) {
+            long v = digits(argv[++i]);
+            if (v < 1 || v > 1000) {
                 fputs("attune-classify: --bench-lib wants a number of passes in [1, 1000]\n",
                       stderr);
                 return 2;
