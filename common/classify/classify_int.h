@@ -628,6 +628,14 @@ static inline int run_negated(const classify_run *run, size_t i)
  * for "been", more for "for", "over", "past", "last"), or -1 (stages.c). */
 int classify_wait_word(const classify_run *run, size_t i, size_t *from);
 
+/* Where the text first names a danger not negated (urgency.tsv's danger of
+ * weight 1 or more, see classify_urgency_stage) of min_span tokens or
+ * more whose entry carries none of the LEX_H_ bits in unless: a danger told is bad news and
+ * frightens when its words do not say so themselves, and thanks beside "someone is using my card
+ * right now" still hurry; SIZE_MAX if none, else where, and where it ends in *end unless NULL
+ * (stages.c). */
+size_t classify_danger_at(const classify_run *run, unsigned unless, size_t min_span, size_t *end);
+
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight);
 

@@ -85,6 +85,8 @@
 /* A message that abuses or threatens staff is hostile (see
  * classify_sentiment_hostile). */
 #define SENT_ABUSE (-2.5f)
+/* A danger to a person or a home told in a message that asks nothing. */
+#define SENT_DANGER (-1.5f)
 #define SENT_THREAT (-3.0f)
 /* Thanks or good wishes after a complaint (the rest summing to this or
  * less: one clear complaint word) are courtesy; after an apology ("Sorry
@@ -1420,6 +1422,22 @@ void classify_sentiment(classify_run *run)
                                       SENT_EXASPERATION);
                 break;
             }
+    }
+    size_t danger_end;
+    const size_t danger =
+        run->n_quest == 0 ? classify_danger_at(run, LEX_H_SENTIMENT, 2, &danger_end) : SIZE_MAX;
+    if (danger != SIZE_MAX) {
+        /* a danger told is bad news when its words do not say so ("someone
+         * is logging into my account", "there's a strong smell of gas");
+         * one asked about is a question ("what do I do if I smell gas?");
+         * a word alone ("stalker", "oxygen") is as often a film's or a
+         * thing's.
+         * (Not added to neg_sum: the emotion stage reads the danger
+         * itself.) */
+        sum += SENT_DANGER;
+        hits++;
+        classify_evidence_add(run, CLASSIFY_EV_SENTIMENT, "danger", danger, danger_end,
+                              SENT_DANGER);
     }
     sentiment_set(run, sum, hits);
 }

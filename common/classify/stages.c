@@ -55,6 +55,8 @@ static float clampf(float v, float lo, float hi)
  * emphasis chosen, so it says more than a text typed in capitals. */
 #define EMO_SHOUT_RUN 3u
 #define EMO_SHOUT_RUN_ANGER 1.2f
+/* Fear a danger to a person or a home adds (urgency.tsv's danger). */
+#define EMO_DANGER_FEAR 1.5f
 #ifndef EMO_FAULT_ANGER
 #define EMO_FAULT_ANGER 0.15f
 #endif
@@ -193,6 +195,17 @@ static void classify_emotion_stage(classify_run *run)
         e[CLASSIFY_EMO_ANGER] += 0.6f;
     if (run->n_quest > 0 && e[CLASSIFY_EMO_CONFUSION] > 0)
         e[CLASSIFY_EMO_CONFUSION] += 0.2f;
+    /* a danger told is frightening when its words do not say so
+     * themselves: "someone is logging into my account", "water is coming
+     * through the ceiling" (told: a phrase; a word alone, "stalker",
+     * "trapped", "oxygen", is as often a film's or a thing's) */
+    size_t danger_end;
+    const size_t danger = classify_danger_at(run, LEX_H_EMOTION, 2, &danger_end);
+    if (danger != SIZE_MAX) {
+        e[CLASSIFY_EMO_FEAR] += EMO_DANGER_FEAR;
+        classify_evidence_add(run, CLASSIFY_EV_EMOTION, "danger", danger, danger_end,
+                              EMO_DANGER_FEAR);
+    }
     const float total = EMO_NEUTRAL_BASE + e[0] + e[1] + e[2] + e[3] + e[4];
     /* written out, the best kept in a register: through r every score
      * would be reloaded after each store */
@@ -1690,17 +1703,36 @@ static int clause_timed(const ctok_buf *tb, size_t i)
     return timed;
 }
 
+/* Whether "taken" or "took" comes right before token j, or one word of
+ * about how many before it ("has taken 14 weeks", "took nearly two
+ * months"): where it stands, or SIZE_MAX. */
+static size_t taken_before(const ctok_buf *tb, size_t j)
+{
+    static const char *const took[] = {"taken", "took"};
+    static const char *const about[] = {"over", "nearly", "almost", "about", "around"};
+    if (j >= 1 && ctok_word_in(tb, j - 1, took, 2) >= 0)
+        return j - 1;
+    if (j >= 2 && ctok_word_in(tb, j - 1, about, sizeof about / sizeof about[0]) >= 0 &&
+        ctok_word_in(tb, j - 2, took, 2) >= 0)
+        return j - 2;
+    return SIZE_MAX;
+}
+
 /* A duration ("days", "weeks") at token i is time already spent when a
  * count and a word of waiting come before it: "it's been 2 weeks", "been a
- * few days", "for 3 days", "over a month", "the past few hours". Returns
- * which word of waiting (0 for "been", the only one that says it of
- * itself, see waited_since), or -1; *from: where that begins. */
+ * few days", "for 3 days", "over a month", "the past few hours"; so are
+ * weeks, months or years something has taken ("my transfer has taken 14
+ * weeks"; not "it took 2 days to arrive", quick enough for most). Returns
+ * which word of waiting (0 for "been" or "taken", the only ones that say it
+ * of themselves, see waited_since), or -1; *from: where that begins. */
 int classify_wait_word(const classify_run *run, size_t i, size_t *from)
 {
     static const char *const counts[] = {"a",    "an",     "one",     "two",   "three", "four",
                                          "five", "six",    "seven",   "eight", "nine",  "ten",
                                          "few",  "couple", "several", "many",  "twelve"};
     static const char *const since[] = {"been", "for", "over", "past", "last"};
+    static const char *const long_units[] = {"week",   "weeks", "wks",   "month",
+                                             "months", "year",  "years", "yrs"};
     const ctok_buf *tb = run->tb;
     if (i < 2)
         return -1;
@@ -1711,9 +1743,16 @@ int classify_wait_word(const classify_run *run, size_t i, size_t *from)
     if (j >= 2 && (ctok_is_word(tb, j - 1, "a") || ctok_is_word(tb, j - 1, "the")))
         j--; /* "a few", "the past 3" comes next */
     const int k = ctok_word_in(tb, j - 1, since, sizeof since / sizeof since[0]);
-    if (k >= 0)
+    if (k >= 0) {
         *from = j - 1;
-    return k;
+        return k;
+    }
+    const size_t t = taken_before(tb, j);
+    if (t == SIZE_MAX ||
+        ctok_word_in(tb, i, long_units, sizeof long_units / sizeof long_units[0]) < 0)
+        return -1;
+    *from = t;
+    return 0;
 }
 
 /* Whether the duration at token i is a wait: "been" says it of itself; "for
@@ -1974,9 +2013,14 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
 #define URGENCY_UNREASONED_MAX 0.7f
 /* The least weight of a danger cue; below it, a vulnerability (urgency.tsv). */
 #define URGENCY_DANGER_MIN 1.0f
+/* What a report of fraud weighs (intent fraud_security, see
+ * classify_urgency_stage): high on its own. */
+#define URGENCY_FRAUD 0.8f
 /* The sentiment from which a compliment that asks nothing is praise whose
  * times press nothing (see classify_urgency_stage). */
 #define URGENCY_PRAISE 0.3f
+/* ... and what such praise reaches: low (score 0.07). */
+#define URGENCY_PRAISE_RAW (-0.7f)
 /* An old age said (elderly_age) weighs as "elderly" in urgency.tsv, a
  * harmful temperature at home as "house is freezing". */
 #define URGENCY_OLD_AGE 0.8f
@@ -2040,18 +2084,21 @@ static int needs_something(const ctok_buf *tb)
     return 0;
 }
 
-/* Whether the text names a danger (urgency.tsv's danger of weight 1 or
- * more): thanks beside "someone is using my card right now" still hurry. */
-static int danger_named(const classify_run *run)
+size_t classify_danger_at(const classify_run *run, unsigned unless, size_t min_span, size_t *end)
 {
     for (size_t hk = run_first_hit(run, LEX_H_URGENCY); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_URGENCY)) {
+        const size_t i = run->lexhit[hk];
         size_t span;
-        const lex_entry *x = entry_for(run, run->lexhit[hk], LEX_H_URGENCY, &span);
-        if (x && (x->flags & LEX_F_DANGER) && x->urgency >= URGENCY_DANGER_MIN)
-            return 1;
+        const lex_entry *x = entry_for(run, i, LEX_H_URGENCY, &span);
+        if (x && (x->flags & LEX_F_DANGER) && x->urgency >= URGENCY_DANGER_MIN &&
+            !(x->has & unless) && span >= min_span && !negated_directly(run, i)) {
+            if (end)
+                *end = i + span;
+            return i;
+        }
     }
-    return 0;
+    return SIZE_MAX;
 }
 
 static void classify_urgency_stage(classify_run *run, const classify_context *ctx)
@@ -2073,7 +2120,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     /* nor does praise that asks nothing hurry for the time it names:
      * "shoutout to the crew on flight SH22 today, absolute legends" */
     const int praise = courteous && run->n_quest == 0 && r->sentiment.score >= URGENCY_PRAISE &&
-                       !needs_something(tb) && !danger_named(run);
+                       !needs_something(tb) && classify_danger_at(run, 0, 1, NULL) == SIZE_MAX;
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
@@ -2227,10 +2274,30 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
         }
     }
     raw += 0.4f * effort * haste;
+    /* fraud or a break-in reported presses as a deadline does: money or an
+     * identity is at risk until someone acts ("£1,450 to Crypto Ventures
+     * LTD. Not me.", "a new payee I didn't add"), whatever words tell it;
+     * not thanks for a card blocked */
+    if (!courteous && r->sentiment.score < URGENCY_PRAISE && r->intent.confidence >= 0.7f &&
+        strcmp(r->intent.label, "fraud_security") == 0) {
+        raw += URGENCY_FRAUD;
+        reason = 1;
+        cues++;
+        classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "fraud_reported", r->intent.label,
+                                   strlen(r->intent.label), URGENCY_FRAUD);
+    }
     /* a curt line and the channel press, but with nothing else pressing
      * they stay normal */
     if (!reason && raw > URGENCY_UNREASONED_MAX)
         raw = URGENCY_UNREASONED_MAX;
+    /* praise or thanks that ask nothing need nothing, on any channel and
+     * however short: low ("thank you, you've been a star", "No complaints
+     * at all, the engineer was in and out in 20 minutes") */
+    if (praise && !real_danger && raw > URGENCY_PRAISE_RAW) {
+        classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "praise", "", 0,
+                                   URGENCY_PRAISE_RAW - raw);
+        raw = URGENCY_PRAISE_RAW;
+    }
     /* Haste, effort and the context make a message high at most; only
      * danger to a person or a home (urgency.tsv's "danger") makes it
      * critical: "due tonight" and "third time" are pressing, "smell gas" and

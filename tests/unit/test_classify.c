@@ -108,6 +108,21 @@ static void assert_labels(const label_case *cases, size_t n)
     }
 }
 
+typedef struct {
+    const char *text;
+    classify_urgency_level level;
+} urgency_case;
+
+static void assert_urgency_levels(const urgency_case *cases, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const classify_result r = run(cases[k].text);
+        if (r.urgency.level != cases[k].level)
+            fail_msg("\"%s\": urgency %d, want %d", cases[k].text, (int)r.urgency.level,
+                     (int)cases[k].level);
+    }
+}
+
 /* The first evidence item of this kind and rule (and text, unless NULL),
  * or NULL. */
 static const classify_evidence *find_evidence(const classify_result *r, classify_evidence_kind kind,
@@ -1547,10 +1562,7 @@ static void test_urgency(void **state)
                      CLASSIFY_URGENCY_HIGH);
     /* an occasion at a time said in its sentence presses as a deadline; the
      * occasion alone, or with a count, does not */
-    static const struct {
-        const char *text;
-        classify_urgency_level level;
-    } occasions[] = {
+    static const urgency_case occasions[] = {
         {"the transfer is stuck on pending and completion is at 2pm.", CLASSIFY_URGENCY_HIGH},
         {"the router keeps dropping and I have a client presentation at 2", CLASSIFY_URGENCY_HIGH},
         {"My flight is on Friday and there is no boarding pass in the app", CLASSIFY_URGENCY_HIGH},
@@ -1578,10 +1590,7 @@ static void test_urgency(void **state)
         {"Our payroll runs every Friday and the export is broken", CLASSIFY_URGENCY_NORMAL},
         {"my flight is at 6.40 and the app shows no gate", CLASSIFY_URGENCY_HIGH},
     };
-    for (size_t k = 0; k < sizeof occasions / sizeof occasions[0]; k++)
-        if (run(occasions[k].text).urgency.level != occasions[k].level)
-            fail_msg("\"%s\" read urgency %d", occasions[k].text,
-                     (int)run(occasions[k].text).urgency.level);
+    assert_urgency_levels(occasions, sizeof occasions / sizeof occasions[0]);
     /* a clock time after "before" or "by" is a deadline; other numbers are not */
     r0 = run("please call me back before 3pm, the card machine in my shop is dead today");
     assert_int_equal(r0.urgency.level, CLASSIFY_URGENCY_HIGH);
@@ -1633,10 +1642,10 @@ static void test_urgency(void **state)
     assert_true(r.urgency.effort > 0.6f);
     assert_true(has_evidence(&r, CLASSIFY_EV_URGENCY, "context_repeat"));
     assert_true(run("my internet is down").urgency.score < r.urgency.score);
-    /* a thank-you has nothing to hurry after the same wait and contacts;
-     * the effort spent stays */
+    /* a thank-you has nothing to hurry after the same wait and contacts:
+     * it needs nothing; the effort spent stays */
     r = run_ctx("Thank you so much, the engineer fixed it", &ctx);
-    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_NORMAL);
+    assert_int_equal(r.urgency.level, CLASSIFY_URGENCY_LOW);
     assert_true(r.urgency.effort > 0.6f);
     assert_true(run_ctx("Still not sorted!!", &ctx).urgency.level >= CLASSIFY_URGENCY_HIGH);
     /* time already spent is effort; a date ahead is not */
@@ -3216,10 +3225,7 @@ static void test_service_patterns(void **state)
 static void test_red_team_round(void **state)
 {
     (void)state;
-    static const struct {
-        const char *text;
-        classify_urgency_level level;
-    } urgency[] = {
+    static const urgency_case urgency[] = {
         /* self-harm said of someone else, hopelessness in plain words */
         {"My son said he wants to kill himself because of the letters.", CLASSIFY_URGENCY_CRITICAL},
         {"I honestly don't see the point in anything anymore.", CLASSIFY_URGENCY_CRITICAL},
@@ -3231,19 +3237,14 @@ static void test_red_team_round(void **state)
          CLASSIFY_URGENCY_NORMAL},
         /* praise that asks nothing does not hurry for the times it names;
          * a need said with thanks still does */
-        {"shoutout to the crew on flight SH22 today, absolute legends", CLASSIFY_URGENCY_NORMAL},
+        {"shoutout to the crew on flight SH22 today, absolute legends", CLASSIFY_URGENCY_LOW},
         {"Thanks for the help. My exam is tomorrow morning and I need the laptop",
          CLASSIFY_URGENCY_HIGH},
         /* nor praise beside a danger, whose times still press */
         {"You are legends, thank you! Someone is using my card right now.",
          CLASSIFY_URGENCY_CRITICAL},
     };
-    for (size_t k = 0; k < sizeof urgency / sizeof urgency[0]; k++) {
-        const classify_result r = run(urgency[k].text);
-        if (r.urgency.level != urgency[k].level)
-            fail_msg("\"%s\": urgency %d, want %d", urgency[k].text, (int)r.urgency.level,
-                     (int)urgency[k].level);
-    }
+    assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
     /* a closing "said no one" takes the praise back; praise said with a
      * negator is praise */
     static const label_case sentiment[] = {
@@ -3252,6 +3253,47 @@ static void test_red_team_round(void **state)
         {"I can't say enough good things about the team.", CLASSIFY_POSITIVE},
     };
     assert_labels(sentiment, sizeof sentiment / sizeof sentiment[0]);
+}
+
+/* Readings a second red team found wrong (the twenty-second round): polite
+ * fury, dangers told without a word of feeling, "as we speak" said of
+ * anything, praise that needs nothing, fraud reported. */
+static void test_red_team_round_two(void **state)
+{
+    (void)state;
+    /* a request's conditional thanks are no praise; what something has
+     * taken is a wait */
+    classify_result r = run("I would be grateful if someone could explain why my pension "
+                            "transfer has taken 14 weeks.");
+    assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "waited"), "taken 14 weeks");
+    static const label_case sentiment[] = {
+        {"I'd really appreciate a call back about my bill", CLASSIFY_NEUTRAL},
+        {"It took 2 days to arrive, great service", CLASSIFY_POSITIVE},
+        /* a danger told is bad news; one asked about is a question */
+        {"Someone is logging into my account as we speak", CLASSIFY_NEGATIVE},
+        {"What should I do if I smell gas?", CLASSIFY_NEUTRAL},
+    };
+    assert_labels(sentiment, sizeof sentiment / sizeof sentiment[0]);
+    /* and frightens, unless its words say how it feels */
+    r = run("water is pouring through the ceiling light");
+    assert_int_equal(r.emotion.label, CLASSIFY_EMO_FEAR);
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_EMOTION, "danger"), "water is pouring");
+    assert_int_equal(run("I want to kill myself").emotion.label, CLASSIFY_EMO_SADNESS);
+    /* a word alone is as often a film's */
+    assert_int_equal(run("a stalker thriller with a twist").emotion.label, CLASSIFY_EMO_NEUTRAL);
+    static const urgency_case urgency[] = {
+        /* "as we speak" says when, not what */
+        {"My parcel is sitting in your depot as we speak.", CLASSIFY_URGENCY_NORMAL},
+        {"Someone is logging into my account as we speak", CLASSIFY_URGENCY_CRITICAL},
+        /* praise and thanks that ask nothing need nothing */
+        {"ok thanks", CLASSIFY_URGENCY_LOW},
+        {"Thanks for blocking my card so quickly, all sorted", CLASSIFY_URGENCY_LOW},
+        /* fraud reported presses */
+        {"There's a payment on my statement I didn't make, can you stop it?",
+         CLASSIFY_URGENCY_HIGH},
+    };
+    assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
 }
 
 /* Feeling in Spanish, French, German, Italian, Portuguese and Dutch: their
@@ -3358,6 +3400,7 @@ int main(void)
         cmocka_unit_test(test_batch_line),
         cmocka_unit_test(test_service_patterns),
         cmocka_unit_test(test_red_team_round),
+        cmocka_unit_test(test_red_team_round_two),
         cmocka_unit_test(test_other_languages),
         cmocka_unit_test(test_concurrent_use),
     };
