@@ -629,12 +629,15 @@ static inline int run_negated(const classify_run *run, size_t i)
 int classify_wait_word(const classify_run *run, size_t i, size_t *from);
 
 /* Where the text first names a danger not negated (urgency.tsv's danger of
- * weight 1 or more, see classify_urgency_stage) of min_span tokens or
- * more whose entry carries none of the LEX_H_ bits in unless: a danger told is bad news and
- * frightens when its words do not say so themselves, and thanks beside "someone is using my card
- * right now" still hurry; SIZE_MAX if none, else where, and where it ends in *end unless NULL
+ * weight 1 or more, see classify_urgency_stage) whose entry carries none
+ * of the LEX_H_ bits in unless, or SIZE_MAX; where it ends in *end unless
+ * NULL. told: only a danger told, a phrase of weight URGENCY_DANGER_TOLD or
+ * more ("someone is logging into", "water is pouring"), which is bad news
+ * and frightens when its words do not say so themselves (a word alone,
+ * "stalker", "oxygen", is as often a film's or a thing's). Any danger:
+ * thanks beside "someone is using my card right now" still hurry
  * (stages.c). */
-size_t classify_danger_at(const classify_run *run, unsigned unless, size_t min_span, size_t *end);
+size_t classify_danger_at(const classify_run *run, unsigned unless, int told, size_t *end);
 
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight);

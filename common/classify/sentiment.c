@@ -1425,13 +1425,11 @@ void classify_sentiment(classify_run *run)
     }
     size_t danger_end;
     const size_t danger =
-        run->n_quest == 0 ? classify_danger_at(run, LEX_H_SENTIMENT, 2, &danger_end) : SIZE_MAX;
+        run->n_quest == 0 ? classify_danger_at(run, LEX_H_SENTIMENT, 1, &danger_end) : SIZE_MAX;
     if (danger != SIZE_MAX) {
         /* a danger told is bad news when its words do not say so ("someone
          * is logging into my account", "there's a strong smell of gas");
-         * one asked about is a question ("what do I do if I smell gas?");
-         * a word alone ("stalker", "oxygen") is as often a film's or a
-         * thing's.
+         * one asked about is a question ("what do I do if I smell gas?").
          * (Not added to neg_sum: the emotion stage reads the danger
          * itself.) */
         sum += SENT_DANGER;

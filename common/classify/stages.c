@@ -197,10 +197,10 @@ static void classify_emotion_stage(classify_run *run)
         e[CLASSIFY_EMO_CONFUSION] += 0.2f;
     /* a danger told is frightening when its words do not say so
      * themselves: "someone is logging into my account", "water is coming
-     * through the ceiling" (told: a phrase; a word alone, "stalker",
-     * "trapped", "oxygen", is as often a film's or a thing's) */
+     * through the ceiling" (see classify_danger_at; not one asked about) */
     size_t danger_end;
-    const size_t danger = classify_danger_at(run, LEX_H_EMOTION, 2, &danger_end);
+    const size_t danger =
+        run->n_quest == 0 ? classify_danger_at(run, LEX_H_EMOTION, 1, &danger_end) : SIZE_MAX;
     if (danger != SIZE_MAX) {
         e[CLASSIFY_EMO_FEAR] += EMO_DANGER_FEAR;
         classify_evidence_add(run, CLASSIFY_EV_EMOTION, "danger", danger, danger_end,
@@ -2012,10 +2012,16 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
  * normal (score 0.42). */
 #define URGENCY_UNREASONED_MAX 0.7f
 /* The least weight of a danger cue; below it, a vulnerability (urgency.tsv). */
+/* The least weight of a danger told as bad news (classify_danger_at):
+ * "no hot water" or "no power" (1.0 to 1.2) are trouble, not a fright. */
+#define URGENCY_DANGER_TOLD 1.5f
 #define URGENCY_DANGER_MIN 1.0f
 /* What a report of fraud weighs (intent fraud_security, see
  * classify_urgency_stage): high on its own. */
 #define URGENCY_FRAUD 0.8f
+/* ... when the model is this sure of it: below, film reviews of "crimes"
+ * and "Lost in Space" came in. */
+#define URGENCY_FRAUD_SURE 0.8f
 /* The sentiment from which a compliment that asks nothing is praise whose
  * times press nothing (see classify_urgency_stage). */
 #define URGENCY_PRAISE 0.3f
@@ -2084,7 +2090,7 @@ static int needs_something(const ctok_buf *tb)
     return 0;
 }
 
-size_t classify_danger_at(const classify_run *run, unsigned unless, size_t min_span, size_t *end)
+size_t classify_danger_at(const classify_run *run, unsigned unless, int told, size_t *end)
 {
     for (size_t hk = run_first_hit(run, LEX_H_URGENCY); hk < run->n_lexhit;
          hk = run_next_hit(run, hk + 1, LEX_H_URGENCY)) {
@@ -2092,7 +2098,8 @@ size_t classify_danger_at(const classify_run *run, unsigned unless, size_t min_s
         size_t span;
         const lex_entry *x = entry_for(run, i, LEX_H_URGENCY, &span);
         if (x && (x->flags & LEX_F_DANGER) && x->urgency >= URGENCY_DANGER_MIN &&
-            !(x->has & unless) && span >= min_span && !negated_directly(run, i)) {
+            !(x->has & unless) && !(told && (span < 2 || x->urgency < URGENCY_DANGER_TOLD)) &&
+            !negated_directly(run, i)) {
             if (end)
                 *end = i + span;
             return i;
@@ -2120,7 +2127,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     /* nor does praise that asks nothing hurry for the time it names:
      * "shoutout to the crew on flight SH22 today, absolute legends" */
     const int praise = courteous && run->n_quest == 0 && r->sentiment.score >= URGENCY_PRAISE &&
-                       !needs_something(tb) && classify_danger_at(run, 0, 1, NULL) == SIZE_MAX;
+                       !needs_something(tb) && classify_danger_at(run, 0, 0, NULL) == SIZE_MAX;
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
@@ -2278,7 +2285,8 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
      * identity is at risk until someone acts ("£1,450 to Crypto Ventures
      * LTD. Not me.", "a new payee I didn't add"), whatever words tell it;
      * not thanks for a card blocked */
-    if (!courteous && r->sentiment.score < URGENCY_PRAISE && r->intent.confidence >= 0.7f &&
+    if (!courteous && r->sentiment.score < URGENCY_PRAISE &&
+        r->intent.confidence >= URGENCY_FRAUD_SURE &&
         strcmp(r->intent.label, "fraud_security") == 0) {
         raw += URGENCY_FRAUD;
         reason = 1;

@@ -3290,8 +3290,7 @@ static void test_red_team_round_two(void **state)
         {"ok thanks", CLASSIFY_URGENCY_LOW},
         {"Thanks for blocking my card so quickly, all sorted", CLASSIFY_URGENCY_LOW},
         /* fraud reported presses */
-        {"There's a payment on my statement I didn't make, can you stop it?",
-         CLASSIFY_URGENCY_HIGH},
+        {"There are transactions on my card that I didn't make", CLASSIFY_URGENCY_HIGH},
     };
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
 }
