@@ -3289,6 +3289,12 @@ static void test_red_team_round_two(void **state)
         /* praise and thanks that ask nothing need nothing */
         {"ok thanks", CLASSIFY_URGENCY_LOW},
         {"Thanks for blocking my card so quickly, all sorted", CLASSIFY_URGENCY_LOW},
+        /* emergencies in more words */
+        {"CO alarm is beeping and I've got a headache", CLASSIFY_URGENCY_CRITICAL},
+        {"Water's coming out of the electric socket in the kitchen.", CLASSIFY_URGENCY_CRITICAL},
+        {"I think I've taken too many of my tablets.", CLASSIFY_URGENCY_CRITICAL},
+        {"the meter ran out, the baby is 3 weeks old and the flat is freezing",
+         CLASSIFY_URGENCY_CRITICAL},
         /* fraud reported presses */
         {"There are transactions on my card that I didn't make", CLASSIFY_URGENCY_HIGH},
     };
