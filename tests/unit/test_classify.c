@@ -3270,6 +3270,13 @@ static void test_red_team_round_two(void **state)
     static const label_case sentiment[] = {
         {"I'd really appreciate a call back about my bill", CLASSIFY_NEUTRAL},
         {"It took 2 days to arrive, great service", CLASSIFY_POSITIVE},
+        /* formal letters: conditional thanks, what was missed, a request
+         * counted */
+        {"I write to express my profound disappointment. I would welcome an explanation.",
+         CLASSIFY_NEGATIVE},
+        {"I would have appreciated a call before the engineer came.", CLASSIFY_NEGATIVE},
+        {"Kindly note this is my fourth request for a copy of the statement.", CLASSIFY_NEGATIVE},
+        {"I should be most obliged if you could send the form.", CLASSIFY_NEUTRAL},
         /* a danger told is bad news; one asked about is a question */
         {"Someone is logging into my account as we speak", CLASSIFY_NEGATIVE},
         {"What should I do if I smell gas?", CLASSIFY_NEUTRAL},
