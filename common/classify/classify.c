@@ -308,6 +308,11 @@ static int compared_after(const ctok_buf *tb, size_t from, size_t to)
     return 0;
 }
 
+/* Verbs of opinion whose negation reaches over their clause (analyse),
+ * as far as this many tokens. */
+static const char *const opinion_verbs[] = {"say", "call", "describe", "think", "consider"};
+#define CLASSIFY_OPINION_SCOPE 16
+
 static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf *tb,
                                               const lex_table *lex)
 {
@@ -441,7 +446,16 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
             i++;
         else if (run_in_idiom(run, i))
             continue;
-        size_t end = i + 4 < n - 1 ? i + 4 : n - 1;
+        /* a negated verb of opinion negates its whole clause: "I wouldn't
+         * say the service I received on Tuesday was anything close to
+         * good", "I don't think the new app is any good"; until "ever",
+         * which the negation is about: "I don't think I've ever had such
+         * good service" */
+        const int opinion = !no_one && i + 1 < n &&
+                            ctok_word_in(tb, i + 1, opinion_verbs,
+                                         sizeof opinion_verbs / sizeof opinion_verbs[0]) >= 0;
+        const size_t reach = opinion ? CLASSIFY_OPINION_SCOPE : 4;
+        size_t end = i + reach < n - 1 ? i + reach : n - 1;
         /* (not in a comparison: "no one does it better", "no one else was
          * as helpful as Sarah") */
         if (no_one && compared_after(tb, i + 1, end))
@@ -471,6 +485,8 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
             const lex_entry *e = run->lex[j];
             if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE ||
                       e->mod == LEX_MOD_SCOPE_END))
+                break;
+            if (opinion && ctok_is_word(tb, j, "ever"))
                 break;
             run->tflags[j] |= RUN_T_NEGATED;
         }

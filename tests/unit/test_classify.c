@@ -3277,6 +3277,11 @@ static void test_red_team_round_two(void **state)
         {"I would have appreciated a call before the engineer came.", CLASSIFY_NEGATIVE},
         {"Kindly note this is my fourth request for a copy of the statement.", CLASSIFY_NEGATIVE},
         {"I should be most obliged if you could send the form.", CLASSIFY_NEUTRAL},
+        /* a negated verb of opinion negates its clause, until "ever" */
+        {"I wouldn't say the service I received at your branch on Tuesday was anything close "
+         "to good.",
+         CLASSIFY_NEGATIVE},
+        {"I don't think I've ever had such great service", CLASSIFY_POSITIVE},
         /* a danger told is bad news; one asked about is a question */
         {"Someone is logging into my account as we speak", CLASSIFY_NEGATIVE},
         {"What should I do if I smell gas?", CLASSIFY_NEUTRAL},
