@@ -3282,6 +3282,10 @@ static void test_red_team_round_two(void **state)
          "to good.",
          CLASSIFY_NEGATIVE},
         {"I don't think I've ever had such great service", CLASSIFY_POSITIVE},
+        /* short follow-ups that say it goes on */
+        {"still nothing", CLASSIFY_NEGATIVE},
+        {"But you said Friday.", CLASSIFY_NEGATIVE},
+        {"Done that. Same error.", CLASSIFY_NEGATIVE},
         /* a danger told is bad news; one asked about is a question */
         {"Someone is logging into my account as we speak", CLASSIFY_NEGATIVE},
         {"What should I do if I smell gas?", CLASSIFY_NEUTRAL},
