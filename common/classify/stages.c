@@ -666,6 +666,10 @@ static int reported(classify_run *run, size_t i)
         const int verb = ctok_word_in(tb, j, saying, sizeof saying / sizeof saying[0]);
         if (verb < 0 || (run->tflags[j] & RUN_T_QUOTED))
             continue;
+        /* "so-called" names no one's words: "tell the so-called manager
+         * I'll be waiting" */
+        if (ctok_is_word(tb, j, "called") && j > 0 && ctok_is_word(tb, j - 1, "so"))
+            continue;
         /* "calling" names someone ("calling them idiots") or it is phoning */
         if (ctok_is_word(tb, j, "calling") &&
             ctok_word_in(tb, j + 1, objects, sizeof objects / sizeof objects[0]) < 0)

@@ -3315,6 +3315,18 @@ static void test_red_team_round_two(void **state)
         {"There are transactions on my card that I didn't make", CLASSIFY_URGENCY_HIGH},
     };
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
+    /* threats: veiled ones beside an ultimatum, one relayed through "tell
+     * the so-called manager"; waiting outside for a collection is none */
+    assert_int_equal(run("People like you deserve what's coming.").threat.level,
+                     CLASSIFY_THREAT_THREAT);
+    assert_int_equal(
+        run("Tell the so-called manager Hannah that I'll be waiting outside when her shift ends.")
+            .threat.level,
+        CLASSIFY_THREAT_THREAT);
+    assert_int_equal(run("Refund me today or I'll be waiting outside").threat.level,
+                     CLASSIFY_THREAT_THREAT);
+    assert_int_equal(run("I'll be waiting outside the shop at 9 for the collection").threat.level,
+                     CLASSIFY_THREAT_NONE);
 }
 
 /* Feeling in Spanish, French, German, Italian, Portuguese and Dutch: their
