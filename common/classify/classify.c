@@ -310,7 +310,7 @@ static int compared_after(const ctok_buf *tb, size_t from, size_t to)
 
 /* Verbs of opinion whose negation reaches over their clause (analyse),
  * as far as this many tokens. */
-static const char *const opinion_verbs[] = {"say", "call", "describe", "think", "consider"};
+static const char *const opinion_verbs[] = {"say", "describe", "think", "consider"};
 #define CLASSIFY_OPINION_SCOPE 16
 
 static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf *tb,
@@ -448,9 +448,9 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
             continue;
         /* a negated verb of opinion negates its whole clause: "I wouldn't
          * say the service I received on Tuesday was anything close to
-         * good", "I don't think the new app is any good"; until "ever",
-         * which the negation is about: "I don't think I've ever had such
-         * good service" */
+         * good", "I don't think the new app is any good"; until "ever" or
+         * "could", which the negation is about: "I don't think I've ever
+         * had such good service", "I don't think I could be happier" */
         const int opinion = !no_one && i + 1 < n &&
                             ctok_word_in(tb, i + 1, opinion_verbs,
                                          sizeof opinion_verbs / sizeof opinion_verbs[0]) >= 0;
@@ -471,6 +471,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         /* (a negator in an idiom counts: "no it is not working") */
         if (k + 1 < nneg && neg[k + 1] <= end)
             end = neg[k + 1] - 1;
+        int felt = 0;
         for (size_t j = i + 1; j <= end; j++) {
             /* an emoticon, emoji or hashtag is the writer's own verdict,
              * outside the sentence: "not good :(" is not a happy face,
@@ -486,8 +487,15 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
             if (e && (e->mod == LEX_MOD_CONTRAST_AFTER || e->mod == LEX_MOD_CONTRAST_BEFORE ||
                       e->mod == LEX_MOD_SCOPE_END))
                 break;
-            if (opinion && ctok_is_word(tb, j, "ever"))
+            if (opinion && (ctok_is_word(tb, j, "ever") || ctok_is_word(tb, j, "could")))
                 break;
+            /* (past the usual four tokens only up to the first word of
+             * feeling: "I don't think it's fair that I was charged twice"
+             * negates "fair", not the charge) */
+            if (opinion && j > i + 4 && felt)
+                break;
+            felt |= (run->lex[j] && (run->lex[j]->flags & LEX_F_VALENCE)) ||
+                    (run_phrase(run, j) && (run_phrase(run, j)->flags & LEX_F_VALENCE));
             run->tflags[j] |= RUN_T_NEGATED;
         }
     }

@@ -1735,6 +1735,8 @@ int classify_wait_word(const classify_run *run, size_t i, size_t *from)
                                          "five", "six",    "seven",   "eight", "nine",  "ten",
                                          "few",  "couple", "several", "many",  "twelve"};
     static const char *const since[] = {"been", "for", "over", "past", "last"};
+    static const char *const time_off[] = {"off",       "leave",     "holiday",  "holidays",
+                                           "paternity", "maternity", "vacation", "sick"};
     static const char *const long_units[] = {"week",   "weeks", "wks",   "month",
                                              "months", "year",  "years", "yrs"};
     const ctok_buf *tb = run->tb;
@@ -1746,17 +1748,21 @@ int classify_wait_word(const classify_run *run, size_t i, size_t *from)
         return -1;
     if (j >= 2 && (ctok_is_word(tb, j - 1, "a") || ctok_is_word(tb, j - 1, "the")))
         j--; /* "a few", "the past 3" comes next */
-    const int k = ctok_word_in(tb, j - 1, since, sizeof since / sizeof since[0]);
-    if (k >= 0) {
-        *from = j - 1;
-        return k;
-    }
     const size_t t = taken_before(tb, j);
-    if (t == SIZE_MAX ||
-        ctok_word_in(tb, i, long_units, sizeof long_units / sizeof long_units[0]) < 0)
-        return -1;
-    *from = t;
-    return 0;
+    if (t != SIZE_MAX &&
+        ctok_word_in(tb, i, long_units, sizeof long_units / sizeof long_units[0]) >= 0) {
+        /* (time taken off is no wait: "I've taken two weeks off", "took 3
+         * months paternity leave") */
+        if (i + 1 < tb->n &&
+            ctok_word_in(tb, i + 1, time_off, sizeof time_off / sizeof time_off[0]) >= 0)
+            return -1;
+        *from = t;
+        return 0;
+    }
+    const int k = ctok_word_in(tb, j - 1, since, sizeof since / sizeof since[0]);
+    if (k >= 0)
+        *from = j - 1;
+    return k;
 }
 
 /* Whether the duration at token i is a wait: "been" says it of itself; "for
@@ -2016,10 +2022,10 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
  * normal (score 0.42). */
 #define URGENCY_UNREASONED_MAX 0.7f
 /* The least weight of a danger cue; below it, a vulnerability (urgency.tsv). */
+#define URGENCY_DANGER_MIN 1.0f
 /* The least weight of a danger told as bad news (classify_danger_at):
  * "no hot water" or "no power" (1.0 to 1.2) are trouble, not a fright. */
 #define URGENCY_DANGER_TOLD 1.5f
-#define URGENCY_DANGER_MIN 1.0f
 /* What a report of fraud weighs (intent fraud_security, see
  * classify_urgency_stage): high on its own. */
 #define URGENCY_FRAUD 0.8f
@@ -2084,12 +2090,20 @@ static int contact_scheduled(const classify_run *run, const lex_entry *x, size_t
 }
 
 /* Whether the text says it needs something ("I need the laptop", "we
- * must have it"): thanks with a need still press. */
+ * must have it"), asks for it ("please send the contract", "can you do the
+ * same for my husband's account") or still waits ("my router is still
+ * dropping", "just waiting on my order number"): thanks with a need still
+ * press, and are not low. */
 static int needs_something(const ctok_buf *tb)
 {
-    static const char *const need[] = {"need", "needs", "want", "wants", "must", "require"};
+    static const char *const need[] = {"need",   "needs", "want", "wants", "must",   "require",
+                                       "please", "pls",   "plz",  "still", "waiting"};
+    static const char *const can[] = {"can", "could", "would", "will"};
+    static const char *const who[] = {"you", "u", "someone", "somebody", "i", "we"};
     for (size_t i = 0; i < tb->n; i++)
-        if (ctok_word_in(tb, i, need, sizeof need / sizeof need[0]) >= 0)
+        if (ctok_word_in(tb, i, need, sizeof need / sizeof need[0]) >= 0 ||
+            (i + 1 < tb->n && ctok_word_in(tb, i, can, sizeof can / sizeof can[0]) >= 0 &&
+             ctok_word_in(tb, i + 1, who, sizeof who / sizeof who[0]) >= 0))
             return 1;
     return 0;
 }
@@ -2102,7 +2116,8 @@ size_t classify_danger_at(const classify_run *run, unsigned unless, int told, si
         size_t span;
         const lex_entry *x = entry_for(run, i, LEX_H_URGENCY, &span);
         if (x && (x->flags & LEX_F_DANGER) && x->urgency >= URGENCY_DANGER_MIN &&
-            !(x->has & unless) && !(told && (span < 2 || x->urgency < URGENCY_DANGER_TOLD)) &&
+            !(x->has & unless) &&
+            !(told && (span < 2 || x->urgency < URGENCY_DANGER_TOLD || run_negated(run, i))) &&
             !negated_directly(run, i)) {
             if (end)
                 *end = i + span;
@@ -2286,10 +2301,11 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     }
     raw += 0.4f * effort * haste;
     /* fraud or a break-in reported presses as a deadline does: money or an
-     * identity is at risk until someone acts ("£1,450 to Crypto Ventures
-     * LTD. Not me.", "a new payee I didn't add"), whatever words tell it;
-     * not thanks for a card blocked */
-    if (!courteous && r->sentiment.score < URGENCY_PRAISE &&
+     * identity is at risk until someone acts ("There are transactions on my
+     * card that I didn't make"), whatever words tell it; not thanks for a
+     * card blocked, nor a question ("Can I freeze my card if I lose it?",
+     * "is this text genuine?") */
+    if (!courteous && run->n_quest == 0 && r->sentiment.score < URGENCY_PRAISE &&
         r->intent.confidence >= URGENCY_FRAUD_SURE &&
         strcmp(r->intent.label, "fraud_security") == 0) {
         raw += URGENCY_FRAUD;

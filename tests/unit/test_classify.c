@@ -3282,6 +3282,12 @@ static void test_red_team_round_two(void **state)
          "to good.",
          CLASSIFY_NEGATIVE},
         {"I don't think I've ever had such great service", CLASSIFY_POSITIVE},
+        {"I don't think I could be happier with the service", CLASSIFY_POSITIVE},
+        {"I don't think it's fair that I was charged twice.", CLASSIFY_NEGATIVE},
+        {"I've had no call from anyone and the service has been terrible.", CLASSIFY_NEGATIVE},
+        /* time taken off is no wait */
+        {"I've taken two weeks off work for the move, please pause my deliveries",
+         CLASSIFY_NEUTRAL},
         /* short follow-ups that say it goes on */
         {"still nothing", CLASSIFY_NEGATIVE},
         {"But you said Friday.", CLASSIFY_NEGATIVE},
@@ -3309,16 +3315,31 @@ static void test_red_team_round_two(void **state)
         {"CO alarm is beeping and I've got a headache", CLASSIFY_URGENCY_CRITICAL},
         {"Water's coming out of the electric socket in the kitchen.", CLASSIFY_URGENCY_CRITICAL},
         {"I think I've taken too many of my tablets.", CLASSIFY_URGENCY_CRITICAL},
-        {"the meter ran out, the baby is 3 weeks old and the flat is freezing",
+        {"the meter ran out, my baby is 3 weeks old and the flat is freezing",
          CLASSIFY_URGENCY_CRITICAL},
-        /* fraud reported presses */
+        /* fraud reported presses; a question about fraud does not */
         {"There are transactions on my card that I didn't make", CLASSIFY_URGENCY_HIGH},
+        {"Can I freeze my card if I lose it?", CLASSIFY_URGENCY_NORMAL},
+        /* the words of a danger in harmless senses (a review's findings) */
+        {"You've taken too many payments from my account this month, please refund the extra.",
+         CLASSIFY_URGENCY_NORMAL},
+        {"Smoke on the Water is my favourite song, thanks for the playlist.", CLASSIFY_URGENCY_LOW},
+        {"I'd like to order a CO alarm to go with my new boiler.", CLASSIFY_URGENCY_NORMAL},
+        {"She's on the floor above me and her parcels keep coming to my flat.",
+         CLASSIFY_URGENCY_NORMAL},
+        /* thanks that still ask for something are not low */
+        {"Brilliant, thanks. Can you do the same for my husband's account",
+         CLASSIFY_URGENCY_NORMAL},
+        {"Thanks for the help last week! My router is still dropping every evening though.",
+         CLASSIFY_URGENCY_NORMAL},
     };
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
     /* threats: veiled ones beside an ultimatum, one relayed through "tell
-     * the so-called manager"; waiting outside for a collection is none */
-    assert_int_equal(run("People like you deserve what's coming.").threat.level,
-                     CLASSIFY_THREAT_THREAT);
+     * the so-called manager"; their words in harmless senses are none */
+    assert_int_equal(run("They deserve what's coming to them - a pay rise!").threat.level,
+                     CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("Can I collect my parcel after their shift ends?").threat.level,
+                     CLASSIFY_THREAT_NONE);
     assert_int_equal(
         run("Tell the so-called manager Hannah that I'll be waiting outside when her shift ends.")
             .threat.level,
