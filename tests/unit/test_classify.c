@@ -92,35 +92,35 @@ static float score(const char *text)
     return run(text).sentiment.score;
 }
 
+/* A text and the reading it should get: a sentiment label or an urgency
+ * level, as the assert that reads it says. */
 typedef struct {
     const char *text;
-    classify_polarity label;
-} label_case;
+    int want;
+} reading_case;
 
-/* Asserts the sentiment label of each case, naming the text that fails. */
-static void assert_labels(const label_case *cases, size_t n)
+typedef enum { READ_SENTIMENT, READ_URGENCY } reading;
+
+/* Asserts the reading of each case, naming the text that fails. */
+static void assert_readings(const reading_case *cases, size_t n, reading what)
 {
     for (size_t k = 0; k < n; k++) {
         const classify_result r = run(cases[k].text);
-        if (r.sentiment.label != cases[k].label)
-            fail_msg("\"%s\": label %d, want %d", cases[k].text, (int)r.sentiment.label,
-                     (int)cases[k].label);
+        const int got = what == READ_SENTIMENT ? (int)r.sentiment.label : (int)r.urgency.level;
+        if (got != cases[k].want)
+            fail_msg("\"%s\": %s %d, want %d", cases[k].text,
+                     what == READ_SENTIMENT ? "label" : "urgency", got, cases[k].want);
     }
 }
 
-typedef struct {
-    const char *text;
-    classify_urgency_level level;
-} urgency_case;
-
-static void assert_urgency_levels(const urgency_case *cases, size_t n)
+static void assert_labels(const reading_case *cases, size_t n)
 {
-    for (size_t k = 0; k < n; k++) {
-        const classify_result r = run(cases[k].text);
-        if (r.urgency.level != cases[k].level)
-            fail_msg("\"%s\": urgency %d, want %d", cases[k].text, (int)r.urgency.level,
-                     (int)cases[k].level);
-    }
+    assert_readings(cases, n, READ_SENTIMENT);
+}
+
+static void assert_urgency_levels(const reading_case *cases, size_t n)
+{
+    assert_readings(cases, n, READ_URGENCY);
 }
 
 /* The first evidence item of this kind and rule (and text, unless NULL),
@@ -620,7 +620,7 @@ static void test_idioms(void **state)
     assert_true(has_evidence(&r, CLASSIFY_EV_SENTIMENT, "idiom"));
     /* praise said through a negation: the phrase is the unit */
     {
-        static const label_case cases[] = {
+        static const reading_case cases[] = {
             {"I can't thank you enough!", CLASSIFY_POSITIVE},
             {"I can't recommend them enough", CLASSIFY_POSITIVE},
             {"no complaints here", CLASSIFY_POSITIVE},
@@ -849,7 +849,7 @@ static void test_domain_words(void **state)
     assert_true(score("my business is down") < 0);
     assert_int_equal(run("I just want to know my balance").sentiment.label, CLASSIFY_NEUTRAL);
     {
-        static const label_case cases[] = {
+        static const reading_case cases[] = {
             /* a run of Capitalised words is a name, unless it starts with
              * a strongly negative word, which is emphasis */
             {"I visited Great Britain last year", CLASSIFY_NEUTRAL},
@@ -894,7 +894,7 @@ static void test_thanks(void **state)
     (void)state;
     /* thanks on their own, or with good news, are praise */
     {
-        static const label_case cases[] = {
+        static const reading_case cases[] = {
             {"Thank you!", CLASSIFY_POSITIVE},
             {"thanks", CLASSIFY_POSITIVE},
             /* a mild yes is agreement, not gladness; a mild fault is a
@@ -931,7 +931,7 @@ static void test_thanks(void **state)
     assert_true(score("Why is my bill wrong again?") < 0);
     /* a mild complaint word asked about is a topic, unless asked why */
     {
-        static const label_case cases[] = {
+        static const reading_case cases[] = {
             {"What is the fee for a second bag?", CLASSIFY_NEUTRAL},
             {"How do I get a refund?", CLASSIFY_NEUTRAL},
             {"Why is my bill wrong?", CLASSIFY_NEGATIVE},
@@ -1562,7 +1562,7 @@ static void test_urgency(void **state)
                      CLASSIFY_URGENCY_HIGH);
     /* an occasion at a time said in its sentence presses as a deadline; the
      * occasion alone, or with a count, does not */
-    static const urgency_case occasions[] = {
+    static const reading_case occasions[] = {
         {"the transfer is stuck on pending and completion is at 2pm.", CLASSIFY_URGENCY_HIGH},
         {"the router keeps dropping and I have a client presentation at 2", CLASSIFY_URGENCY_HIGH},
         {"My flight is on Friday and there is no boarding pass in the app", CLASSIFY_URGENCY_HIGH},
@@ -3057,7 +3057,7 @@ static void *worker(void *arg)
 static void test_service_patterns(void **state)
 {
     (void)state;
-    static const label_case cases[] = {
+    static const reading_case cases[] = {
         /* what keeps happening, unless it is loyalty or gets better */
         {"my phone keeps restarting", CLASSIFY_NEGATIVE},
         {"I keep getting logged out of my account", CLASSIFY_NEGATIVE},
@@ -3225,7 +3225,7 @@ static void test_service_patterns(void **state)
 static void test_red_team_round(void **state)
 {
     (void)state;
-    static const urgency_case urgency[] = {
+    static const reading_case urgency[] = {
         /* self-harm said of someone else, hopelessness in plain words */
         {"My son said he wants to kill himself because of the letters.", CLASSIFY_URGENCY_CRITICAL},
         {"I honestly don't see the point in anything anymore.", CLASSIFY_URGENCY_CRITICAL},
@@ -3247,7 +3247,7 @@ static void test_red_team_round(void **state)
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
     /* a closing "said no one" takes the praise back; praise said with a
      * negator is praise */
-    static const label_case sentiment[] = {
+    static const reading_case sentiment[] = {
         {"Best customer service ever, said no one.", CLASSIFY_NEGATIVE},
         {"No one said it would be easy.", CLASSIFY_POSITIVE},
         {"I can't say enough good things about the team.", CLASSIFY_POSITIVE},
@@ -3267,7 +3267,7 @@ static void test_red_team_round_two(void **state)
                             "transfer has taken 14 weeks.");
     assert_int_equal(r.sentiment.label, CLASSIFY_NEGATIVE);
     assert_string_equal(evidence_text(&r, CLASSIFY_EV_SENTIMENT, "waited"), "taken 14 weeks");
-    static const label_case sentiment[] = {
+    static const reading_case sentiment[] = {
         {"I'd really appreciate a call back about my bill", CLASSIFY_NEUTRAL},
         {"It took 2 days to arrive, great service", CLASSIFY_POSITIVE},
         /* formal letters: conditional thanks, what was missed, a request
@@ -3304,7 +3304,7 @@ static void test_red_team_round_two(void **state)
     assert_int_equal(run("I want to kill myself").emotion.label, CLASSIFY_EMO_SADNESS);
     /* a word alone is as often a film's */
     assert_int_equal(run("a stalker thriller with a twist").emotion.label, CLASSIFY_EMO_NEUTRAL);
-    static const urgency_case urgency[] = {
+    static const reading_case urgency[] = {
         /* "as we speak" says when, not what */
         {"My parcel is sitting in your depot as we speak.", CLASSIFY_URGENCY_NORMAL},
         {"Someone is logging into my account as we speak", CLASSIFY_URGENCY_CRITICAL},
@@ -3355,7 +3355,7 @@ static void test_red_team_round_two(void **state)
 static void test_other_languages(void **state)
 {
     (void)state;
-    static const label_case cases[] = {
+    static const reading_case cases[] = {
         {"Estoy muy decepcionado con el servicio", CLASSIFY_NEGATIVE},
         {"No estoy contento con la factura", CLASSIFY_NEGATIVE},
         {"Merci beaucoup, le technicien était très sympa", CLASSIFY_POSITIVE},
