@@ -1260,8 +1260,8 @@ static void classify_threat_stage(classify_run *run)
         case LEX_ABUSE_SLUR:
             if (used_as_verb(tb, end))
                 break;
-            /* said of a thing right after it, after "the" or "this",
-             * swearing about the thing ("the bastard router has died
+            /* said of a thing right after it, after a determiner ("the",
+             * "this", "my"...), swearing about the thing ("the bastard router has died
              * again"; "your ... phone" still mocks whoever has it) */
             if (i > 0 &&
                 ctok_word_in(tb, i - 1, determiners, sizeof determiners / sizeof determiners[0]) >=
@@ -1714,10 +1714,10 @@ static size_t taken_before(const ctok_buf *tb, size_t j)
 {
     static const char *const took[] = {"taken", "took"};
     static const char *const about[] = {"over", "nearly", "almost", "about", "around"};
-    if (j >= 1 && ctok_word_in(tb, j - 1, took, 2) >= 0)
+    if (j >= 1 && ctok_word_in(tb, j - 1, took, sizeof took / sizeof took[0]) >= 0)
         return j - 1;
     if (j >= 2 && ctok_word_in(tb, j - 1, about, sizeof about / sizeof about[0]) >= 0 &&
-        ctok_word_in(tb, j - 2, took, 2) >= 0)
+        ctok_word_in(tb, j - 2, took, sizeof took / sizeof took[0]) >= 0)
         return j - 2;
     return SIZE_MAX;
 }
@@ -2303,9 +2303,9 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     /* fraud or a break-in reported presses as a deadline does: money or an
      * identity is at risk until someone acts ("There are transactions on my
      * card that I didn't make"), whatever words tell it; not thanks for a
-     * card blocked, nor a question ("Can I freeze my card if I lose it?",
-     * "is this text genuine?") */
-    if (!courteous && run->n_quest == 0 && r->sentiment.score < URGENCY_PRAISE &&
+     * card blocked (the sentiment of praise), nor a question ("Can I freeze
+     * my card if I lose it?", "is this text genuine?") */
+    if (run->n_quest == 0 && r->sentiment.score < URGENCY_PRAISE &&
         r->intent.confidence >= URGENCY_FRAUD_SURE &&
         strcmp(r->intent.label, "fraud_security") == 0) {
         raw += URGENCY_FRAUD;
@@ -2319,8 +2319,7 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     if (!reason && raw > URGENCY_UNREASONED_MAX)
         raw = URGENCY_UNREASONED_MAX;
     /* praise or thanks that ask nothing need nothing, on any channel and
-     * however short: low ("thank you, you've been a star", "No complaints
-     * at all, the engineer was in and out in 20 minutes") */
+     * however short: low ("ok thanks", "thank you, you've been a star") */
     if (praise && !real_danger && raw > URGENCY_PRAISE_RAW) {
         classify_evidence_add_text(run, CLASSIFY_EV_URGENCY, "praise", "", 0,
                                    URGENCY_PRAISE_RAW - raw);
