@@ -2108,6 +2108,45 @@ static int needs_something(const ctok_buf *tb)
     return 0;
 }
 
+/* Whether the danger at tokens i..i+span is told as history: its sentence
+ * dates it a month or more back ("last winter our boiler broke and we had
+ * no heating", "a gas leak two years ago", "back in March someone hacked
+ * my account") and nothing brings it to the present ("no heating since
+ * last month", "it has happened again", "and now we have no heating").
+ * Such a story is told for what it led to (a claim, a premium, a payout
+ * still awaited), which presses as any request does. A week back is not
+ * far enough: "the boiler broke last week" may still be broken. */
+static int danger_in_past(const ctok_buf *tb, size_t i, size_t span)
+{
+    static const char *const last_of[] = {
+        "month",     "year",   "winter",  "summer",    "autumn",  "fall",     "spring",
+        "christmas", "easter", "january", "february",  "march",   "april",    "may",
+        "june",      "july",   "august",  "september", "october", "november", "december"};
+    static const char *const ago_of[] = {"months", "years", "month", "year", "decade", "decades"};
+    static const char *const present[] = {"since", "again", "anymore", "ongoing"};
+    static const char *const near_now[] = {
+        "now", "still",   "currently", "today", "tonight", "have",  "has", "is",   "are",  "am",
+        "got", "there's", "it's",      "we've", "i've",    "we're", "i'm", "keep", "keeps"};
+    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i + span);
+    int past = 0;
+    for (size_t j = from; j < to; j++) {
+        if (ctok_word_in(tb, j, present, sizeof present / sizeof present[0]) >= 0)
+            return 0;
+        if ((ctok_is_word(tb, j, "last") &&
+             ctok_word_in(tb, j + 1, last_of, sizeof last_of / sizeof last_of[0]) >= 0) ||
+            (ctok_is_word(tb, j, "ago") && j > 0 &&
+             ctok_word_in(tb, j - 1, ago_of, sizeof ago_of / sizeof ago_of[0]) >= 0) ||
+            (ctok_is_word(tb, j, "back") && ctok_is_word(tb, j + 1, "in")))
+            past = 1;
+    }
+    for (size_t j = i; past && j > from && i - j < 2;) {
+        j--;
+        if (ctok_word_in(tb, j, near_now, sizeof near_now / sizeof near_now[0]) >= 0)
+            return 0;
+    }
+    return past;
+}
+
 size_t classify_danger_at(const classify_run *run, unsigned unless, int told, size_t *end)
 {
     for (size_t hk = run_first_hit(run, LEX_H_URGENCY); hk < run->n_lexhit;
@@ -2118,7 +2157,7 @@ size_t classify_danger_at(const classify_run *run, unsigned unless, int told, si
         if (x && (x->flags & LEX_F_DANGER) && x->urgency >= URGENCY_DANGER_MIN &&
             !(x->has & unless) &&
             !(told && (span < 2 || x->urgency < URGENCY_DANGER_TOLD || run_negated(run, i))) &&
-            !negated_directly(run, i)) {
+            !negated_directly(run, i) && !danger_in_past(run->tb, i, span)) {
             if (end)
                 *end = i + span;
             return i;
@@ -2187,7 +2226,11 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
             reason |= x->urgency > 0;
             float w = x->urgency;
             const char *rule = "time_pressure";
-            if (x->flags & LEX_F_DANGER) {
+            if ((x->flags & LEX_F_DANGER) && w >= URGENCY_DANGER_MIN &&
+                danger_in_past(tb, i, span)) {
+                w = 0;
+                rule = "past_danger";
+            } else if (x->flags & LEX_F_DANGER) {
                 /* a vulnerability (a danger weight below 1) adds to a danger
                  * that comes with it, and is no haste alone */
                 danger += w;

@@ -3350,6 +3350,32 @@ static void test_red_team_round_two(void **state)
                      CLASSIFY_THREAT_NONE);
 }
 
+/* The third red team's findings (2026-11-25). */
+static void test_red_team_round_three(void **state)
+{
+    (void)state;
+    static const reading_case urgency[] = {
+        /* a danger told as history is what a request is about, not what
+         * presses now */
+        {"Last winter our boiler broke and we had no heating for a week. Can I claim anything "
+         "back?",
+         CLASSIFY_URGENCY_NORMAL},
+        {"The gas leak last year was handled well, I just want to ask about my meter reading",
+         CLASSIFY_URGENCY_NORMAL},
+        {"We had a gas leak two years ago, can someone check the meter reading?",
+         CLASSIFY_URGENCY_NORMAL},
+        /* unless the story comes to the present */
+        {"The boiler broke last month and we have no heating", CLASSIFY_URGENCY_HIGH},
+        {"We've had no heating since last month", CLASSIFY_URGENCY_HIGH},
+        {"We had a gas leak last year and I can smell gas again", CLASSIFY_URGENCY_CRITICAL},
+        {"My boiler broke last week and we have no heating", CLASSIFY_URGENCY_HIGH},
+    };
+    assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
+    classify_result r =
+        run("We had a gas leak two years ago, can someone check the meter reading?");
+    assert_string_equal(evidence_text(&r, CLASSIFY_EV_URGENCY, "past_danger"), "gas leak");
+}
+
 /* Feeling in Spanish, French, German, Italian, Portuguese and Dutch: their
  * common words, negators and idioms. */
 static void test_other_languages(void **state)
@@ -3455,6 +3481,7 @@ int main(void)
         cmocka_unit_test(test_service_patterns),
         cmocka_unit_test(test_red_team_round),
         cmocka_unit_test(test_red_team_round_two),
+        cmocka_unit_test(test_red_team_round_three),
         cmocka_unit_test(test_other_languages),
         cmocka_unit_test(test_concurrent_use),
     };
