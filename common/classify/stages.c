@@ -2108,14 +2108,15 @@ static int needs_something(const ctok_buf *tb)
     return 0;
 }
 
-/* Whether the danger at tokens i..i+span is told as history: its sentence
- * dates it a month or more back ("last winter our boiler broke and we had
- * no heating", "a gas leak two years ago", "back in March someone hacked
- * my account") and nothing brings it to the present ("no heating since
- * last month", "it has happened again", "and now we have no heating").
- * Such a story is told for what it led to (a claim, a premium, a payout
- * still awaited), which presses as any request does. A week back is not
- * far enough: "the boiler broke last week" may still be broken. */
+/* Whether the danger at tokens i..i+span is over: thanked for as undone
+ * ("thanks for stopping the loan I didn't apply for"), or told as history,
+ * its sentence dating it a month or more back ("last winter our boiler
+ * broke and we had no heating", "a gas leak two years ago", "back in March
+ * someone hacked my account"), and nothing brings it to the present ("no
+ * heating since last month", "it has happened again", "and now we have no
+ * heating"). Such a story is told for what it led to (a claim, a premium,
+ * a payout still awaited), which presses as any request does. A week back
+ * is not far enough: "the boiler broke last week" may still be broken. */
 static int danger_in_past(const ctok_buf *tb, size_t i, size_t span)
 {
     static const char *const last_of[] = {
@@ -2127,8 +2128,24 @@ static int danger_in_past(const ctok_buf *tb, size_t i, size_t span)
     static const char *const near_now[] = {
         "now", "still",   "currently", "today", "tonight", "have",  "has", "is",   "are",  "am",
         "got", "there's", "it's",      "we've", "i've",    "we're", "i'm", "keep", "keeps"};
+    static const char *const undone[] = {
+        "stopping",  "blocking", "cancelling", "canceling", "freezing",  "fixing",
+        "sorting",   "catching", "spotting",   "flagging",  "reversing", "removing",
+        "resolving", "handling", "repairing",  "refunding", "dealing"};
     const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i + span);
+    /* or thanked for as undone: "thanks for stopping the loan I didn't
+     * apply for", "thank you for blocking the card so fast" */
     int past = 0;
+    for (size_t j = i; j > from + 1 && i - j < 5;) {
+        j--;
+        if (ctok_word_in(tb, j, undone, sizeof undone / sizeof undone[0]) >= 0 &&
+            ctok_is_word(tb, j - 1, "for") &&
+            (ctok_is_word(tb, j - 2, "thanks") || ctok_is_word(tb, j - 2, "you") ||
+             ctok_is_word(tb, j - 2, "thank") || ctok_is_word(tb, j - 2, "thx"))) {
+            past = 1;
+            break;
+        }
+    }
     for (size_t j = from; j < to; j++) {
         if (ctok_word_in(tb, j, present, sizeof present / sizeof present[0]) >= 0)
             return 0;

@@ -3369,6 +3369,9 @@ static void test_red_team_round_three(void **state)
         {"We've had no heating since last month", CLASSIFY_URGENCY_HIGH},
         {"We had a gas leak last year and I can smell gas again", CLASSIFY_URGENCY_CRITICAL},
         {"My boiler broke last week and we have no heating", CLASSIFY_URGENCY_HIGH},
+        /* a danger thanked for as undone is over */
+        {"Thanks for stopping the loan I didn't apply for", CLASSIFY_URGENCY_LOW},
+        {"Thanks for blocking my card but someone is still using it", CLASSIFY_URGENCY_HIGH},
     };
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
     classify_result r =
