@@ -1347,6 +1347,9 @@ static void classify_threat_stage(classify_run *run)
             break;
         }
         case LEX_ABUSE_VIOLENCE: {
+            /* a kind of thing, not an act: "the bomb emoji in your email" */
+            if (kind_within(run, end, end + 1, LEX_ABUSE_OBJECT))
+                break;
             const int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
             /* at someone addressed, or announced at someone spoken of ("I'm
              * going to knock him out"; not "a chance to hurt him"), or

@@ -3372,8 +3372,32 @@ static void test_red_team_round_three(void **state)
         /* a danger thanked for as undone is over */
         {"Thanks for stopping the loan I didn't apply for", CLASSIFY_URGENCY_LOW},
         {"Thanks for blocking my card but someone is still using it", CLASSIFY_URGENCY_HIGH},
+        /* dangers in other words: heating gone for someone frail, someone
+         * who cannot get up, water coming in, a child shut in a car, life
+         * no longer wanted */
+        {"I'm 84 and on my own, the heating hasn't worked since Sunday", CLASSIFY_URGENCY_CRITICAL},
+        {"Mum has fallen in the kitchen and I can't get her up", CLASSIFY_URGENCY_CRITICAL},
+        {"The river's up and water is coming under the front door", CLASSIFY_URGENCY_CRITICAL},
+        {"My son is locked in the car and it's really hot", CLASSIFY_URGENCY_CRITICAL},
+        {"I won't be around much longer so it doesn't matter", CLASSIFY_URGENCY_CRITICAL},
+        {"He gets violent when he's been drinking, please don't call the house",
+         CLASSIFY_URGENCY_HIGH},
     };
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
+    /* words of violence in harmless senses: a thing, a task */
+    assert_int_equal(run("The bomb emoji in your newsletter doesn't render").threat.level,
+                     CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("We're going to attack the backlog this sprint").threat.level,
+                     CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("I'm going to shoot a video review of the blender").threat.level,
+                     CLASSIFY_THREAT_NONE);
+    assert_int_equal(run("I'll bomb your shop").threat.level, CLASSIFY_THREAT_THREAT);
+    static const reading_case sentiment[] = {
+        {"Dead simple question: do you ship to Ireland?", CLASSIFY_NEUTRAL},
+        {"I hate to be a pain, but could you resend the invoice?", CLASSIFY_NEUTRAL},
+        {"What happens to my pension if I die before 65?", CLASSIFY_NEUTRAL},
+    };
+    assert_labels(sentiment, sizeof sentiment / sizeof sentiment[0]);
     classify_result r =
         run("We had a gas leak two years ago, can someone check the meter reading?");
     assert_string_equal(evidence_text(&r, CLASSIFY_EV_URGENCY, "past_danger"), "gas leak");
