@@ -2751,6 +2751,9 @@ static int told_past_contact(const ctok_buf *tb, size_t i)
 
 static void classify_prefs_stage(classify_run *run)
 {
+    static const char *const determiners[] = {"the", "this", "that", "your"};
+    static const char *const channel_nouns[] = {"text", "texts",  "email",   "emails", "e-mail",
+                                                "post", "letter", "letters", "chat",   "whatsapp"};
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
     const lex_table *lex = &run->c->lex;
@@ -2789,6 +2792,15 @@ static void classify_prefs_stage(classify_run *run)
         const char *rule = NULL;
         switch (x->pref) {
         case LEX_PREF_CHANNEL:
+            /* a thing said to be fine is no channel: "the text is fine but
+             * the images are broken", "your email is fine" (not "do this
+             * over chat") */
+            if (i > 0 &&
+                ctok_word_in(tb, i, channel_nouns,
+                             sizeof channel_nouns / sizeof channel_nouns[0]) >= 0 &&
+                ctok_word_in(tb, i - 1, determiners, sizeof determiners / sizeof determiners[0]) >=
+                    0)
+                break;
             if ((run_negated(run, i) && !asked_anew(tb, i)) || turned_down(tb, i)) {
                 set_pref(r->preferences.avoid_channel, v);
                 rule = "avoid_channel";
