@@ -639,6 +639,11 @@ int classify_wait_word(const classify_run *run, size_t i, size_t *from);
  * (stages.c). */
 size_t classify_danger_at(const classify_run *run, unsigned unless, int told, size_t *end);
 
+/* Whether the text says it needs something ("I need the laptop"), asks for
+ * it ("please send the contract", "can you do the same for my husband's
+ * account") or still waits ("just waiting on my order number"). */
+int classify_needs_something(const ctok_buf *tb);
+
 void classify_evidence_add_text(classify_run *run, classify_evidence_kind kind, const char *rule,
                                 const char *text, size_t len, float weight);
 

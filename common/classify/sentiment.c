@@ -133,6 +133,21 @@ static size_t mod_end(const classify_run *run, size_t i)
     return run_phrase(run, i) ? i + run->phrase_len[i] : i + 1;
 }
 
+/* Whether the "yet" at i says "so far", not "but": at the end of its
+ * clause ("it hasn't arrived yet", "have you fixed it yet?") or after a
+ * negation ("hasn't yet replied"), not between two things said ("cheap
+ * yet sturdy", "it's cheap, yet it works"). */
+static int yet_adverb(const ctok_buf *tb, size_t i)
+{
+    if (!ctok_is_word(tb, i, "yet") || i == 0)
+        return 0;
+    if (i + 1 >= tb->n || tb->tok[i + 1].kind == CTOK_PUNCT)
+        return 1;
+    const char *w = ctok_text(tb, i - 1);
+    const size_t n = tb->tok[i - 1].norm_len;
+    return ctok_is_word(tb, i - 1, "not") || word_ends(w, n, "n't", 4);
+}
+
 /* Only called when a contrast word was met (LEX_H_CONTRAST). The weights
  * of a text with a "but" and no "although" are told by where the "but" is
  * (run->last_but); only an "although" needs them token by token. */
@@ -145,7 +160,7 @@ static void contrast_weights(classify_run *run)
          hk = run_next_hit(run, hk + 1, LEX_H_CONTRAST)) {
         const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
-        if (m && m->mod == LEX_MOD_CONTRAST_AFTER && i > 0)
+        if (m && m->mod == LEX_MOD_CONTRAST_AFTER && i > 0 && !yet_adverb(tb, i))
             last_but = i;
         before |= m && m->mod == LEX_MOD_CONTRAST_BEFORE;
     }
@@ -1387,19 +1402,24 @@ void classify_sentiment(classify_run *run)
     for (size_t j = thanks_from; thanks > 0 && j < thanks_to; j++)
         if (run->tflags[j] & RUN_T_SARCASM)
             thanks = 0;
-    if (thanks > 0 &&
-        sum - thanks - apology_items(run, item_at, item_v, n_items) <= SENT_COURTESY_REST) {
+    const float rest = sum - thanks - apology_items(run, item_at, item_v, n_items);
+    if (thanks > 0 && (rest <= SENT_COURTESY_REST ||
+                       (rest < 0 && run->n_quest > 0 && !ctok_is_word(tb, thanks_to, "for")))) {
         /* thanks or wishes that close a complaint are courtesy, not
          * praise ("My bill is wrong again. Thank you."); thanks before it
          * are for something ("Thank you for explaining. It is odd
          * that..."), and a customer's own apology is no complaint ("Sorry,
-         * my mistake. Thanks!") */
+         * my mistake. Thanks!"); after a lesser fault they close a
+         * request ("my SIM hasn't arrived yet ... Would you mind checking
+         * where it is? Thanks very much") */
         as_courtesy(run, &sum, thanks_from, thanks_to, thanks);
     } else if (closing_thanks > 0 && closing_thanks <= SENT_COURTESY_ASKED_THANKS &&
-               fabsf(sum - closing_thanks) < SENT_COURTESY_ASKED) {
-        /* a plain thanks that closes a plain question is manners, not
-         * praise ("Do you fly to Hawaii? Thanks!"); effusive thanks are
-         * glad ("Where do I even start? Thank you, thank you!") */
+               sum - closing_thanks < SENT_COURTESY_ASKED) {
+        /* a plain thanks that closes a plain question, or one about a
+         * fault, is manners, not praise ("Do you fly to Hawaii? Thanks!",
+         * "it says my webcam is not supported. Is there a workaround?
+         * Thank you."); effusive thanks are glad ("Where do I even start?
+         * Thank you, thank you!") */
         as_courtesy(run, &sum, closing_from, closing_to, closing_thanks);
     }
     if (run->n_excl > 0 && sum != 0) {

@@ -124,8 +124,12 @@ static void classify_emotion_stage(classify_run *run)
         } else if (run->tflags[i] & RUN_T_DOUBTED) {
             /* the "premium" support: someone else's word, no joy */
             add[CLASSIFY_EMO_JOY] = 0;
-        } else if (x->pref == LEX_PREF_POLITE && run->sent_sum < 0) {
-            /* "thanks" closing a complaint is courtesy, not joy */
+        } else if (x->pref == LEX_PREF_POLITE &&
+                   (run->sent_sum < 0 || (!ctok_is_word(tb, i + span, "for") &&
+                                          (run->n_quest > 0 || classify_needs_something(tb))))) {
+            /* "thanks" closing a complaint or a request is courtesy, not
+             * joy: "Could you check where it is? Thanks very much"; not
+             * "thanks for sorting it" */
             add[CLASSIFY_EMO_JOY] *= 0.3f;
         } else if ((idiom = valence_idiom(run, i, x)) != NULL) {
             add[CLASSIFY_EMO_ANGER] *= 0.15f;
@@ -2092,12 +2096,8 @@ static int contact_scheduled(const classify_run *run, const lex_entry *x, size_t
     return 0;
 }
 
-/* Whether the text says it needs something ("I need the laptop", "we
- * must have it"), asks for it ("please send the contract", "can you do the
- * same for my husband's account") or still waits ("my router is still
- * dropping", "just waiting on my order number"): thanks with a need still
- * press, and are not low. */
-static int needs_something(const ctok_buf *tb)
+/* (thanks with a need still press, and are not low) */
+int classify_needs_something(const ctok_buf *tb)
 {
     static const char *const need[] = {"need",   "needs", "want", "wants", "must",   "require",
                                        "please", "pls",   "plz",  "still", "waiting"};
@@ -2205,7 +2205,8 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     /* nor does praise that asks nothing hurry for the time it names:
      * "shoutout to the crew on flight SH22 today, absolute legends" */
     const int praise = courteous && run->n_quest == 0 && r->sentiment.score >= URGENCY_PRAISE &&
-                       !needs_something(tb) && classify_danger_at(run, 0, 0, NULL) == SIZE_MAX;
+                       !classify_needs_something(tb) &&
+                       classify_danger_at(run, 0, 0, NULL) == SIZE_MAX;
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;

@@ -3396,6 +3396,13 @@ static void test_red_team_round_three(void **state)
         {"Dead simple question: do you ship to Ireland?", CLASSIFY_NEUTRAL},
         {"I hate to be a pain, but could you resend the invoice?", CLASSIFY_NEUTRAL},
         {"What happens to my pension if I die before 65?", CLASSIFY_NEUTRAL},
+        /* thanks closing a question about a fault are manners; "yet" that
+         * says "so far" is no "but" */
+        {"My parcel hasn't arrived yet. Could you check where it is? Thanks very much.",
+         CLASSIFY_NEGATIVE},
+        {"It says my webcam is not supported. Is there a workaround? Thank you.",
+         CLASSIFY_NEGATIVE},
+        {"Thanks for sorting it so quickly", CLASSIFY_POSITIVE},
     };
     assert_labels(sentiment, sizeof sentiment / sizeof sentiment[0]);
     classify_result r =
@@ -3412,6 +3419,10 @@ static void test_red_team_round_three(void **state)
                         "sms");
     assert_string_equal(run("The text is fine but the images are broken").preferences.channel, "");
     assert_string_equal(run("Can we do this over chat?").preferences.channel, "chat");
+    /* and in emotion: a request's closing thanks is no joy */
+    assert_int_equal(run("My new SIM hasn't come. Would you mind checking where it is? Thank you.")
+                         .emotion.label,
+                     CLASSIFY_EMO_NEUTRAL);
 }
 
 /* Feeling in Spanish, French, German, Italian, Portuguese and Dutch: their
