@@ -133,21 +133,6 @@ static size_t mod_end(const classify_run *run, size_t i)
     return run_phrase(run, i) ? i + run->phrase_len[i] : i + 1;
 }
 
-/* Whether the "yet" at i says "so far", not "but": at the end of its
- * clause ("it hasn't arrived yet", "have you fixed it yet?") or after a
- * negation ("hasn't yet replied"), not between two things said ("cheap
- * yet sturdy", "it's cheap, yet it works"). */
-static int yet_adverb(const ctok_buf *tb, size_t i)
-{
-    if (!ctok_is_word(tb, i, "yet") || i == 0)
-        return 0;
-    if (i + 1 >= tb->n || tb->tok[i + 1].kind == CTOK_PUNCT)
-        return 1;
-    const char *w = ctok_text(tb, i - 1);
-    const size_t n = tb->tok[i - 1].norm_len;
-    return ctok_is_word(tb, i - 1, "not") || word_ends(w, n, "n't", 4);
-}
-
 /* Only called when a contrast word was met (LEX_H_CONTRAST). The weights
  * of a text with a "but" and no "although" are told by where the "but" is
  * (run->last_but); only an "although" needs them token by token. */
@@ -160,7 +145,7 @@ static void contrast_weights(classify_run *run)
          hk = run_next_hit(run, hk + 1, LEX_H_CONTRAST)) {
         const size_t i = run->lexhit[hk];
         const lex_entry *m = mod_at(run, i);
-        if (m && m->mod == LEX_MOD_CONTRAST_AFTER && i > 0 && !yet_adverb(tb, i))
+        if (m && m->mod == LEX_MOD_CONTRAST_AFTER && i > 0)
             last_but = i;
         before |= m && m->mod == LEX_MOD_CONTRAST_BEFORE;
     }

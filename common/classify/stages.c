@@ -125,8 +125,8 @@ static void classify_emotion_stage(classify_run *run)
             /* the "premium" support: someone else's word, no joy */
             add[CLASSIFY_EMO_JOY] = 0;
         } else if (x->pref == LEX_PREF_POLITE &&
-                   (run->sent_sum < 0 || (!ctok_is_word(tb, i + span, "for") &&
-                                          (run->n_quest > 0 || classify_needs_something(tb))))) {
+                   (run->sent_sum < 0 ||
+                    (run->n_quest > 0 && !ctok_is_word(tb, i + span, "for")))) {
             /* "thanks" closing a complaint or a request is courtesy, not
              * joy: "Could you check where it is? Thanks very much"; not
              * "thanks for sorting it" */

@@ -3396,8 +3396,7 @@ static void test_red_team_round_three(void **state)
         {"Dead simple question: do you ship to Ireland?", CLASSIFY_NEUTRAL},
         {"I hate to be a pain, but could you resend the invoice?", CLASSIFY_NEUTRAL},
         {"What happens to my pension if I die before 65?", CLASSIFY_NEUTRAL},
-        /* thanks closing a question about a fault are manners; "yet" that
-         * says "so far" is no "but" */
+        /* thanks closing a question about a fault are manners */
         {"My parcel hasn't arrived yet. Could you check where it is? Thanks very much.",
          CLASSIFY_NEGATIVE},
         {"It says my webcam is not supported. Is there a workaround? Thank you.",
