@@ -313,6 +313,14 @@ static int compared_after(const ctok_buf *tb, size_t from, size_t to)
 static const char *const opinion_verbs[] = {"say", "describe", "think", "consider"};
 #define CLASSIFY_OPINION_SCOPE 16
 
+/* Whether token j, or the phrase that starts at it, says something good. */
+static int positive_at(const classify_run *run, size_t j)
+{
+    const lex_entry *p = run_phrase(run, j);
+    const lex_entry *e = p ? p : run->lex[j];
+    return e && (e->flags & LEX_F_VALENCE) && e->valence > 0;
+}
+
 static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf *tb,
                                               const lex_table *lex)
 {
@@ -442,9 +450,15 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
          * follows it, as "nobody" does: "no one is able to help me" */
         const int no_one = (run->tflags[i] & RUN_T_PHRASE) && run->phrase_len[i] == 2 &&
                            run_in_idiom(run, i) && i + 1 < n && ctok_is_word(tb, i + 1, "one");
+        /* an idiom that ends in a verb's negation negates what follows it
+         * too: "I still haven't received my refund" */
+        const int idiom_end =
+            !no_one && run_in_idiom(run, i) &&
+            run_phrase_start(run, i) + run->phrase_len[run_phrase_start(run, i)] == i + 1 &&
+            (ctok_is_word(tb, i, "not") || word_ends(ctok_text(tb, i), tok[i].norm_len, "n't", 4));
         if (no_one)
             i++;
-        else if (run_in_idiom(run, i))
+        else if (run_in_idiom(run, i) && !idiom_end)
             continue;
         /* a negated verb of opinion negates its whole clause: "I wouldn't
          * say the service I received on Tuesday was anything close to
@@ -462,7 +476,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
             continue;
         /* a negator inside a phrase of another file negates within it
          * ("heating not working", "can't cope"), not the words after it */
-        if (!no_one && run_in_phrase(run, i)) {
+        if (!no_one && !idiom_end && run_in_phrase(run, i)) {
             const size_t at = run_phrase_start(run, i);
             const size_t last = at + run->phrase_len[at] - 1;
             if (last < end)
@@ -496,6 +510,10 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
                 break;
             felt |= (run->lex[j] && (run->lex[j]->flags & LEX_F_VALENCE)) ||
                     (run_phrase(run, j) && (run_phrase(run, j)->flags & LEX_F_VALENCE));
+            /* (after such an idiom only good news is negated: "still
+             * haven't got my money back" is no praise) */
+            if (idiom_end && !positive_at(run, j))
+                continue;
             run->tflags[j] |= RUN_T_NEGATED;
         }
     }

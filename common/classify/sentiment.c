@@ -1029,6 +1029,13 @@ typedef struct {
 
 void classify_sentiment(classify_run *run)
 {
+    /* words whose negative valence is a claim (see "owed" below) */
+    static const char *const owed[] = {"refund",       "refunds",       "money",
+                                       "compensation", "reimbursement", "callback",
+                                       "reply",        "response",      "replacement"};
+    /* ... unless named as a kind of thing: "this isn't a refund request" */
+    static const char *const owed_kind[] = {"request",  "requests", "policy",
+                                            "question", "query",    "form"};
     const ctok_buf *tb = run->tb;
     if (run->has & LEX_H_CONTRAST)
         contrast_weights(run);
@@ -1177,6 +1184,12 @@ void classify_sentiment(classify_run *run)
             } else if (v < 0 && reproach(tb, k, i)) {
                 v *= SENT_REPROACH;
                 rule = "reproach";
+            } else if (v < 0 && ctok_word_in(tb, i, owed, sizeof owed / sizeof owed[0]) >= 0 &&
+                       ctok_word_in(tb, i + span, owed_kind,
+                                    sizeof owed_kind / sizeof owed_kind[0]) < 0) {
+                /* what is owed and not given is no good news: "I didn't get
+                 * a refund", "still haven't got my money back" */
+                rule = "owed";
             } else {
                 v *= SENT_NEGATION;
                 rule = "negation";

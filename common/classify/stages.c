@@ -2042,6 +2042,11 @@ static int harmful_home_temperature(const ctok_buf *tb, size_t i, size_t *end)
 /* The sentiment from which a compliment that asks nothing is praise whose
  * times press nothing (see classify_urgency_stage). */
 #define URGENCY_PRAISE 0.3f
+/* The sentiment from which a story that turns at a "but" to the good is
+ * praise, whatever the intent model reads in its first part ("Was fuming
+ * when my payment failed twice, but Lauren sorted it in five minutes.
+ * Thank you!"). */
+#define URGENCY_TURNED 0.5f
 /* ... and what such praise reaches: low (score 0.07). */
 #define URGENCY_PRAISE_RAW (-0.7f)
 /* An old age said (elderly_age) weighs as "elderly" in urgency.tsv, a
@@ -2103,8 +2108,10 @@ int classify_needs_something(const ctok_buf *tb)
                                        "please", "pls",   "plz",  "still", "waiting"};
     static const char *const can[] = {"can", "could", "would", "will"};
     static const char *const who[] = {"you", "u", "someone", "somebody", "i", "we"};
+    static const char *const denied[] = {"no", "not", "don't", "dont", "doesn't"};
     for (size_t i = 0; i < tb->n; i++)
-        if (ctok_word_in(tb, i, need, sizeof need / sizeof need[0]) >= 0 ||
+        if ((ctok_word_in(tb, i, need, sizeof need / sizeof need[0]) >= 0 &&
+             !(i > 0 && ctok_word_in(tb, i - 1, denied, sizeof denied / sizeof denied[0]) >= 0)) ||
             (i + 1 < tb->n && ctok_word_in(tb, i, can, sizeof can / sizeof can[0]) >= 0 &&
              ctok_word_in(tb, i + 1, who, sizeof who / sizeof who[0]) >= 0))
             return 1;
@@ -2204,8 +2211,9 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
                           r->sentiment.score >= 0;
     /* nor does praise that asks nothing hurry for the time it names:
      * "shoutout to the crew on flight SH22 today, absolute legends" */
-    const int praise = courteous && run->n_quest == 0 && r->sentiment.score >= URGENCY_PRAISE &&
-                       !classify_needs_something(tb) &&
+    const int turned = run->clause_w_mode == RUN_CLAUSE_BUT && r->sentiment.score >= URGENCY_TURNED;
+    const int praise = (courteous || turned) && run->n_quest == 0 &&
+                       r->sentiment.score >= URGENCY_PRAISE && !classify_needs_something(tb) &&
                        classify_danger_at(run, 0, 0, NULL) == SIZE_MAX;
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */

@@ -3382,6 +3382,11 @@ static void test_red_team_round_three(void **state)
         {"I won't be around much longer so it doesn't matter", CLASSIFY_URGENCY_CRITICAL},
         {"He gets violent when he's been drinking, please don't call the house",
          CLASSIFY_URGENCY_HIGH},
+        /* a story that turns to the good, or a fault resolved, asks nothing */
+        {"Was livid when the delivery failed twice, but Sam sorted it in minutes. Thank you!",
+         CLASSIFY_URGENCY_LOW},
+        {"It's been resolved now, no need to call me back. Thanks anyway.", CLASSIFY_URGENCY_LOW},
+        {"Love the new app, but it crashes every time I open the camera", CLASSIFY_URGENCY_NORMAL},
     };
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
     /* words of violence in harmless senses: a thing, a task */
@@ -3402,6 +3407,15 @@ static void test_red_team_round_three(void **state)
         {"It says my webcam is not supported. Is there a workaround? Thank you.",
          CLASSIFY_NEGATIVE},
         {"Thanks for sorting it so quickly", CLASSIFY_POSITIVE},
+        /* what is owed and not given; an idiom ending in a verb's negation
+         * negates the good news after it */
+        {"I didn't get a refund", CLASSIFY_NEGATIVE},
+        {"you never gave me my money back", CLASSIFY_NEGATIVE},
+        {"I still haven't received my refund", CLASSIFY_NEGATIVE},
+        {"i returned the headphones 2 weeks ago and still havent got my money back",
+         CLASSIFY_NEGATIVE},
+        {"This isn't a refund request, just feedback that the new store layout is nice",
+         CLASSIFY_POSITIVE},
     };
     assert_labels(sentiment, sizeof sentiment / sizeof sentiment[0]);
     classify_result r =
