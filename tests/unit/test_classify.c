@@ -3397,6 +3397,9 @@ static void test_red_team_round_three(void **state)
     assert_int_equal(run("I'm going to shoot a video review of the blender").threat.level,
                      CLASSIFY_THREAT_NONE);
     assert_int_equal(run("I'll bomb your shop").threat.level, CLASSIFY_THREAT_THREAT);
+    assert_int_equal(
+        run("Third time you've lost my documents. People have been hurt for less.").threat.level,
+        CLASSIFY_THREAT_THREAT);
     static const reading_case sentiment[] = {
         {"Dead simple question: do you ship to Ireland?", CLASSIFY_NEUTRAL},
         {"I hate to be a pain, but could you resend the invoice?", CLASSIFY_NEUTRAL},
