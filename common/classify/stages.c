@@ -2791,7 +2791,9 @@ static void classify_prefs_stage(classify_run *run)
         if (!x)
             continue;
         const char *v = lex_pref_value(lex, x);
-        const int refusing = i == refused_at;
+        /* (0 is no refusal: a time that opens the message is asked for,
+         * "Evenings are best for me") */
+        const int refusing = refused_at != 0 && i == refused_at;
         /* a second time refused joins the first: "don't call me before
          * 9am or after 9pm" is after 09:00 and before 21:00 */
         char kept[CLASSIFY_LABEL_MAX];
@@ -2848,7 +2850,7 @@ static void classify_prefs_stage(classify_run *run)
             rule = "pace";
             break;
         case LEX_PREF_TIME:
-            if (i == refused_at)
+            if (refusing)
                 v = refused_time_word(v, refused, sizeof refused);
             if (in_contact_sentence(run, i, &sent_of, &contact_sentence)) {
                 set_contact_time(r->preferences.contact_time, v);
@@ -2875,7 +2877,7 @@ static void classify_prefs_stage(classify_run *run)
                                : strcmp(v, "from") == 0  ? "to"
                                                          : NULL;
             const int until = mins >= 0 && join ? range_end(tb, i + span + used, &used2) : -1;
-            if (i == refused_at)
+            if (refusing)
                 v = refused_time_word(v, refused, sizeof refused);
             if (mins >= 0 && until != -2 && !told_past_contact(tb, i) &&
                 in_contact_sentence(run, i, &sent_of, &contact_sentence)) {

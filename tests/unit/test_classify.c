@@ -3435,6 +3435,13 @@ static void test_red_team_round_three(void **state)
                         "sms");
     assert_string_equal(run("The text is fine but the images are broken").preferences.channel, "");
     assert_string_equal(run("Can we do this over chat?").preferences.channel, "chat");
+    /* a time that opens the message is asked for, not turned down (it was
+     * read as refused: "not evening", "before 18:00") */
+    assert_string_equal(run("Evenings are best for me, call then").preferences.contact_time,
+                        "evening");
+    assert_string_equal(run("After 6pm please, ring me").preferences.contact_time, "after 18:00");
+    assert_string_equal(run("I can't take calls Monday to Friday").preferences.contact_time,
+                        "not weekday");
     /* and in emotion: a request's closing thanks is no joy */
     assert_int_equal(run("My new SIM hasn't come. Would you mind checking where it is? Thank you.")
                          .emotion.label,
