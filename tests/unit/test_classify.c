@@ -3442,6 +3442,9 @@ static void test_red_team_round_three(void **state)
     assert_string_equal(run("After 6pm please, ring me").preferences.contact_time, "after 18:00");
     assert_string_equal(run("I can't take calls Monday to Friday").preferences.contact_time,
                         "not weekday");
+    assert_string_equal(
+        run("could her appointment letters be sent in Urdu, please?").preferences.language, "ur");
+    assert_string_equal(run("My mum only speaks Punjabi").preferences.language, "pa");
     /* and in emotion: a request's closing thanks is no joy */
     assert_int_equal(run("My new SIM hasn't come. Would you mind checking where it is? Thank you.")
                          .emotion.label,
