@@ -1400,7 +1400,7 @@ void classify_sentiment(classify_run *run)
     for (size_t j = thanks_from; thanks > 0 && j < thanks_to; j++)
         if (run->tflags[j] & RUN_T_SARCASM)
             thanks = 0;
-    const float rest = sum - thanks - apology_items(run, item_at, item_v, n_items);
+    const float rest = thanks > 0 ? sum - thanks - apology_items(run, item_at, item_v, n_items) : 0;
     if (thanks > 0 && (rest <= SENT_COURTESY_REST ||
                        (rest < 0 && run->n_quest > 0 && !ctok_is_word(tb, thanks_to, "for")))) {
         /* thanks or wishes that close a complaint are courtesy, not

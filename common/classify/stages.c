@@ -2109,12 +2109,18 @@ int classify_needs_something(const ctok_buf *tb)
     static const char *const can[] = {"can", "could", "would", "will"};
     static const char *const who[] = {"you", "u", "someone", "somebody", "i", "we"};
     static const char *const denied[] = {"no", "not", "don't", "dont", "doesn't"};
-    for (size_t i = 0; i < tb->n; i++)
+    for (size_t i = 0; i < tb->n; i++) {
+        /* (every word above begins with one of these) */
+        const char c = ctok_text(tb, i)[0];
+        if (tb->tok[i].kind != CTOK_WORD ||
+            !(c == 'n' || c == 'w' || c == 'm' || c == 'r' || c == 'p' || c == 's' || c == 'c'))
+            continue;
         if ((ctok_word_in(tb, i, need, sizeof need / sizeof need[0]) >= 0 &&
              !(i > 0 && ctok_word_in(tb, i - 1, denied, sizeof denied / sizeof denied[0]) >= 0)) ||
             (i + 1 < tb->n && ctok_word_in(tb, i, can, sizeof can / sizeof can[0]) >= 0 &&
              ctok_word_in(tb, i + 1, who, sizeof who / sizeof who[0]) >= 0))
             return 1;
+    }
     return 0;
 }
 
@@ -2212,9 +2218,9 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
     /* nor does praise that asks nothing hurry for the time it names:
      * "shoutout to the crew on flight SH22 today, absolute legends" */
     const int turned = run->clause_w_mode == RUN_CLAUSE_BUT && r->sentiment.score >= URGENCY_TURNED;
-    const int praise = (courteous || turned) && run->n_quest == 0 &&
-                       r->sentiment.score >= URGENCY_PRAISE && !classify_needs_something(tb) &&
-                       classify_danger_at(run, 0, 0, NULL) == SIZE_MAX;
+    const int praise =
+        (courteous || turned) && run->n_quest == 0 && r->sentiment.score >= URGENCY_PRAISE &&
+        classify_danger_at(run, 0, 0, NULL) == SIZE_MAX && !classify_needs_something(tb);
     /* only tokens with a word entry can have one for this stage; a phrase's
      * other tokens are skipped as the loop over every token did */
     size_t next = 0;
