@@ -313,12 +313,13 @@ static int compared_after(const ctok_buf *tb, size_t from, size_t to)
 static const char *const opinion_verbs[] = {"say", "describe", "think", "consider"};
 #define CLASSIFY_OPINION_SCOPE 16
 
-/* Whether token j, or the phrase that starts at it, says something good. */
+/* Whether the phrase that starts at token j says something good: a thing
+ * received ("received my refund", "got my refund"), not a word ("still
+ * haven't stopped smiling", "still haven't found a better provider"). */
 static int positive_at(const classify_run *run, size_t j)
 {
     const lex_entry *p = run_phrase(run, j);
-    const lex_entry *e = p ? p : run->lex[j];
-    return e && (e->flags & LEX_F_VALENCE) && e->valence > 0;
+    return p && (p->flags & LEX_F_VALENCE) && p->valence > 0;
 }
 
 static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf *tb,
@@ -510,8 +511,8 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
                 break;
             felt |= (run->lex[j] && (run->lex[j]->flags & LEX_F_VALENCE)) ||
                     (run_phrase(run, j) && (run_phrase(run, j)->flags & LEX_F_VALENCE));
-            /* (after such an idiom only good news is negated: "still
-             * haven't got my money back" is no praise) */
+            /* (after such an idiom only a good thing received is negated:
+             * "still haven't got my money back" is no praise) */
             if (idiom_end && !positive_at(run, j))
                 continue;
             run->tflags[j] |= RUN_T_NEGATED;

@@ -2101,6 +2101,27 @@ static int contact_scheduled(const classify_run *run, const lex_entry *x, size_t
     return 0;
 }
 
+/* Whether the words from token i on tell the trouble put right ("but
+ * Lauren on chat sorted it in five minutes", "but the credit you gave me
+ * was fair, I'll stay"), and nothing says it goes on ("again", "still"):
+ * a fault with kind staff is still a fault ("the router drops every
+ * evening but your technician was brilliant"). */
+static int resolved_after(const ctok_buf *tb, size_t i)
+{
+    static const char *const put_right[] = {
+        "sorted",     "fixed",   "resolved", "solved", "refunded", "arrived", "restored",
+        "reinstated", "working", "works",    "stay",   "sorting",  "fixing",  "replaced"};
+    static const char *const goes_on[] = {"again", "still", "anymore"};
+    int right = 0;
+    for (size_t j = 0; j < tb->n; j++) {
+        if (ctok_word_in(tb, j, goes_on, sizeof goes_on / sizeof goes_on[0]) >= 0)
+            return 0;
+        right |=
+            j >= i && ctok_word_in(tb, j, put_right, sizeof put_right / sizeof put_right[0]) >= 0;
+    }
+    return right;
+}
+
 /* (thanks with a need still press, and are not low) */
 int classify_needs_something(const ctok_buf *tb)
 {
@@ -2126,13 +2147,14 @@ int classify_needs_something(const ctok_buf *tb)
 
 /* Whether the danger at tokens i..i+span is over: thanked for as undone
  * ("thanks for stopping the loan I didn't apply for"), or told as history,
- * its sentence dating it a month or more back ("last winter our boiler
- * broke and we had no heating", "a gas leak two years ago", "back in March
- * someone hacked my account"), and nothing brings it to the present ("no
- * heating since last month", "it has happened again", "and now we have no
- * heating"). Such a story is told for what it led to (a claim, a premium,
- * a payout still awaited), which presses as any request does. A week back
- * is not far enough: "the boiler broke last week" may still be broken. */
+ * its clause dating it a month or more back ("last winter our boiler broke
+ * and we had no heating", "a gas leak two years ago", "back in March
+ * someone hacked my account"), and no word of the clause brings it to the
+ * present ("no heating since last month", "it has happened again", "the
+ * CO alarm you fitted last winter is going off right now"). Such a story
+ * is told for what it led to (a claim, a premium, a payout still awaited),
+ * which presses as any request does. A week back is not far enough: "the
+ * boiler broke last week" may still be broken. */
 static int danger_in_past(const ctok_buf *tb, size_t i, size_t span)
 {
     static const char *const last_of[] = {
@@ -2140,42 +2162,43 @@ static int danger_in_past(const ctok_buf *tb, size_t i, size_t span)
         "christmas", "easter", "january", "february",  "march",   "april",    "may",
         "june",      "july",   "august",  "september", "october", "november", "december"};
     static const char *const ago_of[] = {"months", "years", "month", "year", "decade", "decades"};
-    static const char *const present[] = {"since", "again", "anymore", "ongoing"};
-    static const char *const near_now[] = {
-        "now", "still",   "currently", "today", "tonight", "have",  "has", "is",   "are",  "am",
-        "got", "there's", "it's",      "we've", "i've",    "we're", "i'm", "keep", "keeps"};
+    /* words that bring the clause to the present, anywhere in it, the
+     * danger's own words too: "the alarm you fitted last winter is going
+     * off right now", "our heating hasn't worked for three days" */
+    static const char *const present[] = {
+        "since",  "again", "anymore", "ongoing", "now",   "still", "currently", "today",  "tonight",
+        "is",     "isn't", "are",     "aren't",  "am",    "can",   "can't",     "cannot", "has",
+        "hasn't", "have",  "haven't", "keep",    "keeps", "gets",  "won't",     "will",   "there's",
+        "it's",   "i'm",   "we're",   "we've",   "i've",  "don't", "doesn't"};
     static const char *const undone[] = {
         "stopping",  "blocking", "cancelling", "canceling", "freezing",  "fixing",
         "sorting",   "catching", "spotting",   "flagging",  "reversing", "removing",
         "resolving", "handling", "repairing",  "refunding", "dealing"};
-    const size_t from = ctok_sentence_start(tb, i), to = ctok_sentence_end(tb, i + span);
-    /* or thanked for as undone: "thanks for stopping the loan I didn't
-     * apply for", "thank you for blocking the card so fast" */
+    /* the danger's clause: a date in another clause dates something else
+     * ("I can smell gas, the meter was fitted two years ago") */
+    size_t from = i, to = i + span;
+    while (from > 0 && !(tb->tok[from - 1].flags & CTOK_F_CLAUSE_END))
+        from--;
+    while (to < tb->n && !(tb->tok[to].flags & CTOK_F_CLAUSE_END))
+        to++;
     int past = 0;
-    for (size_t j = i; j > from + 1 && i - j < 5;) {
-        j--;
-        if (ctok_word_in(tb, j, undone, sizeof undone / sizeof undone[0]) >= 0 &&
-            ctok_is_word(tb, j - 1, "for") &&
-            (ctok_is_word(tb, j - 2, "thanks") || ctok_is_word(tb, j - 2, "you") ||
-             ctok_is_word(tb, j - 2, "thank") || ctok_is_word(tb, j - 2, "thx"))) {
-            past = 1;
-            break;
-        }
-    }
     for (size_t j = from; j < to; j++) {
         if (ctok_word_in(tb, j, present, sizeof present / sizeof present[0]) >= 0)
             return 0;
+        /* thanked for as undone, the danger the thing undone: "thanks for
+         * stopping the loan I didn't apply for" */
+        if (j + 4 >= i && j < i && j >= 2 &&
+            ctok_word_in(tb, j, undone, sizeof undone / sizeof undone[0]) >= 0 &&
+            ctok_is_word(tb, j - 1, "for") &&
+            (ctok_is_word(tb, j - 2, "thanks") || ctok_is_word(tb, j - 2, "you") ||
+             ctok_is_word(tb, j - 2, "thank") || ctok_is_word(tb, j - 2, "thx")))
+            past = 1;
         if ((ctok_is_word(tb, j, "last") &&
              ctok_word_in(tb, j + 1, last_of, sizeof last_of / sizeof last_of[0]) >= 0) ||
             (ctok_is_word(tb, j, "ago") && j > 0 &&
              ctok_word_in(tb, j - 1, ago_of, sizeof ago_of / sizeof ago_of[0]) >= 0) ||
             (ctok_is_word(tb, j, "back") && ctok_is_word(tb, j + 1, "in")))
             past = 1;
-    }
-    for (size_t j = i; past && j > from && i - j < 2;) {
-        j--;
-        if (ctok_word_in(tb, j, near_now, sizeof near_now / sizeof near_now[0]) >= 0)
-            return 0;
     }
     return past;
 }
@@ -2217,7 +2240,8 @@ static void classify_urgency_stage(classify_run *run, const classify_context *ct
                           r->sentiment.score >= 0;
     /* nor does praise that asks nothing hurry for the time it names:
      * "shoutout to the crew on flight SH22 today, absolute legends" */
-    const int turned = run->clause_w_mode == RUN_CLAUSE_BUT && r->sentiment.score >= URGENCY_TURNED;
+    const int turned = run->clause_w_mode == RUN_CLAUSE_BUT &&
+                       r->sentiment.score >= URGENCY_TURNED && resolved_after(tb, run->last_but);
     const int praise =
         (courteous || turned) && run->n_quest == 0 && r->sentiment.score >= URGENCY_PRAISE &&
         classify_danger_at(run, 0, 0, NULL) == SIZE_MAX && !classify_needs_something(tb);
@@ -2766,9 +2790,9 @@ static int told_past_contact(const ctok_buf *tb, size_t i)
 
 static void classify_prefs_stage(classify_run *run)
 {
-    static const char *const determiners[] = {"the", "this", "that", "your"};
-    static const char *const channel_nouns[] = {"text", "texts",  "email",   "emails", "e-mail",
-                                                "post", "letter", "letters", "chat",   "whatsapp"};
+    static const char *const determiners[] = {"the", "your"};
+    static const char *const channel_nouns[] = {"text",   "texts", "email",  "emails",
+                                                "e-mail", "post",  "letter", "letters"};
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
     const lex_table *lex = &run->c->lex;
@@ -2811,7 +2835,7 @@ static void classify_prefs_stage(classify_run *run)
         case LEX_PREF_CHANNEL:
             /* a thing said to be fine is no channel: "the text is fine but
              * the images are broken", "your email is fine" (not "do this
-             * over chat") */
+             * over chat", "this email works best for me") */
             if (i > 0 &&
                 ctok_word_in(tb, i, channel_nouns,
                              sizeof channel_nouns / sizeof channel_nouns[0]) >= 0 &&

@@ -3369,6 +3369,20 @@ static void test_red_team_round_three(void **state)
         {"We've had no heating since last month", CLASSIFY_URGENCY_HIGH},
         {"We had a gas leak last year and I can smell gas again", CLASSIFY_URGENCY_CRITICAL},
         {"My boiler broke last week and we have no heating", CLASSIFY_URGENCY_HIGH},
+        /* a date in another clause, or a clause brought to the present,
+         * leaves a danger present (the review of this round) */
+        {"I can smell gas in the kitchen, the meter was fitted two years ago",
+         CLASSIFY_URGENCY_CRITICAL},
+        {"The carbon monoxide alarm you fitted last winter is going off right now.",
+         CLASSIFY_URGENCY_CRITICAL},
+        {"Thanks for sorting the bill, heating won't come on and my mum is 92.",
+         CLASSIFY_URGENCY_CRITICAL},
+        /* the new phrases in their harmless senses */
+        {"My coffee is too hot to touch lol", CLASSIFY_URGENCY_LOW},
+        {"The film gets violent near the end", CLASSIFY_URGENCY_NORMAL},
+        {"She's fallen in love with the new tablet", CLASSIFY_URGENCY_LOW},
+        {"My son is locked in his Xbox account", CLASSIFY_URGENCY_NORMAL},
+        {"I'm ending my life insurance policy", CLASSIFY_URGENCY_NORMAL},
         /* a danger thanked for as undone is over */
         {"Thanks for stopping the loan I didn't apply for", CLASSIFY_URGENCY_LOW},
         {"Thanks for blocking my card but someone is still using it", CLASSIFY_URGENCY_HIGH},
@@ -3379,7 +3393,7 @@ static void test_red_team_round_three(void **state)
         {"Mum has fallen in the kitchen and I can't get her up", CLASSIFY_URGENCY_CRITICAL},
         {"The river's up and water is coming under the front door", CLASSIFY_URGENCY_CRITICAL},
         {"My son is locked in the car and it's really hot", CLASSIFY_URGENCY_CRITICAL},
-        {"I won't be around much longer so it doesn't matter", CLASSIFY_URGENCY_CRITICAL},
+        {"It doesn't matter, I won't be around much longer anyway", CLASSIFY_URGENCY_CRITICAL},
         {"He gets violent when he's been drinking, please don't call the house",
          CLASSIFY_URGENCY_HIGH},
         /* a story that turns to the good, or a fault resolved, asks nothing */
@@ -3387,6 +3401,8 @@ static void test_red_team_round_three(void **state)
          CLASSIFY_URGENCY_LOW},
         {"It's been resolved now, no need to call me back. Thanks anyway.", CLASSIFY_URGENCY_LOW},
         {"Love the new app, but it crashes every time I open the camera", CLASSIFY_URGENCY_NORMAL},
+        {"The router drops every evening but your technician was brilliant",
+         CLASSIFY_URGENCY_NORMAL},
     };
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
     /* words of violence in harmless senses: a thing, a task */
@@ -3397,9 +3413,15 @@ static void test_red_team_round_three(void **state)
     assert_int_equal(run("I'm going to shoot a video review of the blender").threat.level,
                      CLASSIFY_THREAT_NONE);
     assert_int_equal(run("I'll bomb your shop").threat.level, CLASSIFY_THREAT_THREAT);
+    /* harm "for less" menaces beside an ultimatum, not in a story */
+    assert_int_equal(run("Refund me or else, people have been hurt for less").threat.level,
+                     CLASSIFY_THREAT_THREAT);
+    assert_int_equal(run("my son's been hurt for less at football").threat.level,
+                     CLASSIFY_THREAT_NONE);
+    /* a word of a thing after an insult is no thing insulted */
     assert_int_equal(
-        run("Third time you've lost my documents. People have been hurt for less.").threat.level,
-        CLASSIFY_THREAT_THREAT);
+        run("Your agent was rude and incompetent, email me his manager's name").threat.level,
+        CLASSIFY_THREAT_ABUSE);
     static const reading_case sentiment[] = {
         {"Dead simple question: do you ship to Ireland?", CLASSIFY_NEUTRAL},
         {"I hate to be a pain, but could you resend the invoice?", CLASSIFY_NEUTRAL},
@@ -3415,6 +3437,8 @@ static void test_red_team_round_three(void **state)
         {"I didn't get a refund", CLASSIFY_NEGATIVE},
         {"you never gave me my money back", CLASSIFY_NEGATIVE},
         {"I still haven't received my refund", CLASSIFY_NEGATIVE},
+        {"I still haven't stopped smiling since the engineer left, brilliant job",
+         CLASSIFY_POSITIVE},
         {"i returned the headphones 2 weeks ago and still havent got my money back",
          CLASSIFY_NEGATIVE},
         {"This isn't a refund request, just feedback that the new store layout is nice",
@@ -3428,13 +3452,17 @@ static void test_red_team_round_three(void **state)
      * a thing said to be fine is none */
     assert_string_equal(run("A text is fine, I'm at work all day").preferences.channel, "sms");
     assert_string_equal(run("Letters are best for me").preferences.channel, "post");
-    assert_string_equal(run("Please email rather than phone").preferences.channel, "email");
+    assert_string_equal(run("Please email me rather than phone").preferences.channel, "email");
     assert_string_equal(run("Post is best for me, rather than calling").preferences.avoid_channel,
                         "voice");
     assert_string_equal(run("Shoot me a text when the engineer is on his way").preferences.channel,
                         "sms");
     assert_string_equal(run("The text is fine but the images are broken").preferences.channel, "");
     assert_string_equal(run("Can we do this over chat?").preferences.channel, "chat");
+    assert_string_equal(run("This email works best for me").preferences.channel, "email");
+    assert_string_equal(run("The password box accepts letters only").preferences.channel, "");
+    assert_string_equal(
+        run("I tried to ring him on his mobile but he never answered").preferences.channel, "");
     /* a time that opens the message is asked for, not turned down (it was
      * read as refused: "not evening", "before 18:00") */
     assert_string_equal(run("Evenings are best for me, call then").preferences.contact_time,
