@@ -3448,13 +3448,12 @@ static void test_red_team_round_three(void **state)
     classify_result r =
         run("We had a gas leak two years ago, can someone check the meter reading?");
     assert_string_equal(evidence_text(&r, CLASSIFY_EV_URGENCY, "past_danger"), "gas leak");
-    /* a channel said to suit, chosen over another, asked for in other words;
-     * a thing said to be fine is none */
+    /* a channel said to suit, asked for in other words; a thing said to
+     * be fine is none */
     assert_string_equal(run("A text is fine, I'm at work all day").preferences.channel, "sms");
     assert_string_equal(run("Letters are best for me").preferences.channel, "post");
     assert_string_equal(run("Please email me rather than phone").preferences.channel, "email");
-    assert_string_equal(run("Post is best for me, rather than calling").preferences.avoid_channel,
-                        "voice");
+    assert_string_equal(run("Letters are best for me").preferences.avoid_channel, "");
     assert_string_equal(run("Shoot me a text when the engineer is on his way").preferences.channel,
                         "sms");
     assert_string_equal(run("The text is fine but the images are broken").preferences.channel, "");
