@@ -92,24 +92,26 @@ static float score(const char *text)
     return run(text).sentiment.score;
 }
 
-/* A text and the reading it should get: a sentiment label or an urgency
- * level, as the assert that reads it says. */
+/* A text and the reading it should get: a sentiment label, an urgency
+ * level or a threat level, as the assert that reads it says. */
 typedef struct {
     const char *text;
     int want;
 } reading_case;
 
-typedef enum { READ_SENTIMENT, READ_URGENCY } reading;
+typedef enum { READ_SENTIMENT, READ_URGENCY, READ_THREAT } reading;
 
 /* Asserts the reading of each case, naming the text that fails. */
 static void assert_readings(const reading_case *cases, size_t n, reading what)
 {
+    static const char *const names[] = {"label", "urgency", "threat"};
     for (size_t k = 0; k < n; k++) {
         const classify_result r = run(cases[k].text);
-        const int got = what == READ_SENTIMENT ? (int)r.sentiment.label : (int)r.urgency.level;
+        const int got = what == READ_SENTIMENT ? (int)r.sentiment.label
+                        : what == READ_URGENCY ? (int)r.urgency.level
+                                               : (int)r.threat.level;
         if (got != cases[k].want)
-            fail_msg("\"%s\": %s %d, want %d", cases[k].text,
-                     what == READ_SENTIMENT ? "label" : "urgency", got, cases[k].want);
+            fail_msg("\"%s\": %s %d, want %d", cases[k].text, names[what], got, cases[k].want);
     }
 }
 
@@ -121,6 +123,11 @@ static void assert_labels(const reading_case *cases, size_t n)
 static void assert_urgency_levels(const reading_case *cases, size_t n)
 {
     assert_readings(cases, n, READ_URGENCY);
+}
+
+static void assert_threat_levels(const reading_case *cases, size_t n)
+{
+    assert_readings(cases, n, READ_THREAT);
 }
 
 /* The first evidence item of this kind and rule (and text, unless NULL),
@@ -3405,23 +3412,19 @@ static void test_red_team_round_three(void **state)
          CLASSIFY_URGENCY_NORMAL},
     };
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
-    /* words of violence in harmless senses: a thing, a task */
-    assert_int_equal(run("The bomb emoji in your newsletter doesn't render").threat.level,
-                     CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("We're going to attack the backlog this sprint").threat.level,
-                     CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("I'm going to shoot a video review of the blender").threat.level,
-                     CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("I'll bomb your shop").threat.level, CLASSIFY_THREAT_THREAT);
-    /* harm "for less" menaces beside an ultimatum, not in a story */
-    assert_int_equal(run("Refund me or else, people have been hurt for less").threat.level,
-                     CLASSIFY_THREAT_THREAT);
-    assert_int_equal(run("my son's been hurt for less at football").threat.level,
-                     CLASSIFY_THREAT_NONE);
-    /* a word of a thing after an insult is no thing insulted */
-    assert_int_equal(
-        run("Your agent was rude and incompetent, email me his manager's name").threat.level,
-        CLASSIFY_THREAT_ABUSE);
+    static const reading_case threat[] = {
+        /* words of violence in harmless senses: a thing, a task */
+        {"The bomb emoji in your newsletter doesn't render", CLASSIFY_THREAT_NONE},
+        {"We're going to attack the backlog this sprint", CLASSIFY_THREAT_NONE},
+        {"I'm going to shoot a video review of the blender", CLASSIFY_THREAT_NONE},
+        {"I'll bomb your shop", CLASSIFY_THREAT_THREAT},
+        /* harm "for less" menaces beside an ultimatum, not in a story */
+        {"Refund me or else, people have been hurt for less", CLASSIFY_THREAT_THREAT},
+        {"my son's been hurt for less at football", CLASSIFY_THREAT_NONE},
+        /* a word of a thing after an insult is no thing insulted */
+        {"Your agent was rude and incompetent, email me his manager's name", CLASSIFY_THREAT_ABUSE},
+    };
+    assert_threat_levels(threat, sizeof threat / sizeof threat[0]);
     static const reading_case sentiment[] = {
         {"Dead simple question: do you ship to Ireland?", CLASSIFY_NEUTRAL},
         {"I hate to be a pain, but could you resend the invoice?", CLASSIFY_NEUTRAL},
