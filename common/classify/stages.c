@@ -1189,13 +1189,24 @@ static void raise_threat(classify_run *run, classify_threat_level l, float conf,
  * addressed ("ur gonna get stabbed", "I'll have you killed"). */
 enum { FORM_NONE, FORM_AT_PERSON, FORM_ANNOUNCED };
 
+/* Whether a thing is named in [from, to): an object word that names no
+ * person with the words after it ("the data migration", "the bomb emoji
+ * in your email"; not "project managers", "the review team"). */
+static int thing_within(const classify_run *run, size_t from, size_t to)
+{
+    for (size_t j = from; j < to && j < run->tb->n; j++)
+        if (abuse_at(run, j) == LEX_ABUSE_OBJECT &&
+            !kind_within(run, j + 1, j + 3, LEX_ABUSE_PERSON))
+            return 1;
+    return 0;
+}
+
 /* Whether the violence ending at token end is done to the speaker or a
  * thing ("this is killing me", "kill the process"): one of them within the
  * three words after it. */
 static int done_to_self_or_thing(const classify_run *run, size_t end)
 {
-    return kind_within(run, end, end + 3, LEX_ABUSE_SELF) ||
-           kind_within(run, end, end + 3, LEX_ABUSE_OBJECT);
+    return kind_within(run, end, end + 3, LEX_ABUSE_SELF) || thing_within(run, end, end + 3);
 }
 
 static int form_announced(const classify_run *run, size_t i, size_t end)
@@ -1352,7 +1363,7 @@ static void classify_threat_stage(classify_run *run)
         }
         case LEX_ABUSE_VIOLENCE: {
             /* a kind of thing, not an act: "the bomb emoji in your email" */
-            if (kind_within(run, end, end + 1, LEX_ABUSE_OBJECT))
+            if (thing_within(run, end, end + 1))
                 break;
             const int future = kind_before(run, i, 5, LEX_ABUSE_FUTURE);
             /* at someone addressed, or announced at someone spoken of ("I'm
@@ -2112,12 +2123,23 @@ static int resolved_after(const ctok_buf *tb, size_t i)
         "sorted",     "fixed",   "resolved", "solved", "refunded", "arrived", "restored",
         "reinstated", "working", "works",    "stay",   "sorting",  "fixing",  "replaced"};
     static const char *const goes_on[] = {"again", "still", "anymore"};
+    /* (a repair denied, partial or only promised is none: "the part hasn't
+     * arrived", "I was only refunded half", "they said fixing it will take
+     * six weeks", "works only on the cold cycle") */
+    static const char *const not_yet[] = {"not", "never", "only", "said", "will", "half"};
     int right = 0;
     for (size_t j = 0; j < tb->n; j++) {
         if (ctok_word_in(tb, j, goes_on, sizeof goes_on / sizeof goes_on[0]) >= 0)
             return 0;
-        right |=
-            j >= i && ctok_word_in(tb, j, put_right, sizeof put_right / sizeof put_right[0]) >= 0;
+        if (j < i || ctok_word_in(tb, j, put_right, sizeof put_right / sizeof put_right[0]) < 0)
+            continue;
+        int denied = ctok_is_word(tb, j + 1, "only");
+        for (size_t k = j; k > i && j - k < 2 && !denied;) {
+            k--;
+            denied = ctok_word_in(tb, k, not_yet, sizeof not_yet / sizeof not_yet[0]) >= 0 ||
+                     word_ends(ctok_text(tb, k), tb->tok[k].norm_len, "n't", 4);
+        }
+        right |= !denied;
     }
     return right;
 }
@@ -2181,6 +2203,24 @@ static int danger_in_past(const ctok_buf *tb, size_t i, size_t span)
         from--;
     while (to < tb->n && !(tb->tok[to].flags & CTOK_F_CLAUSE_END))
         to++;
+    /* the danger's own part of the clause ("and" and "but" part it) must
+     * tell it in the past: "we had no heating", "the gas leak was
+     * handled", "someone hacked my account"; not "a month ago the boiler
+     * broke and no heating with two kids", "reported the gas smell two
+     * months ago" */
+    static const char *const parts[] = {"and", "but", "so"};
+    static const char *const told_past[] = {"had",    "was",     "were",   "broke",  "happened",
+                                            "hacked", "flooded", "leaked", "burst",  "caught",
+                                            "stole",  "stolen",  "did",    "handled"};
+    size_t part_from = i, part_to = i + span;
+    while (part_from > from &&
+           ctok_word_in(tb, part_from - 1, parts, sizeof parts / sizeof parts[0]) < 0)
+        part_from--;
+    while (part_to < to && ctok_word_in(tb, part_to, parts, sizeof parts / sizeof parts[0]) < 0)
+        part_to++;
+    int in_past = 0;
+    for (size_t j = part_from; j < part_to; j++)
+        in_past |= ctok_word_in(tb, j, told_past, sizeof told_past / sizeof told_past[0]) >= 0;
     int past = 0;
     for (size_t j = from; j < to; j++) {
         if (ctok_word_in(tb, j, present, sizeof present / sizeof present[0]) >= 0)
@@ -2193,11 +2233,16 @@ static int danger_in_past(const ctok_buf *tb, size_t i, size_t span)
             (ctok_is_word(tb, j - 2, "thanks") || ctok_is_word(tb, j - 2, "you") ||
              ctok_is_word(tb, j - 2, "thank") || ctok_is_word(tb, j - 2, "thx")))
             past = 1;
-        if ((ctok_is_word(tb, j, "last") &&
-             ctok_word_in(tb, j + 1, last_of, sizeof last_of / sizeof last_of[0]) >= 0) ||
+        /* (not "for the last month": a span up to now) */
+        if ((ctok_is_word(tb, j, "last") && !(j > 0 && ctok_is_word(tb, j - 1, "the")) &&
+             ctok_word_in(tb, j + 1, last_of, sizeof last_of / sizeof last_of[0]) >= 0 &&
+             in_past) ||
             (ctok_is_word(tb, j, "ago") && j > 0 &&
-             ctok_word_in(tb, j - 1, ago_of, sizeof ago_of / sizeof ago_of[0]) >= 0) ||
-            (ctok_is_word(tb, j, "back") && ctok_is_word(tb, j + 1, "in")))
+             ctok_word_in(tb, j - 1, ago_of, sizeof ago_of / sizeof ago_of[0]) >= 0 && in_past) ||
+            (ctok_is_word(tb, j, "back") && ctok_is_word(tb, j + 1, "in") &&
+             (ctok_word_in(tb, j + 2, last_of, sizeof last_of / sizeof last_of[0]) >= 0 ||
+              (j + 2 < tb->n && tb->tok[j + 2].kind == CTOK_NUM)) &&
+             in_past))
             past = 1;
     }
     return past;
@@ -2790,9 +2835,6 @@ static int told_past_contact(const ctok_buf *tb, size_t i)
 
 static void classify_prefs_stage(classify_run *run)
 {
-    static const char *const determiners[] = {"the", "your"};
-    static const char *const channel_nouns[] = {"text",   "texts", "email",  "emails",
-                                                "e-mail", "post",  "letter", "letters"};
     const ctok_buf *tb = run->tb;
     classify_result *r = run->r;
     const lex_table *lex = &run->c->lex;
@@ -2833,15 +2875,6 @@ static void classify_prefs_stage(classify_run *run)
         const char *rule = NULL;
         switch (x->pref) {
         case LEX_PREF_CHANNEL:
-            /* a thing said to be fine is no channel: "the text is fine but
-             * the images are broken", "your email is fine" (not "do this
-             * over chat", "this email works best for me") */
-            if (i > 0 &&
-                ctok_word_in(tb, i, channel_nouns,
-                             sizeof channel_nouns / sizeof channel_nouns[0]) >= 0 &&
-                ctok_word_in(tb, i - 1, determiners, sizeof determiners / sizeof determiners[0]) >=
-                    0)
-                break;
             if ((run_negated(run, i) && !asked_anew(tb, i)) || turned_down(tb, i)) {
                 set_pref(r->preferences.avoid_channel, v);
                 rule = "avoid_channel";

@@ -3384,6 +3384,14 @@ static void test_red_team_round_three(void **state)
          CLASSIFY_URGENCY_CRITICAL},
         {"Thanks for sorting the bill, heating won't come on and my mum is 92.",
          CLASSIFY_URGENCY_CRITICAL},
+        /* a date that belongs to something else, or a danger not told in
+         * the past, leaves it present (a second review) */
+        {"No heating for the last month, 80 year old mum living with us",
+         CLASSIFY_URGENCY_CRITICAL},
+        {"Reported the gas smell two months ago, nobody ever came out", CLASSIFY_URGENCY_CRITICAL},
+        {"Sparks coming from the fuse box you replaced last month", CLASSIFY_URGENCY_CRITICAL},
+        {"The wheelie bin has fallen over in the wind again", CLASSIFY_URGENCY_NORMAL},
+        {"Upstairs music is coming through my ceiling every night", CLASSIFY_URGENCY_NORMAL},
         /* the new phrases in their harmless senses */
         {"My coffee is too hot to touch lol", CLASSIFY_URGENCY_LOW},
         {"The film gets violent near the end", CLASSIFY_URGENCY_NORMAL},
@@ -3410,6 +3418,10 @@ static void test_red_team_round_three(void **state)
         {"Love the new app, but it crashes every time I open the camera", CLASSIFY_URGENCY_NORMAL},
         {"The router drops every evening but your technician was brilliant",
          CLASSIFY_URGENCY_NORMAL},
+        {"Lovely engineer, great job on the install, but the part he ordered hasn't arrived",
+         CLASSIFY_URGENCY_NORMAL},
+        {"Really appreciate the apology but I was only refunded half of what I paid",
+         CLASSIFY_URGENCY_NORMAL},
     };
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
     static const reading_case threat[] = {
@@ -3418,6 +3430,9 @@ static void test_red_team_round_three(void **state)
         {"We're going to attack the backlog this sprint", CLASSIFY_THREAT_NONE},
         {"I'm going to shoot a video review of the blender", CLASSIFY_THREAT_NONE},
         {"I'll bomb your shop", CLASSIFY_THREAT_THREAT},
+        /* a word of a thing before a person names the person */
+        {"I'm going to shoot project managers like you", CLASSIFY_THREAT_THREAT},
+        {"I will stab review team members one by one", CLASSIFY_THREAT_THREAT},
         /* harm "for less" menaces beside an ultimatum, not in a story */
         {"Refund me or else, people have been hurt for less", CLASSIFY_THREAT_THREAT},
         {"my son's been hurt for less at football", CLASSIFY_THREAT_NONE},
@@ -3463,6 +3478,9 @@ static void test_red_team_round_three(void **state)
     assert_string_equal(run("Can we do this over chat?").preferences.channel, "chat");
     assert_string_equal(run("This email works best for me").preferences.channel, "email");
     assert_string_equal(run("The password box accepts letters only").preferences.channel, "");
+    assert_string_equal(
+        run("Texts are fine, it's calls that keep dropping out").preferences.channel, "");
+    assert_string_equal(run("charged in Swedish kronor").preferences.language, "");
     assert_string_equal(
         run("I tried to ring him on his mobile but he never answered").preferences.channel, "");
     /* a time that opens the message is asked for, not turned down (it was
