@@ -456,7 +456,7 @@ static __attribute__((noinline)) void analyse(classify_run *run, const ctok_buf 
         const int idiom_end =
             !no_one && run_in_idiom(run, i) &&
             run_phrase_start(run, i) + run->phrase_len[run_phrase_start(run, i)] == i + 1 &&
-            (ctok_is_word(tb, i, "not") || word_ends(ctok_text(tb, i), tok[i].norm_len, "n't", 4));
+            (ctok_is_word(tb, i, "not") || ctok_is_nt(tb, i));
         if (no_one)
             i++;
         else if (run_in_idiom(run, i) && !idiom_end)

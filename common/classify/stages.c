@@ -2137,7 +2137,7 @@ static int resolved_after(const ctok_buf *tb, size_t i)
         for (size_t k = j; k > i && j - k < 2 && !denied;) {
             k--;
             denied = ctok_word_in(tb, k, not_yet, sizeof not_yet / sizeof not_yet[0]) >= 0 ||
-                     word_ends(ctok_text(tb, k), tb->tok[k].norm_len, "n't", 4);
+                     ctok_is_nt(tb, k);
         }
         right |= !denied;
     }
@@ -2686,7 +2686,7 @@ static void written_language(classify_run *run, const written_count *w)
 }
 
 /* Where a time begins right after the channel turned down at [i, i +
- * span), or 0: "don't call before noon", "please do not ring me after
+ * span), or SIZE_MAX: "don't call before noon", "please do not ring me after
  * 8pm", "don't phone us in the mornings" turn down a time, not the
  * channel. */
 static size_t refused_time(const classify_run *run, size_t i, size_t span)
@@ -2697,7 +2697,7 @@ static size_t refused_time(const classify_run *run, size_t i, size_t span)
     while (j < tb->n && ctok_word_in(tb, j, whom, sizeof whom / sizeof whom[0]) >= 0)
         j++;
     if (j >= tb->n)
-        return 0;
+        return SIZE_MAX;
     const lex_entry *p = run_phrase(run, j);
     const lex_entry *e = p && p->pref ? p : run->lex[j];
     if (e && e->pref == LEX_PREF_TIME)
@@ -2705,8 +2705,9 @@ static size_t refused_time(const classify_run *run, size_t i, size_t span)
     /* a time word with a clock after it: not "can't take calls at work" */
     size_t used = 0;
     int guessed = 0;
-    return e && e->pref == LEX_PREF_TIME_WORD && parse_clock(tb, j + 1, &used, &guessed) >= 0 ? j
-                                                                                              : 0;
+    return e && e->pref == LEX_PREF_TIME_WORD && parse_clock(tb, j + 1, &used, &guessed) >= 0
+               ? j
+               : SIZE_MAX;
 }
 
 /* The contact time said after a refusal: "before" turns to "after" and
@@ -2846,8 +2847,10 @@ static void classify_prefs_stage(classify_run *run)
     int contact_sentence = 0;
     written_count written = {{NULL}, {0}, 0};
     size_t next = 0;
-    size_t refused_at = 0; /* a time turned down starts here (refused_time) */
-    int refused_more = 0;  /* refused_at is a second time after "or" */
+    /* a time turned down starts here (refused_time), SIZE_MAX for none: a
+     * time that opens the message is asked for, "Evenings are best for me" */
+    size_t refused_at = SIZE_MAX;
+    int refused_more = 0; /* refused_at is a second time after "or" */
     char refused[CLASSIFY_LABEL_MAX];
     /* where the channel, the channel avoided and the contact time were
      * last said (said_for_now) */
@@ -2863,9 +2866,7 @@ static void classify_prefs_stage(classify_run *run)
         if (!x)
             continue;
         const char *v = lex_pref_value(lex, x);
-        /* (0 is no refusal: a time that opens the message is asked for,
-         * "Evenings are best for me") */
-        const int refusing = refused_at != 0 && i == refused_at;
+        const int refusing = i == refused_at;
         /* a second time refused joins the first: "don't call me before
          * 9am or after 9pm" is after 09:00 and before 21:00 */
         char kept[CLASSIFY_LABEL_MAX];
@@ -2889,7 +2890,7 @@ static void classify_prefs_stage(classify_run *run)
             break;
         case LEX_PREF_AVOID:
             refused_at = refused_time(run, i, span);
-            if (refused_at) {
+            if (refused_at != SIZE_MAX) {
                 /* the time is read next, turned round */
                 classify_evidence_add(run, CLASSIFY_EV_PREFERENCE, "refused_time", i, refused_at,
                                       0.0f);

@@ -3343,18 +3343,15 @@ static void test_red_team_round_two(void **state)
     assert_urgency_levels(urgency, sizeof urgency / sizeof urgency[0]);
     /* threats: veiled ones beside an ultimatum, one relayed through "tell
      * the so-called manager"; their words in harmless senses are none */
-    assert_int_equal(run("They deserve what's coming to them - a pay rise!").threat.level,
-                     CLASSIFY_THREAT_NONE);
-    assert_int_equal(run("Can I collect my parcel after their shift ends?").threat.level,
-                     CLASSIFY_THREAT_NONE);
-    assert_int_equal(
-        run("Tell the so-called manager Hannah that I'll be waiting outside when her shift ends.")
-            .threat.level,
-        CLASSIFY_THREAT_THREAT);
-    assert_int_equal(run("Refund me today or I'll be waiting outside").threat.level,
-                     CLASSIFY_THREAT_THREAT);
-    assert_int_equal(run("I'll be waiting outside the shop at 9 for the collection").threat.level,
-                     CLASSIFY_THREAT_NONE);
+    static const reading_case threat[] = {
+        {"They deserve what's coming to them - a pay rise!", CLASSIFY_THREAT_NONE},
+        {"Can I collect my parcel after their shift ends?", CLASSIFY_THREAT_NONE},
+        {"Tell the so-called manager Hannah that I'll be waiting outside when her shift ends.",
+         CLASSIFY_THREAT_THREAT},
+        {"Refund me today or I'll be waiting outside", CLASSIFY_THREAT_THREAT},
+        {"I'll be waiting outside the shop at 9 for the collection", CLASSIFY_THREAT_NONE},
+    };
+    assert_threat_levels(threat, sizeof threat / sizeof threat[0]);
 }
 
 /* The third red team's findings (2026-11-25). */
